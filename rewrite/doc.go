@@ -1,0 +1,18 @@
+// Package rewrite edits HTML on its way to the browser by splicing: it
+// indexes a page once with a fast scanner, finds elements with CSS
+// selectors, and writes a copy in which only the edited ranges differ from
+// the shop's bytes. Nothing is re-serialized, so entities, attribute quoting,
+// white space and markup the scanner does not understand reach the visitor
+// exactly as the shop sent them.
+//
+// Files:
+//   - scan.go: the tokenizer (tags, comments, raw text, script escapes).
+//   - elements.go: what the tree builder knows about each element.
+//   - tree.go: Doc, the element tree with byte offsets, and the rules that
+//     mark where a browser could build a different tree (misnesting, implied
+//     elements, foster parenting), so that no edit relies on them.
+//   - element.go: Element, selection with CSS matchers, text and attributes.
+//   - edit.go: Editor, the splicing edits (insert, replace, reorder).
+//
+// rewrite imports nothing else of shopedge.
+package rewrite

@@ -1,0 +1,212 @@
+package rewrite
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// realPages loads the shared corpus of real shop pages, or skips the test
+// when it is absent (a clone outside the team has no ../shared).
+func realPages(t testing.TB) map[string][]byte {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "realpages", "html")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.html.gz"))
+	if len(files) == 0 {
+		t.Skipf("no real pages in %s", dir)
+	}
+	sort.Strings(files)
+	pages := make(map[string][]byte, len(files))
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(fh)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		b, err := io.ReadAll(zr)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		pages[strings.TrimSuffix(filepath.Base(f), ".html.gz")] = b
+	}
+	return pages
+}
+
+type matchFunc func(*html.Node) bool
+
+func (f matchFunc) Match(n *html.Node) bool { return f(n) }
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+const probe = "data-se-probe"
+
+// markStartTags gives each element's start tag a probe attribute whose value
+// is the element's position in elems.
+func markStartTags(src []byte, elems []Element) []byte {
+	type ins struct {
+		at int
+		s  string
+	}
+	var all []ins
+	for k, e := range elems {
+		all = append(all, ins{e.Offset() + 1 + len(e.Tag()), fmt.Sprintf(" %s=%d", probe, k)})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].at < all[j].at })
+	var out []byte
+	pos := 0
+	for _, in := range all {
+		out = append(out, src[pos:in.at]...)
+		out = append(out, in.s...)
+		pos = in.at
+	}
+	return append(out, src[pos:]...)
+}
+
+// findProbes returns the elements carrying the probe attribute, by value.
+func findProbes(n *html.Node, dst map[string]*html.Node) {
+	if n.Type == html.ElementNode {
+		for _, a := range n.Attr {
+			if a.Key == probe {
+				dst[a.Val] = n
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		findProbes(c, dst)
+	}
+}
+
+func outermost(n *html.Node, a atom.Atom, dst []*html.Node) []*html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == a {
+			dst = append(dst, c)
+			continue
+		}
+		dst = outermost(c, a, dst)
+	}
+	return dst
+}
+
+// permute reorders nodes in the tree so that slot k holds nodes[order[k]].
+func permute(nodes []*html.Node, order []int) {
+	marks := make([]*html.Node, len(nodes))
+	for k, n := range nodes {
+		marks[k] = &html.Node{Type: html.CommentNode}
+		n.Parent.InsertBefore(marks[k], n)
+	}
+	for _, n := range nodes {
+		n.Parent.RemoveChild(n)
+	}
+	for k, m := range marks {
+		m.Parent.InsertBefore(nodes[order[k]], m)
+		m.Parent.RemoveChild(m)
+	}
+}
+
+func render(t testing.TB, n *html.Node) string {
+	var b bytes.Buffer
+	if err := html.Render(&b, n); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func reversed(n int) []int {
+	o := make([]int, n)
+	for i := range o {
+		o[i] = n - 1 - i
+	}
+	return o
+}
+
+// TestRealPagesReorder reverses lists on real shop pages and checks, with
+// the HTML5 parser as the reference, that the page a browser builds from
+// the output is the page it builds from the input with those items
+// reversed, and nothing else changed.
+func TestRealPagesReorder(t *testing.T) {
+	pages := realPages(t)
+	isUL := matchFunc(func(n *html.Node) bool { return n.DataAtom == atom.Ul })
+	isLI := matchFunc(func(n *html.Node) bool { return n.DataAtom == atom.Li })
+	var lists, checked, refused int
+	for id, src := range pages {
+		// Mark every list with two items or more, then reverse all those
+		// that can be reversed at once (nested lists overlap their parents).
+		d := Parse(src)
+		var cands []Element
+		for _, ul := range d.Find(isUL) {
+			if len(ul.FindOutermost(isLI)) >= 2 {
+				cands = append(cands, ul)
+			}
+		}
+		marked := markStartTags(src, cands)
+		d.Release()
+		lists += len(cands)
+
+		d = Parse(marked)
+		ed := d.Edit()
+		done := map[string]int{} // probe value -> item count
+		for _, ul := range d.Find(matchFunc(func(n *html.Node) bool { return hasAttr(n, probe) })) {
+			items := ul.FindOutermost(isLI)
+			switch err := ed.Reorder(items, reversed(len(items))); {
+			case err == nil:
+				v, _ := ul.Attr(probe)
+				done[v] = len(items)
+			case errors.Is(err, ErrUnsafe):
+				refused++
+			}
+		}
+		out := ed.Bytes(nil)
+		d.Release()
+		checked += len(done)
+
+		refIn, _ := html.Parse(bytes.NewReader(marked))
+		refOut, _ := html.Parse(bytes.NewReader(out))
+		in := map[string]*html.Node{}
+		findProbes(refIn, in)
+		for v, n := range done {
+			p := in[v]
+			if p == nil {
+				t.Errorf("%s: list %s: the browser has no such list", id, v)
+				continue
+			}
+			items := outermost(p, atom.Li, nil)
+			if len(items) != n {
+				t.Errorf("%s: list %s: browser sees %d items, index sees %d", id, v, len(items), n)
+				continue
+			}
+			permute(items, reversed(n))
+		}
+		if got, want := render(t, refOut), render(t, refIn); got != want {
+			i := 0
+			for i < len(got) && i < len(want) && got[i] == want[i] {
+				i++
+			}
+			t.Errorf("%s: reordered page differs from the reference at %d:\n got: %.200s\nwant: %.200s", id, i, got[i:], want[i:])
+		}
+	}
+	t.Logf("%d pages, %d lists, %d reordered and checked, %d refused as unsafe", len(pages), lists, checked, refused)
+	if checked == 0 {
+		t.Fatal("no list was reordered")
+	}
+}
