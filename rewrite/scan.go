@@ -154,6 +154,16 @@ func (s *scanner) tag(start, nameStart int, kind tokenKind) tokenKind {
 	}
 	s.name = src[nameStart:i]
 	attrStart := i
+	// Fast path: no quote before the next '>'.
+	if k := bytes.IndexByte(src[i:], '>'); k >= 0 {
+		if bytes.IndexByte(src[i:i+k], '"') < 0 && bytes.IndexByte(src[i:i+k], '\'') < 0 {
+			i += k
+			s.attrs = src[attrStart:i]
+			s.selfClosing = i > attrStart && src[i-1] == '/' && selfClosingSlash(src[attrStart:i])
+			s.kind, s.start, s.end, s.pos = kind, start, i+1, i+1
+			return kind
+		}
+	}
 	// Find the '>' that ends the tag, skipping quoted attribute values.
 	// Quotes only open a value right after '=' (possibly with spaces).
 	afterEq := false

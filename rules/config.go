@@ -1,0 +1,234 @@
+package rules
+
+// Config is a whole shopedge configuration. Its YAML form is documented
+// field by field in configs/reference.yaml; the comments here say what a
+// missing field means.
+type Config struct {
+	// Upstream is the shop shopedge stands in front of. Required.
+	Upstream Upstream `yaml:"upstream"`
+	// Server is the public listener.
+	Server Server `yaml:"server"`
+	// Admin is the operations listener (health, metrics, profiles).
+	Admin Admin `yaml:"admin"`
+	// Limits bound what the proxy rewrites.
+	Limits Limits `yaml:"limits"`
+	// Identity is the visitor cookie.
+	Identity Identity `yaml:"identity"`
+	// Profiles bound the in-memory visitor profiles.
+	Profiles Profiles `yaml:"profiles"`
+	// Catalog bounds the product catalog learned from pages.
+	Catalog Catalog `yaml:"catalog"`
+	// Tracking says who is tracked.
+	Tracking Tracking `yaml:"tracking"`
+	// Pages classify requests by URL; the first match wins. A request no
+	// rule matches is of type "other".
+	Pages []PageRule `yaml:"pages"`
+	// Events are the behaviours read from requests other than page views.
+	Events Events `yaml:"events"`
+	// Navigation reorders the shop's menu by the visitor's interests.
+	// Default: no reordering.
+	Navigation *Navigation `yaml:"navigation"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+
+	// file is the name the configuration was loaded from, for messages.
+	file string
+}
+
+// File returns the name of the file the configuration came from.
+func (c *Config) File() string { return c.file }
+
+// Upstream is the shop's origin.
+type Upstream struct {
+	// URL is the shop's base URL, http or https, with no path. Required.
+	URL string `yaml:"url"`
+	// HostHeader is "keep" to forward the visitor's Host header, or
+	// "upstream" to send the upstream URL's host. Default: keep.
+	HostHeader string `yaml:"host_header"`
+	// DialTimeout bounds connecting to the shop. Default: 3s.
+	DialTimeout Duration `yaml:"dial_timeout"`
+	// Timeout bounds a whole upstream exchange, body included. Default: 30s.
+	Timeout Duration `yaml:"timeout"`
+	// MaxConns bounds open connections to the shop. Default: 512.
+	MaxConns int `yaml:"max_conns"`
+	// MaxConnWait is how long a request waits for a free connection before
+	// it is answered 503. Default: 1s.
+	MaxConnWait Duration `yaml:"max_conn_wait"`
+	// MaxIdleConnDuration closes idle connections after this long; keep it
+	// below the shop's keep-alive timeout. Default: 10s.
+	MaxIdleConnDuration Duration `yaml:"max_idle_conn_duration"`
+	// InsecureSkipVerify disables TLS verification of the shop. Default: false.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Server is the public listener.
+type Server struct {
+	// Listen is the address to listen on. Default: 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// Hosts lists the Host names shopedge answers for; other hosts get 421.
+	// Default: any host.
+	Hosts []string `yaml:"hosts"`
+	// TrustedProxies lists the peers (IP or CIDR) whose X-Forwarded-* and
+	// Forwarded headers are believed. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ReadTimeout bounds reading a request, headers and body. Default: 10s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response. Default: 60s.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout closes idle keep-alive connections. Default: 60s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxConnsPerIP bounds connections from one address. Default: 0 (none).
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// Concurrency bounds requests served at once. Default: 10000.
+	Concurrency int `yaml:"concurrency"`
+	// MaxRequestBody bounds request bodies; larger ones get 413.
+	// Default: 8MiB.
+	MaxRequestBody ByteSize `yaml:"max_request_body"`
+	// ReadBufferSize bounds request headers; larger ones get 431.
+	// Default: 32KiB.
+	ReadBufferSize ByteSize `yaml:"read_buffer_size"`
+	// TLS, when set, serves HTTPS with this certificate and key.
+	TLS *TLS `yaml:"tls"`
+}
+
+// TLS names a certificate and its key.
+type TLS struct {
+	// Cert is a PEM certificate chain file. Required.
+	Cert string `yaml:"cert"`
+	// Key is a PEM private key file. Required.
+	Key string `yaml:"key"`
+}
+
+// Admin is the operations listener.
+type Admin struct {
+	// Listen is the admin address. Default: off.
+	Listen string `yaml:"listen"`
+	// TokenEnv names an environment variable holding the bearer token that
+	// guards every admin path but /healthz. Default: SHOPEDGE_ADMIN_TOKEN.
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Limits bound rewriting.
+type Limits struct {
+	// MaxRewriteBody is the largest page rewritten, decoded; larger pages
+	// pass through untouched. Default: 4MiB.
+	MaxRewriteBody ByteSize `yaml:"max_rewrite_body"`
+	// GzipLevel is the gzip level for rewritten pages, 1-9. Default: 5.
+	GzipLevel int `yaml:"gzip_level"`
+	// BrotliLevel is the brotli level for rewritten pages, 0-11. Default: 4.
+	BrotliLevel int `yaml:"brotli_level"`
+}
+
+// Identity is the visitor cookie, a signed JWT.
+type Identity struct {
+	// Cookie is the cookie's name. Default: se_vid. Served over HTTPS only
+	// (HTTPSOnly), the name gets the __Host- prefix.
+	Cookie string `yaml:"cookie"`
+	// TTL is how long a visitor is remembered. Default: 8760h (a year).
+	TTL Duration `yaml:"ttl"`
+	// Refresh re-issues a token older than this. Default: 24h.
+	Refresh Duration `yaml:"refresh"`
+	// HTTPSOnly marks the cookie Secure and names it __Host-<cookie>, for
+	// shops served over HTTPS only. Default: false (Secure is still set on
+	// requests that came over HTTPS).
+	HTTPSOnly bool `yaml:"https_only"`
+	// Keys sign and verify tokens. The first signs; all verify, so a new
+	// key goes first and the old one stays until its tokens expire.
+	// Default: one key, "k1", from SHOPEDGE_SECRET.
+	Keys []Key `yaml:"keys"`
+	// CustomerCookie names the shop's cookie whose presence means a
+	// logged-in customer. Default: none.
+	CustomerCookie string `yaml:"customer_cookie"`
+}
+
+// Key is one signing key.
+type Key struct {
+	// ID is the key's kid. Required.
+	ID string `yaml:"id"`
+	// SecretEnv names the environment variable that holds the secret.
+	SecretEnv string `yaml:"secret_env"`
+	// SecretFile names a file that holds the secret. One of SecretEnv and
+	// SecretFile is required.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Profiles bound visitor profiles.
+type Profiles struct {
+	// MaxMemory bounds the memory profiles take. Default: 256MiB.
+	MaxMemory ByteSize `yaml:"max_memory"`
+	// TTL forgets a visitor not seen for this long. Default: 720h (30 days).
+	TTL Duration `yaml:"ttl"`
+	// VisitGap starts a new visit after this much inactivity. Default: 30m.
+	VisitGap Duration `yaml:"visit_gap"`
+	// InterestHalfLife halves category interest over this time.
+	// Default: 168h (a week).
+	InterestHalfLife Duration `yaml:"interest_half_life"`
+}
+
+// Catalog bounds the learned catalog.
+type Catalog struct {
+	// MaxProducts bounds the products remembered. Default: 100000.
+	MaxProducts int `yaml:"max_products"`
+}
+
+// Tracking says who is tracked.
+type Tracking struct {
+	// BotAgents adds user-agent substrings (case-insensitive) to the
+	// built-in list of crawlers and tools that are never tracked.
+	BotAgents []string `yaml:"bot_agents"`
+}
+
+// PageRule classifies requests whose path matches.
+type PageRule struct {
+	// Type is one of home, category, product, search, cart, checkout,
+	// purchase. Required.
+	Type PageType `yaml:"type"`
+	// Path is a regular expression matched against the URL path. Required.
+	Path Regexp `yaml:"path"`
+	// Query names the query parameter holding the search terms, for search
+	// pages. Default: q.
+	Query string `yaml:"query"`
+}
+
+// Events are behaviours read from requests.
+type Events struct {
+	// CartAdd recognises add-to-cart requests.
+	CartAdd []CartAdd `yaml:"cart_add"`
+}
+
+// CartAdd recognises an add-to-cart request (a form or JSON POST).
+type CartAdd struct {
+	// Path is a regular expression matched against the URL path. Required.
+	Path Regexp `yaml:"path"`
+	// Method is the HTTP method. Default: POST.
+	Method string `yaml:"method"`
+	// ProductField is the form field or JSON key with the product id or
+	// SKU. Required.
+	ProductField string `yaml:"product_field"`
+	// QuantityField is the field with the quantity. Default: quantity.
+	QuantityField string `yaml:"quantity_field"`
+}
+
+// Navigation reorders the shop's menu.
+type Navigation struct {
+	// Container selects the menu (CSS). Every match is reordered. Required.
+	Container Selector `yaml:"container"`
+	// Item selects the menu's entries inside the container; entries inside
+	// other entries (submenus) move with them. Default: li.
+	Item Selector `yaml:"item"`
+	// MinInterest is the interest a category needs to be moved up; a view
+	// of a product counts 1 for each of its categories. Default: 1.
+	MinInterest float64 `yaml:"min_interest"`
+	// MaxPromoted bounds how many entries move up. Default: 0 (no bound).
+	MaxPromoted int `yaml:"max_promoted"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default: info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default: text.
+	Format string `yaml:"format"`
+	// Access logs every request at info level. Default: false.
+	Access bool `yaml:"access"`
+}

@@ -1,0 +1,286 @@
+package rules
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+func setDuration(d *Duration, def time.Duration) {
+	if *d == 0 {
+		*d = Duration(def)
+	}
+}
+
+func setInt(i *int, def int) {
+	if *i == 0 {
+		*i = def
+	}
+}
+
+func setString(s *string, def string) {
+	if *s == "" {
+		*s = def
+	}
+}
+
+func setSize(b *ByteSize, def int64) {
+	if *b == 0 {
+		*b = ByteSize(def)
+	}
+}
+
+// setDefaults fills every field left out with its documented default.
+func (c *Config) setDefaults() {
+	u := &c.Upstream
+	setString(&u.HostHeader, "keep")
+	setDuration(&u.DialTimeout, 3*time.Second)
+	setDuration(&u.Timeout, 30*time.Second)
+	setInt(&u.MaxConns, 512)
+	setDuration(&u.MaxConnWait, time.Second)
+	setDuration(&u.MaxIdleConnDuration, 10*time.Second)
+
+	s := &c.Server
+	setString(&s.Listen, "127.0.0.1:8080")
+	setDuration(&s.ReadTimeout, 10*time.Second)
+	setDuration(&s.WriteTimeout, 60*time.Second)
+	setDuration(&s.IdleTimeout, 60*time.Second)
+	setInt(&s.Concurrency, 10000)
+	setSize(&s.MaxRequestBody, 8<<20)
+	setSize(&s.ReadBufferSize, 32<<10)
+
+	setString(&c.Admin.TokenEnv, "SHOPEDGE_ADMIN_TOKEN")
+
+	l := &c.Limits
+	setSize(&l.MaxRewriteBody, 4<<20)
+	setInt(&l.GzipLevel, 5)
+	setInt(&l.BrotliLevel, 4)
+
+	id := &c.Identity
+	setString(&id.Cookie, "se_vid")
+	setDuration(&id.TTL, 365*24*time.Hour)
+	setDuration(&id.Refresh, 24*time.Hour)
+	if len(id.Keys) == 0 {
+		id.Keys = []Key{{ID: "k1", SecretEnv: "SHOPEDGE_SECRET"}}
+	}
+
+	p := &c.Profiles
+	setSize(&p.MaxMemory, 256<<20)
+	setDuration(&p.TTL, 30*24*time.Hour)
+	setDuration(&p.VisitGap, 30*time.Minute)
+	setDuration(&p.InterestHalfLife, 7*24*time.Hour)
+
+	setInt(&c.Catalog.MaxProducts, 100000)
+
+	for i := range c.Pages {
+		if c.Pages[i].Type == PageSearch {
+			setString(&c.Pages[i].Query, "q")
+		}
+	}
+	for i := range c.Events.CartAdd {
+		setString(&c.Events.CartAdd[i].Method, "POST")
+		setString(&c.Events.CartAdd[i].QuantityField, "quantity")
+	}
+	if n := c.Navigation; n != nil {
+		if n.Item.IsZero() {
+			n.Item, _ = CompileSelector("li")
+		}
+		if n.MinInterest == 0 {
+			n.MinInterest = 1
+		}
+	}
+	setString(&c.Log.Level, "info")
+	setString(&c.Log.Format, "text")
+}
+
+// validate checks what decoding alone cannot.
+func (c *Config) validate(v *validator) {
+	u := c.Upstream
+	switch {
+	case u.URL == "":
+		v.add("upstream.url", "required: the shop's base URL, like https://shop.example.com")
+	default:
+		if _, err := ParseUpstreamURL(u.URL); err != nil {
+			v.add("upstream.url", "%v", err)
+		}
+	}
+	if u.HostHeader != "keep" && u.HostHeader != "upstream" {
+		v.add("upstream.host_header", "want keep or upstream, got %q", u.HostHeader)
+	}
+	if u.MaxConns < 0 {
+		v.add("upstream.max_conns", "must be positive")
+	}
+
+	s := c.Server
+	checkAddr(v, "server.listen", s.Listen)
+	for i, h := range s.Hosts {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			v.add(fmt.Sprintf("server.hosts[%d]", i), "%q is not a host name", h)
+		}
+	}
+	for i, p := range s.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			v.add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
+		}
+	}
+	if s.MaxConnsPerIP < 0 {
+		v.add("server.max_conns_per_ip", "must not be negative")
+	}
+	if s.Concurrency < 0 {
+		v.add("server.concurrency", "must be positive")
+	}
+	if s.ReadBufferSize < 4<<10 {
+		v.add("server.read_buffer_size", "must be at least 4KiB (real cookie jars are large)")
+	}
+	if t := s.TLS; t != nil {
+		if t.Cert == "" {
+			v.add("server.tls.cert", "required: a PEM certificate file")
+		}
+		if t.Key == "" {
+			v.add("server.tls.key", "required: a PEM private key file")
+		}
+	}
+	if c.Admin.Listen != "" {
+		checkAddr(v, "admin.listen", c.Admin.Listen)
+	}
+
+	l := c.Limits
+	if l.GzipLevel < 1 || l.GzipLevel > 9 {
+		v.add("limits.gzip_level", "want 1 to 9, got %d", l.GzipLevel)
+	}
+	if l.BrotliLevel < 0 || l.BrotliLevel > 11 {
+		v.add("limits.brotli_level", "want 0 to 11, got %d", l.BrotliLevel)
+	}
+
+	id := c.Identity
+	if !validCookieName(id.Cookie) {
+		v.add("identity.cookie", "%q is not a valid cookie name", id.Cookie)
+	}
+	if id.CustomerCookie != "" && !validCookieName(id.CustomerCookie) {
+		v.add("identity.customer_cookie", "%q is not a valid cookie name", id.CustomerCookie)
+	}
+	if id.Refresh.D() >= id.TTL.D() {
+		v.add("identity.refresh", "must be shorter than identity.ttl")
+	}
+	seen := map[string]bool{}
+	for i, k := range id.Keys {
+		p := fmt.Sprintf("identity.keys[%d]", i)
+		switch {
+		case k.ID == "":
+			v.add(p+".id", "required: a short key name, sent as the token's kid")
+		case seen[k.ID]:
+			v.add(p+".id", "key %q is listed twice", k.ID)
+		}
+		seen[k.ID] = true
+		if (k.SecretEnv == "") == (k.SecretFile == "") {
+			v.add(p, "give exactly one of secret_env and secret_file")
+		}
+	}
+
+	if c.Profiles.MaxMemory < 1<<20 {
+		v.add("profiles.max_memory", "must be at least 1MiB")
+	}
+	if c.Catalog.MaxProducts < 0 {
+		v.add("catalog.max_products", "must be positive")
+	}
+
+	for i, p := range c.Pages {
+		path := fmt.Sprintf("pages[%d]", i)
+		if p.Type == PageOther {
+			v.add(path+".type", "required: one of home, category, product, search, cart, checkout, purchase")
+		}
+		if p.Path.Regexp == nil {
+			v.add(path+".path", "required: a regular expression for the URL path")
+		}
+		if p.Query != "" && p.Type != PageSearch {
+			v.add(path+".query", "only search pages have a query parameter")
+		}
+	}
+	for i, e := range c.Events.CartAdd {
+		path := fmt.Sprintf("events.cart_add[%d]", i)
+		if e.Path.Regexp == nil {
+			v.add(path+".path", "required: a regular expression for the URL path")
+		}
+		if e.ProductField == "" {
+			v.add(path+".product_field", "required: the form field or JSON key holding the product id")
+		}
+		if e.Method != strings.ToUpper(e.Method) || strings.ContainsAny(e.Method, " /") {
+			v.add(path+".method", "%q is not an HTTP method like POST", e.Method)
+		}
+	}
+	if n := c.Navigation; n != nil {
+		if n.Container.IsZero() {
+			v.add("navigation.container", "required: a CSS selector for the menu, like \"nav > ul\"")
+		}
+		if n.MinInterest < 0 {
+			v.add("navigation.min_interest", "must not be negative")
+		}
+		if n.MaxPromoted < 0 {
+			v.add("navigation.max_promoted", "must not be negative")
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		v.add("log.format", "want text or json, got %q", c.Log.Format)
+	}
+}
+
+// ParseUpstreamURL checks a shop's base URL: http or https, a host, no path
+// beyond "/", no query, no credentials.
+func ParseUpstreamURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL", s)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q: want an http:// or https:// URL", s)
+	case u.Host == "":
+		return nil, fmt.Errorf("%q has no host", s)
+	case u.Path != "" && u.Path != "/":
+		return nil, fmt.Errorf("%q: the upstream is a whole site; give no path", s)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("%q: give no query or fragment", s)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q: give no user or password", s)
+	}
+	return u, nil
+}
+
+// ParsePrefix accepts an IP address or a CIDR range.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+func checkAddr(v *validator, path, addr string) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		v.add(path, "%q is not a host:port address", addr)
+	}
+}
+
+func validCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
