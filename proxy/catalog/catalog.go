@@ -1,0 +1,240 @@
+package catalog
+
+import (
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// ID identifies a product or a category: a hash of its key (a product's SKU
+// or URL path, a category's URL path or name). Profiles and counters hold
+// IDs, not strings, to stay small.
+type ID uint64
+
+// KeyOf returns the ID of a key.
+func KeyOf(key string) ID { return ID(xxhash.Sum64String(key)) }
+
+// Availability values recommendations care about.
+const (
+	InStock    = "InStock"
+	OutOfStock = "OutOfStock"
+)
+
+// Product is what the catalog knows of one product.
+type Product struct {
+	ID           ID
+	Key          string // the SKU, or the URL path when there is none
+	SKU          string
+	Name         string
+	URL          string
+	Image        string
+	Price        float64
+	Currency     string
+	Availability string // InStock, OutOfStock, PreOrder, ... or ""
+	Brand        string
+	Categories   []Category // outermost first
+	SeenAt       time.Time
+
+	aliases []string // other identifiers the shop uses (productID, @id)
+}
+
+// InStock reports whether the product may be offered: not known to be out
+// of stock.
+func (p *Product) InStock() bool { return p.Availability != OutOfStock }
+
+// aliasKeys returns the IDs of the other names the shop uses for p.
+func (p *Product) aliasKeys() []ID {
+	keys := make([]ID, 0, len(p.aliases)+1)
+	for _, a := range p.aliases {
+		keys = append(keys, KeyOf(a))
+	}
+	if path := PathKey(p.URL); path != "" {
+		keys = append(keys, KeyOf(path))
+	}
+	return keys
+}
+
+func (p *Product) key() string {
+	if p.SKU != "" {
+		return p.SKU
+	}
+	return PathKey(p.URL)
+}
+
+// fillFrom completes p with what o knows and p does not.
+func (p *Product) fillFrom(o Product) {
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&p.Name, o.Name)
+	fill(&p.URL, o.URL)
+	fill(&p.Image, o.Image)
+	fill(&p.Currency, o.Currency)
+	fill(&p.Availability, o.Availability)
+	fill(&p.Brand, o.Brand)
+	fill(&p.SKU, o.SKU)
+	if p.Price == 0 {
+		p.Price = o.Price
+	}
+}
+
+// Category is one level of a product's category path.
+type Category struct {
+	ID   ID
+	Name string
+	Path string // the category page's URL path, or "" when unknown
+}
+
+// NewCategory makes a category from its name and page URL. Its ID comes
+// from the URL path when there is one, so that links to it in the shop's
+// menu can be recognised, and from the name otherwise.
+func NewCategory(name, rawURL string) Category {
+	c := Category{Name: strings.TrimSpace(name), Path: PathKey(rawURL)}
+	c.ID = CategoryID(c.Path, c.Name)
+	return c
+}
+
+// CategoryID returns the ID of a category from its URL path or, without
+// one, its name.
+func CategoryID(path, name string) ID {
+	if path != "" {
+		return KeyOf(path)
+	}
+	return KeyOf("name:" + strings.ToLower(strings.TrimSpace(name)))
+}
+
+// PathKey reduces a URL (absolute or a path) to the form categories and
+// products are known by: the path, without a trailing slash, query or
+// fragment. It returns "" for what is not a URL of a page.
+func PathKey(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || strings.HasPrefix(raw, "#") {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if len(p) > 1 {
+		p = strings.TrimRight(p, "/")
+	}
+	return p
+}
+
+// Catalog holds the products learned from the shop's pages, bounded in
+// number; when full, the least recently seen of a few sampled products
+// makes room. It is safe for concurrent use.
+type Catalog struct {
+	mu       sync.RWMutex
+	max      int
+	products map[ID]*Product
+	aliases  map[ID]ID // SKU, productID, @id and URL path -> product ID
+	cats     map[ID]Category
+}
+
+// New returns an empty catalog holding at most max products.
+func New(max int) *Catalog {
+	return &Catalog{
+		max:      max,
+		products: make(map[ID]*Product),
+		aliases:  make(map[ID]ID),
+		cats:     make(map[ID]Category),
+	}
+}
+
+// Put adds or updates a product. The catalog keeps its own copy.
+func (c *Catalog) Put(p Product, now time.Time) {
+	cp := p
+	cp.Categories = append([]Category(nil), p.Categories...)
+	cp.SeenAt = now
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.products[cp.ID]; !ok && len(c.products) >= c.max {
+		c.evictLocked()
+	}
+	c.products[cp.ID] = &cp
+	for _, a := range cp.aliasKeys() {
+		c.aliases[a] = cp.ID
+	}
+	for _, cat := range cp.Categories {
+		c.cats[cat.ID] = cat
+	}
+}
+
+// evictLocked removes the least recently seen of a few products.
+func (c *Catalog) evictLocked() {
+	var victim *Product
+	n := 0
+	for _, p := range c.products { // map order is random: a sample
+		if victim == nil || p.SeenAt.Before(victim.SeenAt) {
+			victim = p
+		}
+		if n++; n == 8 {
+			break
+		}
+	}
+	if victim == nil {
+		return
+	}
+	delete(c.products, victim.ID)
+	for _, a := range victim.aliasKeys() {
+		if c.aliases[a] == victim.ID {
+			delete(c.aliases, a)
+		}
+	}
+}
+
+// Get returns a copy of the product with the given ID.
+func (c *Catalog) Get(id ID) (Product, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
+	if !ok {
+		return Product{}, false
+	}
+	return *p, true
+}
+
+// Resolve finds the product a shop identifier names: its key (SKU or URL
+// path), another identifier from its markup, or its URL path.
+func (c *Catalog) Resolve(ident string) (ID, bool) {
+	id := KeyOf(ident)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if _, ok := c.products[id]; ok {
+		return id, true
+	}
+	if target, ok := c.aliases[id]; ok {
+		return target, true
+	}
+	if path := PathKey(ident); path != "" && path != ident {
+		if target, ok := c.aliases[KeyOf(path)]; ok {
+			return target, true
+		}
+	}
+	return 0, false
+}
+
+// Category returns a category seen in a product's path.
+func (c *Catalog) Category(id ID) (Category, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	cat, ok := c.cats[id]
+	return cat, ok
+}
+
+// Len returns the number of products held.
+func (c *Catalog) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.products)
+}
