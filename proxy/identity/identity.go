@@ -1,0 +1,177 @@
+package identity
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MaxTokenLen is the longest token Verify parses; longer ones are refused
+// unread. Tokens this package issues are about 200 bytes.
+const MaxTokenLen = 1024
+
+// MinSecretLen is the shortest secret a Key may have.
+const MinSecretLen = 32
+
+// issuer is the "iss" claim of every token, so that a JWT issued by another
+// system with the same secret is not taken for a visitor token.
+const issuer = "shopedge"
+
+// Key is one HMAC key: its kid and secret.
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// Visitor is who a valid token says the visitor is.
+type Visitor struct {
+	ID       string    // 22 characters of base64url: 128 random bits
+	IssuedAt time.Time // when the token was issued
+	KeyID    string    // the key that signed it
+}
+
+// Issuer issues and verifies visitor tokens: HS256 JWTs with the visitor id
+// as subject, iat, exp and the key id in the header. Only HS256 is
+// accepted, the kid must name a configured key, and exp is required. It is
+// safe for concurrent use.
+type Issuer struct {
+	keys    map[string][]byte
+	signing Key
+	ttl     time.Duration
+	refresh time.Duration
+	now     func() time.Time
+	parser  *jwt.Parser
+}
+
+// Options configure an Issuer.
+type Options struct {
+	// Keys verify tokens; the first also signs. Required.
+	Keys []Key
+	// TTL is a token's lifetime. Required.
+	TTL time.Duration
+	// Refresh is the age after which a token is re-issued.
+	Refresh time.Duration
+	// Now returns the time; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns an Issuer, or an error naming the key that is unusable.
+func New(o Options) (*Issuer, error) {
+	if len(o.Keys) == 0 {
+		return nil, errors.New("identity: no signing key")
+	}
+	if o.TTL <= 0 {
+		return nil, errors.New("identity: token lifetime must be positive")
+	}
+	keys := make(map[string][]byte, len(o.Keys))
+	for _, k := range o.Keys {
+		if k.ID == "" {
+			return nil, errors.New("identity: a key has no id")
+		}
+		if len(k.Secret) < MinSecretLen {
+			return nil, fmt.Errorf("identity: key %q: secret is %d bytes, want at least %d", k.ID, len(k.Secret), MinSecretLen)
+		}
+		if _, dup := keys[k.ID]; dup {
+			return nil, fmt.Errorf("identity: key %q is given twice", k.ID)
+		}
+		keys[k.ID] = k.Secret
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Issuer{
+		keys:    keys,
+		signing: o.Keys[0],
+		ttl:     o.TTL,
+		refresh: o.Refresh,
+		now:     now,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithIssuer(issuer),
+			jwt.WithLeeway(time.Minute),
+			jwt.WithTimeFunc(now),
+			jwt.WithStrictDecoding(),
+		),
+	}, nil
+}
+
+// NewVisitorID returns a fresh random visitor id.
+func NewVisitorID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ValidVisitorID reports whether s has the shape of a visitor id.
+func ValidVisitorID(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Issue returns a signed token for a visitor id.
+func (is *Issuer) Issue(visitorID string) (string, error) {
+	if !ValidVisitorID(visitorID) {
+		return "", errors.New("identity: malformed visitor id")
+	}
+	now := is.now()
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+		Issuer:    issuer,
+		Subject:   visitorID,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(is.ttl)),
+	})
+	t.Header["kid"] = is.signing.ID
+	s, err := t.SignedString(is.signing.Secret)
+	if err != nil {
+		return "", fmt.Errorf("identity: sign: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks a token and returns the visitor it names. Any failure
+// (tampered, expired, unknown key, another algorithm, oversized, garbage)
+// returns false: the caller treats the visitor as new.
+func (is *Issuer) Verify(token string) (Visitor, bool) {
+	if token == "" || len(token) > MaxTokenLen {
+		return Visitor{}, false
+	}
+	var claims jwt.RegisteredClaims
+	var kid string
+	t, err := is.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		k, _ := t.Header["kid"].(string)
+		secret, ok := is.keys[k]
+		if !ok {
+			return nil, errors.New("unknown key")
+		}
+		kid = k
+		return secret, nil
+	})
+	if err != nil || !t.Valid || claims.IssuedAt == nil || !ValidVisitorID(claims.Subject) {
+		return Visitor{}, false
+	}
+	return Visitor{ID: claims.Subject, IssuedAt: claims.IssuedAt.Time, KeyID: kid}, true
+}
+
+// NeedsRefresh reports whether a verified token should be re-issued: it is
+// older than the refresh age, or signed with a key that no longer signs.
+func (is *Issuer) NeedsRefresh(v Visitor) bool {
+	return v.KeyID != is.signing.ID || is.refresh > 0 && is.now().Sub(v.IssuedAt) > is.refresh
+}
+
+// TTL returns the lifetime of the tokens this Issuer issues.
+func (is *Issuer) TTL() time.Duration { return is.ttl }
