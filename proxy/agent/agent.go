@@ -1,0 +1,133 @@
+// Package agent classifies visitors by their User-Agent: crawlers and tools
+// that must see the shop's own page, and the device class, operating system
+// and browser of people.
+package agent
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Class is a device class.
+type Class uint8
+
+// Device classes.
+const (
+	Desktop Class = iota
+	Mobile
+	Tablet
+)
+
+func (c Class) String() string {
+	return [...]string{"desktop", "mobile", "tablet"}[c]
+}
+
+// Device describes a visitor's device.
+type Device struct {
+	Class   Class
+	OS      string // "ios", "android", "windows", "macos", "linux", "chromeos" or ""
+	Browser string // "chrome", "safari", "firefox", "edge", "opera", "samsung" or ""
+}
+
+// botMarkers are substrings (lowercase) of the user agents of crawlers,
+// monitors, link previewers, headless browsers and HTTP libraries.
+var botMarkers = []string{
+	"bot", "crawl", "spider", "slurp", "mediapartners", "facebookexternalhit", "facebot",
+	"embedly", "quora link preview", "outbrain", "pinterest", "vkshare", "w3c_validator",
+	"whatsapp", "skypeuripreview", "lighthouse", "pagespeed", "headlesschrome", "phantomjs",
+	"curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "httpx", "go-http-client",
+	"java/", "okhttp", "libwww", "apache-httpclient", "node-fetch", "axios/", "undici",
+	"postman", "insomnia", "scrapy", "httpie", "uptime", "pingdom", "statuscake", "datadog",
+	"newrelic", "ahrefs", "semrush", "mj12", "dotbot", "petalbot", "bytespider", "gptbot",
+	"ccbot", "claudebot", "perplexity", "feedfetcher", "preview", "validator", "monitor",
+	"fasthttp", "k6/", "vegeta", "hey/", "wrk", "apachebench", "siege",
+}
+
+// Classifier tells bots from people.
+type Classifier struct {
+	markers []string
+}
+
+// New returns a Classifier recognising the built-in markers and extra ones
+// (case-insensitive substrings).
+func New(extra []string) *Classifier {
+	m := append([]string(nil), botMarkers...)
+	for _, e := range extra {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			m = append(m, e)
+		}
+	}
+	return &Classifier{markers: m}
+}
+
+// IsBot reports whether a user agent is a crawler or a tool. An empty user
+// agent is a tool.
+func (c *Classifier) IsBot(ua []byte) bool {
+	if len(bytes.TrimSpace(ua)) == 0 {
+		return true
+	}
+	var buf [512]byte
+	l := lowerInto(buf[:0], ua)
+	for _, m := range c.markers {
+		if bytes.Contains(l, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerInto(dst, s []byte) []byte {
+	if len(s) > 512 {
+		s = s[:512]
+	}
+	for _, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// Parse reads the device from a user agent.
+func Parse(ua []byte) Device {
+	var buf [512]byte
+	l := lowerInto(buf[:0], ua)
+	has := func(s string) bool { return bytes.Contains(l, []byte(s)) }
+	var d Device
+	switch {
+	case has("ipad"), has("tablet"), has("kindle"), has("silk/"), has("android") && !has("mobile"):
+		d.Class = Tablet
+	case has("mobi"), has("iphone"), has("ipod"), has("windows phone"), has("blackberry"):
+		d.Class = Mobile
+	}
+	switch {
+	case has("iphone"), has("ipad"), has("ipod"):
+		d.OS = "ios"
+	case has("android"):
+		d.OS = "android"
+	case has("cros"):
+		d.OS = "chromeos"
+	case has("windows"):
+		d.OS = "windows"
+	case has("mac os x"), has("macintosh"):
+		d.OS = "macos"
+	case has("linux"):
+		d.OS = "linux"
+	}
+	switch {
+	case has("edg/"), has("edga/"), has("edgios/"):
+		d.Browser = "edge"
+	case has("opr/"), has("opera"):
+		d.Browser = "opera"
+	case has("samsungbrowser"):
+		d.Browser = "samsung"
+	case has("firefox/"), has("fxios/"):
+		d.Browser = "firefox"
+	case has("chrome/"), has("crios/"):
+		d.Browser = "chrome"
+	case has("safari/"):
+		d.Browser = "safari"
+	}
+	return d
+}

@@ -1,0 +1,50 @@
+package agent
+
+import "testing"
+
+func TestIsBot(t *testing.T) {
+	t.Parallel()
+	c := New([]string{"AcmeMonitor"})
+	tests := []struct {
+		ua  string
+		bot bool
+	}{
+		{"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", true},
+		{"Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", true},
+		{"facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", true},
+		{"curl/8.5.0", true},
+		{"python-requests/2.31.0", true},
+		{"Go-http-client/1.1", true},
+		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", true},
+		{"acmemonitor/1.0", true},
+		{"", true},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", false},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", false},
+	}
+	for _, tt := range tests {
+		if got := c.IsBot([]byte(tt.ua)); got != tt.bot {
+			t.Errorf("IsBot(%q) = %v, want %v", tt.ua, got, tt.bot)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ua   string
+		want Device
+	}{
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", Device{Desktop, "windows", "chrome"}},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", Device{Mobile, "ios", "safari"}},
+		{"Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", Device{Tablet, "ios", "safari"}},
+		{"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", Device{Mobile, "android", "chrome"}},
+		{"Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", Device{Tablet, "android", "chrome"}},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0", Device{Desktop, "macos", "firefox"}},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", Device{Desktop, "windows", "edge"}},
+	}
+	for _, tt := range tests {
+		if got := Parse([]byte(tt.ua)); got != tt.want {
+			t.Errorf("Parse(%q) = %+v, want %+v", tt.ua, got, tt.want)
+		}
+	}
+}

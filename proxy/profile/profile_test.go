@@ -1,0 +1,205 @@
+package profile
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"shopedge/proxy/catalog"
+)
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+const week = 7 * 24 * time.Hour
+
+func TestVisits(t *testing.T) {
+	t.Parallel()
+	var d Data
+	steps := []struct {
+		after    time.Duration
+		newVisit bool
+		visits   uint32
+	}{
+		{0, true, 1}, {10 * time.Minute, false, 1}, {29 * time.Minute, false, 1}, {31 * time.Minute, true, 2}, {time.Second, false, 2},
+	}
+	now := t0
+	for i, s := range steps {
+		now = now.Add(s.after)
+		if got := d.Touch(now, 30*time.Minute); got != s.newVisit || d.Visits != s.visits {
+			t.Errorf("step %d: Touch = %v, visits %d; want %v, %d", i, got, d.Visits, s.newVisit, s.visits)
+		}
+	}
+	if !d.Returning() || d.FirstSeen != t0.Unix() || d.LastSeen != now.Unix() {
+		t.Errorf("returning %v first %d last %d", d.Returning(), d.FirstSeen, d.LastSeen)
+	}
+}
+
+func TestRecentProducts(t *testing.T) {
+	t.Parallel()
+	var d Data
+	for i := range MaxRecent + 3 {
+		d.ViewProduct(catalog.ID(i), nil, t0, week)
+	}
+	d.ViewProduct(5, nil, t0, week) // seen again: moves to the front
+	got := d.Recent()
+	if len(got) != MaxRecent || got[0] != 5 || got[1] != MaxRecent+2 {
+		t.Fatalf("Recent = %v", got)
+	}
+	if slices.Contains(got, 0) || slices.Contains(got, 1) || slices.Contains(got, 2) {
+		t.Errorf("oldest products kept: %v", got)
+	}
+	if n := strings.Count(fmt.Sprint(got), " 5 ") + strings.Count(fmt.Sprint(got), "[5 "); n != 1 {
+		t.Errorf("product 5 listed %d times: %v", n, got)
+	}
+}
+
+func TestInterestDecays(t *testing.T) {
+	t.Parallel()
+	var d Data
+	shoes, sneakers, hats := catalog.ID(1), catalog.ID(2), catalog.ID(3)
+	d.ViewProduct(10, []catalog.ID{shoes, sneakers}, t0, week)
+	d.ViewProduct(11, []catalog.ID{shoes, sneakers}, t0, week)
+	d.ViewCategory([]catalog.ID{hats}, t0, week)
+	tests := []struct {
+		cat  catalog.ID
+		at   time.Time
+		want float64
+	}{
+		{sneakers, t0, 2}, {shoes, t0, 1.8}, {hats, t0, 0.5}, {sneakers, t0.Add(week), 1}, {shoes, t0.Add(2 * week), 0.45}, {99, t0, 0},
+	}
+	for _, tt := range tests {
+		if got := d.Interest(tt.cat, tt.at, week); math.Abs(got-tt.want) > 1e-4 {
+			t.Errorf("Interest(%d) = %v, want %v", tt.cat, got, tt.want)
+		}
+	}
+	// A full table replaces its weakest entry.
+	for i := range MaxInterests {
+		d.ViewCategory([]catalog.ID{catalog.ID(100 + i)}, t0.Add(week), week)
+	}
+	if d.Interest(hats, t0.Add(week), week) != 0 {
+		t.Errorf("weakest interest (hats) was kept")
+	}
+	if d.Interest(sneakers, t0.Add(week), week) == 0 {
+		t.Errorf("strong interest (sneakers) was dropped")
+	}
+}
+
+func TestCartAndPurchase(t *testing.T) {
+	t.Parallel()
+	var d Data
+	d.AddToCart(1, 2)
+	d.AddToCart(2, 0)
+	d.AddToCart(1, 1)
+	if got := d.Cart(); !slices.Equal(got, []CartLine{{1, 3}, {2, 1}}) {
+		t.Fatalf("Cart = %v", got)
+	}
+	if !d.InCart(2) || d.InCart(3) {
+		t.Errorf("InCart wrong")
+	}
+	d.Purchase()
+	if len(d.Cart()) != 0 || !d.Customer || d.Orders != 1 {
+		t.Errorf("after purchase: cart %v customer %v orders %d", d.Cart(), d.Customer, d.Orders)
+	}
+	if got := d.Purchased(); !slices.Equal(got, []catalog.ID{1, 2}) {
+		t.Errorf("Purchased = %v", got)
+	}
+	for i := range MaxCart + 2 {
+		d.AddToCart(catalog.ID(100+i), 1)
+	}
+	if c := d.Cart(); len(c) != MaxCart || c[0].Product != 102 {
+		t.Errorf("full cart = %v", c)
+	}
+}
+
+func TestSearchAndSourceAreBounded(t *testing.T) {
+	t.Parallel()
+	var d Data
+	long := strings.Repeat("é", 100)
+	d.Search(long)
+	d.SetSource(Source{UTMSource: long})
+	if s := d.Searches()[0]; len(s) > MaxText || !strings.HasPrefix(long, s) || strings.ToValidUTF8(s, "?") != s {
+		t.Errorf("search kept as %q", s)
+	}
+	if len(d.Source.UTMSource) > MaxText {
+		t.Errorf("source kept %d bytes", len(d.Source.UTMSource))
+	}
+}
+
+// TestStoreBound fills a store far past its budget: the budget holds, and
+// every profile the cache let go is counted.
+func TestStoreBound(t *testing.T) {
+	t.Parallel()
+	const budget = 1 << 20
+	s, err := NewStore(budget, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 5000
+	for i := range n {
+		p, created := s.Load(fmt.Sprintf("visitor-%05d", i))
+		if !created || p == nil {
+			t.Fatalf("Load %d: created %v", i, created)
+		}
+		if i%500 == 0 {
+			s.Wait()
+		}
+	}
+	s.Wait()
+	st := s.Stats()
+	if st.CostUsed > budget {
+		t.Errorf("cost used %d > budget %d", st.CostUsed, budget)
+	}
+	if st.Held > budget/Cost {
+		t.Errorf("held %d profiles, budget allows %d", st.Held, budget/Cost)
+	}
+	if st.Created != n {
+		t.Errorf("created %d, want %d", st.Created, n)
+	}
+	if st.Held+st.Rejected+st.Evicted+st.Dropped < n {
+		t.Errorf("profiles unaccounted for: %+v", st)
+	}
+}
+
+func TestStoreKeepsUpdatesInPlace(t *testing.T) {
+	t.Parallel()
+	s, err := NewStore(64<<20, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, _ := s.Load("v1")
+	s.Wait()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 100 {
+				q, created := s.Load("v1")
+				if created {
+					t.Errorf("profile created again")
+					return
+				}
+				q.Update(func(d *Data) { d.AddToCart(catalog.ID(i*1000+j), 1) })
+			}
+		}()
+	}
+	wg.Wait()
+	if got := p.Snapshot().PageViews; got != 0 {
+		t.Errorf("page views %d", got)
+	}
+	if snap := p.Snapshot(); len(snap.Cart()) != MaxCart {
+		n := len(snap.Cart())
+		t.Errorf("cart has %d lines, want %d", n, MaxCart)
+	}
+	s.Delete("v1")
+	s.Wait()
+	if _, ok := s.Get("v1"); ok {
+		t.Errorf("deleted profile still held")
+	}
+}
