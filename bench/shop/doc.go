@@ -1,0 +1,15 @@
+// Package shop is the demo storefront shopedge stands in front of in the
+// demo, the tests and the benchmarks: a generated catalog of a few hundred
+// products in ten categories (two with submenus), category listings,
+// product pages with schema.org Product and BreadcrumbList JSON-LD, search,
+// a cart with form and JSON add-to-cart POSTs, checkout and an order
+// confirmation. Pages are rendered with html/template, carry inline CSS and
+// JS like real themes, weigh tens of kilobytes, and are compressed with
+// brotli or gzip when the client asks.
+//
+// Files:
+//   - catalog.go: the generated catalog and search.
+//   - shop.go: routing, pages, cart, sessions, cache headers, compression.
+//   - assets.go: images, static files and a large binary download.
+//   - templates/, static/: the theme.
+package shop
