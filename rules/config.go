@@ -1,5 +1,7 @@
 package rules
 
+import "fmt"
+
 // Config is a whole shopedge configuration. Its YAML form is documented
 // field by field in configs/reference.yaml; the comments here say what a
 // missing field means.
@@ -31,12 +33,25 @@ type Config struct {
 	// Log configures logging.
 	Log Log `yaml:"log"`
 
-	// file is the name the configuration was loaded from, for messages.
+	// file is the name the configuration was loaded from, and pos where
+	// its fields are, for messages.
 	file string
+	pos  *positions
 }
 
 // File returns the name of the file the configuration came from.
 func (c *Config) File() string { return c.file }
+
+// Problem builds a Problem about a field of the configuration, placed at
+// the field (or its nearest ancestor in the file): for checks made after
+// loading, such as a secret missing from the environment.
+func (c *Config) Problem(field, format string, args ...any) Problem {
+	p := Problem{File: c.file, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if c.pos != nil {
+		p.Line, p.Col = c.pos.find(field)
+	}
+	return p
+}
 
 // Upstream is the shop's origin.
 type Upstream struct {

@@ -77,7 +77,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	idx := newPositions(root.Content[0])
 
-	cfg := &Config{file: name}
+	cfg := &Config{file: name, pos: idx}
 	var ps Problems
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

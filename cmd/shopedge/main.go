@@ -1,0 +1,102 @@
+// Command shopedge runs the shopedge edge personalization proxy.
+//
+// Usage:
+//
+//	shopedge demo    [-listen ADDR] [-shop-listen ADDR] [-admin-listen ADDR]
+//	shopedge serve   -config FILE [-listen ADDR] [-upstream URL]
+//	shopedge check   FILE...
+//	shopedge version
+//
+// demo starts the bundled demo shop and shopedge in front of it. serve runs
+// shopedge in front of any shop. check validates configuration files and
+// prints every problem as file:line:col: field: problem. SIGHUP makes serve
+// and demo reload their configuration; SIGINT or SIGTERM stop them
+// gracefully.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage means the command line was wrong; usage has been printed.
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "demo":
+		err = demo(args[1:], stdout, stderr)
+	case "serve":
+		err = serve(args[1:], stdout, stderr)
+	case "check":
+		err = check(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "shopedge", versionString())
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+	default:
+		fmt.Fprintf(stderr, "shopedge: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	switch {
+	case errors.Is(err, errUsage):
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "shopedge: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `shopedge: an edge personalization proxy for online shops
+
+Usage:
+  shopedge demo    [-listen ADDR] [-shop-listen ADDR] [-admin-listen ADDR]
+                   run the bundled demo shop with shopedge in front of it
+  shopedge serve   -config FILE [-listen ADDR] [-upstream URL]
+                   run shopedge in front of a shop
+  shopedge check   FILE...
+                   validate configuration files
+  shopedge version print the version
+
+Run "shopedge COMMAND -h" for a command's flags. Configuration reference:
+configs/reference.yaml.
+`)
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+		if s.Key == "vcs.modified" && s.Value == "true" {
+			v += "+dirty"
+		}
+	}
+	return v + " " + info.GoVersion
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/bench/shop"
+	"shopedge/configs"
+	"shopedge/proxy"
+	"shopedge/proxy/identity"
+	"shopedge/rules"
+)
+
+// overrides are command-line settings that win over the file, on start and
+// on every reload.
+type overrides struct {
+	listen, upstream, adminListen string
+}
+
+func (o overrides) apply(cfg *rules.Config) error {
+	if o.listen != "" {
+		if _, _, err := net.SplitHostPort(o.listen); err != nil {
+			return fmt.Errorf("-listen %q: want host:port", o.listen)
+		}
+		cfg.Server.Listen = o.listen
+	}
+	if o.upstream != "" {
+		if _, err := rules.ParseUpstreamURL(o.upstream); err != nil {
+			return fmt.Errorf("-upstream: %w", err)
+		}
+		cfg.Upstream.URL = o.upstream
+	}
+	if o.adminListen != "" {
+		if _, _, err := net.SplitHostPort(o.adminListen); err != nil {
+			return fmt.Errorf("-admin-listen %q: want host:port", o.adminListen)
+		}
+		cfg.Admin.Listen = o.adminListen
+	}
+	return nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration `file` (required)")
+	var o overrides
+	fs.StringVar(&o.listen, "listen", "", "listen `address`, overriding server.listen")
+	fs.StringVar(&o.upstream, "upstream", "", "the shop's base `URL`, overriding upstream.url")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *path == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: shopedge serve -config FILE [-listen ADDR] [-upstream URL]")
+		return errUsage
+	}
+	cfg, err := rules.Load(*path)
+	if err != nil {
+		return err
+	}
+	if err := o.apply(cfg); err != nil {
+		return err
+	}
+	keys, err := proxy.LoadKeys(cfg, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("cannot start:\n%w", err)
+	}
+	log := newLogger(cfg.Log, stderr)
+	token := os.Getenv(cfg.Admin.TokenEnv)
+	if cfg.Admin.Listen != "" && token == "" {
+		log.Warn("admin token not set: only /healthz answers on the admin listener", "env", cfg.Admin.TokenEnv)
+	}
+	return runProxy(runOptions{
+		cfg: cfg, reload: func() (*rules.Config, error) { return loadWith(*path, o) },
+		keys: keys, adminToken: token, log: log,
+		ready: func(proxyAddr, adminAddr string) {
+			fmt.Fprintf(stdout, "shopedge %s: serving %s on http://%s\n", versionString(), cfg.Upstream.URL, proxyAddr)
+			if adminAddr != "" {
+				fmt.Fprintf(stdout, "admin: http://%s/metrics\n", adminAddr)
+			}
+		},
+	})
+}
+
+func loadWith(path string, o overrides) (*rules.Config, error) {
+	cfg, err := rules.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, o.apply(cfg)
+}
+
+func demo(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o overrides
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "shopedge's listen `address`")
+	shopListen := fs.String("shop-listen", "127.0.0.1:8081", "the demo shop's listen `address`")
+	fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9090", "the admin listen `address`")
+	path := fs.String("config", "", "configuration `file` (default: the embedded configs/demo.yaml)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+
+	shopLn, err := net.Listen("tcp", *shopListen)
+	if err != nil {
+		return fmt.Errorf("demo shop: %w", err)
+	}
+	shopSrv := &http.Server{Handler: shop.New(1), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = shopSrv.Serve(shopLn) }()
+	defer shopSrv.Close()
+	o.upstream = "http://" + shopLn.Addr().String()
+
+	load := func() (*rules.Config, error) {
+		if *path != "" {
+			return loadWith(*path, o)
+		}
+		cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+		if err != nil {
+			return nil, err
+		}
+		return cfg, o.apply(cfg)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	getenv := os.Getenv
+	if os.Getenv("SHOPEDGE_SECRET") == "" {
+		secret := randomString(48)
+		getenv = func(k string) string {
+			if k == "SHOPEDGE_SECRET" {
+				return secret
+			}
+			return os.Getenv(k)
+		}
+		log.Info("SHOPEDGE_SECRET is not set: using a secret made for this run (visitors are forgotten when the demo stops)")
+	}
+	keys, err := proxy.LoadKeys(cfg, getenv)
+	if err != nil {
+		return fmt.Errorf("cannot start:\n%w", err)
+	}
+	token := os.Getenv(cfg.Admin.TokenEnv)
+	if token == "" {
+		token = randomString(24)
+	}
+	return runProxy(runOptions{
+		cfg: cfg, reload: load, keys: keys, adminToken: token, log: log,
+		ready: func(proxyAddr, adminAddr string) {
+			fmt.Fprintf(stdout, "demo shop:           http://%s/\n", shopLn.Addr())
+			fmt.Fprintf(stdout, "shopedge (open me):  http://%s/\n", proxyAddr)
+			if adminAddr != "" {
+				fmt.Fprintf(stdout, "admin:               http://%s/metrics  (Authorization: Bearer %s)\n", adminAddr, token)
+			}
+			fmt.Fprintln(stdout, "Browse a few products of one category, then go back to the home page: the menu leads with that category.")
+			fmt.Fprintln(stdout, "Stop with Ctrl-C.")
+		},
+	})
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type runOptions struct {
+	cfg        *rules.Config
+	reload     func() (*rules.Config, error)
+	keys       []identity.Key
+	adminToken string
+	log        *slog.Logger
+	ready      func(proxyAddr, adminAddr string)
+}
+
+// runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP.
+func runProxy(o runOptions) error {
+	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	srv := p.Server()
+	ln, err := net.Listen("tcp", o.cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	errc := make(chan error, 2)
+	go func() {
+		if t := o.cfg.Server.TLS; t != nil {
+			errc <- srv.ServeTLS(ln, t.Cert, t.Key)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	var admin *fasthttp.Server
+	adminAddr := ""
+	if o.cfg.Admin.Listen != "" {
+		aln, err := net.Listen("tcp", o.cfg.Admin.Listen)
+		if err != nil {
+			_ = srv.Shutdown()
+			return fmt.Errorf("admin listen: %w", err)
+		}
+		adminAddr = aln.Addr().String()
+		admin = &fasthttp.Server{Handler: p.Admin(o.adminToken), ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, NoDefaultServerHeader: true}
+		go func() { errc <- admin.Serve(aln) }()
+	}
+	o.ready(ln.Addr().String(), adminAddr)
+	o.log.Info("started", "listen", ln.Addr().String(), "upstream", o.cfg.Upstream.URL, "config", o.cfg.File())
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				reload(p, o)
+				continue
+			}
+			o.log.Info("stopping", "signal", s.String())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := srv.ShutdownWithContext(ctx)
+			if admin != nil {
+				_ = admin.ShutdownWithContext(ctx)
+			}
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// reload swaps in a new configuration, or keeps the old one and says why.
+func reload(p *proxy.Proxy, o runOptions) {
+	cfg, err := o.reload()
+	if err != nil {
+		o.log.Error("reload failed; the previous configuration stays in force", "err", err.Error())
+		return
+	}
+	if err := p.Reload(cfg); err != nil {
+		o.log.Warn(err.Error())
+	}
+	o.log.Info("configuration reloaded", "config", cfg.File())
+}
+
+func newLogger(l rules.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(l.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func check(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: shopedge check FILE...")
+		return errUsage
+	}
+	failed := false
+	for _, path := range args {
+		if _, err := rules.Load(path); err != nil {
+			fmt.Fprintln(stderr, err)
+			failed = true
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", path)
+	}
+	if failed {
+		return errors.New("configuration has problems")
+	}
+	return nil
+}

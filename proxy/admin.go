@@ -1,0 +1,167 @@
+package proxy
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/identity"
+	"shopedge/proxy/profile"
+)
+
+// Admin returns the handler of the operations listener:
+//
+//	GET    /healthz          liveness, no token needed
+//	GET    /metrics          Prometheus metrics
+//	GET    /profiles/{id}    a visitor's profile, as JSON
+//	DELETE /profiles/{id}    forget a visitor (erasure)
+//
+// Every path but /healthz needs "Authorization: Bearer <token>"; with an
+// empty token they are all refused.
+func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		path := string(ctx.Path())
+		ctx.Response.Header.Set("Cache-Control", "no-store")
+		if path == "/healthz" {
+			ctx.SetContentType("text/plain; charset=utf-8")
+			ctx.SetBodyString("ok\n")
+			return
+		}
+		if !authorized(ctx, token) {
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="shopedge admin"`)
+			ctx.Error("unauthorized: send Authorization: Bearer <admin token>\n", fasthttp.StatusUnauthorized)
+			return
+		}
+		switch {
+		case path == "/metrics" && ctx.IsGet():
+			ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+			p.metrics.WriteTo(ctx, p.gauges())
+		case strings.HasPrefix(path, "/profiles/"):
+			p.adminProfile(ctx, strings.TrimPrefix(path, "/profiles/"))
+		default:
+			ctx.Error("not found\n", fasthttp.StatusNotFound)
+		}
+	}
+}
+
+func authorized(ctx *fasthttp.RequestCtx, token string) bool {
+	if token == "" {
+		return false
+	}
+	got, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+func (p *Proxy) gauges() []Gauge {
+	s := p.profiles.Stats()
+	return []Gauge{
+		{"shopedge_profiles_held", "Visitor profiles in memory (approximate).", float64(s.Held)},
+		{"shopedge_profiles_bytes", "Bytes charged against profiles.max_memory.", float64(s.CostUsed)},
+		{"shopedge_profiles_created_total", "Profiles created.", float64(s.Created)},
+		{"shopedge_profiles_evicted_total", "Profiles evicted to stay within memory.", float64(s.Evicted)},
+		{"shopedge_profiles_rejected_total", "New profiles refused by the cache's admission policy.", float64(s.Rejected)},
+		{"shopedge_profiles_set_dropped_total", "Profile insertions dropped by a full buffer and retried.", float64(s.Dropped)},
+		{"shopedge_profile_cache_hit_ratio", "Hit ratio of profile lookups.", s.HitRatio},
+		{"shopedge_catalog_products", "Products in the learned catalog.", float64(p.catalog.Len())},
+	}
+}
+
+// profileView is the JSON form of a profile.
+type profileView struct {
+	ID        string            `json:"id"`
+	FirstSeen time.Time         `json:"first_seen"`
+	LastSeen  time.Time         `json:"last_seen"`
+	Visits    uint32            `json:"visits"`
+	PageViews uint32            `json:"page_views"`
+	Customer  bool              `json:"customer"`
+	Orders    uint32            `json:"orders"`
+	Device    map[string]string `json:"device"`
+	Source    map[string]string `json:"source,omitempty"`
+	Recent    []itemView        `json:"recent_products"`
+	Interests []interestView    `json:"interests"`
+	Cart      []cartView        `json:"cart"`
+	Purchased []itemView        `json:"purchased"`
+	Searches  []string          `json:"searches"`
+}
+
+type itemView struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url,omitempty"`
+}
+
+type interestView struct {
+	Category string  `json:"category"`
+	Score    float64 `json:"score"`
+}
+
+type cartView struct {
+	itemView
+	Qty uint16 `json:"qty"`
+}
+
+func (p *Proxy) item(id catalog.ID) itemView {
+	v := itemView{ID: fmt.Sprintf("%016x", uint64(id))}
+	if prod, ok := p.catalog.Get(id); ok {
+		v.ID, v.Name, v.URL = prod.Key, prod.Name, prod.URL
+	}
+	return v
+}
+
+func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
+	if !identity.ValidVisitorID(id) {
+		ctx.Error("not a visitor id\n", fasthttp.StatusBadRequest)
+		return
+	}
+	if ctx.IsDelete() {
+		p.profiles.Delete(id)
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	prof, ok := p.profiles.Get(id)
+	if !ok {
+		ctx.Error("no such visitor\n", fasthttp.StatusNotFound)
+		return
+	}
+	cfg := p.Config()
+	now := p.now()
+	d := prof.Snapshot()
+	v := profileView{
+		ID: id, FirstSeen: time.Unix(d.FirstSeen, 0).UTC(), LastSeen: time.Unix(d.LastSeen, 0).UTC(),
+		Visits: d.Visits, PageViews: d.PageViews, Customer: d.Customer, Orders: d.Orders,
+		Device:   map[string]string{"class": d.Device.Class.String(), "os": d.Device.OS, "browser": d.Device.Browser},
+		Searches: d.Searches(),
+	}
+	if s := d.Source; s != (profile.Source{}) {
+		v.Source = map[string]string{"utm_source": s.UTMSource, "utm_medium": s.UTMMedium, "utm_campaign": s.UTMCampaign, "referrer": s.Referrer}
+	}
+	for _, id := range d.Recent() {
+		v.Recent = append(v.Recent, p.item(id))
+	}
+	for _, id := range d.Purchased() {
+		v.Purchased = append(v.Purchased, p.item(id))
+	}
+	for _, l := range d.Cart() {
+		v.Cart = append(v.Cart, cartView{p.item(l.Product), l.Qty})
+	}
+	for _, in := range d.Interests(now, cfg.Profiles.InterestHalfLife.D()) {
+		name := fmt.Sprintf("%016x", uint64(in.Category))
+		if c, ok := p.catalog.Category(in.Category); ok {
+			name = c.Name
+			if c.Path != "" {
+				name += " (" + c.Path + ")"
+			}
+		}
+		v.Interests = append(v.Interests, interestView{Category: name, Score: float64(in.Score)})
+	}
+	sort.Slice(v.Interests, func(i, j int) bool { return v.Interests[i].Score > v.Interests[j].Score })
+	b, _ := json.MarshalIndent(v, "", "  ")
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}

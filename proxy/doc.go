@@ -1,0 +1,23 @@
+// Package proxy is shopedge's edge: a fasthttp reverse proxy in front of one
+// shop. For each request it admits (host checks), classifies (page type,
+// events, bots, Sec-GPC), identifies the visitor (signed cookie), forwards
+// to the shop (hop-by-hop headers stripped, X-Forwarded-* set, bounded
+// time), and on the way back either streams the response untouched or, for
+// HTML pages it may change, learns from the page (catalog), records the view
+// (profile), decides what to change (rules) and splices it in (rewrite).
+// Anything it cannot change safely passes through byte for byte.
+//
+// Files:
+//   - proxy.go: Proxy, New, Reload, the fasthttp Server, LoadKeys.
+//   - handler.go: the request pipeline, top to bottom, and classification.
+//   - forward.go: the upstream client and request hygiene.
+//   - visitor.go: identity cookie and event recording.
+//   - personalize.go: reading, learning from and rewriting pages.
+//   - respond.go: pass-through streaming, buffered responses, cache headers,
+//     error pages.
+//   - metrics.go, admin.go: counters and the operations listener.
+//
+// Sub-packages hold the engines, which know nothing of HTTP: identity
+// (tokens), profile (visitor state), catalog (products), agent (user
+// agents) and codec (compression).
+package proxy

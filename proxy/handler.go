@@ -1,0 +1,222 @@
+package proxy
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/codec"
+	"shopedge/rules"
+)
+
+// Handler serves one request. It reads top to bottom as the request flows:
+// admit → classify → identify → forward → (learn, record, decide, rewrite)
+// → respond.
+func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	st := p.state.Load()
+	p.metrics.requests.Add(1)
+	p.serve(ctx, st, start)
+	if st.cfg.Log.Access {
+		p.log.Info("request", "method", string(ctx.Method()), "path", string(ctx.Path()),
+			"status", ctx.Response.StatusCode(), "duration", time.Since(start))
+	}
+}
+
+func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) {
+	if !p.admit(ctx, st) {
+		return
+	}
+
+	v := p.classify(ctx, st)
+	if v.tracked && (v.candidate || v.cartAdd != nil) {
+		p.identify(ctx, st, &v)
+	}
+
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	p.up.buildRequest(ctx, req, forwardOpts{
+		rewritable:     v.candidate,
+		acceptEncoding: v.accepts.Header(),
+		trustedPeer:    v.trustedPeer,
+		https:          v.https,
+	})
+	err := p.up.client.DoDeadline(req, resp, start.Add(p.up.timeout))
+	fasthttp.ReleaseRequest(req)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		p.upstreamError(ctx, err)
+		return
+	}
+
+	if v.cartAdd != nil && resp.StatusCode() < 400 {
+		p.recordCartAdd(ctx, st, &v)
+	}
+	if reason := rewritable(ctx, resp, &v); reason != "" {
+		p.metrics.passThrough(reason)
+		p.passThrough(ctx, resp, &v, nil)
+		return
+	}
+	p.personalize(ctx, st, &v, resp, start)
+}
+
+// visit is what the proxy learns of a request before forwarding it.
+type visit struct {
+	https       bool
+	trustedPeer bool
+	tracked     bool // a person who allows tracking: not a bot, no Sec-GPC
+	prefetch    bool // a prefetch or prerender: not a view
+	candidate   bool // a GET for a page that may be personalized
+	accepts     codec.Accepted
+	page        rules.PageType
+	rule        *rules.PageRule
+	cartAdd     *rules.CartAdd
+
+	// Set by identify.
+	id        string // visitor id; "" when not identified
+	returning bool   // the visitor's token was valid
+	issue     bool   // the token must be (re)issued
+	token     string
+	cookie    bool // set the token on this response
+}
+
+// admit refuses requests for other hosts and absolute-form targets that
+// disagree with Host. It answers the refused ones itself.
+func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) bool {
+	host := ctx.Request.Header.Host()
+	if uri := ctx.Request.Header.RequestURI(); len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
+		// Absolute form: the authority must be the Host header's.
+		if i := bytes.Index(uri, []byte("://")); i >= 0 {
+			auth := uri[i+3:]
+			if j := bytes.IndexAny(auth, "/?#"); j >= 0 {
+				auth = auth[:j]
+			}
+			if !bytes.EqualFold(auth, host) {
+				p.metrics.clientErrors.Add(1)
+				writeErrorPage(ctx, fasthttp.StatusBadRequest)
+				return false
+			}
+		} else {
+			p.metrics.clientErrors.Add(1)
+			writeErrorPage(ctx, fasthttp.StatusBadRequest)
+			return false
+		}
+	}
+	if st.hosts != nil {
+		name := host
+		if i := bytes.LastIndexByte(name, ':'); i >= 0 && !bytes.Contains(name[i:], []byte("]")) {
+			name = name[:i]
+		}
+		if !st.hosts[string(bytes.ToLower(name))] {
+			p.metrics.clientErrors.Add(1)
+			writeErrorPage(ctx, fasthttp.StatusMisdirectedRequest)
+			return false
+		}
+	}
+	return true
+}
+
+// classify reads what the request is: page type, events, whether the
+// visitor may be tracked and the response rewritten.
+func (p *Proxy) classify(ctx *fasthttp.RequestCtx, st *state) visit {
+	h := &ctx.Request.Header
+	v := visit{trustedPeer: st.trusted(ctx.RemoteIP())}
+	v.https = ctx.IsTLS() || v.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
+	v.tracked = !st.bots.IsBot(h.UserAgent()) && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1"))
+	v.prefetch = isPrefetch(h)
+	if !v.tracked {
+		return v
+	}
+	path := ctx.Path()
+	v.page, v.rule = st.cfg.Classify(path)
+	v.cartAdd = st.cfg.CartAddFor(h.Method(), path)
+	v.candidate = h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
+	if v.candidate {
+		v.accepts = codec.ParseAccept(h.Peek("Accept-Encoding"))
+	}
+	return v
+}
+
+// isPrefetch reports a speculative load (link prefetch, prerender).
+func isPrefetch(h *fasthttp.RequestHeader) bool {
+	for _, k := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+		v := h.Peek(k)
+		if bytes.Contains(v, []byte("prefetch")) || bytes.Contains(v, []byte("preview")) || bytes.Contains(v, []byte("prerender")) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsHTML reports whether an Accept header allows an HTML answer. A
+// missing header accepts anything.
+func acceptsHTML(accept []byte) bool {
+	return len(accept) == 0 || bytes.Contains(accept, []byte("text/html")) || bytes.Contains(accept, []byte("*/*"))
+}
+
+// assetExts are path endings that are never pages.
+var assetExts = [][]byte{
+	[]byte(".css"), []byte(".js"), []byte(".mjs"), []byte(".map"), []byte(".json"), []byte(".xml"), []byte(".txt"),
+	[]byte(".png"), []byte(".jpg"), []byte(".jpeg"), []byte(".gif"), []byte(".webp"), []byte(".avif"), []byte(".svg"),
+	[]byte(".ico"), []byte(".woff"), []byte(".woff2"), []byte(".ttf"), []byte(".otf"), []byte(".eot"),
+	[]byte(".mp4"), []byte(".webm"), []byte(".mp3"), []byte(".pdf"), []byte(".zip"), []byte(".gz"), []byte(".bin"),
+}
+
+func isAsset(path []byte) bool {
+	dot := bytes.LastIndexByte(path, '.')
+	if dot < 0 || bytes.IndexByte(path[dot:], '/') >= 0 {
+		return false
+	}
+	ext := path[dot:]
+	for _, e := range assetExts {
+		if bytes.EqualFold(ext, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// rewritable returns why a response must pass through untouched, or "" if
+// it may be personalized.
+func rewritable(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, v *visit) string {
+	switch {
+	case !v.candidate:
+		return "not_candidate"
+	case resp.StatusCode() != fasthttp.StatusOK:
+		return "status"
+	case !isHTML(resp.Header.ContentType()):
+		return "not_html"
+	case codec.Parse(resp.Header.ContentEncoding()) == codec.Unknown:
+		return "encoding"
+	case hasToken(resp.Header.Peek("Cache-Control"), "no-transform"):
+		return "no_transform"
+	case len(resp.Header.Peek("Content-Range")) > 0:
+		return "range"
+	}
+	return ""
+}
+
+func isHTML(ct []byte) bool {
+	ct = bytes.TrimSpace(ct)
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = bytes.TrimSpace(ct[:i])
+	}
+	return bytes.EqualFold(ct, []byte("text/html"))
+}
+
+// hasToken reports whether a comma-separated header value lists tok.
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		var t []byte
+		t, v, _ = bytes.Cut(v, []byte{','})
+		t = bytes.TrimSpace(t)
+		if i := bytes.IndexByte(t, '='); i >= 0 {
+			t = t[:i]
+		}
+		if bytes.EqualFold(t, []byte(tok)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"sync/atomic"
+	"time"
+)
+
+// Metrics are the proxy's counters, exposed in the Prometheus text format
+// on the admin listener.
+type Metrics struct {
+	requests     atomic.Int64
+	clientErrors atomic.Int64
+	badTokens    atomic.Int64
+	newVisitors  atomic.Int64
+	events       atomic.Int64
+	rewrites     atomic.Int64
+
+	passReasons map[string]*atomic.Int64
+	upstream    map[string]*atomic.Int64
+	latency     histogram
+}
+
+// passReasons are why a response was not rewritten.
+var passReasonNames = []string{
+	"not_candidate", "status", "not_html", "encoding", "no_transform", "range", "too_large",
+	"decode_error", "charset", "no_change", "encode_error", "nav_unsafe",
+}
+
+var upstreamKinds = []string{"unreachable", "timeout", "pool_exhausted"}
+
+func newMetrics() *Metrics {
+	m := &Metrics{passReasons: map[string]*atomic.Int64{}, upstream: map[string]*atomic.Int64{}}
+	for _, r := range passReasonNames {
+		m.passReasons[r] = new(atomic.Int64)
+	}
+	for _, k := range upstreamKinds {
+		m.upstream[k] = new(atomic.Int64)
+	}
+	m.latency.bounds = []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1}
+	m.latency.counts = make([]atomic.Int64, len(m.latency.bounds)+1)
+	return m
+}
+
+func (m *Metrics) passThrough(reason string) {
+	if c, ok := m.passReasons[reason]; ok {
+		c.Add(1)
+	}
+}
+
+func (m *Metrics) upstreamError(kind string) {
+	if c, ok := m.upstream[kind]; ok {
+		c.Add(1)
+	}
+}
+
+func (m *Metrics) rewrote(d time.Duration) {
+	m.rewrites.Add(1)
+	m.latency.observe(d.Seconds())
+}
+
+// histogram is a fixed-bucket histogram.
+type histogram struct {
+	bounds []float64
+	counts []atomic.Int64 // per bucket, the last for +Inf
+	sumNs  atomic.Int64
+}
+
+func (h *histogram) observe(s float64) {
+	i := sort.SearchFloat64s(h.bounds, s)
+	h.counts[i].Add(1)
+	h.sumNs.Add(int64(s * 1e9))
+}
+
+// Gauge is a named value sampled when metrics are written.
+type Gauge struct {
+	Name, Help string
+	Value      float64
+}
+
+// WriteTo writes the metrics and the given gauges in the Prometheus text
+// exposition format.
+func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
+	counter := func(name, help string, v int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	counter("shopedge_requests_total", "Requests received.", m.requests.Load())
+	counter("shopedge_client_errors_total", "Requests refused as malformed, misdirected or too large.", m.clientErrors.Load())
+	counter("shopedge_bad_tokens_total", "Visitor cookies that did not verify (tampered, expired, foreign).", m.badTokens.Load())
+	counter("shopedge_new_visitors_total", "Visitor ids issued.", m.newVisitors.Load())
+	counter("shopedge_events_total", "Behaviour events recorded in profiles.", m.events.Load())
+	counter("shopedge_rewrites_total", "Pages personalized.", m.rewrites.Load())
+	fmt.Fprintf(w, "# HELP shopedge_passthrough_total Responses sent untouched, by reason.\n# TYPE shopedge_passthrough_total counter\n")
+	for _, r := range passReasonNames {
+		fmt.Fprintf(w, "shopedge_passthrough_total{reason=%q} %d\n", r, m.passReasons[r].Load())
+	}
+	fmt.Fprintf(w, "# HELP shopedge_upstream_errors_total Failed exchanges with the shop, by kind.\n# TYPE shopedge_upstream_errors_total counter\n")
+	for _, k := range upstreamKinds {
+		fmt.Fprintf(w, "shopedge_upstream_errors_total{kind=%q} %d\n", k, m.upstream[k].Load())
+	}
+	h := &m.latency
+	fmt.Fprintf(w, "# HELP shopedge_rewrite_seconds Time from request to rewritten page, upstream included.\n# TYPE shopedge_rewrite_seconds histogram\n")
+	var cum int64
+	for i, b := range h.bounds {
+		cum += h.counts[i].Load()
+		fmt.Fprintf(w, "shopedge_rewrite_seconds_bucket{le=\"%g\"} %d\n", b, cum)
+	}
+	cum += h.counts[len(h.bounds)].Load()
+	fmt.Fprintf(w, "shopedge_rewrite_seconds_bucket{le=\"+Inf\"} %d\nshopedge_rewrite_seconds_sum %g\nshopedge_rewrite_seconds_count %d\n",
+		cum, float64(h.sumNs.Load())/1e9, cum)
+	for _, g := range gauges {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", g.Name, g.Help, g.Name, g.Name, g.Value)
+	}
+}

@@ -1,0 +1,240 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/agent"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/codec"
+	"shopedge/proxy/identity"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
+)
+
+// Proxy is shopedge's edge: a reverse proxy in front of one shop that
+// recognises visitors, learns from their requests and the shop's pages, and
+// personalizes the HTML on its way back. Create it with New; serve it with
+// Server. It is safe for concurrent use.
+type Proxy struct {
+	state    atomic.Pointer[state]
+	up       *upstream
+	ids      *identity.Issuer
+	profiles *profile.Store
+	catalog  *catalog.Catalog
+	enc      *codec.Encoder
+	log      *slog.Logger
+	metrics  *Metrics
+	now      func() time.Time
+}
+
+// state is what one configuration decides; a reload swaps it whole, so a
+// request sees one configuration from start to end.
+type state struct {
+	cfg         *rules.Config
+	trustedNets []netip.Prefix
+	hosts       map[string]bool // allowed Host names, lowercase; nil: any
+	bots        *agent.Classifier
+}
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	// Keys sign and verify visitor tokens; the first signs. Required: see
+	// LoadKeys.
+	Keys []identity.Key
+	// Logger receives the proxy's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Now returns the time. Default: time.Now.
+	Now func() time.Time
+}
+
+// New builds a proxy for a validated configuration.
+func New(cfg *rules.Config, o Options) (*Proxy, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	ids, err := identity.New(identity.Options{
+		Keys: o.Keys, TTL: cfg.Identity.TTL.D(), Refresh: cfg.Identity.Refresh.D(), Now: o.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	up, err := newUpstream(cfg.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	profiles, err := profile.NewStore(int64(cfg.Profiles.MaxMemory), cfg.Profiles.TTL.D())
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	p := &Proxy{
+		up:       up,
+		ids:      ids,
+		profiles: profiles,
+		catalog:  catalog.New(cfg.Catalog.MaxProducts),
+		enc:      codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
+		log:      o.Logger,
+		metrics:  newMetrics(),
+		now:      o.Now,
+	}
+	p.state.Store(newState(cfg))
+	return p, nil
+}
+
+func newState(cfg *rules.Config) *state {
+	st := &state{cfg: cfg, bots: agent.New(cfg.Tracking.BotAgents)}
+	for _, s := range cfg.Server.TrustedProxies {
+		if pfx, err := rules.ParsePrefix(s); err == nil {
+			st.trustedNets = append(st.trustedNets, pfx)
+		}
+	}
+	if len(cfg.Server.Hosts) > 0 {
+		st.hosts = make(map[string]bool, len(cfg.Server.Hosts))
+		for _, h := range cfg.Server.Hosts {
+			st.hosts[strings.ToLower(h)] = true
+		}
+	}
+	return st
+}
+
+// Config returns the configuration in force.
+func (p *Proxy) Config() *rules.Config { return p.state.Load().cfg }
+
+// Reload puts a new configuration in force for the requests that start
+// after it. Settings bound at start (listeners, upstream, identity keys,
+// memory bounds) keep their old values; the returned error lists the ones
+// that changed and need a restart, while everything else is applied.
+func (p *Proxy) Reload(cfg *rules.Config) error {
+	old := p.state.Load().cfg
+	p.state.Store(newState(cfg))
+	var fixed []string
+	if old.Upstream != cfg.Upstream {
+		fixed = append(fixed, "upstream")
+	}
+	if old.Server.Listen != cfg.Server.Listen || old.Server.TLS != nil != (cfg.Server.TLS != nil) {
+		fixed = append(fixed, "server.listen/tls")
+	}
+	if old.Admin.Listen != cfg.Admin.Listen {
+		fixed = append(fixed, "admin.listen")
+	}
+	if old.Profiles.MaxMemory != cfg.Profiles.MaxMemory || old.Catalog.MaxProducts != cfg.Catalog.MaxProducts {
+		fixed = append(fixed, "profiles.max_memory/catalog.max_products")
+	}
+	if fmt.Sprint(old.Identity) != fmt.Sprint(cfg.Identity) {
+		fixed = append(fixed, "identity")
+	}
+	if len(fixed) > 0 {
+		return fmt.Errorf("proxy: reloaded; these settings need a restart to change: %s", strings.Join(fixed, ", "))
+	}
+	return nil
+}
+
+// Server returns a fasthttp server for the proxy, configured from the
+// server section: timeouts, limits and error responses.
+func (p *Proxy) Server() *fasthttp.Server {
+	s := p.state.Load().cfg.Server
+	srv := &fasthttp.Server{
+		Handler:                      p.Handler,
+		ErrorHandler:                 p.serverError,
+		Name:                         "",
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  s.ReadTimeout.D(),
+		WriteTimeout:                 s.WriteTimeout.D(),
+		IdleTimeout:                  s.IdleTimeout.D(),
+		MaxConnsPerIP:                s.MaxConnsPerIP,
+		Concurrency:                  s.Concurrency,
+		MaxRequestBodySize:           int(s.MaxRequestBody),
+		ReadBufferSize:               int(s.ReadBufferSize),
+		Logger:                       fasthttpLogger{p.log},
+		CloseOnShutdown:              true,
+	}
+	if t := s.TLS; t != nil {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return srv
+}
+
+// Close releases the proxy's memory and background work.
+func (p *Proxy) Close() {
+	p.profiles.Close()
+}
+
+// serverError answers requests fasthttp could not read: without error text.
+func (p *Proxy) serverError(ctx *fasthttp.RequestCtx, err error) {
+	status := fasthttp.StatusBadRequest
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.As(err, &small):
+		status = fasthttp.StatusRequestHeaderFieldsTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+	case isTimeout(err):
+		status = fasthttp.StatusRequestTimeout
+	}
+	p.metrics.clientErrors.Add(1)
+	p.log.Debug("bad request", "status", status, "remote", ctx.RemoteIP().String(), "err", err)
+	ctx.SetConnectionClose()
+	writeErrorPage(ctx, status)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// fasthttpLogger sends fasthttp's own messages to slog at debug level.
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Debug("fasthttp: " + fmt.Sprintf(format, args...))
+}
+
+// LoadKeys reads the identity keys a configuration names, from the
+// environment (getenv, usually os.Getenv) or from files. The error names the
+// configuration line of each key it could not read.
+func LoadKeys(cfg *rules.Config, getenv func(string) string) ([]identity.Key, error) {
+	var keys []identity.Key
+	var probs rules.Problems
+	for i, k := range cfg.Identity.Keys {
+		field := fmt.Sprintf("identity.keys[%d]", i)
+		var secret []byte
+		switch {
+		case k.SecretEnv != "":
+			secret = []byte(strings.TrimSpace(getenv(k.SecretEnv)))
+			if len(secret) == 0 {
+				probs = append(probs, cfg.Problem(field+".secret_env", "environment variable %s is not set; put a random secret of at least %d bytes in it (for example: openssl rand -base64 48)", k.SecretEnv, identity.MinSecretLen))
+				continue
+			}
+		default:
+			b, err := os.ReadFile(k.SecretFile)
+			if err != nil {
+				probs = append(probs, cfg.Problem(field+".secret_file", "cannot read the secret: %v", err))
+				continue
+			}
+			secret = []byte(strings.TrimSpace(string(b)))
+		}
+		if len(secret) < identity.MinSecretLen {
+			probs = append(probs, cfg.Problem(field, "secret of key %q is %d bytes; use at least %d random bytes", k.ID, len(secret), identity.MinSecretLen))
+			continue
+		}
+		keys = append(keys, identity.Key{ID: k.ID, Secret: secret})
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return keys, nil
+}

@@ -1,0 +1,225 @@
+package proxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
+	"golang.org/x/net/html/charset"
+)
+
+// upstreamBody streams an upstream response's body to the visitor and
+// releases the upstream response (and its connection) when done.
+type upstreamBody struct {
+	r    io.Reader
+	resp *fasthttp.Response
+	buf  *[]byte // returned to the pool on Close
+}
+
+func (b *upstreamBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *upstreamBody) Close() error {
+	err := b.resp.CloseBodyStream()
+	fasthttp.ReleaseResponse(b.resp)
+	if b.buf != nil {
+		putBuf(b.buf)
+	}
+	return err
+}
+
+// copyHeaders copies the upstream status and headers to the visitor's
+// response, without hop-by-hop headers.
+func copyHeaders(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
+	resp.Header.CopyTo(&ctx.Response.Header)
+	stripHopResponse(&ctx.Response.Header)
+}
+
+// passThrough sends the upstream response as it came, streaming its body:
+// status, headers (but hop-by-hop ones) and bytes are the shop's. prefix,
+// when set, is the start of the body, already read from the stream into
+// buf. It releases resp.
+func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, v *visit, buf *[]byte) {
+	copyHeaders(ctx, resp)
+	if v.cookie {
+		p.makePrivate(ctx)
+		p.setVisitorCookie(ctx, p.state.Load(), v)
+	}
+	status := resp.StatusCode()
+	noBody := ctx.IsHead() || status < 200 || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified
+	if noBody {
+		if ctx.IsHead() {
+			// Keep the shop's Content-Length: it describes the GET.
+			ctx.Response.SkipBody = true
+			ctx.Response.Header.SetContentLength(resp.Header.ContentLength())
+		}
+		if resp.IsBodyStream() {
+			_ = resp.CloseBodyStream()
+		}
+		fasthttp.ReleaseResponse(resp)
+		if buf != nil {
+			putBuf(buf)
+		}
+		return
+	}
+	size := resp.Header.ContentLength()
+	if size < 0 {
+		size = -1 // unknown length: chunked to the visitor
+	}
+	if resp.IsBodyStream() {
+		var r io.Reader = resp.BodyStream()
+		if buf != nil && len(*buf) > 0 {
+			r = io.MultiReader(bytes.NewReader(*buf), r)
+		}
+		ctx.Response.SetBodyStream(&upstreamBody{r: r, resp: resp, buf: buf}, size)
+		return
+	}
+	ctx.Response.SetBody(resp.Body())
+	fasthttp.ReleaseResponse(resp)
+	if buf != nil {
+		putBuf(buf)
+	}
+}
+
+// sendBuffered sends a response whose body the proxy holds in full: the
+// upstream's headers with body, which is either the shop's own bytes or a
+// rewritten page (then private). It releases resp.
+func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, v *visit, body []byte, rewritten bool) {
+	copyHeaders(ctx, resp)
+	if resp.IsBodyStream() {
+		_ = resp.CloseBodyStream()
+	}
+	fasthttp.ReleaseResponse(resp)
+	if rewritten || v.issue {
+		p.makePrivate(ctx)
+	}
+	if v.issue {
+		p.setVisitorCookie(ctx, p.state.Load(), v)
+	}
+	ctx.Response.SetBody(body)
+}
+
+// makePrivate marks a response as meant for one visitor: no shared cache
+// may keep it, and validators of the shop's version no longer apply.
+func (p *Proxy) makePrivate(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.Set("Cache-Control", "private, no-store")
+	for _, k := range []string{"CDN-Cache-Control", "Surrogate-Control", "Cloudflare-CDN-Cache-Control", "ETag", "Last-Modified", "Expires", "Age", "Accept-Ranges"} {
+		h.Del(k)
+	}
+	addVary(h, "Cookie")
+	if len(h.ContentEncoding()) > 0 {
+		addVary(h, "Accept-Encoding")
+	}
+}
+
+// addVary adds a field name to the Vary header unless it is there.
+func addVary(h *fasthttp.ResponseHeader, name string) {
+	cur := h.Peek("Vary")
+	if bytes.Equal(bytes.TrimSpace(cur), []byte("*")) || hasToken(cur, name) {
+		return
+	}
+	if len(cur) == 0 {
+		h.Set("Vary", name)
+		return
+	}
+	h.Set("Vary", string(cur)+", "+name)
+}
+
+// readBody reads the upstream body into *buf, up to limit bytes. complete
+// is false when more remains in the stream.
+func readBody(resp *fasthttp.Response, limit int, buf *[]byte) (complete bool, err error) {
+	if !resp.IsBodyStream() {
+		b := resp.Body()
+		*buf = append((*buf)[:0], b...)
+		return len(b) <= limit, nil
+	}
+	r := resp.BodyStream()
+	b := (*buf)[:0]
+	for {
+		if len(b) > limit {
+			*buf = b
+			return false, nil
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*buf = b
+			return len(b) <= limit, nil
+		}
+		if err != nil {
+			*buf = b
+			return false, fmt.Errorf("read upstream body: %w", err)
+		}
+	}
+}
+
+// isUTF8 reports whether a page is UTF-8 by the rules browsers use: the
+// Content-Type charset, then a byte order mark, then a <meta> in the first
+// 1024 bytes; an undeclared page counts when its bytes are valid UTF-8.
+func isUTF8(body, contentType []byte) bool {
+	_, name, certain := charset.DetermineEncoding(body[:min(len(body), 1024)], string(contentType))
+	if name == "utf-8" {
+		return true
+	}
+	return !certain && utf8.Valid(body)
+}
+
+// errorPages are the small pages the proxy answers itself; they never show
+// the cause, which goes to the log.
+var errorPages = map[int]string{
+	fasthttp.StatusBadRequest:                  "The request could not be understood.",
+	fasthttp.StatusRequestTimeout:              "The request took too long to arrive.",
+	fasthttp.StatusRequestEntityTooLarge:       "The request is too large.",
+	fasthttp.StatusMisdirectedRequest:          "This site is not served here.",
+	fasthttp.StatusRequestHeaderFieldsTooLarge: "The request headers are too large. Clearing this site's cookies may help.",
+	fasthttp.StatusBadGateway:                  "The shop is not answering right now. Please try again in a moment.",
+	fasthttp.StatusServiceUnavailable:          "The shop is very busy right now. Please try again in a moment.",
+	fasthttp.StatusGatewayTimeout:              "The shop took too long to answer. Please try again in a moment.",
+}
+
+func writeErrorPage(ctx *fasthttp.RequestCtx, status int) {
+	msg, ok := errorPages[status]
+	if !ok {
+		msg = "Something went wrong."
+	}
+	ctx.Response.Reset()
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.Set("Content-Type", "text/html; charset=utf-8")
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetBodyString(fmt.Sprintf("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%d %s</title>"+
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>"+
+		"<body style=\"font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em\">"+
+		"<h1>%s</h1><p>%s</p></body></html>\n", status, fasthttp.StatusMessage(status), fasthttp.StatusMessage(status), msg))
+}
+
+// upstreamError answers a failed upstream exchange with 502, 503 or 504.
+func (p *Proxy) upstreamError(ctx *fasthttp.RequestCtx, err error) {
+	status, kind := upstreamFailure(err)
+	p.metrics.upstreamError(kind)
+	p.log.Warn("upstream failed", "kind", kind, "status", status, "method", string(ctx.Method()), "path", string(ctx.Path()), "err", err)
+	writeErrorPage(ctx, status)
+}
+
+var bufPool sync.Pool
+
+func getBuf() *[]byte {
+	if b, ok := bufPool.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, 64<<10)
+	return &b
+}
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 8<<20 {
+		return // let huge buffers go
+	}
+	bufPool.Put(b)
+}

@@ -1,0 +1,206 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/agent"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/identity"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
+)
+
+// cookieName is the visitor cookie's name: __Host- prefixed for shops served
+// over HTTPS only.
+func cookieName(cfg *rules.Config) string {
+	if cfg.Identity.HTTPSOnly {
+		return "__Host-" + cfg.Identity.Cookie
+	}
+	return cfg.Identity.Cookie
+}
+
+// identify reads the visitor's token. A missing or invalid one (tampered,
+// expired, foreign) makes a new visitor; nothing is answered differently.
+func (p *Proxy) identify(ctx *fasthttp.RequestCtx, st *state, v *visit) {
+	raw := ctx.Request.Header.Cookie(cookieName(st.cfg))
+	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
+		if who, ok := p.ids.Verify(string(raw)); ok {
+			v.id, v.returning = who.ID, true
+			v.issue = p.ids.NeedsRefresh(who)
+			return
+		}
+		p.metrics.badTokens.Add(1)
+	}
+	v.id, v.issue = identity.NewVisitorID(), true
+	p.metrics.newVisitors.Add(1)
+}
+
+// profileOf returns the visitor's profile, creating it, and records the
+// request's visit-level facts: a new visit's source and device.
+func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now time.Time) *profile.Profile {
+	prof, _ := p.profiles.Load(v.id)
+	customer := st.cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(st.cfg.Identity.CustomerCookie)) > 0
+	var renew bool
+	prof.Update(func(d *profile.Data) {
+		if d.Touch(now, st.cfg.Profiles.VisitGap.D()) {
+			renew = true
+			d.Device = agent.Parse(ctx.Request.Header.UserAgent())
+			d.SetSource(source(ctx))
+		} else if src := source(ctx); src.UTMSource != "" {
+			d.SetSource(src) // a campaign link mid-visit
+		}
+		if customer {
+			d.Customer = true
+		}
+	})
+	if renew {
+		p.profiles.Renew(v.id, prof)
+	}
+	return prof
+}
+
+// source reads where a request came from: UTM parameters, and the
+// referring host when it is another site.
+func source(ctx *fasthttp.RequestCtx) profile.Source {
+	args := ctx.QueryArgs()
+	s := profile.Source{
+		UTMSource:   string(args.Peek("utm_source")),
+		UTMMedium:   string(args.Peek("utm_medium")),
+		UTMCampaign: string(args.Peek("utm_campaign")),
+	}
+	if ref := ctx.Request.Header.Referer(); len(ref) > 0 {
+		if u, err := url.Parse(string(ref)); err == nil && u.Host != "" && !strings.EqualFold(u.Host, string(ctx.Request.Header.Host())) {
+			s.Referrer = strings.ToLower(u.Hostname())
+		}
+	}
+	return s
+}
+
+// recordCartAdd records an add-to-cart request the shop accepted.
+func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
+	ident, qty := cartAddFields(&ctx.Request, v.cartAdd)
+	if ident == "" || v.id == "" {
+		return
+	}
+	id, ok := p.catalog.Resolve(ident)
+	if !ok {
+		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
+	}
+	prof := p.profileOf(ctx, st, v, p.now())
+	prof.Update(func(d *profile.Data) { d.AddToCart(id, qty) })
+	p.metrics.events.Add(1)
+	// The token goes on this response: it answers a POST, which no shared
+	// cache stores.
+	v.cookie = v.issue
+}
+
+// cartAddFields reads the product identifier and quantity from a form or
+// JSON add-to-cart body.
+func cartAddFields(req *fasthttp.Request, rule *rules.CartAdd) (ident string, qty int) {
+	body := req.Body()
+	if bytes.HasPrefix(bytes.TrimSpace(req.Header.ContentType()), []byte("application/json")) {
+		var m map[string]any
+		if json.Unmarshal(body, &m) != nil {
+			return "", 0
+		}
+		ident = jsonScalar(m[rule.ProductField])
+		qty, _ = strconv.Atoi(jsonScalar(m[rule.QuantityField]))
+		return ident, qty
+	}
+	if bytes.HasPrefix(req.Header.ContentType(), []byte("multipart/form-data")) {
+		if f, err := req.MultipartForm(); err == nil {
+			if vs := f.Value[rule.ProductField]; len(vs) > 0 {
+				ident = vs[0]
+			}
+			if vs := f.Value[rule.QuantityField]; len(vs) > 0 {
+				qty, _ = strconv.Atoi(vs[0])
+			}
+		}
+		return ident, qty
+	}
+	var args fasthttp.Args
+	args.ParseBytes(body)
+	ident = string(args.Peek(rule.ProductField))
+	if ident == "" {
+		ident = string(req.URI().QueryArgs().Peek(rule.ProductField))
+	}
+	qty, _ = strconv.Atoi(string(args.Peek(rule.QuantityField)))
+	return ident, qty
+}
+
+func jsonScalar(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	return ""
+}
+
+// pageEvent is what a page view teaches, read from the request and the
+// page.
+type pageEvent struct {
+	product    catalog.ID
+	categories []catalog.ID
+	query      string
+}
+
+// recordView records a page view in the visitor's profile.
+func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pageEvent, now time.Time) *profile.Profile {
+	prof := p.profileOf(ctx, st, v, now)
+	if v.prefetch {
+		return prof // forwarded, not a view
+	}
+	half := st.cfg.Profiles.InterestHalfLife.D()
+	prof.Update(func(d *profile.Data) {
+		switch v.page {
+		case rules.PageProduct:
+			if ev.product != 0 {
+				d.ViewProduct(ev.product, ev.categories, now, half)
+			} else {
+				d.ViewPage()
+			}
+		case rules.PageCategory:
+			d.ViewCategory(ev.categories, now, half)
+		case rules.PageSearch:
+			d.Search(ev.query)
+		case rules.PagePurchase:
+			d.ViewPage()
+			d.Purchase()
+		default:
+			d.ViewPage()
+		}
+	})
+	p.metrics.events.Add(1)
+	return prof
+}
+
+// setVisitorCookie puts the visitor's token on the response.
+func (p *Proxy) setVisitorCookie(ctx *fasthttp.RequestCtx, st *state, v *visit) {
+	if v.token == "" {
+		tok, err := p.ids.Issue(v.id)
+		if err != nil {
+			p.log.Error("issue visitor token", "err", err)
+			return
+		}
+		v.token = tok
+	}
+	c := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(c)
+	c.SetKey(cookieName(st.cfg))
+	c.SetValue(v.token)
+	c.SetPath("/")
+	c.SetHTTPOnly(true)
+	c.SetSameSite(fasthttp.CookieSameSiteLaxMode)
+	c.SetSecure(v.https || st.cfg.Identity.HTTPSOnly)
+	c.SetMaxAge(int(p.ids.TTL() / time.Second))
+	ctx.Response.Header.SetCookie(c)
+}
