@@ -1,0 +1,578 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"shopedge/rules"
+)
+
+// recorder is an upstream that records what reached it and answers with a
+// handler of the test's choosing.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+	body [][]byte
+	n    atomic.Int64
+	srv  *httptest.Server
+}
+
+func newRecorder(t *testing.T, h http.HandlerFunc) *recorder {
+	t.Helper()
+	r := &recorder{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.reqs = append(r.reqs, req)
+		r.body = append(r.body, b)
+		r.mu.Unlock()
+		r.n.Add(1)
+		h(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *recorder) last(t *testing.T) (*http.Request, []byte) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.reqs) == 0 {
+		t.Fatal("nothing reached the upstream")
+	}
+	return r.reqs[len(r.reqs)-1], r.body[len(r.body)-1]
+}
+
+const smallPage = `<!DOCTYPE html><html><head><title>t</title></head><body><nav class="site-nav"><ul class="nav-menu"><li class="nav-item"><a href="/c/a">A</a></li><li class="nav-item"><a href="/c/b">B</a></li></ul></nav><p>hello</p></body></html>`
+
+func htmlPage(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = io.WriteString(w, smallPage)
+}
+
+// rawRequest sends bytes to the proxy on a fresh connection and returns
+// everything it answers until it closes or goes quiet.
+func rawRequest(t *testing.T, proxyURL, raw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(proxyURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// TestRequestForwarding: what the visitor sends reaches the shop, minus
+// hop-by-hop headers, plus X-Forwarded-*.
+func TestRequestForwarding(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	})
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	body := `{"a":[1,2,3]}`
+	req, _ := http.NewRequest("PATCH", e.url+"/api/v1/items/%2Fodd%20name?b=2&a=1&a=0#frag", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Custom", "kept")
+	req.Header.Set("X-Drop-Me", "secret")
+	req.Header.Set("Connection", "keep-alive, X-Drop-Me, X-Forwarded-For")
+	req.Header.Set("Keep-Alive", "timeout=5")
+	req.Header.Set("Proxy-Authorization", "Basic Zm9vOmJhcg==")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Te", "trailers")
+	req.Header.Set("X-Forwarded-For", "6.6.6.6")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("Forwarded", "for=6.6.6.6")
+	req.Header.Add("Cookie", "a=1; b=2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got, gotBody := up.last(t)
+	checks := []struct{ what, got, want string }{
+		{"method", got.Method, "PATCH"},
+		{"request target", got.RequestURI, "/api/v1/items/%2Fodd%20name?b=2&a=1&a=0"},
+		{"body", string(gotBody), body},
+		{"Content-Type", got.Header.Get("Content-Type"), "application/json"},
+		{"X-Custom", got.Header.Get("X-Custom"), "kept"},
+		{"Cookie", got.Header.Get("Cookie"), "a=1; b=2"},
+		{"X-Forwarded-For", got.Header.Get("X-Forwarded-For"), "127.0.0.1"},
+		{"X-Forwarded-Proto", got.Header.Get("X-Forwarded-Proto"), "http"},
+		{"X-Forwarded-Host", got.Header.Get("X-Forwarded-Host"), host(e.url)},
+		{"Host (kept)", got.Host, host(e.url)},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	for _, h := range []string{"X-Drop-Me", "Keep-Alive", "Proxy-Authorization", "Upgrade", "Te", "Forwarded"} {
+		if v := got.Header.Get(h); v != "" {
+			t.Errorf("%s reached the shop: %q", h, v)
+		}
+	}
+}
+
+// TestTrustedProxy: X-Forwarded-* from a configured trusted peer are kept
+// and extended.
+func TestTrustedProxy(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, htmlPage)
+	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) {
+		c.Server.TrustedProxies = []string{"127.0.0.0/8"}
+		c.Upstream.HostHeader = "upstream"
+	}))
+	v := e.visitor()
+	v.header.Set("X-Forwarded-For", "203.0.113.7")
+	v.header.Set("X-Forwarded-Proto", "https")
+	pg := v.get(e.url + "/")
+	got, _ := up.last(t)
+	if xff := got.Header.Get("X-Forwarded-For"); xff != "203.0.113.7, 127.0.0.1" {
+		t.Errorf("X-Forwarded-For = %q", xff)
+	}
+	if got.Host != host(up.srv.URL) {
+		t.Errorf("Host = %q, want the upstream's %q (host_header: upstream)", got.Host, host(up.srv.URL))
+	}
+	c := cookieNamed(pg.resp, "se_vid")
+	if c == nil || !c.Secure {
+		t.Errorf("cookie for a visitor on HTTPS (via a trusted proxy) is not Secure: %+v", c)
+	}
+}
+
+// TestResponseHeaders: every Set-Cookie and the shop's headers come back;
+// hop-by-hop ones do not.
+func TestResponseHeaders(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Add("Set-Cookie", "session=abc; Path=/; HttpOnly")
+		h.Add("Set-Cookie", "prefs=dark; Path=/; Max-Age=3600")
+		h.Add("Set-Cookie", "session=other-path; Path=/account")
+		h.Set("X-Shop", "yes")
+		h.Set("Content-Security-Policy", "default-src 'self'")
+		h.Set("Connection", "X-Up-Private")
+		h.Set("X-Up-Private", "1")
+		h.Set("Keep-Alive", "timeout=3")
+		h.Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "{}")
+	})
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	resp, err := http.Get(e.url + "/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 3 || !strings.HasPrefix(got[2], "session=other-path") {
+		t.Errorf("Set-Cookie = %q, want all three of the shop's", got)
+	}
+	if resp.Header.Get("X-Shop") != "yes" || resp.Header.Get("Content-Security-Policy") != "default-src 'self'" {
+		t.Errorf("shop headers lost: %v", resp.Header)
+	}
+	for _, h := range []string{"X-Up-Private", "Keep-Alive"} {
+		if resp.Header.Get(h) != "" {
+			t.Errorf("hop-by-hop %s reached the visitor", h)
+		}
+	}
+}
+
+// TestRewritableRequests: for a page that may be rewritten the shop is
+// asked for a whole, fresh body in a coding the proxy reads.
+func TestRewritableRequests(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, htmlPage)
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	v := e.visitor()
+	v.header.Set("Range", "bytes=0-10")
+	v.header.Set("If-Range", `"x"`)
+	v.header.Set("If-None-Match", `"abc"`)
+	v.header.Set("If-Modified-Since", "Sun, 01 Nov 2026 09:00:00 GMT")
+	v.header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	pg := v.get(e.url + "/")
+	got, _ := up.last(t)
+	for _, h := range []string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
+		if got.Header.Get(h) != "" {
+			t.Errorf("%s reached the shop for a rewritable page", h)
+		}
+	}
+	if ae := got.Header.Get("Accept-Encoding"); ae != "br, gzip" {
+		t.Errorf("Accept-Encoding = %q, want br, gzip", ae)
+	}
+	if pg.resp.StatusCode != 200 || pg.body != smallPage {
+		t.Errorf("status %d, body %q", pg.resp.StatusCode, pg.body)
+	}
+	if pg.resp.Header.Get("Accept-Ranges") != "" {
+		t.Errorf("Accept-Ranges on a private page")
+	}
+}
+
+// TestHostChecks: only configured hosts are served; an absolute-form
+// target must agree with Host.
+func TestHostChecks(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, htmlPage)
+	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Server.Hosts = []string{"shop.example"} }))
+	tests := []struct {
+		name, raw, status string
+	}{
+		{"configured host", "GET / HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		{"configured host with port", "GET / HTTP/1.1\r\nHost: SHOP.example:8080\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		{"other host", "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 421"},
+		{"absolute form, other authority", "GET http://evil.example/ HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
+		{"absolute form, same authority", "GET http://shop.example/ HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rawRequest(t, e.url, tt.raw); !strings.HasPrefix(got, tt.status) {
+				t.Errorf("answer %.60q, want %s", got, tt.status)
+			}
+		})
+	}
+	if n := up.n.Load(); n != 3 {
+		t.Errorf("%d requests reached the shop, want 3", n)
+	}
+}
+
+// TestFraming: ambiguous requests are refused or reach the shop as exactly
+// one well-framed request.
+func TestFraming(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	tests := []struct {
+		name, raw string
+		maxReqs   int64 // requests the shop may see
+	}{
+		{"two content lengths", "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", 0},
+		{"content length and chunked", "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 1},
+		{"unknown transfer coding", "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 0},
+		{"bad chunk size", "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 0},
+		{"negative content length", "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := up.n.Load()
+			got := rawRequest(t, e.url, tt.raw)
+			seen := up.n.Load() - before
+			if seen > tt.maxReqs {
+				t.Errorf("the shop saw %d requests, want at most %d; answer %.80q", seen, tt.maxReqs, got)
+			}
+			if seen == 0 && !strings.HasPrefix(got, "HTTP/1.1 400") {
+				t.Errorf("answer %.80q, want 400", got)
+			}
+			if strings.Contains(got, "smuggled") {
+				t.Errorf("smuggled request answered")
+			}
+		})
+	}
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	for _, r := range up.reqs {
+		if r.URL.Path == "/smuggled" {
+			t.Errorf("a smuggled request reached the shop")
+		}
+	}
+}
+
+// TestLimits: oversized headers get 431, oversized bodies 413, and a slow
+// client does not hold up others.
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, htmlPage)
+	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) {
+		c.Server.MaxRequestBody = 1 << 10
+		c.Server.ReadTimeout = rules.Duration(time.Second)
+	}))
+	big := "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + strings.Repeat("x", 40<<10) + "\r\n\r\n"
+	if got := rawRequest(t, e.url, big); !strings.HasPrefix(got, "HTTP/1.1 431") {
+		t.Errorf("oversized header: %.60q, want 431", got)
+	}
+	post := fmt.Sprintf("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s", 2<<10, strings.Repeat("y", 2<<10))
+	if got := rawRequest(t, e.url, post); !strings.HasPrefix(got, "HTTP/1.1 413") {
+		t.Errorf("oversized body: %.60q, want 413", got)
+	}
+
+	// A slowloris client: headers one byte at a time.
+	slow, err := net.Dial("tcp", host(e.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	go func() {
+		for _, c := range []byte("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ") {
+			if _, err := slow.Write([]byte{c}); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	for range 5 {
+		resp, err := http.Get(e.url + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("5 requests took %v next to a slow client", d)
+	}
+	_ = slow.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(slow)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 408") && len(b) != 0 {
+		t.Errorf("slow client got %.60q, want a close (or 408) after the read timeout", b)
+	}
+}
+
+// TestUpstreamFailures: a dead, slow or saturated shop gives a small
+// 502, 504 or 503 page; a POST is never sent twice; a hung shop is not
+// retried.
+func TestUpstreamFailures(t *testing.T) {
+	t.Parallel()
+	t.Run("down", func(t *testing.T) {
+		t.Parallel()
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		e := startProxy(t, demoConfig(t, "http://"+addr, nil))
+		pg := e.visitor().get(e.url + "/")
+		if pg.resp.StatusCode != 502 || !strings.Contains(pg.body, "not answering") || strings.Contains(pg.body, "connection refused") {
+			t.Errorf("status %d body %q", pg.resp.StatusCode, pg.body)
+		}
+	})
+	t.Run("slow", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		defer close(release)
+		e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Upstream.Timeout = rules.Duration(300 * time.Millisecond) }))
+		start := time.Now()
+		pg := e.visitor().get(e.url + "/")
+		if pg.resp.StatusCode != 504 {
+			t.Errorf("status %d, want 504", pg.resp.StatusCode)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("took %v for a 300ms timeout", d)
+		}
+		if n := up.n.Load(); n != 1 {
+			t.Errorf("a hung shop got %d requests, want 1 (no retry)", n)
+		}
+	})
+	t.Run("saturated", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			_, _ = io.WriteString(w, "late")
+		})
+		e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) {
+			c.Upstream.MaxConns = 1
+			c.Upstream.MaxConnWait = rules.Duration(50 * time.Millisecond)
+		}))
+		first := make(chan int)
+		go func() {
+			resp, err := http.Get(e.url + "/a")
+			if err != nil {
+				first <- 0
+				return
+			}
+			resp.Body.Close()
+			first <- resp.StatusCode
+		}()
+		for up.n.Load() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		resp, err := http.Get(e.url + "/b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		close(release)
+		if resp.StatusCode != 503 {
+			t.Errorf("second request while the pool is full: %d, want 503", resp.StatusCode)
+		}
+		if s := <-first; s != 200 {
+			t.Errorf("first request: %d", s)
+		}
+	})
+	t.Run("post once", func(t *testing.T) {
+		t.Parallel()
+		// A shop that takes the request and drops the connection.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		var posts atomic.Int64
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					req, err := http.ReadRequest(bufio.NewReader(c))
+					if err == nil && req.Method == "POST" {
+						posts.Add(1)
+					}
+				}()
+			}
+		}()
+		e := startProxy(t, demoConfig(t, "http://"+ln.Addr().String(), nil))
+		resp, err := http.Post(e.url+"/cart/add", "application/x-www-form-urlencoded", strings.NewReader("sku=1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 502 {
+			t.Errorf("status %d, want 502", resp.StatusCode)
+		}
+		if n := posts.Load(); n != 1 {
+			t.Errorf("the shop got the POST %d times, want 1", n)
+		}
+	})
+}
+
+// cutShop answers every request with headers promising a body it does not
+// finish.
+func cutShop(t *testing.T, contentType string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
+				}
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n<html><body>only the start", contentType)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestCutBody: a body cut short by the shop never becomes a complete 200.
+func TestCutBody(t *testing.T) {
+	t.Parallel()
+	for _, ct := range []string{"text/html; charset=utf-8", "application/octet-stream"} {
+		t.Run(ct, func(t *testing.T) {
+			t.Parallel()
+			e := startProxy(t, demoConfig(t, cutShop(t, ct), nil))
+			req, _ := http.NewRequest("GET", e.url+"/", nil)
+			req.Header.Set("User-Agent", browserUA)
+			req.Header.Set("Accept", "text/html")
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				return // aborted: fine
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode == 200 {
+				t.Errorf("a cut body arrived as a complete 200 of %d bytes", len(b))
+			}
+		})
+	}
+}
+
+// TestBodiesNotRewritten: what the proxy cannot rewrite safely passes
+// through byte for byte: other charsets, no-transform, unknown codings,
+// undecodable and bomb bodies.
+func TestBodiesNotRewritten(t *testing.T) {
+	t.Parallel()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(smallPage))
+	_, _ = zw.Write(make([]byte, 20<<20)) // a 20 MB bomb behind the page
+	zw.Close()
+	latin1 := strings.Replace(smallPage, "<title>", `<meta charset="iso-8859-1"><title>`, 1) + "\xe9"
+	tests := []struct {
+		name      string
+		headers   map[string]string
+		body      []byte
+		rewritten bool
+	}{
+		{"control: utf-8", map[string]string{"Content-Type": "text/html; charset=utf-8"}, []byte(smallPage), true},
+		{"control: undeclared, valid utf-8", map[string]string{"Content-Type": "text/html"}, []byte(smallPage + "\u00e9"), true},
+		{"latin-1 by header", map[string]string{"Content-Type": "text/html; charset=iso-8859-1"}, []byte(smallPage + "\xe9"), false},
+		{"latin-1 by meta", map[string]string{"Content-Type": "text/html"}, []byte(latin1), false},
+		{"no-transform", map[string]string{"Content-Type": "text/html", "Cache-Control": "public, no-transform"}, []byte(smallPage), false},
+		{"zstd", map[string]string{"Content-Type": "text/html", "Content-Encoding": "zstd"}, []byte("\x28\xb5\x2f\xfdnot really"), false},
+		{"corrupt gzip", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, []byte("\x1f\x8b\x08\x00garbage"), false},
+		{"gzip bomb", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, gz.Bytes(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.headers {
+					w.Header().Set(k, v)
+				}
+				_, _ = w.Write(tt.body)
+			})
+			e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Limits.MaxRewriteBody = 1 << 20 }))
+			v := e.visitor()
+			for range 3 { // interest in category B: its menu entry would move up
+				req, _ := http.NewRequest("GET", e.url+"/c/b", nil)
+				v.do2(req)
+			}
+			req, _ := http.NewRequest("GET", e.url+"/", nil)
+			req.Header.Set("Accept-Encoding", "gzip, br")
+			got := v.do2(req)
+			if changed := !bytes.Equal(got, tt.body); changed != tt.rewritten {
+				t.Errorf("rewritten = %v, want %v (%d bytes, the shop sent %d)", changed, tt.rewritten, len(got), len(tt.body))
+			}
+		})
+	}
+}
+
+// do2 returns the raw body bytes of a request, without decoding.
+func (v *visitor) do2(req *http.Request) []byte {
+	v.t.Helper()
+	req.Header.Set("User-Agent", v.ua)
+	req.Header.Set("Accept", "text/html")
+	resp, err := v.client.Do(req)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return b
+}
