@@ -133,6 +133,10 @@ func (ed *Editor) Reorder(items []Element, order []int) error {
 		if !it.Movable() {
 			return fmt.Errorf("reorder <%s>: %w", it.Tag(), ErrUnsafe)
 		}
+		// Around items in a doubtful list, a browser may see other items.
+		if p := ed.d.index(it.Node().Parent); p < 0 || ed.d.spans[p].flags&fDirty != 0 {
+			return fmt.Errorf("reorder <%s>: its parent is in doubt: %w", it.Tag(), ErrUnsafe)
+		}
 		sp := ed.d.spans[it.i]
 		if sp.start < last {
 			return fmt.Errorf("reorder: items overlap or are out of order")

@@ -64,6 +64,9 @@ type Doc struct {
 	// is being skipped; opaqueDepth counts nested elements of the same name.
 	opaque      int32
 	opaqueDepth int
+	// integration counts open HTML integration points (foreignObject, desc,
+	// title, mtext, ...) inside svg or math, where HTML tags stay put.
+	integration int
 	// leaks records formatting elements left open (the browser re-creates
 	// them around later content): the marker element each belongs to, or 0.
 	leaks []int32
@@ -120,7 +123,7 @@ func (d *Doc) reset(src []byte) {
 	d.stack = d.stack[:0]
 	d.html, d.head, d.body = 0, 0, 0
 	d.afterBody = false
-	d.opaque, d.opaqueDepth = 0, 0
+	d.opaque, d.opaqueDepth, d.integration = 0, 0, 0
 	d.leaks = d.leaks[:0]
 	d.jsonLD = d.jsonLD[:0]
 	d.metas = d.metas[:0]
@@ -849,15 +852,19 @@ func (d *Doc) endTag(s *scanner) {
 	d.markDirty(d.top()) // a stray end tag, ignored by browsers
 }
 
-// closeBodyAt records body's end; body stays open, as in browsers, so that
-// content after </body> still lands in it.
+// closeBodyAt records where body ends. As in browsers, nothing is popped:
+// content after </body> goes on into whatever element is still open, so
+// body stays open too. Elements left open there (other than those whose end
+// tags are optional) make the document dirty.
 func (d *Doc) closeBodyAt(closeOff, endOff int32, explicit bool) {
 	j := d.stackPos(d.body)
 	if j < 0 {
 		return
 	}
-	for len(d.stack)-1 > j {
-		d.pop(closeOff)
+	for _, i := range d.stack[j+1:] {
+		if d.spans[i].kind&kOptionalEnd == 0 {
+			d.markDirty(i)
+		}
 	}
 	sp := &d.spans[d.body]
 	sp.close, sp.end = closeOff, endOff
@@ -870,23 +877,70 @@ func (d *Doc) closeBodyAt(closeOff, endOff int32, explicit bool) {
 // opaqueStart and opaqueEnd track nesting inside svg, math and template,
 // whose content is skipped.
 func (d *Doc) opaqueStart(s *scanner) {
-	a, _ := tagName(s.name)
+	a, name := tagName(s.name)
 	oa := d.atomOf(d.opaque)
 	switch {
 	case a == oa && !(s.selfClosing && s.foreign):
 		d.opaqueDepth++
-	case s.foreign && kindOf(a)&kBreakout != 0:
-		// Browsers leave svg/math here and restructure what follows.
+	case s.foreign && d.integration == 0 && breaksOut(a, s.attrs):
+		// Browsers leave svg/math here, then handle the tag as HTML.
 		d.markDirty(d.opaque)
-	case !s.foreign:
-		if k := kindOf(a); k&kRawText != 0 {
+		d.leaveOpaque(s, int32(s.start))
+		d.startTag(s)
+	case s.foreign && isIntegrationPoint(name):
+		if !s.selfClosing {
+			d.integration++
+		}
+	case !s.foreign || d.integration > 0:
+		if k := kindOf(a); k&kRawText != 0 && !s.foreign {
 			s.rawEnd = rawTextNames[a]
 		}
 	}
 }
 
+// breaksOut reports whether a start tag ends svg or math content.
+func breaksOut(a atom.Atom, attrs []byte) bool {
+	if kindOf(a)&kBreakout != 0 {
+		return true
+	}
+	if a != atom.Font {
+		return false
+	}
+	it := attrScanner{b: attrs}
+	for {
+		k, _, ok := it.next()
+		if !ok {
+			return false
+		}
+		switch string(bytes.ToLower(k)) {
+		case "color", "face", "size":
+			return true
+		}
+	}
+}
+
+func isIntegrationPoint(name string) bool {
+	switch name {
+	case "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "annotation-xml":
+		return true
+	}
+	return false
+}
+
+// leaveOpaque closes the svg, math or template element at off, without an
+// end tag.
+func (d *Doc) leaveOpaque(s *scanner, off int32) {
+	d.opaque, d.opaqueDepth, d.integration = 0, 0, 0
+	s.foreign = false
+	d.popUntil(len(d.stack)-1, off, off, false)
+}
+
 func (d *Doc) opaqueEnd(s *scanner) {
-	a, _ := tagName(s.name)
+	a, name := tagName(s.name)
+	if s.foreign && d.integration > 0 && isIntegrationPoint(name) {
+		d.integration--
+		return
+	}
 	if a != d.atomOf(d.opaque) {
 		return
 	}
@@ -894,12 +948,10 @@ func (d *Doc) opaqueEnd(s *scanner) {
 	if d.opaqueDepth > 0 {
 		return
 	}
-	i := d.opaque
-	d.opaque = 0
+	d.opaque, d.integration = 0, 0
 	s.foreign = false
 	// The opaque element is the top of the stack: nothing is pushed inside.
 	d.popUntil(len(d.stack)-1, int32(s.start), int32(s.end), true)
-	_ = i
 }
 
 // closeAll closes what is still open at the end of the document.
