@@ -203,3 +203,28 @@ func TestStoreKeepsUpdatesInPlace(t *testing.T) {
 		t.Errorf("deleted profile still held")
 	}
 }
+
+// TestStoreNewProfileIsVisibleAtOnce: a visitor's second request, right
+// after the first, finds the profile the first created, although the
+// cache applies insertions asynchronously.
+func TestStoreNewProfileIsVisibleAtOnce(t *testing.T) {
+	t.Parallel()
+	s, err := NewStore(64<<20, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 2000 {
+		id := fmt.Sprintf("v%d", i)
+		p, created := s.Load(id)
+		if !created {
+			t.Fatalf("%s: not created", id)
+		}
+		if q, created := s.Load(id); created || q != p {
+			t.Fatalf("%s: second Load made another profile", id)
+		}
+		if q, ok := s.Get(id); !ok || q != p {
+			t.Fatalf("%s: Get did not find the new profile", id)
+		}
+	}
+}

@@ -14,32 +14,45 @@ import (
 // the most its strings can hold, and the cache's own bookkeeping per entry.
 const Cost = int64(unsafe.Sizeof(Profile{})) + (MaxSearches+4)*MaxText + 128
 
-// maxPending bounds the profiles kept aside while the cache's write buffer
-// is full.
-const maxPending = 4096
+// Young profiles are kept beside the cache for youngFor to youngFor×2
+// after creation: ristretto applies a Set asynchronously, so a visitor's
+// second request can come before the cache holds the profile its first one
+// created. At most maxYoung profiles wait at a time.
+const (
+	youngFor = 2 * time.Second
+	maxYoung = 1 << 16
+)
 
 // Store holds visitor profiles in memory, bounded by a byte budget. It is a
 // ristretto cache of *Profile, so a profile is updated in place; only its
-// first insertion goes through the cache's asynchronous, lossy Set. A Set
-// dropped because the write buffer was full is retried on the visitor's
-// next request (the profile waits in a small side table meanwhile); a
-// profile the cache refuses or evicts to stay within budget is counted, never
-// lost silently. It is safe for concurrent use.
+// insertion goes through the cache's asynchronous, lossy Set. Until the
+// cache surely holds a new profile, the store keeps it in a side table of
+// young profiles, so that no update lands on a second, empty profile; an
+// insertion the cache dropped (full write buffer) is retried from there. A
+// profile the cache refuses or evicts to stay within budget is counted,
+// never lost silently. It is safe for concurrent use.
 type Store struct {
 	cache *ristretto.Cache[string, *Profile]
 	ttl   time.Duration
+	now   func() time.Time
 
-	mu      sync.Mutex
-	pending map[string]*Profile
+	mu         sync.Mutex
+	young, old map[string]*youngProfile
+	rotated    time.Time
 
 	created, dropped, rejected, evicted atomic.Int64
+}
+
+type youngProfile struct {
+	p      *Profile
+	stored bool // the cache took the Set
 }
 
 // NewStore returns a store using at most maxMemory bytes for profiles, each
 // forgotten ttl after its visitor's last new visit.
 func NewStore(maxMemory int64, ttl time.Duration) (*Store, error) {
 	items := max(maxMemory/Cost, 1)
-	s := &Store{ttl: ttl, pending: make(map[string]*Profile)}
+	s := &Store{ttl: ttl, now: time.Now, young: map[string]*youngProfile{}, old: map[string]*youngProfile{}}
 	c, err := ristretto.NewCache(&ristretto.Config[string, *Profile]{
 		NumCounters:        items * 10,
 		MaxCost:            maxMemory,
@@ -53,6 +66,7 @@ func NewStore(maxMemory int64, ttl time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("profile store: %w", err)
 	}
 	s.cache = c
+	s.rotated = s.now()
 	return s, nil
 }
 
@@ -62,29 +76,51 @@ func (s *Store) Get(visitorID string) (*Profile, bool) {
 		return p, true
 	}
 	s.mu.Lock()
-	p, ok := s.pending[visitorID]
-	if ok && s.cache.SetWithTTL(visitorID, p, Cost, s.ttl) {
-		delete(s.pending, visitorID)
+	defer s.mu.Unlock()
+	y := s.youngLocked(visitorID)
+	if y == nil {
+		return nil, false
 	}
-	s.mu.Unlock()
-	return p, ok
+	if !y.stored {
+		y.stored = s.cache.SetWithTTL(visitorID, y.p, Cost, s.ttl)
+	}
+	return y.p, true
+}
+
+func (s *Store) youngLocked(id string) *youngProfile {
+	if now := s.now(); now.Sub(s.rotated) > youngFor {
+		s.old, s.young = s.young, s.old
+		clear(s.young)
+		s.rotated = now
+	}
+	if y, ok := s.young[id]; ok {
+		return y
+	}
+	return s.old[id]
 }
 
 // Load returns the profile of a visitor, creating an empty one if none is
 // held; created tells which.
 func (s *Store) Load(visitorID string) (p *Profile, created bool) {
-	if p, ok := s.Get(visitorID); ok {
+	if p, ok := s.cache.Get(visitorID); ok {
 		return p, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if y := s.youngLocked(visitorID); y != nil {
+		if !y.stored {
+			y.stored = s.cache.SetWithTTL(visitorID, y.p, Cost, s.ttl)
+		}
+		return y.p, false
 	}
 	p = new(Profile)
 	s.created.Add(1)
-	if !s.cache.SetWithTTL(visitorID, p, Cost, s.ttl) {
+	stored := s.cache.SetWithTTL(visitorID, p, Cost, s.ttl)
+	if !stored {
 		s.dropped.Add(1)
-		s.mu.Lock()
-		if len(s.pending) < maxPending {
-			s.pending[visitorID] = p
-		}
-		s.mu.Unlock()
+	}
+	if len(s.young) < maxYoung {
+		s.young[visitorID] = &youngProfile{p: p, stored: stored}
 	}
 	return p, true
 }
@@ -97,10 +133,11 @@ func (s *Store) Renew(visitorID string, p *Profile) {
 
 // Delete forgets a visitor.
 func (s *Store) Delete(visitorID string) {
-	s.cache.Del(visitorID)
 	s.mu.Lock()
-	delete(s.pending, visitorID)
+	delete(s.young, visitorID)
+	delete(s.old, visitorID)
 	s.mu.Unlock()
+	s.cache.Del(visitorID)
 }
 
 // Wait blocks until pending writes are applied; for tests.
@@ -112,7 +149,7 @@ func (s *Store) Close() { s.cache.Close() }
 // Stats are counters of a Store.
 type Stats struct {
 	Created  int64   // profiles created
-	Dropped  int64   // first insertions dropped by a full write buffer (retried)
+	Dropped  int64   // insertions dropped by a full write buffer (retried)
 	Rejected int64   // profiles refused by the admission policy (memory bound)
 	Evicted  int64   // profiles evicted to stay within the memory bound
 	Held     int64   // profiles in the cache, approximately

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("upstream:\n  url: http://127.0.0.1:1\nnavigation:\n  container: 'nav >> ul'\n  itme: li\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"check", "../../configs/demo.yaml", bad}, &out, &errOut); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(out.String(), "configs/demo.yaml: ok") {
+		t.Errorf("stdout %q lacks the good file", out.String())
+	}
+	for _, want := range []string{
+		bad + ":4:14: navigation.container: bad CSS selector",
+		bad + ":5:3: navigation.itme: unknown field",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "shopedge ") {
+		t.Errorf("version: code %d, out %q", code, out.String())
+	}
+	if code := run([]string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown command") {
+		t.Errorf("unknown command: code %d, stderr %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"serve"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "-config FILE") {
+		t.Errorf("serve without -config: code %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestServeNeedsSecret(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("upstream:\n  url: http://127.0.0.1:1\nserver:\n  listen: 127.0.0.1:0\nidentity:\n  keys:\n    - id: a\n      secret_env: SHOPEDGE_TEST_UNSET_SECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"serve", "-config", cfg}, &out, &errOut); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if want := cfg + ":8:19: identity.keys[0].secret_env: environment variable SHOPEDGE_TEST_UNSET_SECRET is not set"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q lacks %q", errOut.String(), want)
+	}
+}
+
+// binary builds shopedge once for the tests that run it as a process.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "shopedge-test")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "shopedge")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", &buildError{out}
+	}
+	return bin, nil
+})
+
+type buildError struct{ out []byte }
+
+func (e *buildError) Error() string { return "go build: " + string(e.out) }
+
+// process runs shopedge with args and reads its output lines.
+type process struct {
+	cmd   *exec.Cmd
+	lines chan string
+	mu    sync.Mutex
+	log   strings.Builder
+}
+
+func start(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: exec.Command(bin, args...), lines: make(chan string, 100)}
+	p.cmd.Env = append(os.Environ(), env...)
+	r, w := io.Pipe()
+	p.cmd.Stdout, p.cmd.Stderr = w, w
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+		w.Close()
+	})
+	return p
+}
+
+// waitFor returns the first match of re in the process's output.
+func (p *process) waitFor(t *testing.T, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case l := <-p.lines:
+			if m := rx.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		case <-deadline:
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			t.Fatalf("no line matching %q; output:\n%s", re, p.log.String())
+		}
+	}
+}
+
+// TestDemo runs the README's first command and browses the demo the way
+// the README says.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	p := start(t, nil, "demo", "-listen", "127.0.0.1:0", "-shop-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
+	proxyURL := p.waitFor(t, `shopedge \(open me\):\s+(http://\S+)/`)[1]
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get := func(path string) string {
+		req, _ := http.NewRequest("GET", proxyURL+path, nil)
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36")
+		req.Header.Set("Accept", "text/html")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	home := get("/")
+	products := regexp.MustCompile(`href="(/p/[^"]+)"`).FindAllStringSubmatch(get("/c/bags-accessories"), -1)
+	for _, m := range products[:6] { // each card links twice
+		get(m[1])
+	}
+	first := regexp.MustCompile(`<li class="nav-item[^"]*">\s*<a href="([^"]+)"`)
+	if m := first.FindStringSubmatch(home); m == nil || m[1] != "/c/women" {
+		t.Fatalf("new visitor's first menu entry = %v, want /c/women", m)
+	}
+	if m := first.FindStringSubmatch(get("/")); m == nil || m[1] != "/c/bags-accessories" {
+		t.Errorf("after browsing bags, first menu entry = %v", m)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("demo did not stop cleanly: %v", err)
+	}
+}
+
+// TestServeReload: SIGHUP applies a good configuration and keeps the old
+// one, with a logged reason, when the new file is bad.
+func TestServeReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	up := start(t, nil, "demo", "-listen", "127.0.0.1:0", "-shop-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
+	shopURL := up.waitFor(t, `demo shop:\s+(http://\S+)/`)[1]
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "shop.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(cfgPath, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := "upstream:\n  url: " + shopURL + "\nserver:\n  listen: 127.0.0.1:0\nlog:\n  access: true\n"
+	write(base)
+	p := start(t, []string{"SHOPEDGE_SECRET=0123456789abcdef0123456789abcdef0123"}, "serve", "-config", cfgPath)
+	proxyURL := p.waitFor(t, `serving \S+ on (http://\S+)`)[1]
+	resp, err := http.Get(proxyURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	p.waitFor(t, `msg=request .*path=/ status=200`)
+
+	write(base + "navigation:\n  container: 'nav >> ul'\n")
+	_ = p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, `reload failed; the previous configuration stays in force.*:8:14: navigation.container: bad CSS selector`)
+	resp, err = http.Get(proxyURL + "/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after a failed reload: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	write(strings.Replace(base, "access: true", "access: false", 1) + "navigation:\n  container: 'nav ul'\n")
+	_ = p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, `configuration reloaded`)
+}

@@ -1,0 +1,147 @@
+package proxy
+
+import (
+	"io"
+	"strings"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"shopedge/bench/shop"
+	"shopedge/proxy/codec"
+	"shopedge/proxy/identity"
+)
+
+// staticShop serves fixed bytes from memory over an in-memory listener, so
+// that a benchmark measures the proxy, not the shop.
+func staticShop(b *testing.B, body []byte, encoding string) *fasthttputil.InmemoryListener {
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("text/html; charset=utf-8")
+		if encoding != "" {
+			ctx.Response.Header.Set("Content-Encoding", encoding)
+		}
+		ctx.Response.Header.Set("Cache-Control", "public, max-age=60")
+		ctx.SetBody(body)
+	}}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Shutdown() })
+	return ln
+}
+
+// demoHome renders the demo shop's home page.
+func demoHome(b *testing.B) []byte {
+	srv := httptest.NewServer(shop.New(1))
+	defer srv.Close()
+	v := (&env{t: b}).visitor()
+	return []byte(v.get(srv.URL + "/").body)
+}
+
+// BenchmarkHandler measures the proxy's own work per request on the demo
+// home page (30 KB), upstream served from memory: a bot's request passing
+// through, and a returning visitor's request whose menu is reordered.
+// The difference is the cost of personalization.
+func BenchmarkHandler(b *testing.B) {
+	page := demoHome(b)
+	gz, _ := codec.NewEncoder(6, 4).Encode(nil, page, codec.Gzip)
+	for _, enc := range []struct {
+		name, header string
+		body         []byte
+	}{{"identity", "", page}, {"gzip", "gzip", gz}} {
+		for _, mode := range []string{"passthrough", "personalized"} {
+			b.Run(enc.name+"/"+mode, func(b *testing.B) {
+				ln := staticShop(b, enc.body, enc.header)
+				cfg := demoConfig(b, "http://shop.internal", nil)
+				p, err := New(cfg, Options{
+					Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
+					Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				p.up.client.Dial = func(string) (net.Conn, error) { return ln.Dial() }
+				p.up.client.DialTimeout = nil
+
+				cookie := ""
+				if mode == "personalized" {
+					cookie = interestedVisitor(b, p, "/c/shoes")
+				}
+				var req fasthttp.Request
+				req.SetRequestURI("/")
+				req.Header.SetHost("shop.example")
+				req.Header.Set("Accept", "text/html")
+				req.Header.Set("Accept-Encoding", "gzip")
+				if mode == "personalized" {
+					req.Header.SetUserAgent(browserUA)
+					req.Header.SetCookie("se_vid", cookie)
+				} else {
+					req.Header.SetUserAgent("Googlebot/2.1")
+				}
+				var ctx fasthttp.RequestCtx
+				addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+				b.ReportAllocs()
+				b.SetBytes(int64(len(page)))
+				for b.Loop() {
+					ctx.Init(&req, addr, nil)
+					p.Handler(&ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Fatalf("status %d", ctx.Response.StatusCode())
+					}
+					drain(&ctx)
+				}
+				if mode == "personalized" && p.metrics.rewrites.Load() == 0 {
+					var sb strings.Builder
+					p.metrics.WriteTo(&sb, nil)
+					b.Log(sb.String())
+					b.Fatal("nothing was personalized")
+				}
+			})
+		}
+	}
+}
+
+// drain consumes a streamed response body, as the server would.
+func drain(ctx *fasthttp.RequestCtx) {
+	if ctx.Response.IsBodyStream() {
+		_, _ = io.Copy(io.Discard, ctx.Response.BodyStream())
+		_ = ctx.Response.CloseBodyStream()
+	}
+	ctx.Response.Reset()
+}
+
+// interestedVisitor makes a visitor whose profile is interested in a
+// category, and returns the visitor's token.
+func interestedVisitor(b *testing.B, p *Proxy, categoryPath string) string {
+	var req fasthttp.Request
+	req.SetRequestURI(categoryPath)
+	req.Header.SetHost("shop.example")
+	req.Header.Set("Accept", "text/html")
+	req.Header.SetUserAgent(browserUA)
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
+	p.Handler(&ctx)
+	var token string
+	ctx.Response.Header.VisitAllCookie(func(k, v []byte) {
+		var c fasthttp.Cookie
+		if c.ParseBytes(v) == nil && string(c.Key()) == "se_vid" {
+			token = string(c.Value())
+		}
+	})
+	drain(&ctx)
+	if token == "" {
+		b.Fatal("no visitor cookie")
+	}
+	for range 3 {
+		req.Header.SetCookie("se_vid", token)
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
+		p.Handler(&ctx)
+		drain(&ctx)
+	}
+	p.profiles.Wait()
+	return token
+}
