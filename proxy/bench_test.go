@@ -2,10 +2,10 @@ package proxy
 
 import (
 	"io"
-	"strings"
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
