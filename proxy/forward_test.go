@@ -157,6 +157,35 @@ func TestTrustedProxy(t *testing.T) {
 	}
 }
 
+// TestHTTPSOnlyCookie: a shop served over HTTPS only gets a __Host- cookie,
+// always Secure, and reads it back.
+func TestHTTPSOnlyCookie(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, htmlPage)
+	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Identity.HTTPSOnly = true }))
+	req, _ := http.NewRequest("GET", e.url+"/", nil)
+	req.Header.Set("User-Agent", browserUA)
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c := cookieNamed(resp, "__Host-se_vid")
+	if c == nil || !c.Secure || c.Path != "/" || c.Domain != "" || !c.HttpOnly {
+		t.Fatalf("cookie = %+v, want __Host-se_vid, Secure, HttpOnly, Path=/, no Domain", c)
+	}
+	req.Header.Set("Cookie", "__Host-se_vid="+c.Value)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cookieNamed(resp, "__Host-se_vid") != nil {
+		t.Errorf("a fresh token was not recognised: a new one was issued")
+	}
+}
+
 // TestResponseHeaders: every Set-Cookie and the shop's headers come back;
 // hop-by-hop ones do not.
 func TestResponseHeaders(t *testing.T) {
@@ -339,6 +368,36 @@ func TestLimits(t *testing.T) {
 	if !strings.HasPrefix(string(b), "HTTP/1.1 408") && len(b) != 0 {
 		t.Errorf("slow client got %.60q, want a close (or 408) after the read timeout", b)
 	}
+
+	// A slow body: the headers arrive, the body trickles.
+	slowBody, err := net.Dial("tcp", host(e.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slowBody.Close()
+	_, _ = io.WriteString(slowBody, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 500\r\n\r\n")
+	go func() {
+		for range 100 {
+			if _, err := slowBody.Write([]byte("z")); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	start = time.Now()
+	for range 5 {
+		resp, err := http.Get(e.url + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("5 requests took %v next to a slow body", d)
+	}
+	if n := up.n.Load(); n != 5+5 {
+		t.Errorf("the shop saw %d requests, want 10 (the slow body never completes)", n)
+	}
 }
 
 // TestUpstreamFailures: a dead, slow or saturated shop gives a small
@@ -462,6 +521,11 @@ func TestUpstreamFailures(t *testing.T) {
 // cutShop answers every request with headers promising a body it does not
 // finish.
 func cutShop(t *testing.T, contentType string) string {
+	return rawShop(t, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n<html><body>only the start", contentType))
+}
+
+// rawShop answers every request with the given bytes, then closes.
+func rawShop(t *testing.T, answer string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -479,7 +543,7 @@ func cutShop(t *testing.T, contentType string) string {
 				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 					return
 				}
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n<html><body>only the start", contentType)
+				_, _ = io.WriteString(c, answer)
 			}()
 		}
 	}()
@@ -504,6 +568,26 @@ func TestCutBody(t *testing.T) {
 			resp.Body.Close()
 			if err == nil && resp.StatusCode == 200 {
 				t.Errorf("a cut body arrived as a complete 200 of %d bytes", len(b))
+			}
+		})
+	}
+}
+
+// TestBadUpstreamFraming: a shop answer with ambiguous framing is a failed
+// exchange, not a response passed on.
+func TestBadUpstreamFraming(t *testing.T) {
+	t.Parallel()
+	for name, answer := range map[string]string{
+		"two content lengths": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello!!",
+		"bad chunk":           "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+		"not http":            "SSH-2.0-OpenSSH_9.6\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := startProxy(t, demoConfig(t, rawShop(t, answer), nil))
+			pg := e.visitor().get(e.url + "/")
+			if pg.resp.StatusCode != 502 {
+				t.Errorf("status %d, want 502", pg.resp.StatusCode)
 			}
 		})
 	}
