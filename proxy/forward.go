@@ -99,20 +99,18 @@ func connectionTokens(v []byte) [][]byte {
 	return out
 }
 
-// stripHopRequest removes hop-by-hop headers, those the Connection header
-// names included, before the proxy adds its own (so "Connection:
-// X-Forwarded-For" cannot remove them).
-func stripHopRequest(h *fasthttp.RequestHeader) {
-	for _, tok := range connectionTokens(h.Peek("Connection")) {
-		h.DelBytes(tok)
-	}
-	for _, k := range hopHeaders {
-		h.Del(k)
-	}
-	h.ResetConnectionClose()
+// headers is what request and response headers share in fasthttp.
+type headers interface {
+	Peek(key string) []byte
+	Del(key string)
+	DelBytes(key []byte)
+	ResetConnectionClose()
 }
 
-func stripHopResponse(h *fasthttp.ResponseHeader) {
+// stripHop removes hop-by-hop headers, those the Connection header names
+// included, before the proxy adds its own (so that "Connection:
+// X-Forwarded-For" cannot remove them).
+func stripHop(h headers) {
 	for _, tok := range connectionTokens(h.Peek("Connection")) {
 		h.DelBytes(tok)
 	}
@@ -140,7 +138,7 @@ type forwardOpts struct {
 func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request, o forwardOpts) {
 	ctx.Request.CopyTo(req)
 	h := &req.Header
-	stripHopRequest(h)
+	stripHop(h)
 	host := append([]byte(nil), ctx.Request.Header.Host()...)
 
 	uri := req.URI()

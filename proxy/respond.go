@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"golang.org/x/net/html/charset"
+
+	"shopedge/proxy/codec"
 )
 
 // upstreamBody streams an upstream response's body to the visitor and
@@ -34,7 +37,7 @@ func (b *upstreamBody) Close() error {
 // response, without hop-by-hop headers.
 func copyHeaders(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
 	resp.Header.CopyTo(&ctx.Response.Header)
-	stripHopResponse(&ctx.Response.Header)
+	stripHop(&ctx.Response.Header)
 }
 
 // passThrough sends the upstream response as it came, streaming its body:
@@ -136,27 +139,14 @@ func readBody(resp *fasthttp.Response, limit int, buf *[]byte) (complete bool, e
 		*buf = append((*buf)[:0], b...)
 		return len(b) <= limit, nil
 	}
-	r := resp.BodyStream()
-	b := (*buf)[:0]
-	for {
-		if len(b) > limit {
-			*buf = b
-			return false, nil
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			*buf = b
-			return len(b) <= limit, nil
-		}
-		if err != nil {
-			*buf = b
-			return false, fmt.Errorf("read upstream body: %w", err)
-		}
+	*buf, err = codec.ReadAtMost((*buf)[:0], resp.BodyStream(), limit)
+	switch {
+	case errors.Is(err, codec.ErrTooLarge):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read upstream body: %w", err)
 	}
+	return true, nil
 }
 
 // isUTF8 reports whether a page is UTF-8 by the rules browsers use: the

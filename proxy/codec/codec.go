@@ -89,6 +89,16 @@ func Decode(dst, src []byte, enc Encoding, limit int) ([]byte, error) {
 }
 
 func readLimited(dst []byte, r io.Reader, limit int, name string) ([]byte, error) {
+	dst, err := ReadAtMost(dst, r, limit)
+	if err != nil && !errors.Is(err, ErrTooLarge) {
+		return dst, fmt.Errorf("codec: %s: %w", name, err)
+	}
+	return dst, err
+}
+
+// ReadAtMost appends what r yields to dst. Once more than limit bytes have
+// come, it stops with ErrTooLarge; dst then holds what was read.
+func ReadAtMost(dst []byte, r io.Reader, limit int) ([]byte, error) {
 	start := len(dst)
 	for {
 		if len(dst)-start > limit {
@@ -106,7 +116,7 @@ func readLimited(dst []byte, r io.Reader, limit int, name string) ([]byte, error
 			return dst, nil
 		}
 		if err != nil {
-			return dst, fmt.Errorf("codec: %s: %w", name, err)
+			return dst, err
 		}
 	}
 }
