@@ -55,7 +55,7 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) {
 	}
 	if reason := rewritable(ctx, resp, &v); reason != "" {
 		p.metrics.passThrough(reason)
-		p.passThrough(ctx, resp, &v, nil)
+		p.passThrough(ctx, st, resp, &v, nil)
 		return
 	}
 	p.personalize(ctx, st, &v, resp, start)

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"net/url"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -25,7 +26,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	if cl := resp.Header.ContentLength(); cl > limit {
 		p.metrics.passThrough("too_large")
 		p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
-		p.passThrough(ctx, resp, v, nil)
+		p.passThrough(ctx, st, resp, v, nil)
 		return
 	}
 	raw := getBuf()
@@ -44,7 +45,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	if !complete {
 		p.metrics.passThrough("too_large")
 		p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
-		p.passThrough(ctx, resp, v, raw)
+		p.passThrough(ctx, st, resp, v, raw)
 		return
 	}
 	defer putBuf(raw)
@@ -65,7 +66,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 			}
 			p.metrics.passThrough(reason)
 			p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
-			p.sendBuffered(ctx, resp, v, *raw, false)
+			p.sendBuffered(ctx, st, resp, v, *raw, false)
 			return
 		}
 		page = *dec
@@ -73,7 +74,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	if !isUTF8(page, resp.Header.ContentType()) {
 		p.metrics.passThrough("charset")
 		p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
-		p.sendBuffered(ctx, resp, v, *raw, false)
+		p.sendBuffered(ctx, st, resp, v, *raw, false)
 		return
 	}
 
@@ -89,7 +90,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	}
 	if ed.Len() == 0 {
 		p.metrics.passThrough("no_change")
-		p.sendBuffered(ctx, resp, v, *raw, false)
+		p.sendBuffered(ctx, st, resp, v, *raw, false)
 		return
 	}
 	out := getBuf()
@@ -99,17 +100,17 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	if enc != codec.Identity {
 		zbuf := getBuf()
 		defer putBuf(zbuf)
-		*zbuf, err = p.enc.Encode((*zbuf)[:0], *out, enc)
+		*zbuf, err = st.enc.Encode((*zbuf)[:0], *out, enc)
 		if err != nil {
 			p.log.Error("re-encode page", "encoding", enc.String(), "err", err)
 			p.metrics.passThrough("encode_error")
-			p.sendBuffered(ctx, resp, v, *raw, false)
+			p.sendBuffered(ctx, st, resp, v, *raw, false)
 			return
 		}
 		body = *zbuf
 	}
 	p.metrics.rewrote(time.Since(start))
-	p.sendBuffered(ctx, resp, v, body, true)
+	p.sendBuffered(ctx, st, resp, v, body, true)
 }
 
 // learn reads what a page teaches: the product it shows (into the
@@ -119,6 +120,9 @@ func (p *Proxy) learn(ctx *fasthttp.RequestCtx, v *visit, doc *rewrite.Doc, now 
 	switch v.page {
 	case rules.PageProduct:
 		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
+			// The page's absolute URLs may carry whatever Host the visitor
+			// sent: keep the product's address as a path on the shop.
+			prod.URL = localPath(prod.URL)
 			p.catalog.Put(prod, now)
 			ev.product = prod.ID
 			for _, c := range prod.Categories {
@@ -162,6 +166,16 @@ func (p *Proxy) eventFromURL(ctx *fasthttp.RequestCtx, v *visit) pageEvent {
 		}
 	}
 	return ev
+}
+
+// localPath reduces a URL to its path and query, or "" when it is not an
+// http(s) URL.
+func localPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.RequestURI()
 }
 
 // pageURL is the page's address as the visitor sees it.

@@ -31,7 +31,6 @@ type Proxy struct {
 	ids      *identity.Issuer
 	profiles *profile.Store
 	catalog  *catalog.Catalog
-	enc      *codec.Encoder
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -44,6 +43,7 @@ type state struct {
 	trustedNets []netip.Prefix
 	hosts       map[string]bool // allowed Host names, lowercase; nil: any
 	bots        *agent.Classifier
+	enc         *codec.Encoder
 }
 
 // Options are what New needs besides the configuration.
@@ -84,7 +84,6 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		ids:      ids,
 		profiles: profiles,
 		catalog:  catalog.New(cfg.Catalog.MaxProducts),
-		enc:      codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
 		log:      o.Logger,
 		metrics:  newMetrics(),
 		now:      o.Now,
@@ -94,7 +93,11 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 }
 
 func newState(cfg *rules.Config) *state {
-	st := &state{cfg: cfg, bots: agent.New(cfg.Tracking.BotAgents)}
+	st := &state{
+		cfg:  cfg,
+		bots: agent.New(cfg.Tracking.BotAgents),
+		enc:  codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
+	}
 	for _, s := range cfg.Server.TrustedProxies {
 		if pfx, err := rules.ParsePrefix(s); err == nil {
 			st.trustedNets = append(st.trustedNets, pfx)
@@ -123,7 +126,7 @@ func (p *Proxy) Reload(cfg *rules.Config) error {
 	if old.Upstream != cfg.Upstream {
 		fixed = append(fixed, "upstream")
 	}
-	if old.Server.Listen != cfg.Server.Listen || old.Server.TLS != nil != (cfg.Server.TLS != nil) {
+	if old.Server.Listen != cfg.Server.Listen || (old.Server.TLS == nil) != (cfg.Server.TLS == nil) {
 		fixed = append(fixed, "server.listen/tls")
 	}
 	if old.Admin.Listen != cfg.Admin.Listen {

@@ -44,11 +44,11 @@ func copyHeaders(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
 // status, headers (but hop-by-hop ones) and bytes are the shop's. prefix,
 // when set, is the start of the body, already read from the stream into
 // buf. It releases resp.
-func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, v *visit, buf *[]byte) {
+func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, buf *[]byte) {
 	copyHeaders(ctx, resp)
 	if v.cookie {
 		p.makePrivate(ctx)
-		p.setVisitorCookie(ctx, p.state.Load(), v)
+		p.setVisitorCookie(ctx, st, v)
 	}
 	status := resp.StatusCode()
 	noBody := ctx.IsHead() || status < 200 || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified
@@ -89,7 +89,7 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, v
 // sendBuffered sends a response whose body the proxy holds in full: the
 // upstream's headers with body, which is either the shop's own bytes or a
 // rewritten page (then private). It releases resp.
-func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, v *visit, body []byte, rewritten bool) {
+func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, body []byte, rewritten bool) {
 	copyHeaders(ctx, resp)
 	if resp.IsBodyStream() {
 		_ = resp.CloseBodyStream()
@@ -99,7 +99,7 @@ func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 		p.makePrivate(ctx)
 	}
 	if v.issue {
-		p.setVisitorCookie(ctx, p.state.Load(), v)
+		p.setVisitorCookie(ctx, st, v)
 	}
 	ctx.Response.SetBody(body)
 }
