@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -121,8 +122,12 @@ func (p *Proxy) learn(ctx *fasthttp.RequestCtx, v *visit, doc *rewrite.Doc, now 
 	case rules.PageProduct:
 		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
-			// sent: keep the product's address as a path on the shop.
+			// sent: keep the product's address, and an image on the page's
+			// own host, as paths on the shop.
 			prod.URL = localPath(prod.URL)
+			if u, err := url.Parse(prod.Image); err == nil && strings.EqualFold(u.Host, string(ctx.Request.Header.Host())) {
+				prod.Image = u.RequestURI()
+			}
 			p.catalog.Put(prod, now)
 			ev.product = prod.ID
 			for _, c := range prod.Categories {
