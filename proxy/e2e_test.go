@@ -514,3 +514,55 @@ func TestProfileMemoryBound(t *testing.T) {
 		t.Errorf("stats %+v: cost over the 1 MiB budget, or visitors not profiled", st)
 	}
 }
+
+// TestMostInterestingFirst: entries of several interesting categories lead
+// the menu, most interesting first.
+func TestMostInterestingFirst(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	v := e.visitor()
+	v.get(e.url + "/")
+	for _, p := range e.productsIn("beauty", 2) {
+		v.get(e.url + p)
+	}
+	for _, p := range e.productsIn("kids", 3) {
+		v.get(e.url + p)
+	}
+	nav := navOrder(v.get(e.url + "/").body)
+	want := []string{"/c/kids", "/c/beauty"}
+	for _, u := range e.shopNav() {
+		if u != "/c/kids" && u != "/c/beauty" {
+			want = append(want, u)
+		}
+	}
+	if !equalStrings(nav, want) {
+		t.Errorf("menu = %v\nwant %v", nav, want)
+	}
+}
+
+// TestSourceAndDevice: a visit's traffic source and device reach the
+// profile.
+func TestSourceAndDevice(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	v := e.visitor()
+	v.ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+	req, _ := http.NewRequest("GET", e.url+"/c/men?utm_source=newsletter&utm_medium=email&utm_campaign=winter", nil)
+	req.Header.Set("Referer", "https://www.google.com/search?q=shirts")
+	v.do(req)
+	v.get(e.url + "/search?q=linen+shirt")
+	d := e.visitorProfile(t, v)
+	want := profile.Source{UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "winter", Referrer: "www.google.com"}
+	if d.Source != want {
+		t.Errorf("source = %+v, want %+v", d.Source, want)
+	}
+	if d.Device.Class.String() != "mobile" || d.Device.OS != "ios" || d.Device.Browser != "safari" {
+		t.Errorf("device = %+v", d.Device)
+	}
+	if s := d.Searches(); len(s) != 1 || s[0] != "linen shirt" {
+		t.Errorf("searches = %q", s)
+	}
+	if d.Visits != 1 || d.PageViews != 2 {
+		t.Errorf("visits %d, page views %d", d.Visits, d.PageViews)
+	}
+}
