@@ -134,7 +134,7 @@ func TestCompression(t *testing.T) {
 		v.get(e.url + p)
 	}
 	for _, tt := range []struct{ accept, want string }{
-		{"gzip", "gzip"}, {"br", "br"}, {"gzip, deflate, br, zstd", "br"}, {"", ""}, {"zstd", ""},
+		{"gzip", "gzip"}, {"br", "br"}, {"gzip, deflate, br, zstd", "gzip"}, {"", ""}, {"zstd", ""},
 	} {
 		t.Run("accept "+tt.accept, func(t *testing.T) {
 			req, _ := http.NewRequest("GET", e.url+"/", nil)

@@ -17,6 +17,8 @@ type Metrics struct {
 	newVisitors  atomic.Int64
 	events       atomic.Int64
 	rewrites     atomic.Int64
+	pageHits     atomic.Int64
+	pageMisses   atomic.Int64
 
 	passReasons map[string]*atomic.Int64
 	upstream    map[string]*atomic.Int64
@@ -92,6 +94,8 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	counter("shopedge_new_visitors_total", "Visitor ids issued.", m.newVisitors.Load())
 	counter("shopedge_events_total", "Behaviour events recorded in profiles.", m.events.Load())
 	counter("shopedge_rewrites_total", "Pages personalized.", m.rewrites.Load())
+	counter("shopedge_page_cache_hits_total", "Pages whose analysis was reused.", m.pageHits.Load())
+	counter("shopedge_page_cache_misses_total", "Pages decoded and analysed.", m.pageMisses.Load())
 	fmt.Fprintf(w, "# HELP shopedge_passthrough_total Responses sent untouched, by reason.\n# TYPE shopedge_passthrough_total counter\n")
 	for _, r := range passReasonNames {
 		fmt.Fprintf(w, "shopedge_passthrough_total{reason=%q} %d\n", r, m.passReasons[r].Load())

@@ -2,12 +2,9 @@ package proxy
 
 import (
 	"errors"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"golang.org/x/net/html"
 
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/codec"
@@ -17,9 +14,10 @@ import (
 )
 
 // personalize handles a page that may be personalized: it reads the body
-// (bounded), decodes it, learns from it, records the view, decides what to
-// change for this visitor, splices the changes in and re-encodes. Whatever
-// it cannot do safely, it skips: the shop's bytes go out instead.
+// (bounded), finds the page's analysis (decoding and indexing it the first
+// time those bytes are seen), records the view, decides what to change for
+// this visitor, splices the changes in and encodes the result. Whatever it
+// cannot do safely, it skips: the shop's bytes go out instead.
 func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp *fasthttp.Response, start time.Time) {
 	cfg := st.cfg
 	limit := int(cfg.Limits.MaxRewriteBody)
@@ -49,105 +47,103 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 		p.passThrough(ctx, st, resp, v, raw)
 		return
 	}
-	defer putBuf(raw)
 
 	enc := codec.Parse(resp.Header.ContentEncoding())
-	page := *raw
-	var dec *[]byte
-	if enc != codec.Identity {
-		dec = getBuf()
-		defer putBuf(dec)
-		*dec, err = codec.Decode((*dec)[:0], *raw, enc, limit)
-		if err != nil {
+	key := pageKey(*raw, enc, v.page, st.gen)
+	info, ok := p.pages.get(key, len(*raw))
+	if ok {
+		p.metrics.pageHits.Add(1)
+	} else {
+		p.metrics.pageMisses.Add(1)
+		if info, err = p.analyze(ctx, st, v, *raw, enc, resp.Header.ContentType(), now); err != nil {
 			reason := "decode_error"
-			if errors.Is(err, codec.ErrTooLarge) {
+			switch {
+			case errors.Is(err, codec.ErrTooLarge):
 				reason = "too_large"
-			} else {
+			case errors.Is(err, errNotUTF8):
+				reason = "charset"
+			default:
 				p.log.Info("page not decodable, passed through", "path", string(ctx.Path()), "encoding", enc.String(), "err", err)
 			}
 			p.metrics.passThrough(reason)
 			p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
-			p.sendBuffered(ctx, st, resp, v, *raw, false)
+			p.sendBuffered(ctx, st, resp, v, raw, false)
 			return
 		}
-		page = *dec
+		p.pages.put(key, info)
 	}
-	if !isUTF8(page, resp.Header.ContentType()) {
-		p.metrics.passThrough("charset")
-		p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
-		p.sendBuffered(ctx, st, resp, v, *raw, false)
-		return
-	}
+	prof := p.recordView(ctx, st, v, info.event(p, ctx, v), now)
 
-	doc := rewrite.Parse(page)
-	defer doc.Release()
-	ev := p.learn(ctx, v, doc, now)
-	prof := p.recordView(ctx, st, v, ev, now)
-
-	ed := doc.Edit()
-	if cfg.Navigation != nil && v.returning {
+	var orders [][]int
+	if cfg.Navigation != nil && v.returning && len(info.lists) > 0 {
 		snap := prof.Snapshot()
-		p.reorderNavigation(cfg, doc, ed, &snap, now)
+		orders = menuOrders(cfg, info, &snap, now)
 	}
-	if ed.Len() == 0 {
+	if orders == nil {
 		p.metrics.passThrough("no_change")
-		p.sendBuffered(ctx, st, resp, v, *raw, false)
+		p.sendBuffered(ctx, st, resp, v, raw, false)
 		return
 	}
 	out := getBuf()
-	defer putBuf(out)
-	*out = ed.Bytes((*out)[:0])
-	body := *out
-	if enc != codec.Identity {
-		zbuf := getBuf()
-		defer putBuf(zbuf)
-		*zbuf, err = st.enc.Encode((*zbuf)[:0], *out, enc)
-		if err != nil {
-			p.log.Error("re-encode page", "encoding", enc.String(), "err", err)
-			p.metrics.passThrough("encode_error")
-			p.sendBuffered(ctx, st, resp, v, *raw, false)
-			return
+	switch enc {
+	case codec.Gzip:
+		scratch := getBuf()
+		*out = info.appendGzip((*out)[:0], orders, cfg.Limits.GzipLevel, scratch)
+		putBuf(scratch)
+	default:
+		var sp rewrite.Splice
+		for i, l := range info.lists {
+			if orders[i] != nil {
+				_ = sp.Reorder(l.slots, orders[i]) // lists are checked and apart
+			}
 		}
-		body = *zbuf
+		*out = sp.Bytes((*out)[:0], info.body)
+		if enc == codec.Brotli {
+			plain := out
+			out = getBuf()
+			*out, err = st.enc.Encode((*out)[:0], *plain, enc)
+			putBuf(plain)
+			if err != nil {
+				putBuf(out)
+				p.log.Error("re-encode page", "encoding", enc.String(), "err", err)
+				p.metrics.passThrough("encode_error")
+				p.sendBuffered(ctx, st, resp, v, raw, false)
+				return
+			}
+		}
 	}
+	putBuf(raw)
 	p.metrics.rewrote(time.Since(start))
-	p.sendBuffered(ctx, st, resp, v, body, true)
+	p.sendBuffered(ctx, st, resp, v, out, true)
 }
 
-// learn reads what a page teaches: the product it shows (into the
-// catalog), the category path of a category page, search terms.
-func (p *Proxy) learn(ctx *fasthttp.RequestCtx, v *visit, doc *rewrite.Doc, now time.Time) pageEvent {
-	var ev pageEvent
-	switch v.page {
-	case rules.PageProduct:
-		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
-			// The page's absolute URLs may carry whatever Host the visitor
-			// sent: keep the product's address, and an image on the page's
-			// own host, as paths on the shop.
-			prod.URL = localPath(prod.URL)
-			if u, err := url.Parse(prod.Image); err == nil && strings.EqualFold(u.Host, string(ctx.Request.Header.Host())) {
-				prod.Image = u.RequestURI()
+// menuOrders returns, for each menu list of the page, the order of its
+// entries for this visitor (nil when it keeps the shop's order), or nil
+// when no list changes. An entry's interest is the highest interest in any
+// category it links to, its submenu included.
+func menuOrders(cfg *rules.Config, info *pageInfo, d *profile.Data, now time.Time) [][]int {
+	half := cfg.Profiles.InterestHalfLife.D()
+	var orders [][]int
+	for i, l := range info.lists {
+		var buf [32]float64
+		interest := buf[:0]
+		for _, cats := range l.cats {
+			best := 0.0
+			for _, c := range cats {
+				best = max(best, d.Interest(c, now, half))
 			}
-			p.catalog.Put(prod, now)
-			ev.product = prod.ID
-			for _, c := range prod.Categories {
-				ev.categories = append(ev.categories, c.ID)
-			}
-			return ev
+			interest = append(interest, best)
 		}
-		return p.eventFromURL(ctx, v)
-	case rules.PageCategory:
-		crumbs := catalog.Breadcrumbs(catalog.FromDoc(doc, pageURL(ctx, v)))
-		for _, c := range crumbs {
-			ev.categories = append(ev.categories, c.ID)
+		order, changed := cfg.Navigation.Order(interest)
+		if !changed {
+			continue
 		}
-		self := catalog.CategoryID(catalog.PathKey(string(ctx.Path())), "")
-		if len(ev.categories) == 0 || ev.categories[len(ev.categories)-1] != self {
-			ev.categories = append(ev.categories, self)
+		if orders == nil {
+			orders = make([][]int, len(info.lists))
 		}
-		return ev
+		orders[i] = order
 	}
-	return p.eventFromURL(ctx, v)
+	return orders
 }
 
 // eventFromURL is what a page view teaches without reading the page.
@@ -173,88 +169,7 @@ func (p *Proxy) eventFromURL(ctx *fasthttp.RequestCtx, v *visit) pageEvent {
 	return ev
 }
 
-// localPath reduces a URL to its path and query, or "" when it is not an
-// http(s) URL.
-func localPath(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
-		return ""
-	}
-	return u.RequestURI()
-}
-
 // pageURL is the page's address as the visitor sees it.
 func pageURL(ctx *fasthttp.RequestCtx, v *visit) string {
 	return scheme(v.https) + "://" + string(ctx.Request.Header.Host()) + string(ctx.Path())
-}
-
-// anchors selects links.
-type anchors struct{}
-
-func (anchors) Match(n *html.Node) bool {
-	if n.Data != "a" {
-		return false
-	}
-	for _, a := range n.Attr {
-		if a.Key == "href" {
-			return true
-		}
-	}
-	return false
-}
-
-// reorderNavigation moves the menu entries of the categories the visitor
-// is interested in to the front, most interesting first. An entry's
-// interest is the highest interest in any category it links to (its
-// submenu included).
-func (p *Proxy) reorderNavigation(cfg *rules.Config, doc *rewrite.Doc, ed *rewrite.Editor, d *profile.Data, now time.Time) {
-	nav := cfg.Navigation
-	half := cfg.Profiles.InterestHalfLife.D()
-	for _, menu := range doc.Find(nav.Container) {
-		for _, items := range siblingGroups(menu.FindOutermost(nav.Item)) {
-			p.reorderItems(nav, ed, items, d, now, half)
-		}
-	}
-}
-
-// siblingGroups splits elements (in document order) into runs that share a
-// parent: entries move within their own list only.
-func siblingGroups(items []rewrite.Element) [][]rewrite.Element {
-	var groups [][]rewrite.Element
-	for len(items) > 0 {
-		parent := items[0].Node().Parent
-		n := 1
-		for n < len(items) && items[n].Node().Parent == parent {
-			n++
-		}
-		groups = append(groups, items[:n])
-		items = items[n:]
-	}
-	return groups
-}
-
-func (p *Proxy) reorderItems(nav *rules.Navigation, ed *rewrite.Editor, items []rewrite.Element, d *profile.Data, now time.Time, half time.Duration) {
-	if len(items) < 2 {
-		return
-	}
-	interest := make([]float64, len(items))
-	for i, it := range items {
-		for _, a := range it.Find(anchors{}) {
-			href, _ := a.Attr("href")
-			for _, id := range []catalog.ID{
-				catalog.CategoryID(catalog.PathKey(href), ""),
-				catalog.CategoryID("", a.Text()),
-			} {
-				interest[i] = max(interest[i], d.Interest(id, now, half))
-			}
-		}
-	}
-	order, changed := nav.Order(interest)
-	if !changed {
-		return
-	}
-	if err := ed.Reorder(items, order); err != nil {
-		p.metrics.passThrough("nav_unsafe")
-		p.log.Debug("navigation not reordered", "err", err)
-	}
 }

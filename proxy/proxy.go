@@ -31,6 +31,7 @@ type Proxy struct {
 	ids      *identity.Issuer
 	profiles *profile.Store
 	catalog  *catalog.Catalog
+	pages    *pageCache
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -44,6 +45,7 @@ type state struct {
 	hosts       map[string]bool // allowed Host names, lowercase; nil: any
 	bots        *agent.Classifier
 	enc         *codec.Encoder
+	gen         uint64 // changes with every configuration, so cached analyses do too
 }
 
 // Options are what New needs besides the configuration.
@@ -79,7 +81,12 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
+	pages, err := newPageCache(int64(cfg.Limits.PageCache))
+	if err != nil {
+		return nil, fmt.Errorf("proxy: page cache: %w", err)
+	}
 	p := &Proxy{
+		pages:    pages,
 		up:       up,
 		ids:      ids,
 		profiles: profiles,
@@ -94,6 +101,7 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 
 func newState(cfg *rules.Config) *state {
 	st := &state{
+		gen:  generation.Add(1),
 		cfg:  cfg,
 		bots: agent.New(cfg.Tracking.BotAgents),
 		enc:  codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
@@ -111,6 +119,9 @@ func newState(cfg *rules.Config) *state {
 	}
 	return st
 }
+
+// generation numbers configurations.
+var generation atomic.Uint64
 
 // Config returns the configuration in force.
 func (p *Proxy) Config() *rules.Config { return p.state.Load().cfg }
@@ -132,8 +143,9 @@ func (p *Proxy) Reload(cfg *rules.Config) error {
 	if old.Admin.Listen != cfg.Admin.Listen {
 		fixed = append(fixed, "admin.listen")
 	}
-	if old.Profiles.MaxMemory != cfg.Profiles.MaxMemory || old.Catalog.MaxProducts != cfg.Catalog.MaxProducts {
-		fixed = append(fixed, "profiles.max_memory/catalog.max_products")
+	if old.Profiles.MaxMemory != cfg.Profiles.MaxMemory || old.Profiles.TTL != cfg.Profiles.TTL ||
+		old.Catalog.MaxProducts != cfg.Catalog.MaxProducts || old.Limits.PageCache != cfg.Limits.PageCache {
+		fixed = append(fixed, "profiles.max_memory/ttl, catalog.max_products, limits.page_cache")
 	}
 	if fmt.Sprint(old.Identity) != fmt.Sprint(cfg.Identity) {
 		fixed = append(fixed, "identity")
@@ -174,6 +186,7 @@ func (p *Proxy) Server() *fasthttp.Server {
 // Close releases the proxy's memory and background work.
 func (p *Proxy) Close() {
 	p.profiles.Close()
+	p.pages.c.Close()
 }
 
 // serverError answers requests fasthttp could not read: without error text.

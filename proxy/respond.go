@@ -86,10 +86,11 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 	}
 }
 
-// sendBuffered sends a response whose body the proxy holds in full: the
-// upstream's headers with body, which is either the shop's own bytes or a
-// rewritten page (then private). It releases resp.
-func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, body []byte, rewritten bool) {
+// sendBuffered sends a response whose body the proxy holds in full in
+// buf: the upstream's headers with the body, which is either the shop's
+// own bytes or a rewritten page (then private). It releases resp, and buf
+// once the body is written.
+func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, buf *[]byte, rewritten bool) {
 	copyHeaders(ctx, resp)
 	if resp.IsBodyStream() {
 		_ = resp.CloseBodyStream()
@@ -101,7 +102,24 @@ func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp
 	if v.issue {
 		p.setVisitorCookie(ctx, st, v)
 	}
-	ctx.Response.SetBody(body)
+	if ctx.IsHead() {
+		putBuf(buf)
+		return
+	}
+	// Streamed from the pooled buffer: no copy, and the buffer returns to
+	// the pool when the server has written it.
+	ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(*buf), buf: buf}, len(*buf))
+}
+
+// pooledBody is a response body read from a pooled buffer.
+type pooledBody struct {
+	*bytes.Reader
+	buf *[]byte
+}
+
+func (b *pooledBody) Close() error {
+	putBuf(b.buf)
+	return nil
 }
 
 // makePrivate marks a response as meant for one visitor: no shared cache

@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// Errors returned by the Editor when an edit would not be safe.
+// Errors returned when an edit would not be safe.
 var (
 	// ErrUnsafe means the element's source cannot be trusted for the edit
 	// (implied tags, misnesting, no end tag).
@@ -15,11 +15,19 @@ var (
 	ErrOverlap = errors.New("rewrite: edit overlaps an earlier edit")
 )
 
-// Editor collects edits to a Doc's source and splices them into a new copy:
-// bytes no edit touches are copied exactly as they were, so the output
-// differs from the source only where an edit says so.
-type Editor struct {
-	d     *Doc
+// Range is a byte range [Start, End) of a source.
+type Range struct {
+	Start, End int
+}
+
+// Len returns the range's length.
+func (r Range) Len() int { return r.End - r.Start }
+
+// Splice is a set of edits to a source, by byte offset, spliced into a new
+// copy: bytes no edit touches are copied exactly as they were. It does not
+// need the Doc, so offsets found once on a page can be applied to the same
+// bytes for many visitors. The zero Splice is empty and ready to use.
+type Splice struct {
 	edits []edit
 }
 
@@ -31,20 +39,20 @@ type edit struct {
 	seq      int
 }
 
-// Edit starts a set of edits to d.
-func (d *Doc) Edit() *Editor { return &Editor{d: d} }
+// Len returns the number of edits.
+func (s *Splice) Len() int { return len(s.edits) }
 
-// Len returns the number of edits collected so far.
-func (ed *Editor) Len() int { return len(ed.edits) }
+// Reset empties the Splice, keeping its memory.
+func (s *Splice) Reset() { s.edits = s.edits[:0] }
 
-func (ed *Editor) add(e edit) error {
-	for _, o := range ed.edits {
+func (s *Splice) add(e edit) error {
+	for _, o := range s.edits {
 		if overlaps(e, o) {
 			return ErrOverlap
 		}
 	}
-	e.seq = len(ed.edits)
-	ed.edits = append(ed.edits, e)
+	e.seq = len(s.edits)
+	s.edits = append(s.edits, e)
 	return nil
 }
 
@@ -64,104 +72,62 @@ func overlaps(a, b edit) bool {
 	return a.at < b.end && b.at < a.end
 }
 
-func (ed *Editor) insert(off int32, b []byte) error {
-	return ed.add(edit{at: off, end: off, lit: b})
+// Insert inserts b at offset at.
+func (s *Splice) Insert(at int, b []byte) error {
+	return s.add(edit{at: int32(at), end: int32(at), lit: b})
 }
 
-// InsertBefore inserts b just before e's start tag.
-func (ed *Editor) InsertBefore(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&fSynthetic != 0 {
-		return fmt.Errorf("insert before <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.insert(sp.start, b)
+// Replace replaces the bytes of r with b.
+func (s *Splice) Replace(r Range, b []byte) error {
+	return s.add(edit{at: int32(r.Start), end: int32(r.End), lit: b})
 }
 
-// InsertAfter inserts b just after e's end tag.
-func (ed *Editor) InsertAfter(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 {
-		return fmt.Errorf("insert after <%s>: %w", e.Tag(), ErrUnsafe)
+// Reorder puts the ranges of slots in a new order: slot k receives the
+// bytes of slots[order[k]]; the bytes between slots stay in place. Slots
+// must be in order and not overlap; order must be a permutation of
+// 0..len(slots)-1.
+func (s *Splice) Reorder(slots []Range, order []int) error {
+	if len(order) != len(slots) {
+		return fmt.Errorf("reorder: %d items, %d positions", len(slots), len(order))
 	}
-	return ed.insert(sp.end, b)
-}
-
-// Prepend inserts b at the start of e's content.
-func (ed *Editor) Prepend(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&(fSynthetic|fOpaque) != 0 || sp.kind&(kVoid|kRawText) != 0 {
-		return fmt.Errorf("prepend to <%s>: %w", e.Tag(), ErrUnsafe)
+	var seen [64]bool
+	mark := seen[:0]
+	if len(slots) <= len(seen) {
+		mark = seen[:len(slots)]
+	} else {
+		mark = make([]bool, len(slots))
 	}
-	return ed.insert(sp.inner, b)
-}
-
-// Append inserts b at the end of e's content, before its end tag.
-func (ed *Editor) Append(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&(fSynthetic|fOpaque) != 0 || sp.flags&fExplicitEnd == 0 || sp.kind&(kVoid|kRawText) != 0 {
-		return fmt.Errorf("append to <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.insert(sp.close, b)
-}
-
-// Replace replaces e, tags included, with b.
-func (ed *Editor) Replace(e Element, b []byte) error {
-	if !e.Movable() {
-		return fmt.Errorf("replace <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	sp := ed.d.spans[e.i]
-	return ed.add(edit{at: sp.start, end: sp.end, lit: b})
-}
-
-// Reorder puts items in a new order: slot k (the place of items[k] in the
-// source) receives items[order[k]]. The bytes between items stay in place.
-// Items must be movable, in document order and not nested; order must be a
-// permutation of 0..len(items)-1.
-func (ed *Editor) Reorder(items []Element, order []int) error {
-	if len(order) != len(items) {
-		return fmt.Errorf("reorder: %d items, %d positions", len(items), len(order))
-	}
-	seen := make([]bool, len(items))
 	for _, o := range order {
-		if o < 0 || o >= len(items) || seen[o] {
+		if o < 0 || o >= len(slots) || mark[o] {
 			return fmt.Errorf("reorder: order is not a permutation")
 		}
-		seen[o] = true
+		mark[o] = true
 	}
-	var last int32 = -1
-	for _, it := range items {
-		if !it.Movable() {
-			return fmt.Errorf("reorder <%s>: %w", it.Tag(), ErrUnsafe)
-		}
-		// Around items in a doubtful list, a browser may see other items.
-		if p := ed.d.index(it.Node().Parent); p < 0 || ed.d.spans[p].flags&fDirty != 0 {
-			return fmt.Errorf("reorder <%s>: its parent is in doubt: %w", it.Tag(), ErrUnsafe)
-		}
-		sp := ed.d.spans[it.i]
-		if sp.start < last {
+	last := -1
+	for _, r := range slots {
+		if r.Start < last || r.End < r.Start {
 			return fmt.Errorf("reorder: items overlap or are out of order")
 		}
-		last = sp.end
+		last = r.End
 	}
-	n := len(ed.edits)
+	n := len(s.edits)
 	for k, o := range order {
 		if o == k {
 			continue
 		}
-		slot, src := ed.d.spans[items[k].i], ed.d.spans[items[o].i]
-		if err := ed.add(edit{at: slot.start, end: slot.end, from: src.start, to: src.end}); err != nil {
-			ed.edits = ed.edits[:n]
+		slot, src := slots[k], slots[o]
+		if err := s.add(edit{at: int32(slot.Start), end: int32(slot.End), from: int32(src.Start), to: int32(src.End)}); err != nil {
+			s.edits = s.edits[:n]
 			return err
 		}
 	}
 	return nil
 }
 
-// Bytes appends the edited document to dst and returns it. With no edits it
-// appends the source unchanged.
-func (ed *Editor) Bytes(dst []byte) []byte {
-	src := ed.d.src
-	edits := ed.edits
+// Bytes appends src with the edits spliced in to dst and returns it. With
+// no edits it appends src unchanged.
+func (s *Splice) Bytes(dst, src []byte) []byte {
+	edits := s.edits
 	slices.SortFunc(edits, func(a, b edit) int {
 		if a.at != b.at {
 			return int(a.at - b.at)
@@ -192,3 +158,107 @@ func (ed *Editor) Bytes(dst []byte) []byte {
 	}
 	return append(dst, src[pos:]...)
 }
+
+// Editor collects edits to a Doc's source, refusing those the Doc cannot
+// vouch for, and splices them into a new copy.
+type Editor struct {
+	d  *Doc
+	sp Splice
+}
+
+// Edit starts a set of edits to d.
+func (d *Doc) Edit() *Editor { return &Editor{d: d} }
+
+// Len returns the number of edits collected so far.
+func (ed *Editor) Len() int { return ed.sp.Len() }
+
+// Range returns the element's bytes in the source, tags included.
+func (e Element) Range() Range {
+	sp := e.d.spans[e.i]
+	return Range{int(sp.start), int(sp.end)}
+}
+
+// InsertBefore inserts b just before e's start tag.
+func (ed *Editor) InsertBefore(e Element, b []byte) error {
+	sp := ed.d.spans[e.i]
+	if sp.flags&fSynthetic != 0 {
+		return fmt.Errorf("insert before <%s>: %w", e.Tag(), ErrUnsafe)
+	}
+	return ed.sp.Insert(int(sp.start), b)
+}
+
+// InsertAfter inserts b just after e's end tag.
+func (ed *Editor) InsertAfter(e Element, b []byte) error {
+	sp := ed.d.spans[e.i]
+	if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 {
+		return fmt.Errorf("insert after <%s>: %w", e.Tag(), ErrUnsafe)
+	}
+	return ed.sp.Insert(int(sp.end), b)
+}
+
+// Prepend inserts b at the start of e's content.
+func (ed *Editor) Prepend(e Element, b []byte) error {
+	sp := ed.d.spans[e.i]
+	if sp.flags&(fSynthetic|fOpaque) != 0 || sp.kind&(kVoid|kRawText) != 0 {
+		return fmt.Errorf("prepend to <%s>: %w", e.Tag(), ErrUnsafe)
+	}
+	return ed.sp.Insert(int(sp.inner), b)
+}
+
+// Append inserts b at the end of e's content, before its end tag.
+func (ed *Editor) Append(e Element, b []byte) error {
+	sp := ed.d.spans[e.i]
+	if sp.flags&(fSynthetic|fOpaque) != 0 || sp.flags&fExplicitEnd == 0 || sp.kind&(kVoid|kRawText) != 0 {
+		return fmt.Errorf("append to <%s>: %w", e.Tag(), ErrUnsafe)
+	}
+	return ed.sp.Insert(int(sp.close), b)
+}
+
+// Replace replaces e, tags included, with b.
+func (ed *Editor) Replace(e Element, b []byte) error {
+	if !e.Movable() {
+		return fmt.Errorf("replace <%s>: %w", e.Tag(), ErrUnsafe)
+	}
+	return ed.sp.Replace(e.Range(), b)
+}
+
+// CanReorder reports whether items may be put in another order: each is
+// movable, they are in document order and not nested, and their parents
+// are not in doubt (around items in a doubtful list, a browser may see
+// other items). The error wraps ErrUnsafe.
+func CanReorder(items []Element) error {
+	last := -1
+	for _, it := range items {
+		if !it.Movable() {
+			return fmt.Errorf("reorder <%s>: %w", it.Tag(), ErrUnsafe)
+		}
+		if p := it.d.index(it.Node().Parent); p < 0 || it.d.spans[p].flags&fDirty != 0 {
+			return fmt.Errorf("reorder <%s>: its parent is in doubt: %w", it.Tag(), ErrUnsafe)
+		}
+		r := it.Range()
+		if r.Start < last {
+			return fmt.Errorf("reorder: items overlap or are out of order")
+		}
+		last = r.End
+	}
+	return nil
+}
+
+// Reorder puts items in a new order: slot k (the place of items[k] in the
+// source) receives items[order[k]]. The bytes between items stay in place.
+// Items must pass CanReorder; order must be a permutation of
+// 0..len(items)-1.
+func (ed *Editor) Reorder(items []Element, order []int) error {
+	if err := CanReorder(items); err != nil {
+		return err
+	}
+	slots := make([]Range, len(items))
+	for i, it := range items {
+		slots[i] = it.Range()
+	}
+	return ed.sp.Reorder(slots, order)
+}
+
+// Bytes appends the edited document to dst and returns it. With no edits it
+// appends the source unchanged.
+func (ed *Editor) Bytes(dst []byte) []byte { return ed.sp.Bytes(dst, ed.d.src) }

@@ -132,6 +132,10 @@ type Limits struct {
 	GzipLevel int `yaml:"gzip_level"`
 	// BrotliLevel is the brotli level for rewritten pages, 0-11. Default: 4.
 	BrotliLevel int `yaml:"brotli_level"`
+	// PageCache bounds the memory kept for analysed pages (decoded body,
+	// menu positions, compressed pieces), so that a page served to many
+	// visitors is read once. Default: 64MiB.
+	PageCache ByteSize `yaml:"page_cache"`
 }
 
 // Identity is the visitor cookie, a signed JWT.

@@ -58,6 +58,7 @@ func (c *Config) setDefaults() {
 	setSize(&l.MaxRewriteBody, 4<<20)
 	setInt(&l.GzipLevel, 5)
 	setInt(&l.BrotliLevel, 4)
+	setSize(&l.PageCache, 64<<20)
 
 	id := &c.Identity
 	setString(&id.Cookie, "se_vid")
@@ -153,6 +154,9 @@ func (c *Config) validate(v *validator) {
 	}
 	if l.BrotliLevel < 0 || l.BrotliLevel > 11 {
 		v.add("limits.brotli_level", "want 0 to 11, got %d", l.BrotliLevel)
+	}
+	if l.PageCache < 1<<20 {
+		v.add("limits.page_cache", "must be at least 1MiB")
 	}
 
 	id := c.Identity

@@ -228,16 +228,17 @@ func qZero(params []byte) bool {
 	return false
 }
 
-// Header returns the Accept-Encoding value to send upstream for a client
-// that accepts a: only codings shopedge can decode.
+// Header returns the Accept-Encoding value to send upstream for a page
+// that may be personalized, for a client that accepts a: one coding the
+// proxy decodes, gzip first, because a personalized gzip page is assembled
+// from pieces compressed once per page while brotli must be re-encoded
+// whole for each visitor.
 func (a Accepted) Header() string {
 	switch {
-	case a.Brotli && a.Gzip:
-		return "br, gzip"
-	case a.Brotli:
-		return "br"
 	case a.Gzip:
 		return "gzip"
+	case a.Brotli:
+		return "br"
 	}
 	return "identity"
 }

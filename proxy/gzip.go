@@ -1,0 +1,195 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+
+	"shopedge/rewrite"
+)
+
+// A personalized page differs from the shop's only inside its menus, so
+// its gzip form is assembled from pieces: the unchanged stretches between
+// menus, compressed once per page and kept with the page's analysis, and
+// the reordered menus, compressed per visitor. Each piece is a deflate
+// stream ended by a sync flush (byte-aligned, not final); the last piece is
+// final. Concatenated after a gzip header they form one valid deflate
+// stream, as pigz does: a piece's back-references never reach outside it.
+
+// gzipParts are a page's unchanged pieces, compressed.
+type gzipParts struct {
+	gaps  [][]byte // gaps[i] precedes lists[i]; the last gap is final
+	lists [][]byte // each menu as the shop sent it
+	crcs  []uint32 // CRC-32 of each gap, then of each list, as in gaps, lists
+}
+
+// gzipHeader is a minimal gzip member header: deflate, no name, no time,
+// unknown OS.
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// partsLevel is the level of the pieces compressed once per page.
+const partsLevel = 6
+
+// flateWriters pools deflate writers by level (1-9): a new one costs
+// hundreds of kilobytes.
+var flateWriters [10]sync.Pool
+
+// deflatePiece appends the deflate form of b to dst, flushed (final=false)
+// or closed.
+func deflatePiece(dst, b []byte, level int, final bool) []byte {
+	level = min(max(level, 1), 9)
+	buf := bytes.NewBuffer(dst)
+	w, _ := flateWriters[level].Get().(*flate.Writer)
+	if w == nil {
+		w, _ = flate.NewWriter(buf, level) // the level is in range: no error
+	} else {
+		w.Reset(buf)
+	}
+	_, _ = w.Write(b) // writes to a bytes.Buffer do not fail
+	if final {
+		_ = w.Close()
+	} else {
+		_ = w.Flush()
+	}
+	flateWriters[level].Put(w)
+	return buf.Bytes()
+}
+
+// gzipParts returns the page's unchanged pieces, compressing them on first
+// use.
+func (info *pageInfo) gzipParts() *gzipParts {
+	info.gzOnce.Do(func() {
+		g := &gzipParts{}
+		pos := 0
+		for i, l := range info.lists {
+			gap := info.body[pos:l.span.Start]
+			g.gaps = append(g.gaps, deflatePiece(nil, gap, partsLevel, false))
+			g.crcs = append(g.crcs, crc32.ChecksumIEEE(gap))
+			g.lists = append(g.lists, deflatePiece(nil, info.body[l.span.Start:l.span.End], partsLevel, false))
+			pos = info.lists[i].span.End
+		}
+		last := info.body[pos:]
+		g.gaps = append(g.gaps, deflatePiece(nil, last, partsLevel, true))
+		g.crcs = append(g.crcs, crc32.ChecksumIEEE(last))
+		for _, l := range info.lists {
+			g.crcs = append(g.crcs, crc32.ChecksumIEEE(info.body[l.span.Start:l.span.End]))
+		}
+		info.gz = g
+	})
+	return info.gz
+}
+
+// appendGzip appends the gzip form of the page with its menus in the
+// given orders (nil: the shop's order) to dst. scratch is working space.
+func (info *pageInfo) appendGzip(dst []byte, orders [][]int, level int, scratch *[]byte) []byte {
+	g := info.gzipParts()
+	dst = append(dst, gzipHeader...)
+	var crc uint32
+	n := len(info.lists)
+	for i, l := range info.lists {
+		dst = append(dst, g.gaps[i]...)
+		crc = crc32Combine(crc, g.crcs[i], info.gapLen(i))
+		if orders[i] == nil {
+			dst = append(dst, g.lists[i]...)
+			crc = crc32Combine(crc, g.crcs[n+1+i], l.span.Len())
+			continue
+		}
+		*scratch = l.reordered((*scratch)[:0], info.body, orders[i])
+		dst = deflatePiece(dst, *scratch, level, false)
+		crc = crc32.Update(crc, crc32.IEEETable, *scratch)
+	}
+	dst = append(dst, g.gaps[n]...)
+	crc = crc32Combine(crc, g.crcs[n], info.gapLen(n))
+	dst = binary.LittleEndian.AppendUint32(dst, crc)
+	return binary.LittleEndian.AppendUint32(dst, uint32(len(info.body)))
+}
+
+// gapLen is the length of the unchanged stretch before list i (or after
+// the last list, for i == len(lists)).
+func (info *pageInfo) gapLen(i int) int {
+	start := 0
+	if i > 0 {
+		start = info.lists[i-1].span.End
+	}
+	end := len(info.body)
+	if i < len(info.lists) {
+		end = info.lists[i].span.Start
+	}
+	return end - start
+}
+
+// reordered appends the list's bytes with its entries in the given order.
+func (l *navList) reordered(dst, body []byte, order []int) []byte {
+	var sp rewrite.Splice
+	slots := make([]rewrite.Range, len(l.slots))
+	for i, s := range l.slots {
+		slots[i] = rewrite.Range{Start: s.Start - l.span.Start, End: s.End - l.span.Start}
+	}
+	if err := sp.Reorder(slots, order); err != nil {
+		return append(dst, body[l.span.Start:l.span.End]...)
+	}
+	return sp.Bytes(dst, body[l.span.Start:l.span.End])
+}
+
+// crc32Combine returns the CRC-32 (IEEE) of A followed by B, given the
+// CRC of A, the CRC of B and B's length, without reading the bytes (the
+// method of zlib's crc32_combine: multiply by x^(8·lenB) in GF(2)).
+func crc32Combine(crcA, crcB uint32, lenB int) uint32 {
+	if lenB <= 0 {
+		return crcA
+	}
+	return multModP(xPow8n(lenB), crcA) ^ crcB
+}
+
+// The reflected IEEE polynomial.
+const crcPoly = 0xedb88320
+
+// multModP multiplies a and b modulo the CRC polynomial (reflected).
+func multModP(a, b uint32) uint32 {
+	m := uint32(1) << 31
+	var p uint32
+	for {
+		if a&m != 0 {
+			p ^= b
+			if a&(m-1) == 0 {
+				break
+			}
+		}
+		m >>= 1
+		if b&1 != 0 {
+			b = b>>1 ^ crcPoly
+		} else {
+			b >>= 1
+		}
+	}
+	return p
+}
+
+// x2nTable[k] is x^(2^k) modulo the polynomial.
+var x2nTable = func() [32]uint32 {
+	var t [32]uint32
+	p := uint32(1) << 30 // x^1
+	t[0] = p
+	for k := 1; k < 32; k++ {
+		p = multModP(p, p)
+		t[k] = p
+	}
+	return t
+}()
+
+// xPow8n returns x^(8n) modulo the polynomial.
+func xPow8n(n int) uint32 {
+	p := uint32(1) << 31 // x^0
+	k := 3
+	for n > 0 {
+		if n&1 != 0 {
+			p = multModP(x2nTable[k&31], p)
+		}
+		n >>= 1
+		k++
+	}
+	return p
+}

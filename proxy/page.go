@@ -1,0 +1,257 @@
+package proxy
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/dgraph-io/ristretto/v2"
+	"github.com/valyala/fasthttp"
+	"golang.org/x/net/html"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/codec"
+	"shopedge/rewrite"
+	"shopedge/rules"
+)
+
+// pageInfo is what the proxy learned from one distinct page body. A shop
+// serves the same bytes to many visitors; the page is decoded and indexed
+// once, and each visitor then costs a lookup and a splice. A pageInfo is
+// immutable once built, but for its lazily compressed parts.
+type pageInfo struct {
+	rawLen int    // length of the body as the shop sent it
+	body   []byte // the decoded body (owned)
+	lists  []navList
+
+	product    catalog.Product // for product pages, when found
+	hasProduct bool
+	crumbs     []catalog.ID // for category pages: the path, outermost first
+
+	gzOnce sync.Once
+	gz     *gzipParts // the unchanged parts, compressed once
+}
+
+// navList is one menu list that may be reordered: its entries' byte
+// ranges and the categories each entry links to.
+type navList struct {
+	span  rewrite.Range   // from the first entry's start to the last one's end
+	slots []rewrite.Range // the entries
+	cats  [][]catalog.ID  // per entry
+}
+
+// pageCache holds pageInfo by page bytes, bounded in memory. Losing an
+// entry only costs a re-analysis.
+type pageCache struct {
+	c *ristretto.Cache[uint64, *pageInfo]
+}
+
+func newPageCache(maxBytes int64) (*pageCache, error) {
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, *pageInfo]{
+		NumCounters:        max(maxBytes/(8<<10), 1000) * 10,
+		MaxCost:            maxBytes,
+		BufferItems:        64,
+		IgnoreInternalCost: true,
+		Metrics:            true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pageCache{c: c}, nil
+}
+
+// pageKey identifies a page body as the shop sent it, for one page type
+// and configuration.
+func pageKey(raw []byte, enc codec.Encoding, page rules.PageType, gen uint64) uint64 {
+	var meta [32]byte
+	binary.LittleEndian.PutUint64(meta[0:], xxhash.Sum64(raw))
+	binary.LittleEndian.PutUint64(meta[8:], uint64(len(raw)))
+	binary.LittleEndian.PutUint64(meta[16:], gen)
+	meta[24] = byte(enc)
+	copy(meta[25:], page)
+	return xxhash.Sum64(meta[:])
+}
+
+func (pc *pageCache) get(key uint64, rawLen int) (*pageInfo, bool) {
+	info, ok := pc.c.Get(key)
+	if !ok || info.rawLen != rawLen {
+		return nil, false
+	}
+	return info, true
+}
+
+func (pc *pageCache) put(key uint64, info *pageInfo) {
+	cost := int64(len(info.body)) + 512
+	for _, l := range info.lists {
+		cost += int64(len(l.slots)) * 48
+	}
+	pc.c.Set(key, info, cost)
+}
+
+// errNotUTF8 means a page is in another charset: it passes through.
+var errNotUTF8 = errors.New("page is not UTF-8")
+
+// analyze decodes and indexes a page: the menus that may be reordered
+// with the categories of their entries, and what the page teaches the
+// catalog. It fails when the page cannot be decoded or is not UTF-8.
+func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byte, enc codec.Encoding, contentType []byte, now time.Time) (*pageInfo, error) {
+	var body []byte
+	if enc == codec.Identity {
+		body = append([]byte(nil), raw...)
+	} else {
+		dec := getBuf()
+		defer putBuf(dec)
+		var err error
+		if *dec, err = codec.Decode((*dec)[:0], raw, enc, int(st.cfg.Limits.MaxRewriteBody)); err != nil {
+			return nil, err
+		}
+		body = append([]byte(nil), *dec...)
+	}
+	if !isUTF8(body, contentType) {
+		return nil, errNotUTF8
+	}
+	info := &pageInfo{rawLen: len(raw), body: body}
+	doc := rewrite.Parse(body)
+	defer doc.Release()
+	if nav := st.cfg.Navigation; nav != nil {
+		info.lists = p.findMenus(nav, doc)
+	}
+	switch v.page {
+	case rules.PageProduct:
+		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
+			// The page's absolute URLs may carry whatever Host the visitor
+			// sent: keep the product's address, and an image on the page's
+			// own host, as paths on the shop.
+			prod.URL = localPath(prod.URL)
+			if u, err := url.Parse(prod.Image); err == nil && strings.EqualFold(u.Host, string(ctx.Request.Header.Host())) {
+				prod.Image = u.RequestURI()
+			}
+			p.catalog.Put(prod, now)
+			info.product, info.hasProduct = prod, true
+		}
+	case rules.PageCategory:
+		for _, c := range catalog.Breadcrumbs(catalog.FromDoc(doc, pageURL(ctx, v))) {
+			info.crumbs = append(info.crumbs, c.ID)
+		}
+	}
+	return info, nil
+}
+
+// findMenus returns the menu lists of a page that can be reordered safely.
+func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []navList {
+	var lists []navList
+	end := -1
+	for _, menu := range doc.Find(nav.Container) {
+		for _, items := range siblingGroups(menu.FindOutermost(nav.Item)) {
+			if len(items) < 2 {
+				continue
+			}
+			if err := rewrite.CanReorder(items); err != nil {
+				p.metrics.passThrough("nav_unsafe")
+				p.log.Debug("menu cannot be reordered", "err", err)
+				continue
+			}
+			l := navList{slots: make([]rewrite.Range, len(items)), cats: make([][]catalog.ID, len(items))}
+			for i, it := range items {
+				l.slots[i] = it.Range()
+				l.cats[i] = linkCategories(it)
+			}
+			l.span = rewrite.Range{Start: l.slots[0].Start, End: l.slots[len(items)-1].End}
+			if l.span.Start < end {
+				continue // nested in a list already taken
+			}
+			end = l.span.End
+			lists = append(lists, l)
+		}
+	}
+	return lists
+}
+
+// linkCategories returns the categories an entry links to: by link path,
+// and by link text for shops whose breadcrumbs have names only.
+func linkCategories(it rewrite.Element) []catalog.ID {
+	var ids []catalog.ID
+	add := func(id catalog.ID) {
+		for _, x := range ids {
+			if x == id {
+				return
+			}
+		}
+		ids = append(ids, id)
+	}
+	for _, a := range it.Find(anchors{}) {
+		href, _ := a.Attr("href")
+		if path := catalog.PathKey(href); path != "" {
+			add(catalog.CategoryID(path, ""))
+		}
+		if text := a.Text(); text != "" {
+			add(catalog.CategoryID("", text))
+		}
+	}
+	return ids
+}
+
+// siblingGroups splits elements (in document order) into runs that share a
+// parent: entries move within their own list only.
+func siblingGroups(items []rewrite.Element) [][]rewrite.Element {
+	var groups [][]rewrite.Element
+	for len(items) > 0 {
+		parent := items[0].Node().Parent
+		n := 1
+		for n < len(items) && items[n].Node().Parent == parent {
+			n++
+		}
+		groups = append(groups, items[:n])
+		items = items[n:]
+	}
+	return groups
+}
+
+// anchors selects links.
+type anchors struct{}
+
+func (anchors) Match(n *html.Node) bool {
+	if n.Data != "a" {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key == "href" {
+			return true
+		}
+	}
+	return false
+}
+
+// event is what a view of the page teaches, from the analysis and the URL.
+func (info *pageInfo) event(p *Proxy, ctx *fasthttp.RequestCtx, v *visit) pageEvent {
+	switch {
+	case v.page == rules.PageProduct && info.hasProduct:
+		ev := pageEvent{product: info.product.ID}
+		for _, c := range info.product.Categories {
+			ev.categories = append(ev.categories, c.ID)
+		}
+		return ev
+	case v.page == rules.PageCategory:
+		ev := pageEvent{categories: append([]catalog.ID(nil), info.crumbs...)}
+		self := catalog.CategoryID(catalog.PathKey(string(ctx.Path())), "")
+		if len(ev.categories) == 0 || ev.categories[len(ev.categories)-1] != self {
+			ev.categories = append(ev.categories, self)
+		}
+		return ev
+	}
+	return p.eventFromURL(ctx, v)
+}
+
+// localPath reduces a URL to its path and query, or "" when it is not an
+// http(s) URL.
+func localPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.RequestURI()
+}
