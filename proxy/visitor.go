@@ -31,7 +31,7 @@ func cookieName(cfg *rules.Config) string {
 func (p *Proxy) identify(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 	raw := ctx.Request.Header.Cookie(cookieName(st.cfg))
 	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
-		if who, ok := p.ids.Verify(string(raw)); ok {
+		if who, ok := p.ids.VerifyBytes(raw); ok {
 			v.id, v.returning = who.ID, true
 			v.issue = p.ids.NeedsRefresh(who)
 			return

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -45,6 +47,19 @@ type Issuer struct {
 	refresh time.Duration
 	now     func() time.Time
 	parser  *jwt.Parser
+	// seen remembers recently verified tokens, so that a visitor's every
+	// request does not pay for parsing and an HMAC: a slot holds one token
+	// and what it verified to, and answers only for that exact token
+	// before its expiry.
+	seen [seenSlots]atomic.Pointer[seenToken]
+}
+
+const seenSlots = 1 << 14
+
+type seenToken struct {
+	token   string
+	visitor Visitor
+	expires time.Time
 }
 
 // Options configure an Issuer.
@@ -143,6 +158,19 @@ func (is *Issuer) Issue(visitorID string) (string, error) {
 	return s, nil
 }
 
+// VerifyBytes is Verify for a token in a byte slice (a request buffer);
+// a token verified recently costs a lookup and no allocation.
+func (is *Issuer) VerifyBytes(token []byte) (Visitor, bool) {
+	if len(token) == 0 || len(token) > MaxTokenLen {
+		return Visitor{}, false
+	}
+	slot := &is.seen[xxhash.Sum64(token)&(seenSlots-1)]
+	if s := slot.Load(); s != nil && s.token == string(token) && is.now().Before(s.expires) {
+		return s.visitor, true
+	}
+	return is.Verify(string(token))
+}
+
 // Verify checks a token and returns the visitor it names. Any failure
 // (tampered, expired, unknown key, another algorithm, oversized, garbage)
 // returns false: the caller treats the visitor as new.
@@ -164,7 +192,9 @@ func (is *Issuer) Verify(token string) (Visitor, bool) {
 	if err != nil || !t.Valid || claims.IssuedAt == nil || !ValidVisitorID(claims.Subject) {
 		return Visitor{}, false
 	}
-	return Visitor{ID: claims.Subject, IssuedAt: claims.IssuedAt.Time, KeyID: kid}, true
+	v := Visitor{ID: claims.Subject, IssuedAt: claims.IssuedAt.Time, KeyID: kid}
+	is.seen[xxhash.Sum64String(token)&(seenSlots-1)].Store(&seenToken{token: token, visitor: v, expires: claims.ExpiresAt.Time})
+	return v, true
 }
 
 // NeedsRefresh reports whether a verified token should be re-issued: it is

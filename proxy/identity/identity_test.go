@@ -160,3 +160,33 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyBytesRemembers: a verified token is answered from memory, but
+// only that exact token and only until it expires.
+func TestVerifyBytesRemembers(t *testing.T) {
+	now := t0
+	is, err := New(Options{Keys: []Key{{"a", secretA}}, TTL: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := NewVisitorID()
+	tok, _ := is.Issue(id)
+	for range 2 {
+		if v, ok := is.VerifyBytes([]byte(tok)); !ok || v.ID != id {
+			t.Fatalf("VerifyBytes = %+v, %v", v, ok)
+		}
+	}
+	b := []byte(tok)
+	if n := testing.AllocsPerRun(100, func() { is.VerifyBytes(b) }); n > 0 {
+		t.Errorf("a remembered token costs %v allocations", n)
+	}
+	tampered := []byte(tok)
+	tampered[len(tampered)-2] ^= 1
+	if _, ok := is.VerifyBytes(tampered); ok {
+		t.Errorf("a tampered token verified")
+	}
+	now = t0.Add(2 * time.Hour)
+	if _, ok := is.VerifyBytes([]byte(tok)); ok {
+		t.Errorf("an expired token was answered from memory")
+	}
+}
