@@ -128,7 +128,9 @@ type Limits struct {
 	// MaxRewriteBody is the largest page rewritten, decoded; larger pages
 	// pass through untouched. Default: 4MiB.
 	MaxRewriteBody ByteSize `yaml:"max_rewrite_body"`
-	// GzipLevel is the gzip level for rewritten pages, 1-9. Default: 5.
+	// GzipLevel is the gzip level of the parts of a personalized page made
+	// for each visitor (its menus), 1-9; the unchanged parts are compressed
+	// once per page at level 6. Default: 1.
 	GzipLevel int `yaml:"gzip_level"`
 	// BrotliLevel is the brotli level for rewritten pages, 0-11. Default: 4.
 	BrotliLevel int `yaml:"brotli_level"`

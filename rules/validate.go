@@ -56,7 +56,7 @@ func (c *Config) setDefaults() {
 
 	l := &c.Limits
 	setSize(&l.MaxRewriteBody, 4<<20)
-	setInt(&l.GzipLevel, 5)
+	setInt(&l.GzipLevel, 1)
 	setInt(&l.BrotliLevel, 4)
 	setSize(&l.PageCache, 64<<20)
 

@@ -6,6 +6,9 @@ package agent
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Class is a device class.
@@ -43,9 +46,18 @@ var botMarkers = []string{
 	"fasthttp", "k6/", "vegeta", "hey/", "wrk", "apachebench", "siege",
 }
 
-// Classifier tells bots from people.
+// Classifier tells bots from people. It remembers recent answers: a shop's
+// traffic repeats a few thousand user agents. It is safe for concurrent use.
 type Classifier struct {
 	markers []string
+	seen    [seenSlots]atomic.Pointer[seenAgent]
+}
+
+const seenSlots = 1 << 12
+
+type seenAgent struct {
+	ua  string
+	bot bool
 }
 
 // New returns a Classifier recognising the built-in markers and extra ones
@@ -63,6 +75,18 @@ func New(extra []string) *Classifier {
 // IsBot reports whether a user agent is a crawler or a tool. An empty user
 // agent is a tool.
 func (c *Classifier) IsBot(ua []byte) bool {
+	slot := &c.seen[xxhash.Sum64(ua)&(seenSlots-1)]
+	if s := slot.Load(); s != nil && s.ua == string(ua) {
+		return s.bot
+	}
+	bot := c.isBot(ua)
+	if len(ua) <= 512 {
+		slot.Store(&seenAgent{ua: string(ua), bot: bot})
+	}
+	return bot
+}
+
+func (c *Classifier) isBot(ua []byte) bool {
 	if len(bytes.TrimSpace(ua)) == 0 {
 		return true
 	}
