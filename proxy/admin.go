@@ -133,12 +133,12 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 	now := p.now()
 	d := prof.Snapshot()
 	v := profileView{
-		ID: id, FirstSeen: time.Unix(d.FirstSeen, 0).UTC(), LastSeen: time.Unix(d.LastSeen, 0).UTC(),
+		ID: id, FirstSeen: time.Unix(int64(d.FirstSeen), 0).UTC(), LastSeen: time.Unix(int64(d.LastSeen), 0).UTC(),
 		Visits: d.Visits, PageViews: d.PageViews, Customer: d.Customer, Orders: d.Orders,
-		Device:   map[string]string{"class": d.Device.Class.String(), "os": d.Device.OS, "browser": d.Device.Browser},
+		Device:   map[string]string{"class": d.Device.Class.String(), "os": d.Device.OS.String(), "browser": d.Device.Browser.String()},
 		Searches: d.Searches(),
 	}
-	if s := d.Source; s != (profile.Source{}) {
+	if s := d.Source(); s != (profile.Source{}) {
 		v.Source = map[string]string{"utm_source": s.UTMSource, "utm_medium": s.UTMMedium, "utm_campaign": s.UTMCampaign, "referrer": s.Referrer}
 	}
 	for _, id := range d.Recent() {

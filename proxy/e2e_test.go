@@ -553,10 +553,10 @@ func TestSourceAndDevice(t *testing.T) {
 	v.get(e.url + "/search?q=linen+shirt")
 	d := e.visitorProfile(t, v)
 	want := profile.Source{UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "winter", Referrer: "www.google.com"}
-	if d.Source != want {
-		t.Errorf("source = %+v, want %+v", d.Source, want)
+	if d.Source() != want {
+		t.Errorf("source = %+v, want %+v", d.Source(), want)
 	}
-	if d.Device.Class.String() != "mobile" || d.Device.OS != "ios" || d.Device.Browser != "safari" {
+	if d.Device.Class.String() != "mobile" || d.Device.OS.String() != "ios" || d.Device.Browser.String() != "safari" {
 		t.Errorf("device = %+v", d.Device)
 	}
 	if s := d.Searches(); len(s) != 1 || s[0] != "linen shirt" {

@@ -25,11 +25,47 @@ func (c Class) String() string {
 	return [...]string{"desktop", "mobile", "tablet"}[c]
 }
 
-// Device describes a visitor's device.
+// OS is an operating system.
+type OS uint8
+
+// Operating systems.
+const (
+	OSUnknown OS = iota
+	IOS
+	Android
+	Windows
+	MacOS
+	Linux
+	ChromeOS
+)
+
+func (o OS) String() string {
+	return [...]string{"", "ios", "android", "windows", "macos", "linux", "chromeos"}[o]
+}
+
+// Browser is a browser family.
+type Browser uint8
+
+// Browser families.
+const (
+	BrowserUnknown Browser = iota
+	Chrome
+	Safari
+	Firefox
+	Edge
+	Opera
+	Samsung
+)
+
+func (b Browser) String() string {
+	return [...]string{"", "chrome", "safari", "firefox", "edge", "opera", "samsung"}[b]
+}
+
+// Device describes a visitor's device. It is three bytes.
 type Device struct {
 	Class   Class
-	OS      string // "ios", "android", "windows", "macos", "linux", "chromeos" or ""
-	Browser string // "chrome", "safari", "firefox", "edge", "opera", "samsung" or ""
+	OS      OS
+	Browser Browser
 }
 
 // botMarkers are substrings (lowercase) of the user agents of crawlers,
@@ -127,31 +163,31 @@ func Parse(ua []byte) Device {
 	}
 	switch {
 	case has("iphone"), has("ipad"), has("ipod"):
-		d.OS = "ios"
+		d.OS = IOS
 	case has("android"):
-		d.OS = "android"
+		d.OS = Android
 	case has("cros"):
-		d.OS = "chromeos"
+		d.OS = ChromeOS
 	case has("windows"):
-		d.OS = "windows"
+		d.OS = Windows
 	case has("mac os x"), has("macintosh"):
-		d.OS = "macos"
+		d.OS = MacOS
 	case has("linux"):
-		d.OS = "linux"
+		d.OS = Linux
 	}
 	switch {
 	case has("edg/"), has("edga/"), has("edgios/"):
-		d.Browser = "edge"
+		d.Browser = Edge
 	case has("opr/"), has("opera"):
-		d.Browser = "opera"
+		d.Browser = Opera
 	case has("samsungbrowser"):
-		d.Browser = "samsung"
+		d.Browser = Samsung
 	case has("firefox/"), has("fxios/"):
-		d.Browser = "firefox"
+		d.Browser = Firefox
 	case has("chrome/"), has("crios/"):
-		d.Browser = "chrome"
+		d.Browser = Chrome
 	case has("safari/"):
-		d.Browser = "safari"
+		d.Browser = Safari
 	}
 	return d
 }

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -62,5 +63,49 @@ func BenchmarkRecordView(b *testing.B) {
 			d.ViewProduct(catalog.ID(i%50), cats, now, week)
 		})
 		i++
+	}
+}
+
+// BenchmarkMemoryPerProfile measures the heap one stored profile costs
+// (struct, cache bookkeeping, strings) with typical content: a few product
+// and category views, a search, a source. The store is sized for the
+// profiles it gets, so its admission sketch counts at its real share.
+func BenchmarkMemoryPerProfile(b *testing.B) {
+	const n = 100000
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s, err := NewStore(n*Cost, time.Hour)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := t0
+		for i := range n {
+			p, _ := s.Load("visitor-" + strconv.Itoa(i))
+			p.Update(func(d *Data) {
+				d.Touch(now, 30*time.Minute)
+				d.SetSource(Source{UTMSource: "newsletter", Referrer: "www.google.com"})
+				for j := range 5 {
+					d.ViewProduct(catalog.ID(i*7+j), []catalog.ID{catalog.ID(j % 3), 99}, now, week)
+				}
+				d.Search("linen shirt")
+			})
+		}
+		s.Wait()
+		// Steady state: let the young profiles' side table age out.
+		later := time.Now()
+		for range 2 {
+			later = later.Add(time.Minute)
+			s.now = func() time.Time { return later }
+			s.Get("nobody")
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held := s.Stats().Held
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(held), "B/profile")
+		b.ReportMetric(float64(held), "profiles")
+		runtime.KeepAlive(s)
+		s.Close()
 	}
 }

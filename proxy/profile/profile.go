@@ -13,9 +13,9 @@ import (
 
 // Bounds of a profile: fixed, so that a profile's size is bounded and known.
 const (
-	MaxRecent    = 12 // products viewed, newest first
-	MaxInterests = 16 // categories with interest
-	MaxCart      = 12 // cart lines
+	MaxRecent    = 10 // products viewed, newest first
+	MaxInterests = 12 // categories with interest
+	MaxCart      = 10 // cart lines
 	MaxPurchases = 8  // products bought, newest first
 	MaxSearches  = 4  // search terms, newest first
 	MaxText      = 64 // bytes kept of a search term or source field
@@ -41,23 +41,26 @@ type Source struct {
 }
 
 // Data is what shopedge knows of one visitor. Its size is bounded: every
-// list has a fixed capacity and strings are cut to MaxText bytes.
+// list has a fixed capacity and strings are cut to MaxText bytes. It is
+// kept small (a profile, with its lock and allocation header, fits the
+// 640-byte size class) because a shop has many visitors.
 type Data struct {
-	FirstSeen, LastSeen int64 // unix seconds
+	FirstSeen, LastSeen uint32 // unix seconds (good until 2106)
 	Visits              uint32
 	PageViews           uint32
-	VisitStart          int64 // unix seconds
+	VisitStart          uint32 // unix seconds
 	Orders              uint32
 	Customer            bool
 	Device              agent.Device
-	Source              Source
+	source              string // Source's fields, joined by sourceSep
 
 	recent    [MaxRecent]catalog.ID
 	recentAt  [MaxRecent]uint32
 	nRecent   uint8
 	interests [MaxInterests]Interest
 	nInterest uint8
-	cart      [MaxCart]CartLine
+	cart      [MaxCart]catalog.ID
+	cartQty   [MaxCart]uint16
 	nCart     uint8
 	purchased [MaxPurchases]catalog.ID
 	nPurch    uint8
@@ -89,11 +92,11 @@ func (p *Profile) Snapshot() Data {
 // Touch records a request at now. It returns true when the request starts a
 // visit: the first one, or one after more than gap of inactivity.
 func (d *Data) Touch(now time.Time, gap time.Duration) (newVisit bool) {
-	t := now.Unix()
+	t := uint32(now.Unix())
 	if d.FirstSeen == 0 {
 		d.FirstSeen = t
 	}
-	if d.Visits == 0 || t-d.LastSeen > int64(gap/time.Second) {
+	if d.Visits == 0 || int64(t)-int64(d.LastSeen) > int64(gap/time.Second) {
 		d.Visits++
 		d.VisitStart = t
 		newVisit = true
@@ -155,16 +158,17 @@ func (d *Data) AddToCart(id catalog.ID, qty int) {
 		qty = 1
 	}
 	for i := range int(d.nCart) {
-		if d.cart[i].Product == id {
-			d.cart[i].Qty = uint16(min(int(d.cart[i].Qty)+qty, math.MaxUint16))
+		if d.cart[i] == id {
+			d.cartQty[i] = uint16(min(int(d.cartQty[i])+qty, math.MaxUint16))
 			return
 		}
 	}
 	if d.nCart == MaxCart {
 		copy(d.cart[:], d.cart[1:]) // drop the oldest line
+		copy(d.cartQty[:], d.cartQty[1:])
 		d.nCart--
 	}
-	d.cart[d.nCart] = CartLine{Product: id, Qty: uint16(min(qty, math.MaxUint16))}
+	d.cart[d.nCart], d.cartQty[d.nCart] = id, uint16(min(qty, math.MaxUint16))
 	d.nCart++
 }
 
@@ -174,9 +178,8 @@ func (d *Data) Purchase() {
 	d.Orders++
 	d.Customer = true
 	for i := int(d.nCart) - 1; i >= 0; i-- {
-		id := d.cart[i].Product
 		copy(d.purchased[1:], d.purchased[:MaxPurchases-1])
-		d.purchased[0] = id
+		d.purchased[0] = d.cart[i]
 		if d.nPurch < MaxPurchases {
 			d.nPurch++
 		}
@@ -184,9 +187,30 @@ func (d *Data) Purchase() {
 	d.nCart = 0
 }
 
+// sourceSep separates a Source's fields in a profile; it cannot occur in
+// them (it is removed).
+const sourceSep = "\x1f"
+
 // SetSource records where the current visit came from.
 func (d *Data) SetSource(s Source) {
-	d.Source = Source{cut(s.UTMSource), cut(s.UTMMedium), cut(s.UTMCampaign), cut(s.Referrer)}
+	if s == (Source{}) {
+		d.source = ""
+		return
+	}
+	clean := func(v string) string { return strings.ReplaceAll(cut(v), sourceSep, "") }
+	d.source = strings.Join([]string{clean(s.UTMSource), clean(s.UTMMedium), clean(s.UTMCampaign), clean(s.Referrer)}, sourceSep)
+}
+
+// Source returns where the current visit came from.
+func (d *Data) Source() Source {
+	if d.source == "" {
+		return Source{}
+	}
+	f := strings.SplitN(d.source, sourceSep, 4)
+	for len(f) < 4 {
+		f = append(f, "")
+	}
+	return Source{UTMSource: f[0], UTMMedium: f[1], UTMCampaign: f[2], Referrer: f[3]}
 }
 
 // Interest returns the decayed interest in a category at now.
@@ -213,12 +237,18 @@ func (d *Data) Interests(now time.Time, halfLife time.Duration) []Interest {
 func (d *Data) Recent() []catalog.ID { return append([]catalog.ID(nil), d.recent[:d.nRecent]...) }
 
 // Cart returns the cart's lines, oldest first.
-func (d *Data) Cart() []CartLine { return append([]CartLine(nil), d.cart[:d.nCart]...) }
+func (d *Data) Cart() []CartLine {
+	lines := make([]CartLine, d.nCart)
+	for i := range lines {
+		lines[i] = CartLine{Product: d.cart[i], Qty: d.cartQty[i]}
+	}
+	return lines
+}
 
 // InCart reports whether a product is in the cart.
 func (d *Data) InCart(id catalog.ID) bool {
 	for i := range int(d.nCart) {
-		if d.cart[i].Product == id {
+		if d.cart[i] == id {
 			return true
 		}
 	}

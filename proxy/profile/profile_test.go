@@ -33,7 +33,7 @@ func TestVisits(t *testing.T) {
 			t.Errorf("step %d: Touch = %v, visits %d; want %v, %d", i, got, d.Visits, s.newVisit, s.visits)
 		}
 	}
-	if !d.Returning() || d.FirstSeen != t0.Unix() || d.LastSeen != now.Unix() {
+	if !d.Returning() || int64(d.FirstSeen) != t0.Unix() || int64(d.LastSeen) != now.Unix() {
 		t.Errorf("returning %v first %d last %d", d.Returning(), d.FirstSeen, d.LastSeen)
 	}
 }
@@ -124,8 +124,8 @@ func TestSearchAndSourceAreBounded(t *testing.T) {
 	if s := d.Searches()[0]; len(s) > MaxText || !strings.HasPrefix(long, s) || strings.ToValidUTF8(s, "?") != s {
 		t.Errorf("search kept as %q", s)
 	}
-	if len(d.Source.UTMSource) > MaxText {
-		t.Errorf("source kept %d bytes", len(d.Source.UTMSource))
+	if src := d.Source(); len(src.UTMSource) > MaxText {
+		t.Errorf("source kept %d bytes", len(src.UTMSource))
 	}
 }
 

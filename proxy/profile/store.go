@@ -10,9 +10,12 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// Cost is what one profile is charged against the memory bound: the struct,
-// the most its strings can hold, and the cache's own bookkeeping per entry.
-const Cost = int64(unsafe.Sizeof(Profile{})) + (MaxSearches+4)*MaxText + 128
+// Cost is what one profile is charged against the memory bound: the struct
+// and its allocation header, the most its strings can hold, and the
+// cache's bookkeeping per entry (about 130 bytes, measured with TTLs) with
+// its share of the admission sketch. A typical profile uses less
+// (BenchmarkMemoryPerProfile), so the bound holds with room to spare.
+const Cost = int64(unsafe.Sizeof(Profile{})) + 8 + (MaxSearches+4)*MaxText + 160
 
 // Young profiles are kept beside the cache for youngFor to youngFor×2
 // after creation: ristretto applies a Set asynchronously, so a visitor's
@@ -89,8 +92,8 @@ func (s *Store) Get(visitorID string) (*Profile, bool) {
 
 func (s *Store) youngLocked(id string) *youngProfile {
 	if now := s.now(); now.Sub(s.rotated) > youngFor {
-		s.old, s.young = s.young, s.old
-		clear(s.young)
+		// A fresh map, so that a burst's memory goes with the old one.
+		s.old, s.young = s.young, make(map[string]*youngProfile)
 		s.rotated = now
 	}
 	if y, ok := s.young[id]; ok {
