@@ -376,6 +376,7 @@ func (s *Shop) slow(w http.ResponseWriter, r *http.Request) {
 func (s *Shop) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
 	sid := s.session(w, r, false)
 	_, _, v.CartCount = s.lines(sid)
+	coding := chooseCoding(r.Header.Get("Accept-Encoding"))
 	v.Nav = s.Catalog.Top
 	v.PageType = name
 	if v.Origin == "" {
@@ -387,26 +388,50 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, status int, name s
 		http.Error(w, "template error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
+	p := &renderedPage{status: status, header: http.Header{}}
+	h := p.header
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	switch name {
 	case "home", "category", "product", "search":
 		if v.CartCount == 0 {
 			h.Set("Cache-Control", "public, max-age=60")
 			h.Set("Last-Modified", lastModified.Format(http.TimeFormat))
-			etag := fmt.Sprintf(`W/"%x"`, hash(buf.Bytes()))
-			h.Set("ETag", etag)
-			if status == http.StatusOK && r.Header.Get("If-None-Match") == etag {
-				w.WriteHeader(http.StatusNotModified)
-				return
-			}
+			h.Set("ETag", fmt.Sprintf(`W/"%x"`, hash(buf.Bytes())))
 		} else {
 			h.Set("Cache-Control", "private, no-cache")
 		}
 	default:
 		h.Set("Cache-Control", "no-store")
 	}
-	writeCompressed(w, r, status, buf.Bytes())
+	h.Set("Vary", "Accept-Encoding")
+	p.body = compress(coding, buf.Bytes())
+	if coding != "" {
+		h.Set("Content-Encoding", coding)
+	}
+	p.write(w, r)
+}
+
+// renderedPage is a page as sent: status, headers and encoded body.
+type renderedPage struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (p *renderedPage) write(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for k, v := range p.header {
+		h[k] = v
+	}
+	if etag := p.header.Get("ETag"); etag != "" && p.status == http.StatusOK && r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(p.body)))
+	w.WriteHeader(p.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(p.body)
+	}
 }
 
 func hash(b []byte) uint64 {
@@ -417,32 +442,33 @@ func hash(b []byte) uint64 {
 	return h
 }
 
-// writeCompressed writes body with brotli or gzip when the client accepts
-// one, as most shop platforms do.
-func writeCompressed(w http.ResponseWriter, r *http.Request, status int, body []byte) {
-	h := w.Header()
-	h.Add("Vary", "Accept-Encoding")
-	ae := r.Header.Get("Accept-Encoding")
+// chooseCoding picks brotli or gzip when the client accepts one, as most
+// shop platforms do, or "" for none.
+func chooseCoding(acceptEncoding string) string {
 	switch {
-	case acceptsCoding(ae, "br"):
-		h.Set("Content-Encoding", "br")
-		w.WriteHeader(status)
-		bw := brotli.NewWriterLevel(w, 4)
+	case acceptsCoding(acceptEncoding, "br"):
+		return "br"
+	case acceptsCoding(acceptEncoding, "gzip"):
+		return "gzip"
+	}
+	return ""
+}
+
+func compress(coding string, body []byte) []byte {
+	var out bytes.Buffer
+	switch coding {
+	case "br":
+		bw := brotli.NewWriterLevel(&out, 4)
 		_, _ = bw.Write(body)
 		_ = bw.Close()
-	case acceptsCoding(ae, "gzip"):
-		h.Set("Content-Encoding", "gzip")
-		w.WriteHeader(status)
-		zw, _ := gzip.NewWriterLevel(w, 6)
+	case "gzip":
+		zw, _ := gzip.NewWriterLevel(&out, 6)
 		_, _ = zw.Write(body)
 		_ = zw.Close()
 	default:
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(status)
-		if r.Method != http.MethodHead {
-			_, _ = w.Write(body)
-		}
+		return body
 	}
+	return out.Bytes()
 }
 
 func acceptsCoding(header, coding string) bool {

@@ -1,0 +1,430 @@
+// Command load measures shopedge against the shop itself and a plain
+// fasthttp reverse proxy, under the same simulated shoppers, in one run:
+//
+//	go run ./bench/load [-rounds 3] [-duration 4s] [-rate 1000] [-out bench/out] [-json]
+//
+// It starts the demo shop (memoized, so that the proxies are what is
+// measured), the plain proxy of bench/plainproxy, shopedge with no rules
+// (pass-through) and shopedge with the demo rules (personalized), each as
+// its own process, and drives each with the same workload: closed loop for
+// throughput, open loop at a fixed rate for latency, with and without gzip,
+// on the demo's pages and on ~400 KB product pages. On a machine with two
+// cores or more, the server under test runs on core 0 and the shop and the
+// load generator on core 1 (taskset). Every figure is the median of
+// -rounds rounds, with their minimum and maximum.
+//
+// It writes report.md, report.json and latency.svg to -out, and prints the
+// markdown report (or the JSON, with -json).
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"shopedge/bench/plainproxy"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[0] == "role" {
+		return role(args[1], args[2:], stdout)
+	}
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := options{}
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds of each measurement (the report gives median, min and max)")
+	fs.DurationVar(&o.duration, "duration", 4*time.Second, "length of each closed-loop and open-loop run")
+	fs.IntVar(&o.rate, "rate", 1000, "requests per second in the open loop, demo pages")
+	fs.IntVar(&o.rateLarge, "rate-large", 200, "requests per second in the open loop, ~400 KB pages")
+	fs.IntVar(&o.workers, "workers", 32, "concurrent visits in the closed loop")
+	fs.StringVar(&o.out, "out", "bench/out", "`directory` for report.md, report.json and latency.svg")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.BoolVar(&o.quick, "quick", false, "one short round on the demo pages only: checks the harness works")
+	fs.StringVar(&o.shopedge, "shopedge", "", "shopedge `binary` to measure (default: build ./cmd/shopedge)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.quick {
+		o.rounds, o.duration, o.rate, o.rateLarge, o.warmup = 1, 400*time.Millisecond, 200, 50, 200*time.Millisecond
+		o.sizes = []string{"demo"}
+	} else {
+		o.warmup = time.Second
+		o.sizes = []string{"demo", "large"}
+	}
+	rep, err := measure(o, stderr)
+	if err != nil {
+		return err
+	}
+	if err := rep.write(o.out); err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	_, err = io.WriteString(stdout, rep.markdown())
+	return err
+}
+
+type options struct {
+	rounds           int
+	duration, warmup time.Duration
+	rate, rateLarge  int
+	workers          int
+	out, shopedge    string
+	json, quick      bool
+	sizes            []string
+}
+
+// role runs one of the harness's processes.
+func role(name string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "listen address")
+	upstream := fs.String("upstream", "", "upstream URL (plain)")
+	switch name {
+	case "gen":
+		return gen(args, stdout)
+	case "shop", "plain":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+		if name == "plain" {
+			return plainproxy.Serve(ln, *upstream)
+		}
+		return serveShop(ln)
+	}
+	return fmt.Errorf("unknown role %q", name)
+}
+
+// proc is a process of the harness.
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+// pin prefixes a command with taskset when the machine has two cores or
+// more: cpu "0" for the server under test, "1" for the rest.
+func pin(cpu string, argv []string) []string {
+	if runtime.NumCPU() < 2 {
+		return argv
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return argv
+	}
+	return append([]string{"taskset", "-c", cpu}, argv...)
+}
+
+func start(name string, argv []string, env []string) (*proc, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, lines: make(chan string, 64)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		close(p.lines)
+	}()
+	return p, nil
+}
+
+// await returns the first submatch of re in the process's output.
+func (p *proc) await(re string) (string, error) {
+	rx := regexp.MustCompile(re)
+	timeout := time.After(60 * time.Second)
+	var seen []string
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				return "", fmt.Errorf("%s exited: %s", p.name, strings.Join(seen, "\n"))
+			}
+			seen = append(seen, l)
+			if m := rx.FindStringSubmatch(l); m != nil {
+				return m[1], nil
+			}
+		case <-timeout:
+			return "", fmt.Errorf("%s did not start: %s", p.name, strings.Join(seen, "\n"))
+		}
+	}
+}
+
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// cpuTicks reads a process's user+system CPU time in seconds from /proc.
+func cpuSecondsOf(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ is 100 on Linux
+}
+
+// peakRSS reads a process's peak resident memory in bytes from /proc.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// measure runs the whole matrix.
+func measure(o options, log io.Writer) (*report, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "shopedge-load")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	bin := o.shopedge
+	if bin == "" {
+		bin = filepath.Join(tmp, "shopedge")
+		fmt.Fprintln(log, "building shopedge ...")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/shopedge").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build shopedge (run from the repository root): %v\n%s", err, out)
+		}
+	}
+
+	shopProc, err := start("shop", pin("1", []string{self, "role", "shop"}), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer shopProc.stop()
+	shopAddr, err := shopProc.await(`^listening (\S+)`)
+	if err != nil {
+		return nil, err
+	}
+	shopURL := "http://" + shopAddr
+
+	rep := newReport(o)
+	const token = "load-harness-admin-token"
+	env := []string{"SHOPEDGE_SECRET=load-harness-secret-load-harness-secret", "SHOPEDGE_ADMIN_TOKEN=" + token}
+	for _, t := range []string{"shop", "plain", "shopedge-pass", "shopedge"} {
+		var p *proc
+		url, adminURL := shopURL, ""
+		switch t {
+		case "plain":
+			if p, err = start(t, pin("0", []string{self, "role", "plain", "-upstream", shopURL}), nil); err != nil {
+				return nil, err
+			}
+			addr, err := p.await(`^listening (\S+)`)
+			if err != nil {
+				return nil, err
+			}
+			url = "http://" + addr
+		case "shopedge-pass", "shopedge":
+			cfg, err := shopedgeConfig(tmp, t, shopURL)
+			if err != nil {
+				return nil, err
+			}
+			if p, err = start(t, pin("0", []string{bin, "serve", "-config", cfg}), env); err != nil {
+				return nil, err
+			}
+			if url, err = p.await(`serving \S+ on (http://\S+)`); err != nil {
+				return nil, err
+			}
+			if adminURL, err = p.await(`^admin: (http://\S+)/metrics`); err != nil {
+				return nil, err
+			}
+		}
+		server := shopProc
+		if p != nil {
+			server = p
+		}
+		var heap0 int64
+		if adminURL != "" {
+			heap0 = memory(adminURL+"/debug/memory", token).HeapAlloc
+		}
+		for _, size := range o.sizes {
+			for _, gz := range []bool{false, true} {
+				key := caseKey{Target: t, Pages: size, Gzip: gz}
+				fmt.Fprintf(log, "%s ...\n", key)
+				if _, err := o.gen(self, url, "closed", o.warmup, gz, size, 0); err != nil {
+					return nil, err
+				}
+				for round := range o.rounds {
+					for _, phase := range []string{"closed", "open"} {
+						srv0, shop0 := cpuSecondsOf(server.cmd.Process.Pid), cpuSecondsOf(shopProc.cmd.Process.Pid)
+						res, err := o.gen(self, url, phase, o.duration, gz, size, uint64(len(rep.Runs)+1+round))
+						if err != nil {
+							return nil, err
+						}
+						r := measurement{caseKey: key, Phase: phase, Round: round, Result: res,
+							ServerCPU: cpuSecondsOf(server.cmd.Process.Pid) - srv0,
+							ShopCPU:   cpuSecondsOf(shopProc.cmd.Process.Pid) - shop0}
+						if t == "shop" {
+							r.ShopCPU = 0
+						}
+						rep.Runs = append(rep.Runs, r)
+					}
+				}
+			}
+		}
+		rep.PeakRSS[t] = peakRSS(server.cmd.Process.Pid)
+		if adminURL != "" {
+			// Without the page cache, what the run left on the heap is the
+			// profiles (and the small catalog).
+			m := memory(adminURL+"/debug/memory?clear=pages", token)
+			rep.Memory[t] = m
+			if m.Profiles > 0 {
+				rep.BytesPerProfile[t] = float64(m.HeapAlloc-heap0) / float64(m.Profiles)
+			}
+		}
+		if p != nil {
+			p.stop()
+		}
+	}
+	rep.PeakRSS["shop (upstream)"] = peakRSS(shopProc.cmd.Process.Pid)
+	rep.finish()
+	return rep, nil
+}
+
+// gen runs the load generator once and reads its result.
+func (o options) gen(self, url, phase string, d time.Duration, gz bool, size string, seed uint64) (genResult, error) {
+	rate := o.rate
+	if size == "large" {
+		rate = o.rateLarge
+	}
+	argv := []string{self, "role", "gen", "-target", url, "-phase", phase, "-duration", d.String(),
+		"-rate", strconv.Itoa(rate), "-workers", strconv.Itoa(o.workers), "-seed", strconv.FormatUint(seed, 10)}
+	if gz {
+		argv = append(argv, "-gzip")
+	}
+	if size == "large" {
+		argv = append(argv, "-large")
+	}
+	argv = pin("1", argv)
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return genResult{}, fmt.Errorf("load generator: %v: %s", err, ee.Stderr)
+		}
+		return genResult{}, fmt.Errorf("load generator: %w", err)
+	}
+	var res genResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return genResult{}, fmt.Errorf("load generator said %q: %w", out, err)
+	}
+	return res, nil
+}
+
+// shopedgeConfig writes the configuration of a shopedge target: the demo
+// rules for "shopedge", none for "shopedge-pass".
+func shopedgeConfig(dir, target, shopURL string) (string, error) {
+	b, err := os.ReadFile("configs/demo.yaml")
+	if err != nil {
+		return "", fmt.Errorf("run from the repository root: %w", err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return "", err
+	}
+	cfg["upstream"] = map[string]any{"url": shopURL}
+	cfg["server"] = map[string]any{"listen": "127.0.0.1:0"}
+	cfg["admin"] = map[string]any{"listen": "127.0.0.1:0"}
+	cfg["log"] = map[string]any{"level": "warn"}
+	if target == "shopedge-pass" {
+		delete(cfg, "pages")
+		delete(cfg, "events")
+		delete(cfg, "navigation")
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, target+".yaml")
+	return path, os.WriteFile(path, out, 0o600)
+}
+
+// memStats is what shopedge's /debug/memory reports.
+type memStats struct {
+	HeapAlloc int64 `json:"heap_alloc_bytes"`
+	Profiles  int64 `json:"profiles_held"`
+	Budget    int64 `json:"profiles_bytes_budget"`
+	Products  int64 `json:"catalog_products"`
+	PageHits  int64 `json:"page_cache_hits"`
+	PageMiss  int64 `json:"page_cache_misses"`
+	Rewrites  int64 `json:"rewrites"`
+}
+
+func memory(url, token string) memStats {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return memStats{}
+	}
+	defer resp.Body.Close()
+	var m memStats
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return m
+}
