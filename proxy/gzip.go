@@ -58,34 +58,30 @@ func deflatePiece(dst, b []byte, level int, final bool) []byte {
 	return buf.Bytes()
 }
 
-// gzipParts returns the page's unchanged pieces, compressing them on first
-// use.
-func (info *pageInfo) gzipParts() *gzipParts {
-	info.gzOnce.Do(func() {
-		g := &gzipParts{}
-		pos := 0
-		for i, l := range info.lists {
-			gap := info.body[pos:l.span.Start]
-			g.gaps = append(g.gaps, deflatePiece(nil, gap, partsLevel, false))
-			g.crcs = append(g.crcs, crc32.ChecksumIEEE(gap))
-			g.lists = append(g.lists, deflatePiece(nil, info.body[l.span.Start:l.span.End], partsLevel, false))
-			pos = info.lists[i].span.End
-		}
-		last := info.body[pos:]
-		g.gaps = append(g.gaps, deflatePiece(nil, last, partsLevel, true))
-		g.crcs = append(g.crcs, crc32.ChecksumIEEE(last))
-		for _, l := range info.lists {
-			g.crcs = append(g.crcs, crc32.ChecksumIEEE(info.body[l.span.Start:l.span.End]))
-		}
-		info.gz = g
-	})
-	return info.gz
+// newGzipParts compresses the unchanged parts of a decoded page.
+func newGzipParts(body []byte, lists []navList) *gzipParts {
+	g := &gzipParts{}
+	pos := 0
+	for _, l := range lists {
+		gap := body[pos:l.span.Start]
+		g.gaps = append(g.gaps, deflatePiece(nil, gap, partsLevel, false))
+		g.crcs = append(g.crcs, crc32.ChecksumIEEE(gap))
+		g.lists = append(g.lists, deflatePiece(nil, l.bytes, partsLevel, false))
+		pos = l.span.End
+	}
+	last := body[pos:]
+	g.gaps = append(g.gaps, deflatePiece(nil, last, partsLevel, true))
+	g.crcs = append(g.crcs, crc32.ChecksumIEEE(last))
+	for _, l := range lists {
+		g.crcs = append(g.crcs, crc32.ChecksumIEEE(l.bytes))
+	}
+	return g
 }
 
 // appendGzip appends the gzip form of the page with its menus in the
 // given orders (nil: the shop's order) to dst. scratch is working space.
 func (info *pageInfo) appendGzip(dst []byte, orders [][]int, level int, scratch *[]byte) []byte {
-	g := info.gzipParts()
+	g := info.gz
 	dst = append(dst, gzipHeader...)
 	var crc uint32
 	n := len(info.lists)
@@ -97,14 +93,14 @@ func (info *pageInfo) appendGzip(dst []byte, orders [][]int, level int, scratch 
 			crc = crc32Combine(crc, g.crcs[n+1+i], l.span.Len())
 			continue
 		}
-		*scratch = l.reordered((*scratch)[:0], info.body, orders[i])
+		*scratch = l.reordered((*scratch)[:0], orders[i])
 		dst = deflatePiece(dst, *scratch, level, false)
 		crc = crc32.Update(crc, crc32.IEEETable, *scratch)
 	}
 	dst = append(dst, g.gaps[n]...)
 	crc = crc32Combine(crc, g.crcs[n], info.gapLen(n))
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
-	return binary.LittleEndian.AppendUint32(dst, uint32(len(info.body)))
+	return binary.LittleEndian.AppendUint32(dst, uint32(info.size))
 }
 
 // gapLen is the length of the unchanged stretch before list i (or after
@@ -114,7 +110,7 @@ func (info *pageInfo) gapLen(i int) int {
 	if i > 0 {
 		start = info.lists[i-1].span.End
 	}
-	end := len(info.body)
+	end := info.size
 	if i < len(info.lists) {
 		end = info.lists[i].span.Start
 	}
@@ -122,16 +118,17 @@ func (info *pageInfo) gapLen(i int) int {
 }
 
 // reordered appends the list's bytes with its entries in the given order.
-func (l *navList) reordered(dst, body []byte, order []int) []byte {
+func (l *navList) reordered(dst []byte, order []int) []byte {
 	var sp rewrite.Splice
-	slots := make([]rewrite.Range, len(l.slots))
-	for i, s := range l.slots {
-		slots[i] = rewrite.Range{Start: s.Start - l.span.Start, End: s.End - l.span.Start}
+	var buf [32]rewrite.Range
+	slots := buf[:0]
+	for _, s := range l.slots {
+		slots = append(slots, rewrite.Range{Start: s.Start - l.span.Start, End: s.End - l.span.Start})
 	}
 	if err := sp.Reorder(slots, order); err != nil {
-		return append(dst, body[l.span.Start:l.span.End]...)
+		return append(dst, l.bytes...)
 	}
-	return sp.Bytes(dst, body[l.span.Start:l.span.End])
+	return sp.Bytes(dst, l.bytes)
 }
 
 // crc32Combine returns the CRC-32 (IEEE) of A followed by B, given the

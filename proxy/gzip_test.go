@@ -59,7 +59,11 @@ func TestGzipAssembly(t *testing.T) {
 	s2, slots2 := list("two")
 	b.WriteString(strings.Repeat("<footer>end</footer>", 100) + "</body></html>")
 	body := []byte(b.String())
-	info := &pageInfo{body: body, lists: []navList{{span: s1, slots: slots1}, {span: s2, slots: slots2}}}
+	lists := []navList{{span: s1, slots: slots1}, {span: s2, slots: slots2}}
+	for i := range lists {
+		lists[i].bytes = body[lists[i].span.Start:lists[i].span.End]
+	}
+	info := &pageInfo{size: len(body), lists: lists, gz: newGzipParts(body, lists)}
 
 	for _, orders := range [][][]int{
 		{nil, nil},

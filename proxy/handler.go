@@ -131,7 +131,7 @@ func (p *Proxy) classify(ctx *fasthttp.RequestCtx, st *state) visit {
 	path := ctx.Path()
 	v.page, v.rule = st.cfg.Classify(path)
 	v.cartAdd = st.cfg.CartAddFor(h.Method(), path)
-	v.candidate = h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
+	v.candidate = st.learns && h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
 	if v.candidate {
 		v.accepts = codec.ParseAccept(h.Peek("Accept-Encoding"))
 	}

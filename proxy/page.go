@@ -3,12 +3,11 @@ package proxy
 import (
 	"encoding/binary"
 	"errors"
+	"hash/maphash"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/net/html"
@@ -21,19 +20,21 @@ import (
 
 // pageInfo is what the proxy learned from one distinct page body. A shop
 // serves the same bytes to many visitors; the page is decoded and indexed
-// once, and each visitor then costs a lookup and a splice. A pageInfo is
-// immutable once built, but for its lazily compressed parts.
+// once, and each visitor then costs a lookup and a splice. It keeps
+// positions, not the page: an identity page is spliced from the bytes of
+// the response at hand (the same bytes, by the cache key), a gzip page is
+// assembled from parts compressed when it was analysed. A pageInfo is
+// immutable once built.
 type pageInfo struct {
-	rawLen int    // length of the body as the shop sent it
-	body   []byte // the decoded body (owned)
+	rawLen int // length of the body as the shop sent it
+	size   int // length of the decoded body
 	lists  []navList
 
 	product    catalog.Product // for product pages, when found
 	hasProduct bool
 	crumbs     []catalog.ID // for category pages: the path, outermost first
 
-	gzOnce sync.Once
-	gz     *gzipParts // the unchanged parts, compressed once
+	gz *gzipParts // for gzip pages: the unchanged parts, compressed
 }
 
 // navList is one menu list that may be reordered: its entries' byte
@@ -42,6 +43,7 @@ type navList struct {
 	span  rewrite.Range   // from the first entry's start to the last one's end
 	slots []rewrite.Range // the entries
 	cats  [][]catalog.ID  // per entry
+	bytes []byte          // the list as the shop sent it, span's bytes
 }
 
 // pageCache holds pageInfo by page bytes, bounded in memory. Losing an
@@ -64,16 +66,21 @@ func newPageCache(maxBytes int64) (*pageCache, error) {
 	return &pageCache{c: c}, nil
 }
 
+// pageSeed keys the page cache. It is random for each process, so that no
+// one can craft a page (say, a search page that echoes its query) whose key
+// is another page's, and have that page's menu positions applied to it.
+var pageSeed = maphash.MakeSeed()
+
 // pageKey identifies a page body as the shop sent it, for one page type
 // and configuration.
 func pageKey(raw []byte, enc codec.Encoding, page rules.PageType, gen uint64) uint64 {
 	var meta [32]byte
-	binary.LittleEndian.PutUint64(meta[0:], xxhash.Sum64(raw))
+	binary.LittleEndian.PutUint64(meta[0:], maphash.Bytes(pageSeed, raw))
 	binary.LittleEndian.PutUint64(meta[8:], uint64(len(raw)))
 	binary.LittleEndian.PutUint64(meta[16:], gen)
 	meta[24] = byte(enc)
 	copy(meta[25:], page)
-	return xxhash.Sum64(meta[:])
+	return maphash.Bytes(pageSeed, meta[:])
 }
 
 func (pc *pageCache) get(key uint64, rawLen int) (*pageInfo, bool) {
@@ -85,9 +92,14 @@ func (pc *pageCache) get(key uint64, rawLen int) (*pageInfo, bool) {
 }
 
 func (pc *pageCache) put(key uint64, info *pageInfo) {
-	cost := int64(len(info.body)) + 512
+	cost := int64(512)
 	for _, l := range info.lists {
-		cost += int64(len(l.slots)) * 48
+		cost += int64(len(l.slots))*48 + int64(len(l.bytes))
+	}
+	if g := info.gz; g != nil {
+		for _, b := range append(g.gaps, g.lists...) {
+			cost += int64(len(b))
+		}
 	}
 	pc.c.Set(key, info, cost)
 }
@@ -99,26 +111,31 @@ var errNotUTF8 = errors.New("page is not UTF-8")
 // with the categories of their entries, and what the page teaches the
 // catalog. It fails when the page cannot be decoded or is not UTF-8.
 func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byte, enc codec.Encoding, contentType []byte, now time.Time) (*pageInfo, error) {
-	var body []byte
-	if enc == codec.Identity {
-		body = append([]byte(nil), raw...)
-	} else {
+	body := raw
+	if enc != codec.Identity {
 		dec := getBuf()
 		defer putBuf(dec)
 		var err error
 		if *dec, err = codec.Decode((*dec)[:0], raw, enc, int(st.cfg.Limits.MaxRewriteBody)); err != nil {
 			return nil, err
 		}
-		body = append([]byte(nil), *dec...)
+		body = *dec
 	}
 	if !isUTF8(body, contentType) {
 		return nil, errNotUTF8
 	}
-	info := &pageInfo{rawLen: len(raw), body: body}
+	info := &pageInfo{rawLen: len(raw), size: len(body)}
 	doc := rewrite.Parse(body)
 	defer doc.Release()
 	if nav := st.cfg.Navigation; nav != nil {
 		info.lists = p.findMenus(nav, doc)
+		for i := range info.lists {
+			l := &info.lists[i]
+			l.bytes = append([]byte(nil), body[l.span.Start:l.span.End]...)
+		}
+		if enc == codec.Gzip && len(info.lists) > 0 {
+			info.gz = newGzipParts(body, info.lists)
+		}
 	}
 	switch v.page {
 	case rules.PageProduct:

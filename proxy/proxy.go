@@ -46,6 +46,9 @@ type state struct {
 	bots        *agent.Classifier
 	enc         *codec.Encoder
 	gen         uint64 // changes with every configuration, so cached analyses do too
+	// learns is false for a configuration with no rules at all: then no
+	// page is read, and every response streams through.
+	learns bool
 }
 
 // Options are what New needs besides the configuration.
@@ -106,6 +109,7 @@ func newState(cfg *rules.Config) *state {
 		bots: agent.New(cfg.Tracking.BotAgents),
 		enc:  codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
 	}
+	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0
 	for _, s := range cfg.Server.TrustedProxies {
 		if pfx, err := rules.ParsePrefix(s); err == nil {
 			st.trustedNets = append(st.trustedNets, pfx)

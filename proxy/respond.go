@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/html/charset"
 
 	"shopedge/proxy/codec"
+	"shopedge/rewrite"
 )
 
 // upstreamBody streams an upstream response's body to the visitor and
@@ -109,6 +110,75 @@ func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp
 	// Streamed from the pooled buffer: no copy, and the buffer returns to
 	// the pool when the server has written it.
 	ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(*buf), buf: buf}, len(*buf))
+}
+
+// sendSpliced sends an identity page with its menus reordered, streaming
+// the shop's bytes from raw and the menus from a small buffer. It releases
+// resp, and raw once the body is written.
+func (p *Proxy) sendSpliced(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, raw *[]byte, info *pageInfo, orders [][]int) {
+	copyHeaders(ctx, resp)
+	if resp.IsBodyStream() {
+		_ = resp.CloseBodyStream()
+	}
+	fasthttp.ReleaseResponse(resp)
+	p.makePrivate(ctx)
+	if v.issue {
+		p.setVisitorCookie(ctx, st, v)
+	}
+	if ctx.IsHead() {
+		putBuf(raw)
+		return
+	}
+	b := &splicedBody{raw: raw, menus: getBuf()}
+	pos := 0
+	for i, l := range info.lists {
+		if orders[i] == nil {
+			continue
+		}
+		start := len(*b.menus)
+		*b.menus = l.reordered(*b.menus, orders[i])
+		b.pieces = append(b.pieces, rewrite.Range{Start: pos, End: l.span.Start}, rewrite.Range{Start: -1 - start, End: -1 - len(*b.menus)})
+		pos = l.span.End
+	}
+	b.pieces = append(b.pieces, rewrite.Range{Start: pos, End: len(*raw)})
+	ctx.Response.SetBodyStream(b, len(*raw))
+}
+
+// splicedBody reads a page as pieces: ranges of raw, and (negative
+// ranges, -1-offset) ranges of menus.
+type splicedBody struct {
+	raw, menus *[]byte
+	pieces     []rewrite.Range
+}
+
+func (b *splicedBody) Read(p []byte) (int, error) {
+	for len(b.pieces) > 0 {
+		r := b.pieces[0]
+		src := *b.raw
+		if r.Start < 0 {
+			src, r = *b.menus, rewrite.Range{Start: -1 - r.Start, End: -1 - r.End}
+		}
+		if r.Start == r.End {
+			b.pieces = b.pieces[1:]
+			continue
+		}
+		n := copy(p, src[r.Start:r.End])
+		if n == r.End-r.Start {
+			b.pieces = b.pieces[1:]
+		} else if b.pieces[0].Start < 0 {
+			b.pieces[0].Start -= n
+		} else {
+			b.pieces[0].Start += n
+		}
+		return n, nil
+	}
+	return 0, io.EOF
+}
+
+func (b *splicedBody) Close() error {
+	putBuf(b.raw)
+	putBuf(b.menus)
+	return nil
 }
 
 // pooledBody is a response body read from a pooled buffer.

@@ -45,7 +45,7 @@ func (p *Proxy) identify(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 // profileOf returns the visitor's profile, creating it, and records the
 // request's visit-level facts: a new visit's source and device.
 func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now time.Time) *profile.Profile {
-	prof, _ := p.profiles.Load(v.id)
+	prof, created := p.profiles.Load(v.id)
 	customer := st.cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(st.cfg.Identity.CustomerCookie)) > 0
 	var renew bool
 	prof.Update(func(d *profile.Data) {
@@ -60,7 +60,7 @@ func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now tim
 			d.Customer = true
 		}
 	})
-	if renew {
+	if renew && !created { // a new profile was just stored with a full TTL
 		p.profiles.Renew(v.id, prof)
 	}
 	return prof

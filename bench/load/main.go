@@ -63,15 +63,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "one short round on the demo pages only: checks the harness works")
 	fs.StringVar(&o.shopedge, "shopedge", "", "shopedge `binary` to measure (default: build ./cmd/shopedge)")
+	only := fs.String("targets", strings.Join(targets, ","), "comma-separated `targets` to measure (ratios need plain)")
+	pages := fs.String("pages", "demo,large", "comma-separated page `sizes`: demo, large")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	o.targets = strings.Split(*only, ",")
+	o.sizes = strings.Split(*pages, ",")
+	o.warmup = time.Second
 	if o.quick {
 		o.rounds, o.duration, o.rate, o.rateLarge, o.warmup = 1, 400*time.Millisecond, 200, 50, 200*time.Millisecond
 		o.sizes = []string{"demo"}
-	} else {
-		o.warmup = time.Second
-		o.sizes = []string{"demo", "large"}
 	}
 	rep, err := measure(o, stderr)
 	if err != nil {
@@ -96,7 +98,7 @@ type options struct {
 	workers          int
 	out, shopedge    string
 	json, quick      bool
-	sizes            []string
+	sizes, targets   []string
 }
 
 // role runs one of the harness's processes.
@@ -267,7 +269,7 @@ func measure(o options, log io.Writer) (*report, error) {
 	rep := newReport(o)
 	const token = "load-harness-admin-token"
 	env := []string{"SHOPEDGE_SECRET=load-harness-secret-load-harness-secret", "SHOPEDGE_ADMIN_TOKEN=" + token}
-	for _, t := range []string{"shop", "plain", "shopedge-pass", "shopedge"} {
+	for _, t := range o.targets {
 		var p *proc
 		url, adminURL := shopURL, ""
 		switch t {
@@ -299,9 +301,11 @@ func measure(o options, log io.Writer) (*report, error) {
 		if p != nil {
 			server = p
 		}
-		var heap0 int64
-		if adminURL != "" {
-			heap0 = memory(adminURL+"/debug/memory", token).HeapAlloc
+		var mem []memStats // after each case, page cache emptied
+		sample := func() {
+			if adminURL != "" {
+				mem = append(mem, memory(adminURL+"/debug/memory?clear=pages", token))
+			}
 		}
 		for _, size := range o.sizes {
 			for _, gz := range []bool{false, true} {
@@ -326,16 +330,19 @@ func measure(o options, log io.Writer) (*report, error) {
 						rep.Runs = append(rep.Runs, r)
 					}
 				}
+				sample()
 			}
 		}
 		rep.PeakRSS[t] = peakRSS(server.cmd.Process.Pid)
-		if adminURL != "" {
-			// Without the page cache, what the run left on the heap is the
-			// profiles (and the small catalog).
-			m := memory(adminURL+"/debug/memory?clear=pages", token)
-			rep.Memory[t] = m
-			if m.Profiles > 0 {
-				rep.BytesPerProfile[t] = float64(m.HeapAlloc-heap0) / float64(m.Profiles)
+		if len(mem) > 1 {
+			// The heap a profile costs: growth of the heap (page cache
+			// emptied) over growth of the profiles held, from the first
+			// case to the last, so fixed costs (caches of tokens and user
+			// agents, the catalog, buffers) do not count.
+			first, last := mem[0], mem[len(mem)-1]
+			rep.Memory[t] = last
+			if d := last.Profiles - first.Profiles; d > 0 {
+				rep.BytesPerProfile[t] = float64(last.HeapAlloc-first.HeapAlloc) / float64(d)
 			}
 		}
 		if p != nil {
@@ -409,6 +416,10 @@ func shopedgeConfig(dir, target, shopURL string) (string, error) {
 type memStats struct {
 	HeapAlloc int64 `json:"heap_alloc_bytes"`
 	Profiles  int64 `json:"profiles_held"`
+	Created   int64 `json:"profiles_created"`
+	Dropped   int64 `json:"profiles_dropped"`
+	Rejected  int64 `json:"profiles_rejected"`
+	Evicted   int64 `json:"profiles_evicted"`
 	Budget    int64 `json:"profiles_bytes_budget"`
 	Products  int64 `json:"catalog_products"`
 	PageHits  int64 `json:"page_cache_hits"`
