@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/pprofhandler"
 
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/identity"
@@ -24,6 +25,7 @@ import (
 //	DELETE /profiles/{id}    forget a visitor (erasure)
 //	GET    /debug/memory     heap and profile figures, after a GC
 //	                         (?clear=pages empties the page cache first)
+//	GET    /debug/pprof/...  Go's profiles (CPU, heap, goroutines)
 //
 // Every path but /healthz needs "Authorization: Bearer <token>"; with an
 // empty token they are all refused.
@@ -49,6 +51,8 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 			p.adminProfile(ctx, strings.TrimPrefix(path, "/profiles/"))
 		case path == "/debug/memory" && ctx.IsGet():
 			p.adminMemory(ctx)
+		case strings.HasPrefix(path, "/debug/pprof/"):
+			pprofhandler.PprofHandler(ctx)
 		default:
 			ctx.Error("not found\n", fasthttp.StatusNotFound)
 		}

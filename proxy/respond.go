@@ -72,6 +72,23 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 	if size < 0 {
 		size = -1 // unknown length: chunked to the visitor
 	}
+	if resp.IsBodyStream() && buf == nil && size >= 0 && size <= smallBody {
+		// A small body of known length is read whole and written in one go:
+		// streaming it costs more in writes than the copy.
+		b := getBuf()
+		var err error
+		*b, err = codec.ReadAtMost((*b)[:0], resp.BodyStream(), size)
+		_ = resp.CloseBodyStream()
+		fasthttp.ReleaseResponse(resp)
+		if err != nil || len(*b) != size {
+			putBuf(b)
+			p.upstreamError(ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
+			return
+		}
+		ctx.Response.SetBody(*b)
+		putBuf(b)
+		return
+	}
 	if resp.IsBodyStream() {
 		var r io.Reader = resp.BodyStream()
 		if buf != nil && len(*buf) > 0 {
@@ -180,6 +197,10 @@ func (b *splicedBody) Close() error {
 	putBuf(b.menus)
 	return nil
 }
+
+// smallBody is the largest body of known length passThrough reads whole
+// rather than streams.
+const smallBody = 256 << 10
 
 // pooledBody is a response body read from a pooled buffer.
 type pooledBody struct {

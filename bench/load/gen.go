@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,6 +46,7 @@ func gen(args []string, stdout io.Writer) error {
 	gz := fs.Bool("gzip", false, "send Accept-Encoding: gzip")
 	large := fs.Bool("large", false, "product pages of ~400 KB")
 	seed := fs.Uint64("seed", 1, "workload seed")
+	sizes := fs.String("sizes", "demo", "page sizes to warm, phase warm")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +73,8 @@ func gen(args []string, stdout io.Writer) error {
 		res = g.closed(*workers, *duration)
 	case "open":
 		res = g.open(*rate, *duration)
+	case "warm":
+		res = g.warm(strings.Split(*sizes, ","))
 	default:
 		return fmt.Errorf("unknown -phase %q", *phase)
 	}
@@ -100,7 +104,9 @@ type generator struct {
 }
 
 // do sends a visit's next step; the latency counts from intended.
-func (g *generator) do(v *visit, intended time.Time) {
+func (g *generator) do(v *visit, intended time.Time) { g.send(v, intended, g.gzip) }
+
+func (g *generator) send(v *visit, intended time.Time, gzip bool) {
 	st := v.steps[v.next]
 	v.next++
 	req := fasthttp.AcquireRequest()
@@ -112,7 +118,7 @@ func (g *generator) do(v *visit, intended time.Time) {
 	req.Header.SetHost(g.host)
 	req.Header.SetUserAgent(browserUA)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-	if g.gzip {
+	if gzip {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
 	if c := v.who.cookieHeader(nil); len(c) > 0 {
@@ -199,6 +205,35 @@ func (g *generator) open(rate int, d time.Duration) genResult {
 		due <- t
 	}
 	close(due)
+	wg.Wait()
+	return g.result(time.Since(start))
+}
+
+// warm requests every URL the workload can make, in both codings, so that
+// the shop has rendered them all before anything is measured.
+func (g *generator) warm(sizes []string) genResult {
+	start := time.Now()
+	var urls []string
+	for _, size := range sizes {
+		urls = append(urls, g.w.allPaths(size == "large")...)
+	}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range work {
+				for _, gz := range []bool{false, true} {
+					g.send(&visit{who: &visitor{}, steps: []step{{method: "GET", path: u}}}, time.Now(), gz)
+				}
+			}
+		}()
+	}
+	for _, u := range urls {
+		work <- u
+	}
+	close(work)
 	wg.Wait()
 	return g.result(time.Since(start))
 }

@@ -235,7 +235,16 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
-// measure runs the whole matrix.
+// server is a target's process and addresses.
+type server struct {
+	name, url, admin string
+	proc             *proc // nil for the shop itself
+	mem              []memStats
+}
+
+// measure runs the whole matrix. All targets run at once, idle but for the
+// one being measured, and the rounds go round the targets, so that the
+// machine's slow moments fall on all of them alike.
 func measure(o options, log io.Writer) (*report, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -265,88 +274,106 @@ func measure(o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	shopURL := "http://" + shopAddr
+	fmt.Fprintln(log, "rendering every page of the workload once ...")
+	if _, err := o.gen(self, shopURL, "warm", 0, false, strings.Join(o.sizes, ","), 0); err != nil {
+		return nil, err
+	}
 
-	rep := newReport(o)
 	const token = "load-harness-admin-token"
 	env := []string{"SHOPEDGE_SECRET=load-harness-secret-load-harness-secret", "SHOPEDGE_ADMIN_TOKEN=" + token}
+	var servers []*server
+	defer func() {
+		for _, s := range servers {
+			if s.proc != nil {
+				s.proc.stop()
+			}
+		}
+	}()
 	for _, t := range o.targets {
-		var p *proc
-		url, adminURL := shopURL, ""
+		s := &server{name: t, url: shopURL}
 		switch t {
 		case "plain":
-			if p, err = start(t, pin("0", []string{self, "role", "plain", "-upstream", shopURL}), nil); err != nil {
+			if s.proc, err = start(t, pin("0", []string{self, "role", "plain", "-upstream", shopURL}), nil); err != nil {
 				return nil, err
 			}
-			addr, err := p.await(`^listening (\S+)`)
+			addr, err := s.proc.await(`^listening (\S+)`)
 			if err != nil {
 				return nil, err
 			}
-			url = "http://" + addr
+			s.url = "http://" + addr
 		case "shopedge-pass", "shopedge":
 			cfg, err := shopedgeConfig(tmp, t, shopURL)
 			if err != nil {
 				return nil, err
 			}
-			if p, err = start(t, pin("0", []string{bin, "serve", "-config", cfg}), env); err != nil {
+			if s.proc, err = start(t, pin("0", []string{bin, "serve", "-config", cfg}), env); err != nil {
 				return nil, err
 			}
-			if url, err = p.await(`serving \S+ on (http://\S+)`); err != nil {
+			if s.url, err = s.proc.await(`serving \S+ on (http://\S+)`); err != nil {
 				return nil, err
 			}
-			if adminURL, err = p.await(`^admin: (http://\S+)/metrics`); err != nil {
+			if s.admin, err = s.proc.await(`^admin: (http://\S+)/metrics`); err != nil {
 				return nil, err
 			}
 		}
-		server := shopProc
-		if p != nil {
-			server = p
+		servers = append(servers, s)
+	}
+	pid := func(s *server) int {
+		if s.proc == nil {
+			return shopProc.cmd.Process.Pid
 		}
-		var mem []memStats // after each case, page cache emptied
-		sample := func() {
-			if adminURL != "" {
-				mem = append(mem, memory(adminURL+"/debug/memory?clear=pages", token))
-			}
-		}
-		for _, size := range o.sizes {
-			for _, gz := range []bool{false, true} {
-				key := caseKey{Target: t, Pages: size, Gzip: gz}
-				fmt.Fprintf(log, "%s ...\n", key)
-				if _, err := o.gen(self, url, "closed", o.warmup, gz, size, 0); err != nil {
+		return s.proc.cmd.Process.Pid
+	}
+
+	rep := newReport(o)
+	seed := uint64(0)
+	for _, size := range o.sizes {
+		for _, gz := range []bool{false, true} {
+			for _, s := range servers {
+				if _, err := o.gen(self, s.url, "closed", o.warmup, gz, size, 0); err != nil {
 					return nil, err
 				}
-				for round := range o.rounds {
+			}
+			for round := range o.rounds {
+				seed++
+				for _, s := range servers {
+					key := caseKey{Target: s.name, Pages: size, Gzip: gz}
+					fmt.Fprintf(log, "%s, round %d ...\n", key, round+1)
 					for _, phase := range []string{"closed", "open"} {
-						srv0, shop0 := cpuSecondsOf(server.cmd.Process.Pid), cpuSecondsOf(shopProc.cmd.Process.Pid)
-						res, err := o.gen(self, url, phase, o.duration, gz, size, uint64(len(rep.Runs)+1+round))
+						srv0, shop0 := cpuSecondsOf(pid(s)), cpuSecondsOf(shopProc.cmd.Process.Pid)
+						res, err := o.gen(self, s.url, phase, o.duration, gz, size, seed)
 						if err != nil {
 							return nil, err
 						}
 						r := measurement{caseKey: key, Phase: phase, Round: round, Result: res,
-							ServerCPU: cpuSecondsOf(server.cmd.Process.Pid) - srv0,
+							ServerCPU: cpuSecondsOf(pid(s)) - srv0,
 							ShopCPU:   cpuSecondsOf(shopProc.cmd.Process.Pid) - shop0}
-						if t == "shop" {
+						if s.proc == nil {
 							r.ShopCPU = 0
 						}
 						rep.Runs = append(rep.Runs, r)
 					}
 				}
-				sample()
+			}
+			for _, s := range servers {
+				if s.admin != "" {
+					s.mem = append(s.mem, memory(s.admin+"/debug/memory?clear=pages", token))
+				}
 			}
 		}
-		rep.PeakRSS[t] = peakRSS(server.cmd.Process.Pid)
-		if len(mem) > 1 {
+	}
+	for _, s := range servers {
+		rep.PeakRSS[s.name] = peakRSS(pid(s))
+		if len(s.mem) > 1 {
 			// The heap a profile costs: growth of the heap (page cache
 			// emptied) over growth of the profiles held, from the first
 			// case to the last, so fixed costs (caches of tokens and user
 			// agents, the catalog, buffers) do not count.
-			first, last := mem[0], mem[len(mem)-1]
-			rep.Memory[t] = last
+			first, last := s.mem[0], s.mem[len(s.mem)-1]
+			rep.Memory[s.name] = last
 			if d := last.Profiles - first.Profiles; d > 0 {
-				rep.BytesPerProfile[t] = float64(last.HeapAlloc-first.HeapAlloc) / float64(d)
+				rep.BytesPerProfile[s.name] = float64(last.HeapAlloc-first.HeapAlloc) / float64(d)
 			}
-		}
-		if p != nil {
-			p.stop()
 		}
 	}
 	rep.PeakRSS["shop (upstream)"] = peakRSS(shopProc.cmd.Process.Pid)
@@ -365,8 +392,12 @@ func (o options) gen(self, url, phase string, d time.Duration, gz bool, size str
 	if gz {
 		argv = append(argv, "-gzip")
 	}
-	if size == "large" {
+	switch size {
+	case "large":
 		argv = append(argv, "-large")
+	case "demo":
+	default: // warm: every size
+		argv = append(argv, "-sizes", size)
 	}
 	argv = pin("1", argv)
 	out, err := exec.Command(argv[0], argv[1:]...).Output()

@@ -156,3 +156,21 @@ func (w *workload) counts() (newVisitors, returnVisits int) {
 	defer w.mu.Unlock()
 	return w.newVisitors, w.returnVisits
 }
+
+// allPaths lists every GET path the workload can make.
+func (w *workload) allPaths(large bool) []string {
+	paths := []string{"/", "/cart"}
+	for _, c := range w.tops {
+		paths = append(paths, c.URL())
+		for _, p := range c.Products {
+			path := p.URL()
+			if large {
+				path += "?reviews=all"
+			}
+			paths = append(paths, path)
+			word := strings.Fields(p.Name)
+			paths = append(paths, "/search?q="+url.QueryEscape(strings.ToLower(word[len(word)-1])))
+		}
+	}
+	return paths
+}
