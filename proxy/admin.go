@@ -159,12 +159,16 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 	for _, l := range d.Cart() {
 		v.Cart = append(v.Cart, cartView{p.item(l.Product), l.Qty})
 	}
+	cats := p.catalog.Categories()
 	for _, in := range d.Interests(now, cfg.Profiles.InterestHalfLife.D()) {
-		name := fmt.Sprintf("%016x", uint64(in.Category))
-		if c, ok := p.catalog.Category(in.Category); ok {
-			name = c.Name
-			if c.Path != "" {
-				name += " (" + c.Path + ")"
+		name := fmt.Sprintf("%08x", uint32(in.Category))
+		for _, c := range cats {
+			if profile.SameCategory(in.Category, c.ID) {
+				name = c.Name
+				if c.Path != "" {
+					name += " (" + c.Path + ")"
+				}
+				break
 			}
 		}
 		v.Interests = append(v.Interests, interestView{Category: name, Score: float64(in.Score)})

@@ -232,6 +232,17 @@ func (c *Catalog) Category(id ID) (Category, bool) {
 	return cat, ok
 }
 
+// Categories returns the categories seen in products' paths.
+func (c *Catalog) Categories() []Category {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Category, 0, len(c.cats))
+	for _, cat := range c.cats {
+		out = append(out, cat)
+	}
+	return out
+}
+
 // Len returns the number of products held.
 func (c *Catalog) Len() int {
 	c.mu.RLock()

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -17,8 +16,9 @@ const (
 	MaxInterests = 12 // categories with interest
 	MaxCart      = 10 // cart lines
 	MaxPurchases = 8  // products bought, newest first
-	MaxSearches  = 4  // search terms, newest first
-	MaxText      = 64 // bytes kept of a search term or source field
+	MaxSearches  = 4  // search terms, newest first, as many as fit textLen
+	MaxText      = 40 // bytes kept of a search term or of a source field
+	textLen      = 80 // bytes for the search terms, and again for the source
 )
 
 // Interest is the decayed interest in one category.
@@ -26,6 +26,15 @@ type Interest struct {
 	Category catalog.ID
 	Score    float32 // as of At
 	At       uint32  // unix seconds
+}
+
+// interest is an Interest as a profile holds it: the category by the low
+// half of its ID (two categories of one visitor sharing it is a one in four
+// billion chance, and only blurs their interest).
+type interest struct {
+	cat   uint32
+	score float32
+	at    uint32
 }
 
 // CartLine is one product in the cart.
@@ -40,32 +49,60 @@ type Source struct {
 	Referrer                          string // the referring host, for other sites
 }
 
-// Data is what shopedge knows of one visitor. Its size is bounded: every
-// list has a fixed capacity and strings are cut to MaxText bytes. It is
-// kept small (a profile, with its lock and allocation header, fits the
-// 640-byte size class) because a shop has many visitors.
+// Data is what shopedge knows of one visitor. Its size is fixed and small
+// (a profile fits the 640-byte size class) because a shop has many
+// visitors, and it holds no pointers: the garbage collector never scans a
+// profile, and texts cost no allocations of their own.
 type Data struct {
+	recent    [MaxRecent]catalog.ID
+	cart      [MaxCart]catalog.ID
+	purchased [MaxPurchases]catalog.ID
+	interests [MaxInterests]interest
+	recentAt  [MaxRecent]uint32
+
 	FirstSeen, LastSeen uint32 // unix seconds (good until 2106)
 	Visits              uint32
 	PageViews           uint32
 	VisitStart          uint32 // unix seconds
 	Orders              uint32
-	Customer            bool
-	Device              agent.Device
-	source              string // Source's fields, joined by sourceSep
 
-	recent    [MaxRecent]catalog.ID
-	recentAt  [MaxRecent]uint32
-	nRecent   uint8
-	interests [MaxInterests]Interest
-	nInterest uint8
-	cart      [MaxCart]catalog.ID
-	cartQty   [MaxCart]uint16
-	nCart     uint8
-	purchased [MaxPurchases]catalog.ID
-	nPurch    uint8
-	searches  [MaxSearches]string
-	nSearch   uint8
+	cartQty  [MaxCart]uint16
+	searches text // newest first
+	source   text // UTM source, medium, campaign, referrer
+
+	Customer                          bool
+	Device                            agent.Device
+	nRecent, nInterest, nCart, nPurch uint8
+}
+
+// text holds a few short strings in a fixed array: each is a length byte
+// and its bytes.
+type text [textLen]byte
+
+// strings returns the strings held.
+func (t *text) strings() []string {
+	var out []string
+	for i := 0; i < len(t) && t[i] != 0; {
+		n := int(t[i]) - 1
+		out = append(out, string(t[i+1:i+1+n]))
+		i += 1 + n
+	}
+	return out
+}
+
+// set stores ss, each cut to MaxText bytes, as many as fit.
+func (t *text) set(ss ...string) {
+	*t = text{}
+	i := 0
+	for _, s := range ss {
+		s = cut(s)
+		if i+1+len(s) > len(t) {
+			break
+		}
+		t[i] = byte(len(s) + 1) // 0 ends the list
+		copy(t[i+1:], s)
+		i += 1 + len(s)
+	}
 }
 
 // Profile is a visitor's Data behind a lock; many requests of one visitor
@@ -142,14 +179,14 @@ func (d *Data) Search(q string) {
 	if q == "" {
 		return
 	}
-	if d.nSearch > 0 && d.searches[0] == q {
+	old := d.searches.strings()
+	if len(old) > 0 && old[0] == q {
 		return
 	}
-	copy(d.searches[1:], d.searches[:MaxSearches-1])
-	d.searches[0] = q
-	if d.nSearch < MaxSearches {
-		d.nSearch++
+	if len(old) >= MaxSearches {
+		old = old[:MaxSearches-1]
 	}
+	d.searches.set(append([]string{q}, old...)...)
 }
 
 // AddToCart adds qty of a product to the cart (qty < 1 counts as 1).
@@ -187,26 +224,16 @@ func (d *Data) Purchase() {
 	d.nCart = 0
 }
 
-// sourceSep separates a Source's fields in a profile; it cannot occur in
-// them (it is removed).
-const sourceSep = "\x1f"
-
-// SetSource records where the current visit came from.
+// SetSource records where the current visit came from. Each field is cut
+// to fit: the four share 80 bytes.
 func (d *Data) SetSource(s Source) {
-	if s == (Source{}) {
-		d.source = ""
-		return
-	}
-	clean := func(v string) string { return strings.ReplaceAll(cut(v), sourceSep, "") }
-	d.source = strings.Join([]string{clean(s.UTMSource), clean(s.UTMMedium), clean(s.UTMCampaign), clean(s.Referrer)}, sourceSep)
+	const each = textLen/4 - 1
+	d.source.set(cutTo(s.UTMSource, each), cutTo(s.UTMMedium, each), cutTo(s.UTMCampaign, each), cutTo(s.Referrer, each))
 }
 
 // Source returns where the current visit came from.
 func (d *Data) Source() Source {
-	if d.source == "" {
-		return Source{}
-	}
-	f := strings.SplitN(d.source, sourceSep, 4)
+	f := d.source.strings()
 	for len(f) < 4 {
 		f = append(f, "")
 	}
@@ -215,23 +242,28 @@ func (d *Data) Source() Source {
 
 // Interest returns the decayed interest in a category at now.
 func (d *Data) Interest(cat catalog.ID, now time.Time, halfLife time.Duration) float64 {
+	c := uint32(cat)
 	for i := range int(d.nInterest) {
-		if d.interests[i].Category == cat {
+		if d.interests[i].cat == c {
 			return decay(d.interests[i], now, halfLife)
 		}
 	}
 	return 0
 }
 
-// Interests returns the categories with interest, unordered, decayed to now.
+// Interests returns the categories with interest, unordered, decayed to
+// now. Their IDs carry the low half only: match them with SameCategory.
 func (d *Data) Interests(now time.Time, halfLife time.Duration) []Interest {
 	out := make([]Interest, d.nInterest)
 	for i := range out {
 		in := d.interests[i]
-		out[i] = Interest{Category: in.Category, Score: float32(decay(in, now, halfLife)), At: uint32(now.Unix())}
+		out[i] = Interest{Category: catalog.ID(in.cat), Score: float32(decay(in, now, halfLife)), At: uint32(now.Unix())}
 	}
 	return out
 }
+
+// SameCategory reports whether an ID from Interests names cat.
+func SameCategory(fromInterests, cat catalog.ID) bool { return uint32(fromInterests) == uint32(cat) }
 
 // Recent returns the products viewed, newest first.
 func (d *Data) Recent() []catalog.ID { return append([]catalog.ID(nil), d.recent[:d.nRecent]...) }
@@ -261,7 +293,7 @@ func (d *Data) Purchased() []catalog.ID {
 }
 
 // Searches returns the search terms, newest first.
-func (d *Data) Searches() []string { return append([]string(nil), d.searches[:d.nSearch]...) }
+func (d *Data) Searches() []string { return d.searches.strings() }
 
 func (d *Data) pushRecent(id catalog.ID, now time.Time) {
 	n := int(d.nRecent)
@@ -285,14 +317,15 @@ func (d *Data) pushRecent(id catalog.ID, now time.Time) {
 
 func (d *Data) addInterest(cat catalog.ID, w float64, now time.Time, halfLife time.Duration) {
 	t := uint32(now.Unix())
+	c := uint32(cat)
 	for i := range int(d.nInterest) {
-		if d.interests[i].Category == cat {
-			d.interests[i].Score = float32(decay(d.interests[i], now, halfLife) + w)
-			d.interests[i].At = t
+		if d.interests[i].cat == c {
+			d.interests[i].score = float32(decay(d.interests[i], now, halfLife) + w)
+			d.interests[i].at = t
 			return
 		}
 	}
-	in := Interest{Category: cat, Score: float32(w), At: t}
+	in := interest{cat: c, score: float32(w), at: t}
 	if int(d.nInterest) < MaxInterests {
 		d.interests[d.nInterest] = in
 		d.nInterest++
@@ -308,23 +341,23 @@ func (d *Data) addInterest(cat catalog.ID, w float64, now time.Time, halfLife ti
 	d.interests[weakest] = in
 }
 
-func decay(in Interest, now time.Time, halfLife time.Duration) float64 {
-	age := float64(now.Unix() - int64(in.At))
+func decay(in interest, now time.Time, halfLife time.Duration) float64 {
+	age := float64(now.Unix() - int64(in.at))
 	if age <= 0 || halfLife <= 0 {
-		return float64(in.Score)
+		return float64(in.score)
 	}
-	return float64(in.Score) * math.Exp2(-age/halfLife.Seconds())
+	return float64(in.score) * math.Exp2(-age/halfLife.Seconds())
 }
 
-// cut keeps at most MaxText bytes of s, whole characters only, in a copy
-// of its own (callers may pass strings that alias request buffers).
-func cut(s string) string {
-	if len(s) > MaxText {
-		n := MaxText
+// cut keeps at most MaxText bytes of s, whole characters only.
+func cut(s string) string { return cutTo(s, MaxText) }
+
+func cutTo(s string, n int) string {
+	if len(s) > n {
 		for n > 0 && !utf8.RuneStart(s[n]) {
 			n--
 		}
 		s = s[:n]
 	}
-	return strings.Clone(s)
+	return s
 }

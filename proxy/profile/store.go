@@ -5,17 +5,16 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// Cost is what one profile is charged against the memory bound: the struct
-// and its allocation header, the most its strings can hold, and the
-// cache's bookkeeping per entry (about 130 bytes, measured with TTLs) with
-// its share of the admission sketch. A typical profile uses less
-// (BenchmarkMemoryPerProfile), so the bound holds with room to spare.
-const Cost = int64(unsafe.Sizeof(Profile{})) + 8 + (MaxSearches+4)*MaxText + 160
+// Cost is what one profile is charged against the memory bound: the
+// struct (pointer-free, in the 640-byte size class) and the cache's
+// bookkeeping per entry, its TTL bucket and its share of the admission
+// sketch (about 200 bytes, measured). BenchmarkMemoryPerProfile measures
+// the whole.
+const Cost = 640 + 200
 
 // Young profiles are kept beside the cache for youngFor to youngFor×2
 // after creation: ristretto applies a Set asynchronously, so a visitor's

@@ -1,0 +1,88 @@
+package proxy
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// TestAdmin: health without a token; metrics, a visitor's profile, memory
+// figures and erasure with it; nothing without it.
+func TestAdmin(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	v := e.visitor()
+	v.get(e.url + "/")
+	for _, p := range e.productsIn("shoes/boots", 2) {
+		v.get(e.url + p)
+	}
+	u, _ := url.Parse(e.url)
+	var id string
+	for _, c := range v.client.Jar.Cookies(u) {
+		if who, ok := e.proxy.ids.Verify(c.Value); ok {
+			id = who.ID
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: e.proxy.Admin("sesame")}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Shutdown()
+	admin := "http://" + ln.Addr().String()
+	call := func(method, path, token string) (int, string) {
+		req, _ := http.NewRequest(method, admin+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("GET", "/healthz", ""); code != 200 || body != "ok\n" {
+		t.Errorf("healthz: %d %q", code, body)
+	}
+	for _, path := range []string{"/metrics", "/profiles/" + id, "/debug/memory"} {
+		if code, _ := call("GET", path, ""); code != 401 {
+			t.Errorf("%s without a token: %d", path, code)
+		}
+		if code, _ := call("GET", path, "wrong"); code != 401 {
+			t.Errorf("%s with a wrong token: %d", path, code)
+		}
+	}
+	if code, body := call("GET", "/metrics", "sesame"); code != 200 || !strings.Contains(body, "shopedge_requests_total 3") || !strings.Contains(body, "shopedge_catalog_products 2") {
+		t.Errorf("metrics: %d\n%s", code, body)
+	}
+	code, body := call("GET", "/profiles/"+id, "sesame")
+	var prof profileView
+	if err := json.Unmarshal([]byte(body), &prof); code != 200 || err != nil {
+		t.Fatalf("profile: %d %v %s", code, err, body)
+	}
+	if len(prof.Recent) != 2 || prof.Recent[0].Name == "" || len(prof.Interests) == 0 || prof.Interests[0].Category != "Boots (/c/shoes/boots)" {
+		t.Errorf("profile = %+v", prof)
+	}
+	if code, _ := call("GET", "/debug/memory", "sesame"); code != 200 {
+		t.Errorf("debug/memory: %d", code)
+	}
+	if code, _ := call("DELETE", "/profiles/"+id, "sesame"); code != 204 {
+		t.Errorf("delete: %d", code)
+	}
+	e.proxy.profiles.Wait()
+	if code, _ := call("GET", "/profiles/"+id, "sesame"); code != 404 {
+		t.Errorf("profile after erasure: %d", code)
+	}
+	if code, _ := call("GET", "/profiles/not-an-id", "sesame"); code != 400 {
+		t.Errorf("bad id: %d", code)
+	}
+}
