@@ -17,16 +17,19 @@ func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	st := p.state.Load()
 	p.metrics.requests.Add(1)
-	p.serve(ctx, st, start)
+	waited := p.serve(ctx, st, start)
+	p.metrics.added.observe((time.Since(start) - waited).Seconds())
 	if st.cfg.Log.Access {
 		p.log.Info("request", "method", string(ctx.Method()), "path", string(ctx.Path()),
 			"status", ctx.Response.StatusCode(), "duration", time.Since(start))
 	}
 }
 
-func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) {
+// serve handles a request; it returns how long it waited for the shop, so
+// that the time the proxy adds can be told apart.
+func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (waited time.Duration) {
 	if !p.admit(ctx, st) {
-		return
+		return 0
 	}
 
 	v := p.classify(ctx, st)
@@ -42,12 +45,14 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) {
 		trustedPeer:    v.trustedPeer,
 		https:          v.https,
 	})
+	t0 := time.Now()
 	err := p.up.client.DoDeadline(req, resp, start.Add(p.up.timeout))
+	waited = time.Since(t0)
 	fasthttp.ReleaseRequest(req)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		p.upstreamError(ctx, err)
-		return
+		return waited
 	}
 
 	if v.cartAdd != nil && resp.StatusCode() < 400 {
@@ -55,10 +60,9 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) {
 	}
 	if reason := rewritable(ctx, resp, &v); reason != "" {
 		p.metrics.passThrough(reason)
-		p.passThrough(ctx, st, resp, &v, nil)
-		return
+		return waited + p.passThrough(ctx, st, resp, &v, nil)
 	}
-	p.personalize(ctx, st, &v, resp, start)
+	return waited + p.personalize(ctx, st, &v, resp, start)
 }
 
 // visit is what the proxy learns of a request before forwarding it.

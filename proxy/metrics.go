@@ -22,7 +22,8 @@ type Metrics struct {
 
 	passReasons map[string]*atomic.Int64
 	upstream    map[string]*atomic.Int64
-	latency     histogram
+	latency     histogram // request to rewritten page, shop included
+	added       histogram // every request, time waiting for the shop excluded
 }
 
 // passReasons are why a response was not rewritten.
@@ -43,6 +44,8 @@ func newMetrics() *Metrics {
 	}
 	m.latency.bounds = []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1}
 	m.latency.counts = make([]atomic.Int64, len(m.latency.bounds)+1)
+	m.added.bounds = []float64{5e-6, 10e-6, 20e-6, 35e-6, 50e-6, 75e-6, 100e-6, 150e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 100e-3}
+	m.added.counts = make([]atomic.Int64, len(m.added.bounds)+1)
 	return m
 }
 
@@ -76,6 +79,17 @@ func (h *histogram) observe(s float64) {
 	h.sumNs.Add(int64(s * 1e9))
 }
 
+func (h *histogram) write(w io.Writer, name, help string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
+	var cum int64
+	for i, b := range h.bounds {
+		cum += h.counts[i].Load()
+		fmt.Fprintf(w, "%s_bucket{le=\"%g\"} %d\n", name, b, cum)
+	}
+	cum += h.counts[len(h.bounds)].Load()
+	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %g\n%s_count %d\n", name, cum, name, float64(h.sumNs.Load())/1e9, name, cum)
+}
+
 // Gauge is a named value sampled when metrics are written.
 type Gauge struct {
 	Name, Help string
@@ -104,16 +118,8 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	for _, k := range upstreamKinds {
 		fmt.Fprintf(w, "shopedge_upstream_errors_total{kind=%q} %d\n", k, m.upstream[k].Load())
 	}
-	h := &m.latency
-	fmt.Fprintf(w, "# HELP shopedge_rewrite_seconds Time from request to rewritten page, upstream included.\n# TYPE shopedge_rewrite_seconds histogram\n")
-	var cum int64
-	for i, b := range h.bounds {
-		cum += h.counts[i].Load()
-		fmt.Fprintf(w, "shopedge_rewrite_seconds_bucket{le=\"%g\"} %d\n", b, cum)
-	}
-	cum += h.counts[len(h.bounds)].Load()
-	fmt.Fprintf(w, "shopedge_rewrite_seconds_bucket{le=\"+Inf\"} %d\nshopedge_rewrite_seconds_sum %g\nshopedge_rewrite_seconds_count %d\n",
-		cum, float64(h.sumNs.Load())/1e9, cum)
+	m.latency.write(w, "shopedge_rewrite_seconds", "Time from request to rewritten page, upstream included.")
+	m.added.write(w, "shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.")
 	for _, g := range gauges {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", g.Name, g.Help, g.Name, g.Name, g.Value)
 	}

@@ -17,8 +17,9 @@ import (
 // (bounded), finds the page's analysis (decoding and indexing it the first
 // time those bytes are seen), records the view, decides what to change for
 // this visitor, splices the changes in and encodes the result. Whatever it
-// cannot do safely, it skips: the shop's bytes go out instead.
-func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp *fasthttp.Response, start time.Time) {
+// cannot do safely, it skips: the shop's bytes go out instead. It returns
+// how long it waited for the shop's body.
+func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp *fasthttp.Response, start time.Time) (waited time.Duration) {
 	cfg := st.cfg
 	limit := int(cfg.Limits.MaxRewriteBody)
 	now := p.now()
@@ -26,10 +27,12 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 		p.metrics.passThrough("too_large")
 		p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
 		p.passThrough(ctx, st, resp, v, nil)
-		return
+		return waited
 	}
 	raw := getBuf()
+	t0 := time.Now()
 	complete, err := readBody(resp, limit, raw)
+	waited = time.Since(t0)
 	if err != nil {
 		// Nothing was sent yet: a cut body is a failed exchange, never a
 		// short 200.
@@ -39,13 +42,13 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 		fasthttp.ReleaseResponse(resp)
 		putBuf(raw)
 		p.upstreamError(ctx, err)
-		return
+		return waited
 	}
 	if !complete {
 		p.metrics.passThrough("too_large")
 		p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
 		p.passThrough(ctx, st, resp, v, raw)
-		return
+		return waited
 	}
 
 	enc := codec.Parse(resp.Header.ContentEncoding())
@@ -68,7 +71,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 			p.metrics.passThrough(reason)
 			p.recordView(ctx, st, v, p.eventFromURL(ctx, v), now)
 			p.sendBuffered(ctx, st, resp, v, raw, false)
-			return
+			return waited
 		}
 		p.pages.put(key, info)
 	}
@@ -82,14 +85,14 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	if orders == nil {
 		p.metrics.passThrough("no_change")
 		p.sendBuffered(ctx, st, resp, v, raw, false)
-		return
+		return waited
 	}
 	if enc == codec.Identity {
 		// The shop's bytes go out from the buffer they were read into, the
 		// reordered menus from a small one: no copy of the page.
 		p.metrics.rewrote(time.Since(start))
 		p.sendSpliced(ctx, st, resp, v, raw, info, orders)
-		return
+		return waited
 	}
 	out := getBuf()
 	var sp rewrite.Splice
@@ -119,12 +122,13 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 			p.log.Error("re-encode page", "encoding", enc.String(), "err", err)
 			p.metrics.passThrough("encode_error")
 			p.sendBuffered(ctx, st, resp, v, raw, false)
-			return
+			return waited
 		}
 	}
 	putBuf(raw)
 	p.metrics.rewrote(time.Since(start))
 	p.sendBuffered(ctx, st, resp, v, out, true)
+	return waited
 }
 
 // menuOrders returns, for each menu list of the page, the order of its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -44,8 +45,8 @@ func copyHeaders(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
 // passThrough sends the upstream response as it came, streaming its body:
 // status, headers (but hop-by-hop ones) and bytes are the shop's. prefix,
 // when set, is the start of the body, already read from the stream into
-// buf. It releases resp.
-func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, buf *[]byte) {
+// buf. It releases resp, and returns the time spent waiting for the shop.
+func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, buf *[]byte) (waited time.Duration) {
 	copyHeaders(ctx, resp)
 	if v.cookie {
 		p.makePrivate(ctx)
@@ -66,7 +67,7 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 		if buf != nil {
 			putBuf(buf)
 		}
-		return
+		return waited
 	}
 	size := resp.Header.ContentLength()
 	if size < 0 {
@@ -77,17 +78,19 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 		// streaming it costs more in writes than the copy.
 		b := getBuf()
 		var err error
+		t0 := time.Now()
 		*b, err = codec.ReadAtMost((*b)[:0], resp.BodyStream(), size)
+		waited = time.Since(t0)
 		_ = resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
 		if err != nil || len(*b) != size {
 			putBuf(b)
 			p.upstreamError(ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
-			return
+			return waited
 		}
 		ctx.Response.SetBody(*b)
 		putBuf(b)
-		return
+		return waited
 	}
 	if resp.IsBodyStream() {
 		var r io.Reader = resp.BodyStream()
@@ -95,13 +98,14 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 			r = io.MultiReader(bytes.NewReader(*buf), r)
 		}
 		ctx.Response.SetBodyStream(&upstreamBody{r: r, resp: resp, buf: buf}, size)
-		return
+		return waited
 	}
 	ctx.Response.SetBody(resp.Body())
 	fasthttp.ReleaseResponse(resp)
 	if buf != nil {
 		putBuf(buf)
 	}
+	return waited
 }
 
 // sendBuffered sends a response whose body the proxy holds in full in

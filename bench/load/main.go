@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -341,6 +342,10 @@ func measure(o options, log io.Writer) (*report, error) {
 					fmt.Fprintf(log, "%s, round %d ...\n", key, round+1)
 					for _, phase := range []string{"closed", "open"} {
 						srv0, shop0 := cpuSecondsOf(pid(s)), cpuSecondsOf(shopProc.cmd.Process.Pid)
+						var h0 []bucket
+						if s.admin != "" {
+							h0 = addedHistogram(s.admin, token)
+						}
 						res, err := o.gen(self, s.url, phase, o.duration, gz, size, seed)
 						if err != nil {
 							return nil, err
@@ -348,6 +353,10 @@ func measure(o options, log io.Writer) (*report, error) {
 						r := measurement{caseKey: key, Phase: phase, Round: round, Result: res,
 							ServerCPU: cpuSecondsOf(pid(s)) - srv0,
 							ShopCPU:   cpuSecondsOf(shopProc.cmd.Process.Pid) - shop0}
+						if s.admin != "" {
+							d := diffBuckets(addedHistogram(s.admin, token), h0)
+							r.AddedP50, r.AddedP99 = quantile(d, 0.5)*1e6, quantile(d, 0.99)*1e6
+						}
 						if s.proc == nil {
 							r.ShopCPU = 0
 						}
@@ -469,4 +478,75 @@ func memory(url, token string) memStats {
 	var m memStats
 	_ = json.NewDecoder(resp.Body).Decode(&m)
 	return m
+}
+
+// bucket is a cumulative histogram bucket: requests at most le seconds.
+type bucket struct {
+	le    float64
+	count int64
+}
+
+var bucketLine = regexp.MustCompile(`^shopedge_added_seconds_bucket\{le="([^"]+)"\} (\d+)$`)
+
+// addedHistogram reads shopedge's histogram of the time it adds to
+// requests (the time waiting for the shop excluded).
+func addedHistogram(adminURL, token string) []bucket {
+	req, _ := http.NewRequest("GET", adminURL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out []bucket
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		m := bucketLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		le, err := strconv.ParseFloat(m[1], 64)
+		if m[1] == "+Inf" {
+			le, err = math.Inf(1), nil
+		}
+		n, _ := strconv.ParseInt(m[2], 10, 64)
+		if err == nil {
+			out = append(out, bucket{le, n})
+		}
+	}
+	return out
+}
+
+func diffBuckets(after, before []bucket) []bucket {
+	out := append([]bucket(nil), after...)
+	for i := range out {
+		if i < len(before) {
+			out[i].count -= before[i].count
+		}
+	}
+	return out
+}
+
+// quantile estimates a quantile from cumulative buckets, interpolating
+// within the bucket it falls in.
+func quantile(b []bucket, q float64) float64 {
+	if len(b) == 0 || b[len(b)-1].count == 0 {
+		return 0
+	}
+	rank := q * float64(b[len(b)-1].count)
+	lo, below := 0.0, int64(0)
+	for _, x := range b {
+		if float64(x.count) >= rank {
+			if math.IsInf(x.le, 1) {
+				return lo
+			}
+			in := float64(x.count - below)
+			if in == 0 {
+				return x.le
+			}
+			return lo + (x.le-lo)*(rank-float64(below))/in
+		}
+		lo, below = x.le, x.count
+	}
+	return lo
 }

@@ -44,6 +44,10 @@ type measurement struct {
 	Result    genResult `json:"result"`
 	ServerCPU float64   `json:"server_cpu_s"` // the server under test
 	ShopCPU   float64   `json:"shop_cpu_s"`   // the shop behind a proxy
+	// AddedP50 and AddedP99 are from shopedge's own histogram of the time
+	// it adds (waiting for the shop excluded), in µs.
+	AddedP50 float64 `json:"shopedge_added_p50_us,omitempty"`
+	AddedP99 float64 `json:"shopedge_added_p99_us,omitempty"`
 }
 
 // stat is a median with the smallest and largest of the rounds.
@@ -78,6 +82,8 @@ type summary struct {
 	AddedP50     float64         `json:"added_p50_us"`
 	AddedP99     float64         `json:"added_p99_us"`
 	Errors       int64           `json:"errors"`
+	OwnP50       stat            `json:"shopedge_added_p50_us"`
+	OwnP99       stat            `json:"shopedge_added_p99_us"`
 	OpenAchieved stat            `json:"open_rps"`
 	BytesPerReq  float64         `json:"bytes_per_request"`
 }
@@ -155,7 +161,7 @@ func (r *report) finish() {
 	}
 	for _, k := range keys {
 		s := summary{caseKey: k, Latency: map[string]stat{}}
-		var rps, scpu, shcpu, gcpu, open, bytes []float64
+		var rps, scpu, shcpu, gcpu, open, bytes, own50, own99 []float64
 		lat := map[string][]float64{}
 		for _, x := range byCase[k] {
 			res := x.Result
@@ -171,12 +177,17 @@ func (r *report) finish() {
 				continue
 			}
 			open = append(open, res.RPS)
+			if x.AddedP99 > 0 {
+				own50 = append(own50, x.AddedP50)
+				own99 = append(own99, x.AddedP99)
+			}
 			for name, v := range map[string]float64{"p50": res.Latency.P50, "p90": res.Latency.P90, "p99": res.Latency.P99, "p99.9": res.Latency.P999, "max": res.Latency.Max} {
 				lat[name] = append(lat[name], v)
 			}
 		}
 		s.RPS, s.ServerCPU1k, s.ShopCPU1k, s.GenCPU1k, s.OpenAchieved = statOf(rps), statOf(scpu), statOf(shcpu), statOf(gcpu), statOf(open)
 		s.BytesPerReq = statOf(bytes).Median
+		s.OwnP50, s.OwnP99 = statOf(own50), statOf(own99)
 		for name, v := range lat {
 			s.Latency[name] = statOf(v)
 		}
@@ -207,7 +218,8 @@ func (r *report) finish() {
 				want = 0.25
 			}
 			r.addCheck(fmt.Sprintf("personalized throughput, %s", c.caseKey), fmt.Sprintf("≥ %.2f× plain", want), c.VsPlain >= want, fmt.Sprintf("%.2f×", c.VsPlain))
-			r.addCheck(fmt.Sprintf("p99 added latency at %d req/s, %s", r.rateOf(c.Pages), c.caseKey), "≤ 1000 µs", c.AddedP99 <= 1000, fmt.Sprintf("%.0f µs", c.AddedP99))
+			r.addCheck(fmt.Sprintf("p99 added latency at %d req/s, %s: client view (p99 minus the plain proxy's)", r.rateOf(c.Pages), c.caseKey), "≤ 1000 µs", c.AddedP99 <= 1000, fmt.Sprintf("%.0f µs", c.AddedP99))
+			r.addCheck(fmt.Sprintf("p99 added latency at %d req/s, %s: shopedge's own histogram", r.rateOf(c.Pages), c.caseKey), "≤ 1000 µs", c.OwnP99.Median <= 1000, fmt.Sprintf("%.0f µs", c.OwnP99.Median))
 		case "shopedge-pass":
 			r.addCheck(fmt.Sprintf("pass-through throughput, %s", c.caseKey), "≥ 0.90× plain", c.VsPlain >= 0.9, fmt.Sprintf("%.2f×", c.VsPlain))
 		}
@@ -246,6 +258,13 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.0f [%.0f–%.0f] | %.0f | %.0f [%.0f–%.0f] | %.0f | %.0f | %s | %s |\n",
 			targetNames[c.Target], c.Pages, coding(c.Gzip), l["p50"].Median, l["p50"].Min, l["p50"].Max, l["p90"].Median,
 			l["p99"].Median, l["p99"].Min, l["p99"].Max, l["p99.9"].Median, l["max"].Median, added(c, c.AddedP50), added(c, c.AddedP99))
+	}
+	b.WriteString("\n## Time shopedge adds (its own histogram, waiting for the shop excluded, open loop), µs\n\n| target | pages | coding | p50 | p99 |\n|---|---|---|---|---|\n")
+	for _, c := range r.sorted() {
+		if c.OwnP99.Median > 0 {
+			fmt.Fprintf(&b, "| %s | %s | %s | %.0f [%.0f–%.0f] | %.0f [%.0f–%.0f] |\n", targetNames[c.Target], c.Pages, coding(c.Gzip),
+				c.OwnP50.Median, c.OwnP50.Min, c.OwnP50.Max, c.OwnP99.Median, c.OwnP99.Min, c.OwnP99.Max)
+		}
 	}
 	b.WriteString("\n## Memory\n\n| process | peak RSS |\n|---|---|\n")
 	for _, t := range append(append([]string(nil), targets...), "shop (upstream)") {
