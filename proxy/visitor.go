@@ -45,12 +45,10 @@ func (p *Proxy) identify(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 // profileOf returns the visitor's profile, creating it, and records the
 // request's visit-level facts: a new visit's source and device.
 func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now time.Time) *profile.Profile {
-	prof, created := p.profiles.Load(v.id)
+	prof, _ := p.profiles.Load(v.id)
 	customer := st.cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(st.cfg.Identity.CustomerCookie)) > 0
-	var renew bool
 	prof.Update(func(d *profile.Data) {
 		if d.Touch(now, st.cfg.Profiles.VisitGap.D()) {
-			renew = true
 			d.Device = agent.Parse(ctx.Request.Header.UserAgent())
 			d.SetSource(source(ctx))
 		} else if src := source(ctx); src.UTMSource != "" {
@@ -60,9 +58,6 @@ func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now tim
 			d.Customer = true
 		}
 	})
-	if renew && !created { // a new profile was just stored with a full TTL
-		p.profiles.Renew(v.id, prof)
-	}
 	return prof
 }
 

@@ -375,10 +375,11 @@ func measure(o options, log io.Writer) (*report, error) {
 		rep.PeakRSS[s.name] = peakRSS(pid(s))
 		if len(s.mem) > 1 {
 			// The heap a profile costs: growth of the heap (page cache
-			// emptied) over growth of the profiles held, from the first
-			// case to the last, so fixed costs (caches of tokens and user
-			// agents, the catalog, buffers) do not count.
-			first, last := s.mem[0], s.mem[len(s.mem)-1]
+			// emptied) over growth of the profiles held, from the second
+			// case to the last, when the bounded caches of tokens and user
+			// agents, the catalog and the buffers have filled, so that
+			// fixed costs do not count.
+			first, last := s.mem[min(1, len(s.mem)-2)], s.mem[len(s.mem)-1]
 			rep.Memory[s.name] = last
 			if d := last.Profiles - first.Profiles; d > 0 {
 				rep.BytesPerProfile[s.name] = float64(last.HeapAlloc-first.HeapAlloc) / float64(d)

@@ -228,3 +228,30 @@ func TestStoreNewProfileIsVisibleAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreExpiry: a visitor not seen for longer than the TTL is forgotten.
+func TestStoreExpiry(t *testing.T) {
+	t.Parallel()
+	s, err := NewStore(64<<20, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := t0
+	s.now = func() time.Time { return now }
+	p, _ := s.Load("v")
+	p.Update(func(d *Data) { d.Touch(now, 30*time.Minute) })
+	s.Wait()
+	now = now.Add(59 * time.Minute)
+	if q, created := s.Load("v"); created || q != p {
+		t.Fatalf("profile forgotten before its TTL")
+	}
+	p.Update(func(d *Data) { d.Touch(now, 30*time.Minute) })
+	now = now.Add(61 * time.Minute)
+	if _, ok := s.Get("v"); ok {
+		t.Fatalf("profile kept past its TTL")
+	}
+	if q, created := s.Load("v"); !created || q == p {
+		t.Errorf("an expired visitor did not start afresh")
+	}
+}

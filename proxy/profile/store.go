@@ -11,10 +11,10 @@ import (
 
 // Cost is what one profile is charged against the memory bound: the
 // struct (pointer-free, in the 640-byte size class) and the cache's
-// bookkeeping per entry, its TTL bucket and its share of the admission
-// sketch (about 200 bytes, measured). BenchmarkMemoryPerProfile measures
+// bookkeeping per entry and its share of the admission sketch (about 150
+// bytes, measured). BenchmarkMemoryPerProfile measures
 // the whole.
-const Cost = 640 + 200
+const Cost = 640 + 160
 
 // Young profiles are kept beside the cache for youngFor to youngFor×2
 // after creation: ristretto applies a Set asynchronously, so a visitor's
@@ -51,7 +51,9 @@ type youngProfile struct {
 }
 
 // NewStore returns a store using at most maxMemory bytes for profiles, each
-// forgotten ttl after its visitor's last new visit.
+// forgotten ttl after its visitor was last seen. Expiry is checked on
+// lookup (the cache's own TTLs would cost every profile a timer bucket); a
+// profile no one asks for again is evicted when memory runs short.
 func NewStore(maxMemory int64, ttl time.Duration) (*Store, error) {
 	items := max(maxMemory/Cost, 1)
 	s := &Store{ttl: ttl, now: time.Now, young: map[string]*youngProfile{}, old: map[string]*youngProfile{}}
@@ -72,9 +74,13 @@ func NewStore(maxMemory int64, ttl time.Duration) (*Store, error) {
 	return s, nil
 }
 
-// Get returns the profile of a visitor, if one is held.
+// Get returns the profile of a visitor, if one is held and not expired.
 func (s *Store) Get(visitorID string) (*Profile, bool) {
 	if p, ok := s.cache.Get(visitorID); ok {
+		if s.expired(p) {
+			s.Delete(visitorID)
+			return nil, false
+		}
 		return p, true
 	}
 	s.mu.Lock()
@@ -84,9 +90,17 @@ func (s *Store) Get(visitorID string) (*Profile, bool) {
 		return nil, false
 	}
 	if !y.stored {
-		y.stored = s.cache.SetWithTTL(visitorID, y.p, Cost, s.ttl)
+		y.stored = s.cache.Set(visitorID, y.p, Cost)
 	}
 	return y.p, true
+}
+
+// expired reports whether a profile was last seen more than the TTL ago.
+func (s *Store) expired(p *Profile) bool {
+	p.mu.Lock()
+	last := p.d.LastSeen
+	p.mu.Unlock()
+	return last != 0 && s.now().Unix()-int64(last) > int64(s.ttl/time.Second)
 }
 
 func (s *Store) youngLocked(id string) *youngProfile {
@@ -105,19 +119,22 @@ func (s *Store) youngLocked(id string) *youngProfile {
 // held; created tells which.
 func (s *Store) Load(visitorID string) (p *Profile, created bool) {
 	if p, ok := s.cache.Get(visitorID); ok {
-		return p, false
+		if !s.expired(p) {
+			return p, false
+		}
+		s.Delete(visitorID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if y := s.youngLocked(visitorID); y != nil {
 		if !y.stored {
-			y.stored = s.cache.SetWithTTL(visitorID, y.p, Cost, s.ttl)
+			y.stored = s.cache.Set(visitorID, y.p, Cost)
 		}
 		return y.p, false
 	}
 	p = new(Profile)
 	s.created.Add(1)
-	stored := s.cache.SetWithTTL(visitorID, p, Cost, s.ttl)
+	stored := s.cache.Set(visitorID, p, Cost)
 	if !stored {
 		s.dropped.Add(1)
 	}
@@ -125,12 +142,6 @@ func (s *Store) Load(visitorID string) (p *Profile, created bool) {
 		s.young[visitorID] = &youngProfile{p: p, stored: stored}
 	}
 	return p, true
-}
-
-// Renew extends a profile's life by the TTL from now; call it when a visit
-// starts.
-func (s *Store) Renew(visitorID string, p *Profile) {
-	s.cache.SetWithTTL(visitorID, p, Cost, s.ttl)
 }
 
 // Delete forgets a visitor.
