@@ -17,11 +17,12 @@ import (
 const Cost = 640 + 160
 
 // Young profiles are kept beside the cache for youngFor to youngFor×2
-// after creation: ristretto applies a Set asynchronously, so a visitor's
-// second request can come before the cache holds the profile its first one
-// created. At most maxYoung profiles wait at a time.
+// after creation: ristretto applies a Set asynchronously (within
+// microseconds to milliseconds), so a visitor's second request can come
+// before the cache holds the profile its first one created. At most
+// maxYoung profiles wait at a time.
 const (
-	youngFor = 2 * time.Second
+	youngFor = 500 * time.Millisecond
 	maxYoung = 1 << 16
 )
 
