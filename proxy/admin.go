@@ -23,7 +23,7 @@ import (
 //	GET    /metrics          Prometheus metrics
 //	GET    /profiles/{id}    a visitor's profile, as JSON
 //	DELETE /profiles/{id}    forget a visitor (erasure)
-//	GET    /debug/memory     heap and profile figures, after a GC
+//	GET    /debug/memory     heap and profile figures, after collecting garbage
 //	                         (?clear=pages empties the page cache first)
 //	GET    /debug/pprof/...  Go's profiles (CPU, heap, goroutines)
 //
@@ -186,6 +186,9 @@ func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 	if string(ctx.QueryArgs().Peek("clear")) == "pages" {
 		p.pages.c.Clear()
 	}
+	// Twice: the first collection moves pooled buffers to the pools'
+	// victim caches, the second frees them.
+	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
