@@ -24,7 +24,22 @@ type gzipParts struct {
 	gaps  [][]byte // gaps[i] precedes lists[i]; the last gap is final
 	lists [][]byte // each menu as the shop sent it
 	crcs  []uint32 // CRC-32 of each gap, then of each list, as in gaps, lists
+
+	// orders keeps menus compressed in the orders visitors asked for:
+	// visitors share a few favourite categories, so a page sees few
+	// orders, and most visitors cost no compression at all.
+	mu     sync.Mutex
+	orders map[string]menuPiece
 }
+
+// menuPiece is a reordered menu, compressed, with its CRC.
+type menuPiece struct {
+	z   []byte
+	crc uint32
+}
+
+// maxOrders bounds the reordered menus kept per page.
+const maxOrders = 32
 
 // gzipHeader is a minimal gzip member header: deflate, no name, no time,
 // unknown OS.
@@ -93,14 +108,41 @@ func (info *pageInfo) appendGzip(dst []byte, orders [][]int, level int, scratch 
 			crc = crc32Combine(crc, g.crcs[n+1+i], l.span.Len())
 			continue
 		}
-		*scratch = l.reordered((*scratch)[:0], orders[i])
-		dst = deflatePiece(dst, *scratch, level, false)
-		crc = crc32.Update(crc, crc32.IEEETable, *scratch)
+		piece := g.menu(i, &info.lists[i], orders[i], level, scratch)
+		dst = append(dst, piece.z...)
+		crc = crc32Combine(crc, piece.crc, l.span.Len())
 	}
 	dst = append(dst, g.gaps[n]...)
 	crc = crc32Combine(crc, g.crcs[n], info.gapLen(n))
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
 	return binary.LittleEndian.AppendUint32(dst, uint32(info.size))
+}
+
+// menu returns list i in the given order, compressed: from the kept
+// orders, or compressed now (and kept, while there is room).
+func (g *gzipParts) menu(i int, l *navList, order []int, level int, scratch *[]byte) menuPiece {
+	var kb [64]byte
+	key := append(kb[:0], byte(i))
+	for _, o := range order {
+		key = append(key, byte(o), byte(o>>8))
+	}
+	g.mu.Lock()
+	piece, ok := g.orders[string(key)]
+	g.mu.Unlock()
+	if ok {
+		return piece
+	}
+	*scratch = l.reordered((*scratch)[:0], order)
+	piece = menuPiece{z: deflatePiece(nil, *scratch, level, false), crc: crc32.ChecksumIEEE(*scratch)}
+	g.mu.Lock()
+	if g.orders == nil {
+		g.orders = map[string]menuPiece{}
+	}
+	if len(g.orders) < maxOrders {
+		g.orders[string(key)] = piece
+	}
+	g.mu.Unlock()
+	return piece
 }
 
 // gapLen is the length of the unchanged stretch before list i (or after

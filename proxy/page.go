@@ -100,6 +100,7 @@ func (pc *pageCache) put(key uint64, info *pageInfo) {
 		for _, b := range append(g.gaps, g.lists...) {
 			cost += int64(len(b))
 		}
+		cost += maxOrders * 2 << 10 // room for reordered menus
 	}
 	pc.c.Set(key, info, cost)
 }
