@@ -1,0 +1,19 @@
+// Package recommend chooses products to show, learned online from what
+// visitors do: recently viewed, also viewed and also bought (item-to-item
+// co-occurrence within visits, time-decayed, bounded), session kNN over
+// the current visit (recent products weighing more), popular and trending
+// (overall and per category), upsell (same category, somewhat pricier),
+// and a personal re-ranking by category interest. A request names a
+// strategy and its fallbacks, and products in the cart, just bought, on
+// the page, out of stock or unknown are never returned.
+//
+// It knows nothing of HTTP: the proxy feeds it events and asks it for
+// products; the offline evaluation (Evaluate) replays a clickstream
+// through the same code.
+//
+// Files:
+//   - engine.go: Engine, Config, Event, Record, co-occurrence upkeep.
+//   - sessions.go: the visits kept for session kNN, and the kNN itself.
+//   - popular.go: popular and trending lists, rebuilt at most each second.
+//   - recommend.go: strategies, Recommend, filtering and re-ranking.
+package recommend

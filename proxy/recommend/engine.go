@@ -1,0 +1,293 @@
+package recommend
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"shopedge/proxy/catalog"
+)
+
+// ID identifies a product or a category.
+type ID = catalog.ID
+
+// Kind is the kind of an event.
+type Kind uint8
+
+// Event kinds, and how much each counts towards popularity.
+const (
+	View Kind = iota
+	Cart
+	Purchase
+)
+
+var kindWeight = [...]float64{View: 1, Cart: 3, Purchase: 5}
+
+// Event is one thing a visitor did with a product.
+type Event struct {
+	// Session identifies the visit (one visitor's one visit).
+	Session uint64
+	Item    ID
+	// Categories is the product's category path, outermost first; may be
+	// empty.
+	Categories []ID
+	Kind       Kind
+	Time       time.Time
+}
+
+// Config bounds and tunes an Engine. Zero fields take the defaults shown.
+type Config struct {
+	// MaxItems bounds the products tracked. Default: 100000.
+	MaxItems int
+	// Neighbours is how many co-occurring products are kept per product and
+	// relation (viewed, bought). Default: 40.
+	Neighbours int
+	// MaxSessions bounds the past visits kept for session kNN.
+	// Default: 200000.
+	MaxSessions int
+	// SessionsPerItem is how many recent visits are indexed per product:
+	// the candidates of session kNN. Default: 500.
+	SessionsPerItem int
+	// K is the number of neighbour visits session kNN scores with.
+	// Default: 100.
+	K int
+	// HalfLife halves co-occurrence and popularity over this time.
+	// Default: 168h.
+	HalfLife time.Duration
+	// TrendHalfLife halves the trending score over this time. Default: 6h.
+	TrendHalfLife time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxItems, 100000)
+	def(&c.Neighbours, 40)
+	def(&c.MaxSessions, 200000)
+	def(&c.SessionsPerItem, 500)
+	def(&c.K, 100)
+	if c.HalfLife <= 0 {
+		c.HalfLife = 7 * 24 * time.Hour
+	}
+	if c.TrendHalfLife <= 0 {
+		c.TrendHalfLife = 6 * time.Hour
+	}
+	return c
+}
+
+// Engine learns from events, online, and recommends products. It knows
+// nothing of HTTP. It is safe for concurrent use: events take a write
+// lock, recommendations a read lock.
+type Engine struct {
+	cfg Config
+
+	mu       sync.RWMutex
+	items    map[ID]*item
+	sessions sessionStore
+
+	top topCache
+}
+
+// item is what the engine keeps per product.
+type item struct {
+	cats     [maxDepth]ID // category path, outermost first
+	nCats    uint8
+	pop      decayed // long-term popularity
+	trend    decayed // recent popularity
+	viewed   []neighbour
+	bought   []neighbour
+	sessions []int32 // recent sessions with this item, oldest first
+	last     int64   // unix seconds of the last event
+}
+
+const maxDepth = 4
+
+// category returns the deepest category, or 0.
+func (it *item) category() ID {
+	if it.nCats == 0 {
+		return 0
+	}
+	return it.cats[it.nCats-1]
+}
+
+// decayed is a score that halves every half-life.
+type decayed struct {
+	v  float32
+	at int64 // unix seconds
+}
+
+func (d decayed) value(now int64, half float64) float64 {
+	if d.v == 0 {
+		return 0
+	}
+	age := float64(now - d.at)
+	if age <= 0 {
+		return float64(d.v)
+	}
+	return float64(d.v) * math.Exp2(-age/half)
+}
+
+func (d *decayed) add(w float64, now int64, half float64) {
+	d.v = float32(d.value(now, half) + w)
+	if now > d.at {
+		d.at = now
+	}
+}
+
+// neighbour is a co-occurring product and the decayed strength of it.
+type neighbour struct {
+	id ID
+	w  decayed
+}
+
+// New returns an empty engine.
+func New(cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	e := &Engine{cfg: cfg, items: make(map[ID]*item)}
+	e.sessions.init(cfg.MaxSessions)
+	return e
+}
+
+// Record learns from one event.
+func (e *Engine) Record(ev Event) {
+	if ev.Item == 0 {
+		return
+	}
+	now := ev.Time.Unix()
+	half, trendHalf := e.cfg.HalfLife.Seconds(), e.cfg.TrendHalfLife.Seconds()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	it := e.itemLocked(ev.Item, now)
+	if len(ev.Categories) > 0 {
+		it.nCats = uint8(copy(it.cats[:], tail(ev.Categories, maxDepth)))
+	}
+	w := kindWeight[ev.Kind]
+	it.pop.add(w, now, half)
+	it.trend.add(w, now, trendHalf)
+	it.last = now
+
+	s := e.sessions.get(ev.Session, now)
+	switch ev.Kind {
+	case View:
+		// Co-views with the visit's recent items, nearer ones counting more.
+		for d, other := range s.recentViews(coWindow) {
+			if other == ev.Item {
+				continue
+			}
+			cw := 1 / float64(d+1)
+			e.link(&it.viewed, other, cw, now, half)
+			if o := e.items[other]; o != nil {
+				e.link(&o.viewed, ev.Item, cw, now, half)
+			}
+		}
+		if idx, added := e.sessions.addView(s, ev.Item); added {
+			it.sessions = appendBounded(it.sessions, idx, e.cfg.SessionsPerItem)
+		}
+	case Cart, Purchase:
+		// Bought together, and viewed before buying.
+		for _, other := range s.boughtItems() {
+			if other != ev.Item {
+				e.link(&it.bought, other, 1, now, half)
+				if o := e.items[other]; o != nil {
+					e.link(&o.bought, ev.Item, 1, now, half)
+				}
+			}
+		}
+		for _, other := range s.recentViews(coWindow) {
+			if other != ev.Item {
+				e.link(&it.bought, other, 0.5, now, half)
+				if o := e.items[other]; o != nil {
+					e.link(&o.bought, ev.Item, 0.5, now, half)
+				}
+			}
+		}
+		s.addBought(ev.Item)
+	}
+}
+
+// coWindow is how many of a visit's latest views a new view co-occurs with.
+const coWindow = 10
+
+func tail(ids []ID, n int) []ID {
+	if len(ids) > n {
+		return ids[len(ids)-n:]
+	}
+	return ids
+}
+
+func appendBounded(s []int32, v int32, n int) []int32 {
+	if len(s) > 0 && s[len(s)-1] == v {
+		return s
+	}
+	if len(s) >= n {
+		copy(s, s[1:])
+		s = s[:len(s)-1]
+	}
+	return append(s, v)
+}
+
+// itemLocked returns the item, creating it (and evicting an old one when
+// the engine is full).
+func (e *Engine) itemLocked(id ID, now int64) *item {
+	if it, ok := e.items[id]; ok {
+		return it
+	}
+	if len(e.items) >= e.cfg.MaxItems {
+		e.evictLocked()
+	}
+	it := &item{last: now}
+	e.items[id] = it
+	return it
+}
+
+// evictLocked removes the least recently active of a few products. Their
+// IDs may linger in others' neighbour lists; recommendations skip them.
+func (e *Engine) evictLocked() {
+	var victim ID
+	var oldest int64 = math.MaxInt64
+	n := 0
+	for id, it := range e.items {
+		if it.last < oldest {
+			victim, oldest = id, it.last
+		}
+		if n++; n == 8 {
+			break
+		}
+	}
+	delete(e.items, victim)
+}
+
+// link strengthens the neighbour id in list by w, keeping the list within
+// bounds by dropping its weakest member.
+func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float64) {
+	l := *list
+	for i := range l {
+		if l[i].id == id {
+			l[i].w.add(w, now, half)
+			return
+		}
+	}
+	if len(l) < e.cfg.Neighbours {
+		*list = append(l, neighbour{id: id, w: decayed{v: float32(w), at: now}})
+		return
+	}
+	weakest := 0
+	for i := 1; i < len(l); i++ {
+		if l[i].w.value(now, half) < l[weakest].w.value(now, half) {
+			weakest = i
+		}
+	}
+	if l[weakest].w.value(now, half) < w {
+		l[weakest] = neighbour{id: id, w: decayed{v: float32(w), at: now}}
+	}
+}
+
+// Len returns the number of products the engine tracks.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.items)
+}

@@ -1,0 +1,239 @@
+package recommend
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// fakeCatalog knows products 1..99, all in stock, in category 100+id%3,
+// priced 10·id, but for what the test overrides.
+type fakeCatalog map[ID]Product
+
+func (c fakeCatalog) Product(id ID) (Product, bool) {
+	if p, ok := c[id]; ok {
+		return p, true
+	}
+	if id >= 1 && id < 100 {
+		return Product{Categories: []ID{100 + id%3}, Price: float64(10 * id), InStock: true}, true
+	}
+	return Product{}, false
+}
+
+// views records a visit viewing items in order, a minute apart.
+func views(e *Engine, session uint64, at time.Time, items ...ID) {
+	for i, id := range items {
+		e.Record(Event{Session: session, Item: id, Kind: View, Time: at.Add(time.Duration(i) * time.Minute)})
+	}
+}
+
+func ids(s []Scored) []ID {
+	out := make([]ID, len(s))
+	for i, x := range s {
+		out[i] = x.ID
+	}
+	return out
+}
+
+func scoreOf(s []Scored, id ID) float64 {
+	for _, x := range s {
+		if x.ID == id {
+			return x.Score
+		}
+	}
+	return 0
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-3 }
+
+func TestAlsoViewed(t *testing.T) {
+	t.Parallel()
+	e := New(Config{HalfLife: time.Hour})
+	views(e, 1, t0, 1, 2, 3) // 1–2: 1, 2–3: 1, 1–3: ½ (one product between)
+	views(e, 2, t0, 1, 3)    // 1–3: +1
+	got := e.Candidates(AlsoViewed, Context{Now: t0, Item: 1}, fakeCatalog{})
+	if !slices.Equal(ids(got), []ID{3, 2}) || !near(scoreOf(got, 3), 1.5) || !near(scoreOf(got, 2), 1) {
+		t.Errorf("also viewed 1 = %v, want 3 (1.5), 2 (1)", got)
+	}
+	// An hour after each was last strengthened, every weight has halved:
+	// 1–3 at t0+2m (1.5), 1–2 at t0+1m (1).
+	got = e.Candidates(AlsoViewed, Context{Now: t0.Add(time.Hour + 2*time.Minute), Item: 1}, fakeCatalog{})
+	if !near(scoreOf(got, 3), 0.75) || !near(scoreOf(got, 2), math.Exp2(-61.0/60)) {
+		t.Errorf("an hour later = %v, want 3 (0.75), 2 (0.494)", got)
+	}
+	// Without an item on the page, the visit's latest product seeds it.
+	got = e.Candidates(AlsoViewed, Context{Now: t0, Views: []ID{7, 2}}, fakeCatalog{})
+	if !slices.Equal(ids(got), []ID{1, 3}) {
+		t.Errorf("seeded by the visit = %v, want 1, 3", ids(got))
+	}
+}
+
+func TestAlsoBought(t *testing.T) {
+	t.Parallel()
+	e := New(Config{HalfLife: time.Hour})
+	e.Record(Event{Session: 1, Item: 5, Kind: Cart, Time: t0})
+	e.Record(Event{Session: 1, Item: 6, Kind: Purchase, Time: t0}) // 5–6: 1
+	views(e, 2, t0, 7)
+	e.Record(Event{Session: 2, Item: 5, Kind: Cart, Time: t0}) // viewed 7, bought 5: ½
+	got := e.Candidates(AlsoBought, Context{Now: t0, Cart: []ID{5}}, fakeCatalog{})
+	if !slices.Equal(ids(got), []ID{6, 7}) || !near(scoreOf(got, 6), 1) || !near(scoreOf(got, 7), 0.5) {
+		t.Errorf("also bought with the cart = %v, want 6 (1), 7 (0.5)", got)
+	}
+}
+
+func TestSessionKNN(t *testing.T) {
+	t.Parallel()
+	e := New(Config{})
+	views(e, 1, t0, 1, 2, 3)
+	views(e, 2, t0, 1, 4)
+	views(e, 3, t0, 5, 6)
+	// Current visit [1]: S1 sim 1/√3, S2 sim 1/√2; S3 shares nothing.
+	got := e.Candidates(Session, Context{Now: t0, Views: []ID{1}}, fakeCatalog{})
+	want := map[ID]float64{1: 1/math.Sqrt(3) + 1/math.Sqrt(2), 4: 1 / math.Sqrt(2), 2: 1 / math.Sqrt(3), 3: 1 / math.Sqrt(3)}
+	if len(got) != len(want) {
+		t.Fatalf("session [1] = %v", got)
+	}
+	for id, s := range want {
+		if !near(scoreOf(got, id), s) {
+			t.Errorf("score of %d = %v, want %v", id, scoreOf(got, id), s)
+		}
+	}
+	// Current visit [2, 1]: weights ½ and 1 (1 is latest), norm √2.
+	// S1 {1,2,3}: 1.5/(√2·√3); S2 {1,4}: 1/(√2·√2).
+	got = e.Candidates(Session, Context{Now: t0, Views: []ID{2, 1}}, fakeCatalog{})
+	if s3, s4 := scoreOf(got, 3), scoreOf(got, 4); !near(s3, 1.5/(math.Sqrt(2)*math.Sqrt(3))) || !near(s4, 0.5) {
+		t.Errorf("recency-weighted: 3 = %v, 4 = %v", s3, s4)
+	}
+	// The visitor's own visit is not its neighbour.
+	got = e.Candidates(Session, Context{Now: t0, Session: 3, Views: []ID{5, 6}}, fakeCatalog{})
+	if len(got) != 0 {
+		t.Errorf("own visit used as a neighbour: %v", got)
+	}
+}
+
+func TestPopularTrendingUpsell(t *testing.T) {
+	t.Parallel()
+	e := New(Config{HalfLife: 24 * time.Hour, TrendHalfLife: time.Hour})
+	cats := func(id ID) []ID { return []ID{100, 200 + id%2} }
+	rec := func(id ID, k Kind, at time.Time) {
+		e.Record(Event{Session: uint64(id), Item: id, Categories: cats(id), Kind: k, Time: at})
+	}
+	old := t0.Add(-48 * time.Hour)
+	for range 20 {
+		rec(2, View, old) // long ago: 20 views, decayed to 5
+	}
+	rec(3, Purchase, t0) // 5, now
+	rec(4, Cart, t0)     // 3
+	rec(5, View, t0)     // 1
+	rec(5, View, t0)     // 2
+	ctx := Context{Now: t0}
+	if got := ids(e.Candidates(Popular, ctx, fakeCatalog{})); !slices.Equal(got, []ID{2, 3, 4, 5}) {
+		t.Errorf("popular = %v, want 2 3 4 5 (2 and 3 tie at 5; lower id first)", got)
+	}
+	if got := ids(e.Candidates(Trending, ctx, fakeCatalog{})); got[0] == 2 {
+		t.Errorf("trending = %v: an old bestseller trends", got)
+	}
+	ctx.Category = 201 // odd ids
+	if got := ids(e.Candidates(Popular, ctx, fakeCatalog{})); !slices.Equal(got, []ID{3, 5}) {
+		t.Errorf("popular in category 201 = %v, want 3 5", got)
+	}
+	cat := fakeCatalog{
+		2: {Categories: cats(2), Price: 100, InStock: true},
+		3: {Categories: cats(3), Price: 100, InStock: true},
+		5: {Categories: cats(5), Price: 150, InStock: true},
+		4: {Categories: cats(4), Price: 300, InStock: true},
+	}
+	if got := ids(e.Candidates(Upsell, Context{Now: t0, Item: 3}, cat)); !slices.Equal(got, []ID{5}) {
+		t.Errorf("upsell for 3 (100) = %v, want 5 (150, same category)", got)
+	}
+}
+
+func TestRecommendFiltersAndFallsBack(t *testing.T) {
+	t.Parallel()
+	e := New(Config{})
+	views(e, 1, t0, 1, 2, 3, 4, 5)
+	for id := ID(10); id < 20; id++ {
+		e.Record(Event{Session: 9, Item: id, Kind: View, Time: t0})
+	}
+	cat := fakeCatalog{4: {InStock: false}}
+	ctx := Context{Now: t0, Item: 1, Cart: []ID{2}, Exclude: []ID{3}}
+	got := e.Recommend(ctx, Request{Strategies: []Strategy{AlsoViewed, Popular}, N: 4}, cat)
+	// Also viewed of 1: 2 (cart), 3 (excluded), 4 (out of stock), 5; then
+	// popular fills, without 1 (on the page) or what is already there.
+	if len(got) != 4 || got[0] != 5 || slices.Contains(got, 1) || slices.Contains(got, 2) || slices.Contains(got, 3) || slices.Contains(got, 4) {
+		t.Errorf("Recommend = %v", got)
+	}
+	if got := e.Recommend(Context{Now: t0, Recent: []ID{42, 1, 500}}, Request{Strategies: []Strategy{RecentlyViewed}, N: 5}, cat); !slices.Equal(got, []ID{42, 1}) {
+		t.Errorf("recently viewed = %v, want 42 1 (500 is unknown)", got)
+	}
+}
+
+func TestPersonalReranking(t *testing.T) {
+	t.Parallel()
+	e := New(Config{})
+	for id := ID(1); id <= 6; id++ {
+		for range 7 - int(id) { // 1 most popular
+			e.Record(Event{Session: uint64(id), Item: id, Kind: View, Time: t0})
+		}
+	}
+	interest := func(c ID) float64 { return map[ID]float64{102: 3}[c] } // category of 2 and 5
+	got := e.Recommend(Context{Now: t0, Interest: interest}, Request{Strategies: []Strategy{Popular}, N: 3, Personal: true}, fakeCatalog{})
+	// Scores 1, ½, ⅓…: 2 becomes ½·1.5 = 0.75, 5 becomes ⅕·1.5 = 0.3.
+	if !slices.Equal(got, []ID{1, 2, 3}) {
+		t.Errorf("personal popular = %v, want 1 2 3", got)
+	}
+	interest = func(c ID) float64 { return map[ID]float64{102: 3, 101: 0.1}[c] }
+	got = e.Recommend(Context{Now: t0, Interest: interest}, Request{Strategies: []Strategy{Popular}, N: 2, Personal: true}, fakeCatalog{})
+	if got[0] != 1 {
+		t.Errorf("a small interest must not beat popularity: %v", got)
+	}
+}
+
+func TestBounds(t *testing.T) {
+	t.Parallel()
+	e := New(Config{MaxItems: 50, Neighbours: 5, MaxSessions: 10})
+	for s := range 100 {
+		views(e, uint64(s+1), t0.Add(time.Duration(s)*time.Hour), ID(s%60+1), ID((s+1)%60+1), ID((s+7)%60+1))
+	}
+	if n := e.Len(); n > 50 {
+		t.Errorf("%d items tracked, bound 50", n)
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for id, it := range e.items {
+		if len(it.viewed) > 5 {
+			t.Errorf("item %d keeps %d neighbours, bound 5", id, len(it.viewed))
+		}
+	}
+	if n := len(e.sessions.byKey); n > 10 {
+		t.Errorf("%d sessions kept, bound 10", n)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	e := New(Config{MaxItems: 200, MaxSessions: 100})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				e.Record(Event{Session: uint64(w*1000 + i/5), Item: ID(i%97 + 1), Categories: []ID{100 + ID(i%3)}, Kind: Kind(i % 3), Time: t0.Add(time.Duration(i) * time.Second)})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				for _, s := range Strategies {
+					e.Recommend(Context{Now: t0, Item: ID(i%50 + 1), Views: []ID{ID(i%50 + 1), 7}, Category: 101}, Request{Strategies: []Strategy{s}, N: 4}, fakeCatalog{})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,245 @@
+package recommend
+
+import (
+	"slices"
+	"sort"
+	"time"
+)
+
+// Strategy names a way of choosing products.
+type Strategy string
+
+// The strategies.
+const (
+	// RecentlyViewed: this visitor's viewed products, latest first.
+	RecentlyViewed Strategy = "recently_viewed"
+	// AlsoViewed: products viewed in the same visits as this one.
+	AlsoViewed Strategy = "also_viewed"
+	// AlsoBought: products carted or bought with (or after viewing) this
+	// one, or the cart's.
+	AlsoBought Strategy = "also_bought"
+	// Session: session kNN over the whole current visit, recent products
+	// weighing more: the next product this visitor is likely to want.
+	Session Strategy = "session"
+	// Popular: most popular, in the current category if there is one.
+	Popular Strategy = "popular"
+	// Trending: most popular lately, relative to the long term.
+	Trending Strategy = "trending"
+	// Upsell: same category, somewhat pricier (5% to 100% more), in stock.
+	Upsell Strategy = "upsell"
+)
+
+// Strategies lists every strategy.
+var Strategies = []Strategy{RecentlyViewed, AlsoViewed, AlsoBought, Session, Popular, Trending, Upsell}
+
+// Valid reports whether s names a strategy.
+func (s Strategy) Valid() bool { return slices.Contains(Strategies, s) }
+
+// Product is what recommendations need to know of a product.
+type Product struct {
+	Categories []ID // outermost first
+	Price      float64
+	InStock    bool
+}
+
+// Catalog tells which products exist, and their categories, prices and
+// stock. Products it does not know are never recommended.
+type Catalog interface {
+	Product(id ID) (Product, bool)
+}
+
+// Context is who is asking, and where.
+type Context struct {
+	Now time.Time
+	// Session is the visitor's current visit, kept out of its own
+	// neighbours.
+	Session uint64
+	// Item is the product on the page, or 0; never recommended.
+	Item ID
+	// Category is the category on the page, or 0.
+	Category ID
+	// Views are the current visit's products, oldest first.
+	Views []ID
+	// Recent are the visitor's viewed products, latest first.
+	Recent []ID
+	// Cart are the products in the cart; never recommended.
+	Cart []ID
+	// Exclude are other products never to recommend (just bought).
+	Exclude []ID
+	// Interest returns the visitor's interest in a category, for the
+	// personal re-ranking; nil means none.
+	Interest func(ID) float64
+}
+
+// Request says what to recommend.
+type Request struct {
+	// Strategies are tried in order until N products are found: the
+	// strategy, then its fallbacks.
+	Strategies []Strategy
+	// N is how many products.
+	N int
+	// Personal re-ranks each strategy's products by the visitor's interest
+	// in their categories.
+	Personal bool
+}
+
+// Recommend returns up to N products for the request. Products in the cart,
+// excluded, on the page, unknown to the catalog or out of stock are left
+// out, and none repeats.
+func (e *Engine) Recommend(ctx Context, req Request, cat Catalog) []ID {
+	out := make([]ID, 0, req.N)
+	for _, s := range req.Strategies {
+		if len(out) >= req.N {
+			break
+		}
+		cands := e.Candidates(s, ctx, cat)
+		if req.Personal && ctx.Interest != nil {
+			personalize(cands, ctx.Interest, cat)
+		}
+		for _, c := range cands {
+			if len(out) >= req.N {
+				break
+			}
+			if c.ID == ctx.Item || slices.Contains(out, c.ID) || slices.Contains(ctx.Cart, c.ID) || slices.Contains(ctx.Exclude, c.ID) {
+				continue
+			}
+			p, ok := cat.Product(c.ID)
+			if !ok || !p.InStock {
+				continue
+			}
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// Scored is a candidate product and its score.
+type Scored struct {
+	ID    ID
+	Score float64
+}
+
+// Candidates returns a strategy's products, best first, before any
+// filtering.
+func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
+	switch s {
+	case RecentlyViewed:
+		return byRank(ctx.Recent)
+	case Popular, Trending, Upsell:
+		popular, trending, byCat := e.topLists(ctx.Now)
+		switch s {
+		case Trending:
+			return byRank(trending)
+		case Upsell:
+			return upsell(ctx.Item, byCat, cat)
+		}
+		if ctx.Category != 0 {
+			if l := byCat[ctx.Category]; len(l) > 0 {
+				return byRank(l)
+			}
+		}
+		return byRank(popular)
+	}
+	now := ctx.Now.Unix()
+	half := e.cfg.HalfLife.Seconds()
+	scores := map[ID]float64{}
+	add := func(id ID, s float64) { scores[id] += s }
+	e.mu.RLock()
+	switch s {
+	case AlsoViewed:
+		for _, seed := range seeds(ctx, false) {
+			if it := e.items[seed]; it != nil {
+				for _, n := range it.viewed {
+					add(n.id, n.w.value(now, half))
+				}
+			}
+		}
+	case AlsoBought:
+		for _, seed := range seeds(ctx, true) {
+			if it := e.items[seed]; it != nil {
+				for _, n := range it.bought {
+					add(n.id, n.w.value(now, half))
+				}
+			}
+		}
+	case Session:
+		e.sessionKNN(ctx.Views, ctx.Session, Recency, e.cfg.SessionsPerItem, add)
+	}
+	e.mu.RUnlock()
+	return sorted(scores)
+}
+
+// seeds are the products a co-occurrence strategy starts from: the cart's
+// (for also_bought), else the page's product, else the visit's latest.
+func seeds(ctx Context, cart bool) []ID {
+	switch {
+	case cart && len(ctx.Cart) > 0:
+		return ctx.Cart
+	case ctx.Item != 0:
+		return []ID{ctx.Item}
+	case len(ctx.Views) > 0:
+		return ctx.Views[len(ctx.Views)-1:]
+	}
+	return nil
+}
+
+func byRank(ids []ID) []Scored {
+	out := make([]Scored, len(ids))
+	for i, id := range ids {
+		out[i] = Scored{id, 1 / float64(i+1)}
+	}
+	return out
+}
+
+func sorted(scores map[ID]float64) []Scored {
+	out := make([]Scored, 0, len(scores))
+	for id, s := range scores {
+		out = append(out, Scored{id, s})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// upsell returns the popular products of the item's deepest category that
+// cost 5% to 100% more than it.
+func upsell(item ID, byCat map[ID][]ID, cat Catalog) []Scored {
+	p, ok := cat.Product(item)
+	if !ok || len(p.Categories) == 0 || p.Price <= 0 {
+		return nil
+	}
+	var out []ID
+	for _, id := range byCat[p.Categories[len(p.Categories)-1]] {
+		if q, ok := cat.Product(id); ok && q.Price > p.Price*1.05 && q.Price <= p.Price*2 {
+			out = append(out, id)
+		}
+	}
+	return byRank(out)
+}
+
+// personalize re-ranks candidates: a product's score grows by up to half
+// with the visitor's interest in its categories, relative to their
+// strongest interest.
+func personalize(cands []Scored, interest func(ID) float64, cat Catalog) {
+	best := make([]float64, len(cands))
+	top := 0.0
+	for i, c := range cands {
+		if p, ok := cat.Product(c.ID); ok {
+			for _, cid := range p.Categories {
+				best[i] = max(best[i], interest(cid))
+			}
+		}
+		top = max(top, best[i])
+	}
+	if top == 0 {
+		return
+	}
+	for i := range cands {
+		cands[i].Score *= 1 + 0.5*best[i]/top
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+}

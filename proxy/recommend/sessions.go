@@ -1,0 +1,191 @@
+package recommend
+
+import (
+	"math"
+	"sort"
+)
+
+// maxSessionItems is how many distinct products a kept visit remembers
+// (its latest ones).
+const maxSessionItems = 20
+
+// session is one visit, as session kNN sees it: the distinct products
+// viewed, in order of their latest view, and those carted or bought.
+type session struct {
+	key    uint64
+	items  [maxSessionItems]ID
+	n      uint8
+	bought [8]ID
+	nb     uint8
+	last   int64
+}
+
+// recentViews returns up to n of the visit's products, latest first.
+func (s *session) recentViews(n int) []ID {
+	out := make([]ID, 0, min(n, int(s.n)))
+	for i := int(s.n) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, s.items[i])
+	}
+	return out
+}
+
+func (s *session) boughtItems() []ID { return s.bought[:s.nb] }
+
+func (s *session) addBought(id ID) {
+	for _, b := range s.bought[:s.nb] {
+		if b == id {
+			return
+		}
+	}
+	if int(s.nb) == len(s.bought) {
+		copy(s.bought[:], s.bought[1:])
+		s.nb--
+	}
+	s.bought[s.nb] = id
+	s.nb++
+}
+
+func (s *session) has(id ID) bool {
+	for _, x := range s.items[:s.n] {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionStore keeps the latest visits in a ring: when full, the oldest
+// visit makes room.
+type sessionStore struct {
+	ring  []session
+	next  int
+	byKey map[uint64]int32
+}
+
+func (st *sessionStore) init(n int) {
+	st.ring = make([]session, n)
+	st.byKey = make(map[uint64]int32, min(n, 1<<16))
+}
+
+// get returns the visit with key, starting it if needed.
+func (st *sessionStore) get(key uint64, now int64) *session {
+	if i, ok := st.byKey[key]; ok {
+		s := &st.ring[i]
+		s.last = now
+		return s
+	}
+	i := st.next
+	st.next = (st.next + 1) % len(st.ring)
+	if old := &st.ring[i]; old.key != 0 {
+		delete(st.byKey, old.key)
+	}
+	st.ring[i] = session{key: key, last: now}
+	st.byKey[key] = int32(i)
+	return &st.ring[i]
+}
+
+// addView appends id to the visit (moving it last if seen before). It
+// returns the visit's index and whether the product is new to the visit.
+func (st *sessionStore) addView(s *session, id ID) (int32, bool) {
+	idx := st.byKey[s.key]
+	for i, x := range s.items[:s.n] {
+		if x == id {
+			copy(s.items[i:s.n], s.items[i+1:s.n])
+			s.items[s.n-1] = id
+			return idx, false
+		}
+	}
+	if int(s.n) == maxSessionItems {
+		copy(s.items[:], s.items[1:])
+		s.n--
+	}
+	s.items[s.n] = id
+	s.n++
+	return idx, true
+}
+
+// Weighting is how session kNN weighs the current visit's products.
+type Weighting uint8
+
+const (
+	// Recency gives the visit's latest product weight 1 and each earlier
+	// one less, linearly (as V-SKNN does).
+	Recency Weighting = iota
+	// Uniform weighs every product alike (plain session kNN).
+	Uniform
+)
+
+type scoredSession struct {
+	idx int32
+	sim float64
+}
+
+// sessionKNN scores products by the visits most similar to the current
+// one: candidates are the most recent visits (at most sample) sharing a
+// product with it, but the visit self itself; the k most similar vote for
+// their products with their similarity.
+func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, add func(ID, float64)) {
+	if len(current) == 0 {
+		return
+	}
+	st := &e.sessions
+	// The current visit as distinct products with weights; when a product
+	// repeats, its latest position counts.
+	weights := make(map[ID]float64, len(current))
+	n := len(current)
+	for pos, id := range current {
+		wt := 1.0
+		if w == Recency {
+			wt = float64(pos+1) / float64(n)
+		}
+		weights[id] = wt
+	}
+	// Candidate visits: the most recent ones indexed under the current
+	// products, latest products first.
+	seen := make(map[int32]bool, sample)
+	var cands []int32
+	for i := n - 1; i >= 0 && len(cands) < sample; i-- {
+		it := e.items[current[i]]
+		if it == nil {
+			continue
+		}
+		for j := len(it.sessions) - 1; j >= 0 && len(cands) < sample; j-- {
+			idx := it.sessions[j]
+			if !seen[idx] {
+				seen[idx] = true
+				cands = append(cands, idx)
+			}
+		}
+	}
+	norm := math.Sqrt(float64(len(weights)))
+	scored := make([]scoredSession, 0, len(cands))
+	for _, idx := range cands {
+		s := &st.ring[idx]
+		if s.n == 0 || self != 0 && s.key == self {
+			continue
+		}
+		var dot float64
+		for _, id := range s.items[:s.n] {
+			dot += weights[id]
+		}
+		if dot == 0 {
+			continue // the visit was replaced in the ring since it was indexed
+		}
+		scored = append(scored, scoredSession{idx, dot / (norm * math.Sqrt(float64(s.n)))})
+	}
+	sort.Slice(scored, func(i, j int) bool {
+		if scored[i].sim != scored[j].sim {
+			return scored[i].sim > scored[j].sim
+		}
+		return scored[i].idx > scored[j].idx
+	})
+	if len(scored) > e.cfg.K {
+		scored = scored[:e.cfg.K]
+	}
+	for _, c := range scored {
+		s := &st.ring[c.idx]
+		for _, id := range s.items[:s.n] {
+			add(id, c.sim)
+		}
+	}
+}
