@@ -5,6 +5,7 @@
 //	shopedge demo    [-listen ADDR] [-shop-listen ADDR] [-admin-listen ADDR]
 //	shopedge serve   -config FILE [-listen ADDR] [-upstream URL]
 //	shopedge check   FILE...
+//	shopedge eval    -events FILE [-test FILE] [-json]
 //	shopedge version
 //
 // demo starts the bundled demo shop and shopedge in front of it. serve runs
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stdout, stderr)
 	case "check":
 		err = check(args[1:], stdout, stderr)
+	case "eval":
+		err = eval(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "shopedge", versionString())
 	case "help", "-h", "-help", "--help":
@@ -74,6 +77,8 @@ Usage:
                    run shopedge in front of a shop
   shopedge check   FILE...
                    validate configuration files
+  shopedge eval    -events FILE [-test FILE] [-json]
+                   evaluate the recommendation strategies on a clickstream
   shopedge version print the version
 
 Run "shopedge COMMAND -h" for a command's flags. Configuration reference:

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -229,4 +230,34 @@ func TestServeReload(t *testing.T) {
 	write(strings.Replace(base, "access: true", "access: false", 1) + "navigation:\n  container: 'nav ul'\n")
 	_ = p.cmd.Process.Signal(syscall.SIGHUP)
 	p.waitFor(t, `configuration reloaded`)
+}
+
+// TestEval runs `shopedge eval` on the sample clickstream.
+func TestEval(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"eval", "-events", "../../proxy/recommend/testdata/sample.csv"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"strategy", "HR@10", "MRR@20", "popularity baseline", "sknn baseline", "session"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"eval", "-json", "-events", "../../proxy/recommend/testdata/sample.csv"}, &out, &errOut); code != 0 {
+		t.Fatalf("-json: exit %d: %s", code, errOut.String())
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) < 3 {
+		t.Fatalf("-json output: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"strategy", "predictions", "hr10", "mrr10", "hr20", "mrr20", "coverage", "us_per_prediction"} {
+		if _, ok := rows[0][k]; !ok {
+			t.Errorf("JSON rows lack %q: %v", k, rows[0])
+		}
+	}
+	if code := run([]string{"eval"}, &out, &errOut); code != 2 {
+		t.Errorf("eval without -events: exit %d, want 2", code)
+	}
 }

@@ -51,6 +51,14 @@ type Config struct {
 	// K is the number of neighbour visits session kNN scores with.
 	// Default: 100.
 	K int
+	// Blend is the weight, relative to session kNN's best score, of
+	// co-occurrence with the visit's latest product in the session
+	// strategy. Default: 0.3; negative: off.
+	Blend float64
+	// PositionDecay is how fast, in positions, a neighbour visit's
+	// products count less the farther they are from where it meets the
+	// current visit (STAN's item decay). Default: 4; negative: off.
+	PositionDecay float64
 	// HalfLife halves co-occurrence and popularity over this time.
 	// Default: 168h.
 	HalfLife time.Duration
@@ -69,6 +77,12 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxSessions, 200000)
 	def(&c.SessionsPerItem, 500)
 	def(&c.K, 100)
+	if c.PositionDecay == 0 {
+		c.PositionDecay = 4
+	}
+	if c.Blend == 0 {
+		c.Blend = 0.3
+	}
 	if c.HalfLife <= 0 {
 		c.HalfLife = 7 * 24 * time.Hour
 	}

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -87,7 +88,7 @@ func TestAlsoBought(t *testing.T) {
 
 func TestSessionKNN(t *testing.T) {
 	t.Parallel()
-	e := New(Config{})
+	e := New(Config{PositionDecay: -1, Blend: -1}) // V-SKNN alone
 	views(e, 1, t0, 1, 2, 3)
 	views(e, 2, t0, 1, 4)
 	views(e, 3, t0, 5, 6)
@@ -112,6 +113,68 @@ func TestSessionKNN(t *testing.T) {
 	got = e.Candidates(Session, Context{Now: t0, Session: 3, Views: []ID{5, 6}}, fakeCatalog{})
 	if len(got) != 0 {
 		t.Errorf("own visit used as a neighbour: %v", got)
+	}
+}
+
+// TestSessionKNNPositionDecay: in a neighbour visit, products farther from
+// where it meets the current visit count less (e^(-distance/decay)).
+func TestSessionKNNPositionDecay(t *testing.T) {
+	t.Parallel()
+	e := New(Config{PositionDecay: 4, Blend: -1})
+	views(e, 1, t0, 1, 2, 3, 4, 5)
+	got := e.Candidates(Session, Context{Now: t0, Views: []ID{3}}, fakeCatalog{})
+	sim := 1 / math.Sqrt(5)
+	for id, d := range map[ID]float64{3: 0, 2: 1, 4: 1, 1: 2, 5: 2} {
+		if want := sim * math.Exp(-d/4); !near(scoreOf(got, id), want) {
+			t.Errorf("score of %d = %v, want %v", id, scoreOf(got, id), want)
+		}
+	}
+}
+
+// TestSessionBlend: the session strategy adds the latest product's
+// co-views, scaled to a share of its best kNN score.
+func TestSessionBlend(t *testing.T) {
+	t.Parallel()
+	e := New(Config{PositionDecay: -1, Blend: 0.5})
+	views(e, 1, t0, 1, 2) // 1–2 co-viewed; S1 = {1,2}
+	views(e, 2, t0, 3, 1) // 3–1 co-viewed; S2 = {3,1}
+	got := e.Candidates(Session, Context{Now: t0, Views: []ID{1}}, fakeCatalog{})
+	// kNN for [1]: S1 and S2 both sim 1/√2: 1 → √2, 2 → 1/√2, 3 → 1/√2.
+	// Co-views of 1: 2 (1) and 3 (1), both at the top: + 0.5·√2 each.
+	knn := 1 / math.Sqrt(2)
+	if s2, s3 := scoreOf(got, 2), scoreOf(got, 3); !near(s2, knn+0.5*math.Sqrt(2)) || !near(s3, s2) {
+		t.Errorf("blended scores: 2 = %v, 3 = %v, want %v", s2, s3, knn+0.5*math.Sqrt(2))
+	}
+}
+
+func TestTopK(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 60 {
+		s := make([]scoredSession, n)
+		for i := range s {
+			s[i] = scoredSession{idx: int32(i), sim: float64(r.IntN(10))}
+		}
+		want := slices.Clone(s)
+		slices.SortFunc(want, func(a, b scoredSession) int {
+			if a.sim != b.sim {
+				if a.sim > b.sim {
+					return -1
+				}
+				return 1
+			}
+			return int(b.idx - a.idx)
+		})
+		for _, k := range []int{1, 5, 17, 100} {
+			got := topK(slices.Clone(s), k)
+			w := want[:min(k, n)]
+			slices.SortFunc(got, func(a, b scoredSession) int { return int(a.idx - b.idx) })
+			w = slices.Clone(w)
+			slices.SortFunc(w, func(a, b scoredSession) int { return int(a.idx - b.idx) })
+			if !slices.Equal(got, w) {
+				t.Fatalf("n=%d k=%d: topK = %v, want %v", n, k, got, w)
+			}
+		}
 	}
 }
 

@@ -164,6 +164,25 @@ func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
 		}
 	case Session:
 		e.sessionKNN(ctx.Views, ctx.Session, Recency, e.cfg.SessionsPerItem, add)
+		if b := e.cfg.Blend; b > 0 && len(ctx.Views) > 0 && len(scores) > 0 {
+			// Blend in what was viewed with the visit's latest product:
+			// kNN knows the visit, co-occurrence the very last step.
+			top := 0.0
+			for _, v := range scores {
+				top = max(top, v)
+			}
+			if it := e.items[ctx.Views[len(ctx.Views)-1]]; it != nil {
+				coTop := 0.0
+				for _, n := range it.viewed {
+					coTop = max(coTop, n.w.value(now, half))
+				}
+				for _, n := range it.viewed {
+					if coTop > 0 {
+						add(n.id, b*top*n.w.value(now, half)/coTop)
+					}
+				}
+			}
+		}
 	}
 	e.mu.RUnlock()
 	return sorted(scores)

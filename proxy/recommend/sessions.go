@@ -2,7 +2,7 @@ package recommend
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // maxSessionItems is how many distinct products a kept visit remembers
@@ -116,76 +116,148 @@ const (
 )
 
 type scoredSession struct {
-	idx int32
-	sim float64
+	idx   int32
+	sim   float64
+	pivot int // position in the neighbour of the current visit's latest shared product
 }
 
 // sessionKNN scores products by the visits most similar to the current
 // one: candidates are the most recent visits (at most sample) sharing a
 // product with it, but the visit self itself; the k most similar vote for
-// their products with their similarity.
+// their products with their similarity. With Recency, the current visit's
+// later products weigh more (as in V-SKNN) and, in a neighbour, products
+// near where it meets the current visit weigh more (as in STAN): a visit
+// that went from the shared product to another tells the most about what
+// comes next.
 func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, add func(ID, float64)) {
-	if len(current) == 0 {
+	n := len(current)
+	if n == 0 {
 		return
 	}
 	st := &e.sessions
 	// The current visit as distinct products with weights; when a product
-	// repeats, its latest position counts.
-	weights := make(map[ID]float64, len(current))
-	n := len(current)
-	for pos, id := range current {
+	// repeats, its latest position counts. mask is a quick membership test.
+	type weighted struct {
+		id ID
+		w  float64
+	}
+	cur := make([]weighted, 0, min(n, maxSessionItems))
+	var mask uint64
+	for pos := n - 1; pos >= 0 && len(cur) < maxSessionItems; pos-- {
+		id := current[pos]
+		dup := false
+		for _, c := range cur {
+			if c.id == id {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
 		wt := 1.0
 		if w == Recency {
 			wt = float64(pos+1) / float64(n)
 		}
-		weights[id] = wt
+		cur = append(cur, weighted{id, wt})
+		mask |= 1 << (uint64(id) & 63)
 	}
 	// Candidate visits: the most recent ones indexed under the current
 	// products, latest products first.
-	seen := make(map[int32]bool, sample)
-	var cands []int32
-	for i := n - 1; i >= 0 && len(cands) < sample; i-- {
-		it := e.items[current[i]]
+	cands := make([]int32, 0, sample)
+	for _, c := range cur {
+		it := e.items[c.id]
 		if it == nil {
 			continue
 		}
 		for j := len(it.sessions) - 1; j >= 0 && len(cands) < sample; j-- {
-			idx := it.sessions[j]
-			if !seen[idx] {
-				seen[idx] = true
-				cands = append(cands, idx)
-			}
+			cands = append(cands, it.sessions[j])
+		}
+		if len(cands) >= sample {
+			break
 		}
 	}
-	norm := math.Sqrt(float64(len(weights)))
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	norm := math.Sqrt(float64(len(cur)))
 	scored := make([]scoredSession, 0, len(cands))
 	for _, idx := range cands {
 		s := &st.ring[idx]
 		if s.n == 0 || self != 0 && s.key == self {
 			continue
 		}
-		var dot float64
-		for _, id := range s.items[:s.n] {
-			dot += weights[id]
+		var dot, best float64
+		pivot := -1
+		for p, id := range s.items[:s.n] {
+			if mask&(1<<(uint64(id)&63)) == 0 {
+				continue
+			}
+			for _, c := range cur {
+				if c.id == id {
+					dot += c.w
+					if c.w > best {
+						best, pivot = c.w, p
+					}
+					break
+				}
+			}
 		}
 		if dot == 0 {
 			continue // the visit was replaced in the ring since it was indexed
 		}
-		scored = append(scored, scoredSession{idx, dot / (norm * math.Sqrt(float64(s.n)))})
+		scored = append(scored, scoredSession{idx, dot / (norm * math.Sqrt(float64(s.n))), pivot})
 	}
-	sort.Slice(scored, func(i, j int) bool {
-		if scored[i].sim != scored[j].sim {
-			return scored[i].sim > scored[j].sim
-		}
-		return scored[i].idx > scored[j].idx
-	})
-	if len(scored) > e.cfg.K {
-		scored = scored[:e.cfg.K]
-	}
+	scored = topK(scored, e.cfg.K)
+	decay := e.cfg.PositionDecay
 	for _, c := range scored {
 		s := &st.ring[c.idx]
-		for _, id := range s.items[:s.n] {
-			add(id, c.sim)
+		for p, id := range s.items[:s.n] {
+			v := c.sim
+			if w == Recency && decay > 0 {
+				d := p - c.pivot
+				if d < 0 {
+					d = -d
+				}
+				v *= math.Exp(-float64(d) / decay)
+			}
+			add(id, v)
 		}
 	}
+}
+
+// topK moves the k most similar visits (ties: the later one) to the front
+// and returns them, in no particular order.
+func topK(s []scoredSession, k int) []scoredSession {
+	if len(s) <= k {
+		return s
+	}
+	better := func(a, b scoredSession) bool { return a.sim > b.sim || a.sim == b.sim && a.idx > b.idx }
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		// Partition around the middle element (quickselect).
+		p := s[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for better(s[i], p) {
+				i++
+			}
+			for better(p, s[j]) {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return s[:k]
+		}
+	}
+	return s[:k]
 }

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"shopedge/proxy/recommend"
+)
+
+// eval runs the offline evaluation of the recommendation strategies.
+func eval(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	events := fs.String("events", "", "clickstream CSV `file`: session_id,timestamp,event,item_id,category_id (required)")
+	test := fs.String("test", "", "test clickstream `file` in the same format (default: the sessions starting in the last 10% of the time span)")
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	var o recommend.EvalOptions
+	fs.IntVar(&o.Engine.MaxSessions, "sessions", 500000, "past `sessions` kept for session kNN")
+	fs.IntVar(&o.Engine.MaxItems, "items", 1000000, "products tracked at most")
+	fs.DurationVar(&o.Engine.HalfLife, "half-life", 30*24*time.Hour, "half-life of co-occurrence and popularity")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *events == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: shopedge eval -events FILE [-test FILE] [-json]")
+		return errUsage
+	}
+	f, err := os.Open(*events)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var tr io.Reader
+	if *test != "" {
+		tf, err := os.Open(*test)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		tr = tf
+	}
+	start := time.Now()
+	results, st, err := recommend.Evaluate(f, *events, tr, *test, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	fmt.Fprintf(stdout, "training: %d events, %d sessions, %d products; test: %d sessions, %d events; %.1fs\n\n",
+		st.TrainEvents, st.TrainSessions, st.Items, st.TestSessions, st.TestEvents, time.Since(start).Seconds())
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "strategy\tpredictions\tHR@10\tMRR@10\tHR@20\tMRR@20\tcoverage\tµs/prediction\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%.1f\t\n", r.Strategy, r.Predictions, r.HR10, r.MRR10, r.HR20, r.MRR20, r.Coverage, r.USPerPred)
+	}
+	return tw.Flush()
+}
