@@ -210,3 +210,132 @@ func TestRealPagesReorder(t *testing.T) {
 		t.Fatal("no list was reordered")
 	}
 }
+
+// TestRealPagesBlockSites inserts blocks at every position the index
+// allows, around a sample of the elements of real shop pages, and checks
+// with the HTML5 parser that each block lands where it was put and that
+// the page is otherwise the page it was.
+func TestRealPagesBlockSites(t *testing.T) {
+	pages := realPages(t)
+	all := matchFunc(func(n *html.Node) bool { return true })
+	var tried, placed, refused int
+	for id, src := range pages {
+		d := Parse(src)
+		var targets []Element
+		elems := d.Find(all)
+		for k := 0; k < len(elems); k += max(1, len(elems)/40) {
+			targets = append(targets, elems[k])
+		}
+		marked := markStartTags(src, targets)
+		d.Release()
+
+		d = Parse(marked)
+		type placement struct {
+			target string
+			pos    Position
+		}
+		var sp Splice
+		var done []placement
+		used := map[int]bool{} // one block a point, so neighbours are exact
+		for _, e := range d.Find(matchFunc(func(n *html.Node) bool { return hasAttr(n, probe) })) {
+			v, _ := e.Attr(probe)
+			for _, pos := range []Position{Before, After, Prepend, Append} {
+				tried++
+				s, err := e.BlockSite(pos)
+				if err != nil {
+					refused++
+					continue
+				}
+				if used[s.Start] {
+					continue
+				}
+				k := len(done)
+				b := fmt.Sprintf(`<section data-se-ins="%d"><h2>t</h2><ul><li><a href="/x">x</a></li></ul></section>`, k)
+				if sp.Replace(s.Range, []byte(b)) != nil {
+					continue
+				}
+				used[s.Start] = true
+				done = append(done, placement{v, pos})
+			}
+		}
+		out := sp.Bytes(nil, marked)
+		d.Release()
+		placed += len(done)
+
+		refIn, _ := html.Parse(bytes.NewReader(marked))
+		refOut, _ := html.Parse(bytes.NewReader(out))
+		targetsOut := map[string]*html.Node{}
+		findProbes(refOut, targetsOut)
+		inserted := map[string]*html.Node{}
+		var collect func(n *html.Node)
+		collect = func(n *html.Node) {
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				for _, a := range c.Attr {
+					if a.Key == "data-se-ins" {
+						inserted[a.Val] = c
+					}
+				}
+				collect(c)
+			}
+		}
+		collect(refOut)
+		for k, pl := range done {
+			sec := inserted[fmt.Sprint(k)]
+			tgt := targetsOut[pl.target]
+			if sec == nil || tgt == nil {
+				t.Errorf("%s: block %d (%s target %s) lost", id, k, pl.pos, pl.target)
+				continue
+			}
+			var ok bool
+			switch pl.pos {
+			case Before:
+				ok = sec.Parent == tgt.Parent && nextElem(sec) == tgt
+			case After:
+				ok = sec.Parent == tgt.Parent && prevElem(sec) == tgt
+			case Prepend:
+				ok = sec.Parent == tgt && prevElem(sec) == nil
+			case Append:
+				ok = sec.Parent == tgt && nextElem(sec) == nil
+			}
+			if !ok {
+				var b bytes.Buffer
+				_ = html.Render(&b, sec.Parent)
+				t.Errorf("%s: block %d not %s its target <%s %s> (block in <%s>, target in <%s>)\n%.600s", id, k, pl.pos, tgt.Data, pl.target, sec.Parent.Data, tgt.Parent.Data, b.String())
+			}
+		}
+		for _, sec := range inserted {
+			sec.Parent.RemoveChild(sec)
+		}
+		if got, want := render(t, refOut), render(t, refIn); got != want {
+			i := 0
+			for i < len(got) && i < len(want) && got[i] == want[i] {
+				i++
+			}
+			t.Errorf("%s: page with blocks removed differs at %d:\n got: %.200s\nwant: %.200s", id, i, got[i:], want[i:])
+		}
+	}
+	t.Logf("%d pages: %d placements tried, %d made and checked, %d refused as unsafe", len(pages), tried, placed, refused)
+	if placed == 0 {
+		t.Fatal("no block placed")
+	}
+}
+
+// nextElem and prevElem skip inserted blocks' neighbours that are not
+// elements: whitespace text between tags.
+func nextElem(n *html.Node) *html.Node {
+	for c := n.NextSibling; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
+}
+
+func prevElem(n *html.Node) *html.Node {
+	for c := n.PrevSibling; c != nil; c = c.PrevSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+package rewrite
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+)
+
+//go:embed templates/block.html
+var templates embed.FS
+
+// BlockData is what a recommendation block's template reads.
+type BlockData struct {
+	ID    string // the block's id, as its rule names it
+	Title string
+	Items []BlockItem
+}
+
+// BlockItem is one product in a block.
+type BlockItem struct {
+	Name  string
+	URL   string // a link on the shop, carrying the attribution parameter
+	Image string
+	Price string // formatted with its currency, or ""
+	Brand string
+}
+
+// DefaultBlockTemplate is the built-in block: a titled grid of product
+// cards, styled to sit quietly in most shop themes.
+var DefaultBlockTemplate = template.Must(template.ParseFS(templates, "templates/block.html"))
+
+// RenderBlock appends a block rendered with t to dst. Everything from the
+// data is escaped by html/template: a product named <script> shows as text,
+// and a link that is not http(s) or relative becomes "#ZgotmplZ".
+func RenderBlock(dst []byte, t *template.Template, data BlockData) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	if err := t.Execute(buf, data); err != nil {
+		return dst, fmt.Errorf("render block %q: %w", data.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// CheckBlockTemplate runs t on sample data, so that a template that
+// refers to fields BlockData lacks fails when the configuration loads, not
+// when a visitor asks.
+func CheckBlockTemplate(t *template.Template) error {
+	_, err := RenderBlock(nil, t, BlockData{ID: "check", Title: "Check", Items: []BlockItem{
+		{Name: "A product", URL: "/p/a?se_rec=check", Image: "/a.jpg", Price: "€9.99", Brand: "Brand"},
+	}})
+	return err
+}

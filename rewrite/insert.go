@@ -1,0 +1,140 @@
+package rewrite
+
+import (
+	"fmt"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Position says where a block goes relative to an element.
+type Position string
+
+// The positions.
+const (
+	Before  Position = "before"  // just before the element
+	After   Position = "after"   // just after it
+	Prepend Position = "prepend" // first in it
+	Append  Position = "append"  // last in it
+	Replace Position = "replace" // instead of it
+)
+
+// Positions lists the positions.
+var Positions = []Position{Before, After, Prepend, Append, Replace}
+
+// Site is where a block of flow content (a <section>, a <div>) can be
+// spliced in: the bytes of Range are replaced by the block; an empty Range
+// is an insertion point.
+type Site struct {
+	Range
+}
+
+// BlockSite returns where a block goes relative to e, after checking that
+// a browser would put it there and change nothing else: the place must be
+// inside body, and not where a block would end an open <p>, be moved out
+// of a table (foster parenting) or be dropped (select).
+func (e Element) BlockSite(pos Position) (Site, error) {
+	d, sp := e.d, e.d.spans[e.i]
+	inside := e // the element the block ends up in
+	switch pos {
+	case Before, After, Replace:
+		p := d.index(e.Node().Parent)
+		if p <= 0 {
+			return Site{}, fmt.Errorf("%s <%s>: no parent: %w", pos, e.Tag(), ErrUnsafe)
+		}
+		inside = Element{d, p}
+	case Prepend, Append:
+		if sp.kind&(kVoid|kRawText) != 0 || sp.flags&fOpaque != 0 {
+			return Site{}, fmt.Errorf("%s <%s>: it holds no elements: %w", pos, e.Tag(), ErrUnsafe)
+		}
+	default:
+		return Site{}, fmt.Errorf("unknown position %q", pos)
+	}
+	if err := holdsBlocks(inside); err != nil {
+		return Site{}, fmt.Errorf("%s <%s>: %w", pos, e.Tag(), err)
+	}
+	var at, end int32
+	switch pos {
+	case Before:
+		if sp.flags&fSynthetic != 0 || d.openUntil(prevElement(e.Node()), sp.start) {
+			return Site{}, fmt.Errorf("before <%s>: %w", e.Tag(), ErrUnsafe)
+		}
+		at, end = sp.start, sp.start
+	case After:
+		if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 {
+			return Site{}, fmt.Errorf("after <%s>: %w", e.Tag(), ErrUnsafe)
+		}
+		at, end = sp.end, sp.end
+	case Prepend:
+		if sp.flags&fSynthetic != 0 {
+			return Site{}, fmt.Errorf("prepend to <%s>: %w", e.Tag(), ErrUnsafe)
+		}
+		at, end = sp.inner, sp.inner
+	case Append:
+		if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 || d.openUntil(e.Node().LastChild, sp.close) {
+			return Site{}, fmt.Errorf("append to <%s>: %w", e.Tag(), ErrUnsafe)
+		}
+		at, end = sp.close, sp.close
+	case Replace:
+		if !e.Movable() {
+			return Site{}, fmt.Errorf("replace <%s>: %w", e.Tag(), ErrUnsafe)
+		}
+		at, end = sp.start, sp.end
+	}
+	return Site{Range{int(at), int(end)}}, nil
+}
+
+// openUntil reports whether n is an element still open at off: closed
+// there without an end tag (a <li> whose end tag was left out is still
+// open right before the next <li>), so that what is put at off lands in it.
+func (d *Doc) openUntil(n *html.Node, off int32) bool {
+	i := d.index(n)
+	if i <= 0 {
+		return false
+	}
+	sp := d.spans[i]
+	return sp.flags&fExplicitEnd == 0 && sp.close >= off
+}
+
+func prevElement(n *html.Node) *html.Node {
+	for c := n.PrevSibling; c != nil; c = c.PrevSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
+}
+
+// holdsBlocks reports whether a block of flow content put into e stays
+// there, and everything else where it was.
+func holdsBlocks(e Element) error {
+	n := e.Node()
+	switch a := n.DataAtom; a {
+	case atom.Table, atom.Tbody, atom.Thead, atom.Tfoot, atom.Tr:
+		return fmt.Errorf("directly in a <%s>, out of which browsers move blocks: %w", a, ErrUnsafe)
+	}
+	reachP := true // a <p> here would be closed by the block's start tag
+	inBody := false
+	for ; n != nil && n.Type == html.ElementNode; n = n.Parent {
+		switch a := n.DataAtom; a {
+		case atom.P:
+			if reachP {
+				return fmt.Errorf("inside a <p>, which a block would end: %w", ErrUnsafe)
+			}
+		case atom.A:
+			return fmt.Errorf("inside a link, which the block's links would end: %w", ErrUnsafe)
+		case atom.Select, atom.Option, atom.Optgroup, atom.Datalist:
+			return fmt.Errorf("inside a <%s>, which drops blocks: %w", a, ErrUnsafe)
+		case atom.Head, atom.Title, atom.Template, atom.Svg, atom.Math:
+			return fmt.Errorf("inside <%s>: %w", a, ErrUnsafe)
+		case atom.Body:
+			inBody = true
+		case atom.Button, atom.Td, atom.Th, atom.Caption, atom.Applet, atom.Marquee, atom.Object, atom.Table:
+			reachP = false // the end of "p in button scope"
+		}
+	}
+	if !inBody {
+		return fmt.Errorf("not inside <body>: %w", ErrUnsafe)
+	}
+	return nil
+}

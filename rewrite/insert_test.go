@@ -1,0 +1,118 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+const block = `<section data-se-ins><h2>x</h2><ul><li><a href="/p">p</a></li></ul></section>`
+
+// insertAt splices block at a site.
+func insertAt(src []byte, s Site, b string) []byte {
+	var sp Splice
+	_ = sp.Replace(s.Range, []byte(b))
+	return sp.Bytes(nil, src)
+}
+
+func TestBlockSite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		pos      Position
+		want     string // the output, or "" when refused
+	}{
+		{"after", `<body><main><div id=t>a</div><p>b</p></main></body>`, After, `<body><main><div id=t>a</div>` + block + `<p>b</p></main></body>`},
+		{"before", `<body><main><div id=t>a</div></main></body>`, Before, `<body><main>` + block + `<div id=t>a</div></main></body>`},
+		{"prepend", `<body><main id=t><h1>a</h1></main></body>`, Prepend, `<body><main id=t>` + block + `<h1>a</h1></main></body>`},
+		{"append", `<body><main id=t><h1>a</h1></main></body>`, Append, `<body><main id=t><h1>a</h1>` + block + `</main></body>`},
+		{"replace", `<body><main><div id=t>a</div></main></body>`, Replace, `<body><main>` + block + `</main></body>`},
+		{"in a td", `<body><table><tr><td id=t>a</td></tr></table></body>`, Append, `<body><table><tr><td id=t>a` + block + `</td></tr></table></body>`},
+		{"p inside a td is fine", `<body><p><table><tr><td id=t>a</td></tr></table></body>`, Append, `<body><p><table><tr><td id=t>a` + block + `</td></tr></table></body>`},
+		{"in a p", `<body><p id=t>a</p></body>`, Append, ""},
+		{"after a span in a p", `<body><p>a<span id=t>b</span>c</p></body>`, After, ""},
+		{"directly in a tr", `<body><table><tr id=t><td>a</td></tr></table></body>`, Append, ""},
+		{"after a tr", `<body><table><tbody><tr id=t><td>a</td></tr></tbody></table></body>`, After, ""},
+		{"in a select", `<body><select><option id=t>a</option></select></body>`, Append, ""},
+		{"in a link", `<body><a href=/x><div id=t>a</div></a></body>`, Append, ""},
+		{"in head", `<html><head><title id=t>a</title></head><body></body></html>`, After, ""},
+		{"no end tag", `<body><main><div id=t>a</main></body>`, After, ""},
+		{"void element", `<body><main><img id=t src=x></main></body>`, Append, ""},
+		{"before an li after one left open", `<body><ul><li>a<li id=t>b</ul></body>`, Before, ""},
+		{"before an li after a closed one", `<body><ul><li>a</li><li id=t>b</li></ul></body>`, Before, `<body><ul><li>a</li>` + block + `<li id=t>b</li></ul></body>`},
+		{"append after an li left open", `<body><ul id=t><li>a</ul></body>`, Append, ""},
+		{"after a void element", `<body><main><img id=t src=x></main></body>`, After, `<body><main><img id=t src=x>` + block + `</main></body>`},
+	}
+	isT := matchFunc(func(n *html.Node) bool {
+		for _, a := range n.Attr {
+			if a.Key == "id" && a.Val == "t" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := Parse([]byte(tt.in))
+			defer d.Release()
+			found := d.Find(isT)
+			if len(found) != 1 {
+				t.Fatalf("found %d targets", len(found))
+			}
+			s, err := found[0].BlockSite(tt.pos)
+			if tt.want == "" {
+				if !errors.Is(err, ErrUnsafe) {
+					t.Errorf("site = %v, err %v; want refused", s, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(insertAt(d.Source(), s, block)); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderBlockEscapes(t *testing.T) {
+	t.Parallel()
+	out, err := RenderBlock(nil, DefaultBlockTemplate, BlockData{ID: "b1", Title: `Picks <for> "you"`, Items: []BlockItem{
+		{Name: `<script>alert(1)</script>`, URL: "javascript:alert(1)", Image: `x" onerror="alert(1)`, Price: "€1"},
+		{Name: "Fine & dandy", URL: "/p/fine?se_rec=b1", Image: "https://cdn.example/f.jpg", Price: "€2"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, bad := range []string{"<script>alert", `href="javascript:`, `onerror="alert`, `<for>`} {
+		if strings.Contains(s, bad) {
+			t.Errorf("rendered block contains %q:\n%s", bad, s)
+		}
+	}
+	for _, good := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", `href="#ZgotmplZ"`, "Fine &amp; dandy", `href="/p/fine?se_rec=b1"`, `Picks &lt;for&gt; &#34;you&#34;`} {
+		if !strings.Contains(s, good) {
+			t.Errorf("rendered block lacks %q:\n%s", good, s)
+		}
+	}
+	// What it renders parses to exactly one section.
+	nodes, err := html.ParseFragment(bytes.NewReader(out), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var elems int
+	for _, n := range nodes {
+		if n.Type == html.ElementNode {
+			elems++
+		}
+	}
+	if elems != 1 {
+		t.Errorf("block parses to %d top-level elements, want 1", elems)
+	}
+}
