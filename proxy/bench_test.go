@@ -134,8 +134,8 @@ func BenchmarkAnalyze(b *testing.B) {
 			b.SetBytes(int64(len(page)))
 			for b.Loop() {
 				info, err := p.analyze(&ctx, st, v, page, codec.Identity, []byte("text/html; charset=utf-8"), p.now())
-				if err != nil || len(info.lists) != 1 {
-					b.Fatalf("analyze: %v, %d menus", err, len(info.lists))
+				if err != nil || len(info.sites) != 1 {
+					b.Fatalf("analyze: %v, %d sites", err, len(info.sites))
 				}
 			}
 		})

@@ -131,6 +131,9 @@ type forwardOpts struct {
 	trustedPeer bool
 	// https: the visitor's scheme.
 	https bool
+	// setQuery: send query as the query string instead of the visitor's.
+	setQuery bool
+	query    []byte
 }
 
 // buildRequest copies the visitor's request into req, addressed to the
@@ -145,6 +148,9 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	uri.DisablePathNormalizing = true
 	uri.SetScheme(u.scheme)
 	uri.SetHost(u.host)
+	if o.setQuery {
+		uri.SetQueryStringBytes(o.query)
+	}
 	if u.keepHost && len(host) > 0 {
 		h.SetHostBytes(host)
 		req.UseHostHeader = true

@@ -7,39 +7,39 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/flate"
-
-	"shopedge/rewrite"
 )
 
-// A personalized page differs from the shop's only inside its menus, so
-// its gzip form is assembled from pieces: the unchanged stretches between
-// menus, compressed once per page and kept with the page's analysis, and
-// the reordered menus, compressed per visitor. Each piece is a deflate
+// A personalized page differs from the shop's only at its sites (menus,
+// search results, blocks), so its gzip form is assembled from pieces: the
+// unchanged stretches between sites, compressed once per page and kept
+// with the page's analysis, and what each visitor gets at each site,
+// compressed once per distinct content. Each piece is a deflate
 // stream ended by a sync flush (byte-aligned, not final); the last piece is
 // final. Concatenated after a gzip header they form one valid deflate
 // stream, as pigz does: a piece's back-references never reach outside it.
 
 // gzipParts are a page's unchanged pieces, compressed.
 type gzipParts struct {
-	gaps  [][]byte // gaps[i] precedes lists[i]; the last gap is final
-	lists [][]byte // each menu as the shop sent it
-	crcs  []uint32 // CRC-32 of each gap, then of each list, as in gaps, lists
+	gaps  [][]byte // gaps[i] precedes sites[i]; the last gap is final
+	sites [][]byte // each site as the shop sent it (empty for insertions)
+	crcs  []uint32 // CRC-32 of each gap, then of each site
 
-	// orders keeps menus compressed in the orders visitors asked for:
-	// visitors share a few favourite categories, so a page sees few
-	// orders, and most visitors cost no compression at all.
+	// pieces keeps, per site, what visitors got there, compressed:
+	// visitors share a few favourite categories and recommendations, so a
+	// page sees few distinct menus and blocks, and most visitors cost no
+	// compression at all.
 	mu     sync.Mutex
-	orders map[string]menuPiece
+	pieces []map[string]piece
 }
 
-// menuPiece is a reordered menu, compressed, with its CRC.
-type menuPiece struct {
+// piece is a site's bytes for some visitors, compressed, with their CRC.
+type piece struct {
 	z   []byte
 	crc uint32
 }
 
-// maxOrders bounds the reordered menus kept per page.
-const maxOrders = 32
+// maxPieces bounds the compressed pieces kept per site.
+const maxPieces = 32
 
 // gzipHeader is a minimal gzip member header: deflate, no name, no time,
 // unknown OS.
@@ -74,103 +74,85 @@ func deflatePiece(dst, b []byte, level int, final bool) []byte {
 }
 
 // newGzipParts compresses the unchanged parts of a decoded page.
-func newGzipParts(body []byte, lists []navList) *gzipParts {
-	g := &gzipParts{}
+func newGzipParts(body []byte, sites []site) *gzipParts {
+	g := &gzipParts{pieces: make([]map[string]piece, len(sites))}
 	pos := 0
-	for _, l := range lists {
-		gap := body[pos:l.span.Start]
+	for _, s := range sites {
+		gap := body[pos:s.span.Start]
 		g.gaps = append(g.gaps, deflatePiece(nil, gap, partsLevel, false))
 		g.crcs = append(g.crcs, crc32.ChecksumIEEE(gap))
-		g.lists = append(g.lists, deflatePiece(nil, l.bytes, partsLevel, false))
-		pos = l.span.End
+		g.sites = append(g.sites, deflatePiece(nil, s.bytes, partsLevel, false))
+		pos = s.span.End
 	}
 	last := body[pos:]
 	g.gaps = append(g.gaps, deflatePiece(nil, last, partsLevel, true))
 	g.crcs = append(g.crcs, crc32.ChecksumIEEE(last))
-	for _, l := range lists {
-		g.crcs = append(g.crcs, crc32.ChecksumIEEE(l.bytes))
+	for _, s := range sites {
+		g.crcs = append(g.crcs, crc32.ChecksumIEEE(s.bytes))
 	}
 	return g
 }
 
-// appendGzip appends the gzip form of the page with its menus in the
-// given orders (nil: the shop's order) to dst. scratch is working space.
-func (info *pageInfo) appendGzip(dst []byte, orders [][]int, level int, scratch *[]byte) []byte {
+// appendGzip appends the gzip form of the page with the given site
+// contents (nil: the shop's bytes) to dst.
+func (info *pageInfo) appendGzip(dst []byte, contents [][]byte, level int) []byte {
 	g := info.gz
 	dst = append(dst, gzipHeader...)
 	var crc uint32
-	n := len(info.lists)
-	for i, l := range info.lists {
+	n := len(info.sites)
+	size := info.size
+	for i, s := range info.sites {
 		dst = append(dst, g.gaps[i]...)
 		crc = crc32Combine(crc, g.crcs[i], info.gapLen(i))
-		if orders[i] == nil {
-			dst = append(dst, g.lists[i]...)
-			crc = crc32Combine(crc, g.crcs[n+1+i], l.span.Len())
+		if contents[i] == nil {
+			dst = append(dst, g.sites[i]...)
+			crc = crc32Combine(crc, g.crcs[n+1+i], s.span.Len())
 			continue
 		}
-		piece := g.menu(i, &info.lists[i], orders[i], level, scratch)
-		dst = append(dst, piece.z...)
-		crc = crc32Combine(crc, piece.crc, l.span.Len())
+		pc := g.piece(i, contents[i], level)
+		dst = append(dst, pc.z...)
+		crc = crc32Combine(crc, pc.crc, len(contents[i]))
+		size += len(contents[i]) - s.span.Len()
 	}
 	dst = append(dst, g.gaps[n]...)
 	crc = crc32Combine(crc, g.crcs[n], info.gapLen(n))
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
-	return binary.LittleEndian.AppendUint32(dst, uint32(info.size))
+	return binary.LittleEndian.AppendUint32(dst, uint32(size))
 }
 
-// menu returns list i in the given order, compressed: from the kept
-// orders, or compressed now (and kept, while there is room).
-func (g *gzipParts) menu(i int, l *navList, order []int, level int, scratch *[]byte) menuPiece {
-	var kb [64]byte
-	key := append(kb[:0], byte(i))
-	for _, o := range order {
-		key = append(key, byte(o), byte(o>>8))
-	}
+// piece returns site i's content b, compressed: kept from an earlier
+// visitor, or compressed now (and kept, while there is room).
+func (g *gzipParts) piece(i int, b []byte, level int) piece {
 	g.mu.Lock()
-	piece, ok := g.orders[string(key)]
+	pc, ok := g.pieces[i][string(b)]
 	g.mu.Unlock()
 	if ok {
-		return piece
+		return pc
 	}
-	*scratch = l.reordered((*scratch)[:0], order)
-	piece = menuPiece{z: deflatePiece(nil, *scratch, level, false), crc: crc32.ChecksumIEEE(*scratch)}
+	pc = piece{z: deflatePiece(nil, b, level, false), crc: crc32.ChecksumIEEE(b)}
 	g.mu.Lock()
-	if g.orders == nil {
-		g.orders = map[string]menuPiece{}
+	if g.pieces[i] == nil {
+		g.pieces[i] = map[string]piece{}
 	}
-	if len(g.orders) < maxOrders {
-		g.orders[string(key)] = piece
+	if len(g.pieces[i]) < maxPieces {
+		g.pieces[i][string(b)] = pc
 	}
 	g.mu.Unlock()
-	return piece
+	return pc
 }
 
-// gapLen is the length of the unchanged stretch before list i (or after
-// the last list, for i == len(lists)).
+// gapLen is the length of the unchanged stretch before site i (or after
+// the last site, for i == len(sites)).
 func (info *pageInfo) gapLen(i int) int {
 	start := 0
 	if i > 0 {
-		start = info.lists[i-1].span.End
+		start = info.sites[i-1].span.End
 	}
 	end := info.size
-	if i < len(info.lists) {
-		end = info.lists[i].span.Start
+	if i < len(info.sites) {
+		end = info.sites[i].span.Start
 	}
 	return end - start
-}
-
-// reordered appends the list's bytes with its entries in the given order.
-func (l *navList) reordered(dst []byte, order []int) []byte {
-	var sp rewrite.Splice
-	var buf [32]rewrite.Range
-	slots := buf[:0]
-	for _, s := range l.slots {
-		slots = append(slots, rewrite.Range{Start: s.Start - l.span.Start, End: s.End - l.span.Start})
-	}
-	if err := sp.Reorder(slots, order); err != nil {
-		return append(dst, l.bytes...)
-	}
-	return sp.Bytes(dst, l.bytes)
 }
 
 // crc32Combine returns the CRC-32 (IEEE) of A followed by B, given the

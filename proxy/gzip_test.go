@@ -33,68 +33,74 @@ func TestCRC32Combine(t *testing.T) {
 }
 
 // TestGzipAssembly: a page assembled from compressed pieces is a valid
-// gzip stream of exactly the page spliced in full.
+// gzip stream of exactly the page with the visitor's contents spliced in,
+// whether the pieces are compressed now or kept from an earlier visitor.
 func TestGzipAssembly(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
 	b.WriteString("<html><body>" + strings.Repeat("<p>intro text</p>", 300))
-	list := func(name string) (rewrite.Range, []rewrite.Range) {
-		start := b.Len()
+	list := func(name string) site {
 		b.WriteString("<ul class=" + name + ">")
-		var slots []rewrite.Range
-		first := b.Len()
+		s := site{kind: siteMenu}
 		for i := range 5 {
-			s := b.Len()
+			start := b.Len()
 			b.WriteString("<li><a href=/c/" + name + string(rune('a'+i)) + ">" + strings.Repeat("x", i*7) + "</a></li>")
-			slots = append(slots, rewrite.Range{Start: s, End: b.Len()})
+			s.slots = append(s.slots, rewrite.Range{Start: start, End: b.Len()})
 			b.WriteString("\n  ")
 		}
-		_ = start
-		last := slots[len(slots)-1].End
+		s.span = rewrite.Range{Start: s.slots[0].Start, End: s.slots[len(s.slots)-1].End}
 		b.WriteString("</ul>")
-		return rewrite.Range{Start: first, End: last}, slots
+		return s
 	}
-	s1, slots1 := list("one")
+	one := list("one")
 	b.WriteString(strings.Repeat("<div>middle</div>", 200))
-	s2, slots2 := list("two")
+	insert := site{kind: siteBlock, span: rewrite.Range{Start: b.Len(), End: b.Len()}}
+	b.WriteString(strings.Repeat("<div>more</div>", 100))
+	two := list("two")
 	b.WriteString(strings.Repeat("<footer>end</footer>", 100) + "</body></html>")
 	body := []byte(b.String())
-	lists := []navList{{span: s1, slots: slots1}, {span: s2, slots: slots2}}
-	for i := range lists {
-		lists[i].bytes = body[lists[i].span.Start:lists[i].span.End]
+	sites := []site{one, insert, two}
+	for i := range sites {
+		sites[i].bytes = body[sites[i].span.Start:sites[i].span.End]
 	}
-	info := &pageInfo{size: len(body), lists: lists, gz: newGzipParts(body, lists)}
+	info := &pageInfo{size: len(body), sites: sites, gz: newGzipParts(body, sites)}
+	block := []byte(`<section class="se-rec"><h2>You may also like</h2><ul><li>a</li></ul></section>`)
 
-	for _, orders := range [][][]int{
-		{nil, nil},
-		{{4, 0, 1, 2, 3}, nil},
-		{nil, {2, 0, 1, 3, 4}},
-		{{1, 0, 2, 3, 4}, {4, 3, 2, 1, 0}},
+	for _, c := range []struct {
+		orders [2][]int
+		block  []byte
+	}{
+		{},
+		{orders: [2][]int{{4, 0, 1, 2, 3}, nil}},
+		{orders: [2][]int{nil, {2, 0, 1, 3, 4}}, block: block},
+		{orders: [2][]int{{1, 0, 2, 3, 4}, {4, 3, 2, 1, 0}}, block: block},
+		{orders: [2][]int{{1, 0, 2, 3, 4}, {4, 3, 2, 1, 0}}, block: block}, // kept pieces
 	} {
-		var sp rewrite.Splice
-		for i, o := range orders {
-			if o != nil {
-				if err := sp.Reorder(info.lists[i].slots, o); err != nil {
-					t.Fatal(err)
-				}
+		contents := make([][]byte, 3)
+		for i, s := range []*site{&sites[0], &sites[2]} {
+			if c.orders[i] != nil {
+				contents[2*i] = s.reordered(nil, c.orders[i])
 			}
 		}
-		want := sp.Bytes(nil, body)
-		var scratch []byte
-		gz := info.appendGzip(nil, orders, 5, &scratch)
+		contents[1] = c.block
+		want := info.assemble(nil, body, contents)
+		gz := info.appendGzip(nil, contents, 5)
 		zr, err := gzip.NewReader(bytes.NewReader(gz))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := io.ReadAll(zr) // checks the CRC and the length
 		if err != nil {
-			t.Fatalf("orders %v: %v", orders, err)
+			t.Fatalf("orders %v, block %t: %v", c.orders, c.block != nil, err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("orders %v: assembled page differs from the spliced one", orders)
+			t.Errorf("orders %v, block %t: assembled page differs from the spliced one", c.orders, c.block != nil)
+		}
+		if c.orders[0] != nil && bytes.Equal(want, body) {
+			t.Errorf("orders %v: nothing moved", c.orders)
 		}
 		if len(gz) > len(body)/3 {
-			t.Errorf("orders %v: %d compressed bytes for %d", orders, len(gz), len(body))
+			t.Errorf("orders %v: %d compressed bytes for %d", c.orders, len(gz), len(body))
 		}
 	}
 }

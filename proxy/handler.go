@@ -37,9 +37,19 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (wai
 		p.identify(ctx, st, &v)
 	}
 
+	// A click on a recommended product: counted for its block, and the
+	// parameter that says so is not the shop's business.
+	var query []byte
+	var stripQuery bool
+	if q := ctx.URI().QueryString(); len(q) > 0 {
+		query, stripQuery = p.takeAttribution(st, q, v.tracked && v.candidate && !v.prefetch)
+	}
+
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	p.up.buildRequest(ctx, req, forwardOpts{
+		query:          query,
+		setQuery:       stripQuery,
 		rewritable:     v.candidate,
 		acceptEncoding: v.accepts.Header(),
 		trustedPeer:    v.trustedPeer,

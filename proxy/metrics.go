@@ -3,7 +3,9 @@ package proxy
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -19,6 +21,10 @@ type Metrics struct {
 	rewrites     atomic.Int64
 	pageHits     atomic.Int64
 	pageMisses   atomic.Int64
+	blockUnsafe  atomic.Int64
+
+	blocksMu sync.RWMutex
+	blocks   map[string]*blockCounters // by block id: only ids from configurations
 
 	passReasons map[string]*atomic.Int64
 	upstream    map[string]*atomic.Int64
@@ -53,6 +59,31 @@ func (m *Metrics) passThrough(reason string) {
 	if c, ok := m.passReasons[reason]; ok {
 		c.Add(1)
 	}
+}
+
+// blockCounters count a recommendation block's showings and clicks.
+type blockCounters struct {
+	shown, clicks atomic.Int64
+}
+
+// block returns the counters of a block, by its configured id.
+func (m *Metrics) block(id string) *blockCounters {
+	m.blocksMu.RLock()
+	c := m.blocks[id]
+	m.blocksMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	m.blocksMu.Lock()
+	defer m.blocksMu.Unlock()
+	if c = m.blocks[id]; c == nil {
+		if m.blocks == nil {
+			m.blocks = map[string]*blockCounters{}
+		}
+		c = new(blockCounters)
+		m.blocks[id] = c
+	}
+	return c
 }
 
 func (m *Metrics) upstreamError(kind string) {
@@ -118,6 +149,22 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	for _, k := range upstreamKinds {
 		fmt.Fprintf(w, "shopedge_upstream_errors_total{kind=%q} %d\n", k, m.upstream[k].Load())
 	}
+	counter("shopedge_block_unplaced_total", "Recommendation blocks not placed because the selected element cannot safely hold them.", m.blockUnsafe.Load())
+	m.blocksMu.RLock()
+	ids := make([]string, 0, len(m.blocks))
+	for id := range m.blocks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	fmt.Fprintf(w, "# HELP shopedge_block_shown_total Recommendation blocks put on pages, by block.\n# TYPE shopedge_block_shown_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_block_shown_total{block=%q} %d\n", id, m.blocks[id].shown.Load())
+	}
+	fmt.Fprintf(w, "# HELP shopedge_block_clicks_total Clicks on recommended products, by block.\n# TYPE shopedge_block_clicks_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_block_clicks_total{block=%q} %d\n", id, m.blocks[id].clicks.Load())
+	}
+	m.blocksMu.RUnlock()
 	m.latency.write(w, "shopedge_rewrite_seconds", "Time from request to rewritten page, upstream included.")
 	m.added.write(w, "shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.")
 	for _, g := range gauges {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +25,13 @@ import (
 // positions, not the page: an identity page is spliced from the bytes of
 // the response at hand (the same bytes, by the cache key), a gzip page is
 // assembled from parts compressed when it was analysed. A pageInfo is
-// immutable once built.
+// immutable once built, but for the compressed pieces its gzip parts keep.
 type pageInfo struct {
 	rawLen int // length of the body as the shop sent it
 	size   int // length of the decoded body
-	lists  []navList
+	// sites are where the page may differ per visitor, in page order and
+	// apart (an insertion may sit at the end of another site).
+	sites []site
 
 	product    catalog.Product // for product pages, when found
 	hasProduct bool
@@ -37,13 +40,24 @@ type pageInfo struct {
 	gz *gzipParts // for gzip pages: the unchanged parts, compressed
 }
 
-// navList is one menu list that may be reordered: its entries' byte
-// ranges and the categories each entry links to.
-type navList struct {
-	span  rewrite.Range   // from the first entry's start to the last one's end
-	slots []rewrite.Range // the entries
-	cats  [][]catalog.ID  // per entry
-	bytes []byte          // the list as the shop sent it, span's bytes
+// siteKind is what a site of a page is.
+type siteKind uint8
+
+const (
+	siteMenu    siteKind = iota // a menu list, reordered by interest
+	siteResults                 // search results, re-ranked for the visit
+	siteBlock                   // where a recommendation block goes
+)
+
+// site is a place in a page that may differ per visitor.
+type site struct {
+	kind  siteKind
+	span  rewrite.Range   // the bytes it covers; empty for an insertion point
+	bytes []byte          // the shop's bytes of span
+	slots []rewrite.Range // menu, results: the entries (page offsets)
+	cats  [][]catalog.ID  // menu: the categories each entry links to
+	prods []catalog.ID    // results: the product each entry links to (by path key)
+	block int             // block: index in the configuration's blocks
 }
 
 // pageCache holds pageInfo by page bytes, bounded in memory. Losing an
@@ -68,7 +82,7 @@ func newPageCache(maxBytes int64) (*pageCache, error) {
 
 // pageSeed keys the page cache. It is random for each process, so that no
 // one can craft a page (say, a search page that echoes its query) whose key
-// is another page's, and have that page's menu positions applied to it.
+// is another page's, and have that page's positions applied to it.
 var pageSeed = maphash.MakeSeed()
 
 // pageKey identifies a page body as the shop sent it, for one page type
@@ -93,14 +107,14 @@ func (pc *pageCache) get(key uint64, rawLen int) (*pageInfo, bool) {
 
 func (pc *pageCache) put(key uint64, info *pageInfo) {
 	cost := int64(512)
-	for _, l := range info.lists {
-		cost += int64(len(l.slots))*48 + int64(len(l.bytes))
+	for _, s := range info.sites {
+		cost += int64(len(s.slots))*48 + int64(len(s.bytes))
 	}
 	if g := info.gz; g != nil {
-		for _, b := range append(g.gaps, g.lists...) {
+		for _, b := range append(g.gaps, g.sites...) {
 			cost += int64(len(b))
 		}
-		cost += maxOrders * 2 << 10 // room for reordered menus
+		cost += int64(len(info.sites)) * maxPieces * 2 << 10 // room for visitors' pieces
 	}
 	pc.c.Set(key, info, cost)
 }
@@ -108,9 +122,10 @@ func (pc *pageCache) put(key uint64, info *pageInfo) {
 // errNotUTF8 means a page is in another charset: it passes through.
 var errNotUTF8 = errors.New("page is not UTF-8")
 
-// analyze decodes and indexes a page: the menus that may be reordered
-// with the categories of their entries, and what the page teaches the
-// catalog. It fails when the page cannot be decoded or is not UTF-8.
+// analyze decodes and indexes a page: the menus that may be reordered,
+// the search results that may be re-ranked, the places recommendation
+// blocks go, and what the page teaches the catalog. It fails when the page
+// cannot be decoded or is not UTF-8.
 func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byte, enc codec.Encoding, contentType []byte, now time.Time) (*pageInfo, error) {
 	body := raw
 	if enc != codec.Identity {
@@ -128,15 +143,38 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	info := &pageInfo{rawLen: len(raw), size: len(body)}
 	doc := rewrite.Parse(body)
 	defer doc.Release()
-	if nav := st.cfg.Navigation; nav != nil {
-		info.lists = p.findMenus(nav, doc)
-		for i := range info.lists {
-			l := &info.lists[i]
-			l.bytes = append([]byte(nil), body[l.span.Start:l.span.End]...)
+	cfg := st.cfg
+	var sites []site
+	if nav := cfg.Navigation; nav != nil {
+		sites = append(sites, p.findMenus(nav, doc)...)
+	}
+	if s := cfg.Search; s != nil && v.page == rules.PageSearch {
+		sites = append(sites, p.findResults(s, doc)...)
+	}
+	for i := range cfg.Recommendations.Blocks {
+		b := &cfg.Recommendations.Blocks[i]
+		if !slices.Contains(b.Pages, v.page) {
+			continue
 		}
-		if enc == codec.Gzip && len(info.lists) > 0 {
-			info.gz = newGzipParts(body, info.lists)
+		found := doc.Find(b.Selector)
+		if len(found) == 0 {
+			continue
 		}
+		s, err := found[0].BlockSite(rewrite.Position(b.Position))
+		if err != nil {
+			p.metrics.blockUnsafe.Add(1)
+			p.log.Debug("block not placed", "block", b.ID, "err", err)
+			continue
+		}
+		sites = append(sites, site{kind: siteBlock, span: s.Range, block: i})
+	}
+	info.sites = apart(sites)
+	for i := range info.sites {
+		s := &info.sites[i]
+		s.bytes = append([]byte(nil), body[s.span.Start:s.span.End]...)
+	}
+	if enc == codec.Gzip && len(info.sites) > 0 {
+		info.gz = newGzipParts(body, info.sites)
 	}
 	switch v.page {
 	case rules.PageProduct:
@@ -159,34 +197,101 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	return info, nil
 }
 
-// findMenus returns the menu lists of a page that can be reordered safely.
-func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []navList {
-	var lists []navList
+// apart sorts sites by position and drops those that overlap an earlier
+// one: an insertion point may sit at a site's edge, but not inside it.
+func apart(sites []site) []site {
+	slices.SortStableFunc(sites, func(a, b site) int {
+		if a.span.Start != b.span.Start {
+			return a.span.Start - b.span.Start
+		}
+		return a.span.End - b.span.End
+	})
+	out := sites[:0]
 	end := -1
+	for _, s := range sites {
+		if s.span.Start < end {
+			continue
+		}
+		out = append(out, s)
+		end = max(end, s.span.End)
+	}
+	return out
+}
+
+// findMenus returns the menu lists of a page that can be reordered safely.
+func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []site {
+	var sites []site
 	for _, menu := range doc.Find(nav.Container) {
 		for _, items := range siblingGroups(menu.FindOutermost(nav.Item)) {
-			if len(items) < 2 {
+			s, ok := p.list(items, siteMenu)
+			if !ok {
 				continue
 			}
-			if err := rewrite.CanReorder(items); err != nil {
-				p.metrics.passThrough("nav_unsafe")
-				p.log.Debug("menu cannot be reordered", "err", err)
-				continue
-			}
-			l := navList{slots: make([]rewrite.Range, len(items)), cats: make([][]catalog.ID, len(items))}
+			s.cats = make([][]catalog.ID, len(items))
 			for i, it := range items {
-				l.slots[i] = it.Range()
-				l.cats[i] = linkCategories(it)
+				s.cats[i] = linkCategories(it)
 			}
-			l.span = rewrite.Range{Start: l.slots[0].Start, End: l.slots[len(items)-1].End}
-			if l.span.Start < end {
-				continue // nested in a list already taken
-			}
-			end = l.span.End
-			lists = append(lists, l)
+			sites = append(sites, s)
 		}
 	}
-	return lists
+	return sites
+}
+
+// findResults returns the search result lists of a page, each entry
+// keyed by the path of its first link.
+func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc) []site {
+	var sites []site
+	for _, list := range doc.Find(search.Results) {
+		for _, items := range siblingGroups(list.FindOutermost(search.Item)) {
+			s, ok := p.list(items, siteResults)
+			if !ok {
+				continue
+			}
+			s.prods = make([]catalog.ID, len(items))
+			for i, it := range items {
+				if links := it.Find(anchors{}); len(links) > 0 {
+					href, _ := links[0].Attr("href")
+					if path := catalog.PathKey(href); path != "" {
+						s.prods[i] = catalog.KeyOf(path)
+					}
+				}
+			}
+			sites = append(sites, s)
+		}
+	}
+	return sites
+}
+
+// list makes a site of entries that can be reordered.
+func (p *Proxy) list(items []rewrite.Element, kind siteKind) (site, bool) {
+	if len(items) < 2 {
+		return site{}, false
+	}
+	if err := rewrite.CanReorder(items); err != nil {
+		p.metrics.passThrough("nav_unsafe")
+		p.log.Debug("list cannot be reordered", "err", err)
+		return site{}, false
+	}
+	s := site{kind: kind, slots: make([]rewrite.Range, len(items))}
+	for i, it := range items {
+		s.slots[i] = it.Range()
+	}
+	s.span = rewrite.Range{Start: s.slots[0].Start, End: s.slots[len(items)-1].End}
+	return s, true
+}
+
+// reordered appends the site's bytes with its entries in the given order.
+func (s *site) reordered(dst []byte, order []int) []byte {
+	var sp rewrite.Splice
+	var buf [64]rewrite.Range
+	slots := buf[:0]
+	for _, r := range s.slots {
+		slots = append(slots, rewrite.Range{Start: r.Start - s.span.Start, End: r.End - s.span.Start})
+	}
+	if err := sp.Reorder(slots, order); err != nil {
+		return append(dst, s.bytes...)
+	}
+	return sp.Bytes(dst, s.bytes)
 }
 
 // linkCategories returns the categories an entry links to: by link path,
@@ -194,12 +299,9 @@ func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []navList {
 func linkCategories(it rewrite.Element) []catalog.ID {
 	var ids []catalog.ID
 	add := func(id catalog.ID) {
-		for _, x := range ids {
-			if x == id {
-				return
-			}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
 	}
 	for _, a := range it.Find(anchors{}) {
 		href, _ := a.Attr("href")

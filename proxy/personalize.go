@@ -8,8 +8,6 @@ import (
 
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/codec"
-	"shopedge/proxy/profile"
-	"shopedge/rewrite"
 	"shopedge/rules"
 )
 
@@ -75,89 +73,74 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 		}
 		p.pages.put(key, info)
 	}
-	prof := p.recordView(ctx, st, v, info.event(p, ctx, v), now)
-
-	var orders [][]int
-	if cfg.Navigation != nil && v.returning && len(info.lists) > 0 {
-		snap := prof.Snapshot()
-		orders = menuOrders(cfg, info, &snap, now)
+	ev := info.event(p, ctx, v)
+	prof := p.recordView(ctx, st, v, ev, now)
+	if len(info.sites) == 0 {
+		p.metrics.passThrough("no_change")
+		p.sendBuffered(ctx, st, resp, v, raw, false)
+		return waited
 	}
-	if orders == nil {
+	d := prof.Snapshot()
+	scratch := getBuf()
+	contents, changed := p.siteContents(st, v, info, &ev, &d, now, scratch)
+	if !changed {
+		putBuf(scratch)
 		p.metrics.passThrough("no_change")
 		p.sendBuffered(ctx, st, resp, v, raw, false)
 		return waited
 	}
 	if enc == codec.Identity {
 		// The shop's bytes go out from the buffer they were read into, the
-		// reordered menus from a small one: no copy of the page.
+		// visitor's from scratch: no copy of the page.
 		p.metrics.rewrote(time.Since(start))
-		p.sendSpliced(ctx, st, resp, v, raw, info, orders)
+		p.sendSpliced(ctx, st, resp, v, raw, info, contents, scratch)
 		return waited
 	}
 	out := getBuf()
-	var sp rewrite.Splice
-	for i, l := range info.lists {
-		if orders[i] != nil {
-			_ = sp.Reorder(l.slots, orders[i]) // lists are checked and apart
-		}
-	}
 	switch enc {
 	case codec.Gzip:
-		scratch := getBuf()
-		*out = info.appendGzip((*out)[:0], orders, cfg.Limits.GzipLevel, scratch)
-		putBuf(scratch)
+		*out = info.appendGzip((*out)[:0], contents, cfg.Limits.GzipLevel)
 	default:
 		// Brotli (for clients that take nothing else) is decoded and
 		// re-encoded whole.
 		plain := getBuf()
 		*plain, err = codec.Decode((*plain)[:0], *raw, enc, limit)
 		if err == nil {
-			*out = sp.Bytes((*out)[:0], *plain)
+			*out = info.assemble((*out)[:0], *plain, contents)
 			*plain, err = st.enc.Encode((*plain)[:0], *out, enc)
 			out, plain = plain, out
 		}
 		putBuf(plain)
 		if err != nil {
 			putBuf(out)
+			putBuf(scratch)
 			p.log.Error("re-encode page", "encoding", enc.String(), "err", err)
 			p.metrics.passThrough("encode_error")
 			p.sendBuffered(ctx, st, resp, v, raw, false)
 			return waited
 		}
 	}
+	putBuf(scratch)
 	putBuf(raw)
 	p.metrics.rewrote(time.Since(start))
 	p.sendBuffered(ctx, st, resp, v, out, true)
 	return waited
 }
 
-// menuOrders returns, for each menu list of the page, the order of its
-// entries for this visitor (nil when it keeps the shop's order), or nil
-// when no list changes. An entry's interest is the highest interest in any
-// category it links to, its submenu included.
-func menuOrders(cfg *rules.Config, info *pageInfo, d *profile.Data, now time.Time) [][]int {
-	half := cfg.Profiles.InterestHalfLife.D()
-	var orders [][]int
-	for i, l := range info.lists {
-		var buf [32]float64
-		interest := buf[:0]
-		for _, cats := range l.cats {
-			best := 0.0
-			for _, c := range cats {
-				best = max(best, d.Interest(c, now, half))
-			}
-			interest = append(interest, best)
+// assemble appends the page body with the given site contents (nil: the
+// shop's bytes) to dst.
+func (info *pageInfo) assemble(dst, body []byte, contents [][]byte) []byte {
+	pos := 0
+	for i, s := range info.sites {
+		dst = append(dst, body[pos:s.span.Start]...)
+		if contents[i] != nil {
+			dst = append(dst, contents[i]...)
+		} else {
+			dst = append(dst, body[s.span.Start:s.span.End]...)
 		}
-		order, changed := cfg.Navigation.Order(interest)
-		if !changed {
-			continue
-		}
-		if orders == nil {
-			orders = make([][]int, len(info.lists))
-		}
-		orders[i] = order
+		pos = s.span.End
 	}
-	return orders
+	return append(dst, body[pos:]...)
 }
 
 // eventFromURL is what a page view teaches without reading the page.

@@ -18,6 +18,7 @@ import (
 	"shopedge/proxy/codec"
 	"shopedge/proxy/identity"
 	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
 	"shopedge/rules"
 )
 
@@ -31,6 +32,7 @@ type Proxy struct {
 	ids      *identity.Issuer
 	profiles *profile.Store
 	catalog  *catalog.Catalog
+	rec      *recommend.Engine
 	pages    *pageCache
 	log      *slog.Logger
 	metrics  *Metrics
@@ -94,6 +96,7 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		ids:      ids,
 		profiles: profiles,
 		catalog:  catalog.New(cfg.Catalog.MaxProducts),
+		rec:      newEngine(cfg.Recommendations),
 		log:      o.Logger,
 		metrics:  newMetrics(),
 		now:      o.Now,
@@ -109,7 +112,8 @@ func newState(cfg *rules.Config) *state {
 		bots: agent.New(cfg.Tracking.BotAgents),
 		enc:  codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
 	}
-	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0
+	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
+		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil
 	for _, s := range cfg.Server.TrustedProxies {
 		if pfx, err := rules.ParsePrefix(s); err == nil {
 			st.trustedNets = append(st.trustedNets, pfx)
@@ -150,6 +154,11 @@ func (p *Proxy) Reload(cfg *rules.Config) error {
 	if old.Profiles.MaxMemory != cfg.Profiles.MaxMemory || old.Profiles.TTL != cfg.Profiles.TTL ||
 		old.Catalog.MaxProducts != cfg.Catalog.MaxProducts || old.Limits.PageCache != cfg.Limits.PageCache {
 		fixed = append(fixed, "profiles.max_memory/ttl, catalog.max_products, limits.page_cache")
+	}
+	if or, nr := old.Recommendations, cfg.Recommendations; or.MaxProducts != nr.MaxProducts || or.Neighbours != nr.Neighbours ||
+		or.MaxSessions != nr.MaxSessions || or.SessionsPerProduct != nr.SessionsPerProduct ||
+		or.HalfLife != nr.HalfLife || or.TrendingHalfLife != nr.TrendingHalfLife {
+		fixed = append(fixed, "recommendations (engine settings; blocks are applied)")
 	}
 	if fmt.Sprint(old.Identity) != fmt.Sprint(cfg.Identity) {
 		fixed = append(fixed, "identity")

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/net/html/charset"
 
 	"shopedge/proxy/codec"
-	"shopedge/rewrite"
 )
 
 // upstreamBody streams an upstream response's body to the visitor and
@@ -133,10 +132,11 @@ func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp
 	ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(*buf), buf: buf}, len(*buf))
 }
 
-// sendSpliced sends an identity page with its menus reordered, streaming
-// the shop's bytes from raw and the menus from a small buffer. It releases
-// resp, and raw once the body is written.
-func (p *Proxy) sendSpliced(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, raw *[]byte, info *pageInfo, orders [][]int) {
+// sendSpliced sends an identity page with some sites changed, streaming
+// the shop's bytes from raw and the visitor's from scratch, which contents
+// point into. It releases resp, and raw and scratch once the body is
+// written.
+func (p *Proxy) sendSpliced(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, raw *[]byte, info *pageInfo, contents [][]byte, scratch *[]byte) {
 	copyHeaders(ctx, resp)
 	if resp.IsBodyStream() {
 		_ = resp.CloseBodyStream()
@@ -148,49 +148,37 @@ func (p *Proxy) sendSpliced(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 	}
 	if ctx.IsHead() {
 		putBuf(raw)
+		putBuf(scratch)
 		return
 	}
-	b := &splicedBody{raw: raw, menus: getBuf()}
-	pos := 0
-	for i, l := range info.lists {
-		if orders[i] == nil {
+	b := &splicedBody{raw: raw, scratch: scratch, pieces: make([][]byte, 0, 2*len(contents)+1)}
+	pos, size := 0, len(*raw)
+	for i, s := range info.sites {
+		if contents[i] == nil {
 			continue
 		}
-		start := len(*b.menus)
-		*b.menus = l.reordered(*b.menus, orders[i])
-		b.pieces = append(b.pieces, rewrite.Range{Start: pos, End: l.span.Start}, rewrite.Range{Start: -1 - start, End: -1 - len(*b.menus)})
-		pos = l.span.End
+		b.pieces = append(b.pieces, (*raw)[pos:s.span.Start], contents[i])
+		size += len(contents[i]) - s.span.Len()
+		pos = s.span.End
 	}
-	b.pieces = append(b.pieces, rewrite.Range{Start: pos, End: len(*raw)})
-	ctx.Response.SetBodyStream(b, len(*raw))
+	b.pieces = append(b.pieces, (*raw)[pos:])
+	ctx.Response.SetBodyStream(b, size)
 }
 
-// splicedBody reads a page as pieces: ranges of raw, and (negative
-// ranges, -1-offset) ranges of menus.
+// splicedBody reads a page as pieces of raw and of scratch.
 type splicedBody struct {
-	raw, menus *[]byte
-	pieces     []rewrite.Range
+	raw, scratch *[]byte
+	pieces       [][]byte
 }
 
 func (b *splicedBody) Read(p []byte) (int, error) {
 	for len(b.pieces) > 0 {
-		r := b.pieces[0]
-		src := *b.raw
-		if r.Start < 0 {
-			src, r = *b.menus, rewrite.Range{Start: -1 - r.Start, End: -1 - r.End}
-		}
-		if r.Start == r.End {
+		if len(b.pieces[0]) == 0 {
 			b.pieces = b.pieces[1:]
 			continue
 		}
-		n := copy(p, src[r.Start:r.End])
-		if n == r.End-r.Start {
-			b.pieces = b.pieces[1:]
-		} else if b.pieces[0].Start < 0 {
-			b.pieces[0].Start -= n
-		} else {
-			b.pieces[0].Start += n
-		}
+		n := copy(p, b.pieces[0])
+		b.pieces[0] = b.pieces[0][n:]
 		return n, nil
 	}
 	return 0, io.EOF
@@ -198,7 +186,7 @@ func (b *splicedBody) Read(p []byte) (int, error) {
 
 func (b *splicedBody) Close() error {
 	putBuf(b.raw)
-	putBuf(b.menus)
+	putBuf(b.scratch)
 	return nil
 }
 

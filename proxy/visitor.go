@@ -14,6 +14,7 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/identity"
 	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
 	"shopedge/rules"
 )
 
@@ -88,8 +89,14 @@ func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 	if !ok {
 		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
 	}
-	prof := p.profileOf(ctx, st, v, p.now())
-	prof.Update(func(d *profile.Data) { d.AddToCart(id, qty) })
+	now := p.now()
+	prof := p.profileOf(ctx, st, v, now)
+	var visitStart uint32
+	prof.Update(func(d *profile.Data) {
+		d.AddToCart(id, qty)
+		visitStart = d.VisitStart
+	})
+	p.learn(v.id, visitStart, id, nil, recommend.Cart, now)
 	p.metrics.events.Add(1)
 	// The token goes on this response: it answers a POST, which no shared
 	// cache stores.
@@ -155,7 +162,11 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 		return prof // forwarded, not a view
 	}
 	half := st.cfg.Profiles.InterestHalfLife.D()
+	var visitStart uint32
+	var bought [profile.MaxCart]catalog.ID
+	nBought := 0
 	prof.Update(func(d *profile.Data) {
+		visitStart = d.VisitStart
 		switch v.page {
 		case rules.PageProduct:
 			if ev.product != 0 {
@@ -169,12 +180,19 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 			d.Search(ev.query)
 		case rules.PagePurchase:
 			d.ViewPage()
+			nBought = len(d.CartProducts(bought[:0]))
 			d.Purchase()
 		default:
 			d.ViewPage()
 		}
 	})
 	p.metrics.events.Add(1)
+	if v.page == rules.PageProduct {
+		p.learn(v.id, visitStart, ev.product, ev.categories, recommend.View, now)
+	}
+	for _, id := range bought[:nBought] {
+		p.learn(v.id, visitStart, id, nil, recommend.Purchase, now)
+	}
 	return prof
 }
 

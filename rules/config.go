@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"html/template"
+)
 
 // Config is a whole shopedge configuration. Its YAML form is documented
 // field by field in configs/reference.yaml; the comments here say what a
@@ -30,6 +33,10 @@ type Config struct {
 	// Navigation reorders the shop's menu by the visitor's interests.
 	// Default: no reordering.
 	Navigation *Navigation `yaml:"navigation"`
+	// Recommendations configure the engine and the blocks it fills.
+	Recommendations Recommendations `yaml:"recommendations"`
+	// Search re-ranks search results for the visitor. Default: off.
+	Search *Search `yaml:"search"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 
@@ -252,4 +259,77 @@ type Log struct {
 	Format string `yaml:"format"`
 	// Access logs every request at info level. Default: false.
 	Access bool `yaml:"access"`
+}
+
+// Recommendations configure the recommendation engine and its blocks.
+type Recommendations struct {
+	// MaxProducts bounds the products the engine tracks. Default: 100000.
+	MaxProducts int `yaml:"max_products"`
+	// Neighbours is how many co-viewed and co-bought products are kept per
+	// product. Default: 40.
+	Neighbours int `yaml:"neighbours"`
+	// MaxSessions bounds the past visits kept for the session strategy.
+	// Default: 200000.
+	MaxSessions int `yaml:"max_sessions"`
+	// SessionsPerProduct is how many recent visits per product the session
+	// strategy compares with. Default: 300.
+	SessionsPerProduct int `yaml:"sessions_per_product"`
+	// HalfLife halves co-occurrence and popularity. Default: 168h.
+	HalfLife Duration `yaml:"half_life"`
+	// TrendingHalfLife halves the trending score. Default: 6h.
+	TrendingHalfLife Duration `yaml:"trending_half_life"`
+	// AttributionParam is the query parameter added to recommended links
+	// (its value is the block's id), so that a click is counted for the
+	// block; it is removed before the request reaches the shop.
+	// Default: se_rec.
+	AttributionParam string `yaml:"attribution_param"`
+	// Blocks are put on pages.
+	Blocks []Block `yaml:"blocks"`
+}
+
+// Block is a recommendation block put on pages.
+type Block struct {
+	// ID names the block in links, metrics and the page ([a-z0-9-]).
+	// Required.
+	ID string `yaml:"id"`
+	// Pages are the page types the block goes on. Required.
+	Pages []PageType `yaml:"pages"`
+	// Selector is where the block goes (CSS; the first match). Required.
+	Selector Selector `yaml:"selector"`
+	// Position is before, after, prepend, append or replace, relative to
+	// the selected element. Default: after.
+	Position string `yaml:"position"`
+	// Strategy is recently_viewed, also_viewed, also_bought, session,
+	// popular, trending or upsell. Required.
+	Strategy string `yaml:"strategy"`
+	// Fallback are strategies tried in turn when the strategy finds too
+	// few products. Default: none.
+	Fallback []string `yaml:"fallback"`
+	// Count is how many products, 1-24. Default: 4.
+	Count int `yaml:"count"`
+	// Min is the fewest products worth showing; with fewer, no block.
+	// Default: 1.
+	Min int `yaml:"min"`
+	// Title heads the block. Default: none.
+	Title string `yaml:"title"`
+	// Personal re-ranks the products by the visitor's interest in their
+	// categories. Default: false.
+	Personal bool `yaml:"personal"`
+	// Template is an html/template file (relative to the configuration)
+	// rendering BlockData. Default: the built-in grid of product cards.
+	Template string `yaml:"template"`
+
+	tmpl *template.Template
+}
+
+// Tmpl returns the block's own template, or nil for the built-in one.
+func (b *Block) Tmpl() *template.Template { return b.tmpl }
+
+// Search re-ranks search results.
+type Search struct {
+	// Results selects the list of results (CSS). Required.
+	Results Selector `yaml:"results"`
+	// Item selects a result inside it; its first link names the product.
+	// Required.
+	Item Selector `yaml:"item"`
 }

@@ -2,11 +2,17 @@ package rules
 
 import (
 	"fmt"
+	"html/template"
 	"net"
 	"net/netip"
 	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"shopedge/rewrite"
 )
 
 func setDuration(d *Duration, def time.Duration) {
@@ -92,6 +98,20 @@ func (c *Config) setDefaults() {
 		if n.MinInterest == 0 {
 			n.MinInterest = 1
 		}
+	}
+	r := &c.Recommendations
+	setInt(&r.MaxProducts, 100000)
+	setInt(&r.Neighbours, 40)
+	setInt(&r.MaxSessions, 200000)
+	setInt(&r.SessionsPerProduct, 300)
+	setDuration(&r.HalfLife, 7*24*time.Hour)
+	setDuration(&r.TrendingHalfLife, 6*time.Hour)
+	setString(&r.AttributionParam, "se_rec")
+	for i := range r.Blocks {
+		b := &r.Blocks[i]
+		setString(&b.Position, "after")
+		setInt(&b.Count, 4)
+		setInt(&b.Min, 1)
 	}
 	setString(&c.Log.Level, "info")
 	setString(&c.Log.Format, "text")
@@ -226,6 +246,15 @@ func (c *Config) validate(v *validator) {
 			v.add("navigation.max_promoted", "must not be negative")
 		}
 	}
+	c.validateRecommendations(v)
+	if s := c.Search; s != nil {
+		if s.Results.IsZero() {
+			v.add("search.results", "required: a CSS selector for the list of search results")
+		}
+		if s.Item.IsZero() {
+			v.add("search.item", "required: a CSS selector for one result in the list")
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -287,4 +316,80 @@ func validCookieName(s string) bool {
 		}
 	}
 	return true
+}
+
+// Strategies are the recommendation strategies a block may name.
+var Strategies = []string{"recently_viewed", "also_viewed", "also_bought", "session", "popular", "trending", "upsell"}
+
+var blockID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+func (c *Config) validateRecommendations(v *validator) {
+	r := &c.Recommendations
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max_products", r.MaxProducts}, {"neighbours", r.Neighbours}, {"max_sessions", r.MaxSessions}, {"sessions_per_product", r.SessionsPerProduct}} {
+		if f.v < 0 {
+			v.add("recommendations."+f.name, "must be positive")
+		}
+	}
+	if !validCookieName(r.AttributionParam) {
+		v.add("recommendations.attribution_param", "%q is not a usable query parameter name", r.AttributionParam)
+	}
+	ids := map[string]bool{}
+	for i := range r.Blocks {
+		b := &r.Blocks[i]
+		path := fmt.Sprintf("recommendations.blocks[%d]", i)
+		switch {
+		case b.ID == "":
+			v.add(path+".id", "required: a short name of lowercase letters, digits and dashes")
+		case !blockID.MatchString(b.ID):
+			v.add(path+".id", "%q: use lowercase letters, digits and dashes (at most 40)", b.ID)
+		case ids[b.ID]:
+			v.add(path+".id", "block %q is defined twice", b.ID)
+		}
+		ids[b.ID] = true
+		if len(b.Pages) == 0 {
+			v.add(path+".pages", "required: the page types the block goes on, like [home, product]")
+		}
+		if b.Selector.IsZero() {
+			v.add(path+".selector", "required: a CSS selector for where the block goes")
+		}
+		switch b.Position {
+		case "before", "after", "prepend", "append", "replace":
+		default:
+			v.add(path+".position", "want before, after, prepend, append or replace, got %q", b.Position)
+		}
+		if b.Strategy == "" {
+			v.add(path+".strategy", "required: one of %s", strings.Join(Strategies, ", "))
+		} else if !slices.Contains(Strategies, b.Strategy) {
+			v.add(path+".strategy", "unknown strategy %q (want one of %s)", b.Strategy, strings.Join(Strategies, ", "))
+		}
+		for j, f := range b.Fallback {
+			if !slices.Contains(Strategies, f) {
+				v.add(fmt.Sprintf("%s.fallback[%d]", path, j), "unknown strategy %q (want one of %s)", f, strings.Join(Strategies, ", "))
+			}
+		}
+		if b.Count < 1 || b.Count > 24 {
+			v.add(path+".count", "want 1 to 24, got %d", b.Count)
+		}
+		if b.Min < 1 || b.Min > b.Count {
+			v.add(path+".min", "want 1 to count (%d), got %d", b.Count, b.Min)
+		}
+		if b.Template != "" {
+			file := b.Template
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(filepath.Dir(c.file), file)
+			}
+			t, err := template.ParseFiles(file)
+			if err == nil {
+				err = rewrite.CheckBlockTemplate(t)
+			}
+			if err != nil {
+				v.add(path+".template", "%v", err)
+				continue
+			}
+			b.tmpl = t
+		}
+	}
 }

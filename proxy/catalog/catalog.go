@@ -224,6 +224,34 @@ func (c *Catalog) Resolve(ident string) (ID, bool) {
 	return 0, false
 }
 
+// ResolveKey finds the product whose key, identifier or URL path has the
+// given ID (KeyOf of it).
+func (c *Catalog) ResolveKey(key ID) (ID, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if _, ok := c.products[key]; ok {
+		return key, true
+	}
+	id, ok := c.aliases[key]
+	return id, ok
+}
+
+// Facts returns what ranking needs of a product without copying it: its
+// category IDs (appended to cats, outermost first), its price, and whether
+// it may be offered.
+func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
+	if !ok {
+		return cats, 0, false, false
+	}
+	for _, cat := range p.Categories {
+		cats = append(cats, cat.ID)
+	}
+	return cats, p.Price, p.InStock(), true
+}
+
 // Category returns a category seen in a product's path.
 func (c *Catalog) Category(id ID) (Category, bool) {
 	c.mu.RLock()

@@ -150,4 +150,27 @@ func TestCatalogBoundAndResolve(t *testing.T) {
 	if _, ok := c.Resolve("nope"); ok {
 		t.Errorf("Resolve(nope) found something")
 	}
+	for _, key := range []string{"e", "/p/e", "pid-e"} {
+		if id, ok := c.ResolveKey(KeyOf(key)); !ok || id != KeyOf("e") {
+			t.Errorf("ResolveKey(KeyOf(%q)) = %v, %v", key, id, ok)
+		}
+	}
+}
+
+func TestFacts(t *testing.T) {
+	t.Parallel()
+	c := New(10)
+	shoes, boots := NewCategory("Shoes", "/c/shoes"), NewCategory("Boots", "/c/shoes/boots")
+	c.Put(Product{ID: 1, Key: "1", Price: 80, Categories: []Category{shoes, boots}}, timeAt(0))
+	c.Put(Product{ID: 2, Key: "2", Price: 20, Availability: OutOfStock}, timeAt(0))
+	cats, price, inStock, ok := c.Facts(1, nil)
+	if !ok || price != 80 || !inStock || len(cats) != 2 || cats[0] != shoes.ID || cats[1] != boots.ID {
+		t.Errorf("Facts(1) = %v, %v, %v, %v", cats, price, inStock, ok)
+	}
+	if _, _, inStock, ok := c.Facts(2, nil); !ok || inStock {
+		t.Errorf("Facts(2): in stock %v, found %v; want out of stock", inStock, ok)
+	}
+	if _, _, _, ok := c.Facts(3, nil); ok {
+		t.Errorf("Facts(3) found an unknown product")
+	}
 }

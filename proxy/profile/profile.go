@@ -268,6 +268,22 @@ func SameCategory(fromInterests, cat catalog.ID) bool { return uint32(fromIntere
 // Recent returns the products viewed, newest first.
 func (d *Data) Recent() []catalog.ID { return append([]catalog.ID(nil), d.recent[:d.nRecent]...) }
 
+// VisitViews appends to dst the products viewed in the current visit,
+// each once, in the order of their latest view (oldest first).
+func (d *Data) VisitViews(dst []catalog.ID) []catalog.ID {
+	for i := int(d.nRecent) - 1; i >= 0; i-- {
+		if d.recentAt[i] >= d.VisitStart {
+			dst = append(dst, d.recent[i])
+		}
+	}
+	return dst
+}
+
+// CartProducts appends to dst the products in the cart, oldest first.
+func (d *Data) CartProducts(dst []catalog.ID) []catalog.ID {
+	return append(dst, d.cart[:d.nCart]...)
+}
+
 // Cart returns the cart's lines, oldest first.
 func (d *Data) Cart() []CartLine {
 	lines := make([]CartLine, d.nCart)

@@ -57,6 +57,22 @@ func TestRecentProducts(t *testing.T) {
 	}
 }
 
+func TestVisitViews(t *testing.T) {
+	t.Parallel()
+	var d Data
+	const gap = 30 * time.Minute
+	d.Touch(t0, gap)
+	d.ViewProduct(1, nil, t0, week)
+	now := t0.Add(time.Hour) // a new visit
+	d.Touch(now, gap)
+	for _, id := range []catalog.ID{2, 3, 2, 4} {
+		d.ViewProduct(id, nil, now, week)
+	}
+	if got, want := d.VisitViews(nil), []catalog.ID{3, 2, 4}; !slices.Equal(got, want) {
+		t.Errorf("VisitViews = %v, want %v (this visit's products, by latest view, oldest first)", got, want)
+	}
+}
+
 func TestInterestDecays(t *testing.T) {
 	t.Parallel()
 	var d Data

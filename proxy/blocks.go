@@ -1,0 +1,330 @@
+package proxy
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
+	"shopedge/rewrite"
+	"shopedge/rules"
+)
+
+// This file joins the recommendation engine to the proxy: events from
+// what visitors do, blocks rendered into pages, re-ranked search results,
+// and the attribution of clicks on recommended products.
+
+// newEngine builds the recommendation engine a configuration asks for.
+func newEngine(r rules.Recommendations) *recommend.Engine {
+	return recommend.New(recommend.Config{
+		MaxItems:        r.MaxProducts,
+		Neighbours:      r.Neighbours,
+		MaxSessions:     r.MaxSessions,
+		SessionsPerItem: r.SessionsPerProduct,
+		HalfLife:        r.HalfLife.D(),
+		TrendHalfLife:   r.TrendingHalfLife.D(),
+	})
+}
+
+// recCatalog shows the learned catalog to the engine.
+type recCatalog struct{ c *catalog.Catalog }
+
+func (rc recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
+	var buf [4]catalog.ID
+	cats, price, inStock, ok := rc.c.Facts(id, buf[:0])
+	if !ok {
+		return recommend.Product{}, false
+	}
+	return recommend.Product{Categories: slices.Clone(cats), Price: price, InStock: inStock}, true
+}
+
+// sessionKey names a visitor's visit for the engine: the visitor and the
+// time the visit started.
+func sessionKey(visitorID string, visitStart uint32) uint64 {
+	return xxhash.Sum64String(visitorID) ^ uint64(visitStart)*0x9e3779b97f4a7c15
+}
+
+// learn records a product event in the engine.
+func (p *Proxy) learn(visitorID string, visitStart uint32, id catalog.ID, cats []catalog.ID, kind recommend.Kind, now time.Time) {
+	if id == 0 || visitorID == "" {
+		return
+	}
+	if cats == nil {
+		var buf [4]catalog.ID
+		cats, _, _, _ = p.catalog.Facts(id, buf[:0])
+	}
+	p.rec.Record(recommend.Event{Session: sessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now})
+}
+
+// siteContents decides what this visitor gets at each site of the page:
+// nil keeps the shop's bytes. The contents are written to buf, which the
+// returned slices point into; changed is false when every site keeps the
+// shop's bytes.
+func (p *Proxy) siteContents(st *state, v *visit, info *pageInfo, ev *pageEvent, d *profile.Data, now time.Time, buf *[]byte) (contents [][]byte, changed bool) {
+	cfg := st.cfg
+	half := cfg.Profiles.InterestHalfLife.D()
+	var spans [16]rewrite.Range
+	ranges := spans[:0]
+	var rctx *recommend.Context
+	for i := range info.sites {
+		s := &info.sites[i]
+		start := len(*buf)
+		ok := false
+		switch s.kind {
+		case siteMenu:
+			if cfg.Navigation != nil && v.returning {
+				if order, moved := menuOrder(cfg.Navigation, s, d, now, half); moved {
+					*buf, ok = s.reordered(*buf, order), true
+				}
+			}
+		case siteResults:
+			if order, moved := p.resultsOrder(s, d, now, half); moved {
+				*buf, ok = s.reordered(*buf, order), true
+			}
+		case siteBlock:
+			if rctx == nil {
+				rctx = p.recContext(v, ev, d, now, half)
+			}
+			*buf, ok = p.renderBlock(*buf, cfg, &cfg.Recommendations.Blocks[s.block], rctx)
+		}
+		if !ok {
+			*buf = (*buf)[:start]
+			start = -1
+		}
+		ranges = append(ranges, rewrite.Range{Start: start, End: len(*buf)})
+		changed = changed || ok
+	}
+	if !changed {
+		return nil, false
+	}
+	contents = make([][]byte, len(ranges))
+	for i, r := range ranges {
+		if r.Start >= 0 {
+			contents[i] = (*buf)[r.Start:r.End:r.End]
+		}
+	}
+	return contents, true
+}
+
+// menuOrder returns the order of a menu's entries for this visitor. An
+// entry's interest is the highest interest in any category it links to,
+// its submenu included.
+func menuOrder(nav *rules.Navigation, s *site, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+	var buf [32]float64
+	interest := buf[:0]
+	for _, cats := range s.cats {
+		best := 0.0
+		for _, c := range cats {
+			best = max(best, d.Interest(c, now, half))
+		}
+		interest = append(interest, best)
+	}
+	return nav.Order(interest)
+}
+
+// resultsOrder re-ranks search results for the visit: the products this
+// visitor viewed first, latest first; then products in the categories the
+// visitor is most interested in, strongest first; then the rest, in the
+// shop's order. Entries only move: none is added or lost.
+func (p *Proxy) resultsOrder(s *site, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+	type rank struct {
+		viewed   int // position in the recently viewed list; len: not viewed
+		interest float64
+	}
+	recent := d.Recent()
+	ranks := make([]rank, len(s.prods))
+	var cats [4]catalog.ID
+	for i, key := range s.prods {
+		ranks[i].viewed = len(recent)
+		id, ok := p.catalog.ResolveKey(key)
+		if key == 0 || !ok {
+			continue
+		}
+		if j := slices.Index(recent, id); j >= 0 {
+			ranks[i].viewed = j
+		}
+		pc, _, _, _ := p.catalog.Facts(id, cats[:0])
+		for _, c := range pc {
+			ranks[i].interest = max(ranks[i].interest, d.Interest(c, now, half))
+		}
+	}
+	order := make([]int, len(ranks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ra, rb := ranks[a], ranks[b]
+		switch {
+		case ra.viewed != rb.viewed:
+			return ra.viewed - rb.viewed
+		case ra.interest > rb.interest:
+			return -1
+		case ra.interest < rb.interest:
+			return 1
+		}
+		return 0
+	})
+	for i, o := range order {
+		if i != o {
+			return order, true
+		}
+	}
+	return nil, false
+}
+
+// recContext is what the engine needs to know of this visitor and page.
+func (p *Proxy) recContext(v *visit, ev *pageEvent, d *profile.Data, now time.Time, half time.Duration) *recommend.Context {
+	c := &recommend.Context{
+		Now:     now,
+		Session: sessionKey(v.id, d.VisitStart),
+		Item:    ev.product,
+		Views:   d.VisitViews(nil),
+		Recent:  d.Recent(),
+		Cart:    d.CartProducts(nil),
+		Exclude: d.Purchased(),
+		Interest: func(c catalog.ID) float64 {
+			return d.Interest(c, now, half)
+		},
+	}
+	if n := len(ev.categories); n > 0 {
+		c.Category = ev.categories[n-1] // the deepest
+	}
+	return c
+}
+
+// renderBlock appends a recommendation block to dst. ok is false when the
+// engine found fewer products than the block's minimum (or the template
+// failed, which the log tells): then the page goes without it.
+func (p *Proxy) renderBlock(dst []byte, cfg *rules.Config, b *rules.Block, rctx *recommend.Context) (_ []byte, ok bool) {
+	strategies := make([]recommend.Strategy, 0, 1+len(b.Fallback))
+	strategies = append(strategies, recommend.Strategy(b.Strategy))
+	for _, f := range b.Fallback {
+		strategies = append(strategies, recommend.Strategy(f))
+	}
+	ids := p.rec.Recommend(*rctx, recommend.Request{Strategies: strategies, N: b.Count, Personal: b.Personal}, recCatalog{p.catalog})
+	if len(ids) < b.Min {
+		return dst, false
+	}
+	data := rewrite.BlockData{ID: b.ID, Title: b.Title, Items: make([]rewrite.BlockItem, 0, len(ids))}
+	param := cfg.Recommendations.AttributionParam
+	for _, id := range ids {
+		prod, ok := p.catalog.Get(id)
+		if !ok || prod.Name == "" || prod.URL == "" {
+			continue
+		}
+		data.Items = append(data.Items, rewrite.BlockItem{
+			Name:  prod.Name,
+			URL:   withParam(prod.URL, param, b.ID),
+			Image: prod.Image,
+			Price: formatPrice(prod.Price, prod.Currency),
+			Brand: prod.Brand,
+		})
+	}
+	if len(data.Items) < b.Min {
+		return dst, false
+	}
+	t := b.Tmpl()
+	if t == nil {
+		t = rewrite.DefaultBlockTemplate
+	}
+	out, err := rewrite.RenderBlock(dst, t, data)
+	if err != nil {
+		p.log.Error("block not rendered", "block", b.ID, "err", err)
+		return dst, false
+	}
+	p.metrics.block(b.ID).shown.Add(1)
+	return out, true
+}
+
+// withParam adds name=value to a URL's query, before any fragment, keeping
+// the rest of the URL as it is. value must need no escaping (block ids do
+// not).
+func withParam(u, name, value string) string {
+	frag := ""
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u, frag = u[:i], u[i:]
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+		if strings.HasSuffix(u, "?") || strings.HasSuffix(u, "&") {
+			sep = ""
+		}
+	}
+	return u + sep + name + "=" + value + frag
+}
+
+// currencySymbols are the currencies shown by symbol, before the amount.
+var currencySymbols = map[string]string{
+	"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "INR": "₹", "CNY": "CN¥",
+}
+
+// formatPrice shows a price with its currency: "$19.99", "€5.00",
+// "¥1200", "19.90 CHF"; "" when the price is unknown.
+func formatPrice(price float64, currency string) string {
+	if price <= 0 {
+		return ""
+	}
+	decimals := 2
+	if currency == "JPY" || currency == "KRW" {
+		decimals = 0
+	}
+	amount := strconv.FormatFloat(price, 'f', decimals, 64)
+	if sym, ok := currencySymbols[currency]; ok {
+		return sym + amount
+	}
+	if currency == "" {
+		return amount
+	}
+	return amount + " " + currency
+}
+
+// takeAttribution finds the attribution parameter in the request's query:
+// it counts a click for the block it names (when the configuration has
+// that block), and returns the query without it, for the shop. found is
+// false when the query has no such parameter.
+func (p *Proxy) takeAttribution(st *state, query []byte, count bool) (rest []byte, found bool) {
+	name := st.cfg.Recommendations.AttributionParam
+	if len(st.cfg.Recommendations.Blocks) == 0 || !bytes.Contains(query, []byte(name)) {
+		return query, false
+	}
+	rest, value, found := stripParam(query, name)
+	if found && count {
+		for i := range st.cfg.Recommendations.Blocks {
+			if id := st.cfg.Recommendations.Blocks[i].ID; string(value) == id {
+				p.metrics.block(id).clicks.Add(1)
+				break
+			}
+		}
+	}
+	return rest, found
+}
+
+// stripParam removes every name=value pair with the given name from a raw
+// query string, leaving the other pairs byte for byte. It returns the
+// first value removed.
+func stripParam(query []byte, name string) (rest, value []byte, found bool) {
+	rest = make([]byte, 0, len(query))
+	for q := query; len(q) > 0; {
+		var pair []byte
+		pair, q, _ = bytes.Cut(q, []byte{'&'})
+		key, val, _ := bytes.Cut(pair, []byte{'='})
+		if string(key) == name {
+			if !found {
+				value, found = val, true
+			}
+			continue
+		}
+		if len(rest) > 0 {
+			rest = append(rest, '&')
+		}
+		rest = append(rest, pair...)
+	}
+	return rest, value, found
+}
