@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
 
@@ -51,11 +53,16 @@ func demoConfig(t testing.TB, upstream string, mutate func(*rules.Config)) *rule
 }
 
 // startProxy serves a proxy for cfg on a loopback port.
-func startProxy(t testing.TB, cfg *rules.Config) *env {
+func startProxy(t testing.TB, cfg *rules.Config) *env { return startProxyAt(t, cfg, nil) }
+
+// startProxyAt serves a proxy for cfg whose clock is now (nil: the real
+// one).
+func startProxyAt(t testing.TB, cfg *rules.Config, now func() time.Time) *env {
 	t.Helper()
 	p, err := New(cfg, Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:    now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -75,13 +82,31 @@ func startProxy(t testing.TB, cfg *rules.Config) *env {
 
 // newShopEnv runs the demo shop with shopedge in front of it.
 func newShopEnv(t testing.TB, mutate func(*rules.Config)) *env {
+	return newShopEnvAt(t, mutate, nil)
+}
+
+// newShopEnvAt is newShopEnv with the proxy's clock at now.
+func newShopEnvAt(t testing.TB, mutate func(*rules.Config), now func() time.Time) *env {
 	t.Helper()
 	s := shop.New(1)
 	up := httptest.NewServer(s)
 	t.Cleanup(up.Close)
-	e := startProxy(t, demoConfig(t, up.URL, mutate))
+	e := startProxyAt(t, demoConfig(t, up.URL, mutate), now)
 	e.shop = s
 	return e
+}
+
+// ticking is a clock that moves a second on every reading: the engine's
+// once-a-second lists are fresh on every request.
+func ticking() func() time.Time {
+	var mu sync.Mutex
+	now := time.Now()
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}
 }
 
 // visitor is a browser: a cookie jar, a user agent, no automatic

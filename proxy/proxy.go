@@ -101,8 +101,16 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		metrics:  newMetrics(),
 		now:      o.Now,
 	}
-	p.state.Store(newState(cfg))
+	p.setState(cfg)
 	return p, nil
+}
+
+// setState puts a configuration in force.
+func (p *Proxy) setState(cfg *rules.Config) {
+	for _, b := range cfg.Recommendations.Blocks {
+		p.metrics.block(b.ID) // every configured block shows in the metrics, from 0
+	}
+	p.state.Store(newState(cfg))
 }
 
 func newState(cfg *rules.Config) *state {
@@ -140,7 +148,7 @@ func (p *Proxy) Config() *rules.Config { return p.state.Load().cfg }
 // that changed and need a restart, while everything else is applied.
 func (p *Proxy) Reload(cfg *rules.Config) error {
 	old := p.state.Load().cfg
-	p.state.Store(newState(cfg))
+	p.setState(cfg)
 	var fixed []string
 	if old.Upstream != cfg.Upstream {
 		fixed = append(fixed, "upstream")

@@ -210,11 +210,13 @@ func (e *Engine) Record(ev Event) {
 				}
 			}
 		}
-		for _, other := range s.recentViews(coWindow) {
+		for d, other := range s.recentViews(coWindow) {
 			if other != ev.Item {
-				e.link(&it.bought, other, 0.5, now, half)
+				// Viewed just before counts more than viewed long before.
+				w := 0.5 / float64(d+1)
+				e.link(&it.bought, other, w, now, half)
 				if o := e.items[other]; o != nil {
-					e.link(&o.bought, ev.Item, 0.5, now, half)
+					e.link(&o.bought, ev.Item, w, now, half)
 				}
 			}
 		}

@@ -80,9 +80,12 @@ func TestAlsoBought(t *testing.T) {
 	e.Record(Event{Session: 1, Item: 6, Kind: Purchase, Time: t0}) // 5–6: 1
 	views(e, 2, t0, 7)
 	e.Record(Event{Session: 2, Item: 5, Kind: Cart, Time: t0}) // viewed 7, bought 5: ½
+	views(e, 3, t0, 8, 9)
+	e.Record(Event{Session: 3, Item: 5, Kind: Cart, Time: t0}) // viewed 9 just before: ½, 8 before that: ¼
 	got := e.Candidates(AlsoBought, Context{Now: t0, Cart: []ID{5}}, fakeCatalog{})
-	if !slices.Equal(ids(got), []ID{6, 7}) || !near(scoreOf(got, 6), 1) || !near(scoreOf(got, 7), 0.5) {
-		t.Errorf("also bought with the cart = %v, want 6 (1), 7 (0.5)", got)
+	if !slices.Equal(ids(got), []ID{6, 7, 9, 8}) || !near(scoreOf(got, 6), 1) || !near(scoreOf(got, 7), 0.5) ||
+		!near(scoreOf(got, 9), 0.5) || !near(scoreOf(got, 8), 0.25) {
+		t.Errorf("also bought with the cart = %v, want 6 (1), 7 (0.5), 9 (0.5), 8 (0.25)", got)
 	}
 }
 
