@@ -1,19 +1,27 @@
 package proxy
 
 import (
+	"encoding/csv"
 	"io"
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"shopedge/bench/shop"
+	"shopedge/proxy/catalog"
 	"shopedge/proxy/codec"
 	"shopedge/proxy/identity"
+	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
 )
 
 // staticShop serves fixed bytes from memory over an in-memory listener, so
@@ -68,9 +76,13 @@ func benchProxy(b *testing.B, body []byte, encoding string) *Proxy {
 }
 
 // BenchmarkHandler measures the proxy's own work per request, the shop
-// served from memory: a bot's request passing through, and a returning
-// visitor's request whose menu is reordered (the demo plan today). The
-// difference is the cost of personalization.
+// served from memory, on the demo plan (configs/demo.yaml) with a warm
+// store: the catalog knows the demo shop's products and the engine has
+// learned from the sample clickstream. "passthrough" is a bot's request,
+// streamed untouched; "personalized" a returning visitor who viewed four
+// pairs of shoes: the home page gets its menu reordered and the recently
+// viewed and popular blocks, a product page its menu and the also viewed
+// block. The difference is the cost of personalization.
 func BenchmarkHandler(b *testing.B) {
 	for _, pg := range benchPages {
 		page := demoPage(b, pg.path)
@@ -82,14 +94,15 @@ func BenchmarkHandler(b *testing.B) {
 			for _, mode := range []string{"passthrough", "personalized"} {
 				b.Run(pg.name+"/"+enc.name+"/"+mode, func(b *testing.B) {
 					p := benchProxy(b, enc.body, enc.header)
+					warmDemo(b, p)
 					var req fasthttp.Request
-					req.SetRequestURI("/")
+					req.SetRequestURI(pg.path)
 					req.Header.SetHost("shop.example")
 					req.Header.Set("Accept", "text/html")
 					req.Header.Set("Accept-Encoding", "gzip")
 					if mode == "personalized" {
 						req.Header.SetUserAgent(browserUA)
-						req.Header.SetCookie("se_vid", interestedVisitor(b, p, "/c/shoes"))
+						req.Header.SetCookie("se_vid", shoeVisitor(b, p))
 					} else {
 						req.Header.SetUserAgent("Googlebot/2.1")
 					}
@@ -105,15 +118,102 @@ func BenchmarkHandler(b *testing.B) {
 						}
 						drain(&ctx)
 					}
-					if mode == "personalized" && p.metrics.rewrites.Load() == 0 {
+					if mode == "personalized" {
 						var sb strings.Builder
 						p.metrics.WriteTo(&sb, nil)
-						b.Fatal("nothing was personalized\n" + sb.String())
+						if p.metrics.rewrites.Load() == 0 || !strings.Contains(sb.String(), "shopedge_block_shown_total") {
+							b.Fatal("nothing was personalized\n" + sb.String())
+						}
+						shown := 0
+						p.metrics.blocksMu.RLock()
+						for _, c := range p.metrics.blocks {
+							shown += int(c.shown.Load())
+						}
+						p.metrics.blocksMu.RUnlock()
+						if shown < b.N {
+							b.Fatalf("%d blocks shown in %d requests", shown, b.N)
+						}
 					}
 				})
 			}
 		}
 	}
+}
+
+// warmDemo fills a proxy's catalog with the demo shop's products, and its
+// engine with the sample clickstream, moved in time to end now.
+func warmDemo(b *testing.B, p *Proxy) {
+	b.Helper()
+	now := p.now()
+	demo := shop.New(1).Catalog
+	cats := map[string][]catalog.ID{}
+	for _, sp := range demo.Products {
+		prod := catalog.Product{
+			ID: catalog.KeyOf(sp.SKU), Key: sp.SKU, SKU: sp.SKU, Name: sp.Name, URL: sp.URL(), Image: sp.Image(),
+			Price: sp.Price, Currency: "EUR", Brand: sp.Brand, Availability: catalog.InStock,
+		}
+		if !sp.InStock {
+			prod.Availability = catalog.OutOfStock
+		}
+		for _, c := range sp.Category.Path() {
+			prod.Categories = append(prod.Categories, catalog.NewCategory(c.Name, c.URL()))
+			cats[sp.SKU] = append(cats[sp.SKU], catalog.NewCategory(c.Name, c.URL()).ID)
+		}
+		p.catalog.Put(prod, now)
+	}
+	f, err := os.Open("recommend/testdata/sample.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows = rows[1:]
+	last, _ := strconv.ParseInt(rows[len(rows)-1][1], 10, 64)
+	shift := now.Unix() - last
+	kinds := map[string]recommend.Kind{"view": recommend.View, "cart": recommend.Cart, "purchase": recommend.Purchase}
+	for _, r := range rows {
+		at, _ := strconv.ParseInt(r[1], 10, 64)
+		p.rec.Record(recommend.Event{
+			Session: xxhash.Sum64String(r[0]), Item: catalog.KeyOf(r[3]), Categories: cats[r[3]],
+			Kind: kinds[r[2]], Time: time.Unix(at+shift, 0),
+		})
+	}
+}
+
+// shoeVisitor makes a returning visitor who viewed four pairs of shoes in
+// this visit, and returns the visitor's token.
+func shoeVisitor(b *testing.B, p *Proxy) string {
+	b.Helper()
+	token, err := p.ids.Issue(identity.NewVisitorID())
+	if err != nil {
+		b.Fatal(err)
+	}
+	who, _ := p.ids.Verify(token)
+	prof, _ := p.profiles.Load(who.ID)
+	now := p.now()
+	half := p.Config().Profiles.InterestHalfLife.D()
+	var viewed []*shop.Product
+	for _, sp := range shop.New(1).Catalog.Categories["shoes"].Products {
+		if sp.InStock && len(viewed) < 4 {
+			viewed = append(viewed, sp)
+		}
+	}
+	prof.Update(func(d *profile.Data) {
+		d.Touch(now.Add(-time.Hour), time.Minute) // an earlier visit
+		d.Touch(now, time.Minute)
+		for _, sp := range viewed {
+			var cats []catalog.ID
+			for _, c := range sp.Category.Path() {
+				cats = append(cats, catalog.CategoryID(catalog.PathKey(c.URL()), ""))
+			}
+			d.ViewProduct(catalog.KeyOf(sp.SKU), cats, now, half)
+		}
+	})
+	p.profiles.Wait()
+	return token
 }
 
 // BenchmarkAnalyze measures the first sight of a page: decoding, indexing
@@ -149,36 +249,4 @@ func drain(ctx *fasthttp.RequestCtx) {
 		_ = ctx.Response.CloseBodyStream()
 	}
 	ctx.Response.Reset()
-}
-
-// interestedVisitor makes a visitor whose profile is interested in a
-// category, and returns the visitor's token.
-func interestedVisitor(b *testing.B, p *Proxy, categoryPath string) string {
-	var req fasthttp.Request
-	req.SetRequestURI(categoryPath)
-	req.Header.SetHost("shop.example")
-	req.Header.Set("Accept", "text/html")
-	req.Header.SetUserAgent(browserUA)
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
-	p.Handler(&ctx)
-	var token string
-	ctx.Response.Header.VisitAllCookie(func(k, v []byte) {
-		var c fasthttp.Cookie
-		if c.ParseBytes(v) == nil && string(c.Key()) == "se_vid" {
-			token = string(c.Value())
-		}
-	})
-	drain(&ctx)
-	if token == "" {
-		b.Fatal("no visitor cookie")
-	}
-	for range 3 {
-		req.Header.SetCookie("se_vid", token)
-		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
-		p.Handler(&ctx)
-		drain(&ctx)
-	}
-	p.profiles.Wait()
-	return token
 }

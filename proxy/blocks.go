@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -32,16 +33,31 @@ func newEngine(r rules.Recommendations) *recommend.Engine {
 	})
 }
 
-// recCatalog shows the learned catalog to the engine.
-type recCatalog struct{ c *catalog.Catalog }
+// strategyChains returns each block's strategy and fallbacks, in order.
+func strategyChains(blocks []rules.Block) [][]recommend.Strategy {
+	chains := make([][]recommend.Strategy, len(blocks))
+	for i, b := range blocks {
+		chains[i] = append(chains[i], recommend.Strategy(b.Strategy))
+		for _, f := range b.Fallback {
+			chains[i] = append(chains[i], recommend.Strategy(f))
+		}
+	}
+	return chains
+}
 
-func (rc recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
-	var buf [4]catalog.ID
-	cats, price, inStock, ok := rc.c.Facts(id, buf[:0])
+// recCatalog shows the learned catalog to the engine, for one request: it
+// reuses its buffer for the categories of each product asked for.
+type recCatalog struct {
+	c   *catalog.Catalog
+	buf [8]catalog.ID
+}
+
+func (rc *recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
+	cats, price, inStock, ok := rc.c.Facts(id, rc.buf[:0])
 	if !ok {
 		return recommend.Product{}, false
 	}
-	return recommend.Product{Categories: slices.Clone(cats), Price: price, InStock: inStock}, true
+	return recommend.Product{Categories: cats, Price: price, InStock: inStock}, true
 }
 
 // sessionKey names a visitor's visit for the engine: the visitor and the
@@ -91,7 +107,7 @@ func (p *Proxy) siteContents(st *state, v *visit, info *pageInfo, ev *pageEvent,
 			if rctx == nil {
 				rctx = p.recContext(v, ev, d, now, half)
 			}
-			*buf, ok = p.renderBlock(*buf, cfg, &cfg.Recommendations.Blocks[s.block], rctx)
+			*buf, ok = p.renderBlock(*buf, st, s.block, rctx)
 		}
 		if !ok {
 			*buf = (*buf)[:start]
@@ -201,16 +217,29 @@ func (p *Proxy) recContext(v *visit, ev *pageEvent, d *profile.Data, now time.Ti
 // renderBlock appends a recommendation block to dst. ok is false when the
 // engine found fewer products than the block's minimum (or the template
 // failed, which the log tells): then the page goes without it.
-func (p *Proxy) renderBlock(dst []byte, cfg *rules.Config, b *rules.Block, rctx *recommend.Context) (_ []byte, ok bool) {
-	strategies := make([]recommend.Strategy, 0, 1+len(b.Fallback))
-	strategies = append(strategies, recommend.Strategy(b.Strategy))
-	for _, f := range b.Fallback {
-		strategies = append(strategies, recommend.Strategy(f))
-	}
-	ids := p.rec.Recommend(*rctx, recommend.Request{Strategies: strategies, N: b.Count, Personal: b.Personal}, recCatalog{p.catalog})
+func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Context) (_ []byte, ok bool) {
+	b := &st.cfg.Recommendations.Blocks[index]
+	req := recommend.Request{Strategies: st.chains[index], N: b.Count, Personal: b.Personal}
+	ids := p.rec.Recommend(*rctx, req, &recCatalog{c: p.catalog})
 	if len(ids) < b.Min {
 		return dst, false
 	}
+	now := rctx.Now.Unix()
+	html, ok := st.blocks.get(index, ids, now)
+	if !ok {
+		if html, ok = p.buildBlock(st.cfg, b, ids); !ok {
+			return dst, false
+		}
+		st.blocks.put(index, ids, html, now)
+	}
+	p.metrics.block(b.ID).shown.Add(1)
+	return append(dst, html...), true
+}
+
+// buildBlock renders a block of the given products. ok is false when
+// fewer than the block's minimum can be shown (or the template failed,
+// which the log tells).
+func (p *Proxy) buildBlock(cfg *rules.Config, b *rules.Block, ids []catalog.ID) (_ []byte, ok bool) {
 	data := rewrite.BlockData{ID: b.ID, Title: b.Title, Items: make([]rewrite.BlockItem, 0, len(ids))}
 	param := cfg.Recommendations.AttributionParam
 	for _, id := range ids {
@@ -227,19 +256,69 @@ func (p *Proxy) renderBlock(dst []byte, cfg *rules.Config, b *rules.Block, rctx 
 		})
 	}
 	if len(data.Items) < b.Min {
-		return dst, false
+		return nil, false
 	}
 	t := b.Tmpl()
 	if t == nil {
 		t = rewrite.DefaultBlockTemplate
 	}
-	out, err := rewrite.RenderBlock(dst, t, data)
+	out, err := rewrite.RenderBlock(nil, t, data)
 	if err != nil {
 		p.log.Error("block not rendered", "block", b.ID, "err", err)
-		return dst, false
+		return nil, false
 	}
-	p.metrics.block(b.ID).shown.Add(1)
 	return out, true
+}
+
+// blockCache keeps rendered blocks, by block and products, for a short
+// while: many visitors get the same products in a block (the popular ones,
+// those viewed with a product), and rendering a template costs more than
+// the rest of the request. A product's new name or price shows within
+// blockTTL. It belongs to one configuration, as the templates do.
+type blockCache struct {
+	mu sync.Mutex
+	m  map[uint64]*renderedBlock
+}
+
+type renderedBlock struct {
+	block int
+	ids   []catalog.ID
+	html  []byte
+	at    int64 // unix seconds
+}
+
+const (
+	blockTTL      = 30   // seconds
+	maxBlockCache = 2048 // rendered blocks kept
+)
+
+func blockKey(block int, ids []catalog.ID) uint64 {
+	const prime = 0x100000001b3
+	h := uint64(block+1) * 0x9e3779b97f4a7c15
+	for _, id := range ids {
+		h = (h ^ uint64(id)) * prime
+	}
+	return h
+}
+
+// get returns the block rendered with exactly these products, if fresh.
+func (c *blockCache) get(block int, ids []catalog.ID, now int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[blockKey(block, ids)]
+	if !ok || r.block != block || now-r.at >= blockTTL || now < r.at || !slices.Equal(r.ids, ids) {
+		return nil, false
+	}
+	return r.html, true
+}
+
+func (c *blockCache) put(block int, ids []catalog.ID, html []byte, now int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxBlockCache {
+		c.m = make(map[uint64]*renderedBlock) // start over: cheaper than tracking age
+	}
+	c.m[blockKey(block, ids)] = &renderedBlock{block: block, ids: slices.Clone(ids), html: html, at: now}
 }
 
 // withParam adds name=value to a URL's query, before any fragment, keeping

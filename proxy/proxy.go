@@ -47,7 +47,9 @@ type state struct {
 	hosts       map[string]bool // allowed Host names, lowercase; nil: any
 	bots        *agent.Classifier
 	enc         *codec.Encoder
-	gen         uint64 // changes with every configuration, so cached analyses do too
+	blocks      *blockCache            // rendered recommendation blocks
+	chains      [][]recommend.Strategy // per block: its strategy, then its fallbacks
+	gen         uint64                 // changes with every configuration, so cached analyses do too
 	// learns is false for a configuration with no rules at all: then no
 	// page is read, and every response streams through.
 	learns bool
@@ -115,10 +117,12 @@ func (p *Proxy) setState(cfg *rules.Config) {
 
 func newState(cfg *rules.Config) *state {
 	st := &state{
-		gen:  generation.Add(1),
-		cfg:  cfg,
-		bots: agent.New(cfg.Tracking.BotAgents),
-		enc:  codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
+		gen:    generation.Add(1),
+		cfg:    cfg,
+		bots:   agent.New(cfg.Tracking.BotAgents),
+		enc:    codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
+		blocks: &blockCache{},
+		chains: strategyChains(cfg.Recommendations.Blocks),
 	}
 	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
 		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil

@@ -275,8 +275,12 @@ func TestBounds(t *testing.T) {
 			t.Errorf("item %d keeps %d neighbours, bound 5", id, len(it.viewed))
 		}
 	}
-	if n := len(e.sessions.byKey); n > 10 {
-		t.Errorf("%d sessions kept, bound 10", n)
+	if n, r := len(e.sessions.byKey), len(e.sessions.ring); n != 10 || r != 10 {
+		t.Errorf("%d sessions kept in a ring of %d, want the bound, 10", n, r)
+	}
+	// The latest visit is kept, and its products find it.
+	if i, ok := e.sessions.byKey[100]; !ok || e.sessions.ring[i].key != 100 {
+		t.Errorf("the latest visit was not kept")
 	}
 }
 

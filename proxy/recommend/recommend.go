@@ -1,8 +1,8 @@
 package recommend
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -43,7 +43,9 @@ type Product struct {
 }
 
 // Catalog tells which products exist, and their categories, prices and
-// stock. Products it does not know are never recommended.
+// stock. Products it does not know are never recommended. The engine reads
+// a returned Product's Categories before its next call to Product, so an
+// implementation may reuse that slice.
 type Catalog interface {
 	Product(id ID) (Product, bool)
 }
@@ -88,29 +90,62 @@ type Request struct {
 // out, and none repeats.
 func (e *Engine) Recommend(ctx Context, req Request, cat Catalog) []ID {
 	out := make([]ID, 0, req.N)
+	take := func(id ID) {
+		if id == ctx.Item || slices.Contains(out, id) || slices.Contains(ctx.Cart, id) || slices.Contains(ctx.Exclude, id) {
+			return
+		}
+		if p, ok := cat.Product(id); ok && p.InStock {
+			out = append(out, id)
+		}
+	}
+	personal := req.Personal && ctx.Interest != nil
 	for _, s := range req.Strategies {
 		if len(out) >= req.N {
 			break
 		}
+		if ids, ok := e.ranked(s, ctx); ok && !personal {
+			// A ranked list needs no scores: take from the top.
+			for _, id := range ids {
+				if len(out) >= req.N {
+					break
+				}
+				take(id)
+			}
+			continue
+		}
 		cands := e.Candidates(s, ctx, cat)
-		if req.Personal && ctx.Interest != nil {
+		if personal {
 			personalize(cands, ctx.Interest, cat)
 		}
 		for _, c := range cands {
 			if len(out) >= req.N {
 				break
 			}
-			if c.ID == ctx.Item || slices.Contains(out, c.ID) || slices.Contains(ctx.Cart, c.ID) || slices.Contains(ctx.Exclude, c.ID) {
-				continue
-			}
-			p, ok := cat.Product(c.ID)
-			if !ok || !p.InStock {
-				continue
-			}
-			out = append(out, c.ID)
+			take(c.ID)
 		}
 	}
 	return out
+}
+
+// ranked returns the list of a strategy that ranks by position (recently
+// viewed, popular, trending), or false for the others.
+func (e *Engine) ranked(s Strategy, ctx Context) ([]ID, bool) {
+	switch s {
+	case RecentlyViewed:
+		return ctx.Recent, true
+	case Popular, Trending:
+		popular, trending, byCat := e.topLists(ctx.Now)
+		if s == Trending {
+			return trending, true
+		}
+		if ctx.Category != 0 {
+			if l := byCat[ctx.Category]; len(l) > 0 {
+				return l, true
+			}
+		}
+		return popular, true
+	}
+	return nil, false
 }
 
 // Scored is a candidate product and its score.
@@ -122,27 +157,20 @@ type Scored struct {
 // Candidates returns a strategy's products, best first, before any
 // filtering.
 func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
-	switch s {
-	case RecentlyViewed:
-		return byRank(ctx.Recent)
-	case Popular, Trending, Upsell:
-		popular, trending, byCat := e.topLists(ctx.Now)
-		switch s {
-		case Trending:
-			return byRank(trending)
-		case Upsell:
-			return upsell(ctx.Item, byCat, cat)
-		}
-		if ctx.Category != 0 {
-			if l := byCat[ctx.Category]; len(l) > 0 {
-				return byRank(l)
-			}
-		}
-		return byRank(popular)
+	if ids, ok := e.ranked(s, ctx); ok {
+		return byRank(ids)
+	}
+	if s == Upsell {
+		_, _, byCat := e.topLists(ctx.Now)
+		return upsell(ctx.Item, byCat, cat)
 	}
 	now := ctx.Now.Unix()
 	half := e.cfg.HalfLife.Seconds()
-	scores := map[ID]float64{}
+	hint := 64 // co-occurrence: about Neighbours per seed
+	if s == Session {
+		hint = 256 // k visits of up to 20 products, many shared
+	}
+	scores := make(map[ID]float64, hint)
 	add := func(id ID, s float64) { scores[id] += s }
 	e.mu.RLock()
 	switch s {
@@ -215,11 +243,14 @@ func sorted(scores map[ID]float64) []Scored {
 	for id, s := range scores {
 		out = append(out, Scored{id, s})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
+	slices.SortFunc(out, func(a, b Scored) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
 		}
-		return out[i].ID < out[j].ID
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return out
 }
@@ -260,5 +291,5 @@ func personalize(cands []Scored, interest func(ID) float64, cat Catalog) {
 	for i := range cands {
 		cands[i].Score *= 1 + 0.5*best[i]/top
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+	slices.SortStableFunc(cands, func(a, b Scored) int { return cmp.Compare(b.Score, a.Score) })
 }

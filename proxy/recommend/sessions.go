@@ -54,25 +54,35 @@ func (s *session) has(id ID) bool {
 	return false
 }
 
-// sessionStore keeps the latest visits in a ring: when full, the oldest
-// visit makes room.
+// sessionStore keeps the latest visits in a ring that grows up to max:
+// when full, the oldest visit makes room. Memory follows the visits seen,
+// not the bound.
 type sessionStore struct {
 	ring  []session
-	next  int
+	max   int
+	next  int // when full, the slot to reuse
 	byKey map[uint64]int32
 }
 
 func (st *sessionStore) init(n int) {
-	st.ring = make([]session, n)
-	st.byKey = make(map[uint64]int32, min(n, 1<<16))
+	st.max = n
+	st.ring = make([]session, 0, min(n, 1024))
+	st.byKey = make(map[uint64]int32, min(n, 1024))
 }
 
-// get returns the visit with key, starting it if needed.
+// get returns the visit with key, starting it if needed. The pointer is
+// good until the next get.
 func (st *sessionStore) get(key uint64, now int64) *session {
 	if i, ok := st.byKey[key]; ok {
 		s := &st.ring[i]
 		s.last = now
 		return s
+	}
+	if len(st.ring) < st.max {
+		st.ring = append(st.ring, session{key: key, last: now})
+		i := len(st.ring) - 1
+		st.byKey[key] = int32(i)
+		return &st.ring[i]
 	}
 	i := st.next
 	st.next = (st.next + 1) % len(st.ring)
@@ -208,19 +218,22 @@ func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, 
 		scored = append(scored, scoredSession{idx, dot / (norm * math.Sqrt(float64(s.n))), pivot})
 	}
 	scored = topK(scored, e.cfg.K)
-	decay := e.cfg.PositionDecay
+	// How much a product counts by its distance from the pivot.
+	var near [maxSessionItems]float64
+	for d := range near {
+		near[d] = 1
+		if decay := e.cfg.PositionDecay; w == Recency && decay > 0 {
+			near[d] = math.Exp(-float64(d) / decay)
+		}
+	}
 	for _, c := range scored {
 		s := &st.ring[c.idx]
 		for p, id := range s.items[:s.n] {
-			v := c.sim
-			if w == Recency && decay > 0 {
-				d := p - c.pivot
-				if d < 0 {
-					d = -d
-				}
-				v *= math.Exp(-float64(d) / decay)
+			d := p - c.pivot
+			if d < 0 {
+				d = -d
 			}
-			add(id, v)
+			add(id, c.sim*near[min(d, maxSessionItems-1)])
 		}
 	}
 }
