@@ -4,8 +4,10 @@
 // to the shop (hop-by-hop headers stripped, X-Forwarded-* set, bounded
 // time), and on the way back either streams the response untouched or, for
 // HTML pages it may change, learns from the page (catalog), records the view
-// (profile), decides what to change (rules) and splices it in (rewrite).
-// Anything it cannot change safely passes through byte for byte.
+// (profile, recommendation engine), decides what each of the page's sites
+// gets for this visitor (menu order, search order, recommendation blocks)
+// and splices it in (rewrite). Anything it cannot change safely passes
+// through byte for byte.
 //
 // Files:
 //   - proxy.go: Proxy, New, Reload, the fasthttp Server, LoadKeys.
@@ -13,11 +15,16 @@
 //   - forward.go: the upstream client and request hygiene.
 //   - visitor.go: identity cookie and event recording.
 //   - personalize.go: reading, learning from and rewriting pages.
+//   - page.go: a page's analysis (its sites and what it teaches), cached
+//     by the page's bytes.
+//   - blocks.go: the recommendation engine's wiring: events, blocks,
+//     search order, click attribution.
+//   - gzip.go: gzip pages assembled from pieces compressed once.
 //   - respond.go: pass-through streaming, buffered responses, cache headers,
 //     error pages.
 //   - metrics.go, admin.go: counters and the operations listener.
 //
 // Sub-packages hold the engines, which know nothing of HTTP: identity
-// (tokens), profile (visitor state), catalog (products), agent (user
-// agents) and codec (compression).
+// (tokens), profile (visitor state), catalog (products), recommend
+// (recommendations), agent (user agents) and codec (compression).
 package proxy

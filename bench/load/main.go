@@ -444,6 +444,8 @@ func shopedgeConfig(dir, target, shopURL string) (string, error) {
 		delete(cfg, "pages")
 		delete(cfg, "events")
 		delete(cfg, "navigation")
+		delete(cfg, "recommendations")
+		delete(cfg, "search")
 	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {

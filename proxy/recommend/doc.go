@@ -16,4 +16,5 @@
 //   - sessions.go: the visits kept for session kNN, and the kNN itself.
 //   - popular.go: popular and trending lists, rebuilt at most each second.
 //   - recommend.go: strategies, Recommend, filtering and re-ranking.
+//   - eval.go: Evaluate, the offline evaluation on a clickstream CSV.
 package recommend
