@@ -115,7 +115,10 @@ func (e *Engine) Recommend(ctx Context, req Request, cat Catalog) []ID {
 		}
 		cands := e.Candidates(s, ctx, cat)
 		if personal {
-			personalize(cands, ctx.Interest, cat)
+			// Only the head is re-ranked: a boost of at most half
+			// rarely lifts a product from far down, and scoring every
+			// candidate costs a catalog lookup each.
+			personalize(cands[:min(len(cands), max(4*req.N, 32))], ctx.Interest, cat)
 		}
 		for _, c := range cands {
 			if len(out) >= req.N {
