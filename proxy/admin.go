@@ -69,6 +69,7 @@ func authorized(ctx *fasthttp.RequestCtx, token string) bool {
 
 func (p *Proxy) gauges() []Gauge {
 	s := p.profiles.Stats()
+	e := p.rec.Stats()
 	return []Gauge{
 		{"shopedge_profiles_held", "Visitor profiles in memory (approximate).", float64(s.Held)},
 		{"shopedge_profiles_bytes", "Bytes charged against profiles.max_memory.", float64(s.CostUsed)},
@@ -78,6 +79,9 @@ func (p *Proxy) gauges() []Gauge {
 		{"shopedge_profiles_set_dropped_total", "Profile insertions dropped by a full buffer and retried.", float64(s.Dropped)},
 		{"shopedge_profile_cache_hit_ratio", "Hit ratio of profile lookups.", s.HitRatio},
 		{"shopedge_catalog_products", "Products in the learned catalog.", float64(p.catalog.Len())},
+		{"shopedge_recommend_products", "Products the recommendation engine tracks.", float64(e.Items)},
+		{"shopedge_recommend_visits", "Past visits the recommendation engine keeps for session kNN.", float64(e.Sessions)},
+		{"shopedge_recommend_bytes", "Heap the recommendation engine holds (its own estimate).", float64(e.Bytes)},
 	}
 }
 
@@ -193,6 +197,7 @@ func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	s := p.profiles.Stats()
+	e := p.rec.Stats()
 	b, _ := json.Marshal(map[string]any{
 		"heap_alloc_bytes":      m.HeapAlloc,
 		"heap_sys_bytes":        m.HeapSys,
@@ -203,6 +208,9 @@ func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 		"profiles_evicted":      s.Evicted,
 		"profiles_bytes_budget": s.CostUsed,
 		"catalog_products":      p.catalog.Len(),
+		"engine_products":       e.Items,
+		"engine_visits":         e.Sessions,
+		"engine_bytes":          e.Bytes,
 		"page_cache_hits":       p.metrics.pageHits.Load(),
 		"page_cache_misses":     p.metrics.pageMisses.Load(),
 		"rewrites":              p.metrics.rewrites.Load(),

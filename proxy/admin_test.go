@@ -72,8 +72,8 @@ func TestAdmin(t *testing.T) {
 	if len(prof.Recent) != 2 || prof.Recent[0].Name == "" || len(prof.Interests) == 0 || prof.Interests[0].Category != "Boots (/c/shoes/boots)" {
 		t.Errorf("profile = %+v", prof)
 	}
-	if code, _ := call("GET", "/debug/memory", "sesame"); code != 200 {
-		t.Errorf("debug/memory: %d", code)
+	if code, body := call("GET", "/debug/memory", "sesame"); code != 200 || !strings.Contains(body, `"engine_visits":1,`) {
+		t.Errorf("debug/memory: %d %s", code, body)
 	}
 	if code, _ := call("DELETE", "/profiles/"+id, "sesame"); code != 204 {
 		t.Errorf("delete: %d", code)

@@ -378,11 +378,18 @@ func measure(o options, log io.Writer) (*report, error) {
 			// emptied) over growth of the profiles held, from the second
 			// case to the last, when the bounded caches of tokens and user
 			// agents, the catalog and the buffers have filled, so that
-			// fixed costs do not count.
+			// fixed costs do not count. The recommendation engine's past
+			// visits are a store of their own, with its own bound: its
+			// growth (as the engine reckons it) is taken out and told
+			// apart, per visit it keeps.
 			first, last := s.mem[min(1, len(s.mem)-2)], s.mem[len(s.mem)-1]
 			rep.Memory[s.name] = last
+			engine := last.EngineBytes - first.EngineBytes
 			if d := last.Profiles - first.Profiles; d > 0 {
-				rep.BytesPerProfile[s.name] = float64(last.HeapAlloc-first.HeapAlloc) / float64(d)
+				rep.BytesPerProfile[s.name] = float64(last.HeapAlloc-first.HeapAlloc-engine) / float64(d)
+			}
+			if d := last.EngineVisits - first.EngineVisits; d > 0 {
+				rep.BytesPerVisit[s.name] = float64(engine) / float64(d)
 			}
 		}
 	}
@@ -457,17 +464,19 @@ func shopedgeConfig(dir, target, shopURL string) (string, error) {
 
 // memStats is what shopedge's /debug/memory reports.
 type memStats struct {
-	HeapAlloc int64 `json:"heap_alloc_bytes"`
-	Profiles  int64 `json:"profiles_held"`
-	Created   int64 `json:"profiles_created"`
-	Dropped   int64 `json:"profiles_dropped"`
-	Rejected  int64 `json:"profiles_rejected"`
-	Evicted   int64 `json:"profiles_evicted"`
-	Budget    int64 `json:"profiles_bytes_budget"`
-	Products  int64 `json:"catalog_products"`
-	PageHits  int64 `json:"page_cache_hits"`
-	PageMiss  int64 `json:"page_cache_misses"`
-	Rewrites  int64 `json:"rewrites"`
+	HeapAlloc    int64 `json:"heap_alloc_bytes"`
+	Profiles     int64 `json:"profiles_held"`
+	Created      int64 `json:"profiles_created"`
+	Dropped      int64 `json:"profiles_dropped"`
+	Rejected     int64 `json:"profiles_rejected"`
+	Evicted      int64 `json:"profiles_evicted"`
+	Budget       int64 `json:"profiles_bytes_budget"`
+	Products     int64 `json:"catalog_products"`
+	EngineVisits int64 `json:"engine_visits"`
+	EngineBytes  int64 `json:"engine_bytes"`
+	PageHits     int64 `json:"page_cache_hits"`
+	PageMiss     int64 `json:"page_cache_misses"`
+	Rewrites     int64 `json:"rewrites"`
 }
 
 func memory(url, token string) memStats {

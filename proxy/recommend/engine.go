@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 	"time"
+	"unsafe"
 
 	"shopedge/proxy/catalog"
 )
@@ -306,4 +307,34 @@ func (e *Engine) Len() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return len(e.items)
+}
+
+// Stats are the engine's size.
+type Stats struct {
+	Items    int // products tracked
+	Sessions int // past visits kept for session kNN
+	// Bytes estimates the heap the engine holds, from the sizes of its
+	// structures and the capacity of its slices (maps at their entry
+	// size plus a fixed overhead); the popular lists are left out.
+	Bytes int64
+}
+
+// mapEntryOverhead approximates what a map spends per entry beyond its key
+// and value: control bytes and free slots at the usual load.
+const mapEntryOverhead = 8
+
+// Stats returns the engine's size.
+func (e *Engine) Stats() Stats {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	st := Stats{Items: len(e.items), Sessions: len(e.sessions.byKey)}
+	b := int64(cap(e.sessions.ring)) * int64(unsafe.Sizeof(session{}))
+	b += int64(len(e.sessions.byKey)) * (8 + 4 + mapEntryOverhead)
+	for _, it := range e.items {
+		b += 8 + 8 + mapEntryOverhead + int64(unsafe.Sizeof(*it))
+		b += int64(cap(it.viewed)+cap(it.bought)) * int64(unsafe.Sizeof(neighbour{}))
+		b += int64(cap(it.sessions)) * 4
+	}
+	st.Bytes = b
+	return st
 }

@@ -3,6 +3,7 @@ package recommend
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -306,4 +307,37 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestStatsBytes checks the engine's own estimate of its heap against the
+// heap it really grows by. Not parallel: it reads the process's heap.
+func TestStatsBytes(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	e := New(Config{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	at := time.Unix(1_700_000_000, 0)
+	cats := []ID{11, 12, 13, 14}
+	for v := range 20000 {
+		for range 1 + rng.IntN(8) {
+			at = at.Add(time.Second)
+			e.Record(Event{Session: uint64(v + 1), Item: ID(1 + rng.IntN(3000)), Categories: cats[rng.IntN(4):][:1], Kind: View, Time: at})
+		}
+	}
+	grown := float64(heap() - before)
+	st := e.Stats()
+	if st.Sessions != 20000 || st.Items == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	t.Logf("estimate %d bytes, heap grew by %.0f", st.Bytes, grown)
+	if r := float64(st.Bytes) / grown; r < 0.75 || r > 1.25 {
+		t.Errorf("estimate %d bytes, heap grew by %.0f (%.2f×)", st.Bytes, grown, r)
+	}
+	runtime.KeepAlive(e)
 }
