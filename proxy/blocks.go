@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/valyala/fasthttp"
 
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/profile"
@@ -82,12 +83,28 @@ func (p *Proxy) learn(visitorID string, visitStart uint32, id catalog.ID, cats [
 // nil keeps the shop's bytes. The contents are written to buf, which the
 // returned slices point into; changed is false when every site keeps the
 // shop's bytes.
-func (p *Proxy) siteContents(st *state, v *visit, info *pageInfo, ev *pageEvent, d *profile.Data, now time.Time, buf *[]byte) (contents [][]byte, changed bool) {
+func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, st *state, v *visit, info *pageInfo, ev *pageEvent, d *profile.Data, now time.Time, buf *[]byte) (contents [][]byte, changed bool) {
 	cfg := st.cfg
 	half := cfg.Profiles.InterestHalfLife.D()
 	var spans [16]rewrite.Range
 	ranges := spans[:0]
 	var rctx *recommend.Context
+	recCtx := func() *recommend.Context {
+		if rctx == nil {
+			rctx = p.recContext(v, ev, d, now, half)
+		}
+		return rctx
+	}
+	// What the page's Content-Security-Policy lets the proxy add.
+	var csp cspVerdict
+	if info.injects {
+		csp = pageCSP(ctx, resp, info, v.https)
+	}
+	own := st.own
+	assets := rewrite.Assets{CSS: own.cssURL, JS: own.jsURL, Beacon: own.beaconPath}
+	head := -1        // index of the head site
+	firstInject := -1 // index of the first site that got a block, banner or overlay
+	banners, skipped := false, false
 	for i := range info.sites {
 		s := &info.sites[i]
 		start := len(*buf)
@@ -104,20 +121,64 @@ func (p *Proxy) siteContents(st *state, v *visit, info *pageInfo, ev *pageEvent,
 				*buf, ok = s.reordered(*buf, order), true
 			}
 		case siteBlock:
-			if rctx == nil {
-				rctx = p.recContext(v, ev, d, now, half)
+			*buf, ok = p.renderBlock(*buf, st, s.block, recCtx())
+		case siteBanner:
+			if !csp.style {
+				skipped = true
+				break
 			}
-			*buf, ok = p.renderBlock(*buf, st, s.block, rctx)
+			b := &cfg.Overlays.Banners[s.block]
+			if *buf, ok = p.renderBanner(*buf, b, ev, d, now); ok {
+				banners = true
+				p.metrics.overlay(b.ID).injected.Add(1)
+			}
+		case siteHead:
+			head = i
+		case siteBody:
+			if !csp.style || !csp.script || !csp.connect {
+				skipped = skipped || banners || own.overlayOn(v.page)
+				break
+			}
+			if r := p.chooseOverlay(ctx, st, v, d, now); r != nil {
+				if *buf, ok = p.renderOverlay(*buf, st, r, d, recCtx, now); ok {
+					p.metrics.overlay(r.ID).injected.Add(1)
+				}
+			}
+			if ok || banners {
+				assets.Nonce = csp.scriptNonce
+				*buf, ok = rewrite.AppendScript(*buf, assets), true
+			}
 		}
 		if !ok {
 			*buf = (*buf)[:start]
 			start = -1
+		} else if firstInject < 0 && s.kind != siteMenu && s.kind != siteResults {
+			firstInject = i
 		}
 		ranges = append(ranges, rewrite.Range{Start: start, End: len(*buf)})
 		changed = changed || ok
 	}
+	if skipped {
+		p.metrics.cspSkipped.Add(1)
+	}
 	if !changed {
 		return nil, false
+	}
+	// The stylesheet, once, when something of the proxy's is on the page
+	// and the policy allows it: at the end of the head, or else just
+	// before the first thing that needs it.
+	if firstInject >= 0 && csp.style {
+		assets.Nonce = csp.styleNonce
+		at := head
+		if at < 0 {
+			at = firstInject
+		}
+		start := len(*buf)
+		*buf = rewrite.AppendStylesheet(*buf, assets)
+		if r := ranges[at]; r.Start >= 0 {
+			*buf = append(*buf, (*buf)[r.Start:r.End]...)
+		}
+		ranges[at] = rewrite.Range{Start: start, End: len(*buf)}
 	}
 	contents = make([][]byte, len(ranges))
 	for i, r := range ranges {

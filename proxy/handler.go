@@ -31,6 +31,10 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (wai
 	if !p.admit(ctx, st) {
 		return 0
 	}
+	if bytes.HasPrefix(ctx.Path(), []byte(st.own.prefix)) {
+		p.serveOwn(ctx, st) // never forwarded
+		return 0
+	}
 
 	v := p.classify(ctx, st)
 	if v.tracked && (v.candidate || v.cartAdd != nil) {

@@ -26,6 +26,11 @@ type Metrics struct {
 	blocksMu sync.RWMutex
 	blocks   map[string]*blockCounters // by block id: only ids from configurations
 
+	overlaysMu sync.RWMutex
+	overlays   map[string]*overlayCounters // by overlay or banner id: only ids from configurations
+	cspSkipped atomic.Int64
+	rejected   map[string]*atomic.Int64 // beacons refused, by reason
+
 	passReasons map[string]*atomic.Int64
 	upstream    map[string]*atomic.Int64
 	latency     histogram // request to rewritten page, shop included
@@ -40,8 +45,14 @@ var passReasonNames = []string{
 
 var upstreamKinds = []string{"unreachable", "timeout", "pool_exhausted"}
 
+// beaconReasons are why a beacon was refused.
+var beaconReasons = []string{"method", "too_large", "origin", "malformed", "unknown_id", "visitor"}
+
 func newMetrics() *Metrics {
-	m := &Metrics{passReasons: map[string]*atomic.Int64{}, upstream: map[string]*atomic.Int64{}}
+	m := &Metrics{passReasons: map[string]*atomic.Int64{}, upstream: map[string]*atomic.Int64{}, rejected: map[string]*atomic.Int64{}}
+	for _, r := range beaconReasons {
+		m.rejected[r] = new(atomic.Int64)
+	}
 	for _, r := range passReasonNames {
 		m.passReasons[r] = new(atomic.Int64)
 	}
@@ -84,6 +95,54 @@ func (m *Metrics) block(id string) *blockCounters {
 		m.blocks[id] = c
 	}
 	return c
+}
+
+// overlayCounters count an overlay's or banner's life: put on pages, and
+// what its beacons said.
+type overlayCounters struct {
+	injected                               atomic.Int64
+	shown, dismissed, clicked, bannerShown atomic.Int64
+}
+
+// overlay returns the counters of an overlay or banner, by configured id.
+func (m *Metrics) overlay(id string) *overlayCounters {
+	m.overlaysMu.RLock()
+	c := m.overlays[id]
+	m.overlaysMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	m.overlaysMu.Lock()
+	defer m.overlaysMu.Unlock()
+	if c = m.overlays[id]; c == nil {
+		if m.overlays == nil {
+			m.overlays = map[string]*overlayCounters{}
+		}
+		c = new(overlayCounters)
+		m.overlays[id] = c
+	}
+	return c
+}
+
+// overlayEvent counts what a beacon said of a configured overlay or banner.
+func (m *Metrics) overlayEvent(id, event string) {
+	c := m.overlay(id)
+	switch event {
+	case "shown":
+		c.shown.Add(1)
+	case "dismissed":
+		c.dismissed.Add(1)
+	case "clicked":
+		c.clicked.Add(1)
+	case "banner":
+		c.bannerShown.Add(1)
+	}
+}
+
+func (m *Metrics) beaconRejected(reason string) {
+	if c, ok := m.rejected[reason]; ok {
+		c.Add(1)
+	}
 }
 
 func (m *Metrics) upstreamError(kind string) {
@@ -165,6 +224,32 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 		fmt.Fprintf(w, "shopedge_block_clicks_total{block=%q} %d\n", id, m.blocks[id].clicks.Load())
 	}
 	m.blocksMu.RUnlock()
+	m.overlaysMu.RLock()
+	ids = ids[:0]
+	for id := range m.overlays {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	fmt.Fprintf(w, "# HELP shopedge_overlay_injected_total Overlays and banners put on pages, by id.\n# TYPE shopedge_overlay_injected_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_overlay_injected_total{id=%q} %d\n", id, m.overlays[id].injected.Load())
+	}
+	fmt.Fprintf(w, "# HELP shopedge_overlay_events_total What the overlay script reported, by id and event.\n# TYPE shopedge_overlay_events_total counter\n")
+	for _, id := range ids {
+		c := m.overlays[id]
+		for _, e := range []struct {
+			name string
+			v    *atomic.Int64
+		}{{"shown", &c.shown}, {"dismissed", &c.dismissed}, {"clicked", &c.clicked}, {"banner_shown", &c.bannerShown}} {
+			fmt.Fprintf(w, "shopedge_overlay_events_total{id=%q,event=%q} %d\n", id, e.name, e.v.Load())
+		}
+	}
+	m.overlaysMu.RUnlock()
+	counter("shopedge_overlay_csp_skipped_total", "Pages left without overlays and banners because their Content-Security-Policy would block the script or stylesheet.", m.cspSkipped.Load())
+	fmt.Fprintf(w, "# HELP shopedge_beacons_rejected_total Beacons refused, by reason.\n# TYPE shopedge_beacons_rejected_total counter\n")
+	for _, r := range beaconReasons {
+		fmt.Fprintf(w, "shopedge_beacons_rejected_total{reason=%q} %d\n", r, m.rejected[r].Load())
+	}
 	m.latency.write(w, "shopedge_rewrite_seconds", "Time from request to rewritten page, upstream included.")
 	m.added.write(w, "shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.")
 	for _, g := range gauges {

@@ -38,6 +38,9 @@ type pageInfo struct {
 	crumbs     []catalog.ID // for category pages: the path, outermost first
 
 	gz *gzipParts // for gzip pages: the unchanged parts, compressed
+
+	csp     []string // the page's <meta http-equiv> Content-Security-Policy values
+	injects bool     // some site may get the proxy's stylesheet or script
 }
 
 // siteKind is what a site of a page is.
@@ -47,6 +50,9 @@ const (
 	siteMenu    siteKind = iota // a menu list, reordered by interest
 	siteResults                 // search results, re-ranked for the visit
 	siteBlock                   // where a recommendation block goes
+	siteBanner                  // where a banner goes
+	siteHead                    // the end of the head: the stylesheet
+	siteBody                    // the end of the body: an overlay, the script
 )
 
 // site is a place in a page that may differ per visitor.
@@ -57,7 +63,7 @@ type site struct {
 	slots []rewrite.Range // menu, results: the entries (page offsets)
 	cats  [][]catalog.ID  // menu: the categories each entry links to
 	prods []catalog.ID    // results: the product each entry links to (by path key)
-	block int             // block: index in the configuration's blocks
+	block int             // block, banner: index in the configuration's blocks or banners
 }
 
 // pageCache holds pageInfo by page bytes, bounded in memory. Losing an
@@ -168,6 +174,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 		}
 		sites = append(sites, site{kind: siteBlock, span: s.Range, block: i})
 	}
+	sites = p.findOwnSites(st, v, doc, sites, info)
 	info.sites = apart(sites)
 	for i := range info.sites {
 		s := &info.sites[i]
@@ -374,4 +381,57 @@ func localPath(raw string) string {
 		return ""
 	}
 	return u.RequestURI()
+}
+
+// findOwnSites adds the places of banners, and where the stylesheet (end
+// of the head) and overlays and the script (end of the body) go, when the
+// page may get any of them. It reads the page's own CSP policies too.
+func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site, info *pageInfo) []site {
+	ov := &st.cfg.Overlays
+	banners := false
+	for i := range ov.Banners {
+		b := &ov.Banners[i]
+		if !slices.Contains(b.Pages, v.page) {
+			continue
+		}
+		found := doc.Find(b.Selector)
+		if len(found) == 0 {
+			continue
+		}
+		s, err := found[0].BlockSite(rewrite.Position(b.Position))
+		if err != nil {
+			p.metrics.blockUnsafe.Add(1)
+			p.log.Debug("banner not placed", "banner", b.ID, "err", err)
+			continue
+		}
+		sites = append(sites, site{kind: siteBanner, span: s.Range, block: i})
+		banners = true
+	}
+	if banners || st.own.overlayOn(v.page) {
+		if s, err := doc.BodyEndSite(); err == nil {
+			sites = append(sites, site{kind: siteBody, span: s.Range})
+		} else {
+			p.log.Debug("no place for overlays", "err", err)
+		}
+	}
+	if len(sites) == 0 {
+		return sites
+	}
+	for _, s := range sites {
+		if s.kind != siteMenu && s.kind != siteResults {
+			info.injects = true
+		}
+	}
+	if !info.injects {
+		return sites
+	}
+	if s, err := doc.HeadSite(); err == nil {
+		sites = append(sites, site{kind: siteHead, span: s.Range})
+	}
+	for _, m := range doc.Find(metaCSP{}) {
+		if c, ok := m.Attr("content"); ok {
+			info.csp = append(info.csp, c)
+		}
+	}
+	return sites
 }

@@ -82,7 +82,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 	}
 	d := prof.Snapshot()
 	scratch := getBuf()
-	contents, changed := p.siteContents(st, v, info, &ev, &d, now, scratch)
+	contents, changed := p.siteContents(ctx, resp, st, v, info, &ev, &d, now, scratch)
 	if !changed {
 		putBuf(scratch)
 		p.metrics.passThrough("no_change")

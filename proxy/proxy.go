@@ -17,6 +17,7 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/codec"
 	"shopedge/proxy/identity"
+	"shopedge/proxy/live"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/rules"
@@ -33,6 +34,8 @@ type Proxy struct {
 	profiles *profile.Store
 	catalog  *catalog.Catalog
 	rec      *recommend.Engine
+	views    *live.Counter // people who viewed each product, for social proof
+	carts    *live.Counter // people who put each product in their cart
 	pages    *pageCache
 	log      *slog.Logger
 	metrics  *Metrics
@@ -49,6 +52,7 @@ type state struct {
 	enc         *codec.Encoder
 	blocks      *blockCache            // rendered recommendation blocks
 	chains      [][]recommend.Strategy // per block: its strategy, then its fallbacks
+	own         *ownAssets             // overlays, banners and what the proxy serves under its prefix
 	gen         uint64                 // changes with every configuration, so cached analyses do too
 	// learns is false for a configuration with no rules at all: then no
 	// page is read, and every response streams through.
@@ -99,6 +103,8 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		profiles: profiles,
 		catalog:  catalog.New(cfg.Catalog.MaxProducts),
 		rec:      newEngine(cfg.Recommendations),
+		views:    live.New(cfg.Catalog.MaxProducts),
+		carts:    live.New(cfg.Catalog.MaxProducts),
 		log:      o.Logger,
 		metrics:  newMetrics(),
 		now:      o.Now,
@@ -112,6 +118,12 @@ func (p *Proxy) setState(cfg *rules.Config) {
 	for _, b := range cfg.Recommendations.Blocks {
 		p.metrics.block(b.ID) // every configured block shows in the metrics, from 0
 	}
+	for _, o := range cfg.Overlays.Rules {
+		p.metrics.overlay(o.ID)
+	}
+	for _, b := range cfg.Overlays.Banners {
+		p.metrics.overlay(b.ID)
+	}
 	p.state.Store(newState(cfg))
 }
 
@@ -123,9 +135,11 @@ func newState(cfg *rules.Config) *state {
 		enc:    codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
 		blocks: &blockCache{},
 		chains: strategyChains(cfg.Recommendations.Blocks),
+		own:    newOwnAssets(cfg),
 	}
 	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
-		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil
+		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil ||
+		len(cfg.Overlays.Rules) > 0 || len(cfg.Overlays.Banners) > 0
 	for _, s := range cfg.Server.TrustedProxies {
 		if pfx, err := rules.ParsePrefix(s); err == nil {
 			st.trustedNets = append(st.trustedNets, pfx)

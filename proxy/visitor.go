@@ -92,11 +92,17 @@ func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 	now := p.now()
 	prof := p.profileOf(ctx, st, v, now)
 	var visitStart uint32
+	had := false
 	prof.Update(func(d *profile.Data) {
+		had = d.InCart(id)
 		d.AddToCart(id, qty)
+		d.CartAt = uint32(now.Unix())
 		visitStart = d.VisitStart
 	})
 	p.learn(v.id, visitStart, id, nil, recommend.Cart, now)
+	if !had {
+		p.carts.Add(id, now, true, true)
+	}
 	p.metrics.events.Add(1)
 	// The token goes on this response: it answers a POST, which no shared
 	// cache stores.
@@ -165,11 +171,14 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 	var visitStart uint32
 	var bought [profile.MaxCart]catalog.ID
 	nBought := 0
+	var lastView time.Time
+	seen := false
 	prof.Update(func(d *profile.Data) {
 		visitStart = d.VisitStart
 		switch v.page {
 		case rules.PageProduct:
 			if ev.product != 0 {
+				lastView, seen = d.ViewedAt(ev.product)
 				d.ViewProduct(ev.product, ev.categories, now, half)
 			} else {
 				d.ViewPage()
@@ -182,13 +191,18 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 			d.ViewPage()
 			nBought = len(d.CartProducts(bought[:0]))
 			d.Purchase()
+			d.BoughtAt = uint32(now.Unix())
 		default:
 			d.ViewPage()
 		}
 	})
 	p.metrics.events.Add(1)
-	if v.page == rules.PageProduct {
+	if v.page == rules.PageProduct && ev.product != 0 {
 		p.learn(v.id, visitStart, ev.product, ev.categories, recommend.View, now)
+		// People, not page views: a visitor counts once an hour and once
+		// a day for a product.
+		since := now.Sub(lastView)
+		p.views.Add(ev.product, now, !seen || since >= time.Hour, !seen || since >= 24*time.Hour)
 	}
 	for _, id := range bought[:nBought] {
 		p.learn(v.id, visitStart, id, nil, recommend.Purchase, now)

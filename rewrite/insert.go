@@ -138,3 +138,36 @@ func holdsBlocks(e Element) error {
 	}
 	return nil
 }
+
+// HeadSite returns the insertion point at the end of the page's <head>,
+// for metadata such as a stylesheet <link>. The head must be written out,
+// with its end tag, and end with no element left open.
+func (d *Doc) HeadSite() (Site, error) {
+	heads := d.Find(tagMatcher(atom.Head))
+	if len(heads) == 0 {
+		return Site{}, fmt.Errorf("no <head>: %w", ErrUnsafe)
+	}
+	e := heads[0]
+	sp := d.spans[e.i]
+	if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 || d.openUntil(e.Node().LastChild, sp.close) {
+		return Site{}, fmt.Errorf("end of <head>: not written out: %w", ErrUnsafe)
+	}
+	return Site{Range{int(sp.close), int(sp.close)}}, nil
+}
+
+// BodyEndSite returns the insertion point at the end of the page's
+// <body>, for overlays and the script.
+func (d *Doc) BodyEndSite() (Site, error) {
+	bodies := d.Find(tagMatcher(atom.Body))
+	if len(bodies) == 0 {
+		return Site{}, fmt.Errorf("no <body>: %w", ErrUnsafe)
+	}
+	return bodies[0].BlockSite(Append)
+}
+
+// tagMatcher matches elements by tag.
+type tagMatcher atom.Atom
+
+func (t tagMatcher) Match(n *html.Node) bool {
+	return n.Type == html.ElementNode && n.DataAtom == atom.Atom(t)
+}

@@ -37,6 +37,8 @@ type Config struct {
 	Recommendations Recommendations `yaml:"recommendations"`
 	// Search re-ranks search results for the visitor. Default: off.
 	Search *Search `yaml:"search"`
+	// Overlays are dialogs and banners shown to visitors. Default: none.
+	Overlays Overlays `yaml:"overlays"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 

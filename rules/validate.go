@@ -2,11 +2,9 @@ package rules
 
 import (
 	"fmt"
-	"html/template"
 	"net"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,6 +111,7 @@ func (c *Config) setDefaults() {
 		setInt(&b.Count, 4)
 		setInt(&b.Min, 1)
 	}
+	c.setOverlayDefaults()
 	setString(&c.Log.Level, "info")
 	setString(&c.Log.Format, "text")
 }
@@ -247,6 +246,7 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.validateRecommendations(v)
+	c.validateOverlays(v)
 	if s := c.Search; s != nil {
 		if s.Results.IsZero() {
 			v.add("search.results", "required: a CSS selector for the list of search results")
@@ -377,14 +377,7 @@ func (c *Config) validateRecommendations(v *validator) {
 			v.add(path+".min", "want 1 to count (%d), got %d", b.Count, b.Min)
 		}
 		if b.Template != "" {
-			file := b.Template
-			if !filepath.IsAbs(file) {
-				file = filepath.Join(filepath.Dir(c.file), file)
-			}
-			t, err := template.ParseFiles(file)
-			if err == nil {
-				err = rewrite.CheckBlockTemplate(t)
-			}
+			t, err := c.parseTemplate(b.Template, rewrite.CheckBlockTemplate)
 			if err != nil {
 				v.add(path+".template", "%v", err)
 				continue

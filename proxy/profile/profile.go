@@ -18,6 +18,7 @@ const (
 	MaxPurchases = 8  // products bought, newest first
 	MaxSearches  = 4  // search terms, newest first, as many as fit textLen
 	MaxText      = 40 // bytes kept of a search term or of a source field
+	MaxOverlays  = 4  // overlays remembered (shown or dismissed), latest first
 	textLen      = 80 // bytes for the search terms, and again for the source
 )
 
@@ -65,6 +66,12 @@ type Data struct {
 	PageViews           uint32
 	VisitStart          uint32 // unix seconds
 	Orders              uint32
+	CartAt              uint32 // unix seconds of the last cart add
+	BoughtAt            uint32 // unix seconds of the last purchase
+	OverlayAt           uint32 // unix seconds of the last overlay shown
+	CartsLeft           uint16 // visits that ended with items in the cart
+
+	overlays [MaxOverlays]overlaySeen
 
 	cartQty  [MaxCart]uint16
 	searches text // newest first
@@ -134,6 +141,9 @@ func (d *Data) Touch(now time.Time, gap time.Duration) (newVisit bool) {
 		d.FirstSeen = t
 	}
 	if d.Visits == 0 || int64(t)-int64(d.LastSeen) > int64(gap/time.Second) {
+		if d.Visits > 0 && d.nCart > 0 {
+			d.CartsLeft++ // the last visit ended with items in the cart
+		}
 		d.Visits++
 		d.VisitStart = t
 		newVisit = true
@@ -142,6 +152,15 @@ func (d *Data) Touch(now time.Time, gap time.Duration) (newVisit bool) {
 		d.LastSeen = t
 	}
 	return newVisit
+}
+
+// JustBought reports whether the visitor bought in the current visit.
+func (d *Data) JustBought() bool { return d.BoughtAt != 0 && d.BoughtAt >= d.VisitStart }
+
+// CartFromEarlierVisit reports whether the cart holds items put there
+// before the current visit.
+func (d *Data) CartFromEarlierVisit() bool {
+	return d.nCart > 0 && d.CartAt != 0 && d.CartAt < d.VisitStart
 }
 
 // Returning reports whether this is not the visitor's first visit.
@@ -303,6 +322,17 @@ func (d *Data) InCart(id catalog.ID) bool {
 	return false
 }
 
+// ViewedAt returns when the visitor last viewed a product, if the profile
+// still remembers it.
+func (d *Data) ViewedAt(id catalog.ID) (time.Time, bool) {
+	for i := range int(d.nRecent) {
+		if d.recent[i] == id {
+			return time.Unix(int64(d.recentAt[i]), 0), true
+		}
+	}
+	return time.Time{}, false
+}
+
 // Purchased returns the products bought, newest first.
 func (d *Data) Purchased() []catalog.ID {
 	return append([]catalog.ID(nil), d.purchased[:d.nPurch]...)
@@ -376,4 +406,95 @@ func cutTo(s string, n int) string {
 		s = s[:n]
 	}
 	return s
+}
+
+// overlaySeen is what a profile remembers of one overlay.
+type overlaySeen struct {
+	rule   uint32 // the overlay, by OverlayKey
+	at     uint32 // last shown, unix seconds
+	until  uint32 // dismissed until, unix seconds
+	day    uint16 // the day (unix days) nDay counts
+	nDay   uint8  // times shown that day
+	nVisit uint8  // times shown in the visit that started at or before at
+}
+
+// OverlaySeen is what a visitor has seen of one overlay.
+type OverlaySeen struct {
+	ShownThisVisit int
+	ShownToday     int
+	LastShown      time.Time // zero: never (or forgotten)
+	DismissedUntil time.Time // zero: not dismissed
+}
+
+// OverlayKey is how a profile names an overlay: a hash of its id.
+func OverlayKey(id string) uint32 {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return h | 1 // never 0, which marks a free slot
+}
+
+func (d *Data) overlaySlot(rule uint32, create bool) *overlaySeen {
+	oldest := 0
+	for i := range d.overlays {
+		o := &d.overlays[i]
+		if o.rule == rule {
+			return o
+		}
+		if max(o.at, o.until) < max(d.overlays[oldest].at, d.overlays[oldest].until) {
+			oldest = i
+		}
+	}
+	if !create {
+		return nil
+	}
+	d.overlays[oldest] = overlaySeen{rule: rule}
+	return &d.overlays[oldest]
+}
+
+// Overlay returns what the visitor has seen of an overlay, as of now.
+func (d *Data) Overlay(rule uint32, now time.Time) OverlaySeen {
+	o := d.overlaySlot(rule, false)
+	if o == nil {
+		return OverlaySeen{}
+	}
+	var s OverlaySeen
+	if o.at != 0 {
+		s.LastShown = time.Unix(int64(o.at), 0)
+		if o.at >= d.VisitStart {
+			s.ShownThisVisit = int(o.nVisit)
+		}
+		if int64(o.day) == now.Unix()/86400 {
+			s.ShownToday = int(o.nDay)
+		}
+	}
+	if int64(o.until) > now.Unix() {
+		s.DismissedUntil = time.Unix(int64(o.until), 0)
+	}
+	return s
+}
+
+// OverlayShown records that an overlay was shown at now.
+func (d *Data) OverlayShown(rule uint32, now time.Time) {
+	o := d.overlaySlot(rule, true)
+	t := uint32(now.Unix())
+	day := uint16(now.Unix() / 86400)
+	if o.at < d.VisitStart {
+		o.nVisit = 0
+	}
+	if o.day != day {
+		o.day, o.nDay = day, 0
+	}
+	o.nVisit = min(o.nVisit+1, math.MaxUint8)
+	o.nDay = min(o.nDay+1, math.MaxUint8)
+	o.at = t
+	d.OverlayAt = max(d.OverlayAt, t)
+}
+
+// OverlayDismissed records that the visitor dismissed an overlay, which
+// keeps it away until until.
+func (d *Data) OverlayDismissed(rule uint32, until time.Time) {
+	o := d.overlaySlot(rule, true)
+	o.until = max(o.until, uint32(until.Unix()))
 }

@@ -1,0 +1,146 @@
+package proxy
+
+import (
+	"strings"
+)
+
+// cspVerdict says whether the page's Content-Security-Policy lets the
+// proxy's stylesheet and script load and its beacons go out, and with
+// which nonce each tag must come. A page with no policy allows all.
+type cspVerdict struct {
+	style, script, connect bool
+	styleNonce, scriptNonce string
+}
+
+// checkCSP reads the enforced policies of a page (every
+// Content-Security-Policy header value, and the page's <meta http-equiv>
+// ones; report-only policies block nothing) for a same-origin stylesheet,
+// script and beacon of host. A resource is allowed when every policy allows
+// it: without a nonce where the policy has 'self', a matching host or
+// scheme, or no directive for it; with the page's own nonce otherwise.
+// 'strict-dynamic' makes a script policy ignore 'self' and hosts, so only
+// the nonce will do. Nothing is ever allowed by adding a source.
+func checkCSP(policies []string, host string, https bool) cspVerdict {
+	v := cspVerdict{style: true, script: true, connect: true}
+	for _, raw := range policies {
+		// A header may carry several policies, comma-separated.
+		for _, pol := range strings.Split(raw, ",") {
+			d := parsePolicy(pol)
+			if len(d) == 0 {
+				continue
+			}
+			v.style = allow(d, []string{"style-src-elem", "style-src", "default-src"}, host, https, false, &v.styleNonce) && v.style
+			v.script = allow(d, []string{"script-src-elem", "script-src", "default-src"}, host, https, true, &v.scriptNonce) && v.script
+			v.connect = allow(d, []string{"connect-src", "default-src"}, host, https, false, nil) && v.connect
+		}
+	}
+	return v
+}
+
+// parsePolicy splits a policy into directives: name (lowercase) to source
+// list. The first of a repeated directive counts, as browsers do.
+func parsePolicy(pol string) map[string][]string {
+	d := map[string][]string{}
+	for _, dir := range strings.Split(pol, ";") {
+		f := strings.Fields(dir)
+		if len(f) == 0 {
+			continue
+		}
+		name := strings.ToLower(f[0])
+		if _, dup := d[name]; !dup {
+			d[name] = f[1:]
+		}
+	}
+	return d
+}
+
+// allow says whether the first directive of names present in d lets a
+// same-origin resource load. When the directive has nonces and no source
+// that allows the resource without one, the nonce is needed: *nonce is set
+// to it (or the resource is refused when another policy already asked for
+// a different one, or nonce is nil, as for beacons, which carry none).
+func allow(d map[string][]string, names []string, host string, https, script bool, nonce *string) bool {
+	var srcs []string
+	found := false
+	for _, n := range names {
+		if s, ok := d[n]; ok {
+			srcs, found = s, true
+			break
+		}
+	}
+	if !found {
+		return true
+	}
+	strict := false
+	var nonces []string
+	plain := false
+	for _, s := range srcs {
+		ls := strings.ToLower(s)
+		switch {
+		case ls == "'strict-dynamic'":
+			strict = true
+		case strings.HasPrefix(ls, "'nonce-") && strings.HasSuffix(s, "'") && len(s) > len("'nonce-'"):
+			nonces = append(nonces, s[len("'nonce-"):len(s)-1])
+		case ls == "'self'", ls == "*":
+			plain = true
+		case ls == "https:":
+			plain = plain || https
+		case ls == "http:":
+			plain = true // http: also allows https
+		case !strings.HasPrefix(ls, "'") && hostSourceMatches(ls, host, https):
+			plain = true
+		}
+	}
+	if script && strict {
+		plain = false // 'strict-dynamic' drops 'self', hosts and schemes
+	}
+	if plain && (len(nonces) == 0 || nonce == nil || *nonce == "") {
+		return true
+	}
+	if len(nonces) == 0 || nonce == nil {
+		return plain
+	}
+	if *nonce == "" {
+		*nonce = nonces[0]
+		return true
+	}
+	for _, n := range nonces {
+		if n == *nonce {
+			return true
+		}
+	}
+	return plain
+}
+
+// hostSourceMatches reports whether a CSP host-source (lowercase) names
+// host: "shop.example", "https://shop.example", "*.example", with an
+// optional port and path.
+func hostSourceMatches(src, host string, https bool) bool {
+	if scheme, rest, ok := strings.Cut(src, "://"); ok {
+		// Our resources come with the page's scheme; http: sources also
+		// allow https.
+		if scheme != "http" && (scheme != "https" || !https) {
+			return false
+		}
+		src = rest
+	}
+	if i := strings.IndexByte(src, '/'); i >= 0 {
+		src = src[:i]
+	}
+	h := strings.ToLower(host)
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		if j := strings.LastIndexByte(src, ':'); j >= 0 {
+			if src[j+1:] != h[i+1:] && src[j+1:] != "*" {
+				return false
+			}
+			src = src[:j]
+		}
+		h = h[:i]
+	} else if j := strings.LastIndexByte(src, ':'); j >= 0 {
+		src = src[:j]
+	}
+	if suffix, ok := strings.CutPrefix(src, "*."); ok {
+		return strings.HasSuffix(h, "."+suffix)
+	}
+	return src == h
+}

@@ -1,0 +1,157 @@
+package rewrite
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	textTemplate "text/template"
+)
+
+//go:embed templates/overlay.html templates/banner.html templates/assets.html
+var overlayTemplates embed.FS
+
+//go:embed assets/shopedge.js
+var script []byte
+
+//go:embed assets/shopedge.css
+var stylesheet string
+
+var (
+	overlayTmpl = template.Must(template.ParseFS(overlayTemplates, "templates/overlay.html"))
+	bannerTmpl  = template.Must(template.ParseFS(overlayTemplates, "templates/banner.html"))
+	assetsTmpl  = template.Must(template.ParseFS(overlayTemplates, "templates/assets.html"))
+	// The stylesheet is CSS, filled with colours the configuration checked
+	// to be hex colours: text/template, not html/template, which would
+	// escape it as HTML.
+	cssTmpl = textTemplate.Must(textTemplate.New("css").Parse(stylesheet))
+)
+
+// OverlayData is what an overlay's template reads. A custom template
+// renders the dialog's content only: the dialog element around it, with
+// its trigger and close button, is always the built-in one.
+type OverlayData struct {
+	ID   string // the overlay's id
+	Kind string // exit_intent, abandoned_cart, ...
+	// Trigger is when the script opens it: load, timer, scroll or exit.
+	Trigger string
+	// Ms is the delay (timer) or the least dwell time (exit), in
+	// milliseconds; Depth the scroll depth in percent.
+	Ms    int64
+	Depth int
+	// DismissFor is how long, in seconds, a dismissal keeps it away.
+	DismissFor int64
+
+	Title, Text, Code string
+	Button, Link      string
+	// Ends says when the offer ends ("Ends in 3 hours"), from the rule's
+	// schedule, or "".
+	Ends  string
+	Items []OverlayItem // cart lines or recommended products
+}
+
+// OverlayItem is a product an overlay lists.
+type OverlayItem struct {
+	Name, URL, Image, Price string
+	Qty                     int // in the cart; 0 for a recommendation
+}
+
+// RenderOverlay appends the overlay's dialog to dst, its content from t
+// (nil: the built-in one). Everything from data is escaped.
+func RenderOverlay(dst []byte, t *template.Template, data OverlayData) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	err := overlayTmpl.ExecuteTemplate(buf, "open", data)
+	if err == nil {
+		if t != nil {
+			err = t.Execute(buf, data)
+		} else {
+			err = overlayTmpl.ExecuteTemplate(buf, "content", data)
+		}
+	}
+	if err == nil {
+		err = overlayTmpl.ExecuteTemplate(buf, "close", data)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("render overlay %q: %w", data.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// CheckOverlayTemplate runs t on sample data, so that a template that
+// refers to fields OverlayData lacks fails when the configuration loads.
+func CheckOverlayTemplate(t *template.Template) error {
+	_, err := RenderOverlay(nil, t, OverlayData{ID: "check", Kind: "timed", Trigger: "timer", Title: "Check", Text: "Text",
+		Code: "CODE", Button: "Go", Link: "/", Ends: "Ends in 1 hour",
+		Items: []OverlayItem{{Name: "A product", URL: "/p/a", Image: "/a.jpg", Price: "€9.99", Qty: 1}}})
+	return err
+}
+
+// BannerData is what a banner reads.
+type BannerData struct {
+	ID, Kind string
+	Text     string // the message, its numbers filled in
+	Reached  bool   // free shipping: the cart qualifies
+}
+
+// RenderBanner appends a banner to dst.
+func RenderBanner(dst []byte, data BannerData) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	if err := bannerTmpl.Execute(buf, data); err != nil {
+		return dst, fmt.Errorf("render banner %q: %w", data.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Assets are the addresses of the stylesheet and script, and the page's
+// CSP nonce ("" for none), for the tags that load them.
+type Assets struct {
+	CSS, JS, Beacon string
+	Nonce           string
+}
+
+// AppendStylesheet appends the tag that loads the stylesheet (for the end
+// of the head).
+func AppendStylesheet(dst []byte, a Assets) []byte {
+	buf := bytes.NewBuffer(dst)
+	if err := assetsTmpl.ExecuteTemplate(buf, "css", a); err != nil {
+		panic(err) // fixed template and string fields: cannot fail
+	}
+	return buf.Bytes()
+}
+
+// AppendScript appends the tag that loads the script (for the end of the
+// body).
+func AppendScript(dst []byte, a Assets) []byte {
+	buf := bytes.NewBuffer(dst)
+	if err := assetsTmpl.ExecuteTemplate(buf, "js", a); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// Script returns the overlay script.
+func Script() []byte { return script }
+
+// Theme are the colours of the stylesheet: CSS hex colours, checked by the
+// caller.
+type Theme struct {
+	Accent, AccentText, Background, Text string
+}
+
+// Stylesheet returns the stylesheet with the theme's colours.
+func Stylesheet(th Theme) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := cssTmpl.Execute(&buf, th); err != nil {
+		return nil, fmt.Errorf("render stylesheet: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Version returns a short hash of b, for asset URLs that change when
+// their content does.
+func Version(b []byte) string {
+	h := fnv.New64a()
+	h.Write(b)
+	return fmt.Sprintf("%x", h.Sum64())[:10]
+}
