@@ -8,7 +8,7 @@ import (
 // proxy's stylesheet and script load and its beacons go out, and with
 // which nonce each tag must come. A page with no policy allows all.
 type cspVerdict struct {
-	style, script, connect bool
+	style, script, connect  bool
 	styleNonce, scriptNonce string
 }
 

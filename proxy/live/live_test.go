@@ -12,10 +12,10 @@ func TestWindows(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		name  string
-		adds  []time.Duration // offsets from t0, each counted in both windows
-		at    time.Duration
-		want  Counts
+		name string
+		adds []time.Duration // offsets from t0, each counted in both windows
+		at   time.Duration
+		want Counts
 	}{
 		{"none", nil, 0, Counts{}},
 		{"now", []time.Duration{0, 0, time.Second}, time.Second, Counts{Hour: 3, Day: 3}},
