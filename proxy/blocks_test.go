@@ -73,9 +73,10 @@ func blockLinks(t *testing.T, body, id string) []string {
 // page (the menu, the blocks), to compare the rest.
 func withoutPersonal(body string) string { return withoutBlocks(withoutNav(body)) }
 
-var blockSection = regexp.MustCompile(`(?s)<section class="se-rec".*?</section>\n?|<link rel="stylesheet" href="/_shopedge/shopedge\.css\?v=[0-9a-f]+">`)
+var blockSection = regexp.MustCompile(`(?s)<section class="se-rec".*?</section>\n?|<link rel="stylesheet" href="/_shopedge/shopedge\.css\?v=[0-9a-f]+">|<dialog class="se-ov.*?</dialog>\n|\n<script src="/_shopedge/shopedge\.js\?v=[0-9a-f]+" defer data-se-beacon="/_shopedge/beacon"></script>\n|<p class="se-banner[^>]*>[^<]*</p>\n?`)
 
-// withoutBlocks cuts the recommendation blocks out of a page.
+// withoutBlocks cuts what the proxy adds out of a page: recommendation
+// blocks, banners, overlays, and the stylesheet and script.
 func withoutBlocks(body string) string { return blockSection.ReplaceAllString(body, "") }
 
 // links are the links a visitor follows from a block.
@@ -127,7 +128,12 @@ func TestRecommendationBlocks(t *testing.T) {
 	}
 	golden(t, "blocks/also-viewed.html", blockHTML(t, pg.body, "also-viewed"))
 	if withoutPersonal(pg.body) != withoutPersonal(e.direct(t, a.URL(), host(e.url))) {
-		t.Errorf("the product page outside the block differs from the shop's")
+		a, b := withoutPersonal(pg.body), withoutPersonal(e.direct(t, a.URL(), host(e.url)))
+		i := 0
+		for i < len(a) && i < len(b) && a[i] == b[i] {
+			i++
+		}
+		t.Errorf("the product page outside the block differs from the shop's at %d: %q vs %q", i, a[max(0, i-80):min(len(a), i+200)], b[max(0, i-80):min(len(b), i+200)])
 	}
 	if cc := pg.resp.Header.Get("Cache-Control"); cc != "private, no-store" {
 		t.Errorf("page with a block: Cache-Control %q", cc)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -94,18 +95,14 @@ func allow(d map[string][]string, names []string, host string, https, script boo
 	if script && strict {
 		plain = false // 'strict-dynamic' drops 'self', hosts and schemes
 	}
-	if plain && (len(nonces) == 0 || nonce == nil || *nonce == "") {
-		return true
-	}
-	if len(nonces) == 0 || nonce == nil {
-		return plain
-	}
-	if *nonce == "" {
-		*nonce = nonces[0]
-		return true
-	}
-	for _, n := range nonces {
-		if n == *nonce {
+	// Where the page has a nonce, our tags carry it, as the page's own do,
+	// even when 'self' would do.
+	if nonce != nil && len(nonces) > 0 {
+		if *nonce == "" {
+			*nonce = nonces[0]
+			return true
+		}
+		if slices.Contains(nonces, *nonce) {
 			return true
 		}
 	}

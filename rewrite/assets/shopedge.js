@@ -104,7 +104,10 @@
             trapped = true;
             history.pushState({ seTrap: 1 }, "");
           };
-          window.addEventListener("touchstart", arm, { once: true, passive: true });
+          // touchend and click grant the user activation that pushState
+          // needs for the entry to count; touchstart does not.
+          window.addEventListener("touchend", arm, { passive: true });
+          window.addEventListener("click", arm);
           window.addEventListener("popstate", function () {
             if (!trapped) return;
             trapped = false;

@@ -1,0 +1,424 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"shopedge/bench/shop"
+	"shopedge/configs"
+	"shopedge/proxy"
+	"shopedge/rules"
+)
+
+// clock is the proxy's time, which a test moves forward to start a new
+// visit without waiting half an hour.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// env is the demo shop behind shopedge with the demo configuration, both
+// on loopback.
+type env struct {
+	url   string // shopedge
+	shop  *shop.Shop
+	clock *clock
+}
+
+func newEnv(t *testing.T, csp bool) *env {
+	t.Helper()
+	s := shop.New(1)
+	s.CSP = csp
+	shopLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shopSrv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = shopSrv.Serve(shopLn) }()
+	t.Cleanup(func() { shopSrv.Close() })
+
+	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Upstream.URL = "http://" + shopLn.Addr().String()
+	keys, err := proxy.LoadKeys(cfg, func(string) string { return strings.Repeat("k", 48) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{}
+	p, err := proxy.New(cfg, proxy.Options{Keys: keys, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := p.Server()
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return &env{url: "http://" + ln.Addr().String(), shop: s, clock: c}
+}
+
+// profileDir makes the browser's profile directory, removed after the
+// test (the browser may still be writing to it when t.TempDir cleans up).
+func profileDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "shopedge-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	return dir
+}
+
+// chromium finds the browser, or skips the test (fails it under CI).
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("SHOPEDGE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no Chromium found: .ci/run installs Debian's chromium")
+	}
+	t.Skip("no Chromium on this machine (apt-get install chromium)")
+	return ""
+}
+
+// browser starts a fresh headless browser (its own profile: no cookies),
+// and returns its context. mobile emulates a phone with touch.
+func browser(t *testing.T, mobile bool) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.Flag("headless", "new"),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(profileDir(t)),
+	)
+	if mobile {
+		opts = append(opts, chromedp.UserAgent("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36"))
+	} else {
+		opts = append(opts, chromedp.UserAgent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"))
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {})) // the browser's newer events chromedp does not know
+	ctx, cancelC := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	// Collect CSP violations, and anything else the page reports, from the
+	// first script on.
+	watch := `window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.violatedDirective + " " + e.blockedURI);
+});`
+	actions := []chromedp.Action{chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(watch).Do(ctx)
+		return err
+	})}
+	if mobile {
+		actions = append(actions,
+			emulation.SetDeviceMetricsOverride(412, 915, 2.625, true),
+			emulation.SetTouchEmulationEnabled(true).WithMaxTouchPoints(5),
+		)
+	}
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eval returns the value of a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	var v T
+	run(t, ctx, chromedp.Evaluate(expr, &v))
+	return v
+}
+
+// screenshot saves the viewport under artifacts/.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var png []byte
+	time.Sleep(400 * time.Millisecond) // the dialog's fade-in
+	run(t, ctx, chromedp.CaptureScreenshot(&png))
+	dir := "artifacts"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dialogOpen reports whether the overlay with id is showing.
+func dialogOpen(t *testing.T, ctx context.Context, id string) bool {
+	return eval[bool](t, ctx, fmt.Sprintf(`(function(){var d=document.querySelector('dialog[data-se-overlay=%q]');return !!(d&&d.open)})()`, id))
+}
+
+// waitFor polls a JavaScript condition until it holds or time runs out.
+func waitFor(t *testing.T, ctx context.Context, expr string, within time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if eval[bool](t, ctx, expr) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// leaveThroughTop moves the pointer into the page, then up and out of
+// the window, as a visitor heading for the tab bar does.
+func leaveThroughTop(ctx context.Context) error {
+	for _, y := range []float64{400, 200, 60, 10, 0, -5} {
+		if err := input.DispatchMouseEvent(input.MouseMoved, 640, y).Do(ctx); err != nil {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// cheapProduct returns an in-stock product of the demo shop that costs
+// less than free shipping needs.
+func cheapProduct(t *testing.T, s *shop.Shop, below float64) *shop.Product {
+	t.Helper()
+	for _, p := range s.Catalog.Products {
+		if p.InStock && p.Price < below-5 && p.Price > 5 {
+			return p
+		}
+	}
+	t.Fatal("no cheap product in the demo catalog")
+	return nil
+}
+
+func TestExitIntentDesktop(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := browser(t, false)
+	product := e.shop.Catalog.Products[3].URL()
+	run(t, ctx, chromedp.Navigate(e.url+product), chromedp.WaitReady("body"))
+	if dialogOpen(t, ctx, "exit-offer") {
+		t.Fatal("the exit offer shows before any exit")
+	}
+	// Before the dwell time (3 s in the demo), leaving does nothing.
+	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
+	if dialogOpen(t, ctx, "exit-offer") {
+		t.Fatal("the exit offer showed before the dwell time")
+	}
+	time.Sleep(3200 * time.Millisecond)
+	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
+	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
+		t.Fatal("the exit offer did not show when the pointer left through the top")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"] .se-ov-code').textContent`); got != "WELCOME10" {
+		t.Errorf("offer code %q", got)
+	}
+	if !eval[bool](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').contains(document.activeElement)`) {
+		t.Error("focus did not move into the dialog")
+	}
+	screenshot(t, ctx, "exit-intent-desktop")
+
+	// Esc closes it, focus leaves the dialog, and the dismissal sticks.
+	run(t, ctx, chromedp.KeyEvent("\u001b"))
+	if !waitFor(t, ctx, `!document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
+		t.Fatal("Esc did not close the exit offer")
+	}
+	if eval[bool](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').contains(document.activeElement)`) {
+		t.Error("focus stayed in the closed dialog")
+	}
+	if !eval[bool](t, ctx, `document.cookie.indexOf("se_dis_exit-offer=1") >= 0`) {
+		t.Error("the dismissal was not remembered")
+	}
+	// Within the cap it does not come back: not on this page, not on the next.
+	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
+	if dialogOpen(t, ctx, "exit-offer") {
+		t.Fatal("the exit offer came back on the same page")
+	}
+	run(t, ctx, chromedp.Navigate(e.url+e.shop.Catalog.Products[4].URL()), chromedp.WaitReady("body"))
+	if eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="exit-offer"]')`) {
+		t.Error("the next page carries the dismissed exit offer")
+	}
+	if v := eval[[]string](t, ctx, `window.__violations`); len(v) > 0 {
+		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+func TestAbandonedCartAndFreeShipping(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := browser(t, false)
+	prod := cheapProduct(t, e.shop, 60)
+	run(t, ctx, chromedp.Navigate(e.url+prod.URL()), chromedp.WaitReady("body"))
+	// The demo's add-to-cart posts with fetch and shows a toast.
+	run(t, ctx, chromedp.Click(`form[data-add-to-cart] button`, chromedp.ByQuery))
+	if !waitFor(t, ctx, `document.getElementById("toast").className.indexOf("show") >= 0`, 5*time.Second) {
+		t.Fatal("the product was not added to the cart")
+	}
+	run(t, ctx, chromedp.Reload(), chromedp.WaitReady("body"))
+	want := fmt.Sprintf("Add €%.2f more for free shipping", 60-prod.Price)
+	if got := eval[string](t, ctx, `(document.querySelector('[data-se-banner="free-shipping"]')||{}).textContent||""`); got != want {
+		t.Errorf("free shipping banner %q, want %q", got, want)
+	}
+	screenshot(t, ctx, "free-shipping-banner")
+
+	// A later visit: the reminder lists what is in the cart.
+	e.clock.advance(2 * time.Hour)
+	run(t, ctx, chromedp.Navigate(e.url+"/"), chromedp.WaitReady("body"))
+	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="cart-reminder"]');return !!(d&&d.open)})()`, 3*time.Second) {
+		t.Fatal("no cart reminder on the returning visitor's home page")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="cart-reminder"] .se-ov-item').textContent`); !strings.Contains(got, prod.Name) || !strings.Contains(got, fmt.Sprintf("€%.2f", prod.Price)) {
+		t.Errorf("reminder lists %q, want %s at €%.2f", got, prod.Name, prod.Price)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="cart-reminder"] .se-ov-cta').getAttribute("href")`); got != "/cart" {
+		t.Errorf("reminder links to %q", got)
+	}
+	screenshot(t, ctx, "abandoned-cart")
+	// The close button dismisses it.
+	run(t, ctx, chromedp.Click(`dialog[data-se-overlay="cart-reminder"] .se-ov-close`, chromedp.ByQuery))
+	if !waitFor(t, ctx, `!document.querySelector('dialog[data-se-overlay="cart-reminder"]').open`, 2*time.Second) {
+		t.Error("the close button did not close the reminder")
+	}
+}
+
+func TestStrictCSPWithNonce(t *testing.T) {
+	e := newEnv(t, true)
+	ctx := browser(t, false)
+	run(t, ctx, chromedp.Navigate(e.url+e.shop.Catalog.Products[5].URL()), chromedp.WaitReady("body"))
+	if !eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="exit-offer"]')`) {
+		t.Fatal("no exit offer on the page with a CSP nonce")
+	}
+	nonces := eval[[]string](t, ctx, `[document.querySelector('script[src^="/_shopedge/"]').nonce, document.querySelector('link[href^="/_shopedge/"]').nonce, document.querySelector('style').nonce]`)
+	if nonces[0] == "" || nonces[0] != nonces[2] || nonces[1] != nonces[2] {
+		t.Errorf("nonces script %q, stylesheet %q, the shop's style %q", nonces[0], nonces[1], nonces[2])
+	}
+	time.Sleep(3200 * time.Millisecond)
+	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
+	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
+		t.Fatal("the exit offer did not show under the shop's CSP")
+	}
+	// The stylesheet applied: the dialog has the theme's radius.
+	if got := eval[string](t, ctx, `getComputedStyle(document.querySelector('dialog.se-ov')).borderTopLeftRadius`); got != "14px" {
+		t.Errorf("the stylesheet did not apply: radius %q", got)
+	}
+	screenshot(t, ctx, "exit-intent-csp")
+	if v := eval[[]string](t, ctx, `window.__violations`); len(v) > 0 {
+		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+func TestExitIntentMobile(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := browser(t, true)
+	run(t, ctx, chromedp.Navigate(e.url+e.shop.Catalog.Products[6].URL()), chromedp.WaitReady("body"))
+	if !eval[bool](t, ctx, `matchMedia("(pointer: coarse)").matches`) {
+		t.Fatal("the phone emulation has no coarse pointer")
+	}
+	time.Sleep(3200 * time.Millisecond)
+	// Read down the page, then flick back up fast.
+	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, 1600)`, nil))
+	time.Sleep(150 * time.Millisecond)
+	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, 0)`, nil))
+	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
+		t.Fatal("a fast scroll up did not show the exit offer on the phone")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').getAttribute("data-se-shown-by")`); got != "exit-scroll" {
+		t.Errorf("shown by %q, want exit-scroll", got)
+	}
+	screenshot(t, ctx, "exit-intent-mobile")
+}
+
+func TestBackButtonTrap(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := browser(t, true)
+	first := e.url + e.shop.Catalog.Products[7].URL()
+	second := e.url + e.shop.Catalog.Products[8].URL()
+	run(t, ctx, chromedp.Navigate(first), chromedp.WaitReady("body"), chromedp.Navigate(second), chromedp.WaitReady("body"))
+	time.Sleep(3200 * time.Millisecond)
+	// A tap (on the product's title: no link there) arms the trap
+	// (browsers ignore history entries added without a gesture); the first
+	// back shows the offer, the second leaves.
+	xy := eval[[]float64](t, ctx, `(function(){document.querySelector(".product h1").scrollIntoView({block:"center"});var r=document.querySelector(".product h1").getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2]})()`)
+	run(t, ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		pts := []*input.TouchPoint{{X: xy[0], Y: xy[1]}}
+		if err := input.DispatchTouchEvent(input.TouchStart, pts).Do(ctx); err != nil {
+			return err
+		}
+		return input.DispatchTouchEvent(input.TouchEnd, nil).Do(ctx)
+	}))
+	time.Sleep(100 * time.Millisecond)
+	run(t, ctx, chromedp.Evaluate(`history.back()`, nil))
+	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="exit-offer"]');return !!(d&&d.open)})()`, 2*time.Second) {
+		t.Fatal("back did not show the exit offer")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').getAttribute("data-se-shown-by")`); got != "exit-back" {
+		t.Errorf("shown by %q, want exit-back", got)
+	}
+	var url string
+	run(t, ctx, chromedp.Location(&url))
+	if url != second {
+		t.Fatalf("the first back left the page: at %s", url)
+	}
+	run(t, ctx, chromedp.KeyEvent("\u001b"), chromedp.Evaluate(`history.back()`, nil))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		run(t, ctx, chromedp.Location(&url))
+		if url == first {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("the second back did not leave: at %s, want %s", url, first)
+}

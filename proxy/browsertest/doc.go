@@ -1,0 +1,12 @@
+// Package browsertest holds shopedge's tests in a real browser: headless
+// Chromium, driven over the DevTools protocol, visits the demo shop through
+// the proxy and checks what a shopper sees of the overlays and banners:
+// exit intent on desktop and on touch devices, Esc and the frequency cap,
+// the abandoned-cart reminder on a later visit, the free-shipping amount,
+// and a shop with a strict Content-Security-Policy.
+//
+// The package has no code of its own. Its tests need a Chromium binary
+// (Debian's chromium, found on PATH or at $SHOPEDGE_CHROMIUM); without one
+// they are skipped, except under CI (CI=true), where they fail. Screenshots
+// of the overlays go to artifacts/, which git ignores.
+package browsertest
