@@ -139,10 +139,12 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 				skipped = skipped || banners || own.overlayOn(v.page)
 				break
 			}
-			if r := p.chooseOverlay(ctx, st, v, d, now); r != nil {
-				if *buf, ok = p.renderOverlay(*buf, st, r, d, recCtx, now); ok {
-					p.metrics.overlay(r.ID).injected.Add(1)
-				}
+			r := p.chooseOverlay(ctx, st, v, d, now, func(r *rules.Overlay) (rendered bool) {
+				*buf, rendered = p.renderOverlay(*buf, st, r, d, recCtx, now)
+				return rendered
+			})
+			if ok = r != nil; ok {
+				p.metrics.overlay(r.ID).injected.Add(1)
 			}
 			if ok || banners {
 				assets.Nonce = csp.scriptNonce

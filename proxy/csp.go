@@ -111,7 +111,7 @@ func allow(d map[string][]string, names []string, host string, https, script boo
 
 // hostSourceMatches reports whether a CSP host-source (lowercase) names
 // host: "shop.example", "https://shop.example", "*.example", with an
-// optional port and path.
+// optional port ("*" for any; none means the scheme's default) and path.
 func hostSourceMatches(src, host string, https bool) bool {
 	if scheme, rest, ok := strings.Cut(src, "://"); ok {
 		// Our resources come with the page's scheme; http: sources also
@@ -124,20 +124,38 @@ func hostSourceMatches(src, host string, https bool) bool {
 	if i := strings.IndexByte(src, '/'); i >= 0 {
 		src = src[:i]
 	}
-	h := strings.ToLower(host)
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		if j := strings.LastIndexByte(src, ':'); j >= 0 {
-			if src[j+1:] != h[i+1:] && src[j+1:] != "*" {
-				return false
-			}
-			src = src[:j]
-		}
-		h = h[:i]
-	} else if j := strings.LastIndexByte(src, ':'); j >= 0 {
-		src = src[:j]
+	srcHost, srcPort := splitPort(src)
+	h, port := splitPort(strings.ToLower(host))
+	def := "80"
+	if https {
+		def = "443"
 	}
-	if suffix, ok := strings.CutPrefix(src, "*."); ok {
+	if port == "" {
+		port = def
+	}
+	switch srcPort {
+	case "*":
+	case "":
+		if port != def {
+			return false
+		}
+	default:
+		if srcPort != port {
+			return false
+		}
+	}
+	if suffix, ok := strings.CutPrefix(srcHost, "*."); ok {
 		return strings.HasSuffix(h, "."+suffix)
 	}
-	return src == h
+	return srcHost == h
+}
+
+// splitPort splits "host:port" (the port may be missing; an IPv6 literal
+// is in brackets).
+func splitPort(s string) (host, port string) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || strings.Contains(s[i:], "]") {
+		return s, ""
+	}
+	return s[:i], s[i+1:]
 }

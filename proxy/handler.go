@@ -31,8 +31,10 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (wai
 	if !p.admit(ctx, st) {
 		return 0
 	}
-	if bytes.HasPrefix(ctx.Path(), []byte(st.own.prefix)) {
-		p.serveOwn(ctx, st) // never forwarded
+	if prefix := []byte(st.own.prefix); bytes.HasPrefix(ctx.Path(), prefix) || bytes.HasPrefix(ctx.Request.Header.RequestURI(), prefix) {
+		// Never forwarded: neither the path as decoded nor as sent
+		// ("/_shopedge/../x" is "/x" decoded) reaches the shop.
+		p.serveOwn(ctx, st)
 		return 0
 	}
 

@@ -91,7 +91,10 @@ func (a *ownAssets) overlayOn(page rules.PageType) bool {
 // the script, or a beacon. Nothing under the prefix reaches the shop.
 func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, st *state) {
 	a := st.own
-	name := string(ctx.Path()[len(a.prefix):])
+	name := ""
+	if path := ctx.Path(); bytes.HasPrefix(path, []byte(a.prefix)) {
+		name = string(path[len(a.prefix):])
+	}
 	switch name {
 	case "shopedge.css", "shopedge.js":
 		if !ctx.IsGet() && !ctx.IsHead() {
@@ -127,9 +130,10 @@ func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, st *state) {
 
 // chooseOverlay returns the overlay to put on this page view, or nil:
 // the first rule by priority whose page, visitors, schedule, caps and
-// conditions all allow it. At most one per page view, and none within
-// min_gap of the last one shown.
-func (p *Proxy) chooseOverlay(ctx *fasthttp.RequestCtx, st *state, v *visit, d *profile.Data, now time.Time) *rules.Overlay {
+// conditions all allow it, and for which render (nil: any) has something
+// to show. At most one per page view, and none within min_gap of the last
+// one shown.
+func (p *Proxy) chooseOverlay(ctx *fasthttp.RequestCtx, st *state, v *visit, d *profile.Data, now time.Time, render func(*rules.Overlay) bool) *rules.Overlay {
 	a := st.own
 	if len(a.overlays) == 0 || !v.tracked || v.id == "" {
 		return nil
@@ -160,7 +164,7 @@ func (p *Proxy) chooseOverlay(ctx *fasthttp.RequestCtx, st *state, v *visit, d *
 		case rules.OverlayUpsell:
 			ok = d.CartAt != 0 && d.CartAt >= d.VisitStart && now.Sub(time.Unix(int64(d.CartAt), 0)) <= r.Within.D()
 		}
-		if ok {
+		if ok && (render == nil || render(r)) {
 			return r
 		}
 	}

@@ -51,7 +51,7 @@ type Source struct {
 }
 
 // Data is what shopedge knows of one visitor. Its size is fixed and small
-// (a profile fits the 640-byte size class) because a shop has many
+// (a profile fits the 704-byte size class) because a shop has many
 // visitors, and it holds no pointers: the garbage collector never scans a
 // profile, and texts cost no allocations of their own.
 type Data struct {

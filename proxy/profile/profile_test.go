@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"shopedge/proxy/catalog"
 )
@@ -269,5 +270,93 @@ func TestStoreExpiry(t *testing.T) {
 	}
 	if q, created := s.Load("v"); !created || q == p {
 		t.Errorf("an expired visitor did not start afresh")
+	}
+}
+
+// TestSizeClass keeps the profile in the size class Cost charges for.
+func TestSizeClass(t *testing.T) {
+	t.Parallel()
+	if n := unsafe.Sizeof(Data{}); n > Cost-160 {
+		t.Errorf("Data is %d bytes; Cost charges %d for it", n, Cost-160)
+	}
+}
+
+func TestOverlayMemory(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	var d Data
+	d.Touch(day, 30*time.Minute)
+	a, b := OverlayKey("exit-offer"), OverlayKey("cart-reminder")
+	if a == b || a == 0 {
+		t.Fatalf("keys %d %d", a, b)
+	}
+	if s := d.Overlay(a, day); s != (OverlaySeen{}) {
+		t.Fatalf("never shown: %+v", s)
+	}
+	d.OverlayShown(a, day)
+	d.OverlayShown(a, day.Add(time.Minute))
+	s := d.Overlay(a, day.Add(time.Minute))
+	if s.ShownThisVisit != 2 || s.ShownToday != 2 || !s.LastShown.Equal(day.Add(time.Minute)) {
+		t.Errorf("after two shows: %+v", s)
+	}
+	if d.OverlayAt != uint32(day.Add(time.Minute).Unix()) {
+		t.Errorf("OverlayAt %d", d.OverlayAt)
+	}
+	// A new visit the same day: the visit count starts again, the day's
+	// does not.
+	later := day.Add(3 * time.Hour)
+	d.Touch(later, 30*time.Minute)
+	if s := d.Overlay(a, later); s.ShownThisVisit != 0 || s.ShownToday != 2 {
+		t.Errorf("new visit: %+v", s)
+	}
+	// The next day both start again.
+	next := day.Add(24 * time.Hour)
+	d.Touch(next, 30*time.Minute)
+	if s := d.Overlay(a, next); s.ShownThisVisit != 0 || s.ShownToday != 0 {
+		t.Errorf("next day: %+v", s)
+	}
+	d.OverlayShown(a, next)
+	if s := d.Overlay(a, next); s.ShownThisVisit != 1 || s.ShownToday != 1 {
+		t.Errorf("shown next day: %+v", s)
+	}
+	// A dismissal holds until its time.
+	d.OverlayDismissed(b, next.Add(time.Hour))
+	if s := d.Overlay(b, next.Add(30*time.Minute)); !s.DismissedUntil.Equal(next.Add(time.Hour)) {
+		t.Errorf("dismissed: %+v", s)
+	}
+	if s := d.Overlay(b, next.Add(2*time.Hour)); !s.DismissedUntil.IsZero() {
+		t.Errorf("dismissal outlived its time: %+v", s)
+	}
+	// Only MaxOverlays are remembered: the one seen longest ago goes.
+	for i := range MaxOverlays {
+		d.OverlayShown(OverlayKey(fmt.Sprint("o", i)), next.Add(time.Duration(i+1)*time.Hour))
+	}
+	if s := d.Overlay(a, next.Add(10*time.Hour)); !s.LastShown.IsZero() {
+		t.Errorf("the oldest overlay was kept: %+v", s)
+	}
+}
+
+func TestCartsLeftAndJustBought(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	var d Data
+	d.Touch(t0, 30*time.Minute)
+	d.AddToCart(1, 1)
+	d.CartAt = uint32(t0.Unix())
+	if d.CartFromEarlierVisit() || d.CartsLeft != 0 {
+		t.Fatalf("same visit: earlier %v, left %d", d.CartFromEarlierVisit(), d.CartsLeft)
+	}
+	d.Touch(t0.Add(time.Hour), 30*time.Minute) // a new visit, cart still full
+	if !d.CartFromEarlierVisit() || d.CartsLeft != 1 {
+		t.Errorf("new visit: earlier %v, left %d", d.CartFromEarlierVisit(), d.CartsLeft)
+	}
+	d.Purchase()
+	d.BoughtAt = uint32(t0.Add(time.Hour).Unix())
+	if !d.JustBought() {
+		t.Error("a purchase in this visit is not just bought")
+	}
+	d.Touch(t0.Add(5*time.Hour), 30*time.Minute)
+	if d.JustBought() || d.CartsLeft != 1 {
+		t.Errorf("next visit: just bought %v, left %d", d.JustBought(), d.CartsLeft)
 	}
 }

@@ -10,11 +10,11 @@ import (
 )
 
 // Cost is what one profile is charged against the memory bound: the
-// struct (pointer-free, in the 640-byte size class) and the cache's
+// struct (pointer-free, in the 704-byte size class) and the cache's
 // bookkeeping per entry and its share of the admission sketch (about 150
 // bytes, measured). BenchmarkMemoryPerProfile measures
 // the whole.
-const Cost = 640 + 160
+const Cost = 704 + 160
 
 // Young profiles are kept beside the cache for youngFor to youngFor×2
 // after creation: ristretto applies a Set asynchronously (within

@@ -1,0 +1,605 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/bench/shop"
+	"shopedge/configs"
+	"shopedge/proxy/agent"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
+)
+
+// movable is a clock a test moves forward.
+type movable struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// newMovable starts at a fixed morning, so that hours added stay in one
+// day until a test moves past it.
+func newMovable() *movable { return &movable{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)} }
+
+func (m *movable) Now() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = m.now.Add(time.Millisecond) // never the same instant twice
+	return m.now
+}
+
+func (m *movable) advance(d time.Duration) {
+	m.mu.Lock()
+	m.now = m.now.Add(d)
+	m.mu.Unlock()
+}
+
+var dialogRe = regexp.MustCompile(`<dialog class="se-ov[^"]*"[^>]*data-se-overlay="([^"]+)"`)
+
+// overlays returns the ids of the overlays a page carries.
+func overlays(body string) []string {
+	var ids []string
+	for _, m := range dialogRe.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+func bannerText(body, id string) string {
+	m := regexp.MustCompile(`<p class="se-banner[^"]*" data-se-banner="` + id + `">([^<]*)</p>`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// addToCart posts the demo shop's add-to-cart form.
+func (v *visitor) addToCart(base, sku string, qty int) {
+	v.t.Helper()
+	req, _ := http.NewRequest("POST", base+"/cart/add", strings.NewReader(url.Values{"sku": {sku}, "qty": {fmt.Sprint(qty)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if pg := v.do(req); pg.resp.StatusCode >= 400 {
+		v.t.Fatalf("add to cart: %d", pg.resp.StatusCode)
+	}
+}
+
+// beacon sends what the overlay script sends.
+func (v *visitor) beacon(base, body string, header map[string]string) int {
+	v.t.Helper()
+	req, _ := http.NewRequest("POST", base+"/_shopedge/beacon", strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for k, val := range header {
+		if val == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, val)
+		}
+	}
+	return v.do(req).resp.StatusCode
+}
+
+func TestOwnAssetsNeverForwarded(t *testing.T) {
+	t.Parallel()
+	var seen atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_shopedge/") {
+			seen.Add(1)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!DOCTYPE html><html><head><title>x</title></head><body><p>shop</p></body></html>")
+	}))
+	t.Cleanup(up.Close)
+	e := startProxy(t, demoConfig(t, up.URL, nil))
+	st := e.proxy.state.Load().own
+	v := e.visitor()
+	for _, c := range []struct {
+		method, path string
+		status       int
+		ctype        string
+		cache        string
+		contains     string
+	}{
+		{"GET", st.cssURL, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", "--se-accent:#0b6e4f"},
+		{"GET", st.jsURL, 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "sendBeacon"},
+		{"GET", "/_shopedge/shopedge.js?v=old", 200, "text/javascript; charset=utf-8", "public, max-age=300", "sendBeacon"},
+		{"HEAD", st.cssURL, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", ""},
+		{"POST", st.cssURL, 405, "", "", ""},
+		{"GET", "/_shopedge/admin", 404, "", "", ""},
+		{"GET", "/_shopedge/../etc/passwd", 404, "", "", ""},
+		{"GET", "/_shopedge/beacon", 405, "", "", ""},
+	} {
+		req, _ := http.NewRequest(c.method, e.url+c.path, nil)
+		pg := v.do(req)
+		if pg.resp.StatusCode != c.status {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, pg.resp.StatusCode, c.status)
+			continue
+		}
+		if c.ctype != "" && pg.resp.Header.Get("Content-Type") != c.ctype {
+			t.Errorf("%s %s: Content-Type %q", c.method, c.path, pg.resp.Header.Get("Content-Type"))
+		}
+		if c.cache != "" && pg.resp.Header.Get("Cache-Control") != c.cache {
+			t.Errorf("%s %s: Cache-Control %q", c.method, c.path, pg.resp.Header.Get("Cache-Control"))
+		}
+		if !strings.Contains(pg.body, c.contains) {
+			t.Errorf("%s %s: body lacks %q", c.method, c.path, c.contains)
+		}
+	}
+	if n := seen.Load(); n != 0 {
+		t.Errorf("%d requests under the reserved prefix reached the shop", n)
+	}
+}
+
+func TestBeaconValidation(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	v := e.visitor()
+	v.get(e.url + "/") // a visitor cookie
+	stranger := e.visitor()
+	for _, c := range []struct {
+		name   string
+		v      *visitor
+		body   string
+		header map[string]string
+		want   int
+	}{
+		{"shown", v, `{"e":"shown","id":"exit-offer"}`, nil, 204},
+		{"banner", v, `{"e":"banner","id":"free-shipping"}`, nil, 204},
+		{"foreign origin", v, `{"e":"shown","id":"exit-offer"}`, map[string]string{"Origin": "https://evil.example"}, 403},
+		{"no origin", v, `{"e":"shown","id":"exit-offer"}`, map[string]string{"Origin": ""}, 403},
+		{"cross-site fetch", v, `{"e":"shown","id":"exit-offer"}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"no visitor", stranger, `{"e":"shown","id":"exit-offer"}`, nil, 403},
+		{"too large", v, `{"e":"shown","id":"exit-offer","x":"` + strings.Repeat("a", 600) + `"}`, nil, 413},
+		{"not json", v, `e=shown&id=exit-offer`, nil, 400},
+		{"unknown field", v, `{"e":"shown","id":"exit-offer","n":1}`, nil, 400},
+		{"two objects", v, `{"e":"shown","id":"exit-offer"}{"e":"shown","id":"exit-offer"}`, nil, 400},
+		{"missing id", v, `{"e":"shown"}`, nil, 400},
+		{"unknown event", v, `{"e":"bought","id":"exit-offer"}`, nil, 400},
+		{"unknown overlay", v, `{"e":"shown","id":"no-such"}`, nil, 400},
+		{"banner as overlay", v, `{"e":"shown","id":"free-shipping"}`, nil, 400},
+		{"bad id", v, `{"e":"shown","id":"<script>"}`, nil, 400},
+		{"wrong type", v, `{"e":1,"id":"exit-offer"}`, nil, 400},
+	} {
+		if got := c.v.beacon(e.url, c.body, c.header); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	var sb strings.Builder
+	e.proxy.metrics.WriteTo(&sb, nil)
+	for _, want := range []string{
+		`shopedge_overlay_events_total{id="exit-offer",event="shown"} 1`,
+		`shopedge_overlay_events_total{id="free-shipping",event="banner_shown"} 1`,
+		`shopedge_beacons_rejected_total{reason="origin"} 3`,
+		`shopedge_beacons_rejected_total{reason="visitor"} 1`,
+		`shopedge_beacons_rejected_total{reason="malformed"} 7`,
+		`shopedge_beacons_rejected_total{reason="unknown_id"} 2`,
+	} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(sb.String(), "no-such") {
+		t.Error("an unknown id reached the metrics")
+	}
+	// The shown beacon counted against the cap: one per visit.
+	pg := v.get(e.url + e.shop.Catalog.Products[2].URL())
+	if ids := overlays(pg.body); len(ids) != 0 {
+		t.Errorf("after the exit offer was shown, the page carries %v", ids)
+	}
+}
+
+func TestExitOfferCapsAndDismissal(t *testing.T) {
+	t.Parallel()
+	clock := newMovable()
+	e := newShopEnvAt(t, func(c *rules.Config) { c.Overlays.MinGap = 0 }, clock.Now)
+	v := e.visitor()
+	product := e.url + e.shop.Catalog.Products[2].URL()
+	pg := v.get(product)
+	if got := overlays(pg.body); len(got) != 1 || got[0] != "exit-offer" {
+		t.Fatalf("a new prospect's product page carries %v, want the exit offer", got)
+	}
+	for _, attr := range []string{`data-se-trigger="exit"`, `data-se-ms="3000"`, `data-se-dismiss="86400"`, `role="dialog"`, `aria-labelledby="se-ov-exit-offer-title"`} {
+		if !strings.Contains(pg.body, attr) {
+			t.Errorf("dialog lacks %s", attr)
+		}
+	}
+	// Not shown yet (no beacon): it stays on the next page.
+	if got := overlays(v.get(product).body); len(got) != 1 {
+		t.Errorf("before it was shown: %v", got)
+	}
+	// Dismissed: gone for a day, back after.
+	if code := v.beacon(e.url, `{"e":"dismissed","id":"exit-offer"}`, nil); code != 204 {
+		t.Fatalf("beacon %d", code)
+	}
+	if got := overlays(v.get(product).body); len(got) != 0 {
+		t.Errorf("after a dismissal: %v", got)
+	}
+	clock.advance(25 * time.Hour)
+	if got := overlays(v.get(product).body); len(got) != 1 {
+		t.Errorf("a day after the dismissal: %v", got)
+	}
+	// The dismissal cookie the script sets is honoured too.
+	w := e.visitor()
+	w.header.Set("Cookie", "se_dis_exit-offer=1")
+	if got := overlays(w.get(product).body); len(got) != 0 {
+		t.Errorf("with the dismissal cookie: %v", got)
+	}
+	// Shown once this visit: the cap is one per visit, one per day.
+	x := e.visitor()
+	x.get(product)
+	x.beacon(e.url, `{"e":"shown","id":"exit-offer"}`, nil)
+	if got := overlays(x.get(product).body); len(got) != 0 {
+		t.Errorf("shown this visit already: %v", got)
+	}
+	clock.advance(2 * time.Hour) // a new visit, the same day
+	if got := overlays(x.get(product).body); len(got) != 0 {
+		t.Errorf("shown today already: %v", got)
+	}
+	clock.advance(24 * time.Hour)
+	if got := overlays(x.get(product).body); len(got) != 1 {
+		t.Errorf("the next day: %v", got)
+	}
+	// A customer who just bought gets no offer.
+	y := e.visitor()
+	y.get(product)
+	y.addToCart(e.url, e.shop.Catalog.Products[2].SKU, 1)
+	y.get(e.url + "/checkout/thank-you")
+	if got := overlays(y.get(product).body); len(got) != 0 {
+		t.Errorf("just bought: %v", got)
+	}
+}
+
+func TestCartOverlaysAndBanners(t *testing.T) {
+	t.Parallel()
+	clock := newMovable()
+	e := newShopEnvAt(t, nil, clock.Now)
+	var cheap *shop.Product
+	for _, p := range e.shop.Catalog.Products {
+		if p.InStock && p.Price > 5 && p.Price < 40 {
+			cheap = p
+			break
+		}
+	}
+	if cheap == nil {
+		t.Fatal("no cheap product")
+	}
+	// Others have browsed: the shop has popular products.
+	for _, p := range e.shop.Catalog.Products[10:16] {
+		e.visitor().get(e.url + p.URL())
+	}
+	v := e.visitor()
+	pg := v.get(e.url + cheap.URL())
+	if got := bannerText(pg.body, "free-shipping"); got != "Add €60.00 more for free shipping" {
+		t.Errorf("empty cart: banner %q", got)
+	}
+	v.addToCart(e.url, cheap.SKU, 1)
+	pg = v.get(e.url + cheap.URL())
+	if got, want := bannerText(pg.body, "free-shipping"), fmt.Sprintf("Add €%.2f more for free shipping", 60-cheap.Price); got != want {
+		t.Errorf("banner %q, want %q", got, want)
+	}
+	// Right after the add, the cart page offers what goes with it.
+	pg = v.get(e.url + "/cart")
+	if got := overlays(pg.body); len(got) != 1 || got[0] != "upsell" {
+		t.Fatalf("cart page after an add: overlays %v, want upsell", got)
+	}
+	if !strings.Contains(pg.body, `data-se-trigger="load"`) || strings.Count(pg.body, `<li class="se-ov-item">`) == 0 {
+		t.Errorf("upsell dialog without products or trigger:\n%s", dialogOf(pg.body, "upsell"))
+	}
+	if strings.Contains(dialogOf(pg.body, "upsell"), cheap.Name) {
+		t.Error("the upsell offers what is already in the cart")
+	}
+	if got := bannerText(pg.body, "free-shipping"); !strings.HasPrefix(got, "Add €") {
+		t.Errorf("cart page banner %q", got)
+	}
+	v.addToCart(e.url, cheap.SKU, 2)
+	if got := bannerText(v.get(e.url+cheap.URL()).body, "free-shipping"); cheap.Price*3 >= 60 && got != "Your order ships free" {
+		t.Errorf("cart over the threshold: banner %q", got)
+	}
+
+	// A later visit: the reminder on the home page, with the cart's lines.
+	clock.advance(3 * time.Hour)
+	pg = v.get(e.url + "/")
+	if got := overlays(pg.body); len(got) != 1 || got[0] != "cart-reminder" {
+		t.Fatalf("returning with a cart: overlays %v", got)
+	}
+	d := dialogOf(pg.body, "cart-reminder")
+	for _, want := range []string{cheap.Name, fmt.Sprintf("€%.2f", cheap.Price), "&times; 3", `href="/cart"`, "View cart", `data-se-trigger="load"`} {
+		if !strings.Contains(d, want) {
+			t.Errorf("reminder lacks %q:\n%s", want, d)
+		}
+	}
+	v.beacon(e.url, `{"e":"shown","id":"cart-reminder"}`, nil)
+	// Within min_gap no other overlay, though the hesitant one would fit.
+	if got := overlays(v.get(e.url + "/cart").body); len(got) != 0 {
+		t.Errorf("within the gap: %v", got)
+	}
+	clock.advance(11 * time.Minute)
+	if got := overlays(v.get(e.url + "/cart").body); len(got) != 1 || got[0] != "still-thinking" {
+		t.Errorf("a hesitant visitor's cart page: %v, want still-thinking", got)
+	}
+}
+
+// dialogOf returns an overlay's markup in a page.
+func dialogOf(body, id string) string {
+	i := strings.Index(body, `data-se-overlay="`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(body[i:], "</dialog>")
+	return body[i : i+j]
+}
+
+func TestSocialProofCountsPeople(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	product := e.url + e.shop.Catalog.Products[9].URL()
+	a, b := e.visitor(), e.visitor()
+	a.get(product)
+	a.get(product)
+	if got := bannerText(b.get(product).body, "viewers"); got != "" {
+		t.Errorf("two people, one of them twice, under the minimum of 3: %q", got)
+	}
+	if got := bannerText(e.visitor().get(product).body, "viewers"); got != "3 people viewed this today" {
+		t.Errorf("third person: %q", got)
+	}
+	if got := bannerText(a.get(product).body, "viewers"); got != "3 people viewed this today" {
+		t.Errorf("a return of the first: %q", got)
+	}
+	// Crawlers are not people.
+	bot := e.visitor()
+	bot.ua = "Googlebot/2.1 (+http://www.google.com/bot.html)"
+	pg := bot.get(product)
+	if strings.Contains(pg.body, "se-banner") {
+		t.Error("a crawler got a banner")
+	}
+	if got := bannerText(e.visitor().get(product).body, "viewers"); got != "4 people viewed this today" {
+		t.Errorf("fourth person after a crawler: %q", got)
+	}
+}
+
+// cspShop serves one product-like page with the given policy.
+func cspShop(t *testing.T, policy, meta string) string {
+	t.Helper()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if policy != "" {
+			w.Header().Set("Content-Security-Policy", policy)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><html><head>%s<title>Boots</title></head><body><main id="main"><div class="product"><h1>Boots</h1><div class="price">€50</div></div></main></body></html>`, meta)
+	}))
+	t.Cleanup(up.Close)
+	return up.URL
+}
+
+func TestCSP(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, policy, meta string
+		overlay            bool
+		nonce              string
+	}{
+		{"no policy", "", "", true, ""},
+		{"self", "default-src 'self'", "", true, ""},
+		{"nonce and strict-dynamic", "script-src 'nonce-abc123' 'strict-dynamic'; style-src 'self' 'nonce-abc123'", "", true, "abc123"},
+		{"hashes only", "script-src 'sha256-AAAA'; style-src 'self'", "", false, ""},
+		{"strict-dynamic without nonce", "script-src 'self' 'strict-dynamic'", "", false, ""},
+		{"no connect", "default-src 'self'; connect-src 'none'", "", false, ""},
+		{"meta policy", "", `<meta http-equiv="Content-Security-Policy" content="script-src https://cdn.example">`, false, ""},
+		{"report only is not enforced", "", `<meta http-equiv="Content-Security-Policy-Report-Only" content="script-src 'none'">`, true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := startProxy(t, demoConfig(t, cspShop(t, c.policy, c.meta), nil))
+			pg := e.visitor().get(e.url + "/p/boots")
+			got := len(overlays(pg.body)) == 1
+			if got != c.overlay {
+				t.Fatalf("overlay injected: %v, want %v", got, c.overlay)
+			}
+			var sb strings.Builder
+			e.proxy.metrics.WriteTo(&sb, nil)
+			skipped := strings.Contains(sb.String(), "shopedge_overlay_csp_skipped_total 1")
+			if skipped == c.overlay {
+				t.Errorf("csp skipped counter: %v", skipped)
+			}
+			if !c.overlay && strings.Contains(pg.body, "/_shopedge/shopedge.js") {
+				t.Errorf("a blocked page got the script")
+			}
+			if c.nonce != "" {
+				for _, tag := range []string{`<script src="/_shopedge/shopedge.js`, `<link rel="stylesheet" href="/_shopedge/shopedge.css`} {
+					i := strings.Index(pg.body, tag)
+					if i < 0 || !strings.Contains(pg.body[i:min(len(pg.body), i+200)], `nonce="`+c.nonce+`"`) {
+						t.Errorf("%s without the page's nonce", tag)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCheckCSP(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		policies []string
+		host     string
+		https    bool
+		want     cspVerdict
+	}{
+		{"none", nil, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
+		{"self", []string{"default-src 'self'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
+		{"none source", []string{"default-src 'none'"}, "shop.example", true, cspVerdict{}},
+		{"host and port", []string{"script-src https://shop.example; style-src shop.example:8443"}, "shop.example:8443", true, cspVerdict{style: true, connect: true}},
+		{"host, default port", []string{"script-src https://shop.example"}, "shop.example:443", true, cspVerdict{style: true, script: true, connect: true}},
+		{"any port", []string{"script-src shop.example:*"}, "shop.example:8443", true, cspVerdict{style: true, script: true, connect: true}},
+		{"https host on http page", []string{"script-src https://shop.example"}, "shop.example", false, cspVerdict{style: true, connect: true}},
+		{"wildcard host", []string{"script-src *.example"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
+		{"other host", []string{"script-src cdn.example"}, "shop.example", true, cspVerdict{style: true, connect: true}},
+		{"scheme", []string{"script-src https:"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
+		{"nonce", []string{"script-src 'nonce-n1'; style-src 'nonce-n1'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true, styleNonce: "n1", scriptNonce: "n1"}},
+		{"nonce and self", []string{"script-src 'self' 'nonce-n1'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true, scriptNonce: "n1"}},
+		{"strict-dynamic ignores self", []string{"script-src 'self' 'strict-dynamic'"}, "shop.example", true, cspVerdict{style: true, connect: true}},
+		{"elem directive first", []string{"script-src 'none'; script-src-elem 'self'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
+		{"first of a repeat", []string{"script-src 'none'; script-src 'self'"}, "shop.example", true, cspVerdict{style: true, connect: true}},
+		{"two policies both must allow", []string{"script-src 'self'", "script-src 'nonce-n2'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true, scriptNonce: "n2"}},
+		{"two nonces that differ", []string{"script-src 'nonce-a'", "script-src 'nonce-b'"}, "shop.example", true, cspVerdict{style: true, connect: true, scriptNonce: "a"}},
+		{"comma-joined", []string{"default-src 'self', script-src 'none'"}, "shop.example", true, cspVerdict{style: true, connect: true}},
+		{"case", []string{"Script-Src 'SELF'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
+	} {
+		if got := checkCSP(c.policies, c.host, c.https); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestChooseOverlay(t *testing.T) {
+	t.Parallel()
+	cfg := demoConfig(t, "http://127.0.0.1:1", nil)
+	e := startProxy(t, cfg)
+	p := e.proxy
+	st := p.state.Load()
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) uint32 { return uint32(now.Add(d).Unix()) }
+	// prospect is a visitor on their second visit, 5 minutes in.
+	prospect := func() profile.Data {
+		var d profile.Data
+		d.Touch(now.Add(-2*time.Hour), 30*time.Minute)
+		d.Touch(now.Add(-5*time.Minute), 30*time.Minute)
+		return d
+	}
+	withCart := func(d profile.Data, when time.Duration) profile.Data {
+		d.AddToCart(42, 1)
+		d.CartAt = at(when)
+		return d
+	}
+	for _, c := range []struct {
+		name   string
+		page   rules.PageType
+		d      func() profile.Data
+		cookie string
+		want   string
+	}{
+		{"exit offer on a product page", rules.PageProduct, prospect, "", "exit-offer"},
+		{"no overlay on the home page of a prospect", rules.PageHome, prospect, "", ""},
+		{"dismissed by cookie", rules.PageProduct, prospect, "se_dis_exit-offer=1", ""},
+		{"customers get no welcome offer", rules.PageProduct, func() profile.Data { d := prospect(); d.Customer = true; return d }, "", ""},
+		{"just bought", rules.PageProduct, func() profile.Data { d := prospect(); d.BoughtAt = at(-time.Minute); return d }, "", ""},
+		{"bought in an earlier visit: a customer", rules.PageProduct, func() profile.Data { d := prospect(); d.Orders = 1; d.BoughtAt = at(-time.Hour); return d }, "", ""},
+		{"cart from an earlier visit beats the exit offer", rules.PageProduct, func() profile.Data { return withCart(prospect(), -90*time.Minute) }, "", "cart-reminder"},
+		{"cart from this visit: no reminder", rules.PageProduct, func() profile.Data { return withCart(prospect(), -time.Minute) }, "", "exit-offer"},
+		{"upsell right after an add", rules.PageCart, func() profile.Data { return withCart(prospect(), -time.Minute) }, "", "upsell"},
+		{"no upsell long after the add", rules.PageCart, func() profile.Data { return withCart(prospect(), -3*time.Minute) }, "", ""},
+		{"hesitant: left a cart before", rules.PageCart, func() profile.Data {
+			var d profile.Data
+			d.Touch(now.Add(-3*time.Hour), 30*time.Minute)
+			d.AddToCart(42, 1)
+			d.CartAt = at(-3 * time.Hour)
+			d.Touch(now.Add(-time.Minute), 30*time.Minute) // carts_left 1
+			return d
+		}, "", "still-thinking"},
+		{"within min_gap of the last overlay", rules.PageProduct, func() profile.Data { d := prospect(); d.OverlayAt = at(-5 * time.Minute); return d }, "", ""},
+		{"after min_gap", rules.PageProduct, func() profile.Data { d := prospect(); d.OverlayAt = at(-11 * time.Minute); return d }, "", "exit-offer"},
+		{"new visitors on a category page: the exit offer first", rules.PageCategory, func() profile.Data {
+			var d profile.Data
+			d.Touch(now, 30*time.Minute)
+			return d
+		}, "", "exit-offer"},
+		{"new visitors on a category page, exit offer dismissed", rules.PageCategory, func() profile.Data {
+			var d profile.Data
+			d.Touch(now, 30*time.Minute)
+			return d
+		}, "se_dis_exit-offer=1", "new-arrivals"},
+		{"capped this visit", rules.PageProduct, func() profile.Data {
+			d := prospect()
+			d.OverlayShown(profile.OverlayKey("exit-offer"), now.Add(-20*time.Minute))
+			d.OverlayAt = 0
+			return d
+		}, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ctx fasthttp.RequestCtx
+			if c.cookie != "" {
+				ctx.Request.Header.Set("Cookie", c.cookie)
+			}
+			d := c.d()
+			d.Device = agent.Device{Class: agent.Desktop}
+			v := &visit{page: c.page, tracked: true, id: "v1"}
+			got := ""
+			if r := p.chooseOverlay(&ctx, st, v, &d, now, nil); r != nil {
+				got = r.ID
+			}
+			if got != c.want {
+				t.Errorf("chose %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestOverlaySchedule(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	ends := now.Add(3*time.Hour + 10*time.Minute).UTC().Format(time.RFC3339)
+	e := newShopEnv(t, func(c *rules.Config) {
+		c.Overlays.Rules = nil
+	})
+	// The schedule comes from the YAML: load a configuration with it.
+	yaml := strings.Replace(string(demoYAMLWithDeal(t)), "ENDS", ends, 1)
+	cfg, err := rules.Parse("deal.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Upstream.URL = e.proxy.Config().Upstream.URL
+	cfg.Server.Listen, cfg.Admin.Listen = "127.0.0.1:0", ""
+	if err := e.proxy.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	pg := e.visitor().get(e.url + "/")
+	d := dialogOf(pg.body, "deal")
+	for _, want := range []string{`data-se-trigger="timer"`, `data-se-ms="20000"`, "Ends in 3 hours", "RAIN15"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("deal lacks %q:\n%s", want, d)
+		}
+	}
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{{50 * time.Hour, "2 days"}, {47 * time.Hour, "47 hours"}, {61 * time.Minute, "1 hour"}, {2 * time.Minute, "2 minutes"}, {30 * time.Second, "less than a minute"}} {
+		if got := humanDuration(c.d); got != c.want {
+			t.Errorf("humanDuration(%s) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+// demoYAMLWithDeal is the demo configuration with only a timed deal that
+// ends at ENDS.
+func demoYAMLWithDeal(t *testing.T) []byte {
+	t.Helper()
+	s := string(configs.Demo)
+	i := strings.Index(s, "\noverlays:")
+	j := strings.Index(s[i+1:], "\nlog:")
+	deal := `
+overlays:
+  rules:
+    - id: deal
+      kind: timed
+      pages: [home]
+      title: Today only
+      text: 15% off all rain gear.
+      code: RAIN15
+      delay: 20s
+      ends: ENDS
+`
+	return []byte(s[:i] + deal + s[i+1+j:])
+}
