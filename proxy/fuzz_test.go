@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +57,55 @@ func FuzzVisitorCookie(f *testing.F) {
 		}
 		if !v.returning && !v.issue {
 			t.Fatalf("a new visitor gets no token")
+		}
+	})
+}
+
+// FuzzDecodeBeacon: the beacon decoder never panics, and what it accepts
+// is a known event and an id of the configuration's form.
+func FuzzDecodeBeacon(f *testing.F) {
+	for _, s := range []string{
+		`{"e":"shown","id":"exit-offer"}`,
+		`{"e":"banner","id":"free-shipping"}`,
+		`{"e":"shown","id":"exit-offer"} `,
+		`{"e":"shown","id":"exit-offer"}{}`,
+		`{"e":"shown","id":"<script>"}`,
+		`{"e":null,"id":"x"}`,
+		`{"id":"x","e":"clicked","e":"shown"}`,
+		`[]`, `""`, `{`, "\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := decodeBeacon(b)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(beaconEvents, ev.Event) || !validID(ev.ID) {
+			t.Fatalf("accepted %q as %+v", b, ev)
+		}
+	})
+}
+
+// FuzzCheckCSP: reading any policy never panics, and a nonce the verdict
+// asks for is one the policy holds.
+func FuzzCheckCSP(f *testing.F) {
+	for _, s := range []string{
+		"default-src 'self'",
+		"script-src 'nonce-abc' 'strict-dynamic'; style-src 'self' 'nonce-abc'",
+		"script-src https://shop.example:*; connect-src 'none'",
+		"default-src 'self', script-src 'nonce-'",
+		";;;,,, 'nonce-x",
+		"script-src *.example:443/path",
+	} {
+		f.Add(s, "shop.example:8080", true)
+	}
+	f.Fuzz(func(t *testing.T, policy, host string, https bool) {
+		v := checkCSP([]string{policy}, host, https)
+		for _, n := range []string{v.scriptNonce, v.styleNonce} {
+			if n != "" && !strings.Contains(strings.ToLower(policy), "nonce-"+strings.ToLower(n)+"'") {
+				t.Fatalf("nonce %q is not in %q", n, policy)
+			}
 		}
 	})
 }

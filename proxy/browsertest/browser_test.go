@@ -422,3 +422,38 @@ func TestBackButtonTrap(t *testing.T) {
 	}
 	t.Errorf("the second back did not leave: at %s, want %s", url, first)
 }
+
+func TestScrollDepth(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := browser(t, false)
+	category := e.url + "/c/shoes"
+	// A new visitor who turned down the exit offer gets the newsletter
+	// invitation when reading far enough down a category page.
+	run(t, ctx, chromedp.Navigate(category), chromedp.WaitReady("body"),
+		chromedp.Evaluate(`document.cookie = "se_dis_exit-offer=1; path=/"`, nil),
+		chromedp.Navigate(category), chromedp.WaitReady("body"))
+	if !eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="new-arrivals"]')`) {
+		t.Fatal("no newsletter invitation on a new visitor's category page")
+	}
+	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, (document.documentElement.scrollHeight - innerHeight) * 0.3)`, nil))
+	time.Sleep(300 * time.Millisecond)
+	if dialogOpen(t, ctx, "new-arrivals") {
+		t.Fatal("shown at 30% of the page; the demo asks for 70%")
+	}
+	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, (document.documentElement.scrollHeight - innerHeight) * 0.8)`, nil))
+	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="new-arrivals"]').open`, 2*time.Second) {
+		t.Fatal("not shown at 80% of the page")
+	}
+	screenshot(t, ctx, "scroll-depth")
+	// The link is the way on: a click counts, and the dialog stays away.
+	run(t, ctx, chromedp.Click(`dialog[data-se-overlay="new-arrivals"] .se-ov-cta`, chromedp.ByQuery), chromedp.WaitReady("body"))
+	var url string
+	run(t, ctx, chromedp.Location(&url))
+	if !strings.Contains(url, "/account") {
+		t.Errorf("the button led to %s", url)
+	}
+	run(t, ctx, chromedp.Navigate(category), chromedp.WaitReady("body"))
+	if eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="new-arrivals"]')`) {
+		t.Error("the invitation came back after it was used")
+	}
+}
