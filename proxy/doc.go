@@ -5,9 +5,11 @@
 // time), and on the way back either streams the response untouched or, for
 // HTML pages it may change, learns from the page (catalog), records the view
 // (profile, recommendation engine), decides what each of the page's sites
-// gets for this visitor (menu order, search order, recommendation blocks)
-// and splices it in (rewrite). Anything it cannot change safely passes
-// through byte for byte.
+// gets for this visitor (menu order, search order, recommendation blocks,
+// banners, at most one overlay) and splices it in (rewrite). Anything it
+// cannot change safely passes through byte for byte. Requests under the
+// reserved prefix (/_shopedge/) are its own: the overlay script and
+// stylesheet, and the beacon; they never reach the shop.
 //
 // Files:
 //   - proxy.go: Proxy, New, Reload, the fasthttp Server, LoadKeys.
@@ -19,6 +21,10 @@
 //     by the page's bytes.
 //   - blocks.go: the recommendation engine's wiring: events, blocks,
 //     search order, click attribution.
+//   - overlay.go: overlays (which one, when, rendered) and banners, the
+//     reserved prefix and the beacon.
+//   - csp.go: what a page's Content-Security-Policy lets the proxy add, and
+//     with which nonce.
 //   - gzip.go: gzip pages assembled from pieces compressed once.
 //   - respond.go: pass-through streaming, buffered responses, cache headers,
 //     error pages.
@@ -26,5 +32,7 @@
 //
 // Sub-packages hold the engines, which know nothing of HTTP: identity
 // (tokens), profile (visitor state), catalog (products), recommend
-// (recommendations), agent (user agents) and codec (compression).
+// (recommendations), live (per-product counts for social proof), agent
+// (user agents) and codec (compression). browsertest holds the tests in
+// headless Chromium.
 package proxy

@@ -13,6 +13,12 @@
 //     elements, foster parenting), so that no edit relies on them.
 //   - element.go: Element, selection with CSS matchers, text and attributes.
 //   - edit.go: Editor, the splicing edits (insert, replace, reorder).
+//   - insert.go: where a block may go (before, after, prepend, append,
+//     replace), the end of the head and of the body.
+//   - blocks.go, overlays.go: what shopedge puts in pages, from html/template
+//     templates embedded with the overlay script and stylesheet (templates/,
+//     assets/): recommendation blocks, banners, overlay dialogs, the tags
+//     that load the stylesheet and script.
 //
 // rewrite imports nothing else of shopedge.
 package rewrite
