@@ -133,6 +133,11 @@ func BenchmarkHandler(b *testing.B) {
 						if shown < b.N {
 							b.Fatalf("%d blocks shown in %d requests", shown, b.N)
 						}
+						// Product pages carry the exit offer too: menu, blocks,
+						// banners and an overlay.
+						if n := p.metrics.overlay("exit-offer").injected.Load(); pg.path != "/" && n < int64(b.N) {
+							b.Fatalf("%d overlays in %d requests", n, b.N)
+						}
 					}
 				})
 			}

@@ -128,7 +128,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 				break
 			}
 			b := &cfg.Overlays.Banners[s.block]
-			if *buf, ok = p.renderBanner(*buf, b, ev, d, now); ok {
+			if *buf, ok = p.renderBanner(*buf, own, b, ev, d, now); ok {
 				banners = true
 				p.metrics.overlay(b.ID).injected.Add(1)
 			}
@@ -147,8 +147,13 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 				p.metrics.overlay(r.ID).injected.Add(1)
 			}
 			if ok || banners {
-				assets.Nonce = csp.scriptNonce
-				*buf, ok = rewrite.AppendScript(*buf, assets), true
+				if csp.scriptNonce == "" {
+					*buf = append(*buf, own.jsTag...)
+				} else {
+					assets.Nonce = csp.scriptNonce
+					*buf = rewrite.AppendScript(*buf, assets)
+				}
+				ok = true
 			}
 		}
 		if !ok {
@@ -170,13 +175,17 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 	// and the policy allows it: at the end of the head, or else just
 	// before the first thing that needs it.
 	if firstInject >= 0 && csp.style {
-		assets.Nonce = csp.styleNonce
 		at := head
 		if at < 0 {
 			at = firstInject
 		}
 		start := len(*buf)
-		*buf = rewrite.AppendStylesheet(*buf, assets)
+		if csp.styleNonce == "" {
+			*buf = append(*buf, own.cssTag...)
+		} else {
+			assets.Nonce = csp.styleNonce
+			*buf = rewrite.AppendStylesheet(*buf, assets)
+		}
 		if r := ranges[at]; r.Start >= 0 {
 			*buf = append(*buf, (*buf)[r.Start:r.End]...)
 		}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -38,6 +40,33 @@ type ownAssets struct {
 	keys     map[string]uint32
 	chains   map[string][]recommend.Strategy
 	banners  map[string]*rules.Banner
+
+	// Rendered markup that does not depend on the visitor, kept for this
+	// configuration: the tags without a nonce, overlays without products
+	// (by id and deadline text), banners by id and text (up to
+	// maxRendered of them: counts and amounts vary).
+	cssTag, jsTag []byte
+	rendered      sync.Map // string -> []byte
+	nRendered     atomic.Int64
+}
+
+// maxRendered bounds the banners and overlays kept rendered.
+const maxRendered = 4096
+
+// cached returns the markup kept under key, or renders it with render and
+// keeps it (while there is room). ok is false when render has nothing.
+func (a *ownAssets) cached(dst []byte, key string, render func([]byte) ([]byte, bool)) ([]byte, bool) {
+	if b, ok := a.rendered.Load(key); ok {
+		return append(dst, b.([]byte)...), true
+	}
+	start := len(dst)
+	out, ok := render(dst)
+	if ok && a.nRendered.Load() < maxRendered {
+		if _, loaded := a.rendered.LoadOrStore(key, append([]byte(nil), out[start:]...)); !loaded {
+			a.nRendered.Add(1)
+		}
+	}
+	return out, ok
 }
 
 func newOwnAssets(cfg *rules.Config) *ownAssets {
@@ -60,6 +89,9 @@ func newOwnAssets(cfg *rules.Config) *ownAssets {
 	}
 	a.cssURL = o.Prefix + "shopedge.css?v=" + a.cssVersion
 	a.jsURL = o.Prefix + "shopedge.js?v=" + a.jsVersion
+	tags := rewrite.Assets{CSS: a.cssURL, JS: a.jsURL, Beacon: a.beaconPath}
+	a.cssTag = rewrite.AppendStylesheet(nil, tags)
+	a.jsTag = rewrite.AppendScript(nil, tags)
 	for i := range o.Rules {
 		r := &o.Rules[i]
 		a.overlays = append(a.overlays, r)
@@ -236,12 +268,18 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 	if end := r.EndsAt(); !end.IsZero() {
 		data.Ends = "Ends in " + humanDuration(end.Sub(now))
 	}
-	out, err := rewrite.RenderOverlay(dst, r.Tmpl(), data)
-	if err != nil {
-		p.log.Error("overlay not rendered", "overlay", r.ID, "err", err)
-		return dst, false
+	render := func(dst []byte) ([]byte, bool) {
+		out, err := rewrite.RenderOverlay(dst, r.Tmpl(), data)
+		if err != nil {
+			p.log.Error("overlay not rendered", "overlay", r.ID, "err", err)
+			return dst, false
+		}
+		return out, true
 	}
-	return out, true
+	if data.Items != nil {
+		return render(dst) // the visitor's products
+	}
+	return st.own.cached(dst, "o\x00"+r.ID+"\x00"+data.Ends, render)
 }
 
 // overlayItem is a product as an overlay lists it, from the catalog.
@@ -275,7 +313,7 @@ func humanDuration(d time.Duration) string {
 
 // renderBanner appends a banner. ok is false when it has nothing true to
 // say: a count under its minimum, a cart whose value is unknown.
-func (p *Proxy) renderBanner(dst []byte, b *rules.Banner, ev *pageEvent, d *profile.Data, now time.Time) (_ []byte, ok bool) {
+func (p *Proxy) renderBanner(dst []byte, a *ownAssets, b *rules.Banner, ev *pageEvent, d *profile.Data, now time.Time) (_ []byte, ok bool) {
 	data := rewrite.BannerData{ID: b.ID, Kind: b.Kind}
 	switch b.Kind {
 	case rules.BannerSocialProof:
@@ -314,12 +352,14 @@ func (p *Proxy) renderBanner(dst []byte, b *rules.Banner, ev *pageEvent, d *prof
 	default:
 		return dst, false
 	}
-	out, err := rewrite.RenderBanner(dst, data)
-	if err != nil {
-		p.log.Error("banner not rendered", "banner", b.ID, "err", err)
-		return dst, false
-	}
-	return out, true
+	return a.cached(dst, "b\x00"+b.ID+"\x00"+data.Text, func(dst []byte) ([]byte, bool) {
+		out, err := rewrite.RenderBanner(dst, data)
+		if err != nil {
+			p.log.Error("banner not rendered", "banner", b.ID, "err", err)
+			return dst, false
+		}
+		return out, true
+	})
 }
 
 // cartValue adds up the cart from the catalog's prices. known is false
