@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -30,6 +31,40 @@ type gzipParts struct {
 	// compression at all.
 	mu     sync.Mutex
 	pieces []map[string]piece
+	budget *pieceBudget // shared by every cached page; nil: unbounded
+	held   int64        // bytes of pieces charged to the budget
+	dead   bool         // the page left the cache: keep nothing more
+}
+
+// pieceBudget bounds the bytes of visitors' pieces kept, across all the
+// pages in the cache: a page gets room for its pieces as visitors ask,
+// and gives it back when it leaves the cache.
+type pieceBudget struct {
+	used atomic.Int64
+	max  int64
+}
+
+// take charges n bytes, if there is room.
+func (b *pieceBudget) take(n int64) bool {
+	if b == nil {
+		return true
+	}
+	if b.used.Add(n) > b.max {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+// release gives back what the page's pieces hold; it keeps no more.
+func (g *gzipParts) release() {
+	g.mu.Lock()
+	n := g.held
+	g.held, g.dead = 0, true
+	g.mu.Unlock()
+	if g.budget != nil {
+		g.budget.used.Add(-n)
+	}
 }
 
 // piece is a site's bytes for some visitors, compressed, with their CRC.
@@ -73,9 +108,10 @@ func deflatePiece(dst, b []byte, level int, final bool) []byte {
 	return buf.Bytes()
 }
 
-// newGzipParts compresses the unchanged parts of a decoded page.
-func newGzipParts(body []byte, sites []site) *gzipParts {
-	g := &gzipParts{pieces: make([]map[string]piece, len(sites))}
+// newGzipParts compresses the unchanged parts of a decoded page; the
+// pieces visitors get are kept within budget.
+func newGzipParts(body []byte, sites []site, budget *pieceBudget) *gzipParts {
+	g := &gzipParts{pieces: make([]map[string]piece, len(sites)), budget: budget}
 	pos := 0
 	for _, s := range sites {
 		gap := body[pos:s.span.Start]
@@ -130,12 +166,14 @@ func (g *gzipParts) piece(i int, b []byte, level int) piece {
 		return pc
 	}
 	pc = piece{z: deflatePiece(nil, b, level, false), crc: crc32.ChecksumIEEE(b)}
+	cost := int64(len(b) + len(pc.z) + 64) // key, value and the map's share
 	g.mu.Lock()
 	if g.pieces[i] == nil {
 		g.pieces[i] = map[string]piece{}
 	}
-	if len(g.pieces[i]) < maxPieces {
+	if _, dup := g.pieces[i][string(b)]; !dup && !g.dead && len(g.pieces[i]) < maxPieces && g.budget.take(cost) {
 		g.pieces[i][string(b)] = pc
+		g.held += cost
 	}
 	g.mu.Unlock()
 	return pc

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
@@ -63,7 +64,7 @@ func TestGzipAssembly(t *testing.T) {
 	for i := range sites {
 		sites[i].bytes = body[sites[i].span.Start:sites[i].span.End]
 	}
-	info := &pageInfo{size: len(body), sites: sites, gz: newGzipParts(body, sites)}
+	info := &pageInfo{size: len(body), sites: sites, gz: newGzipParts(body, sites, nil)}
 	block := []byte(`<section class="se-rec"><h2>You may also like</h2><ul><li>a</li></ul></section>`)
 
 	for _, c := range []struct {
@@ -102,5 +103,35 @@ func TestGzipAssembly(t *testing.T) {
 		if len(gz) > len(body)/3 {
 			t.Errorf("orders %v: %d compressed bytes for %d", c.orders, len(gz), len(body))
 		}
+	}
+}
+
+// TestPieceBudget: visitors' pieces are kept only within the shared
+// budget, and a page that leaves the cache gives its room back and keeps
+// nothing more.
+func TestPieceBudget(t *testing.T) {
+	t.Parallel()
+	body := []byte("<html><body><main>" + strings.Repeat("<p>shop text</p>", 50) + "</main></body></html>")
+	at := strings.Index(string(body), "</main>")
+	sites := []site{{kind: siteBlock, span: rewrite.Range{Start: at, End: at}}}
+	budget := &pieceBudget{max: 1000}
+	g := newGzipParts(body, sites, budget)
+	for i := range 20 {
+		g.piece(0, []byte(fmt.Sprintf("<section>block %d %s</section>", i, strings.Repeat("x", 100))), 6)
+	}
+	if used := budget.used.Load(); used > budget.max || used == 0 {
+		t.Fatalf("budget used %d of %d", used, budget.max)
+	}
+	kept := len(g.pieces[0])
+	if kept == 0 || kept == 20 {
+		t.Fatalf("%d of 20 pieces kept within a 1000-byte budget", kept)
+	}
+	g.release()
+	if used := budget.used.Load(); used != 0 {
+		t.Errorf("after release, budget used %d", used)
+	}
+	g.piece(0, []byte("<section>after</section>"), 6)
+	if used := budget.used.Load(); used != 0 {
+		t.Errorf("a released page kept a piece: budget used %d", used)
 	}
 }

@@ -603,3 +603,24 @@ overlays:
 `
 	return []byte(s[:i] + deal + s[i+1+j:])
 }
+
+// BenchmarkChooseOverlay measures choosing the overlay of a page view: the
+// demo's six rules against a returning prospect on a product page.
+func BenchmarkChooseOverlay(b *testing.B) {
+	e := startProxy(b, demoConfig(b, "http://127.0.0.1:1", nil))
+	p := e.proxy
+	st := p.state.Load()
+	now := time.Now()
+	var d profile.Data
+	d.Touch(now.Add(-2*time.Hour), 30*time.Minute)
+	d.Touch(now.Add(-5*time.Minute), 30*time.Minute)
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.Set("Cookie", "se_vid=x; theme=dark")
+	v := &visit{page: rules.PageProduct, tracked: true, id: "v1"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if p.chooseOverlay(&ctx, st, v, &d, now, nil) == nil {
+			b.Fatal("no overlay")
+		}
+	}
+}

@@ -70,20 +70,31 @@ type site struct {
 // entry only costs a re-analysis.
 type pageCache struct {
 	c *ristretto.Cache[uint64, *pageInfo]
+	// budget bounds what gzip pages keep of their visitors' pieces: a
+	// quarter of the cache's memory, the analyses the rest.
+	budget *pieceBudget
 }
 
 func newPageCache(maxBytes int64) (*pageCache, error) {
+	budget := &pieceBudget{max: maxBytes / 4}
 	c, err := ristretto.NewCache(&ristretto.Config[uint64, *pageInfo]{
 		NumCounters:        max(maxBytes/(8<<10), 1000) * 10,
-		MaxCost:            maxBytes,
+		MaxCost:            maxBytes - budget.max,
 		BufferItems:        64,
 		IgnoreInternalCost: true,
 		Metrics:            true,
+		// Whenever a page leaves the cache (evicted, refused, replaced,
+		// cleared), its pieces give their room back.
+		OnExit: func(info *pageInfo) {
+			if info != nil && info.gz != nil {
+				info.gz.release()
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &pageCache{c: c}, nil
+	return &pageCache{c: c, budget: budget}, nil
 }
 
 // pageSeed keys the page cache. It is random for each process, so that no
@@ -120,9 +131,10 @@ func (pc *pageCache) put(key uint64, info *pageInfo) {
 		for _, b := range append(g.gaps, g.sites...) {
 			cost += int64(len(b))
 		}
-		cost += int64(len(info.sites)) * maxPieces * 2 << 10 // room for visitors' pieces
 	}
-	pc.c.Set(key, info, cost)
+	if !pc.c.Set(key, info, cost) && info.gz != nil {
+		info.gz.release() // dropped before the cache saw it: no OnExit
+	}
 }
 
 // errNotUTF8 means a page is in another charset: it passes through.
@@ -181,7 +193,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 		s.bytes = append([]byte(nil), body[s.span.Start:s.span.End]...)
 	}
 	if enc == codec.Gzip && len(info.sites) > 0 {
-		info.gz = newGzipParts(body, info.sites)
+		info.gz = newGzipParts(body, info.sites, p.pages.budget)
 	}
 	switch v.page {
 	case rules.PageProduct:

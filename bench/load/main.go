@@ -453,6 +453,7 @@ func shopedgeConfig(dir, target, shopURL string) (string, error) {
 		delete(cfg, "navigation")
 		delete(cfg, "recommendations")
 		delete(cfg, "search")
+		delete(cfg, "overlays")
 	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
