@@ -145,9 +145,16 @@ func (info *pageInfo) appendGzip(dst []byte, contents [][]byte, level int) []byt
 			crc = crc32Combine(crc, g.crcs[n+1+i], s.span.Len())
 			continue
 		}
-		pc := g.piece(i, contents[i], level)
-		dst = append(dst, pc.z...)
-		crc = crc32Combine(crc, pc.crc, len(contents[i]))
+		if b := contents[i]; len(b) <= maxStored {
+			// Small and often different (a count, an amount): stored as
+			// is, which costs a copy where compressing costs a deflate.
+			dst = appendStored(dst, b)
+			crc = crc32Combine(crc, crc32.ChecksumIEEE(b), len(b))
+		} else {
+			pc := g.piece(i, b, level)
+			dst = append(dst, pc.z...)
+			crc = crc32Combine(crc, pc.crc, len(b))
+		}
 		size += len(contents[i]) - s.span.Len()
 	}
 	dst = append(dst, g.gaps[n]...)
@@ -177,6 +184,19 @@ func (g *gzipParts) piece(i int, b []byte, level int) piece {
 	}
 	g.mu.Unlock()
 	return pc
+}
+
+// maxStored is the largest site content sent in a stored (uncompressed)
+// deflate block rather than compressed.
+const maxStored = 1024
+
+// appendStored appends b as one non-final stored deflate block, byte
+// aligned: the header byte (not final, type 00, padding), LEN and NLEN,
+// then the bytes. len(b) must be at most 65535.
+func appendStored(dst, b []byte) []byte {
+	n := uint16(len(b))
+	dst = append(dst, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+	return append(dst, b...)
 }
 
 // gapLen is the length of the unchanged stretch before site i (or after

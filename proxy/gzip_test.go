@@ -65,7 +65,8 @@ func TestGzipAssembly(t *testing.T) {
 		sites[i].bytes = body[sites[i].span.Start:sites[i].span.End]
 	}
 	info := &pageInfo{size: len(body), sites: sites, gz: newGzipParts(body, sites, nil)}
-	block := []byte(`<section class="se-rec"><h2>You may also like</h2><ul><li>a</li></ul></section>`)
+	block := []byte(`<section class="se-rec"><h2>You may also like</h2><ul><li>a</li></ul></section>`) // stored
+	big := bytes.Repeat(block, 30)                                                                     // compressed
 
 	for _, c := range []struct {
 		orders [2][]int
@@ -76,6 +77,8 @@ func TestGzipAssembly(t *testing.T) {
 		{orders: [2][]int{nil, {2, 0, 1, 3, 4}}, block: block},
 		{orders: [2][]int{{1, 0, 2, 3, 4}, {4, 3, 2, 1, 0}}, block: block},
 		{orders: [2][]int{{1, 0, 2, 3, 4}, {4, 3, 2, 1, 0}}, block: block}, // kept pieces
+		{orders: [2][]int{{1, 0, 2, 3, 4}, nil}, block: big},
+		{orders: [2][]int{{1, 0, 2, 3, 4}, nil}, block: big}, // kept piece
 	} {
 		contents := make([][]byte, 3)
 		for i, s := range []*site{&sites[0], &sites[2]} {
