@@ -326,6 +326,13 @@ func TestAbandonedCartAndFreeShipping(t *testing.T) {
 		t.Errorf("reminder links to %q", got)
 	}
 	screenshot(t, ctx, "abandoned-cart")
+	// A click on the dialog's padding is not a click on the backdrop.
+	pad := eval[[]float64](t, ctx, `(function(){var r=document.querySelector('dialog[data-se-overlay="cart-reminder"]').getBoundingClientRect();return [r.left+6,r.bottom-6]})()`)
+	run(t, ctx, chromedp.MouseClickXY(pad[0], pad[1]))
+	time.Sleep(100 * time.Millisecond)
+	if !dialogOpen(t, ctx, "cart-reminder") {
+		t.Fatal("a click inside the dialog closed it")
+	}
 	// The close button dismisses it.
 	run(t, ctx, chromedp.Click(`dialog[data-se-overlay="cart-reminder"] .se-ov-close`, chromedp.ByQuery))
 	if !waitFor(t, ctx, `!document.querySelector('dialog[data-se-overlay="cart-reminder"]').open`, 2*time.Second) {
@@ -354,6 +361,11 @@ func TestStrictCSPWithNonce(t *testing.T) {
 		t.Errorf("the stylesheet did not apply: radius %q", got)
 	}
 	screenshot(t, ctx, "exit-intent-csp")
+	// A click on the backdrop closes it.
+	run(t, ctx, chromedp.MouseClickXY(8, 400))
+	if !waitFor(t, ctx, `!document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
+		t.Error("a click on the backdrop did not close the dialog")
+	}
 	if v := eval[[]string](t, ctx, `window.__violations`); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}

@@ -55,7 +55,13 @@
     });
     // Esc closes a modal dialog natively (a "cancel" then a "close").
     dlg.addEventListener("click", function (ev) {
-      if (ev.target === dlg) { close("backdrop"); return; } // a click on the backdrop
+      if (ev.target === dlg) {
+        // The dialog itself is the target of clicks on its padding and on
+        // the backdrop: only the backdrop, outside the box, closes it.
+        var r = dlg.getBoundingClientRect();
+        if (ev.clientX < r.left || ev.clientX > r.right || ev.clientY < r.top || ev.clientY > r.bottom) close("backdrop");
+        return;
+      }
       var a = ev.target.closest && ev.target.closest("a");
       if (a && dlg.contains(a)) {
         beacon("clicked", id);
