@@ -299,7 +299,7 @@ func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Co
 	now := rctx.Now.Unix()
 	html, ok := st.blocks.get(index, ids, now)
 	if !ok {
-		if html, ok = p.buildBlock(st.cfg, b, ids); !ok {
+		if html, ok = p.buildBlock(st, index, ids, now); !ok {
 			return dst, false
 		}
 		st.blocks.put(index, ids, html, now)
@@ -311,36 +311,80 @@ func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Co
 // buildBlock renders a block of the given products. ok is false when
 // fewer than the block's minimum can be shown (or the template failed,
 // which the log tells).
-func (p *Proxy) buildBlock(cfg *rules.Config, b *rules.Block, ids []catalog.ID) (_ []byte, ok bool) {
+func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64) (_ []byte, ok bool) {
+	b := &st.cfg.Recommendations.Blocks[index]
+	if b.Tmpl() == nil {
+		return p.assembleBlock(st, index, ids, now)
+	}
 	data := rewrite.BlockData{ID: b.ID, Title: b.Title, Items: make([]rewrite.BlockItem, 0, len(ids))}
-	param := cfg.Recommendations.AttributionParam
 	for _, id := range ids {
-		prod, ok := p.catalog.Get(id)
-		if !ok || prod.Name == "" || prod.URL == "" {
-			continue
+		if it, ok := p.blockItem(st.cfg, b, id); ok {
+			data.Items = append(data.Items, it)
 		}
-		data.Items = append(data.Items, rewrite.BlockItem{
-			Name:  prod.Name,
-			URL:   withParam(prod.URL, param, b.ID),
-			Image: prod.Image,
-			Price: formatPrice(prod.Price, prod.Currency),
-			Brand: prod.Brand,
-		})
 	}
 	if len(data.Items) < b.Min {
 		return nil, false
 	}
-	t := b.Tmpl()
-	if t == nil {
-		t = rewrite.DefaultBlockTemplate
-	}
-	out, err := rewrite.RenderBlock(nil, t, data)
+	out, err := rewrite.RenderBlock(nil, b.Tmpl(), data)
 	if err != nil {
 		p.log.Error("block not rendered", "block", b.ID, "err", err)
 		return nil, false
 	}
 	return out, true
 }
+
+// blockItem is a product as a block shows it, from the catalog.
+func (p *Proxy) blockItem(cfg *rules.Config, b *rules.Block, id catalog.ID) (rewrite.BlockItem, bool) {
+	prod, ok := p.catalog.Get(id)
+	if !ok || prod.Name == "" || prod.URL == "" {
+		return rewrite.BlockItem{}, false
+	}
+	return rewrite.BlockItem{
+		Name:  prod.Name,
+		URL:   withParam(prod.URL, cfg.Recommendations.AttributionParam, b.ID),
+		Image: prod.Image,
+		Price: formatPrice(prod.Price, prod.Currency),
+		Brand: prod.Brand,
+	}, true
+}
+
+// assembleBlock builds a block of the built-in template from its parts:
+// each product's card is rendered once per block and kept (for blockTTL,
+// like whole blocks), so a block whose products differ per visitor, such
+// as recently viewed, costs copies rather than a template run.
+func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64) (_ []byte, ok bool) {
+	b := &st.cfg.Recommendations.Blocks[index]
+	out, err := rewrite.AppendBlockHead(nil, rewrite.BlockData{ID: b.ID, Title: b.Title})
+	if err != nil {
+		p.log.Error("block not rendered", "block", b.ID, "err", err)
+		return nil, false
+	}
+	n := 0
+	for i := range ids {
+		card, ok := st.blocks.get(cardKey(index), ids[i:i+1], now)
+		if !ok {
+			it, found := p.blockItem(st.cfg, b, ids[i])
+			if !found {
+				continue
+			}
+			if card, err = rewrite.AppendBlockCard(nil, it); err != nil {
+				p.log.Error("block card not rendered", "block", b.ID, "err", err)
+				continue
+			}
+			st.blocks.put(cardKey(index), ids[i:i+1], card, now)
+		}
+		out = append(out, card...)
+		n++
+	}
+	if n < b.Min {
+		return nil, false
+	}
+	return rewrite.AppendBlockFoot(out), true
+}
+
+// cardKey is where the block cache keeps a block's product cards: apart
+// from whole blocks, which use the block's index.
+func cardKey(index int) int { return -1 - index }
 
 // blockCache keeps rendered blocks, by block and products, for a short
 // while: many visitors get the same products in a block (the popular ones,
@@ -361,7 +405,7 @@ type renderedBlock struct {
 
 const (
 	blockTTL      = 30   // seconds
-	maxBlockCache = 2048 // rendered blocks kept
+	maxBlockCache = 8192 // rendered blocks and cards kept
 )
 
 func blockKey(block int, ids []catalog.ID) uint64 {

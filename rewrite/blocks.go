@@ -30,6 +30,39 @@ type BlockItem struct {
 // cards, styled to sit quietly in most shop themes.
 var DefaultBlockTemplate = template.Must(template.ParseFS(templates, "templates/block.html"))
 
+// The built-in block in parts, so that a caller may render each product's
+// card once and assemble blocks from cards: AppendBlockHead, then
+// AppendBlockCard for each item, then AppendBlockFoot give the same bytes
+// as RenderBlock with DefaultBlockTemplate.
+
+// AppendBlockHead appends the built-in block's opening (data's items are
+// not read).
+func AppendBlockHead(dst []byte, data BlockData) ([]byte, error) {
+	return execute(dst, "block-head", data)
+}
+
+// AppendBlockCard appends one product's card of the built-in block.
+func AppendBlockCard(dst []byte, item BlockItem) ([]byte, error) {
+	return execute(dst, "block-card", item)
+}
+
+// AppendBlockFoot appends the built-in block's end.
+func AppendBlockFoot(dst []byte) []byte {
+	out, err := execute(dst, "block-foot", nil)
+	if err != nil {
+		panic(err) // constant markup: cannot fail
+	}
+	return out
+}
+
+func execute(dst []byte, name string, data any) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	if err := DefaultBlockTemplate.ExecuteTemplate(buf, name, data); err != nil {
+		return dst, fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
 // RenderBlock appends a block rendered with t to dst. Everything from the
 // data is escaped by html/template: a product named <script> shows as text,
 // and a link that is not http(s) or relative becomes "#ZgotmplZ".

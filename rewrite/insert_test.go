@@ -116,3 +116,36 @@ func TestRenderBlockEscapes(t *testing.T) {
 		t.Errorf("block parses to %d top-level elements, want 1", elems)
 	}
 }
+
+// TestBlockParts: a block assembled from its parts is byte for byte the
+// block RenderBlock makes.
+func TestBlockParts(t *testing.T) {
+	t.Parallel()
+	items := []BlockItem{
+		{Name: `<script>alert("x")</script> & "Co"`, URL: "/p/a?x=1&se_rec=b", Image: "/a.jpg", Price: "€9.99"},
+		{Name: "Plain", URL: "javascript:alert(1)"},
+	}
+	for _, data := range []BlockData{
+		{ID: "b", Title: `Seen <again> & "loved"`, Items: items},
+		{ID: "b", Items: items},
+		{ID: "b", Title: "Empty"},
+	} {
+		want, err := RenderBlock(nil, DefaultBlockTemplate, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendBlockHead(nil, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range data.Items {
+			if got, err = AppendBlockCard(got, it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got = AppendBlockFoot(got)
+		if string(got) != string(want) {
+			t.Errorf("parts:\n%s\nwhole:\n%s", got, want)
+		}
+	}
+}
