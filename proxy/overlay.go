@@ -255,7 +255,15 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 			return dst, false
 		}
 	case rules.OverlayUpsell:
-		ids := p.rec.Recommend(*rctx(), recommend.Request{Strategies: st.own.chains[r.ID], N: r.Count}, &recCatalog{c: p.catalog})
+		// What goes with the cart; popular products fall back to the
+		// category of the product added last.
+		c := *rctx()
+		if lines := d.Cart(); len(lines) > 0 {
+			if prod, ok := p.catalog.Get(lines[len(lines)-1].Product); ok && len(prod.Categories) > 0 {
+				c.Category = prod.Categories[len(prod.Categories)-1].ID
+			}
+		}
+		ids := p.rec.Recommend(c, recommend.Request{Strategies: st.own.chains[r.ID], N: r.Count}, &recCatalog{c: p.catalog})
 		for _, id := range ids {
 			if it, ok := p.overlayItem(id, 0); ok {
 				data.Items = append(data.Items, it)

@@ -2,11 +2,13 @@ package proxy
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,9 +278,25 @@ func TestCartOverlaysAndBanners(t *testing.T) {
 	if cheap == nil {
 		t.Fatal("no cheap product")
 	}
-	// Others have browsed: the shop has popular products.
-	for _, p := range e.shop.Catalog.Products[10:16] {
-		e.visitor().get(e.url + p.URL())
+	// Others have browsed: what is popular overall is another category's,
+	// and the cheap product's category has its own popular products.
+	var elsewhere []*shop.Product
+	for _, p := range e.shop.Catalog.Products {
+		if p.InStock && p.Category != cheap.Category && len(elsewhere) < 6 {
+			elsewhere = append(elsewhere, p)
+		}
+	}
+	for range 3 {
+		for _, p := range elsewhere {
+			e.visitor().get(e.url + p.URL())
+		}
+	}
+	var siblings []string // the category's products
+	for _, p := range cheap.Category.Products {
+		siblings = append(siblings, p.Name)
+		if p != cheap && p.InStock && len(siblings) < 5 {
+			e.visitor().get(e.url + p.URL())
+		}
 	}
 	v := e.visitor()
 	pg := v.get(e.url + cheap.URL())
@@ -290,7 +308,9 @@ func TestCartOverlaysAndBanners(t *testing.T) {
 	if got, want := bannerText(pg.body, "free-shipping"), fmt.Sprintf("Add €%.2f more for free shipping", 60-cheap.Price); got != want {
 		t.Errorf("banner %q, want %q", got, want)
 	}
-	// Right after the add, the cart page offers what goes with it.
+	// Right after the add, the cart page offers what goes with it (two
+	// seconds on: the engine's popular lists are rebuilt each second).
+	clock.advance(2 * time.Second)
 	pg = v.get(e.url + "/cart")
 	if got := overlays(pg.body); len(got) != 1 || got[0] != "upsell" {
 		t.Fatalf("cart page after an add: overlays %v, want upsell", got)
@@ -300,6 +320,13 @@ func TestCartOverlaysAndBanners(t *testing.T) {
 	}
 	if strings.Contains(dialogOf(pg.body, "upsell"), cheap.Name) {
 		t.Error("the upsell offers what is already in the cart")
+	}
+	// Nothing was bought with it yet: the fallback is what is popular in
+	// its category.
+	for _, m := range regexp.MustCompile(`<li class="se-ov-item"><a href="[^"]*">(?:<img[^>]*>)?<span><span>([^<]*)</span>`).FindAllStringSubmatch(dialogOf(pg.body, "upsell"), -1) {
+		if !slices.Contains(siblings, html.UnescapeString(m[1])) {
+			t.Errorf("upsell offers %q, not of %s's category (%v)", m[1], cheap.Name, siblings)
+		}
 	}
 	if got := bannerText(pg.body, "free-shipping"); !strings.HasPrefix(got, "Add €") {
 		t.Errorf("cart page banner %q", got)
