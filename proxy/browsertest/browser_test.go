@@ -53,7 +53,10 @@ type env struct {
 	clock *clock
 }
 
-func newEnv(t *testing.T, csp bool) *env {
+func newEnv(t *testing.T, csp bool) *env { return newEnvWith(t, csp, nil) }
+
+// newEnvWith is newEnv with the demo configuration changed by mutate.
+func newEnvWith(t *testing.T, csp bool, mutate func(*rules.Config)) *env {
 	t.Helper()
 	s := shop.New(1)
 	s.CSP = csp
@@ -70,6 +73,9 @@ func newEnv(t *testing.T, csp bool) *env {
 		t.Fatal(err)
 	}
 	cfg.Upstream.URL = "http://" + shopLn.Addr().String()
+	if mutate != nil {
+		mutate(cfg)
+	}
 	keys, err := proxy.LoadKeys(cfg, func(string) string { return strings.Repeat("k", 48) })
 	if err != nil {
 		t.Fatal(err)
@@ -468,4 +474,24 @@ func TestScrollDepth(t *testing.T) {
 	if eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="new-arrivals"]')`) {
 		t.Error("the invitation came back after it was used")
 	}
+}
+
+func TestTimedDeal(t *testing.T) {
+	e := newEnvWith(t, false, func(c *rules.Config) {
+		c.Overlays.Rules = append(c.Overlays.Rules, rules.Overlay{
+			ID: "deal", Kind: rules.OverlayTimed, Pages: []rules.PageType{rules.PageHome},
+			Title: "Today only", Text: "15% off all rain gear.", Code: "RAIN15",
+			Delay: rules.Duration(time.Second),
+			Cap:   rules.Cap{PerVisit: 1, PerDay: 2, DismissFor: rules.Duration(time.Hour)},
+		})
+	})
+	ctx := browser(t, false)
+	run(t, ctx, chromedp.Navigate(e.url+"/"), chromedp.WaitReady("body"))
+	if dialogOpen(t, ctx, "deal") {
+		t.Fatal("the timed deal showed at once")
+	}
+	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="deal"]');return !!(d&&d.open)})()`, 3*time.Second) {
+		t.Fatal("the timed deal did not show after its delay")
+	}
+	screenshot(t, ctx, "timed-deal")
 }
