@@ -101,6 +101,17 @@ type profileView struct {
 	Cart      []cartView        `json:"cart"`
 	Purchased []itemView        `json:"purchased"`
 	Searches  []string          `json:"searches"`
+	CartsLeft uint16            `json:"carts_left"`
+	Overlays  []overlayView     `json:"overlays,omitempty"`
+}
+
+// overlayView is what a visitor has seen of a configured overlay.
+type overlayView struct {
+	ID             string     `json:"id"`
+	ShownThisVisit int        `json:"shown_this_visit"`
+	ShownToday     int        `json:"shown_today"`
+	LastShown      *time.Time `json:"last_shown,omitempty"`
+	DismissedUntil *time.Time `json:"dismissed_until,omitempty"`
 }
 
 type itemView struct {
@@ -149,7 +160,23 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 		ID: id, FirstSeen: time.Unix(int64(d.FirstSeen), 0).UTC(), LastSeen: time.Unix(int64(d.LastSeen), 0).UTC(),
 		Visits: d.Visits, PageViews: d.PageViews, Customer: d.Customer, Orders: d.Orders,
 		Device:   map[string]string{"class": d.Device.Class.String(), "os": d.Device.OS.String(), "browser": d.Device.Browser.String()},
-		Searches: d.Searches(),
+		Searches: d.Searches(), CartsLeft: d.CartsLeft,
+	}
+	for _, r := range cfg.Overlays.Rules {
+		s := d.Overlay(profile.OverlayKey(r.ID), now)
+		if s == (profile.OverlaySeen{}) {
+			continue
+		}
+		ov := overlayView{ID: r.ID, ShownThisVisit: s.ShownThisVisit, ShownToday: s.ShownToday}
+		if !s.LastShown.IsZero() {
+			t := s.LastShown.UTC()
+			ov.LastShown = &t
+		}
+		if !s.DismissedUntil.IsZero() {
+			t := s.DismissedUntil.UTC()
+			ov.DismissedUntil = &t
+		}
+		v.Overlays = append(v.Overlays, ov)
 	}
 	if s := d.Source(); s != (profile.Source{}) {
 		v.Source = map[string]string{"utm_source": s.UTMSource, "utm_medium": s.UTMMedium, "utm_campaign": s.UTMCampaign, "referrer": s.Referrer}

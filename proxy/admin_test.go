@@ -22,6 +22,7 @@ func TestAdmin(t *testing.T) {
 	for _, p := range e.productsIn("shoes/boots", 2) {
 		v.get(e.url + p)
 	}
+	v.beacon(e.url, `{"e":"shown","id":"exit-offer"}`, nil)
 	u, _ := url.Parse(e.url)
 	var id string
 	for _, c := range v.client.Jar.Cookies(u) {
@@ -61,7 +62,7 @@ func TestAdmin(t *testing.T) {
 			t.Errorf("%s with a wrong token: %d", path, code)
 		}
 	}
-	if code, body := call("GET", "/metrics", "sesame"); code != 200 || !strings.Contains(body, "shopedge_requests_total 3") || !strings.Contains(body, "shopedge_catalog_products 2") {
+	if code, body := call("GET", "/metrics", "sesame"); code != 200 || !strings.Contains(body, "shopedge_requests_total 4") || !strings.Contains(body, "shopedge_catalog_products 2") {
 		t.Errorf("metrics: %d\n%s", code, body)
 	}
 	code, body := call("GET", "/profiles/"+id, "sesame")
@@ -71,6 +72,9 @@ func TestAdmin(t *testing.T) {
 	}
 	if len(prof.Recent) != 2 || prof.Recent[0].Name == "" || len(prof.Interests) == 0 || prof.Interests[0].Category != "Boots (/c/shoes/boots)" {
 		t.Errorf("profile = %+v", prof)
+	}
+	if len(prof.Overlays) != 1 || prof.Overlays[0].ID != "exit-offer" || prof.Overlays[0].ShownThisVisit != 1 || prof.Overlays[0].LastShown == nil || prof.Overlays[0].DismissedUntil != nil {
+		t.Errorf("overlays seen = %+v", prof.Overlays)
 	}
 	if code, body := call("GET", "/debug/memory", "sesame"); code != 200 || !strings.Contains(body, `"engine_visits":1,`) {
 		t.Errorf("debug/memory: %d %s", code, body)
