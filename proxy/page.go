@@ -174,17 +174,9 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 		if !slices.Contains(b.Pages, v.page) {
 			continue
 		}
-		found := doc.Find(b.Selector)
-		if len(found) == 0 {
-			continue
+		if span, ok := p.place(doc, b.Selector, b.Position, "block", b.ID); ok {
+			sites = append(sites, site{kind: siteBlock, span: span, block: i})
 		}
-		s, err := found[0].BlockSite(rewrite.Position(b.Position))
-		if err != nil {
-			p.metrics.blockUnsafe.Add(1)
-			p.log.Debug("block not placed", "block", b.ID, "err", err)
-			continue
-		}
-		sites = append(sites, site{kind: siteBlock, span: s.Range, block: i})
 	}
 	sites = p.findOwnSites(st, v, doc, sites, info)
 	info.sites = apart(sites)
@@ -395,6 +387,23 @@ func localPath(raw string) string {
 	return u.RequestURI()
 }
 
+// place finds where a block or banner goes: at position relative to the
+// first element the selector matches, where a browser keeps it. ok is
+// false when nothing matches or the place is unsafe (counted, logged).
+func (p *Proxy) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string) (rewrite.Range, bool) {
+	found := doc.Find(sel)
+	if len(found) == 0 {
+		return rewrite.Range{}, false
+	}
+	s, err := found[0].BlockSite(rewrite.Position(pos))
+	if err != nil {
+		p.metrics.blockUnsafe.Add(1)
+		p.log.Debug(what+" not placed", what, id, "err", err)
+		return rewrite.Range{}, false
+	}
+	return s.Range, true
+}
+
 // findOwnSites adds the places of banners, and where the stylesheet (end
 // of the head) and overlays and the script (end of the body) go, when the
 // page may get any of them. It reads the page's own CSP policies too.
@@ -406,18 +415,10 @@ func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site
 		if !slices.Contains(b.Pages, v.page) {
 			continue
 		}
-		found := doc.Find(b.Selector)
-		if len(found) == 0 {
-			continue
+		if span, ok := p.place(doc, b.Selector, b.Position, "banner", b.ID); ok {
+			sites = append(sites, site{kind: siteBanner, span: span, block: i})
+			banners = true
 		}
-		s, err := found[0].BlockSite(rewrite.Position(b.Position))
-		if err != nil {
-			p.metrics.blockUnsafe.Add(1)
-			p.log.Debug("banner not placed", "banner", b.ID, "err", err)
-			continue
-		}
-		sites = append(sites, site{kind: siteBanner, span: s.Range, block: i})
-		banners = true
 	}
 	if banners || st.own.overlayOn(v.page) {
 		if s, err := doc.BodyEndSite(); err == nil {

@@ -279,21 +279,10 @@ func (c *Config) validateOverlays(v *validator) {
 		}
 	}
 	ids := map[string]bool{}
-	checkID := func(path, id, what string) {
-		switch {
-		case id == "":
-			v.add(path+".id", "required: a short name of lowercase letters, digits and dashes")
-		case !blockID.MatchString(id):
-			v.add(path+".id", "%q: use lowercase letters, digits and dashes (at most 40)", id)
-		case ids[id]:
-			v.add(path+".id", "%s %q is defined twice (overlay and banner ids share one namespace)", what, id)
-		}
-		ids[id] = true
-	}
 	for i := range o.Rules {
 		r := &o.Rules[i]
 		path := fmt.Sprintf("overlays.rules[%d]", i)
-		checkID(path, r.ID, "overlay")
+		checkID(v, ids, path, r.ID, "overlay %q is defined twice (overlay and banner ids share one namespace)")
 		if !slices.Contains(OverlayKinds, r.Kind) {
 			v.add(path+".kind", "want one of %s, got %q", strings.Join(OverlayKinds, ", "), r.Kind)
 		}
@@ -385,18 +374,8 @@ func (c *Config) validateOverlays(v *validator) {
 	for i := range o.Banners {
 		b := &o.Banners[i]
 		path := fmt.Sprintf("overlays.banners[%d]", i)
-		checkID(path, b.ID, "banner")
-		if len(b.Pages) == 0 {
-			v.add(path+".pages", "required: the page types the banner goes on, like [product, cart]")
-		}
-		if b.Selector.IsZero() {
-			v.add(path+".selector", "required: a CSS selector for where the banner goes")
-		}
-		switch b.Position {
-		case "before", "after", "prepend", "append", "replace":
-		default:
-			v.add(path+".position", "want before, after, prepend, append or replace, got %q", b.Position)
-		}
+		checkID(v, ids, path, b.ID, "banner %q is defined twice (overlay and banner ids share one namespace)")
+		checkPlacement(v, path, "banner", "[product, cart]", b.Pages, b.Selector, b.Position)
 		switch b.Kind {
 		case BannerSocialProof:
 			if !slices.Contains(SocialCounts, b.Count) {

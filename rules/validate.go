@@ -340,26 +340,8 @@ func (c *Config) validateRecommendations(v *validator) {
 	for i := range r.Blocks {
 		b := &r.Blocks[i]
 		path := fmt.Sprintf("recommendations.blocks[%d]", i)
-		switch {
-		case b.ID == "":
-			v.add(path+".id", "required: a short name of lowercase letters, digits and dashes")
-		case !blockID.MatchString(b.ID):
-			v.add(path+".id", "%q: use lowercase letters, digits and dashes (at most 40)", b.ID)
-		case ids[b.ID]:
-			v.add(path+".id", "block %q is defined twice", b.ID)
-		}
-		ids[b.ID] = true
-		if len(b.Pages) == 0 {
-			v.add(path+".pages", "required: the page types the block goes on, like [home, product]")
-		}
-		if b.Selector.IsZero() {
-			v.add(path+".selector", "required: a CSS selector for where the block goes")
-		}
-		switch b.Position {
-		case "before", "after", "prepend", "append", "replace":
-		default:
-			v.add(path+".position", "want before, after, prepend, append or replace, got %q", b.Position)
-		}
+		checkID(v, ids, path, b.ID, "block %q is defined twice")
+		checkPlacement(v, path, "block", "[home, product]", b.Pages, b.Selector, b.Position)
 		if b.Strategy == "" {
 			v.add(path+".strategy", "required: one of %s", strings.Join(Strategies, ", "))
 		} else if !slices.Contains(Strategies, b.Strategy) {
@@ -384,5 +366,36 @@ func (c *Config) validateRecommendations(v *validator) {
 			}
 			b.tmpl = t
 		}
+	}
+}
+
+// checkID checks an id of a block, overlay or banner: present, of the
+// form ids take in pages and metrics, and not in seen (dup formats the
+// message for a repeat).
+func checkID(v *validator, seen map[string]bool, path, id, dup string) {
+	switch {
+	case id == "":
+		v.add(path+".id", "required: a short name of lowercase letters, digits and dashes")
+	case !blockID.MatchString(id):
+		v.add(path+".id", "%q: use lowercase letters, digits and dashes (at most 40)", id)
+	case seen[id]:
+		v.add(path+".id", dup, id)
+	}
+	seen[id] = true
+}
+
+// checkPlacement checks where a block or banner goes: its page types, its
+// selector and its position.
+func checkPlacement(v *validator, path, what, example string, pages []PageType, sel Selector, pos string) {
+	if len(pages) == 0 {
+		v.add(path+".pages", "required: the page types the %s goes on, like %s", what, example)
+	}
+	if sel.IsZero() {
+		v.add(path+".selector", "required: a CSS selector for where the %s goes", what)
+	}
+	switch pos {
+	case "before", "after", "prepend", "append", "replace":
+	default:
+		v.add(path+".position", "want before, after, prepend, append or replace, got %q", pos)
 	}
 }
