@@ -390,6 +390,9 @@ func (p *Proxy) cartValue(d *profile.Data) (total float64, currency string, know
 
 // pageCSP returns the verdict of the response's and the page's policies.
 func pageCSP(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, info *pageInfo, https bool) cspVerdict {
+	if len(info.csp) == 0 && resp.Header.Peek("Content-Security-Policy") == nil {
+		return cspVerdict{style: true, script: true, connect: true} // most pages: no policy
+	}
 	var policies []string
 	for _, v := range resp.Header.PeekAll("Content-Security-Policy") {
 		policies = append(policies, string(v))

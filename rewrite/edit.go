@@ -91,7 +91,7 @@ func (s *Splice) Reorder(slots []Range, order []int) error {
 		return fmt.Errorf("reorder: %d items, %d positions", len(slots), len(order))
 	}
 	var seen [64]bool
-	mark := seen[:0]
+	var mark []bool
 	if len(slots) <= len(seen) {
 		mark = seen[:len(slots)]
 	} else {

@@ -120,14 +120,6 @@ type item struct {
 
 const maxDepth = 4
 
-// category returns the deepest category, or 0.
-func (it *item) category() ID {
-	if it.nCats == 0 {
-		return 0
-	}
-	return it.cats[it.nCats-1]
-}
-
 // decayed is a score that halves every half-life.
 type decayed struct {
 	v  float32

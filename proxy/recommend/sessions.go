@@ -45,15 +45,6 @@ func (s *session) addBought(id ID) {
 	s.nb++
 }
 
-func (s *session) has(id ID) bool {
-	for _, x := range s.items[:s.n] {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 // sessionStore keeps the latest visits in a ring that grows up to max:
 // when full, the oldest visit makes room. Memory follows the visits seen,
 // not the bound.
