@@ -651,3 +651,27 @@ func BenchmarkChooseOverlay(b *testing.B) {
 		}
 	}
 }
+
+// TestOverlaysOnOddPages: a page without a written-out head or body gets
+// no overlay (there is no safe place for it) and no script, and is
+// otherwise the shop's page, with what else fits.
+func TestOverlaysOnOddPages(t *testing.T) {
+	t.Parallel()
+	const page = `<!DOCTYPE html><title>Boots</title><div class="product"><h1>Boots</h1><div class="price">€50</div></div>`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(up.Close)
+	e := startProxy(t, demoConfig(t, up.URL, nil))
+	pg := e.visitor().get(e.url + "/p/boots")
+	if pg.resp.StatusCode != 200 {
+		t.Fatalf("status %d", pg.resp.StatusCode)
+	}
+	if len(overlays(pg.body)) != 0 || strings.Contains(pg.body, "shopedge.js") {
+		t.Errorf("an overlay or the script on a page with no </body>:\n%s", pg.body)
+	}
+	if withoutBlocks(pg.body) != page {
+		t.Errorf("the page changed beyond what shopedge adds:\n%s", pg.body)
+	}
+}
