@@ -185,7 +185,7 @@ func (p *Proxy) Reload(cfg *rules.Config) []KeptSetting {
 			"field", k.Field, "old", k.Old, "new", k.New, "file", k.File, "line", k.Line)
 	}
 	if len(kept) > 0 {
-		p.log.Warn("configuration reloaded, but for settings that need a restart", "config", cfg.File(), "result", result, "kept", len(kept))
+		p.log.Warn("configuration reloaded, except settings that need a restart", "config", cfg.File(), "result", result, "kept", len(kept))
 	} else {
 		p.log.Info("configuration reloaded", "config", cfg.File(), "result", result)
 	}
