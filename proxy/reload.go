@@ -93,7 +93,7 @@ var reloadable = []string{
 	"overlays.banners[].id", "overlays.banners[].kind", "overlays.banners[].pages",
 	"overlays.banners[].selector", "overlays.banners[].position", "overlays.banners[].count",
 	"overlays.banners[].min", "overlays.banners[].threshold", "overlays.banners[].currency",
-	"overlays.banners[].text", "overlays.banners[].reached",
+	"overlays.banners[].text", "overlays.banners[].reached", "overlays.banners[].empty",
 	"log.access",
 }
 
