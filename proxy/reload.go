@@ -234,7 +234,7 @@ func keepRestartOnly(old, cfg *rules.Config) []KeptSetting {
 		if reflect.DeepEqual(o.Interface(), n.Interface()) {
 			continue
 		}
-		k := KeptSetting{Field: path, Old: showSetting(o), New: showSetting(n)}
+		k := KeptSetting{Field: path, Old: oneLine(showSetting(o)), New: oneLine(showSetting(n))}
 		pr := cfg.Problem(path, "")
 		k.File, k.Line = pr.File, pr.Line
 		kept = append(kept, k)
