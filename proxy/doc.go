@@ -12,7 +12,11 @@
 // stylesheet, and the beacon; they never reach the shop.
 //
 // Files:
-//   - proxy.go: Proxy, New, Reload, the fasthttp Server, LoadKeys.
+//   - proxy.go: Proxy, New, the state a configuration decides, the fasthttp
+//     Server, LoadKeys.
+//   - reload.go: Reload and ReloadFailed: which settings a reload applies
+//     and which keep their running value until a restart, and the reload
+//     metrics.
 //   - handler.go: the request pipeline, top to bottom, and classification.
 //   - forward.go: the upstream client and request hygiene.
 //   - visitor.go: identity cookie and event recording.

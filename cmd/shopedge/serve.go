@@ -249,17 +249,16 @@ func runProxy(o runOptions) error {
 	}
 }
 
-// reload swaps in a new configuration, or keeps the old one and says why.
+// reload swaps in a new configuration, or keeps the old one and says why;
+// the proxy counts the outcome and logs it, one line per problem or per
+// setting that needs a restart.
 func reload(p *proxy.Proxy, o runOptions) {
 	cfg, err := o.reload()
 	if err != nil {
-		o.log.Error("reload failed; the previous configuration stays in force", "err", err.Error())
+		p.ReloadFailed(err)
 		return
 	}
-	if err := p.Reload(cfg); err != nil {
-		o.log.Warn(err.Error())
-	}
-	o.log.Info("configuration reloaded", "config", cfg.File())
+	p.Reload(cfg)
 }
 
 func newLogger(l rules.Log, w io.Writer) *slog.Logger {
