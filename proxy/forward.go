@@ -198,10 +198,10 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	if o.trustedPeer {
 		if o.facts.forwardedTwice {
 			for _, k := range forwardedHeaders[1:] {
-				joinHeader(h, k, nil)
+				joinHeader(h, raw, k, nil)
 			}
 		}
-		joinHeader(h, "X-Forwarded-For", peer)
+		joinHeader(h, raw, "X-Forwarded-For", peer)
 		if len(h.Peek("X-Forwarded-Proto")) == 0 {
 			h.Set("X-Forwarded-Proto", scheme(o.https))
 		}
@@ -233,31 +233,63 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 
 var http11 = []byte("HTTP/1.1")
 
-// joinHeader makes the copies of header k one header, their values
-// joined with ", " (RFC 9110 section 5.3: one list), with more appended
-// when it is not empty. Nothing changes for a single copy and nothing to
-// add.
-func joinHeader(h *fasthttp.RequestHeader, k string, more []byte) {
-	vals := h.PeekAll(k)
-	if len(vals) < 2 && len(more) == 0 {
-		return
-	}
+// joinHeader makes the copies of header k one header, their values joined
+// with ", " in the order they came (RFC 9110 section 5.3: one list), with
+// more appended when it is not empty. Nothing changes for a single copy and
+// nothing to add. The order is read from raw, the request's header block:
+// fasthttp's Del moves entries around.
+func joinHeader(h *fasthttp.RequestHeader, raw []byte, k string, more []byte) {
 	var buf [256]byte
 	b := buf[:0]
-	for _, v := range vals {
-		if len(b) > 0 {
-			b = append(b, ", "...)
+	n := 0
+	if len(raw) == 0 {
+		for _, v := range h.PeekAll(k) {
+			b = appendListValue(b, v)
+			n++
 		}
-		b = append(b, v...)
+	} else {
+		matched := false
+		for len(raw) > 0 {
+			var line []byte
+			if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+				line, raw = raw[:i], raw[i+1:]
+			} else {
+				line, raw = raw, nil
+			}
+			line = bytes.TrimRight(line, "\r")
+			if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+				if matched { // obs-fold: fasthttp joins the lines with a space
+					b = append(b, ' ')
+					b = append(b, bytes.Trim(line, " \t")...)
+				}
+				continue
+			}
+			name, v, ok := bytes.Cut(line, []byte{':'})
+			if matched = ok && bytes.EqualFold(name, []byte(k)); matched {
+				b = appendListValue(b, bytes.Trim(v, " \t"))
+				n++
+			}
+		}
+	}
+	if n < 2 && len(more) == 0 {
+		return
 	}
 	if len(more) > 0 {
-		if len(b) > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, more...)
+		b = appendListValue(b, more)
 	}
 	h.Del(k)
 	h.SetBytesV(k, b)
+}
+
+// appendListValue appends v to a comma-separated list.
+func appendListValue(b, v []byte) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	if len(b) > 0 {
+		b = append(b, ", "...)
+	}
+	return append(b, v...)
 }
 
 // dropNames removes the headers whose name, as it came in the raw header
