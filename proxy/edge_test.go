@@ -375,3 +375,64 @@ func answerWithin(t *testing.T, proxyURL, raw string, d time.Duration) string {
 	line, _ := bufio.NewReader(c).ReadString('\n')
 	return line
 }
+
+// TestBareLF: issue 9. A request whose lines end in bare LFs is answered at
+// once, never held until the read timeout: 400 when its header block ends
+// in a bare LF, parsed when a CRLFCRLF ends it. Bare LFs in a body are the
+// body's business.
+func TestBareLF(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, okAnswer)
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Minute) }))
+	tests := []struct {
+		name, raw, status string
+	}{
+		{"all bare", "GET /x HTTP/1.1\nHost: shop.example\n\n", "HTTP/1.1 400"},
+		{"bare blank line", "GET /x HTTP/1.1\r\nHost: shop.example\r\n\n", "HTTP/1.1 400"},
+		{"CRLF blank line after a bare line", "GET /x HTTP/1.1\r\nHost: shop.example\n\r\n", "HTTP/1.1 400"},
+		{"bare request line only", "GET /x HTTP/1.0\n\n", "HTTP/1.1 400"},
+		{"POST with a body", "POST /x HTTP/1.1\nHost: shop.example\nContent-Length: 3\n\nabc", "HTTP/1.1 400"},
+		{"bare lines, CRLFCRLF end", "GET /x HTTP/1.1\nHost: shop.example\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		{"request line, empty CRLF block", "GET /x HTTP/1.0\n\r\n", "HTTP/1.1 200"},
+		{"bare LFs in the body", "POST /x HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 8\r\nConnection: close\r\n\r\na\n\nb\n\r\nc", "HTTP/1.1 200"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := answerWithin(t, e.url, tt.raw, 3*time.Second); !strings.HasPrefix(got, tt.status) {
+				t.Errorf("answer within 3s (read timeout 1m): got %q, want %s", got, tt.status)
+			}
+		})
+	}
+}
+
+// TestBareLFBodyAfterContinue: a body that arrives after a 100 Continue
+// and has bare blank lines of its own is read, not taken for a header
+// block.
+func TestBareLFBodyAfterContinue(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, okAnswer)
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Minute) }))
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	body := "line\n\nmore\n\n"
+	_, _ = io.WriteString(c, "POST /x HTTP/1.1\r\nHost: shop.example\r\nExpect: 100-continue\r\nContent-Length: "+strconv.Itoa(2*len(body))+"\r\n\r\n")
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("got %q, want 100 Continue", line)
+	}
+	for {
+		if line, _ := br.ReadString('\n'); line == "\r\n" || line == "" {
+			break
+		}
+	}
+	_, _ = io.WriteString(c, body)
+	_, _ = io.WriteString(c, body) // a second read, fasthttp waiting for it
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 200") {
+		t.Errorf("got %q, want 200", line)
+	}
+}
