@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -434,5 +435,66 @@ func TestBareLFBodyAfterContinue(t *testing.T) {
 	_, _ = io.WriteString(c, body) // a second read, fasthttp waiting for it
 	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 200") {
 		t.Errorf("got %q, want 200", line)
+	}
+}
+
+// TestGuardConnScan: the header block is followed however the bytes are cut
+// into reads.
+func TestGuardConnScan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in   string
+		bare, head bool
+	}{
+		{"CRLF block", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", false, false},
+		{"CRLF block, body with bare LFs", "POST / HTTP/1.1\r\nHost: a\r\n\r\na\n\nb\n\r\n", false, false},
+		{"bare LF block", "GET / HTTP/1.1\nHost: a\n\n", true, true},
+		{"bare blank line after CRLF lines", "GET / HTTP/1.1\r\nHost: a\r\n\n", true, true},
+		{"CRLF blank line after a bare line", "GET / HTTP/1.1\r\nHost: a\n\r\n", true, true},
+		{"empty block after a bare request line", "GET / HTTP/1.0\n\r\n", false, true},
+		{"bare block, then a CRLFCRLF", "GET / HTTP/1.1\nHost: a\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", false, false},
+		{"leading empty lines", "\n\r\n\nGET / HTTP/1.1\r\nHost: a\r\n", false, true},
+		{"unfinished", "GET / HTTP/1.1\r\nHost: a\r\n", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{1, 2, 3, len(tt.in)} {
+				c := guardConn{head: true}
+				for in := tt.in; len(in) > 0; {
+					n := min(size, len(in))
+					c.scan([]byte(in[:n]))
+					in = in[n:]
+				}
+				if c.bare != tt.bare || c.head != tt.head {
+					t.Errorf("in reads of %d bytes: bare, head: got %v, %v, want %v, %v", size, c.bare, c.head, tt.bare, tt.head)
+				}
+			}
+		})
+	}
+}
+
+// TestBareLFKeptAlive: a bare-LF request after a good one on the same
+// connection is answered at once too.
+func TestBareLFKeptAlive(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, okAnswer)
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Minute) }))
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	br := bufio.NewReader(c)
+	_, _ = io.WriteString(c, "GET /a HTTP/1.1\r\nHost: shop.example\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	_, _ = io.WriteString(c, "GET /b HTTP/1.1\nHost: shop.example\n\n")
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 400") {
+		t.Errorf("second request: got %q, want 400 at once", line)
 	}
 }
