@@ -498,3 +498,21 @@ func TestBareLFKeptAlive(t *testing.T) {
 		t.Errorf("second request: got %q, want 400 at once", line)
 	}
 }
+
+// BenchmarkScanHeaders is the per-request cost of scanHeaders on a
+// browser's header block.
+func BenchmarkScanHeaders(b *testing.B) {
+	raw := []byte("Host: shop.example\r\nConnection: keep-alive\r\nsec-ch-ua: \"Chromium\";v=\"131\"\r\n" +
+		"sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: \"Windows\"\r\nUpgrade-Insecure-Requests: 1\r\n" +
+		"User-Agent: " + browserUA + "\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n" +
+		"Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-User: ?1\r\nSec-Fetch-Dest: document\r\n" +
+		"Referer: https://shop.example/c/shoes\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n" +
+		"Accept-Language: en-GB,en;q=0.9\r\nCookie: se_vid=eyJhbGciOiJIUzI1NiIsImtpZCI6InQxIn0.eyJ2aWQiOiJhYmMifQ.sig; cart=1\r\n\r\n")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if f := scanHeaders(raw); f.badName || f.forwarded {
+			b.Fatal("wrong facts")
+		}
+	}
+}

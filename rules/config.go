@@ -92,8 +92,9 @@ type Server struct {
 	// Hosts lists the Host names shopedge answers for; other hosts get 421.
 	// Default: any host.
 	Hosts []string `yaml:"hosts"`
-	// TrustedProxies lists the peers (IP or CIDR) whose X-Forwarded-* and
-	// Forwarded headers are believed. Default: none.
+	// TrustedProxies lists the peers (IP or CIDR) whose X-Forwarded-*,
+	// Forwarded and X-Real-IP headers are believed; from others every copy
+	// of them is removed. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// UnderscoresInHeaders forwards request headers whose name has an '_'.
 	// Off, they are dropped, as nginx's underscores_in_headers off does: a
