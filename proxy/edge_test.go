@@ -290,6 +290,8 @@ func TestRequestFraming(t *testing.T) {
 		{"HTTP/1.0", "GET /x HTTP/1.0\r\nHost: shop.example\r\n\r\n", "HTTP/1.1 200", "GET /x HTTP/1.1"},
 		{"HTTP/1.0 POST", "POST /x HTTP/1.0\r\nHost: shop.example\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 200", "POST /x HTTP/1.1"},
 		{"HTTP/1.1", "GET /x HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 200", "GET /x HTTP/1.1"},
+		{"HTTP/1.0 without Host", "GET /x HTTP/1.0\r\n\r\n", "HTTP/1.1 200", "GET /x HTTP/1.1"},
+		{"Connection names Content-Length", "POST /x HTTP/1.1\r\nHost: shop.example\r\nConnection: Content-Length, close\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 200", "POST /x HTTP/1.1"},
 		{"HTTP/1.2", "GET /x HTTP/1.2\r\nHost: shop.example\r\n\r\n", "HTTP/1.1 505", ""},
 		{"HTTP/2.0", "GET /x HTTP/2.0\r\nHost: shop.example\r\n\r\n", "HTTP/1.1 505", ""},
 		{"HTTP/0.9", "GET /x HTTP/0.9\r\nHost: shop.example\r\n\r\n", "HTTP/1.1 505", ""},
@@ -320,6 +322,19 @@ func TestRequestFraming(t *testing.T) {
 			}
 			if line, _, _ := strings.Cut(reqs[0], "\r\n"); line != tt.shopLine {
 				t.Errorf("the shop's request line: got %q, want %q", line, tt.shopLine)
+			}
+			for _, name := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "Host"} {
+				if got := fieldValues(reqs[0], name); len(got) != 1 || got[0] == "" {
+					t.Errorf("%s: got %q, want one value", name, got)
+				}
+			}
+			if got := fieldValues(reqs[0], "X-Forwarded-Host"); len(got) > 1 || len(got) == 1 && got[0] == "" {
+				t.Errorf("X-Forwarded-Host: got %q, want one value or none", got)
+			}
+			if strings.HasPrefix(tt.raw, "POST") {
+				if got := fieldValues(reqs[0], "Content-Length"); len(got) != 1 || got[0] != "3" {
+					t.Errorf("Content-Length: got %q, want [3]", got)
+				}
 			}
 		})
 	}

@@ -205,7 +205,7 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		if len(h.Peek("X-Forwarded-Proto")) == 0 {
 			h.Set("X-Forwarded-Proto", scheme(o.https))
 		}
-		if len(h.Peek("X-Forwarded-Host")) == 0 {
+		if len(h.Peek("X-Forwarded-Host")) == 0 && len(host) > 0 {
 			h.SetBytesV("X-Forwarded-Host", host)
 		}
 	} else {
@@ -218,7 +218,9 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		}
 		h.SetBytesV("X-Forwarded-For", peer)
 		h.Set("X-Forwarded-Proto", scheme(o.https))
-		h.SetBytesV("X-Forwarded-Host", host)
+		if len(host) > 0 { // an HTTP/1.0 request may have none
+			h.SetBytesV("X-Forwarded-Host", host)
+		}
 	}
 
 	if o.rewritable {
