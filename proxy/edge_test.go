@@ -591,3 +591,29 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("X-Forwarded-Proto: got %q, want [https]", got)
 	}
 }
+
+// FuzzGuardConnScan: however the bytes are cut into reads, the guard
+// reaches the same verdict as on the whole, and scanHeaders never panics.
+func FuzzGuardConnScan(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\nHost: a\n\r\n",
+		"GET / HTTP/1.0\n\r\n", "\n\r\n\nGET / HTTP/1.1\r\n", "POST / HTTP/1.1\r\n\r\na\n\nb",
+	} {
+		f.Add([]byte(s), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, size uint8) {
+		_ = scanHeaders(in)
+		whole := guardConn{head: true}
+		whole.scan(in)
+		cut := guardConn{head: true}
+		step := int(size%16) + 1
+		for b := in; len(b) > 0; {
+			n := min(step, len(b))
+			cut.scan(b[:n])
+			b = b[n:]
+		}
+		if whole.bare != cut.bare || whole.head != cut.head {
+			t.Errorf("%q in reads of %d: bare, head: got %v, %v, want %v, %v", in, step, cut.bare, cut.head, whole.bare, whole.head)
+		}
+	})
+}
