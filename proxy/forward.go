@@ -165,7 +165,7 @@ type forwardOpts struct {
 func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request, o forwardOpts) {
 	ctx.Request.CopyTo(req)
 	h := &req.Header
-	h.SetProtocolBytes(http11) // whatever the visitor spoke: the shop gets what it is written in
+	h.SetProtocolBytes(http11) // the shop hears HTTP/1.1, whatever the visitor spoke
 	stripHop(h)
 	host := ctx.Request.Header.Host()
 
@@ -197,7 +197,7 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	}
 	if o.trustedPeer {
 		if o.facts.forwardedTwice {
-			for _, k := range forwardedHeaders[1:] {
+			for _, k := range forwardedHeaders[1:] { // [0], X-Forwarded-For, just below
 				joinHeader(h, raw, k, nil)
 			}
 		}
