@@ -200,13 +200,7 @@ func runProxy(o runOptions) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	errc := make(chan error, 2)
-	go func() {
-		if t := o.cfg.Server.TLS; t != nil {
-			errc <- srv.ServeTLS(ln, t.Cert, t.Key)
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
+	go func() { errc <- p.Serve(srv, ln) }()
 	var admin *fasthttp.Server
 	adminAddr := ""
 	if o.cfg.Admin.Listen != "" {
