@@ -41,6 +41,63 @@ type pageInfo struct {
 
 	csp     []string // the page's <meta http-equiv> Content-Security-Policy values
 	injects bool     // some site may get the proxy's stylesheet or script
+	// base is where the page's <base href> points, when it names a host
+	// or a scheme: relative URLs, root-relative ones included, resolve
+	// against it, so the proxy's own assets may need the request's origin.
+	base pageBase
+}
+
+// pageBase is the scheme and host of a page's <base href>, lowercase.
+// It is a property of the page's bytes, the same for every visitor and
+// host: whether it points elsewhere is decided per request (foreign).
+type pageBase struct {
+	scheme, host string
+}
+
+// readBase reads the first <base href> of a page, as browsers do (one
+// inside a template does not count; the Doc does not index templates). A
+// relative or unparsable href keeps the page's own origin.
+func readBase(doc *rewrite.Doc) pageBase {
+	found := doc.Find(baseHref{})
+	if len(found) == 0 {
+		return pageBase{}
+	}
+	href, _ := found[0].Attr("href")
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil || u.Scheme == "" && u.Host == "" {
+		return pageBase{}
+	}
+	// Copies: the Doc's strings alias the page's bytes.
+	return pageBase{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Host)}
+}
+
+// foreign reports whether a root-relative URL on the page would leave the
+// origin the visitor asked for: the base names another host, or another
+// scheme (an http base on an https page would be blocked as mixed
+// content), or is not http(s) at all.
+func (b pageBase) foreign(host []byte, https bool) bool {
+	switch {
+	case b == pageBase{}:
+		return false
+	case b.scheme != "" && b.scheme != scheme(https):
+		return true
+	}
+	return b.host != "" && !strings.EqualFold(b.host, string(host))
+}
+
+// baseHref selects <base href>.
+type baseHref struct{}
+
+func (baseHref) Match(n *html.Node) bool {
+	if n.Data != "base" {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key == "href" {
+			return true
+		}
+	}
+	return false
 }
 
 // siteKind is what a site of a page is.
@@ -441,6 +498,7 @@ func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site
 	if s, err := doc.HeadSite(); err == nil {
 		sites = append(sites, site{kind: siteHead, span: s.Range})
 	}
+	info.base = readBase(doc)
 	for _, m := range doc.Find(metaCSP{}) {
 		if c, ok := m.Attr("content"); ok {
 			info.csp = append(info.csp, c)

@@ -3,8 +3,10 @@ package proxy
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,4 +115,81 @@ func lineDiff(got, want string) string {
 		}
 	}
 	return "(same lines)"
+}
+
+// basePage serves a product page whose <base href> is base.
+func basePage(t *testing.T, base string) string {
+	t.Helper()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><html><head><base href="%s"><title>Boots</title></head><body><main id="main"><div class="product"><h1>Boots</h1><div class="price">€50</div></div></main></body></html>`, base)
+	}))
+	t.Cleanup(up.Close)
+	return up.URL
+}
+
+var ownTags = regexp.MustCompile(`<link rel="stylesheet" href="([^"]*)shopedge\.css\?v=[0-9a-f]+">|<script src="([^"]*)shopedge\.js\?v=[0-9a-f]+" defer data-se-beacon="([^"]*)beacon">`)
+
+// ownPrefixes returns where a page loads the stylesheet, the script and
+// sends beacons from: the part of each address before the file name.
+func ownPrefixes(body string) (css, js, beacon string) {
+	for _, m := range ownTags.FindAllStringSubmatch(body, -1) {
+		if strings.HasPrefix(m[0], "<link") {
+			css = m[1]
+		} else {
+			js, beacon = m[2], m[3]
+		}
+	}
+	return css, js, beacon
+}
+
+// TestBaseElsewhere: on a page whose <base href> points at another host
+// (or scheme), the stylesheet, the script and the beacon are addressed on
+// the origin the visitor asked for, which root-relative paths would not
+// be; other pages keep root-relative paths. The absolute addresses are
+// made per request: a page's bytes served under two host names give each
+// its own (issue 9).
+func TestBaseElsewhere(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base string
+		host       string // the Host the visitor asks for
+		absolute   bool
+	}{
+		{name: "another host", base: "https://cdn.example/assets/", host: "shop.example", absolute: true},
+		{name: "scheme-relative", base: "//cdn.example/", host: "shop.example", absolute: true},
+		{name: "same host, other scheme", base: "https://shop.example/", host: "shop.example", absolute: true},
+		{name: "same origin", base: "http://SHOP.example/", host: "shop.example"},
+		{name: "relative", base: "/shop/", host: "shop.example"},
+		{name: "empty", base: "", host: "shop.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := startProxy(t, demoConfig(t, basePage(t, tt.base), nil))
+			req, _ := http.NewRequest("GET", e.url+"/p/boots", nil)
+			req.Host = tt.host
+			pg := e.visitor().do(req)
+			want := "/_shopedge/"
+			if tt.absolute {
+				want = "http://" + tt.host + "/_shopedge/"
+			}
+			css, js, beacon := ownPrefixes(pg.body)
+			if css != want || js != want || beacon != want {
+				t.Errorf("stylesheet, script and beacon at %q, %q, %q; want %q\n%s", css, js, beacon, want, pg.body)
+			}
+		})
+	}
+	t.Run("two hosts, one page", func(t *testing.T) {
+		t.Parallel()
+		e := startProxy(t, demoConfig(t, basePage(t, "https://cdn.example/"), nil))
+		for _, host := range []string{"a.example", "b.example", "a.example:8443"} {
+			req, _ := http.NewRequest("GET", e.url+"/p/boots", nil)
+			req.Host = host
+			css, js, beacon := ownPrefixes(e.visitor().do(req).body)
+			if want := "http://" + host + "/_shopedge/"; css != want || js != want || beacon != want {
+				t.Errorf("Host %s: stylesheet, script and beacon at %q, %q, %q; want %q", host, css, js, beacon, want)
+			}
+		}
+	})
 }
