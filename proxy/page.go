@@ -45,7 +45,25 @@ type pageInfo struct {
 	// or a scheme: relative URLs, root-relative ones included, resolve
 	// against it, so the proxy's own assets may need the request's origin.
 	base pageBase
+
+	// skips are what the analysis left alone; they are counted for each
+	// response served from it (Metrics.pageSkips).
+	skips pageSkips
 }
+
+// pageSkips counts a page's lists left in the shop's order and its blocks
+// and banners left off, by why.
+type pageSkips struct {
+	lists   [2][2]uint16 // by list (menu, results) and reason (listUnsafe, listBreadcrumb)
+	blocks  uint16       // blocks whose element cannot safely hold them
+	banners uint16       // banners likewise
+}
+
+// Why a list keeps the shop's order.
+const (
+	listUnsafe     = iota // a browser may not build it as written
+	listBreadcrumb        // it is a breadcrumb trail
+)
 
 // pageBase is the scheme and host of a page's <base href>, lowercase.
 // It is a property of the page's bytes, the same for every visitor and
@@ -221,17 +239,17 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	cfg := st.cfg
 	var sites []site
 	if nav := cfg.Navigation; nav != nil {
-		sites = append(sites, p.findMenus(nav, doc)...)
+		sites = append(sites, p.findMenus(nav, doc, &info.skips)...)
 	}
 	if s := cfg.Search; s != nil && v.page == rules.PageSearch {
-		sites = append(sites, p.findResults(s, doc)...)
+		sites = append(sites, p.findResults(s, doc, &info.skips)...)
 	}
 	for i := range cfg.Recommendations.Blocks {
 		b := &cfg.Recommendations.Blocks[i]
 		if !slices.Contains(b.Pages, v.page) {
 			continue
 		}
-		if span, ok := p.place(doc, b.Selector, b.Position, "block", b.ID); ok {
+		if span, ok := p.place(doc, b.Selector, b.Position, "block", b.ID, &info.skips.blocks); ok {
 			sites = append(sites, site{kind: siteBlock, span: span, block: i})
 		}
 	}
@@ -287,11 +305,12 @@ func apart(sites []site) []site {
 }
 
 // findMenus returns the menu lists of a page that can be reordered safely.
-func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []site {
+func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc, skips *pageSkips) []site {
 	var sites []site
+	var seen []int // the lists already looked at (containers may nest)
 	for _, menu := range doc.Find(nav.Container) {
 		for _, items := range siblingGroups(menu.FindOutermost(nav.Item)) {
-			s, ok := p.list(items, siteMenu)
+			s, ok := p.list(items, siteMenu, skips, &seen)
 			if !ok {
 				continue
 			}
@@ -307,11 +326,12 @@ func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []site {
 
 // findResults returns the search result lists of a page, each entry
 // keyed by the path of its first link.
-func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc) []site {
+func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc, skips *pageSkips) []site {
 	var sites []site
+	var seen []int
 	for _, list := range doc.Find(search.Results) {
 		for _, items := range siblingGroups(list.FindOutermost(search.Item)) {
-			s, ok := p.list(items, siteResults)
+			s, ok := p.list(items, siteResults, skips, &seen)
 			if !ok {
 				continue
 			}
@@ -330,13 +350,29 @@ func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc) []site {
 	return sites
 }
 
-// list makes a site of entries that can be reordered.
-func (p *Proxy) list(items []rewrite.Element, kind siteKind) (site, bool) {
+// list makes a site of entries that can be reordered: two or more, not
+// a breadcrumb trail (whose order is the page's place in the shop, never
+// an interest ranking), in markup a browser builds as written. A list
+// left alone is counted in skips, once however many containers hold it.
+func (p *Proxy) list(items []rewrite.Element, kind siteKind, skips *pageSkips, seen *[]int) (site, bool) {
 	if len(items) < 2 {
 		return site{}, false
 	}
+	if slices.Contains(*seen, items[0].Offset()) {
+		return site{}, false // found through an outer container already
+	}
+	*seen = append(*seen, items[0].Offset())
+	which := 0
+	if kind == siteResults {
+		which = 1
+	}
+	if breadcrumb(items) {
+		skips.lists[which][listBreadcrumb]++
+		p.log.Debug("list is a breadcrumb trail, not reordered", "at", items[0].Offset())
+		return site{}, false
+	}
 	if err := rewrite.CanReorder(items); err != nil {
-		p.metrics.passThrough("nav_unsafe")
+		skips.lists[which][listUnsafe]++
 		p.log.Debug("list cannot be reordered", "err", err)
 		return site{}, false
 	}
@@ -346,6 +382,75 @@ func (p *Proxy) list(items []rewrite.Element, kind siteKind) (site, bool) {
 	}
 	s.span = rewrite.Range{Start: s.slots[0].Start, End: s.slots[len(items)-1].End}
 	return s, true
+}
+
+// crumbLevels is how far above a list breadcrumb marks are looked for:
+// the list's wrapper and the nav around it, not the page's layout (a
+// body class like "has-breadcrumbs" says nothing of the main menu).
+const crumbLevels = 3
+
+// breadcrumb reports whether a list is a breadcrumb trail: the entries,
+// the list or a close wrapper (up to the nearest <nav>) is marked as one,
+// by microdata or RDFa type (schema.org BreadcrumbList,
+// data-vocabulary.org Breadcrumb), an aria-label, or a class or id.
+// JSON-LD breadcrumbs are not in the markup, so they cannot say which
+// list is the trail.
+func breadcrumb(items []rewrite.Element) bool {
+	for _, it := range items {
+		if crumbMarked(it.Node()) {
+			return true
+		}
+	}
+	n := items[0].Node().Parent
+	for range crumbLevels + 1 {
+		if n == nil || n.Type != html.ElementNode || n.Data == "body" || n.Data == "html" {
+			return false
+		}
+		if crumbMarked(n) {
+			return true
+		}
+		if n.Data == "nav" {
+			return false
+		}
+		n = n.Parent
+	}
+	return false
+}
+
+// crumbWords are what marks a breadcrumb in a class, id or aria-label,
+// lowercase: "crumb" (breadcrumb, breadcrumbs, bread-crumbs, crumbs) and
+// the words of shops in other languages.
+var crumbWords = []string{"crumb", "brotkr", "ariane", "kruimel", "migas", "briciol"}
+
+// crumbMarked reports whether an element is marked as a breadcrumb trail
+// or one of its entries.
+func crumbMarked(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "itemtype", "typeof", "vocab":
+			if containsFold(a.Val, "breadcrumb") {
+				return true
+			}
+		case "class", "id", "aria-label":
+			for _, w := range crumbWords {
+				if containsFold(a.Val, w) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lowercase ASCII word, in any
+// case.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // reordered appends the site's bytes with its entries in the given order.
@@ -446,15 +551,16 @@ func localPath(raw string) string {
 
 // place finds where a block or banner goes: at position relative to the
 // first element the selector matches, where a browser keeps it. ok is
-// false when nothing matches or the place is unsafe (counted, logged).
-func (p *Proxy) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string) (rewrite.Range, bool) {
+// false when nothing matches or the place is unsafe (counted in unplaced,
+// logged).
+func (p *Proxy) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (rewrite.Range, bool) {
 	found := doc.Find(sel)
 	if len(found) == 0 {
 		return rewrite.Range{}, false
 	}
 	s, err := found[0].BlockSite(rewrite.Position(pos))
 	if err != nil {
-		p.metrics.blockUnsafe.Add(1)
+		*unplaced++
 		p.log.Debug(what+" not placed", what, id, "err", err)
 		return rewrite.Range{}, false
 	}
@@ -472,7 +578,7 @@ func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site
 		if !slices.Contains(b.Pages, v.page) {
 			continue
 		}
-		if span, ok := p.place(doc, b.Selector, b.Position, "banner", b.ID); ok {
+		if span, ok := p.place(doc, b.Selector, b.Position, "banner", b.ID, &info.skips.banners); ok {
 			sites = append(sites, site{kind: siteBanner, span: span, block: i})
 			banners = true
 		}

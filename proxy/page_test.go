@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"shopedge/bench/shop"
+	"shopedge/rewrite"
 	"shopedge/rules"
 )
 
@@ -192,4 +194,175 @@ func TestBaseElsewhere(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBreadcrumbMarks: which lists are breadcrumb trails, by the marks
+// shops put on them.
+func TestBreadcrumbMarks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, page string
+		want       bool
+	}{
+		{name: "microdata", page: `<ol itemscope itemtype="https://schema.org/BreadcrumbList"><li class=x><a href="/">Home</a><li class=x><a href="/c/a">A</a></ol>`, want: true},
+		{name: "data-vocabulary", page: `<div><ul><li class=x itemscope itemtype="http://data-vocabulary.org/Breadcrumb"><a href="/">Home</a></li><li class=x itemscope itemtype="http://data-vocabulary.org/Breadcrumb"><a href="/c/a">A</a></li></ul></div>`, want: true},
+		{name: "rdfa", page: `<ol vocab="https://schema.org/" typeof="BreadcrumbList"><li class=x><a href="/">Home</a></li><li class=x><a href="/c/a">A</a></li></ol>`, want: true},
+		{name: "nav aria-label", page: `<nav aria-label="Breadcrumb"><ol><li class=x><a href="/">Home</a></li><li class=x><a href="/c/a">A</a></li></ol></nav>`, want: true},
+		{name: "german aria-label", page: `<nav aria-label="Brotkrümelnavigation"><ol><li class=x><a href="/">Start</a></li><li class=x><a href="/c/a">A</a></li></ol></nav>`, want: true},
+		{name: "bootstrap classes", page: `<ol class="breadcrumb"><li class="x breadcrumb-item"><a href="/">Home</a></li><li class="x breadcrumb-item"><a href="/c/a">A</a></li></ol>`, want: true},
+		{name: "wrapper id", page: `<div id="Breadcrumbs"><div class="inner"><ul><li class=x><a href="/">Home</a></li><li class=x><a href="/c/a">A</a></li></ul></div></div>`, want: true},
+		{name: "main menu", page: `<nav aria-label="Main"><ul class="menu"><li class=x><a href="/c/a">A</a></li><li class=x><a href="/c/b">B</a></li></ul></nav>`},
+		{name: "a page layout class is not a mark", page: `<div class="layout has-breadcrumbs"><header><nav class="main"><ul><li class=x><a href="/c/a">A</a></li><li class=x><a href="/c/b">B</a></li></ul></nav></header></div>`},
+		{name: "far above", page: `<div class="crumbs-and-menu"><div><div><div><div><ul><li class=x><a href="/c/a">A</a></li><li class=x><a href="/c/b">B</a></li></ul></div></div></div></div></div>`},
+	}
+	item, err := rules.CompileSelector("li.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc := rewrite.Parse([]byte("<!DOCTYPE html><html><head></head><body>" + tt.page + "</body></html>"))
+			defer doc.Release()
+			items := doc.Find(item)
+			if len(items) != 2 {
+				t.Fatalf("found %d entries, want 2", len(items))
+			}
+			if got := breadcrumb(items); got != tt.want {
+				t.Errorf("breadcrumb = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// crumbsOf returns a page's breadcrumb trail, as the shop wrote it.
+func crumbsOf(body string) string {
+	i := strings.Index(body, `<nav class="breadcrumbs"`)
+	if i < 0 {
+		return ""
+	}
+	return body[i : i+strings.Index(body[i:], "</nav>")]
+}
+
+// metric returns the value of one series in the metrics text, or -1.
+func metric(t *testing.T, e *env, series string) int {
+	t.Helper()
+	var sb strings.Builder
+	e.proxy.metrics.WriteTo(&sb, nil)
+	for _, line := range strings.Split(sb.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return n
+		}
+	}
+	return -1
+}
+
+// TestBreadcrumbNeverReordered: a navigation selector that matches the
+// breadcrumb trail too (container: nav, item: li) reorders the menu by
+// interest and leaves the trail as the shop wrote it; the trail is
+// counted as a list skipped, not as a page passed through (issue 9).
+func TestBreadcrumbNeverReordered(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, func(c *rules.Config) {
+		var err error
+		if c.Navigation.Container, err = rules.CompileSelector("nav"); err != nil {
+			t.Fatal(err)
+		}
+		if c.Navigation.Item, err = rules.CompileSelector("li"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	v := e.visitor()
+	kids := e.productsIn("kids", 3)
+	for _, p := range kids {
+		v.get(e.url + p)
+	}
+	pg := v.get(e.url + kids[0])
+	if got := navOrder(pg.body); len(got) == 0 || got[0] != "/c/kids" {
+		t.Fatalf("menu %v: want /c/kids first", got)
+	}
+	shopPage := e.direct(t, kids[0], host(e.url))
+	got, want := crumbsOf(pg.body), crumbsOf(shopPage)
+	if want == "" || !strings.Contains(want, `href="/c/kids"`) {
+		t.Fatalf("the shop's product page has no breadcrumb through Kids:\n%s", want)
+	}
+	if got != want {
+		t.Errorf("breadcrumb changed:\n got: %s\nwant: %s", got, want)
+	}
+	if withoutPersonal(pg.body) != withoutPersonal(shopPage) {
+		t.Errorf("the page outside the menu and blocks differs from the shop's:\n%s", lineDiff(withoutPersonal(pg.body), withoutPersonal(shopPage)))
+	}
+	// Four product pages served, each with its trail left alone.
+	if got := metric(t, e, `shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`); got != 4 {
+		t.Errorf("lists skipped as breadcrumbs: %d, want 4", got)
+	}
+}
+
+// TestSkipMetrics: each metric counts what its name says, for each page
+// served (the first analyses the page, the others reuse the analysis): a
+// menu left alone is a list skipped, not a page passed through (the page
+// was rewritten), and blocks and banners that cannot be placed are counted
+// apart. Every series is there from the start, at zero (issue 9).
+func TestSkipMetrics(t *testing.T) {
+	t.Parallel()
+	// The menu's first entry has no end tag (a browser may see the next
+	// one inside it); the price sits in a <p>, which a block or banner
+	// after it would end.
+	const page = `<!DOCTYPE html><html><head><title>Boots</title></head><body>` +
+		`<nav class="site-nav"><ul class="nav-menu"><li class="nav-item"><a href="/c/a">A</a><li class="nav-item"><a href="/c/b">B</a></li></ul></nav>` +
+		`<main id="main"><div class="product"><h1>Boots</h1><p>Only <span class="price">€50</span></p></div></main></body></html>`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(up.Close)
+	e := startProxy(t, demoConfig(t, up.URL, func(c *rules.Config) {
+		for i := range c.Recommendations.Blocks {
+			if b := &c.Recommendations.Blocks[i]; b.ID == "also-viewed" {
+				var err error
+				if b.Selector, err = rules.CompileSelector(".price"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}))
+	series := []string{
+		`shopedge_block_unplaced_total`,
+		`shopedge_banner_unplaced_total`,
+		`shopedge_lists_skipped_total{list="menu",reason="unsafe"}`,
+		`shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`,
+		`shopedge_lists_skipped_total{list="results",reason="unsafe"}`,
+		`shopedge_lists_skipped_total{list="results",reason="breadcrumb"}`,
+	}
+	for _, s := range series {
+		if got := metric(t, e, s); got != 0 {
+			t.Errorf("before any page: %s = %d, want 0", s, got)
+		}
+	}
+	const views = 3
+	for range views {
+		if pg := e.visitor().get(e.url + "/p/boots"); len(overlays(pg.body)) != 1 {
+			t.Fatalf("the page was not rewritten (no overlay):\n%s", pg.body)
+		}
+	}
+	for _, c := range []struct {
+		series string
+		want   int
+	}{
+		{`shopedge_block_unplaced_total`, views},
+		{`shopedge_banner_unplaced_total`, views},
+		{`shopedge_lists_skipped_total{list="menu",reason="unsafe"}`, views},
+		{`shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`, 0},
+		{`shopedge_rewrites_total`, views},
+		{`shopedge_passthrough_total{reason="no_change"}`, 0},
+		{`shopedge_passthrough_total{reason="nav_unsafe"}`, -1}, // no such series: the pages were rewritten
+	} {
+		if got := metric(t, e, c.series); got != c.want {
+			t.Errorf("%s = %d, want %d", c.series, got, c.want)
+		}
+	}
 }
