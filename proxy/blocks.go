@@ -107,8 +107,8 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 	// proxy's paths are made absolute on the request's own origin (never
 	// kept: another host must not get this one's).
 	cssTag, jsTag := own.cssTag, own.jsTag
-	if info.injects && info.base.foreign(ctx.Request.Header.Host(), v.https) {
-		origin := scheme(v.https) + "://" + string(ctx.Request.Header.Host())
+	if host := ctx.Request.Header.Host(); info.injects && len(host) > 0 && info.base.foreign(host, v.https) {
+		origin := scheme(v.https) + "://" + string(host)
 		assets = rewrite.Assets{CSS: origin + own.cssURL, JS: origin + own.jsURL, Beacon: origin + own.beaconPath}
 		cssTag, jsTag = nil, nil
 	}
