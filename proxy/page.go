@@ -237,12 +237,32 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	doc := rewrite.Parse(body)
 	defer doc.Release()
 	cfg := st.cfg
+	// What the catalog reads of the page (its JSON-LD, its metas), read
+	// once: for the breadcrumb trail, the product, the category path.
+	var cpage *catalog.Page
+	catalogPage := func() catalog.Page {
+		if cpage == nil {
+			pg := catalog.FromDoc(doc, pageURL(ctx, v))
+			cpage = &pg
+		}
+		return *cpage
+	}
+	var trail []string // the paths of the page's JSON-LD breadcrumb trail
+	if cfg.Navigation != nil || cfg.Search != nil && v.page == rules.PageSearch {
+		if len(doc.JSONLD()) > 0 {
+			for _, c := range catalog.Breadcrumbs(catalogPage()) {
+				if c.Path != "" {
+					trail = append(trail, c.Path)
+				}
+			}
+		}
+	}
 	var sites []site
 	if nav := cfg.Navigation; nav != nil {
-		sites = append(sites, p.findMenus(nav, doc, &info.skips)...)
+		sites = append(sites, p.findMenus(nav, doc, trail, &info.skips)...)
 	}
 	if s := cfg.Search; s != nil && v.page == rules.PageSearch {
-		sites = append(sites, p.findResults(s, doc, &info.skips)...)
+		sites = append(sites, p.findResults(s, doc, trail, &info.skips)...)
 	}
 	for i := range cfg.Recommendations.Blocks {
 		b := &cfg.Recommendations.Blocks[i]
@@ -264,7 +284,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	}
 	switch v.page {
 	case rules.PageProduct:
-		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
+		if prod, ok := catalog.Extract(catalogPage()); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
 			// own host, as paths on the shop.
@@ -276,7 +296,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 			info.product, info.hasProduct = prod, true
 		}
 	case rules.PageCategory:
-		for _, c := range catalog.Breadcrumbs(catalog.FromDoc(doc, pageURL(ctx, v))) {
+		for _, c := range catalog.Breadcrumbs(catalogPage()) {
 			info.crumbs = append(info.crumbs, c.ID)
 		}
 	}
@@ -305,12 +325,12 @@ func apart(sites []site) []site {
 }
 
 // findMenus returns the menu lists of a page that can be reordered safely.
-func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc, skips *pageSkips) []site {
+func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc, trail []string, skips *pageSkips) []site {
 	var sites []site
 	var seen []int // the lists already looked at (containers may nest)
 	for _, menu := range doc.Find(nav.Container) {
 		for _, items := range siblingGroups(menu.FindOutermost(nav.Item)) {
-			s, ok := p.list(items, siteMenu, skips, &seen)
+			s, ok := p.list(items, siteMenu, trail, skips, &seen)
 			if !ok {
 				continue
 			}
@@ -326,12 +346,12 @@ func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc, skips *pageSk
 
 // findResults returns the search result lists of a page, each entry
 // keyed by the path of its first link.
-func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc, skips *pageSkips) []site {
+func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc, trail []string, skips *pageSkips) []site {
 	var sites []site
 	var seen []int
 	for _, list := range doc.Find(search.Results) {
 		for _, items := range siblingGroups(list.FindOutermost(search.Item)) {
-			s, ok := p.list(items, siteResults, skips, &seen)
+			s, ok := p.list(items, siteResults, trail, skips, &seen)
 			if !ok {
 				continue
 			}
@@ -352,9 +372,10 @@ func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc, skips *pageS
 
 // list makes a site of entries that can be reordered: two or more, not
 // a breadcrumb trail (whose order is the page's place in the shop, never
-// an interest ranking), in markup a browser builds as written. A list
-// left alone is counted in skips, once however many containers hold it.
-func (p *Proxy) list(items []rewrite.Element, kind siteKind, skips *pageSkips, seen *[]int) (site, bool) {
+// an interest ranking: marked as one, or following the page's JSON-LD
+// trail), in markup a browser builds as written. A list left alone is
+// counted in skips, once however many containers hold it.
+func (p *Proxy) list(items []rewrite.Element, kind siteKind, trail []string, skips *pageSkips, seen *[]int) (site, bool) {
 	if len(items) < 2 {
 		return site{}, false
 	}
@@ -366,7 +387,7 @@ func (p *Proxy) list(items []rewrite.Element, kind siteKind, skips *pageSkips, s
 	if kind == siteResults {
 		which = 1
 	}
-	if breadcrumb(items) {
+	if breadcrumb(items) || onTrail(items, trail) {
 		skips.lists[which][listBreadcrumb]++
 		p.log.Debug("list is a breadcrumb trail, not reordered", "at", items[0].Offset())
 		return site{}, false
@@ -415,6 +436,33 @@ func breadcrumb(items []rewrite.Element) bool {
 		n = n.Parent
 	}
 	return false
+}
+
+// onTrail reports whether a list is the page's JSON-LD breadcrumb trail
+// written out without marks: every entry with a link links (first) to a
+// page of the trail or to the home page (where every trail starts), two
+// or more do, and one of them to the trail. A menu of the shop's
+// departments links to others than the few on one page's trail.
+func onTrail(items []rewrite.Element, trail []string) bool {
+	if len(trail) == 0 {
+		return false
+	}
+	on, inTrail := 0, false
+	for _, it := range items {
+		links := it.Find(anchors{})
+		if len(links) == 0 {
+			continue // the trail's last entry, the page itself, is often not a link
+		}
+		href, _ := links[0].Attr("href")
+		switch path := catalog.PathKey(href); {
+		case slices.Contains(trail, path):
+			inTrail = true
+		case path != "/":
+			return false
+		}
+		on++
+	}
+	return on >= 2 && inTrail
 }
 
 // crumbWords are what marks a breadcrumb in a class, id or aria-label,

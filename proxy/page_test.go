@@ -237,11 +237,12 @@ func TestBreadcrumbMarks(t *testing.T) {
 
 // crumbsOf returns a page's breadcrumb trail, as the shop wrote it.
 func crumbsOf(body string) string {
-	i := strings.Index(body, `<nav class="breadcrumbs"`)
+	i := strings.Index(body, `<ol>
+  <li><a href="/">Home</a></li>`)
 	if i < 0 {
 		return ""
 	}
-	return body[i : i+strings.Index(body[i:], "</nav>")]
+	return body[i : i+strings.Index(body[i:], "</ol>")]
 }
 
 // metric returns the value of one series in the metrics text, or -1.
@@ -263,42 +264,58 @@ func metric(t *testing.T, e *env, series string) int {
 
 // TestBreadcrumbNeverReordered: a navigation selector that matches the
 // breadcrumb trail too (container: nav, item: li) reorders the menu by
-// interest and leaves the trail as the shop wrote it; the trail is
-// counted as a list skipped, not as a page passed through (issue 9).
+// interest and leaves the trail as the shop wrote it, whether the trail is
+// marked (the demo's aria-label and class) or only follows the page's
+// JSON-LD BreadcrumbList. The trail is counted as a list skipped, not as a
+// page passed through (issue 9).
 func TestBreadcrumbNeverReordered(t *testing.T) {
 	t.Parallel()
-	e := newShopEnv(t, func(c *rules.Config) {
-		var err error
-		if c.Navigation.Container, err = rules.CompileSelector("nav"); err != nil {
-			t.Fatal(err)
-		}
-		if c.Navigation.Item, err = rules.CompileSelector("li"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	v := e.visitor()
-	kids := e.productsIn("kids", 3)
-	for _, p := range kids {
-		v.get(e.url + p)
+	tests := []struct {
+		name string
+		edit func(path string, page []byte) []byte
+	}{
+		{name: "marked", edit: func(_ string, page []byte) []byte { return page }},
+		{name: "json-ld only", edit: func(_ string, page []byte) []byte {
+			return bytes.ReplaceAll(page, []byte(`<nav class="breadcrumbs" aria-label="Breadcrumb">`), []byte(`<nav>`))
+		}},
 	}
-	pg := v.get(e.url + kids[0])
-	if got := navOrder(pg.body); len(got) == 0 || got[0] != "/c/kids" {
-		t.Fatalf("menu %v: want /c/kids first", got)
-	}
-	shopPage := e.direct(t, kids[0], host(e.url))
-	got, want := crumbsOf(pg.body), crumbsOf(shopPage)
-	if want == "" || !strings.Contains(want, `href="/c/kids"`) {
-		t.Fatalf("the shop's product page has no breadcrumb through Kids:\n%s", want)
-	}
-	if got != want {
-		t.Errorf("breadcrumb changed:\n got: %s\nwant: %s", got, want)
-	}
-	if withoutPersonal(pg.body) != withoutPersonal(shopPage) {
-		t.Errorf("the page outside the menu and blocks differs from the shop's:\n%s", lineDiff(withoutPersonal(pg.body), withoutPersonal(shopPage)))
-	}
-	// Four product pages served, each with its trail left alone.
-	if got := metric(t, e, `shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`); got != 4 {
-		t.Errorf("lists skipped as breadcrumbs: %d, want 4", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := editedShop(t, func(c *rules.Config) {
+				var err error
+				if c.Navigation.Container, err = rules.CompileSelector("nav"); err != nil {
+					t.Fatal(err)
+				}
+				if c.Navigation.Item, err = rules.CompileSelector("li"); err != nil {
+					t.Fatal(err)
+				}
+			}, tt.edit)
+			v := e.visitor()
+			kids := e.productsIn("kids", 3)
+			for _, p := range kids {
+				v.get(e.url + p)
+			}
+			pg := v.get(e.url + kids[0])
+			if got := navOrder(pg.body); len(got) == 0 || got[0] != "/c/kids" {
+				t.Fatalf("menu %v: want /c/kids first", got)
+			}
+			shopPage := e.direct(t, kids[0], host(e.url))
+			got, want := crumbsOf(pg.body), crumbsOf(shopPage)
+			if want == "" || !strings.Contains(want, `href="/c/kids"`) {
+				t.Fatalf("the shop's product page has no breadcrumb through Kids:\n%s", shopPage)
+			}
+			if got != want {
+				t.Errorf("breadcrumb changed:\n got: %s\nwant: %s", got, want)
+			}
+			if withoutPersonal(pg.body) != withoutPersonal(shopPage) {
+				t.Errorf("the page outside the menu and blocks differs from the shop's:\n%s", lineDiff(withoutPersonal(pg.body), withoutPersonal(shopPage)))
+			}
+			// Four product pages served, each with its trail left alone.
+			if got := metric(t, e, `shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`); got != 4 {
+				t.Errorf("lists skipped as breadcrumbs: %d, want 4", got)
+			}
+		})
 	}
 }
 
