@@ -85,8 +85,9 @@ func readBase(doc *rewrite.Doc) pageBase {
 	if err != nil || u.Scheme == "" && u.Host == "" {
 		return pageBase{}
 	}
-	// Copies: the Doc's strings alias the page's bytes.
-	return pageBase{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Host)}
+	// Copies: the Doc's strings, and url.Parse's parts of them, alias the
+	// page's bytes, whose buffer is reused once the response is sent.
+	return pageBase{scheme: strings.Clone(strings.ToLower(u.Scheme)), host: strings.Clone(strings.ToLower(u.Host))}
 }
 
 // foreign reports whether a root-relative URL on the page would leave the
@@ -413,9 +414,8 @@ const crumbLevels = 3
 // breadcrumb reports whether a list is a breadcrumb trail: the entries,
 // the list or a close wrapper (up to the nearest <nav>) is marked as one,
 // by microdata or RDFa type (schema.org BreadcrumbList,
-// data-vocabulary.org Breadcrumb), an aria-label, or a class or id.
-// JSON-LD breadcrumbs are not in the markup, so they cannot say which
-// list is the trail.
+// data-vocabulary.org Breadcrumb), an aria-label, or a class or id. (A
+// JSON-LD trail is not in the markup: onTrail matches its links.)
 func breadcrumb(items []rewrite.Element) bool {
 	for _, it := range items {
 		if crumbMarked(it.Node()) {
@@ -655,7 +655,9 @@ func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site
 	info.base = readBase(doc)
 	for _, m := range doc.Find(metaCSP{}) {
 		if c, ok := m.Attr("content"); ok {
-			info.csp = append(info.csp, c)
+			// A copy: c aliases the page's buffer, reused after this
+			// response, and the analysis is kept for the next ones.
+			info.csp = append(info.csp, strings.Clone(c))
 		}
 	}
 	return sites

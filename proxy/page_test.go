@@ -383,3 +383,51 @@ func TestSkipMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaCSPKeptAcrossRequests: a page's <meta> Content-Security-Policy,
+// read when the page is analysed, still holds for the visitors served from
+// that analysis after the buffers the page was read into have held other
+// pages. (It was kept as a view of the pooled buffer: the policy turned
+// into other pages' bytes, and a page whose policy forbids scripts got an
+// overlay.)
+func TestMetaCSPKeptAcrossRequests(t *testing.T) {
+	t.Parallel()
+	for _, enc := range []string{"identity", "gzip"} {
+		t.Run(enc, func(t *testing.T) {
+			t.Parallel()
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				meta := ""
+				if r.URL.Path == "/p/strict" {
+					meta = `<meta http-equiv="Content-Security-Policy" content="script-src 'none'; style-src 'none'">`
+				}
+				page := fmt.Sprintf(`<!DOCTYPE html><html><head>%s<title>%s</title></head><body><main id="main"><div class="product"><h1>%s</h1><div class="price">€50</div></div><p>%s</p></main></body></html>`,
+					meta, r.URL.Path, r.URL.Path, strings.Repeat("x", 300))
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				if enc == "gzip" {
+					var b bytes.Buffer
+					zw := gzip.NewWriter(&b)
+					io.WriteString(zw, page)
+					zw.Close()
+					page = b.String()
+					w.Header().Set("Content-Encoding", "gzip")
+				}
+				io.WriteString(w, page)
+			}))
+			t.Cleanup(up.Close)
+			e := startProxy(t, demoConfig(t, up.URL, nil))
+			get := func(path string) page {
+				v := e.visitor()
+				v.header.Set("Accept-Encoding", "gzip")
+				return v.get(e.url + path)
+			}
+			for round := range 10 {
+				if got := overlays(get("/p/strict").body); len(got) != 0 {
+					t.Fatalf("round %d: the page's policy forbids scripts; got overlays %v", round, got)
+				}
+				for i := range 5 {
+					get(fmt.Sprintf("/p/other-%d-%d", round, i))
+				}
+			}
+		})
+	}
+}
