@@ -5,12 +5,15 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 
 	"shopedge/bench/shop"
 	"shopedge/rewrite"
@@ -245,12 +248,36 @@ func crumbsOf(body string) string {
 	return body[i : i+strings.Index(body[i:], "</ol>")]
 }
 
-// metric returns the value of one series in the metrics text, or -1.
-func metric(t *testing.T, e *env, series string) int {
+// scrapeMetrics fetches /metrics from the proxy's admin handler, served on
+// a loopback port, as Prometheus would.
+func scrapeMetrics(t *testing.T, e *env) string {
 	t.Helper()
-	var sb strings.Builder
-	e.proxy.metrics.WriteTo(&sb, nil)
-	for _, line := range strings.Split(sb.String(), "\n") {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: e.proxy.Admin("scrape-token")}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Shutdown()
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer scrape-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	return string(b)
+}
+
+// metric returns the value of one series in the metrics text, or -1 when
+// there is no such series.
+func metric(t *testing.T, text, series string) int {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
 		if v, ok := strings.CutPrefix(line, series+" "); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -312,7 +339,7 @@ func TestBreadcrumbNeverReordered(t *testing.T) {
 				t.Errorf("the page outside the menu and blocks differs from the shop's:\n%s", lineDiff(withoutPersonal(pg.body), withoutPersonal(shopPage)))
 			}
 			// Four product pages served, each with its trail left alone.
-			if got := metric(t, e, `shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`); got != 4 {
+			if got := metric(t, scrapeMetrics(t, e), `shopedge_lists_skipped_total{list="menu",reason="breadcrumb"}`); got != 4 {
 				t.Errorf("lists skipped as breadcrumbs: %d, want 4", got)
 			}
 		})
@@ -355,8 +382,9 @@ func TestSkipMetrics(t *testing.T) {
 		`shopedge_lists_skipped_total{list="results",reason="unsafe"}`,
 		`shopedge_lists_skipped_total{list="results",reason="breadcrumb"}`,
 	}
+	text := scrapeMetrics(t, e)
 	for _, s := range series {
-		if got := metric(t, e, s); got != 0 {
+		if got := metric(t, text, s); got != 0 {
 			t.Errorf("before any page: %s = %d, want 0", s, got)
 		}
 	}
@@ -366,6 +394,7 @@ func TestSkipMetrics(t *testing.T) {
 			t.Fatalf("the page was not rewritten (no overlay):\n%s", pg.body)
 		}
 	}
+	text = scrapeMetrics(t, e)
 	for _, c := range []struct {
 		series string
 		want   int
@@ -378,7 +407,7 @@ func TestSkipMetrics(t *testing.T) {
 		{`shopedge_passthrough_total{reason="no_change"}`, 0},
 		{`shopedge_passthrough_total{reason="nav_unsafe"}`, -1}, // no such series: the pages were rewritten
 	} {
-		if got := metric(t, e, c.series); got != c.want {
+		if got := metric(t, text, c.series); got != c.want {
 			t.Errorf("%s = %d, want %d", c.series, got, c.want)
 		}
 	}
