@@ -72,7 +72,7 @@ func (c *Counter) shard(id catalog.ID) *shard { return &c.shards[uint64(id)%shar
 // is true, in the day window when day is true. To count people, not
 // events, a caller passes hour only for a person's first event on the
 // product in the last hour, and day likewise. now may be in the past (an
-// event counted late, see Pending): a window it has slid out of does not
+// event counted late, see Hold): a window it has slid out of does not
 // count it.
 func (c *Counter) Add(id catalog.ID, now time.Time, hour, day bool) {
 	if !hour && !day {
