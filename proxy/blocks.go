@@ -102,6 +102,16 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 	}
 	own := st.own
 	assets := rewrite.Assets{CSS: own.cssURL, JS: own.jsURL, Beacon: own.beaconPath}
+	// The tags rendered once for the configuration, or nil to render them
+	// for this request: on a page whose <base href> points elsewhere, the
+	// proxy's paths are made absolute on the request's own origin (never
+	// kept: another host must not get this one's).
+	cssTag, jsTag := own.cssTag, own.jsTag
+	if host := ctx.Request.Header.Host(); info.injects && len(host) > 0 && info.base.foreign(host, v.https) {
+		origin := scheme(v.https) + "://" + string(host)
+		assets = rewrite.Assets{CSS: origin + own.cssURL, JS: origin + own.jsURL, Beacon: origin + own.beaconPath}
+		cssTag, jsTag = nil, nil
+	}
 	head := -1        // index of the head site
 	firstInject := -1 // index of the first site that got a block, banner or overlay
 	banners, skipped := false, false
@@ -147,8 +157,8 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 				p.metrics.overlay(r.ID).injected.Add(1)
 			}
 			if ok || banners {
-				if csp.scriptNonce == "" {
-					*buf = append(*buf, own.jsTag...)
+				if csp.scriptNonce == "" && jsTag != nil {
+					*buf = append(*buf, jsTag...)
 				} else {
 					assets.Nonce = csp.scriptNonce
 					*buf = rewrite.AppendScript(*buf, assets)
@@ -180,8 +190,8 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 			at = firstInject
 		}
 		start := len(*buf)
-		if csp.styleNonce == "" {
-			*buf = append(*buf, own.cssTag...)
+		if csp.styleNonce == "" && cssTag != nil {
+			*buf = append(*buf, cssTag...)
 		} else {
 			assets.Nonce = csp.styleNonce
 			*buf = rewrite.AppendStylesheet(*buf, assets)

@@ -21,7 +21,10 @@ type Metrics struct {
 	rewrites     atomic.Int64
 	pageHits     atomic.Int64
 	pageMisses   atomic.Int64
-	blockUnsafe  atomic.Int64
+	// What pages served could not get, each page view counted.
+	blockUnplaced  atomic.Int64
+	bannerUnplaced atomic.Int64
+	listsSkipped   [2][2]atomic.Int64 // by list (menu, results) and reason (listUnsafe, listBreadcrumb)
 
 	blocksMu sync.RWMutex
 	blocks   map[string]*blockCounters // by block id: only ids from configurations
@@ -42,8 +45,15 @@ type Metrics struct {
 // passReasons are why a response was not rewritten.
 var passReasonNames = []string{
 	"not_candidate", "status", "not_html", "encoding", "no_transform", "range", "too_large",
-	"decode_error", "charset", "no_change", "encode_error", "nav_unsafe",
+	"decode_error", "charset", "no_change", "encode_error",
 }
+
+// listNames and listReasons label shopedge_lists_skipped_total, in the
+// order of Metrics.listsSkipped.
+var (
+	listNames   = [2]string{"menu", "results"}
+	listReasons = [2]string{"unsafe", "breadcrumb"}
+)
 
 var upstreamKinds = []string{"unreachable", "timeout", "pool_exhausted"}
 
@@ -71,6 +81,23 @@ func newMetrics() *Metrics {
 func (m *Metrics) passThrough(reason string) {
 	if c, ok := m.passReasons[reason]; ok {
 		c.Add(1)
+	}
+}
+
+// pageSkips counts, for a page served, what its analysis left alone.
+func (m *Metrics) pageSkips(s *pageSkips) {
+	if s.blocks > 0 {
+		m.blockUnplaced.Add(int64(s.blocks))
+	}
+	if s.banners > 0 {
+		m.bannerUnplaced.Add(int64(s.banners))
+	}
+	for i := range s.lists {
+		for j, n := range s.lists[i] {
+			if n > 0 {
+				m.listsSkipped[i][j].Add(int64(n))
+			}
+		}
 	}
 }
 
@@ -210,7 +237,14 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	for _, k := range upstreamKinds {
 		fmt.Fprintf(w, "shopedge_upstream_errors_total{kind=%q} %d\n", k, m.upstream[k].Load())
 	}
-	counter("shopedge_block_unplaced_total", "Recommendation blocks not placed because the selected element cannot safely hold them.", m.blockUnsafe.Load())
+	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
+	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
+	fmt.Fprintf(w, "# HELP shopedge_lists_skipped_total Menus and search-result lists left in the shop's order on pages served, each page view counted, by list and reason: unsafe (markup a browser may not build as written), breadcrumb (a breadcrumb trail the selector also matched).\n# TYPE shopedge_lists_skipped_total counter\n")
+	for i, list := range listNames {
+		for j, reason := range listReasons {
+			fmt.Fprintf(w, "shopedge_lists_skipped_total{list=%q,reason=%q} %d\n", list, reason, m.listsSkipped[i][j].Load())
+		}
+	}
 	m.blocksMu.RLock()
 	ids := make([]string, 0, len(m.blocks))
 	for id := range m.blocks {

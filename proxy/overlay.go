@@ -342,12 +342,21 @@ func (p *Proxy) renderBanner(dst []byte, a *ownAssets, b *rules.Banner, ev *page
 		}
 		data.Text = strings.ReplaceAll(b.Text, "{count}", strconv.Itoa(n))
 	case rules.BannerFreeShipping:
+		var lines [profile.MaxCart]catalog.ID
+		if len(d.CartProducts(lines[:0])) == 0 {
+			// Nothing chosen yet: the banner's empty text, if it has one.
+			if b.Empty == "" {
+				return dst, false
+			}
+			data.Text = strings.ReplaceAll(b.Empty, "{amount}", formatPrice(b.Threshold, b.Currency))
+			break
+		}
 		total, currency, known := p.cartValue(d)
 		if !known {
 			return dst, false
 		}
 		if currency == "" {
-			currency = b.Currency // an empty cart
+			currency = b.Currency // products whose pages name no currency
 		}
 		if currency == "" || b.Currency != "" && currency != b.Currency {
 			return dst, false

@@ -300,8 +300,8 @@ func TestCartOverlaysAndBanners(t *testing.T) {
 	}
 	v := e.visitor()
 	pg := v.get(e.url + cheap.URL())
-	if got := bannerText(pg.body, "free-shipping"); got != "Add €60.00 more for free shipping" {
-		t.Errorf("empty cart: banner %q", got)
+	if strings.Contains(pg.body, `data-se-banner="free-shipping"`) {
+		t.Errorf("empty cart: banner %q, want none", bannerText(pg.body, "free-shipping"))
 	}
 	v.addToCart(e.url, cheap.SKU, 1)
 	pg = v.get(e.url + cheap.URL())
@@ -369,31 +369,91 @@ func dialogOf(body, id string) string {
 	return body[i : i+j]
 }
 
+// TestSocialProofCountsPeople: social proof counts people, once each, not
+// requests. A request without the cookie (what curl sends, every time) is
+// not yet a person: its view counts once the visitor's cookie comes back,
+// whatever page that is on; crawlers and Sec-GPC never count (issue 9).
 func TestSocialProofCountsPeople(t *testing.T) {
 	t.Parallel()
-	e := newShopEnv(t, nil)
-	product := e.url + e.shop.Catalog.Products[9].URL()
-	a, b := e.visitor(), e.visitor()
-	a.get(product)
-	a.get(product)
-	if got := bannerText(b.get(product).body, "viewers"); got != "" {
-		t.Errorf("two people, one of them twice, under the minimum of 3: %q", got)
+	e := newShopEnv(t, func(c *rules.Config) {
+		for i := range c.Overlays.Banners {
+			if b := &c.Overlays.Banners[i]; b.ID == "viewers" {
+				b.Min = 1
+			}
+		}
+		sel, err := rules.CompileSelector(".product h1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Overlays.Banners = append(c.Overlays.Banners, rules.Banner{
+			ID: "carts", Kind: rules.BannerSocialProof, Pages: []rules.PageType{rules.PageProduct},
+			Selector: sel, Position: "before", Count: "carts_day", Min: 1, Text: "{count} carted",
+		})
+	})
+	x, y := e.shop.Catalog.Products[9], e.shop.Catalog.Products[10]
+	curl := e.visitor()
+	curl.client.Jar = nil // never sends a cookie back
+	counts := func(p *shop.Product) (viewers, carts string) {
+		t.Helper()
+		body := curl.get(e.url + p.URL()).body
+		return bannerText(body, "viewers"), bannerText(body, "carts")
 	}
-	if got := bannerText(e.visitor().get(product).body, "viewers"); got != "3 people viewed this today" {
-		t.Errorf("third person: %q", got)
+	for range 5 {
+		curl.get(e.url + x.URL())
+		curl.addToCart(e.url, x.SKU, 1)
 	}
-	if got := bannerText(a.get(product).body, "viewers"); got != "3 people viewed this today" {
-		t.Errorf("a return of the first: %q", got)
+	if v, c := counts(x); v != "" || c != "" {
+		t.Errorf("after cookieless requests only: viewers %q, carts %q; want none", v, c)
 	}
-	// Crawlers are not people.
+
+	a := e.visitor()
+	if got := bannerText(a.get(e.url+x.URL()).body, "viewers"); got != "" {
+		t.Errorf("a person's first view, before the cookie came back: %q, want none", got)
+	}
+	if got := bannerText(a.get(e.url+x.URL()).body, "viewers"); got != "1 people viewed this today" {
+		t.Errorf("the cookie came back: %q, want 1", got)
+	}
+	if got := bannerText(a.get(e.url+x.URL()).body, "viewers"); got != "1 people viewed this today" {
+		t.Errorf("the same person again: %q, want 1", got)
+	}
+
+	// Someone lands on y, then goes to x: both views count.
+	b := e.visitor()
+	b.get(e.url + y.URL())
+	if got := bannerText(b.get(e.url+x.URL()).body, "viewers"); got != "2 people viewed this today" {
+		t.Errorf("a second person: %q, want 2", got)
+	}
+	if v, _ := counts(y); v != "1 people viewed this today" {
+		t.Errorf("the landing page of the second person: %q, want 1", v)
+	}
+
+	// Crawlers and visitors who ask not to be tracked are not counted,
+	// whether or not they keep the cookie.
 	bot := e.visitor()
 	bot.ua = "Googlebot/2.1 (+http://www.google.com/bot.html)"
-	pg := bot.get(product)
-	if strings.Contains(pg.body, "se-banner") {
-		t.Error("a crawler got a banner")
+	gpc := e.visitor()
+	gpc.header.Set("Sec-GPC", "1")
+	for range 3 {
+		bot.get(e.url + x.URL())
+		gpc.get(e.url + x.URL())
+		gpc.addToCart(e.url, x.SKU, 1)
 	}
-	if got := bannerText(e.visitor().get(product).body, "viewers"); got != "4 people viewed this today" {
-		t.Errorf("fourth person after a crawler: %q", got)
+	if v, c := counts(x); v != "2 people viewed this today" || c != "" {
+		t.Errorf("after a crawler and a GPC visitor: viewers %q, carts %q; want 2 and none", v, c)
+	}
+
+	// An add to cart is a person's once the cookie comes back.
+	c := e.visitor()
+	c.addToCart(e.url, x.SKU, 1)
+	if _, got := counts(x); got != "" {
+		t.Errorf("a cookieless add to cart: %q, want none", got)
+	}
+	if got := bannerText(c.get(e.url+x.URL()).body, "carts"); got != "1 carted" {
+		t.Errorf("the cookie came back after an add: %q, want 1", got)
+	}
+	c.addToCart(e.url, x.SKU, 1)
+	if _, got := counts(x); got != "1 carted" {
+		t.Errorf("the same person adds again: %q, want 1", got)
 	}
 }
 
@@ -673,5 +733,56 @@ func TestOverlaysOnOddPages(t *testing.T) {
 	}
 	if withoutBlocks(pg.body) != page {
 		t.Errorf("the page changed beyond what shopedge adds:\n%s", pg.body)
+	}
+}
+
+// TestFreeShippingEmptyCart: with an empty cart the free-shipping banner
+// says nothing, unless it has an empty text; once something is in the
+// cart it says what is missing, and after the purchase (an empty cart
+// again) nothing or its empty text (issue 9).
+func TestFreeShippingEmptyCart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, empty string
+		want        string // the banner with an empty cart; "" for none
+	}{
+		{name: "default", empty: "", want: ""},
+		{name: "empty text", empty: "Free shipping on orders over {amount}", want: "Free shipping on orders over €60.00"},
+		{name: "empty text without amount", empty: "Free shipping, always", want: "Free shipping, always"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newShopEnv(t, func(c *rules.Config) {
+				for i := range c.Overlays.Banners {
+					if b := &c.Overlays.Banners[i]; b.ID == "free-shipping" {
+						b.Empty = tt.empty
+					}
+				}
+			})
+			var cheap *shop.Product
+			for _, p := range e.shop.Catalog.Products {
+				if p.InStock && p.Price > 5 && p.Price < 40 {
+					cheap = p
+					break
+				}
+			}
+			emptyCart := func(when string, pg page) {
+				t.Helper()
+				has := strings.Contains(pg.body, `data-se-banner="free-shipping"`)
+				if got := bannerText(pg.body, "free-shipping"); got != tt.want || has != (tt.want != "") {
+					t.Errorf("%s: banner %q (on the page: %v), want %q", when, got, has, tt.want)
+				}
+			}
+			v := e.visitor()
+			emptyCart("first view", v.get(e.url+cheap.URL()))
+			emptyCart("second view", v.get(e.url+cheap.URL())) // the visitor's cookie came back
+			v.addToCart(e.url, cheap.SKU, 1)
+			if got, want := bannerText(v.get(e.url+cheap.URL()).body, "free-shipping"), fmt.Sprintf("Add €%.2f more for free shipping", 60-cheap.Price); got != want {
+				t.Errorf("after an add: banner %q, want %q", got, want)
+			}
+			v.get(e.url + "/checkout/thank-you")
+			emptyCart("after the purchase", v.get(e.url+cheap.URL()))
+		})
 	}
 }

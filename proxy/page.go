@@ -41,6 +41,82 @@ type pageInfo struct {
 
 	csp     []string // the page's <meta http-equiv> Content-Security-Policy values
 	injects bool     // some site may get the proxy's stylesheet or script
+	// base is where the page's <base href> points, when it names a host
+	// or a scheme: relative URLs, root-relative ones included, resolve
+	// against it, so the proxy's own assets may need the request's origin.
+	base pageBase
+
+	// skips are what the analysis left alone; they are counted for each
+	// response served from it (Metrics.pageSkips).
+	skips pageSkips
+}
+
+// pageSkips counts a page's lists left in the shop's order and its blocks
+// and banners left off, by why.
+type pageSkips struct {
+	lists   [2][2]uint16 // by list (menu, results) and reason (listUnsafe, listBreadcrumb)
+	blocks  uint16       // blocks whose element cannot safely hold them
+	banners uint16       // banners likewise
+}
+
+// Why a list keeps the shop's order.
+const (
+	listUnsafe     = iota // a browser may not build it as written
+	listBreadcrumb        // it is a breadcrumb trail
+)
+
+// pageBase is the scheme and host of a page's <base href>, lowercase.
+// It is a property of the page's bytes, the same for every visitor and
+// host: whether it points elsewhere is decided per request (foreign).
+type pageBase struct {
+	scheme, host string
+}
+
+// readBase reads the first <base href> of a page, as browsers do (one
+// inside a template does not count; the Doc does not index templates). A
+// relative or unparsable href keeps the page's own origin.
+func readBase(doc *rewrite.Doc) pageBase {
+	found := doc.Find(baseHref{})
+	if len(found) == 0 {
+		return pageBase{}
+	}
+	href, _ := found[0].Attr("href")
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil || u.Scheme == "" && u.Host == "" {
+		return pageBase{}
+	}
+	// Copies: the Doc's strings, and url.Parse's parts of them, alias the
+	// page's bytes, whose buffer is reused once the response is sent.
+	return pageBase{scheme: strings.Clone(strings.ToLower(u.Scheme)), host: strings.Clone(strings.ToLower(u.Host))}
+}
+
+// foreign reports whether a root-relative URL on the page would leave the
+// origin the visitor asked for: the base names another host, or another
+// scheme (an http base on an https page would be blocked as mixed
+// content), or is not http(s) at all.
+func (b pageBase) foreign(host []byte, https bool) bool {
+	switch {
+	case b == pageBase{}:
+		return false
+	case b.scheme != "" && b.scheme != scheme(https):
+		return true
+	}
+	return b.host != "" && !strings.EqualFold(b.host, string(host))
+}
+
+// baseHref selects <base href>.
+type baseHref struct{}
+
+func (baseHref) Match(n *html.Node) bool {
+	if n.Data != "base" {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key == "href" {
+			return true
+		}
+	}
+	return false
 }
 
 // siteKind is what a site of a page is.
@@ -162,19 +238,39 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	doc := rewrite.Parse(body)
 	defer doc.Release()
 	cfg := st.cfg
+	// What the catalog reads of the page (its JSON-LD, its metas), read
+	// once: for the breadcrumb trail, the product, the category path.
+	var cpage *catalog.Page
+	catalogPage := func() catalog.Page {
+		if cpage == nil {
+			pg := catalog.FromDoc(doc, pageURL(ctx, v))
+			cpage = &pg
+		}
+		return *cpage
+	}
+	var trail []string // the paths of the page's JSON-LD breadcrumb trail
+	if cfg.Navigation != nil || cfg.Search != nil && v.page == rules.PageSearch {
+		if len(doc.JSONLD()) > 0 {
+			for _, c := range catalog.Breadcrumbs(catalogPage()) {
+				if c.Path != "" {
+					trail = append(trail, c.Path)
+				}
+			}
+		}
+	}
 	var sites []site
 	if nav := cfg.Navigation; nav != nil {
-		sites = append(sites, p.findMenus(nav, doc)...)
+		sites = append(sites, p.findMenus(nav, doc, trail, &info.skips)...)
 	}
 	if s := cfg.Search; s != nil && v.page == rules.PageSearch {
-		sites = append(sites, p.findResults(s, doc)...)
+		sites = append(sites, p.findResults(s, doc, trail, &info.skips)...)
 	}
 	for i := range cfg.Recommendations.Blocks {
 		b := &cfg.Recommendations.Blocks[i]
 		if !slices.Contains(b.Pages, v.page) {
 			continue
 		}
-		if span, ok := p.place(doc, b.Selector, b.Position, "block", b.ID); ok {
+		if span, ok := p.place(doc, b.Selector, b.Position, "block", b.ID, &info.skips.blocks); ok {
 			sites = append(sites, site{kind: siteBlock, span: span, block: i})
 		}
 	}
@@ -189,7 +285,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	}
 	switch v.page {
 	case rules.PageProduct:
-		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
+		if prod, ok := catalog.Extract(catalogPage()); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
 			// own host, as paths on the shop.
@@ -201,7 +297,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 			info.product, info.hasProduct = prod, true
 		}
 	case rules.PageCategory:
-		for _, c := range catalog.Breadcrumbs(catalog.FromDoc(doc, pageURL(ctx, v))) {
+		for _, c := range catalog.Breadcrumbs(catalogPage()) {
 			info.crumbs = append(info.crumbs, c.ID)
 		}
 	}
@@ -230,11 +326,12 @@ func apart(sites []site) []site {
 }
 
 // findMenus returns the menu lists of a page that can be reordered safely.
-func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []site {
+func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc, trail []string, skips *pageSkips) []site {
 	var sites []site
+	var seen []int // the lists already looked at (containers may nest)
 	for _, menu := range doc.Find(nav.Container) {
 		for _, items := range siblingGroups(menu.FindOutermost(nav.Item)) {
-			s, ok := p.list(items, siteMenu)
+			s, ok := p.list(items, siteMenu, trail, skips, &seen)
 			if !ok {
 				continue
 			}
@@ -250,11 +347,12 @@ func (p *Proxy) findMenus(nav *rules.Navigation, doc *rewrite.Doc) []site {
 
 // findResults returns the search result lists of a page, each entry
 // keyed by the path of its first link.
-func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc) []site {
+func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc, trail []string, skips *pageSkips) []site {
 	var sites []site
+	var seen []int
 	for _, list := range doc.Find(search.Results) {
 		for _, items := range siblingGroups(list.FindOutermost(search.Item)) {
-			s, ok := p.list(items, siteResults)
+			s, ok := p.list(items, siteResults, trail, skips, &seen)
 			if !ok {
 				continue
 			}
@@ -273,13 +371,30 @@ func (p *Proxy) findResults(search *rules.Search, doc *rewrite.Doc) []site {
 	return sites
 }
 
-// list makes a site of entries that can be reordered.
-func (p *Proxy) list(items []rewrite.Element, kind siteKind) (site, bool) {
+// list makes a site of entries that can be reordered: two or more, not
+// a breadcrumb trail (whose order is the page's place in the shop, never
+// an interest ranking: marked as one, or following the page's JSON-LD
+// trail), in markup a browser builds as written. A list left alone is
+// counted in skips, once however many containers hold it.
+func (p *Proxy) list(items []rewrite.Element, kind siteKind, trail []string, skips *pageSkips, seen *[]int) (site, bool) {
 	if len(items) < 2 {
 		return site{}, false
 	}
+	if slices.Contains(*seen, items[0].Offset()) {
+		return site{}, false // found through an outer container already
+	}
+	*seen = append(*seen, items[0].Offset())
+	which := 0
+	if kind == siteResults {
+		which = 1
+	}
+	if breadcrumb(items) || onTrail(items, trail) {
+		skips.lists[which][listBreadcrumb]++
+		p.log.Debug("list is a breadcrumb trail, not reordered", "at", items[0].Offset())
+		return site{}, false
+	}
 	if err := rewrite.CanReorder(items); err != nil {
-		p.metrics.passThrough("nav_unsafe")
+		skips.lists[which][listUnsafe]++
 		p.log.Debug("list cannot be reordered", "err", err)
 		return site{}, false
 	}
@@ -289,6 +404,101 @@ func (p *Proxy) list(items []rewrite.Element, kind siteKind) (site, bool) {
 	}
 	s.span = rewrite.Range{Start: s.slots[0].Start, End: s.slots[len(items)-1].End}
 	return s, true
+}
+
+// crumbLevels is how far above a list breadcrumb marks are looked for:
+// the list's wrapper and the nav around it, not the page's layout (a
+// body class like "has-breadcrumbs" says nothing of the main menu).
+const crumbLevels = 3
+
+// breadcrumb reports whether a list is a breadcrumb trail: the entries,
+// the list or a close wrapper (up to the nearest <nav>) is marked as one,
+// by microdata or RDFa type (schema.org BreadcrumbList,
+// data-vocabulary.org Breadcrumb), an aria-label, or a class or id. (A
+// JSON-LD trail is not in the markup: onTrail matches its links.)
+func breadcrumb(items []rewrite.Element) bool {
+	for _, it := range items {
+		if crumbMarked(it.Node()) {
+			return true
+		}
+	}
+	n := items[0].Node().Parent
+	for range crumbLevels + 1 {
+		if n == nil || n.Type != html.ElementNode || n.Data == "body" || n.Data == "html" {
+			return false
+		}
+		if crumbMarked(n) {
+			return true
+		}
+		if n.Data == "nav" {
+			return false
+		}
+		n = n.Parent
+	}
+	return false
+}
+
+// onTrail reports whether a list is the page's JSON-LD breadcrumb trail
+// written out without marks: every entry with a link links (first) to a
+// page of the trail or to the home page (where every trail starts), two
+// or more do, and one of them to the trail. A menu of the shop's
+// departments links to others than the few on one page's trail.
+func onTrail(items []rewrite.Element, trail []string) bool {
+	if len(trail) == 0 {
+		return false
+	}
+	on, inTrail := 0, false
+	for _, it := range items {
+		links := it.Find(anchors{})
+		if len(links) == 0 {
+			continue // the trail's last entry, the page itself, is often not a link
+		}
+		href, _ := links[0].Attr("href")
+		switch path := catalog.PathKey(href); {
+		case slices.Contains(trail, path):
+			inTrail = true
+		case path != "/":
+			return false
+		}
+		on++
+	}
+	return on >= 2 && inTrail
+}
+
+// crumbWords are what marks a breadcrumb in a class, id or aria-label,
+// lowercase: "crumb" (breadcrumb, breadcrumbs, bread-crumbs, crumbs) and
+// the words of shops in other languages.
+var crumbWords = []string{"crumb", "brotkr", "ariane", "kruimel", "migas", "briciol"}
+
+// crumbMarked reports whether an element is marked as a breadcrumb trail
+// or one of its entries.
+func crumbMarked(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "itemtype", "typeof", "vocab":
+			if containsFold(a.Val, "breadcrumb") {
+				return true
+			}
+		case "class", "id", "aria-label":
+			for _, w := range crumbWords {
+				if containsFold(a.Val, w) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lowercase ASCII word, in any
+// case.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // reordered appends the site's bytes with its entries in the given order.
@@ -389,15 +599,16 @@ func localPath(raw string) string {
 
 // place finds where a block or banner goes: at position relative to the
 // first element the selector matches, where a browser keeps it. ok is
-// false when nothing matches or the place is unsafe (counted, logged).
-func (p *Proxy) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string) (rewrite.Range, bool) {
+// false when nothing matches or the place is unsafe (counted in unplaced,
+// logged).
+func (p *Proxy) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (rewrite.Range, bool) {
 	found := doc.Find(sel)
 	if len(found) == 0 {
 		return rewrite.Range{}, false
 	}
 	s, err := found[0].BlockSite(rewrite.Position(pos))
 	if err != nil {
-		p.metrics.blockUnsafe.Add(1)
+		*unplaced++
 		p.log.Debug(what+" not placed", what, id, "err", err)
 		return rewrite.Range{}, false
 	}
@@ -415,7 +626,7 @@ func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site
 		if !slices.Contains(b.Pages, v.page) {
 			continue
 		}
-		if span, ok := p.place(doc, b.Selector, b.Position, "banner", b.ID); ok {
+		if span, ok := p.place(doc, b.Selector, b.Position, "banner", b.ID, &info.skips.banners); ok {
 			sites = append(sites, site{kind: siteBanner, span: span, block: i})
 			banners = true
 		}
@@ -441,9 +652,12 @@ func (p *Proxy) findOwnSites(st *state, v *visit, doc *rewrite.Doc, sites []site
 	if s, err := doc.HeadSite(); err == nil {
 		sites = append(sites, site{kind: siteHead, span: s.Range})
 	}
+	info.base = readBase(doc)
 	for _, m := range doc.Find(metaCSP{}) {
 		if c, ok := m.Attr("content"); ok {
-			info.csp = append(info.csp, c)
+			// A copy: c aliases the page's buffer, reused after this
+			// response, and the analysis is kept for the next ones.
+			info.csp = append(info.csp, strings.Clone(c))
 		}
 	}
 	return sites

@@ -73,6 +73,7 @@ func (p *Proxy) personalize(ctx *fasthttp.RequestCtx, st *state, v *visit, resp 
 		}
 		p.pages.put(key, info)
 	}
+	p.metrics.pageSkips(&info.skips)
 	ev := info.event(p, ctx, v)
 	prof := p.recordView(ctx, st, v, ev, now)
 	if len(info.sites) == 0 {

@@ -100,8 +100,13 @@ func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 		visitStart = d.VisitStart
 	})
 	p.learn(v.id, visitStart, id, nil, recommend.Cart, now)
+	p.countPeople(v)
 	if !had {
-		p.carts.Add(id, now, true, true)
+		if v.returning {
+			p.carts.Add(id, now, true, true)
+		} else {
+			p.carts.Hold(v.id, id, now) // a person once the cookie comes back
+		}
 	}
 	p.metrics.events.Add(1)
 	// The token goes on this response: it answers a POST, which no shared
@@ -164,6 +169,7 @@ type pageEvent struct {
 // recordView records a page view in the visitor's profile.
 func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pageEvent, now time.Time) *profile.Profile {
 	prof := p.profileOf(ctx, st, v, now)
+	p.countPeople(v)
 	if v.prefetch {
 		return prof // forwarded, not a view
 	}
@@ -200,14 +206,31 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 	if v.page == rules.PageProduct && ev.product != 0 {
 		p.learn(v.id, visitStart, ev.product, ev.categories, recommend.View, now)
 		// People, not page views: a visitor counts once an hour and once
-		// a day for a product.
-		since := now.Sub(lastView)
-		p.views.Add(ev.product, now, !seen || since >= time.Hour, !seen || since >= 24*time.Hour)
+		// a day for a product, and only once identified.
+		if v.returning {
+			since := now.Sub(lastView)
+			p.views.Add(ev.product, now, !seen || since >= time.Hour, !seen || since >= 24*time.Hour)
+		} else {
+			p.views.Hold(v.id, ev.product, now)
+		}
 	}
 	for _, id := range bought[:nBought] {
 		p.learn(v.id, visitStart, id, nil, recommend.Purchase, now)
 	}
 	return prof
+}
+
+// countPeople counts, for social proof, what a visitor did before they
+// were known to be a person. Social proof counts people, not requests: a
+// request without the visitor cookie (a first visit, or curl and most
+// tools, every time) gets a new id, and its product view or cart add is
+// held until a request brings that id back in the cookie. Crawlers and
+// visitors who send Sec-GPC are never identified, so never counted.
+func (p *Proxy) countPeople(v *visit) {
+	if v.returning {
+		p.views.Identified(v.id)
+		p.carts.Identified(v.id)
+	}
 }
 
 // setVisitorCookie puts the visitor's token on the response.

@@ -26,6 +26,7 @@ func FuzzReorder(f *testing.F) {
 		`<ul><li>a</li><div>b</div><li>c</li></ul>`,
 		`<select><ul><li>a</li><li>b</li></ul></select>`,
 		`<ul><li>a</li><li>b</li></ul></body><ul><li>c</li><li>d</li></ul>`,
+		"\xEF\xBB\xBF<!DOCTYPE html><html><head></head><body><ul><li>a</li><li>b</li></ul></body></html>",
 	} {
 		f.Add([]byte(s))
 	}

@@ -154,7 +154,10 @@ func (d *Doc) build() {
 	d.nodes = append(d.nodes, html.Node{Type: html.DocumentNode})
 	d.spans = append(d.spans, span{end: int32(len(d.src)), close: int32(len(d.src)), flags: fExplicitEnd})
 	d.stack = append(d.stack, 0)
-	s := scanner{src: d.src}
+	// A UTF-8 byte order mark is not text: the browser's decoder takes it
+	// (https://encoding.spec.whatwg.org/#decode), so the tree starts after
+	// it, and no offset (so no edit) ever falls before it.
+	s := scanner{src: d.src, pos: bomLen(d.src)}
 	for {
 		switch s.next() {
 		case tokEOF:
@@ -180,6 +183,17 @@ func (d *Doc) build() {
 			}
 		}
 	}
+}
+
+// utf8BOM is the UTF-8 encoding of U+FEFF.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// bomLen returns the length of the byte order mark src starts with, or 0.
+func bomLen(src []byte) int {
+	if bytes.HasPrefix(src, utf8BOM) {
+		return len(utf8BOM)
+	}
+	return 0
 }
 
 func (d *Doc) top() int32 { return d.stack[len(d.stack)-1] }

@@ -129,3 +129,51 @@ func TestOffsets(t *testing.T) {
 		t.Errorf("p closed by EOF is movable")
 	}
 }
+
+// TestByteOrderMark: a page that starts with a UTF-8 byte order mark has
+// its head and body, as in a browser, and nothing goes before the mark
+// (issue 9).
+func TestByteOrderMark(t *testing.T) {
+	t.Parallel()
+	const bom = "\xEF\xBB\xBF"
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{name: "doctype", in: bom + "<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>x</p></body></html>"},
+		{name: "no doctype", in: bom + "<html><head><title>t</title></head><body><p>x</p></body></html>"},
+		{name: "white space after the mark", in: bom + "\n<!doctype html><html lang=en><head><meta charset=utf-8></head><body><p>x</p></body></html>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := Parse([]byte(tt.in))
+			defer d.Release()
+			head, err := d.HeadSite()
+			if err != nil {
+				t.Fatalf("HeadSite: %v", err)
+			}
+			if got, want := head.Start, strings.Index(tt.in, "</head>"); got != want {
+				t.Errorf("end of head at %d, want %d", got, want)
+			}
+			body, err := d.BodyEndSite()
+			if err != nil {
+				t.Fatalf("BodyEndSite: %v", err)
+			}
+			if got, want := body.Start, strings.Index(tt.in, "</body>"); got != want {
+				t.Errorf("end of body at %d, want %d", got, want)
+			}
+			if got, want := outline(d.Root()), "html(head("+outlineHead(tt.in)+") body(p))"; got != want {
+				t.Errorf("tree %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// outlineHead is the outline of the head of TestByteOrderMark's pages.
+func outlineHead(in string) string {
+	if strings.Contains(in, "<meta") {
+		return "meta"
+	}
+	return "title"
+}

@@ -205,6 +205,11 @@ type Banner struct {
 	// Reached is the free_shipping message once the cart qualifies.
 	// Default: "Your order ships free".
 	Reached string `yaml:"reached"`
+	// Empty is the free_shipping message for an empty cart, where {amount}
+	// is the whole threshold (which needs currency: an empty cart has
+	// none). Default: "", no banner: "add €60 more" says little to someone
+	// who has chosen nothing yet.
+	Empty string `yaml:"empty"`
 }
 
 var hexColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
@@ -378,6 +383,9 @@ func (c *Config) validateOverlays(v *validator) {
 		checkPlacement(v, path, "banner", "[product, cart]", b.Pages, b.Selector, b.Position)
 		switch b.Kind {
 		case BannerSocialProof:
+			if b.Empty != "" {
+				v.add(path+".empty", "only for free_shipping banners")
+			}
 			if !slices.Contains(SocialCounts, b.Count) {
 				v.add(path+".count", "want one of %s, got %q", strings.Join(SocialCounts, ", "), b.Count)
 			}
@@ -402,6 +410,9 @@ func (c *Config) validateOverlays(v *validator) {
 			}
 			if !strings.Contains(b.Text, "{amount}") {
 				v.add(path+".text", "must contain {amount}, where the amount still missing goes")
+			}
+			if strings.Contains(b.Empty, "{amount}") && b.Currency == "" {
+				v.add(path+".empty", "{amount} needs currency: an empty cart has none to show the threshold in")
 			}
 		default:
 			v.add(path+".kind", "want one of %s, got %q", strings.Join(BannerKinds, ", "), b.Kind)

@@ -495,3 +495,58 @@ func TestTimedDeal(t *testing.T) {
 	}
 	screenshot(t, ctx, "timed-deal")
 }
+
+// TestBaseElsewhere: on a shop page whose <base href> points at another
+// host (a CDN that has none of shopedge's files), the stylesheet and the
+// script still load, from the proxy, and the stylesheet applies (issue 9).
+func TestBaseElsewhere(t *testing.T) {
+	var cdnHits sync.Map // paths asked of the CDN
+	cdn := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cdnHits.Store(r.URL.Path, true)
+		http.NotFound(w, r)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	cdnLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cdn.Serve(cdnLn) }()
+	t.Cleanup(func() { cdn.Close() })
+	base := "http://" + cdnLn.Addr().String() + "/static/"
+	shopSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><html><head><meta charset="utf-8"><base href="%s"><title>Boots</title></head><body><main id="main"><div class="product"><h1>Boots</h1><div class="price">€50</div></div></main></body></html>`, base)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	shopLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = shopSrv.Serve(shopLn) }()
+	t.Cleanup(func() { shopSrv.Close() })
+	e := newEnvWith(t, false, func(c *rules.Config) { c.Upstream.URL = "http://" + shopLn.Addr().String() })
+
+	ctx := browser(t, false)
+	run(t, ctx, chromedp.Navigate(e.url+"/p/boots"), chromedp.WaitReady("body"))
+	if got := eval[string](t, ctx, `document.baseURI`); got != base {
+		t.Fatalf("document.baseURI %q, want %q", got, base)
+	}
+	if !eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="exit-offer"]')`) {
+		t.Fatal("no exit offer on the page")
+	}
+	// The stylesheet applied: the dialog has the theme's radius.
+	if !waitFor(t, ctx, `getComputedStyle(document.querySelector('dialog.se-ov')).borderTopLeftRadius === "14px"`, 3*time.Second) {
+		t.Errorf("the stylesheet did not apply: radius %q", eval[string](t, ctx, `getComputedStyle(document.querySelector('dialog.se-ov')).borderTopLeftRadius`))
+	}
+	// Both came from the proxy, with a 200.
+	for _, file := range []string{"shopedge.css", "shopedge.js"} {
+		expr := fmt.Sprintf(`performance.getEntriesByType("resource").some(function(r){return r.name.indexOf(%q)===0&&r.name.indexOf(%q)>0&&r.responseStatus===200})`, e.url+"/_shopedge/", file)
+		if !waitFor(t, ctx, expr, 3*time.Second) {
+			t.Errorf("%s not loaded from %s: %v", file, e.url, eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(function(r){return r.name+" "+r.responseStatus})`))
+		}
+	}
+	cdnHits.Range(func(k, _ any) bool {
+		if strings.Contains(k.(string), "shopedge") {
+			t.Errorf("the browser asked the base's host for %s", k)
+		}
+		return true
+	})
+}

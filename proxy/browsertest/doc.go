@@ -3,7 +3,8 @@
 // the proxy and checks what a shopper sees of the overlays and banners:
 // exit intent on desktop and on touch devices, Esc and the frequency cap,
 // the abandoned-cart reminder on a later visit, the free-shipping amount,
-// and a shop with a strict Content-Security-Policy.
+// a shop with a strict Content-Security-Policy, and a page whose <base href>
+// points at another host.
 //
 // The package has no code of its own. Its tests need a Chromium binary
 // (Debian's chromium, found on PATH or at $SHOPEDGE_CHROMIUM); without one

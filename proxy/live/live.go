@@ -5,8 +5,13 @@
 // the sum of the buckets it covers, and a product the counter had to forget
 // starts again from zero.
 //
-// It knows nothing of HTTP or profiles: callers decide what one person's
-// event is (see Counter.Add). Safe for concurrent use.
+// Who counts is the caller's choice (see Counter.Add); a counter also
+// holds the event of a visitor not yet known to be a person until they
+// come back (Counter.Hold, Counter.Identified). It knows nothing of HTTP or
+// profiles. Safe for concurrent use.
+//
+// Files: live.go, the counter; pending.go, the events waiting for their
+// visitor to come back.
 package live
 
 import (
@@ -29,8 +34,14 @@ const (
 // Counter counts events per product over the last hour and the last day.
 type Counter struct {
 	shards [shards]shard
-	max    int // products per shard
+	max    int      // products per shard
+	held   *pending // events of visitors not yet identified
 }
+
+// maxHeld bounds the visitors whose first event a counter holds: about
+// 1.5 MB. A visitor's cookie comes back with their next request, seconds
+// later; under a flood of cookieless requests the oldest go first.
+const maxHeld = 1 << 15
 
 type shard struct {
 	mu sync.Mutex
@@ -48,7 +59,7 @@ type window struct {
 // New returns a counter for at most maxProducts products; past that, the
 // product seen longest ago makes room.
 func New(maxProducts int) *Counter {
-	c := &Counter{max: max(maxProducts/shards, 1)}
+	c := &Counter{max: max(maxProducts/shards, 1), held: newPending(maxHeld)}
 	for i := range c.shards {
 		c.shards[i].m = make(map[catalog.ID]*window)
 	}
@@ -60,7 +71,9 @@ func (c *Counter) shard(id catalog.ID) *shard { return &c.shards[uint64(id)%shar
 // Add counts an event for a product at now: in the hour window when hour
 // is true, in the day window when day is true. To count people, not
 // events, a caller passes hour only for a person's first event on the
-// product in the last hour, and day likewise.
+// product in the last hour, and day likewise. now may be in the past (an
+// event counted late, see Hold): a window it has slid out of does not
+// count it.
 func (c *Counter) Add(id catalog.ID, now time.Time, hour, day bool) {
 	if !hour && !day {
 		return
@@ -78,13 +91,34 @@ func (c *Counter) Add(id catalog.ID, now time.Time, hour, day bool) {
 	}
 	t := now.Unix()
 	w.roll(t)
-	if hour {
+	if hour && t/hourBucket > w.hourAt-hourN {
 		w.hour[(t/hourBucket)%hourN]++
 	}
-	if day {
+	if day && t/dayBucket > w.dayAt-dayN {
 		w.day[(t/dayBucket)%dayN]++
 	}
 }
+
+// Hold keeps an event of a visitor who is not yet known to be a person
+// (their request came without the cookie: a new visitor id) until the
+// visitor comes back: then Identified counts it, at the time it happened.
+// A visitor who never comes back (curl, most tools, crawlers that slip
+// through) is never counted.
+func (c *Counter) Hold(visitor string, id catalog.ID, now time.Time) {
+	c.held.hold(visitor, id, now)
+}
+
+// Identified says that a visitor's cookie came back: the event held for
+// them, if any, is counted now, in the windows it still falls in. It is
+// the visitor's first event on that product, so it counts in both.
+func (c *Counter) Identified(visitor string) {
+	if ev, ok := c.held.take(visitor); ok {
+		c.Add(ev.product, time.Unix(ev.at, 0), true, true)
+	}
+}
+
+// Held returns how many visitors have an event held.
+func (c *Counter) Held() int { return c.held.len() }
 
 // evict forgets the product whose latest event is oldest, among a few.
 func (s *shard) evict() {

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -86,5 +87,76 @@ func TestConcurrent(t *testing.T) {
 	}
 	if total != 8*500 {
 		t.Errorf("counted %d, want %d", total, 8*500)
+	}
+}
+
+// TestHeldUntilIdentified: an event held for a visitor counts when they
+// come back, once, at the time it happened; one never claimed never
+// counts.
+func TestHeldUntilIdentified(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		name       string
+		identified time.Duration // after the event; <0: never
+		at         time.Duration // when the counts are read
+		want       Counts
+	}{
+		{name: "never identified", identified: -1, at: time.Minute, want: Counts{}},
+		{name: "identified seconds later", identified: 2 * time.Second, at: time.Minute, want: Counts{Hour: 1, Day: 1}},
+		{name: "identified after the hour", identified: 90 * time.Minute, at: 90 * time.Minute, want: Counts{Hour: 0, Day: 1}},
+		{name: "identified after the day", identified: 30 * time.Hour, at: 30 * time.Hour, want: Counts{}},
+		{name: "read after the hour", identified: time.Second, at: 2 * time.Hour, want: Counts{Hour: 0, Day: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctr := New(100)
+			ctr.Hold("v1", 7, t0)
+			if tt.identified >= 0 {
+				// Something else moves the windows on first.
+				ctr.Add(8, t0.Add(tt.identified), true, true)
+				ctr.Identified("v1")
+				ctr.Identified("v1") // a second time: nothing left
+			}
+			if got := ctr.Get(7, t0.Add(tt.at)); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			if tt.identified >= 0 && ctr.Held() != 0 {
+				t.Errorf("%d held after the visitor came back, want 0", ctr.Held())
+			}
+		})
+	}
+}
+
+// TestLateEventOutsideWindow: an event older than a window is not counted
+// in it, nor in the bucket its index shares with a recent one.
+func TestLateEventOutsideWindow(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_800_000_000, 0)
+	ctr := New(100)
+	ctr.Add(1, t0.Add(25*time.Hour), true, true)
+	ctr.Add(1, t0, true, true) // a day and an hour late
+	if got := ctr.Get(1, t0.Add(25*time.Hour)); got != (Counts{Hour: 1, Day: 1}) {
+		t.Errorf("got %+v, want only the recent event", got)
+	}
+}
+
+// TestHeldBounded: past its bound a counter forgets the oldest held
+// events, never more than it holds.
+func TestHeldBounded(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_800_000_000, 0)
+	ctr := New(100)
+	for i := range 3 * maxHeld {
+		ctr.Hold(fmt.Sprint("visitor-", i), 7, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := ctr.Held(); n > maxHeld || n < maxHeld/2 {
+		t.Errorf("%d held, want at most %d (and most of them)", n, maxHeld)
+	}
+	// The latest visitor is still held.
+	ctr.Identified(fmt.Sprint("visitor-", 3*maxHeld-1))
+	if got := ctr.Get(7, t0.Add(time.Hour/2)); got.Hour != 1 {
+		t.Errorf("the latest visitor's event: %+v, want counted", got)
 	}
 }
