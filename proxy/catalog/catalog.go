@@ -28,6 +28,7 @@ type Product struct {
 	ID           ID
 	Key          string // the SKU, or the URL path when there is none
 	SKU          string
+	GTIN         string
 	Name         string
 	URL          string
 	Image        string
