@@ -17,24 +17,21 @@ type ID uint64
 // KeyOf returns the ID of a key.
 func KeyOf(key string) ID { return ID(xxhash.Sum64String(key)) }
 
-// Availability values recommendations care about.
-const (
-	InStock    = "InStock"
-	OutOfStock = "OutOfStock"
-)
-
-// Product is what the catalog knows of one product.
+// Product is what the catalog knows of one product. The catalog holds up
+// to catalog.max_products of them: fields are kept small (texts clipped,
+// availability and sources in a few bits).
 type Product struct {
 	ID           ID
 	Key          string // the SKU, or the URL path when there is none
 	SKU          string
-	GTIN         string
+	GTIN         string // GTIN-8, -12, -13 or -14 digits, check digit verified
 	Name         string
 	URL          string
 	Image        string
 	Price        float64
 	Currency     string
-	Availability string // InStock, OutOfStock, PreOrder, ... or ""
+	Availability Availability
+	Sources      Sources // which markup each field came from
 	Brand        string
 	Categories   []Category // outermost first
 	SeenAt       time.Time
@@ -42,9 +39,10 @@ type Product struct {
 	aliases []string // other identifiers the shop uses (productID, @id)
 }
 
-// InStock reports whether the product may be offered: not known to be out
-// of stock.
-func (p *Product) InStock() bool { return p.Availability != OutOfStock }
+// Recommendable reports whether the product may be offered to visitors:
+// not known to be out of stock, sold out or discontinued. A product whose
+// availability is unknown may be offered: many shops do not mark it up.
+func (p *Product) Recommendable() bool { return p.Availability.Offerable() }
 
 // aliasKeys returns the IDs of the other names the shop uses for p.
 func (p *Product) aliasKeys() []ID {
@@ -65,23 +63,36 @@ func (p *Product) key() string {
 	return PathKey(p.URL)
 }
 
-// fillFrom completes p with what o knows and p does not.
+// fillFrom completes p with what o knows and p does not, noting where
+// each field it takes came from.
 func (p *Product) fillFrom(o Product) {
-	fill := func(dst *string, v string) {
-		if *dst == "" {
+	fill := func(f Field, dst *string, v string) {
+		if *dst == "" && v != "" {
 			*dst = v
+			p.Sources.set(f, o.Sources.Of(f))
 		}
 	}
-	fill(&p.Name, o.Name)
-	fill(&p.URL, o.URL)
-	fill(&p.Image, o.Image)
-	fill(&p.Currency, o.Currency)
-	fill(&p.Availability, o.Availability)
-	fill(&p.Brand, o.Brand)
-	fill(&p.SKU, o.SKU)
-	if p.Price == 0 {
+	fill(FieldName, &p.Name, o.Name)
+	fill(FieldURL, &p.URL, o.URL)
+	fill(FieldImage, &p.Image, o.Image)
+	fill(FieldBrand, &p.Brand, o.Brand)
+	fill(FieldSKU, &p.SKU, o.SKU)
+	fill(FieldGTIN, &p.GTIN, o.GTIN)
+	if p.Price == 0 && o.Price != 0 {
 		p.Price = o.Price
+		p.Sources.set(FieldPrice, o.Sources.Of(FieldPrice))
+		// A currency belongs with its price.
+		if o.Currency != "" {
+			p.Currency = o.Currency
+			p.Sources.set(FieldCurrency, o.Sources.Of(FieldCurrency))
+		}
 	}
+	fill(FieldCurrency, &p.Currency, o.Currency)
+	if p.Availability == AvailabilityUnknown && o.Availability != AvailabilityUnknown {
+		p.Availability = o.Availability
+		p.Sources.set(FieldAvailability, o.Sources.Of(FieldAvailability))
+	}
+	p.aliases = append(p.aliases, o.aliases...)
 }
 
 // Category is one level of a product's category path.
@@ -239,7 +250,7 @@ func (c *Catalog) ResolveKey(key ID) (ID, bool) {
 
 // Facts returns what ranking needs of a product without copying it: its
 // category IDs (appended to cats, outermost first), its price, and whether
-// it may be offered.
+// it may be offered (Recommendable).
 func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -250,7 +261,7 @@ func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bo
 	for _, cat := range p.Categories {
 		cats = append(cats, cat.ID)
 	}
-	return cats, p.Price, p.InStock(), true
+	return cats, p.Price, p.Recommendable(), true
 }
 
 // Category returns a category seen in a product's path.
