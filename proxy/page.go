@@ -189,7 +189,9 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	}
 	switch v.page {
 	case rules.PageProduct:
-		if prod, ok := catalog.Extract(catalog.FromDoc(doc, pageURL(ctx, v))); ok {
+		pg := catalog.FromDoc(doc, pageURL(ctx, v))
+		pg.AssetHosts = cfg.Catalog.AssetHosts
+		if prod, ok := catalog.Extract(pg); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
 			// own host, as paths on the shop.
