@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"cmp"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -281,6 +283,49 @@ func (c *Catalog) Categories() []Category {
 		out = append(out, cat)
 	}
 	return out
+}
+
+// List returns the products whose name, SKU, GTIN, brand or URL contains q
+// (ignoring case; every product when q is ""), ordered by key, skipping
+// offset of them and at most limit; and how many match in all.
+func (c *Catalog) List(q string, offset, limit int) (total int, page []Product) {
+	q = strings.TrimSpace(q)
+	c.mu.RLock()
+	match := make([]*Product, 0, len(c.products))
+	for _, p := range c.products {
+		if q == "" || containsFold(p.Name, q) || containsFold(p.SKU, q) || containsFold(p.GTIN, q) ||
+			containsFold(p.Brand, q) || containsFold(p.URL, q) {
+			match = append(match, p)
+		}
+	}
+	c.mu.RUnlock()
+	// A stored product is never changed (Put stores a new one), so the
+	// sorting and copying need no lock.
+	slices.SortFunc(match, func(a, b *Product) int {
+		if k := strings.Compare(a.Key, b.Key); k != 0 {
+			return k
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	total = len(match)
+	offset = min(max(offset, 0), total)
+	end := min(offset+max(limit, 0), total)
+	page = make([]Product, 0, end-offset)
+	for _, p := range match[offset:end] {
+		page = append(page, *p)
+	}
+	return total, page
+}
+
+// containsFold reports whether sub is in s, ignoring case, without
+// allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Len returns the number of products held.

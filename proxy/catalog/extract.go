@@ -295,7 +295,7 @@ type linker struct {
 // http(s) URL on the page's origin or an asset host, "" otherwise.
 func (l linker) link(ref string) string {
 	ref = strings.TrimSpace(ref)
-	if ref == "" || len(ref) > maxURL || strings.ContainsAny(ref, "\\\x00\t\r\n <>\"'") {
+	if ref == "" || len(ref) > maxURL || strings.ContainsAny(ref, "\\\x00\t\r\n") {
 		return ""
 	}
 	u, err := url.Parse(ref)
