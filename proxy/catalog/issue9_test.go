@@ -481,3 +481,87 @@ func TestSources(t *testing.T) {
 		t.Errorf("got name %q price %v, want One 9", got.Name, got.Price)
 	}
 }
+
+// TestFromDocMicrodata: each property belongs to the nearest item around
+// it; nested items are read as items of their own (issue 9).
+func TestFromDocMicrodata(t *testing.T) {
+	t.Parallel()
+	src := []byte(`<!DOCTYPE html><html><head><title>Trail Shoe</title></head><body>
+	<div itemscope itemtype="http://schema.org/WebPage">
+	  <span itemprop="name">Shop of shoes</span>
+	  <div itemprop="mainEntity" itemscope itemtype="https://schema.org/Product">
+	    <ol itemprop="breadcrumb" itemscope itemtype="https://schema.org/BreadcrumbList">
+	      <li itemprop="itemListElement" itemscope itemtype="https://schema.org/ListItem"><span itemprop="name">Baby</span></li>
+	    </ol>
+	    <div itemscope itemtype="https://schema.org/Organization"><span itemprop="name">elkor.lv</span></div>
+	    <h1 itemprop="http://schema.org/name headline">Trail Shoe &amp; Sock</h1>
+	    <div itemprop="brand" itemscope itemtype="https://schema.org/Brand"><meta itemprop="name" content="Acme"></div>
+	    <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+	      <meta itemprop="price" content="59.00"><meta itemprop="priceCurrency" content="EUR">
+	      <link itemprop="availability" href="https://schema.org/OutOfStock"><span itemprop="name">Size 40</span>
+	    </div>
+	    <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+	      <meta itemprop="price" content="64.00"><meta itemprop="priceCurrency" content="EUR">
+	      <link itemprop="availability" href="http://schema.org/InStock"><meta itemprop="gtin13" content="4022664223553">
+	    </div>
+	    <div itemprop="review" itemscope itemtype="https://schema.org/Review"><span itemprop="name">Great</span>
+	      <div itemprop="offers" itemscope itemtype="https://schema.org/Offer"><meta itemprop="price" content="1"></div></div>
+	  </div>
+	</div></body></html>`)
+	page := pageFromHTML("https://shop.example/p/trail", src)
+	if page.Microdata == nil || page.Microdata.Type != "Product" {
+		t.Fatalf("got item %+v, want the Product", page.Microdata)
+	}
+	var names []string
+	for _, p := range page.Microdata.Props {
+		names = append(names, p.Name)
+	}
+	if got, want := strings.Join(names, " "), "name brand offers offers"; got != want { // the rest are not read
+		t.Errorf("product properties: got %q, want %q", got, want)
+	}
+	got, ok := Extract(page)
+	if !ok {
+		t.Fatal("no product")
+	}
+	compareFields(t, fieldsOf(got), fields{Name: "Trail Shoe & Sock", Brand: "Acme", Price: 64, Currency: "EUR",
+		Availability: InStock, GTIN: "4022664223553", URL: "https://shop.example/p/trail"})
+}
+
+// TestFromDocBounded: a page with thousands of properties costs a bounded
+// amount.
+func TestFromDocBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString(`<html><body><div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">` + strings.Repeat("x", 5000) + `</h1>`)
+	for range 5000 {
+		b.WriteString(`<span itemprop="sku">s</span>`)
+	}
+	for range 20 {
+		b.WriteString(`<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">`)
+	}
+	b.WriteString(`</body></html>`)
+	page := pageFromHTML("https://shop.example/p", []byte(b.String()))
+	n := 0
+	var count func(it *Item, depth int)
+	count = func(it *Item, depth int) {
+		if depth >= maxItemDepth {
+			t.Errorf("items nested %d deep", depth)
+		}
+		for _, p := range it.Props {
+			n++
+			if len(p.Value) > maxPropValue {
+				t.Errorf("a value of %d bytes", len(p.Value))
+			}
+			if p.Item != nil {
+				count(p.Item, depth+1)
+			}
+		}
+	}
+	count(page.Microdata, 0)
+	if n > maxItemProps {
+		t.Errorf("got %d properties, want at most %d", n, maxItemProps)
+	}
+	if got, _ := Extract(page); len(got.Name) > maxName {
+		t.Errorf("name of %d bytes, want at most %d", len(got.Name), maxName)
+	}
+}

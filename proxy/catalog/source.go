@@ -65,12 +65,3 @@ func (s *Sources) set(f Field, src Source) {
 	const mask = 1<<sourceBits - 1
 	*s = *s&^(mask<<shift) | Sources(src&mask)<<shift
 }
-
-// allFrom returns Sources with every field set to src.
-func allFrom(src Source) Sources {
-	var s Sources
-	for f := range NumFields {
-		s.set(f, src)
-	}
-	return s
-}
