@@ -70,7 +70,7 @@ var catalogPages = map[string]string{
 	"/p/3": `<title>Green Hat</title><meta property="og:type" content="product"><meta property="og:title" content="Green Hat">
 		<meta property="product:price:amount" content="12"><meta property="product:price:currency" content="USD"></head><body><main></main>`,
 	"/p/4": ldPage("Mug 4", `{"@type":"Product","name":"Mug 4","image":"https://evil.example/pixel.png","url":"https://evil.example/p/4"}`),
-	"/p/5": ldPage("Mug 5", `{"@type":"Product","name":"Mug 5"}`),
+	"/p/5": ldPage("Mug 5", `{"@type":"Product","name":"Mug 5","image":"https://www.shop.example/img/m5.jpg"}`),
 	"/p/6": ldPage("Sold Out Boot", `{"@type":"Product","name":"Sold Out Boot","image":"/img/sold.jpg","offers":[
 		{"@type":"Offer","price":"70","availability":"OutOfStock"},{"@type":"Offer","price":"70","availability":"SoldOut"}]}`),
 }
@@ -79,7 +79,7 @@ var catalogPaths = []string{"/p/1", "/p/2", "/p/3", "/p/4", "/p/5", "/p/6"}
 
 const catalogConfig = `
 upstream: {url: %s}
-server: {listen: "127.0.0.1:0"}
+server: {listen: "127.0.0.1:0", hosts: [%s]}
 identity: {keys: [{id: t, secret_env: X}]}
 catalog: {asset_hosts: [%s]}
 pages:
@@ -94,14 +94,15 @@ recommendations:
       count: 8
 `
 
-// startCatalogShop runs catalogShop behind a proxy whose catalog allows
-// images on hosts.
-func startCatalogShop(t *testing.T, hosts string) (*env, *catalogShop) {
+// startCatalogShop runs catalogShop behind a proxy that answers for
+// serverHosts (any host when empty) and whose catalog allows images on
+// assetHosts.
+func startCatalogShop(t *testing.T, serverHosts, assetHosts string) (*env, *catalogShop) {
 	t.Helper()
 	s := &catalogShop{pages: catalogPages}
 	up := httptest.NewServer(s)
 	t.Cleanup(up.Close)
-	cfg, err := rules.Parse("catalog.yaml", fmt.Appendf(nil, catalogConfig, up.URL, hosts))
+	cfg, err := rules.Parse("catalog.yaml", fmt.Appendf(nil, catalogConfig, up.URL, serverHosts, assetHosts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func adminCall(t *testing.T, method, url, token string) (*http.Response, []byte)
 // paged and filtered, behind the admin token.
 func TestAdminCatalog(t *testing.T) {
 	t.Parallel()
-	e, shop := startCatalogShop(t, `"*.shopcdn.example"`)
+	e, shop := startCatalogShop(t, "", `"*.shopcdn.example"`)
 	v := e.visitor()
 	for _, p := range catalogPaths {
 		if pg := v.get(e.url + p); pg.resp.StatusCode != 200 {
@@ -289,15 +290,16 @@ func TestAdminCatalog(t *testing.T) {
 func TestCatalogLinksConfined(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		name, hosts string
-		cdn         bool // the CDN image is shown
+		name, serverHosts, assetHosts string
+		cdn, www                      bool // the CDN's image, www.shop.example's image is shown
 	}{
-		{"CDN allowed", `"*.shopcdn.example"`, true},
-		{"no CDN allowed", ``, false},
+		{"CDN allowed", "", `"*.shopcdn.example"`, true, false},
+		{"no CDN allowed", "", ``, false, false},
+		{"the shop's other host", "127.0.0.1, www.shop.example", ``, false, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, _ := startCatalogShop(t, tt.hosts)
+			e, _ := startCatalogShop(t, tt.serverHosts, tt.assetHosts)
 			learner := e.visitor()
 			for _, p := range catalogPaths {
 				learner.get(e.url + p)
@@ -318,6 +320,9 @@ func TestCatalogLinksConfined(t *testing.T) {
 			}
 			if got := strings.Contains(block, `src="https://img.shopcdn.example/b.jpg"`); got != tt.cdn {
 				t.Errorf("CDN image shown: got %v, want %v\n%s", got, tt.cdn, block)
+			}
+			if got := strings.Contains(block, `src="https://www.shop.example/img/m5.jpg"`); got != tt.www {
+				t.Errorf("image on www.shop.example shown: got %v, want %v\n%s", got, tt.www, block)
 			}
 			if !strings.Contains(block, "Blue Boot") || strings.Contains(block, "Sold Out Boot") {
 				t.Errorf("want Blue Boot shown (with or without its image), never the boot sold out in every size:\n%s", block)

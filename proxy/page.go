@@ -190,7 +190,8 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	switch v.page {
 	case rules.PageProduct:
 		pg := catalog.FromDoc(doc, pageURL(ctx, v))
-		pg.AssetHosts = cfg.Catalog.AssetHosts
+		// The hosts shopedge answers for are the shop's own too.
+		pg.AssetHosts = append(slices.Clip(cfg.Server.Hosts), cfg.Catalog.AssetHosts...)
 		if prod, ok := catalog.Extract(pg); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
