@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -564,4 +565,37 @@ func TestFromDocBounded(t *testing.T) {
 	if got, _ := Extract(page); len(got.Name) > maxName {
 		t.Errorf("name of %d bytes, want at most %d", len(got.Name), maxName)
 	}
+}
+
+// FuzzExtract: whatever a page holds, extraction does not panic, keeps
+// its bounds, and yields URLs only on the page's host or an allowed one.
+func FuzzExtract(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "issue9", "*.html"))
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`<script type="application/ld+json">{"@type":"Product","name":"a","image":"//x.example/i","offers":[{"price":"1,5"}]}</script>`))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		page := pageFromHTML("https://shop.example/p/1", src)
+		page.AssetHosts = []string{"cdn.example"}
+		p, ok := Extract(page)
+		if !ok {
+			return
+		}
+		if len(p.Name) > maxName || len(p.Brand) > maxText || len(p.SKU) > maxText || len(p.URL) > maxURL {
+			t.Errorf("unbounded field: %d %d %d %d bytes", len(p.Name), len(p.Brand), len(p.SKU), len(p.URL))
+		}
+		for _, u := range []string{p.URL, p.Image} {
+			if u == "" {
+				continue
+			}
+			pu, err := url.Parse(u)
+			host := strings.ToLower(strings.TrimSuffix(pu.Host, "."))
+			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || (host != "shop.example" && host != "cdn.example") {
+				t.Errorf("URL %q escapes the shop", u)
+			}
+		}
+	})
 }
