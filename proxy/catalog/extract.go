@@ -23,6 +23,9 @@ type Page struct {
 	Meta []Meta
 	// Microdata is the page's first schema.org Product item, or nil.
 	Microdata *Item
+	// MicroCrumbs is the page's first schema.org BreadcrumbList item, or
+	// nil; a JSON-LD BreadcrumbList is preferred.
+	MicroCrumbs *Item
 	// AssetHosts are the hosts besides the page's own that a product's
 	// URL and image may point to (the shop's CDNs): "cdn.shop.com", or
 	// "*.shopcdn.net" for any host under shopcdn.net. URLs elsewhere are
@@ -82,10 +85,16 @@ func Extract(p Page) (prod Product, ok bool) {
 	if prod.Name == "" {
 		return Product{}, false
 	}
-	if crumbNode != nil {
+	switch {
+	case crumbNode != nil:
 		prod.Categories = categoryPath(breadcrumbs(crumbNode, lc.base), prod)
 		if len(prod.Categories) > 0 {
 			prod.Sources.set(FieldCategories, SourceJSONLD)
+		}
+	case p.MicroCrumbs != nil:
+		prod.Categories = categoryPath(microBreadcrumbs(p.MicroCrumbs, lc.base), prod)
+		if len(prod.Categories) > 0 {
+			prod.Sources.set(FieldCategories, SourceMicrodata)
 		}
 	}
 	prod.Key = prod.key()
@@ -100,7 +109,48 @@ func Breadcrumbs(p Page) []Category {
 	if _, node := findJSONLD(p.JSONLD); node != nil {
 		return categoryPath(breadcrumbs(node, base), Product{URL: p.URL})
 	}
+	if p.MicroCrumbs != nil {
+		return categoryPath(microBreadcrumbs(p.MicroCrumbs, base), Product{URL: p.URL})
+	}
 	return nil
+}
+
+// microBreadcrumbs reads a microdata BreadcrumbList: its ListItems' names
+// and links (the item property, a link or an item with a url), in order of
+// position.
+func microBreadcrumbs(list *Item, base *url.URL) []Category {
+	var cs []crumb
+	for _, pr := range list.Props {
+		if pr.Name != "itemListElement" || pr.Item == nil {
+			continue
+		}
+		c := crumb{pos: float64(len(cs) + 1), name: cleanText(itemText(pr.Item, "name"), maxText)}
+		if p, err := strconv.ParseFloat(itemText(pr.Item, "position"), 64); err == nil {
+			c.pos = p
+		}
+		for _, ip := range pr.Item.Props {
+			if ip.Name != "item" {
+				continue
+			}
+			if ip.Item != nil {
+				if c.name == "" {
+					c.name = cleanText(itemText(ip.Item, "name"), maxText)
+				}
+				if c.url = itemText(ip.Item, "url"); c.url == "" {
+					c.url = ip.Value // the item's itemid or href
+				}
+			} else {
+				c.url = ip.Value
+			}
+			break
+		}
+		if c.url == "" {
+			c.url = itemText(pr.Item, "url")
+		}
+		c.url = resolve(base, c.url)
+		cs = append(cs, c)
+	}
+	return sortedCrumbs(cs)
 }
 
 // findJSONLD returns the page's Product (or ProductGroup) nodes and its
@@ -717,6 +767,11 @@ func breadcrumbs(node map[string]any, base *url.URL) []Category {
 		c.url = resolve(base, c.url)
 		cs = append(cs, c)
 	}
+	return sortedCrumbs(cs)
+}
+
+// sortedCrumbs orders a trail by position and makes its categories.
+func sortedCrumbs(cs []crumb) []Category {
 	slices.SortStableFunc(cs, func(a, b crumb) int {
 		switch {
 		case a.pos < b.pos:

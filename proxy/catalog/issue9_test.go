@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,55 @@ func TestExtractIssue9Fixtures(t *testing.T) {
 				t.Fatalf("no product found")
 			}
 			compareFields(t, fieldsOf(got), tt.want)
+		})
+	}
+}
+
+// TestMicrodataBreadcrumbs: without a JSON-LD BreadcrumbList, the
+// microdata one gives the category path (eBay's, cut from a real page;
+// and one whose entries are items with an itemid).
+func TestMicrodataBreadcrumbs(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("testdata", "issue9", "ebay-nested-microdata.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	itemid := []byte(`<html><body><ol itemscope itemtype="https://schema.org/BreadcrumbList">
+	<li itemprop="itemListElement" itemscope itemtype="https://schema.org/ListItem"><meta itemprop="position" content="2">
+	  <a itemscope itemtype="https://schema.org/WebPage" itemprop="item" itemid="/c/shoes/boots" href="/c/shoes/boots"><span itemprop="name">Boots</span></a></li>
+	<li itemprop="itemListElement" itemscope itemtype="https://schema.org/ListItem"><meta itemprop="position" content="1">
+	  <a itemprop="item" href="/c/shoes"><span itemprop="name">Shoes &amp; more</span></a></li>
+	<li itemprop="itemListElement" itemscope itemtype="https://schema.org/ListItem"><meta itemprop="position" content="0">
+	  <a itemprop="item" href="/"><span itemprop="name">Home</span></a></li>
+	</ol><div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Boot</h1></div></body></html>`)
+	tests := []struct {
+		name, url string
+		src       []byte
+		want      []Category
+	}{
+		{"eBay", "https://www.ebay.ie/itm/223820586800", src, []Category{
+			NewCategory("Clothes, Shoes & Accessories", "/sch/Clothes-Shoes-Accessories-/11450/i.html"),
+			NewCategory("Men", "/b/Mens-Clothing/1059/bn_1841409")}},
+		{"items with itemid, out of order", "https://shop.example/p/boot", itemid, []Category{
+			NewCategory("Shoes & more", "/c/shoes"), NewCategory("Boots", "/c/shoes/boots")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			page := pageFromHTML(tt.url, tt.src)
+			got, ok := Extract(page)
+			if !ok {
+				t.Fatal("no product")
+			}
+			if !slices.Equal(got.Categories, tt.want) {
+				t.Errorf("got %+v, want %+v", got.Categories, tt.want)
+			}
+			if got.Sources.Of(FieldCategories) != SourceMicrodata {
+				t.Errorf("categories from %q, want microdata", got.Sources.Of(FieldCategories))
+			}
+			if crumbs := Breadcrumbs(page); !slices.Equal(crumbs, tt.want) {
+				t.Errorf("Breadcrumbs: got %+v, want %+v", crumbs, tt.want)
+			}
 		})
 	}
 }

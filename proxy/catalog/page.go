@@ -25,7 +25,8 @@ type Prop struct {
 	// Name is the property's name without a schema.org prefix ("price").
 	Name string
 	// Value is the property's value (content, the URL of links and media,
-	// or the text); "" when the property is an item of its own.
+	// or the text); for a property that is an item of its own, its itemid
+	// or link ("" when it has none).
 	Value string
 	// Item is the nested item, for a property whose element has itemscope
 	// (offers, brand, priceSpecification).
@@ -47,10 +48,13 @@ var microProps = map[string]bool{
 	"gtin12": true, "gtin13": true, "gtin14": true, "brand": true, "manufacturer": true,
 	"image": true, "url": true, "offers": true, "price": true, "lowPrice": true, "highPrice": true,
 	"priceCurrency": true, "availability": true, "priceSpecification": true, "priceType": true,
+	// BreadcrumbList
+	"itemListElement": true, "item": true, "position": true,
 }
 
 // FromDoc gathers from an indexed HTML page what Extract reads: JSON-LD
-// blocks, meta properties and the microdata of its first schema.org Product.
+// blocks, meta properties and the microdata of its first schema.org
+// Product and BreadcrumbList.
 // The Page holds copies; it stays valid after the Doc is released.
 func FromDoc(d *rewrite.Doc, pageURL string) Page {
 	p := Page{URL: pageURL}
@@ -67,28 +71,35 @@ func FromDoc(d *rewrite.Doc, pageURL string) Page {
 			p.Meta = append(p.Meta, Meta{Key: strings.ToLower(key), Content: strings.Clone(content)})
 		}
 	}
-	if n := firstProduct(d.Root()); n != nil {
+	product, crumbs := firstItems(d.Root(), nil, nil)
+	if product != nil {
 		budget := maxItemProps
-		p.Microdata = readItem(d, n, 0, &budget)
+		p.Microdata = readItem(d, product, 0, &budget)
+	}
+	if crumbs != nil {
+		budget := maxItemProps
+		p.MicroCrumbs = readItem(d, crumbs, 0, &budget)
 	}
 	return p
 }
 
-// firstProduct returns the first element under n that is a schema.org
-// Product item, in document order.
-func firstProduct(n *html.Node) *html.Node {
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
+// firstItems returns the first elements under n, in document order, that
+// are a schema.org Product item and a BreadcrumbList item (found is what
+// was found before n).
+func firstItems(n, product, crumbs *html.Node) (_, _ *html.Node) {
+	for c := n.FirstChild; c != nil && (product == nil || crumbs == nil); c = c.NextSibling {
 		if c.Type != html.ElementNode {
 			continue
 		}
-		if isProduct(c) {
-			return c
+		if product == nil && isItemOf(c, "Product", "ProductGroup") {
+			product = c
 		}
-		if p := firstProduct(c); p != nil {
-			return p
+		if crumbs == nil && isItemOf(c, "BreadcrumbList") {
+			crumbs = c
 		}
+		product, crumbs = firstItems(c, product, crumbs)
 	}
-	return nil
+	return product, crumbs
 }
 
 // readItem reads the item whose element is n: the properties of its
@@ -112,6 +123,7 @@ func readItem(d *rewrite.Doc, n *html.Node, depth int, budget *int) *Item {
 					*budget--
 					prop := Prop{Name: name}
 					if scope {
+						prop.Value = clip(strings.Clone(itemLink(c)), maxPropValue)
 						if depth+1 < maxItemDepth {
 							prop.Item = readItem(d, c, depth+1, budget)
 						}
@@ -172,6 +184,19 @@ func clip(s string, n int) string {
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
+// itemLink is the URL an element that is an item stands for: its itemid,
+// or the link of an a or link element.
+func itemLink(n *html.Node) string {
+	if v, ok := attrOK(n, "itemid"); ok {
+		return v
+	}
+	switch n.Data {
+	case "a", "link", "area":
+		return attr(n, "href")
+	}
+	return ""
+}
+
 // isItem reports whether n is a microdata item: it has itemscope, or an
 // itemtype (which shops sometimes write without itemscope).
 func isItem(n *html.Node) bool {
@@ -183,10 +208,13 @@ func isItem(n *html.Node) bool {
 	return false
 }
 
-func isProduct(n *html.Node) bool {
+// isItemOf reports whether n's itemtype is one of types.
+func isItemOf(n *html.Node, types ...string) bool {
 	for _, t := range strings.Fields(attr(n, "itemtype")) {
-		if t := schemaName(t); strings.EqualFold(t, "Product") || strings.EqualFold(t, "ProductGroup") {
-			return true
+		for _, want := range types {
+			if strings.EqualFold(schemaName(t), want) {
+				return true
+			}
 		}
 	}
 	return false
