@@ -229,7 +229,8 @@ func walkJSONLD(v any, depth int, f func(map[string]any, int)) {
 		}
 	case map[string]any:
 		f(t, depth)
-		keys := make([]string, 0, len(t))
+		var buf [16]string
+		keys := buf[:0]
 		for k, e := range t {
 			switch e.(type) {
 			case []any, map[string]any:
