@@ -23,6 +23,8 @@ import (
 //	GET    /metrics          Prometheus metrics
 //	GET    /profiles/{id}    a visitor's profile, as JSON
 //	DELETE /profiles/{id}    forget a visitor (erasure)
+//	GET    /catalog          the products learned (?limit, offset, q), JSON
+//	GET    /catalog/{id}     one product, by id or SKU (admin_catalog.go)
 //	GET    /debug/memory     heap and profile figures, after collecting garbage
 //	                         (?clear=pages empties the page cache first)
 //	GET    /debug/pprof/...  Go's profiles (CPU, heap, goroutines)
@@ -49,6 +51,8 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 			p.metrics.WriteTo(ctx, p.gauges())
 		case strings.HasPrefix(path, "/profiles/"):
 			p.adminProfile(ctx, strings.TrimPrefix(path, "/profiles/"))
+		case path == "/catalog" || strings.HasPrefix(path, "/catalog/"):
+			p.adminCatalog(ctx, strings.TrimPrefix(path, "/catalog"))
 		case path == "/debug/memory" && ctx.IsGet():
 			p.adminMemory(ctx)
 		case strings.HasPrefix(path, "/debug/pprof/"):

@@ -37,6 +37,8 @@
 //   - respond.go: pass-through streaming, buffered responses, cache headers,
 //     error pages.
 //   - metrics.go, admin.go: counters and the operations listener.
+//   - admin_catalog.go: the operations listener's view of the learned
+//     catalog (GET /catalog, /catalog/{id}).
 //
 // Sub-packages hold the engines, which know nothing of HTTP: identity
 // (tokens), profile (visitor state), catalog (products), recommend

@@ -285,7 +285,10 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	}
 	switch v.page {
 	case rules.PageProduct:
-		if prod, ok := catalog.Extract(catalogPage()); ok {
+		pg := catalogPage()
+		// The hosts shopedge answers for are the shop's own too.
+		pg.AssetHosts = append(slices.Clip(cfg.Server.Hosts), cfg.Catalog.AssetHosts...)
+		if prod, ok := catalog.Extract(pg); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
 			// own host, as paths on the shop.

@@ -207,6 +207,16 @@ type Profiles struct {
 type Catalog struct {
 	// MaxProducts bounds the products remembered. Default: 100000.
 	MaxProducts int `yaml:"max_products"`
+	// AssetHosts are the hosts besides the shop's own that a product's
+	// image and link, read from its page, may point to: the shop's CDNs.
+	// A name ("cdn.shop.com") allows that host, "*." and a domain
+	// ("*.shopcdn.net") any host under it; the page's own host and those
+	// of server.hosts are always allowed. Images on other hosts are
+	// dropped, and a product whose link points elsewhere is linked to the
+	// page it was read from, so that markup on a page cannot make
+	// shopedge show other visitors a third party's image or link.
+	// Default: none (the shop's own origin only).
+	AssetHosts []string `yaml:"asset_hosts"`
 }
 
 // Tracking says who is tracked.

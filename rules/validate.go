@@ -209,6 +209,11 @@ func (c *Config) validate(v *validator) {
 	if c.Catalog.MaxProducts < 0 {
 		v.add("catalog.max_products", "must be positive")
 	}
+	for i, h := range c.Catalog.AssetHosts {
+		if !validHostPattern(h) {
+			v.add(fmt.Sprintf("catalog.asset_hosts[%d]", i), "%q is not a host name like cdn.shop.com or *.shopcdn.net (no scheme, port or path)", h)
+		}
+	}
 
 	for i, p := range c.Pages {
 		path := fmt.Sprintf("pages[%d]", i)
@@ -398,4 +403,26 @@ func checkPlacement(v *validator, path, what, example string, pages []PageType, 
 	default:
 		v.add(path+".position", "want before, after, prepend, append or replace, got %q", pos)
 	}
+}
+
+// validHostPattern reports whether s is a host name, or "*." and a domain
+// of at least two labels.
+func validHostPattern(s string) bool {
+	name, wild := strings.CutPrefix(s, "*.")
+	labels := strings.Split(name, ".")
+	if name == "" || len(name) > 253 || wild && len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

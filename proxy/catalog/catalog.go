@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"cmp"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,23 +19,21 @@ type ID uint64
 // KeyOf returns the ID of a key.
 func KeyOf(key string) ID { return ID(xxhash.Sum64String(key)) }
 
-// Availability values recommendations care about.
-const (
-	InStock    = "InStock"
-	OutOfStock = "OutOfStock"
-)
-
-// Product is what the catalog knows of one product.
+// Product is what the catalog knows of one product. The catalog holds up
+// to catalog.max_products of them: fields are kept small (texts clipped,
+// availability and sources in a few bits).
 type Product struct {
 	ID           ID
 	Key          string // the SKU, or the URL path when there is none
 	SKU          string
+	GTIN         string // GTIN-8, -12, -13 or -14 digits, check digit verified
 	Name         string
 	URL          string
 	Image        string
 	Price        float64
 	Currency     string
-	Availability string // InStock, OutOfStock, PreOrder, ... or ""
+	Availability Availability
+	Sources      Sources // which markup each field came from
 	Brand        string
 	Categories   []Category // outermost first
 	SeenAt       time.Time
@@ -41,9 +41,10 @@ type Product struct {
 	aliases []string // other identifiers the shop uses (productID, @id)
 }
 
-// InStock reports whether the product may be offered: not known to be out
-// of stock.
-func (p *Product) InStock() bool { return p.Availability != OutOfStock }
+// Recommendable reports whether the product may be offered to visitors:
+// not known to be out of stock, sold out or discontinued. A product whose
+// availability is unknown may be offered: many shops do not mark it up.
+func (p *Product) Recommendable() bool { return p.Availability.Offerable() }
 
 // aliasKeys returns the IDs of the other names the shop uses for p.
 func (p *Product) aliasKeys() []ID {
@@ -64,23 +65,36 @@ func (p *Product) key() string {
 	return PathKey(p.URL)
 }
 
-// fillFrom completes p with what o knows and p does not.
+// fillFrom completes p with what o knows and p does not, noting where
+// each field it takes came from.
 func (p *Product) fillFrom(o Product) {
-	fill := func(dst *string, v string) {
-		if *dst == "" {
+	fill := func(f Field, dst *string, v string) {
+		if *dst == "" && v != "" {
 			*dst = v
+			p.Sources.set(f, o.Sources.Of(f))
 		}
 	}
-	fill(&p.Name, o.Name)
-	fill(&p.URL, o.URL)
-	fill(&p.Image, o.Image)
-	fill(&p.Currency, o.Currency)
-	fill(&p.Availability, o.Availability)
-	fill(&p.Brand, o.Brand)
-	fill(&p.SKU, o.SKU)
-	if p.Price == 0 {
+	fill(FieldName, &p.Name, o.Name)
+	fill(FieldURL, &p.URL, o.URL)
+	fill(FieldImage, &p.Image, o.Image)
+	fill(FieldBrand, &p.Brand, o.Brand)
+	fill(FieldSKU, &p.SKU, o.SKU)
+	fill(FieldGTIN, &p.GTIN, o.GTIN)
+	if p.Price == 0 && o.Price != 0 {
 		p.Price = o.Price
+		p.Sources.set(FieldPrice, o.Sources.Of(FieldPrice))
+		// A currency belongs with its price.
+		if o.Currency != "" {
+			p.Currency = o.Currency
+			p.Sources.set(FieldCurrency, o.Sources.Of(FieldCurrency))
+		}
 	}
+	fill(FieldCurrency, &p.Currency, o.Currency)
+	if p.Availability == AvailabilityUnknown && o.Availability != AvailabilityUnknown {
+		p.Availability = o.Availability
+		p.Sources.set(FieldAvailability, o.Sources.Of(FieldAvailability))
+	}
+	p.aliases = append(p.aliases, o.aliases...)
 }
 
 // Category is one level of a product's category path.
@@ -238,7 +252,7 @@ func (c *Catalog) ResolveKey(key ID) (ID, bool) {
 
 // Facts returns what ranking needs of a product without copying it: its
 // category IDs (appended to cats, outermost first), its price, and whether
-// it may be offered.
+// it may be offered (Recommendable).
 func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -249,7 +263,7 @@ func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bo
 	for _, cat := range p.Categories {
 		cats = append(cats, cat.ID)
 	}
-	return cats, p.Price, p.InStock(), true
+	return cats, p.Price, p.Recommendable(), true
 }
 
 // Category returns a category seen in a product's path.
@@ -269,6 +283,49 @@ func (c *Catalog) Categories() []Category {
 		out = append(out, cat)
 	}
 	return out
+}
+
+// List returns the products whose name, SKU, GTIN, brand or URL contains q
+// (ignoring case; every product when q is ""), ordered by key, skipping
+// offset of them and at most limit; and how many match in all.
+func (c *Catalog) List(q string, offset, limit int) (total int, page []Product) {
+	q = strings.TrimSpace(q)
+	c.mu.RLock()
+	match := make([]*Product, 0, len(c.products))
+	for _, p := range c.products {
+		if q == "" || containsFold(p.Name, q) || containsFold(p.SKU, q) || containsFold(p.GTIN, q) ||
+			containsFold(p.Brand, q) || containsFold(p.URL, q) {
+			match = append(match, p)
+		}
+	}
+	c.mu.RUnlock()
+	// A stored product is never changed (Put stores a new one), so the
+	// sorting and copying need no lock.
+	slices.SortFunc(match, func(a, b *Product) int {
+		if k := strings.Compare(a.Key, b.Key); k != 0 {
+			return k
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	total = len(match)
+	offset = min(max(offset, 0), total)
+	end := min(offset+max(limit, 0), total)
+	page = make([]Product, 0, end-offset)
+	for _, p := range match[offset:end] {
+		page = append(page, *p)
+	}
+	return total, page
+}
+
+// containsFold reports whether sub is in s, ignoring case, without
+// allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Len returns the number of products held.

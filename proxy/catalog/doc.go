@@ -1,9 +1,17 @@
 // Package catalog learns the shop's products from the pages that pass
-// through the proxy: schema.org Product and BreadcrumbList JSON-LD, with
-// OpenGraph product tags as a fallback. It knows nothing of HTTP: it reads
-// the JSON-LD blocks and meta tags the rewriter found.
+// through the proxy: schema.org Product and BreadcrumbList JSON-LD, then
+// schema.org microdata, then OpenGraph product tags for what they lack. It
+// knows nothing of HTTP: it reads the JSON-LD blocks, meta tags and
+// microdata items the rewriter found. A product's image and link are kept
+// only on the page's own origin or on the asset hosts the shop lists.
 //
 // Files:
-//   - extract.go: Extract, Breadcrumbs and the forgiving JSON-LD reading.
+//   - extract.go: Extract, Breadcrumbs, the forgiving JSON-LD reading,
+//     offers, prices, GTINs and the confinement of URLs.
+//   - page.go: FromDoc, which gathers a Page from an indexed HTML page,
+//     and the microdata items (Item, Prop) it reads.
+//   - availability.go: Availability and the words shops write for it.
+//   - source.go: Source, Field and Sources, which markup each field of a
+//     product came from.
 //   - catalog.go: Product, Category, IDs and the bounded Catalog.
 package catalog

@@ -33,7 +33,7 @@ func TestExtract(t *testing.T) {
 			name: "graph, aggregate offer, type list",
 			page: Page{URL: "https://shop.example/p/x", JSONLD: [][]byte{[]byte(`{"@graph":[{"@type":"WebPage"},
 				{"@type":["Product","Thing"],"name":"X","offers":{"@type":"AggregateOffer","lowPrice":12,"priceCurrency":"USD","offers":[{"availability":"OutOfStock"}]}}]}`)}},
-			want: Product{Key: "/p/x", Name: "X", URL: "https://shop.example/p/x", Price: 12, Currency: "USD"},
+			want: Product{Key: "/p/x", Name: "X", URL: "https://shop.example/p/x", Price: 12, Currency: "USD", Availability: OutOfStock},
 			ok:   true,
 		},
 		{
@@ -45,7 +45,7 @@ func TestExtract(t *testing.T) {
 		},
 		{
 			name: "OpenGraph fallback",
-			page: Page{URL: "https://shop.example/p/z", Meta: []Meta{{"og:type", "product"}, {"og:title", "Zed"},
+			page: Page{URL: "https://shop.example/p/z", AssetHosts: []string{"cdn.example"}, Meta: []Meta{{"og:type", "product"}, {"og:title", "Zed"},
 				{"og:image", "https://cdn.example/z.png"}, {"product:price:amount", "1.299,00"}, {"product:price:currency", "EUR"},
 				{"product:availability", "out of stock"}}},
 			want: Product{Key: "/p/z", Name: "Zed", URL: "https://shop.example/p/z", Image: "https://cdn.example/z.png",
@@ -83,7 +83,7 @@ func TestExtract(t *testing.T) {
 }
 
 func sameProduct(a, b Product) bool {
-	if a.ID != b.ID || a.Key != b.Key || a.SKU != b.SKU || a.Name != b.Name || a.URL != b.URL || a.Image != b.Image ||
+	if a.ID != b.ID || a.Key != b.Key || a.SKU != b.SKU || a.GTIN != b.GTIN || a.Name != b.Name || a.URL != b.URL || a.Image != b.Image ||
 		math.Abs(a.Price-b.Price) > 1e-9 || a.Currency != b.Currency || a.Availability != b.Availability ||
 		a.Brand != b.Brand || len(a.Categories) != len(b.Categories) {
 		return false

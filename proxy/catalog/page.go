@@ -8,8 +8,53 @@ import (
 	"shopedge/rewrite"
 )
 
+// Item is one microdata item (an element with itemscope): its schema.org
+// type and the properties that belong to it, in document order. A
+// property belongs to the nearest item around it, so the name of a
+// breadcrumb, review or brand nested in a Product is that item's, not the
+// Product's.
+type Item struct {
+	// Type is the item's schema.org type without its prefix ("Product",
+	// "Offer", "Brand"), or "" when it has none.
+	Type  string
+	Props []Prop
+}
+
+// Prop is one microdata property of an item.
+type Prop struct {
+	// Name is the property's name without a schema.org prefix ("price").
+	Name string
+	// Value is the property's value (content, the URL of links and media,
+	// or the text); for a property that is an item of its own, its itemid
+	// or link ("" when it has none).
+	Value string
+	// Item is the nested item, for a property whose element has itemscope
+	// (offers, brand, priceSpecification).
+	Item *Item
+}
+
+// Limits on what FromDoc reads of a page's microdata, so that a page with
+// thousands of properties costs a bounded amount.
+const (
+	maxItemDepth = 6
+	maxItemProps = 256
+	maxPropValue = 2048
+)
+
+// microProps are the properties the extractor reads; others are skipped
+// without reading their text.
+var microProps = map[string]bool{
+	"name": true, "sku": true, "mpn": true, "productID": true, "gtin": true, "gtin8": true,
+	"gtin12": true, "gtin13": true, "gtin14": true, "brand": true, "manufacturer": true,
+	"image": true, "url": true, "offers": true, "price": true, "lowPrice": true, "highPrice": true,
+	"priceCurrency": true, "availability": true, "priceSpecification": true, "priceType": true,
+	// BreadcrumbList
+	"itemListElement": true, "item": true, "position": true,
+}
+
 // FromDoc gathers from an indexed HTML page what Extract reads: JSON-LD
-// blocks, meta properties and the microdata of its first schema.org Product.
+// blocks, meta properties and the microdata of its first schema.org
+// Product and BreadcrumbList.
 // The Page holds copies; it stays valid after the Doc is released.
 func FromDoc(d *rewrite.Doc, pageURL string) Page {
 	p := Page{URL: pageURL}
@@ -26,34 +71,150 @@ func FromDoc(d *rewrite.Doc, pageURL string) Page {
 			p.Meta = append(p.Meta, Meta{Key: strings.ToLower(key), Content: strings.Clone(content)})
 		}
 	}
-	scopes := d.Find(productScope{})
-	if len(scopes) > 0 {
-		for _, e := range scopes[0].Find(hasItemprop{}) {
-			prop, _ := e.Attr("itemprop")
-			p.Microdata = append(p.Microdata, Meta{Key: strings.Clone(prop), Content: strings.Clone(microValue(e))})
-		}
+	product, crumbs := firstItems(d.Root(), nil, nil)
+	if product != nil {
+		budget := maxItemProps
+		p.Microdata = readItem(d, product, 0, &budget)
+	}
+	if crumbs != nil {
+		budget := maxItemProps
+		p.MicroCrumbs = readItem(d, crumbs, 0, &budget)
 	}
 	return p
 }
 
-type productScope struct{}
+// firstItems returns the first elements under n, in document order, that
+// are a schema.org Product item and a BreadcrumbList item (found is what
+// was found before n).
+func firstItems(n, product, crumbs *html.Node) (_, _ *html.Node) {
+	for c := n.FirstChild; c != nil && (product == nil || crumbs == nil); c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		if product == nil && isItemOf(c, "Product", "ProductGroup") {
+			product = c
+		}
+		if crumbs == nil && isItemOf(c, "BreadcrumbList") {
+			crumbs = c
+		}
+		product, crumbs = firstItems(c, product, crumbs)
+	}
+	return product, crumbs
+}
 
-func (productScope) Match(n *html.Node) bool {
+// readItem reads the item whose element is n: the properties of its
+// descendants, down to (and including) nested items, which are read
+// separately.
+func readItem(d *rewrite.Doc, n *html.Node, depth int, budget *int) *Item {
+	it := &Item{Type: schemaName(attr(n, "itemtype"))}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode || *budget <= 0 {
+				continue
+			}
+			scope := isItem(c)
+			if props, ok := attrOK(c, "itemprop"); ok {
+				for _, name := range strings.Fields(props) {
+					name = schemaName(name)
+					if !microProps[name] || *budget <= 0 {
+						continue
+					}
+					*budget--
+					prop := Prop{Name: name}
+					if scope {
+						prop.Value = clip(strings.Clone(itemLink(c)), maxPropValue)
+						if depth+1 < maxItemDepth {
+							prop.Item = readItem(d, c, depth+1, budget)
+						}
+					} else if e, ok := d.Element(c); ok {
+						prop.Value = clip(strings.Clone(microValue(e)), maxPropValue)
+					}
+					it.Props = append(it.Props, prop)
+				}
+			}
+			if scope {
+				continue // what is inside belongs to the nested item
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return it
+}
+
+// schemaName strips a schema.org prefix from a type or property name:
+// "https://schema.org/Offer" is "Offer".
+func schemaName(s string) string {
+	s = strings.TrimSpace(s)
+	if f := strings.Fields(s); len(f) > 1 {
+		s = f[0] // itemtype may list several types: the first
+	}
+	s = strings.TrimRight(s, "/")
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.TrimPrefix(s, "schema:")
+}
+
+func attr(n *html.Node, key string) string {
+	v, _ := attrOK(n, key)
+	return v
+}
+
+func attrOK(n *html.Node, key string) (string, bool) {
 	for _, a := range n.Attr {
-		if a.Key == "itemtype" {
-			t := strings.ToLower(a.Val)
-			return strings.HasSuffix(strings.TrimRight(t, "/ "), "schema.org/product")
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// clip cuts s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !isRuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// itemLink is the URL an element that is an item stands for: its itemid,
+// or the link of an a or link element.
+func itemLink(n *html.Node) string {
+	if v, ok := attrOK(n, "itemid"); ok {
+		return v
+	}
+	switch n.Data {
+	case "a", "link", "area":
+		return attr(n, "href")
+	}
+	return ""
+}
+
+// isItem reports whether n is a microdata item: it has itemscope, or an
+// itemtype (which shops sometimes write without itemscope).
+func isItem(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Key == "itemscope" || a.Key == "itemtype" {
+			return true
 		}
 	}
 	return false
 }
 
-type hasItemprop struct{}
-
-func (hasItemprop) Match(n *html.Node) bool {
-	for _, a := range n.Attr {
-		if a.Key == "itemprop" {
-			return true
+// isItemOf reports whether n's itemtype is one of types.
+func isItemOf(n *html.Node, types ...string) bool {
+	for _, t := range strings.Fields(attr(n, "itemtype")) {
+		for _, want := range types {
+			if strings.EqualFold(schemaName(t), want) {
+				return true
+			}
 		}
 	}
 	return false
@@ -74,9 +235,14 @@ func microValue(e rewrite.Element) string {
 		return v
 	case "meta":
 		return ""
-	}
-	if _, scope := e.Attr("itemscope"); scope {
-		return ""
+	case "data", "meter":
+		if v, ok := e.Attr("value"); ok {
+			return v
+		}
+	case "time":
+		if v, ok := e.Attr("datetime"); ok {
+			return v
+		}
 	}
 	return e.Text()
 }
