@@ -139,17 +139,19 @@ func (s *fakeShop) closeAll() int {
 	return len(s.conns)
 }
 
-// waitClosed waits until n connections have ended.
-func (s *fakeShop) waitClosed(t *testing.T, n int) {
+// waitClosed waits until n connections have ended, and says who ended the
+// last.
+func (s *fakeShop) waitClosed(t *testing.T, n int) (who string) {
 	t.Helper()
 	timeout := time.After(15 * time.Second)
 	for range n {
 		select {
-		case <-s.closed:
+		case who = <-s.closed:
 		case <-timeout:
 			t.Fatal("the shop's connection was never closed")
 		}
 	}
+	return who
 }
 
 // testServerTLS is a self-signed certificate for 127.0.0.1.
@@ -258,7 +260,7 @@ func TestIdleClosedConnection(t *testing.T) {
 			}
 			// Whoever closes the idle connection first, the shop (its
 			// keep-alive is shorter) or the proxy (its idle time is).
-			shop.waitClosed(t, 1)
+			t.Logf("the %s closed the idle connection", shop.waitClosed(t, 1))
 
 			status, body := send(t, e.url, tt.method, "/checkout")
 			if n := shop.count(tt.method, "/checkout"); n != 1 {
