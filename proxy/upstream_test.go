@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -404,5 +405,79 @@ func BenchmarkUpstream(b *testing.B) {
 			b.Fatalf("status %d", ctx.Response.StatusCode())
 		}
 		drain(&ctx)
+	}
+}
+
+// tcpPair is both ends of a loopback TCP connection.
+func tcpPair(t testing.TB) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// TestShopClosed: the check before a request goes on a pooled connection
+// sees a connection the shop closed or sent bytes on unasked, and leaves an
+// open, quiet one alone, without taking a byte.
+func TestShopClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		shop func(net.Conn)
+		want bool
+	}{
+		{name: "open and quiet", shop: func(net.Conn) {}, want: false},
+		{name: "closed", shop: func(c net.Conn) { c.Close() }, want: true},
+		{name: "reset", shop: func(c net.Conn) { c.(*net.TCPConn).SetLinger(0); c.Close() }, want: true},
+		{name: "bytes nobody asked for", shop: func(c net.Conn) { io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\n\r\n") }, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client, server := tcpPair(t)
+			tt.shop(server)
+			c := newTrackedConn(client)
+			if tt.want {
+				// Wait until what the shop did has arrived (loopback: at
+				// once, but not necessarily before the next line).
+				deadline := time.Now().Add(5 * time.Second)
+				for !c.shopClosed() && time.Now().Before(deadline) {
+					runtime.Gosched()
+				}
+			}
+			if got := c.shopClosed(); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkShopClosed is the check made before each request on a pooled
+// connection: one non-blocking recv(MSG_PEEK).
+func BenchmarkShopClosed(b *testing.B) {
+	client, _ := tcpPair(b)
+	c := newTrackedConn(client)
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.shopClosed() {
+			b.Fatal("an open connection was found closed")
+		}
 	}
 }
