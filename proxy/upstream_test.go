@@ -325,7 +325,7 @@ func TestShopRestarted(t *testing.T) {
 // never a POST the shop read (issue 9).
 func TestUpstreamRetries(t *testing.T) {
 	t.Parallel()
-	const partial = "HTTP/1.1 2"
+	const partial, hang = "HTTP/1.1 2", "hang"
 	tests := []struct {
 		name   string
 		method string
@@ -344,22 +344,36 @@ func TestUpstreamRetries(t *testing.T) {
 		{name: "POST, closed after reading, fresh connection", method: "POST", wantStatus: 502, wantCount: 1},
 		{name: "POST, closed after reading, reused connection", method: "POST", reused: true, wantStatus: 502, wantCount: 1},
 		{name: "POST, partial status line, reused connection", method: "POST", reused: true, first: partial, wantStatus: 502, wantCount: 1},
+		// A timed-out request is never sent again.
+		{name: "GET, no answer in time, reused connection", method: "GET", reused: true, first: hang, wantStatus: 504, wantCount: 1},
+		{name: "POST, no answer in time, reused connection", method: "POST", reused: true, first: hang, wantStatus: 504, wantCount: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			answered := false
+			done := make(chan struct{})
 			shop := newFakeShop(t, time.Minute, false, func(req *http.Request) (string, bool) {
 				mu.Lock()
-				defer mu.Unlock()
-				if req.URL.Path == "/x" && !answered {
-					answered = true
+				first := req.URL.Path == "/x" && !answered
+				answered = answered || first
+				mu.Unlock()
+				switch {
+				case first && tt.first == hang:
+					<-done
+					return "", true
+				case first:
 					return tt.first, true
 				}
 				return ok(req)
 			})
-			e := startProxy(t, demoConfig(t, shop.url, nil))
+			t.Cleanup(func() { close(done) })
+			e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) {
+				if tt.first == hang {
+					c.Upstream.Timeout = rules.Duration(300 * time.Millisecond)
+				}
+			}))
 			if tt.reused {
 				if status, _ := send(t, e.url, "GET", "/warm"); status != 200 {
 					t.Fatalf("first request: got %d, want 200", status)
@@ -373,6 +387,43 @@ func TestUpstreamRetries(t *testing.T) {
 				t.Errorf("the shop got the %s %d times, want %d", tt.method, n, tt.wantCount)
 			}
 		})
+	}
+}
+
+// TestGETResentOnce: a GET is sent again at most once, even when every
+// pooled connection dies under it unanswered.
+func TestGETResentOnce(t *testing.T) {
+	t.Parallel()
+	const pooled = 3
+	arrived, release := make(chan struct{}), make(chan struct{})
+	shop := newFakeShop(t, time.Minute, false, func(req *http.Request) (string, bool) {
+		switch req.URL.Path {
+		case "/hold":
+			arrived <- struct{}{}
+			<-release
+		case "/x":
+			return "", true // read, closed, never answered
+		}
+		return ok(req)
+	})
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) {
+		c.Upstream.MaxIdleConnDuration = rules.Duration(time.Minute)
+	}))
+	var wg sync.WaitGroup
+	for range pooled {
+		wg.Go(func() { send(t, e.url, "GET", "/hold") })
+	}
+	for range pooled {
+		<-arrived
+	}
+	close(release)
+	wg.Wait()
+
+	if status, _ := send(t, e.url, "GET", "/x"); status != 502 {
+		t.Errorf("got %d, want 502", status)
+	}
+	if n := shop.count("GET", "/x"); n != 2 {
+		t.Errorf("the shop got the GET %d times, want 2", n)
 	}
 }
 
