@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"time"
@@ -271,7 +272,12 @@ type attemptError struct {
 	kind attemptKind
 }
 
-func (e *attemptError) Error() string { return e.err.Error() + " (" + e.kind.String() + ")" }
+func (e *attemptError) Error() string {
+	if e.err == io.EOF {
+		return "the shop closed the connection before answering (" + e.kind.String() + ")"
+	}
+	return e.err.Error() + " (" + e.kind.String() + ")"
+}
 func (e *attemptError) Unwrap() error { return e.err }
 
 // attemptTransport is fasthttp's transport, with each failure labelled by

@@ -37,9 +37,10 @@ type fakeShop struct {
 	// connection without a byte. close: close after writing.
 	answer func(req *http.Request) (reply string, close bool)
 
-	mu    sync.Mutex
-	got   map[string]int // "METHOD /path" -> requests received
-	conns map[net.Conn]bool
+	mu       sync.Mutex
+	accepted int            // connections accepted
+	got      map[string]int // "METHOD /path" -> requests received
+	conns    map[net.Conn]bool
 	// closed receives, for each connection that ends, who ended it: "shop"
 	// (its keep-alive ran out, or answer said so) or "proxy".
 	closed chan string
@@ -73,6 +74,7 @@ func newFakeShop(t *testing.T, keepAlive time.Duration, useTLS bool, answer func
 			}
 			s.mu.Lock()
 			s.conns[c] = true
+			s.accepted++
 			s.mu.Unlock()
 			go s.serve(c)
 		}
@@ -269,6 +271,33 @@ func TestIdleClosedConnection(t *testing.T) {
 			}
 			if want := "shop: " + tt.method + " /checkout"; status != 200 || body != want {
 				t.Errorf("got %d %q, want 200 %q", status, body, want)
+			}
+		})
+	}
+}
+
+// TestPooledConnectionReused: a connection the shop keeps open carries the
+// next requests (the check before each one does not refuse it), over TLS
+// too.
+func TestPooledConnectionReused(t *testing.T) {
+	t.Parallel()
+	for _, useTLS := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
+			t.Parallel()
+			shop := newFakeShop(t, time.Minute, useTLS, ok)
+			e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) {
+				c.Upstream.MaxIdleConnDuration = rules.Duration(time.Minute)
+				c.Upstream.InsecureSkipVerify = true
+			}))
+			for _, method := range []string{"GET", "POST", "GET", "PUT"} {
+				if status, body := send(t, e.url, method, "/p"); status != 200 || body != "shop: "+method+" /p" {
+					t.Fatalf("%s: got %d %q, want 200", method, status, body)
+				}
+			}
+			shop.mu.Lock()
+			defer shop.mu.Unlock()
+			if shop.accepted != 1 {
+				t.Errorf("the shop accepted %d connections, want 1", shop.accepted)
 			}
 		})
 	}

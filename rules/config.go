@@ -69,7 +69,8 @@ type Upstream struct {
 	// HostHeader is "keep" to forward the visitor's Host header, or
 	// "upstream" to send the upstream URL's host. Default: keep.
 	HostHeader string `yaml:"host_header"`
-	// DialTimeout bounds connecting to the shop. Default: 3s.
+	// DialTimeout bounds connecting to the shop, TLS handshake included.
+	// Default: 3s.
 	DialTimeout Duration `yaml:"dial_timeout"`
 	// Timeout bounds a whole upstream exchange, body included, and any
 	// retry with it: a request that timed out is never sent again.
