@@ -85,12 +85,13 @@ type Upstream struct {
 	// Keep it below the shop's keep-alive timeout by more than a round trip
 	// to the shop: a request sent as the shop closes the connection is lost
 	// on the way, and only a GET or HEAD may then be sent again. The
-	// default is below the keep-alive of every common shop server (Gunicorn
-	// 2s; Apache httpd, Node.js, uvicorn, lighttpd 5s; Puma, Tomcat 20s;
-	// nginx 75s; IIS 120s); the cost is a new connection (and TLS
-	// handshake, resumed) after a second without traffic. A connection the
-	// shop closed earlier is found before a request is written on it, and
-	// the request goes on a fresh one. Default: 1s.
+	// default is below the default keep-alive of every common shop server
+	// (Gunicorn 2s to 5s by version; Apache httpd 2.2+, Node.js, uvicorn,
+	// lighttpd 5s; Puma, Tomcat 20s; nginx 75s; IIS 120s); the cost is a
+	// new connection (and TLS handshake, resumed) after a second without
+	// traffic. A connection the shop closed earlier is found before a
+	// request is written on it, and the request goes on a fresh one.
+	// Default: 1s.
 	MaxIdleConnDuration Duration `yaml:"max_idle_conn_duration"`
 	// InsecureSkipVerify disables TLS verification of the shop. Default: false.
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
