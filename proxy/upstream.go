@@ -144,6 +144,11 @@ var errIdleClosed = errors.New("upstream: the shop had closed the idle connectio
 // shop has not closed it (or sent bytes nobody asked for, which also
 // means it is unusable): otherwise the write fails with errIdleClosed
 // before a byte goes out, and the request can go on a fresh connection.
+//
+// Over TLS it wraps the tls.Conn, so that it counts the bytes of HTTP
+// messages (not of TLS records: a close_notify alert is not an answer),
+// and peeks at the TCP socket under it: a pending alert, end of file or
+// reset there all mean the shop closed.
 type trackedConn struct {
 	net.Conn                 // what fasthttp reads and writes: TCP, or TLS over it
 	raw      syscall.RawConn // the TCP socket, to peek at; nil if none
