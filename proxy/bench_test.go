@@ -70,8 +70,7 @@ func benchProxy(b *testing.B, body []byte, encoding string) *Proxy {
 		b.Fatal(err)
 	}
 	b.Cleanup(p.Close)
-	p.up.client.Dial = func(string) (net.Conn, error) { return ln.Dial() }
-	p.up.client.DialTimeout = nil
+	p.up.dial = func(string, time.Duration) (net.Conn, error) { return ln.Dial() }
 	return p
 }
 

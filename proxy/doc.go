@@ -18,7 +18,12 @@
 //     and which keep their running value until a restart, and the reload
 //     metrics.
 //   - handler.go: the request pipeline, top to bottom, and classification.
-//   - forward.go: the upstream client and request hygiene.
+//   - forward.go: request hygiene: what of the visitor's request is
+//     forwarded, hop-by-hop headers, X-Forwarded-*.
+//   - upstream.go: the upstream client: connections tracked so that a
+//     request goes again only when that is safe (upstream_unix.go: the
+//     check that the shop has not closed a pooled connection), and the
+//     status an upstream failure gets.
 //   - framing.go: what fasthttp's reading lets through: one pass over a
 //     request's raw header block (names, forwarded headers, transfer
 //     coding), and Serve, whose connections answer a header block ended

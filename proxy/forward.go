@@ -2,81 +2,11 @@ package proxy
 
 import (
 	"bytes"
-	"crypto/tls"
-	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"shopedge/rules"
 )
-
-// upstream is the one shop the proxy talks to. Requests go to its address
-// whatever they ask for: the proxy is never an open proxy.
-type upstream struct {
-	client   *fasthttp.HostClient
-	scheme   string // http or https
-	host     string // host[:port] as in the URL, for the Host header
-	keepHost bool
-	timeout  time.Duration
-}
-
-func newUpstream(u rules.Upstream) (*upstream, error) {
-	url, err := rules.ParseUpstreamURL(u.URL)
-	if err != nil {
-		return nil, fmt.Errorf("upstream: %w", err)
-	}
-	addr := url.Host
-	if url.Port() == "" {
-		if url.Scheme == "https" {
-			addr = net.JoinHostPort(url.Hostname(), "443")
-		} else {
-			addr = net.JoinHostPort(url.Hostname(), "80")
-		}
-	}
-	dialTimeout := u.DialTimeout.D()
-	c := &fasthttp.HostClient{
-		Addr:                      addr,
-		IsTLS:                     url.Scheme == "https",
-		MaxConns:                  u.MaxConns,
-		MaxConnWaitTimeout:        u.MaxConnWait.D(),
-		MaxIdleConnDuration:       u.MaxIdleConnDuration.D(),
-		StreamResponseBody:        true,
-		DisablePathNormalizing:    true,
-		NoDefaultUserAgentHeader:  true,
-		ReadBufferSize:            64 << 10, // shops send large Set-Cookie and CSP headers
-		WriteBufferSize:           16 << 10,
-		RetryIfErr:                retryIfErr,
-		MaxIdemponentCallAttempts: 2,
-		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
-			return fasthttp.DialTimeout(addr, min(timeout, dialTimeout))
-		},
-	}
-	if c.IsTLS {
-		c.TLSConfig = &tls.Config{ServerName: url.Hostname(), InsecureSkipVerify: u.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-	}
-	return &upstream{
-		client:   c,
-		scheme:   url.Scheme,
-		host:     url.Host,
-		keepHost: u.HostHeader == "keep",
-		timeout:  u.Timeout.D(),
-	}, nil
-}
-
-// retryIfErr retries only GET and HEAD, and only when the shop closed a
-// pooled connection before answering: a POST reaches the shop once, and a
-// timed-out request is not sent again.
-func retryIfErr(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	if !(req.Header.IsGet() || req.Header.IsHead()) || len(req.Body()) > 0 || attempts > 1 {
-		return false, false
-	}
-	return false, errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed)
-}
 
 // hopHeaders are removed in both directions: they describe one connection,
 // not the message (RFC 9110 section 7.6.1, and the de-facto Proxy-Connection
@@ -336,16 +266,4 @@ func (st *state) trusted(ip net.IP) bool {
 		}
 	}
 	return false
-}
-
-// upstreamFailure classifies an upstream error into the status the visitor
-// gets and a metric label.
-func upstreamFailure(err error) (status int, kind string) {
-	switch {
-	case errors.Is(err, fasthttp.ErrNoFreeConns):
-		return fasthttp.StatusServiceUnavailable, "pool_exhausted"
-	case isTimeout(err), errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
-		return fasthttp.StatusGatewayTimeout, "timeout"
-	}
-	return fasthttp.StatusBadGateway, "unreachable"
 }

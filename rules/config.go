@@ -69,17 +69,29 @@ type Upstream struct {
 	// HostHeader is "keep" to forward the visitor's Host header, or
 	// "upstream" to send the upstream URL's host. Default: keep.
 	HostHeader string `yaml:"host_header"`
-	// DialTimeout bounds connecting to the shop. Default: 3s.
+	// DialTimeout bounds connecting to the shop, TLS handshake included.
+	// Default: 3s.
 	DialTimeout Duration `yaml:"dial_timeout"`
-	// Timeout bounds a whole upstream exchange, body included. Default: 30s.
+	// Timeout bounds a whole upstream exchange, body included, and any
+	// retry with it: a request that timed out is never sent again.
+	// Default: 30s.
 	Timeout Duration `yaml:"timeout"`
 	// MaxConns bounds open connections to the shop. Default: 512.
 	MaxConns int `yaml:"max_conns"`
 	// MaxConnWait is how long a request waits for a free connection before
 	// it is answered 503. Default: 1s.
 	MaxConnWait Duration `yaml:"max_conn_wait"`
-	// MaxIdleConnDuration closes idle connections after this long; keep it
-	// below the shop's keep-alive timeout. Default: 10s.
+	// MaxIdleConnDuration closes connections to the shop idle this long.
+	// Keep it below the shop's keep-alive timeout by more than a round trip
+	// to the shop: a request sent as the shop closes the connection is lost
+	// on the way, and only a GET or HEAD may then be sent again. The
+	// default is below the default keep-alive of every common shop server
+	// (Gunicorn 2s to 5s by version; Apache httpd 2.2+, Node.js, uvicorn,
+	// lighttpd 5s; Puma, Tomcat 20s; nginx 75s; IIS 120s); the cost is a
+	// new connection (and TLS handshake, resumed) after a second without
+	// traffic. A connection the shop closed earlier is found before a
+	// request is written on it, and the request goes on a fresh one.
+	// Default: 1s.
 	MaxIdleConnDuration Duration `yaml:"max_idle_conn_duration"`
 	// InsecureSkipVerify disables TLS verification of the shop. Default: false.
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`

@@ -45,7 +45,7 @@ func (c *Config) setDefaults() {
 	setDuration(&u.Timeout, 30*time.Second)
 	setInt(&u.MaxConns, 512)
 	setDuration(&u.MaxConnWait, time.Second)
-	setDuration(&u.MaxIdleConnDuration, 10*time.Second)
+	setDuration(&u.MaxIdleConnDuration, time.Second)
 
 	s := &c.Server
 	setString(&s.Listen, "127.0.0.1:8080")
