@@ -52,6 +52,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[0] == "role" {
 		return role(args[1], args[2:], stdout)
 	}
+	if len(args) > 0 && args[0] == "memory" {
+		return memoryRun(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := options{}
