@@ -124,30 +124,53 @@ func memoryRun(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "/debug/memory: %s\n", mem)
 
 	if o.slow > 0 {
-		before := rss(pid, "VmRSS")
-		fmt.Fprintf(stdout, "before %d slow readers: RSS %s\n", o.slow, mib(before))
-		path := cat.Products[0].URL() + "?reviews=all"
-		conns, err := openSlow(target, path, o.slowAccept, o.slow)
-		if err != nil {
+		if err := slowRun(stdout, pid, target, admin, token, cat.Products[0].URL()+"?reviews=all", o); err != nil {
 			return err
 		}
-		// Let the server fill what it buffers for them, then read RSS.
-		peak := before
-		for deadline := time.Now().Add(o.slowHold); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-			peak = max(peak, rss(pid, "VmRSS"))
-		}
-		during := rss(pid, "VmRSS")
-		fmt.Fprintf(stdout, "%d slow readers of %s (Accept: %s) open %s: RSS %s (peak %s), %.0f KiB per connection\n",
-			len(conns), path, o.slowAccept, o.slowHold, mib(during), mib(peak), float64(peak-before)/1024/float64(len(conns)))
-		drained := drainSlow(conns)
-		time.Sleep(2 * time.Second)
-		_ = rawMemory(admin, token)
-		after := rss(pid, "VmRSS")
-		fmt.Fprintf(stdout, "after they read %.1f MiB and closed: RSS %s (%+.0f KiB per connection kept)\n",
-			float64(drained)/(1<<20), mib(after), float64(after-before)/1024/float64(len(conns)))
-		fmt.Fprintf(stdout, "/debug/memory: %s\n", rawMemory(admin, token))
 	}
 	return nil
+}
+
+// slowRun opens o.slow slow readers of path and reports what they cost:
+// resident memory and live heap (after a collection) per connection while
+// they are open, and what stays once they have read their page and closed.
+func slowRun(stdout io.Writer, pid int, target, admin, token, path string, o memoryOptions) error {
+	heap0, rss0 := liveHeap(admin, token), rss(pid, "VmRSS")
+	fmt.Fprintf(stdout, "before %d slow readers: RSS %s, live heap %s\n", o.slow, mib(rss0), mib(heap0))
+	conns, err := openSlow(target, path, o.slowAccept, o.slow)
+	if err != nil {
+		return err
+	}
+	n := float64(len(conns))
+	perConn := func(b int64) float64 { return float64(b) / 1024 / n }
+	// Let the server do what it does for them (a personalized page is
+	// read from the shop and rewritten; the rest waits on the socket).
+	peak := rss0
+	for deadline := time.Now().Add(o.slowHold); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		peak = max(peak, rss(pid, "VmRSS"))
+	}
+	during := rss(pid, "VmRSS")
+	heap1 := liveHeap(admin, token)
+	fmt.Fprintf(stdout, "%d slow readers of %s (Accept: %s), %s open: RSS %s (peak %s), %+.0f KiB per connection (peak %+.0f); live heap %s, %+.1f KiB per connection\n",
+		len(conns), path, o.slowAccept, o.slowHold, mib(during), mib(peak), perConn(during-rss0), perConn(peak-rss0), mib(heap1), perConn(heap1-heap0))
+	drained, statuses := drainSlow(conns)
+	for _, wait := range []time.Duration{2 * time.Second, 30 * time.Second} {
+		time.Sleep(wait)
+		after := rss(pid, "VmRSS")
+		fmt.Fprintf(stdout, "%s after they read %.1f MiB (statuses %v; 0: none) and closed: RSS %s, %+.0f KiB per connection kept\n",
+			wait, float64(drained)/(1<<20), statuses, mib(after), perConn(after-rss0))
+	}
+	fmt.Fprintf(stdout, "/debug/memory: %s\n", rawMemory(admin, token))
+	return nil
+}
+
+// liveHeap is the heap after a collection, as /debug/memory reports it.
+func liveHeap(admin, token string) int64 {
+	var m struct {
+		HeapAlloc int64 `json:"heap_alloc_bytes"`
+	}
+	_ = json.Unmarshal([]byte(rawMemory(admin, token)), &m)
+	return m.HeapAlloc
 }
 
 // memoryConfig writes the demo configuration with the run's bounds.
@@ -164,7 +187,9 @@ func memoryConfig(dir, shopURL string, o memoryOptions) (string, error) {
 	if o.memoryLimit != "" {
 		server["memory_limit"] = o.memoryLimit
 	}
-	cfg["upstream"] = map[string]any{"url": shopURL}
+	// Enough connections to the shop for every slow reader of a page that
+	// passes through: each holds one while it streams.
+	cfg["upstream"] = map[string]any{"url": shopURL, "max_conns": 4096}
 	cfg["server"] = server
 	cfg["admin"] = map[string]any{"listen": "127.0.0.1:0"}
 	cfg["log"] = map[string]any{"level": "warn"}
@@ -269,9 +294,13 @@ func openSlow(target, path, accept string, n int) ([]net.Conn, error) {
 	return conns, nil
 }
 
-// drainSlow reads each connection's response and closes it.
-func drainSlow(conns []net.Conn) int64 {
+// drainSlow reads each connection's response and closes it. It returns
+// the bytes of the bodies read and the count of each status (0: no
+// response).
+func drainSlow(conns []net.Conn) (int64, map[int]int) {
 	var total atomic.Int64
+	var mu sync.Mutex
+	statuses := map[int]int{}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	for _, c := range conns {
@@ -283,13 +312,18 @@ func drainSlow(conns []net.Conn) int64 {
 			defer c.Close()
 			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
 			var resp fasthttp.Response
+			status := 0
 			if err := resp.Read(bufio.NewReader(c)); err == nil {
 				total.Add(int64(len(resp.Body())))
+				status = resp.StatusCode()
 			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	return total.Load()
+	return total.Load(), statuses
 }
 
 // rss reads a field (VmRSS, VmHWM) of a process's status, in bytes.
