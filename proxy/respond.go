@@ -128,7 +128,7 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 		// Written from the pooled buffer, which goes back to the pool
 		// once the visitor has it: no copy into a body buffer of the
 		// connection's own.
-		ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(*b), buf: b}, size)
+		ctx.Response.SetBodyStream(newPooledBody(b), size)
 		return waited
 	}
 	if resp.IsBodyStream() {
@@ -169,7 +169,7 @@ func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp
 	}
 	// Streamed from the pooled buffer: no copy, and the buffer returns to
 	// the pool when the server has written it.
-	ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(*buf), buf: buf}, len(*buf))
+	ctx.Response.SetBodyStream(newPooledBody(buf), len(*buf))
 }
 
 // sendSpliced sends an identity page with some sites changed, streaming
@@ -236,8 +236,16 @@ const smallBody = 256 << 10
 
 // pooledBody is a response body read from a pooled buffer.
 type pooledBody struct {
-	*bytes.Reader
+	bytes.Reader
 	buf *[]byte
+}
+
+// newPooledBody reads buf, and returns it to the pool on Close: one
+// allocation.
+func newPooledBody(buf *[]byte) *pooledBody {
+	b := &pooledBody{buf: buf}
+	b.Reset(*buf)
+	return b
 }
 
 func (b *pooledBody) Close() error {

@@ -471,8 +471,6 @@ type memStats struct {
 	HeapAlloc    int64 `json:"heap_alloc_bytes"`
 	Profiles     int64 `json:"profiles_held"`
 	Created      int64 `json:"profiles_created"`
-	Dropped      int64 `json:"profiles_dropped"`
-	Rejected     int64 `json:"profiles_rejected"`
 	Evicted      int64 `json:"profiles_evicted"`
 	Budget       int64 `json:"profiles_bytes_budget"`
 	Products     int64 `json:"catalog_products"`
