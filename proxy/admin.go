@@ -83,6 +83,7 @@ func (p *Proxy) gauges() []Gauge {
 		{"shopedge_profiles_capacity", "Profiles profiles.max_memory holds.", float64(s.Capacity)},
 		{"shopedge_profile_cache_hit_ratio", "Share of profile loads that found the visitor's profile held.", s.HitRatio},
 		{"shopedge_memory_limit_bytes", "The Go runtime's soft memory limit (server.memory_limit).", float64(debug.SetMemoryLimit(-1))},
+		{"shopedge_memory_resident_bytes", "Resident memory of the process (RSS).", float64(rssBytes())},
 		{"shopedge_catalog_products", "Products in the learned catalog.", float64(p.catalog.Len())},
 		{"shopedge_recommend_products", "Products the recommendation engine tracks.", float64(e.Items)},
 		{"shopedge_recommend_visits", "Past visits the recommendation engine keeps for session kNN.", float64(e.Sessions)},

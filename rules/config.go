@@ -116,14 +116,14 @@ type Server struct {
 	// the heap nears it, so that freed memory is reused rather than the
 	// process growing to twice its live heap. Size it as
 	// profiles.max_memory + limits.page_cache + the recommendation engine
-	// (recommendations.max_sessions × 350 B + products tracked × 2 KiB) +
-	// the catalog and live counters (products × 1.5 KiB) + 64 KiB per
-	// connection at once + 64MiB; it must be at least profiles.max_memory +
-	// limits.page_cache + 64MiB. Resident memory stays within about 5% of
-	// it once the stores are full. Needs a restart. Default: the GOMEMLIMIT
-	// environment variable if set, else profiles.max_memory +
-	// limits.page_cache + 256MiB (the rule's allowance for a shop of up to
-	// about 50,000 products and 2,000 connections).
+	// (recommendations.max_sessions × 350 B + products × 2.5 KiB) + the
+	// catalog and live counters (products × 1 KiB) + 64 KiB per connection
+	// open at once + 64MiB; it must be at least profiles.max_memory +
+	// limits.page_cache + 64MiB. Resident memory stays near it once the
+	// stores are full. Needs a restart. Default: the GOMEMLIMIT environment
+	// variable if set, else profiles.max_memory + limits.page_cache +
+	// 256MiB (by the rule, room for the default 200,000 past visits, 10,000
+	// products and 1,500 connections).
 	MemoryLimit ByteSize `yaml:"memory_limit"`
 	// TLS, when set, serves HTTPS with this certificate and key.
 	TLS *TLS `yaml:"tls"`
