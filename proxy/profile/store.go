@@ -10,10 +10,10 @@ import (
 // Cost is what one held profile is charged against the memory bound, in
 // bytes of heap: the Profile (pointer-free, 704 bytes, its size class),
 // its visitor id (22 bytes, in the 24-byte class), its slot in the store
-// (40 bytes) and its share of the index map (measured: 70 bytes, in a full
+// (40 bytes) and its share of the index map (measured: 48 bytes, in a full
 // store under churn). BenchmarkMemoryPerProfile measures the whole, and
 // TestCostMatchesHeap keeps Cost within 5% of it.
-const Cost = 840
+const Cost = 816
 
 // minPerShard is the fewest profiles a shard holds: small stores have one
 // shard, so that eviction follows last-seen order exactly; large ones have
@@ -38,14 +38,17 @@ type Store struct {
 	now    func() time.Time
 }
 
-// shard is a part of the store: an index from visitor id to slot, and the
-// slots in a doubly linked list by last seen, threaded through int32
-// indexes rather than pointers, so that the garbage collector has two
-// pointers per profile to follow (its id and the profile), and touching a
-// profile is O(1) without allocating.
+// shard is a part of the store: an index from the hash of a visitor id to
+// a slot, and the slots in a doubly linked list by last seen, threaded
+// through int32 indexes rather than pointers. The index holds no pointer,
+// so the garbage collector never scans it and has two pointers per profile
+// to follow (its id and the profile); touching a profile is O(1) and
+// allocates nothing. Two ids with one 64-bit hash (about one chance in
+// 10^10 for a full store of 300,000) cannot both be held: the newer evicts
+// the older, as if it were the least recently seen.
 type shard struct {
 	mu         sync.Mutex
-	index      map[string]int32
+	index      map[uint64]int32
 	slots      []slot
 	free       int32 // first free slot, chained through next; -1 if none
 	head, tail int32 // most and least recently seen; -1 when empty
@@ -86,17 +89,16 @@ func NewStore(maxMemory int64, ttl time.Duration) (*Store, error) {
 		if int64(i) < items%int64(n) {
 			sh.limit++
 		}
-		sh.index = make(map[string]int32)
+		sh.index = make(map[uint64]int32)
 		sh.free, sh.head, sh.tail = none, none, none
 	}
 	return s, nil
 }
 
-func (s *Store) shardOf(id string) *shard {
-	if s.mask == 0 {
-		return &s.shards[0]
-	}
-	return &s.shards[maphash.String(s.seed, id)&s.mask]
+// locate returns the hash of a visitor id and its shard.
+func (s *Store) locate(id string) (uint64, *shard) {
+	h := maphash.String(s.seed, id)
+	return h, &s.shards[h&s.mask]
 }
 
 func (s *Store) clock() uint32 { return uint32(s.now().Unix()) }
@@ -110,16 +112,16 @@ func (s *Store) expired(seen, now uint32) bool {
 // Get returns the profile of a visitor, if one is held and not expired.
 // It is a look, not a visit: the visitor's place in last-seen order stays.
 func (s *Store) Get(visitorID string) (*Profile, bool) {
-	sh := s.shardOf(visitorID)
+	h, sh := s.locate(visitorID)
 	now := s.clock()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, ok := sh.index[visitorID]
-	if !ok {
+	i, ok := sh.index[h]
+	if !ok || sh.slots[i].id != visitorID {
 		return nil, false
 	}
 	if e := &sh.slots[i]; s.expired(e.seen, now) {
-		sh.remove(i)
+		sh.remove(i, h)
 		sh.expired++
 		return nil, false
 	}
@@ -131,37 +133,42 @@ func (s *Store) Get(visitorID string) (*Profile, bool) {
 // is held at once; if the budget is spent, the shard's least recently seen
 // profile makes room.
 func (s *Store) Load(visitorID string) (p *Profile, created bool) {
-	sh := s.shardOf(visitorID)
+	h, sh := s.locate(visitorID)
 	now := s.clock()
 	sh.mu.Lock()
-	if i, ok := sh.index[visitorID]; ok {
+	if i, ok := sh.index[h]; ok {
 		e := &sh.slots[i]
-		if !s.expired(e.seen, now) {
+		switch {
+		case e.id != visitorID: // another visitor, same hash
+			sh.remove(i, h)
+			sh.evicted++
+		case !s.expired(e.seen, now):
 			e.seen = now
 			sh.toFront(i)
 			sh.hits++
 			p = e.p
 			sh.mu.Unlock()
 			return p, false
+		default:
+			sh.remove(i, h)
+			sh.expired++
 		}
-		sh.remove(i)
-		sh.expired++
 	}
 	sh.misses++
 	// Make room: first from the visitors whose TTL has passed (they are at
 	// the back), then from the least recently seen.
 	for sh.tail != none && s.expired(sh.slots[sh.tail].seen, now) {
-		sh.remove(sh.tail)
+		sh.remove(sh.tail, s.hash(sh.slots[sh.tail].id))
 		sh.expired++
 	}
 	if len(sh.index) >= sh.limit {
-		sh.remove(sh.tail)
+		sh.remove(sh.tail, s.hash(sh.slots[sh.tail].id))
 		sh.evicted++
 	}
 	p = new(Profile)
 	i := sh.alloc()
 	sh.slots[i] = slot{id: strings.Clone(visitorID), p: p, seen: now, prev: none, next: none}
-	sh.index[sh.slots[i].id] = i
+	sh.index[h] = i
 	sh.pushFront(i)
 	sh.created++
 	sh.mu.Unlock()
@@ -170,10 +177,10 @@ func (s *Store) Load(visitorID string) (p *Profile, created bool) {
 
 // Delete forgets a visitor.
 func (s *Store) Delete(visitorID string) {
-	sh := s.shardOf(visitorID)
+	h, sh := s.locate(visitorID)
 	sh.mu.Lock()
-	if i, ok := sh.index[visitorID]; ok {
-		sh.remove(i)
+	if i, ok := sh.index[h]; ok && sh.slots[i].id == visitorID {
+		sh.remove(i, h)
 	}
 	sh.mu.Unlock()
 }
@@ -203,10 +210,13 @@ func (sh *shard) alloc() int32 {
 	return int32(len(sh.slots) - 1)
 }
 
-// remove unlinks slot i, drops it from the index and frees it.
-func (sh *shard) remove(i int32) {
+func (s *Store) hash(id string) uint64 { return maphash.String(s.seed, id) }
+
+// remove unlinks slot i, whose id hashes to h, drops it from the index and
+// frees it.
+func (sh *shard) remove(i int32, h uint64) {
 	e := &sh.slots[i]
-	delete(sh.index, e.id)
+	delete(sh.index, h)
 	sh.unlink(i)
 	*e = slot{next: sh.free, prev: none}
 	sh.free = i

@@ -180,3 +180,32 @@ func TestCostMatchesHeap(t *testing.T) {
 		t.Errorf("a held profile costs %.0f bytes of heap; Cost charges %d", per, Cost)
 	}
 }
+
+// TestStoreHashCollision: two visitors whose ids hash alike are never
+// given one profile; the newer one evicts the older. (The collision is
+// made by hand: with 64-bit hashes it does not happen in a test.)
+func TestStoreHashCollision(t *testing.T) {
+	t.Parallel()
+	s, err := NewStore(100*Cost, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Load("a")
+	ha, sh := s.locate("a")
+	hb, _ := s.locate("b")
+	sh.index[hb] = sh.index[ha] // "a" now sits where "b" hashes
+	delete(sh.index, ha)
+	if _, ok := s.Get("b"); ok {
+		t.Fatalf("Get(b) found a's profile")
+	}
+	b, created := s.Load("b")
+	if !created || b == a {
+		t.Fatalf("Load(b): created %v, same profile as a %v; want a new profile", created, b == a)
+	}
+	if q, ok := s.Get("b"); !ok || q != b {
+		t.Errorf("b not held after its Load")
+	}
+	if st := s.Stats(); st.Evicted != 1 || st.Held != 1 {
+		t.Errorf("evicted %d, held %d, want 1 and 1", st.Evicted, st.Held)
+	}
+}
