@@ -115,10 +115,10 @@ func memoryRun(args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintf(stdout, "shopedge %s, profiles.max_memory %s, server.memory_limit %q\n", bin, o.maxMemory, o.memoryLimit)
 	fmt.Fprintf(stdout, "at start: RSS %s\n", mib(rss(pid, "VmRSS")))
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuSecondsOf(pid)
 	res := driveVisitors(target, cat, o, stderr)
-	fmt.Fprintf(stdout, "%d visitors, %d requests, %d errors, %d new cookies in %.0fs\n",
-		o.visitors, res.requests.Load(), res.errors.Load(), res.cookies.Load(), time.Since(t0).Seconds())
+	fmt.Fprintf(stdout, "%d visitors, %d requests, %d errors, %d new cookies in %.0fs; shopedge used %.0f CPU seconds\n",
+		o.visitors, res.requests.Load(), res.errors.Load(), res.cookies.Load(), time.Since(t0).Seconds(), cpuSecondsOf(pid)-cpu0)
 	mem := rawMemory(admin, token)
 	fmt.Fprintf(stdout, "after the visitors: RSS %s, peak RSS (VmHWM) %s\n", mib(rss(pid, "VmRSS")), mib(rss(pid, "VmHWM")))
 	fmt.Fprintf(stdout, "/debug/memory: %s\n", mem)
