@@ -12,9 +12,17 @@
 // stylesheet, and the beacon; they never reach the shop.
 //
 // Files:
-//   - proxy.go: Proxy, New, Reload, the fasthttp Server, LoadKeys.
+//   - proxy.go: Proxy, New, the state a configuration decides, the fasthttp
+//     Server, LoadKeys.
+//   - reload.go: Reload and ReloadFailed: which settings a reload applies
+//     and which keep their running value until a restart, and the reload
+//     metrics.
 //   - handler.go: the request pipeline, top to bottom, and classification.
 //   - forward.go: the upstream client and request hygiene.
+//   - framing.go: what fasthttp's reading lets through: one pass over a
+//     request's raw header block (names, forwarded headers, transfer
+//     coding), and Serve, whose connections answer a header block ended
+//     by a bare LF at once.
 //   - visitor.go: identity cookie and event recording.
 //   - personalize.go: reading, learning from and rewriting pages.
 //   - page.go: a page's analysis (its sites and what it teaches), cached

@@ -72,7 +72,7 @@ func startProxyAt(t testing.TB, cfg *rules.Config, now func() time.Time) *env {
 		t.Fatal(err)
 	}
 	srv := p.Server()
-	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = p.Serve(srv, ln) }()
 	t.Cleanup(func() {
 		_ = srv.Shutdown()
 		p.Close()

@@ -86,33 +86,49 @@ var hopHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// connectionTokens returns the header names a Connection header lists.
-func connectionTokens(v []byte) [][]byte {
-	var out [][]byte
-	for len(v) > 0 {
-		var tok []byte
-		tok, v, _ = bytes.Cut(v, []byte{','})
-		if tok = bytes.TrimSpace(tok); len(tok) > 0 {
-			out = append(out, tok)
-		}
-	}
-	return out
+// forwardedHeaders are the claims about the way a request came: which
+// client, scheme, host, port and path prefix. Only a proxy can make them, so
+// from a peer that is not a trusted proxy every copy is removed (with any
+// other X-Forwarded-* name: see scanHeaders), before shopedge sets its own.
+var forwardedHeaders = []string{
+	"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Ssl",
+	"X-Forwarded-Scheme", "X-Forwarded-Prefix", "X-Forwarded-Server", "Forwarded", "X-Real-Ip",
+}
+
+// nextToken returns the first element of a comma-separated header value
+// (a Connection header's header names), trimmed, and the rest of the list.
+// The element is empty for an empty one ("a,,b").
+func nextToken(v []byte) (tok, rest []byte) {
+	tok, rest, _ = bytes.Cut(v, []byte{','})
+	return bytes.TrimSpace(tok), rest
 }
 
 // headers is what request and response headers share in fasthttp.
 type headers interface {
-	Peek(key string) []byte
+	PeekAll(key string) [][]byte
 	Del(key string)
 	DelBytes(key []byte)
 	ResetConnectionClose()
 }
 
-// stripHop removes hop-by-hop headers, those the Connection header names
+// stripHop removes hop-by-hop headers, those any Connection header names
 // included, before the proxy adds its own (so that "Connection:
-// X-Forwarded-For" cannot remove them).
+// X-Forwarded-For" cannot remove them). A message may carry several
+// Connection headers; the tokens of every one count (RFC 9110 section
+// 5.3: they are one list).
 func stripHop(h headers) {
-	for _, tok := range connectionTokens(h.Peek("Connection")) {
-		h.DelBytes(tok)
+	// PeekAll's slices point into the header's own storage. Deleting a
+	// header only reorders entries, except Trailer, whose deletion may
+	// store a header again (fasthttp keeps a dedicated one there): it is
+	// left to the hop-by-hop list, after the loop.
+	for _, v := range h.PeekAll("Connection") {
+		for len(v) > 0 {
+			var tok []byte
+			tok, v = nextToken(v)
+			if len(tok) > 0 && !bytes.EqualFold(tok, []byte("Trailer")) {
+				h.DelBytes(tok)
+			}
+		}
 	}
 	for _, k := range hopHeaders {
 		h.Del(k)
@@ -134,15 +150,24 @@ type forwardOpts struct {
 	// setQuery: send query as the query string instead of the visitor's.
 	setQuery bool
 	query    []byte
+	// facts: what the request's header block holds (scanHeaders).
+	facts headerFacts
+	// underscores: forward header names with '_'
+	// (server.underscores_in_headers).
+	underscores bool
 }
 
 // buildRequest copies the visitor's request into req, addressed to the
-// upstream, with hop-by-hop headers removed and X-Forwarded-* set.
+// upstream, as HTTP/1.1, with hop-by-hop headers removed and X-Forwarded-*
+// set: from a peer that is not a trusted proxy, every forwarded header it
+// sent is removed first; from a trusted one, each arrives as one header,
+// X-Forwarded-For with the peer appended.
 func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request, o forwardOpts) {
 	ctx.Request.CopyTo(req)
 	h := &req.Header
+	h.SetProtocolBytes(http11) // the shop hears HTTP/1.1, whatever the visitor spoke
 	stripHop(h)
-	host := append([]byte(nil), ctx.Request.Header.Host()...)
+	host := ctx.Request.Header.Host()
 
 	uri := req.URI()
 	uri.DisablePathNormalizing = true
@@ -159,25 +184,43 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		req.UseHostHeader = false
 	}
 
-	peer := ctx.RemoteIP().String()
+	raw := ctx.Request.Header.RawHeaders()
+	if o.facts.underscore && !o.underscores {
+		// nginx's underscores_in_headers off: a CGI-style shop reads
+		// X_Forwarded_For as X-Forwarded-For.
+		dropNames(h, raw, func(name []byte) bool { return bytes.IndexByte(name, '_') >= 0 })
+	}
+	var buf [64]byte
+	peer := buf[:0]
+	if a, ok := netip.AddrFromSlice(ctx.RemoteIP()); ok {
+		peer = a.Unmap().AppendTo(peer)
+	}
 	if o.trustedPeer {
-		if prior := h.Peek("X-Forwarded-For"); len(prior) > 0 {
-			h.Set("X-Forwarded-For", string(prior)+", "+peer)
-		} else {
-			h.Set("X-Forwarded-For", peer)
+		if o.facts.forwardedTwice {
+			for _, k := range forwardedHeaders[1:] { // [0], X-Forwarded-For, just below
+				joinHeader(h, raw, k, nil)
+			}
 		}
+		joinHeader(h, raw, "X-Forwarded-For", peer)
 		if len(h.Peek("X-Forwarded-Proto")) == 0 {
 			h.Set("X-Forwarded-Proto", scheme(o.https))
 		}
-		if len(h.Peek("X-Forwarded-Host")) == 0 {
+		if len(h.Peek("X-Forwarded-Host")) == 0 && len(host) > 0 {
 			h.SetBytesV("X-Forwarded-Host", host)
 		}
 	} else {
-		h.Del("Forwarded")
-		h.Del("X-Real-Ip")
-		h.Set("X-Forwarded-For", peer)
+		if o.facts.forwarded {
+			// Del removes every copy (h.Set would replace only the first).
+			for _, k := range forwardedHeaders {
+				h.Del(k)
+			}
+			dropNames(h, raw, func(name []byte) bool { return forwardedIndex(name) >= 0 })
+		}
+		h.SetBytesV("X-Forwarded-For", peer)
 		h.Set("X-Forwarded-Proto", scheme(o.https))
-		h.SetBytesV("X-Forwarded-Host", host)
+		if len(host) > 0 { // an HTTP/1.0 request may have none
+			h.SetBytesV("X-Forwarded-Host", host)
+		}
 	}
 
 	if o.rewritable {
@@ -187,6 +230,86 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		h.Del("If-None-Match")
 		h.Del("If-Modified-Since")
 		h.Set("Accept-Encoding", o.acceptEncoding)
+	}
+}
+
+var http11 = []byte("HTTP/1.1")
+
+// joinHeader makes the copies of header k one header, their values joined
+// with ", " in the order they came (RFC 9110 section 5.3: one list), with
+// more appended when it is not empty. Nothing changes for a single copy and
+// nothing to add. The order is read from raw, the request's header block:
+// fasthttp's Del moves entries around.
+func joinHeader(h *fasthttp.RequestHeader, raw []byte, k string, more []byte) {
+	var buf [256]byte
+	b := buf[:0]
+	n := 0
+	if len(raw) == 0 {
+		for _, v := range h.PeekAll(k) {
+			b = appendListValue(b, v)
+			n++
+		}
+	} else {
+		matched := false
+		for len(raw) > 0 {
+			var line []byte
+			if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+				line, raw = raw[:i], raw[i+1:]
+			} else {
+				line, raw = raw, nil
+			}
+			line = bytes.TrimRight(line, "\r")
+			if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+				if matched { // obs-fold: fasthttp joins the lines with a space
+					b = append(b, ' ')
+					b = append(b, bytes.Trim(line, " \t")...)
+				}
+				continue
+			}
+			name, v, ok := bytes.Cut(line, []byte{':'})
+			if matched = ok && bytes.EqualFold(name, []byte(k)); matched {
+				b = appendListValue(b, bytes.Trim(v, " \t"))
+				n++
+			}
+		}
+	}
+	if n < 2 && len(more) == 0 {
+		return
+	}
+	if len(more) > 0 {
+		b = appendListValue(b, more)
+	}
+	h.Del(k)
+	h.SetBytesV(k, b)
+}
+
+// appendListValue appends v to a comma-separated list.
+func appendListValue(b, v []byte) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	if len(b) > 0 {
+		b = append(b, ", "...)
+	}
+	return append(b, v...)
+}
+
+// dropNames removes the headers whose name, as it came in the raw header
+// block, drop reports.
+func dropNames(h *fasthttp.RequestHeader, raw []byte, drop func(name []byte) bool) {
+	for len(raw) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			line, raw = raw, nil
+		}
+		if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		if colon := bytes.IndexByte(line, ':'); colon > 0 && drop(line[:colon]) {
+			h.DelBytes(line[:colon])
+		}
 	}
 }
 

@@ -2,6 +2,9 @@ package proxy
 
 import (
 	"bytes"
+	"net/url"
+	gopath "path"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -28,13 +31,20 @@ func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
 // serve handles a request; it returns how long it waited for the shop, so
 // that the time the proxy adds can be told apart.
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (waited time.Duration) {
-	if !p.admit(ctx, st) {
+	facts, ok := p.admit(ctx, st)
+	if !ok {
 		return 0
 	}
 	if prefix := []byte(st.own.prefix); bytes.HasPrefix(ctx.Path(), prefix) || bytes.HasPrefix(ctx.Request.Header.RequestURI(), prefix) {
 		// Never forwarded: neither the path as decoded nor as sent
 		// ("/_shopedge/../x" is "/x" decoded) reaches the shop.
 		p.serveOwn(ctx, st)
+		return 0
+	}
+	if intoPrefix(ctx.Path(), st.own.prefix) {
+		// "/x\..\_shopedge/x" is "/_shopedge/x" to a shop that reads '\'
+		// as '/': refused, never forwarded.
+		p.refuse(ctx, fasthttp.StatusBadRequest)
 		return 0
 	}
 
@@ -60,6 +70,8 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (wai
 		acceptEncoding: v.accepts.Header(),
 		trustedPeer:    v.trustedPeer,
 		https:          v.https,
+		facts:          facts,
+		underscores:    st.cfg.Server.UnderscoresInHeaders,
 	})
 	t0 := time.Now()
 	err := p.up.client.DoDeadline(req, resp, start.Add(p.up.timeout))
@@ -101,11 +113,34 @@ type visit struct {
 	cookie    bool // set the token on this response
 }
 
-// admit refuses requests for other hosts and absolute-form targets that
-// disagree with Host. It answers the refused ones itself.
-func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) bool {
-	host := ctx.Request.Header.Host()
-	if uri := ctx.Request.Header.RequestURI(); len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
+// admit refuses requests for other hosts, absolute-form targets that
+// disagree with Host, HTTP versions other than 1.0 and 1.1 (505), header
+// names that are not tokens (400) and transfer codings other than chunked
+// (501). It answers the refused ones itself, and returns what the header
+// block holds.
+func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) (headerFacts, bool) {
+	h := &ctx.Request.Header
+	if proto := h.Protocol(); !bytes.Equal(proto, http11) && !bytes.Equal(proto, http10) {
+		// fasthttp reads any HTTP/d.d; its framing is 1.1's or 1.0's only.
+		p.refuse(ctx, fasthttp.StatusHTTPVersionNotSupported)
+		return headerFacts{}, false
+	}
+	facts := scanHeaders(h.RawHeaders())
+	switch {
+	case facts.badName:
+		// "Foo Bar: x" is one field to fasthttp, another (or none) to
+		// the next parser: 400, as Go's server and HAProxy answer.
+		p.refuse(ctx, fasthttp.StatusBadRequest)
+		return facts, false
+	case facts.badTransferEncoding:
+		// RFC 9112 section 6.1: a coding the server does not understand
+		// is 501, and the framing of what follows is unknown: the
+		// connection closes.
+		p.refuse(ctx, fasthttp.StatusNotImplemented)
+		return facts, false
+	}
+	host := h.Host()
+	if uri := h.RequestURI(); len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
 		// Absolute form: the authority must be the Host header's.
 		if i := bytes.Index(uri, []byte("://")); i >= 0 {
 			auth := uri[i+3:]
@@ -115,12 +150,12 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) bool {
 			if !bytes.EqualFold(auth, host) {
 				p.metrics.clientErrors.Add(1)
 				writeErrorPage(ctx, fasthttp.StatusBadRequest)
-				return false
+				return facts, false
 			}
 		} else {
 			p.metrics.clientErrors.Add(1)
 			writeErrorPage(ctx, fasthttp.StatusBadRequest)
-			return false
+			return facts, false
 		}
 	}
 	if st.hosts != nil {
@@ -131,10 +166,41 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) bool {
 		if !st.hosts[string(bytes.ToLower(name))] {
 			p.metrics.clientErrors.Add(1)
 			writeErrorPage(ctx, fasthttp.StatusMisdirectedRequest)
-			return false
+			return facts, false
 		}
 	}
-	return true
+	return facts, true
+}
+
+var http10 = []byte("HTTP/1.0")
+
+// refuse answers a request the proxy will not forward, and closes the
+// connection: what the client sends next may not be framed as the proxy
+// read it.
+func (p *Proxy) refuse(ctx *fasthttp.RequestCtx, status int) {
+	p.metrics.clientErrors.Add(1)
+	ctx.SetConnectionClose()
+	writeErrorPage(ctx, status)
+}
+
+// intoPrefix reports whether the decoded path is under the reserved prefix
+// for a shop that reads '\' as '/' (IIS does) or decodes the path once more
+// ("%5C", "%2F": '\' and '/' after fasthttp's decoding, one more for
+// "%255C"): '\' read as '/', decoded again, dot segments resolved.
+// Browsers turn '\' into '/' in http(s) URLs before sending, so no page of
+// the shop asks for one of these.
+func intoPrefix(path []byte, prefix string) bool {
+	if bytes.IndexByte(path, '\\') < 0 && bytes.IndexByte(path, '%') < 0 {
+		return false
+	}
+	s := string(path)
+	if u, err := url.PathUnescape(s); err == nil {
+		s = u
+	}
+	s = strings.ReplaceAll(s, `\`, "/")
+	clean := gopath.Clean("/"+s) + "/"
+	// IIS, the shop that reads '\' as '/', also reads paths without case.
+	return len(clean) >= len(prefix) && strings.EqualFold(clean[:len(prefix)], prefix)
 }
 
 // classify reads what the request is: page type, events, whether the

@@ -35,6 +35,8 @@ type Metrics struct {
 	upstream    map[string]*atomic.Int64
 	latency     histogram // request to rewritten page, shop included
 	added       histogram // every request, time waiting for the shop excluded
+
+	reloads reloads // configuration reloads, by outcome (reload.go)
 }
 
 // passReasons are why a response was not rewritten.
@@ -252,6 +254,7 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	}
 	m.latency.write(w, "shopedge_rewrite_seconds", "Time from request to rewritten page, upstream included.")
 	m.added.write(w, "shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.")
+	m.reloads.write(w)
 	for _, g := range gauges {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", g.Name, g.Help, g.Name, g.Name, g.Value)
 	}

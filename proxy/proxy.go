@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,7 @@ type Proxy struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
+	reloadMu sync.Mutex // one reload at a time: compare, keep, swap
 }
 
 // state is what one configuration decides; a reload swaps it whole, so a
@@ -110,6 +112,7 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		now:      o.Now,
 	}
 	p.setState(cfg)
+	p.metrics.reloads.loaded(p.now())
 	return p, nil
 }
 
@@ -159,41 +162,6 @@ var generation atomic.Uint64
 
 // Config returns the configuration in force.
 func (p *Proxy) Config() *rules.Config { return p.state.Load().cfg }
-
-// Reload puts a new configuration in force for the requests that start
-// after it. Settings bound at start (listeners, upstream, identity keys,
-// memory bounds) keep their old values; the returned error lists the ones
-// that changed and need a restart, while everything else is applied.
-func (p *Proxy) Reload(cfg *rules.Config) error {
-	old := p.state.Load().cfg
-	p.setState(cfg)
-	var fixed []string
-	if old.Upstream != cfg.Upstream {
-		fixed = append(fixed, "upstream")
-	}
-	if old.Server.Listen != cfg.Server.Listen || (old.Server.TLS == nil) != (cfg.Server.TLS == nil) {
-		fixed = append(fixed, "server.listen/tls")
-	}
-	if old.Admin.Listen != cfg.Admin.Listen {
-		fixed = append(fixed, "admin.listen")
-	}
-	if old.Profiles.MaxMemory != cfg.Profiles.MaxMemory || old.Profiles.TTL != cfg.Profiles.TTL ||
-		old.Catalog.MaxProducts != cfg.Catalog.MaxProducts || old.Limits.PageCache != cfg.Limits.PageCache {
-		fixed = append(fixed, "profiles.max_memory/ttl, catalog.max_products, limits.page_cache")
-	}
-	if or, nr := old.Recommendations, cfg.Recommendations; or.MaxProducts != nr.MaxProducts || or.Neighbours != nr.Neighbours ||
-		or.MaxSessions != nr.MaxSessions || or.SessionsPerProduct != nr.SessionsPerProduct ||
-		or.HalfLife != nr.HalfLife || or.TrendingHalfLife != nr.TrendingHalfLife {
-		fixed = append(fixed, "recommendations (engine settings; blocks are applied)")
-	}
-	if fmt.Sprint(old.Identity) != fmt.Sprint(cfg.Identity) {
-		fixed = append(fixed, "identity")
-	}
-	if len(fixed) > 0 {
-		return fmt.Errorf("proxy: reloaded; these settings need a restart to change: %s", strings.Join(fixed, ", "))
-	}
-	return nil
-}
 
 // Server returns a fasthttp server for the proxy, configured from the
 // server section: timeouts, limits and error responses.

@@ -92,9 +92,17 @@ type Server struct {
 	// Hosts lists the Host names shopedge answers for; other hosts get 421.
 	// Default: any host.
 	Hosts []string `yaml:"hosts"`
-	// TrustedProxies lists the peers (IP or CIDR) whose X-Forwarded-* and
-	// Forwarded headers are believed. Default: none.
+	// TrustedProxies lists the peers (IP or CIDR) whose X-Forwarded-*,
+	// Forwarded and X-Real-IP headers are believed; from others every copy
+	// of them is removed. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// UnderscoresInHeaders forwards request headers whose name has an '_'.
+	// Off, they are dropped, as nginx's underscores_in_headers off does: a
+	// shop that reads headers CGI-style (HTTP_X_FORWARDED_FOR) cannot tell
+	// X_Forwarded_For from X-Forwarded-For. Even on, a forwarded header
+	// spelled with '_' is dropped from a peer not in TrustedProxies.
+	// Default: false.
+	UnderscoresInHeaders bool `yaml:"underscores_in_headers"`
 	// ReadTimeout bounds reading a request, headers and body. Default: 10s.
 	ReadTimeout Duration `yaml:"read_timeout"`
 	// WriteTimeout bounds writing a response. Default: 60s.

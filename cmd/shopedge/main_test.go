@@ -193,7 +193,9 @@ func TestDemo(t *testing.T) {
 }
 
 // TestServeReload: SIGHUP applies a good configuration and keeps the old
-// one, with a logged reason, when the new file is bad.
+// one, with a log line per problem, when the new file is bad; a setting
+// that needs a restart keeps its running value and is named (issue 9).
+// Every outcome is counted in the metrics.
 func TestServeReload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -207,10 +209,11 @@ func TestServeReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	base := "upstream:\n  url: " + shopURL + "\nserver:\n  listen: 127.0.0.1:0\nlog:\n  access: true\n"
+	base := "upstream:\n  url: " + shopURL + "\nserver:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\nlog:\n  access: true\n"
 	write(base)
-	p := start(t, []string{"SHOPEDGE_SECRET=0123456789abcdef0123456789abcdef0123"}, "serve", "-config", cfgPath)
+	p := start(t, []string{"SHOPEDGE_SECRET=0123456789abcdef0123456789abcdef0123", "SHOPEDGE_ADMIN_TOKEN=admin-test-token"}, "serve", "-config", cfgPath)
 	proxyURL := p.waitFor(t, `serving \S+ on (http://\S+)`)[1]
+	metricsURL := p.waitFor(t, `admin: (http://\S+/metrics)`)[1]
 	resp, err := http.Get(proxyURL + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -218,9 +221,11 @@ func TestServeReload(t *testing.T) {
 	resp.Body.Close()
 	p.waitFor(t, `msg=request .*path=/ status=200`)
 
-	write(base + "navigation:\n  container: 'nav >> ul'\n")
+	write(base + "navigation:\n  container: 'nav >> ul'\n  min_interest: lots\n")
 	_ = p.cmd.Process.Signal(syscall.SIGHUP)
-	p.waitFor(t, `reload failed; the previous configuration stays in force.*:8:14: navigation.container: bad CSS selector`)
+	p.waitFor(t, `level=ERROR msg="reload: configuration problem" file=\S+shop.yaml line=10 col=14 field=navigation.container problem="bad CSS selector`)
+	p.waitFor(t, `level=ERROR msg="reload: configuration problem" file=\S+shop.yaml line=11 col=17 field=navigation.min_interest problem=`)
+	p.waitFor(t, `level=ERROR msg="reload failed; the previous configuration stays in force" problems=2`)
 	resp, err = http.Get(proxyURL + "/")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("after a failed reload: %v %v", err, resp)
@@ -229,7 +234,31 @@ func TestServeReload(t *testing.T) {
 
 	write(strings.Replace(base, "access: true", "access: false", 1) + "navigation:\n  container: 'nav ul'\n")
 	_ = p.cmd.Process.Signal(syscall.SIGHUP)
-	p.waitFor(t, `configuration reloaded`)
+	p.waitFor(t, `level=INFO msg="configuration reloaded" config=\S+ result=success`)
+
+	write(strings.Replace(base, "server:\n", "server:\n  read_timeout: 3s\n", 1))
+	_ = p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, `level=WARN msg=".*needs a restart.*" field=server.read_timeout old=10s new=3s file=\S+shop.yaml line=4`)
+	p.waitFor(t, `level=WARN msg="configuration reloaded, except settings that need a restart" config=\S+ result=partial kept=1`)
+
+	req, _ := http.NewRequest("GET", metricsURL, nil)
+	req.Header.Set("Authorization", "Bearer admin-test-token")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`shopedge_config_reloads_total{result="success"} 1`,
+		`shopedge_config_reloads_total{result="partial"} 1`,
+		`shopedge_config_reloads_total{result="failure"} 1`,
+		"shopedge_config_last_reload_successful 1",
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
 }
 
 // TestEval runs `shopedge eval` on the sample clickstream.

@@ -202,13 +202,7 @@ func runProxy(o runOptions) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	errc := make(chan error, 2)
-	go func() {
-		if t := o.cfg.Server.TLS; t != nil {
-			errc <- srv.ServeTLS(ln, t.Cert, t.Key)
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
+	go func() { errc <- p.Serve(srv, ln) }()
 	var admin *fasthttp.Server
 	adminAddr := ""
 	if o.cfg.Admin.Listen != "" {
@@ -269,17 +263,16 @@ func setMemoryLimit(cfg *rules.Config, getenv func(string) string, log *slog.Log
 	return limit, from
 }
 
-// reload swaps in a new configuration, or keeps the old one and says why.
+// reload swaps in a new configuration, or keeps the old one and says why;
+// the proxy counts the outcome and logs it, one line per problem or per
+// setting that needs a restart.
 func reload(p *proxy.Proxy, o runOptions) {
 	cfg, err := o.reload()
 	if err != nil {
-		o.log.Error("reload failed; the previous configuration stays in force", "err", err.Error())
+		p.ReloadFailed(err)
 		return
 	}
-	if err := p.Reload(cfg); err != nil {
-		o.log.Warn(err.Error())
-	}
-	o.log.Info("configuration reloaded", "config", cfg.File())
+	p.Reload(cfg)
 }
 
 func newLogger(l rules.Log, w io.Writer) *slog.Logger {

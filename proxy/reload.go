@@ -1,0 +1,325 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"shopedge/rules"
+)
+
+// A reload puts a new configuration in force for the requests that start
+// after it, and never half-applies a setting: every setting is either
+// reloadable (read through the state on each request, or rebuilt by
+// newState) or restart-only (built into something once, when the proxy
+// starts: the listener, the fasthttp.Server, the upstream pool, the identity
+// issuer, the memory-bounded stores). A restart-only setting that the new
+// file changes keeps its running value: Reload copies the old value into
+// the configuration it puts in force and reports the setting (KeptSetting),
+// so that Config always says what is in force and the file's value waits
+// for the next start.
+//
+// Every field of rules.Config is in exactly one of the two lists below, by
+// its YAML path ("[]" stands for every entry of a list);
+// TestReloadClassifiesEveryField fails for a field in neither, so a new
+// field cannot be forgotten. A restart-only entry names a field that is
+// compared and kept whole (server.tls, identity.keys), never one inside a
+// list. configs/reference.yaml marks each restart-only field with
+// "Restart to change." (TestReferenceMarksRestartOnly checks it).
+
+// restartOnly are the settings a reload keeps at their running value.
+// Their old and new values are logged: none may hold a secret (key
+// secrets are named by secret_env and secret_file, never written here).
+var restartOnly = []string{
+	// The upstream client and its connection pool are built by New.
+	"upstream.url", "upstream.host_header", "upstream.dial_timeout", "upstream.timeout",
+	"upstream.max_conns", "upstream.max_conn_wait", "upstream.max_idle_conn_duration",
+	"upstream.insecure_skip_verify",
+	// The listener and the fasthttp.Server: its fields cannot change
+	// while it serves.
+	"server.listen", "server.read_timeout", "server.write_timeout", "server.idle_timeout",
+	"server.max_conns_per_ip", "server.concurrency", "server.max_request_body",
+	"server.read_buffer_size", "server.tls",
+	// The process-wide memory limit is set once, when the proxy starts.
+	"server.memory_limit",
+	// The admin listener and its token are set up when serving starts.
+	"admin.listen", "admin.token_env",
+	// Sized caches and stores are allocated by New.
+	"limits.page_cache", "profiles.max_memory", "profiles.ttl", "catalog.max_products",
+	"recommendations.max_products", "recommendations.neighbours", "recommendations.max_sessions",
+	"recommendations.sessions_per_product", "recommendations.half_life",
+	"recommendations.trending_half_life",
+	// The identity issuer holds the keys and lifetimes. The cookie's name
+	// stays too: renamed, every returning visitor would become a new one.
+	"identity.cookie", "identity.https_only", "identity.ttl", "identity.refresh", "identity.keys",
+	// The logger is built once, by the command.
+	"log.level", "log.format",
+}
+
+// reloadable are the settings a reload applies, to the requests that start
+// after it.
+var reloadable = []string{
+	"server.hosts", "server.trusted_proxies", "server.underscores_in_headers",
+	"limits.max_rewrite_body", "limits.gzip_level", "limits.brotli_level",
+	"identity.customer_cookie",
+	"profiles.visit_gap", "profiles.interest_half_life",
+	"catalog.asset_hosts",
+	"tracking.bot_agents",
+	"pages[].type", "pages[].path", "pages[].query",
+	"events.cart_add[].path", "events.cart_add[].method", "events.cart_add[].product_field",
+	"events.cart_add[].quantity_field",
+	"navigation.container", "navigation.item", "navigation.min_interest", "navigation.max_promoted",
+	"recommendations.attribution_param",
+	"recommendations.blocks[].id", "recommendations.blocks[].pages", "recommendations.blocks[].selector",
+	"recommendations.blocks[].position", "recommendations.blocks[].strategy",
+	"recommendations.blocks[].fallback", "recommendations.blocks[].count", "recommendations.blocks[].min",
+	"recommendations.blocks[].title", "recommendations.blocks[].personal",
+	"recommendations.blocks[].template",
+	"search.results", "search.item",
+	"overlays.prefix", "overlays.min_gap",
+	"overlays.theme.accent", "overlays.theme.accent_text", "overlays.theme.background", "overlays.theme.text",
+	"overlays.rules[].id", "overlays.rules[].kind", "overlays.rules[].pages", "overlays.rules[].segments",
+	"overlays.rules[].devices", "overlays.rules[].priority", "overlays.rules[].title",
+	"overlays.rules[].text", "overlays.rules[].code", "overlays.rules[].button", "overlays.rules[].link",
+	"overlays.rules[].cart_url", "overlays.rules[].dwell", "overlays.rules[].delay",
+	"overlays.rules[].depth", "overlays.rules[].min_carts_left", "overlays.rules[].within",
+	"overlays.rules[].strategy", "overlays.rules[].fallback", "overlays.rules[].count",
+	"overlays.rules[].starts", "overlays.rules[].ends", "overlays.rules[].cap.per_visit",
+	"overlays.rules[].cap.per_day", "overlays.rules[].cap.dismiss_for", "overlays.rules[].template",
+	"overlays.banners[].id", "overlays.banners[].kind", "overlays.banners[].pages",
+	"overlays.banners[].selector", "overlays.banners[].position", "overlays.banners[].count",
+	"overlays.banners[].min", "overlays.banners[].threshold", "overlays.banners[].currency",
+	"overlays.banners[].text", "overlays.banners[].reached", "overlays.banners[].empty",
+	"log.access",
+}
+
+// KeptSetting is a restart-only setting a reload did not apply: the file
+// changes it, the proxy keeps running with the old value until a restart.
+type KeptSetting struct {
+	// Field is the setting's path as written in the YAML, like
+	// "identity.cookie".
+	Field string
+	// Old is the value in force, which stays; New is the file's value,
+	// which takes effect at the next start. Secrets are never shown.
+	Old, New string
+	// File and Line are where the new value is written, or the section
+	// holding it when the file leaves it out (Line 0: not in the file).
+	File string
+	Line int
+}
+
+// reloadResults are a reload's outcomes, the values of the result label
+// of shopedge_config_reloads_total.
+var reloadResults = []string{"success", "partial", "failure"}
+
+// reloads count the outcomes of reloads and remember the last good one.
+type reloads struct {
+	mu         sync.Mutex
+	counts     map[string]int64
+	lastGood   time.Time // when the configuration in force was loaded
+	lastFailed bool      // the last reload attempt failed
+}
+
+// reloaded counts a reload's outcome at t.
+func (r *reloads) reloaded(result string, t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.counts == nil {
+		r.counts = map[string]int64{}
+	}
+	r.counts[result]++
+	r.lastFailed = result == "failure"
+	if !r.lastFailed {
+		r.lastGood = t
+	}
+}
+
+// loaded records that the first configuration went in force at t.
+func (r *reloads) loaded(t time.Time) {
+	r.mu.Lock()
+	r.lastGood = t
+	r.mu.Unlock()
+}
+
+func (r *reloads) write(w io.Writer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(w, "# HELP shopedge_config_reloads_total Configuration reloads, by result: success (applied whole), partial (applied; restart-only settings it changes kept their running value), failure (not applied: the file has problems).\n# TYPE shopedge_config_reloads_total counter\n")
+	for _, res := range reloadResults {
+		fmt.Fprintf(w, "shopedge_config_reloads_total{result=%q} %d\n", res, r.counts[res])
+	}
+	ok := 1
+	if r.lastFailed {
+		ok = 0
+	}
+	fmt.Fprintf(w, "# HELP shopedge_config_last_reload_successful Whether the last reload attempt applied the file (1) or failed (0); 1 before any reload.\n# TYPE shopedge_config_last_reload_successful gauge\nshopedge_config_last_reload_successful %d\n", ok)
+	var ts float64
+	if !r.lastGood.IsZero() {
+		ts = float64(r.lastGood.UnixNano()) / 1e9
+	}
+	fmt.Fprintf(w, "# HELP shopedge_config_last_reload_success_timestamp_seconds When the configuration in force was loaded: the start, or the last successful or partial reload.\n# TYPE shopedge_config_last_reload_success_timestamp_seconds gauge\nshopedge_config_last_reload_success_timestamp_seconds %g\n", ts)
+}
+
+// Reload puts a new configuration in force for the requests that start
+// after it. Restart-only settings (see configs/reference.yaml) that cfg
+// changes keep their running value: Reload writes the old value into cfg,
+// logs a warning per setting, and returns them. Reload takes cfg over: the
+// caller must not change it afterwards. The outcome is counted in
+// shopedge_config_reloads_total and logged.
+func (p *Proxy) Reload(cfg *rules.Config) []KeptSetting {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	kept := keepRestartOnly(p.state.Load().cfg, cfg)
+	p.setState(cfg)
+	result := "success"
+	if len(kept) > 0 {
+		result = "partial"
+	}
+	p.metrics.reloads.reloaded(result, p.now())
+	for _, k := range kept {
+		p.log.Warn("reload: this setting needs a restart to change; its running value is kept",
+			"field", k.Field, "old", k.Old, "new", k.New, "file", k.File, "line", k.Line)
+	}
+	if len(kept) > 0 {
+		p.log.Warn("configuration reloaded, except settings that need a restart", "config", cfg.File(), "result", result, "kept", len(kept))
+	} else {
+		p.log.Info("configuration reloaded", "config", cfg.File(), "result", result)
+	}
+	return kept
+}
+
+// ReloadFailed counts a reload whose configuration could not be loaded
+// (read, parsed, validated), and logs why: one line per problem of a
+// rules.Problems, with its file, line, column and field as attributes. The
+// configuration in force stays.
+func (p *Proxy) ReloadFailed(err error) {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	p.metrics.reloads.reloaded("failure", p.now())
+	var probs rules.Problems
+	if !errors.As(err, &probs) {
+		p.log.Error("reload failed; the previous configuration stays in force", "err", oneLine(err.Error()))
+		return
+	}
+	for _, pr := range probs {
+		p.log.Error("reload: configuration problem", "file", pr.File, "line", pr.Line, "col", pr.Col,
+			"field", pr.Field, "problem", oneLine(pr.Msg))
+	}
+	p.log.Error("reload failed; the previous configuration stays in force", "problems", len(probs))
+}
+
+// oneLine keeps a log attribute on one line.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+}
+
+// keepRestartOnly copies into cfg the running value of every restart-only
+// setting cfg changes, and returns what it kept.
+func keepRestartOnly(old, cfg *rules.Config) []KeptSetting {
+	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(cfg).Elem()
+	var kept []KeptSetting
+	for _, path := range restartOnly {
+		o, ok := fieldByPath(ov, path)
+		if !ok {
+			continue // a field of another version; TestReloadClassifiesEveryField names it
+		}
+		n, _ := fieldByPath(nv, path)
+		if reflect.DeepEqual(o.Interface(), n.Interface()) {
+			continue
+		}
+		k := KeptSetting{Field: path, Old: oneLine(showSetting(o)), New: oneLine(showSetting(n))}
+		pr := cfg.Problem(path, "")
+		k.File, k.Line = pr.File, pr.Line
+		kept = append(kept, k)
+		n.Set(o)
+	}
+	return kept
+}
+
+// fieldByPath finds a setting by its YAML path, like "server.read_timeout",
+// through nested sections (not through pointers or lists).
+func fieldByPath(v reflect.Value, path string) (reflect.Value, bool) {
+	for name := range strings.SplitSeq(path, ".") {
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}, false
+		}
+		i, ok := fieldIndex(v.Type(), name)
+		if !ok {
+			return reflect.Value{}, false
+		}
+		v = v.Field(i)
+	}
+	return v, true
+}
+
+// fieldIndex finds the field of a struct type whose YAML name is name.
+func fieldIndex(t reflect.Type, name string) (int, bool) {
+	for i := range t.NumField() {
+		if yamlName(t.Field(i)) == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// yamlName is the field's key in the YAML, or "" for a field that has none.
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
+}
+
+// showSetting writes a setting's value for a log line, as it would be
+// written in the YAML.
+func showSetting(v reflect.Value) string {
+	switch x := v.Interface().(type) {
+	case rules.Duration:
+		return x.D().String()
+	case rules.ByteSize:
+		return showSize(int64(x))
+	case *rules.TLS:
+		if x == nil {
+			return "off"
+		}
+		return "cert " + x.Cert + ", key " + x.Key
+	case []rules.Key:
+		// Names of keys and of where their secrets are; never a secret.
+		parts := make([]string, len(x))
+		for i, k := range x {
+			switch {
+			case k.SecretEnv != "":
+				parts[i] = k.ID + " (secret_env " + k.SecretEnv + ")"
+			default:
+				parts[i] = k.ID + " (secret_file " + k.SecretFile + ")"
+			}
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case string:
+		return x
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+func showSize(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.mult == 0 {
+			return fmt.Sprintf("%d%s", n/u.mult, u.suffix)
+		}
+	}
+	return fmt.Sprint(n)
+}
