@@ -237,7 +237,7 @@ func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 	e := p.rec.Stats()
 	pm := p.pages.c.Metrics
 	pageBytes := int64(pm.CostAdded()-pm.CostEvicted()) + p.pages.budget.used.Load()
-	rt := runtimeMemory()
+	rt, cpuSeconds := runtimeMemory()
 	goroutines := rt["/sched/goroutines:goroutines"]
 	stacks := rt["/memory/classes/heap/stacks:bytes"] + rt["/memory/classes/os-stacks:bytes"]
 	live := int64(m.HeapAlloc)
@@ -267,6 +267,9 @@ func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 			"gc_goal_bytes":      rt["/gc/heap/goal:bytes"],
 			"gc_percent":         rt["/gc/gogc:percent"],
 			"gc_cycles":          rt["/gc/cycles/total:gc-cycles"],
+			"gc_cpu_seconds":     cpuSeconds["/cpu/classes/gc/total:cpu-seconds"],
+			"cpu_seconds":        cpuSeconds["/cpu/classes/total:cpu-seconds"],
+			"allocated_bytes":    rt["/gc/heap/allocs:bytes"],
 		},
 		"heap": map[string]any{
 			"live_bytes": live,
@@ -326,22 +329,29 @@ var memoryMetrics = []string{
 	"/gc/gogc:percent",
 	"/gc/cycles/total:gc-cycles",
 	"/sched/goroutines:goroutines",
+	"/gc/heap/allocs:bytes",
+	"/cpu/classes/gc/total:cpu-seconds",
+	"/cpu/classes/total:cpu-seconds",
 }
 
-// runtimeMemory reads memoryMetrics.
-func runtimeMemory() map[string]int64 {
+// runtimeMemory reads memoryMetrics: the counts, and the CPU seconds (the
+// runtime's estimate, including the time the GC took from the program).
+func runtimeMemory() (map[string]int64, map[string]float64) {
 	samples := make([]metrics.Sample, len(memoryMetrics))
 	for i, name := range memoryMetrics {
 		samples[i].Name = name
 	}
 	metrics.Read(samples)
-	out := make(map[string]int64, len(samples))
+	out, cpu := make(map[string]int64, len(samples)), map[string]float64{}
 	for _, s := range samples {
-		if s.Value.Kind() == metrics.KindUint64 {
+		switch s.Value.Kind() {
+		case metrics.KindUint64:
 			out[s.Name] = int64(s.Value.Uint64())
+		case metrics.KindFloat64:
+			cpu[s.Name] = s.Value.Float64()
 		}
 	}
-	return out
+	return out, cpu
 }
 
 // rssBytes is the process's resident memory, from /proc/self/statm (0
