@@ -181,11 +181,19 @@ func (p *Proxy) Server() *fasthttp.Server {
 		Concurrency:                  s.Concurrency,
 		MaxRequestBodySize:           int(s.MaxRequestBody),
 		ReadBufferSize:               int(s.ReadBufferSize),
-		// Streamed bodies are written a buffer at a time: 32 KiB makes a
-		// 400 KB page 13 writes rather than 100.
-		WriteBufferSize: 32 << 10,
-		Logger:          fasthttpLogger{p.log},
-		CloseOnShutdown: true,
+		// What a response is written through; bodies held whole go to the
+		// socket directly, streamed ones a copy buffer at a time
+		// (upstreamBody.WriteTo), so a larger buffer would save few writes
+		// and cost every connection being written.
+		WriteBufferSize: 16 << 10,
+		// Connections between requests keep no read or write buffer and
+		// no body buffer (fasthttp keeps all three per connection by
+		// default, at the size of the largest body it served): an idle
+		// keep-alive connection costs its goroutine's stack and little else,
+		// for a pool lookup per request.
+		ReduceMemoryUsage: true,
+		Logger:            fasthttpLogger{p.log},
+		CloseOnShutdown:   true,
 	}
 	if t := s.TLS; t != nil {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

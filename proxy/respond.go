@@ -25,6 +25,44 @@ type upstreamBody struct {
 
 func (b *upstreamBody) Read(p []byte) (int, error) { return b.r.Read(p) }
 
+// WriteTo copies the body to the visitor through a pooled buffer. Without
+// it, fasthttp hands the stream to the socket's ReadFrom, which allocates a
+// 32 KiB buffer for each response and holds it for as long as the visitor
+// takes to read.
+func (b *upstreamBody) WriteTo(w io.Writer) (int64, error) {
+	buf := copyBufs.Get().(*[copyBufSize]byte)
+	defer copyBufs.Put(buf)
+	var n int64
+	for {
+		nr, rerr := b.r.Read(buf[:])
+		if nr > 0 {
+			nw, werr := w.Write(buf[:nr])
+			n += int64(nw)
+			if werr != nil {
+				return n, werr
+			}
+			if nw != nr {
+				return n, io.ErrShortWrite
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
+
+// SupportsBodyWriteTo tells fasthttp to use WriteTo.
+func (b *upstreamBody) SupportsBodyWriteTo() bool { return true }
+
+// copyBufSize is the buffer a streamed body is copied through: the
+// server's write buffer's size, so that each copy is one write.
+const copyBufSize = 16 << 10
+
+var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
+
 func (b *upstreamBody) Close() error {
 	err := b.resp.CloseBodyStream()
 	fasthttp.ReleaseResponse(b.resp)
@@ -87,8 +125,10 @@ func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.
 			p.upstreamError(ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
 			return waited
 		}
-		ctx.Response.SetBody(*b)
-		putBuf(b)
+		// Written from the pooled buffer, which goes back to the pool
+		// once the visitor has it: no copy into a body buffer of the
+		// connection's own.
+		ctx.Response.SetBodyStream(newPooledBody(b), size)
 		return waited
 	}
 	if resp.IsBodyStream() {
@@ -129,7 +169,7 @@ func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp
 	}
 	// Streamed from the pooled buffer: no copy, and the buffer returns to
 	// the pool when the server has written it.
-	ctx.Response.SetBodyStream(&pooledBody{Reader: bytes.NewReader(*buf), buf: buf}, len(*buf))
+	ctx.Response.SetBodyStream(newPooledBody(buf), len(*buf))
 }
 
 // sendSpliced sends an identity page with some sites changed, streaming
@@ -196,8 +236,16 @@ const smallBody = 256 << 10
 
 // pooledBody is a response body read from a pooled buffer.
 type pooledBody struct {
-	*bytes.Reader
+	bytes.Reader
 	buf *[]byte
+}
+
+// newPooledBody reads buf, and returns it to the pool on Close: one
+// allocation.
+func newPooledBody(buf *[]byte) *pooledBody {
+	b := &pooledBody{buf: buf}
+	b.Reset(*buf)
+	return b
 }
 
 func (b *pooledBody) Close() error {

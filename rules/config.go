@@ -131,8 +131,41 @@ type Server struct {
 	// ReadBufferSize bounds request headers; larger ones get 431.
 	// Default: 32KiB.
 	ReadBufferSize ByteSize `yaml:"read_buffer_size"`
+	// MemoryLimit is the process's memory target, the Go runtime's soft
+	// limit (debug.SetMemoryLimit): the garbage collector works harder as
+	// the heap nears it, so that freed memory is reused rather than the
+	// process growing to twice its live heap. Size it as
+	// profiles.max_memory + limits.page_cache + the recommendation engine
+	// (recommendations.max_sessions × 350 B + products × 2.5 KiB) + the
+	// catalog and live counters (products × 1 KiB) + 64 KiB per connection
+	// open at once + 64MiB; it must be at least profiles.max_memory +
+	// limits.page_cache + 64MiB. Resident memory stays near it once the
+	// stores are full. Needs a restart. Default: the GOMEMLIMIT environment
+	// variable if set, else profiles.max_memory + limits.page_cache +
+	// 256MiB (by the rule, room for the default 200,000 past visits, 10,000
+	// products and 1,500 connections).
+	MemoryLimit ByteSize `yaml:"memory_limit"`
 	// TLS, when set, serves HTTPS with this certificate and key.
 	TLS *TLS `yaml:"tls"`
+}
+
+// memoryAllowance is what the default memory limit allows beyond the
+// profiles and the page cache: the engine, the catalog, live counters,
+// connections' buffers and stacks, and the runtime.
+const memoryAllowance = 256 << 20
+
+// MinMemoryLimit is the lowest server.memory_limit the configuration
+// allows: the two large bounded stores and 64MiB for the rest. Below it
+// the garbage collector would run almost without pause.
+func (c *Config) MinMemoryLimit() int64 {
+	return int64(c.Profiles.MaxMemory) + int64(c.Limits.PageCache) + 64<<20
+}
+
+// DerivedMemoryLimit is the memory limit when server.memory_limit is not
+// set (and GOMEMLIMIT is not either): profiles.max_memory +
+// limits.page_cache + 256MiB.
+func (c *Config) DerivedMemoryLimit() int64 {
+	return int64(c.Profiles.MaxMemory) + int64(c.Limits.PageCache) + memoryAllowance
 }
 
 // TLS names a certificate and its key.

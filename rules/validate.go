@@ -206,6 +206,10 @@ func (c *Config) validate(v *validator) {
 	if c.Profiles.MaxMemory < 1<<20 {
 		v.add("profiles.max_memory", "must be at least 1MiB")
 	}
+	if m := int64(c.Server.MemoryLimit); m != 0 && m < c.MinMemoryLimit() {
+		v.add("server.memory_limit", "%d MiB is below profiles.max_memory + limits.page_cache + 64MiB (%d MiB): the garbage collector would run almost without pause",
+			m>>20, c.MinMemoryLimit()>>20)
+	}
 	if c.Catalog.MaxProducts < 0 {
 		v.add("catalog.max_products", "must be positive")
 	}

@@ -52,6 +52,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[0] == "role" {
 		return role(args[1], args[2:], stdout)
 	}
+	if len(args) > 0 && args[0] == "memory" {
+		return memoryRun(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := options{}
@@ -468,8 +471,6 @@ type memStats struct {
 	HeapAlloc    int64 `json:"heap_alloc_bytes"`
 	Profiles     int64 `json:"profiles_held"`
 	Created      int64 `json:"profiles_created"`
-	Dropped      int64 `json:"profiles_dropped"`
-	Rejected     int64 `json:"profiles_rejected"`
 	Evicted      int64 `json:"profiles_evicted"`
 	Budget       int64 `json:"profiles_bytes_budget"`
 	Products     int64 `json:"catalog_products"`

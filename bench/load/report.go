@@ -279,8 +279,8 @@ func (r *report) markdown() string {
 		}
 	}
 	if m, ok := r.Memory["shopedge"]; ok {
-		fmt.Fprintf(&b, "\nshopedge (demo rules) after the run: %d profiles created, %d held (%d evicted, %d refused by the cache's admission, %d insertions dropped and retried), %.0f bytes of heap per profile added, %.1f MiB charged against profiles.max_memory; %d products learned; page analyses reused %d times, made %d times; %d pages personalized. The recommendation engine keeps %d past visits (bounded by recommendations.max_sessions) in %.1f MiB, %.0f bytes per visit added.\n",
-			m.Created, m.Profiles, m.Evicted, m.Rejected, m.Dropped, r.BytesPerProfile["shopedge"], float64(m.Budget)/(1<<20), m.Products, m.PageHits, m.PageMiss, m.Rewrites,
+		fmt.Fprintf(&b, "\nshopedge (demo rules) after the run: %d profiles created, %d held (%d evicted, the least recently seen first), %.0f bytes of heap per profile added, %.1f MiB charged against profiles.max_memory; %d products learned; page analyses reused %d times, made %d times; %d pages personalized. The recommendation engine keeps %d past visits (bounded by recommendations.max_sessions) in %.1f MiB, %.0f bytes per visit added.\n",
+			m.Created, m.Profiles, m.Evicted, r.BytesPerProfile["shopedge"], float64(m.Budget)/(1<<20), m.Products, m.PageHits, m.PageMiss, m.Rewrites,
 			m.EngineVisits, float64(m.EngineBytes)/(1<<20), r.BytesPerVisit["shopedge"])
 	}
 	b.WriteString("\n## Targets\n\n| | want | got | |\n|---|---|---|---|\n")

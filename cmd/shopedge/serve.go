@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -189,6 +190,7 @@ type runOptions struct {
 
 // runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP.
 func runProxy(o runOptions) error {
+	setMemoryLimit(o.cfg, os.Getenv, o.log)
 	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log})
 	if err != nil {
 		return err
@@ -241,6 +243,24 @@ func runProxy(o runOptions) error {
 			return nil
 		}
 	}
+}
+
+// setMemoryLimit sets the Go runtime's soft memory limit: server.memory_limit
+// if set, else what GOMEMLIMIT says (the runtime read it at start), else
+// the limit derived from the configured bounds. It returns the limit and
+// where it came from.
+func setMemoryLimit(cfg *rules.Config, getenv func(string) string, log *slog.Logger) (limit int64, from string) {
+	switch {
+	case cfg.Server.MemoryLimit > 0:
+		limit, from = int64(cfg.Server.MemoryLimit), "server.memory_limit"
+	case getenv("GOMEMLIMIT") != "":
+		limit, from = debug.SetMemoryLimit(-1), "GOMEMLIMIT"
+	default:
+		limit, from = cfg.DerivedMemoryLimit(), "profiles.max_memory + limits.page_cache + 256MiB"
+	}
+	debug.SetMemoryLimit(limit)
+	log.Info("memory limit", "mib", limit>>20, "from", from)
+	return limit, from
 }
 
 // reload swaps in a new configuration, or keeps the old one and says why;

@@ -1,8 +1,10 @@
 package profile
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,46 +68,76 @@ func BenchmarkRecordView(b *testing.B) {
 	}
 }
 
-// BenchmarkMemoryPerProfile measures the heap one stored profile costs
-// (struct, cache bookkeeping, strings) with typical content: a few product
-// and category views, a search, a source. The store is sized for the
-// profiles it gets, so its admission sketch counts at its real share.
+// BenchmarkMemoryPerProfile measures the heap one held profile costs
+// (profile, id, slot, index) with typical content: a few product and
+// category views, a search, a source.
 func BenchmarkMemoryPerProfile(b *testing.B) {
 	const n = 100000
 	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		s, err := NewStore(n*Cost, time.Hour)
-		if err != nil {
-			b.Fatal(err)
-		}
-		now := t0
-		for i := range n {
-			p, _ := s.Load("visitor-" + strconv.Itoa(i))
-			p.Update(func(d *Data) {
-				d.Touch(now, 30*time.Minute)
-				d.SetSource(Source{UTMSource: "newsletter", Referrer: "www.google.com"})
-				for j := range 5 {
-					d.ViewProduct(catalog.ID(i*7+j), []catalog.ID{catalog.ID(j % 3), 99}, now, week)
-				}
-				d.Search("linen shirt")
-			})
-		}
-		s.Wait()
-		// Steady state: let the young profiles' side table age out.
-		later := time.Now()
-		for range 2 {
-			later = later.Add(time.Minute)
-			s.now = func() time.Time { return later }
-			s.Get("nobody")
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		held := s.Stats().Held
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(held), "B/profile")
+		per, held := heapPerProfile(b, n)
+		b.ReportMetric(per, "B/profile")
 		b.ReportMetric(float64(held), "profiles")
-		runtime.KeepAlive(s)
-		s.Close()
 	}
+}
+
+// heapPerProfile fills a store sized for n profiles with 2n visitors, so
+// that every shard is full as in a store that has run for a while, and
+// returns the heap it grew by per profile held.
+func heapPerProfile(tb testing.TB, n int) (float64, int64) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s, err := NewStore(int64(n)*Cost, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := t0
+	for i := range 2 * n {
+		p, _ := s.Load(identityLike(i))
+		p.Update(func(d *Data) {
+			d.Touch(now, 30*time.Minute)
+			d.SetSource(Source{UTMSource: "newsletter", Referrer: "www.google.com"})
+			for j := range 5 {
+				d.ViewProduct(catalog.ID(i*7+j), []catalog.ID{catalog.ID(j % 3), 99}, now, week)
+			}
+			d.Search("linen shirt")
+		})
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := s.Stats().Held
+	runtime.KeepAlive(s)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(held), held
+}
+
+// identityLike is a visitor id of the shape identity makes: 22 characters.
+func identityLike(i int) string {
+	return fmt.Sprintf("%022d", i)
+}
+
+// BenchmarkStoreParallel is returning and new visitors' lookups from all
+// cores at once, in a full store: one Load in eight is a new visitor.
+func BenchmarkStoreParallel(b *testing.B) {
+	s, err := NewStore(16<<20, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ids := make([]string, 1<<16)
+	for i := range ids {
+		ids[i] = identityLike(i)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)) * 7919
+		for pb.Next() {
+			i++
+			if i%8 == 0 {
+				s.Load(ids[i%len(ids)] + "n")
+				continue
+			}
+			s.Load(ids[i%4096])
+		}
+	})
 }

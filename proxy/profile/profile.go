@@ -16,10 +16,11 @@ const (
 	MaxInterests = 12 // categories with interest
 	MaxCart      = 10 // cart lines
 	MaxPurchases = 8  // products bought, newest first
-	MaxSearches  = 4  // search terms, newest first, as many as fit textLen
+	MaxSearches  = 4  // search terms, newest first, as many as fit searchLen
 	MaxText      = 40 // bytes kept of a search term or of a source field
 	MaxOverlays  = 4  // overlays remembered (shown or dismissed), latest first
-	textLen      = 80 // bytes for the search terms, and again for the source
+	searchLen    = 76 // bytes for the search terms
+	sourceLen    = 80 // bytes for the source's four fields
 )
 
 // Interest is the decayed interest in one category.
@@ -51,7 +52,8 @@ type Source struct {
 }
 
 // Data is what shopedge knows of one visitor. Its size is fixed and small
-// (a profile fits the 704-byte size class) because a shop has many
+// (a Profile, this and its lock, fills the 704-byte size class: 4 bytes
+// more and it would take 768) because a shop has many
 // visitors, and it holds no pointers: the garbage collector never scans a
 // profile, and texts cost no allocations of their own.
 type Data struct {
@@ -74,20 +76,19 @@ type Data struct {
 	overlays [MaxOverlays]overlaySeen
 
 	cartQty  [MaxCart]uint16
-	searches text // newest first
-	source   text // UTM source, medium, campaign, referrer
+	searches [searchLen]byte // texts, newest first
+	source   [sourceLen]byte // texts: UTM source, medium, campaign, referrer
 
 	Customer                          bool
 	Device                            agent.Device
 	nRecent, nInterest, nCart, nPurch uint8
 }
 
-// text holds a few short strings in a fixed array: each is a length byte
-// and its bytes.
-type text [textLen]byte
+// A text holds a few short strings in a fixed array: each is a length
+// byte (its length plus one; 0 ends the list) and its bytes.
 
-// strings returns the strings held.
-func (t *text) strings() []string {
+// texts returns the strings t holds.
+func texts(t []byte) []string {
 	var out []string
 	for i := 0; i < len(t) && t[i] != 0; {
 		n := int(t[i]) - 1
@@ -97,9 +98,9 @@ func (t *text) strings() []string {
 	return out
 }
 
-// set stores ss, each cut to MaxText bytes, as many as fit.
-func (t *text) set(ss ...string) {
-	*t = text{}
+// setTexts stores ss in t, each cut to MaxText bytes, as many as fit.
+func setTexts(t []byte, ss ...string) {
+	clear(t)
 	i := 0
 	for _, s := range ss {
 		s = cut(s)
@@ -198,14 +199,14 @@ func (d *Data) Search(q string) {
 	if q == "" {
 		return
 	}
-	old := d.searches.strings()
+	old := texts(d.searches[:])
 	if len(old) > 0 && old[0] == q {
 		return
 	}
 	if len(old) >= MaxSearches {
 		old = old[:MaxSearches-1]
 	}
-	d.searches.set(append([]string{q}, old...)...)
+	setTexts(d.searches[:], append([]string{q}, old...)...)
 }
 
 // AddToCart adds qty of a product to the cart (qty < 1 counts as 1).
@@ -246,13 +247,13 @@ func (d *Data) Purchase() {
 // SetSource records where the current visit came from. Each field is cut
 // to fit: the four share 80 bytes.
 func (d *Data) SetSource(s Source) {
-	const each = textLen/4 - 1
-	d.source.set(cutTo(s.UTMSource, each), cutTo(s.UTMMedium, each), cutTo(s.UTMCampaign, each), cutTo(s.Referrer, each))
+	const each = sourceLen/4 - 1
+	setTexts(d.source[:], cutTo(s.UTMSource, each), cutTo(s.UTMMedium, each), cutTo(s.UTMCampaign, each), cutTo(s.Referrer, each))
 }
 
 // Source returns where the current visit came from.
 func (d *Data) Source() Source {
-	f := d.source.strings()
+	f := texts(d.source[:])
 	for len(f) < 4 {
 		f = append(f, "")
 	}
@@ -339,7 +340,7 @@ func (d *Data) Purchased() []catalog.ID {
 }
 
 // Searches returns the search terms, newest first.
-func (d *Data) Searches() []string { return d.searches.strings() }
+func (d *Data) Searches() []string { return texts(d.searches[:]) }
 
 func (d *Data) pushRecent(id catalog.ID, now time.Time) {
 	n := int(d.nRecent)

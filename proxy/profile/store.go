@@ -1,186 +1,292 @@
 package profile
 
 import (
-	"fmt"
+	"hash/maphash"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/dgraph-io/ristretto/v2"
 )
 
-// Cost is what one profile is charged against the memory bound: the
-// struct (pointer-free, in the 704-byte size class) and the cache's
-// bookkeeping per entry and its share of the admission sketch (about 150
-// bytes, measured). BenchmarkMemoryPerProfile measures
-// the whole.
-const Cost = 704 + 160
+// Cost is what one held profile is charged against the memory bound, in
+// bytes of heap: the Profile (pointer-free, 704 bytes, its size class),
+// its visitor id (22 bytes, in the 24-byte class), its slot in the store
+// (40 bytes) and its share of the index map (measured: 48 bytes, in a full
+// store under churn). BenchmarkMemoryPerProfile measures the whole, and
+// TestCostMatchesHeap keeps Cost within 5% of it.
+const Cost = 816
 
-// Young profiles are kept beside the cache for youngFor to youngFor×2
-// after creation: ristretto applies a Set asynchronously (within
-// microseconds to milliseconds), so a visitor's second request can come
-// before the cache holds the profile its first one created. At most
-// maxYoung profiles wait at a time.
+// minPerShard is the fewest profiles a shard holds: small stores have one
+// shard, so that eviction follows last-seen order exactly; large ones have
+// up to maxShards, so that requests of different visitors rarely wait on
+// one lock.
 const (
-	youngFor = 500 * time.Millisecond
-	maxYoung = 1 << 16
+	minPerShard = 4096
+	maxShards   = 64
 )
 
 // Store holds visitor profiles in memory, bounded by a byte budget. It is a
-// ristretto cache of *Profile, so a profile is updated in place; only its
-// insertion goes through the cache's asynchronous, lossy Set. Until the
-// cache surely holds a new profile, the store keeps it in a side table of
-// young profiles, so that no update lands on a second, empty profile; an
-// insertion the cache dropped (full write buffer) is retried from there. A
-// profile the cache refuses or evicts to stay within budget is counted,
-// never lost silently. It is safe for concurrent use.
+// store, not a cache: a profile is held from the Load that creates it, and
+// when the budget is spent, making room for a new visitor evicts the
+// visitor seen least recently (per shard), never the newcomer. Profiles are
+// updated in place. A visitor not seen for the TTL is forgotten. It is safe
+// for concurrent use.
 type Store struct {
-	cache *ristretto.Cache[string, *Profile]
-	ttl   time.Duration
-	now   func() time.Time
+	shards []shard
+	mask   uint64
+	seed   maphash.Seed
+	ttl    uint32 // seconds
+	now    func() time.Time
+}
 
+// shard is a part of the store: an index from the hash of a visitor id to
+// a slot, and the slots in a doubly linked list by last seen, threaded
+// through int32 indexes rather than pointers. The index holds no pointer,
+// so the garbage collector never scans it and has two pointers per profile
+// to follow (its id and the profile); touching a profile is O(1) and
+// allocates nothing. Two ids with one 64-bit hash (about one chance in
+// 10^10 for a full store of 300,000) cannot both be held: the newer evicts
+// the older, as if it were the least recently seen.
+type shard struct {
 	mu         sync.Mutex
-	young, old map[string]*youngProfile
-	rotated    time.Time
+	index      map[uint64]int32
+	slots      []slot
+	free       int32 // first free slot, chained through next; -1 if none
+	head, tail int32 // most and least recently seen; -1 when empty
+	limit      int   // profiles this shard may hold
 
-	created, dropped, rejected, evicted atomic.Int64
+	created, evicted, expired, hits, misses int64
+	_                                       [32]byte // keep shards' locks on their own cache lines
 }
 
-type youngProfile struct {
-	p      *Profile
-	stored bool // the cache took the Set
+// slot is one held profile.
+type slot struct {
+	id         string
+	p          *Profile
+	seen       uint32 // unix seconds of the last Load
+	prev, next int32
 }
 
-// NewStore returns a store using at most maxMemory bytes for profiles, each
-// forgotten ttl after its visitor was last seen. Expiry is checked on
-// lookup (the cache's own TTLs would cost every profile a timer bucket); a
-// profile no one asks for again is evicted when memory runs short.
+const none = -1
+
+// NewStore returns a store using at most maxMemory bytes for profiles (at
+// least one profile), each forgotten ttl after its visitor was last seen.
 func NewStore(maxMemory int64, ttl time.Duration) (*Store, error) {
 	items := max(maxMemory/Cost, 1)
-	s := &Store{ttl: ttl, now: time.Now, young: map[string]*youngProfile{}, old: map[string]*youngProfile{}}
-	c, err := ristretto.NewCache(&ristretto.Config[string, *Profile]{
-		NumCounters:        items * 10,
-		MaxCost:            maxMemory,
-		BufferItems:        64,
-		IgnoreInternalCost: true,
-		Metrics:            true,
-		OnReject:           func(*ristretto.Item[*Profile]) { s.rejected.Add(1) },
-		OnEvict:            func(*ristretto.Item[*Profile]) { s.evicted.Add(1) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("profile store: %w", err)
+	n := 1
+	for n < maxShards && items/int64(n*2) >= minPerShard {
+		n *= 2
 	}
-	s.cache = c
-	s.rotated = s.now()
+	s := &Store{
+		shards: make([]shard, n),
+		mask:   uint64(n - 1),
+		seed:   maphash.MakeSeed(),
+		ttl:    uint32(min(ttl/time.Second, 1<<32-1)),
+		now:    time.Now,
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.limit = int(items / int64(n))
+		if int64(i) < items%int64(n) {
+			sh.limit++
+		}
+		sh.index = make(map[uint64]int32)
+		sh.free, sh.head, sh.tail = none, none, none
+	}
 	return s, nil
 }
 
+// locate returns the hash of a visitor id and its shard.
+func (s *Store) locate(id string) (uint64, *shard) {
+	h := maphash.String(s.seed, id)
+	return h, &s.shards[h&s.mask]
+}
+
+func (s *Store) clock() uint32 { return uint32(s.now().Unix()) }
+
+// expired reports whether a profile last seen at seen is past the TTL at
+// now.
+func (s *Store) expired(seen, now uint32) bool {
+	return now > seen && now-seen > s.ttl
+}
+
 // Get returns the profile of a visitor, if one is held and not expired.
+// It is a look, not a visit: the visitor's place in last-seen order stays.
 func (s *Store) Get(visitorID string) (*Profile, bool) {
-	if p, ok := s.cache.Get(visitorID); ok {
-		if s.expired(p) {
-			s.Delete(visitorID)
-			return nil, false
-		}
-		return p, true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	y := s.youngLocked(visitorID)
-	if y == nil {
+	h, sh := s.locate(visitorID)
+	now := s.clock()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, ok := sh.index[h]
+	if !ok || sh.slots[i].id != visitorID {
 		return nil, false
 	}
-	if !y.stored {
-		y.stored = s.cache.Set(visitorID, y.p, Cost)
+	if e := &sh.slots[i]; s.expired(e.seen, now) {
+		sh.remove(i, h)
+		sh.expired++
+		return nil, false
 	}
-	return y.p, true
-}
-
-// expired reports whether a profile was last seen more than the TTL ago.
-func (s *Store) expired(p *Profile) bool {
-	p.mu.Lock()
-	last := p.d.LastSeen
-	p.mu.Unlock()
-	return last != 0 && s.now().Unix()-int64(last) > int64(s.ttl/time.Second)
-}
-
-func (s *Store) youngLocked(id string) *youngProfile {
-	if now := s.now(); now.Sub(s.rotated) > youngFor {
-		// A fresh map, so that a burst's memory goes with the old one.
-		s.old, s.young = s.young, make(map[string]*youngProfile)
-		s.rotated = now
-	}
-	if y, ok := s.young[id]; ok {
-		return y
-	}
-	return s.old[id]
+	return sh.slots[i].p, true
 }
 
 // Load returns the profile of a visitor, creating an empty one if none is
-// held; created tells which.
+// held; created tells which. The visitor counts as seen now. A new profile
+// is held at once; if the budget is spent, the shard's least recently seen
+// profile makes room.
 func (s *Store) Load(visitorID string) (p *Profile, created bool) {
-	if p, ok := s.cache.Get(visitorID); ok {
-		if !s.expired(p) {
+	h, sh := s.locate(visitorID)
+	now := s.clock()
+	sh.mu.Lock()
+	if i, ok := sh.index[h]; ok {
+		e := &sh.slots[i]
+		switch {
+		case e.id != visitorID: // another visitor, same hash
+			sh.remove(i, h)
+			sh.evicted++
+		case !s.expired(e.seen, now):
+			e.seen = now
+			sh.toFront(i)
+			sh.hits++
+			p = e.p
+			sh.mu.Unlock()
 			return p, false
+		default:
+			sh.remove(i, h)
+			sh.expired++
 		}
-		s.Delete(visitorID)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if y := s.youngLocked(visitorID); y != nil {
-		if !y.stored {
-			y.stored = s.cache.Set(visitorID, y.p, Cost)
-		}
-		return y.p, false
+	sh.misses++
+	// Make room: first from the visitors whose TTL has passed (they are at
+	// the back), then from the least recently seen.
+	for sh.tail != none && s.expired(sh.slots[sh.tail].seen, now) {
+		sh.remove(sh.tail, s.hash(sh.slots[sh.tail].id))
+		sh.expired++
+	}
+	if len(sh.index) >= sh.limit {
+		sh.remove(sh.tail, s.hash(sh.slots[sh.tail].id))
+		sh.evicted++
 	}
 	p = new(Profile)
-	s.created.Add(1)
-	stored := s.cache.Set(visitorID, p, Cost)
-	if !stored {
-		s.dropped.Add(1)
-	}
-	if len(s.young) < maxYoung {
-		s.young[visitorID] = &youngProfile{p: p, stored: stored}
-	}
+	i := sh.alloc()
+	sh.slots[i] = slot{id: strings.Clone(visitorID), p: p, seen: now, prev: none, next: none}
+	sh.index[h] = i
+	sh.pushFront(i)
+	sh.created++
+	sh.mu.Unlock()
 	return p, true
 }
 
 // Delete forgets a visitor.
 func (s *Store) Delete(visitorID string) {
-	s.mu.Lock()
-	delete(s.young, visitorID)
-	delete(s.old, visitorID)
-	s.mu.Unlock()
-	s.cache.Del(visitorID)
+	h, sh := s.locate(visitorID)
+	sh.mu.Lock()
+	if i, ok := sh.index[h]; ok && sh.slots[i].id == visitorID {
+		sh.remove(i, h)
+	}
+	sh.mu.Unlock()
 }
 
-// Wait blocks until pending writes are applied; for tests.
-func (s *Store) Wait() { s.cache.Wait() }
+// Wait returns at once: every write is applied before Load returns. It is
+// kept for callers written against an asynchronous store.
+func (s *Store) Wait() {}
 
-// Close stops the cache's goroutines.
-func (s *Store) Close() { s.cache.Close() }
+// Close releases nothing: the store has no goroutines. It is kept for
+// callers written against a store that had.
+func (s *Store) Close() {}
+
+// alloc returns a free slot, growing the slots up to the shard's limit.
+func (sh *shard) alloc() int32 {
+	if i := sh.free; i != none {
+		sh.free = sh.slots[i].next
+		return i
+	}
+	if len(sh.slots) == cap(sh.slots) {
+		// Grow by doubling, but never past the limit: a full shard's
+		// slots are exactly its profiles.
+		grown := make([]slot, len(sh.slots), min(max(2*cap(sh.slots), 64), sh.limit))
+		copy(grown, sh.slots)
+		sh.slots = grown
+	}
+	sh.slots = append(sh.slots, slot{})
+	return int32(len(sh.slots) - 1)
+}
+
+func (s *Store) hash(id string) uint64 { return maphash.String(s.seed, id) }
+
+// remove unlinks slot i, whose id hashes to h, drops it from the index and
+// frees it.
+func (sh *shard) remove(i int32, h uint64) {
+	e := &sh.slots[i]
+	delete(sh.index, h)
+	sh.unlink(i)
+	*e = slot{next: sh.free, prev: none}
+	sh.free = i
+}
+
+func (sh *shard) unlink(i int32) {
+	e := &sh.slots[i]
+	if e.prev != none {
+		sh.slots[e.prev].next = e.next
+	} else {
+		sh.head = e.next
+	}
+	if e.next != none {
+		sh.slots[e.next].prev = e.prev
+	} else {
+		sh.tail = e.prev
+	}
+	e.prev, e.next = none, none
+}
+
+func (sh *shard) pushFront(i int32) {
+	e := &sh.slots[i]
+	e.prev, e.next = none, sh.head
+	if sh.head != none {
+		sh.slots[sh.head].prev = i
+	}
+	sh.head = i
+	if sh.tail == none {
+		sh.tail = i
+	}
+}
+
+func (sh *shard) toFront(i int32) {
+	if sh.head == i {
+		return
+	}
+	sh.unlink(i)
+	sh.pushFront(i)
+}
 
 // Stats are counters of a Store.
 type Stats struct {
 	Created  int64   // profiles created
-	Dropped  int64   // insertions dropped by a full write buffer (retried)
-	Rejected int64   // profiles refused by the admission policy (memory bound)
-	Evicted  int64   // profiles evicted to stay within the memory bound
-	Held     int64   // profiles in the cache, approximately
-	CostUsed int64   // bytes charged against the bound
-	HitRatio float64 // of Get
+	Evicted  int64   // profiles evicted, least recently seen first, to make room for new ones
+	Expired  int64   // profiles forgotten because their visitor was not seen for the TTL
+	Held     int64   // profiles held
+	Capacity int64   // profiles the budget holds
+	CostUsed int64   // bytes charged against the bound: Held × Cost
+	HitRatio float64 // of Load: the share of visitors whose profile was held
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
-	m := s.cache.Metrics
-	return Stats{
-		Created:  s.created.Load(),
-		Dropped:  s.dropped.Load(),
-		Rejected: s.rejected.Load(),
-		Evicted:  s.evicted.Load(),
-		Held:     int64(m.KeysAdded() - m.KeysEvicted()),
-		CostUsed: int64(m.CostAdded() - m.CostEvicted()),
-		HitRatio: m.Ratio(),
+	var st Stats
+	var hits, misses int64
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		st.Created += sh.created
+		st.Evicted += sh.evicted
+		st.Expired += sh.expired
+		st.Held += int64(len(sh.index))
+		st.Capacity += int64(sh.limit)
+		hits += sh.hits
+		misses += sh.misses
+		sh.mu.Unlock()
 	}
+	st.CostUsed = st.Held * Cost
+	if hits+misses > 0 {
+		st.HitRatio = float64(hits) / float64(hits+misses)
+	}
+	return st
 }
