@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -616,4 +617,28 @@ func FuzzGuardConnScan(f *testing.F) {
 			t.Errorf("%q in reads of %d: bare, head: got %v, %v, want %v, %v", in, step, cut.bare, cut.head, whole.bare, whole.head)
 		}
 	})
+}
+
+// TestParseErrorsKeepCookiesOutOfLogs: fasthttp's own parse errors quote
+// the bytes they failed on; with a debug log, a visitor's cookie must not
+// be written there (SecureErrorLogMessage).
+func TestParseErrorsKeepCookiesOutOfLogs(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	var logs logBuffer
+	e := startProxyLogged(t, demoConfig(t, shop.url, nil), nil,
+		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	const secret = "sessionid=hunter2-visitor-secret"
+	// A Content-Length that is not a number: fasthttp's parser refuses it
+	// and quotes the header block in its error.
+	raw := "POST /x HTTP/1.1\r\nHost: shop.example\r\nCookie: " + secret + "\r\nContent-Length: x1\r\n\r\n"
+	if got := answerWithin(t, e.url, raw, 5*time.Second); !strings.HasPrefix(got, "HTTP/1.1 400") {
+		t.Fatalf("got %q, want a 400", got)
+	}
+	if !strings.Contains(logs.String(), "bad request") {
+		t.Fatalf("the refused request was not logged at debug level: %q", logs.String())
+	}
+	if strings.Contains(logs.String(), "hunter2") {
+		t.Errorf("the visitor's cookie is in the log: %q", logs.String())
+	}
 }

@@ -59,9 +59,15 @@ func startProxy(t testing.TB, cfg *rules.Config) *env { return startProxyAt(t, c
 // one).
 func startProxyAt(t testing.TB, cfg *rules.Config, now func() time.Time) *env {
 	t.Helper()
+	return startProxyLogged(t, cfg, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startProxyLogged is startProxyAt logging to log.
+func startProxyLogged(t testing.TB, cfg *rules.Config, now func() time.Time, log *slog.Logger) *env {
+	t.Helper()
 	p, err := New(cfg, Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: log,
 		Now:    now,
 	})
 	if err != nil {

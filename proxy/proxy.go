@@ -192,8 +192,11 @@ func (p *Proxy) Server() *fasthttp.Server {
 		// keep-alive connection costs its goroutine's stack and little else,
 		// for a pool lookup per request.
 		ReduceMemoryUsage: true,
-		Logger:            fasthttpLogger{p.log},
-		CloseOnShutdown:   true,
+		// fasthttp's parse errors quote the request bytes they failed
+		// on, cookies included: not in logs.
+		SecureErrorLogMessage: true,
+		Logger:                fasthttpLogger{p.log},
+		CloseOnShutdown:       true,
 	}
 	if t := s.TLS; t != nil {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

@@ -80,8 +80,18 @@ func newUpstream(u rules.Upstream) (*upstream, error) {
 		StreamResponseBody:       true,
 		DisablePathNormalizing:   true,
 		NoDefaultUserAgentHeader: true,
-		ReadBufferSize:           64 << 10, // shops send large Set-Cookie and CSP headers
-		WriteBufferSize:          16 << 10,
+		// The largest response header a shop may send (a larger one is
+		// a 502): 32 KiB is twice HAProxy's buffer and 4-8 times nginx's
+		// proxy_buffer_size, room for large Set-Cookie and CSP headers.
+		// With StreamResponseBody the reader stays taken until the body
+		// is read, so a slow visitor of a streamed page holds it.
+		ReadBufferSize: 32 << 10,
+		// Held only while a request is written; a larger request is
+		// written in several pieces.
+		WriteBufferSize: 8 << 10,
+		// fasthttp's parse errors quote the bytes they failed on, which
+		// may hold visitors' cookies: not in logs.
+		SecureErrorLogMessage: true,
 		// TLS is done by dialConn, under the connection's tracking; the
 		// connection it returns has a Handshake method, so fasthttp does
 		// not wrap it again.
