@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/valyala/fasthttp"
 
 	"shopedge/bench/shop"
@@ -185,6 +188,10 @@ func TestBaseElsewhere(t *testing.T) {
 			}
 		})
 	}
+	t.Run("blocks and overlays", func(t *testing.T) {
+		t.Parallel()
+		testBaseElsewhereInjected(t)
+	})
 	t.Run("two hosts, one page", func(t *testing.T) {
 		t.Parallel()
 		e := startProxy(t, demoConfig(t, basePage(t, "https://cdn.example/"), nil))
@@ -197,6 +204,84 @@ func TestBaseElsewhere(t *testing.T) {
 			}
 		}
 	})
+}
+
+// testBaseElsewhereInjected: on a product page whose <base href> points at
+// a CDN, what shopedge renders into the page links to the origin the
+// visitor asked for: the recommendation block's products and images, and
+// the overlay's button (a configured path). Each Host gets its own origin,
+// and the shop's other pages, served by the same proxy, keep root-relative
+// URLs: nothing rendered for one page leaks into another's (issue 9).
+func testBaseElsewhereInjected(t *testing.T) {
+	var based atomic.Value // the path of the page given a <base href>
+	based.Store("")
+	e := editedShop(t, func(c *rules.Config) {
+		for i := range c.Overlays.Rules {
+			if r := &c.Overlays.Rules[i]; r.ID == "exit-offer" {
+				r.Button, r.Link = "See the sale", "/c/sale"
+			}
+		}
+	}, func(path string, page []byte) []byte {
+		if path != based.Load().(string) {
+			return page
+		}
+		return bytes.Replace(page, []byte("<head>"), []byte(`<head><base href="https://cdn.example/">`), 1)
+	})
+	ps := e.inStock("kids", 2)
+	based.Store(ps[0].URL())
+	// Someone viewed both products: each is what is viewed with the other.
+	first := e.visitor()
+	first.get(e.url + ps[0].URL())
+	first.get(e.url + ps[1].URL())
+	check := func(name, host, path, origin string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.url+path, nil)
+		req.Host = host
+		pg := e.visitor().do(req)
+		wantLink, wantImage := origin+ps[1].URL()+"?se_rec=also-viewed", origin+ps[1].Image()
+		if ps[0].URL() != path {
+			wantLink, wantImage = origin+ps[0].URL()+"?se_rec=also-viewed", origin+ps[0].Image()
+		}
+		if got := blockLinks(t, pg.body, "also-viewed"); !slices.Contains(got, wantLink) {
+			t.Errorf("%s: also-viewed links %q, want %q among them", name, got, wantLink)
+		}
+		if got := blockImages(t, pg.body, "also-viewed"); !slices.Contains(got, wantImage) {
+			t.Errorf("%s: also-viewed images %q, want %q among them", name, got, wantImage)
+		}
+		if got, want := overlayLink(pg.body, "exit-offer"), origin+"/c/sale"; got != want {
+			t.Errorf("%s: exit-offer button links to %q, want %q", name, got, want)
+		}
+	}
+	// Twice each: the second is served from whatever was kept.
+	for range 2 {
+		check("base elsewhere", "a.example", ps[0].URL(), "http://a.example")
+		check("another Host", "b.example:8443", ps[0].URL(), "http://b.example:8443")
+		check("no base", "a.example", ps[1].URL(), "")
+	}
+}
+
+// blockImages returns the image addresses of a block's products.
+func blockImages(t *testing.T, body, id string) []string {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	doc.Find(fmt.Sprintf(`[data-se-block=%q] img`, id)).Each(func(_ int, img *goquery.Selection) {
+		src, _ := img.Attr("src")
+		out = append(out, src)
+	})
+	return out
+}
+
+// overlayLink returns where an overlay's button leads, or "".
+func overlayLink(body, id string) string {
+	m := regexp.MustCompile(`(?s)<dialog[^>]* data-se-overlay="` + id + `".*?<a class="se-ov-cta" href="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // TestBreadcrumbMarks: which lists are breadcrumb trails, by the marks
