@@ -286,8 +286,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	switch v.page {
 	case rules.PageProduct:
 		pg := catalogPage()
-		// The hosts shopedge answers for are the shop's own too.
-		pg.AssetHosts = append(slices.Clip(cfg.Server.Hosts), cfg.Catalog.AssetHosts...)
+		pg.AssetHosts = st.assetHosts
 		if prod, ok := catalog.Extract(pg); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
@@ -305,6 +304,13 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 		}
 	}
 	return info, nil
+}
+
+// catalogHosts are the hosts besides a page's own that the catalog keeps
+// a product's URL and image on, for a configuration: the hosts shopedge
+// answers for are the shop's own too, then the asset hosts (CDNs).
+func catalogHosts(cfg *rules.Config) []string {
+	return slices.Concat(cfg.Server.Hosts, cfg.Catalog.AssetHosts)
 }
 
 // apart sorts sites by position and drops those that overlap an earlier

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"shopedge/bench/shop"
+	"shopedge/proxy/codec"
+	"shopedge/proxy/identity"
 	"shopedge/rewrite"
 	"shopedge/rules"
 )
@@ -543,5 +546,49 @@ func TestMetaCSPKeptAcrossRequests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAnalyzeHostsCostNothing: the hosts a product's image may be on
+// (server.hosts, catalog.asset_hosts) are listed once per configuration:
+// analysing a product page allocates no more with them configured than
+// without (issue 9).
+func TestAnalyzeHostsCostNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts vary under the race detector")
+	}
+	srv := httptest.NewServer(shop.New(1))
+	defer srv.Close()
+	page := []byte((&env{t: t}).visitor().get(srv.URL + "/p/essential-grey-slip-dress-se-10001").body)
+	allocs := func(mutate func(*rules.Config)) float64 {
+		p, err := New(demoConfig(t, "http://shop.internal", mutate), Options{
+			Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		st := p.state.Load()
+		var ctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		req.SetRequestURI("/p/essential-grey-slip-dress-se-10001")
+		req.Header.SetHost("shop.example")
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
+		v := &visit{page: rules.PageProduct}
+		return testing.AllocsPerRun(20, func() {
+			info, err := p.analyze(&ctx, st, v, page, codec.Identity, []byte("text/html; charset=utf-8"), p.now())
+			if err != nil || !info.hasProduct {
+				t.Fatalf("analyze: %v, product found: %v", err, info != nil && info.hasProduct)
+			}
+		})
+	}
+	without := allocs(nil)
+	with := allocs(func(c *rules.Config) {
+		c.Server.Hosts = []string{"shop.example", "www.shop.example"}
+		c.Catalog.AssetHosts = []string{"cdn.shop.example"}
+	})
+	if with != without {
+		t.Errorf("analysing a product page: %v allocations with hosts configured, %v without; want the same", with, without)
 	}
 }
