@@ -485,26 +485,15 @@ func crumbMarked(n *html.Node) bool {
 	for _, a := range n.Attr {
 		switch a.Key {
 		case "itemtype", "typeof", "vocab":
-			if containsFold(a.Val, "breadcrumb") {
+			if catalog.ContainsFold(a.Val, "breadcrumb") {
 				return true
 			}
 		case "class", "id", "aria-label":
 			for _, w := range crumbWords {
-				if containsFold(a.Val, w) {
+				if catalog.ContainsFold(a.Val, w) {
 					return true
 				}
 			}
-		}
-	}
-	return false
-}
-
-// containsFold reports whether s contains the lowercase ASCII word, in any
-// case.
-func containsFold(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(word)], word) {
-			return true
 		}
 	}
 	return false

@@ -97,3 +97,28 @@ func TestFromDocCopies(t *testing.T) {
 		t.Errorf("property names: got %q, want %q", gotNames, names)
 	}
 }
+
+// TestContainsFold: the one case-insensitive search the catalog's listing
+// and the proxy's breadcrumb marks share.
+func TestContainsFold(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, s, sub string
+		want         bool
+	}{
+		{name: "any case", s: "nav Breadcrumbs", sub: "crumb", want: true},
+		{name: "upper word", s: "bread-crumbs", sub: "CRUMB", want: true},
+		{name: "at the end", s: "schema.org/BreadcrumbList", sub: "list", want: true},
+		{name: "empty word", s: "x", sub: "", want: true},
+		{name: "absent", s: "main menu", sub: "crumb"},
+		{name: "longer than s", s: "crum", sub: "crumb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ContainsFold(tt.s, tt.sub); got != tt.want {
+				t.Errorf("ContainsFold(%q, %q) = %v, want %v", tt.s, tt.sub, got, tt.want)
+			}
+		})
+	}
+}
