@@ -43,7 +43,9 @@ type pageInfo struct {
 	injects bool     // some site may get the proxy's stylesheet or script
 	// base is where the page's <base href> points, when it names a host
 	// or a scheme: relative URLs, root-relative ones included, resolve
-	// against it, so the proxy's own assets may need the request's origin.
+	// against it, so what the proxy adds (its stylesheet, script and
+	// beacon, block and overlay links and images) may need the request's
+	// origin.
 	base pageBase
 
 	// skips are what the analysis left alone; they are counted for each

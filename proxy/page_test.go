@@ -592,3 +592,27 @@ func TestAnalyzeHostsCostNothing(t *testing.T) {
 		t.Errorf("analysing a product page: %v allocations with hosts configured, %v without; want the same", with, without)
 	}
 }
+
+// TestOnOrigin: which URLs shopedge puts on a page get the request's
+// origin in front when the page's <base href> points elsewhere: its own
+// root-relative paths, nothing else.
+func TestOnOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, origin, u, want string
+	}{
+		{name: "path", origin: "https://shop.example", u: "/p/x?se_rec=b", want: "https://shop.example/p/x?se_rec=b"},
+		{name: "no origin", u: "/p/x", want: "/p/x"},
+		{name: "absolute on a CDN", origin: "https://shop.example", u: "https://cdn.example/x.jpg", want: "https://cdn.example/x.jpg"},
+		{name: "scheme-relative", origin: "https://shop.example", u: "//cdn.example/x.jpg", want: "//cdn.example/x.jpg"},
+		{name: "empty", origin: "https://shop.example", u: "", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := onOrigin(tt.origin, tt.u); got != tt.want {
+				t.Errorf("onOrigin(%q, %q) = %q, want %q", tt.origin, tt.u, got, tt.want)
+			}
+		})
+	}
+}
