@@ -106,9 +106,13 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 	// for this request: on a page whose <base href> points elsewhere, the
 	// proxy's paths are made absolute on the request's own origin (never
 	// kept: another host must not get this one's).
+	// The same goes for every root-relative URL the proxy puts on such a
+	// page (block and overlay links, images, the overlay's button): origin
+	// is "" on other pages, which keep paths and the kept markup.
 	cssTag, jsTag := own.cssTag, own.jsTag
+	origin := ""
 	if host := ctx.Request.Header.Host(); info.injects && len(host) > 0 && info.base.foreign(host, v.https) {
-		origin := scheme(v.https) + "://" + string(host)
+		origin = scheme(v.https) + "://" + string(host)
 		assets = rewrite.Assets{CSS: origin + own.cssURL, JS: origin + own.jsURL, Beacon: origin + own.beaconPath}
 		cssTag, jsTag = nil, nil
 	}
@@ -131,7 +135,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 				*buf, ok = s.reordered(*buf, order), true
 			}
 		case siteBlock:
-			*buf, ok = p.renderBlock(*buf, st, s.block, recCtx())
+			*buf, ok = p.renderBlock(*buf, st, s.block, recCtx(), origin)
 		case siteBanner:
 			if !csp.style {
 				skipped = true
@@ -150,7 +154,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 				break
 			}
 			r := p.chooseOverlay(ctx, st, v, d, now, func(r *rules.Overlay) (rendered bool) {
-				*buf, rendered = p.renderOverlay(*buf, st, r, d, recCtx, now)
+				*buf, rendered = p.renderOverlay(*buf, st, r, d, recCtx, now, origin)
 				return rendered
 			})
 			if ok = r != nil; ok {
@@ -298,8 +302,11 @@ func (p *Proxy) recContext(v *visit, ev *pageEvent, d *profile.Data, now time.Ti
 
 // renderBlock appends a recommendation block to dst. ok is false when the
 // engine found fewer products than the block's minimum (or the template
-// failed, which the log tells): then the page goes without it.
-func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Context) (_ []byte, ok bool) {
+// failed, which the log tells): then the page goes without it. origin,
+// when not "", goes in front of the block's root-relative URLs (a page
+// whose <base href> points elsewhere); such a block is rendered for the
+// request and never kept, so that no other Host gets this one's links.
+func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Context, origin string) (_ []byte, ok bool) {
 	b := &st.cfg.Recommendations.Blocks[index]
 	req := recommend.Request{Strategies: st.chains[index], N: b.Count, Personal: b.Personal}
 	ids := p.rec.Recommend(*rctx, req, &recCatalog{c: p.catalog})
@@ -307,9 +314,13 @@ func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Co
 		return dst, false
 	}
 	now := rctx.Now.Unix()
-	html, ok := st.blocks.get(index, ids, now)
-	if !ok {
-		if html, ok = p.buildBlock(st, index, ids, now); !ok {
+	var html []byte
+	if origin != "" {
+		if html, ok = p.buildBlock(st, index, ids, now, origin); !ok {
+			return dst, false
+		}
+	} else if html, ok = st.blocks.get(index, ids, now); !ok {
+		if html, ok = p.buildBlock(st, index, ids, now, ""); !ok {
 			return dst, false
 		}
 		st.blocks.put(index, ids, html, now)
@@ -318,17 +329,18 @@ func (p *Proxy) renderBlock(dst []byte, st *state, index int, rctx *recommend.Co
 	return append(dst, html...), true
 }
 
-// buildBlock renders a block of the given products. ok is false when
-// fewer than the block's minimum can be shown (or the template failed,
-// which the log tells).
-func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64) (_ []byte, ok bool) {
+// buildBlock renders a block of the given products, their root-relative
+// URLs on origin when it is not "". ok is false when fewer than the
+// block's minimum can be shown (or the template failed, which the log
+// tells).
+func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	b := &st.cfg.Recommendations.Blocks[index]
 	if b.Tmpl() == nil {
-		return p.assembleBlock(st, index, ids, now)
+		return p.assembleBlock(st, index, ids, now, origin)
 	}
 	data := rewrite.BlockData{ID: b.ID, Title: b.Title, Items: make([]rewrite.BlockItem, 0, len(ids))}
 	for _, id := range ids {
-		if it, ok := p.blockItem(st.cfg, b, id); ok {
+		if it, ok := p.blockItem(st.cfg, b, id, origin); ok {
 			data.Items = append(data.Items, it)
 		}
 	}
@@ -344,25 +356,36 @@ func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64) (_
 }
 
 // blockItem is a product as a block shows it, from the catalog.
-func (p *Proxy) blockItem(cfg *rules.Config, b *rules.Block, id catalog.ID) (rewrite.BlockItem, bool) {
+func (p *Proxy) blockItem(cfg *rules.Config, b *rules.Block, id catalog.ID, origin string) (rewrite.BlockItem, bool) {
 	prod, ok := p.catalog.Get(id)
 	if !ok || prod.Name == "" || prod.URL == "" {
 		return rewrite.BlockItem{}, false
 	}
 	return rewrite.BlockItem{
 		Name:  prod.Name,
-		URL:   withParam(prod.URL, cfg.Recommendations.AttributionParam, b.ID),
-		Image: prod.Image,
+		URL:   onOrigin(origin, withParam(prod.URL, cfg.Recommendations.AttributionParam, b.ID)),
+		Image: onOrigin(origin, prod.Image),
 		Price: formatPrice(prod.Price, prod.Currency),
 		Brand: prod.Brand,
 	}, true
 }
 
+// onOrigin puts origin ("https://shop.example") in front of a
+// root-relative URL, for a page whose <base href> would resolve it
+// elsewhere. Other URLs, and every URL when origin is "", are kept.
+func onOrigin(origin, u string) string {
+	if origin == "" || !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+		return u
+	}
+	return origin + u
+}
+
 // assembleBlock builds a block of the built-in template from its parts:
 // each product's card is rendered once per block and kept (for blockTTL,
 // like whole blocks), so a block whose products differ per visitor, such
-// as recently viewed, costs copies rather than a template run.
-func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64) (_ []byte, ok bool) {
+// as recently viewed, costs copies rather than a template run. Cards on
+// an origin are rendered for the request, not kept.
+func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	b := &st.cfg.Recommendations.Blocks[index]
 	out, err := rewrite.AppendBlockHead(nil, rewrite.BlockData{ID: b.ID, Title: b.Title})
 	if err != nil {
@@ -371,9 +394,13 @@ func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64)
 	}
 	n := 0
 	for i := range ids {
-		card, ok := st.blocks.get(cardKey(index), ids[i:i+1], now)
+		var card []byte
+		ok := false
+		if origin == "" {
+			card, ok = st.blocks.get(cardKey(index), ids[i:i+1], now)
+		}
 		if !ok {
-			it, found := p.blockItem(st.cfg, b, ids[i])
+			it, found := p.blockItem(st.cfg, b, ids[i], origin)
 			if !found {
 				continue
 			}
@@ -381,7 +408,9 @@ func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64)
 				p.log.Error("block card not rendered", "block", b.ID, "err", err)
 				continue
 			}
-			st.blocks.put(cardKey(index), ids[i:i+1], card, now)
+			if origin == "" {
+				st.blocks.put(cardKey(index), ids[i:i+1], card, now)
+			}
 		}
 		out = append(out, card...)
 		n++

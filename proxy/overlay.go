@@ -228,12 +228,15 @@ func onDevices(devs []string, d *profile.Data) bool {
 
 // renderOverlay appends the overlay's dialog. ok is false when it has
 // nothing to show (an abandoned cart whose products the catalog no longer
-// knows, an upsell with no products).
-func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profile.Data, rctx func() *recommend.Context, now time.Time) (_ []byte, ok bool) {
+// knows, an upsell with no products). origin, when not "", goes in front
+// of the dialog's root-relative URLs (its link, its products' links and
+// images), for a page whose <base href> points elsewhere; such a dialog
+// is not kept.
+func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profile.Data, rctx func() *recommend.Context, now time.Time, origin string) (_ []byte, ok bool) {
 	data := rewrite.OverlayData{
 		ID: r.ID, Kind: r.Kind, Trigger: "load",
 		DismissFor: int64(r.Cap.DismissFor.D() / time.Second),
-		Title:      r.Title, Text: r.Text, Code: r.Code, Button: r.Button, Link: r.Link,
+		Title:      r.Title, Text: r.Text, Code: r.Code, Button: r.Button, Link: onOrigin(origin, r.Link),
 	}
 	switch r.Kind {
 	case rules.OverlayExitIntent:
@@ -247,7 +250,7 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 			if len(data.Items) == r.Count {
 				break
 			}
-			if it, ok := p.overlayItem(line.Product, int(line.Qty)); ok {
+			if it, ok := p.overlayItem(line.Product, int(line.Qty), origin); ok {
 				data.Items = append(data.Items, it)
 			}
 		}
@@ -265,7 +268,7 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 		}
 		ids := p.rec.Recommend(c, recommend.Request{Strategies: st.own.chains[r.ID], N: r.Count}, &recCatalog{c: p.catalog})
 		for _, id := range ids {
-			if it, ok := p.overlayItem(id, 0); ok {
+			if it, ok := p.overlayItem(id, 0, origin); ok {
 				data.Items = append(data.Items, it)
 			}
 		}
@@ -284,19 +287,20 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 		}
 		return out, true
 	}
-	if data.Items != nil {
-		return render(dst) // the visitor's products
+	if data.Items != nil || origin != "" {
+		return render(dst) // the visitor's products, or this Host's links
 	}
 	return st.own.cached(dst, "o\x00"+r.ID+"\x00"+data.Ends, render)
 }
 
-// overlayItem is a product as an overlay lists it, from the catalog.
-func (p *Proxy) overlayItem(id catalog.ID, qty int) (rewrite.OverlayItem, bool) {
+// overlayItem is a product as an overlay lists it, from the catalog, its
+// root-relative URLs on origin when it is not "".
+func (p *Proxy) overlayItem(id catalog.ID, qty int, origin string) (rewrite.OverlayItem, bool) {
 	prod, ok := p.catalog.Get(id)
 	if !ok || prod.Name == "" || prod.URL == "" {
 		return rewrite.OverlayItem{}, false
 	}
-	return rewrite.OverlayItem{Name: prod.Name, URL: prod.URL, Image: prod.Image, Price: formatPrice(prod.Price, prod.Currency), Qty: qty}, true
+	return rewrite.OverlayItem{Name: prod.Name, URL: onOrigin(origin, prod.URL), Image: onOrigin(origin, prod.Image), Price: formatPrice(prod.Price, prod.Currency), Qty: qty}, true
 }
 
 // humanDuration says how long is left, rounded down: "2 days", "3 hours",

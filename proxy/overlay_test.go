@@ -20,6 +20,7 @@ import (
 	"shopedge/bench/shop"
 	"shopedge/configs"
 	"shopedge/proxy/agent"
+	"shopedge/proxy/catalog"
 	"shopedge/proxy/profile"
 	"shopedge/rules"
 )
@@ -454,6 +455,48 @@ func TestSocialProofCountsPeople(t *testing.T) {
 	c.addToCart(e.url, x.SKU, 1)
 	if _, got := counts(x); got != "1 carted" {
 		t.Errorf("the same person adds again: %q, want 1", got)
+	}
+}
+
+// TestSocialProofLooksOnce: only the request that brings a visitor's
+// cookie back looks for an event held for them; their later page views and
+// cart adds look up nothing (no hash, no lock). An event held under their
+// id afterwards (which the proxy never does: only a cookieless request
+// holds) stays where it is, which shows no lookup was made (issue 9).
+func TestSocialProofLooksOnce(t *testing.T) {
+	t.Parallel()
+	e := newShopEnvAt(t, nil, ticking())
+	x := e.shop.Catalog.Products[9]
+	a := e.visitor()
+	a.get(e.url + x.URL())
+	if got := e.proxy.views.Held(); got != 1 {
+		t.Fatalf("after a cookieless view: %d held, want 1", got)
+	}
+	a.get(e.url + x.URL())
+	if got := e.proxy.views.Held(); got != 0 {
+		t.Fatalf("the cookie came back: %d held, want 0", got)
+	}
+	u, _ := url.Parse(e.url)
+	var id string
+	for _, c := range a.client.Jar.Cookies(u) {
+		if c.Name == cookieName(e.proxy.Config()) {
+			who, ok := e.proxy.ids.Verify(c.Value)
+			if !ok {
+				t.Fatalf("cookie %q does not verify", c.Value)
+			}
+			id = who.ID
+		}
+	}
+	if id == "" {
+		t.Fatal("no visitor cookie")
+	}
+	sentinel := catalog.KeyOf("/p/sentinel")
+	e.proxy.views.Hold(id, sentinel, e.proxy.now())
+	e.proxy.carts.Hold(id, sentinel, e.proxy.now())
+	a.get(e.url + x.URL())
+	a.addToCart(e.url, x.SKU, 1)
+	if v, c := e.proxy.views.Held(), e.proxy.carts.Held(); v != 1 || c != 1 {
+		t.Errorf("a returning visitor's view and add: views %d held, carts %d; want 1 and 1 (not looked up)", v, c)
 	}
 }
 

@@ -43,7 +43,9 @@ type pageInfo struct {
 	injects bool     // some site may get the proxy's stylesheet or script
 	// base is where the page's <base href> points, when it names a host
 	// or a scheme: relative URLs, root-relative ones included, resolve
-	// against it, so the proxy's own assets may need the request's origin.
+	// against it, so what the proxy adds (its stylesheet, script and
+	// beacon, block and overlay links and images) may need the request's
+	// origin.
 	base pageBase
 
 	// skips are what the analysis left alone; they are counted for each
@@ -286,8 +288,7 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 	switch v.page {
 	case rules.PageProduct:
 		pg := catalogPage()
-		// The hosts shopedge answers for are the shop's own too.
-		pg.AssetHosts = append(slices.Clip(cfg.Server.Hosts), cfg.Catalog.AssetHosts...)
+		pg.AssetHosts = st.assetHosts
 		if prod, ok := catalog.Extract(pg); ok {
 			// The page's absolute URLs may carry whatever Host the visitor
 			// sent: keep the product's address, and an image on the page's
@@ -305,6 +306,13 @@ func (p *Proxy) analyze(ctx *fasthttp.RequestCtx, st *state, v *visit, raw []byt
 		}
 	}
 	return info, nil
+}
+
+// catalogHosts are the hosts besides a page's own that the catalog keeps
+// a product's URL and image on, for a configuration: the hosts shopedge
+// answers for are the shop's own too, then the asset hosts (CDNs).
+func catalogHosts(cfg *rules.Config) []string {
+	return slices.Concat(cfg.Server.Hosts, cfg.Catalog.AssetHosts)
 }
 
 // apart sorts sites by position and drops those that overlap an earlier
@@ -479,26 +487,15 @@ func crumbMarked(n *html.Node) bool {
 	for _, a := range n.Attr {
 		switch a.Key {
 		case "itemtype", "typeof", "vocab":
-			if containsFold(a.Val, "breadcrumb") {
+			if catalog.ContainsFold(a.Val, "breadcrumb") {
 				return true
 			}
 		case "class", "id", "aria-label":
 			for _, w := range crumbWords {
-				if containsFold(a.Val, w) {
+				if catalog.ContainsFold(a.Val, w) {
 					return true
 				}
 			}
-		}
-	}
-	return false
-}
-
-// containsFold reports whether s contains the lowercase ASCII word, in any
-// case.
-func containsFold(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(word)], word) {
-			return true
 		}
 	}
 	return false

@@ -5,17 +5,23 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/valyala/fasthttp"
 
 	"shopedge/bench/shop"
+	"shopedge/proxy/codec"
+	"shopedge/proxy/identity"
 	"shopedge/rewrite"
 	"shopedge/rules"
 )
@@ -185,6 +191,10 @@ func TestBaseElsewhere(t *testing.T) {
 			}
 		})
 	}
+	t.Run("blocks and overlays", func(t *testing.T) {
+		t.Parallel()
+		testBaseElsewhereInjected(t)
+	})
 	t.Run("two hosts, one page", func(t *testing.T) {
 		t.Parallel()
 		e := startProxy(t, demoConfig(t, basePage(t, "https://cdn.example/"), nil))
@@ -197,6 +207,84 @@ func TestBaseElsewhere(t *testing.T) {
 			}
 		}
 	})
+}
+
+// testBaseElsewhereInjected: on a product page whose <base href> points at
+// a CDN, what shopedge renders into the page links to the origin the
+// visitor asked for: the recommendation block's products and images, and
+// the overlay's button (a configured path). Each Host gets its own origin,
+// and the shop's other pages, served by the same proxy, keep root-relative
+// URLs: nothing rendered for one page leaks into another's (issue 9).
+func testBaseElsewhereInjected(t *testing.T) {
+	var based atomic.Value // the path of the page given a <base href>
+	based.Store("")
+	e := editedShop(t, func(c *rules.Config) {
+		for i := range c.Overlays.Rules {
+			if r := &c.Overlays.Rules[i]; r.ID == "exit-offer" {
+				r.Button, r.Link = "See the sale", "/c/sale"
+			}
+		}
+	}, func(path string, page []byte) []byte {
+		if path != based.Load().(string) {
+			return page
+		}
+		return bytes.Replace(page, []byte("<head>"), []byte(`<head><base href="https://cdn.example/">`), 1)
+	})
+	ps := e.inStock("kids", 2)
+	based.Store(ps[0].URL())
+	// Someone viewed both products: each is what is viewed with the other.
+	first := e.visitor()
+	first.get(e.url + ps[0].URL())
+	first.get(e.url + ps[1].URL())
+	check := func(name, host, path, origin string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.url+path, nil)
+		req.Host = host
+		pg := e.visitor().do(req)
+		wantLink, wantImage := origin+ps[1].URL()+"?se_rec=also-viewed", origin+ps[1].Image()
+		if ps[0].URL() != path {
+			wantLink, wantImage = origin+ps[0].URL()+"?se_rec=also-viewed", origin+ps[0].Image()
+		}
+		if got := blockLinks(t, pg.body, "also-viewed"); !slices.Contains(got, wantLink) {
+			t.Errorf("%s: also-viewed links %q, want %q among them", name, got, wantLink)
+		}
+		if got := blockImages(t, pg.body, "also-viewed"); !slices.Contains(got, wantImage) {
+			t.Errorf("%s: also-viewed images %q, want %q among them", name, got, wantImage)
+		}
+		if got, want := overlayLink(pg.body, "exit-offer"), origin+"/c/sale"; got != want {
+			t.Errorf("%s: exit-offer button links to %q, want %q", name, got, want)
+		}
+	}
+	// Twice each: the second is served from whatever was kept.
+	for range 2 {
+		check("base elsewhere", "a.example", ps[0].URL(), "http://a.example")
+		check("another Host", "b.example:8443", ps[0].URL(), "http://b.example:8443")
+		check("no base", "a.example", ps[1].URL(), "")
+	}
+}
+
+// blockImages returns the image addresses of a block's products.
+func blockImages(t *testing.T, body, id string) []string {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	doc.Find(fmt.Sprintf(`[data-se-block=%q] img`, id)).Each(func(_ int, img *goquery.Selection) {
+		src, _ := img.Attr("src")
+		out = append(out, src)
+	})
+	return out
+}
+
+// overlayLink returns where an overlay's button leads, or "".
+func overlayLink(body, id string) string {
+	m := regexp.MustCompile(`(?s)<dialog[^>]* data-se-overlay="` + id + `".*?<a class="se-ov-cta" href="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // TestBreadcrumbMarks: which lists are breadcrumb trails, by the marks
@@ -456,6 +544,74 @@ func TestMetaCSPKeptAcrossRequests(t *testing.T) {
 				for i := range 5 {
 					get(fmt.Sprintf("/p/other-%d-%d", round, i))
 				}
+			}
+		})
+	}
+}
+
+// TestAnalyzeHostsCostNothing: the hosts a product's image may be on
+// (server.hosts, catalog.asset_hosts) are listed once per configuration:
+// analysing a product page allocates no more with them configured than
+// without (issue 9).
+func TestAnalyzeHostsCostNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts vary under the race detector")
+	}
+	srv := httptest.NewServer(shop.New(1))
+	defer srv.Close()
+	page := []byte((&env{t: t}).visitor().get(srv.URL + "/p/essential-grey-slip-dress-se-10001").body)
+	allocs := func(mutate func(*rules.Config)) float64 {
+		p, err := New(demoConfig(t, "http://shop.internal", mutate), Options{
+			Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		st := p.state.Load()
+		var ctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		req.SetRequestURI("/p/essential-grey-slip-dress-se-10001")
+		req.Header.SetHost("shop.example")
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
+		v := &visit{page: rules.PageProduct}
+		return testing.AllocsPerRun(20, func() {
+			info, err := p.analyze(&ctx, st, v, page, codec.Identity, []byte("text/html; charset=utf-8"), p.now())
+			if err != nil || !info.hasProduct {
+				t.Fatalf("analyze: %v, product found: %v", err, info != nil && info.hasProduct)
+			}
+		})
+	}
+	without := allocs(nil)
+	with := allocs(func(c *rules.Config) {
+		c.Server.Hosts = []string{"shop.example", "www.shop.example"}
+		c.Catalog.AssetHosts = []string{"cdn.shop.example"}
+	})
+	if with != without {
+		t.Errorf("analysing a product page: %v allocations with hosts configured, %v without; want the same", with, without)
+	}
+}
+
+// TestOnOrigin: which URLs shopedge puts on a page get the request's
+// origin in front when the page's <base href> points elsewhere: its own
+// root-relative paths, nothing else.
+func TestOnOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, origin, u, want string
+	}{
+		{name: "path", origin: "https://shop.example", u: "/p/x?se_rec=b", want: "https://shop.example/p/x?se_rec=b"},
+		{name: "no origin", u: "/p/x", want: "/p/x"},
+		{name: "absolute on a CDN", origin: "https://shop.example", u: "https://cdn.example/x.jpg", want: "https://cdn.example/x.jpg"},
+		{name: "scheme-relative", origin: "https://shop.example", u: "//cdn.example/x.jpg", want: "//cdn.example/x.jpg"},
+		{name: "empty", origin: "https://shop.example", u: "", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := onOrigin(tt.origin, tt.u); got != tt.want {
+				t.Errorf("onOrigin(%q, %q) = %q, want %q", tt.origin, tt.u, got, tt.want)
 			}
 		})
 	}

@@ -56,6 +56,7 @@ type state struct {
 	chains      [][]recommend.Strategy // per block: its strategy, then its fallbacks
 	own         *ownAssets             // overlays, banners and what the proxy serves under its prefix
 	gen         uint64                 // changes with every configuration, so cached analyses do too
+	assetHosts  []string               // where a product's URL and image may point: catalogHosts
 	// learns is false for a configuration with no rules at all: then no
 	// page is read, and every response streams through.
 	learns bool
@@ -140,6 +141,7 @@ func newState(cfg *rules.Config) *state {
 		chains: strategyChains(cfg.Recommendations.Blocks),
 		own:    newOwnAssets(cfg),
 	}
+	st.assetHosts = catalogHosts(cfg)
 	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
 		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil ||
 		len(cfg.Overlays.Rules) > 0 || len(cfg.Overlays.Banners) > 0

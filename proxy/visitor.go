@@ -44,11 +44,14 @@ func (p *Proxy) identify(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 }
 
 // profileOf returns the visitor's profile, creating it, and records the
-// request's visit-level facts: a new visit's source and device.
-func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now time.Time) *profile.Profile {
-	prof, _ := p.profiles.Load(v.id)
+// request's visit-level facts: a new visit's source and device. back is
+// true when the visitor's cookie came back to a profile seen in one second
+// only, before this request (see countPeople).
+func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now time.Time) (prof *profile.Profile, back bool) {
+	prof, _ = p.profiles.Load(v.id)
 	customer := st.cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(st.cfg.Identity.CustomerCookie)) > 0
 	prof.Update(func(d *profile.Data) {
+		back = v.returning && d.LastSeen == d.FirstSeen
 		if d.Touch(now, st.cfg.Profiles.VisitGap.D()) {
 			d.Device = agent.Parse(ctx.Request.Header.UserAgent())
 			d.SetSource(source(ctx))
@@ -59,7 +62,7 @@ func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now tim
 			d.Customer = true
 		}
 	})
-	return prof
+	return prof, back
 }
 
 // source reads where a request came from: UTM parameters, and the
@@ -90,7 +93,7 @@ func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
 	}
 	now := p.now()
-	prof := p.profileOf(ctx, st, v, now)
+	prof, back := p.profileOf(ctx, st, v, now)
 	var visitStart uint32
 	had := false
 	prof.Update(func(d *profile.Data) {
@@ -100,7 +103,7 @@ func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 		visitStart = d.VisitStart
 	})
 	p.learn(v.id, visitStart, id, nil, recommend.Cart, now)
-	p.countPeople(v)
+	p.countPeople(v, back)
 	if !had {
 		if v.returning {
 			p.carts.Add(id, now, true, true)
@@ -168,8 +171,8 @@ type pageEvent struct {
 
 // recordView records a page view in the visitor's profile.
 func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pageEvent, now time.Time) *profile.Profile {
-	prof := p.profileOf(ctx, st, v, now)
-	p.countPeople(v)
+	prof, back := p.profileOf(ctx, st, v, now)
+	p.countPeople(v, back)
 	if v.prefetch {
 		return prof // forwarded, not a view
 	}
@@ -226,8 +229,16 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 // tools, every time) gets a new id, and its product view or cart add is
 // held until a request brings that id back in the cookie. Crawlers and
 // visitors who send Sec-GPC are never identified, so never counted.
-func (p *Proxy) countPeople(v *visit) {
-	if v.returning {
+//
+// Only the request that brings the cookie back looks for what is held:
+// back, from profileOf, is true when the profile was seen in one second
+// only (the cookieless request that made the id, which alone may have
+// held something, and requests of that same second) or was made afresh
+// (evicted, expired). Once the visitor was seen a second later, that
+// request took what was held, so the visitor's every later request costs
+// no lookup.
+func (p *Proxy) countPeople(v *visit, back bool) {
+	if back {
 		p.views.Identified(v.id)
 		p.carts.Identified(v.id)
 	}

@@ -498,7 +498,9 @@ func TestTimedDeal(t *testing.T) {
 
 // TestBaseElsewhere: on a shop page whose <base href> points at another
 // host (a CDN that has none of shopedge's files), the stylesheet and the
-// script still load, from the proxy, and the stylesheet applies (issue 9).
+// script still load, from the proxy, and the stylesheet applies; the
+// recommendation block's links and images and the overlay's button lead
+// to the shop through the proxy, not to the CDN (issue 9).
 func TestBaseElsewhere(t *testing.T) {
 	var cdnHits sync.Map // paths asked of the CDN
 	cdn := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -513,8 +515,16 @@ func TestBaseElsewhere(t *testing.T) {
 	t.Cleanup(func() { cdn.Close() })
 	base := "http://" + cdnLn.Addr().String() + "/static/"
 	shopSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/p/")
+		if strings.HasPrefix(r.URL.Path, "/img/") {
+			w.Header().Set("Content-Type", "image/svg+xml")
+			fmt.Fprint(w, `<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>`)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!DOCTYPE html><html><head><meta charset="utf-8"><base href="%s"><title>Boots</title></head><body><main id="main"><div class="product"><h1>Boots</h1><div class="price">€50</div></div></main></body></html>`, base)
+		fmt.Fprintf(w, `<!DOCTYPE html><html><head><meta charset="utf-8"><base href="%s"><title>%s</title>`+
+			`<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":%q,"image":"/img/%s.svg","offers":{"@type":"Offer","price":"50","priceCurrency":"EUR","availability":"https://schema.org/InStock"}}</script>`+
+			`</head><body><main id="main"><div class="product"><h1>%s</h1><div class="price">€50</div></div></main></body></html>`, base, name, name, name, name)
 	}), ReadHeaderTimeout: 5 * time.Second}
 	shopLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -522,9 +532,19 @@ func TestBaseElsewhere(t *testing.T) {
 	}
 	go func() { _ = shopSrv.Serve(shopLn) }()
 	t.Cleanup(func() { shopSrv.Close() })
-	e := newEnvWith(t, false, func(c *rules.Config) { c.Upstream.URL = "http://" + shopLn.Addr().String() })
+	e := newEnvWith(t, false, func(c *rules.Config) {
+		c.Upstream.URL = "http://" + shopLn.Addr().String()
+		for i := range c.Overlays.Rules {
+			if r := &c.Overlays.Rules[i]; r.ID == "exit-offer" {
+				r.Button, r.Link = "See the sale", "/c/sale"
+			}
+		}
+	})
 
 	ctx := browser(t, false)
+	// Socks first: viewed in this visit, they are what the boots' block
+	// shows.
+	run(t, ctx, chromedp.Navigate(e.url+"/p/socks"), chromedp.WaitReady("body"))
 	run(t, ctx, chromedp.Navigate(e.url+"/p/boots"), chromedp.WaitReady("body"))
 	if got := eval[string](t, ctx, `document.baseURI`); got != base {
 		t.Fatalf("document.baseURI %q, want %q", got, base)
@@ -543,9 +563,22 @@ func TestBaseElsewhere(t *testing.T) {
 			t.Errorf("%s not loaded from %s: %v", file, e.url, eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(function(r){return r.name+" "+r.responseStatus})`))
 		}
 	}
+	// What the browser resolves the proxy's links and images to.
+	for _, c := range []struct{ what, expr, want string }{
+		{"block link", `(document.querySelector('[data-se-block="also-viewed"] a')||{}).href`, e.url + "/p/socks?se_rec=also-viewed"},
+		{"block image", `(document.querySelector('[data-se-block="also-viewed"] img')||{}).src`, e.url + "/img/socks.svg"},
+		{"overlay button", `(document.querySelector('dialog[data-se-overlay="exit-offer"] a.se-ov-cta')||{}).href`, e.url + "/c/sale"},
+	} {
+		if got := eval[string](t, ctx, c.expr); got != c.want {
+			t.Errorf("%s resolves to %q, want %q", c.what, got, c.want)
+		}
+	}
+	if !waitFor(t, ctx, `(function(){var i=document.querySelector('[data-se-block="also-viewed"] img');return !!(i&&i.complete&&i.naturalWidth>0)})()`, 3*time.Second) {
+		t.Errorf("the block's image did not load")
+	}
 	cdnHits.Range(func(k, _ any) bool {
-		if strings.Contains(k.(string), "shopedge") {
-			t.Errorf("the browser asked the base's host for %s", k)
+		if p := k.(string); strings.Contains(p, "shopedge") || strings.Contains(p, "/img/") || strings.Contains(p, "/c/") {
+			t.Errorf("the browser asked the base's host for %s", p)
 		}
 		return true
 	})

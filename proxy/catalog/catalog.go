@@ -293,8 +293,8 @@ func (c *Catalog) List(q string, offset, limit int) (total int, page []Product) 
 	c.mu.RLock()
 	match := make([]*Product, 0, len(c.products))
 	for _, p := range c.products {
-		if q == "" || containsFold(p.Name, q) || containsFold(p.SKU, q) || containsFold(p.GTIN, q) ||
-			containsFold(p.Brand, q) || containsFold(p.URL, q) {
+		if q == "" || ContainsFold(p.Name, q) || ContainsFold(p.SKU, q) || ContainsFold(p.GTIN, q) ||
+			ContainsFold(p.Brand, q) || ContainsFold(p.URL, q) {
 			match = append(match, p)
 		}
 	}
@@ -317,9 +317,10 @@ func (c *Catalog) List(q string, offset, limit int) (total int, page []Product) 
 	return total, page
 }
 
-// containsFold reports whether sub is in s, ignoring case, without
+// ContainsFold reports whether sub is in s, ignoring case (as
+// strings.EqualFold does, for the bytes of sub's length), without
 // allocating.
-func containsFold(s, sub string) bool {
+func ContainsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true

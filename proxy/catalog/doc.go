@@ -8,8 +8,9 @@
 // Files:
 //   - extract.go: Extract, Breadcrumbs, the forgiving JSON-LD reading,
 //     offers, prices, GTINs and the confinement of URLs.
-//   - page.go: FromDoc, which gathers a Page from an indexed HTML page,
-//     and the microdata items (Item, Prop) it reads.
+//   - page.go: FromDoc, which gathers a Page from an indexed HTML page
+//     (its JSON-LD decoded once, for Extract and Breadcrumbs), and the
+//     microdata items (Item, Prop) it reads.
 //   - availability.go: Availability and the words shops write for it.
 //   - source.go: Source, Field and Sources, which markup each field of a
 //     product came from.

@@ -31,6 +31,11 @@ type Page struct {
 	// "*.shopcdn.net" for any host under shopcdn.net. URLs elsewhere are
 	// dropped.
 	AssetHosts []string
+
+	// ld is what FromDoc decoded of JSONLD, so that Extract and
+	// Breadcrumbs on the same page do not decode every block again. It
+	// answers only for the JSONLD it was decoded from (see nodes).
+	ld *decodedLD
 }
 
 // Meta is one <meta property|name=... content=...>.
@@ -58,7 +63,7 @@ const (
 func Extract(p Page) (prod Product, ok bool) {
 	lc := linker{hosts: p.AssetHosts}
 	lc.base, _ = url.Parse(p.URL)
-	nodes, crumbNode := findJSONLD(p.JSONLD)
+	nodes, crumbNode := p.nodes()
 	if len(nodes) > 0 {
 		prod, ok = productFromLD(nodes, lc), true
 	}
@@ -106,7 +111,7 @@ func Extract(p Page) (prod Product, ok bool) {
 // and the page itself left out.
 func Breadcrumbs(p Page) []Category {
 	base, _ := url.Parse(p.URL)
-	if _, node := findJSONLD(p.JSONLD); node != nil {
+	if _, node := p.nodes(); node != nil {
 		return categoryPath(breadcrumbs(node, base), Product{URL: p.URL})
 	}
 	if p.MicroCrumbs != nil {

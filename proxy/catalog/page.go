@@ -41,25 +41,36 @@ const (
 	maxPropValue = 2048
 )
 
-// microProps are the properties the extractor reads; others are skipped
-// without reading their text.
-var microProps = map[string]bool{
-	"name": true, "sku": true, "mpn": true, "productID": true, "gtin": true, "gtin8": true,
-	"gtin12": true, "gtin13": true, "gtin14": true, "brand": true, "manufacturer": true,
-	"image": true, "url": true, "offers": true, "price": true, "lowPrice": true, "highPrice": true,
-	"priceCurrency": true, "availability": true, "priceSpecification": true, "priceType": true,
-	// BreadcrumbList
-	"itemListElement": true, "item": true, "position": true,
-}
+// microProps are the properties the extractor reads, each mapped to
+// itself: a Prop's Name is the table's string, never a view of the page.
+// Others are skipped without reading their text.
+var microProps = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{
+		"name", "sku", "mpn", "productID", "gtin", "gtin8", "gtin12", "gtin13", "gtin14",
+		"brand", "manufacturer", "image", "url", "offers", "price", "lowPrice", "highPrice",
+		"priceCurrency", "availability", "priceSpecification", "priceType",
+		// BreadcrumbList
+		"itemListElement", "item", "position",
+	} {
+		m[name] = name
+	}
+	return m
+}()
 
 // FromDoc gathers from an indexed HTML page what Extract reads: JSON-LD
 // blocks, meta properties and the microdata of its first schema.org
-// Product and BreadcrumbList.
-// The Page holds copies; it stays valid after the Doc is released.
+// Product and BreadcrumbList. The JSON-LD is decoded here, once, for both
+// Extract and Breadcrumbs.
+// The Page holds copies, every string of it: it stays valid after the Doc
+// is released and the page's bytes are reused.
 func FromDoc(d *rewrite.Doc, pageURL string) Page {
 	p := Page{URL: pageURL}
 	for _, b := range d.JSONLD() {
 		p.JSONLD = append(p.JSONLD, append([]byte(nil), b...))
+	}
+	if len(p.JSONLD) > 0 {
+		p.ld = decodeLD(p.JSONLD)
 	}
 	for _, m := range d.Metas() {
 		key, ok := m.Attr("property")
@@ -68,7 +79,9 @@ func FromDoc(d *rewrite.Doc, pageURL string) Page {
 		}
 		content, has := m.Attr("content")
 		if ok && has {
-			p.Meta = append(p.Meta, Meta{Key: strings.ToLower(key), Content: strings.Clone(content)})
+			// Clones: the Doc's strings are views of the page's bytes
+			// (strings.ToLower returns a lowercase key as it is).
+			p.Meta = append(p.Meta, Meta{Key: strings.Clone(strings.ToLower(key)), Content: strings.Clone(content)})
 		}
 	}
 	product, crumbs := firstItems(d.Root(), nil, nil)
@@ -81,6 +94,31 @@ func FromDoc(d *rewrite.Doc, pageURL string) Page {
 		p.MicroCrumbs = readItem(d, crumbs, 0, &budget)
 	}
 	return p
+}
+
+// decodedLD is a page's JSON-LD as findJSONLD reads it. Its maps are only
+// read, never changed, so copies of a Page may share it.
+type decodedLD struct {
+	src      [][]byte // the JSONLD it was decoded from
+	products []map[string]any
+	crumbs   map[string]any
+}
+
+// decodeLD decodes a page's JSON-LD blocks once, for Extract and
+// Breadcrumbs.
+func decodeLD(blocks [][]byte) *decodedLD {
+	products, crumbs := findJSONLD(blocks)
+	return &decodedLD{src: blocks, products: products, crumbs: crumbs}
+}
+
+// nodes returns the page's Product nodes and BreadcrumbList (see
+// findJSONLD): those FromDoc decoded, or, for a Page built otherwise or
+// whose JSONLD was replaced since, decoded now.
+func (p *Page) nodes() (products []map[string]any, crumbs map[string]any) {
+	if ld := p.ld; ld != nil && len(ld.src) == len(p.JSONLD) && (len(p.JSONLD) == 0 || &ld.src[0] == &p.JSONLD[0]) {
+		return ld.products, ld.crumbs
+	}
+	return findJSONLD(p.JSONLD)
 }
 
 // firstItems returns the first elements under n, in document order, that
@@ -106,7 +144,7 @@ func firstItems(n, product, crumbs *html.Node) (_, _ *html.Node) {
 // descendants, down to (and including) nested items, which are read
 // separately.
 func readItem(d *rewrite.Doc, n *html.Node, depth int, budget *int) *Item {
-	it := &Item{Type: schemaName(attr(n, "itemtype"))}
+	it := &Item{Type: strings.Clone(schemaName(attr(n, "itemtype")))}
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -116,12 +154,12 @@ func readItem(d *rewrite.Doc, n *html.Node, depth int, budget *int) *Item {
 			scope := isItem(c)
 			if props, ok := attrOK(c, "itemprop"); ok {
 				for _, name := range strings.Fields(props) {
-					name = schemaName(name)
-					if !microProps[name] || *budget <= 0 {
+					name, known := microProps[schemaName(name)]
+					if !known || *budget <= 0 {
 						continue
 					}
 					*budget--
-					prop := Prop{Name: name}
+					prop := Prop{Name: name} // the table's string, not the page's
 					if scope {
 						prop.Value = clip(strings.Clone(itemLink(c)), maxPropValue)
 						if depth+1 < maxItemDepth {
