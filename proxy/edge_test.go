@@ -341,6 +341,56 @@ func TestRequestFraming(t *testing.T) {
 	}
 }
 
+// TestRequestFramingTrailers: issue 9. A chunked request's trailer
+// section would reach the shop past every header rule (fasthttp moves
+// trailer fields into the headers when Trailer is removed): a request
+// whose body carries trailer fields gets 400, and nothing of it reaches
+// the shop. Browsers never send request trailers.
+func TestRequestFramingTrailers(t *testing.T) {
+	t.Parallel()
+	const head = "POST /x HTTP/1.1\r\nHost: shop.example\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+	tests := []struct {
+		name, raw, status string
+		forwarded         bool
+	}{
+		{"forged forwarded trailers", head + "\r\n2\r\nhi\r\n0\r\nForwarded: for=7.7.7.7;host=evil.example\r\n" +
+			"X_Forwarded_Host: evil.example\r\nX-Client-IP: 7.7.7.7\r\nFoo Bar: x\r\n\r\n", "HTTP/1.1 400", false},
+		{"announced trailer", head + "Trailer: X-Checksum\r\n\r\n2\r\nhi\r\n0\r\nX-Checksum: 1\r\n\r\n", "HTTP/1.1 400", false},
+		{"one plain trailer", head + "\r\n2\r\nhi\r\n0\r\nX-Checksum: 1\r\n\r\n", "HTTP/1.1 400", false},
+		{"no trailer fields", head + "\r\n2\r\nhi\r\n0\r\n\r\n", "HTTP/1.1 200", true},
+		{"Trailer announced, none sent", head + "Trailer: X-Checksum\r\n\r\n2\r\nhi\r\n0\r\n\r\n", "HTTP/1.1 200", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			shop := newRawShopRecorder(t, okAnswer)
+			e := startProxy(t, demoConfig(t, shop.url, nil))
+			got := rawRequest(t, e.url, tt.raw)
+			if !strings.HasPrefix(got, tt.status) {
+				t.Errorf("answer %.60q, want %s", got, tt.status)
+			}
+			reqs := shop.requests()
+			if !tt.forwarded {
+				if len(reqs) != 0 {
+					t.Errorf("the shop got %q, want nothing", reqs)
+				}
+				return
+			}
+			if len(reqs) != 1 {
+				t.Fatalf("the shop got %d requests, want 1", len(reqs))
+			}
+			for _, name := range []string{"Trailer", "X-Checksum", "Forwarded", "Transfer-Encoding"} {
+				if v := fieldValues(reqs[0], name); len(v) != 0 {
+					t.Errorf("%s reached the shop: %q", name, v)
+				}
+			}
+			if v := fieldValues(reqs[0], "Content-Length"); len(v) != 1 || v[0] != "2" {
+				t.Errorf("Content-Length: got %q, want [2]", v)
+			}
+		})
+	}
+}
+
 // TestBackslashPaths: issue 9. A path that a shop reading '\' as '/' (or
 // decoding once more) would resolve under the reserved prefix is refused
 // and never reaches the shop; other paths with '\' pass unchanged.

@@ -49,8 +49,10 @@ type headers interface {
 func stripHop(h headers) {
 	// PeekAll's slices point into the header's own storage. Deleting a
 	// header only reorders entries, except Trailer, whose deletion may
-	// store a header again (fasthttp keeps a dedicated one there): it is
-	// left to the hop-by-hop list, after the loop.
+	// store a header again (fasthttp keeps a dedicated one there, and moves
+	// trailer fields into the headers): it is left to the hop-by-hop list,
+	// after the loop. A request reaches here without trailer fields
+	// (admit refuses them), so that move brings nothing back.
 	for _, v := range h.PeekAll("Connection") {
 		for len(v) > 0 {
 			var tok []byte

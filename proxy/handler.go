@@ -115,14 +115,27 @@ type visit struct {
 
 // admit refuses requests for other hosts, absolute-form targets that
 // disagree with Host, HTTP versions other than 1.0 and 1.1 (505), header
-// names that are not tokens (400) and transfer codings other than chunked
-// (501). It answers the refused ones itself, and returns what the header
-// block holds.
+// names that are not tokens (400), transfer codings other than chunked
+// (501) and chunked bodies that end in trailer fields (400). It answers the
+// refused ones itself, and returns what the header block holds.
 func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) (headerFacts, bool) {
 	h := &ctx.Request.Header
 	if proto := h.Protocol(); !bytes.Equal(proto, http11) && !bytes.Equal(proto, http10) {
 		// fasthttp reads any HTTP/d.d; its framing is 1.1's or 1.0's only.
 		p.refuse(ctx, fasthttp.StatusHTTPVersionNotSupported)
+		return headerFacts{}, false
+	}
+	if len(h.PeekTrailerKeys()) > 0 && len(h.TrailerHeader()) > len("\r\n") {
+		// Trailer fields of a chunked body: fasthttp keeps them apart, out
+		// of RawHeaders (so out of scanHeaders' sight), and moves them into
+		// the headers when Trailer is removed (stripHop), where they would
+		// reach the shop past every rule here. Browsers never send request
+		// trailers (fetch cannot), so refusing them costs no visitor, and
+		// leaves no field for the shop to read otherwise than shopedge.
+		// (TrailerHeader writes only the header's scratch buffer, which
+		// nothing read so far points into.) A Trailer header announcing
+		// fields that never came is hop-by-hop, removed (stripHop).
+		p.refuse(ctx, fasthttp.StatusBadRequest)
 		return headerFacts{}, false
 	}
 	facts := scanHeaders(h.RawHeaders())
