@@ -171,8 +171,16 @@ var http11 = []byte("HTTP/1.1")
 // with ", " in the order they came (RFC 9110 section 5.3: one list), with
 // more appended when it is not empty. Nothing changes for a single copy and
 // nothing to add. The order is read from raw, the request's header block:
-// fasthttp's Del moves entries around.
+// fasthttp's Del moves entries around. When h holds no k (none came, or a
+// Connection header named it and stripHop removed it), the raw block does
+// not bring it back: k is more alone, or absent.
 func joinHeader(h *fasthttp.RequestHeader, raw []byte, k string, more []byte) {
+	if len(h.PeekAll(k)) == 0 {
+		if len(more) > 0 {
+			h.SetBytesV(k, more)
+		}
+		return
+	}
 	var buf [256]byte
 	b := buf[:0]
 	n := 0
