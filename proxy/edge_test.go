@@ -440,7 +440,8 @@ func TestRequestFramingTrailers(t *testing.T) {
 
 // TestBackslashPaths: issue 9. A path that a shop reading '\' as '/' (or
 // decoding once more) would resolve under the reserved prefix is refused
-// and never reaches the shop; other paths with '\' pass unchanged.
+// and never reaches the shop; other paths with '\' pass unchanged. The
+// prefix in another case is shopedge's too (not found), as IIS reads it.
 func TestBackslashPaths(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -455,6 +456,9 @@ func TestBackslashPaths(t *testing.T) {
 		{"double-encoded slash", `/x/..%252F_shopedge/x`, "HTTP/1.1 400", false},
 		{"mixed slashes", `/x/..\_shopedge\beacon`, "HTTP/1.1 400", false},
 		{"other case", `/x\..\_SHOPEDGE/x`, "HTTP/1.1 400", false},
+		{"prefix in other case", `/_SHOPEDGE/x`, "HTTP/1.1 404", false},
+		{"prefix in other case, decoded", `/%5FShopEdge/shopedge.js`, "HTTP/1.1 404", false},
+		{"prefix in other case, dot segments", `/_SHOPEDGE/../x`, "HTTP/1.1 404", false},
 		{"backslash elsewhere", `/search\shoes`, "HTTP/1.1 200", true},
 		{"backslash dot-dot elsewhere", `/a\..\b`, "HTTP/1.1 200", true},
 		{"prefix-like name", `/x\..\_shopedgex/y`, "HTTP/1.1 200", true},

@@ -165,7 +165,11 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	}
 }
 
-var http11 = []byte("HTTP/1.1")
+// The request versions shopedge reads (admit); the shop hears http11.
+var (
+	http10 = []byte("HTTP/1.0")
+	http11 = []byte("HTTP/1.1")
+)
 
 // joinHeader makes the copies of header k one header, their values joined
 // with ", " in the order they came (RFC 9110 section 5.3: one list), with

@@ -225,8 +225,7 @@ func (c *guardConn) endBlock() {
 
 var crlfcrlf = []byte("\r\n\r\n")
 
-// hasPrefixFold reports whether b begins with prefix, a lower-case ASCII
-// string, ignoring case.
+// hasPrefixFold reports whether b begins with prefix, ignoring case.
 func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
 }

@@ -35,9 +35,12 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (wai
 	if !ok {
 		return 0
 	}
-	if prefix := []byte(st.own.prefix); bytes.HasPrefix(ctx.Path(), prefix) || bytes.HasPrefix(ctx.Request.Header.RequestURI(), prefix) {
+	if prefix := st.own.prefix; hasPrefixFold(ctx.Path(), prefix) || hasPrefixFold(ctx.Request.Header.RequestURI(), prefix) {
 		// Never forwarded: neither the path as decoded nor as sent
-		// ("/_shopedge/../x" is "/x" decoded) reaches the shop.
+		// ("/_shopedge/../x" is "/x" decoded) reaches the shop, in any
+		// case ("/_SHOPEDGE/x" is the prefix to a shop that reads paths
+		// without case, as intoPrefix says): what is not shopedge's own
+		// asset or beacon is not found.
 		p.serveOwn(ctx, st)
 		return 0
 	}
@@ -184,8 +187,6 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) (headerFacts, bool) {
 	}
 	return facts, true
 }
-
-var http10 = []byte("HTTP/1.0")
 
 // refuse answers a request the proxy will not forward, and closes the
 // connection: what the client sends next may not be framed as the proxy
