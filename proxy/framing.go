@@ -12,7 +12,9 @@ import (
 
 // Serve serves srv (from Server) on ln, over TLS when the configuration
 // says so, with what fasthttp's own reading lacks: a request whose header
-// block ends in a bare LF is answered at once with 400 (see guardConn).
+// block ends in a bare LF is answered at once with 400, behind others on a
+// kept-alive connection too, until the connection sends a chunked body
+// (see guardConn).
 func (p *Proxy) Serve(srv *fasthttp.Server, ln net.Listener) error {
 	if t := p.state.Load().cfg.Server.TLS; t != nil {
 		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
