@@ -738,6 +738,21 @@ func TestBareLFPipelined(t *testing.T) {
 			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK"},
 		},
 		{
+			name: "GET with a body, then a bare request",
+			reads: []string{
+				"GET /a HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 4\r\n\r\na\n\nb",
+				"GET /c HTTP/1.1\nHost: shop.example\n\n",
+			},
+			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"},
+		},
+		{
+			name: "bare block taken for its CRLFCRLF behind it, then a bare one",
+			reads: []string{
+				"GET /a HTTP/1.1\nHost: shop.example\n\nGET /b HTTP/1.1\r\nHost: shop.example\r\n\r\nGET /c HTTP/1.1\nHost: shop.example\n\n",
+			},
+			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"},
+		},
+		{
 			name: "bare request behind a body",
 			reads: []string{
 				"POST /b HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 5\r\n\r\nab\n\n",
@@ -864,6 +879,26 @@ func TestBareLFKeptAlive(t *testing.T) {
 	_, _ = io.WriteString(c, "GET /b HTTP/1.1\nHost: shop.example\n\n")
 	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 400") {
 		t.Errorf("second request: got %q, want 400 at once", line)
+	}
+}
+
+// BenchmarkGuardConnScan is the guard's cost on a browser's request as
+// one read.
+func BenchmarkGuardConnScan(b *testing.B) {
+	raw := []byte("GET /c/shoes HTTP/1.1\r\nHost: shop.example\r\nConnection: keep-alive\r\nsec-ch-ua: \"Chromium\";v=\"131\"\r\n" +
+		"sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: \"Windows\"\r\nUpgrade-Insecure-Requests: 1\r\n" +
+		"User-Agent: " + browserUA + "\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n" +
+		"Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-User: ?1\r\nSec-Fetch-Dest: document\r\n" +
+		"Referer: https://shop.example/c/shoes\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n" +
+		"Accept-Language: en-GB,en;q=0.9\r\nCookie: se_vid=eyJhbGciOiJIUzI1NiIsImtpZCI6InQxIn0.eyJ2aWQiOiJhYmMifQ.sig; cart=1\r\n\r\n")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		var c guardConn
+		c.scan(raw)
+		if c.bare || c.state != guardLead {
+			b.Fatal("wrong verdict")
+		}
 	}
 }
 
