@@ -26,8 +26,8 @@
 //     status an upstream failure gets.
 //   - framing.go: what fasthttp's reading lets through: one pass over a
 //     request's raw header block (names, forwarded headers, transfer
-//     coding), and Serve, whose connections answer a header block ended
-//     by a bare LF at once.
+//     coding), and Serve, whose connections follow the requests' framing
+//     to answer a header block ended by a bare LF at once.
 //   - visitor.go: identity cookie and event recording.
 //   - personalize.go: reading, learning from and rewriting pages.
 //   - page.go: a page's analysis (its sites and what it teaches), cached

@@ -279,6 +279,53 @@ func TestConnectionHeaders(t *testing.T) {
 	}
 }
 
+// TestConnectionHeadersTrustedPeer: issue 9. A forwarded header that a
+// trusted peer's Connection header names is hop-by-hop: it is removed, and
+// joining the copies of the others does not bring it back; shopedge's own
+// X-Forwarded-* are set as when none came.
+func TestConnectionHeadersTrustedPeer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, headers string
+		want          map[string][]string
+	}{
+		{
+			name:    "X-Forwarded-For named",
+			headers: "Connection: X-Forwarded-For\r\nX-Forwarded-For: 6.6.6.6\r\n",
+			want:    map[string][]string{"X-Forwarded-For": {"127.0.0.1"}},
+		},
+		{
+			name: "named ones among copies joined",
+			headers: "Connection: X-Forwarded-Host, Forwarded\r\nX-Forwarded-For: 203.0.113.7\r\nX-Forwarded-For: 198.51.100.1\r\n" +
+				"X-Forwarded-Host: evil.example\r\nX-Forwarded-Host: evil2.example\r\nForwarded: for=6.6.6.6\r\nForwarded: for=7.7.7.7\r\n" +
+				"X-Forwarded-Proto: https\r\nX-Forwarded-Proto: https\r\n",
+			want: map[string][]string{
+				"X-Forwarded-For":   {"203.0.113.7, 198.51.100.1, 127.0.0.1"},
+				"X-Forwarded-Host":  {"shop.example"},
+				"Forwarded":         nil,
+				"X-Forwarded-Proto": {"https, https"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			shop := newRawShopRecorder(t, okAnswer)
+			e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.TrustedProxies = []string{"127.0.0.0/8"} }))
+			got := rawRequest(t, e.url, "GET /x HTTP/1.1\r\nHost: shop.example\r\n"+tt.headers+"Connection: close\r\n\r\n")
+			if !strings.HasPrefix(got, "HTTP/1.1 200") {
+				t.Fatalf("answer %.60q, want 200", got)
+			}
+			head := shop.last(t)
+			for name, want := range tt.want {
+				if vals := fieldValues(head, name); strings.Join(vals, "\n") != strings.Join(want, "\n") {
+					t.Errorf("%s: got %q, want %q", name, vals, want)
+				}
+			}
+		})
+	}
+}
+
 // TestRequestFraming: issue 9. The shop always gets HTTP/1.1; other
 // versions than 1.0 and 1.1 get 505, transfer codings other than chunked
 // 501 or 400, and nothing of them reaches the shop.
@@ -341,9 +388,60 @@ func TestRequestFraming(t *testing.T) {
 	}
 }
 
+// TestRequestFramingTrailers: issue 9. A chunked request's trailer
+// section would reach the shop past every header rule (fasthttp moves
+// trailer fields into the headers when Trailer is removed): a request
+// whose body carries trailer fields gets 400, and nothing of it reaches
+// the shop. Browsers never send request trailers.
+func TestRequestFramingTrailers(t *testing.T) {
+	t.Parallel()
+	const head = "POST /x HTTP/1.1\r\nHost: shop.example\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+	tests := []struct {
+		name, raw, status string
+		forwarded         bool
+	}{
+		{"forged forwarded trailers", head + "\r\n2\r\nhi\r\n0\r\nForwarded: for=7.7.7.7;host=evil.example\r\n" +
+			"X_Forwarded_Host: evil.example\r\nX-Client-IP: 7.7.7.7\r\nFoo Bar: x\r\n\r\n", "HTTP/1.1 400", false},
+		{"announced trailer", head + "Trailer: X-Checksum\r\n\r\n2\r\nhi\r\n0\r\nX-Checksum: 1\r\n\r\n", "HTTP/1.1 400", false},
+		{"one plain trailer", head + "\r\n2\r\nhi\r\n0\r\nX-Checksum: 1\r\n\r\n", "HTTP/1.1 400", false},
+		{"no trailer fields", head + "\r\n2\r\nhi\r\n0\r\n\r\n", "HTTP/1.1 200", true},
+		{"Trailer announced, none sent", head + "Trailer: X-Checksum\r\n\r\n2\r\nhi\r\n0\r\n\r\n", "HTTP/1.1 200", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			shop := newRawShopRecorder(t, okAnswer)
+			e := startProxy(t, demoConfig(t, shop.url, nil))
+			got := rawRequest(t, e.url, tt.raw)
+			if !strings.HasPrefix(got, tt.status) {
+				t.Errorf("answer %.60q, want %s", got, tt.status)
+			}
+			reqs := shop.requests()
+			if !tt.forwarded {
+				if len(reqs) != 0 {
+					t.Errorf("the shop got %q, want nothing", reqs)
+				}
+				return
+			}
+			if len(reqs) != 1 {
+				t.Fatalf("the shop got %d requests, want 1", len(reqs))
+			}
+			for _, name := range []string{"Trailer", "X-Checksum", "Forwarded", "Transfer-Encoding"} {
+				if v := fieldValues(reqs[0], name); len(v) != 0 {
+					t.Errorf("%s reached the shop: %q", name, v)
+				}
+			}
+			if v := fieldValues(reqs[0], "Content-Length"); len(v) != 1 || v[0] != "2" {
+				t.Errorf("Content-Length: got %q, want [2]", v)
+			}
+		})
+	}
+}
+
 // TestBackslashPaths: issue 9. A path that a shop reading '\' as '/' (or
 // decoding once more) would resolve under the reserved prefix is refused
-// and never reaches the shop; other paths with '\' pass unchanged.
+// and never reaches the shop; other paths with '\' pass unchanged. The
+// prefix in another case is shopedge's too (not found), as IIS reads it.
 func TestBackslashPaths(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -358,6 +456,9 @@ func TestBackslashPaths(t *testing.T) {
 		{"double-encoded slash", `/x/..%252F_shopedge/x`, "HTTP/1.1 400", false},
 		{"mixed slashes", `/x/..\_shopedge\beacon`, "HTTP/1.1 400", false},
 		{"other case", `/x\..\_SHOPEDGE/x`, "HTTP/1.1 400", false},
+		{"prefix in other case", `/_SHOPEDGE/x`, "HTTP/1.1 404", false},
+		{"prefix in other case, decoded", `/%5FShopEdge/shopedge.js`, "HTTP/1.1 404", false},
+		{"prefix in other case, dot segments", `/_SHOPEDGE/../x`, "HTTP/1.1 404", false},
 		{"backslash elsewhere", `/search\shoes`, "HTTP/1.1 200", true},
 		{"backslash dot-dot elsewhere", `/a\..\b`, "HTTP/1.1 200", true},
 		{"prefix-like name", `/x\..\_shopedgex/y`, "HTTP/1.1 200", true},
@@ -422,6 +523,8 @@ func TestBareLF(t *testing.T) {
 		{"bare lines, CRLFCRLF end", "GET /x HTTP/1.1\nHost: shop.example\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
 		{"request line, empty CRLF block", "GET /x HTTP/1.0\n\r\n", "HTTP/1.1 200"},
 		{"bare LFs in the body", "POST /x HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 8\r\nConnection: close\r\n\r\na\n\nb\n\r\nc", "HTTP/1.1 200"},
+		{"leading CRLFCRLF", "\r\n\r\nGET /x HTTP/1.1\nHost: shop.example\n\n", "HTTP/1.1 400"},
+		{"leading CRLF", "\r\nGET /x HTTP/1.1\nHost: shop.example\n\n", "HTTP/1.1 400"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -464,40 +567,294 @@ func TestBareLFBodyAfterContinue(t *testing.T) {
 	}
 }
 
-// TestGuardConnScan: the header block is followed however the bytes are cut
-// into reads.
+// TestGuardConnScan: the guard follows the stream as fasthttp frames it,
+// request after request, and agrees with guardModel however the bytes are
+// cut into reads. bare: the next read fails; off: the guard gave up.
 func TestGuardConnScan(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, in   string
-		bare, head bool
+		name      string
+		reads     []string
+		bare, off bool
 	}{
-		{"CRLF block", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", false, false},
-		{"CRLF block, body with bare LFs", "POST / HTTP/1.1\r\nHost: a\r\n\r\na\n\nb\n\r\n", false, false},
-		{"bare LF block", "GET / HTTP/1.1\nHost: a\n\n", true, true},
-		{"bare blank line after CRLF lines", "GET / HTTP/1.1\r\nHost: a\r\n\n", true, true},
-		{"CRLF blank line after a bare line", "GET / HTTP/1.1\r\nHost: a\n\r\n", true, true},
-		{"empty block after a bare request line", "GET / HTTP/1.0\n\r\n", false, true},
-		{"bare block, then a CRLFCRLF", "GET / HTTP/1.1\nHost: a\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", false, false},
-		{"leading empty lines", "\n\r\n\nGET / HTTP/1.1\r\nHost: a\r\n", false, true},
-		{"unfinished", "GET / HTTP/1.1\r\nHost: a\r\n", false, true},
+		{"CRLF block", []string{"GET / HTTP/1.1\r\nHost: a\r\n\r\n"}, false, false},
+		{"CRLF block, body with bare LFs", []string{"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\na\n\nb\n\r\nc"}, false, false},
+		{"bare LF block", []string{"GET / HTTP/1.1\nHost: a\n\n"}, true, false},
+		{"bare blank line after CRLF lines", []string{"GET / HTTP/1.1\r\nHost: a\r\n\n"}, true, false},
+		{"CRLF blank line after a bare line", []string{"GET / HTTP/1.1\r\nHost: a\n\r\n"}, true, false},
+		{"empty block after a bare request line", []string{"GET / HTTP/1.0\n\r\n"}, false, false},
+		{"bare request line, bare blank line", []string{"GET / HTTP/1.0\n\n"}, true, false},
+		{"bare block, a CRLFCRLF in the same read", []string{"GET / HTTP/1.1\nHost: a\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"}, false, false},
+		{"bare block, a CRLFCRLF in the next read", []string{"GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\nHost: a\r\n\r\n"}, true, false},
+		{"leading empty lines", []string{"\n\r\n\nGET / HTTP/1.1\r\nHost: a\r\n"}, false, false},
+		{"leading CRLFCRLF, then a bare block", []string{"\r\n\r\nGET /x HTTP/1.1\nHost: a\n\n"}, true, false},
+		{"unfinished", []string{"GET / HTTP/1.1\r\nHost: a\r\n"}, false, false},
+		{"pipelined, bare second", []string{"GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\nHost: a\n\n"}, true, false},
+		{"pipelined, body with bare LFs over reads", []string{
+			"GET /a HTTP/1.1\r\nHost: a\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 13\r\n",
+			"\r\nlin", "e1\n\nli", "ne2\n\n", "GET /c HTTP/1.1\r\nHost: a\r\n\r\n"}, false, false},
+		{"body, then a bare block", []string{"POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nab", "cGET /c HTTP/1.1\nHost: a\n\n"}, true, false},
+		{"Content-Length split over reads", []string{"POST /b HTTP/1.1\r\nHost: a\r\nConte", "nt-Len", "gth: 1", "0\r", "\n\r\n", "\n\n\n\n\n\n\n\n\n\n"}, false, false},
+		{"chunked: off", []string{"POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\na\n\nb\n\r\n0\r\n\r\n"}, false, true},
+		{"two Content-Lengths: off", []string{"POST /b HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"}, false, true},
+		{"Content-Length not a number: off", []string{"POST /b HTTP/1.1\r\nContent-Length: +1\r\n\r\nx"}, false, true},
+		{"obs-fold: off", []string{"GET /b HTTP/1.1\r\nX-A: 1\r\n 2\r\n\r\n"}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, size := range []int{1, 2, 3, len(tt.in)} {
-				c := guardConn{head: true}
-				for in := tt.in; len(in) > 0; {
-					n := min(size, len(in))
-					c.scan([]byte(in[:n]))
-					in = in[n:]
+			for _, size := range []int{0, 1, 2, 3} { // 0: the reads as listed
+				reads := tt.reads
+				if size > 0 {
+					reads = cut(strings.Join(tt.reads, ""), size)
 				}
-				if c.bare != tt.bare || c.head != tt.head {
-					t.Errorf("in reads of %d bytes: bare, head: got %v, %v, want %v, %v", size, c.bare, c.head, tt.bare, tt.head)
+				var c guardConn
+				for _, r := range reads {
+					if !c.bare {
+						c.scan([]byte(r))
+					}
+				}
+				bare, off := guardModel(reads)
+				if c.bare != bare || (c.state == guardOff) != off {
+					t.Errorf("in reads of %d: guard and model disagree: bare, off: got %v, %v, model %v, %v",
+						size, c.bare, c.state == guardOff, bare, off)
+				}
+				if size == 0 && (bare != tt.bare || off != tt.off) {
+					t.Errorf("bare, off: got %v, %v, want %v, %v", bare, off, tt.bare, tt.off)
 				}
 			}
 		})
 	}
 }
+
+// cut cuts s into reads of size bytes.
+func cut(s string, size int) []string {
+	var out []string
+	for len(s) > 0 {
+		n := min(size, len(s))
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return out
+}
+
+// guardModel is what guardConn must find, written over the whole stream for
+// clarity rather than speed, from fasthttp's reading (header.go,
+// headerscanner.go): whether the next read must fail, a header block having
+// ended in a bare LF with no CRLFCRLF after it in the same read (bare), or
+// the stream could not be framed (off).
+func guardModel(reads []string) (bare, off bool) {
+	stream := strings.Join(reads, "")
+	// readEnd is where the read holding stream[i] ends.
+	readEnd := func(i int) int {
+		end := 0
+		for _, r := range reads {
+			if end += len(r); end > i {
+				return end
+			}
+		}
+		return len(stream)
+	}
+	for p := 0; ; {
+		for p < len(stream) && (stream[p] == '\r' || stream[p] == '\n') {
+			p++ // empty lines before the request line
+		}
+		lf := strings.IndexByte(stream[p:], '\n')
+		if lf < 0 {
+			return false, false
+		}
+		p += lf + 1 // the request line
+		length, unframed, crlf := -1, false, false
+		for first := true; ; first = false {
+			lf := strings.IndexByte(stream[p:], '\n')
+			if lf < 0 {
+				return false, false
+			}
+			line := stream[p : p+lf]
+			p += lf + 1
+			if line == "" || line == "\r" {
+				if line == "\r" && (first || crlf) || strings.Contains(stream[p:readEnd(p-1)], "\r\n\r\n") {
+					break
+				}
+				return true, false
+			}
+			crlf = strings.HasSuffix(line, "\r")
+			if line[0] == ' ' || line[0] == '\t' {
+				return false, true
+			}
+			name, value, _ := strings.Cut(line, ":")
+			switch strings.ToLower(name) {
+			case "content-length":
+				v := strings.Trim(value, " \t\r")
+				n, err := strconv.ParseUint(v, 10, 63)
+				if length >= 0 || err != nil || strings.ContainsAny(v, "+-") || len(v) > 18 || len(line) > 48 {
+					unframed = true
+				}
+				length = int(n)
+			case "transfer-encoding":
+				unframed = true
+			}
+		}
+		if unframed {
+			return false, true
+		}
+		if length > 0 {
+			p += length
+		}
+		if p >= len(stream) {
+			return false, false
+		}
+	}
+}
+
+// TestBareLFPipelined: issue 9. Requests sent without waiting for the
+// answers are framed as fasthttp frames them: a bare-LF one behind a good
+// one is answered at once, and a body with bare blank lines that arrives
+// over several reads, behind another request, is a body.
+func TestBareLFPipelined(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, okAnswer)
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Minute) }))
+	body := "line1\n\nline2\n\n" + strings.Repeat("y", 100)
+	tests := []struct {
+		name  string
+		reads []string // what the proxy reads, read by read
+		sync  bool     // over TCP, the first read is answered before the rest is sent
+		want  []string // the status lines answered, in order
+	}{
+		{
+			name:  "bare request behind a good one, one read",
+			reads: []string{"GET /a HTTP/1.1\r\nHost: shop.example\r\n\r\nGET /b HTTP/1.1\nHost: shop.example\n\n"},
+			want:  []string{"HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"},
+		},
+		{
+			name: "body with bare blank lines over reads, behind a GET",
+			sync: true,
+			reads: []string{
+				"GET /a HTTP/1.1\r\nHost: shop.example\r\n\r\nPOST /b HTTP/1.1\r\nHost: shop.example\r\nContent-Type: text/plain\r\nContent-Length: " +
+					strconv.Itoa(len(body)) + "\r\n",
+				"\r\n" + body[:3], body[3:10], body[10:],
+				"GET /c HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n",
+			},
+			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK"},
+		},
+		{
+			name: "GET with a body, then a bare request",
+			reads: []string{
+				"GET /a HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 4\r\n\r\na\n\nb",
+				"GET /c HTTP/1.1\nHost: shop.example\n\n",
+			},
+			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"},
+		},
+		{
+			name: "bare block taken for its CRLFCRLF behind it, then a bare one",
+			reads: []string{
+				"GET /a HTTP/1.1\nHost: shop.example\n\nGET /b HTTP/1.1\r\nHost: shop.example\r\n\r\nGET /c HTTP/1.1\nHost: shop.example\n\n",
+			},
+			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"},
+		},
+		{
+			name: "bare request behind a body",
+			reads: []string{
+				"POST /b HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 5\r\n\r\nab\n\n",
+				"\nGET /c HTTP/1.1\nHost: shop.example\n\n",
+			},
+			want: []string{"HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Over TCP: the first read as one write, the rest as another
+			// (after the first answer, when that is sure to come).
+			c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+			br := bufio.NewReader(c)
+			if _, err := io.WriteString(c, tt.reads[0]); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if tt.sync {
+				got = statusLines(br, 1)
+			}
+			if _, err := io.WriteString(c, strings.Join(tt.reads[1:], "")); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, statusLines(br, len(tt.want)-len(got))...)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("over TCP, within 3s (read timeout 1m): got %q, want %q", got, tt.want)
+			}
+			// Read by read exactly, through the proxy's own server.
+			if got := serveReads(t, e.proxy, tt.reads); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("read by read: got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// serveReads serves one guarded connection whose reads return reads, one
+// each, then time out, and returns the status lines answered.
+func serveReads(t *testing.T, p *Proxy, reads []string) []string {
+	t.Helper()
+	c := &scriptedConn{reads: reads}
+	_ = p.Server().ServeConn(&guardConn{Conn: c})
+	return statusLines(bufio.NewReader(strings.NewReader(c.out.String())), -1)
+}
+
+// statusLines reads n responses (n < 0: all there are) and returns their
+// status lines.
+func statusLines(br *bufio.Reader, n int) []string {
+	var got []string
+	for ; n != 0; n-- {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got = append(got, "HTTP/1.1 "+resp.Status)
+	}
+	return got
+}
+
+// scriptedConn is a connection whose reads return reads, one each (cut to
+// the caller's buffer), then time out; what is written is kept.
+type scriptedConn struct {
+	reads []string
+	out   strings.Builder
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func (c *scriptedConn) Read(b []byte) (int, error) {
+	if len(c.reads) == 0 {
+		return 0, timeoutError{}
+	}
+	n := copy(b, c.reads[0])
+	if c.reads[0] = c.reads[0][n:]; c.reads[0] == "" {
+		c.reads = c.reads[1:]
+	}
+	return n, nil
+}
+
+func (c *scriptedConn) Write(b []byte) (int, error) { return c.out.Write(b) }
+func (c *scriptedConn) Close() error                { return nil }
+func (c *scriptedConn) LocalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80}
+}
+func (c *scriptedConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
+func (c *scriptedConn) SetDeadline(time.Time) error      { return nil }
+func (c *scriptedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *scriptedConn) SetWriteDeadline(time.Time) error { return nil }
 
 // TestBareLFKeptAlive: a bare-LF request after a good one on the same
 // connection is answered at once too.
@@ -522,6 +879,26 @@ func TestBareLFKeptAlive(t *testing.T) {
 	_, _ = io.WriteString(c, "GET /b HTTP/1.1\nHost: shop.example\n\n")
 	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 400") {
 		t.Errorf("second request: got %q, want 400 at once", line)
+	}
+}
+
+// BenchmarkGuardConnScan is the guard's cost on a browser's request as
+// one read.
+func BenchmarkGuardConnScan(b *testing.B) {
+	raw := []byte("GET /c/shoes HTTP/1.1\r\nHost: shop.example\r\nConnection: keep-alive\r\nsec-ch-ua: \"Chromium\";v=\"131\"\r\n" +
+		"sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: \"Windows\"\r\nUpgrade-Insecure-Requests: 1\r\n" +
+		"User-Agent: " + browserUA + "\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n" +
+		"Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-User: ?1\r\nSec-Fetch-Dest: document\r\n" +
+		"Referer: https://shop.example/c/shoes\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n" +
+		"Accept-Language: en-GB,en;q=0.9\r\nCookie: se_vid=eyJhbGciOiJIUzI1NiIsImtpZCI6InQxIn0.eyJ2aWQiOiJhYmMifQ.sig; cart=1\r\n\r\n")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		var c guardConn
+		c.scan(raw)
+		if c.bare || c.state != guardLead {
+			b.Fatal("wrong verdict")
+		}
 	}
 }
 
@@ -594,27 +971,28 @@ func TestServeTLS(t *testing.T) {
 }
 
 // FuzzGuardConnScan: however the bytes are cut into reads, the guard
-// reaches the same verdict as on the whole, and scanHeaders never panics.
+// reaches guardModel's verdict, and scanHeaders never panics.
 func FuzzGuardConnScan(f *testing.F) {
 	for _, s := range []string{
 		"GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\nHost: a\n\r\n",
-		"GET / HTTP/1.0\n\r\n", "\n\r\n\nGET / HTTP/1.1\r\n", "POST / HTTP/1.1\r\n\r\na\n\nb",
+		"GET / HTTP/1.0\n\r\n", "\n\r\n\nGET / HTTP/1.1\r\n", "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\na\n\nb",
+		"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\nHost: x\n\n",
+		"GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 7\r\n\r\nline\n\n\nGET /c HTTP/1.1\n\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 	} {
 		f.Add([]byte(s), uint8(1))
 	}
 	f.Fuzz(func(t *testing.T, in []byte, size uint8) {
 		_ = scanHeaders(in)
-		whole := guardConn{head: true}
-		whole.scan(in)
-		cut := guardConn{head: true}
-		step := int(size%16) + 1
-		for b := in; len(b) > 0; {
-			n := min(step, len(b))
-			cut.scan(b[:n])
-			b = b[n:]
+		reads := cut(string(in), int(size%16)+1)
+		var c guardConn
+		for _, r := range reads {
+			if !c.bare {
+				c.scan([]byte(r))
+			}
 		}
-		if whole.bare != cut.bare || whole.head != cut.head {
-			t.Errorf("%q in reads of %d: bare, head: got %v, %v, want %v, %v", in, step, cut.bare, cut.head, whole.bare, whole.head)
+		if bare, off := guardModel(reads); c.bare != bare || (c.state == guardOff) != off {
+			t.Errorf("%q in reads of %d: bare, off: got %v, %v, model %v, %v", in, int(size%16)+1, c.bare, c.state == guardOff, bare, off)
 		}
 	})
 }

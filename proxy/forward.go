@@ -49,8 +49,10 @@ type headers interface {
 func stripHop(h headers) {
 	// PeekAll's slices point into the header's own storage. Deleting a
 	// header only reorders entries, except Trailer, whose deletion may
-	// store a header again (fasthttp keeps a dedicated one there): it is
-	// left to the hop-by-hop list, after the loop.
+	// store a header again (fasthttp keeps a dedicated one there, and moves
+	// trailer fields into the headers): it is left to the hop-by-hop list,
+	// after the loop. A request reaches here without trailer fields
+	// (admit refuses them), so that move brings nothing back.
 	for _, v := range h.PeekAll("Connection") {
 		for len(v) > 0 {
 			var tok []byte
@@ -163,14 +165,26 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	}
 }
 
-var http11 = []byte("HTTP/1.1")
+// The request versions shopedge reads (admit); the shop hears http11.
+var (
+	http10 = []byte("HTTP/1.0")
+	http11 = []byte("HTTP/1.1")
+)
 
 // joinHeader makes the copies of header k one header, their values joined
 // with ", " in the order they came (RFC 9110 section 5.3: one list), with
 // more appended when it is not empty. Nothing changes for a single copy and
 // nothing to add. The order is read from raw, the request's header block:
-// fasthttp's Del moves entries around.
+// fasthttp's Del moves entries around. When h holds no k (none came, or a
+// Connection header named it and stripHop removed it), the raw block does
+// not bring it back: k is more alone, or absent.
 func joinHeader(h *fasthttp.RequestHeader, raw []byte, k string, more []byte) {
+	if len(h.PeekAll(k)) == 0 {
+		if len(more) > 0 {
+			h.SetBytesV(k, more)
+		}
+		return
+	}
 	var buf [256]byte
 	b := buf[:0]
 	n := 0

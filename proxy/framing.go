@@ -12,7 +12,9 @@ import (
 
 // Serve serves srv (from Server) on ln, over TLS when the configuration
 // says so, with what fasthttp's own reading lacks: a request whose header
-// block ends in a bare LF is answered at once with 400 (see guardConn).
+// block ends in a bare LF is answered at once with 400, behind others on a
+// kept-alive connection too, until the connection sends a chunked body
+// (see guardConn).
 func (p *Proxy) Serve(srv *fasthttp.Server, ln net.Listener) error {
 	if t := p.state.Load().cfg.Server.TLS; t != nil {
 		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
@@ -37,7 +39,7 @@ func (l guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := guardConn{Conn: c, head: true}
+	g := guardConn{Conn: c}
 	if tc, ok := c.(*tls.Conn); ok {
 		// fasthttp tells TLS by these methods (RequestCtx.IsTLS).
 		return &guardTLSConn{guardConn: g, tc: tc}, nil
@@ -49,93 +51,185 @@ func (l guardListener) Accept() (net.Conn, error) {
 // bare LF; fasthttp answers it through Server.ErrorHandler, with 400.
 var errBareLF = errors.New("proxy: request header block ends in a bare LF")
 
-// guardConn watches the bytes of a request's header block as fasthttp
-// reads them. fasthttp accepts a header block ended by bare LFs only once a
-// CRLFCRLF is in its buffer (so that a peer that only knows CRLFCRLF cannot
-// frame the stream otherwise); without one it waits for more, until the
-// read timeout. When the block has ended in a bare LF ("\n\n", or
-// "\n\r\n" after a header line) and fasthttp asks for more before any
-// CRLFCRLF, the read fails instead, and the client gets its 400 at once.
+// guardConn follows the requests of a connection through the bytes fasthttp
+// reads, to answer at once a request whose header block ends in a bare LF.
 //
-// A header block may be arriving from the connection's start, and after
-// each response written (a 1xx is not one), until a CRLFCRLF is read. The
-// scan costs a bytes.IndexByte per line of the header block, and nothing
-// after it. fasthttp reads and writes a connection from one goroutine.
+// fasthttp ends a header block at its first blank line, but takes a bare-LF
+// one ("\n\n", or "\n\r\n" after a header line) for the end only when a
+// CRLFCRLF is also in its buffer (so that a peer that only knows CRLFCRLF
+// cannot frame the stream otherwise); without one it asks for more, until
+// the read timeout. The guard sees such a block end, and when no CRLFCRLF
+// follows it in the same read, fails the next read instead: the client gets
+// its 400 at once. When one does follow, fasthttp took the bare end, and so
+// does the guard.
+//
+// To find where the next request begins, it frames the stream as fasthttp
+// does: empty lines before a request line are skipped; a header block ends
+// at its blank line, or at once with a CRLF right after the request line;
+// a body of Content-Length bytes follows. A block it cannot frame so (any
+// Transfer-Encoding, so chunked bodies; a Content-Length that is not one
+// plain number, or two; an obs-fold line) turns the guard off for the rest
+// of the connection: a later bare-LF request on it waits for the read
+// timeout, as without the guard. fasthttp refuses most of these and closes
+// the connection anyway; browsers send none of them but chunked uploads,
+// and browsers never end a line in a bare LF.
+//
+// Header bytes are scanned a line at a time (a bytes.IndexByte, a look at
+// the line's first byte), body bytes only counted, nothing allocated.
+// fasthttp reads a connection from one goroutine.
 type guardConn struct {
 	net.Conn
-	head    bool    // a header block may be arriving
-	content bool    // it has begun: a byte other than CR or LF came
-	lines   int     // line ends since it began
-	last    [3]byte // the last bytes read of it
-	bare    bool    // it ended in a bare LF
+	state    uint8
+	bare     bool  // a block ended in a bare LF: the next read fails
+	lines    int   // header lines of the block so far
+	crlf     bool  // the last header line ended in CRLF
+	length   int64 // the block's Content-Length; -1: none yet
+	unframed bool  // the block has what the guard cannot frame
+	body     int64 // body bytes still to come
+	// The start of a header line that began in an earlier read.
+	partN  int // its length so far (may exceed len(part))
+	partCR bool
+	part   [48]byte
 }
+
+// Where the stream is.
+const (
+	guardLead  uint8 = iota // before a request line: empty lines are skipped
+	guardFirst              // in a request line
+	guardHead               // in a header block, at the start of a line or in one
+	guardBody               // in a body of known length
+	guardOff                // somewhere it cannot tell: the guard is off
+)
 
 func (c *guardConn) Read(b []byte) (int, error) {
 	if c.bare {
 		return 0, errBareLF
 	}
 	n, err := c.Conn.Read(b)
-	if c.head && n > 0 {
+	if c.state != guardOff && n > 0 {
 		c.scan(b[:n])
 	}
 	return n, err
 }
 
-func (c *guardConn) Write(b []byte) (int, error) {
-	if !bytes.HasPrefix(b, []byte("HTTP/1.1 1")) {
-		// A response: what comes next is a new request.
-		c.head, c.content, c.lines, c.last, c.bare = true, false, 0, [3]byte{}, false
-	}
-	return c.Conn.Write(b)
-}
-
-// scan follows the header block through b, the next bytes read.
+// scan follows the stream through b, the next bytes read.
 func (c *guardConn) scan(b []byte) {
-	for c.head && len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		seg := b
-		if i >= 0 {
-			seg = b[:i]
-		}
-		if !c.content && len(bytes.Trim(seg, "\r")) > 0 {
-			c.content = true
-		}
-		c.push(seg)
-		if i < 0 {
+	for len(b) > 0 && !c.bare {
+		switch c.state {
+		case guardOff:
 			return
+		case guardBody:
+			n := min(int64(len(b)), c.body)
+			c.body -= n
+			b = b[n:]
+			if c.body == 0 {
+				c.state = guardLead
+			}
+		case guardLead:
+			i := 0
+			for i < len(b) && (b[i] == '\r' || b[i] == '\n') {
+				i++
+			}
+			b = b[i:]
+			if len(b) > 0 {
+				c.state = guardFirst
+			}
+		case guardFirst:
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				return
+			}
+			b = b[i+1:]
+			c.state, c.lines, c.crlf, c.length, c.unframed, c.partN = guardHead, 0, false, -1, false, 0
+		case guardHead:
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				c.keep(b)
+				return
+			}
+			line, n, cr := b[:i], i, i > 0 && b[i-1] == '\r'
+			if c.partN > 0 {
+				c.keep(line)
+				n, cr = c.partN, c.partCR
+				line = c.part[:min(n, len(c.part))]
+				c.partN = 0
+			}
+			b = b[i+1:]
+			c.line(line, n, cr, b)
 		}
-		p3, p2, p1 := c.last[0], c.last[1], c.last[2] // the bytes before this LF
-		switch {
-		case p1 == '\r' && p2 == '\n' && p3 == '\r':
-			// CRLFCRLF: fasthttp ends the block, whatever came before.
-			c.head, c.bare = false, false
-			return
-		case !c.content:
-			// Empty lines before the request line are skipped.
-		case p1 == '\n':
-			c.bare = true
-		case p1 == '\r' && p2 == '\n' && p3 != '\r' && c.lines >= 2:
-			// A CRLF blank line after a header line that ended in a bare
-			// LF. (Right after the request line, fasthttp reads it as an
-			// empty block.)
-			c.bare = true
-		}
-		if c.content {
-			c.lines++
-		}
-		c.push(b[i : i+1])
-		b = b[i+1:]
 	}
 }
 
-// push shifts b's last bytes into c.last.
-func (c *guardConn) push(b []byte) {
-	if len(b) >= len(c.last) {
-		copy(c.last[:], b[len(b)-len(c.last):])
+// keep keeps the start of a header line that goes on in the next read.
+func (c *guardConn) keep(b []byte) {
+	if len(b) == 0 {
 		return
 	}
-	copy(c.last[:], c.last[len(b):])
-	copy(c.last[len(c.last)-len(b):], b)
+	if c.partN < len(c.part) {
+		copy(c.part[c.partN:], b)
+	}
+	c.partN += len(b)
+	c.partCR = b[len(b)-1] == '\r'
+}
+
+// line takes a line of the header block: its first bytes (all of them when
+// len(line) == n), its length n without the LF, whether it ended in CRLF,
+// and rest, what follows it in this read.
+func (c *guardConn) line(line []byte, n int, cr bool, rest []byte) {
+	if n == 0 || n == 1 && cr {
+		// A blank line: the block ends, if fasthttp agrees.
+		if cr && (c.lines == 0 || c.crlf) || bytes.Contains(rest, crlfcrlf) {
+			c.endBlock()
+		} else {
+			c.bare = true
+		}
+		return
+	}
+	c.lines++
+	c.crlf = cr
+	if line[0] == ' ' || line[0] == '\t' {
+		// obs-fold: fasthttp joins the lines, the guard does not follow.
+		c.state = guardOff
+		return
+	}
+	switch line[0] | 0x20 {
+	case 'c':
+		if hasPrefixFold(line, "content-length:") {
+			v := bytes.Trim(line[len("content-length:"):], " \t\r")
+			c.unframed = c.unframed || c.length >= 0 || n > len(c.part) || len(v) == 0 || len(v) > 18
+			c.length = 0
+			for _, d := range v {
+				if d < '0' || d > '9' {
+					c.unframed = true
+					break
+				}
+				c.length = c.length*10 + int64(d-'0')
+			}
+		}
+	case 't':
+		if hasPrefixFold(line, "transfer-encoding:") {
+			c.unframed = true
+		}
+	}
+}
+
+// endBlock follows the stream past the end of a header block.
+func (c *guardConn) endBlock() {
+	switch {
+	case c.unframed:
+		c.state = guardOff
+	case c.length > 0:
+		c.state, c.body = guardBody, c.length
+	default:
+		c.state = guardLead
+	}
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// hasPrefixFold reports whether b begins with prefix, ignoring case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
 }
 
 // guardTLSConn is a guardConn over TLS.

@@ -35,9 +35,12 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx, st *state, start time.Time) (wai
 	if !ok {
 		return 0
 	}
-	if prefix := []byte(st.own.prefix); bytes.HasPrefix(ctx.Path(), prefix) || bytes.HasPrefix(ctx.Request.Header.RequestURI(), prefix) {
+	if prefix := st.own.prefix; hasPrefixFold(ctx.Path(), prefix) || hasPrefixFold(ctx.Request.Header.RequestURI(), prefix) {
 		// Never forwarded: neither the path as decoded nor as sent
-		// ("/_shopedge/../x" is "/x" decoded) reaches the shop.
+		// ("/_shopedge/../x" is "/x" decoded) reaches the shop, in any
+		// case ("/_SHOPEDGE/x" is the prefix to a shop that reads paths
+		// without case, as intoPrefix says): what is not shopedge's own
+		// asset or beacon is not found.
 		p.serveOwn(ctx, st)
 		return 0
 	}
@@ -115,14 +118,27 @@ type visit struct {
 
 // admit refuses requests for other hosts, absolute-form targets that
 // disagree with Host, HTTP versions other than 1.0 and 1.1 (505), header
-// names that are not tokens (400) and transfer codings other than chunked
-// (501). It answers the refused ones itself, and returns what the header
-// block holds.
+// names that are not tokens (400), transfer codings other than chunked
+// (501) and chunked bodies that end in trailer fields (400). It answers the
+// refused ones itself, and returns what the header block holds.
 func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) (headerFacts, bool) {
 	h := &ctx.Request.Header
 	if proto := h.Protocol(); !bytes.Equal(proto, http11) && !bytes.Equal(proto, http10) {
 		// fasthttp reads any HTTP/d.d; its framing is 1.1's or 1.0's only.
 		p.refuse(ctx, fasthttp.StatusHTTPVersionNotSupported)
+		return headerFacts{}, false
+	}
+	if len(h.PeekTrailerKeys()) > 0 && len(h.TrailerHeader()) > len("\r\n") {
+		// Trailer fields of a chunked body: fasthttp keeps them apart, out
+		// of RawHeaders (so out of scanHeaders' sight), and moves them into
+		// the headers when Trailer is removed (stripHop), where they would
+		// reach the shop past every rule here. Browsers never send request
+		// trailers (fetch cannot), so refusing them costs no visitor, and
+		// leaves no field for the shop to read otherwise than shopedge.
+		// (TrailerHeader writes only the header's scratch buffer, which
+		// nothing read so far points into.) A Trailer header announcing
+		// fields that never came is hop-by-hop, removed (stripHop).
+		p.refuse(ctx, fasthttp.StatusBadRequest)
 		return headerFacts{}, false
 	}
 	facts := scanHeaders(h.RawHeaders())
@@ -171,8 +187,6 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, st *state) (headerFacts, bool) {
 	}
 	return facts, true
 }
-
-var http10 = []byte("HTTP/1.0")
 
 // refuse answers a request the proxy will not forward, and closes the
 // connection: what the client sends next may not be framed as the proxy
