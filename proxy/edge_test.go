@@ -119,6 +119,17 @@ func fieldValues(head, name string) []string {
 	return out
 }
 
+// checkFields fails for each field of want whose values in the raw head
+// are not exactly want's (nil: the field is absent); where says whose head.
+func checkFields(t *testing.T, where, head string, want map[string][]string) {
+	t.Helper()
+	for name, w := range want {
+		if vals := fieldValues(head, name); strings.Join(vals, "\n") != strings.Join(w, "\n") {
+			t.Errorf("%s%s: got %q, want %q", where, name, vals, w)
+		}
+	}
+}
+
 const okAnswer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
 // forgedForwarded is every forwarded header, each twice, as an attacker
@@ -193,12 +204,7 @@ func TestForwardedHeadersEveryCopy(t *testing.T) {
 			if !strings.HasPrefix(got, "HTTP/1.1 200") {
 				t.Fatalf("answer %.60q, want 200", got)
 			}
-			head := shop.last(t)
-			for name, want := range tt.want {
-				if vals := fieldValues(head, name); strings.Join(vals, "\n") != strings.Join(want, "\n") {
-					t.Errorf("%s: got %q, want %q", name, vals, want)
-				}
-			}
+			checkFields(t, "", shop.last(t), tt.want)
 		})
 	}
 }
@@ -243,12 +249,7 @@ func TestHeaderNames(t *testing.T) {
 				}
 				return
 			}
-			head := shop.last(t)
-			for name, want := range tt.want {
-				if vals := fieldValues(head, name); strings.Join(vals, "\n") != strings.Join(want, "\n") {
-					t.Errorf("%s: got %q, want %q", name, vals, want)
-				}
-			}
+			checkFields(t, "", shop.last(t), tt.want)
 		})
 	}
 }
@@ -265,18 +266,9 @@ func TestConnectionHeaders(t *testing.T) {
 	if !strings.HasPrefix(got, "HTTP/1.1 200") {
 		t.Fatalf("answer %.60q, want 200", got)
 	}
-	head := shop.last(t)
-	for name, want := range map[string][]string{"X-Secret": nil, "X-Other": nil, "Connection": nil, "X-Kept": {"k"}} {
-		if vals := fieldValues(head, name); strings.Join(vals, "\n") != strings.Join(want, "\n") {
-			t.Errorf("to the shop, %s: got %q, want %q", name, vals, want)
-		}
-	}
+	checkFields(t, "to the shop, ", shop.last(t), map[string][]string{"X-Secret": nil, "X-Other": nil, "Connection": nil, "X-Kept": {"k"}})
 	resp, _, _ := strings.Cut(got, "\r\n\r\n")
-	for name, want := range map[string][]string{"X-Up-A": nil, "X-Up-B": nil, "X-Up-C": {"3"}} {
-		if vals := fieldValues(resp, name); strings.Join(vals, "\n") != strings.Join(want, "\n") {
-			t.Errorf("to the visitor, %s: got %q, want %q", name, vals, want)
-		}
-	}
+	checkFields(t, "to the visitor, ", resp, map[string][]string{"X-Up-A": nil, "X-Up-B": nil, "X-Up-C": {"3"}})
 }
 
 // TestConnectionHeadersTrustedPeer: issue 9. A forwarded header that a
@@ -316,12 +308,7 @@ func TestConnectionHeadersTrustedPeer(t *testing.T) {
 			if !strings.HasPrefix(got, "HTTP/1.1 200") {
 				t.Fatalf("answer %.60q, want 200", got)
 			}
-			head := shop.last(t)
-			for name, want := range tt.want {
-				if vals := fieldValues(head, name); strings.Join(vals, "\n") != strings.Join(want, "\n") {
-					t.Errorf("%s: got %q, want %q", name, vals, want)
-				}
-			}
+			checkFields(t, "", shop.last(t), tt.want)
 		})
 	}
 }

@@ -197,11 +197,7 @@ func joinHeader(h *fasthttp.RequestHeader, raw []byte, k string, more []byte) {
 		matched := false
 		for len(raw) > 0 {
 			var line []byte
-			if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-				line, raw = raw[:i], raw[i+1:]
-			} else {
-				line, raw = raw, nil
-			}
+			line, raw = nextLine(raw)
 			line = bytes.TrimRight(line, "\r")
 			if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 				if matched { // obs-fold: fasthttp joins the lines with a space
@@ -243,11 +239,7 @@ func appendListValue(b, v []byte) []byte {
 func dropNames(h *fasthttp.RequestHeader, raw []byte, drop func(name []byte) bool) {
 	for len(raw) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			line, raw = raw, nil
-		}
+		line, raw = nextLine(raw)
 		if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
 			continue
 		}

@@ -274,11 +274,7 @@ func scanHeaders(raw []byte) (f headerFacts) {
 	var seen uint16 // bit i: forwardedHeaders[i] seen
 	for len(raw) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			line, raw = raw, nil
-		}
+		line, raw = nextLine(raw)
 		if len(line) == 0 || line[0] == ' ' || line[0] == '\t' || line[0] == '\r' {
 			continue // the blank line ending the block, or a folded continuation
 		}
@@ -315,6 +311,15 @@ func scanHeaders(raw []byte) (f headerFacts) {
 		}
 	}
 	return f
+}
+
+// nextLine returns the first line of a raw header block, without its LF,
+// and the rest.
+func nextLine(raw []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[:i], raw[i+1:]
+	}
+	return raw, nil
 }
 
 // forwardedIndex reports whether name is a forwarded header, reading '_' as
