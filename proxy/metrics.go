@@ -36,8 +36,9 @@ type Metrics struct {
 
 	passReasons map[string]*atomic.Int64
 	upstream    map[string]*atomic.Int64
-	latency     histogram // request to rewritten page, shop included
-	added       histogram // every request, time waiting for the shop excluded
+	resent      [attemptKinds]atomic.Int64 // requests sent to the shop again, by attemptKind
+	latency     histogram                  // request to rewritten page, shop included
+	added       histogram                  // every request, time waiting for the shop excluded
 
 	reloads reloads // configuration reloads, by outcome (reload.go)
 }
@@ -237,6 +238,9 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	for _, k := range upstreamKinds {
 		fmt.Fprintf(w, "shopedge_upstream_errors_total{kind=%q} %d\n", k, m.upstream[k].Load())
 	}
+	fmt.Fprintf(w, "# HELP shopedge_upstream_resent_total Requests sent to the shop again on a fresh connection, by reason: not_sent (the shop had closed the pooled connection; nothing was written), unanswered (a GET or HEAD on a reused connection the shop closed without a byte of an answer).\n# TYPE shopedge_upstream_resent_total counter\n")
+	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"not_sent\"} %d\n", m.resent[attemptNotSent].Load())
+	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"unanswered\"} %d\n", m.resent[attemptUnanswered].Load())
 	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
 	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
 	fmt.Fprintf(w, "# HELP shopedge_lists_skipped_total Menus and search-result lists left in the shop's order on pages served, each page view counted, by list and reason: unsafe (markup a browser may not build as written), breadcrumb (a breadcrumb trail the selector also matched).\n# TYPE shopedge_lists_skipped_total counter\n")

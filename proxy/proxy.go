@@ -87,7 +87,8 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	up, err := newUpstream(cfg.Upstream)
+	metrics := newMetrics()
+	up, err := newUpstream(cfg.Upstream, &metrics.resent)
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
@@ -109,7 +110,7 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		views:    live.New(cfg.Catalog.MaxProducts),
 		carts:    live.New(cfg.Catalog.MaxProducts),
 		log:      o.Logger,
-		metrics:  newMetrics(),
+		metrics:  metrics,
 		now:      o.Now,
 	}
 	p.setState(cfg)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,9 +39,15 @@ type upstream struct {
 	dial        func(addr string, timeout time.Duration) (net.Conn, error)
 	dialTimeout time.Duration
 	tls         *tls.Config // nil for http
+
+	// resent counts the requests sent again, by attemptKind
+	// (attemptNotSent, attemptUnanswered): shopedge_upstream_resent_total.
+	resent *[attemptKinds]atomic.Int64
 }
 
-func newUpstream(u rules.Upstream) (*upstream, error) {
+// newUpstream builds the client for the configured shop; resent counts
+// the requests it sends again.
+func newUpstream(u rules.Upstream, resent *[attemptKinds]atomic.Int64) (*upstream, error) {
 	url, err := rules.ParseUpstreamURL(u.URL)
 	if err != nil {
 		return nil, fmt.Errorf("upstream: %w", err)
@@ -60,6 +67,7 @@ func newUpstream(u rules.Upstream) (*upstream, error) {
 		timeout:     u.Timeout.D(),
 		dial:        fasthttp.DialTimeout,
 		dialTimeout: u.DialTimeout.D(),
+		resent:      resent,
 	}
 	if url.Scheme == "https" {
 		up.tls = &tls.Config{
@@ -97,7 +105,7 @@ func newUpstream(u rules.Upstream) (*upstream, error) {
 		// not wrap it again.
 		DialTimeout: up.dialConn,
 		Transport:   attemptTransport{},
-		RetryIfErr:  retryIfErr,
+		RetryIfErr:  up.retryIfErr,
 		// Every pooled connection may be dead (the shop restarted): each
 		// costs a non-blocking check, and the last attempt is on a fresh
 		// connection. retryIfErr bounds what is actually re-sent.
@@ -274,6 +282,8 @@ const (
 	attemptUnanswered
 	// attemptAnswered: part of a response arrived. Never re-sent.
 	attemptAnswered
+
+	attemptKinds = iota
 )
 
 var attemptKindNames = [...]string{"fresh connection", "nothing sent", "reused connection, no answer", "partial answer"}
@@ -310,6 +320,16 @@ func (attemptTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request
 		return retry, &attemptError{err: err, kind: a.c.outcome()}
 	}
 	return retry, err
+}
+
+// retryIfErr is retryIfErr, counting what it sends again.
+func (u *upstream) retryIfErr(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+	resetTimeout, retry = retryIfErr(req, attempts, err)
+	var a *attemptError
+	if retry && u.resent != nil && errors.As(err, &a) {
+		u.resent[a.kind].Add(1)
+	}
+	return resetTimeout, retry
 }
 
 // retryIfErr decides whether a failed attempt is sent again (within the

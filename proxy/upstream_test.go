@@ -272,6 +272,13 @@ func TestIdleClosedConnection(t *testing.T) {
 			if want := "shop: " + tt.method + " /checkout"; status != 200 || body != want {
 				t.Errorf("got %d %q, want 200 %q", status, body, want)
 			}
+			if tt.idle > tt.keepAlive {
+				// The shop surely closed first: the check found it, and
+				// the request went on a fresh connection, counted.
+				if n := e.proxy.metrics.resent[attemptNotSent].Load(); n != 1 {
+					t.Errorf("shopedge_upstream_resent_total{reason=\"not_sent\"} = %d, want 1", n)
+				}
+			}
 		})
 	}
 }
