@@ -1,6 +1,3 @@
-// Package agent classifies visitors by their User-Agent: crawlers and tools
-// that must see the shop's own page, and the device class, operating system
-// and browser of people.
 package agent
 
 import (

@@ -1,6 +1,3 @@
-// Package codec decodes and re-encodes HTTP bodies (identity, gzip,
-// brotli) with bounded output, and reads Accept-Encoding. It knows nothing
-// of servers or requests.
 package codec
 
 import (
