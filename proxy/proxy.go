@@ -184,11 +184,13 @@ func (p *Proxy) Server() *fasthttp.Server {
 		Concurrency:                  s.Concurrency,
 		MaxRequestBodySize:           int(s.MaxRequestBody),
 		ReadBufferSize:               int(s.ReadBufferSize),
-		// What a response is written through; bodies held whole go to the
-		// socket directly, streamed ones a copy buffer at a time
-		// (upstreamBody.WriteTo), so a larger buffer would save few writes
-		// and cost every connection being written.
-		WriteBufferSize: 16 << 10,
+		// What a response is written through, held only while one is
+		// written (ReduceMemoryUsage). Bodies held whole go to the socket
+		// directly, streamed ones a copy buffer at a time
+		// (upstreamBody.WriteTo). 32 KiB rather than 16: measured with
+		// bench/load on ~200 KB pages passed through, 16 KiB cost 40% more
+		// server CPU per request (0.325 against 0.229 ms).
+		WriteBufferSize: 32 << 10,
 		// Connections between requests keep no read or write buffer and
 		// no body buffer (fasthttp keeps all three per connection by
 		// default, at the size of the largest body it served): an idle

@@ -59,7 +59,7 @@ func (b *upstreamBody) SupportsBodyWriteTo() bool { return true }
 
 // copyBufSize is the buffer a streamed body is copied through: the
 // server's write buffer's size, so that each copy is one write.
-const copyBufSize = 16 << 10
+const copyBufSize = 32 << 10
 
 var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
 
