@@ -400,6 +400,27 @@ type offer struct {
 	sku, gtin    string
 }
 
+// takeMicro reads a microdata property of an offer (or one written on the
+// product itself): price, currency, availability. It reports whether name
+// was one of them.
+func (o *offer) takeMicro(name, v string) bool {
+	switch name {
+	case "price", "lowPrice":
+		if o.price == 0 {
+			o.price, _ = ParsePrice(v)
+		}
+	case "priceCurrency":
+		if o.currency == "" {
+			o.currency = strings.TrimSpace(v)
+		}
+	case "availability":
+		o.availability = Better(o.availability, ParseAvailability(v))
+	default:
+		return false
+	}
+	return true
+}
+
 // bestOffer combines a product's offers: the availability is the most
 // buyable of them (a product sold in several sizes is in stock when one
 // size is), the price the lowest asked at that availability (a sale
@@ -874,16 +895,8 @@ func productFromMicrodata(it *Item, lc linker) Product {
 			if pr.Item != nil {
 				offers = microOffers(pr.Item, offers, 0)
 			}
-		case "price", "lowPrice":
-			if direct.price == 0 {
-				direct.price, _ = ParsePrice(v)
-			}
-		case "priceCurrency":
-			if direct.currency == "" {
-				direct.currency = strings.TrimSpace(v)
-			}
-		case "availability":
-			direct.availability = Better(direct.availability, ParseAvailability(v))
+		default:
+			direct.takeMicro(pr.Name, v)
 		}
 	}
 	if direct != (offer{}) {
@@ -901,17 +914,10 @@ func microOffers(it *Item, out []offer, depth int) []offer {
 	var inner []*Item
 	for _, pr := range it.Props {
 		v := pr.Value
+		if o.takeMicro(pr.Name, v) {
+			continue
+		}
 		switch pr.Name {
-		case "price", "lowPrice":
-			if o.price == 0 {
-				o.price, _ = ParsePrice(v)
-			}
-		case "priceCurrency":
-			if o.currency == "" {
-				o.currency = strings.TrimSpace(v)
-			}
-		case "availability":
-			o.availability = Better(o.availability, ParseAvailability(v))
 		case "sku":
 			if o.sku == "" {
 				o.sku = cleanText(v, maxText)
