@@ -459,11 +459,7 @@ func TestBackslashPaths(t *testing.T) {
 // connection, waiting at most d.
 func answerWithin(t *testing.T, proxyURL, raw string, d time.Duration) string {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(proxyURL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialProxy(t, proxyURL)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -511,11 +507,7 @@ func TestBareLFBodyAfterContinue(t *testing.T) {
 	t.Parallel()
 	shop := newRawShopRecorder(t, okAnswer)
 	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Minute) }))
-	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialProxy(t, e.url)
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	br := bufio.NewReader(c)
 	body := "line\n\nmore\n\n"
@@ -734,11 +726,7 @@ func TestBareLFPipelined(t *testing.T) {
 			t.Parallel()
 			// Over TCP: the first read as one write, the rest as another
 			// (after the first answer, when that is sure to come).
-			c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := dialProxy(t, e.url)
 			_ = c.SetDeadline(time.Now().Add(3 * time.Second))
 			br := bufio.NewReader(c)
 			if _, err := io.WriteString(c, tt.reads[0]); err != nil {
@@ -830,11 +818,7 @@ func TestBareLFKeptAlive(t *testing.T) {
 	t.Parallel()
 	shop := newRawShopRecorder(t, okAnswer)
 	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Minute) }))
-	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialProxy(t, e.url)
 	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
 	br := bufio.NewReader(c)
 	_, _ = io.WriteString(c, "GET /a HTTP/1.1\r\nHost: shop.example\r\n\r\n")

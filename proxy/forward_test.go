@@ -65,17 +65,25 @@ func htmlPage(w http.ResponseWriter, _ *http.Request) {
 // everything it answers until it closes or goes quiet.
 func rawRequest(t *testing.T, proxyURL, raw string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(proxyURL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialProxy(t, proxyURL)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	b, _ := io.ReadAll(c)
 	return string(b)
+}
+
+// dialProxy opens a raw TCP connection to the proxy at proxyURL, closed
+// when the test ends.
+func dialProxy(t *testing.T, proxyURL string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(proxyURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // TestRequestForwarding: what the visitor sends reaches the shop, minus

@@ -107,19 +107,23 @@ func (c *Counter) Identified(visitor string) {
 func (c *Counter) Held() int { return c.held.len() }
 
 // evict forgets the product whose latest event is oldest, among a few.
-func (s *shard) evict() {
-	var victim catalog.ID
+func (s *shard) evict() { evictOldest(s.m, func(w *window) int64 { return w.dayAt }) }
+
+// evictOldest deletes from m the entry whose at is smallest among a
+// sample of 8 (map order is random).
+func evictOldest[K comparable, V any](m map[K]V, at func(V) int64) {
+	var victim K
 	oldest := int64(-1)
 	n := 0
-	for id, w := range s.m { // map order is random: a sample
-		if oldest < 0 || w.dayAt < oldest {
-			victim, oldest = id, w.dayAt
+	for k, v := range m {
+		if t := at(v); oldest < 0 || t < oldest {
+			victim, oldest = k, t
 		}
 		if n++; n == 8 {
 			break
 		}
 	}
-	delete(s.m, victim)
+	delete(m, victim)
 }
 
 // roll moves the windows to t, zeroing the buckets that slid out.

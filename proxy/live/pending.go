@@ -87,17 +87,4 @@ func (p *pending) take(visitor string) (heldEvent, bool) {
 func (p *pending) len() int { return int(p.n.Load()) }
 
 // evict forgets the oldest event among a few.
-func (s *pendingShard) evict() {
-	var victim uint64
-	oldest := int64(-1)
-	n := 0
-	for k, ev := range s.m { // map order is random: a sample
-		if oldest < 0 || ev.at < oldest {
-			victim, oldest = k, ev.at
-		}
-		if n++; n == 8 {
-			break
-		}
-	}
-	delete(s.m, victim)
-}
+func (s *pendingShard) evict() { evictOldest(s.m, func(ev heldEvent) int64 { return ev.at }) }
