@@ -15,6 +15,7 @@ import (
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 	"shopedge/rules"
 )
 
@@ -101,7 +102,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 		csp = pageCSP(ctx, resp, info, v.https)
 	}
 	own := st.own
-	assets := rewrite.Assets{CSS: own.cssURL, JS: own.jsURL, Beacon: own.beaconPath}
+	assets := markup.Assets{CSS: own.cssURL, JS: own.jsURL, Beacon: own.beaconPath}
 	// The tags rendered once for the configuration, or nil to render them
 	// for this request: on a page whose <base href> points elsewhere, the
 	// proxy's paths are made absolute on the request's own origin (never
@@ -113,7 +114,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 	origin := ""
 	if host := ctx.Request.Header.Host(); info.injects && len(host) > 0 && info.base.foreign(host, v.https) {
 		origin = scheme(v.https) + "://" + string(host)
-		assets = rewrite.Assets{CSS: origin + own.cssURL, JS: origin + own.jsURL, Beacon: origin + own.beaconPath}
+		assets = markup.Assets{CSS: origin + own.cssURL, JS: origin + own.jsURL, Beacon: origin + own.beaconPath}
 		cssTag, jsTag = nil, nil
 	}
 	head := -1        // index of the head site
@@ -165,7 +166,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 					*buf = append(*buf, jsTag...)
 				} else {
 					assets.Nonce = csp.scriptNonce
-					*buf = rewrite.AppendScript(*buf, assets)
+					*buf = markup.AppendScript(*buf, assets)
 				}
 				ok = true
 			}
@@ -198,7 +199,7 @@ func (p *Proxy) siteContents(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, 
 			*buf = append(*buf, cssTag...)
 		} else {
 			assets.Nonce = csp.styleNonce
-			*buf = rewrite.AppendStylesheet(*buf, assets)
+			*buf = markup.AppendStylesheet(*buf, assets)
 		}
 		if r := ranges[at]; r.Start >= 0 {
 			*buf = append(*buf, (*buf)[r.Start:r.End]...)
@@ -338,7 +339,7 @@ func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64, or
 	if b.Tmpl() == nil {
 		return p.assembleBlock(st, index, ids, now, origin)
 	}
-	data := rewrite.BlockData{ID: b.ID, Title: b.Title, Items: make([]rewrite.BlockItem, 0, len(ids))}
+	data := markup.BlockData{ID: b.ID, Title: b.Title, Items: make([]markup.BlockItem, 0, len(ids))}
 	for _, id := range ids {
 		if it, ok := p.blockItem(st.cfg, b, id, origin); ok {
 			data.Items = append(data.Items, it)
@@ -347,7 +348,7 @@ func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64, or
 	if len(data.Items) < b.Min {
 		return nil, false
 	}
-	out, err := rewrite.RenderBlock(nil, b.Tmpl(), data)
+	out, err := markup.RenderBlock(nil, b.Tmpl(), data)
 	if err != nil {
 		p.log.Error("block not rendered", "block", b.ID, "err", err)
 		return nil, false
@@ -356,12 +357,12 @@ func (p *Proxy) buildBlock(st *state, index int, ids []catalog.ID, now int64, or
 }
 
 // blockItem is a product as a block shows it, from the catalog.
-func (p *Proxy) blockItem(cfg *rules.Config, b *rules.Block, id catalog.ID, origin string) (rewrite.BlockItem, bool) {
+func (p *Proxy) blockItem(cfg *rules.Config, b *rules.Block, id catalog.ID, origin string) (markup.BlockItem, bool) {
 	prod, ok := p.catalog.Get(id)
 	if !ok || prod.Name == "" || prod.URL == "" {
-		return rewrite.BlockItem{}, false
+		return markup.BlockItem{}, false
 	}
-	return rewrite.BlockItem{
+	return markup.BlockItem{
 		Name:  prod.Name,
 		URL:   onOrigin(origin, withParam(prod.URL, cfg.Recommendations.AttributionParam, b.ID)),
 		Image: onOrigin(origin, prod.Image),
@@ -387,7 +388,7 @@ func onOrigin(origin, u string) string {
 // an origin are rendered for the request, not kept.
 func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	b := &st.cfg.Recommendations.Blocks[index]
-	out, err := rewrite.AppendBlockHead(nil, rewrite.BlockData{ID: b.ID, Title: b.Title})
+	out, err := markup.AppendBlockHead(nil, markup.BlockData{ID: b.ID, Title: b.Title})
 	if err != nil {
 		p.log.Error("block not rendered", "block", b.ID, "err", err)
 		return nil, false
@@ -404,7 +405,7 @@ func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64,
 			if !found {
 				continue
 			}
-			if card, err = rewrite.AppendBlockCard(nil, it); err != nil {
+			if card, err = markup.AppendBlockCard(nil, it); err != nil {
 				p.log.Error("block card not rendered", "block", b.ID, "err", err)
 				continue
 			}
@@ -418,7 +419,7 @@ func (p *Proxy) assembleBlock(st *state, index int, ids []catalog.ID, now int64,
 	if n < b.Min {
 		return nil, false
 	}
-	return rewrite.AppendBlockFoot(out), true
+	return markup.AppendBlockFoot(out), true
 }
 
 // cardKey is where the block cache keeps a block's product cards: apart

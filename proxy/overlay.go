@@ -19,7 +19,7 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
-	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 	"shopedge/rules"
 )
 
@@ -72,7 +72,7 @@ func (a *ownAssets) cached(dst []byte, key string, render func([]byte) ([]byte, 
 func newOwnAssets(cfg *rules.Config) *ownAssets {
 	o := &cfg.Overlays
 	th := o.Theme
-	css, err := rewrite.Stylesheet(rewrite.Theme{Accent: th.Accent, AccentText: th.AccentText, Background: th.Background, Text: th.Text})
+	css, err := markup.Stylesheet(markup.Theme{Accent: th.Accent, AccentText: th.AccentText, Background: th.Background, Text: th.Text})
 	if err != nil {
 		// The theme was validated as hex colours: this cannot fail.
 		panic(err)
@@ -80,8 +80,8 @@ func newOwnAssets(cfg *rules.Config) *ownAssets {
 	a := &ownAssets{
 		prefix:     o.Prefix,
 		css:        css,
-		cssVersion: rewrite.Version(css),
-		jsVersion:  rewrite.Version(rewrite.Script()),
+		cssVersion: markup.Version(css),
+		jsVersion:  markup.Version(markup.Script()),
 		beaconPath: o.Prefix + "beacon",
 		keys:       map[string]uint32{},
 		chains:     map[string][]recommend.Strategy{},
@@ -89,9 +89,9 @@ func newOwnAssets(cfg *rules.Config) *ownAssets {
 	}
 	a.cssURL = o.Prefix + "shopedge.css?v=" + a.cssVersion
 	a.jsURL = o.Prefix + "shopedge.js?v=" + a.jsVersion
-	tags := rewrite.Assets{CSS: a.cssURL, JS: a.jsURL, Beacon: a.beaconPath}
-	a.cssTag = rewrite.AppendStylesheet(nil, tags)
-	a.jsTag = rewrite.AppendScript(nil, tags)
+	tags := markup.Assets{CSS: a.cssURL, JS: a.jsURL, Beacon: a.beaconPath}
+	a.cssTag = markup.AppendStylesheet(nil, tags)
+	a.jsTag = markup.AppendScript(nil, tags)
 	for i := range o.Rules {
 		r := &o.Rules[i]
 		a.overlays = append(a.overlays, r)
@@ -136,7 +136,7 @@ func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, st *state) {
 		}
 		body, ctype, version := a.css, "text/css; charset=utf-8", a.cssVersion
 		if name == "shopedge.js" {
-			body, ctype, version = rewrite.Script(), "text/javascript; charset=utf-8", a.jsVersion
+			body, ctype, version = markup.Script(), "text/javascript; charset=utf-8", a.jsVersion
 		}
 		ctx.SetContentType(ctype)
 		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
@@ -233,7 +233,7 @@ func onDevices(devs []string, d *profile.Data) bool {
 // images), for a page whose <base href> points elsewhere; such a dialog
 // is not kept.
 func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profile.Data, rctx func() *recommend.Context, now time.Time, origin string) (_ []byte, ok bool) {
-	data := rewrite.OverlayData{
+	data := markup.OverlayData{
 		ID: r.ID, Kind: r.Kind, Trigger: "load",
 		DismissFor: int64(r.Cap.DismissFor.D() / time.Second),
 		Title:      r.Title, Text: r.Text, Code: r.Code, Button: r.Button, Link: onOrigin(origin, r.Link),
@@ -280,7 +280,7 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 		data.Ends = "Ends in " + humanDuration(end.Sub(now))
 	}
 	render := func(dst []byte) ([]byte, bool) {
-		out, err := rewrite.RenderOverlay(dst, r.Tmpl(), data)
+		out, err := markup.RenderOverlay(dst, r.Tmpl(), data)
 		if err != nil {
 			p.log.Error("overlay not rendered", "overlay", r.ID, "err", err)
 			return dst, false
@@ -295,12 +295,12 @@ func (p *Proxy) renderOverlay(dst []byte, st *state, r *rules.Overlay, d *profil
 
 // overlayItem is a product as an overlay lists it, from the catalog, its
 // root-relative URLs on origin when it is not "".
-func (p *Proxy) overlayItem(id catalog.ID, qty int, origin string) (rewrite.OverlayItem, bool) {
+func (p *Proxy) overlayItem(id catalog.ID, qty int, origin string) (markup.OverlayItem, bool) {
 	prod, ok := p.catalog.Get(id)
 	if !ok || prod.Name == "" || prod.URL == "" {
-		return rewrite.OverlayItem{}, false
+		return markup.OverlayItem{}, false
 	}
-	return rewrite.OverlayItem{Name: prod.Name, URL: onOrigin(origin, prod.URL), Image: onOrigin(origin, prod.Image), Price: formatPrice(prod.Price, prod.Currency), Qty: qty}, true
+	return markup.OverlayItem{Name: prod.Name, URL: onOrigin(origin, prod.URL), Image: onOrigin(origin, prod.Image), Price: formatPrice(prod.Price, prod.Currency), Qty: qty}, true
 }
 
 // humanDuration says how long is left, rounded down: "2 days", "3 hours",
@@ -326,7 +326,7 @@ func humanDuration(d time.Duration) string {
 // renderBanner appends a banner. ok is false when it has nothing true to
 // say: a count under its minimum, a cart whose value is unknown.
 func (p *Proxy) renderBanner(dst []byte, a *ownAssets, b *rules.Banner, ev *pageEvent, d *profile.Data, now time.Time) (_ []byte, ok bool) {
-	data := rewrite.BannerData{ID: b.ID, Kind: b.Kind}
+	data := markup.BannerData{ID: b.ID, Kind: b.Kind}
 	switch b.Kind {
 	case rules.BannerSocialProof:
 		if ev.product == 0 {
@@ -374,7 +374,7 @@ func (p *Proxy) renderBanner(dst []byte, a *ownAssets, b *rules.Banner, ev *page
 		return dst, false
 	}
 	return a.cached(dst, "b\x00"+b.ID+"\x00"+data.Text, func(dst []byte) ([]byte, bool) {
-		out, err := rewrite.RenderBanner(dst, data)
+		out, err := markup.RenderBanner(dst, data)
 		if err != nil {
 			p.log.Error("banner not rendered", "banner", b.ID, "err", err)
 			return dst, false

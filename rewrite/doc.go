@@ -15,10 +15,8 @@
 //   - edit.go: Editor, the splicing edits (insert, replace, reorder).
 //   - insert.go: where a block may go (before, after, prepend, append,
 //     replace), the end of the head and of the body.
-//   - blocks.go, overlays.go: what shopedge puts in pages, from html/template
-//     templates embedded with the overlay script and stylesheet (templates/,
-//     assets/): recommendation blocks, banners, overlay dialogs, the tags
-//     that load the stylesheet and script.
 //
-// rewrite imports nothing else of shopedge.
+// rewrite knows nothing of what is inserted: the markup comes from the
+// caller (shopedge's own is in rewrite/markup). It imports nothing else of
+// shopedge.
 package rewrite

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 )
 
 // Overlays configure the overlays (dialogs shown at a moment chosen by a
@@ -368,7 +368,7 @@ func (c *Config) validateOverlays(v *validator) {
 			v.add(path+".cap.dismiss_for", "want 0 to 8760h, got %s", r.Cap.DismissFor.D())
 		}
 		if r.Template != "" {
-			t, err := c.parseTemplate(r.Template, rewrite.CheckOverlayTemplate)
+			t, err := c.parseTemplate(r.Template, markup.CheckOverlayTemplate)
 			if err != nil {
 				v.add(path+".template", "%v", err)
 				continue

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 )
 
 func setDuration(d *Duration, def time.Duration) {
@@ -368,7 +368,7 @@ func (c *Config) validateRecommendations(v *validator) {
 			v.add(path+".min", "want 1 to count (%d), got %d", b.Count, b.Min)
 		}
 		if b.Template != "" {
-			t, err := c.parseTemplate(b.Template, rewrite.CheckBlockTemplate)
+			t, err := c.parseTemplate(b.Template, markup.CheckBlockTemplate)
 			if err != nil {
 				v.add(path+".template", "%v", err)
 				continue

@@ -1,0 +1,17 @@
+// Package markup is what shopedge itself puts in a shop's pages, rendered
+// from html/template templates embedded with the overlay script and
+// stylesheet: recommendation blocks (whole, or assembled from a head,
+// cached product cards and a foot), banners, overlay dialogs, and the tags
+// that load the stylesheet and the script. rewrite places these bytes; it
+// does not know what they are.
+//
+// Files:
+//   - blocks.go: recommendation blocks, the built-in template and checks
+//     for a shop's own.
+//   - overlays.go: overlay dialogs, banners, the stylesheet (coloured by
+//     a theme), the script, the tags that load them, and Version, the
+//     content hash in their addresses.
+//   - templates/, assets/: the embedded templates, script and stylesheet.
+//
+// markup imports nothing else of shopedge.
+package markup
