@@ -228,7 +228,7 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 // The flat keys are what the benchmark harness reads.
 func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 	if string(ctx.QueryArgs().Peek("clear")) == "pages" {
-		p.pages.c.Clear()
+		p.pages.Clear()
 	}
 	// Twice: the first collection moves pooled buffers to the pools'
 	// victim caches, the second frees them.
@@ -236,11 +236,10 @@ func (p *Proxy) adminMemory(ctx *fasthttp.RequestCtx) {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	cfg := p.state.Load().cfg
+	cfg := p.conf.Load().cfg
 	s := p.profiles.Stats()
 	e := p.rec.Stats()
-	pm := p.pages.c.Metrics
-	pageBytes := int64(pm.CostAdded()-pm.CostEvicted()) + p.pages.budget.used.Load()
+	pageBytes := p.pages.Bytes()
 	rt, cpuSeconds := runtimeMemory()
 	goroutines := rt["/sched/goroutines:goroutines"]
 	stacks := rt["/memory/classes/heap/stacks:bytes"] + rt["/memory/classes/os-stacks:bytes"]

@@ -221,32 +221,6 @@ func shoeVisitor(b *testing.B, p *Proxy) string {
 	return token
 }
 
-// BenchmarkAnalyze measures the first sight of a page: decoding, indexing
-// and finding its menus and the places of blocks, banners and overlays,
-// which the page cache then spares every other visitor.
-func BenchmarkAnalyze(b *testing.B) {
-	for _, pg := range benchPages {
-		page := demoPage(b, pg.path)
-		b.Run(pg.name, func(b *testing.B) {
-			p := benchProxy(b, page, "")
-			st := p.state.Load()
-			var ctx fasthttp.RequestCtx
-			var req fasthttp.Request
-			req.SetRequestURI("/")
-			ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
-			v := &visit{page: "home"}
-			b.ReportAllocs()
-			b.SetBytes(int64(len(page)))
-			for b.Loop() {
-				info, err := p.analyze(&ctx, st, v, page, codec.Identity, []byte("text/html; charset=utf-8"), p.now())
-				if err != nil || len(info.sites) == 0 {
-					b.Fatalf("analyze: %v, %d sites", err, len(info.sites))
-				}
-			}
-		})
-	}
-}
-
 // drain consumes a streamed response body, as the server would.
 func drain(ctx *fasthttp.RequestCtx) {
 	if ctx.Response.IsBodyStream() {

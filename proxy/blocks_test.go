@@ -503,33 +503,3 @@ func TestStripParam(t *testing.T) {
 		}
 	}
 }
-
-func TestWithParam(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct{ url, want string }{
-		{"/p/a", "/p/a?se_rec=b"},
-		{"/p/a?x=1", "/p/a?x=1&se_rec=b"},
-		{"/p/a?", "/p/a?se_rec=b"},
-		{"/p/a#reviews", "/p/a?se_rec=b#reviews"},
-		{"/p/a?x=1#r?s", "/p/a?x=1&se_rec=b#r?s"},
-	} {
-		if got := withParam(c.url, "se_rec", "b"); got != c.want {
-			t.Errorf("withParam(%q) = %q, want %q", c.url, got, c.want)
-		}
-	}
-}
-
-func TestFormatPrice(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		price    float64
-		currency string
-		want     string
-	}{
-		{19.5, "EUR", "€19.50"}, {8, "USD", "$8.00"}, {1200, "JPY", "¥1200"}, {19.9, "CHF", "19.90 CHF"}, {3, "", "3.00"}, {0, "EUR", ""},
-	} {
-		if got := formatPrice(c.price, c.currency); got != c.want {
-			t.Errorf("formatPrice(%v, %q) = %q, want %q", c.price, c.currency, got, c.want)
-		}
-	}
-}

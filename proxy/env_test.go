@@ -138,14 +138,14 @@ func (e *env) visitor() *visitor {
 	}
 }
 
-// page is a response as a browser sees it, body decoded.
-type page struct {
+// reply is a response as a browser sees it, body decoded.
+type reply struct {
 	resp *http.Response
 	raw  []byte // the bytes on the wire
 	body string // decoded
 }
 
-func (v *visitor) do(req *http.Request) page {
+func (v *visitor) do(req *http.Request) reply {
 	v.t.Helper()
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", v.ua)
@@ -165,10 +165,10 @@ func (v *visitor) do(req *http.Request) page {
 	if err != nil {
 		v.t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
 	}
-	return page{resp: resp, raw: raw, body: string(decode(v.t, resp.Header.Get("Content-Encoding"), raw))}
+	return reply{resp: resp, raw: raw, body: string(decode(v.t, resp.Header.Get("Content-Encoding"), raw))}
 }
 
-func (v *visitor) get(url string) page {
+func (v *visitor) get(url string) reply {
 	v.t.Helper()
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -257,8 +258,8 @@ func scheme(https bool) string {
 }
 
 // trusted reports whether the peer is a configured trusted proxy.
-func (st *state) trusted(ip net.IP) bool {
-	if len(st.trustedNets) == 0 {
+func (c *config) trusted(ip net.IP) bool {
+	if len(c.trustedNets) == 0 {
 		return false
 	}
 	a, ok := netip.AddrFromSlice(ip)
@@ -266,10 +267,46 @@ func (st *state) trusted(ip net.IP) bool {
 		return false
 	}
 	a = a.Unmap()
-	for _, p := range st.trustedNets {
+	for _, p := range c.trustedNets {
 		if p.Contains(a) {
 			return true
 		}
 	}
 	return false
+}
+
+// forward sends the request to the shop and returns its response, whose
+// release the caller owns; on failure it answers the visitor itself (502,
+// 503 or 504) and ok is false. A click on a recommended product is
+// counted for its block, and the parameter that says so is not the shop's
+// business.
+func (p *Proxy) forward(x *exchange, facts headerFacts) (resp *fasthttp.Response, ok bool) {
+	ctx, conf := x.ctx, x.conf
+	var query []byte
+	var stripQuery bool
+	if q := ctx.URI().QueryString(); len(q) > 0 {
+		query, stripQuery = p.takeAttribution(conf, q, x.tracked && x.candidate && !x.prefetch)
+	}
+	req := fasthttp.AcquireRequest()
+	resp = fasthttp.AcquireResponse()
+	p.up.buildRequest(ctx, req, forwardOpts{
+		query:          query,
+		setQuery:       stripQuery,
+		rewritable:     x.candidate,
+		acceptEncoding: x.accepts.Header(),
+		trustedPeer:    x.trustedPeer,
+		https:          x.https,
+		facts:          facts,
+		underscores:    conf.cfg.Server.UnderscoresInHeaders,
+	})
+	t0 := time.Now()
+	err := p.up.client.DoDeadline(req, resp, x.start.Add(p.up.timeout))
+	x.waited += time.Since(t0)
+	fasthttp.ReleaseRequest(req)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		p.upstreamError(ctx, err)
+		return nil, false
+	}
+	return resp, true
 }

@@ -16,7 +16,7 @@ import (
 // kept-alive connection too, until the connection sends a chunked body
 // (see guardConn).
 func (p *Proxy) Serve(srv *fasthttp.Server, ln net.Listener) error {
-	if t := p.state.Load().cfg.Server.TLS; t != nil {
+	if t := p.conf.Load().cfg.Server.TLS; t != nil {
 		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 		if err != nil {
 			return fmt.Errorf("proxy: tls: %w", err)

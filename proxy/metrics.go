@@ -3,6 +3,10 @@ package proxy
 import (
 	"fmt"
 	"io"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
+	"shopedge/proxy/render"
+	"shopedge/rules"
 	"slices"
 	"sort"
 	"sync"
@@ -85,16 +89,35 @@ func (m *Metrics) passThrough(reason string) {
 	}
 }
 
+// rendered counts what a page served got: the blocks shown, the banners
+// and the overlay put on it.
+func (m *Metrics) rendered(cfg *rules.Config, pl *plan.Plan, a *page.Analysis, out *render.Rendered) {
+	for i, r := range a.Regions {
+		if !out.Done[i] {
+			continue
+		}
+		switch pl.Regions[i].Action {
+		case plan.Block:
+			m.block(cfg.Recommendations.Blocks[r.Index].ID).shown.Add(1)
+		case plan.Banner:
+			m.overlay(cfg.Overlays.Banners[r.Index].ID).injected.Add(1)
+		}
+	}
+	if out.Overlay {
+		m.overlay(pl.Overlay.Rule.ID).injected.Add(1)
+	}
+}
+
 // pageSkips counts, for a page served, what its analysis left alone.
-func (m *Metrics) pageSkips(s *pageSkips) {
-	if s.blocks > 0 {
-		m.blockUnplaced.Add(int64(s.blocks))
+func (m *Metrics) pageSkips(s *page.Skips) {
+	if s.Blocks > 0 {
+		m.blockUnplaced.Add(int64(s.Blocks))
 	}
-	if s.banners > 0 {
-		m.bannerUnplaced.Add(int64(s.banners))
+	if s.Banners > 0 {
+		m.bannerUnplaced.Add(int64(s.Banners))
 	}
-	for i := range s.lists {
-		for j, n := range s.lists[i] {
+	for i := range s.Lists {
+		for j, n := range s.Lists[i] {
 			if n > 0 {
 				m.listsSkipped[i][j].Add(int64(n))
 			}

@@ -15,13 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"shopedge/bench/shop"
 	"shopedge/configs"
-	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
-	"shopedge/proxy/profile"
 	"shopedge/rules"
 )
 
@@ -107,7 +103,7 @@ func TestOwnAssetsNeverForwarded(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	e := startProxy(t, demoConfig(t, up.URL, nil))
-	st := e.proxy.state.Load().own
+	st := e.proxy.conf.Load().own
 	v := e.visitor()
 	for _, c := range []struct {
 		method, path string
@@ -559,124 +555,6 @@ func TestCSP(t *testing.T) {
 	}
 }
 
-func TestCheckCSP(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		name     string
-		policies []string
-		host     string
-		https    bool
-		want     cspVerdict
-	}{
-		{"none", nil, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
-		{"self", []string{"default-src 'self'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
-		{"none source", []string{"default-src 'none'"}, "shop.example", true, cspVerdict{}},
-		{"host and port", []string{"script-src https://shop.example; style-src shop.example:8443"}, "shop.example:8443", true, cspVerdict{style: true, connect: true}},
-		{"host, default port", []string{"script-src https://shop.example"}, "shop.example:443", true, cspVerdict{style: true, script: true, connect: true}},
-		{"any port", []string{"script-src shop.example:*"}, "shop.example:8443", true, cspVerdict{style: true, script: true, connect: true}},
-		{"https host on http page", []string{"script-src https://shop.example"}, "shop.example", false, cspVerdict{style: true, connect: true}},
-		{"wildcard host", []string{"script-src *.example"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
-		{"other host", []string{"script-src cdn.example"}, "shop.example", true, cspVerdict{style: true, connect: true}},
-		{"scheme", []string{"script-src https:"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
-		{"nonce", []string{"script-src 'nonce-n1'; style-src 'nonce-n1'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true, styleNonce: "n1", scriptNonce: "n1"}},
-		{"nonce and self", []string{"script-src 'self' 'nonce-n1'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true, scriptNonce: "n1"}},
-		{"strict-dynamic ignores self", []string{"script-src 'self' 'strict-dynamic'"}, "shop.example", true, cspVerdict{style: true, connect: true}},
-		{"elem directive first", []string{"script-src 'none'; script-src-elem 'self'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
-		{"first of a repeat", []string{"script-src 'none'; script-src 'self'"}, "shop.example", true, cspVerdict{style: true, connect: true}},
-		{"two policies both must allow", []string{"script-src 'self'", "script-src 'nonce-n2'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true, scriptNonce: "n2"}},
-		{"two nonces that differ", []string{"script-src 'nonce-a'", "script-src 'nonce-b'"}, "shop.example", true, cspVerdict{style: true, connect: true, scriptNonce: "a"}},
-		{"comma-joined", []string{"default-src 'self', script-src 'none'"}, "shop.example", true, cspVerdict{style: true, connect: true}},
-		{"case", []string{"Script-Src 'SELF'"}, "shop.example", true, cspVerdict{style: true, script: true, connect: true}},
-	} {
-		if got := checkCSP(c.policies, c.host, c.https); got != c.want {
-			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
-		}
-	}
-}
-
-func TestChooseOverlay(t *testing.T) {
-	t.Parallel()
-	cfg := demoConfig(t, "http://127.0.0.1:1", nil)
-	e := startProxy(t, cfg)
-	p := e.proxy
-	st := p.state.Load()
-	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) uint32 { return uint32(now.Add(d).Unix()) }
-	// prospect is a visitor on their second visit, 5 minutes in.
-	prospect := func() profile.Data {
-		var d profile.Data
-		d.Touch(now.Add(-2*time.Hour), 30*time.Minute)
-		d.Touch(now.Add(-5*time.Minute), 30*time.Minute)
-		return d
-	}
-	withCart := func(d profile.Data, when time.Duration) profile.Data {
-		d.AddToCart(42, 1)
-		d.CartAt = at(when)
-		return d
-	}
-	for _, c := range []struct {
-		name   string
-		page   rules.PageType
-		d      func() profile.Data
-		cookie string
-		want   string
-	}{
-		{"exit offer on a product page", rules.PageProduct, prospect, "", "exit-offer"},
-		{"no overlay on the home page of a prospect", rules.PageHome, prospect, "", ""},
-		{"dismissed by cookie", rules.PageProduct, prospect, "se_dis_exit-offer=1", ""},
-		{"customers get no welcome offer", rules.PageProduct, func() profile.Data { d := prospect(); d.Customer = true; return d }, "", ""},
-		{"just bought", rules.PageProduct, func() profile.Data { d := prospect(); d.BoughtAt = at(-time.Minute); return d }, "", ""},
-		{"bought in an earlier visit: a customer", rules.PageProduct, func() profile.Data { d := prospect(); d.Orders = 1; d.BoughtAt = at(-time.Hour); return d }, "", ""},
-		{"cart from an earlier visit beats the exit offer", rules.PageProduct, func() profile.Data { return withCart(prospect(), -90*time.Minute) }, "", "cart-reminder"},
-		{"cart from this visit: no reminder", rules.PageProduct, func() profile.Data { return withCart(prospect(), -time.Minute) }, "", "exit-offer"},
-		{"upsell right after an add", rules.PageCart, func() profile.Data { return withCart(prospect(), -time.Minute) }, "", "upsell"},
-		{"no upsell long after the add", rules.PageCart, func() profile.Data { return withCart(prospect(), -3*time.Minute) }, "", ""},
-		{"hesitant: left a cart before", rules.PageCart, func() profile.Data {
-			var d profile.Data
-			d.Touch(now.Add(-3*time.Hour), 30*time.Minute)
-			d.AddToCart(42, 1)
-			d.CartAt = at(-3 * time.Hour)
-			d.Touch(now.Add(-time.Minute), 30*time.Minute) // carts_left 1
-			return d
-		}, "", "still-thinking"},
-		{"within min_gap of the last overlay", rules.PageProduct, func() profile.Data { d := prospect(); d.OverlayAt = at(-5 * time.Minute); return d }, "", ""},
-		{"after min_gap", rules.PageProduct, func() profile.Data { d := prospect(); d.OverlayAt = at(-11 * time.Minute); return d }, "", "exit-offer"},
-		{"new visitors on a category page: the exit offer first", rules.PageCategory, func() profile.Data {
-			var d profile.Data
-			d.Touch(now, 30*time.Minute)
-			return d
-		}, "", "exit-offer"},
-		{"new visitors on a category page, exit offer dismissed", rules.PageCategory, func() profile.Data {
-			var d profile.Data
-			d.Touch(now, 30*time.Minute)
-			return d
-		}, "se_dis_exit-offer=1", "new-arrivals"},
-		{"capped this visit", rules.PageProduct, func() profile.Data {
-			d := prospect()
-			d.OverlayShown(profile.OverlayKey("exit-offer"), now.Add(-20*time.Minute))
-			d.OverlayAt = 0
-			return d
-		}, "", ""},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var ctx fasthttp.RequestCtx
-			if c.cookie != "" {
-				ctx.Request.Header.Set("Cookie", c.cookie)
-			}
-			d := c.d()
-			d.Device = agent.Device{Class: agent.Desktop}
-			v := &visit{page: c.page, tracked: true, id: "v1"}
-			got := ""
-			if r := p.chooseOverlay(&ctx, st, v, &d, now, nil); r != nil {
-				got = r.ID
-			}
-			if got != c.want {
-				t.Errorf("chose %q, want %q", got, c.want)
-			}
-		})
-	}
-}
-
 func TestOverlaySchedule(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
@@ -702,14 +580,6 @@ func TestOverlaySchedule(t *testing.T) {
 			t.Errorf("deal lacks %q:\n%s", want, d)
 		}
 	}
-	for _, c := range []struct {
-		d    time.Duration
-		want string
-	}{{50 * time.Hour, "2 days"}, {47 * time.Hour, "47 hours"}, {61 * time.Minute, "1 hour"}, {2 * time.Minute, "2 minutes"}, {30 * time.Second, "less than a minute"}} {
-		if got := humanDuration(c.d); got != c.want {
-			t.Errorf("humanDuration(%s) = %q, want %q", c.d, got, c.want)
-		}
-	}
 }
 
 // demoYAMLWithDeal is the demo configuration with only a timed deal that
@@ -732,27 +602,6 @@ overlays:
       ends: ENDS
 `
 	return []byte(s[:i] + deal + s[i+1+j:])
-}
-
-// BenchmarkChooseOverlay measures choosing the overlay of a page view: the
-// demo's six rules against a returning prospect on a product page.
-func BenchmarkChooseOverlay(b *testing.B) {
-	e := startProxy(b, demoConfig(b, "http://127.0.0.1:1", nil))
-	p := e.proxy
-	st := p.state.Load()
-	now := time.Now()
-	var d profile.Data
-	d.Touch(now.Add(-2*time.Hour), 30*time.Minute)
-	d.Touch(now.Add(-5*time.Minute), 30*time.Minute)
-	var ctx fasthttp.RequestCtx
-	ctx.Request.Header.Set("Cookie", "se_vid=x; theme=dark")
-	v := &visit{page: rules.PageProduct, tracked: true, id: "v1"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if p.chooseOverlay(&ctx, st, v, &d, now, nil) == nil {
-			b.Fatal("no overlay")
-		}
-	}
 }
 
 // TestOverlaysOnOddPages: a page without a written-out head or body gets
@@ -810,7 +659,7 @@ func TestFreeShippingEmptyCart(t *testing.T) {
 					break
 				}
 			}
-			emptyCart := func(when string, pg page) {
+			emptyCart := func(when string, pg reply) {
 				t.Helper()
 				has := strings.Contains(pg.body, `data-se-banner="free-shipping"`)
 				if got := bannerText(pg.body, "free-shipping"); got != tt.want || has != (tt.want != "") {

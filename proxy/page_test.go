@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,9 +19,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"shopedge/bench/shop"
-	"shopedge/proxy/codec"
-	"shopedge/proxy/identity"
-	"shopedge/rewrite"
 	"shopedge/rules"
 )
 
@@ -287,45 +283,6 @@ func overlayLink(body, id string) string {
 	return m[1]
 }
 
-// TestBreadcrumbMarks: which lists are breadcrumb trails, by the marks
-// shops put on them.
-func TestBreadcrumbMarks(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, page string
-		want       bool
-	}{
-		{name: "microdata", page: `<ol itemscope itemtype="https://schema.org/BreadcrumbList"><li class=x><a href="/">Home</a><li class=x><a href="/c/a">A</a></ol>`, want: true},
-		{name: "data-vocabulary", page: `<div><ul><li class=x itemscope itemtype="http://data-vocabulary.org/Breadcrumb"><a href="/">Home</a></li><li class=x itemscope itemtype="http://data-vocabulary.org/Breadcrumb"><a href="/c/a">A</a></li></ul></div>`, want: true},
-		{name: "rdfa", page: `<ol vocab="https://schema.org/" typeof="BreadcrumbList"><li class=x><a href="/">Home</a></li><li class=x><a href="/c/a">A</a></li></ol>`, want: true},
-		{name: "nav aria-label", page: `<nav aria-label="Breadcrumb"><ol><li class=x><a href="/">Home</a></li><li class=x><a href="/c/a">A</a></li></ol></nav>`, want: true},
-		{name: "german aria-label", page: `<nav aria-label="Brotkrümelnavigation"><ol><li class=x><a href="/">Start</a></li><li class=x><a href="/c/a">A</a></li></ol></nav>`, want: true},
-		{name: "bootstrap classes", page: `<ol class="breadcrumb"><li class="x breadcrumb-item"><a href="/">Home</a></li><li class="x breadcrumb-item"><a href="/c/a">A</a></li></ol>`, want: true},
-		{name: "wrapper id", page: `<div id="Breadcrumbs"><div class="inner"><ul><li class=x><a href="/">Home</a></li><li class=x><a href="/c/a">A</a></li></ul></div></div>`, want: true},
-		{name: "main menu", page: `<nav aria-label="Main"><ul class="menu"><li class=x><a href="/c/a">A</a></li><li class=x><a href="/c/b">B</a></li></ul></nav>`},
-		{name: "a page layout class is not a mark", page: `<div class="layout has-breadcrumbs"><header><nav class="main"><ul><li class=x><a href="/c/a">A</a></li><li class=x><a href="/c/b">B</a></li></ul></nav></header></div>`},
-		{name: "far above", page: `<div class="crumbs-and-menu"><div><div><div><div><ul><li class=x><a href="/c/a">A</a></li><li class=x><a href="/c/b">B</a></li></ul></div></div></div></div></div>`},
-	}
-	item, err := rules.CompileSelector("li.x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			doc := rewrite.Parse([]byte("<!DOCTYPE html><html><head></head><body>" + tt.page + "</body></html>"))
-			defer doc.Release()
-			items := doc.Find(item)
-			if len(items) != 2 {
-				t.Fatalf("found %d entries, want 2", len(items))
-			}
-			if got := breadcrumb(items); got != tt.want {
-				t.Errorf("breadcrumb = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 // crumbsOf returns a page's breadcrumb trail, as the shop wrote it.
 func crumbsOf(body string) string {
 	i := strings.Index(body, `<ol>
@@ -532,7 +489,7 @@ func TestMetaCSPKeptAcrossRequests(t *testing.T) {
 			}))
 			t.Cleanup(up.Close)
 			e := startProxy(t, demoConfig(t, up.URL, nil))
-			get := func(path string) page {
+			get := func(path string) reply {
 				v := e.visitor()
 				v.header.Set("Accept-Encoding", "gzip")
 				return v.get(e.url + path)
@@ -544,74 +501,6 @@ func TestMetaCSPKeptAcrossRequests(t *testing.T) {
 				for i := range 5 {
 					get(fmt.Sprintf("/p/other-%d-%d", round, i))
 				}
-			}
-		})
-	}
-}
-
-// TestAnalyzeHostsCostNothing: the hosts a product's image may be on
-// (server.hosts, catalog.asset_hosts) are listed once per configuration:
-// analysing a product page allocates no more with them configured than
-// without (issue 9).
-func TestAnalyzeHostsCostNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts vary under the race detector")
-	}
-	srv := httptest.NewServer(shop.New(1))
-	defer srv.Close()
-	page := []byte((&env{t: t}).visitor().get(srv.URL + "/p/essential-grey-slip-dress-se-10001").body)
-	allocs := func(mutate func(*rules.Config)) float64 {
-		p, err := New(demoConfig(t, "http://shop.internal", mutate), Options{
-			Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		st := p.state.Load()
-		var ctx fasthttp.RequestCtx
-		var req fasthttp.Request
-		req.SetRequestURI("/p/essential-grey-slip-dress-se-10001")
-		req.Header.SetHost("shop.example")
-		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, nil)
-		v := &visit{page: rules.PageProduct}
-		return testing.AllocsPerRun(20, func() {
-			info, err := p.analyze(&ctx, st, v, page, codec.Identity, []byte("text/html; charset=utf-8"), p.now())
-			if err != nil || !info.hasProduct {
-				t.Fatalf("analyze: %v, product found: %v", err, info != nil && info.hasProduct)
-			}
-		})
-	}
-	without := allocs(nil)
-	with := allocs(func(c *rules.Config) {
-		c.Server.Hosts = []string{"shop.example", "www.shop.example"}
-		c.Catalog.AssetHosts = []string{"cdn.shop.example"}
-	})
-	if with != without {
-		t.Errorf("analysing a product page: %v allocations with hosts configured, %v without; want the same", with, without)
-	}
-}
-
-// TestOnOrigin: which URLs shopedge puts on a page get the request's
-// origin in front when the page's <base href> points elsewhere: its own
-// root-relative paths, nothing else.
-func TestOnOrigin(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, origin, u, want string
-	}{
-		{name: "path", origin: "https://shop.example", u: "/p/x?se_rec=b", want: "https://shop.example/p/x?se_rec=b"},
-		{name: "no origin", u: "/p/x", want: "/p/x"},
-		{name: "absolute on a CDN", origin: "https://shop.example", u: "https://cdn.example/x.jpg", want: "https://cdn.example/x.jpg"},
-		{name: "scheme-relative", origin: "https://shop.example", u: "//cdn.example/x.jpg", want: "//cdn.example/x.jpg"},
-		{name: "empty", origin: "https://shop.example", u: "", want: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := onOrigin(tt.origin, tt.u); got != tt.want {
-				t.Errorf("onOrigin(%q, %q) = %q, want %q", tt.origin, tt.u, got, tt.want)
 			}
 		})
 	}

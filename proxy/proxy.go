@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,8 +21,11 @@ import (
 	"shopedge/proxy/codec"
 	"shopedge/proxy/identity"
 	"shopedge/proxy/live"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
+	"shopedge/proxy/render"
 	"shopedge/rules"
 )
 
@@ -29,7 +34,7 @@ import (
 // personalizes the HTML on its way back. Create it with New; serve it with
 // Server. It is safe for concurrent use.
 type Proxy struct {
-	state    atomic.Pointer[state]
+	conf     atomic.Pointer[config]
 	up       *upstream
 	ids      *identity.Issuer
 	profiles *profile.Store
@@ -37,29 +42,34 @@ type Proxy struct {
 	rec      *recommend.Engine
 	views    *live.Counter // people who viewed each product, for social proof
 	carts    *live.Counter // people who put each product in their cart
-	pages    *pageCache
+	pages    *page.Cache
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
 	reloadMu sync.Mutex // one reload at a time: compare, keep, swap
 }
 
-// state is what one configuration decides; a reload swaps it whole, so a
-// request sees one configuration from start to end.
-type state struct {
+// config is a configuration in force and what the proxy builds from it
+// once: a reload swaps it whole, so a request sees one configuration from
+// start to end. It is read-only.
+type config struct {
 	cfg         *rules.Config
+	gen         uint64 // changes with every configuration, so cached analyses do too
 	trustedNets []netip.Prefix
 	hosts       map[string]bool // allowed Host names, lowercase; nil: any
+	cookie      string          // the visitor cookie's name
 	bots        *agent.Classifier
 	enc         *codec.Encoder
-	blocks      *blockCache            // rendered recommendation blocks
-	chains      [][]recommend.Strategy // per block: its strategy, then its fallbacks
-	own         *ownAssets             // overlays, banners and what the proxy serves under its prefix
-	gen         uint64                 // changes with every configuration, so cached analyses do too
-	assetHosts  []string               // where a product's URL and image may point: catalogHosts
+	assetHosts  []string // where a product's URL and image may point besides the page's host
 	// learns is false for a configuration with no rules at all: then no
 	// page is read, and every response streams through.
 	learns bool
+
+	own      *ownAssets             // what the proxy serves under its prefix
+	overlays []plan.Overlay         // in the order they are tried
+	chains   [][]recommend.Strategy // per block: its strategy, then its fallbacks
+	banners  map[string]bool        // banner ids, for beacons
+	render   *render.Renderer       // renders plans, keeping what visitors share
 }
 
 // Options are what New needs besides the configuration.
@@ -96,9 +106,9 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	pages, err := newPageCache(int64(cfg.Limits.PageCache))
+	pages, err := page.NewCache(int64(cfg.Limits.PageCache))
 	if err != nil {
-		return nil, fmt.Errorf("proxy: page cache: %w", err)
+		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	p := &Proxy{
 		pages:    pages,
@@ -113,13 +123,19 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		metrics:  metrics,
 		now:      o.Now,
 	}
-	p.setState(cfg)
+	if err := p.setConfig(cfg); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
 	p.metrics.reloads.loaded(p.now())
 	return p, nil
 }
 
-// setState puts a configuration in force.
-func (p *Proxy) setState(cfg *rules.Config) {
+// setConfig puts a configuration in force.
+func (p *Proxy) setConfig(cfg *rules.Config) error {
+	c, err := p.newConfig(cfg)
+	if err != nil {
+		return err
+	}
 	for _, b := range cfg.Recommendations.Blocks {
 		p.metrics.block(b.ID) // every configured block shows in the metrics, from 0
 	}
@@ -129,47 +145,86 @@ func (p *Proxy) setState(cfg *rules.Config) {
 	for _, b := range cfg.Overlays.Banners {
 		p.metrics.overlay(b.ID)
 	}
-	p.state.Store(newState(cfg))
+	p.conf.Store(c)
+	return nil
 }
 
-func newState(cfg *rules.Config) *state {
-	st := &state{
-		gen:    generation.Add(1),
-		cfg:    cfg,
-		bots:   agent.New(cfg.Tracking.BotAgents),
-		enc:    codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
-		blocks: &blockCache{},
-		chains: strategyChains(cfg.Recommendations.Blocks),
-		own:    newOwnAssets(cfg),
+func (p *Proxy) newConfig(cfg *rules.Config) (*config, error) {
+	own, err := newOwnAssets(cfg)
+	if err != nil {
+		return nil, err
 	}
-	st.assetHosts = catalogHosts(cfg)
-	st.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
+	c := &config{
+		gen:        generation.Add(1),
+		cfg:        cfg,
+		cookie:     cookieName(cfg),
+		bots:       agent.New(cfg.Tracking.BotAgents),
+		enc:        codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
+		assetHosts: slices.Concat(cfg.Server.Hosts, cfg.Catalog.AssetHosts),
+		own:        own,
+		chains:     make([][]recommend.Strategy, len(cfg.Recommendations.Blocks)),
+		banners:    map[string]bool{},
+		render:     render.New(cfg, render.Assets{CSS: own.cssURL, JS: own.jsURL, Beacon: own.beaconPath}, p.catalog, p.log),
+	}
+	c.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
 		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil ||
 		len(cfg.Overlays.Rules) > 0 || len(cfg.Overlays.Banners) > 0
+	for i, b := range cfg.Recommendations.Blocks {
+		c.chains[i] = chain(b.Strategy, b.Fallback)
+	}
+	for i := range cfg.Overlays.Rules {
+		r := &cfg.Overlays.Rules[i]
+		c.overlays = append(c.overlays, plan.Overlay{Rule: r, Key: profile.OverlayKey(r.ID), Chain: chain(r.Strategy, r.Fallback)})
+	}
+	slices.SortStableFunc(c.overlays, func(x, y plan.Overlay) int { return cmp.Compare(y.Rule.Priority, x.Rule.Priority) })
+	for _, b := range cfg.Overlays.Banners {
+		c.banners[b.ID] = true
+	}
 	for _, s := range cfg.Server.TrustedProxies {
 		if pfx, err := rules.ParsePrefix(s); err == nil {
-			st.trustedNets = append(st.trustedNets, pfx)
+			c.trustedNets = append(c.trustedNets, pfx)
 		}
 	}
 	if len(cfg.Server.Hosts) > 0 {
-		st.hosts = make(map[string]bool, len(cfg.Server.Hosts))
+		c.hosts = make(map[string]bool, len(cfg.Server.Hosts))
 		for _, h := range cfg.Server.Hosts {
-			st.hosts[strings.ToLower(h)] = true
+			c.hosts[strings.ToLower(h)] = true
 		}
 	}
-	return st
+	return c, nil
+}
+
+// chain is a strategy and its fallbacks, in order.
+func chain(strategy string, fallback []string) []recommend.Strategy {
+	c := []recommend.Strategy{recommend.Strategy(strategy)}
+	for _, f := range fallback {
+		c = append(c, recommend.Strategy(f))
+	}
+	return c
+}
+
+// newEngine builds the recommendation engine a configuration asks for.
+func newEngine(r rules.Recommendations) *recommend.Engine {
+	return recommend.New(recommend.Config{
+		MaxItems:        r.MaxProducts,
+		Neighbours:      r.Neighbours,
+		MaxSessions:     r.MaxSessions,
+		SessionsPerItem: r.SessionsPerProduct,
+		HalfLife:        r.HalfLife.D(),
+		TrendHalfLife:   r.TrendingHalfLife.D(),
+	})
 }
 
 // generation numbers configurations.
 var generation atomic.Uint64
 
 // Config returns the configuration in force.
-func (p *Proxy) Config() *rules.Config { return p.state.Load().cfg }
+func (p *Proxy) Config() *rules.Config { return p.conf.Load().cfg }
 
 // Server returns a fasthttp server for the proxy, configured from the
 // server section: timeouts, limits and error responses.
 func (p *Proxy) Server() *fasthttp.Server {
-	s := p.state.Load().cfg.Server
+	s := p.conf.Load().cfg.Server
 	srv := &fasthttp.Server{
 		Handler:                      p.Handler,
 		ErrorHandler:                 p.serverError,
@@ -212,7 +267,7 @@ func (p *Proxy) Server() *fasthttp.Server {
 // Close releases the proxy's memory and background work.
 func (p *Proxy) Close() {
 	p.profiles.Close()
-	p.pages.c.Close()
+	p.pages.Close()
 }
 
 // serverError answers requests fasthttp could not read: without error text.

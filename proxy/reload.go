@@ -14,8 +14,8 @@ import (
 
 // A reload puts a new configuration in force for the requests that start
 // after it, and never half-applies a setting: every setting is either
-// reloadable (read through the state on each request, or rebuilt by
-// newState) or restart-only (built into something once, when the proxy
+// reloadable (read through the config in force on each request, or
+// rebuilt by newConfig) or restart-only (built into something once, when the proxy
 // starts: the listener, the fasthttp.Server, the upstream pool, the identity
 // issuer, the memory-bounded stores). A restart-only setting that the new
 // file changes keeps its running value: Reload copies the old value into
@@ -171,10 +171,13 @@ func (r *reloads) write(w io.Writer) {
 // caller must not change it afterwards. The outcome is counted in
 // shopedge_config_reloads_total and logged.
 func (p *Proxy) Reload(cfg *rules.Config) []KeptSetting {
-	p.reloadMu.Lock()
-	defer p.reloadMu.Unlock()
-	kept := keepRestartOnly(p.state.Load().cfg, cfg)
-	p.setState(cfg)
+	kept, err := p.swap(cfg)
+	if err != nil {
+		// What the proxy builds from a configuration that loaded (its
+		// stylesheet) failed: the previous one stays in force.
+		p.ReloadFailed(fmt.Errorf("reload: %w", err))
+		return nil
+	}
 	result := "success"
 	if len(kept) > 0 {
 		result = "partial"
@@ -190,6 +193,18 @@ func (p *Proxy) Reload(cfg *rules.Config) []KeptSetting {
 		p.log.Info("configuration reloaded", "config", cfg.File(), "result", result)
 	}
 	return kept
+}
+
+// swap puts cfg in force, restart-only settings kept at their running
+// value, one reload at a time.
+func (p *Proxy) swap(cfg *rules.Config) ([]KeptSetting, error) {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	kept := keepRestartOnly(p.conf.Load().cfg, cfg)
+	if err := p.setConfig(cfg); err != nil {
+		return nil, err
+	}
+	return kept, nil
 }
 
 // ReloadFailed counts a reload whose configuration could not be loaded

@@ -7,10 +7,8 @@ import (
 	"io"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
-	"golang.org/x/net/html/charset"
 
 	"shopedge/proxy/codec"
 )
@@ -72,137 +70,96 @@ func (b *upstreamBody) Close() error {
 	return err
 }
 
-// copyHeaders copies the upstream status and headers to the visitor's
-// response, without hop-by-hop headers.
-func copyHeaders(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
-	resp.Header.CopyTo(&ctx.Response.Header)
-	stripHop(&ctx.Response.Header)
-}
-
 // passThrough sends the upstream response as it came, streaming its body:
 // status, headers (but hop-by-hop ones) and bytes are the shop's. prefix,
 // when set, is the start of the body, already read from the stream into
-// buf. It releases resp, and returns the time spent waiting for the shop.
-func (p *Proxy) passThrough(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, buf *[]byte) (waited time.Duration) {
-	copyHeaders(ctx, resp)
-	if v.cookie {
-		p.makePrivate(ctx)
-		p.setVisitorCookie(ctx, st, v)
-	}
+// that buffer. It releases resp.
+func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte) {
 	status := resp.StatusCode()
-	noBody := ctx.IsHead() || status < 200 || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified
-	if noBody {
-		if ctx.IsHead() {
-			// Keep the shop's Content-Length: it describes the GET.
-			ctx.Response.SkipBody = true
-			ctx.Response.Header.SetContentLength(resp.Header.ContentLength())
+	if x.ctx.IsHead() || status < 200 || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified {
+		if prefix != nil {
+			putBuf(prefix)
 		}
-		if resp.IsBodyStream() {
-			_ = resp.CloseBodyStream()
-		}
-		fasthttp.ReleaseResponse(resp)
-		if buf != nil {
-			putBuf(buf)
-		}
-		return waited
+		p.respond(x, resp, nil, 0, false)
+		return
 	}
 	size := resp.Header.ContentLength()
 	if size < 0 {
 		size = -1 // unknown length: chunked to the visitor
 	}
-	if resp.IsBodyStream() && buf == nil && size >= 0 && size <= smallBody {
+	switch {
+	case resp.IsBodyStream() && prefix == nil && size >= 0 && size <= smallBody:
 		// A small body of known length is read whole and written in one go:
 		// streaming it costs more in writes than the copy.
 		b := getBuf()
 		var err error
 		t0 := time.Now()
 		*b, err = codec.ReadAtMost((*b)[:0], resp.BodyStream(), size)
-		waited = time.Since(t0)
-		_ = resp.CloseBodyStream()
-		fasthttp.ReleaseResponse(resp)
+		x.waited += time.Since(t0)
 		if err != nil || len(*b) != size {
+			_ = resp.CloseBodyStream()
+			fasthttp.ReleaseResponse(resp)
 			putBuf(b)
-			p.upstreamError(ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
-			return waited
+			p.upstreamError(x.ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
+			return
 		}
-		// Written from the pooled buffer, which goes back to the pool
-		// once the visitor has it: no copy into a body buffer of the
-		// connection's own.
-		ctx.Response.SetBodyStream(newPooledBody(b), size)
-		return waited
-	}
-	if resp.IsBodyStream() {
+		p.respond(x, resp, newPooledBody(b), size, false)
+	case resp.IsBodyStream():
 		var r io.Reader = resp.BodyStream()
-		if buf != nil && len(*buf) > 0 {
-			r = io.MultiReader(bytes.NewReader(*buf), r)
+		if prefix != nil && len(*prefix) > 0 {
+			r = io.MultiReader(bytes.NewReader(*prefix), r)
 		}
-		ctx.Response.SetBodyStream(&upstreamBody{r: r, resp: resp, buf: buf}, size)
-		return waited
+		p.respond(x, resp, &upstreamBody{r: r, resp: resp, buf: prefix}, size, false)
+	default:
+		b := getBuf()
+		*b = append(*b, resp.Body()...)
+		if prefix != nil {
+			putBuf(prefix)
+		}
+		p.respond(x, resp, newPooledBody(b), len(*b), false)
 	}
-	ctx.Response.SetBody(resp.Body())
-	fasthttp.ReleaseResponse(resp)
-	if buf != nil {
-		putBuf(buf)
-	}
-	return waited
 }
 
-// sendBuffered sends a response whose body the proxy holds in full in
-// buf: the upstream's headers with the body, which is either the shop's
-// own bytes or a rewritten page (then private). It releases resp, and buf
-// once the body is written.
-func (p *Proxy) sendBuffered(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, buf *[]byte, rewritten bool) {
-	copyHeaders(ctx, resp)
-	if resp.IsBodyStream() {
-		_ = resp.CloseBodyStream()
+// respond sends the visitor the shop's response, with body (nil: none)
+// of size bytes (-1: unknown, chunked): the shop's status and headers but
+// the hop-by-hop ones, made private when the body was personalized or the
+// response carries the visitor's cookie (exchange.setCookie). It is the
+// one way every response from the shop goes out: streamed from the shop
+// (upstreamBody, which releases resp when the visitor has it), from a
+// buffer the proxy holds (pooledBody), or in pieces (splicedBody); each
+// returns its buffers when the server has written it. Otherwise respond
+// releases resp.
+func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser, size int, personalized bool) {
+	ctx := x.ctx
+	resp.Header.CopyTo(&ctx.Response.Header)
+	stripHop(&ctx.Response.Header)
+	if personalized || x.setCookie {
+		makePrivate(ctx)
 	}
-	fasthttp.ReleaseResponse(resp)
-	if rewritten || v.issue {
-		p.makePrivate(ctx)
-	}
-	if v.issue {
-		p.setVisitorCookie(ctx, st, v)
-	}
-	if ctx.IsHead() {
-		putBuf(buf)
-		return
-	}
-	// Streamed from the pooled buffer: no copy, and the buffer returns to
-	// the pool when the server has written it.
-	ctx.Response.SetBodyStream(newPooledBody(buf), len(*buf))
-}
-
-// sendSpliced sends an identity page with some sites changed, streaming
-// the shop's bytes from raw and the visitor's from scratch, which contents
-// point into. It releases resp, and raw and scratch once the body is
-// written.
-func (p *Proxy) sendSpliced(ctx *fasthttp.RequestCtx, st *state, resp *fasthttp.Response, v *visit, raw *[]byte, info *pageInfo, contents [][]byte, scratch *[]byte) {
-	copyHeaders(ctx, resp)
-	if resp.IsBodyStream() {
-		_ = resp.CloseBodyStream()
-	}
-	fasthttp.ReleaseResponse(resp)
-	p.makePrivate(ctx)
-	if v.issue {
-		p.setVisitorCookie(ctx, st, v)
+	if x.setCookie {
+		p.setVisitorCookie(x)
 	}
 	if ctx.IsHead() {
-		putBuf(raw)
-		putBuf(scratch)
-		return
+		// Keep the shop's Content-Length: it describes the GET.
+		ctx.Response.SkipBody = true
+		ctx.Response.Header.SetContentLength(resp.Header.ContentLength())
 	}
-	b := &splicedBody{raw: raw, scratch: scratch, pieces: make([][]byte, 0, 2*len(contents)+1)}
-	pos, size := 0, len(*raw)
-	for i, s := range info.sites {
-		if contents[i] == nil {
-			continue
+	if _, holds := body.(*upstreamBody); !holds {
+		if resp.IsBodyStream() {
+			_ = resp.CloseBodyStream()
 		}
-		b.pieces = append(b.pieces, (*raw)[pos:s.span.Start], contents[i])
-		size += len(contents[i]) - s.span.Len()
-		pos = s.span.End
+		fasthttp.ReleaseResponse(resp)
 	}
-	b.pieces = append(b.pieces, (*raw)[pos:])
-	ctx.Response.SetBodyStream(b, size)
+	switch {
+	case body == nil:
+	case ctx.IsHead():
+		_ = body.Close()
+	default:
+		// Written from the proxy's buffers or the shop's stream, which go
+		// back once the visitor has them: no copy into a body buffer of
+		// the connection's own.
+		ctx.Response.SetBodyStream(body, size)
+	}
 }
 
 // splicedBody reads a page as pieces of raw and of scratch.
@@ -255,7 +212,7 @@ func (b *pooledBody) Close() error {
 
 // makePrivate marks a response as meant for one visitor: no shared cache
 // may keep it, and validators of the shop's version no longer apply.
-func (p *Proxy) makePrivate(ctx *fasthttp.RequestCtx) {
+func makePrivate(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
 	h.Set("Cache-Control", "private, no-store")
 	for _, k := range []string{"CDN-Cache-Control", "Surrogate-Control", "Cloudflare-CDN-Cache-Control", "ETag", "Last-Modified", "Expires", "Age", "Accept-Ranges"} {
@@ -296,17 +253,6 @@ func readBody(resp *fasthttp.Response, limit int, buf *[]byte) (complete bool, e
 		return false, fmt.Errorf("read upstream body: %w", err)
 	}
 	return true, nil
-}
-
-// isUTF8 reports whether a page is UTF-8 by the rules browsers use: the
-// Content-Type charset, then a byte order mark, then a <meta> in the first
-// 1024 bytes; an undeclared page counts when its bytes are valid UTF-8.
-func isUTF8(body, contentType []byte) bool {
-	_, name, certain := charset.DetermineEncoding(body[:min(len(body), 1024)], string(contentType))
-	if name == "utf-8" {
-		return true
-	}
-	return !certain && utf8.Valid(body)
 }
 
 // errorPages are the small pages the proxy answers itself; they never show

@@ -335,3 +335,11 @@ func (c *Catalog) Len() int {
 	defer c.mu.RUnlock()
 	return len(c.products)
 }
+
+// Has reports whether the catalog holds the product with the given ID.
+func (c *Catalog) Has(id ID) bool {
+	c.mu.RLock()
+	_, ok := c.products[id]
+	c.mu.RUnlock()
+	return ok
+}

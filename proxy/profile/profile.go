@@ -209,8 +209,10 @@ func (d *Data) Search(q string) {
 	setTexts(d.searches[:], append([]string{q}, old...)...)
 }
 
-// AddToCart adds qty of a product to the cart (qty < 1 counts as 1).
-func (d *Data) AddToCart(id catalog.ID, qty int) {
+// AddToCart adds qty of a product to the cart (qty < 1 counts as 1) at
+// now, which CartAt records.
+func (d *Data) AddToCart(id catalog.ID, qty int, now time.Time) {
+	d.CartAt = uint32(now.Unix())
 	if qty < 1 {
 		qty = 1
 	}
@@ -229,9 +231,11 @@ func (d *Data) AddToCart(id catalog.ID, qty int) {
 	d.nCart++
 }
 
-// Purchase records an order of what is in the cart: its products become
-// purchases, the cart empties, and the visitor is a customer.
-func (d *Data) Purchase() {
+// Purchase records an order of what is in the cart at now, which BoughtAt
+// records: its products become purchases, the cart empties, and the
+// visitor is a customer.
+func (d *Data) Purchase(now time.Time) {
+	d.BoughtAt = uint32(now.Unix())
 	d.Orders++
 	d.Customer = true
 	for i := int(d.nCart) - 1; i >= 0; i-- {

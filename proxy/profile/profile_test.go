@@ -108,16 +108,22 @@ func TestInterestDecays(t *testing.T) {
 func TestCartAndPurchase(t *testing.T) {
 	t.Parallel()
 	var d Data
-	d.AddToCart(1, 2)
-	d.AddToCart(2, 0)
-	d.AddToCart(1, 1)
+	d.AddToCart(1, 2, t0)
+	d.AddToCart(2, 0, t0)
+	d.AddToCart(1, 1, t0)
 	if got := d.Cart(); !slices.Equal(got, []CartLine{{1, 3}, {2, 1}}) {
 		t.Fatalf("Cart = %v", got)
+	}
+	if d.CartAt != uint32(t0.Unix()) {
+		t.Errorf("CartAt = %d, want %d", d.CartAt, t0.Unix())
 	}
 	if !d.InCart(2) || d.InCart(3) {
 		t.Errorf("InCart wrong")
 	}
-	d.Purchase()
+	d.Purchase(t0.Add(time.Minute))
+	if d.BoughtAt != uint32(t0.Add(time.Minute).Unix()) {
+		t.Errorf("BoughtAt = %d, want %d", d.BoughtAt, t0.Add(time.Minute).Unix())
+	}
 	if len(d.Cart()) != 0 || !d.Customer || d.Orders != 1 {
 		t.Errorf("after purchase: cart %v customer %v orders %d", d.Cart(), d.Customer, d.Orders)
 	}
@@ -125,7 +131,7 @@ func TestCartAndPurchase(t *testing.T) {
 		t.Errorf("Purchased = %v", got)
 	}
 	for i := range MaxCart + 2 {
-		d.AddToCart(catalog.ID(100+i), 1)
+		d.AddToCart(catalog.ID(100+i), 1, t0)
 	}
 	if c := d.Cart(); len(c) != MaxCart || c[0].Product != 102 {
 		t.Errorf("full cart = %v", c)
@@ -202,7 +208,7 @@ func TestStoreKeepsUpdatesInPlace(t *testing.T) {
 					t.Errorf("profile created again")
 					return
 				}
-				q.Update(func(d *Data) { d.AddToCart(catalog.ID(i*1000+j), 1) })
+				q.Update(func(d *Data) { d.AddToCart(catalog.ID(i*1000+j), 1, t0) })
 			}
 		}()
 	}
@@ -340,8 +346,7 @@ func TestCartsLeftAndJustBought(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	var d Data
 	d.Touch(t0, 30*time.Minute)
-	d.AddToCart(1, 1)
-	d.CartAt = uint32(t0.Unix())
+	d.AddToCart(1, 1, t0)
 	if d.CartFromEarlierVisit() || d.CartsLeft != 0 {
 		t.Fatalf("same visit: earlier %v, left %d", d.CartFromEarlierVisit(), d.CartsLeft)
 	}
@@ -349,8 +354,7 @@ func TestCartsLeftAndJustBought(t *testing.T) {
 	if !d.CartFromEarlierVisit() || d.CartsLeft != 1 {
 		t.Errorf("new visit: earlier %v, left %d", d.CartFromEarlierVisit(), d.CartsLeft)
 	}
-	d.Purchase()
-	d.BoughtAt = uint32(t0.Add(time.Hour).Unix())
+	d.Purchase(t0.Add(time.Hour))
 	if !d.JustBought() {
 		t.Error("a purchase in this visit is not just bought")
 	}

@@ -1,4 +1,4 @@
-package proxy
+package splice
 
 import (
 	"bytes"
@@ -40,9 +40,13 @@ func TestGzipAssembly(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
 	b.WriteString("<html><body>" + strings.Repeat("<p>intro text</p>", 300))
-	list := func(name string) site {
+	type list struct {
+		span  rewrite.Range
+		slots []rewrite.Range // relative to span
+	}
+	newList := func(name string) list {
 		b.WriteString("<ul class=" + name + ">")
-		s := site{kind: siteMenu}
+		var s list
 		for i := range 5 {
 			start := b.Len()
 			b.WriteString("<li><a href=/c/" + name + string(rune('a'+i)) + ">" + strings.Repeat("x", i*7) + "</a></li>")
@@ -50,21 +54,29 @@ func TestGzipAssembly(t *testing.T) {
 			b.WriteString("\n  ")
 		}
 		s.span = rewrite.Range{Start: s.slots[0].Start, End: s.slots[len(s.slots)-1].End}
+		for i := range s.slots {
+			s.slots[i].Start -= s.span.Start
+			s.slots[i].End -= s.span.Start
+		}
 		b.WriteString("</ul>")
 		return s
 	}
-	one := list("one")
+	one := newList("one")
 	b.WriteString(strings.Repeat("<div>middle</div>", 200))
-	insert := site{kind: siteBlock, span: rewrite.Range{Start: b.Len(), End: b.Len()}}
+	insert := rewrite.Range{Start: b.Len(), End: b.Len()}
 	b.WriteString(strings.Repeat("<div>more</div>", 100))
-	two := list("two")
+	two := newList("two")
 	b.WriteString(strings.Repeat("<footer>end</footer>", 100) + "</body></html>")
 	body := []byte(b.String())
-	sites := []site{one, insert, two}
-	for i := range sites {
-		sites[i].bytes = body[sites[i].span.Start:sites[i].span.End]
+	spans := []rewrite.Range{one.span, insert, two.span}
+	g := NewGzip(body, spans, nil)
+	reordered := func(l list, order []int) []byte {
+		var sp rewrite.Splice
+		if err := sp.Reorder(l.slots, order); err != nil {
+			t.Fatal(err)
+		}
+		return sp.Bytes(nil, body[l.span.Start:l.span.End])
 	}
-	info := &pageInfo{size: len(body), sites: sites, gz: newGzipParts(body, sites, nil)}
 	block := []byte(`<section class="se-rec"><h2>You may also like</h2><ul><li>a</li></ul></section>`) // stored
 	big := bytes.Repeat(block, 30)                                                                     // compressed
 
@@ -81,14 +93,14 @@ func TestGzipAssembly(t *testing.T) {
 		{orders: [2][]int{{1, 0, 2, 3, 4}, nil}, block: big}, // kept piece
 	} {
 		contents := make([][]byte, 3)
-		for i, s := range []*site{&sites[0], &sites[2]} {
+		for i, l := range []list{one, two} {
 			if c.orders[i] != nil {
-				contents[2*i] = s.reordered(nil, c.orders[i])
+				contents[2*i] = reordered(l, c.orders[i])
 			}
 		}
 		contents[1] = c.block
-		want := info.assemble(nil, body, contents)
-		gz := info.appendGzip(nil, contents, 5)
+		want := Assemble(nil, body, spans, contents)
+		gz := g.Append(nil, contents, 5)
 		zr, err := gzip.NewReader(bytes.NewReader(gz))
 		if err != nil {
 			t.Fatal(err)
@@ -116,9 +128,8 @@ func TestPieceBudget(t *testing.T) {
 	t.Parallel()
 	body := []byte("<html><body><main>" + strings.Repeat("<p>shop text</p>", 50) + "</main></body></html>")
 	at := strings.Index(string(body), "</main>")
-	sites := []site{{kind: siteBlock, span: rewrite.Range{Start: at, End: at}}}
-	budget := &pieceBudget{max: 1000}
-	g := newGzipParts(body, sites, budget)
+	budget := NewBudget(1000)
+	g := NewGzip(body, []rewrite.Range{{Start: at, End: at}}, budget)
 	for i := range 20 {
 		g.piece(0, []byte(fmt.Sprintf("<section>block %d %s</section>", i, strings.Repeat("x", 100))), 6)
 	}
@@ -129,7 +140,7 @@ func TestPieceBudget(t *testing.T) {
 	if kept == 0 || kept == 20 {
 		t.Fatalf("%d of 20 pieces kept within a 1000-byte budget", kept)
 	}
-	g.release()
+	g.Release()
 	if used := budget.used.Load(); used != 0 {
 		t.Errorf("after release, budget used %d", used)
 	}

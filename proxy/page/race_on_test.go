@@ -1,6 +1,6 @@
 //go:build race
 
-package proxy
+package page
 
 // raceEnabled: under the race detector, sync.Pool drops items at random,
 // so allocation counts vary from run to run.

@@ -1,16 +1,18 @@
-package proxy
+package splice
 
 import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"shopedge/rewrite"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
 
-// A personalized page differs from the shop's only at its sites (menus,
+// A personalized page differs from the shop's only at its regions (menus,
 // search results, blocks), so its gzip form is assembled from pieces: the
 // unchanged stretches between sites, compressed once per page and kept
 // with the page's analysis, and what each visitor gets at each site,
@@ -19,11 +21,14 @@ import (
 // final. Concatenated after a gzip header they form one valid deflate
 // stream, as pigz does: a piece's back-references never reach outside it.
 
-// gzipParts are a page's unchanged pieces, compressed.
-type gzipParts struct {
-	gaps  [][]byte // gaps[i] precedes sites[i]; the last gap is final
-	sites [][]byte // each site as the shop sent it (empty for insertions)
-	crcs  []uint32 // CRC-32 of each gap, then of each site
+// Gzip is a page's unchanged pieces, compressed, and the pieces its
+// visitors got, kept within a budget. It is safe for concurrent use.
+type Gzip struct {
+	size  int             // length of the decoded page
+	spans []rewrite.Range // where the page may differ, in order and apart
+	gaps  [][]byte        // gaps[i] precedes sites[i]; the last gap is final
+	sites [][]byte        // each site as the shop sent it (empty for insertions)
+	crcs  []uint32        // CRC-32 of each gap, then of each site
 
 	// pieces keeps, per site, what visitors got there, compressed:
 	// visitors share a few favourite categories and recommendations, so a
@@ -31,21 +36,30 @@ type gzipParts struct {
 	// compression at all.
 	mu     sync.Mutex
 	pieces []map[string]piece
-	budget *pieceBudget // shared by every cached page; nil: unbounded
-	held   int64        // bytes of pieces charged to the budget
-	dead   bool         // the page left the cache: keep nothing more
+	budget *Budget // shared by every cached page; nil: unbounded
+	held   int64   // bytes of pieces charged to the budget
+	dead   bool    // the page left the cache: keep nothing more
 }
 
-// pieceBudget bounds the bytes of visitors' pieces kept, across all the
-// pages in the cache: a page gets room for its pieces as visitors ask,
-// and gives it back when it leaves the cache.
-type pieceBudget struct {
+// Budget bounds the bytes of visitors' pieces kept, across all the pages
+// in a cache: a page gets room for its pieces as visitors ask, and gives
+// it back when it leaves the cache (Release).
+type Budget struct {
 	used atomic.Int64
 	max  int64
 }
 
+// NewBudget returns a budget of max bytes.
+func NewBudget(max int64) *Budget { return &Budget{max: max} }
+
+// Used returns the bytes charged now.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+// Max returns the budget's bound.
+func (b *Budget) Max() int64 { return b.max }
+
 // take charges n bytes, if there is room.
-func (b *pieceBudget) take(n int64) bool {
+func (b *Budget) take(n int64) bool {
 	if b == nil {
 		return true
 	}
@@ -56,8 +70,8 @@ func (b *pieceBudget) take(n int64) bool {
 	return true
 }
 
-// release gives back what the page's pieces hold; it keeps no more.
-func (g *gzipParts) release() {
+// Release gives back what the page's pieces hold; it keeps no more.
+func (g *Gzip) Release() {
 	g.mu.Lock()
 	n := g.held
 	g.held, g.dead = 0, true
@@ -108,41 +122,53 @@ func deflatePiece(dst, b []byte, level int, final bool) []byte {
 	return buf.Bytes()
 }
 
-// newGzipParts compresses the unchanged parts of a decoded page; the
-// pieces visitors get are kept within budget.
-func newGzipParts(body []byte, sites []site, budget *pieceBudget) *gzipParts {
-	g := &gzipParts{pieces: make([]map[string]piece, len(sites)), budget: budget}
+// NewGzip compresses the unchanged parts of a decoded page, around spans
+// (sorted and apart, as the page's analysis gives them); the pieces
+// visitors get are kept within budget (nil: unbounded).
+func NewGzip(body []byte, spans []rewrite.Range, budget *Budget) *Gzip {
+	g := &Gzip{size: len(body), spans: slices.Clone(spans), pieces: make([]map[string]piece, len(spans)), budget: budget}
 	pos := 0
-	for _, s := range sites {
-		gap := body[pos:s.span.Start]
+	for _, s := range spans {
+		gap := body[pos:s.Start]
 		g.gaps = append(g.gaps, deflatePiece(nil, gap, partsLevel, false))
 		g.crcs = append(g.crcs, crc32.ChecksumIEEE(gap))
-		g.sites = append(g.sites, deflatePiece(nil, s.bytes, partsLevel, false))
-		pos = s.span.End
+		g.sites = append(g.sites, deflatePiece(nil, body[s.Start:s.End], partsLevel, false))
+		pos = s.End
 	}
 	last := body[pos:]
 	g.gaps = append(g.gaps, deflatePiece(nil, last, partsLevel, true))
 	g.crcs = append(g.crcs, crc32.ChecksumIEEE(last))
-	for _, s := range sites {
-		g.crcs = append(g.crcs, crc32.ChecksumIEEE(s.bytes))
+	for _, s := range spans {
+		g.crcs = append(g.crcs, crc32.ChecksumIEEE(body[s.Start:s.End]))
 	}
 	return g
 }
 
-// appendGzip appends the gzip form of the page with the given site
-// contents (nil: the shop's bytes) to dst.
-func (info *pageInfo) appendGzip(dst []byte, contents [][]byte, level int) []byte {
-	g := info.gz
+// Cost is what the compressed unchanged parts hold, in bytes.
+func (g *Gzip) Cost() int64 {
+	var n int64
+	for _, b := range g.gaps {
+		n += int64(len(b))
+	}
+	for _, b := range g.sites {
+		n += int64(len(b))
+	}
+	return n
+}
+
+// Append appends the gzip form of the page with the given contents, one
+// per span (nil: the shop's bytes), to dst.
+func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 	dst = append(dst, gzipHeader...)
 	var crc uint32
-	n := len(info.sites)
-	size := info.size
-	for i, s := range info.sites {
+	n := len(g.spans)
+	size := g.size
+	for i, s := range g.spans {
 		dst = append(dst, g.gaps[i]...)
-		crc = crc32Combine(crc, g.crcs[i], info.gapLen(i))
+		crc = crc32Combine(crc, g.crcs[i], g.gapLen(i))
 		if contents[i] == nil {
 			dst = append(dst, g.sites[i]...)
-			crc = crc32Combine(crc, g.crcs[n+1+i], s.span.Len())
+			crc = crc32Combine(crc, g.crcs[n+1+i], s.Len())
 			continue
 		}
 		if b := contents[i]; len(b) <= maxStored {
@@ -155,17 +181,17 @@ func (info *pageInfo) appendGzip(dst []byte, contents [][]byte, level int) []byt
 			dst = append(dst, pc.z...)
 			crc = crc32Combine(crc, pc.crc, len(b))
 		}
-		size += len(contents[i]) - s.span.Len()
+		size += len(contents[i]) - s.Len()
 	}
 	dst = append(dst, g.gaps[n]...)
-	crc = crc32Combine(crc, g.crcs[n], info.gapLen(n))
+	crc = crc32Combine(crc, g.crcs[n], g.gapLen(n))
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
 	return binary.LittleEndian.AppendUint32(dst, uint32(size))
 }
 
 // piece returns site i's content b, compressed: kept from an earlier
 // visitor, or compressed now (and kept, while there is room).
-func (g *gzipParts) piece(i int, b []byte, level int) piece {
+func (g *Gzip) piece(i int, b []byte, level int) piece {
 	g.mu.Lock()
 	pc, ok := g.pieces[i][string(b)]
 	g.mu.Unlock()
@@ -199,16 +225,16 @@ func appendStored(dst, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// gapLen is the length of the unchanged stretch before site i (or after
-// the last site, for i == len(sites)).
-func (info *pageInfo) gapLen(i int) int {
+// gapLen is the length of the unchanged stretch before span i (or after
+// the last one, for i == len(spans)).
+func (g *Gzip) gapLen(i int) int {
 	start := 0
 	if i > 0 {
-		start = info.sites[i-1].span.End
+		start = g.spans[i-1].End
 	}
-	end := info.size
-	if i < len(info.sites) {
-		end = info.sites[i].span.Start
+	end := g.size
+	if i < len(g.spans) {
+		end = g.spans[i].Start
 	}
 	return end - start
 }

@@ -1,19 +1,31 @@
-package proxy
+// Package csp reads a page's Content-Security-Policy (its headers and its
+// <meta http-equiv> values) for what shopedge may add to the page: its
+// same-origin stylesheet, script and beacons, and the nonce each tag must
+// carry. It never loosens a policy: nothing is allowed by adding a source.
+// One file, csp.go; it imports nothing of shopedge.
+package csp
 
 import (
 	"slices"
 	"strings"
 )
 
-// cspVerdict says whether the page's Content-Security-Policy lets the
-// proxy's stylesheet and script load and its beacons go out, and with
-// which nonce each tag must come. A page with no policy allows all.
-type cspVerdict struct {
-	style, script, connect  bool
-	styleNonce, scriptNonce string
+// Verdict says whether a page's Content-Security-Policy lets the proxy's
+// stylesheet and script load and its beacons go out, and with which nonce
+// each tag must come. A page with no policy allows all (AllowAll).
+type Verdict struct {
+	Style, Script, Connect  bool
+	StyleNonce, ScriptNonce string
 }
 
-// checkCSP reads the enforced policies of a page (every
+// AllowAll is the verdict for a page without a policy.
+var AllowAll = Verdict{Style: true, Script: true, Connect: true}
+
+// Injects reports whether the verdict lets the proxy's script run and send
+// its beacons: what an overlay needs, besides the stylesheet.
+func (v Verdict) Injects() bool { return v.Style && v.Script && v.Connect }
+
+// Check reads the enforced policies of a page (every
 // Content-Security-Policy header value, and the page's <meta http-equiv>
 // ones; report-only policies block nothing) for a same-origin stylesheet,
 // script and beacon of host. A resource is allowed when every policy allows
@@ -21,8 +33,8 @@ type cspVerdict struct {
 // scheme, or no directive for it; with the page's own nonce otherwise.
 // 'strict-dynamic' makes a script policy ignore 'self' and hosts, so only
 // the nonce will do. Nothing is ever allowed by adding a source.
-func checkCSP(policies []string, host string, https bool) cspVerdict {
-	v := cspVerdict{style: true, script: true, connect: true}
+func Check(policies []string, host string, https bool) Verdict {
+	v := AllowAll
 	for _, raw := range policies {
 		// A header may carry several policies, comma-separated.
 		for _, pol := range strings.Split(raw, ",") {
@@ -30,9 +42,9 @@ func checkCSP(policies []string, host string, https bool) cspVerdict {
 			if len(d) == 0 {
 				continue
 			}
-			v.style = allow(d, []string{"style-src-elem", "style-src", "default-src"}, host, https, false, &v.styleNonce) && v.style
-			v.script = allow(d, []string{"script-src-elem", "script-src", "default-src"}, host, https, true, &v.scriptNonce) && v.script
-			v.connect = allow(d, []string{"connect-src", "default-src"}, host, https, false, nil) && v.connect
+			v.Style = allow(d, []string{"style-src-elem", "style-src", "default-src"}, host, https, false, &v.StyleNonce) && v.Style
+			v.Script = allow(d, []string{"script-src-elem", "script-src", "default-src"}, host, https, true, &v.ScriptNonce) && v.Script
+			v.Connect = allow(d, []string{"connect-src", "default-src"}, host, https, false, nil) && v.Connect
 		}
 	}
 	return v

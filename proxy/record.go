@@ -4,55 +4,31 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"shopedge/proxy/agent"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
+	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
+	"shopedge/rules"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"shopedge/proxy/agent"
-	"shopedge/proxy/catalog"
-	"shopedge/proxy/identity"
-	"shopedge/proxy/profile"
-	"shopedge/proxy/recommend"
-	"shopedge/rules"
 )
-
-// cookieName is the visitor cookie's name: __Host- prefixed for shops served
-// over HTTPS only.
-func cookieName(cfg *rules.Config) string {
-	if cfg.Identity.HTTPSOnly {
-		return "__Host-" + cfg.Identity.Cookie
-	}
-	return cfg.Identity.Cookie
-}
-
-// identify reads the visitor's token. A missing or invalid one (tampered,
-// expired, foreign) makes a new visitor; nothing is answered differently.
-func (p *Proxy) identify(ctx *fasthttp.RequestCtx, st *state, v *visit) {
-	raw := ctx.Request.Header.Cookie(cookieName(st.cfg))
-	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
-		if who, ok := p.ids.VerifyBytes(raw); ok {
-			v.id, v.returning = who.ID, true
-			v.issue = p.ids.NeedsRefresh(who)
-			return
-		}
-		p.metrics.badTokens.Add(1)
-	}
-	v.id, v.issue = identity.NewVisitorID(), true
-	p.metrics.newVisitors.Add(1)
-}
 
 // profileOf returns the visitor's profile, creating it, and records the
 // request's visit-level facts: a new visit's source and device. back is
 // true when the visitor's cookie came back to a profile seen in one second
 // only, before this request (see countPeople).
-func (p *Proxy) profileOf(ctx *fasthttp.RequestCtx, st *state, v *visit, now time.Time) (prof *profile.Profile, back bool) {
-	prof, _ = p.profiles.Load(v.id)
-	customer := st.cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(st.cfg.Identity.CustomerCookie)) > 0
+func (p *Proxy) profileOf(x *exchange, now time.Time) (prof *profile.Profile, back bool) {
+	ctx, cfg := x.ctx, x.conf.cfg
+	prof, _ = p.profiles.Load(x.visitorID)
+	customer := cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(cfg.Identity.CustomerCookie)) > 0
 	prof.Update(func(d *profile.Data) {
-		back = v.returning && d.LastSeen == d.FirstSeen
-		if d.Touch(now, st.cfg.Profiles.VisitGap.D()) {
+		back = x.returning && d.LastSeen == d.FirstSeen
+		if d.Touch(now, cfg.Profiles.VisitGap.D()) {
 			d.Device = agent.Parse(ctx.Request.Header.UserAgent())
 			d.SetSource(source(ctx))
 		} else if src := source(ctx); src.UTMSource != "" {
@@ -83,9 +59,9 @@ func source(ctx *fasthttp.RequestCtx) profile.Source {
 }
 
 // recordCartAdd records an add-to-cart request the shop accepted.
-func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
-	ident, qty := cartAddFields(&ctx.Request, v.cartAdd)
-	if ident == "" || v.id == "" {
+func (p *Proxy) recordCartAdd(x *exchange) {
+	ident, qty := cartAddFields(&x.ctx.Request, x.cartAdd)
+	if ident == "" || x.visitorID == "" {
 		return
 	}
 	id, ok := p.catalog.Resolve(ident)
@@ -93,28 +69,27 @@ func (p *Proxy) recordCartAdd(ctx *fasthttp.RequestCtx, st *state, v *visit) {
 		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
 	}
 	now := p.now()
-	prof, back := p.profileOf(ctx, st, v, now)
+	prof, back := p.profileOf(x, now)
 	var visitStart uint32
 	had := false
 	prof.Update(func(d *profile.Data) {
 		had = d.InCart(id)
-		d.AddToCart(id, qty)
-		d.CartAt = uint32(now.Unix())
+		d.AddToCart(id, qty, now)
 		visitStart = d.VisitStart
 	})
-	p.learn(v.id, visitStart, id, nil, recommend.Cart, now)
-	p.countPeople(v, back)
+	p.learn(x.visitorID, visitStart, id, nil, recommend.Cart, now)
+	p.countPeople(x, back)
 	if !had {
-		if v.returning {
+		if x.returning {
 			p.carts.Add(id, now, true, true)
 		} else {
-			p.carts.Hold(v.id, id, now) // a person once the cookie comes back
+			p.carts.Hold(x.visitorID, id, now) // a person once the cookie comes back
 		}
 	}
 	p.metrics.events.Add(1)
 	// The token goes on this response: it answers a POST, which no shared
 	// cache stores.
-	v.cookie = v.issue
+	x.setCookie = x.refresh
 }
 
 // cartAddFields reads the product identifier and quantity from a form or
@@ -170,13 +145,13 @@ type pageEvent struct {
 }
 
 // recordView records a page view in the visitor's profile.
-func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pageEvent, now time.Time) *profile.Profile {
-	prof, back := p.profileOf(ctx, st, v, now)
-	p.countPeople(v, back)
-	if v.prefetch {
+func (p *Proxy) recordView(x *exchange, ev pageEvent, now time.Time) *profile.Profile {
+	prof, back := p.profileOf(x, now)
+	p.countPeople(x, back)
+	if x.prefetch {
 		return prof // forwarded, not a view
 	}
-	half := st.cfg.Profiles.InterestHalfLife.D()
+	half := x.conf.cfg.Profiles.InterestHalfLife.D()
 	var visitStart uint32
 	var bought [profile.MaxCart]catalog.ID
 	nBought := 0
@@ -184,7 +159,7 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 	seen := false
 	prof.Update(func(d *profile.Data) {
 		visitStart = d.VisitStart
-		switch v.page {
+		switch x.page {
 		case rules.PageProduct:
 			if ev.product != 0 {
 				lastView, seen = d.ViewedAt(ev.product)
@@ -199,26 +174,25 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 		case rules.PagePurchase:
 			d.ViewPage()
 			nBought = len(d.CartProducts(bought[:0]))
-			d.Purchase()
-			d.BoughtAt = uint32(now.Unix())
+			d.Purchase(now)
 		default:
 			d.ViewPage()
 		}
 	})
 	p.metrics.events.Add(1)
-	if v.page == rules.PageProduct && ev.product != 0 {
-		p.learn(v.id, visitStart, ev.product, ev.categories, recommend.View, now)
+	if x.page == rules.PageProduct && ev.product != 0 {
+		p.learn(x.visitorID, visitStart, ev.product, ev.categories, recommend.View, now)
 		// People, not page views: a visitor counts once an hour and once
 		// a day for a product, and only once identified.
-		if v.returning {
+		if x.returning {
 			since := now.Sub(lastView)
 			p.views.Add(ev.product, now, !seen || since >= time.Hour, !seen || since >= 24*time.Hour)
 		} else {
-			p.views.Hold(v.id, ev.product, now)
+			p.views.Hold(x.visitorID, ev.product, now)
 		}
 	}
 	for _, id := range bought[:nBought] {
-		p.learn(v.id, visitStart, id, nil, recommend.Purchase, now)
+		p.learn(x.visitorID, visitStart, id, nil, recommend.Purchase, now)
 	}
 	return prof
 }
@@ -237,31 +211,88 @@ func (p *Proxy) recordView(ctx *fasthttp.RequestCtx, st *state, v *visit, ev pag
 // (evicted, expired). Once the visitor was seen a second later, that
 // request took what was held, so the visitor's every later request costs
 // no lookup.
-func (p *Proxy) countPeople(v *visit, back bool) {
+func (p *Proxy) countPeople(x *exchange, back bool) {
 	if back {
-		p.views.Identified(v.id)
-		p.carts.Identified(v.id)
+		p.views.Identified(x.visitorID)
+		p.carts.Identified(x.visitorID)
 	}
 }
 
-// setVisitorCookie puts the visitor's token on the response.
-func (p *Proxy) setVisitorCookie(ctx *fasthttp.RequestCtx, st *state, v *visit) {
-	if v.token == "" {
-		tok, err := p.ids.Issue(v.id)
-		if err != nil {
-			p.log.Error("issue visitor token", "err", err)
-			return
-		}
-		v.token = tok
+// learn records a product event in the recommendation engine.
+func (p *Proxy) learn(visitorID string, visitStart uint32, id catalog.ID, cats []catalog.ID, kind recommend.Kind, now time.Time) {
+	if id == 0 || visitorID == "" {
+		return
 	}
-	c := fasthttp.AcquireCookie()
-	defer fasthttp.ReleaseCookie(c)
-	c.SetKey(cookieName(st.cfg))
-	c.SetValue(v.token)
-	c.SetPath("/")
-	c.SetHTTPOnly(true)
-	c.SetSameSite(fasthttp.CookieSameSiteLaxMode)
-	c.SetSecure(v.https || st.cfg.Identity.HTTPSOnly)
-	c.SetMaxAge(int(p.ids.TTL() / time.Second))
-	ctx.Response.Header.SetCookie(c)
+	if cats == nil {
+		var buf [4]catalog.ID
+		cats, _, _, _ = p.catalog.Facts(id, buf[:0])
+	}
+	p.rec.Record(recommend.Event{Session: plan.SessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now})
+}
+
+// learnPage is what the proxy learns from a page it read: the product a
+// product page describes goes into the catalog, the first time these
+// bytes are seen (fresh) or when the catalog has forgotten it since. It
+// returns what the view teaches the visitor's profile.
+func (p *Proxy) learnPage(x *exchange, a *page.Analysis, fresh bool, now time.Time) pageEvent {
+	switch {
+	case x.page == rules.PageProduct && a.HasProduct:
+		if fresh || !p.catalog.Has(a.Product.ID) {
+			prod := a.Product
+			// The page's absolute URLs may carry whatever Host the visitor
+			// sent: keep the product's address, and an image on the page's
+			// own host, as paths on the shop.
+			prod.URL = localPath(prod.URL)
+			if u, err := url.Parse(prod.Image); err == nil && strings.EqualFold(u.Host, string(x.ctx.Request.Header.Host())) {
+				prod.Image = u.RequestURI()
+			}
+			p.catalog.Put(prod, now)
+		}
+		ev := pageEvent{product: a.Product.ID}
+		for _, c := range a.Product.Categories {
+			ev.categories = append(ev.categories, c.ID)
+		}
+		return ev
+	case x.page == rules.PageCategory:
+		ev := pageEvent{categories: append([]catalog.ID(nil), a.Crumbs...)}
+		self := catalog.CategoryID(catalog.PathKey(string(x.ctx.Path())), "")
+		if len(ev.categories) == 0 || ev.categories[len(ev.categories)-1] != self {
+			ev.categories = append(ev.categories, self)
+		}
+		return ev
+	}
+	return p.eventFromURL(x)
+}
+
+// eventFromURL is what a page view teaches without reading the page.
+func (p *Proxy) eventFromURL(x *exchange) pageEvent {
+	var ev pageEvent
+	switch x.page {
+	case rules.PageProduct:
+		if id, ok := p.catalog.Resolve(catalog.PathKey(string(x.ctx.Path()))); ok {
+			ev.product = id
+			if prod, ok := p.catalog.Get(id); ok {
+				for _, c := range prod.Categories {
+					ev.categories = append(ev.categories, c.ID)
+				}
+			}
+		}
+	case rules.PageCategory:
+		ev.categories = []catalog.ID{catalog.CategoryID(catalog.PathKey(string(x.ctx.Path())), "")}
+	case rules.PageSearch:
+		if x.rule != nil {
+			ev.query = string(x.ctx.QueryArgs().Peek(x.rule.Query))
+		}
+	}
+	return ev
+}
+
+// localPath reduces a URL to its path and query, or "" when it is not an
+// http(s) URL.
+func localPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.RequestURI()
 }

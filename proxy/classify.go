@@ -1,0 +1,113 @@
+package proxy
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/codec"
+)
+
+// classify reads what the request is: page type, events, whether the
+// visitor may be tracked and the response rewritten.
+func (p *Proxy) classify(x *exchange) {
+	ctx, conf := x.ctx, x.conf
+	h := &ctx.Request.Header
+	x.trustedPeer = conf.trusted(ctx.RemoteIP())
+	x.https = ctx.IsTLS() || x.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
+	x.tracked = !conf.bots.IsBot(h.UserAgent()) && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1"))
+	x.prefetch = isPrefetch(h)
+	if !x.tracked {
+		return
+	}
+	path := ctx.Path()
+	x.page, x.rule = conf.cfg.Classify(path)
+	x.cartAdd = conf.cfg.CartAddFor(h.Method(), path)
+	x.candidate = conf.learns && h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
+	if x.candidate {
+		x.accepts = codec.ParseAccept(h.Peek("Accept-Encoding"))
+	}
+}
+
+// isPrefetch reports a speculative load (link prefetch, prerender).
+func isPrefetch(h *fasthttp.RequestHeader) bool {
+	for _, k := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+		v := h.Peek(k)
+		if bytes.Contains(v, []byte("prefetch")) || bytes.Contains(v, []byte("preview")) || bytes.Contains(v, []byte("prerender")) {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsHTML reports whether an Accept header allows an HTML answer. A
+// missing header accepts anything.
+func acceptsHTML(accept []byte) bool {
+	return len(accept) == 0 || bytes.Contains(accept, []byte("text/html")) || bytes.Contains(accept, []byte("*/*"))
+}
+
+// assetExts are path endings that are never pages.
+var assetExts = [][]byte{
+	[]byte(".css"), []byte(".js"), []byte(".mjs"), []byte(".map"), []byte(".json"), []byte(".xml"), []byte(".txt"),
+	[]byte(".png"), []byte(".jpg"), []byte(".jpeg"), []byte(".gif"), []byte(".webp"), []byte(".avif"), []byte(".svg"),
+	[]byte(".ico"), []byte(".woff"), []byte(".woff2"), []byte(".ttf"), []byte(".otf"), []byte(".eot"),
+	[]byte(".mp4"), []byte(".webm"), []byte(".mp3"), []byte(".pdf"), []byte(".zip"), []byte(".gz"), []byte(".bin"),
+}
+
+func isAsset(path []byte) bool {
+	dot := bytes.LastIndexByte(path, '.')
+	if dot < 0 || bytes.IndexByte(path[dot:], '/') >= 0 {
+		return false
+	}
+	ext := path[dot:]
+	for _, e := range assetExts {
+		if bytes.EqualFold(ext, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// rewritable returns why a response must pass through untouched, or "" if
+// it may be personalized.
+func rewritable(resp *fasthttp.Response, x *exchange) string {
+	switch {
+	case !x.candidate:
+		return "not_candidate"
+	case resp.StatusCode() != fasthttp.StatusOK:
+		return "status"
+	case !isHTML(resp.Header.ContentType()):
+		return "not_html"
+	case codec.Parse(resp.Header.ContentEncoding()) == codec.Unknown:
+		return "encoding"
+	case hasToken(resp.Header.Peek("Cache-Control"), "no-transform"):
+		return "no_transform"
+	case len(resp.Header.Peek("Content-Range")) > 0:
+		return "range"
+	}
+	return ""
+}
+
+func isHTML(ct []byte) bool {
+	ct = bytes.TrimSpace(ct)
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = bytes.TrimSpace(ct[:i])
+	}
+	return bytes.EqualFold(ct, []byte("text/html"))
+}
+
+// hasToken reports whether a comma-separated header value lists tok.
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		var t []byte
+		t, v, _ = bytes.Cut(v, []byte{','})
+		t = bytes.TrimSpace(t)
+		if i := bytes.IndexByte(t, '='); i >= 0 {
+			t = t[:i]
+		}
+		if bytes.EqualFold(t, []byte(tok)) {
+			return true
+		}
+	}
+	return false
+}

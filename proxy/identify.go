@@ -1,0 +1,57 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/identity"
+	"shopedge/rules"
+)
+
+// cookieName is the visitor cookie's name: __Host- prefixed for shops served
+// over HTTPS only.
+func cookieName(cfg *rules.Config) string {
+	if cfg.Identity.HTTPSOnly {
+		return "__Host-" + cfg.Identity.Cookie
+	}
+	return cfg.Identity.Cookie
+}
+
+// identify reads the visitor's token. A missing or invalid one (tampered,
+// expired, foreign) makes a new visitor; nothing is answered differently.
+func (p *Proxy) identify(x *exchange) {
+	raw := x.ctx.Request.Header.Cookie(x.conf.cookie)
+	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
+		if who, ok := p.ids.VerifyBytes(raw); ok {
+			x.visitorID, x.returning = who.ID, true
+			x.refresh = p.ids.NeedsRefresh(who)
+			return
+		}
+		p.metrics.badTokens.Add(1)
+	}
+	x.visitorID, x.refresh = identity.NewVisitorID(), true
+	p.metrics.newVisitors.Add(1)
+}
+
+// setVisitorCookie puts the visitor's token on the response.
+func (p *Proxy) setVisitorCookie(x *exchange) {
+	if x.token == "" {
+		tok, err := p.ids.Issue(x.visitorID)
+		if err != nil {
+			p.log.Error("issue visitor token", "err", err)
+			return
+		}
+		x.token = tok
+	}
+	c := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(c)
+	c.SetKey(x.conf.cookie)
+	c.SetValue(x.token)
+	c.SetPath("/")
+	c.SetHTTPOnly(true)
+	c.SetSameSite(fasthttp.CookieSameSiteLaxMode)
+	c.SetSecure(x.https || x.conf.cfg.Identity.HTTPSOnly)
+	c.SetMaxAge(int(p.ids.TTL() / time.Second))
+	x.ctx.Response.Header.SetCookie(c)
+}

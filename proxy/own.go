@@ -1,0 +1,236 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"shopedge/proxy/plan"
+	"shopedge/proxy/profile"
+	"shopedge/rewrite/markup"
+	"shopedge/rules"
+	"slices"
+
+	"github.com/valyala/fasthttp"
+)
+
+// What the proxy serves itself, under the reserved prefix: its stylesheet
+// and script, and the beacon its script sends.
+
+// ownAssets are what the proxy serves itself, under the reserved prefix,
+// for one configuration: the stylesheet (coloured by the theme) and the
+// script, each at an address that changes with its content.
+type ownAssets struct {
+	prefix     string
+	css        []byte
+	cssURL     string // with ?v=, for the page
+	jsURL      string
+	beaconPath string
+	cssVersion string
+	jsVersion  string
+}
+
+func newOwnAssets(cfg *rules.Config) (*ownAssets, error) {
+	o := &cfg.Overlays
+	th := o.Theme
+	css, err := markup.Stylesheet(markup.Theme{Accent: th.Accent, AccentText: th.AccentText, Background: th.Background, Text: th.Text})
+	if err != nil {
+		return nil, fmt.Errorf("stylesheet: %w", err)
+	}
+	a := &ownAssets{
+		prefix:     o.Prefix,
+		css:        css,
+		cssVersion: markup.Version(css),
+		jsVersion:  markup.Version(markup.Script()),
+		beaconPath: o.Prefix + "beacon",
+	}
+	a.cssURL = o.Prefix + "shopedge.css?v=" + a.cssVersion
+	a.jsURL = o.Prefix + "shopedge.js?v=" + a.jsVersion
+	return a, nil
+}
+
+// serveOwn answers a request under the reserved prefix: the stylesheet,
+// the script, or a beacon. Nothing under the prefix reaches the shop.
+func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, conf *config) {
+	a := conf.own
+	name := ""
+	if path := ctx.Path(); bytes.HasPrefix(path, []byte(a.prefix)) {
+		name = string(path[len(a.prefix):])
+	}
+	switch name {
+	case "shopedge.css", "shopedge.js":
+		if !ctx.IsGet() && !ctx.IsHead() {
+			ctx.Response.Header.Set("Allow", "GET, HEAD")
+			ctx.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+			return
+		}
+		body, ctype, version := a.css, "text/css; charset=utf-8", a.cssVersion
+		if name == "shopedge.js" {
+			body, ctype, version = markup.Script(), "text/javascript; charset=utf-8", a.jsVersion
+		}
+		ctx.SetContentType(ctype)
+		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+		if string(ctx.QueryArgs().Peek("v")) == version {
+			ctx.Response.Header.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			ctx.Response.Header.Set("Cache-Control", "public, max-age=300")
+		}
+		if ctx.IsHead() {
+			ctx.Response.Header.SetContentLength(len(body))
+			ctx.Response.SkipBody = true
+			return
+		}
+		ctx.SetBody(body)
+	case "beacon":
+		p.beacon(ctx, conf)
+	default:
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("not found\n")
+	}
+}
+
+// beaconEvents are what a beacon may say.
+var beaconEvents = []string{"shown", "dismissed", "clicked", "banner"}
+
+// maxBeacon bounds a beacon's body.
+const maxBeacon = 512
+
+// beacon takes an event the overlay script sends with navigator.sendBeacon:
+// a small JSON object {"e": event, "id": overlay or banner id} from a page
+// of this shop, by a visitor with a valid cookie. Anything else is refused
+// with a 4xx and touches no profile.
+func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
+	reject := func(status int, reason string) {
+		p.metrics.beaconRejected(reason)
+		ctx.SetStatusCode(status)
+	}
+	if !ctx.IsPost() {
+		ctx.Response.Header.Set("Allow", "POST")
+		reject(fasthttp.StatusMethodNotAllowed, "method")
+		return
+	}
+	if len(ctx.Request.Body()) > maxBeacon {
+		reject(fasthttp.StatusRequestEntityTooLarge, "too_large")
+		return
+	}
+	if !sameOrigin(ctx) {
+		reject(fasthttp.StatusForbidden, "origin")
+		return
+	}
+	ev, err := decodeBeacon(ctx.Request.Body())
+	if err != nil {
+		reject(fasthttp.StatusBadRequest, "malformed")
+		return
+	}
+	var overlay *plan.Overlay
+	if ev.Event == "banner" {
+		if !conf.banners[ev.ID] {
+			reject(fasthttp.StatusBadRequest, "unknown_id")
+			return
+		}
+	} else {
+		for i := range conf.overlays {
+			if conf.overlays[i].Rule.ID == ev.ID {
+				overlay = &conf.overlays[i]
+			}
+		}
+		if overlay == nil {
+			reject(fasthttp.StatusBadRequest, "unknown_id")
+			return
+		}
+	}
+	raw := ctx.Request.Header.Cookie(conf.cookie)
+	who, ok := p.ids.VerifyBytes(raw)
+	if len(raw) == 0 || !ok {
+		reject(fasthttp.StatusForbidden, "visitor")
+		return
+	}
+	now := p.now()
+	if overlay != nil {
+		prof, _ := p.profiles.Load(who.ID)
+		prof.Update(func(d *profile.Data) {
+			switch ev.Event {
+			case "shown":
+				d.OverlayShown(overlay.Key, now)
+			case "dismissed", "clicked":
+				d.OverlayDismissed(overlay.Key, now.Add(overlay.Rule.Cap.DismissFor.D()))
+			}
+		})
+	}
+	p.metrics.overlayEvent(ev.ID, ev.Event)
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// sameOrigin reports whether a beacon comes from a page of this host: its
+// Origin names the Host (browsers send Origin with every POST), and
+// Sec-Fetch-Site, where sent, says same-origin.
+func sameOrigin(ctx *fasthttp.RequestCtx) bool {
+	origin := ctx.Request.Header.Peek("Origin")
+	_, host, ok := bytes.Cut(origin, []byte("://"))
+	if !ok || !bytes.EqualFold(host, ctx.Request.Header.Host()) {
+		return false
+	}
+	site := ctx.Request.Header.Peek("Sec-Fetch-Site")
+	return len(site) == 0 || string(site) == "same-origin"
+}
+
+// beaconEvent is a decoded beacon.
+type beaconEvent struct {
+	Event string
+	ID    string
+}
+
+// decodeBeacon reads a beacon's body: exactly {"e": "...", "id": "..."},
+// with a known event and an id of the configuration's form.
+func decodeBeacon(body []byte) (beaconEvent, error) {
+	var m struct {
+		E  *string `json:"e"`
+		ID *string `json:"id"`
+	}
+	if err := strictJSON(body, &m); err != nil {
+		return beaconEvent{}, err
+	}
+	if m.E == nil || m.ID == nil {
+		return beaconEvent{}, fmt.Errorf("beacon: want e and id")
+	}
+	if !slices.Contains(beaconEvents, *m.E) {
+		return beaconEvent{}, fmt.Errorf("beacon: unknown event %q", *m.E)
+	}
+	if !validID(*m.ID) {
+		return beaconEvent{}, fmt.Errorf("beacon: bad id")
+	}
+	return beaconEvent{Event: *m.E, ID: *m.ID}, nil
+}
+
+// validID reports whether s has the form of an overlay or banner id.
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// strictJSON decodes exactly one JSON object into v: unknown fields and
+// anything after the object are errors.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("beacon: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("beacon: data after the object")
+	}
+	return nil
+}
+
+// dismissCookiePrefix starts the cookie the script sets in a browser that
+// dismissed an overlay, before the overlay's id.
+const dismissCookiePrefix = "se_dis_"

@@ -1,0 +1,94 @@
+package page
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+
+	"github.com/dgraph-io/ristretto/v2"
+
+	"shopedge/proxy/codec"
+	"shopedge/proxy/splice"
+	"shopedge/rules"
+)
+
+// Cache holds analyses by page bytes, bounded in memory. Losing an entry
+// only costs a re-analysis. It is safe for concurrent use.
+type Cache struct {
+	c *ristretto.Cache[uint64, *Analysis]
+	// budget bounds what gzip pages keep of their visitors' pieces: a
+	// quarter of the cache's memory, the analyses the rest.
+	budget *splice.Budget
+}
+
+// NewCache returns a cache of at most maxBytes.
+func NewCache(maxBytes int64) (*Cache, error) {
+	budget := splice.NewBudget(maxBytes / 4)
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, *Analysis]{
+		NumCounters:        max(maxBytes/(8<<10), 1000) * 10,
+		MaxCost:            maxBytes - budget.Max(),
+		BufferItems:        64,
+		IgnoreInternalCost: true,
+		Metrics:            true,
+		// Whenever a page leaves the cache (evicted, refused, replaced,
+		// cleared), its pieces give their room back.
+		OnExit: func(a *Analysis) {
+			if a != nil && a.Gzip != nil {
+				a.Gzip.Release()
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("page cache: %w", err)
+	}
+	return &Cache{c: c, budget: budget}, nil
+}
+
+// Budget is what gzip pages analysed for this cache keep their visitors'
+// pieces within.
+func (pc *Cache) Budget() *splice.Budget { return pc.budget }
+
+// seed keys the page cache. It is random for each process, so that no one
+// can craft a page (say, a search page that echoes its query) whose key is
+// another page's, and have that page's positions applied to it.
+var seed = maphash.MakeSeed()
+
+// Key identifies a page body as the shop sent it, for one page type and
+// configuration generation.
+func Key(raw []byte, enc codec.Encoding, t rules.PageType, gen uint64) uint64 {
+	var meta [32]byte
+	binary.LittleEndian.PutUint64(meta[0:], maphash.Bytes(seed, raw))
+	binary.LittleEndian.PutUint64(meta[8:], uint64(len(raw)))
+	binary.LittleEndian.PutUint64(meta[16:], gen)
+	meta[24] = byte(enc)
+	copy(meta[25:], t)
+	return maphash.Bytes(seed, meta[:])
+}
+
+// Get returns the analysis kept under key for a body of rawLen bytes.
+func (pc *Cache) Get(key uint64, rawLen int) (*Analysis, bool) {
+	a, ok := pc.c.Get(key)
+	if !ok || a.RawLen != rawLen {
+		return nil, false
+	}
+	return a, true
+}
+
+// Put keeps an analysis under key, if the cache admits it.
+func (pc *Cache) Put(key uint64, a *Analysis) {
+	if !pc.c.Set(key, a, a.Cost()) && a.Gzip != nil {
+		a.Gzip.Release() // dropped before the cache saw it: no OnExit
+	}
+}
+
+// Bytes is what the cache holds: analyses and visitors' pieces.
+func (pc *Cache) Bytes() int64 {
+	m := pc.c.Metrics
+	return int64(m.CostAdded()-m.CostEvicted()) + pc.budget.Used()
+}
+
+// Clear empties the cache.
+func (pc *Cache) Clear() { pc.c.Clear() }
+
+// Close releases the cache's background work.
+func (pc *Cache) Close() { pc.c.Close() }

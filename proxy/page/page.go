@@ -1,0 +1,447 @@
+package page
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/codec"
+	"shopedge/proxy/splice"
+	"shopedge/rewrite"
+	"shopedge/rules"
+)
+
+// Analysis is what the proxy learned from one distinct page body. A shop
+// serves the same bytes to many visitors; the page is decoded and indexed
+// once, and each visitor then costs a lookup and a splice. It keeps
+// positions, not the page: an identity page is spliced from the bytes of
+// the response at hand (the same bytes, by the cache key), a gzip page is
+// assembled from parts compressed when it was analysed. An Analysis is
+// immutable once built, but for the visitors' pieces its Gzip keeps.
+type Analysis struct {
+	RawLen int // length of the body as the shop sent it
+	Size   int // length of the decoded body
+	// Regions are where the page may differ per visitor, in page order and
+	// apart (an insertion may sit at the end of another region).
+	Regions []Region
+	// Spans are the regions' byte ranges, in the same order: what splice
+	// needs.
+	Spans []rewrite.Range
+
+	// Product is the product a product page describes, when HasProduct.
+	// It is what the page says, not yet learned: the learn step puts it in
+	// the catalog.
+	Product    catalog.Product
+	HasProduct bool
+	// Crumbs are a category page's path in the shop, outermost first.
+	Crumbs []catalog.ID
+
+	Gzip *splice.Gzip // for gzip pages: the unchanged parts, compressed
+
+	CSP     []string // the page's <meta http-equiv> Content-Security-Policy values
+	Injects bool     // some region may get the proxy's stylesheet or script
+	// Base is where the page's <base href> points, when it names a host
+	// or a scheme: relative URLs, root-relative ones included, resolve
+	// against it, so what the proxy adds (its stylesheet, script and
+	// beacon, block and overlay links and images) may need the request's
+	// origin.
+	Base Base
+
+	// Skips are what the analysis left alone; they are counted for each
+	// response served from it.
+	Skips Skips
+}
+
+// Kind is what a region of a page is.
+type Kind uint8
+
+// The kinds of region.
+const (
+	Menu    Kind = iota // a menu list, reordered by interest
+	Results             // search results, re-ranked for the visitor
+	Block               // where a recommendation block goes
+	Banner              // where a banner goes
+	Head                // the end of the head: the stylesheet
+	Body                // the end of the body: an overlay, the script
+)
+
+var kindNames = [...]string{"menu", "results", "block", "banner", "head", "body"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Region is a place in a page that may differ per visitor.
+type Region struct {
+	Kind  Kind
+	Span  rewrite.Range   // the bytes it covers; empty for an insertion point
+	Bytes []byte          // the shop's bytes of Span
+	Slots []rewrite.Range // menu, results: the entries (page offsets)
+	Cats  [][]catalog.ID  // menu: the categories each entry links to
+	Prods []catalog.ID    // results: the product each entry links to (by path key)
+	Index int             // block, banner: index in the configuration's blocks or banners
+}
+
+// Reordered appends the region's bytes with its entries in the given
+// order (slot k receives entry order[k]); the shop's bytes when the order
+// does not fit.
+func (r *Region) Reordered(dst []byte, order []int) []byte {
+	var sp rewrite.Splice
+	var buf [64]rewrite.Range
+	slots := buf[:0]
+	for _, s := range r.Slots {
+		slots = append(slots, rewrite.Range{Start: s.Start - r.Span.Start, End: s.End - r.Span.Start})
+	}
+	if err := sp.Reorder(slots, order); err != nil {
+		return append(dst, r.Bytes...)
+	}
+	return sp.Bytes(dst, r.Bytes)
+}
+
+// Skips counts a page's lists left in the shop's order and its blocks and
+// banners left off, by why.
+type Skips struct {
+	Lists   [2][2]uint16 // by list (ListMenu, ListResults) and reason (ListUnsafe, ListBreadcrumb)
+	Blocks  uint16       // blocks whose element cannot safely hold them
+	Banners uint16       // banners likewise
+}
+
+// Which list, and why a list keeps the shop's order: the indexes of
+// Skips.Lists.
+const (
+	ListMenu    = 0
+	ListResults = 1
+
+	ListUnsafe     = 0 // a browser may not build it as written
+	ListBreadcrumb = 1 // it is a breadcrumb trail
+)
+
+// Base is the scheme and host of a page's <base href>, lowercase. It is a
+// property of the page's bytes, the same for every visitor and host:
+// whether it points elsewhere is decided per request (Foreign).
+type Base struct {
+	Scheme, Host string
+}
+
+// readBase reads the first <base href> of a page, as browsers do (one
+// inside a template does not count; the Doc does not index templates). A
+// relative or unparsable href keeps the page's own origin.
+func readBase(doc *rewrite.Doc) Base {
+	found := doc.Find(baseHref{})
+	if len(found) == 0 {
+		return Base{}
+	}
+	href, _ := found[0].Attr("href")
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil || u.Scheme == "" && u.Host == "" {
+		return Base{}
+	}
+	// Copies: the Doc's strings, and url.Parse's parts of them, alias the
+	// page's bytes, whose buffer is reused once the response is sent.
+	return Base{Scheme: strings.Clone(strings.ToLower(u.Scheme)), Host: strings.Clone(strings.ToLower(u.Host))}
+}
+
+// Foreign reports whether a root-relative URL on the page would leave the
+// origin the visitor asked for (host, over https or not): the base names
+// another host, or another scheme (an http base on an https page would be
+// blocked as mixed content), or is not http(s) at all.
+func (b Base) Foreign(host string, https bool) bool {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	switch {
+	case b == Base{}:
+		return false
+	case b.Scheme != "" && b.Scheme != scheme:
+		return true
+	}
+	return b.Host != "" && !strings.EqualFold(b.Host, host)
+}
+
+// baseHref selects <base href>.
+type baseHref struct{}
+
+func (baseHref) Match(n *html.Node) bool {
+	if n.Data != "base" {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key == "href" {
+			return true
+		}
+	}
+	return false
+}
+
+// metaCSP selects <meta http-equiv="Content-Security-Policy">.
+type metaCSP struct{}
+
+func (metaCSP) Match(n *html.Node) bool {
+	if n.Data != "meta" {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key == "http-equiv" && strings.EqualFold(strings.TrimSpace(a.Val), "content-security-policy") {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNotUTF8 means a page is in another charset: it passes through.
+var ErrNotUTF8 = errors.New("page is not UTF-8")
+
+// Input is what Analyze reads: a page body and what the configuration
+// looks for in it.
+type Input struct {
+	Config      *rules.Config
+	Type        rules.PageType // the page's type, from the request's path
+	Raw         []byte         // the body as the shop sent it
+	Encoding    codec.Encoding // its Content-Encoding
+	ContentType []byte         // its Content-Type
+	URL         string         // the page's address, for the catalog's relative URLs
+	AssetHosts  []string       // hosts besides the page's own a product's URL and image may be on
+	Budget      *splice.Budget // bounds the gzip pieces kept for visitors
+	Log         *slog.Logger   // debug lines for what is left alone
+}
+
+// Analyze decodes and indexes a page: the menus that may be reordered, the
+// search results that may be re-ranked, the places recommendation blocks
+// and banners go, the ends of the head and the body, the page's own CSP
+// and <base>, and the product or category path the page describes. It
+// fails when the page cannot be decoded or is not UTF-8. It changes
+// nothing outside the Analysis it returns.
+func Analyze(in Input) (*Analysis, error) {
+	body := in.Raw
+	cfg := in.Config
+	if in.Encoding != codec.Identity {
+		dec := getBuf()
+		defer putBuf(dec)
+		var err error
+		if *dec, err = codec.Decode((*dec)[:0], in.Raw, in.Encoding, int(cfg.Limits.MaxRewriteBody)); err != nil {
+			return nil, err
+		}
+		body = *dec
+	}
+	if !isUTF8(body, in.ContentType) {
+		return nil, ErrNotUTF8
+	}
+	a := &Analysis{RawLen: len(in.Raw), Size: len(body)}
+	doc := rewrite.Parse(body)
+	defer doc.Release()
+	f := finder{log: in.Log, skips: &a.Skips}
+	// What the catalog reads of the page (its JSON-LD, its metas), read
+	// once: for the breadcrumb trail, the product, the category path.
+	var cpage *catalog.Page
+	catalogPage := func() catalog.Page {
+		if cpage == nil {
+			pg := catalog.FromDoc(doc, in.URL)
+			cpage = &pg
+		}
+		return *cpage
+	}
+	var trail []string // the paths of the page's JSON-LD breadcrumb trail
+	if cfg.Navigation != nil || cfg.Search != nil && in.Type == rules.PageSearch {
+		if len(doc.JSONLD()) > 0 {
+			for _, c := range catalog.Breadcrumbs(catalogPage()) {
+				if c.Path != "" {
+					trail = append(trail, c.Path)
+				}
+			}
+		}
+	}
+	var regions []Region
+	if nav := cfg.Navigation; nav != nil {
+		regions = append(regions, f.menus(nav, doc, trail)...)
+	}
+	if s := cfg.Search; s != nil && in.Type == rules.PageSearch {
+		regions = append(regions, f.results(s, doc, trail)...)
+	}
+	for i := range cfg.Recommendations.Blocks {
+		b := &cfg.Recommendations.Blocks[i]
+		if !slices.Contains(b.Pages, in.Type) {
+			continue
+		}
+		if span, ok := f.place(doc, b.Selector, b.Position, "block", b.ID, &a.Skips.Blocks); ok {
+			regions = append(regions, Region{Kind: Block, Span: span, Index: i})
+		}
+	}
+	regions = f.ownRegions(cfg, in.Type, doc, regions, a)
+	a.Regions = apart(regions)
+	a.Spans = make([]rewrite.Range, len(a.Regions))
+	for i := range a.Regions {
+		r := &a.Regions[i]
+		r.Bytes = append([]byte(nil), body[r.Span.Start:r.Span.End]...)
+		a.Spans[i] = r.Span
+	}
+	if in.Encoding == codec.Gzip && len(a.Regions) > 0 {
+		a.Gzip = splice.NewGzip(body, a.Spans, in.Budget)
+	}
+	switch in.Type {
+	case rules.PageProduct:
+		pg := catalogPage()
+		pg.AssetHosts = in.AssetHosts
+		a.Product, a.HasProduct = catalog.Extract(pg)
+	case rules.PageCategory:
+		for _, c := range catalog.Breadcrumbs(catalogPage()) {
+			a.Crumbs = append(a.Crumbs, c.ID)
+		}
+	}
+	return a, nil
+}
+
+// Cost is what the analysis holds, in bytes, for the cache's bound.
+func (a *Analysis) Cost() int64 {
+	cost := int64(512)
+	for _, r := range a.Regions {
+		cost += int64(len(r.Slots))*48 + int64(len(r.Bytes))
+	}
+	if a.Gzip != nil {
+		cost += a.Gzip.Cost()
+	}
+	return cost
+}
+
+// apart sorts regions by position and drops those that overlap an earlier
+// one: an insertion point may sit at a region's edge, but not inside it.
+func apart(regions []Region) []Region {
+	slices.SortStableFunc(regions, func(a, b Region) int {
+		if a.Span.Start != b.Span.Start {
+			return a.Span.Start - b.Span.Start
+		}
+		return a.Span.End - b.Span.End
+	})
+	out := regions[:0]
+	end := -1
+	for _, r := range regions {
+		if r.Span.Start < end {
+			continue
+		}
+		out = append(out, r)
+		end = max(end, r.Span.End)
+	}
+	return out
+}
+
+// finder finds a page's regions, counting what it leaves alone.
+type finder struct {
+	log   *slog.Logger
+	skips *Skips
+}
+
+// place finds where a block or banner goes: at position relative to the
+// first element the selector matches, where a browser keeps it. ok is
+// false when nothing matches or the place is unsafe (counted in unplaced,
+// logged).
+func (f finder) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (rewrite.Range, bool) {
+	found := doc.Find(sel)
+	if len(found) == 0 {
+		return rewrite.Range{}, false
+	}
+	s, err := found[0].BlockSite(rewrite.Position(pos))
+	if err != nil {
+		*unplaced++
+		f.log.Debug(what+" not placed", what, id, "err", err)
+		return rewrite.Range{}, false
+	}
+	return s.Range, true
+}
+
+// overlayOn reports whether some overlay rule may show on a page type.
+func overlayOn(cfg *rules.Config, t rules.PageType) bool {
+	for i := range cfg.Overlays.Rules {
+		if slices.Contains(cfg.Overlays.Rules[i].Pages, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownRegions adds the places of banners, and where the stylesheet (end
+// of the head) and overlays and the script (end of the body) go, when the
+// page may get any of them. It reads the page's own CSP policies and
+// <base> too.
+func (f finder) ownRegions(cfg *rules.Config, t rules.PageType, doc *rewrite.Doc, regions []Region, a *Analysis) []Region {
+	ov := &cfg.Overlays
+	banners := false
+	for i := range ov.Banners {
+		b := &ov.Banners[i]
+		if !slices.Contains(b.Pages, t) {
+			continue
+		}
+		if span, ok := f.place(doc, b.Selector, b.Position, "banner", b.ID, &a.Skips.Banners); ok {
+			regions = append(regions, Region{Kind: Banner, Span: span, Index: i})
+			banners = true
+		}
+	}
+	if banners || overlayOn(cfg, t) {
+		if s, err := doc.BodyEndSite(); err == nil {
+			regions = append(regions, Region{Kind: Body, Span: s.Range})
+		} else {
+			f.log.Debug("no place for overlays", "err", err)
+		}
+	}
+	for _, r := range regions {
+		if r.Kind != Menu && r.Kind != Results {
+			a.Injects = true
+		}
+	}
+	if !a.Injects {
+		return regions
+	}
+	if s, err := doc.HeadSite(); err == nil {
+		regions = append(regions, Region{Kind: Head, Span: s.Range})
+	}
+	a.Base = readBase(doc)
+	for _, m := range doc.Find(metaCSP{}) {
+		if c, ok := m.Attr("content"); ok {
+			// A copy: c aliases the page's buffer, reused after this
+			// response, and the analysis is kept for the next ones.
+			a.CSP = append(a.CSP, strings.Clone(c))
+		}
+	}
+	return regions
+}
+
+// isUTF8 reports whether a page is UTF-8 by the rules browsers use: the
+// Content-Type charset, then a byte order mark, then a <meta> in the first
+// 1024 bytes; an undeclared page counts when its bytes are valid UTF-8.
+func isUTF8(body, contentType []byte) bool {
+	_, name, certain := charset.DetermineEncoding(body[:min(len(body), 1024)], string(contentType))
+	if name == "utf-8" {
+		return true
+	}
+	return !certain && utf8.Valid(body)
+}
+
+// decoded bodies are decoded into pooled buffers.
+var bufPool sync.Pool
+
+func getBuf() *[]byte {
+	if b, ok := bufPool.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, 64<<10)
+	return &b
+}
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 8<<20 {
+		return // let huge buffers go
+	}
+	bufPool.Put(b)
+}

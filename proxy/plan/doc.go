@@ -1,0 +1,17 @@
+// Package plan decides what one visitor gets on one page: for each region
+// of the page's analysis, keep the shop's bytes, reorder its entries, put
+// in a block of these products, a banner saying this, and at most one
+// overlay, with the reason for each region left alone (and, asked for, for
+// each overlay rule passed over). Decide is a pure function of its Input:
+// the compiled configuration, the page's analysis, a snapshot of the
+// visitor's profile, the request's facts, the page's CSP verdict and the
+// time, with the recommendation engine, catalog and live counts read
+// through small interfaces. It renders nothing and counts nothing.
+//
+// Files:
+//   - plan.go: Input, Plan, Decide; menu and search order, blocks,
+//     banners (what is true to say), prices as shown.
+//   - overlay.go: which overlay, if any, and why the others were not.
+//
+// plan imports neither fasthttp nor html/template.
+package plan

@@ -1,0 +1,159 @@
+package plan
+
+import (
+	"slices"
+	"time"
+
+	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
+	"shopedge/rules"
+)
+
+// overlayOn reports whether some overlay rule may show on a page type.
+func overlayOn(overlays []Overlay, t rules.PageType) bool {
+	for _, o := range overlays {
+		if slices.Contains(o.Rule.Pages, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// chooseOverlay returns the overlay to put on this page view, or nil: the
+// first rule by priority whose page, visitors, schedule, caps and
+// conditions all allow it, and that has something to show. At most one
+// per page view, and none within min_gap of the last one shown.
+func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *recCatalog) *Chosen {
+	d, now := in.Profile, in.Now
+	pass := func(id, why string) {
+		if in.Explain {
+			pl.Passed = append(pl.Passed, Passed{ID: id, Why: why})
+		}
+	}
+	if len(in.Overlays) == 0 {
+		return nil
+	}
+	if in.Request.VisitorID == "" {
+		pass("", WhyNotTracked)
+		return nil
+	}
+	if d.OverlayAt != 0 && now.Sub(time.Unix(int64(d.OverlayAt), 0)) < in.Config.Overlays.MinGap.D() {
+		pass("", WhyMinGap)
+		return nil
+	}
+	var chosen *Chosen
+	for _, o := range in.Overlays {
+		r := o.Rule
+		if chosen != nil {
+			pass(r.ID, WhyLowerFirst)
+			continue
+		}
+		why := ""
+		switch {
+		case !slices.Contains(r.Pages, in.Request.Type):
+			why = WhyPage
+		case !r.Active(now):
+			why = WhySchedule
+		case !inSegments(r.Segments, d):
+			why = WhySegment
+		case !onDevices(r.Devices, d.Device.Class.String()):
+			why = WhyDevice
+		case in.Request.Dismissed != nil && in.Request.Dismissed.Dismissed(r.ID):
+			why = WhyDismissed
+		}
+		if why == "" {
+			seen := d.Overlay(o.Key, now)
+			switch {
+			case !seen.DismissedUntil.IsZero():
+				why = WhyDismissedFor
+			case seen.ShownThisVisit >= r.Cap.PerVisit || seen.ShownToday >= r.Cap.PerDay:
+				why = WhyCap
+			case d.JustBought() && r.Kind != rules.OverlayUpsell:
+				why = WhyJustBought // no offers to someone who just bought
+			}
+		}
+		if why == "" {
+			ok := true
+			switch r.Kind {
+			case rules.OverlayAbandonedCart:
+				ok = d.CartFromEarlierVisit()
+			case rules.OverlayHesitant:
+				ok = int(d.CartsLeft) >= r.MinCartsLeft
+			case rules.OverlayUpsell:
+				ok = d.CartAt != 0 && d.CartAt >= d.VisitStart && now.Sub(time.Unix(int64(d.CartAt), 0)) <= r.Within.D()
+			}
+			if !ok {
+				why = WhyCondition
+			}
+		}
+		if why == "" {
+			if items, ok := overlayItems(in, r, o, recCtx, rcat); ok {
+				chosen = &Chosen{Overlay: o, Items: items}
+				continue
+			}
+			why = WhyNothingShow // gives way to the next rule
+		}
+		pass(r.ID, why)
+	}
+	return chosen
+}
+
+// overlayItems are the products an overlay lists: an abandoned cart's
+// (those the catalog can still show), an upsell's suggestions. ok is false
+// when such an overlay has nothing to show; overlays that list no products
+// always have.
+func overlayItems(in *Input, r *rules.Overlay, o Overlay, recCtx func() *recommend.Context, rcat *recCatalog) (items []Item, ok bool) {
+	d := in.Profile
+	switch r.Kind {
+	case rules.OverlayAbandonedCart:
+		for _, line := range d.Cart() {
+			if len(items) == r.Count {
+				break
+			}
+			if showable(in.Catalog, line.Product) {
+				items = append(items, Item{ID: line.Product, Qty: int(line.Qty)})
+			}
+		}
+		return items, len(items) > 0
+	case rules.OverlayUpsell:
+		// What goes with the cart; popular products fall back to the
+		// category of the product added last.
+		c := *recCtx()
+		if lines := d.Cart(); len(lines) > 0 {
+			if prod, ok := in.Catalog.Get(lines[len(lines)-1].Product); ok && len(prod.Categories) > 0 {
+				c.Category = prod.Categories[len(prod.Categories)-1].ID
+			}
+		}
+		for _, id := range in.Engine.Recommend(c, recommend.Request{Strategies: o.Chain, N: r.Count}, rcat) {
+			if showable(in.Catalog, id) {
+				items = append(items, Item{ID: id})
+			}
+		}
+		return items, len(items) > 0
+	}
+	return nil, true
+}
+
+// inSegments reports whether a visitor is in any of the segments (every
+// visitor, when there are none).
+func inSegments(segs []string, d *profile.Data) bool {
+	if len(segs) == 0 {
+		return true
+	}
+	for _, s := range segs {
+		switch {
+		case s == "new" && !d.Returning(),
+			s == "returning" && d.Returning(),
+			s == "customer" && (d.Customer || d.Orders > 0),
+			s == "prospect" && !d.Customer && d.Orders == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// onDevices reports whether a device class is among devs (any, when there
+// are none).
+func onDevices(devs []string, class string) bool {
+	return len(devs) == 0 || slices.Contains(devs, class)
+}

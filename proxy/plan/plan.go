@@ -1,0 +1,498 @@
+package plan
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/csp"
+	"shopedge/proxy/live"
+	"shopedge/proxy/page"
+	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
+	"shopedge/rules"
+)
+
+// Input is everything a decision reads. Decide changes none of it.
+type Input struct {
+	Config *rules.Config
+	// Overlays are the configuration's overlay rules in the order they
+	// are tried, and Chains each block's strategies (by block index).
+	Overlays []Overlay
+	Chains   [][]recommend.Strategy
+
+	Page    *page.Analysis
+	Profile *profile.Data // a snapshot: the visitor after this request's view was recorded
+	Request Request
+	CSP     csp.Verdict // what the page's policies allow the proxy to add
+	Now     time.Time
+
+	Engine  Engine
+	Catalog Catalog
+	Counts  Counts
+
+	// Explain asks for the reason of every overlay rule passed over
+	// (Plan.Passed); without it, only the outcome is recorded.
+	Explain bool
+}
+
+// Overlay is an overlay rule as decisions read it: the rule, its key in
+// visitor profiles and its strategy chain (upsell).
+type Overlay struct {
+	Rule  *rules.Overlay
+	Key   uint32
+	Chain []recommend.Strategy
+}
+
+// Request is what decisions know of the request: the page and the
+// visitor.
+type Request struct {
+	Type      rules.PageType
+	VisitorID string
+	Returning bool // the visitor's cookie came back valid
+	Host      string
+	HTTPS     bool
+	// Product and Categories are what the page view is about (the
+	// product viewed, the category path, deepest last).
+	Product    catalog.ID
+	Categories []catalog.ID
+	// Dismissed reports the overlays dismissed in this browser (a cookie
+	// the script sets); nil: none.
+	Dismissed Dismissals
+}
+
+// Dismissals tells which overlays a browser dismissed.
+type Dismissals interface {
+	Dismissed(overlayID string) bool
+}
+
+// Engine recommends products: *recommend.Engine.
+type Engine interface {
+	Recommend(ctx recommend.Context, req recommend.Request, cat recommend.Catalog) []recommend.ID
+}
+
+// Catalog is what decisions read of the learned catalog: *catalog.Catalog.
+type Catalog interface {
+	Get(id catalog.ID) (catalog.Product, bool)
+	ResolveKey(key catalog.ID) (catalog.ID, bool)
+	Facts(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, price float64, inStock, ok bool)
+}
+
+// Counts are the live counts social proof states.
+type Counts interface {
+	Views(id catalog.ID, now time.Time) live.Counts
+	Carts(id catalog.ID, now time.Time) live.Counts
+}
+
+// Action is what a region of the page gets.
+type Action uint8
+
+// The actions.
+const (
+	Keep    Action = iota // the shop's bytes
+	Reorder               // the entries in Region.Order
+	Block                 // a recommendation block of Region.Products
+	Banner                // a banner saying Region.Text
+	Body                  // the overlay (Plan.Overlay), if any, and the script
+	Head                  // the stylesheet (Plan.Stylesheet is this region)
+)
+
+var actionNames = [...]string{"keep", "reorder", "block", "banner", "body", "head"}
+
+func (a Action) String() string { return actionNames[a] }
+
+// Why a region keeps the shop's bytes, or an overlay rule was passed over.
+const (
+	WhyNewVisitor   = "new visitor: menus keep the shop's order"
+	WhyNoInterest   = "no interest yet that changes the order"
+	WhyTooFew       = "fewer products than the block's minimum"
+	WhyCSP          = "the page's Content-Security-Policy does not allow it"
+	WhyNothingTrue  = "nothing true to say"
+	WhyNoOverlay    = "no overlay for this visitor now, and no banner"
+	WhyNotTracked   = "visitor not identified"
+	WhyMinGap       = "an overlay was shown within min_gap"
+	WhyPage         = "not on this page type"
+	WhySchedule     = "outside its schedule"
+	WhySegment      = "visitor not in its segments"
+	WhyDevice       = "not on this device"
+	WhyDismissed    = "dismissed in this browser"
+	WhyDismissedFor = "dismissed by this visitor"
+	WhyCap          = "shown as often as its cap allows"
+	WhyJustBought   = "the visitor just bought: no offers"
+	WhyCondition    = "its condition does not hold"
+	WhyNothingShow  = "nothing to show"
+	WhyLowerFirst   = "a rule of higher priority was chosen"
+)
+
+// Region is the decision for one region of the page (Plan.Regions[i] is
+// for Page.Regions[i]).
+type Region struct {
+	Action   Action
+	Order    []int        // Reorder: slot k gets entry Order[k]
+	Products []catalog.ID // Block: the products, in order, each one the catalog can show
+	Text     string       // Banner: what it says
+	Reached  bool         // Banner: a free-shipping threshold reached
+	Why      string       // Keep: why the shop's bytes stay
+}
+
+// Chosen is the overlay a page view gets.
+type Chosen struct {
+	Overlay
+	// Items are the products it lists (abandoned cart: with quantities).
+	Items []Item
+}
+
+// Item is a product an overlay lists.
+type Item struct {
+	ID  catalog.ID
+	Qty int // in the cart; 0 for suggestions
+}
+
+// Passed is an overlay rule passed over, and why.
+type Passed struct {
+	ID, Why string
+}
+
+// Plan is what one visitor gets on one page.
+type Plan struct {
+	Regions []Region
+	Overlay *Chosen // nil: none
+	// Stylesheet is the index of the region the stylesheet goes in front
+	// of (the end of the head, or else the first region that needs it);
+	// -1: none.
+	Stylesheet int
+	// Origin, when not "", goes in front of every root-relative URL the
+	// proxy adds: the page's <base href> points elsewhere.
+	Origin string
+	// CSPSkipped is true when the page's policy kept something off.
+	CSPSkipped bool
+	// Passed are the overlay rules passed over (with Input.Explain).
+	Passed []Passed
+}
+
+// Changed reports whether any region differs from the shop's bytes.
+func (p *Plan) Changed() bool {
+	for _, r := range p.Regions {
+		if r.Action != Keep {
+			return true
+		}
+	}
+	return false
+}
+
+// Decide decides what the visitor gets at each region of the page. It
+// reads its input and changes nothing: the same input gives the same plan.
+func Decide(in *Input) *Plan {
+	a := in.Page
+	cfg := in.Config
+	d := in.Profile
+	pl := &Plan{Regions: make([]Region, len(a.Regions)), Stylesheet: -1}
+	half := cfg.Profiles.InterestHalfLife.D()
+	var rctx *recommend.Context
+	recCtx := func() *recommend.Context {
+		if rctx == nil {
+			rctx = recContext(in, half)
+		}
+		return rctx
+	}
+	rcat := &recCatalog{c: in.Catalog}
+	if a.Injects && in.Request.Host != "" && a.Base.Foreign(in.Request.Host, in.Request.HTTPS) {
+		pl.Origin = scheme(in.Request.HTTPS) + "://" + in.Request.Host
+	}
+	head, firstInject := -1, -1
+	banners := false
+	for i := range a.Regions {
+		s := &a.Regions[i]
+		r := &pl.Regions[i]
+		switch s.Kind {
+		case page.Menu:
+			switch {
+			case cfg.Navigation == nil:
+			case !in.Request.Returning:
+				r.Why = WhyNewVisitor
+			default:
+				if order, moved := menuOrder(cfg.Navigation, s, d, in.Now, half); moved {
+					r.Action, r.Order = Reorder, order
+				} else {
+					r.Why = WhyNoInterest
+				}
+			}
+		case page.Results:
+			if order, moved := resultsOrder(in.Catalog, s, d, in.Now, half); moved {
+				r.Action, r.Order = Reorder, order
+			} else {
+				r.Why = WhyNoInterest
+			}
+		case page.Block:
+			b := &cfg.Recommendations.Blocks[s.Index]
+			req := recommend.Request{Strategies: in.Chains[s.Index], N: b.Count, Personal: b.Personal}
+			ids := in.Engine.Recommend(*recCtx(), req, rcat)
+			ids = slices.DeleteFunc(ids, func(id catalog.ID) bool { return !showable(in.Catalog, id) })
+			if len(ids) < b.Min {
+				r.Why = WhyTooFew
+				break
+			}
+			r.Action, r.Products = Block, ids
+		case page.Banner:
+			if !in.CSP.Style {
+				r.Why, pl.CSPSkipped = WhyCSP, true
+				break
+			}
+			b := &cfg.Overlays.Banners[s.Index]
+			if text, reached, ok := bannerText(in, b); ok {
+				r.Action, r.Text, r.Reached = Banner, text, reached
+				banners = true
+			} else {
+				r.Why = WhyNothingTrue
+			}
+		case page.Head:
+			head = i
+		case page.Body:
+			if !in.CSP.Injects() {
+				r.Why = WhyCSP
+				pl.CSPSkipped = pl.CSPSkipped || banners || overlayOn(in.Overlays, in.Request.Type)
+				break
+			}
+			pl.Overlay = chooseOverlay(in, pl, recCtx, rcat)
+			if pl.Overlay != nil || banners {
+				r.Action = Body
+			} else {
+				r.Why = WhyNoOverlay
+			}
+		}
+		if firstInject < 0 && r.Action != Keep && r.Action != Reorder {
+			firstInject = i
+		}
+	}
+	// The stylesheet, once, when something of the proxy's is on the page
+	// and the policy allows it: at the end of the head, or else just
+	// before the first thing that needs it.
+	if firstInject >= 0 && in.CSP.Style {
+		pl.Stylesheet = head
+		if head < 0 {
+			pl.Stylesheet = firstInject
+		} else {
+			pl.Regions[head].Action = Head
+		}
+	}
+	return pl
+}
+
+func scheme(https bool) string {
+	if https {
+		return "https"
+	}
+	return "http"
+}
+
+// showable reports whether the catalog knows enough of a product to show
+// it: a name and an address.
+func showable(c Catalog, id catalog.ID) bool {
+	p, ok := c.Get(id)
+	return ok && p.Name != "" && p.URL != ""
+}
+
+// menuOrder returns the order of a menu's entries for this visitor. An
+// entry's interest is the highest interest in any category it links to,
+// its submenu included.
+func menuOrder(nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+	var buf [32]float64
+	interest := buf[:0]
+	for _, cats := range s.Cats {
+		best := 0.0
+		for _, c := range cats {
+			best = max(best, d.Interest(c, now, half))
+		}
+		interest = append(interest, best)
+	}
+	return nav.Order(interest)
+}
+
+// resultsOrder re-ranks search results for the visitor: the products this
+// visitor viewed first, latest first; then products in the categories the
+// visitor is most interested in, strongest first; then the rest, in the
+// shop's order. Entries only move: none is added or lost.
+func resultsOrder(cat Catalog, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+	type rank struct {
+		viewed   int // position in the recently viewed list; len: not viewed
+		interest float64
+	}
+	recent := d.Recent()
+	ranks := make([]rank, len(s.Prods))
+	var cats [4]catalog.ID
+	for i, key := range s.Prods {
+		ranks[i].viewed = len(recent)
+		id, ok := cat.ResolveKey(key)
+		if key == 0 || !ok {
+			continue
+		}
+		if j := slices.Index(recent, id); j >= 0 {
+			ranks[i].viewed = j
+		}
+		pc, _, _, _ := cat.Facts(id, cats[:0])
+		for _, c := range pc {
+			ranks[i].interest = max(ranks[i].interest, d.Interest(c, now, half))
+		}
+	}
+	order := make([]int, len(ranks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ra, rb := ranks[a], ranks[b]
+		switch {
+		case ra.viewed != rb.viewed:
+			return ra.viewed - rb.viewed
+		case ra.interest > rb.interest:
+			return -1
+		case ra.interest < rb.interest:
+			return 1
+		}
+		return 0
+	})
+	for i, o := range order {
+		if i != o {
+			return order, true
+		}
+	}
+	return nil, false
+}
+
+// SessionKey names a visitor's visit for the recommendation engine: the
+// visitor and the time the visit started.
+func SessionKey(visitorID string, visitStart uint32) uint64 {
+	return xxhash.Sum64String(visitorID) ^ uint64(visitStart)*0x9e3779b97f4a7c15
+}
+
+// recContext is what the engine needs to know of this visitor and page.
+func recContext(in *Input, half time.Duration) *recommend.Context {
+	d, now := in.Profile, in.Now
+	c := &recommend.Context{
+		Now:     now,
+		Session: SessionKey(in.Request.VisitorID, d.VisitStart),
+		Item:    in.Request.Product,
+		Views:   d.VisitViews(nil),
+		Recent:  d.Recent(),
+		Cart:    d.CartProducts(nil),
+		Exclude: d.Purchased(),
+		Interest: func(c catalog.ID) float64 {
+			return d.Interest(c, now, half)
+		},
+	}
+	if n := len(in.Request.Categories); n > 0 {
+		c.Category = in.Request.Categories[n-1] // the deepest
+	}
+	return c
+}
+
+// recCatalog shows the learned catalog to the engine, for one request: it
+// reuses its buffer for the categories of each product asked for.
+type recCatalog struct {
+	c   Catalog
+	buf [8]catalog.ID
+}
+
+func (rc *recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
+	cats, price, inStock, ok := rc.c.Facts(id, rc.buf[:0])
+	if !ok {
+		return recommend.Product{}, false
+	}
+	return recommend.Product{Categories: cats, Price: price, InStock: inStock}, true
+}
+
+// bannerText is what a banner says: ok is false when it has nothing true
+// to say (a count under its minimum, a cart whose value is unknown).
+func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
+	d, now := in.Profile, in.Now
+	switch b.Kind {
+	case rules.BannerSocialProof:
+		id := in.Request.Product
+		if id == 0 {
+			return "", false, false
+		}
+		var n int
+		switch b.Count {
+		case "viewers_hour":
+			n = in.Counts.Views(id, now).Hour
+		case "viewers_day":
+			n = in.Counts.Views(id, now).Day
+		case "carts_day":
+			n = in.Counts.Carts(id, now).Day
+		}
+		if n < b.Min {
+			return "", false, false
+		}
+		return strings.ReplaceAll(b.Text, "{count}", strconv.Itoa(n)), false, true
+	case rules.BannerFreeShipping:
+		var lines [profile.MaxCart]catalog.ID
+		if len(d.CartProducts(lines[:0])) == 0 {
+			// Nothing chosen yet: the banner's empty text, if it has one.
+			if b.Empty == "" {
+				return "", false, false
+			}
+			return strings.ReplaceAll(b.Empty, "{amount}", FormatPrice(b.Threshold, b.Currency)), false, true
+		}
+		total, currency, known := cartValue(in.Catalog, d)
+		if !known {
+			return "", false, false
+		}
+		if currency == "" {
+			currency = b.Currency // products whose pages name no currency
+		}
+		if currency == "" || b.Currency != "" && currency != b.Currency {
+			return "", false, false
+		}
+		if missing := b.Threshold - total; missing > 0.005 {
+			return strings.ReplaceAll(b.Text, "{amount}", FormatPrice(missing, currency)), false, true
+		}
+		return b.Reached, true, true
+	}
+	return "", false, false
+}
+
+// cartValue adds up the cart from the catalog's prices. known is false
+// when a product's price is unknown or the cart mixes currencies: then no
+// amount would be true.
+func cartValue(cat Catalog, d *profile.Data) (total float64, currency string, known bool) {
+	for _, line := range d.Cart() {
+		prod, ok := cat.Get(line.Product)
+		if !ok || prod.Price <= 0 {
+			return 0, "", false
+		}
+		if currency != "" && prod.Currency != currency {
+			return 0, "", false
+		}
+		currency = prod.Currency
+		total += prod.Price * float64(line.Qty)
+	}
+	return total, currency, true
+}
+
+// currencySymbols are the currencies shown by symbol, before the amount.
+var currencySymbols = map[string]string{
+	"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "INR": "₹", "CNY": "CN¥",
+}
+
+// FormatPrice shows a price with its currency: "$19.99", "€5.00",
+// "¥1200", "19.90 CHF"; "" when the price is unknown.
+func FormatPrice(price float64, currency string) string {
+	if price <= 0 {
+		return ""
+	}
+	decimals := 2
+	if currency == "JPY" || currency == "KRW" {
+		decimals = 0
+	}
+	amount := strconv.FormatFloat(price, 'f', decimals, 64)
+	if sym, ok := currencySymbols[currency]; ok {
+		return sym + amount
+	}
+	if currency == "" {
+		return amount
+	}
+	return amount + " " + currency
+}

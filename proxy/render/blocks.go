@@ -1,0 +1,186 @@
+package render
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/plan"
+	"shopedge/rewrite/markup"
+	"shopedge/rules"
+)
+
+// block appends a recommendation block of the given products to dst. ok
+// is false when fewer than the block's minimum can be shown (or the
+// template failed, which the log tells). origin, when not "", goes in
+// front of the block's root-relative URLs (a page whose <base href> points
+// elsewhere); such a block is rendered for the request and never kept, so
+// that no other Host gets this one's links.
+func (r *Renderer) block(dst []byte, index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+	var html []byte
+	if origin != "" {
+		if html, ok = r.buildBlock(index, ids, now, origin); !ok {
+			return dst, false
+		}
+	} else if html, ok = r.blocks.get(index, ids, now); !ok {
+		if html, ok = r.buildBlock(index, ids, now, ""); !ok {
+			return dst, false
+		}
+		r.blocks.put(index, ids, html, now)
+	}
+	return append(dst, html...), true
+}
+
+// buildBlock renders a block of the given products, their root-relative
+// URLs on origin when it is not "".
+func (r *Renderer) buildBlock(index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+	b := &r.cfg.Recommendations.Blocks[index]
+	if b.Tmpl() == nil {
+		return r.assembleBlock(index, ids, now, origin)
+	}
+	data := markup.BlockData{ID: b.ID, Title: b.Title, Items: make([]markup.BlockItem, 0, len(ids))}
+	for _, id := range ids {
+		if it, ok := r.blockItem(b, id, origin); ok {
+			data.Items = append(data.Items, it)
+		}
+	}
+	if len(data.Items) < b.Min {
+		return nil, false
+	}
+	out, err := markup.RenderBlock(nil, b.Tmpl(), data)
+	if err != nil {
+		r.log.Error("block not rendered", "block", b.ID, "err", err)
+		return nil, false
+	}
+	return out, true
+}
+
+// blockItem is a product as a block shows it, from the catalog.
+func (r *Renderer) blockItem(b *rules.Block, id catalog.ID, origin string) (markup.BlockItem, bool) {
+	prod, ok := r.catalog.Get(id)
+	if !ok || prod.Name == "" || prod.URL == "" {
+		return markup.BlockItem{}, false
+	}
+	return markup.BlockItem{
+		Name:  prod.Name,
+		URL:   onOrigin(origin, withParam(prod.URL, r.cfg.Recommendations.AttributionParam, b.ID)),
+		Image: onOrigin(origin, prod.Image),
+		Price: plan.FormatPrice(prod.Price, prod.Currency),
+		Brand: prod.Brand,
+	}, true
+}
+
+// assembleBlock builds a block of the built-in template from its parts:
+// each product's card is rendered once per block and kept (for blockTTL,
+// like whole blocks), so a block whose products differ per visitor, such
+// as recently viewed, costs copies rather than a template run. Cards on
+// an origin are rendered for the request, not kept.
+func (r *Renderer) assembleBlock(index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+	b := &r.cfg.Recommendations.Blocks[index]
+	out, err := markup.AppendBlockHead(nil, markup.BlockData{ID: b.ID, Title: b.Title})
+	if err != nil {
+		r.log.Error("block not rendered", "block", b.ID, "err", err)
+		return nil, false
+	}
+	n := 0
+	for i := range ids {
+		var card []byte
+		ok := false
+		if origin == "" {
+			card, ok = r.blocks.get(cardKey(index), ids[i:i+1], now)
+		}
+		if !ok {
+			it, found := r.blockItem(b, ids[i], origin)
+			if !found {
+				continue
+			}
+			if card, err = markup.AppendBlockCard(nil, it); err != nil {
+				r.log.Error("block card not rendered", "block", b.ID, "err", err)
+				continue
+			}
+			if origin == "" {
+				r.blocks.put(cardKey(index), ids[i:i+1], card, now)
+			}
+		}
+		out = append(out, card...)
+		n++
+	}
+	if n < b.Min {
+		return nil, false
+	}
+	return markup.AppendBlockFoot(out), true
+}
+
+// cardKey is where the block cache keeps a block's product cards: apart
+// from whole blocks, which use the block's index.
+func cardKey(index int) int { return -1 - index }
+
+// blockCache keeps rendered blocks, by block and products, for a short
+// while: many visitors get the same products in a block (the popular ones,
+// those viewed with a product), and rendering a template costs more than
+// the rest of the request. A product's new name or price shows within
+// blockTTL. It belongs to one configuration, as the templates do.
+type blockCache struct {
+	mu sync.Mutex
+	m  map[uint64]*renderedBlock
+}
+
+type renderedBlock struct {
+	block int
+	ids   []catalog.ID
+	html  []byte
+	at    int64 // unix seconds
+}
+
+const (
+	blockTTL      = 30   // seconds
+	maxBlockCache = 8192 // rendered blocks and cards kept
+)
+
+func blockKey(block int, ids []catalog.ID) uint64 {
+	const prime = 0x100000001b3
+	h := uint64(block+1) * 0x9e3779b97f4a7c15
+	for _, id := range ids {
+		h = (h ^ uint64(id)) * prime
+	}
+	return h
+}
+
+// get returns the block rendered with exactly these products, if fresh.
+func (c *blockCache) get(block int, ids []catalog.ID, now int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[blockKey(block, ids)]
+	if !ok || r.block != block || now-r.at >= blockTTL || now < r.at || !slices.Equal(r.ids, ids) {
+		return nil, false
+	}
+	return r.html, true
+}
+
+func (c *blockCache) put(block int, ids []catalog.ID, html []byte, now int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxBlockCache {
+		c.m = make(map[uint64]*renderedBlock) // start over: cheaper than tracking age
+	}
+	c.m[blockKey(block, ids)] = &renderedBlock{block: block, ids: slices.Clone(ids), html: html, at: now}
+}
+
+// withParam adds name=value to a URL's query, before any fragment, keeping
+// the rest of the URL as it is. value must need no escaping (block ids do
+// not).
+func withParam(u, name, value string) string {
+	frag := ""
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u, frag = u[:i], u[i:]
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+		if strings.HasSuffix(u, "?") || strings.HasSuffix(u, "&") {
+			sep = ""
+		}
+	}
+	return u + sep + name + "=" + value + frag
+}

@@ -1,0 +1,16 @@
+// Package render turns a plan into bytes: for each region of a page the
+// plan acts on, the reordered entries, the block, the banner, the overlay
+// dialog and the tags that load the proxy's stylesheet and script (with
+// the page's nonce when its policy wants one). A Renderer belongs to one
+// configuration and keeps what many visitors share: blocks and product
+// cards for a short while, overlays without products and banners by
+// text, the tags without a nonce.
+//
+// Files:
+//   - render.go: Renderer, Render, banners, the tags.
+//   - blocks.go: recommendation blocks, whole or from cached cards, and
+//     the attribution parameter on their links.
+//   - overlay.go: overlay dialogs and their deadline text.
+//
+// The markup itself comes from rewrite/markup; render knows no HTTP.
+package render

@@ -1,0 +1,195 @@
+package render
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/csp"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
+	"shopedge/rewrite/markup"
+	"shopedge/rules"
+)
+
+// Renderer renders plans for one configuration, keeping what many
+// visitors share: blocks and product cards, overlays and banners that do
+// not depend on the visitor, and the tags that load the stylesheet and
+// script. It is safe for concurrent use.
+type Renderer struct {
+	cfg     *rules.Config
+	catalog Catalog
+	log     *slog.Logger
+
+	assets        markup.Assets // the tags' addresses, on the page's own origin
+	cssTag, jsTag []byte        // the tags without a nonce, rendered once
+
+	blocks    blockCache
+	rendered  sync.Map // string -> []byte: overlays without products, banners
+	nRendered atomic.Int64
+}
+
+// Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
+type Catalog interface {
+	Get(id catalog.ID) (catalog.Product, bool)
+}
+
+// Assets are where the proxy serves its own stylesheet and script, and
+// where beacons go: paths under the reserved prefix.
+type Assets struct {
+	CSS, JS, Beacon string
+}
+
+// New returns a renderer for a configuration.
+func New(cfg *rules.Config, a Assets, cat Catalog, log *slog.Logger) *Renderer {
+	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: markup.Assets{CSS: a.CSS, JS: a.JS, Beacon: a.Beacon}}
+	r.cssTag = markup.AppendStylesheet(nil, r.assets)
+	r.jsTag = markup.AppendScript(nil, r.assets)
+	return r
+}
+
+// Rendered says which of a plan's regions got content.
+type Rendered struct {
+	Contents [][]byte // per region: its bytes, or nil for the shop's
+	Done     []bool   // per region: what the plan put there was rendered
+	Overlay  bool     // the plan's overlay is on the page
+}
+
+// Changed reports whether any region differs from the shop's bytes.
+func (r *Rendered) Changed() bool {
+	for _, c := range r.Contents {
+		if c != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Render writes what the plan puts in each region to buf, which the
+// contents point into. Regions whose template fails keep the shop's
+// bytes (logged). now dates blocks' freshness and overlays' deadlines.
+func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Verdict, now time.Time) Rendered {
+	out := Rendered{Contents: make([][]byte, len(a.Regions)), Done: make([]bool, len(a.Regions))}
+	type span struct{ start, end int }
+	var spans [16]span
+	ranges := spans[:0]
+	assets := r.assets
+	cssTag, jsTag := r.cssTag, r.jsTag
+	if pl.Origin != "" {
+		// The tags rendered for this request: on a page whose <base href>
+		// points elsewhere, the proxy's paths are made absolute on the
+		// request's own origin (never kept: another host must not get
+		// this one's).
+		assets = markup.Assets{CSS: pl.Origin + assets.CSS, JS: pl.Origin + assets.JS, Beacon: pl.Origin + assets.Beacon}
+		cssTag, jsTag = nil, nil
+	}
+	for i := range a.Regions {
+		s := &a.Regions[i]
+		d := &pl.Regions[i]
+		start := len(*buf)
+		ok := false
+		switch d.Action {
+		case plan.Reorder:
+			*buf, ok = s.Reordered(*buf, d.Order), true
+		case plan.Block:
+			*buf, ok = r.block(*buf, s.Index, d.Products, now.Unix(), pl.Origin)
+		case plan.Banner:
+			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[s.Index], d.Text, d.Reached)
+		case plan.Body:
+			if pl.Overlay != nil {
+				*buf, out.Overlay = r.overlay(*buf, pl.Overlay, now, pl.Origin)
+			}
+			if out.Overlay || hasBanner(pl) {
+				if v.ScriptNonce == "" && jsTag != nil {
+					*buf = append(*buf, jsTag...)
+				} else {
+					withNonce := assets
+					withNonce.Nonce = v.ScriptNonce
+					*buf = markup.AppendScript(*buf, withNonce)
+				}
+				ok = true
+			}
+		}
+		out.Done[i] = ok
+		if !ok {
+			*buf = (*buf)[:start]
+			start = -1
+		}
+		ranges = append(ranges, span{start, len(*buf)})
+	}
+	if at := pl.Stylesheet; at >= 0 {
+		start := len(*buf)
+		if v.StyleNonce == "" && cssTag != nil {
+			*buf = append(*buf, cssTag...)
+		} else {
+			withNonce := assets
+			withNonce.Nonce = v.StyleNonce
+			*buf = markup.AppendStylesheet(*buf, withNonce)
+		}
+		if s := ranges[at]; s.start >= 0 {
+			*buf = append(*buf, (*buf)[s.start:s.end]...)
+		}
+		ranges[at] = span{start, len(*buf)}
+	}
+	for i, s := range ranges {
+		if s.start >= 0 {
+			out.Contents[i] = (*buf)[s.start:s.end:s.end]
+		}
+	}
+	return out
+}
+
+// hasBanner reports whether the plan puts a banner on the page.
+func hasBanner(pl *plan.Plan) bool {
+	for _, d := range pl.Regions {
+		if d.Action == plan.Banner {
+			return true
+		}
+	}
+	return false
+}
+
+// maxRendered bounds the banners and overlays kept rendered.
+const maxRendered = 4096
+
+// cached returns the markup kept under key, or renders it with render and
+// keeps it (while there is room). ok is false when render has nothing.
+func (r *Renderer) cached(dst []byte, key string, render func([]byte) ([]byte, bool)) ([]byte, bool) {
+	if b, ok := r.rendered.Load(key); ok {
+		return append(dst, b.([]byte)...), true
+	}
+	start := len(dst)
+	out, ok := render(dst)
+	if ok && r.nRendered.Load() < maxRendered {
+		if _, loaded := r.rendered.LoadOrStore(key, append([]byte(nil), out[start:]...)); !loaded {
+			r.nRendered.Add(1)
+		}
+	}
+	return out, ok
+}
+
+// banner appends a banner saying text.
+func (r *Renderer) banner(dst []byte, b *rules.Banner, text string, reached bool) ([]byte, bool) {
+	data := markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached}
+	return r.cached(dst, "b\x00"+b.ID+"\x00"+text, func(dst []byte) ([]byte, bool) {
+		out, err := markup.RenderBanner(dst, data)
+		if err != nil {
+			r.log.Error("banner not rendered", "banner", b.ID, "err", err)
+			return dst, false
+		}
+		return out, true
+	})
+}
+
+// onOrigin puts origin ("https://shop.example") in front of a
+// root-relative URL, for a page whose <base href> would resolve it
+// elsewhere. Other URLs, and every URL when origin is "", are kept.
+func onOrigin(origin, u string) string {
+	if origin == "" || !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+		return u
+	}
+	return origin + u
+}
