@@ -384,10 +384,15 @@ type Block struct {
 	// rendering BlockData. Default: the built-in grid of product cards.
 	Template string `yaml:"template"`
 
+	// Set on Compile's copy, for proxy until it reads CompiledBlock.
 	tmpl *template.Template
 }
 
-// Tmpl returns the block's own template, or nil for the built-in one.
+// Tmpl returns the block's own template, or nil for the built-in one, on
+// a block of a Compiled.
+//
+// Deprecated: use CompiledBlock.Parsed. Kept until proxy reads
+// Compiled.Blocks.
 func (b *Block) Tmpl() *template.Template { return b.tmpl }
 
 // Search re-ranks search results.
