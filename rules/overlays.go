@@ -77,8 +77,8 @@ var Devices = []string{"mobile", "tablet", "desktop"}
 
 // Overlay is one overlay rule.
 type Overlay struct {
-	// ID names the overlay in beacons, metrics, cookies and the page
-	// ([a-z0-9-]). Required.
+	// ID names the overlay in beacons, metrics, cookies and the page (of
+	// the form ValidID accepts). Required.
 	ID string `yaml:"id"`
 	// Kind is exit_intent, abandoned_cart, timed, scroll_depth, hesitant
 	// or upsell. Required.
@@ -198,7 +198,7 @@ var SocialCounts = []string{"viewers_hour", "viewers_day", "carts_day"}
 
 // Banner is an inline message.
 type Banner struct {
-	// ID names the banner ([a-z0-9-]). Required.
+	// ID names the banner (of the form ValidID accepts). Required.
 	ID string `yaml:"id"`
 	// Kind is social_proof or free_shipping. Required.
 	Kind string `yaml:"kind"`
