@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/netip"
@@ -114,6 +115,9 @@ func (c *Compiled) Banner(id string) *Banner { return c.banners[id] }
 // holds its defaults already (Parse and Load fill them); Compile does not
 // change it. On failure the error is a Problems listing everything wrong.
 func Compile(cfg *Config) (*Compiled, error) {
+	if cfg == nil {
+		return nil, errors.New("rules: no configuration to compile")
+	}
 	c, ps := compile(cfg, nil)
 	if len(ps) > 0 {
 		return nil, ps
