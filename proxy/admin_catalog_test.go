@@ -106,7 +106,7 @@ func startCatalogShop(t *testing.T, serverHosts, assetHosts string) (*env, *cata
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startProxyAt(t, cfg, ticking()), s
+	return startProxyAt(t, cfg.Config, ticking()), s
 }
 
 // startAdmin serves the proxy's admin handler with token on a loopback

@@ -454,7 +454,7 @@ func TestBlocksEscape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := startProxy(t, cfg)
+	e := startProxy(t, cfg.Config)
 	v := e.visitor()
 	v.get(e.url + "/p/nice")
 	v.get(e.url + "/p/evil")

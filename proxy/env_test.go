@@ -47,9 +47,9 @@ func demoConfig(t testing.TB, upstream string, mutate func(*rules.Config)) *rule
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Admin.Listen = ""
 	if mutate != nil {
-		mutate(cfg)
+		mutate(cfg.Config)
 	}
-	return cfg
+	return cfg.Config
 }
 
 // startProxy serves a proxy for cfg on a loopback port.

@@ -570,7 +570,7 @@ func TestOverlaySchedule(t *testing.T) {
 	}
 	cfg.Upstream.URL = e.proxy.Config().Upstream.URL
 	cfg.Server.Listen, cfg.Admin.Listen = "127.0.0.1:0", ""
-	if kept := e.proxy.Reload(cfg); len(kept) > 0 {
+	if kept := e.proxy.Reload(cfg.Config); len(kept) > 0 {
 		t.Fatalf("settings kept at their running value: %v", kept)
 	}
 	pg := e.visitor().get(e.url + "/")

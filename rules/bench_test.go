@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func demoConfig(b *testing.B) *Config {
+func demoConfig(b *testing.B) *Compiled {
 	data, err := os.ReadFile("../configs/demo.yaml")
 	if err != nil {
 		b.Fatal(err)

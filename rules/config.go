@@ -196,9 +196,11 @@ type Limits struct {
 	GzipLevel int `yaml:"gzip_level"`
 	// BrotliLevel is the brotli level for rewritten pages, 0-11. Default: 4.
 	BrotliLevel int `yaml:"brotli_level"`
-	// PageCache bounds the memory kept for analysed pages (decoded body,
-	// menu positions, compressed pieces), so that a page served to many
-	// visitors is read once. Default: 64MiB.
+	// PageCache bounds the memory kept for analysed pages (the positions
+	// of what may change per visitor, the product read from the page, and
+	// for gzip pages the unchanged parts, compressed; never the page
+	// itself), so that a page served to many visitors is decoded and read
+	// once. Default: 64MiB.
 	PageCache ByteSize `yaml:"page_cache"`
 }
 
@@ -354,8 +356,8 @@ type Recommendations struct {
 
 // Block is a recommendation block put on pages.
 type Block struct {
-	// ID names the block in links, metrics and the page ([a-z0-9-]).
-	// Required.
+	// ID names the block in links, metrics and the page (of the form
+	// ValidID accepts). Required.
 	ID string `yaml:"id"`
 	// Pages are the page types the block goes on. Required.
 	Pages []PageType `yaml:"pages"`
@@ -384,10 +386,15 @@ type Block struct {
 	// rendering BlockData. Default: the built-in grid of product cards.
 	Template string `yaml:"template"`
 
+	// Set on Compile's copy, for proxy until it reads CompiledBlock.
 	tmpl *template.Template
 }
 
-// Tmpl returns the block's own template, or nil for the built-in one.
+// Tmpl returns the block's own template, or nil for the built-in one, on
+// a block of a Compiled.
+//
+// Deprecated: use CompiledBlock.Parsed. Kept until proxy reads
+// Compiled.Blocks.
 func (b *Block) Tmpl() *template.Template { return b.tmpl }
 
 // Search re-ranks search results.

@@ -1,16 +1,34 @@
-// Package rules is shopedge's configuration: the YAML model, loading with
-// positions, validation that reports every problem as file:line:col: field:
-// problem, and the decisions the configuration drives (page classification,
-// the navigation order).
+// Package rules is shopedge's configuration and its life: Parse (decode
+// the YAML with the position of every field, fill the defaults), then
+// Compile: provision a Compiled (every value derived from the settings,
+// computed once: the host set, trusted proxies, typed strategy chains,
+// parsed templates, overlays in the order they are tried, the own assets'
+// addresses) and validate it, reporting every problem at once as
+// file:line:col: field: problem. It also holds the decisions the
+// configuration drives alone (page classification, the navigation order).
 //
 // Files:
 //   - config.go: the model, one documented struct per section.
+//   - overlays.go: the overlays section (overlay rules, banners, theme),
+//     its defaults and its checks.
 //   - types.go: durations, sizes, regular expressions, CSS selectors and page
 //     types, checked as they are decoded.
 //   - load.go: Load and Parse, positions of fields, Problem and Problems.
-//   - validate.go: defaults and the checks decoding cannot make.
+//   - compile.go: Compiled and Compile; provisioning, the only step that
+//     reads files (templates); ValidID.
+//   - validate.go: defaults, and the checks made on a Compiled (reading no
+//     file, changing nothing).
+//   - keys.go: LoadKeys, the identity keys' secrets from the environment or
+//     files.
 //   - classify.go: which page type a request is, which event it carries.
 //   - nav.go: the order of a menu's entries given the visitor's interests.
 //
-// rules knows nothing of HTTP servers or of HTML rewriting.
+// rules knows nothing of HTTP servers. It imports, of shopedge, only what
+// owns a name or a form the configuration must agree with:
+// shopedge/rewrite for the positions a block or banner may take
+// (rewrite.Positions), shopedge/rewrite/markup to check a shop's own
+// templates against the data they render and to build the stylesheet and
+// the assets' addresses, shopedge/proxy/recommend for the strategies
+// (recommend.Strategies), and shopedge/proxy/identity for the key type
+// LoadKeys returns. None of them imports rules.
 package rules

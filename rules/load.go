@@ -21,17 +21,20 @@ type Problem struct {
 	Msg       string
 }
 
-// Error formats the problem as file:line:col: field: message.
+// Error formats the problem as file:line:col: field: message, or field:
+// message for a configuration made in Go, which has no file.
 func (p Problem) Error() string {
 	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
-		if p.Col > 0 {
-			fmt.Fprintf(&b, ":%d", p.Col)
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+			if p.Col > 0 {
+				fmt.Fprintf(&b, ":%d", p.Col)
+			}
 		}
+		b.WriteString(": ")
 	}
-	b.WriteString(": ")
 	if p.Field != "" {
 		b.WriteString(p.Field)
 		b.WriteString(": ")
@@ -52,9 +55,10 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Load reads and validates the configuration file at path. On failure the
-// error is a Problems listing everything wrong, or a read error.
-func Load(path string) (*Config, error) {
+// Load reads the configuration file at path and compiles it (see Parse).
+// On failure the error is a Problems listing everything wrong, or a read
+// error.
+func Load(path string) (*Compiled, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -62,8 +66,12 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse validates a configuration read from the named file.
-func Parse(name string, data []byte) (*Config, error) {
+// Parse decodes a configuration read from the named file, with the
+// position of every field, fills the defaults and compiles it (Compile:
+// provision, then validate). Every problem is reported at once, decoding's
+// and compiling's, as a Problems in file order; a field that failed to
+// decode is reported once, for that.
+func Parse(name string, data []byte) (*Compiled, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, Problems{syntaxProblem(name, err)}
@@ -91,18 +99,13 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	cfg.setDefaults()
-	v := &validator{file: name, idx: idx}
-	cfg.validate(v)
 	// A field that failed to decode is left empty; do not report it twice.
 	reported := map[string]bool{}
 	for _, p := range ps {
 		reported[p.Field] = true
 	}
-	for _, p := range v.problems {
-		if !reported[p.Field] {
-			ps = append(ps, p)
-		}
-	}
+	c, more := compile(cfg, reported)
+	ps = append(ps, more...)
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool {
 			if ps[i].Line != ps[j].Line {
@@ -112,7 +115,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		})
 		return nil, ps
 	}
-	return cfg, nil
+	return c, nil
 }
 
 var (
@@ -257,7 +260,11 @@ func (idx *positions) at(line, col int) (posEntry, bool) {
 
 // find returns the position of a path, or of its nearest ancestor present
 // in the file (a missing required field is reported where its section is).
+// A configuration made in Go has no positions: its problems have none.
 func (idx *positions) find(path string) (line, col int) {
+	if idx == nil {
+		return 0, 0
+	}
 	for p := path; p != ""; p = parentPath(p) {
 		if e, ok := idx.byPath[p]; ok {
 			return e.line, e.col

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"html/template"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -57,16 +56,29 @@ const (
 // OverlayKinds are the kinds an overlay rule may have.
 var OverlayKinds = []string{OverlayExitIntent, OverlayAbandonedCart, OverlayTimed, OverlayScrollDepth, OverlayHesitant, OverlayUpsell}
 
-// The visitor segments a rule may target.
-var Segments = []string{"new", "returning", "customer", "prospect"}
+// The visitor segments.
+const (
+	// SegmentNew is a visitor on a first visit.
+	SegmentNew = "new"
+	// SegmentReturning is a visitor seen in an earlier visit.
+	SegmentReturning = "returning"
+	// SegmentCustomer is a visitor who has bought (or is logged in as a
+	// customer).
+	SegmentCustomer = "customer"
+	// SegmentProspect is a visitor who never bought.
+	SegmentProspect = "prospect"
+)
+
+// Segments are the visitor segments a rule may target.
+var Segments = []string{SegmentNew, SegmentReturning, SegmentCustomer, SegmentProspect}
 
 // Devices a rule may target.
 var Devices = []string{"mobile", "tablet", "desktop"}
 
 // Overlay is one overlay rule.
 type Overlay struct {
-	// ID names the overlay in beacons, metrics, cookies and the page
-	// ([a-z0-9-]). Required.
+	// ID names the overlay in beacons, metrics, cookies and the page (of
+	// the form ValidID accepts). Required.
 	ID string `yaml:"id"`
 	// Kind is exit_intent, abandoned_cart, timed, scroll_depth, hesitant
 	// or upsell. Required.
@@ -133,6 +145,7 @@ type Overlay struct {
 	// rendering the dialog's content from OverlayData. Default: built in.
 	Template string `yaml:"template"`
 
+	// Set on Compile's copy, for proxy until it reads CompiledOverlay.
 	starts, ends time.Time
 	tmpl         *template.Template
 }
@@ -148,15 +161,27 @@ type Cap struct {
 	DismissFor Duration `yaml:"dismiss_for"`
 }
 
-// Tmpl returns the overlay's own template, or nil for the built-in one.
+// Tmpl returns the overlay's own template, or nil for the built-in one,
+// on an overlay of a Compiled.
+//
+// Deprecated: use CompiledOverlay.Parsed. Kept until proxy reads
+// Compiled.OverlayRules.
 func (o *Overlay) Tmpl() *template.Template { return o.tmpl }
 
-// Active reports whether the overlay runs at t, by its schedule.
+// Active reports whether the overlay runs at t, by its schedule, on an
+// overlay of a Compiled.
+//
+// Deprecated: use CompiledOverlay.Active. Kept until proxy reads
+// Compiled.OverlayRules.
 func (o *Overlay) Active(t time.Time) bool {
 	return (o.starts.IsZero() || !t.Before(o.starts)) && (o.ends.IsZero() || t.Before(o.ends))
 }
 
-// EndsAt returns when the overlay's schedule ends, or zero.
+// EndsAt returns when the overlay's schedule ends, or zero, on an overlay
+// of a Compiled.
+//
+// Deprecated: use CompiledOverlay.End. Kept until proxy reads
+// Compiled.OverlayRules.
 func (o *Overlay) EndsAt() time.Time { return o.ends }
 
 // The banner kinds.
@@ -173,7 +198,7 @@ var SocialCounts = []string{"viewers_hour", "viewers_day", "carts_day"}
 
 // Banner is an inline message.
 type Banner struct {
-	// ID names the banner ([a-z0-9-]). Required.
+	// ID names the banner (of the form ValidID accepts). Required.
 	ID string `yaml:"id"`
 	// Kind is social_proof or free_shipping. Required.
 	Kind string `yaml:"kind"`
@@ -267,7 +292,7 @@ func (c *Config) setOverlayDefaults() {
 // validPrefix is a path of safe characters, between slashes.
 var validPrefix = regexp.MustCompile(`^/[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*/$`)
 
-func (c *Config) validateOverlays(v *validator) {
+func (c *Compiled) validateOverlays(v *validator) {
 	o := &c.Overlays
 	if !validPrefix.MatchString(o.Prefix) {
 		v.add("overlays.prefix", "%q: want a path that starts and ends with a slash, like /_shopedge/", o.Prefix)
@@ -283,9 +308,12 @@ func (c *Config) validateOverlays(v *validator) {
 			v.add("overlays.theme."+f.name, "%q: want a hex colour like #0b6e4f", f.v)
 		}
 	}
+	byFile := make([]*CompiledOverlay, len(c.OverlayRules))
+	for k := range c.OverlayRules {
+		byFile[c.OverlayRules[k].index] = &c.OverlayRules[k]
+	}
 	ids := map[string]bool{}
-	for i := range o.Rules {
-		r := &o.Rules[i]
+	for i, r := range byFile {
 		path := fmt.Sprintf("overlays.rules[%d]", i)
 		checkID(v, ids, path, r.ID, "overlay %q is defined twice (overlay and banner ids share one namespace)")
 		if !slices.Contains(OverlayKinds, r.Kind) {
@@ -329,33 +357,11 @@ func (c *Config) validateOverlays(v *validator) {
 		if r.MinCartsLeft < 1 {
 			v.add(path+".min_carts_left", "want 1 or more, got %d", r.MinCartsLeft)
 		}
-		if !slices.Contains(Strategies, r.Strategy) {
-			v.add(path+".strategy", "unknown strategy %q (want one of %s)", r.Strategy, strings.Join(Strategies, ", "))
-		}
-		for j, f := range r.Fallback {
-			if !slices.Contains(Strategies, f) {
-				v.add(fmt.Sprintf("%s.fallback[%d]", path, j), "unknown strategy %q (want one of %s)", f, strings.Join(Strategies, ", "))
-			}
-		}
+		checkChain(v, path, r.Chain, 0)
 		if r.Count < 1 || r.Count > 8 {
 			v.add(path+".count", "want 1 to 8, got %d", r.Count)
 		}
-		for _, f := range []struct {
-			name string
-			src  string
-			dst  *time.Time
-		}{{"starts", r.Starts, &r.starts}, {"ends", r.Ends, &r.ends}} {
-			if f.src == "" {
-				continue
-			}
-			t, err := time.Parse(time.RFC3339, f.src)
-			if err != nil {
-				v.add(path+"."+f.name, "%q: want a time like 2026-12-24T18:00:00+01:00", f.src)
-				continue
-			}
-			*f.dst = t
-		}
-		if !r.starts.IsZero() && !r.ends.IsZero() && !r.ends.After(r.starts) {
+		if !r.Start.IsZero() && !r.End.IsZero() && !r.End.After(r.Start) {
 			v.add(path+".ends", "must be after starts")
 		}
 		if r.Cap.PerVisit < 1 {
@@ -367,13 +373,10 @@ func (c *Config) validateOverlays(v *validator) {
 		if r.Cap.DismissFor < 0 || r.Cap.DismissFor.D() > 365*24*time.Hour {
 			v.add(path+".cap.dismiss_for", "want 0 to 8760h, got %s", r.Cap.DismissFor.D())
 		}
-		if r.Template != "" {
-			t, err := c.parseTemplate(r.Template, markup.CheckOverlayTemplate)
-			if err != nil {
+		if r.Parsed != nil {
+			if err := markup.CheckOverlayTemplate(r.Parsed); err != nil {
 				v.add(path+".template", "%v", err)
-				continue
 			}
-			r.tmpl = t
 		}
 	}
 	for i := range o.Banners {
@@ -421,17 +424,3 @@ func (c *Config) validateOverlays(v *validator) {
 }
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-
-// parseTemplate parses an html/template file named relative to the
-// configuration, and runs check on it.
-func (c *Config) parseTemplate(name string, check func(*template.Template) error) (*template.Template, error) {
-	file := name
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(filepath.Dir(c.file), file)
-	}
-	t, err := template.ParseFiles(file)
-	if err == nil && check != nil {
-		err = check(t)
-	}
-	return t, err
-}

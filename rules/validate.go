@@ -5,11 +5,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"shopedge/proxy/recommend"
+	"shopedge/rewrite"
 	"shopedge/rewrite/markup"
 )
 
@@ -116,8 +117,9 @@ func (c *Config) setDefaults() {
 	setString(&c.Log.Format, "text")
 }
 
-// validate checks what decoding alone cannot.
-func (c *Config) validate(v *validator) {
+// validate checks what decoding and provisioning alone cannot, adding
+// every problem to v. It reads no file and changes nothing.
+func (c *Compiled) validate(v *validator) {
 	u := c.Upstream
 	switch {
 	case u.URL == "":
@@ -139,11 +141,6 @@ func (c *Config) validate(v *validator) {
 	for i, h := range s.Hosts {
 		if h == "" || strings.ContainsAny(h, "/ ") {
 			v.add(fmt.Sprintf("server.hosts[%d]", i), "%q is not a host name", h)
-		}
-	}
-	for i, p := range s.TrustedProxies {
-		if _, err := ParsePrefix(p); err != nil {
-			v.add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
 		}
 	}
 	if s.MaxConnsPerIP < 0 {
@@ -327,12 +324,39 @@ func validCookieName(s string) bool {
 	return true
 }
 
-// Strategies are the recommendation strategies a block may name.
-var Strategies = []string{"recently_viewed", "also_viewed", "also_bought", "session", "popular", "trending", "upsell"}
+// Strategies are the recommendation strategies' names, as a block or an
+// overlay names them.
+//
+// Deprecated: the strategies are recommend.Strategies; this view of them
+// stays only until proxy's TestStrategiesAgree, which compares the two,
+// is gone.
+var Strategies = strategyNames()
 
-var blockID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+func strategyNames() []string {
+	names := make([]string, len(recommend.Strategies))
+	for i, s := range recommend.Strategies {
+		names[i] = string(s)
+	}
+	return names
+}
 
-func (c *Config) validateRecommendations(v *validator) {
+// checkChain checks a strategy chain of the block or overlay at path (the
+// strategy, then the fallbacks), from its entry from on: each must be one
+// of recommend.Strategies.
+func checkChain(v *validator, path string, ch []recommend.Strategy, from int) {
+	for j := from; j < len(ch); j++ {
+		if ch[j].Valid() {
+			continue
+		}
+		field := path + ".strategy"
+		if j > 0 {
+			field = fmt.Sprintf("%s.fallback[%d]", path, j-1)
+		}
+		v.add(field, "unknown strategy %q (want one of %s)", ch[j], strings.Join(strategyNames(), ", "))
+	}
+}
+
+func (c *Compiled) validateRecommendations(v *validator) {
 	r := &c.Recommendations
 	for _, f := range []struct {
 		name string
@@ -346,20 +370,15 @@ func (c *Config) validateRecommendations(v *validator) {
 		v.add("recommendations.attribution_param", "%q is not a usable query parameter name", r.AttributionParam)
 	}
 	ids := map[string]bool{}
-	for i := range r.Blocks {
-		b := &r.Blocks[i]
+	for i, b := range c.Blocks {
 		path := fmt.Sprintf("recommendations.blocks[%d]", i)
 		checkID(v, ids, path, b.ID, "block %q is defined twice")
 		checkPlacement(v, path, "block", "[home, product]", b.Pages, b.Selector, b.Position)
 		if b.Strategy == "" {
-			v.add(path+".strategy", "required: one of %s", strings.Join(Strategies, ", "))
-		} else if !slices.Contains(Strategies, b.Strategy) {
-			v.add(path+".strategy", "unknown strategy %q (want one of %s)", b.Strategy, strings.Join(Strategies, ", "))
-		}
-		for j, f := range b.Fallback {
-			if !slices.Contains(Strategies, f) {
-				v.add(fmt.Sprintf("%s.fallback[%d]", path, j), "unknown strategy %q (want one of %s)", f, strings.Join(Strategies, ", "))
-			}
+			v.add(path+".strategy", "required: one of %s", strings.Join(strategyNames(), ", "))
+			checkChain(v, path, b.Chain, 1)
+		} else {
+			checkChain(v, path, b.Chain, 0)
 		}
 		if b.Count < 1 || b.Count > 24 {
 			v.add(path+".count", "want 1 to 24, got %d", b.Count)
@@ -367,25 +386,22 @@ func (c *Config) validateRecommendations(v *validator) {
 		if b.Min < 1 || b.Min > b.Count {
 			v.add(path+".min", "want 1 to count (%d), got %d", b.Count, b.Min)
 		}
-		if b.Template != "" {
-			t, err := c.parseTemplate(b.Template, markup.CheckBlockTemplate)
-			if err != nil {
+		if b.Parsed != nil {
+			if err := markup.CheckBlockTemplate(b.Parsed); err != nil {
 				v.add(path+".template", "%v", err)
-				continue
 			}
-			b.tmpl = t
 		}
 	}
 }
 
 // checkID checks an id of a block, overlay or banner: present, of the
-// form ids take in pages and metrics, and not in seen (dup formats the
-// message for a repeat).
+// form ValidID accepts, and not in seen (dup formats the message for a
+// repeat).
 func checkID(v *validator, seen map[string]bool, path, id, dup string) {
 	switch {
 	case id == "":
 		v.add(path+".id", "required: a short name of lowercase letters, digits and dashes")
-	case !blockID.MatchString(id):
+	case !ValidID(id):
 		v.add(path+".id", "%q: use lowercase letters, digits and dashes (at most 40)", id)
 	case seen[id]:
 		v.add(path+".id", dup, id)
@@ -402,11 +418,18 @@ func checkPlacement(v *validator, path, what, example string, pages []PageType, 
 	if sel.IsZero() {
 		v.add(path+".selector", "required: a CSS selector for where the %s goes", what)
 	}
-	switch pos {
-	case "before", "after", "prepend", "append", "replace":
-	default:
-		v.add(path+".position", "want before, after, prepend, append or replace, got %q", pos)
+	if !slices.Contains(rewrite.Positions, rewrite.Position(pos)) {
+		v.add(path+".position", "want %s, got %q", positionNames(), pos)
 	}
+}
+
+// positionNames lists rewrite.Positions as "before, after, ... or replace".
+func positionNames() string {
+	names := make([]string, len(rewrite.Positions))
+	for i, p := range rewrite.Positions {
+		names[i] = string(p)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // validHostPattern reports whether s is a host name, or "*." and a domain

@@ -46,7 +46,7 @@ func TestSetMemoryLimit(t *testing.T) {
 				}
 				return ""
 			}
-			got, from := setMemoryLimit(cfg, getenv, log)
+			got, from := setMemoryLimit(cfg.Config, getenv, log)
 			if got != tt.want || from != tt.wantFrom {
 				t.Errorf("got %d from %q, want %d from %q", got, from, tt.want, tt.wantFrom)
 			}

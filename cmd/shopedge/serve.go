@@ -32,6 +32,19 @@ type overrides struct {
 	listen, upstream, adminListen string
 }
 
+// compile returns c with the overrides applied, compiled again; c itself
+// is left as it is.
+func (o overrides) compile(c *rules.Compiled) (*rules.Compiled, error) {
+	if o == (overrides{}) {
+		return c, nil
+	}
+	cfg := *c.Config
+	if err := o.apply(&cfg); err != nil {
+		return nil, err
+	}
+	return rules.Compile(&cfg)
+}
+
 func (o overrides) apply(cfg *rules.Config) error {
 	if o.listen != "" {
 		if _, _, err := net.SplitHostPort(o.listen); err != nil {
@@ -68,14 +81,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: shopedge serve -config FILE [-listen ADDR] [-upstream URL]")
 		return errUsage
 	}
-	cfg, err := rules.Load(*path)
+	cfg, err := loadWith(*path, o)
 	if err != nil {
 		return err
 	}
-	if err := o.apply(cfg); err != nil {
-		return err
-	}
-	keys, err := proxy.LoadKeys(cfg, os.Getenv)
+	keys, err := rules.LoadKeys(cfg, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("cannot start:\n%w", err)
 	}
@@ -85,7 +95,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		log.Warn("admin token not set: only /healthz answers on the admin listener", "env", cfg.Admin.TokenEnv)
 	}
 	return runProxy(runOptions{
-		cfg: cfg, reload: func() (*rules.Config, error) { return loadWith(*path, o) },
+		cfg: cfg, reload: func() (*rules.Compiled, error) { return loadWith(*path, o) },
 		keys: keys, adminToken: token, log: log,
 		ready: func(proxyAddr, adminAddr string) {
 			fmt.Fprintf(stdout, "shopedge %s: serving %s on http://%s\n", versionString(), cfg.Upstream.URL, proxyAddr)
@@ -96,12 +106,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	})
 }
 
-func loadWith(path string, o overrides) (*rules.Config, error) {
+func loadWith(path string, o overrides) (*rules.Compiled, error) {
 	cfg, err := rules.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return cfg, o.apply(cfg)
+	return o.compile(cfg)
 }
 
 func demo(args []string, stdout, stderr io.Writer) error {
@@ -125,7 +135,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	defer shopSrv.Close()
 	o.upstream = "http://" + shopLn.Addr().String()
 
-	load := func() (*rules.Config, error) {
+	load := func() (*rules.Compiled, error) {
 		if *path != "" {
 			return loadWith(*path, o)
 		}
@@ -133,7 +143,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return nil, err
 		}
-		return cfg, o.apply(cfg)
+		return o.compile(cfg)
 	}
 	cfg, err := load()
 	if err != nil {
@@ -151,7 +161,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		}
 		log.Info("SHOPEDGE_SECRET is not set: using a secret made for this run (visitors are forgotten when the demo stops)")
 	}
-	keys, err := proxy.LoadKeys(cfg, getenv)
+	keys, err := rules.LoadKeys(cfg, getenv)
 	if err != nil {
 		return fmt.Errorf("cannot start:\n%w", err)
 	}
@@ -180,8 +190,8 @@ func randomString(n int) string {
 }
 
 type runOptions struct {
-	cfg        *rules.Config
-	reload     func() (*rules.Config, error)
+	cfg        *rules.Compiled
+	reload     func() (*rules.Compiled, error)
 	keys       []identity.Key
 	adminToken string
 	log        *slog.Logger
@@ -190,8 +200,8 @@ type runOptions struct {
 
 // runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP.
 func runProxy(o runOptions) error {
-	setMemoryLimit(o.cfg, os.Getenv, o.log)
-	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log})
+	setMemoryLimit(o.cfg.Config, os.Getenv, o.log)
+	p, err := proxy.New(o.cfg.Config, proxy.Options{Keys: o.keys, Logger: o.log})
 	if err != nil {
 		return err
 	}
@@ -272,7 +282,7 @@ func reload(p *proxy.Proxy, o runOptions) {
 		p.ReloadFailed(err)
 		return
 	}
-	p.Reload(cfg)
+	p.Reload(cfg.Config)
 }
 
 func newLogger(l rules.Log, w io.Writer) *slog.Logger {

@@ -74,14 +74,14 @@ func newEnvWith(t *testing.T, csp bool, mutate func(*rules.Config)) *env {
 	}
 	cfg.Upstream.URL = "http://" + shopLn.Addr().String()
 	if mutate != nil {
-		mutate(cfg)
+		mutate(cfg.Config)
 	}
-	keys, err := proxy.LoadKeys(cfg, func(string) string { return strings.Repeat("k", 48) })
+	keys, err := proxy.LoadKeys(cfg.Config, func(string) string { return strings.Repeat("k", 48) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{}
-	p, err := proxy.New(cfg, proxy.Options{Keys: keys, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p, err := proxy.New(cfg.Config, proxy.Options{Keys: keys, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

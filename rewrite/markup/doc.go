@@ -9,9 +9,11 @@
 //   - blocks.go: recommendation blocks, the built-in template and checks
 //     for a shop's own.
 //   - overlays.go: overlay dialogs, banners, the stylesheet (coloured by
-//     a theme), the script, the tags that load them, and Version, the
+//     a theme), the script (rendered with DismissCookiePrefix, the name of
+//     its dismissal cookies), the tags that load them, and Version, the
 //     content hash in their addresses.
-//   - templates/, assets/: the embedded templates, script and stylesheet.
+//   - templates/, assets/: the embedded templates, script and stylesheet
+//     (the script and the stylesheet are text/template sources).
 //
 // markup imports nothing else of shopedge.
 package markup

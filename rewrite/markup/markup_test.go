@@ -77,3 +77,21 @@ func TestBlockParts(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptDismissPrefix: the script reads and writes the dismissal
+// cookie under DismissCookiePrefix, the name the proxy checks, and holds
+// no other name for it; nothing of its template is left.
+func TestScriptDismissPrefix(t *testing.T) {
+	t.Parallel()
+	js := string(Script())
+	name := `"` + DismissCookiePrefix + `" + id + "=1`
+	if got := strings.Count(js, name); got != 2 {
+		t.Errorf("script names the dismissal cookie %s %d times, want 2 (read and write)", name, got)
+	}
+	if got := strings.Count(js, `" + id + "=1`); got != 2 {
+		t.Errorf("script names %d cookies by id, want 2, both with DismissCookiePrefix", got)
+	}
+	if strings.Contains(js, "{{") {
+		t.Errorf("script keeps template actions:\n%s", js)
+	}
+}

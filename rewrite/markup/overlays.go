@@ -13,7 +13,12 @@ import (
 var overlayTemplates embed.FS
 
 //go:embed assets/shopedge.js
-var script []byte
+var scriptSource string
+
+// DismissCookiePrefix starts the name of the cookie the script sets when a
+// visitor dismisses an overlay: the prefix, then the overlay's id. The
+// script is rendered with it.
+const DismissCookiePrefix = "se_dis_"
 
 //go:embed assets/shopedge.css
 var stylesheet string
@@ -26,7 +31,19 @@ var (
 	// to be hex colours: text/template, not html/template, which would
 	// escape it as HTML.
 	cssTmpl = textTemplate.Must(textTemplate.New("css").Parse(stylesheet))
+	// The script is JavaScript with the names it shares with the server
+	// filled in, once: text/template, for the same reason.
+	script = renderScript()
 )
+
+func renderScript() []byte {
+	var buf bytes.Buffer
+	t := textTemplate.Must(textTemplate.New("js").Parse(scriptSource))
+	if err := t.Execute(&buf, struct{ DismissCookiePrefix string }{DismissCookiePrefix}); err != nil {
+		panic(err) // an embedded template and a constant: cannot fail
+	}
+	return buf.Bytes()
+}
 
 // OverlayData is what an overlay's template reads. A custom template
 // renders the dialog's content only: the dialog element around it, with
@@ -130,7 +147,7 @@ func AppendScript(dst []byte, a Assets) []byte {
 	return buf.Bytes()
 }
 
-// Script returns the overlay script.
+// Script returns the overlay script, the same bytes on every call.
 func Script() []byte { return script }
 
 // Theme are the colours of the stylesheet: CSS hex colours, checked by the

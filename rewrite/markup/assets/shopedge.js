@@ -13,11 +13,11 @@
     try { navigator.sendBeacon(beaconURL, JSON.stringify({ e: event, id: id })); } catch (e) { /* never break the page */ }
   }
   function dismissed(id) {
-    return document.cookie.split("; ").indexOf("se_dis_" + id + "=1") >= 0;
+    return document.cookie.split("; ").indexOf("{{.DismissCookiePrefix}}" + id + "=1") >= 0;
   }
   function remember(id, seconds) {
     if (seconds > 0) {
-      document.cookie = "se_dis_" + id + "=1; Max-Age=" + seconds + "; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
+      document.cookie = "{{.DismissCookiePrefix}}" + id + "=1; Max-Age=" + seconds + "; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
     }
   }
 
