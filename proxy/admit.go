@@ -67,12 +67,12 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, conf *config) (headerFacts, bool
 			return facts, false
 		}
 	}
-	if conf.hosts != nil {
+	if conf.cfg.Hosts != nil {
 		name := host
 		if i := bytes.LastIndexByte(name, ':'); i >= 0 && !bytes.Contains(name[i:], []byte("]")) {
 			name = name[:i]
 		}
-		if !conf.hosts[string(bytes.ToLower(name))] {
+		if !conf.cfg.Hosts[string(bytes.ToLower(name))] {
 			p.metrics.clientErrors.Add(1)
 			writeErrorPage(ctx, fasthttp.StatusMisdirectedRequest)
 			return facts, false

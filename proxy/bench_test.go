@@ -62,7 +62,7 @@ var benchPages = []struct{ name, path string }{
 func benchProxy(b *testing.B, body []byte, encoding string) *Proxy {
 	ln := staticShop(b, body, encoding)
 	cfg := demoConfig(b, "http://shop.internal", nil)
-	p, err := New(cfg, Options{
+	p, err := New(compile(b, cfg), Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

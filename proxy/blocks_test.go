@@ -18,7 +18,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"shopedge/bench/shop"
-	"shopedge/proxy/recommend"
 	"shopedge/rules"
 )
 
@@ -471,19 +470,6 @@ func TestBlocksEscape(t *testing.T) {
 		if strings.Contains(got, "<script>") || strings.Contains(got, "<b>") || strings.Contains(got, "javascript:") {
 			t.Errorf("%s block lets markup through:\n%s", id, got)
 		}
-	}
-}
-
-// TestStrategiesAgree: the strategies the configuration accepts are the
-// engine's.
-func TestStrategiesAgree(t *testing.T) {
-	t.Parallel()
-	var engine []string
-	for _, s := range recommend.Strategies {
-		engine = append(engine, string(s))
-	}
-	if !slices.Equal(engine, rules.Strategies) {
-		t.Errorf("rules.Strategies = %v, the engine's %v", rules.Strategies, engine)
 	}
 }
 

@@ -23,7 +23,7 @@ func (p *Proxy) classify(x *exchange) {
 	path := ctx.Path()
 	x.page, x.rule = conf.cfg.Classify(path)
 	x.cartAdd = conf.cfg.CartAddFor(h.Method(), path)
-	x.candidate = conf.learns && h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
+	x.candidate = conf.cfg.Learns && h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
 	if x.candidate {
 		x.accepts = codec.ParseAccept(h.Peek("Accept-Encoding"))
 	}

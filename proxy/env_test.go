@@ -52,6 +52,16 @@ func demoConfig(t testing.TB, upstream string, mutate func(*rules.Config)) *rule
 	return cfg.Config
 }
 
+// compile compiles a configuration a test built or changed.
+func compile(t testing.TB, cfg *rules.Config) *rules.Compiled {
+	t.Helper()
+	c, err := rules.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // startProxy serves a proxy for cfg on a loopback port.
 func startProxy(t testing.TB, cfg *rules.Config) *env { return startProxyAt(t, cfg, nil) }
 
@@ -65,7 +75,7 @@ func startProxyAt(t testing.TB, cfg *rules.Config, now func() time.Time) *env {
 // startProxyLogged is startProxyAt logging to log.
 func startProxyLogged(t testing.TB, cfg *rules.Config, now func() time.Time, log *slog.Logger) *env {
 	t.Helper()
-	p, err := New(cfg, Options{
+	p, err := New(compile(t, cfg), Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
 		Logger: log,
 		Now:    now,

@@ -259,7 +259,7 @@ func scheme(https bool) string {
 
 // trusted reports whether the peer is a configured trusted proxy.
 func (c *config) trusted(ip net.IP) bool {
-	if len(c.trustedNets) == 0 {
+	if len(c.cfg.TrustedProxies) == 0 {
 		return false
 	}
 	a, ok := netip.AddrFromSlice(ip)
@@ -267,7 +267,7 @@ func (c *config) trusted(ip net.IP) bool {
 		return false
 	}
 	a = a.Unmap()
-	for _, p := range c.trustedNets {
+	for _, p := range c.cfg.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}

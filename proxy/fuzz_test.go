@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"shopedge/proxy/identity"
+	"shopedge/rules"
 )
 
 // FuzzVisitorCookie: whatever Cookie header a visitor sends, identifying
@@ -18,7 +19,7 @@ import (
 // a new one.
 func FuzzVisitorCookie(f *testing.F) {
 	cfg := demoConfig(f, "http://127.0.0.1:1", nil)
-	p, err := New(cfg, Options{
+	p, err := New(compile(f, cfg), Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -81,7 +82,7 @@ func FuzzDecodeBeacon(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !slices.Contains(beaconEvents, ev.Event) || !validID(ev.ID) {
+		if !slices.Contains(beaconEvents, ev.Event) || !rules.ValidID(ev.ID) {
 			t.Fatalf("accepted %q as %+v", b, ev)
 		}
 	})

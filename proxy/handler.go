@@ -31,7 +31,7 @@ func (p *Proxy) serve(x *exchange) {
 	if !ok {
 		return
 	}
-	if prefix := conf.own.prefix; hasPrefixFold(ctx.Path(), prefix) || hasPrefixFold(ctx.Request.Header.RequestURI(), prefix) {
+	if prefix := conf.cfg.Assets.Prefix; hasPrefixFold(ctx.Path(), prefix) || hasPrefixFold(ctx.Request.Header.RequestURI(), prefix) {
 		// Never forwarded: neither the path as decoded nor as sent
 		// ("/_shopedge/../x" is "/x" decoded) reaches the shop, in any
 		// case ("/_SHOPEDGE/x" is the prefix to a shop that reads paths
@@ -40,7 +40,7 @@ func (p *Proxy) serve(x *exchange) {
 		p.serveOwn(ctx, conf)
 		return
 	}
-	if intoPrefix(ctx.Path(), conf.own.prefix) {
+	if intoPrefix(ctx.Path(), conf.cfg.Assets.Prefix) {
 		// "/x\..\_shopedge/x" is "/_shopedge/x" to a shop that reads '\'
 		// as '/': refused, never forwarded.
 		p.refuse(ctx, fasthttp.StatusBadRequest)

@@ -6,22 +6,12 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"shopedge/proxy/identity"
-	"shopedge/rules"
 )
-
-// cookieName is the visitor cookie's name: __Host- prefixed for shops served
-// over HTTPS only.
-func cookieName(cfg *rules.Config) string {
-	if cfg.Identity.HTTPSOnly {
-		return "__Host-" + cfg.Identity.Cookie
-	}
-	return cfg.Identity.Cookie
-}
 
 // identify reads the visitor's token. A missing or invalid one (tampered,
 // expired, foreign) makes a new visitor; nothing is answered differently.
 func (p *Proxy) identify(x *exchange) {
-	raw := x.ctx.Request.Header.Cookie(x.conf.cookie)
+	raw := x.ctx.Request.Header.Cookie(x.conf.cfg.CookieName)
 	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
 		if who, ok := p.ids.VerifyBytes(raw); ok {
 			x.visitorID, x.returning = who.ID, true
@@ -46,7 +36,7 @@ func (p *Proxy) setVisitorCookie(x *exchange) {
 	}
 	c := fasthttp.AcquireCookie()
 	defer fasthttp.ReleaseCookie(c)
-	c.SetKey(x.conf.cookie)
+	c.SetKey(x.conf.cfg.CookieName)
 	c.SetValue(x.token)
 	c.SetPath("/")
 	c.SetHTTPOnly(true)

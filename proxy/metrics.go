@@ -91,7 +91,7 @@ func (m *Metrics) passThrough(reason string) {
 
 // rendered counts what a page served got: the blocks shown, the banners
 // and the overlay put on it.
-func (m *Metrics) rendered(cfg *rules.Config, pl *plan.Plan, a *page.Analysis, out *render.Rendered) {
+func (m *Metrics) rendered(cfg *rules.Compiled, pl *plan.Plan, a *page.Analysis, out *render.Rendered) {
 	for i, r := range a.Regions {
 		if !out.Done[i] {
 			continue
@@ -104,7 +104,7 @@ func (m *Metrics) rendered(cfg *rules.Config, pl *plan.Plan, a *page.Analysis, o
 		}
 	}
 	if out.Overlay {
-		m.overlay(pl.Overlay.Rule.ID).injected.Add(1)
+		m.overlay(pl.Overlay.ID).injected.Add(1)
 	}
 }
 

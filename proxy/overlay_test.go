@@ -103,7 +103,7 @@ func TestOwnAssetsNeverForwarded(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	e := startProxy(t, demoConfig(t, up.URL, nil))
-	st := e.proxy.conf.Load().own
+	st := &e.proxy.Config().Assets
 	v := e.visitor()
 	for _, c := range []struct {
 		method, path string
@@ -112,11 +112,11 @@ func TestOwnAssetsNeverForwarded(t *testing.T) {
 		cache        string
 		contains     string
 	}{
-		{"GET", st.cssURL, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", "--se-accent:#0b6e4f"},
-		{"GET", st.jsURL, 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "sendBeacon"},
+		{"GET", st.CSSURL, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", "--se-accent:#0b6e4f"},
+		{"GET", st.JSURL, 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "sendBeacon"},
 		{"GET", "/_shopedge/shopedge.js?v=old", 200, "text/javascript; charset=utf-8", "public, max-age=300", "sendBeacon"},
-		{"HEAD", st.cssURL, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", ""},
-		{"POST", st.cssURL, 405, "", "", ""},
+		{"HEAD", st.CSSURL, 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable", ""},
+		{"POST", st.CSSURL, 405, "", "", ""},
 		{"GET", "/_shopedge/admin", 404, "", "", ""},
 		{"GET", "/_shopedge/../etc/passwd", 404, "", "", ""},
 		{"GET", "/_shopedge/beacon", 405, "", "", ""},
@@ -475,7 +475,7 @@ func TestSocialProofLooksOnce(t *testing.T) {
 	u, _ := url.Parse(e.url)
 	var id string
 	for _, c := range a.client.Jar.Cookies(u) {
-		if c.Name == cookieName(e.proxy.Config()) {
+		if c.Name == e.proxy.Config().CookieName {
 			who, ok := e.proxy.ids.Verify(c.Value)
 			if !ok {
 				t.Fatalf("cookie %q does not verify", c.Value)
@@ -570,7 +570,7 @@ func TestOverlaySchedule(t *testing.T) {
 	}
 	cfg.Upstream.URL = e.proxy.Config().Upstream.URL
 	cfg.Server.Listen, cfg.Admin.Listen = "127.0.0.1:0", ""
-	if kept := e.proxy.Reload(cfg.Config); len(kept) > 0 {
+	if kept := e.proxy.Reload(compile(t, cfg.Config)); len(kept) > 0 {
 		t.Fatalf("settings kept at their running value: %v", kept)
 	}
 	pg := e.visitor().get(e.url + "/")

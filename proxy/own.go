@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
-	"shopedge/rewrite/markup"
 	"shopedge/rules"
 	"slices"
 
@@ -17,45 +15,13 @@ import (
 // What the proxy serves itself, under the reserved prefix: its stylesheet
 // and script, and the beacon its script sends.
 
-// ownAssets are what the proxy serves itself, under the reserved prefix,
-// for one configuration: the stylesheet (coloured by the theme) and the
-// script, each at an address that changes with its content.
-type ownAssets struct {
-	prefix     string
-	css        []byte
-	cssURL     string // with ?v=, for the page
-	jsURL      string
-	beaconPath string
-	cssVersion string
-	jsVersion  string
-}
-
-func newOwnAssets(cfg *rules.Config) (*ownAssets, error) {
-	o := &cfg.Overlays
-	th := o.Theme
-	css, err := markup.Stylesheet(markup.Theme{Accent: th.Accent, AccentText: th.AccentText, Background: th.Background, Text: th.Text})
-	if err != nil {
-		return nil, fmt.Errorf("stylesheet: %w", err)
-	}
-	a := &ownAssets{
-		prefix:     o.Prefix,
-		css:        css,
-		cssVersion: markup.Version(css),
-		jsVersion:  markup.Version(markup.Script()),
-		beaconPath: o.Prefix + "beacon",
-	}
-	a.cssURL = o.Prefix + "shopedge.css?v=" + a.cssVersion
-	a.jsURL = o.Prefix + "shopedge.js?v=" + a.jsVersion
-	return a, nil
-}
-
 // serveOwn answers a request under the reserved prefix: the stylesheet,
 // the script, or a beacon. Nothing under the prefix reaches the shop.
 func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, conf *config) {
-	a := conf.own
+	a := &conf.cfg.Assets
 	name := ""
-	if path := ctx.Path(); bytes.HasPrefix(path, []byte(a.prefix)) {
-		name = string(path[len(a.prefix):])
+	if path := ctx.Path(); bytes.HasPrefix(path, []byte(a.Prefix)) {
+		name = string(path[len(a.Prefix):])
 	}
 	switch name {
 	case "shopedge.css", "shopedge.js":
@@ -64,9 +30,9 @@ func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, conf *config) {
 			ctx.SetStatusCode(fasthttp.StatusMethodNotAllowed)
 			return
 		}
-		body, ctype, version := a.css, "text/css; charset=utf-8", a.cssVersion
+		body, ctype, version := a.CSS, "text/css; charset=utf-8", a.CSSVersion
 		if name == "shopedge.js" {
-			body, ctype, version = markup.Script(), "text/javascript; charset=utf-8", a.jsVersion
+			body, ctype, version = a.JS, "text/javascript; charset=utf-8", a.JSVersion
 		}
 		ctx.SetContentType(ctype)
 		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
@@ -123,16 +89,16 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 		reject(fasthttp.StatusBadRequest, "malformed")
 		return
 	}
-	var overlay *plan.Overlay
+	var overlay *rules.CompiledOverlay
 	if ev.Event == "banner" {
-		if !conf.banners[ev.ID] {
+		if conf.cfg.Banner(ev.ID) == nil {
 			reject(fasthttp.StatusBadRequest, "unknown_id")
 			return
 		}
 	} else {
-		for i := range conf.overlays {
-			if conf.overlays[i].Rule.ID == ev.ID {
-				overlay = &conf.overlays[i]
+		for i := range conf.cfg.OverlayRules {
+			if o := &conf.cfg.OverlayRules[i]; o.ID == ev.ID {
+				overlay = o
 			}
 		}
 		if overlay == nil {
@@ -140,7 +106,7 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 			return
 		}
 	}
-	raw := ctx.Request.Header.Cookie(conf.cookie)
+	raw := ctx.Request.Header.Cookie(conf.cfg.CookieName)
 	who, ok := p.ids.VerifyBytes(raw)
 	if len(raw) == 0 || !ok {
 		reject(fasthttp.StatusForbidden, "visitor")
@@ -149,12 +115,13 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 	now := p.now()
 	if overlay != nil {
 		prof, _ := p.profiles.Load(who.ID)
+		key := profile.OverlayKey(overlay.ID)
 		prof.Update(func(d *profile.Data) {
 			switch ev.Event {
 			case "shown":
-				d.OverlayShown(overlay.Key, now)
+				d.OverlayShown(key, now)
 			case "dismissed", "clicked":
-				d.OverlayDismissed(overlay.Key, now.Add(overlay.Rule.Cap.DismissFor.D()))
+				d.OverlayDismissed(key, now.Add(overlay.Cap.DismissFor.D()))
 			}
 		})
 	}
@@ -197,24 +164,10 @@ func decodeBeacon(body []byte) (beaconEvent, error) {
 	if !slices.Contains(beaconEvents, *m.E) {
 		return beaconEvent{}, fmt.Errorf("beacon: unknown event %q", *m.E)
 	}
-	if !validID(*m.ID) {
+	if !rules.ValidID(*m.ID) {
 		return beaconEvent{}, fmt.Errorf("beacon: bad id")
 	}
 	return beaconEvent{Event: *m.E, ID: *m.ID}, nil
-}
-
-// validID reports whether s has the form of an overlay or banner id.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // strictJSON decodes exactly one JSON object into v: unknown fields and
@@ -230,7 +183,3 @@ func strictJSON(b []byte, v any) error {
 	}
 	return nil
 }
-
-// dismissCookiePrefix starts the cookie the script sets in a browser that
-// dismissed an overlay, before the overlay's id.
-const dismissCookiePrefix = "se_dis_"

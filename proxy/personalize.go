@@ -13,6 +13,7 @@ import (
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/splice"
+	"shopedge/rewrite/markup"
 )
 
 // personalize handles a page that may be personalized, one step a call:
@@ -88,11 +89,9 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		verdict = pageCSP(x, resp, a)
 	}
 	pl := plan.Decide(&plan.Input{
-		Config:   cfg,
-		Overlays: x.conf.overlays,
-		Chains:   x.conf.chains,
-		Page:     a,
-		Profile:  &d,
+		Config:  cfg,
+		Page:    a,
+		Profile: &d,
 		Request: plan.Request{
 			Type:       x.page,
 			VisitorID:  x.visitorID,
@@ -184,7 +183,6 @@ func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentTyp
 		Encoding:    enc,
 		ContentType: contentType,
 		URL:         scheme(x.https) + "://" + string(x.ctx.Request.Header.Host()) + string(x.ctx.Path()),
-		AssetHosts:  x.conf.assetHosts,
 		Budget:      p.pages.Budget(),
 		Log:         p.log,
 	})
@@ -213,7 +211,7 @@ func pageCSP(x *exchange, resp *fasthttp.Response, a *page.Analysis) csp.Verdict
 type dismissals struct{ ctx *fasthttp.RequestCtx }
 
 func (d dismissals) Dismissed(id string) bool {
-	return len(d.ctx.Request.Header.Cookie(dismissCookiePrefix+id)) > 0
+	return len(d.ctx.Request.Header.Cookie(markup.DismissCookiePrefix+id)) > 0
 }
 
 // liveCounts are the counts social proof reads, for plan.

@@ -1,15 +1,10 @@
 package proxy
 
 import (
-	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
-	"os"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +17,6 @@ import (
 	"shopedge/proxy/identity"
 	"shopedge/proxy/live"
 	"shopedge/proxy/page"
-	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/proxy/render"
@@ -53,29 +47,17 @@ type Proxy struct {
 // once: a reload swaps it whole, so a request sees one configuration from
 // start to end. It is read-only.
 type config struct {
-	cfg         *rules.Config
-	gen         uint64 // changes with every configuration, so cached analyses do too
-	trustedNets []netip.Prefix
-	hosts       map[string]bool // allowed Host names, lowercase; nil: any
-	cookie      string          // the visitor cookie's name
-	bots        *agent.Classifier
-	enc         *codec.Encoder
-	assetHosts  []string // where a product's URL and image may point besides the page's host
-	// learns is false for a configuration with no rules at all: then no
-	// page is read, and every response streams through.
-	learns bool
-
-	own      *ownAssets             // what the proxy serves under its prefix
-	overlays []plan.Overlay         // in the order they are tried
-	chains   [][]recommend.Strategy // per block: its strategy, then its fallbacks
-	banners  map[string]bool        // banner ids, for beacons
-	render   *render.Renderer       // renders plans, keeping what visitors share
+	cfg    *rules.Compiled
+	gen    uint64 // changes with every configuration, so cached analyses do too
+	bots   *agent.Classifier
+	enc    *codec.Encoder
+	render *render.Renderer // renders plans, keeping what visitors share
 }
 
 // Options are what New needs besides the configuration.
 type Options struct {
 	// Keys sign and verify visitor tokens; the first signs. Required: see
-	// LoadKeys.
+	// rules.LoadKeys.
 	Keys []identity.Key
 	// Logger receives the proxy's logs. Default: slog.Default().
 	Logger *slog.Logger
@@ -83,8 +65,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// New builds a proxy for a validated configuration.
-func New(cfg *rules.Config, o Options) (*Proxy, error) {
+// New builds a proxy for a compiled configuration.
+func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -123,19 +105,13 @@ func New(cfg *rules.Config, o Options) (*Proxy, error) {
 		metrics:  metrics,
 		now:      o.Now,
 	}
-	if err := p.setConfig(cfg); err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
+	p.setConfig(cfg)
 	p.metrics.reloads.loaded(p.now())
 	return p, nil
 }
 
 // setConfig puts a configuration in force.
-func (p *Proxy) setConfig(cfg *rules.Config) error {
-	c, err := p.newConfig(cfg)
-	if err != nil {
-		return err
-	}
+func (p *Proxy) setConfig(cfg *rules.Compiled) {
 	for _, b := range cfg.Recommendations.Blocks {
 		p.metrics.block(b.ID) // every configured block shows in the metrics, from 0
 	}
@@ -145,62 +121,14 @@ func (p *Proxy) setConfig(cfg *rules.Config) error {
 	for _, b := range cfg.Overlays.Banners {
 		p.metrics.overlay(b.ID)
 	}
-	p.conf.Store(c)
-	return nil
-}
-
-func (p *Proxy) newConfig(cfg *rules.Config) (*config, error) {
-	own, err := newOwnAssets(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c := &config{
-		gen:        generation.Add(1),
-		cfg:        cfg,
-		cookie:     cookieName(cfg),
-		bots:       agent.New(cfg.Tracking.BotAgents),
-		enc:        codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
-		assetHosts: slices.Concat(cfg.Server.Hosts, cfg.Catalog.AssetHosts),
-		own:        own,
-		chains:     make([][]recommend.Strategy, len(cfg.Recommendations.Blocks)),
-		banners:    map[string]bool{},
-		render:     render.New(cfg, render.Assets{CSS: own.cssURL, JS: own.jsURL, Beacon: own.beaconPath}, p.catalog, p.log),
-	}
-	c.learns = cfg.Navigation != nil || len(cfg.Pages) > 0 || len(cfg.Events.CartAdd) > 0 ||
-		len(cfg.Recommendations.Blocks) > 0 || cfg.Search != nil ||
-		len(cfg.Overlays.Rules) > 0 || len(cfg.Overlays.Banners) > 0
-	for i, b := range cfg.Recommendations.Blocks {
-		c.chains[i] = chain(b.Strategy, b.Fallback)
-	}
-	for i := range cfg.Overlays.Rules {
-		r := &cfg.Overlays.Rules[i]
-		c.overlays = append(c.overlays, plan.Overlay{Rule: r, Key: profile.OverlayKey(r.ID), Chain: chain(r.Strategy, r.Fallback)})
-	}
-	slices.SortStableFunc(c.overlays, func(x, y plan.Overlay) int { return cmp.Compare(y.Rule.Priority, x.Rule.Priority) })
-	for _, b := range cfg.Overlays.Banners {
-		c.banners[b.ID] = true
-	}
-	for _, s := range cfg.Server.TrustedProxies {
-		if pfx, err := rules.ParsePrefix(s); err == nil {
-			c.trustedNets = append(c.trustedNets, pfx)
-		}
-	}
-	if len(cfg.Server.Hosts) > 0 {
-		c.hosts = make(map[string]bool, len(cfg.Server.Hosts))
-		for _, h := range cfg.Server.Hosts {
-			c.hosts[strings.ToLower(h)] = true
-		}
-	}
-	return c, nil
-}
-
-// chain is a strategy and its fallbacks, in order.
-func chain(strategy string, fallback []string) []recommend.Strategy {
-	c := []recommend.Strategy{recommend.Strategy(strategy)}
-	for _, f := range fallback {
-		c = append(c, recommend.Strategy(f))
-	}
-	return c
+	a := &cfg.Assets
+	p.conf.Store(&config{
+		gen:    generation.Add(1),
+		cfg:    cfg,
+		bots:   agent.New(cfg.Tracking.BotAgents),
+		enc:    codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
+		render: render.New(cfg, render.Assets{CSS: a.CSSURL, JS: a.JSURL, Beacon: a.BeaconPath}, p.catalog, p.log),
+	})
 }
 
 // newEngine builds the recommendation engine a configuration asks for.
@@ -219,7 +147,7 @@ func newEngine(r rules.Recommendations) *recommend.Engine {
 var generation atomic.Uint64
 
 // Config returns the configuration in force.
-func (p *Proxy) Config() *rules.Config { return p.conf.Load().cfg }
+func (p *Proxy) Config() *rules.Compiled { return p.conf.Load().cfg }
 
 // Server returns a fasthttp server for the proxy, configured from the
 // server section: timeouts, limits and error responses.
@@ -298,40 +226,4 @@ type fasthttpLogger struct{ l *slog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
 	f.l.Debug("fasthttp: " + fmt.Sprintf(format, args...))
-}
-
-// LoadKeys reads the identity keys a configuration names, from the
-// environment (getenv, usually os.Getenv) or from files. The error names the
-// configuration line of each key it could not read.
-func LoadKeys(cfg *rules.Config, getenv func(string) string) ([]identity.Key, error) {
-	var keys []identity.Key
-	var probs rules.Problems
-	for i, k := range cfg.Identity.Keys {
-		field := fmt.Sprintf("identity.keys[%d]", i)
-		var secret []byte
-		switch {
-		case k.SecretEnv != "":
-			secret = []byte(strings.TrimSpace(getenv(k.SecretEnv)))
-			if len(secret) == 0 {
-				probs = append(probs, cfg.Problem(field+".secret_env", "environment variable %s is not set; put a random secret of at least %d bytes in it (for example: openssl rand -base64 48)", k.SecretEnv, identity.MinSecretLen))
-				continue
-			}
-		default:
-			b, err := os.ReadFile(k.SecretFile)
-			if err != nil {
-				probs = append(probs, cfg.Problem(field+".secret_file", "cannot read the secret: %v", err))
-				continue
-			}
-			secret = []byte(strings.TrimSpace(string(b)))
-		}
-		if len(secret) < identity.MinSecretLen {
-			probs = append(probs, cfg.Problem(field, "secret of key %q is %d bytes; use at least %d random bytes", k.ID, len(secret), identity.MinSecretLen))
-			continue
-		}
-		keys = append(keys, identity.Key{ID: k.ID, Secret: secret})
-	}
-	if len(probs) > 0 {
-		return nil, probs
-	}
-	return keys, nil
 }

@@ -166,15 +166,12 @@ func (r *reloads) write(w io.Writer) {
 
 // Reload puts a new configuration in force for the requests that start
 // after it. Restart-only settings (see configs/reference.yaml) that cfg
-// changes keep their running value: Reload writes the old value into cfg,
-// logs a warning per setting, and returns them. Reload takes cfg over: the
-// caller must not change it afterwards. The outcome is counted in
-// shopedge_config_reloads_total and logged.
-func (p *Proxy) Reload(cfg *rules.Config) []KeptSetting {
+// changes keep their running value: Reload puts a copy of cfg in force
+// with the old values, logs a warning per setting, and returns them. The
+// outcome is counted in shopedge_config_reloads_total and logged.
+func (p *Proxy) Reload(cfg *rules.Compiled) []KeptSetting {
 	kept, err := p.swap(cfg)
 	if err != nil {
-		// What the proxy builds from a configuration that loaded (its
-		// stylesheet) failed: the previous one stays in force.
 		p.ReloadFailed(fmt.Errorf("reload: %w", err))
 		return nil
 	}
@@ -197,13 +194,20 @@ func (p *Proxy) Reload(cfg *rules.Config) []KeptSetting {
 
 // swap puts cfg in force, restart-only settings kept at their running
 // value, one reload at a time.
-func (p *Proxy) swap(cfg *rules.Config) ([]KeptSetting, error) {
+func (p *Proxy) swap(cfg *rules.Compiled) ([]KeptSetting, error) {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
-	kept := keepRestartOnly(p.conf.Load().cfg, cfg)
-	if err := p.setConfig(cfg); err != nil {
-		return nil, err
+	next := *cfg.Config // a copy of the settings, to keep what needs a restart
+	kept := keepRestartOnly(p.conf.Load().cfg.Config, &next)
+	if len(kept) > 0 {
+		// What is derived from a kept setting (the cookie's name from
+		// identity.cookie) is derived again.
+		var err error
+		if cfg, err = rules.Compile(&next); err != nil {
+			return nil, err
+		}
 	}
+	p.setConfig(cfg)
 	return kept, nil
 }
 

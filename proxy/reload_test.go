@@ -109,7 +109,7 @@ func TestReloadKeepsRenamedCookie(t *testing.T) {
 	}
 	newBefore := e.proxy.metrics.newVisitors.Load()
 
-	e.proxy.Reload(demoConfig(t, e.upstream, func(c *rules.Config) { c.Identity.Cookie = "shopper" }))
+	e.proxy.Reload(compile(t, demoConfig(t, e.upstream, func(c *rules.Config) { c.Identity.Cookie = "shopper" })))
 
 	again := v.get(e.url + "/")
 	if got := cookieNamed(again.resp, "shopper"); got != nil {
@@ -182,8 +182,8 @@ func TestReloadRestartOnly(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e, logs := loggedShopEnv(t, nil, nil)
-			e.proxy.Reload(demoConfig(t, e.upstream, c.change))
-			if got := c.inForce(e.proxy.Config()); !reflect.DeepEqual(got, c.want) {
+			e.proxy.Reload(compile(t, demoConfig(t, e.upstream, c.change)))
+			if got := c.inForce(e.proxy.Config().Config); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got %v in force, want %v", got, c.want)
 			}
 			if c.field == "" {
@@ -258,11 +258,11 @@ func TestReloadMetrics(t *testing.T) {
 	check("at start", [3]string{"0", "0", "0"}, "1.7e+09", "1")
 
 	setClock(time.Unix(1_700_000_100, 0))
-	e.proxy.Reload(demoConfig(t, e.upstream, nil))
+	e.proxy.Reload(compile(t, demoConfig(t, e.upstream, nil)))
 	check("after a good reload", [3]string{"1", "0", "0"}, "1.7000001e+09", "1")
 
 	setClock(time.Unix(1_700_000_200, 0))
-	e.proxy.Reload(demoConfig(t, e.upstream, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Second) }))
+	e.proxy.Reload(compile(t, demoConfig(t, e.upstream, func(c *rules.Config) { c.Server.ReadTimeout = rules.Duration(time.Second) })))
 	check("after a partial reload", [3]string{"1", "1", "0"}, "1.7000002e+09", "1")
 
 	setClock(time.Unix(1_700_000_300, 0))

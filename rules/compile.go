@@ -111,9 +111,10 @@ func (a *OwnAssets) Tags(nonce string) markup.Assets {
 func (c *Compiled) Banner(id string) *Banner { return c.banners[id] }
 
 // Compile provisions a configuration (derives every value a Compiled
-// holds, reading the template files it names) and then validates it. cfg
-// holds its defaults already (Parse and Load fill them); Compile does not
-// change it. On failure the error is a Problems listing everything wrong.
+// holds, reading the template files it names) and then validates it. What
+// cfg leaves out (a Config built or changed in Go) gets its default, in
+// Compile's copy: Compile does not change cfg. On failure the error is a
+// Problems listing everything wrong.
 func Compile(cfg *Config) (*Compiled, error) {
 	if cfg == nil {
 		return nil, errors.New("rules: no configuration to compile")
@@ -146,8 +147,20 @@ func compile(cfg *Config, skip map[string]bool) (*Compiled, Problems) {
 // reads files.
 func provision(cfg *Config, v *validator) *Compiled {
 	own := *cfg
+	// The lists and sections defaults fill in are copied too, so that
+	// filling them never changes the caller's Config.
+	own.Pages = slices.Clone(cfg.Pages)
+	own.Events.CartAdd = slices.Clone(cfg.Events.CartAdd)
 	own.Recommendations.Blocks = slices.Clone(cfg.Recommendations.Blocks)
 	own.Overlays.Rules = slices.Clone(cfg.Overlays.Rules)
+	own.Overlays.Banners = slices.Clone(cfg.Overlays.Banners)
+	if cfg.Navigation != nil {
+		nav := *cfg.Navigation
+		own.Navigation = &nav
+	}
+	// What a Config built or changed in Go leaves out gets its default,
+	// as a decoded one's did (a no-op for those).
+	own.setDefaults()
 	c := &Compiled{Config: &own}
 
 	s := &own.Server
@@ -184,7 +197,6 @@ func provision(cfg *Config, v *validator) *Compiled {
 			}
 			cb.Parsed = t
 		}
-		b.tmpl = cb.Parsed
 		c.Blocks = append(c.Blocks, cb)
 	}
 
@@ -213,7 +225,6 @@ func provision(cfg *Config, v *validator) *Compiled {
 			}
 			co.Parsed = t
 		}
-		r.starts, r.ends, r.tmpl = co.Start, co.End, co.Parsed
 		c.OverlayRules = append(c.OverlayRules, co)
 	}
 	slices.SortStableFunc(c.OverlayRules, func(x, y CompiledOverlay) int { return cmp.Compare(y.Priority, x.Priority) })

@@ -448,3 +448,24 @@ func TestValidID(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileFillsDefaults: an entry a test or a command adds in Go gets
+// the defaults a decoded one gets, in the Compiled's copy only.
+func TestCompileFillsDefaults(t *testing.T) {
+	t.Parallel()
+	cfg := *mustParse(t, upstreamOnly).Config
+	cfg.Overlays.Rules = append(cfg.Overlays.Rules, Overlay{
+		ID: "deal", Kind: OverlayTimed, Pages: []PageType{PageHome}, Title: "Today only",
+		Cap: Cap{PerVisit: 1, PerDay: 1},
+	})
+	c, err := Compile(&cfg)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	if got := c.Overlays.Rules[0].Delay.D(); got != 15*time.Second {
+		t.Errorf("compiled delay = %v, want the default 15s", got)
+	}
+	if got := cfg.Overlays.Rules[0].Delay; got != 0 {
+		t.Errorf("the caller's Config changed: delay = %v", got)
+	}
+}

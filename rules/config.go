@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"html/template"
 )
 
 // Config is a whole shopedge configuration. Its YAML form is documented
@@ -385,17 +384,7 @@ type Block struct {
 	// Template is an html/template file (relative to the configuration)
 	// rendering BlockData. Default: the built-in grid of product cards.
 	Template string `yaml:"template"`
-
-	// Set on Compile's copy, for proxy until it reads CompiledBlock.
-	tmpl *template.Template
 }
-
-// Tmpl returns the block's own template, or nil for the built-in one, on
-// a block of a Compiled.
-//
-// Deprecated: use CompiledBlock.Parsed. Kept until proxy reads
-// Compiled.Blocks.
-func (b *Block) Tmpl() *template.Template { return b.tmpl }
 
 // Search re-ranks search results.
 type Search struct {

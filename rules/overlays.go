@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"html/template"
 	"regexp"
 	"slices"
 	"strings"
@@ -144,10 +143,6 @@ type Overlay struct {
 	// Template is an html/template file (relative to the configuration)
 	// rendering the dialog's content from OverlayData. Default: built in.
 	Template string `yaml:"template"`
-
-	// Set on Compile's copy, for proxy until it reads CompiledOverlay.
-	starts, ends time.Time
-	tmpl         *template.Template
 }
 
 // Cap is a frequency cap.
@@ -160,29 +155,6 @@ type Cap struct {
 	// DismissFor is how long a dismissal keeps it away. Default: 24h.
 	DismissFor Duration `yaml:"dismiss_for"`
 }
-
-// Tmpl returns the overlay's own template, or nil for the built-in one,
-// on an overlay of a Compiled.
-//
-// Deprecated: use CompiledOverlay.Parsed. Kept until proxy reads
-// Compiled.OverlayRules.
-func (o *Overlay) Tmpl() *template.Template { return o.tmpl }
-
-// Active reports whether the overlay runs at t, by its schedule, on an
-// overlay of a Compiled.
-//
-// Deprecated: use CompiledOverlay.Active. Kept until proxy reads
-// Compiled.OverlayRules.
-func (o *Overlay) Active(t time.Time) bool {
-	return (o.starts.IsZero() || !t.Before(o.starts)) && (o.ends.IsZero() || t.Before(o.ends))
-}
-
-// EndsAt returns when the overlay's schedule ends, or zero, on an overlay
-// of a Compiled.
-//
-// Deprecated: use CompiledOverlay.End. Kept until proxy reads
-// Compiled.OverlayRules.
-func (o *Overlay) EndsAt() time.Time { return o.ends }
 
 // The banner kinds.
 const (

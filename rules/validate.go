@@ -324,14 +324,8 @@ func validCookieName(s string) bool {
 	return true
 }
 
-// Strategies are the recommendation strategies' names, as a block or an
-// overlay names them.
-//
-// Deprecated: the strategies are recommend.Strategies; this view of them
-// stays only until proxy's TestStrategiesAgree, which compares the two,
-// is gone.
-var Strategies = strategyNames()
-
+// strategyNames are the recommendation strategies' names, as a block or
+// an overlay names them.
 func strategyNames() []string {
 	names := make([]string, len(recommend.Strategies))
 	for i, s := range recommend.Strategies {

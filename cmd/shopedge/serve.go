@@ -201,7 +201,7 @@ type runOptions struct {
 // runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP.
 func runProxy(o runOptions) error {
 	setMemoryLimit(o.cfg.Config, os.Getenv, o.log)
-	p, err := proxy.New(o.cfg.Config, proxy.Options{Keys: o.keys, Logger: o.log})
+	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log})
 	if err != nil {
 		return err
 	}
@@ -282,7 +282,7 @@ func reload(p *proxy.Proxy, o runOptions) {
 		p.ReloadFailed(err)
 		return
 	}
-	p.Reload(cfg.Config)
+	p.Reload(cfg)
 }
 
 func newLogger(l rules.Log, w io.Writer) *slog.Logger {

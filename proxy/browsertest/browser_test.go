@@ -72,16 +72,21 @@ func newEnvWith(t *testing.T, csp bool, mutate func(*rules.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Upstream.URL = "http://" + shopLn.Addr().String()
+	settings := *cfg.Config
+	settings.Upstream.URL = "http://" + shopLn.Addr().String()
 	if mutate != nil {
-		mutate(cfg.Config)
+		mutate(&settings)
 	}
-	keys, err := proxy.LoadKeys(cfg.Config, func(string) string { return strings.Repeat("k", 48) })
+	compiled, err := rules.Compile(&settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := rules.LoadKeys(compiled, func(string) string { return strings.Repeat("k", 48) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{}
-	p, err := proxy.New(cfg.Config, proxy.Options{Keys: keys, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p, err := proxy.New(compiled, proxy.Options{Keys: keys, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

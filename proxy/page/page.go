@@ -207,13 +207,12 @@ var ErrNotUTF8 = errors.New("page is not UTF-8")
 // Input is what Analyze reads: a page body and what the configuration
 // looks for in it.
 type Input struct {
-	Config      *rules.Config
+	Config      *rules.Compiled
 	Type        rules.PageType // the page's type, from the request's path
 	Raw         []byte         // the body as the shop sent it
 	Encoding    codec.Encoding // its Content-Encoding
 	ContentType []byte         // its Content-Type
 	URL         string         // the page's address, for the catalog's relative URLs
-	AssetHosts  []string       // hosts besides the page's own a product's URL and image may be on
 	Budget      *splice.Budget // bounds the gzip pieces kept for visitors
 	Log         *slog.Logger   // debug lines for what is left alone
 }
@@ -293,7 +292,7 @@ func Analyze(in Input) (*Analysis, error) {
 	switch in.Type {
 	case rules.PageProduct:
 		pg := catalogPage()
-		pg.AssetHosts = in.AssetHosts
+		pg.AssetHosts = cfg.AssetHosts
 		a.Product, a.HasProduct = catalog.Extract(pg)
 	case rules.PageCategory:
 		for _, c := range catalog.Breadcrumbs(catalogPage()) {
@@ -361,7 +360,7 @@ func (f finder) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string
 }
 
 // overlayOn reports whether some overlay rule may show on a page type.
-func overlayOn(cfg *rules.Config, t rules.PageType) bool {
+func overlayOn(cfg *rules.Compiled, t rules.PageType) bool {
 	for i := range cfg.Overlays.Rules {
 		if slices.Contains(cfg.Overlays.Rules[i].Pages, t) {
 			return true
@@ -374,7 +373,7 @@ func overlayOn(cfg *rules.Config, t rules.PageType) bool {
 // of the head) and overlays and the script (end of the body) go, when the
 // page may get any of them. It reads the page's own CSP policies and
 // <base> too.
-func (f finder) ownRegions(cfg *rules.Config, t rules.PageType, doc *rewrite.Doc, regions []Region, a *Analysis) []Region {
+func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, regions []Region, a *Analysis) []Region {
 	ov := &cfg.Overlays
 	banners := false
 	for i := range ov.Banners {

@@ -10,9 +10,9 @@ import (
 )
 
 // overlayOn reports whether some overlay rule may show on a page type.
-func overlayOn(overlays []Overlay, t rules.PageType) bool {
-	for _, o := range overlays {
-		if slices.Contains(o.Rule.Pages, t) {
+func overlayOn(overlays []rules.CompiledOverlay, t rules.PageType) bool {
+	for i := range overlays {
+		if slices.Contains(overlays[i].Pages, t) {
 			return true
 		}
 	}
@@ -30,7 +30,8 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 			pl.Passed = append(pl.Passed, Passed{ID: id, Why: why})
 		}
 	}
-	if len(in.Overlays) == 0 {
+	overlays := in.Config.OverlayRules
+	if len(overlays) == 0 {
 		return nil
 	}
 	if in.Request.VisitorID == "" {
@@ -42,8 +43,9 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 		return nil
 	}
 	var chosen *Chosen
-	for _, o := range in.Overlays {
-		r := o.Rule
+	for i := range overlays {
+		o := &overlays[i]
+		r := o.Overlay
 		if chosen != nil {
 			pass(r.ID, WhyLowerFirst)
 			continue
@@ -52,7 +54,7 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 		switch {
 		case !slices.Contains(r.Pages, in.Request.Type):
 			why = WhyPage
-		case !r.Active(now):
+		case !o.Active(now):
 			why = WhySchedule
 		case !inSegments(r.Segments, d):
 			why = WhySegment
@@ -62,7 +64,7 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 			why = WhyDismissed
 		}
 		if why == "" {
-			seen := d.Overlay(o.Key, now)
+			seen := d.Overlay(profile.OverlayKey(r.ID), now)
 			switch {
 			case !seen.DismissedUntil.IsZero():
 				why = WhyDismissedFor
@@ -88,7 +90,7 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 		}
 		if why == "" {
 			if items, ok := overlayItems(in, r, o, recCtx, rcat); ok {
-				chosen = &Chosen{Overlay: o, Items: items}
+				chosen = &Chosen{CompiledOverlay: o, Items: items}
 				continue
 			}
 			why = WhyNothingShow // gives way to the next rule
@@ -102,7 +104,7 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 // (those the catalog can still show), an upsell's suggestions. ok is false
 // when such an overlay has nothing to show; overlays that list no products
 // always have.
-func overlayItems(in *Input, r *rules.Overlay, o Overlay, recCtx func() *recommend.Context, rcat *recCatalog) (items []Item, ok bool) {
+func overlayItems(in *Input, r *rules.Overlay, o *rules.CompiledOverlay, recCtx func() *recommend.Context, rcat *recCatalog) (items []Item, ok bool) {
 	d := in.Profile
 	switch r.Kind {
 	case rules.OverlayAbandonedCart:

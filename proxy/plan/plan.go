@@ -19,11 +19,7 @@ import (
 
 // Input is everything a decision reads. Decide changes none of it.
 type Input struct {
-	Config *rules.Config
-	// Overlays are the configuration's overlay rules in the order they
-	// are tried, and Chains each block's strategies (by block index).
-	Overlays []Overlay
-	Chains   [][]recommend.Strategy
+	Config *rules.Compiled
 
 	Page    *page.Analysis
 	Profile *profile.Data // a snapshot: the visitor after this request's view was recorded
@@ -38,14 +34,6 @@ type Input struct {
 	// Explain asks for the reason of every overlay rule passed over
 	// (Plan.Passed); without it, only the outcome is recorded.
 	Explain bool
-}
-
-// Overlay is an overlay rule as decisions read it: the rule, its key in
-// visitor profiles and its strategy chain (upsell).
-type Overlay struct {
-	Rule  *rules.Overlay
-	Key   uint32
-	Chain []recommend.Strategy
 }
 
 // Request is what decisions know of the request: the page and the
@@ -141,7 +129,7 @@ type Region struct {
 
 // Chosen is the overlay a page view gets.
 type Chosen struct {
-	Overlay
+	*rules.CompiledOverlay
 	// Items are the products it lists (abandoned cart: with quantities).
 	Items []Item
 }
@@ -229,7 +217,7 @@ func Decide(in *Input) *Plan {
 			}
 		case page.Block:
 			b := &cfg.Recommendations.Blocks[s.Index]
-			req := recommend.Request{Strategies: in.Chains[s.Index], N: b.Count, Personal: b.Personal}
+			req := recommend.Request{Strategies: cfg.Blocks[s.Index].Chain, N: b.Count, Personal: b.Personal}
 			ids := in.Engine.Recommend(*recCtx(), req, rcat)
 			ids = slices.DeleteFunc(ids, func(id catalog.ID) bool { return !showable(in.Catalog, id) })
 			if len(ids) < b.Min {
@@ -254,7 +242,7 @@ func Decide(in *Input) *Plan {
 		case page.Body:
 			if !in.CSP.Injects() {
 				r.Why = WhyCSP
-				pl.CSPSkipped = pl.CSPSkipped || banners || overlayOn(in.Overlays, in.Request.Type)
+				pl.CSPSkipped = pl.CSPSkipped || banners || overlayOn(cfg.OverlayRules, in.Request.Type)
 				break
 			}
 			pl.Overlay = chooseOverlay(in, pl, recCtx, rcat)

@@ -35,8 +35,9 @@ func (r *Renderer) block(dst []byte, index int, ids []catalog.ID, now int64, ori
 // buildBlock renders a block of the given products, their root-relative
 // URLs on origin when it is not "".
 func (r *Renderer) buildBlock(index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
-	b := &r.cfg.Recommendations.Blocks[index]
-	if b.Tmpl() == nil {
+	cb := &r.cfg.Blocks[index]
+	b := cb.Block
+	if cb.Parsed == nil {
 		return r.assembleBlock(index, ids, now, origin)
 	}
 	data := markup.BlockData{ID: b.ID, Title: b.Title, Items: make([]markup.BlockItem, 0, len(ids))}
@@ -48,7 +49,7 @@ func (r *Renderer) buildBlock(index int, ids []catalog.ID, now int64, origin str
 	if len(data.Items) < b.Min {
 		return nil, false
 	}
-	out, err := markup.RenderBlock(nil, b.Tmpl(), data)
+	out, err := markup.RenderBlock(nil, cb.Parsed, data)
 	if err != nil {
 		r.log.Error("block not rendered", "block", b.ID, "err", err)
 		return nil, false

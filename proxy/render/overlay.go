@@ -16,7 +16,7 @@ import (
 // (its link, its products' links and images), for a page whose <base
 // href> points elsewhere; such a dialog is not kept.
 func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin string) (_ []byte, ok bool) {
-	o := c.Rule
+	o := c.Overlay
 	data := markup.OverlayData{
 		ID: o.ID, Kind: o.Kind, Trigger: "load",
 		DismissFor: int64(o.Cap.DismissFor.D() / time.Second),
@@ -38,11 +38,11 @@ func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin str
 	if len(c.Items) > 0 && len(data.Items) == 0 {
 		return dst, false
 	}
-	if end := o.EndsAt(); !end.IsZero() {
+	if end := c.End; !end.IsZero() {
 		data.Ends = "Ends in " + humanDuration(end.Sub(now))
 	}
 	render := func(dst []byte) ([]byte, bool) {
-		out, err := markup.RenderOverlay(dst, o.Tmpl(), data)
+		out, err := markup.RenderOverlay(dst, c.Parsed, data)
 		if err != nil {
 			r.log.Error("overlay not rendered", "overlay", o.ID, "err", err)
 			return dst, false

@@ -20,7 +20,7 @@ import (
 // not depend on the visitor, and the tags that load the stylesheet and
 // script. It is safe for concurrent use.
 type Renderer struct {
-	cfg     *rules.Config
+	cfg     *rules.Compiled
 	catalog Catalog
 	log     *slog.Logger
 
@@ -44,7 +44,7 @@ type Assets struct {
 }
 
 // New returns a renderer for a configuration.
-func New(cfg *rules.Config, a Assets, cat Catalog, log *slog.Logger) *Renderer {
+func New(cfg *rules.Compiled, a Assets, cat Catalog, log *slog.Logger) *Renderer {
 	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: markup.Assets{CSS: a.CSS, JS: a.JS, Beacon: a.Beacon}}
 	r.cssTag = markup.AppendStylesheet(nil, r.assets)
 	r.jsTag = markup.AppendScript(nil, r.assets)
