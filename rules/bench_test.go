@@ -32,15 +32,3 @@ func BenchmarkClassify(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkNavigationOrder orders a ten-entry menu by interest.
-func BenchmarkNavigationOrder(b *testing.B) {
-	cfg := demoConfig(b)
-	interest := []float64{0, 0, 0, 2.7, 0, 0, 1.2, 0, 0, 0}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, changed := cfg.Navigation.Order(interest); !changed {
-			b.Fatal("unchanged")
-		}
-	}
-}

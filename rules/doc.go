@@ -4,8 +4,8 @@
 // computed once: the host set, trusted proxies, typed strategy chains,
 // parsed templates, overlays in the order they are tried, the own assets'
 // addresses) and validate it, reporting every problem at once as
-// file:line:col: field: problem. It also holds the decisions the
-// configuration drives alone (page classification, the navigation order).
+// file:line:col: field: problem. It also classifies requests (page
+// type, cart events), which needs the configuration alone.
 //
 // Files:
 //   - config.go: the model, one documented struct per section.
@@ -21,7 +21,6 @@
 //   - keys.go: LoadKeys, the identity keys' secrets from the environment or
 //     files.
 //   - classify.go: which page type a request is, which event it carries.
-//   - nav.go: the order of a menu's entries given the visitor's interests.
 //
 // rules knows nothing of HTTP servers. It imports, of shopedge, only what
 // owns a name or a form the configuration must agree with:

@@ -284,22 +284,6 @@ func showable(c Catalog, id catalog.ID) bool {
 	return ok && p.Name != "" && p.URL != ""
 }
 
-// menuOrder returns the order of a menu's entries for this visitor. An
-// entry's interest is the highest interest in any category it links to,
-// its submenu included.
-func menuOrder(nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
-	var buf [32]float64
-	interest := buf[:0]
-	for _, cats := range s.Cats {
-		best := 0.0
-		for _, c := range cats {
-			best = max(best, d.Interest(c, now, half))
-		}
-		interest = append(interest, best)
-	}
-	return nav.Order(interest)
-}
-
 // resultsOrder re-ranks search results for the visitor: the products this
 // visitor viewed first, latest first; then products in the categories the
 // visitor is most interested in, strongest first; then the rest, in the

@@ -1,0 +1,48 @@
+package plan
+
+import (
+	"shopedge/rules"
+	"slices"
+	"testing"
+)
+
+func TestNavOrder(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		nav      rules.Navigation
+		interest []float64
+		want     []int
+		changed  bool
+	}{
+		{name: "no interest keeps the shop's order", nav: rules.Navigation{MinInterest: 1}, interest: []float64{0, 0, 0}, want: []int{0, 1, 2}},
+		{name: "interest below the bar", nav: rules.Navigation{MinInterest: 1}, interest: []float64{0, 0.5, 0}, want: []int{0, 1, 2}},
+		{name: "one category leads", nav: rules.Navigation{MinInterest: 1}, interest: []float64{0, 0, 3, 0}, want: []int{2, 0, 1, 3}, changed: true},
+		{name: "most interesting first", nav: rules.Navigation{MinInterest: 1}, interest: []float64{0, 2, 5, 0, 1}, want: []int{2, 1, 4, 0, 3}, changed: true},
+		{name: "ties keep the shop's order", nav: rules.Navigation{MinInterest: 1}, interest: []float64{0, 2, 0, 2}, want: []int{1, 3, 0, 2}, changed: true},
+		{name: "max promoted", nav: rules.Navigation{MinInterest: 1, MaxPromoted: 1}, interest: []float64{0, 2, 5}, want: []int{2, 0, 1}, changed: true},
+		{name: "already first", nav: rules.Navigation{MinInterest: 1}, interest: []float64{4, 0, 0}, want: []int{0, 1, 2}},
+		{name: "empty", nav: rules.Navigation{MinInterest: 1}, interest: nil, want: []int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, changed := navOrder(&tt.nav, tt.interest)
+			if !slices.Equal(got, tt.want) || changed != tt.changed {
+				t.Errorf("navOrder(%v) = %v, %v; want %v, %v", tt.interest, got, changed, tt.want, tt.changed)
+			}
+		})
+	}
+}
+
+// BenchmarkNavOrder orders a ten-entry menu by interest.
+func BenchmarkNavOrder(b *testing.B) {
+	nav := &rules.Navigation{MinInterest: 1}
+	interest := []float64{0, 0, 0, 2.7, 0, 0, 1.2, 0, 0, 0}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, changed := navOrder(nav, interest); !changed {
+			b.Fatal("unchanged")
+		}
+	}
+}
