@@ -15,8 +15,8 @@
 //   - config.go: DemoConfig (the demo configuration pointed at a shop: the
 //     one place that parses it), Config, Keys.
 //   - shop.go: StartShop and Shop, the demo shop and the requests it saw;
-//     the shop's menu and products; Direct, a page fetched from the shop
-//     itself; NavOrder, a page's menu.
+//     Nav and ProductsIn, a demo shop's menu and products; Direct, a page
+//     fetched from the shop itself; NavOrder, a page's menu.
 //   - serve.go: Server, and Serve and ServeInMemory, a proxy served until
 //     the test ends.
 //   - visitor.go: Visitor and Page, a browser's requests and what it

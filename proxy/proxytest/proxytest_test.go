@@ -43,7 +43,7 @@ func TestHarness(t *testing.T) {
 			if got, ok := v.Cookie("se_vid"); !ok || got != c.Value {
 				t.Fatalf("jar holds %q (%v), want %q", got, ok, c.Value)
 			}
-			if got, want := proxytest.NavOrder(first.Body), e.Shop.Nav(); !slices.Equal(got, want) {
+			if got, want := proxytest.NavOrder(first.Body), proxytest.Nav(e.Shop.Shop); !slices.Equal(got, want) {
 				t.Errorf("menu %v, want the shop's %v", got, want)
 			}
 			second := v.Get("/c/women")

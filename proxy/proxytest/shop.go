@@ -63,7 +63,7 @@ func (s *Shop) Requests() []Request {
 
 // Nav is the demo shop's own main menu: its top categories' paths, in
 // order.
-func (s *Shop) Nav() []string {
+func Nav(s *shop.Shop) []string {
 	var out []string
 	for _, c := range s.Catalog.Top {
 		out = append(out, c.URL())
@@ -71,9 +71,9 @@ func (s *Shop) Nav() []string {
 	return out
 }
 
-// ProductsIn returns the paths of the first n products of a category, in
-// the shop's order, in stock or not.
-func (s *Shop) ProductsIn(slug string, n int) []string {
+// ProductsIn returns the paths of the first n products of a demo shop's
+// category, in the shop's order, in stock or not.
+func ProductsIn(s *shop.Shop, slug string, n int) []string {
 	var out []string
 	for _, p := range s.Catalog.Categories[slug].Products {
 		if len(out) < n {
