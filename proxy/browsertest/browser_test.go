@@ -31,12 +31,15 @@ import (
 type env struct {
 	url   string // shopedge
 	shop  *shop.Shop
-	clock *proxytest.Clock // the proxy's time, which a test moves forward to start a new visit without waiting half an hour
+	// clock is the proxy's time, which a test moves forward to start a
+	// new visit without waiting half an hour.
+	clock *proxytest.Clock
 }
 
-// The exit offer's dwell time in these tests, for the demo's 3s: a test
-// that leaves before the dwell is over (TestExitIntentDesktop) gets time
-// to do it; the others wait for the page to pass it (waitDwell).
+// The exit offer's dwell time in these tests (3s in the demo): long enough
+// for a test that leaves before it is over (TestExitIntentDesktop) to do
+// so; short for the others, which wait for the page to pass it
+// (waitDwell).
 const (
 	dwellShort = 200 * time.Millisecond
 	dwellLong  = 1500 * time.Millisecond
