@@ -29,8 +29,8 @@ import (
 // env is the demo shop behind shopedge with the demo configuration, both
 // on loopback (proxytest), the exit offer's dwell time shortened.
 type env struct {
-	url   string // shopedge
-	shop  *shop.Shop
+	url  string // shopedge
+	shop *shop.Shop
 	// clock is the proxy's time, which a test moves forward to start a
 	// new visit without waiting half an hour.
 	clock *proxytest.Clock
