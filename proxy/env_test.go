@@ -17,6 +17,7 @@ import (
 
 const browserUA = proxytest.BrowserUA
 
+// testSecret is the secret of the harness's signing key, id "t1".
 var testSecret = proxytest.Keys()[0].Secret
 
 // env is a proxy in front of an upstream, both on loopback sockets.
@@ -26,7 +27,7 @@ type env struct {
 	url      string // the proxy's base URL
 	upstream string // the upstream's base URL
 	shop     *shop.Shop
-	served   *proxytest.Served
+	served   *proxytest.Served // where the proxy listens; nil in an env of no proxy
 }
 
 // demoConfig is configs/demo.yaml pointed at upstream, changed by mutate.
