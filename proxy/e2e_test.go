@@ -14,6 +14,7 @@ import (
 	"shopedge/bench/shop"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/profile"
+	"shopedge/proxy/proxytest"
 	"shopedge/rules"
 )
 
@@ -30,15 +31,7 @@ func withoutNav(body string) string {
 // direct fetches a page from the shop itself, as the proxy would (same Host).
 func (e *env) direct(t *testing.T, path string, host string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", e.upstream+path, nil)
-	req.Host = host
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return proxytest.Direct(t, e.upstream+path, host)
 }
 
 func host(u string) string { x, _ := url.Parse(u); return x.Host }
@@ -170,13 +163,7 @@ func TestBadCookies(t *testing.T) {
 	for _, p := range e.productsIn("men", 3) {
 		v.get(e.url + p)
 	}
-	u, _ := url.Parse(e.url)
-	good := ""
-	for _, c := range v.client.Jar.Cookies(u) {
-		if c.Name == "se_vid" {
-			good = c.Value
-		}
-	}
+	good, _ := v.v.Cookie("se_vid")
 	if nav := navOrder(v.get(e.url + "/").body); nav[0] != "/c/men" {
 		t.Fatalf("setup: menu = %v, want /c/men first", nav)
 	}
@@ -277,22 +264,19 @@ func TestPrefetchIsNotAView(t *testing.T) {
 // shopedge cookie.
 func (e *env) visitorProfile(t *testing.T, v *visitor) profile.Data {
 	t.Helper()
-	u, _ := url.Parse(e.url)
-	for _, c := range v.client.Jar.Cookies(u) {
-		if c.Name == "se_vid" {
-			who, ok := e.proxy.ids.Verify(c.Value)
-			if !ok {
-				t.Fatalf("jar holds an invalid token")
-			}
-			p, ok := e.proxy.profiles.Get(who.ID)
-			if !ok {
-				t.Fatalf("no profile for %s", who.ID)
-			}
-			return p.Snapshot()
-		}
+	tok, ok := v.v.Cookie("se_vid")
+	if !ok {
+		t.Fatalf("no visitor cookie in the jar")
 	}
-	t.Fatalf("no visitor cookie in the jar")
-	return profile.Data{}
+	who, ok := e.proxy.ids.Verify(tok)
+	if !ok {
+		t.Fatalf("jar holds an invalid token")
+	}
+	p, ok := e.proxy.profiles.Get(who.ID)
+	if !ok {
+		t.Fatalf("no profile for %s", who.ID)
+	}
+	return p.Snapshot()
 }
 
 // TestCartAndPurchase: add-to-cart POSTs (form and JSON) and the
@@ -308,12 +292,10 @@ func TestCartAndPurchase(t *testing.T) {
 		}
 	}
 	v.get(e.url + stock[0].URL()) // learn the product
-	req, _ := http.NewRequest("POST", e.url+"/cart/add", strings.NewReader(url.Values{"sku": {stock[0].SKU}, "qty": {"2"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if pg := v.do(req); pg.resp.StatusCode != http.StatusSeeOther {
+	if pg := v.post(e.url+"/cart/add", "application/x-www-form-urlencoded", url.Values{"sku": {stock[0].SKU}, "qty": {"2"}}.Encode()); pg.resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("form add: %d", pg.resp.StatusCode)
 	}
-	req, _ = http.NewRequest("POST", e.url+"/cart/add", strings.NewReader(fmt.Sprintf(`{"sku":%q,"qty":1}`, stock[1].SKU)))
+	req, _ := http.NewRequest("POST", e.url+"/cart/add", strings.NewReader(fmt.Sprintf(`{"sku":%q,"qty":1}`, stock[1].SKU)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	if pg := v.do(req); pg.resp.StatusCode != 200 || !strings.Contains(pg.body, `"ok":true`) {
@@ -327,9 +309,7 @@ func TestCartAndPurchase(t *testing.T) {
 	if got := d.Cart(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("profile cart = %v, want %v", got, want)
 	}
-	req, _ = http.NewRequest("POST", e.url+"/checkout/place", strings.NewReader("first=A"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	pg := v.do(req)
+	pg := v.post(e.url+"/checkout/place", "application/x-www-form-urlencoded", "first=A")
 	if loc := pg.resp.Header.Get("Location"); !strings.HasPrefix(loc, "/checkout/thank-you") {
 		t.Fatalf("checkout redirect to %q", loc)
 	}

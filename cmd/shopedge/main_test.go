@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"shopedge/proxy/proxytest"
 )
 
 func TestCheck(t *testing.T) {
@@ -158,31 +159,18 @@ func TestDemo(t *testing.T) {
 	}
 	p := start(t, nil, "demo", "-listen", "127.0.0.1:0", "-shop-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
 	proxyURL := p.waitFor(t, `shopedge \(open me\):\s+(http://\S+)/`)[1]
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	get := func(path string) string {
-		req, _ := http.NewRequest("GET", proxyURL+path, nil)
-		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36")
-		req.Header.Set("Accept", "text/html")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	v := proxytest.NewVisitor(t, proxyURL)
+	get := func(path string) string { return v.Get(path).Body }
 	home := get("/")
 	products := regexp.MustCompile(`href="(/p/[^"]+)"`).FindAllStringSubmatch(get("/c/bags-accessories"), -1)
 	for _, m := range products[:6] { // each card links twice
 		get(m[1])
 	}
-	first := regexp.MustCompile(`<li class="nav-item[^"]*">\s*<a href="([^"]+)"`)
-	if m := first.FindStringSubmatch(home); m == nil || m[1] != "/c/women" {
-		t.Fatalf("new visitor's first menu entry = %v, want /c/women", m)
+	if nav := proxytest.NavOrder(home); len(nav) == 0 || nav[0] != "/c/women" {
+		t.Fatalf("new visitor's first menu entry = %v, want /c/women", nav)
 	}
-	if m := first.FindStringSubmatch(get("/")); m == nil || m[1] != "/c/bags-accessories" {
-		t.Errorf("after browsing bags, first menu entry = %v", m)
+	if nav := proxytest.NavOrder(get("/")); len(nav) == 0 || nav[0] != "/c/bags-accessories" {
+		t.Errorf("after browsing bags, first menu entry = %v", nav)
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

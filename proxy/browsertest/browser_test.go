@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,83 +21,63 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"shopedge/bench/shop"
-	"shopedge/configs"
 	"shopedge/proxy"
+	"shopedge/proxy/proxytest"
 	"shopedge/rules"
 )
 
-// clock is the proxy's time, which a test moves forward to start a new
-// visit without waiting half an hour.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
 // env is the demo shop behind shopedge with the demo configuration, both
-// on loopback.
+// on loopback (proxytest), the exit offer's dwell time shortened.
 type env struct {
-	url   string // shopedge
-	shop  *shop.Shop
-	clock *clock
+	url  string // shopedge
+	shop *shop.Shop
+	// clock is the proxy's time, which a test moves forward to start a
+	// new visit without waiting half an hour.
+	clock *proxytest.Clock
 }
+
+// The exit offer's dwell time in these tests (3s in the demo): long enough
+// for a test that leaves before it is over (TestExitIntentDesktop) to do
+// so; short for the others, which wait for the page to pass it
+// (waitDwell).
+const (
+	dwellShort = 200 * time.Millisecond
+	dwellLong  = 1500 * time.Millisecond
+)
 
 func newEnv(t *testing.T, csp bool) *env { return newEnvWith(t, csp, nil) }
 
-// newEnvWith is newEnv with the demo configuration changed by mutate.
+// newEnvWith is newEnv with the demo configuration changed by mutate
+// (after the dwell is shortened, so mutate may set its own).
 func newEnvWith(t *testing.T, csp bool, mutate func(*rules.Config)) *env {
 	t.Helper()
-	s := shop.New(1)
-	s.CSP = csp
-	shopLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shopSrv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = shopSrv.Serve(shopLn) }()
-	t.Cleanup(func() { shopSrv.Close() })
+	c := &proxytest.Clock{}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := proxytest.Start(t, proxytest.Options{
+		Shop: proxytest.ShopOptions{CSP: csp},
+		Mutate: func(cfg *rules.Config) {
+			setDwell(cfg, dwellShort)
+			if mutate != nil {
+				mutate(cfg)
+			}
+		},
+	}, func(cfg *proxytest.Config) (*proxy.Proxy, error) {
+		compiled, err := rules.Compile(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return proxy.New(compiled, proxy.Options{Keys: proxytest.Keys(), Now: c.Now, Logger: log})
+	})
+	return &env{url: h.URL, shop: h.Shop.Shop, clock: c}
+}
 
-	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
-	if err != nil {
-		t.Fatal(err)
+// setDwell sets the dwell time of every exit intent overlay.
+func setDwell(cfg *rules.Config, d time.Duration) {
+	for i := range cfg.Overlays.Rules {
+		if r := &cfg.Overlays.Rules[i]; r.Kind == rules.OverlayExitIntent {
+			r.Dwell = rules.Duration(d)
+		}
 	}
-	settings := *cfg.Config
-	settings.Upstream.URL = "http://" + shopLn.Addr().String()
-	if mutate != nil {
-		mutate(&settings)
-	}
-	compiled, err := rules.Compile(&settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := rules.LoadKeys(compiled, func(string) string { return strings.Repeat("k", 48) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{}
-	p, err := proxy.New(compiled, proxy.Options{Keys: keys, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := p.Server()
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	return &env{url: "http://" + ln.Addr().String(), shop: s, clock: c}
 }
 
 // profileDir makes the browser's profile directory, removed after the
@@ -202,7 +182,9 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	var png []byte
-	time.Sleep(400 * time.Millisecond) // the dialog's fade-in
+	if !waitFor(t, ctx, `document.getAnimations().every(function(a){return a.animationName!=="se-ov-in"||a.playState==="finished"})`, 2*time.Second) {
+		t.Logf("screenshot %s: the dialog's fade-in still runs", name)
+	}
 	run(t, ctx, chromedp.CaptureScreenshot(&png))
 	dir := "artifacts"
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -231,6 +213,36 @@ func waitFor(t *testing.T, ctx context.Context, expr string, within time.Duratio
 	return false
 }
 
+// waitDwell waits until the page has been open longer than the exit
+// offer's dwell time: the page's script starts counting no later than
+// DOMContentLoaded, and the dialog carries the dwell (data-se-ms).
+func waitDwell(t *testing.T, ctx context.Context) {
+	t.Helper()
+	over := `(function(){var d=document.querySelector('dialog[data-se-overlay="exit-offer"]'),n=performance.getEntriesByType("navigation")[0];` +
+		`return !!d&&!!n&&n.domContentLoadedEventStart>0&&performance.now()-n.domContentLoadedEventStart>parseInt(d.getAttribute("data-se-ms"),10)+50})()`
+	if !waitFor(t, ctx, over, 10*time.Second) {
+		t.Fatal("the exit offer's dwell time did not pass")
+	}
+}
+
+// watchScroll records, in window.__scrollY, where the last scroll event
+// the page handled left it: the listener comes after the page's own, so
+// when it has seen a scroll, so have they.
+func watchScroll(t *testing.T, ctx context.Context) {
+	t.Helper()
+	run(t, ctx, chromedp.Evaluate(`window.__scrollY=-1;window.addEventListener("scroll",function(){window.__scrollY=window.scrollY},{passive:true})`, nil))
+}
+
+// scrollTo scrolls the page to y (an expression) and waits until the
+// page's scroll listeners have handled it.
+func scrollTo(t *testing.T, ctx context.Context, y string) {
+	t.Helper()
+	run(t, ctx, chromedp.Evaluate(`window.__scrollY=-1;window.scrollTo(0,`+y+`)`, nil))
+	if !waitFor(t, ctx, `window.__scrollY>=0`, 2*time.Second) {
+		t.Fatalf("no scroll event after scrolling to %s", y)
+	}
+}
+
 // leaveThroughTop moves the pointer into the page, then up and out of
 // the window, as a visitor heading for the tab bar does.
 func leaveThroughTop(ctx context.Context) error {
@@ -257,19 +269,20 @@ func cheapProduct(t *testing.T, s *shop.Shop, below float64) *shop.Product {
 }
 
 func TestExitIntentDesktop(t *testing.T) {
-	e := newEnv(t, false)
+	e := newEnvWith(t, false, func(c *rules.Config) { setDwell(c, dwellLong) })
 	ctx := browser(t, false)
 	product := e.shop.Catalog.Products[3].URL()
 	run(t, ctx, chromedp.Navigate(e.url+product), chromedp.WaitReady("body"))
 	if dialogOpen(t, ctx, "exit-offer") {
 		t.Fatal("the exit offer shows before any exit")
 	}
-	// Before the dwell time (3 s in the demo), leaving does nothing.
+	// Before the dwell time (dwellLong here, 3 s in the demo), leaving
+	// does nothing.
 	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
 	if dialogOpen(t, ctx, "exit-offer") {
 		t.Fatal("the exit offer showed before the dwell time")
 	}
-	time.Sleep(3200 * time.Millisecond)
+	waitDwell(t, ctx)
 	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
 	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
 		t.Fatal("the exit offer did not show when the pointer left through the top")
@@ -325,7 +338,7 @@ func TestAbandonedCartAndFreeShipping(t *testing.T) {
 	screenshot(t, ctx, "free-shipping-banner")
 
 	// A later visit: the reminder lists what is in the cart.
-	e.clock.advance(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	run(t, ctx, chromedp.Navigate(e.url+"/"), chromedp.WaitReady("body"))
 	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="cart-reminder"]');return !!(d&&d.open)})()`, 3*time.Second) {
 		t.Fatal("no cart reminder on the returning visitor's home page")
@@ -339,8 +352,13 @@ func TestAbandonedCartAndFreeShipping(t *testing.T) {
 	screenshot(t, ctx, "abandoned-cart")
 	// A click on the dialog's padding is not a click on the backdrop.
 	pad := eval[[]float64](t, ctx, `(function(){var r=document.querySelector('dialog[data-se-overlay="cart-reminder"]').getBoundingClientRect();return [r.left+6,r.bottom-6]})()`)
+	// The test's listener on the document hears the click after the
+	// dialog's own.
+	run(t, ctx, chromedp.Evaluate(`window.__clicks=0;document.addEventListener("click",function(){window.__clicks++})`, nil))
 	run(t, ctx, chromedp.MouseClickXY(pad[0], pad[1]))
-	time.Sleep(100 * time.Millisecond)
+	if !waitFor(t, ctx, `window.__clicks>0`, 2*time.Second) {
+		t.Fatal("the click on the dialog's padding did not arrive")
+	}
 	if !dialogOpen(t, ctx, "cart-reminder") {
 		t.Fatal("a click inside the dialog closed it")
 	}
@@ -362,7 +380,7 @@ func TestStrictCSPWithNonce(t *testing.T) {
 	if nonces[0] == "" || nonces[0] != nonces[2] || nonces[1] != nonces[2] {
 		t.Errorf("nonces script %q, stylesheet %q, the shop's style %q", nonces[0], nonces[1], nonces[2])
 	}
-	time.Sleep(3200 * time.Millisecond)
+	waitDwell(t, ctx)
 	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
 	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
 		t.Fatal("the exit offer did not show under the shop's CSP")
@@ -389,10 +407,10 @@ func TestExitIntentMobile(t *testing.T) {
 	if !eval[bool](t, ctx, `matchMedia("(pointer: coarse)").matches`) {
 		t.Fatal("the phone emulation has no coarse pointer")
 	}
-	time.Sleep(3200 * time.Millisecond)
+	waitDwell(t, ctx)
 	// Read down the page, then flick back up fast.
-	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, 1600)`, nil))
-	time.Sleep(150 * time.Millisecond)
+	watchScroll(t, ctx)
+	scrollTo(t, ctx, "1600")
 	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, 0)`, nil))
 	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
 		t.Fatal("a fast scroll up did not show the exit offer on the phone")
@@ -409,7 +427,8 @@ func TestBackButtonTrap(t *testing.T) {
 	first := e.url + e.shop.Catalog.Products[7].URL()
 	second := e.url + e.shop.Catalog.Products[8].URL()
 	run(t, ctx, chromedp.Navigate(first), chromedp.WaitReady("body"), chromedp.Navigate(second), chromedp.WaitReady("body"))
-	time.Sleep(3200 * time.Millisecond)
+	waitDwell(t, ctx)
+	entries := eval[int](t, ctx, `history.length`)
 	// A tap (on the product's title: no link there) arms the trap
 	// (browsers ignore history entries added without a gesture); the first
 	// back shows the offer, the second leaves.
@@ -421,7 +440,9 @@ func TestBackButtonTrap(t *testing.T) {
 		}
 		return input.DispatchTouchEvent(input.TouchEnd, nil).Do(ctx)
 	}))
-	time.Sleep(100 * time.Millisecond)
+	if !waitFor(t, ctx, fmt.Sprintf(`history.length>%d`, entries), 2*time.Second) {
+		t.Fatal("the tap did not arm the trap: no history entry added")
+	}
 	run(t, ctx, chromedp.Evaluate(`history.back()`, nil))
 	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="exit-offer"]');return !!(d&&d.open)})()`, 2*time.Second) {
 		t.Fatal("back did not show the exit offer")
@@ -458,8 +479,8 @@ func TestScrollDepth(t *testing.T) {
 	if !eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="new-arrivals"]')`) {
 		t.Fatal("no newsletter invitation on a new visitor's category page")
 	}
-	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, (document.documentElement.scrollHeight - innerHeight) * 0.3)`, nil))
-	time.Sleep(300 * time.Millisecond)
+	watchScroll(t, ctx)
+	scrollTo(t, ctx, "(document.documentElement.scrollHeight - innerHeight) * 0.3")
 	if dialogOpen(t, ctx, "new-arrivals") {
 		t.Fatal("shown at 30% of the page; the demo asks for 70%")
 	}
@@ -508,18 +529,13 @@ func TestTimedDeal(t *testing.T) {
 // to the shop through the proxy, not to the CDN (issue 9).
 func TestBaseElsewhere(t *testing.T) {
 	var cdnHits sync.Map // paths asked of the CDN
-	cdn := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cdnHits.Store(r.URL.Path, true)
 		http.NotFound(w, r)
-	}), ReadHeaderTimeout: 5 * time.Second}
-	cdnLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cdn.Serve(cdnLn) }()
-	t.Cleanup(func() { cdn.Close() })
-	base := "http://" + cdnLn.Addr().String() + "/static/"
-	shopSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	t.Cleanup(cdn.Close)
+	base := cdn.URL + "/static/"
+	shopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/p/")
 		if strings.HasPrefix(r.URL.Path, "/img/") {
 			w.Header().Set("Content-Type", "image/svg+xml")
@@ -530,15 +546,10 @@ func TestBaseElsewhere(t *testing.T) {
 		fmt.Fprintf(w, `<!DOCTYPE html><html><head><meta charset="utf-8"><base href="%s"><title>%s</title>`+
 			`<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":%q,"image":"/img/%s.svg","offers":{"@type":"Offer","price":"50","priceCurrency":"EUR","availability":"https://schema.org/InStock"}}</script>`+
 			`</head><body><main id="main"><div class="product"><h1>%s</h1><div class="price">€50</div></div></main></body></html>`, base, name, name, name, name)
-	}), ReadHeaderTimeout: 5 * time.Second}
-	shopLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = shopSrv.Serve(shopLn) }()
-	t.Cleanup(func() { shopSrv.Close() })
+	}))
+	t.Cleanup(shopSrv.Close)
 	e := newEnvWith(t, false, func(c *rules.Config) {
-		c.Upstream.URL = "http://" + shopLn.Addr().String()
+		c.Upstream.URL = shopSrv.URL
 		for i := range c.Overlays.Rules {
 			if r := &c.Overlays.Rules[i]; r.ID == "exit-offer" {
 				r.Button, r.Link = "See the sale", "/c/sale"

@@ -6,8 +6,11 @@
 // a shop with a strict Content-Security-Policy, and a page whose <base href>
 // points at another host.
 //
-// The package has no code of its own. Its tests need a Chromium binary
-// (Debian's chromium, found on PATH or at $SHOPEDGE_CHROMIUM); without one
-// they are skipped, except under CI (CI=true), where they fail. Screenshots
-// of the overlays go to artifacts/, which git ignores.
+// The package has no code of its own: the shop and the proxy come from
+// proxytest, with the exit offer's dwell time shortened in the
+// configuration, and the tests wait on conditions in the page, not on the
+// clock. They need a Chromium binary (Debian's chromium, found on PATH or
+// at $SHOPEDGE_CHROMIUM); without one they are skipped, except under CI
+// (CI=true), where they fail. Screenshots of the overlays go to
+// artifacts/, which git ignores.
 package browsertest

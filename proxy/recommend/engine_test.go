@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -285,28 +286,71 @@ func TestBounds(t *testing.T) {
 	}
 }
 
+// TestConcurrentUse: writers record while readers ask every strategy. Every
+// answer, while the engine changes under it, keeps Recommend's promises (at
+// most N, no repeat, not the page's product, only products recorded); once
+// the writers are done, the engine holds every product recorded and as many
+// visits as its bound (more were recorded), and its popular list is full.
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
+	const (
+		writers  = 4
+		events   = 500 // per writer
+		products = 97  // recorded: 1..97
+		n        = 4
+	)
 	e := New(Config{MaxItems: 200, MaxSessions: 100})
+	check := func(where string, page ID, got []ID) {
+		if len(got) > n {
+			t.Errorf("%s: %d products, want at most %d: %v", where, len(got), n, got)
+		}
+		seen := map[ID]bool{}
+		for _, id := range got {
+			switch {
+			case seen[id]:
+				t.Errorf("%s: %d twice in %v", where, id, got)
+			case id == page:
+				t.Errorf("%s: the page's own product %d in %v", where, id, got)
+			case id < 1 || id > products:
+				t.Errorf("%s: %d was never recorded (%v)", where, id, got)
+			}
+			seen[id] = true
+		}
+	}
 	var wg sync.WaitGroup
-	for w := range 4 {
+	for w := range writers {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			for i := range 500 {
-				e.Record(Event{Session: uint64(w*1000 + i/5), Item: ID(i%97 + 1), Categories: []ID{100 + ID(i%3)}, Kind: Kind(i % 3), Time: t0.Add(time.Duration(i) * time.Second)})
+			for i := range events {
+				// Sessions from 1: 0 is no session.
+				e.Record(Event{Session: uint64(w*1000 + i/5 + 1), Item: ID(i%products + 1), Categories: []ID{100 + ID(i%3)}, Kind: Kind(i % 3), Time: t0.Add(time.Duration(i) * time.Second)})
 			}
 		}()
 		go func() {
 			defer wg.Done()
 			for i := range 200 {
 				for _, s := range Strategies {
-					e.Recommend(Context{Now: t0, Item: ID(i%50 + 1), Views: []ID{ID(i%50 + 1), 7}, Category: 101}, Request{Strategies: []Strategy{s}, N: 4}, fakeCatalog{})
+					page := ID(i%50 + 1)
+					got := e.Recommend(Context{Now: t0, Item: page, Views: []ID{page, 7}, Category: 101}, Request{Strategies: []Strategy{s}, N: n}, fakeCatalog{})
+					check(fmt.Sprintf("reader %d, %s on %d", w, s, page), page, got)
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	st := e.Stats()
+	if st.Items != products {
+		t.Errorf("%d products tracked, want the %d recorded", st.Items, products)
+	}
+	if st.Sessions != 100 {
+		t.Errorf("%d visits kept, want the bound, 100 (of %d recorded)", st.Sessions, writers*events/5)
+	}
+	got := e.Recommend(Context{Now: t0.Add(events * time.Second)}, Request{Strategies: []Strategy{Popular}, N: n}, fakeCatalog{})
+	check("popular after the writers", 0, got)
+	if len(got) != n {
+		t.Errorf("popular after the writers: %v, want %d products", got, n)
+	}
 }
 
 // TestStatsBytes checks the engine's own estimate of its heap against the
