@@ -1,53 +1,64 @@
 // Package proxy is shopedge's edge: a fasthttp reverse proxy in front of one
-// shop. For each request it admits (host checks), classifies (page type,
-// events, bots, Sec-GPC), identifies the visitor (signed cookie), forwards
-// to the shop (hop-by-hop headers stripped, X-Forwarded-* set, bounded
-// time), and on the way back either streams the response untouched or, for
-// HTML pages it may change, learns from the page (catalog), records the view
-// (profile, recommendation engine), decides what each of the page's sites
-// gets for this visitor (menu order, search order, recommendation blocks,
-// banners, at most one overlay) and splices it in (rewrite). Anything it
-// cannot change safely passes through byte for byte. Requests under the
-// reserved prefix (/_shopedge/) are its own: the overlay script and
-// stylesheet, and the beacon; they never reach the shop.
+// shop. handler.go reads top to bottom as a request flows, one step a call,
+// each below forward in a package of its own:
+//
+//	admit → classify → identify → forward
+//	  → analyse (page, cached by the page's bytes)
+//	  → learn and record (catalog, profile, recommend, live)
+//	  → decide (plan, a pure function) → render → assemble (splice)
+//	  → respond
+//
+// Anything it cannot change safely passes through byte for byte. Requests
+// under the reserved prefix (/_shopedge/) are its own: the overlay script
+// and stylesheet, and the beacon; they never reach the shop. The request's
+// state is one exchange (handler.go), whose fields say which step sets
+// them; the configuration in force is one read-only config, swapped whole
+// by a reload.
 //
 // Files:
-//   - proxy.go: Proxy, New, the state a configuration decides, the fasthttp
-//     Server, LoadKeys.
+//   - proxy.go: Proxy, New, the config in force, the fasthttp Server.
 //   - reload.go: Reload and ReloadFailed: which settings a reload applies
 //     and which keep their running value until a restart, and the reload
 //     metrics.
-//   - handler.go: the request pipeline, top to bottom, and classification.
-//   - forward.go: request hygiene: what of the visitor's request is
-//     forwarded, hop-by-hop headers, X-Forwarded-*.
+//   - handler.go: the request path, top to bottom, and the exchange.
+//   - admit.go: what is refused before anything else (hosts, versions,
+//     header names, transfer codings, trailers, the reserved prefix's
+//     look-alikes).
+//   - classify.go: what a request is (page type, events, bots, Sec-GPC)
+//     and why a response must pass through.
+//   - identify.go: the visitor cookie, read and set.
+//   - forward.go: request hygiene (what of the visitor's request is
+//     forwarded, hop-by-hop headers, X-Forwarded-*) and the forward step.
 //   - upstream.go: the upstream client: connections tracked so that a
 //     request goes again only when that is safe (upstream_unix.go: the
 //     check that the shop has not closed a pooled connection), and the
 //     status an upstream failure gets.
 //   - framing.go: what fasthttp's reading lets through: one pass over a
-//     request's raw header block (names, forwarded headers, transfer
-//     coding), and Serve, whose connections follow the requests' framing
-//     to answer a header block ended by a bare LF at once.
-//   - visitor.go: identity cookie and event recording.
-//   - personalize.go: reading, learning from and rewriting pages.
-//   - page.go: a page's analysis (its sites and what it teaches), cached
-//     by the page's bytes.
-//   - blocks.go: the recommendation engine's wiring: events, blocks,
-//     search order, click attribution.
-//   - overlay.go: overlays (which one, when, rendered) and banners, the
-//     reserved prefix and the beacon.
-//   - csp.go: what a page's Content-Security-Policy lets the proxy add, and
-//     with which nonce.
-//   - gzip.go: gzip pages assembled from pieces compressed once.
-//   - respond.go: pass-through streaming, buffered responses, cache headers,
-//     error pages.
+//     request's raw header block, and Serve, whose connections follow the
+//     requests' framing to answer a header block ended by a bare LF at
+//     once.
+//   - record.go: learning and recording: the product a page describes
+//     into the catalog, views, cart adds and purchases into the profile,
+//     the recommendation engine and the live counts.
+//   - personalize.go: the page path's steps handler.go calls: the analysis
+//     (cached), the page's CSP verdict, what plan reads through its
+//     interfaces.
+//   - respond.go: respond, the one way a response from the shop goes out
+//     (streamed, from a buffer, in pieces), pass-through, cache headers,
+//     error pages, buffers.
+//   - attribution.go: clicks on recommended products, counted and taken out
+//     of the query.
+//   - own.go: what the proxy serves under its prefix, and the beacon.
 //   - metrics.go, admin.go: counters and the operations listener.
 //   - admin_catalog.go: the operations listener's view of the learned
 //     catalog (GET /catalog, /catalog/{id}).
 //
-// Sub-packages hold the engines, which know nothing of HTTP: identity
-// (tokens), profile (visitor state), catalog (products), recommend
-// (recommendations), live (per-product counts for social proof), agent
-// (user agents) and codec (compression). browsertest holds the tests in
-// headless Chromium.
+// Sub-packages, none of which imports proxy, and none below forward
+// fasthttp: page (analysis), plan (decisions), render (plan to bytes),
+// splice (assembly, gzip from pieces), csp (policies). The engines know
+// nothing of HTTP: identity (tokens), profile (visitor state), catalog
+// (products), recommend (recommendations), live (per-product counts for
+// social proof), agent (user agents) and codec (compression). proxytest
+// is the shared test harness (the demo shop, a proxy, a cookie-jar
+// visitor); browsertest holds the tests in headless Chromium.
 package proxy

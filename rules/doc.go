@@ -28,6 +28,7 @@
 // (rewrite.Positions), shopedge/rewrite/markup to check a shop's own
 // templates against the data they render and to build the stylesheet and
 // the assets' addresses, shopedge/proxy/recommend for the strategies
-// (recommend.Strategies), and shopedge/proxy/identity for the key type
-// LoadKeys returns. None of them imports rules.
+// (recommend.Strategies), shopedge/proxy/agent for the device classes a
+// rule may target, and shopedge/proxy/identity for the key type LoadKeys
+// returns. None of them imports rules.
 package rules

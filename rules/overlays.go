@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"shopedge/proxy/agent"
 	"shopedge/rewrite/markup"
 )
 
@@ -71,8 +72,9 @@ const (
 // Segments are the visitor segments a rule may target.
 var Segments = []string{SegmentNew, SegmentReturning, SegmentCustomer, SegmentProspect}
 
-// Devices a rule may target.
-var Devices = []string{"mobile", "tablet", "desktop"}
+// Devices a rule may target: the device classes' names, which
+// shopedge/proxy/agent owns.
+var Devices = []string{agent.Mobile.String(), agent.Tablet.String(), agent.Desktop.String()}
 
 // Overlay is one overlay rule.
 type Overlay struct {

@@ -144,10 +144,10 @@ func inSegments(segs []string, d *profile.Data) bool {
 	}
 	for _, s := range segs {
 		switch {
-		case s == "new" && !d.Returning(),
-			s == "returning" && d.Returning(),
-			s == "customer" && (d.Customer || d.Orders > 0),
-			s == "prospect" && !d.Customer && d.Orders == 0:
+		case s == rules.SegmentNew && !d.Returning(),
+			s == rules.SegmentReturning && d.Returning(),
+			s == rules.SegmentCustomer && (d.Customer || d.Orders > 0),
+			s == rules.SegmentProspect && !d.Customer && d.Orders == 0:
 			return true
 		}
 	}
