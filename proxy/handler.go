@@ -83,7 +83,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	now := p.now()
 	if cl := resp.Header.ContentLength(); cl > limit {
 		p.metrics.passThrough("too_large")
-		p.recordView(x, p.eventFromURL(x), now)
+		p.viewFromURL(x, now)
 		p.passThrough(x, resp, nil)
 		return
 	}
@@ -104,7 +104,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	}
 	if !complete {
 		p.metrics.passThrough("too_large")
-		p.recordView(x, p.eventFromURL(x), now)
+		p.viewFromURL(x, now)
 		p.passThrough(x, resp, raw)
 		return
 	}
@@ -125,13 +125,14 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			p.log.Info("page not decodable, passed through", "path", string(x.ctx.Path()), "encoding", enc.String(), "err", err)
 		}
 		p.metrics.passThrough(reason)
-		p.recordView(x, p.eventFromURL(x), now)
+		p.viewFromURL(x, now)
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
 		return
 	}
 	p.metrics.pageSkips(&a.Skips)
-	ev := p.learnPage(x, a, fresh, now)
-	prof := p.recordView(x, ev, now)
+	v := x.visit()
+	ev := p.learner.Page(v, a, fresh, now)
+	prof := p.view(x, v, ev, now)
 	if len(a.Regions) == 0 {
 		p.metrics.passThrough("no_change")
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
@@ -153,8 +154,8 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			Returning:  x.returning,
 			Host:       string(x.ctx.Request.Header.Host()),
 			HTTPS:      x.https,
-			Product:    ev.product,
-			Categories: ev.categories,
+			Product:    ev.Product,
+			Categories: ev.Categories,
 			Dismissed:  dismissals{x.ctx},
 		},
 		CSP:     verdict,

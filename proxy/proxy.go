@@ -15,6 +15,7 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/codec"
 	"shopedge/proxy/identity"
+	"shopedge/proxy/learn"
 	"shopedge/proxy/live"
 	"shopedge/proxy/page"
 	"shopedge/proxy/profile"
@@ -34,8 +35,9 @@ type Proxy struct {
 	profiles *profile.Store
 	catalog  *catalog.Catalog
 	rec      *recommend.Engine
-	views    *live.Counter // people who viewed each product, for social proof
-	carts    *live.Counter // people who put each product in their cart
+	views    *live.Counter   // people who viewed each product, for social proof
+	carts    *live.Counter   // people who put each product in their cart
+	learner  *learn.Recorder // records into profiles, catalog, rec, views and carts
 	pages    *page.Cache
 	log      *slog.Logger
 	metrics  *Metrics
@@ -105,6 +107,7 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 		metrics:  metrics,
 		now:      o.Now,
 	}
+	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts}
 	p.setConfig(cfg)
 	p.metrics.reloads.loaded(p.now())
 	return p, nil

@@ -1,0 +1,255 @@
+package learn
+
+import (
+	"net/url"
+	"shopedge/proxy/agent"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/live"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
+	"shopedge/proxy/profile"
+	"shopedge/proxy/recommend"
+	"shopedge/rules"
+	"strings"
+	"time"
+)
+
+// Recorder records what visitors do and what pages teach, in the stores
+// that keep it. It is safe for concurrent use.
+type Recorder struct {
+	Profiles *profile.Store
+	Catalog  *catalog.Catalog
+	Engine   *recommend.Engine
+	Views    *live.Counter // people who viewed each product, for social proof
+	Carts    *live.Counter // people who put each product in their cart
+}
+
+// Visit is what recording knows of one request: who, on which page, from
+// where, and the configuration's clocks.
+type Visit struct {
+	VisitorID string
+	Returning bool // the visitor's cookie came back valid
+	Prefetch  bool // a prefetch or prerender: not a view
+	Page      rules.PageType
+	Host      string // the Host the visitor asked
+	Path      string // the page's path
+	Query     string // a search page's query
+	Customer  bool           // the shop's customer cookie is present
+	UserAgent []byte         // read for a new visit's device (only during the call)
+	Source    profile.Source // where the request came from
+	VisitGap  time.Duration  // profiles.visit_gap
+	HalfLife  time.Duration  // profiles.interest_half_life
+}
+
+// Event is what a page view teaches: the product viewed, the category path
+// (deepest last), a search's query.
+type Event struct {
+	Product    catalog.ID
+	Categories []catalog.ID
+	Query      string
+}
+
+// profileOf returns the visitor's profile, creating it, and records the
+// request's visit-level facts: a new visit's source and device. back is
+// true when the visitor's cookie came back to a profile seen in one second
+// only, before this request (see countPeople).
+func (r *Recorder) profileOf(v *Visit, now time.Time) (prof *profile.Profile, back bool) {
+	prof, _ = r.Profiles.Load(v.VisitorID)
+	prof.Update(func(d *profile.Data) {
+		back = v.Returning && d.LastSeen == d.FirstSeen
+		if d.Touch(now, v.VisitGap) {
+			d.Device = agent.Parse(v.UserAgent)
+			d.SetSource(v.Source)
+		} else if v.Source.UTMSource != "" {
+			d.SetSource(v.Source) // a campaign link mid-visit
+		}
+		if v.Customer {
+			d.Customer = true
+		}
+	})
+	return prof, back
+}
+
+// CartAdd records an add to the cart the shop accepted, of qty of the
+// product ident names (its id, SKU or address; one not seen yet is kept by
+// the identifier). ok is false when there is nothing to record.
+func (r *Recorder) CartAdd(v *Visit, ident string, qty int, now time.Time) (ok bool) {
+	if ident == "" || v.VisitorID == "" {
+		return false
+	}
+	id, ok := r.Catalog.Resolve(ident)
+	if !ok {
+		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
+	}
+	prof, back := r.profileOf(v, now)
+	var visitStart uint32
+	had := false
+	prof.Update(func(d *profile.Data) {
+		had = d.InCart(id)
+		d.AddToCart(id, qty, now)
+		visitStart = d.VisitStart
+	})
+	r.learn(v.VisitorID, visitStart, id, nil, recommend.Cart, now)
+	r.countPeople(v, back)
+	if !had {
+		if v.Returning {
+			r.Carts.Add(id, now, true, true)
+		} else {
+			r.Carts.Hold(v.VisitorID, id, now) // a person once the cookie comes back
+		}
+	}
+	return true
+}
+
+// View records a page view: in the visitor's profile (created if need
+// be, with a new visit's source and device), in the recommendation engine
+// and in the live counts. A prefetch touches the profile (the visit) but
+// is not a view. It returns the profile.
+func (r *Recorder) View(v *Visit, ev Event, now time.Time) *profile.Profile {
+	prof, back := r.profileOf(v, now)
+	r.countPeople(v, back)
+	if v.Prefetch {
+		return prof // forwarded, not a view
+	}
+	half := v.HalfLife
+	var visitStart uint32
+	var bought [profile.MaxCart]catalog.ID
+	nBought := 0
+	var lastView time.Time
+	seen := false
+	prof.Update(func(d *profile.Data) {
+		visitStart = d.VisitStart
+		switch v.Page {
+		case rules.PageProduct:
+			if ev.Product != 0 {
+				lastView, seen = d.ViewedAt(ev.Product)
+				d.ViewProduct(ev.Product, ev.Categories, now, half)
+			} else {
+				d.ViewPage()
+			}
+		case rules.PageCategory:
+			d.ViewCategory(ev.Categories, now, half)
+		case rules.PageSearch:
+			d.Search(ev.Query)
+		case rules.PagePurchase:
+			d.ViewPage()
+			nBought = len(d.CartProducts(bought[:0]))
+			d.Purchase(now)
+		default:
+			d.ViewPage()
+		}
+	})
+	if v.Page == rules.PageProduct && ev.Product != 0 {
+		r.learn(v.VisitorID, visitStart, ev.Product, ev.Categories, recommend.View, now)
+		// People, not page views: a visitor counts once an hour and once
+		// a day for a product, and only once identified.
+		if v.Returning {
+			since := now.Sub(lastView)
+			r.Views.Add(ev.Product, now, !seen || since >= time.Hour, !seen || since >= 24*time.Hour)
+		} else {
+			r.Views.Hold(v.VisitorID, ev.Product, now)
+		}
+	}
+	for _, id := range bought[:nBought] {
+		r.learn(v.VisitorID, visitStart, id, nil, recommend.Purchase, now)
+	}
+	return prof
+}
+
+// countPeople counts, for social proof, what a visitor did before they
+// were known to be a person. Social proof counts people, not requests: a
+// request without the visitor cookie (a first visit, or curl and most
+// tools, every time) gets a new id, and its product view or cart add is
+// held until a request brings that id back in the cookie. Crawlers and
+// visitors who send Sec-GPC are never identified, so never counted.
+//
+// Only the request that brings the cookie back looks for what is held:
+// back, from profileOf, is true when the profile was seen in one second
+// only (the cookieless request that made the id, which alone may have
+// held something, and requests of that same second) or was made afresh
+// (evicted, expired). Once the visitor was seen a second later, that
+// request took what was held, so the visitor's every later request costs
+// no lookup.
+func (r *Recorder) countPeople(v *Visit, back bool) {
+	if back {
+		r.Views.Identified(v.VisitorID)
+		r.Carts.Identified(v.VisitorID)
+	}
+}
+
+// learn records a product event in the recommendation engine.
+func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cats []catalog.ID, kind recommend.Kind, now time.Time) {
+	if id == 0 || visitorID == "" {
+		return
+	}
+	if cats == nil {
+		var buf [4]catalog.ID
+		cats, _, _, _ = r.Catalog.Facts(id, buf[:0])
+	}
+	r.Engine.Record(recommend.Event{Session: plan.SessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now})
+}
+
+// Page is what the proxy learns from a page it read: the product a
+// product page describes goes into the catalog, the first time these bytes
+// are seen (fresh) or when the catalog has forgotten it since. It returns
+// what the view teaches the visitor's profile.
+func (r *Recorder) Page(v *Visit, a *page.Analysis, fresh bool, now time.Time) Event {
+	switch {
+	case v.Page == rules.PageProduct && a.HasProduct:
+		if fresh || !r.Catalog.Has(a.Product.ID) {
+			prod := a.Product
+			// The page's absolute URLs may carry whatever Host the visitor
+			// sent: keep the product's address, and an image on the page's
+			// own host, as paths on the shop.
+			prod.URL = localPath(prod.URL)
+			if u, err := url.Parse(prod.Image); err == nil && strings.EqualFold(u.Host, v.Host) {
+				prod.Image = u.RequestURI()
+			}
+			r.Catalog.Put(prod, now)
+		}
+		ev := Event{Product: a.Product.ID}
+		for _, c := range a.Product.Categories {
+			ev.Categories = append(ev.Categories, c.ID)
+		}
+		return ev
+	case v.Page == rules.PageCategory:
+		ev := Event{Categories: append([]catalog.ID(nil), a.Crumbs...)}
+		self := catalog.CategoryID(catalog.PathKey(v.Path), "")
+		if len(ev.Categories) == 0 || ev.Categories[len(ev.Categories)-1] != self {
+			ev.Categories = append(ev.Categories, self)
+		}
+		return ev
+	}
+	return r.FromURL(v)
+}
+
+// FromURL is what a view of the page teaches without reading it.
+func (r *Recorder) FromURL(v *Visit) Event {
+	var ev Event
+	switch v.Page {
+	case rules.PageProduct:
+		if id, ok := r.Catalog.Resolve(catalog.PathKey(v.Path)); ok {
+			ev.Product = id
+			if prod, ok := r.Catalog.Get(id); ok {
+				for _, c := range prod.Categories {
+					ev.Categories = append(ev.Categories, c.ID)
+				}
+			}
+		}
+	case rules.PageCategory:
+		ev.Categories = []catalog.ID{catalog.CategoryID(catalog.PathKey(v.Path), "")}
+	case rules.PageSearch:
+		ev.Query = v.Query
+	}
+	return ev
+}
+
+// localPath reduces a URL to its path and query, or "" when it is not an
+// http(s) URL.
+func localPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.RequestURI()
+}
