@@ -31,9 +31,9 @@ type Visit struct {
 	Returning bool // the visitor's cookie came back valid
 	Prefetch  bool // a prefetch or prerender: not a view
 	Page      rules.PageType
-	Host      string // the Host the visitor asked
-	Path      string // the page's path
-	Query     string // a search page's query
+	Host      string         // the Host the visitor asked
+	Path      string         // the page's path
+	Query     string         // a search page's query
 	Customer  bool           // the shop's customer cookie is present
 	UserAgent []byte         // read for a new visit's device (only during the call)
 	Source    profile.Source // where the request came from
