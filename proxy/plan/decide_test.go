@@ -652,6 +652,9 @@ func TestDecideDeterministic(t *testing.T) {
 	if !reflect.DeepEqual(before, *in.Profile) {
 		t.Error("Decide changed its input's profile")
 	}
+	if !reflect.DeepEqual(in.Page, productPage()) {
+		t.Error("Decide changed its input's page analysis")
+	}
 	// The plan is the one this input asks for, so that the comparison
 	// above compares something.
 	want := []Action{Head, Reorder, Banner, Banner, Block, Body}
