@@ -38,9 +38,9 @@ const (
 	catCaps
 )
 
-// Products of the test catalog: 42, 43, 45 and 46 can be shown; 44 has no
-// name, 47 no URL, 48 no price, 49 is priced in dollars, 50 names no
-// currency, 99 is unknown.
+// Products of the test catalog. 44 (no name), 47 (no URL) and 99 (unknown)
+// cannot be shown; 48 has no price, 49 is priced in dollars, 50 names no
+// currency.
 const (
 	prodBoots   catalog.ID = 42 // 20 EUR, shoes > boots
 	prodBag     catalog.ID = 43 // 35 EUR, bags
