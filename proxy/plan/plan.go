@@ -58,7 +58,8 @@ type Dismissals interface {
 	Dismissed(overlayID string) bool
 }
 
-// Engine recommends products: *recommend.Engine.
+// Engine recommends products: *recommend.Engine. The slice Recommend
+// returns is the caller's (Decide filters it in place).
 type Engine interface {
 	Recommend(ctx recommend.Context, req recommend.Request, cat recommend.Catalog) []recommend.ID
 }
