@@ -8,6 +8,7 @@ import (
 
 	"shopedge/proxy/codec"
 	"shopedge/proxy/csp"
+	"shopedge/proxy/learn"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/splice"
@@ -152,7 +153,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			Type:       x.page,
 			VisitorID:  x.visitorID,
 			Returning:  x.returning,
-			Host:       string(x.ctx.Request.Header.Host()),
+			Host:       x.ctx.Request.Header.Host(),
 			HTTPS:      x.https,
 			Product:    ev.Product,
 			Categories: ev.Categories,
@@ -162,7 +163,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		Now:     now,
 		Engine:  p.rec,
 		Catalog: p.catalog,
-		Counts:  liveCounts{views: p.views, carts: p.carts},
+		Counts:  &p.counts,
 	})
 	if pl.CSPSkipped {
 		p.metrics.cspSkipped.Add(1)
@@ -258,4 +259,6 @@ type exchange struct {
 	// add, personalize) and carried out by respond.
 	setCookie bool   // put the visitor's token on this response
 	token     string // the token to set; issued by respond when ""
+
+	learnt learn.Visit // what the learn step reads of the request (visit)
 }

@@ -93,7 +93,7 @@ func (m *Metrics) passThrough(reason string) {
 // and the overlay put on it.
 func (m *Metrics) rendered(cfg *rules.Compiled, pl *plan.Plan, a *page.Analysis, out *render.Rendered) {
 	for i, r := range a.Regions {
-		if !out.Done[i] {
+		if !out.Done(i) {
 			continue
 		}
 		switch pl.Regions[i].Action {

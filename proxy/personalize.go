@@ -66,5 +66,5 @@ func (d dismissals) Dismissed(id string) bool {
 // liveCounts are the counts social proof reads, for plan.
 type liveCounts struct{ views, carts *live.Counter }
 
-func (c liveCounts) Views(id catalog.ID, now time.Time) live.Counts { return c.views.Get(id, now) }
-func (c liveCounts) Carts(id catalog.ID, now time.Time) live.Counts { return c.carts.Get(id, now) }
+func (c *liveCounts) Views(id catalog.ID, now time.Time) live.Counts { return c.views.Get(id, now) }
+func (c *liveCounts) Carts(id catalog.ID, now time.Time) live.Counts { return c.carts.Get(id, now) }

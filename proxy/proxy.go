@@ -38,6 +38,7 @@ type Proxy struct {
 	views    *live.Counter   // people who viewed each product, for social proof
 	carts    *live.Counter   // people who put each product in their cart
 	learner  *learn.Recorder // records into profiles, catalog, rec, views and carts
+	counts   liveCounts      // views and carts, as plan reads them
 	pages    *page.Cache
 	log      *slog.Logger
 	metrics  *Metrics
@@ -107,6 +108,7 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 		metrics:  metrics,
 		now:      o.Now,
 	}
+	p.counts = liveCounts{views: p.views, carts: p.carts}
 	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts}
 	p.setConfig(cfg)
 	p.metrics.reloads.loaded(p.now())

@@ -24,13 +24,13 @@ func (x *exchange) visit() *learn.Visit {
 	if x.rule != nil && x.page == rules.PageSearch {
 		query = string(ctx.QueryArgs().Peek(x.rule.Query))
 	}
-	return &learn.Visit{
+	x.learnt = learn.Visit{
 		VisitorID: x.visitorID,
 		Returning: x.returning,
 		Prefetch:  x.prefetch,
 		Page:      x.page,
-		Host:      string(ctx.Request.Header.Host()),
-		Path:      string(ctx.Path()),
+		Host:      ctx.Request.Header.Host(),
+		Path:      ctx.Path(),
 		Query:     query,
 		Customer:  cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(cfg.Identity.CustomerCookie)) > 0,
 		UserAgent: ctx.Request.Header.UserAgent(),
@@ -38,6 +38,7 @@ func (x *exchange) visit() *learn.Visit {
 		VisitGap:  cfg.Profiles.VisitGap.D(),
 		HalfLife:  cfg.Profiles.InterestHalfLife.D(),
 	}
+	return &x.learnt
 }
 
 // viewFromURL records the view of a page the proxy did not read, by what

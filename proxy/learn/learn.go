@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"bytes"
 	"net/url"
 	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
@@ -10,7 +11,6 @@ import (
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/rules"
-	"strings"
 	"time"
 )
 
@@ -31,8 +31,8 @@ type Visit struct {
 	Returning bool // the visitor's cookie came back valid
 	Prefetch  bool // a prefetch or prerender: not a view
 	Page      rules.PageType
-	Host      string         // the Host the visitor asked
-	Path      string         // the page's path
+	Host      []byte         // the Host the visitor asked (read only during the call)
+	Path      []byte         // the page's path (likewise)
 	Query     string         // a search page's query
 	Customer  bool           // the shop's customer cookie is present
 	UserAgent []byte         // read for a new visit's device (only during the call)
@@ -202,7 +202,7 @@ func (r *Recorder) Page(v *Visit, a *page.Analysis, fresh bool, now time.Time) E
 			// sent: keep the product's address, and an image on the page's
 			// own host, as paths on the shop.
 			prod.URL = localPath(prod.URL)
-			if u, err := url.Parse(prod.Image); err == nil && strings.EqualFold(u.Host, v.Host) {
+			if u, err := url.Parse(prod.Image); err == nil && bytes.EqualFold([]byte(u.Host), v.Host) {
 				prod.Image = u.RequestURI()
 			}
 			r.Catalog.Put(prod, now)
@@ -214,7 +214,7 @@ func (r *Recorder) Page(v *Visit, a *page.Analysis, fresh bool, now time.Time) E
 		return ev
 	case v.Page == rules.PageCategory:
 		ev := Event{Categories: append([]catalog.ID(nil), a.Crumbs...)}
-		self := catalog.CategoryID(catalog.PathKey(v.Path), "")
+		self := catalog.CategoryID(catalog.PathKey(string(v.Path)), "")
 		if len(ev.Categories) == 0 || ev.Categories[len(ev.Categories)-1] != self {
 			ev.Categories = append(ev.Categories, self)
 		}
@@ -228,7 +228,7 @@ func (r *Recorder) FromURL(v *Visit) Event {
 	var ev Event
 	switch v.Page {
 	case rules.PageProduct:
-		if id, ok := r.Catalog.Resolve(catalog.PathKey(v.Path)); ok {
+		if id, ok := r.Catalog.Resolve(catalog.PathKey(string(v.Path))); ok {
 			ev.Product = id
 			if prod, ok := r.Catalog.Get(id); ok {
 				for _, c := range prod.Categories {
@@ -237,7 +237,7 @@ func (r *Recorder) FromURL(v *Visit) Event {
 			}
 		}
 	case rules.PageCategory:
-		ev.Categories = []catalog.ID{catalog.CategoryID(catalog.PathKey(v.Path), "")}
+		ev.Categories = []catalog.ID{catalog.CategoryID(catalog.PathKey(string(v.Path)), "")}
 	case rules.PageSearch:
 		ev.Query = v.Query
 	}

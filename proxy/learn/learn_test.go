@@ -32,7 +32,7 @@ func newRecorder(t *testing.T) *Recorder {
 }
 
 func visit(id string, page rules.PageType, path string) *Visit {
-	return &Visit{VisitorID: id, Returning: true, Page: page, Host: "shop.example", Path: path,
+	return &Visit{VisitorID: id, Returning: true, Page: page, Host: []byte("shop.example"), Path: []byte(path),
 		VisitGap: 30 * time.Minute, HalfLife: 7 * 24 * time.Hour}
 }
 

@@ -1,6 +1,7 @@
 package page
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -157,7 +158,7 @@ func readBase(doc *rewrite.Doc) Base {
 // origin the visitor asked for (host, over https or not): the base names
 // another host, or another scheme (an http base on an https page would be
 // blocked as mixed content), or is not http(s) at all.
-func (b Base) Foreign(host string, https bool) bool {
+func (b Base) Foreign(host []byte, https bool) bool {
 	scheme := "http"
 	if https {
 		scheme = "https"
@@ -168,7 +169,7 @@ func (b Base) Foreign(host string, https bool) bool {
 	case b.Scheme != "" && b.Scheme != scheme:
 		return true
 	}
-	return b.Host != "" && !strings.EqualFold(b.Host, host)
+	return b.Host != "" && !bytes.EqualFold([]byte(b.Host), host)
 }
 
 // baseHref selects <base href>.

@@ -215,7 +215,7 @@ func input(cfg *rules.Compiled, a *page.Analysis, d *profile.Data) *Input {
 		Config:  cfg,
 		Page:    a,
 		Profile: d,
-		Request: Request{Type: rules.PageProduct, VisitorID: "v1", Returning: true, Host: "shop.example", HTTPS: true},
+		Request: Request{Type: rules.PageProduct, VisitorID: "v1", Returning: true, Host: []byte("shop.example"), HTTPS: true},
 		CSP:     csp.AllowAll,
 		Now:     now,
 		Engine:  &fakeEngine{record: true},
@@ -585,7 +585,7 @@ func TestStylesheet(t *testing.T) {
 			d.ViewProduct(prodBag, []catalog.ID{catBags}, now, 7*24*time.Hour)
 			in := input(cfg, c.a, &d)
 			in.Engine = &fakeEngine{by: map[string][]catalog.ID{"also_viewed,session,popular": {prodHat}}}
-			in.Request.Host, in.Request.HTTPS = c.host, c.https
+			in.Request.Host, in.Request.HTTPS = []byte(c.host), c.https
 			in.Request.Product = prodBoots
 			in.CSP = c.verdict
 			pl := Decide(in)

@@ -90,7 +90,8 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 		}
 		if why == "" {
 			if items, ok := overlayItems(in, r, o, recCtx, rcat); ok {
-				chosen = &Chosen{CompiledOverlay: o, Items: items}
+				pl.chosen = Chosen{CompiledOverlay: o, Items: items}
+				chosen = &pl.chosen
 				continue
 			}
 			why = WhyNothingShow // gives way to the next rule

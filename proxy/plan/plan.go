@@ -41,8 +41,8 @@ type Input struct {
 type Request struct {
 	Type      rules.PageType
 	VisitorID string
-	Returning bool // the visitor's cookie came back valid
-	Host      string
+	Returning bool   // the visitor's cookie came back valid
+	Host      []byte // read only during Decide
 	HTTPS     bool
 	// Product and Categories are what the page view is about (the
 	// product viewed, the category path, deepest last).
@@ -161,6 +161,12 @@ type Plan struct {
 	CSPSkipped bool
 	// Passed are the overlay rules passed over (with Input.Explain).
 	Passed []Passed
+
+	// Room for the regions of most pages, the chosen overlay and the
+	// engine's view of the catalog, in the plan's own allocation.
+	regions [8]Region
+	chosen  Chosen
+	rcat    recCatalog
 }
 
 // Changed reports whether any region differs from the shop's bytes.
@@ -179,7 +185,12 @@ func Decide(in *Input) *Plan {
 	a := in.Page
 	cfg := in.Config
 	d := in.Profile
-	pl := &Plan{Regions: make([]Region, len(a.Regions)), Stylesheet: -1}
+	pl := &Plan{Stylesheet: -1}
+	if n := len(a.Regions); n <= len(pl.regions) {
+		pl.Regions = pl.regions[:n]
+	} else {
+		pl.Regions = make([]Region, n)
+	}
 	half := cfg.Profiles.InterestHalfLife.D()
 	var rctx *recommend.Context
 	recCtx := func() *recommend.Context {
@@ -188,9 +199,10 @@ func Decide(in *Input) *Plan {
 		}
 		return rctx
 	}
-	rcat := &recCatalog{c: in.Catalog}
-	if a.Injects && in.Request.Host != "" && a.Base.Foreign(in.Request.Host, in.Request.HTTPS) {
-		pl.Origin = scheme(in.Request.HTTPS) + "://" + in.Request.Host
+	rcat := &pl.rcat
+	rcat.c = in.Catalog
+	if a.Injects && len(in.Request.Host) > 0 && a.Base.Foreign(in.Request.Host, in.Request.HTTPS) {
+		pl.Origin = scheme(in.Request.HTTPS) + "://" + string(in.Request.Host)
 	}
 	head, firstInject := -1, -1
 	banners := false

@@ -54,8 +54,29 @@ func New(cfg *rules.Compiled, a Assets, cat Catalog, log *slog.Logger) *Renderer
 // Rendered says which of a plan's regions got content.
 type Rendered struct {
 	Contents [][]byte // per region: its bytes, or nil for the shop's
-	Done     []bool   // per region: what the plan put there was rendered
 	Overlay  bool     // the plan's overlay is on the page
+	done     uint64   // bit i: what the plan put in region i was rendered (i < 64)
+	doneMore []bool   // the same for regions from 64 on
+}
+
+// Done reports whether what the plan put in region i was rendered (its
+// template may fail, which the log tells).
+func (r *Rendered) Done(i int) bool {
+	if i < 64 {
+		return r.done&(1<<i) != 0
+	}
+	return r.doneMore[i-64]
+}
+
+func (r *Rendered) setDone(i int) {
+	if i < 64 {
+		r.done |= 1 << i
+		return
+	}
+	if r.doneMore == nil {
+		r.doneMore = make([]bool, len(r.Contents)-64)
+	}
+	r.doneMore[i-64] = true
 }
 
 // Changed reports whether any region differs from the shop's bytes.
@@ -72,7 +93,7 @@ func (r *Rendered) Changed() bool {
 // contents point into. Regions whose template fails keep the shop's
 // bytes (logged). now dates blocks' freshness and overlays' deadlines.
 func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Verdict, now time.Time) Rendered {
-	out := Rendered{Contents: make([][]byte, len(a.Regions)), Done: make([]bool, len(a.Regions))}
+	out := Rendered{Contents: make([][]byte, len(a.Regions))}
 	type span struct{ start, end int }
 	var spans [16]span
 	ranges := spans[:0]
@@ -113,8 +134,9 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 				ok = true
 			}
 		}
-		out.Done[i] = ok
-		if !ok {
+		if ok {
+			out.setDone(i)
+		} else {
 			*buf = (*buf)[:start]
 			start = -1
 		}
