@@ -7,7 +7,6 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/live"
 	"shopedge/proxy/page"
-	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/rules"
@@ -186,7 +185,7 @@ func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cat
 		var buf [4]catalog.ID
 		cats, _, _, _ = r.Catalog.Facts(id, buf[:0])
 	}
-	r.Engine.Record(recommend.Event{Session: plan.SessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now})
+	r.Engine.Record(recommend.Event{Session: recommend.SessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now})
 }
 
 // Page is what the proxy learns from a page it read: the product a

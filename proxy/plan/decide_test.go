@@ -422,7 +422,7 @@ func TestBlocks(t *testing.T) {
 			if ctx.Item != prodBoots || ctx.Category != catBoots || !ctx.Now.Equal(now) {
 				t.Errorf("the engine got item %d, category %d at %v, want %d, %d (the deepest) at %v", ctx.Item, ctx.Category, ctx.Now, prodBoots, catBoots, now)
 			}
-			if want := SessionKey("v1", d.VisitStart); ctx.Session != want {
+			if want := recommend.SessionKey("v1", d.VisitStart); ctx.Session != want {
 				t.Errorf("the engine got session %x, want %x", ctx.Session, want)
 			}
 			if want := []catalog.ID{prodBoots, prodHat}; !slices.Equal(ctx.Recent, want) {

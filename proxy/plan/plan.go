@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
-
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/csp"
 	"shopedge/proxy/live"
@@ -347,18 +345,12 @@ func resultsOrder(cat Catalog, s *page.Region, d *profile.Data, now time.Time, h
 	return nil, false
 }
 
-// SessionKey names a visitor's visit for the recommendation engine: the
-// visitor and the time the visit started.
-func SessionKey(visitorID string, visitStart uint32) uint64 {
-	return xxhash.Sum64String(visitorID) ^ uint64(visitStart)*0x9e3779b97f4a7c15
-}
-
 // recContext is what the engine needs to know of this visitor and page.
 func recContext(in *Input, half time.Duration) *recommend.Context {
 	d, now := in.Profile, in.Now
 	c := &recommend.Context{
 		Now:     now,
-		Session: SessionKey(in.Request.VisitorID, d.VisitStart),
+		Session: recommend.SessionKey(in.Request.VisitorID, d.VisitStart),
 		Item:    in.Request.Product,
 		Views:   d.VisitViews(nil),
 		Recent:  d.Recent(),

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Strategy names a way of choosing products.
@@ -295,4 +297,10 @@ func personalize(cands []Scored, interest func(ID) float64, cat Catalog) {
 		cands[i].Score *= 1 + 0.5*best[i]/top
 	}
 	slices.SortStableFunc(cands, func(a, b Scored) int { return cmp.Compare(b.Score, a.Score) })
+}
+
+// SessionKey names a visitor's visit for the engine (Event.Session,
+// Context.Session): the visitor and the time the visit started.
+func SessionKey(visitorID string, visitStart uint32) uint64 {
+	return xxhash.Sum64String(visitorID) ^ uint64(visitStart)*0x9e3779b97f4a7c15
 }
