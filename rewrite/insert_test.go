@@ -43,6 +43,20 @@ func TestBlockSite(t *testing.T) {
 		{"before an li after a closed one", `<body><ul><li>a</li><li id=t>b</li></ul></body>`, Before, `<body><ul><li>a</li>` + block + `<li id=t>b</li></ul></body>`},
 		{"append after an li left open", `<body><ul id=t><li>a</ul></body>`, Append, ""},
 		{"after a void element", `<body><main><img id=t src=x></main></body>`, After, `<body><main><img id=t src=x>` + block + `</main></body>`},
+		// Found by FuzzBlockSite.
+		{"append where a b left open is re-created", `<body><div><b>x</div><main id=t><span>y</span></main></body>`, Append, ""},
+		{"after a b whose misnested i is re-created", `<body><b id=t><i>x</b>y</i><div>z</div></body>`, After, ""},
+		{"in a td where a b left open is re-created", `<body><table><tr><td><span><b>x</span><div id=t>y</div></td></tr></table></body>`, Append, ""},
+		{"after a table whose b left open is cleared", `<body><table id=t><tr><td><b>x</td></tr></table><div>y</div></body>`, After, `<body><table id=t><tr><td><b>x</td></tr></table>` + block + `<div>y</div></body>`},
+		{"before a table content is moved out of", `<body><table id=t><div>x</div><tr><td>y</table></body>`, Before, ""},
+		{"after a table in a p, maybe in quirks mode", `<body><p><table id=t><tr><td>a</td></tr></table></p></body>`, After, ""},
+		{"after a table that closed a p, no quirks", `<!DOCTYPE html><body><p>a<table id=t><tr><td>b</td></tr></table></body>`, After, `<!DOCTYPE html><body><p>a<table id=t><tr><td>b</td></tr></table>` + block + `</body>`},
+		{"replace a heading that closed another", `<body><h1>a<h2 id=t>b</h2></h1><div>c</div></body>`, Replace, ""},
+		{"prepend to a pre before its newline", "<body><pre id=t>\n\nx</pre></body>", Prepend, ""},
+		{"prepend to a pre", `<body><pre id=t>x</pre></body>`, Prepend, `<body><pre id=t>` + block + `x</pre></body>`},
+		{"after a div a nested form's end tag left open", `<body><form><div id=t><form><div>x</div></form></div></form></body>`, After, ""},
+		{"after a form closed with a div open in it", `<body><form id=t><div>x</form><p>y</p></body>`, After, ""},
+		{"in a div in a form tag browsers ignore", `<body><div><form></div><form><div id=t>x</div></form></body>`, Append, `<body><div><form></div><form><div id=t>x` + block + `</div></form></body>`},
 	}
 	isT := matchFunc(func(n *html.Node) bool {
 		for _, a := range n.Attr {
