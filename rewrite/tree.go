@@ -27,6 +27,9 @@ const (
 	// fFostered: a table out of which a browser moves content, to just
 	// before it (foster parenting).
 	fFostered
+	// fMisnested: a formatting element closed with elements open in it (the
+	// adoption agency): browsers may move what is in it out of it.
+	fMisnested
 )
 
 // span holds an element's offsets in the source:
@@ -908,6 +911,7 @@ func (d *Doc) endTag(s *scanner) {
 			d.markDirty(d.top())
 			d.popUntil(j, closeOff, endOff, true)
 			d.markDirty(i)
+			d.spans[i].flags |= fMisnested
 			d.leak(closeOff)
 		}
 		return
