@@ -130,8 +130,8 @@ func holdsBlocks(e Element) error {
 	reachP := true // a <p> here would be closed by the block's start tag
 	inBody := false
 	for ; n != nil && n.Type == html.ElementNode; n = n.Parent {
-		if e.d.spans[e.d.index(n)].flags&fMisnested != 0 {
-			return fmt.Errorf("inside a misnested <%s>, out of which browsers move elements: %w", n.Data, ErrUnsafe)
+		if e.d.spans[e.d.index(n)].flags&fNoBlocks != 0 {
+			return fmt.Errorf("inside a <%s> browsers may build otherwise: %w", n.Data, ErrUnsafe)
 		}
 		switch a := n.DataAtom; a {
 		case atom.P:

@@ -27,9 +27,10 @@ const (
 	// fFostered: a table out of which a browser moves content, to just
 	// before it (foster parenting).
 	fFostered
-	// fMisnested: a formatting element closed with elements open in it (the
-	// adoption agency): browsers may move what is in it out of it.
-	fMisnested
+	// fNoBlocks: no block goes in the element: browsers may move what is
+	// in it out of it (a formatting element closed with elements open in
+	// it, by the adoption agency), or parsers disagree on it.
+	fNoBlocks
 )
 
 // span holds an element's offsets in the source:
@@ -615,6 +616,7 @@ func (d *Doc) startTag(s *scanner) {
 	}
 
 	// Implied end tags and the tree builder's special cases.
+	var extra flags // for the new element
 	switch {
 	case a == atom.Li:
 		d.closeListItem(off, atom.Li, atom.Li)
@@ -660,6 +662,11 @@ func (d *Doc) startTag(s *scanner) {
 		d.closeP(off)
 	case a == atom.Tr || a == atom.Td || a == atom.Th || k&kTableSection != 0 ||
 		a == atom.Caption || a == atom.Colgroup || a == atom.Col:
+		// The spec closes a caption at <th> as at <td>; x/net/html (v0.62)
+		// ignores the tag. Trust no block in such a th.
+		if a == atom.Th && d.inTableScope(atom.Caption) >= 0 {
+			extra = fNoBlocks
+		}
 		if !d.tableStart(a, off) {
 			return // ignored outside a table
 		}
@@ -681,6 +688,7 @@ func (d *Doc) startTag(s *scanner) {
 	}
 
 	i := d.newNode(s, a, name, k)
+	d.spans[i].flags |= extra
 	open := k&kVoid == 0
 	d.insert(i, open)
 	if a == atom.Form {
@@ -911,7 +919,7 @@ func (d *Doc) endTag(s *scanner) {
 			d.markDirty(d.top())
 			d.popUntil(j, closeOff, endOff, true)
 			d.markDirty(i)
-			d.spans[i].flags |= fMisnested
+			d.spans[i].flags |= fNoBlocks
 			d.leak(closeOff)
 		}
 		return
