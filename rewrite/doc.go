@@ -10,7 +10,8 @@
 //   - elements.go: what the tree builder knows about each element.
 //   - tree.go: Doc, the element tree with byte offsets, and the rules that
 //     mark where a browser could build a different tree (misnesting, implied
-//     elements, foster parenting), so that no edit relies on them.
+//     elements, foster parenting, formatting elements left open, forms,
+//     tables in a p in quirks mode), so that no edit relies on them.
 //   - element.go: Element, selection with CSS matchers, text and attributes.
 //   - edit.go: Splice, edits by byte offset spliced into a copy, and
 //     Editor, which reorders elements after CanReorder's checks.
