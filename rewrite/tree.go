@@ -241,6 +241,17 @@ func isHTML5Doctype(src []byte) bool {
 	return len(rest) > 0 && rest[0] == '>'
 }
 
+// lowerASCII returns a copy of b with A-Z lowered, as HTML lowers tag and
+// attribute names: other bytes, UTF-8 or not, stay as they are
+// (bytes.ToLower would lower non-ASCII letters and replace invalid bytes).
+func lowerASCII(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = lower(c)
+	}
+	return out
+}
+
 // tagName returns the lowercase name of a tag and its atom, without
 // allocating for known names.
 func tagName(raw []byte) (atom.Atom, string) {
@@ -249,7 +260,7 @@ func tagName(raw []byte) (atom.Atom, string) {
 	for _, c := range raw {
 		if 'A' <= c && c <= 'Z' {
 			if len(raw) > len(buf) {
-				name = bytes.ToLower(raw)
+				name = lowerASCII(raw)
 			} else {
 				for i, c := range raw {
 					buf[i] = lower(c)
@@ -331,7 +342,7 @@ func (d *Doc) synthetic(a atom.Atom, off int32) int32 {
 func attrKey(b []byte) string {
 	for _, c := range b {
 		if 'A' <= c && c <= 'Z' {
-			return string(bytes.ToLower(b))
+			return string(lowerASCII(b))
 		}
 	}
 	if a := atom.Lookup(b); a != 0 {
