@@ -79,7 +79,8 @@ type Doc struct {
 	leaks []int32
 	// leakFrom is where leaks last became non-empty; leakRanges holds the
 	// spans of source in which formatting elements left open were still
-	// active: a browser re-creates them around content put there.
+	// active (a browser re-creates them around content put there), or in
+	// which the adoption agency left open a block the index closed.
 	leakFrom   int32
 	leakRanges [][2]int32
 	// form is the element a browser's "form element pointer" holds: set by
@@ -653,8 +654,12 @@ func (d *Doc) startTag(s *scanner) {
 		}
 	case a == atom.A:
 		if j := d.openFormatting(atom.A); j >= 0 {
-			// <a> inside <a>: the adoption agency closes the outer one.
+			// <a> inside <a>: the adoption agency closes the outer one,
+			// and leaves open the block it finds in it, if any.
 			d.markDirty(d.stack[j])
+			if j < len(d.stack)-1 {
+				d.leak(off)
+			}
 			d.popUntil(j, off, off, false)
 		}
 	case a == atom.Button:
