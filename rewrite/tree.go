@@ -881,10 +881,10 @@ func (d *Doc) endTag(s *scanner) {
 			d.popUntil(j, closeOff, endOff, true)
 			return
 		}
-		d.markDirty(d.top()) // browsers insert an empty <p>
+		d.inserted() // browsers insert an empty <p>
 		return
 	case atom.Br:
-		d.markDirty(d.top()) // browsers insert a <br>
+		d.inserted() // browsers insert a <br>
 		return
 	case atom.Form:
 		d.endForm(closeOff, endOff)
@@ -971,6 +971,16 @@ func (d *Doc) endTag(s *scanner) {
 		}
 	}
 	d.markDirty(d.top()) // a stray end tag, ignored by browsers
+}
+
+// inserted marks where browsers insert an element for a stray end tag
+// (</p>, </br>): directly in a table, before the table.
+func (d *Doc) inserted() {
+	if top := d.top(); d.isTableContext(top) {
+		d.foster(top)
+		return
+	}
+	d.markDirty(d.top())
 }
 
 // endForm handles </form>: it closes the form the form element pointer
