@@ -50,6 +50,7 @@ func TestBlockSite(t *testing.T) {
 		{"after a table whose b left open is cleared", `<body><table id=t><tr><td><b>x</td></tr></table><div>y</div></body>`, After, `<body><table id=t><tr><td><b>x</td></tr></table>` + block + `<div>y</div></body>`},
 		{"before a table content is moved out of", `<body><table id=t><div>x</div><tr><td>y</table></body>`, Before, ""},
 		{"before a table a stray </br> puts a br before", `<body><table id=t><tr><td>a</td></tr></br></table></body>`, Before, ""},
+		{"in a b moved out of a table", `<body><table><tr><b><table id=t></table></b></tr></table></body>`, Before, ""},
 		{"after a table in a p, maybe in quirks mode", `<body><p><table id=t><tr><td>a</td></tr></table></p></body>`, After, ""},
 		{"after a table that closed a p, no quirks", `<!DOCTYPE html><body><p>a<table id=t><tr><td>b</td></tr></table></body>`, After, `<!DOCTYPE html><body><p>a<table id=t><tr><td>b</td></tr></table>` + block + `</body>`},
 		{"before a p a misnested b is closed around", `<body><b><p id=t>x</b></body>`, Before, ""},

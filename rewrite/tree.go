@@ -29,7 +29,8 @@ const (
 	fFostered
 	// fNoBlocks: no block goes in the element: browsers may move what is
 	// in it out of it (a formatting element closed with elements open in
-	// it, by the adoption agency), or parsers disagree on it.
+	// it, by the adoption agency), put it elsewhere (foster parenting), or
+	// parsers disagree on it.
 	fNoBlocks
 )
 
@@ -698,9 +699,11 @@ func (d *Doc) startTag(s *scanner) {
 	case k&kClosesP != 0:
 		d.closeP(off)
 	}
-	// Foster parenting: content directly inside a table is moved before it.
+	// Foster parenting: content directly inside a table is moved before
+	// it. The index keeps the element in the table, so no block goes in it.
 	if top := d.top(); d.isTableContext(top) && k&kFosterOK == 0 {
 		d.foster(top)
+		extra |= fNoBlocks
 	}
 
 	i := d.newNode(s, a, name, k)
