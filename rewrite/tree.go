@@ -573,7 +573,10 @@ func (d *Doc) startTag(s *scanner) {
 	switch a {
 	case atom.Html:
 		if d.html != 0 {
-			d.markDirty(d.html) // attributes merge into the existing element
+			// Attributes merge into the existing element: the tag counts
+			// where it is too (replacing what holds it changes html).
+			d.markDirty(d.top())
+			d.markDirty(d.html)
 			return
 		}
 		i := d.newNode(s, a, name, k)
@@ -593,7 +596,10 @@ func (d *Doc) startTag(s *scanner) {
 		return
 	case atom.Body:
 		if d.body != 0 {
-			d.markDirty(d.body) // attributes merge into the existing body
+			// Attributes merge into the existing body: the tag counts
+			// where it is too (replacing what holds it changes body).
+			d.markDirty(d.top())
+			d.markDirty(d.body)
 			return
 		}
 		d.ensureHTML(off)
