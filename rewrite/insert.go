@@ -100,14 +100,16 @@ func (e Element) BlockSite(pos Position) (Site, error) {
 
 // openUntil reports whether n is an element still open at off: closed
 // there without an end tag (a <li> whose end tag was left out is still
-// open right before the next <li>), so that what is put at off lands in it.
+// open right before the next <li>), or closed only after it (an element
+// left open at </body> and closed after it), so that what is put at off
+// lands in it.
 func (d *Doc) openUntil(n *html.Node, off int32) bool {
 	i := d.index(n)
 	if i <= 0 {
 		return false
 	}
 	sp := d.spans[i]
-	return sp.flags&fExplicitEnd == 0 && sp.close >= off
+	return sp.close > off || sp.flags&fExplicitEnd == 0 && sp.close == off
 }
 
 func prevElement(n *html.Node) *html.Node {
