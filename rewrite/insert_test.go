@@ -59,6 +59,7 @@ func TestBlockSite(t *testing.T) {
 		{"in an li where a nested link left a list open", `<body><ul><li id=t><a href=/1>x<ul><a href=/2>y</a></li></ul></body>`, Append, ""},
 		{"replace what holds a body tag", `<body><main><div id=t><body class=x></div></main></body>`, Replace, ""},
 		{"append to a body with an element open at its end", `<body id=t><main><div>a</div></body></main>`, Append, ""},
+		{"replace an svg holding a link left open", `<body><main><b><svg id=t><foreignObject><a href=/x></svg>y</b></main></body>`, Replace, ""},
 		{"replace a heading that closed another", `<body><h1>a<h2 id=t>b</h2></h1><div>c</div></body>`, Replace, ""},
 		{"prepend to a pre before its newline", "<body><pre id=t>\n\nx</pre></body>", Prepend, ""},
 		{"prepend to a pre", `<body><pre id=t>x</pre></body>`, Prepend, `<body><pre id=t>` + block + `x</pre></body>`},

@@ -72,6 +72,10 @@ type Doc struct {
 	// is being skipped; opaqueDepth counts nested elements of the same name.
 	opaque      int32
 	opaqueDepth int
+	// htmlInForeign: an HTML start tag came in an integration point of the
+	// svg or math element being skipped; what it left open (a formatting
+	// element a browser re-creates after it, say) the index does not see.
+	htmlInForeign bool
 	// integration counts open HTML integration points (foreignObject, desc,
 	// title, mtext, ...) inside svg or math, where HTML tags stay put.
 	integration int
@@ -145,6 +149,7 @@ func (d *Doc) reset(src []byte) {
 	d.html, d.head, d.body = 0, 0, 0
 	d.afterBody = false
 	d.opaque, d.opaqueDepth, d.integration = 0, 0, 0
+	d.htmlInForeign = false
 	d.leaks = d.leaks[:0]
 	d.leakFrom, d.leakRanges = 0, d.leakRanges[:0]
 	d.form = 0
@@ -1055,6 +1060,9 @@ func (d *Doc) opaqueStart(s *scanner) {
 			d.integration++
 		}
 	case !s.foreign || d.integration > 0:
+		if s.foreign {
+			d.htmlInForeign = true
+		}
 		if k := kindOf(a); k&kRawText != 0 && !s.foreign {
 			s.rawEnd = rawTextNames[a]
 		}
@@ -1093,9 +1101,23 @@ func isIntegrationPoint(name string) bool {
 // leaveOpaque closes the svg, math or template element at off, without an
 // end tag.
 func (d *Doc) leaveOpaque(s *scanner, off int32) {
+	i := d.opaque
 	d.opaque, d.opaqueDepth, d.integration = 0, 0, 0
 	s.foreign = false
 	d.popUntil(len(d.stack)-1, off, off, false)
+	d.foreignDone(i, off)
+}
+
+// foreignDone runs when svg or math element i has closed at off: if HTML
+// came inside it, the element is in doubt, and so is what follows it, as
+// after a formatting element left open.
+func (d *Doc) foreignDone(i, off int32) {
+	if !d.htmlInForeign {
+		return
+	}
+	d.htmlInForeign = false
+	d.markDirty(i)
+	d.leak(off)
 }
 
 func (d *Doc) opaqueEnd(s *scanner) {
@@ -1111,10 +1133,12 @@ func (d *Doc) opaqueEnd(s *scanner) {
 	if d.opaqueDepth > 0 {
 		return
 	}
+	i := d.opaque
 	d.opaque, d.integration = 0, 0
 	s.foreign = false
 	// The opaque element is the top of the stack: nothing is pushed inside.
 	d.popUntil(len(d.stack)-1, int32(s.start), int32(s.end), true)
+	d.foreignDone(i, int32(s.start))
 }
 
 // closeAll closes what is still open at the end of the document.
