@@ -10,11 +10,15 @@
 //   - elements.go: what the tree builder knows about each element.
 //   - tree.go: Doc, the element tree with byte offsets, and the rules that
 //     mark where a browser could build a different tree (misnesting, implied
-//     elements, foster parenting), so that no edit relies on them.
+//     elements, foster parenting, formatting elements left open, forms,
+//     tables in a p in quirks mode), so that no edit relies on them.
 //   - element.go: Element, selection with CSS matchers, text and attributes.
-//   - edit.go: Editor, the splicing edits (insert, replace, reorder).
-//   - insert.go: where a block may go (before, after, prepend, append,
-//     replace), the end of the head and of the body.
+//   - edit.go: Splice, edits by byte offset spliced into a copy, and
+//     Editor, which reorders elements after CanReorder's checks.
+//   - insert.go: Site, the only way to find where bytes may be inserted or
+//     replaced: where a block may go relative to an element (before, after,
+//     prepend, append, replace), the end of the head and of the body, each
+//     refused where a browser would build the page differently.
 //
 // rewrite knows nothing of what is inserted: the markup comes from the
 // caller (shopedge's own is in rewrite/markup). It imports nothing else of

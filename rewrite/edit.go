@@ -26,7 +26,10 @@ func (r Range) Len() int { return r.End - r.Start }
 // Splice is a set of edits to a source, by byte offset, spliced into a new
 // copy: bytes no edit touches are copied exactly as they were. It does not
 // need the Doc, so offsets found once on a page can be applied to the same
-// bytes for many visitors. The zero Splice is empty and ready to use.
+// bytes for many visitors. It knows nothing of HTML: its offsets are to
+// come from a Site (insert.go), which checks where a browser puts what is
+// spliced there, or from elements CanReorder accepts. The zero Splice is
+// empty and ready to use.
 type Splice struct {
 	edits []edit
 }
@@ -159,8 +162,11 @@ func (s *Splice) Bytes(dst, src []byte) []byte {
 	return append(dst, src[pos:]...)
 }
 
-// Editor collects edits to a Doc's source, refusing those the Doc cannot
-// vouch for, and splices them into a new copy.
+// Editor reorders elements of a Doc, refusing orders the Doc cannot vouch
+// for (see CanReorder), and splices them into a new copy. It has no way to
+// insert or replace bytes: insertions go through the sites of insert.go
+// (Element.BlockSite, Doc.HeadSite, Doc.BodyEndSite), which check where a
+// browser would put them, and are applied with a Splice.
 type Editor struct {
 	d  *Doc
 	sp Splice
@@ -176,50 +182,6 @@ func (ed *Editor) Len() int { return ed.sp.Len() }
 func (e Element) Range() Range {
 	sp := e.d.spans[e.i]
 	return Range{int(sp.start), int(sp.end)}
-}
-
-// InsertBefore inserts b just before e's start tag.
-func (ed *Editor) InsertBefore(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&fSynthetic != 0 {
-		return fmt.Errorf("insert before <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.sp.Insert(int(sp.start), b)
-}
-
-// InsertAfter inserts b just after e's end tag.
-func (ed *Editor) InsertAfter(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 {
-		return fmt.Errorf("insert after <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.sp.Insert(int(sp.end), b)
-}
-
-// Prepend inserts b at the start of e's content.
-func (ed *Editor) Prepend(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&(fSynthetic|fOpaque) != 0 || sp.kind&(kVoid|kRawText) != 0 {
-		return fmt.Errorf("prepend to <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.sp.Insert(int(sp.inner), b)
-}
-
-// Append inserts b at the end of e's content, before its end tag.
-func (ed *Editor) Append(e Element, b []byte) error {
-	sp := ed.d.spans[e.i]
-	if sp.flags&(fSynthetic|fOpaque) != 0 || sp.flags&fExplicitEnd == 0 || sp.kind&(kVoid|kRawText) != 0 {
-		return fmt.Errorf("append to <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.sp.Insert(int(sp.close), b)
-}
-
-// Replace replaces e, tags included, with b.
-func (ed *Editor) Replace(e Element, b []byte) error {
-	if !e.Movable() {
-		return fmt.Errorf("replace <%s>: %w", e.Tag(), ErrUnsafe)
-	}
-	return ed.sp.Replace(e.Range(), b)
 }
 
 // CanReorder reports whether items may be put in another order: each is

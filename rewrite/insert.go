@@ -32,7 +32,10 @@ type Site struct {
 // BlockSite returns where a block goes relative to e, after checking that
 // a browser would put it there and change nothing else: the place must be
 // inside body, and not where a block would end an open <p>, be moved out
-// of a table (foster parenting) or be dropped (select).
+// of a table (foster parenting), be dropped (select), get formatting
+// elements left open re-created in it, or change the text of a <pre>. A
+// block appended to body goes after the body's content up to </body>:
+// what follows </body> (browsers put it into body too) comes after it.
 func (e Element) BlockSite(pos Position) (Site, error) {
 	d, sp := e.d, e.d.spans[e.i]
 	inside := e // the element the block ends up in
@@ -59,6 +62,9 @@ func (e Element) BlockSite(pos Position) (Site, error) {
 		if sp.flags&fSynthetic != 0 || d.openUntil(prevElement(e.Node()), sp.start) {
 			return Site{}, fmt.Errorf("before <%s>: %w", e.Tag(), ErrUnsafe)
 		}
+		if sp.flags&fFostered != 0 {
+			return Site{}, fmt.Errorf("before <%s>, where browsers move content out of it: %w", e.Tag(), ErrUnsafe)
+		}
 		at, end = sp.start, sp.start
 	case After:
 		if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 {
@@ -69,6 +75,11 @@ func (e Element) BlockSite(pos Position) (Site, error) {
 		if sp.flags&fSynthetic != 0 {
 			return Site{}, fmt.Errorf("prepend to <%s>: %w", e.Tag(), ErrUnsafe)
 		}
+		if a := e.Node().DataAtom; (a == atom.Pre || a == atom.Listing) && sp.inner < sp.close &&
+			(d.src[sp.inner] == '\n' || d.src[sp.inner] == '\r') {
+			// Browsers drop a newline right after <pre>, and only there.
+			return Site{}, fmt.Errorf("prepend to <%s>, before the newline browsers drop: %w", e.Tag(), ErrUnsafe)
+		}
 		at, end = sp.inner, sp.inner
 	case Append:
 		if sp.flags&fSynthetic != 0 || sp.flags&fExplicitEnd == 0 || d.openUntil(e.Node().LastChild, sp.close) {
@@ -76,24 +87,29 @@ func (e Element) BlockSite(pos Position) (Site, error) {
 		}
 		at, end = sp.close, sp.close
 	case Replace:
-		if !e.Movable() {
+		if !e.Movable() || d.openUntil(prevElement(e.Node()), sp.start) {
 			return Site{}, fmt.Errorf("replace <%s>: %w", e.Tag(), ErrUnsafe)
 		}
 		at, end = sp.start, sp.end
+	}
+	if d.inLeak(at, end) {
+		return Site{}, fmt.Errorf("%s <%s>, where browsers re-create formatting elements left open: %w", pos, e.Tag(), ErrUnsafe)
 	}
 	return Site{Range{int(at), int(end)}}, nil
 }
 
 // openUntil reports whether n is an element still open at off: closed
 // there without an end tag (a <li> whose end tag was left out is still
-// open right before the next <li>), so that what is put at off lands in it.
+// open right before the next <li>), or closed only after it (an element
+// left open at </body> and closed after it), so that what is put at off
+// lands in it.
 func (d *Doc) openUntil(n *html.Node, off int32) bool {
 	i := d.index(n)
 	if i <= 0 {
 		return false
 	}
 	sp := d.spans[i]
-	return sp.flags&fExplicitEnd == 0 && sp.close >= off
+	return sp.close > off || sp.flags&fExplicitEnd == 0 && sp.close == off
 }
 
 func prevElement(n *html.Node) *html.Node {
@@ -116,6 +132,9 @@ func holdsBlocks(e Element) error {
 	reachP := true // a <p> here would be closed by the block's start tag
 	inBody := false
 	for ; n != nil && n.Type == html.ElementNode; n = n.Parent {
+		if e.d.spans[e.d.index(n)].flags&fNoBlocks != 0 {
+			return fmt.Errorf("inside a <%s> browsers may build otherwise: %w", n.Data, ErrUnsafe)
+		}
 		switch a := n.DataAtom; a {
 		case atom.P:
 			if reachP {

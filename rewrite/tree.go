@@ -24,6 +24,14 @@ const (
 	fSynthetic
 	// fOpaque: svg, math or template; the content is not indexed.
 	fOpaque
+	// fFostered: a table out of which a browser moves content, to just
+	// before it (foster parenting).
+	fFostered
+	// fNoBlocks: no block goes in the element: browsers may move what is
+	// in it out of it (a formatting element closed with elements open in
+	// it, by the adoption agency), put it elsewhere (foster parenting), or
+	// parsers disagree on it.
+	fNoBlocks
 )
 
 // span holds an element's offsets in the source:
@@ -64,12 +72,29 @@ type Doc struct {
 	// is being skipped; opaqueDepth counts nested elements of the same name.
 	opaque      int32
 	opaqueDepth int
+	// htmlInForeign: an HTML start tag came in an integration point of the
+	// svg or math element being skipped; what it left open (a formatting
+	// element a browser re-creates after it, say) the index does not see.
+	htmlInForeign bool
 	// integration counts open HTML integration points (foreignObject, desc,
 	// title, mtext, ...) inside svg or math, where HTML tags stay put.
 	integration int
 	// leaks records formatting elements left open (the browser re-creates
 	// them around later content): the marker element each belongs to, or 0.
 	leaks []int32
+	// leakFrom is where leaks last became non-empty; leakRanges holds the
+	// spans of source in which formatting elements left open were still
+	// active (a browser re-creates them around content put there), or in
+	// which the adoption agency left open a block the index closed.
+	leakFrom   int32
+	leakRanges [][2]int32
+	// form is the element a browser's "form element pointer" holds: set by
+	// <form>, cleared by </form> only. A <form> tag while it is set is
+	// ignored.
+	form int32
+	// noQuirks: the page starts with <!DOCTYPE html>, so that browsers
+	// build it in no-quirks mode (where <table> closes an open <p>).
+	noQuirks bool
 
 	jsonLD [][2]int32 // content ranges of <script type="application/ld+json">
 	metas  []int32    // indexes of meta and link elements
@@ -124,7 +149,11 @@ func (d *Doc) reset(src []byte) {
 	d.html, d.head, d.body = 0, 0, 0
 	d.afterBody = false
 	d.opaque, d.opaqueDepth, d.integration = 0, 0, 0
+	d.htmlInForeign = false
 	d.leaks = d.leaks[:0]
+	d.leakFrom, d.leakRanges = 0, d.leakRanges[:0]
+	d.form = 0
+	d.noQuirks = false
 	d.jsonLD = d.jsonLD[:0]
 	d.metas = d.metas[:0]
 }
@@ -158,6 +187,7 @@ func (d *Doc) build() {
 	// (https://encoding.spec.whatwg.org/#decode), so the tree starts after
 	// it, and no offset (so no edit) ever falls before it.
 	s := scanner{src: d.src, pos: bomLen(d.src)}
+	d.noQuirks = isHTML5Doctype(d.src[s.pos:])
 	for {
 		switch s.next() {
 		case tokEOF:
@@ -200,6 +230,35 @@ func (d *Doc) top() int32 { return d.stack[len(d.stack)-1] }
 
 func (d *Doc) atomOf(i int32) atom.Atom { return d.nodes[i].DataAtom }
 
+// isHTML5Doctype reports whether src starts, after white space, with the
+// doctype <!DOCTYPE html> and nothing more in it: the one doctype that
+// certainly puts a browser in no-quirks mode. Any other start is taken as
+// maybe quirks.
+func isHTML5Doctype(src []byte) bool {
+	src = bytes.TrimLeft(src, " \t\n\r\f")
+	const dt = "<!doctype"
+	if len(src) < len(dt) || !bytes.EqualFold(src[:len(dt)], []byte(dt)) {
+		return false
+	}
+	rest := bytes.TrimLeft(src[len(dt):], " \t\n\r\f")
+	if len(rest) == len(src)-len(dt) || len(rest) < 4 || !bytes.EqualFold(rest[:4], []byte("html")) {
+		return false
+	}
+	rest = bytes.TrimLeft(rest[4:], " \t\n\r\f")
+	return len(rest) > 0 && rest[0] == '>'
+}
+
+// lowerASCII returns a copy of b with A-Z lowered, as HTML lowers tag and
+// attribute names: other bytes, UTF-8 or not, stay as they are
+// (bytes.ToLower would lower non-ASCII letters and replace invalid bytes).
+func lowerASCII(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = lower(c)
+	}
+	return out
+}
+
 // tagName returns the lowercase name of a tag and its atom, without
 // allocating for known names.
 func tagName(raw []byte) (atom.Atom, string) {
@@ -208,7 +267,7 @@ func tagName(raw []byte) (atom.Atom, string) {
 	for _, c := range raw {
 		if 'A' <= c && c <= 'Z' {
 			if len(raw) > len(buf) {
-				name = bytes.ToLower(raw)
+				name = lowerASCII(raw)
 			} else {
 				for i, c := range raw {
 					buf[i] = lower(c)
@@ -242,7 +301,7 @@ func (d *Doc) text(s *scanner) {
 		return
 	}
 	if inBody {
-		d.markDirty(top) // text directly in a table is moved before it
+		d.foster(top) // text directly in a table is moved before it
 		return
 	}
 	if d.afterBody {
@@ -290,7 +349,7 @@ func (d *Doc) synthetic(a atom.Atom, off int32) int32 {
 func attrKey(b []byte) string {
 	for _, c := range b {
 		if 'A' <= c && c <= 'Z' {
-			return string(bytes.ToLower(b))
+			return string(lowerASCII(b))
 		}
 	}
 	if a := atom.Lookup(b); a != 0 {
@@ -356,10 +415,19 @@ func (d *Doc) pop(off int32) {
 	if sp.kind&kOptionalEnd == 0 {
 		d.markDirty(i)
 		if sp.kind&kFormatting != 0 {
-			d.leaks = append(d.leaks, d.markerOf())
+			d.leak(off)
 		}
 	}
 	d.closed(i)
+}
+
+// leak records, at offset off, a formatting element left open inside the
+// innermost open marker.
+func (d *Doc) leak(off int32) {
+	if len(d.leaks) == 0 {
+		d.leakFrom = off
+	}
+	d.leaks = append(d.leaks, d.markerOf())
 }
 
 // closed runs after element i left the stack.
@@ -374,7 +442,21 @@ func (d *Doc) closed(i int32) {
 			}
 		}
 		d.leaks = d.leaks[:k]
+		if k == 0 {
+			d.leakRanges = append(d.leakRanges, [2]int32{d.leakFrom, d.spans[i].end})
+		}
 	}
+}
+
+// inLeak reports whether a formatting element left open may be re-created
+// by a browser around content put anywhere in [from, to].
+func (d *Doc) inLeak(from, to int32) bool {
+	for _, r := range d.leakRanges {
+		if r[0] <= to && from <= r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // markerOf returns the innermost open marker element (td, th, caption,
@@ -496,7 +578,10 @@ func (d *Doc) startTag(s *scanner) {
 	switch a {
 	case atom.Html:
 		if d.html != 0 {
-			d.markDirty(d.html) // attributes merge into the existing element
+			// Attributes merge into the existing element: the tag counts
+			// where it is too (replacing what holds it changes html).
+			d.markDirty(d.top())
+			d.markDirty(d.html)
 			return
 		}
 		i := d.newNode(s, a, name, k)
@@ -516,7 +601,10 @@ func (d *Doc) startTag(s *scanner) {
 		return
 	case atom.Body:
 		if d.body != 0 {
-			d.markDirty(d.body) // attributes merge into the existing body
+			// Attributes merge into the existing body: the tag counts
+			// where it is too (replacing what holds it changes body).
+			d.markDirty(d.top())
+			d.markDirty(d.body)
 			return
 		}
 		d.ensureHTML(off)
@@ -552,6 +640,7 @@ func (d *Doc) startTag(s *scanner) {
 	}
 
 	// Implied end tags and the tree builder's special cases.
+	var extra flags // for the new element
 	switch {
 	case a == atom.Li:
 		d.closeListItem(off, atom.Li, atom.Li)
@@ -577,8 +666,12 @@ func (d *Doc) startTag(s *scanner) {
 		}
 	case a == atom.A:
 		if j := d.openFormatting(atom.A); j >= 0 {
-			// <a> inside <a>: the adoption agency closes the outer one.
+			// <a> inside <a>: the adoption agency closes the outer one,
+			// and leaves open the block it finds in it, if any.
 			d.markDirty(d.stack[j])
+			if j < len(d.stack)-1 {
+				d.leak(off)
+			}
 			d.popUntil(j, off, off, false)
 		}
 	case a == atom.Button:
@@ -587,29 +680,50 @@ func (d *Doc) startTag(s *scanner) {
 			d.popUntil(j, off, off, false)
 		}
 	case a == atom.Form:
-		if j := d.openAny(atom.Form); j >= 0 {
-			// Nested forms are ignored by browsers.
-			d.markDirty(d.stack[j])
+		if d.form != 0 {
+			// While a form is set (until its end tag, even when closed
+			// otherwise), browsers ignore a <form> tag.
+			d.markDirty(d.form)
+			d.markDirty(d.top())
+			return
 		}
 		d.closeP(off)
 	case a == atom.Tr || a == atom.Td || a == atom.Th || k&kTableSection != 0 ||
 		a == atom.Caption || a == atom.Colgroup || a == atom.Col:
+		// The spec closes a caption at <th> as at <td>; x/net/html (v0.62)
+		// ignores the tag. Trust no block in such a th.
+		if a == atom.Th && d.inTableScope(atom.Caption) >= 0 {
+			extra = fNoBlocks
+		}
 		if !d.tableStart(a, off) {
 			return // ignored outside a table
 		}
 	case a == atom.Table:
-		d.closeP(off)
+		if d.noQuirks {
+			d.closeP(off)
+		} else if j := d.inScope(atom.P, atom.Button); j >= 0 {
+			// In quirks mode the table goes into the p; in no-quirks mode
+			// it closes the p. The index keeps the p open, so no block
+			// goes beside the table, and marks it in doubt.
+			d.markDirty(d.stack[j])
+		}
 	case k&kClosesP != 0:
 		d.closeP(off)
 	}
-	// Foster parenting: content directly inside a table is moved before it.
+	// Foster parenting: content directly inside a table is moved before
+	// it. The index keeps the element in the table, so no block goes in it.
 	if top := d.top(); d.isTableContext(top) && k&kFosterOK == 0 {
-		d.markDirty(top)
+		d.foster(top)
+		extra |= fNoBlocks
 	}
 
 	i := d.newNode(s, a, name, k)
+	d.spans[i].flags |= extra
 	open := k&kVoid == 0
 	d.insert(i, open)
+	if a == atom.Form {
+		d.form = i
+	}
 	if !open {
 		if a == atom.Meta || a == atom.Link {
 			d.metas = append(d.metas, i)
@@ -667,13 +781,16 @@ func (d *Doc) openFormatting(a atom.Atom) int {
 	return -1
 }
 
-func (d *Doc) openAny(a atom.Atom) int {
-	for j := len(d.stack) - 1; j > 0; j-- {
-		if d.atomOf(d.stack[j]) == a {
-			return j
+// foster marks the table around table part i (table, section, row) as one
+// out of which content is moved, to just before the table.
+func (d *Doc) foster(i int32) {
+	d.markDirty(i)
+	for n := &d.nodes[i]; n != nil && n.Type == html.ElementNode; n = n.Parent {
+		if n.DataAtom == atom.Table {
+			d.spans[d.index(n)].flags |= fFostered
+			return
 		}
 	}
-	return -1
 }
 
 func (d *Doc) isTableContext(i int32) bool {
@@ -778,10 +895,13 @@ func (d *Doc) endTag(s *scanner) {
 			d.popUntil(j, closeOff, endOff, true)
 			return
 		}
-		d.markDirty(d.top()) // browsers insert an empty <p>
+		d.inserted() // browsers insert an empty <p>
 		return
 	case atom.Br:
-		d.markDirty(d.top()) // browsers insert a <br>
+		d.inserted() // browsers insert a <br>
+		return
+	case atom.Form:
+		d.endForm(closeOff, endOff)
 		return
 	case atom.Li:
 		if j := d.inScope(atom.Li, atom.Ol, atom.Ul); j >= 0 {
@@ -829,7 +949,8 @@ func (d *Doc) endTag(s *scanner) {
 			d.markDirty(d.top())
 			d.popUntil(j, closeOff, endOff, true)
 			d.markDirty(i)
-			d.leaks = append(d.leaks, d.markerOf())
+			d.spans[i].flags |= fNoBlocks
+			d.leak(closeOff)
 		}
 		return
 	}
@@ -864,6 +985,39 @@ func (d *Doc) endTag(s *scanner) {
 		}
 	}
 	d.markDirty(d.top()) // a stray end tag, ignored by browsers
+}
+
+// inserted marks where browsers insert an element for a stray end tag
+// (</p>, </br>): directly in a table, before the table.
+func (d *Doc) inserted() {
+	if top := d.top(); d.isTableContext(top) {
+		d.foster(top)
+		return
+	}
+	d.markDirty(d.top())
+}
+
+// endForm handles </form>: it closes the form the form element pointer
+// holds, if in scope, and clears the pointer. Browsers take the form off
+// the stack and leave open what is open in it (but for elements whose end
+// tags are implied): then the index closes those, in doubt, and the form
+// has no end of its own.
+func (d *Doc) endForm(closeOff, endOff int32) {
+	f := d.form
+	d.form = 0
+	j := d.stackPos(f)
+	if f == 0 || j < 0 || d.inScope(atom.Form) != j {
+		d.markDirty(d.top())
+		return
+	}
+	for _, i := range d.stack[j+1:] {
+		if d.spans[i].kind&kOptionalEnd == 0 {
+			d.markDirty(f)
+			d.popUntil(j, closeOff, closeOff, false)
+			return
+		}
+	}
+	d.popUntil(j, closeOff, endOff, true)
 }
 
 // closeBodyAt records where body ends. As in browsers, nothing is popped:
@@ -906,6 +1060,9 @@ func (d *Doc) opaqueStart(s *scanner) {
 			d.integration++
 		}
 	case !s.foreign || d.integration > 0:
+		if s.foreign {
+			d.htmlInForeign = true
+		}
 		if k := kindOf(a); k&kRawText != 0 && !s.foreign {
 			s.rawEnd = rawTextNames[a]
 		}
@@ -944,9 +1101,23 @@ func isIntegrationPoint(name string) bool {
 // leaveOpaque closes the svg, math or template element at off, without an
 // end tag.
 func (d *Doc) leaveOpaque(s *scanner, off int32) {
+	i := d.opaque
 	d.opaque, d.opaqueDepth, d.integration = 0, 0, 0
 	s.foreign = false
 	d.popUntil(len(d.stack)-1, off, off, false)
+	d.foreignDone(i, off)
+}
+
+// foreignDone runs when svg or math element i has closed at off: if HTML
+// came inside it, the element is in doubt, and so is what follows it, as
+// after a formatting element left open.
+func (d *Doc) foreignDone(i, off int32) {
+	if !d.htmlInForeign {
+		return
+	}
+	d.htmlInForeign = false
+	d.markDirty(i)
+	d.leak(off)
 }
 
 func (d *Doc) opaqueEnd(s *scanner) {
@@ -962,15 +1133,22 @@ func (d *Doc) opaqueEnd(s *scanner) {
 	if d.opaqueDepth > 0 {
 		return
 	}
+	i := d.opaque
 	d.opaque, d.integration = 0, 0
 	s.foreign = false
 	// The opaque element is the top of the stack: nothing is pushed inside.
 	d.popUntil(len(d.stack)-1, int32(s.start), int32(s.end), true)
+	d.foreignDone(i, int32(s.start))
 }
 
 // closeAll closes what is still open at the end of the document.
 func (d *Doc) closeAll() {
 	end := int32(len(d.src))
+	defer func() {
+		if len(d.leaks) > 0 {
+			d.leakRanges = append(d.leakRanges, [2]int32{d.leakFrom, end})
+		}
+	}()
 	if d.opaque != 0 {
 		d.markDirty(d.opaque)
 		d.opaque = 0

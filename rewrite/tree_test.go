@@ -69,6 +69,7 @@ func TestTreeMatchesBrowser(t *testing.T) {
 		{name: "void self closing", in: `<div><br/><img src=x><input type=text /><span>x</span></div>`},
 		{name: "head content", in: `<html><head><meta charset=utf-8><link rel=x href=y><script>1</script></head><body><div></div></body></html>`},
 		{name: "uppercase", in: `<DIV><UL><LI>a</LI></UL></DIV>`},
+		{name: "long uppercase name, not ASCII", in: "<div><ABCDEFGHIJKLMNOPQRSTUVWXYZ\xc3\x89\x99 id=x>y</ABCDEFGHIJKLMNOPQRSTUVWXYZ\xc3\x89\x99></div>"},
 		{name: "headings", in: `<h1>a<h2>b</h2></h1><div>c</div>`, dirty: true},
 		{name: "nested a", in: `<a href=1>x<a href=2>y</a></a>`, dirty: true},
 		{name: "misnested formatting", in: `<b><i>x</b>y</i><p>z</p>`, dirty: true},

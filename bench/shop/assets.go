@@ -24,7 +24,7 @@ func (s *Shop) image(w http.ResponseWriter, r *http.Request, sku string) {
 		hue, hue, strings.ReplaceAll(p.SKU, "&", ""))
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	w.Header().Set("Content-Type", "image/svg+xml")
-	http.ServeContent(w, r, sku+".svg", lastModified, strings.NewReader(svg))
+	http.ServeContent(w, r, sku+".svg", lastModified(), strings.NewReader(svg))
 }
 
 // static serves the theme's files with ETag, Last-Modified and Range
@@ -37,7 +37,7 @@ func (s *Shop) static(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Header().Set("ETag", fmt.Sprintf(`"%x"`, hash(b)))
-	http.ServeContent(w, r, name, lastModified, bytes.NewReader(b))
+	http.ServeContent(w, r, name, lastModified(), bytes.NewReader(b))
 }
 
 // download serves size bytes (default 20 MB, at most 1 GB) of a
@@ -55,7 +55,7 @@ func (s *Shop) download(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="catalog.bin"`)
-	http.ServeContent(w, r, "catalog.bin", lastModified, &Pattern{Size: size})
+	http.ServeContent(w, r, "catalog.bin", lastModified(), &Pattern{Size: size})
 }
 
 // Pattern is a deterministic file of Size bytes: byte i is PatternByte(i).

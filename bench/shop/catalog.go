@@ -78,25 +78,30 @@ var tree = []struct {
 	{"Sale", nil},
 }
 
-var nouns = map[string][]string{
-	"Dresses":            {"Wrap Dress", "Midi Dress", "Shirt Dress", "Slip Dress", "Maxi Dress"},
-	"Tops":               {"Blouse", "T-Shirt", "Tank Top", "Tunic", "Camisole"},
-	"Jeans":              {"Slim Jeans", "Mom Jeans", "Wide-Leg Jeans", "Bootcut Jeans"},
-	"Knitwear":           {"Cardigan", "Jumper", "Turtleneck", "Knitted Vest"},
-	"Shirts":             {"Oxford Shirt", "Linen Shirt", "Flannel Shirt", "Polo Shirt"},
-	"Trousers":           {"Chinos", "Cargo Trousers", "Suit Trousers", "Joggers"},
-	"Jackets":            {"Bomber Jacket", "Rain Jacket", "Denim Jacket", "Puffer Jacket", "Blazer"},
-	"Kids":               {"Kids Hoodie", "Baby Bodysuit", "Kids Raincoat", "Pyjama Set", "Kids Sneakers"},
-	"Sneakers":           {"Running Sneakers", "Court Sneakers", "High-Top Sneakers", "Slip-On Sneakers"},
-	"Boots":              {"Chelsea Boots", "Hiking Boots", "Ankle Boots", "Rain Boots"},
-	"Sandals":            {"Slide Sandals", "Strappy Sandals", "Sport Sandals"},
-	"Bags & Accessories": {"Tote Bag", "Backpack", "Leather Belt", "Wool Scarf", "Crossbody Bag", "Sunglasses"},
-	"Kitchen":            {"Chef's Knife", "Cast Iron Pan", "Espresso Cups", "Cutting Board"},
-	"Bedding":            {"Duvet Cover", "Linen Sheets", "Pillowcase Set", "Throw Blanket"},
-	"Lighting":           {"Table Lamp", "Pendant Light", "Floor Lamp", "String Lights"},
-	"Beauty":             {"Face Cream", "Lip Balm", "Hair Oil", "Eau de Parfum", "Body Lotion"},
-	"Sports & Outdoor":   {"Yoga Mat", "Water Bottle", "Trail Shorts", "Tent", "Cycling Gloves"},
-	"Electronics":        {"Wireless Earbuds", "Smart Speaker", "Phone Charger", "Fitness Tracker", "E-Reader"},
+// categoryNouns returns the product nouns of each leaf category. A
+// function, not a package-level map, so that the package does no work when
+// a program that links it starts.
+func categoryNouns() map[string][]string {
+	return map[string][]string{
+		"Dresses":            {"Wrap Dress", "Midi Dress", "Shirt Dress", "Slip Dress", "Maxi Dress"},
+		"Tops":               {"Blouse", "T-Shirt", "Tank Top", "Tunic", "Camisole"},
+		"Jeans":              {"Slim Jeans", "Mom Jeans", "Wide-Leg Jeans", "Bootcut Jeans"},
+		"Knitwear":           {"Cardigan", "Jumper", "Turtleneck", "Knitted Vest"},
+		"Shirts":             {"Oxford Shirt", "Linen Shirt", "Flannel Shirt", "Polo Shirt"},
+		"Trousers":           {"Chinos", "Cargo Trousers", "Suit Trousers", "Joggers"},
+		"Jackets":            {"Bomber Jacket", "Rain Jacket", "Denim Jacket", "Puffer Jacket", "Blazer"},
+		"Kids":               {"Kids Hoodie", "Baby Bodysuit", "Kids Raincoat", "Pyjama Set", "Kids Sneakers"},
+		"Sneakers":           {"Running Sneakers", "Court Sneakers", "High-Top Sneakers", "Slip-On Sneakers"},
+		"Boots":              {"Chelsea Boots", "Hiking Boots", "Ankle Boots", "Rain Boots"},
+		"Sandals":            {"Slide Sandals", "Strappy Sandals", "Sport Sandals"},
+		"Bags & Accessories": {"Tote Bag", "Backpack", "Leather Belt", "Wool Scarf", "Crossbody Bag", "Sunglasses"},
+		"Kitchen":            {"Chef's Knife", "Cast Iron Pan", "Espresso Cups", "Cutting Board"},
+		"Bedding":            {"Duvet Cover", "Linen Sheets", "Pillowcase Set", "Throw Blanket"},
+		"Lighting":           {"Table Lamp", "Pendant Light", "Floor Lamp", "String Lights"},
+		"Beauty":             {"Face Cream", "Lip Balm", "Hair Oil", "Eau de Parfum", "Body Lotion"},
+		"Sports & Outdoor":   {"Yoga Mat", "Water Bottle", "Trail Shorts", "Tent", "Cycling Gloves"},
+		"Electronics":        {"Wireless Earbuds", "Smart Speaker", "Phone Charger", "Fitness Tracker", "E-Reader"},
+	}
 }
 
 var (
@@ -132,6 +137,7 @@ func NewCatalog(seed uint64) *Catalog {
 			c.Categories[sub.Slug] = sub
 		}
 	}
+	nouns := categoryNouns()
 	sku := 10000
 	for _, top := range c.Top {
 		leaves := top.Children

@@ -28,9 +28,11 @@ var files embed.FS
 // SessionCookie is the shop's own session cookie, holding the cart's key.
 const SessionCookie = "nw_session"
 
-// lastModified is the Last-Modified of catalog pages: the catalog is
-// generated, so it never changes while the shop runs.
-var lastModified = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+// lastModified returns the Last-Modified of catalog pages: the catalog is
+// generated, so it never changes while the shop runs. A function, not a
+// package-level variable, so that the package does no work when a program
+// that links it starts.
+func lastModified() time.Time { return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC) }
 
 // Shop is the demo storefront: an http.Handler serving a generated catalog.
 type Shop struct {
@@ -407,7 +409,7 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, status int, name s
 	case "home", "category", "product", "search":
 		if v.CartCount == 0 {
 			h.Set("Cache-Control", "public, max-age=60")
-			h.Set("Last-Modified", lastModified.Format(http.TimeFormat))
+			h.Set("Last-Modified", lastModified().Format(http.TimeFormat))
 			h.Set("ETag", fmt.Sprintf(`W/"%x"`, hash(buf.Bytes())))
 		} else {
 			h.Set("Cache-Control", "private, no-cache")

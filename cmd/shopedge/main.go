@@ -13,6 +13,14 @@
 // prints every problem as file:line:col: field: problem. SIGHUP makes serve
 // and demo reload their configuration; SIGINT or SIGTERM stop them
 // gracefully.
+//
+// Files:
+//   - main.go: the command line: commands, usage, version.
+//   - serve.go: serve and check, and what serve shares with demo: flag
+//     overrides, running the proxy and its admin listener, signals and
+//     reloads, the memory limit, the logger.
+//   - demo.go: demo, the only file that imports the demo shop.
+//   - eval.go: eval, the offline evaluation of recommendation strategies.
 package main
 
 import (

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -19,8 +16,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"shopedge/bench/shop"
-	"shopedge/configs"
 	"shopedge/proxy"
 	"shopedge/proxy/identity"
 	"shopedge/rules"
@@ -112,81 +107,6 @@ func loadWith(path string, o overrides) (*rules.Compiled, error) {
 		return nil, err
 	}
 	return o.compile(cfg)
-}
-
-func demo(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o overrides
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "shopedge's listen `address`")
-	shopListen := fs.String("shop-listen", "127.0.0.1:8081", "the demo shop's listen `address`")
-	fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9090", "the admin listen `address`")
-	path := fs.String("config", "", "configuration `file` (default: the embedded configs/demo.yaml)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-
-	shopLn, err := net.Listen("tcp", *shopListen)
-	if err != nil {
-		return fmt.Errorf("demo shop: %w", err)
-	}
-	shopSrv := &http.Server{Handler: shop.New(1), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = shopSrv.Serve(shopLn) }()
-	defer shopSrv.Close()
-	o.upstream = "http://" + shopLn.Addr().String()
-
-	load := func() (*rules.Compiled, error) {
-		if *path != "" {
-			return loadWith(*path, o)
-		}
-		cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
-		if err != nil {
-			return nil, err
-		}
-		return o.compile(cfg)
-	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.Log, stderr)
-	getenv := os.Getenv
-	if os.Getenv("SHOPEDGE_SECRET") == "" {
-		secret := randomString(48)
-		getenv = func(k string) string {
-			if k == "SHOPEDGE_SECRET" {
-				return secret
-			}
-			return os.Getenv(k)
-		}
-		log.Info("SHOPEDGE_SECRET is not set: using a secret made for this run (visitors are forgotten when the demo stops)")
-	}
-	keys, err := rules.LoadKeys(cfg, getenv)
-	if err != nil {
-		return fmt.Errorf("cannot start:\n%w", err)
-	}
-	token := os.Getenv(cfg.Admin.TokenEnv)
-	if token == "" {
-		token = randomString(24)
-	}
-	return runProxy(runOptions{
-		cfg: cfg, reload: load, keys: keys, adminToken: token, log: log,
-		ready: func(proxyAddr, adminAddr string) {
-			fmt.Fprintf(stdout, "demo shop:           http://%s/\n", shopLn.Addr())
-			fmt.Fprintf(stdout, "shopedge (open me):  http://%s/\n", proxyAddr)
-			if adminAddr != "" {
-				fmt.Fprintf(stdout, "admin:               http://%s/metrics  (Authorization: Bearer %s)\n", adminAddr, token)
-			}
-			fmt.Fprintln(stdout, "Browse a few products of one category, then go back to the home page: the menu leads with that category.")
-			fmt.Fprintln(stdout, "Stop with Ctrl-C.")
-		},
-	})
-}
-
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 type runOptions struct {
