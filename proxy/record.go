@@ -29,7 +29,6 @@ func (x *exchange) visit() *learn.Visit {
 		Returning: x.returning,
 		Prefetch:  x.prefetch,
 		Page:      x.page,
-		Host:      ctx.Request.Header.Host(),
 		Path:      ctx.Path(),
 		Query:     query,
 		Customer:  cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(cfg.Identity.CustomerCookie)) > 0,

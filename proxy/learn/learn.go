@@ -1,8 +1,6 @@
 package learn
 
 import (
-	"bytes"
-	"net/url"
 	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/live"
@@ -30,7 +28,6 @@ type Visit struct {
 	Returning bool // the visitor's cookie came back valid
 	Prefetch  bool // a prefetch or prerender: not a view
 	Page      rules.PageType
-	Host      []byte         // the Host the visitor asked (read only during the call)
 	Path      []byte         // the page's path (likewise)
 	Query     string         // a search page's query
 	Customer  bool           // the shop's customer cookie is present
@@ -196,15 +193,7 @@ func (r *Recorder) Page(v *Visit, a *page.Analysis, fresh bool, now time.Time) E
 	switch {
 	case v.Page == rules.PageProduct && a.HasProduct:
 		if fresh || !r.Catalog.Has(a.Product.ID) {
-			prod := a.Product
-			// The page's absolute URLs may carry whatever Host the visitor
-			// sent: keep the product's address, and an image on the page's
-			// own host, as paths on the shop.
-			prod.URL = localPath(prod.URL)
-			if u, err := url.Parse(prod.Image); err == nil && bytes.EqualFold([]byte(u.Host), v.Host) {
-				prod.Image = u.RequestURI()
-			}
-			r.Catalog.Put(prod, now)
+			r.Catalog.Put(a.Product, now)
 		}
 		ev := Event{Product: a.Product.ID}
 		for _, c := range a.Product.Categories {
@@ -241,14 +230,4 @@ func (r *Recorder) FromURL(v *Visit) Event {
 		ev.Query = v.Query
 	}
 	return ev
-}
-
-// localPath reduces a URL to its path and query, or "" when it is not an
-// http(s) URL.
-func localPath(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
-		return ""
-	}
-	return u.RequestURI()
 }

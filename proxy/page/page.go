@@ -294,13 +294,42 @@ func Analyze(in Input) (*Analysis, error) {
 	case rules.PageProduct:
 		pg := catalogPage()
 		pg.AssetHosts = cfg.AssetHosts
-		a.Product, a.HasProduct = catalog.Extract(pg)
+		if a.Product, a.HasProduct = catalog.Extract(pg); a.HasProduct {
+			// The page's absolute URLs may carry whatever Host the visitor
+			// sent: the product's address, and an image on the page's own
+			// host, are kept as paths on the shop. (The analysis is shared
+			// by every Host that gets these bytes: made local once, against
+			// the host the page was read for, as the catalog keeps it.)
+			a.Product.URL = localPath(a.Product.URL)
+			if u, err := url.Parse(a.Product.Image); err == nil && u.Host != "" && strings.EqualFold(u.Host, hostOf(in.URL)) {
+				a.Product.Image = u.RequestURI()
+			}
+		}
 	case rules.PageCategory:
 		for _, c := range catalog.Breadcrumbs(catalogPage()) {
 			a.Crumbs = append(a.Crumbs, c.ID)
 		}
 	}
 	return a, nil
+}
+
+// hostOf is the host of an absolute URL, or "".
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// localPath reduces a URL to its path and query, or "" when it is not an
+// http(s) URL.
+func localPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.RequestURI()
 }
 
 // Cost is what the analysis holds, in bytes, for the cache's bound.

@@ -121,3 +121,39 @@ func TestAnalyzeHostsCostNothing(t *testing.T) {
 		t.Errorf("analysing a product page: %v allocations with hosts configured, %v without; want the same", with, without)
 	}
 }
+
+// TestProductLocal: the product a page describes keeps its address, and
+// an image on the host the page was read for, as paths on the shop (a
+// shop that echoes the Host header in absolute URLs must not put a
+// visitor's Host in the catalog); an image on an asset host keeps its
+// URL.
+func TestProductLocal(t *testing.T) {
+	t.Parallel()
+	cfg := withHosts(t, demoConfig(t), nil, []string{"cdn.example"})
+	for _, tt := range []struct {
+		name, url, image, wantImage string
+	}{
+		{"image on the page's host", "http://evil.example/p/boots", "http://evil.example/img/boots.jpg", "/img/boots.jpg"},
+		{"image on an asset host", "http://shop.example/p/boots", "https://cdn.example/img/boots.jpg", "https://cdn.example/img/boots.jpg"},
+		{"image as a path", "http://shop.example/p/boots", "/img/boots.jpg", "/img/boots.jpg"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := `<!DOCTYPE html><html><head><title>Boots</title><script type="application/ld+json">` +
+				`{"@context":"https://schema.org","@type":"Product","name":"Boots","sku":"B1","url":"` + tt.url + `","image":"` + tt.image + `",` +
+				`"offers":{"@type":"Offer","price":"80.00","priceCurrency":"EUR","availability":"https://schema.org/InStock"}}` +
+				`</script></head><body><main><h1>Boots</h1></main></body></html>`
+			a, err := Analyze(Input{
+				Config: cfg, Type: rules.PageProduct, Raw: []byte(body), Encoding: codec.Identity,
+				ContentType: []byte("text/html; charset=utf-8"), URL: tt.url,
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			if err != nil || !a.HasProduct {
+				t.Fatalf("analyze: %v, product found: %v", err, a != nil && a.HasProduct)
+			}
+			if a.Product.URL != "/p/boots" || a.Product.Image != tt.wantImage {
+				t.Errorf("product URL %q, image %q; want /p/boots, %q", a.Product.URL, a.Product.Image, tt.wantImage)
+			}
+		})
+	}
+}
