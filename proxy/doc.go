@@ -31,15 +31,16 @@
 //     forwarded, hop-by-hop headers, X-Forwarded-*) and the forward step.
 //   - upstream.go: the upstream client: connections tracked so that a
 //     request goes again only when that is safe (upstream_unix.go: the
-//     check that the shop has not closed a pooled connection), and the
+//     check that the shop has not closed a pooled connection;
+//     upstream_other.go: none elsewhere), and the
 //     status an upstream failure gets.
 //   - framing.go: what fasthttp's reading lets through: one pass over a
 //     request's raw header block, and Serve, whose connections follow the
 //     requests' framing to answer a header block ended by a bare LF at
 //     once.
-//   - record.go: learning and recording: the product a page describes
-//     into the catalog, views, cart adds and purchases into the profile,
-//     the recommendation engine and the live counts.
+//   - record.go: the glue to the learn step: what it reads of the request
+//     (learn.Facts), the views and cart adds it records, counted; the
+//     cart add's body.
 //   - personalize.go: the page path's steps handler.go calls: the analysis
 //     (cached), the page's CSP verdict, what plan reads through its
 //     interfaces.
@@ -54,8 +55,9 @@
 //     catalog (GET /catalog, /catalog/{id}).
 //
 // Sub-packages, none of which imports proxy, and none below forward
-// fasthttp: page (analysis), plan (decisions), render (plan to bytes),
-// splice (assembly, gzip from pieces), csp (policies). The engines know
+// fasthttp: page (analysis), learn (learning and recording), plan
+// (decisions), render (plan to bytes), splice (assembly, gzip from
+// pieces), csp (policies). The engines know
 // nothing of HTTP: identity (tokens), profile (visitor state), catalog
 // (products), recommend (recommendations), live (per-product counts for
 // social proof), agent (user agents) and codec (compression). proxytest

@@ -131,7 +131,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		return
 	}
 	p.metrics.pageSkips(&a.Skips)
-	v := x.visit()
+	v := x.facts()
 	ev := p.learner.Page(v, a, fresh, now)
 	prof := p.view(x, v, ev, now)
 	if len(a.Regions) == 0 {
@@ -226,17 +226,17 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 
 // exchange is one request on its way through the proxy, made by Handler
 // and dropped when it returns (nothing of it, or of ctx, outlives the
-// handler). Each group of fields says which step sets it; the steps after
-// only read it. Configuration values come from conf, never from a later
-// load, so that a request sees one configuration from start to end.
+// handler). Each group of fields says which step writes it; every other
+// step only reads it. Configuration values come from conf, never from a
+// later load, so that a request sees one configuration from start to end.
 type exchange struct {
 	ctx   *fasthttp.RequestCtx // the visitor's request (read by every step) and the response (written by respond and the error pages)
 	conf  *config              // the configuration in force; read-only
 	start time.Time
 
 	// waited is how long the request waited for the shop: forward, and
-	// every later read of the shop's body, add to it, so that the time
-	// the proxy itself adds can be told apart.
+	// every later read of the shop's body (personalize, passThrough), add
+	// to it, so that the time the proxy itself adds can be told apart.
 	waited time.Duration
 
 	// Set by classify.
@@ -255,10 +255,12 @@ type exchange struct {
 	returning bool   // the visitor's token was valid
 	refresh   bool   // the token must be (re)issued
 
-	// Response instructions, set by the step that decides them (the cart
-	// add, personalize) and carried out by respond.
+	// Response instructions: setCookie is set by the step that decides it
+	// (recordCartAdd, personalize) and carried out by respond, which
+	// writes token when it issues one (setVisitorCookie).
 	setCookie bool   // put the visitor's token on this response
 	token     string // the token to set; issued by respond when ""
 
-	learnt learn.Visit // what the learn step reads of the request (visit)
+	// Written by facts, for the learn step: what it reads of the request.
+	learnFacts learn.Facts
 }

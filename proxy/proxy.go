@@ -126,13 +126,12 @@ func (p *Proxy) setConfig(cfg *rules.Compiled) {
 	for _, b := range cfg.Overlays.Banners {
 		p.metrics.overlay(b.ID)
 	}
-	a := &cfg.Assets
 	p.conf.Store(&config{
 		gen:    generation.Add(1),
 		cfg:    cfg,
 		bots:   agent.New(cfg.Tracking.BotAgents),
 		enc:    codec.NewEncoder(cfg.Limits.GzipLevel, cfg.Limits.BrotliLevel),
-		render: render.New(cfg, render.Assets{CSS: a.CSSURL, JS: a.JSURL, Beacon: a.BeaconPath}, p.catalog, p.log),
+		render: render.New(cfg, p.catalog, p.log),
 	})
 }
 

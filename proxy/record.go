@@ -17,14 +17,14 @@ import (
 // The glue between the exchange and the learn step: what recording reads
 // of the request, and the cart add's body.
 
-// visit is what the learn step knows of the request.
-func (x *exchange) visit() *learn.Visit {
+// facts is what the learn step knows of the request.
+func (x *exchange) facts() *learn.Facts {
 	ctx, cfg := x.ctx, x.conf.cfg
 	query := ""
 	if x.rule != nil && x.page == rules.PageSearch {
 		query = string(ctx.QueryArgs().Peek(x.rule.Query))
 	}
-	x.learnt = learn.Visit{
+	x.learnFacts = learn.Facts{
 		VisitorID: x.visitorID,
 		Returning: x.returning,
 		Prefetch:  x.prefetch,
@@ -37,18 +37,18 @@ func (x *exchange) visit() *learn.Visit {
 		VisitGap:  cfg.Profiles.VisitGap.D(),
 		HalfLife:  cfg.Profiles.InterestHalfLife.D(),
 	}
-	return &x.learnt
+	return &x.learnFacts
 }
 
 // viewFromURL records the view of a page the proxy did not read, by what
 // its URL says.
 func (p *Proxy) viewFromURL(x *exchange, now time.Time) {
-	v := x.visit()
+	v := x.facts()
 	p.view(x, v, p.learner.FromURL(v), now)
 }
 
 // view records a page view and counts it.
-func (p *Proxy) view(x *exchange, v *learn.Visit, ev learn.Event, now time.Time) *profile.Profile {
+func (p *Proxy) view(x *exchange, v *learn.Facts, ev learn.Event, now time.Time) *profile.Profile {
 	prof := p.learner.View(v, ev, now)
 	if !x.prefetch {
 		p.metrics.events.Add(1)
@@ -59,7 +59,7 @@ func (p *Proxy) view(x *exchange, v *learn.Visit, ev learn.Event, now time.Time)
 // recordCartAdd records an add-to-cart request the shop accepted.
 func (p *Proxy) recordCartAdd(x *exchange) {
 	ident, qty := cartAddFields(&x.ctx.Request, x.cartAdd)
-	if p.learner.CartAdd(x.visit(), ident, qty, p.now()) {
+	if p.learner.CartAdd(x.facts(), ident, qty, p.now()) {
 		p.metrics.events.Add(1)
 		// The token goes on this response: it answers a POST, which no
 		// shared cache stores.

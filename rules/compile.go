@@ -22,8 +22,9 @@ import (
 // setting, change a Config and Compile it again.
 type Compiled struct {
 	// Config is the settings, readable as c.Upstream.URL. It is Compile's
-	// own copy of the Config it was given (the struct and its lists of
-	// blocks and overlay rules; other lists are shared with the original).
+	// own copy of the Config it was given (the struct, navigation, and the
+	// lists defaults fill in: pages, cart adds, blocks, overlay rules and
+	// banners; other lists are shared with the original).
 	*Config
 
 	// Hosts are server.hosts, lowercased; nil answers for any host.

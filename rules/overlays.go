@@ -168,7 +168,14 @@ const (
 var BannerKinds = []string{BannerSocialProof, BannerFreeShipping}
 
 // SocialCounts are the live counts a social proof banner may show.
-var SocialCounts = []string{"viewers_hour", "viewers_day", "carts_day"}
+var SocialCounts = []string{SocialViewersHour, SocialViewersDay, SocialCartsDay}
+
+// The counts a social proof banner may state.
+const (
+	SocialViewersHour = "viewers_hour" // people who viewed the product in the last hour
+	SocialViewersDay  = "viewers_day"  // people who viewed it in the last day
+	SocialCartsDay    = "carts_day"    // people who put it in their cart in the last day
+)
 
 // Banner is an inline message.
 type Banner struct {

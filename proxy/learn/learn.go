@@ -21,9 +21,9 @@ type Recorder struct {
 	Carts    *live.Counter // people who put each product in their cart
 }
 
-// Visit is what recording knows of one request: who, on which page, from
+// Facts is what recording knows of one request: who, on which page, from
 // where, and the configuration's clocks.
-type Visit struct {
+type Facts struct {
 	VisitorID string
 	Returning bool // the visitor's cookie came back valid
 	Prefetch  bool // a prefetch or prerender: not a view
@@ -49,7 +49,7 @@ type Event struct {
 // request's visit-level facts: a new visit's source and device. back is
 // true when the visitor's cookie came back to a profile seen in one second
 // only, before this request (see countPeople).
-func (r *Recorder) profileOf(v *Visit, now time.Time) (prof *profile.Profile, back bool) {
+func (r *Recorder) profileOf(v *Facts, now time.Time) (prof *profile.Profile, back bool) {
 	prof, _ = r.Profiles.Load(v.VisitorID)
 	prof.Update(func(d *profile.Data) {
 		back = v.Returning && d.LastSeen == d.FirstSeen
@@ -69,7 +69,7 @@ func (r *Recorder) profileOf(v *Visit, now time.Time) (prof *profile.Profile, ba
 // CartAdd records an add to the cart the shop accepted, of qty of the
 // product ident names (its id, SKU or address; one not seen yet is kept by
 // the identifier). ok is false when there is nothing to record.
-func (r *Recorder) CartAdd(v *Visit, ident string, qty int, now time.Time) (ok bool) {
+func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok bool) {
 	if ident == "" || v.VisitorID == "" {
 		return false
 	}
@@ -101,7 +101,7 @@ func (r *Recorder) CartAdd(v *Visit, ident string, qty int, now time.Time) (ok b
 // be, with a new visit's source and device), in the recommendation engine
 // and in the live counts. A prefetch touches the profile (the visit) but
 // is not a view. It returns the profile.
-func (r *Recorder) View(v *Visit, ev Event, now time.Time) *profile.Profile {
+func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 	prof, back := r.profileOf(v, now)
 	r.countPeople(v, back)
 	if v.Prefetch {
@@ -166,7 +166,7 @@ func (r *Recorder) View(v *Visit, ev Event, now time.Time) *profile.Profile {
 // (evicted, expired). Once the visitor was seen a second later, that
 // request took what was held, so the visitor's every later request costs
 // no lookup.
-func (r *Recorder) countPeople(v *Visit, back bool) {
+func (r *Recorder) countPeople(v *Facts, back bool) {
 	if back {
 		r.Views.Identified(v.VisitorID)
 		r.Carts.Identified(v.VisitorID)
@@ -189,7 +189,7 @@ func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cat
 // product page describes goes into the catalog, the first time these bytes
 // are seen (fresh) or when the catalog has forgotten it since. It returns
 // what the view teaches the visitor's profile.
-func (r *Recorder) Page(v *Visit, a *page.Analysis, fresh bool, now time.Time) Event {
+func (r *Recorder) Page(v *Facts, a *page.Analysis, fresh bool, now time.Time) Event {
 	switch {
 	case v.Page == rules.PageProduct && a.HasProduct:
 		if fresh || !r.Catalog.Has(a.Product.ID) {
@@ -212,7 +212,7 @@ func (r *Recorder) Page(v *Visit, a *page.Analysis, fresh bool, now time.Time) E
 }
 
 // FromURL is what a view of the page teaches without reading it.
-func (r *Recorder) FromURL(v *Visit) Event {
+func (r *Recorder) FromURL(v *Facts) Event {
 	var ev Event
 	switch v.Page {
 	case rules.PageProduct:

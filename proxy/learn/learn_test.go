@@ -31,8 +31,8 @@ func newRecorder(t *testing.T) *Recorder {
 	}
 }
 
-func visit(id string, page rules.PageType, path string) *Visit {
-	return &Visit{VisitorID: id, Returning: true, Page: page, Path: []byte(path),
+func facts(id string, page rules.PageType, path string) *Facts {
+	return &Facts{VisitorID: id, Returning: true, Page: page, Path: []byte(path),
 		VisitGap: 30 * time.Minute, HalfLife: 7 * 24 * time.Hour}
 }
 
@@ -51,7 +51,7 @@ func product(id catalog.ID, url, image string) *page.Analysis {
 func TestPage(t *testing.T) {
 	t.Parallel()
 	r := newRecorder(t)
-	v := visit("v1", rules.PageProduct, "/p/boots")
+	v := facts("v1", rules.PageProduct, "/p/boots")
 	a := product(42, "/p/boots?x=1", "https://cdn.example/img/boots.jpg")
 	ev := r.Page(v, a, true, t0)
 	if ev.Product != 42 || !slices.Equal(ev.Categories, []catalog.ID{7}) {
@@ -74,7 +74,7 @@ func TestPage(t *testing.T) {
 	if !r.Catalog.Has(43) {
 		t.Errorf("a product the catalog did not have was not learned")
 	}
-	cat := visit("v1", rules.PageCategory, "/c/shoes/boots")
+	cat := facts("v1", rules.PageCategory, "/c/shoes/boots")
 	ev = r.Page(cat, &page.Analysis{Crumbs: []catalog.ID{7}}, true, t0)
 	if want := []catalog.ID{7, catalog.CategoryID("/c/shoes/boots", "")}; !slices.Equal(ev.Categories, want) {
 		t.Errorf("category event = %v, want %v", ev.Categories, want)
@@ -86,7 +86,7 @@ func TestPage(t *testing.T) {
 func TestView(t *testing.T) {
 	t.Parallel()
 	r := newRecorder(t)
-	v := visit("v1", rules.PageProduct, "/p/boots")
+	v := facts("v1", rules.PageProduct, "/p/boots")
 	r.Catalog.Put(product(42, "/p/boots", "").Product, t0)
 	d := r.View(v, Event{Product: 42, Categories: []catalog.ID{7}}, t0).Snapshot()
 	if !slices.Equal(d.Recent(), []catalog.ID{42}) || d.Interest(7, t0, v.HalfLife) <= 0 {
@@ -99,14 +99,14 @@ func TestView(t *testing.T) {
 		t.Errorf("engine tracks %d products, want 1", st.Items)
 	}
 
-	search := visit("v1", rules.PageSearch, "/search")
+	search := facts("v1", rules.PageSearch, "/search")
 	search.Query = "red boots"
 	d = r.View(search, r.FromURL(search), t0.Add(time.Minute)).Snapshot()
 	if !slices.Equal(d.Searches(), []string{"red boots"}) {
 		t.Errorf("searches %v", d.Searches())
 	}
 
-	prefetch := visit("v2", rules.PageProduct, "/p/boots")
+	prefetch := facts("v2", rules.PageProduct, "/p/boots")
 	prefetch.Prefetch = true
 	d = r.View(prefetch, Event{Product: 42}, t0).Snapshot()
 	if len(d.Recent()) != 0 || r.Views.Get(42, t0).Day != 1 {
@@ -116,7 +116,7 @@ func TestView(t *testing.T) {
 	if !r.CartAdd(v, "/p/boots", 2, t0.Add(2*time.Minute)) {
 		t.Fatal("cart add not recorded")
 	}
-	buy := visit("v1", rules.PagePurchase, "/thanks")
+	buy := facts("v1", rules.PagePurchase, "/thanks")
 	d = r.View(buy, Event{}, t0.Add(3*time.Minute)).Snapshot()
 	if len(d.Cart()) != 0 || !slices.Equal(d.Purchased(), []catalog.ID{42}) || d.BoughtAt != uint32(t0.Add(3*time.Minute).Unix()) {
 		t.Errorf("after the purchase: cart %v, purchased %v, bought at %d", d.Cart(), d.Purchased(), d.BoughtAt)
@@ -129,7 +129,7 @@ func TestView(t *testing.T) {
 func TestCartAdd(t *testing.T) {
 	t.Parallel()
 	r := newRecorder(t)
-	v := visit("v1", rules.PageOther, "/cart/add")
+	v := facts("v1", rules.PageOther, "/cart/add")
 	v.Returning = false
 	if r.CartAdd(v, "", 1, t0) {
 		t.Error("an add without a product was recorded")
@@ -145,7 +145,7 @@ func TestCartAdd(t *testing.T) {
 	if n := r.Carts.Get(catalog.KeyOf("SKU-9"), t0).Day; n != 0 {
 		t.Errorf("a new visitor's add counted at once: %d", n)
 	}
-	back := visit("v1", rules.PageHome, "/")
+	back := facts("v1", rules.PageHome, "/")
 	r.View(back, Event{}, t0.Add(2*time.Second))
 	if n := r.Carts.Get(catalog.KeyOf("SKU-9"), t0.Add(2*time.Second)).Day; n != 1 {
 		t.Errorf("the add held for the visitor was not counted when the cookie came back: %d", n)

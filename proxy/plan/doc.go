@@ -9,8 +9,9 @@
 // through small interfaces. It renders nothing and counts nothing.
 //
 // Files:
-//   - plan.go: Input, Plan, Decide; menu and search order, blocks,
-//     banners (what is true to say), prices as shown.
+//   - plan.go: Input, Plan, Decide; search order, blocks, banners (what
+//     is true to say), prices as shown.
+//   - menu.go: the order of a menu's entries by the visitor's interests.
 //   - overlay.go: which overlay, if any, and why the others were not.
 //
 // plan imports neither fasthttp nor html/template.

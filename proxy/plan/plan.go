@@ -144,8 +144,12 @@ type Passed struct {
 	ID, Why string
 }
 
-// Plan is what one visitor gets on one page.
+// Plan is what one visitor gets on one page. It keeps its regions and its
+// overlay in its own allocation: use it by pointer, never copy it (go vet
+// says so, through noCopy).
 type Plan struct {
+	_ noCopy
+
 	Regions []Region
 	Overlay *Chosen // nil: none
 	// Stylesheet is the index of the region the stylesheet goes in front
@@ -393,11 +397,11 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 		}
 		var n int
 		switch b.Count {
-		case "viewers_hour":
+		case rules.SocialViewersHour:
 			n = in.Counts.Views(id, now).Hour
-		case "viewers_day":
+		case rules.SocialViewersDay:
 			n = in.Counts.Views(id, now).Day
-		case "carts_day":
+		case rules.SocialCartsDay:
 			n = in.Counts.Carts(id, now).Day
 		}
 		if n < b.Min {
@@ -473,3 +477,9 @@ func FormatPrice(price float64, currency string) string {
 	}
 	return amount + " " + currency
 }
+
+// noCopy makes go vet's copylocks check report a Plan copied by value.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}

@@ -37,15 +37,10 @@ type Catalog interface {
 	Get(id catalog.ID) (catalog.Product, bool)
 }
 
-// Assets are where the proxy serves its own stylesheet and script, and
-// where beacons go: paths under the reserved prefix.
-type Assets struct {
-	CSS, JS, Beacon string
-}
-
-// New returns a renderer for a configuration.
-func New(cfg *rules.Compiled, a Assets, cat Catalog, log *slog.Logger) *Renderer {
-	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: markup.Assets{CSS: a.CSS, JS: a.JS, Beacon: a.Beacon}}
+// New returns a renderer for a configuration: its templates, and the
+// addresses of the proxy's own assets (cfg.Assets).
+func New(cfg *rules.Compiled, cat Catalog, log *slog.Logger) *Renderer {
+	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: cfg.Assets.Tags("")}
 	r.cssTag = markup.AppendStylesheet(nil, r.assets)
 	r.jsTag = markup.AppendScript(nil, r.assets)
 	return r
@@ -90,8 +85,10 @@ func (r *Rendered) Changed() bool {
 }
 
 // Render writes what the plan puts in each region to buf, which the
-// contents point into. Regions whose template fails keep the shop's
-// bytes (logged). now dates blocks' freshness and overlays' deadlines.
+// contents point into. Regions whose template fails (or whose products
+// the catalog dropped since the plan was made) keep the shop's bytes
+// (logged); the stylesheet and script go only with something rendered
+// that needs them. now dates blocks' freshness and overlays' deadlines.
 func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Verdict, now time.Time) Rendered {
 	out := Rendered{Contents: make([][]byte, len(a.Regions))}
 	type span struct{ start, end int }
@@ -107,9 +104,14 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		assets = markup.Assets{CSS: pl.Origin + assets.CSS, JS: pl.Origin + assets.JS, Beacon: pl.Origin + assets.Beacon}
 		cssTag, jsTag = nil, nil
 	}
+	head, firstDone := -1, -1 // the head's region; the first region given a block, banner or overlay
+	banners := false          // a banner was rendered (they come before the end of the body)
 	for i := range a.Regions {
 		s := &a.Regions[i]
 		d := &pl.Regions[i]
+		if s.Kind == page.Head {
+			head = i
+		}
 		start := len(*buf)
 		ok := false
 		switch d.Action {
@@ -119,11 +121,12 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			*buf, ok = r.block(*buf, s.Index, d.Products, now.Unix(), pl.Origin)
 		case plan.Banner:
 			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[s.Index], d.Text, d.Reached)
+			banners = banners || ok
 		case plan.Body:
 			if pl.Overlay != nil {
 				*buf, out.Overlay = r.overlay(*buf, pl.Overlay, now, pl.Origin)
 			}
-			if out.Overlay || hasBanner(pl) {
+			if out.Overlay || banners {
 				if v.ScriptNonce == "" && jsTag != nil {
 					*buf = append(*buf, jsTag...)
 				} else {
@@ -136,13 +139,24 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		}
 		if ok {
 			out.setDone(i)
+			if firstDone < 0 && d.Action != plan.Reorder {
+				firstDone = i
+			}
 		} else {
 			*buf = (*buf)[:start]
 			start = -1
 		}
 		ranges = append(ranges, span{start, len(*buf)})
 	}
-	if at := pl.Stylesheet; at >= 0 {
+	// The stylesheet, where the plan allows one (pl.Stylesheet >= 0), once
+	// something of the proxy's is on the page: by what was rendered, not
+	// what was planned, so that a block whose template failed leaves no
+	// stylesheet behind it.
+	if pl.Stylesheet >= 0 && firstDone >= 0 {
+		at := head
+		if at < 0 {
+			at = firstDone
+		}
 		start := len(*buf)
 		if v.StyleNonce == "" && cssTag != nil {
 			*buf = append(*buf, cssTag...)
@@ -162,16 +176,6 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		}
 	}
 	return out
-}
-
-// hasBanner reports whether the plan puts a banner on the page.
-func hasBanner(pl *plan.Plan) bool {
-	for _, d := range pl.Regions {
-		if d.Action == plan.Banner {
-			return true
-		}
-	}
-	return false
 }
 
 // maxRendered bounds the banners and overlays kept rendered.

@@ -1,6 +1,16 @@
 package render
 
 import (
+	"io"
+	"log/slog"
+	"shopedge/configs"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/csp"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
+	"shopedge/rules"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,6 +62,146 @@ func TestHumanDuration(t *testing.T) {
 	}{{50 * time.Hour, "2 days"}, {47 * time.Hour, "47 hours"}, {61 * time.Minute, "1 hour"}, {2 * time.Minute, "2 minutes"}, {30 * time.Second, "less than a minute"}} {
 		if got := humanDuration(c.d); got != c.want {
 			t.Errorf("humanDuration(%s) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+// fakeCatalog is a map of products.
+type fakeCatalog map[catalog.ID]catalog.Product
+
+func (c fakeCatalog) Get(id catalog.ID) (catalog.Product, bool) {
+	p, ok := c[id]
+	return p, ok
+}
+
+func demoRenderer(t *testing.T, cat Catalog) *Renderer {
+	t.Helper()
+	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(cfg, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// TestRender: what each region gets, the stylesheet in front of the head
+// (or else of the first region rendered) and the script at the end of the
+// body, only when something rendered needs them; the page's nonces on the
+// tags; the request's origin on a page whose base points elsewhere.
+func TestRender(t *testing.T) {
+	t.Parallel()
+	boots := catalog.Product{ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"}
+	// The demo's first block (index 0) and first banner, at a head, a
+	// block place, a banner place and the end of the body.
+	regions := []page.Region{{Kind: page.Head}, {Kind: page.Block, Index: 0}, {Kind: page.Banner, Index: 0}, {Kind: page.Body}}
+	a := &page.Analysis{Regions: regions, Injects: true}
+	planned := func(products []catalog.ID, stylesheet int) *plan.Plan {
+		return &plan.Plan{Stylesheet: stylesheet, Regions: []plan.Region{
+			{Action: plan.Head}, {Action: plan.Block, Products: products},
+			{Action: plan.Banner, Text: "Add €10 more for free shipping"}, {Action: plan.Body},
+		}}
+	}
+	tests := []struct {
+		name     string
+		cat      fakeCatalog
+		plan     *plan.Plan
+		verdict  csp.Verdict
+		origin   string
+		want     [4][]string // per region, what its bytes hold; nil: the shop's
+		wantDone [4]bool
+	}{
+		{
+			name: "all rendered", cat: fakeCatalog{1: boots}, plan: planned([]catalog.ID{1}, 0), verdict: csp.AllowAll,
+			want: [4][]string{
+				{`<link rel="stylesheet" href="/_shopedge/shopedge.css?v=`},
+				{"Boots", `href="/p/boots?se_rec=`},
+				{"Add €10 more for free shipping"},
+				{`<script src="/_shopedge/shopedge.js?v=`, `" defer data-se-beacon="/_shopedge/beacon">`},
+			},
+			wantDone: [4]bool{false, true, true, true},
+		},
+		{
+			name: "nonces", cat: fakeCatalog{1: boots}, plan: planned([]catalog.ID{1}, 0),
+			verdict: csp.Verdict{Style: true, Script: true, Connect: true, StyleNonce: "s1", ScriptNonce: "j1"},
+			want: [4][]string{
+				{`nonce="s1"`}, {"Boots"}, {"free shipping"}, {`nonce="j1"`},
+			},
+			wantDone: [4]bool{false, true, true, true},
+		},
+		{
+			name: "on the request's origin", cat: fakeCatalog{1: boots}, plan: planned([]catalog.ID{1}, 0), verdict: csp.AllowAll,
+			origin: "https://shop.example",
+			want: [4][]string{
+				{`href="https://shop.example/_shopedge/shopedge.css?v=`}, {`href="https://shop.example/p/boots?se_rec=`}, {"free shipping"},
+				{`src="https://shop.example/_shopedge/shopedge.js?v=`, `data-se-beacon="https://shop.example/_shopedge/beacon"`},
+			},
+			wantDone: [4]bool{false, true, true, true},
+		},
+		{
+			// The block's product left the catalog since the plan: no
+			// block; the banner still brings the stylesheet and script.
+			name: "block not rendered", cat: fakeCatalog{}, plan: planned([]catalog.ID{1}, 0), verdict: csp.AllowAll,
+			want:     [4][]string{{`<link rel="stylesheet"`}, nil, {"free shipping"}, {`<script`}},
+			wantDone: [4]bool{false, false, true, true},
+		},
+		{
+			name: "no stylesheet allowed", cat: fakeCatalog{1: boots}, plan: planned([]catalog.ID{1}, -1), verdict: csp.AllowAll,
+			want:     [4][]string{nil, {"Boots"}, {"free shipping"}, {`<script`}},
+			wantDone: [4]bool{false, true, true, true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := demoRenderer(t, tt.cat)
+			tt.plan.Origin = tt.origin
+			var buf []byte
+			out := r.Render(&buf, tt.plan, a, tt.verdict, time.Now())
+			for i, want := range tt.want {
+				got := out.Contents[i]
+				if (want == nil) != (got == nil) {
+					t.Errorf("region %d (%s): got %q, want the shop's bytes: %v", i, regions[i].Kind, got, want == nil)
+					continue
+				}
+				for _, w := range want {
+					if !strings.Contains(string(got), w) {
+						t.Errorf("region %d (%s) lacks %q:\n%s", i, regions[i].Kind, w, got)
+					}
+				}
+				if out.Done(i) != tt.wantDone[i] {
+					t.Errorf("region %d: Done = %v, want %v", i, out.Done(i), tt.wantDone[i])
+				}
+			}
+		})
+	}
+	// Nothing rendered: no stylesheet, no script, the page unchanged.
+	r := demoRenderer(t, fakeCatalog{})
+	pl := &plan.Plan{Stylesheet: 0, Regions: []plan.Region{{Action: plan.Head}, {Action: plan.Block, Products: []catalog.ID{1}}, {}, {Action: plan.Body}}}
+	var buf []byte
+	if out := r.Render(&buf, pl, a, csp.AllowAll, time.Now()); out.Changed() {
+		t.Errorf("a page whose only block failed changed: %q", out.Contents)
+	}
+}
+
+// TestRenderedDoneMany: what was rendered is known for pages of more than
+// 64 regions too.
+func TestRenderedDoneMany(t *testing.T) {
+	t.Parallel()
+	const n = 70
+	a := &page.Analysis{}
+	pl := &plan.Plan{Stylesheet: -1}
+	for i := range n {
+		a.Regions = append(a.Regions, page.Region{Kind: page.Banner, Index: 0})
+		d := plan.Region{}
+		if i%3 == 0 {
+			d = plan.Region{Action: plan.Banner, Text: "banner " + strconv.Itoa(i)}
+		}
+		pl.Regions = append(pl.Regions, d)
+	}
+	var buf []byte
+	out := demoRenderer(t, fakeCatalog{}).Render(&buf, pl, a, csp.AllowAll, time.Now())
+	for i := range n {
+		if got, want := out.Done(i), i%3 == 0; got != want {
+			t.Errorf("region %d: Done = %v, want %v", i, got, want)
 		}
 	}
 }
