@@ -46,7 +46,7 @@
 //     interfaces.
 //   - respond.go: respond, the one way a response from the shop goes out
 //     (streamed, from a buffer, in pieces), pass-through, cache headers,
-//     error pages, buffers.
+//     error pages.
 //   - attribution.go: clicks on recommended products, counted and taken out
 //     of the query.
 //   - own.go: what the proxy serves under its prefix, and the beacon.
@@ -57,8 +57,8 @@
 // Sub-packages, none of which imports proxy, and none below forward
 // fasthttp: page (analysis), learn (learning and recording), plan
 // (decisions), render (plan to bytes), splice (assembly, gzip from
-// pieces), csp (policies). The engines know
-// nothing of HTTP: identity (tokens), profile (visitor state), catalog
+// pieces), csp (policies); bufpool lends the steps their byte buffers.
+// The engines know nothing of HTTP: identity (tokens), profile (visitor state), catalog
 // (products), recommend (recommendations), live (per-product counts for
 // social proof), agent (user agents) and codec (compression). proxytest
 // is the shared test harness (the demo shop, a proxy, a cookie-jar

@@ -6,6 +6,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"shopedge/proxy/bufpool"
 	"shopedge/proxy/codec"
 	"shopedge/proxy/csp"
 	"shopedge/proxy/learn"
@@ -88,7 +89,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		p.passThrough(x, resp, nil)
 		return
 	}
-	raw := getBuf()
+	raw := bufpool.Get()
 	t0 := time.Now()
 	complete, err := readBody(resp, limit, raw)
 	x.waited += time.Since(t0)
@@ -99,7 +100,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			_ = resp.CloseBodyStream()
 		}
 		fasthttp.ReleaseResponse(resp)
-		putBuf(raw)
+		bufpool.Put(raw)
 		p.upstreamError(x.ctx, err)
 		return
 	}
@@ -173,11 +174,11 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
 		return
 	}
-	scratch := getBuf()
+	scratch := bufpool.Get()
 	out := x.conf.render.Render(scratch, pl, a, verdict, now)
 	p.metrics.rendered(x.conf.cfg, pl, a, &out)
 	if !out.Changed() {
-		putBuf(scratch)
+		bufpool.Put(scratch)
 		p.metrics.passThrough("no_change")
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
 		return
@@ -193,33 +194,33 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		p.respond(x, resp, b, size, true)
 		return
 	case codec.Gzip:
-		body := getBuf()
+		body := bufpool.Get()
 		*body = a.Gzip.Append((*body)[:0], out.Contents, cfg.Limits.GzipLevel)
-		putBuf(scratch)
-		putBuf(raw)
+		bufpool.Put(scratch)
+		bufpool.Put(raw)
 		p.metrics.rewrote(time.Since(x.start))
 		p.respond(x, resp, newPooledBody(body), len(*body), true)
 		return
 	}
 	// Brotli (for clients that take nothing else) is decoded and
 	// re-encoded whole.
-	plain, body := getBuf(), getBuf()
+	plain, body := bufpool.Get(), bufpool.Get()
 	*plain, err = codec.Decode((*plain)[:0], *raw, enc, limit)
 	if err == nil {
 		*body = splice.Assemble((*body)[:0], *plain, a.Spans, out.Contents)
 		*plain, err = x.conf.enc.Encode((*plain)[:0], *body, enc)
 		body, plain = plain, body
 	}
-	putBuf(plain)
-	putBuf(scratch)
+	bufpool.Put(plain)
+	bufpool.Put(scratch)
 	if err != nil {
-		putBuf(body)
+		bufpool.Put(body)
 		p.log.Error("re-encode page", "encoding", enc.String(), "err", err)
 		p.metrics.passThrough("encode_error")
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
 		return
 	}
-	putBuf(raw)
+	bufpool.Put(raw)
 	p.metrics.rewrote(time.Since(x.start))
 	p.respond(x, resp, newPooledBody(body), len(*body), true)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"shopedge/proxy/bufpool"
 	"shopedge/proxy/codec"
 )
 
@@ -65,7 +66,7 @@ func (b *upstreamBody) Close() error {
 	err := b.resp.CloseBodyStream()
 	fasthttp.ReleaseResponse(b.resp)
 	if b.buf != nil {
-		putBuf(b.buf)
+		bufpool.Put(b.buf)
 	}
 	return err
 }
@@ -78,7 +79,7 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 	status := resp.StatusCode()
 	if x.ctx.IsHead() || status < 200 || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified {
 		if prefix != nil {
-			putBuf(prefix)
+			bufpool.Put(prefix)
 		}
 		p.respond(x, resp, nil, 0, false)
 		return
@@ -91,7 +92,7 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 	case resp.IsBodyStream() && prefix == nil && size >= 0 && size <= smallBody:
 		// A small body of known length is read whole and written in one go:
 		// streaming it costs more in writes than the copy.
-		b := getBuf()
+		b := bufpool.Get()
 		var err error
 		t0 := time.Now()
 		*b, err = codec.ReadAtMost((*b)[:0], resp.BodyStream(), size)
@@ -99,7 +100,7 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 		if err != nil || len(*b) != size {
 			_ = resp.CloseBodyStream()
 			fasthttp.ReleaseResponse(resp)
-			putBuf(b)
+			bufpool.Put(b)
 			p.upstreamError(x.ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
 			return
 		}
@@ -111,10 +112,10 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 		}
 		p.respond(x, resp, &upstreamBody{r: r, resp: resp, buf: prefix}, size, false)
 	default:
-		b := getBuf()
+		b := bufpool.Get()
 		*b = append(*b, resp.Body()...)
 		if prefix != nil {
-			putBuf(prefix)
+			bufpool.Put(prefix)
 		}
 		p.respond(x, resp, newPooledBody(b), len(*b), false)
 	}
@@ -182,8 +183,8 @@ func (b *splicedBody) Read(p []byte) (int, error) {
 }
 
 func (b *splicedBody) Close() error {
-	putBuf(b.raw)
-	putBuf(b.scratch)
+	bufpool.Put(b.raw)
+	bufpool.Put(b.scratch)
 	return nil
 }
 
@@ -206,7 +207,7 @@ func newPooledBody(buf *[]byte) *pooledBody {
 }
 
 func (b *pooledBody) Close() error {
-	putBuf(b.buf)
+	bufpool.Put(b.buf)
 	return nil
 }
 
@@ -289,22 +290,4 @@ func (p *Proxy) upstreamError(ctx *fasthttp.RequestCtx, err error) {
 	p.metrics.upstreamError(kind)
 	p.log.Warn("upstream failed", "kind", kind, "status", status, "method", string(ctx.Method()), "path", string(ctx.Path()), "err", err)
 	writeErrorPage(ctx, status)
-}
-
-var bufPool sync.Pool
-
-func getBuf() *[]byte {
-	if b, ok := bufPool.Get().(*[]byte); ok {
-		*b = (*b)[:0]
-		return b
-	}
-	b := make([]byte, 0, 64<<10)
-	return &b
-}
-
-func putBuf(b *[]byte) {
-	if cap(*b) > 8<<20 {
-		return // let huge buffers go
-	}
-	bufPool.Put(b)
 }

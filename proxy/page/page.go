@@ -8,12 +8,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 
+	"shopedge/proxy/bufpool"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/codec"
 	"shopedge/proxy/splice"
@@ -228,8 +228,8 @@ func Analyze(in Input) (*Analysis, error) {
 	body := in.Raw
 	cfg := in.Config
 	if in.Encoding != codec.Identity {
-		dec := getBuf()
-		defer putBuf(dec)
+		dec := bufpool.Get()
+		defer bufpool.Put(dec)
 		var err error
 		if *dec, err = codec.Decode((*dec)[:0], in.Raw, in.Encoding, int(cfg.Limits.MaxRewriteBody)); err != nil {
 			return nil, err
@@ -454,23 +454,4 @@ func isUTF8(body, contentType []byte) bool {
 		return true
 	}
 	return !certain && utf8.Valid(body)
-}
-
-// decoded bodies are decoded into pooled buffers.
-var bufPool sync.Pool
-
-func getBuf() *[]byte {
-	if b, ok := bufPool.Get().(*[]byte); ok {
-		*b = (*b)[:0]
-		return b
-	}
-	b := make([]byte, 0, 64<<10)
-	return &b
-}
-
-func putBuf(b *[]byte) {
-	if cap(*b) > 8<<20 {
-		return // let huge buffers go
-	}
-	bufPool.Put(b)
 }
