@@ -55,13 +55,19 @@ func pageCSP(x *exchange, resp *fasthttp.Response, a *page.Analysis) csp.Verdict
 	return csp.Check(policies, string(x.ctx.Request.Header.Host()), x.https)
 }
 
-// dismissals reads the overlays a browser dismissed: the script sets a
-// cookie for each (markup.DismissCookiePrefix and the overlay's id).
-type dismissals struct{ ctx *fasthttp.RequestCtx }
+// browser is what plan reads of the visitor's request itself: cookies,
+// headers, and the overlays the browser dismissed (the script sets a
+// cookie for each: markup.DismissCookiePrefix and the overlay's id). Its
+// slices alias the request: read during Decide only.
+type browser struct{ ctx *fasthttp.RequestCtx }
 
-func (d dismissals) Dismissed(id string) bool {
-	return len(d.ctx.Request.Header.Cookie(markup.DismissCookiePrefix+id)) > 0
+func (b browser) Dismissed(id string) bool {
+	return len(b.ctx.Request.Header.Cookie(markup.DismissCookiePrefix+id)) > 0
 }
+
+func (b browser) Cookie(name string) []byte { return b.ctx.Request.Header.Cookie(name) }
+
+func (b browser) Header(name string) []byte { return b.ctx.Request.Header.Peek(name) }
 
 // liveCounts are the counts social proof reads, for plan.
 type liveCounts struct{ views, carts *live.Counter }

@@ -95,6 +95,10 @@ var reloadable = []string{
 	"overlays.banners[].min", "overlays.banners[].threshold", "overlays.banners[].currency",
 	"overlays.banners[].text", "overlays.banners[].reached", "overlays.banners[].empty",
 	"log.access",
+	// Segments, and who each action is for.
+	"segments", "navigation.segments", "navigation.exclude", "search.segments", "search.exclude",
+	"recommendations.blocks[].segments", "recommendations.blocks[].exclude", "overlays.rules[].exclude",
+	"overlays.banners[].segments", "overlays.banners[].exclude",
 }
 
 // KeptSetting is a restart-only setting a reload did not apply: the file

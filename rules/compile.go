@@ -51,6 +51,16 @@ type Compiled struct {
 	OverlayRules []CompiledOverlay
 	// Assets are what shopedge serves itself under overlays.prefix.
 	Assets OwnAssets
+	// Segments are the segments actions target: the built-in ones (new,
+	// returning, customer, prospect), then those of the segments section
+	// by name; a Targeting's indexes are into it.
+	Segments []CompiledSegment
+	// BannerTargets are who each banner is for, by its index in
+	// overlays.banners; NavTarget and SearchTarget the menu's and the
+	// search results'.
+	BannerTargets []Targeting
+	NavTarget     Targeting
+	SearchTarget  Targeting
 
 	banners map[string]*Banner
 }
@@ -60,6 +70,8 @@ type CompiledBlock struct {
 	*Block
 	// Chain is the block's strategy, then its fallbacks, in turn.
 	Chain []recommend.Strategy
+	// Target is who the block is for.
+	Target Targeting
 	// Parsed is the block's own template, read from Block.Template; nil
 	// for the built-in grid of product cards.
 	Parsed *template.Template
@@ -70,6 +82,8 @@ type CompiledOverlay struct {
 	*Overlay
 	// Chain is an upsell's strategy, then its fallbacks, in turn.
 	Chain []recommend.Strategy
+	// Target is who the overlay is for.
+	Target Targeting
 	// Parsed is the overlay's own template for the dialog's content, read
 	// from Overlay.Template; nil for the built-in one.
 	Parsed *template.Template
@@ -134,12 +148,23 @@ func compile(cfg *Config, skip map[string]bool) (*Compiled, Problems) {
 	c := provision(cfg, v)
 	c.validate(v)
 	var ps Problems
-	for _, p := range v.problems {
-		if !skip[p.Field] {
-			ps = append(ps, p)
+	for i, p := range v.problems {
+		if skip[p.Field] || v.unlessInside[i] && insideAny(p.Field, skip) {
+			continue
 		}
+		ps = append(ps, p)
 	}
 	return c, ps
+}
+
+// insideAny reports whether a field in set is inside path.
+func insideAny(path string, set map[string]bool) bool {
+	for f := range set {
+		if strings.HasPrefix(f, path+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // provision derives every value of a Compiled from a copy of cfg. What
@@ -184,13 +209,22 @@ func provision(cfg *Config, v *validator) *Compiled {
 		c.CookieName = "__Host-" + own.Identity.Cookie
 	}
 	c.AssetHosts = slices.Concat(s.Hosts, own.Catalog.AssetHosts)
+	var segIndex map[string]int
+	c.Segments, segIndex = compileSegments(&own, v)
+	if n := own.Navigation; n != nil {
+		c.NavTarget = target(n.Segments, n.Exclude, "navigation", segIndex, v)
+	}
+	if sr := own.Search; sr != nil {
+		c.SearchTarget = target(sr.Segments, sr.Exclude, "search", segIndex, v)
+	}
 	c.Learns = own.Navigation != nil || len(own.Pages) > 0 || len(own.Events.CartAdd) > 0 ||
 		len(own.Recommendations.Blocks) > 0 || own.Search != nil ||
 		len(own.Overlays.Rules) > 0 || len(own.Overlays.Banners) > 0
 
 	for i := range own.Recommendations.Blocks {
 		b := &own.Recommendations.Blocks[i]
-		cb := CompiledBlock{Block: b, Chain: chain(b.Strategy, b.Fallback)}
+		cb := CompiledBlock{Block: b, Chain: chain(b.Strategy, b.Fallback),
+			Target: target(b.Segments, b.Exclude, fmt.Sprintf("recommendations.blocks[%d]", i), segIndex, v)}
 		if b.Template != "" {
 			t, err := own.readTemplate(b.Template)
 			if err != nil {
@@ -204,7 +238,8 @@ func provision(cfg *Config, v *validator) *Compiled {
 	for i := range own.Overlays.Rules {
 		r := &own.Overlays.Rules[i]
 		path := fmt.Sprintf("overlays.rules[%d]", i)
-		co := CompiledOverlay{Overlay: r, Chain: chain(r.Strategy, r.Fallback), index: i}
+		co := CompiledOverlay{Overlay: r, Chain: chain(r.Strategy, r.Fallback), index: i,
+			Target: target(r.Segments, r.Exclude, path, segIndex, v)}
 		for _, f := range []struct {
 			name, src string
 			dst       *time.Time
@@ -233,6 +268,7 @@ func provision(cfg *Config, v *validator) *Compiled {
 	c.banners = make(map[string]*Banner, len(own.Overlays.Banners))
 	for i := range own.Overlays.Banners {
 		b := &own.Overlays.Banners[i]
+		c.BannerTargets = append(c.BannerTargets, target(b.Segments, b.Exclude, fmt.Sprintf("overlays.banners[%d]", i), segIndex, v))
 		if _, dup := c.banners[b.ID]; !dup {
 			c.banners[b.ID] = b
 		}

@@ -38,6 +38,10 @@ type Config struct {
 	Search *Search `yaml:"search"`
 	// Overlays are dialogs and banners shown to visitors. Default: none.
 	Overlays Overlays `yaml:"overlays"`
+	// Segments are named groups of visitors, each a condition over the
+	// visitor and the request, that actions target by name. Default:
+	// only the built-in new, returning, customer and prospect.
+	Segments map[string]Condition `yaml:"segments"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 
@@ -305,6 +309,13 @@ type CartAdd struct {
 
 // Navigation reorders the shop's menu.
 type Navigation struct {
+	// Segments are who the reordering is for: members of any of these segments
+	// (named under segments:, or new, returning, customer, prospect).
+	// Default: every visitor.
+	Segments []string `yaml:"segments"`
+	// Exclude are segments whose members never get it.
+	Exclude []string `yaml:"exclude"`
+
 	// Container selects the menu (CSS). Every match is reordered. Required.
 	Container Selector `yaml:"container"`
 	// Item selects the menu's entries inside the container; entries inside
@@ -358,6 +369,13 @@ type Block struct {
 	// ID names the block in links, metrics and the page (of the form
 	// ValidID accepts). Required.
 	ID string `yaml:"id"`
+	// Segments are who the block is for: members of any of these segments
+	// (named under segments:, or new, returning, customer, prospect).
+	// Default: every visitor.
+	Segments []string `yaml:"segments"`
+	// Exclude are segments whose members never get it.
+	Exclude []string `yaml:"exclude"`
+
 	// Pages are the page types the block goes on. Required.
 	Pages []PageType `yaml:"pages"`
 	// Selector is where the block goes (CSS; the first match). Required.
@@ -388,6 +406,13 @@ type Block struct {
 
 // Search re-ranks search results.
 type Search struct {
+	// Segments are who the re-ranking is for: members of any of these segments
+	// (named under segments:, or new, returning, customer, prospect).
+	// Default: every visitor.
+	Segments []string `yaml:"segments"`
+	// Exclude are segments whose members never get it.
+	Exclude []string `yaml:"exclude"`
+
 	// Results selects the list of results (CSS). Required.
 	Results Selector `yaml:"results"`
 	// Item selects a result inside it; its first link names the product.

@@ -286,6 +286,9 @@ type validator struct {
 	file     string
 	idx      *positions
 	problems Problems
+	// unlessInside are problems dropped when a field inside theirs failed
+	// to decode (an empty condition whose only key was unknown).
+	unlessInside map[int]bool
 }
 
 func (v *validator) add(path, format string, args ...any) {

@@ -86,9 +86,12 @@ type Overlay struct {
 	Kind string `yaml:"kind"`
 	// Pages are the page types the overlay may show on. Required.
 	Pages []PageType `yaml:"pages"`
-	// Segments restrict the overlay to visitors who are new, returning,
-	// customer (bought before) or prospect (never bought). Default: all.
+	// Segments restrict the overlay to members of any of these segments:
+	// named under segments:, or new, returning, customer (bought before),
+	// prospect (never bought). Default: all.
 	Segments []string `yaml:"segments"`
+	// Exclude are segments whose members never get the overlay.
+	Exclude []string `yaml:"exclude"`
 	// Devices restrict the overlay to mobile, tablet or desktop visitors.
 	// Default: all.
 	Devices []string `yaml:"devices"`
@@ -181,6 +184,13 @@ const (
 type Banner struct {
 	// ID names the banner (of the form ValidID accepts). Required.
 	ID string `yaml:"id"`
+	// Segments are who the banner is for: members of any of these segments
+	// (named under segments:, or new, returning, customer, prospect).
+	// Default: every visitor.
+	Segments []string `yaml:"segments"`
+	// Exclude are segments whose members never get it.
+	Exclude []string `yaml:"exclude"`
+
 	// Kind is social_proof or free_shipping. Required.
 	Kind string `yaml:"kind"`
 	// Pages are the page types the banner goes on. Required.
@@ -302,11 +312,6 @@ func (c *Compiled) validateOverlays(v *validator) {
 		}
 		if len(r.Pages) == 0 {
 			v.add(path+".pages", "required: the page types the overlay may show on, like [product, category]")
-		}
-		for j, s := range r.Segments {
-			if !slices.Contains(Segments, s) {
-				v.add(fmt.Sprintf("%s.segments[%d]", path, j), "want one of %s, got %q", strings.Join(Segments, ", "), s)
-			}
 		}
 		for j, d := range r.Devices {
 			if !slices.Contains(Devices, d) {

@@ -40,6 +40,16 @@ func (o OS) String() string {
 	return [...]string{"", "ios", "android", "windows", "macos", "linux", "chromeos"}[o]
 }
 
+// OSNames are the names of the operating systems told apart, as rules
+// name them.
+func OSNames() []string {
+	var names []string
+	for o := IOS; o <= ChromeOS; o++ {
+		names = append(names, o.String())
+	}
+	return names
+}
+
 // Browser is a browser family.
 type Browser uint8
 
@@ -56,6 +66,16 @@ const (
 
 func (b Browser) String() string {
 	return [...]string{"", "chrome", "safari", "firefox", "edge", "opera", "samsung"}[b]
+}
+
+// BrowserNames are the names of the browser families told apart, as rules
+// name them.
+func BrowserNames() []string {
+	var names []string
+	for b := Chrome; b <= Samsung; b++ {
+		names = append(names, b.String())
+	}
+	return names
 }
 
 // Device describes a visitor's device. It is three bytes.

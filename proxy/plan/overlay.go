@@ -23,7 +23,7 @@ func overlayOn(overlays []rules.CompiledOverlay, t rules.PageType) bool {
 // first rule by priority whose page, visitors, schedule, caps and
 // conditions all allow it, and that has something to show. At most one
 // per page view, and none within min_gap of the last one shown.
-func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *recCatalog) *Chosen {
+func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Context, rcat *recCatalog) *Chosen {
 	d, now := in.Profile, in.Now
 	pass := func(id, why string) {
 		if in.Explain {
@@ -56,7 +56,7 @@ func chooseOverlay(in *Input, pl *Plan, recCtx func() *recommend.Context, rcat *
 			why = WhyPage
 		case !o.Active(now):
 			why = WhySchedule
-		case !inSegments(r.Segments, d):
+		case !m.targets(o.Target):
 			why = WhySegment
 		case !onDevices(r.Devices, d.Device.Class.String()):
 			why = WhyDevice
@@ -135,24 +135,6 @@ func overlayItems(in *Input, r *rules.Overlay, o *rules.CompiledOverlay, recCtx 
 		return items, len(items) > 0
 	}
 	return nil, true
-}
-
-// inSegments reports whether a visitor is in any of the segments (every
-// visitor, when there are none).
-func inSegments(segs []string, d *profile.Data) bool {
-	if len(segs) == 0 {
-		return true
-	}
-	for _, s := range segs {
-		switch {
-		case s == rules.SegmentNew && !d.Returning(),
-			s == rules.SegmentReturning && d.Returning(),
-			s == rules.SegmentCustomer && (d.Customer || d.Orders > 0),
-			s == rules.SegmentProspect && !d.Customer && d.Orders == 0:
-			return true
-		}
-	}
-	return false
 }
 
 // onDevices reports whether a device class is among devs (any, when there

@@ -49,6 +49,9 @@ type Request struct {
 	// Dismissed reports the overlays dismissed in this browser (a cookie
 	// the script sets); nil: none.
 	Dismissed Dismissals
+	// Lookup reads the request's cookies and headers for the segments
+	// that test them; nil: none.
+	Lookup Lookup
 }
 
 // Dismissals tells which overlays a browser dismissed.
@@ -203,6 +206,7 @@ func Decide(in *Input) *Plan {
 	}
 	rcat := &pl.rcat
 	rcat.c = in.Catalog
+	m := &members{in: in}
 	if a.Injects && len(in.Request.Host) > 0 && a.Base.Foreign(in.Request.Host, in.Request.HTTPS) {
 		pl.Origin = scheme(in.Request.HTTPS) + "://" + string(in.Request.Host)
 	}
@@ -217,6 +221,8 @@ func Decide(in *Input) *Plan {
 			case cfg.Navigation == nil:
 			case !in.Request.Returning:
 				r.Why = WhyNewVisitor
+			case !m.targets(cfg.NavTarget):
+				r.Why = WhySegment
 			default:
 				if order, moved := menuOrder(cfg.Navigation, s, d, in.Now, half); moved {
 					r.Action, r.Order = Reorder, order
@@ -225,13 +231,19 @@ func Decide(in *Input) *Plan {
 				}
 			}
 		case page.Results:
-			if order, moved := resultsOrder(in.Catalog, s, d, in.Now, half); moved {
+			if !m.targets(cfg.SearchTarget) {
+				r.Why = WhySegment
+			} else if order, moved := resultsOrder(in.Catalog, s, d, in.Now, half); moved {
 				r.Action, r.Order = Reorder, order
 			} else {
 				r.Why = WhyNoInterest
 			}
 		case page.Block:
 			b := &cfg.Recommendations.Blocks[s.Index]
+			if !m.targets(cfg.Blocks[s.Index].Target) {
+				r.Why = WhySegment
+				break
+			}
 			req := recommend.Request{Strategies: cfg.Blocks[s.Index].Chain, N: b.Count, Personal: b.Personal}
 			ids := in.Engine.Recommend(*recCtx(), req, rcat)
 			ids = slices.DeleteFunc(ids, func(id catalog.ID) bool { return !showable(in.Catalog, id) })
@@ -246,7 +258,9 @@ func Decide(in *Input) *Plan {
 				break
 			}
 			b := &cfg.Overlays.Banners[s.Index]
-			if text, reached, ok := bannerText(in, b); ok {
+			if !m.targets(cfg.BannerTargets[s.Index]) {
+				r.Why = WhySegment
+			} else if text, reached, ok := bannerText(in, b); ok {
 				r.Action, r.Text, r.Reached = Banner, text, reached
 				banners = true
 			} else {
@@ -260,7 +274,7 @@ func Decide(in *Input) *Plan {
 				pl.CSPSkipped = pl.CSPSkipped || banners || overlayOn(cfg.OverlayRules, in.Request.Type)
 				break
 			}
-			pl.Overlay = chooseOverlay(in, pl, recCtx, rcat)
+			pl.Overlay = chooseOverlay(in, pl, m, recCtx, rcat)
 			if pl.Overlay != nil || banners {
 				r.Action = Body
 			} else {

@@ -72,6 +72,10 @@ type Data struct {
 	BoughtAt            uint32 // unix seconds of the last purchase
 	OverlayAt           uint32 // unix seconds of the last overlay shown
 	CartsLeft           uint16 // visits that ended with items in the cart
+	// PrevDay is the day (unix days) the visitor was last seen before
+	// the current visit; 0 on a first visit. Days fit the two bytes the
+	// profile's size class leaves free (until 2149).
+	PrevDay uint16
 
 	overlays [MaxOverlays]overlaySeen
 
@@ -144,6 +148,9 @@ func (d *Data) Touch(now time.Time, gap time.Duration) (newVisit bool) {
 	if d.Visits == 0 || int64(t)-int64(d.LastSeen) > int64(gap/time.Second) {
 		if d.Visits > 0 && d.nCart > 0 {
 			d.CartsLeft++ // the last visit ended with items in the cart
+		}
+		if d.Visits > 0 {
+			d.PrevDay = uint16(d.LastSeen / 86400)
 		}
 		d.Visits++
 		d.VisitStart = t
@@ -315,6 +322,24 @@ func (d *Data) Cart() []CartLine {
 		lines[i] = CartLine{Product: d.cart[i], Qty: d.cartQty[i]}
 	}
 	return lines
+}
+
+// DaysSincePrevVisit is the whole days from the day the visitor was last
+// seen before this visit to now; ok is false on a first visit.
+func (d *Data) DaysSincePrevVisit(now time.Time) (days int, ok bool) {
+	if d.PrevDay == 0 {
+		return 0, false
+	}
+	return int(now.Unix()/86400) - int(d.PrevDay), true
+}
+
+// CartItems is the number of items in the cart: its lines' quantities.
+func (d *Data) CartItems() int {
+	n := 0
+	for i := range int(d.nCart) {
+		n += int(d.cartQty[i])
+	}
+	return n
 }
 
 // InCart reports whether a product is in the cart.

@@ -1,0 +1,194 @@
+package plan
+
+import (
+	"testing"
+	"time"
+
+	"shopedge/proxy/agent"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
+)
+
+// lookup is a request's cookies and headers.
+type lookup struct{ cookies, headers map[string]string }
+
+func (l lookup) Cookie(name string) []byte { return value(l.cookies, name) }
+func (l lookup) Header(name string) []byte { return value(l.headers, name) }
+
+func value(m map[string]string, k string) []byte {
+	if v, ok := m[k]; ok {
+		return []byte(v)
+	}
+	return nil
+}
+
+// segmentConfig compiles a configuration with one segment, "s", of the
+// given condition (YAML, indented under it).
+func segmentConfig(t *testing.T, cond string) *rules.Compiled {
+	t.Helper()
+	c, err := rules.Parse("segments.yaml", []byte("upstream:\n  url: http://127.0.0.1:8081\nsegments:\n  s:\n"+cond+
+		"  other:\n    device: [mobile]\n"))
+	if err != nil {
+		t.Fatalf("parse:\n%v", err)
+	}
+	return c
+}
+
+func segmentIndex(t *testing.T, c *rules.Compiled, name string) int {
+	t.Helper()
+	for i, s := range c.Segments {
+		if s.Name == name {
+			return i
+		}
+	}
+	t.Fatalf("no segment %q", name)
+	return -1
+}
+
+// TestSegmentConditions: each condition, and their combinations, against
+// visitors built for them.
+func TestSegmentConditions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	half := 7 * 24 * time.Hour
+	// returning: a second visit, a week after the first.
+	returning := func() profile.Data {
+		var d profile.Data
+		d.Touch(now.Add(-7*24*time.Hour), 30*time.Minute)
+		d.Touch(now.Add(-time.Minute), 30*time.Minute)
+		return d
+	}
+	first := func() profile.Data {
+		var d profile.Data
+		d.Touch(now, 30*time.Minute)
+		return d
+	}
+	with := func(base func() profile.Data, f func(*profile.Data)) func() profile.Data {
+		return func() profile.Data { d := base(); f(&d); return d }
+	}
+	boots := catalog.Product{ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"}
+	shoes := catalog.CategoryID(catalog.PathKey("/c/shoes"), "")
+	tests := []struct {
+		name    string
+		cond    string
+		d       func() profile.Data
+		look    lookup
+		visitor string
+		want    bool
+	}{
+		{"built-in returning", "    segment: returning\n", returning, lookup{}, "v1", true},
+		{"built-in new", "    segment: new\n", returning, lookup{}, "v1", false},
+		{"visits at least 2", "    visits: {at_least: 2}\n", returning, lookup{}, "v1", true},
+		{"visits at most 1", "    visits: {at_most: 1}\n", returning, lookup{}, "v1", false},
+		{"days since last visit", "    days_since_last_visit: {at_least: 6}\n", returning, lookup{}, "v1", true},
+		{"days since last visit: too few", "    days_since_last_visit: {at_least: 8}\n", returning, lookup{}, "v1", false},
+		{"days since last visit: a first visit has none", "    days_since_last_visit: {at_most: 100}\n", first, lookup{}, "v1", false},
+		{"utm source", "    utm_source: newsletter\n", with(first, func(d *profile.Data) { d.SetSource(profile.Source{UTMSource: "Newsletter"}) }), lookup{}, "v1", true},
+		{"utm source: another", "    utm_source: [ads, partner]\n", with(first, func(d *profile.Data) { d.SetSource(profile.Source{UTMSource: "newsletter"}) }), lookup{}, "v1", false},
+		{"referrer subdomain", "    referrer: google.com\n", with(first, func(d *profile.Data) { d.SetSource(profile.Source{Referrer: "www.google.com"}) }), lookup{}, "v1", true},
+		{"referrer look-alike", "    referrer: google.com\n", with(first, func(d *profile.Data) { d.SetSource(profile.Source{Referrer: "notgoogle.com"}) }), lookup{}, "v1", false},
+		{"device", "    device: [tablet, mobile]\n", with(first, func(d *profile.Data) { d.Device = agent.Device{Class: agent.Mobile} }), lookup{}, "v1", true},
+		{"os", "    os: ios\n", with(first, func(d *profile.Data) { d.Device = agent.Device{Class: agent.Mobile, OS: agent.IOS} }), lookup{}, "v1", true},
+		{"browser", "    browser: firefox\n", with(first, func(d *profile.Data) { d.Device = agent.Device{Browser: agent.Chrome} }), lookup{}, "v1", false},
+		{"cart empty", "    cart: empty\n", first, lookup{}, "v1", true},
+		{"cart not empty", "    cart: not_empty\n", with(first, func(d *profile.Data) { d.AddToCart(1, 2, now) }), lookup{}, "v1", true},
+		{"cart items", "    cart_items: {at_least: 2}\n", with(first, func(d *profile.Data) { d.AddToCart(1, 2, now) }), lookup{}, "v1", true},
+		{"cart value", "    cart_value: {at_least: 150}\n", with(first, func(d *profile.Data) { d.AddToCart(1, 2, now) }), lookup{}, "v1", true},
+		{"cart value: below", "    cart_value: {at_least: 200}\n", with(first, func(d *profile.Data) { d.AddToCart(1, 2, now) }), lookup{}, "v1", false},
+		{"cart value: unknown price", "    cart_value: {at_most: 1000}\n", with(first, func(d *profile.Data) { d.AddToCart(9, 1, now) }), lookup{}, "v1", false},
+		{"carts left", "    carts_left: {at_least: 1}\n", func() profile.Data {
+			var d profile.Data
+			d.Touch(now.Add(-2*time.Hour), 30*time.Minute)
+			d.AddToCart(1, 1, now.Add(-2*time.Hour))
+			d.Touch(now, 30*time.Minute)
+			return d
+		}, lookup{}, "v1", true},
+		{"interest", "    interest: {category: /c/shoes, at_least: 1}\n", with(first, func(d *profile.Data) {
+			d.ViewCategory([]catalog.ID{shoes}, now, half)
+			d.ViewCategory([]catalog.ID{shoes}, now, half)
+		}), lookup{}, "v1", true},
+		{"interest: too little", "    interest: {category: /c/shoes, at_least: 3}\n", with(first, func(d *profile.Data) { d.ViewCategory([]catalog.ID{shoes}, now, half) }), lookup{}, "v1", false},
+		{"cookie exists", "    cookie: {name: member}\n", first, lookup{cookies: map[string]string{"member": "1"}}, "v1", true},
+		{"cookie missing", "    cookie: {name: member}\n", first, lookup{}, "v1", false},
+		{"cookie equals", "    cookie: {name: tier, equals: gold}\n", first, lookup{cookies: map[string]string{"tier": "silver"}}, "v1", false},
+		{"header matches", "    header: {name: CF-IPCountry, matches: '^(DE|AT|CH)$'}\n", first, lookup{headers: map[string]string{"CF-IPCountry": "AT"}}, "v1", true},
+		{"share 100%", "    share: {percent: 100}\n", first, lookup{}, "v1", true},
+		{"share 0%", "    share: {percent: 0}\n", first, lookup{}, "v1", false},
+		{"all", "    all:\n      - segment: returning\n      - visits: {at_least: 2}\n", returning, lookup{}, "v1", true},
+		{"all: one fails", "    all:\n      - segment: returning\n      - cart: not_empty\n", returning, lookup{}, "v1", false},
+		{"any", "    any:\n      - cart: not_empty\n      - segment: returning\n", returning, lookup{}, "v1", true},
+		{"not", "    not: {segment: customer}\n", returning, lookup{}, "v1", true},
+		{"another segment", "    segment: other\n", with(first, func(d *profile.Data) { d.Device = agent.Device{Class: agent.Mobile} }), lookup{}, "v1", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := segmentConfig(t, tt.cond)
+			d := tt.d()
+			in := &Input{Config: c, Profile: &d, Now: now, Catalog: &fakeCatalog{products: map[catalog.ID]catalog.Product{1: boots}},
+				Request: Request{VisitorID: tt.visitor, Lookup: tt.look}}
+			m := &members{in: in}
+			if got := m.member(segmentIndex(t, c, "s")); got != tt.want {
+				t.Errorf("member = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestShareStable: a share picks the same visitors every time, about the
+// share asked for, and another salt picks others.
+func TestShareStable(t *testing.T) {
+	t.Parallel()
+	in, n := 0, 10000
+	same := 0
+	for i := range n {
+		id := "visitor-" + string(rune('a'+i%26)) + time.Duration(i).String()
+		a := shareBucket(id, "s") < 1000
+		if a != (shareBucket(id, "s") < 1000) {
+			t.Fatal("a visitor's bucket changed")
+		}
+		if a {
+			in++
+			if shareBucket(id, "other") < 1000 {
+				same++
+			}
+		}
+	}
+	if in < 900 || in > 1100 {
+		t.Errorf("a 10%% share took %d of %d visitors", in, n)
+	}
+	if same > in/5 {
+		t.Errorf("another salt kept %d of the %d visitors in its 10%%: not independent", same, in)
+	}
+}
+
+// TestTargeting: an action's segments are any-of, its exclude none-of,
+// and a block, banner, menu or overlay for others keeps the shop's bytes
+// with the reason.
+func TestTargeting(t *testing.T) {
+	t.Parallel()
+	c, err := rules.Parse("t.yaml", []byte(`upstream:
+  url: http://127.0.0.1:8081
+segments:
+  mobile:
+    device: [mobile]
+recommendations:
+  blocks:
+    - {id: for-mobile, pages: [home], selector: main, strategy: popular, segments: [mobile]}
+    - {id: not-returning, pages: [home], selector: main, strategy: popular, exclude: [returning]}
+    - {id: everyone, pages: [home], selector: main, strategy: popular}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d profile.Data
+	d.Touch(time.Now(), 30*time.Minute)
+	d.Device = agent.Device{Class: agent.Desktop}
+	m := &members{in: &Input{Config: c, Profile: &d, Now: time.Now()}}
+	for i, want := range []bool{false, true, true} {
+		if got := m.targets(c.Blocks[i].Target); got != want {
+			t.Errorf("block %s: targets = %v, want %v", c.Blocks[i].ID, got, want)
+		}
+	}
+}
