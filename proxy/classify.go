@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"shopedge/proxy/codec"
+	"shopedge/rules"
 )
 
 // classify reads what the request is: page type, events, whether the
@@ -15,7 +16,8 @@ func (p *Proxy) classify(x *exchange) {
 	h := &ctx.Request.Header
 	x.trustedPeer = conf.trusted(ctx.RemoteIP())
 	x.https = ctx.IsTLS() || x.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
-	x.tracked = !conf.bots.IsBot(h.UserAgent()) && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1"))
+	x.tracked = !conf.bots.IsBot(h.UserAgent()) && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1")) &&
+		consented(h, conf.cfg.Identity.Consent)
 	x.prefetch = isPrefetch(h)
 	if !x.tracked {
 		return
@@ -27,6 +29,20 @@ func (p *Proxy) classify(x *exchange) {
 	if x.candidate {
 		x.accepts = codec.ParseAccept(h.Peek("Accept-Encoding"))
 	}
+}
+
+// consented reports whether the request grants personalization: always
+// without a consent gate; with one, when its cookie is there and, if the
+// gate says so, its value matches.
+func consented(h *fasthttp.RequestHeader, c *rules.Consent) bool {
+	if c == nil {
+		return true
+	}
+	v := h.Cookie(c.Cookie)
+	if v == nil {
+		return false
+	}
+	return c.Matches.Regexp == nil || c.Matches.Match(v)
 }
 
 // isPrefetch reports a speculative load (link prefetch, prerender).

@@ -65,7 +65,7 @@ var restartOnly = []string{
 var reloadable = []string{
 	"server.hosts", "server.trusted_proxies", "server.underscores_in_headers",
 	"limits.max_rewrite_body", "limits.gzip_level", "limits.brotli_level",
-	"identity.customer_cookie",
+	"identity.customer_cookie", "identity.consent",
 	"profiles.visit_gap", "profiles.interest_half_life",
 	"catalog.asset_hosts",
 	"tracking.bot_agents",

@@ -227,6 +227,23 @@ type Identity struct {
 	// CustomerCookie names the shop's cookie whose presence means a
 	// logged-in customer. Default: none.
 	CustomerCookie string `yaml:"customer_cookie"`
+	// Consent, when set, is the consent manager's cookie that must grant
+	// personalization: a visitor without it (or whose value does not
+	// match) gets the shop's page as it is, no visitor cookie and no
+	// profile, as with Sec-GPC. Default: none (only Sec-GPC is honoured).
+	Consent *Consent `yaml:"consent"`
+}
+
+// Consent names the cookie a consent manager sets and what its value must
+// hold for personalization.
+type Consent struct {
+	// Cookie is the consent cookie's name (OptanonConsent for OneTrust,
+	// CookieConsent for Cookiebot). Required.
+	Cookie string `yaml:"cookie"`
+	// Matches is a regular expression the cookie's value (as sent,
+	// percent-encoding included) must match, like 'marketing:true' for
+	// Cookiebot. Default: the cookie being present grants consent.
+	Matches Regexp `yaml:"matches"`
 }
 
 // Key is one signing key.

@@ -179,6 +179,9 @@ func (c *Compiled) validate(v *validator) {
 	if !validCookieName(id.Cookie) {
 		v.add("identity.cookie", "%q is not a valid cookie name", id.Cookie)
 	}
+	if c := id.Consent; c != nil && !validCookieName(c.Cookie) {
+		v.add("identity.consent.cookie", "required: the consent manager's cookie name, like OptanonConsent or CookieConsent")
+	}
 	if id.CustomerCookie != "" && !validCookieName(id.CustomerCookie) {
 		v.add("identity.customer_cookie", "%q is not a valid cookie name", id.CustomerCookie)
 	}
