@@ -44,6 +44,12 @@ func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentTyp
 
 // pageCSP returns the verdict of the response's and the page's policies.
 func pageCSP(x *exchange, resp *fasthttp.Response, a *page.Analysis) csp.Verdict {
+	return policyVerdict(resp, a, string(x.ctx.Request.Header.Host()), x.https)
+}
+
+// policyVerdict is the verdict of a response's and its page's policies for
+// the proxy's assets on host.
+func policyVerdict(resp *fasthttp.Response, a *page.Analysis, host string, https bool) csp.Verdict {
 	if len(a.CSP) == 0 && resp.Header.Peek("Content-Security-Policy") == nil {
 		return csp.AllowAll // most pages: no policy
 	}
@@ -52,7 +58,7 @@ func pageCSP(x *exchange, resp *fasthttp.Response, a *page.Analysis) csp.Verdict
 		policies = append(policies, string(v))
 	}
 	policies = append(policies, a.CSP...)
-	return csp.Check(policies, string(x.ctx.Request.Header.Host()), x.https)
+	return csp.Check(policies, host, https)
 }
 
 // browser is what plan reads of the visitor's request itself: cookies,

@@ -14,8 +14,11 @@ import (
 // stylesheet and script load and its beacons go out, and with which nonce
 // each tag must come. A page with no policy allows all (AllowAll).
 type Verdict struct {
-	Style, Script, Connect  bool
-	StyleNonce, ScriptNonce string
+	Style       bool   `json:"style"`
+	Script      bool   `json:"script"`
+	Connect     bool   `json:"connect"`
+	StyleNonce  string `json:"style_nonce,omitempty"`
+	ScriptNonce string `json:"script_nonce,omitempty"`
 }
 
 // AllowAll is the verdict for a page without a policy.

@@ -190,11 +190,18 @@ func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cat
 // are seen (fresh) or when the catalog has forgotten it since. It returns
 // what the view teaches the visitor's profile.
 func (r *Recorder) Page(v *Facts, a *page.Analysis, fresh bool, now time.Time) Event {
+	if v.Page == rules.PageProduct && a.HasProduct && (fresh || !r.Catalog.Has(a.Product.ID)) {
+		r.Catalog.Put(a.Product, now)
+	}
+	return r.EventOf(v, a)
+}
+
+// EventOf is what a view of the analysed page teaches, recording nothing:
+// the product a product page describes, a category page's path, or what
+// the URL says (FromURL).
+func (r *Recorder) EventOf(v *Facts, a *page.Analysis) Event {
 	switch {
 	case v.Page == rules.PageProduct && a.HasProduct:
-		if fresh || !r.Catalog.Has(a.Product.ID) {
-			r.Catalog.Put(a.Product, now)
-		}
 		ev := Event{Product: a.Product.ID}
 		for _, c := range a.Product.Categories {
 			ev.Categories = append(ev.Categories, c.ID)

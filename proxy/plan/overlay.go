@@ -38,8 +38,11 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 		pass("", WhyNotTracked)
 		return nil
 	}
-	if d.OverlayAt != 0 && now.Sub(time.Unix(int64(d.OverlayAt), 0)) < in.Config.Overlays.MinGap.D() {
-		pass("", WhyMinGap)
+	if since := now.Sub(time.Unix(int64(d.OverlayAt), 0)); d.OverlayAt != 0 && since < in.Config.Overlays.MinGap.D() {
+		if in.Explain {
+			left := (in.Config.Overlays.MinGap.D() - since).Round(time.Second)
+			pl.Passed = append(pl.Passed, Passed{Why: WhyMinGap, Detail: left.String() + " left"})
+		}
 		return nil
 	}
 	var chosen *Chosen

@@ -392,10 +392,10 @@ func TestOverlayExplain(t *testing.T) {
 	}{
 		{"without Explain, no reasons", false, rules.PageProduct, nil},
 		{"a reason for every rule passed over, in the order tried", true, rules.PageProduct, []Passed{
-			{"upsell", WhyPage}, {"still-thinking", WhyPage}, {"cart-reminder", WhyCondition}, {"new-arrivals", WhyLowerFirst},
+			{ID: "upsell", Why: WhyPage}, {ID: "still-thinking", Why: WhyPage}, {ID: "cart-reminder", Why: WhyCondition}, {ID: "new-arrivals", Why: WhyLowerFirst},
 		}},
 		{"none chosen: every rule has its reason", true, rules.PageCheckout, []Passed{
-			{"upsell", WhyPage}, {"still-thinking", WhyPage}, {"cart-reminder", WhyPage}, {"exit-offer", WhyPage}, {"new-arrivals", WhyPage},
+			{ID: "upsell", Why: WhyPage}, {ID: "still-thinking", Why: WhyPage}, {ID: "cart-reminder", Why: WhyPage}, {ID: "exit-offer", Why: WhyPage}, {ID: "new-arrivals", Why: WhyPage},
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -145,6 +145,19 @@ type Item struct {
 // Passed is an overlay rule passed over, and why.
 type Passed struct {
 	ID, Why string
+	// Detail adds what the reason depends on: for min_gap, the time left.
+	Detail string
+}
+
+// SegmentsOf reports, for an explanation, whether the visitor of in is in
+// each of the configuration's segments, in Compiled.Segments order.
+func SegmentsOf(in *Input) []bool {
+	m := &members{in: in}
+	out := make([]bool, len(in.Config.Segments))
+	for i := range out {
+		out[i] = m.member(i)
+	}
+	return out
 }
 
 // Plan is what one visitor gets on one page. It keeps its regions and its

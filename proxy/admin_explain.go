@@ -1,0 +1,159 @@
+package proxy
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/bufpool"
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/codec"
+	"shopedge/proxy/csp"
+	"shopedge/proxy/learn"
+	"shopedge/proxy/page"
+	"shopedge/proxy/plan"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
+)
+
+// explanation is what GET /explain answers: for one visitor and one page
+// of the shop, the segments the visitor is in, what each region of the
+// page gets and why the others keep the shop's bytes, and why each
+// overlay rule passed over was.
+type explanation struct {
+	Visitor  string          `json:"visitor"`
+	Known    bool            `json:"known"` // the visitor has a profile
+	Path     string          `json:"path"`
+	Page     string          `json:"page"` // its type
+	Segments map[string]bool `json:"segments"`
+	Regions  []regionWhy     `json:"regions"`
+	Overlay  string          `json:"overlay,omitempty"` // the one chosen
+	Passed   []passedWhy     `json:"overlays_passed"`
+	CSP      csp.Verdict     `json:"csp"`
+	Skipped  bool            `json:"csp_skipped"`
+}
+
+type regionWhy struct {
+	Kind     string       `json:"kind"`
+	ID       string       `json:"id,omitempty"` // a block's or banner's
+	Action   string       `json:"action"`
+	Why      string       `json:"why,omitempty"`
+	Products []catalog.ID `json:"products,omitempty"`
+	Text     string       `json:"text,omitempty"`
+}
+
+type passedWhy struct {
+	ID     string `json:"id,omitempty"`
+	Why    string `json:"why"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// adminExplain answers GET /explain?visitor=ID&path=/some/page: it asks
+// the shop for the page (as a visitor would, identity encoding), analyses
+// it and decides for the visitor's profile as it is now, with every
+// reason. It records nothing: no profile is made or changed, nothing is
+// learned, nothing counted.
+func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
+	conf := p.conf.Load()
+	cfg := conf.cfg
+	args := ctx.QueryArgs()
+	visitor, path := string(args.Peek("visitor")), string(args.Peek("path"))
+	if visitor == "" || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || hasPrefixFold([]byte(path), cfg.Assets.Prefix) {
+		ctx.Error("want ?visitor=ID&path=/a/page/of/the/shop\n", fasthttp.StatusBadRequest)
+		return
+	}
+	host := p.up.host
+	if len(cfg.Server.Hosts) > 0 {
+		host = cfg.Server.Hosts[0]
+	}
+	if h := string(args.Peek("host")); h != "" {
+		host = h
+	}
+
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(p.up.scheme + "://" + p.up.host + path)
+	req.Header.SetHost(host)
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Accept-Encoding", "identity")
+	req.Header.SetUserAgent("shopedge-explain")
+	if err := p.up.client.DoDeadline(req, resp, time.Now().Add(p.up.timeout)); err != nil {
+		ctx.Error(fmt.Sprintf("the shop did not answer: %v\n", err), fasthttp.StatusBadGateway)
+		return
+	}
+	if resp.StatusCode() != fasthttp.StatusOK || !isHTML(resp.Header.ContentType()) {
+		ctx.Error(fmt.Sprintf("the shop answered %d %s: not a page shopedge changes\n", resp.StatusCode(), resp.Header.ContentType()), fasthttp.StatusUnprocessableEntity)
+		return
+	}
+	raw := bufpool.Get()
+	defer bufpool.Put(raw)
+	if complete, err := readBody(resp, int(cfg.Limits.MaxRewriteBody), raw); err != nil || !complete {
+		ctx.Error("the page is larger than limits.max_rewrite_body, or was cut: passed through as it is\n", fasthttp.StatusUnprocessableEntity)
+		return
+	}
+	pathBytes := []byte(path)
+	kind, rule := cfg.Classify(pathBytes)
+	a, err := page.Analyze(page.Input{
+		Config: cfg, Type: kind, Raw: *raw, Encoding: codec.Parse(resp.Header.ContentEncoding()),
+		ContentType: resp.Header.ContentType(), URL: "http://" + host + path, Budget: nil, Log: p.log,
+	})
+	if err != nil {
+		ctx.Error(fmt.Sprintf("the page cannot be analysed (%v): passed through as it is\n", err), fasthttp.StatusUnprocessableEntity)
+		return
+	}
+
+	var d profile.Data
+	prof, known := p.profiles.Get(visitor)
+	if known {
+		d = prof.Snapshot()
+	}
+	facts := &learn.Facts{VisitorID: visitor, Returning: known, Page: kind, Path: pathBytes}
+	if rule != nil && kind == rules.PageSearch {
+		var q fasthttp.Args
+		if _, query, ok := strings.Cut(path, "?"); ok {
+			q.Parse(query)
+		}
+		facts.Query = string(q.Peek(rule.Query))
+	}
+	ev := p.learner.EventOf(facts, a)
+	verdict := csp.AllowAll
+	if a.Injects {
+		verdict = policyVerdict(resp, a, host, p.up.scheme == "https")
+	}
+	in := &plan.Input{
+		Config: cfg, Page: a, Profile: &d,
+		Request: plan.Request{Type: kind, VisitorID: visitor, Returning: known, Host: []byte(host), Product: ev.Product, Categories: ev.Categories},
+		CSP:     verdict, Now: p.now(), Engine: p.rec, Catalog: p.catalog, Counts: &p.counts, Explain: true,
+	}
+	pl := plan.Decide(in)
+
+	out := explanation{Visitor: visitor, Known: known, Path: path, Page: kind.String(), Segments: map[string]bool{},
+		CSP: verdict, Skipped: pl.CSPSkipped, Passed: []passedWhy{}}
+	for i, m := range plan.SegmentsOf(in) {
+		out.Segments[cfg.Segments[i].Name] = m
+	}
+	for i, r := range a.Regions {
+		d := pl.Regions[i]
+		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: d.Products, Text: d.Text}
+		switch r.Kind {
+		case page.Block:
+			rw.ID = cfg.Recommendations.Blocks[r.Index].ID
+		case page.Banner:
+			rw.ID = cfg.Overlays.Banners[r.Index].ID
+		}
+		out.Regions = append(out.Regions, rw)
+	}
+	if pl.Overlay != nil {
+		out.Overlay = pl.Overlay.ID
+	}
+	for _, ps := range pl.Passed {
+		out.Passed = append(out.Passed, passedWhy(ps))
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}
