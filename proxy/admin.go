@@ -29,6 +29,8 @@ import (
 //	DELETE /profiles/{id}    forget a visitor (erasure)
 //	GET    /catalog          the products learned (?limit, offset, q), JSON
 //	GET    /catalog/{id}     one product, by id or SKU (admin_catalog.go)
+//	POST   /reload           read the configuration again and put it in force,
+//	                         or keep the old one; JSON says which (reload.go)
 //	GET    /explain          ?visitor=ID&path=/page: what the visitor gets
 //	                         on the page and why, JSON (admin_explain.go)
 //	GET    /debug/memory     heap and profile figures, after collecting garbage
@@ -59,6 +61,8 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 			p.adminProfile(ctx, strings.TrimPrefix(path, "/profiles/"))
 		case path == "/catalog" || strings.HasPrefix(path, "/catalog/"):
 			p.adminCatalog(ctx, strings.TrimPrefix(path, "/catalog"))
+		case path == "/reload":
+			p.adminReload(ctx)
 		case path == "/explain" && ctx.IsGet():
 			p.adminExplain(ctx)
 		case path == "/debug/memory" && ctx.IsGet():

@@ -43,7 +43,8 @@ type Proxy struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
-	reloadMu sync.Mutex // one reload at a time: compare, keep, swap
+	load     func() (*rules.Compiled, error) // Options.Load
+	reloadMu sync.Mutex                      // one reload at a time: compare, keep, swap
 }
 
 // config is a configuration in force and what the proxy builds from it
@@ -66,6 +67,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the time. Default: time.Now.
 	Now func() time.Time
+	// Load reads the configuration again, for a reload asked for on the
+	// operations listener (POST /reload). Default: nil, and the listener
+	// answers that it cannot reload.
+	Load func() (*rules.Compiled, error)
 }
 
 // New builds a proxy for a compiled configuration.
@@ -107,6 +112,7 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 		log:      o.Logger,
 		metrics:  metrics,
 		now:      o.Now,
+		load:     o.Load,
 	}
 	p.counts = liveCounts{views: p.views, carts: p.carts}
 	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"shopedge/rules"
+
+	"github.com/valyala/fasthttp"
 )
 
 // A reload puts a new configuration in force for the requests that start
@@ -106,14 +109,15 @@ var reloadable = []string{
 type KeptSetting struct {
 	// Field is the setting's path as written in the YAML, like
 	// "identity.cookie".
-	Field string
+	Field string `json:"field"`
 	// Old is the value in force, which stays; New is the file's value,
 	// which takes effect at the next start. Secrets are never shown.
-	Old, New string
+	Old string `json:"old"`
+	New string `json:"new"`
 	// File and Line are where the new value is written, or the section
 	// holding it when the file leaves it out (Line 0: not in the file).
-	File string
-	Line int
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
 }
 
 // reloadResults are a reload's outcomes, the values of the result label
@@ -345,4 +349,49 @@ func showSize(n int64) string {
 		}
 	}
 	return fmt.Sprint(n)
+}
+
+// adminReload answers POST /reload: the configuration is read again (the
+// command's Options.Load) and, if it loads, put in force, as on SIGHUP.
+// 200 with what needed a restart and kept its value, or 422 with every
+// problem (the old configuration stays in force).
+func (p *Proxy) adminReload(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsPost() {
+		ctx.Response.Header.Set("Allow", "POST")
+		ctx.Error("POST to reload\n", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	if p.load == nil {
+		ctx.Error("this proxy was started without a configuration file to read again\n", fasthttp.StatusNotImplemented)
+		return
+	}
+	type answer struct {
+		Result   string        `json:"result"`
+		Kept     []KeptSetting `json:"kept,omitempty"`
+		Problems []string      `json:"problems,omitempty"`
+	}
+	var a answer
+	cfg, err := p.load()
+	if err != nil {
+		p.ReloadFailed(err)
+		a.Result = "failure"
+		var probs rules.Problems
+		if errors.As(err, &probs) {
+			for _, pr := range probs {
+				a.Problems = append(a.Problems, pr.Error())
+			}
+		} else {
+			a.Problems = []string{err.Error()}
+		}
+		ctx.SetStatusCode(fasthttp.StatusUnprocessableEntity)
+	} else {
+		a.Kept = p.Reload(cfg)
+		a.Result = "success"
+		if len(a.Kept) > 0 {
+			a.Result = "partial"
+		}
+	}
+	b, _ := json.MarshalIndent(a, "", "  ")
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
 }

@@ -34,6 +34,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	shopListen := fs.String("shop-listen", "127.0.0.1:8081", "the demo shop's listen `address`")
 	fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9090", "the admin listen `address`")
 	path := fs.String("config", "", "configuration `file` (default: the embedded configs/demo.yaml)")
+	watch := fs.Bool("watch", true, "reload when the -config file changes")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -82,7 +83,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		token = randomString(24)
 	}
 	return runProxy(runOptions{
-		cfg: cfg, reload: load, keys: keys, adminToken: token, log: log,
+		cfg: cfg, reload: load, watch: watched(*path, *watch), keys: keys, adminToken: token, log: log,
 		ready: func(proxyAddr, adminAddr string) {
 			fmt.Fprintf(stdout, "demo shop:           http://%s/\n", shopLn.Addr())
 			fmt.Fprintf(stdout, "shopedge (open me):  http://%s/\n", proxyAddr)

@@ -211,7 +211,7 @@ func TestServeReload(t *testing.T) {
 	}
 	base := "upstream:\n  url: " + shopURL + "\nserver:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\nlog:\n  access: true\n"
 	write(base)
-	p := start(t, []string{"SHOPEDGE_SECRET=0123456789abcdef0123456789abcdef0123", "SHOPEDGE_ADMIN_TOKEN=admin-test-token"}, "serve", "-config", cfgPath)
+	p := start(t, []string{"SHOPEDGE_SECRET=0123456789abcdef0123456789abcdef0123", "SHOPEDGE_ADMIN_TOKEN=admin-test-token"}, "serve", "-config", cfgPath, "-watch=false")
 	proxyURL := p.waitFor(t, `serving \S+ on (http://\S+)`)[1]
 	metricsURL := p.waitFor(t, `admin: (http://\S+/metrics)`)[1]
 	resp, err := http.Get(proxyURL + "/")

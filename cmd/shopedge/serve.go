@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -69,11 +70,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	var o overrides
 	fs.StringVar(&o.listen, "listen", "", "listen `address`, overriding server.listen")
 	fs.StringVar(&o.upstream, "upstream", "", "the shop's base `URL`, overriding upstream.url")
+	watch := fs.Bool("watch", true, "reload when the configuration file changes (SIGHUP and POST /reload always do)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if *path == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: shopedge serve -config FILE [-listen ADDR] [-upstream URL]")
+		fmt.Fprintln(stderr, "usage: shopedge serve -config FILE [-listen ADDR] [-upstream URL] [-watch=false]")
 		return errUsage
 	}
 	cfg, err := loadWith(*path, o)
@@ -90,7 +92,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		log.Warn("admin token not set: only /healthz answers on the admin listener", "env", cfg.Admin.TokenEnv)
 	}
 	return runProxy(runOptions{
-		cfg: cfg, reload: func() (*rules.Compiled, error) { return loadWith(*path, o) },
+		cfg: cfg, reload: func() (*rules.Compiled, error) { return loadWith(*path, o) }, watch: watched(*path, *watch),
 		keys: keys, adminToken: token, log: log,
 		ready: func(proxyAddr, adminAddr string) {
 			fmt.Fprintf(stdout, "shopedge %s: serving %s on http://%s\n", versionString(), cfg.Upstream.URL, proxyAddr)
@@ -99,6 +101,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			}
 		},
 	})
+}
+
+// watched is the file to watch: path, unless watching is off.
+func watched(path string, on bool) string {
+	if !on {
+		return ""
+	}
+	return path
 }
 
 func loadWith(path string, o overrides) (*rules.Compiled, error) {
@@ -112,16 +122,27 @@ func loadWith(path string, o overrides) (*rules.Compiled, error) {
 type runOptions struct {
 	cfg        *rules.Compiled
 	reload     func() (*rules.Compiled, error)
+	watch      string // the configuration file, reloaded when it changes; "": none
 	keys       []identity.Key
 	adminToken string
 	log        *slog.Logger
 	ready      func(proxyAddr, adminAddr string)
 }
 
-// runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP.
+// runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP, on POST
+// /reload on the admin listener, and when the configuration file changes.
 func runProxy(o runOptions) error {
 	setMemoryLimit(o.cfg.Config, os.Getenv, o.log)
-	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log})
+	// Reloads, from whichever trigger, go one at a time (Proxy.Reload
+	// serializes them too; this keeps a file change and a signal from
+	// reading the file twice at once).
+	var reloadMu sync.Mutex
+	load := func() (*rules.Compiled, error) {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		return o.reload()
+	}
+	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log, Load: load})
 	if err != nil {
 		return err
 	}
@@ -145,6 +166,18 @@ func runProxy(o runOptions) error {
 		admin = &fasthttp.Server{Handler: p.Admin(o.adminToken), ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, NoDefaultServerHeader: true}
 		go func() { errc <- admin.Serve(aln) }()
 	}
+	// Watching starts before the proxy says it is ready: a change made
+	// as soon as it is reloads it.
+	var changed <-chan struct{}
+	if o.watch != "" {
+		w, err := watchFile(o.watch, o.log)
+		if err != nil {
+			o.log.Warn("configuration file not watched: reload with SIGHUP or POST /reload", "config", o.watch, "err", err)
+		} else {
+			defer w.Close()
+			changed = w.changed
+		}
+	}
 	o.ready(ln.Addr().String(), adminAddr)
 	o.log.Info("started", "listen", ln.Addr().String(), "upstream", o.cfg.Upstream.URL, "config", o.cfg.File())
 
@@ -155,9 +188,12 @@ func runProxy(o runOptions) error {
 		select {
 		case err := <-errc:
 			return fmt.Errorf("serve: %w", err)
+		case <-changed:
+			o.log.Info("configuration file changed: reloading", "config", o.watch)
+			reload(p, load)
 		case s := <-sig:
 			if s == syscall.SIGHUP {
-				reload(p, o)
+				reload(p, load)
 				continue
 			}
 			o.log.Info("stopping", "signal", s.String())
@@ -196,8 +232,8 @@ func setMemoryLimit(cfg *rules.Config, getenv func(string) string, log *slog.Log
 // reload swaps in a new configuration, or keeps the old one and says why;
 // the proxy counts the outcome and logs it, one line per problem or per
 // setting that needs a restart.
-func reload(p *proxy.Proxy, o runOptions) {
-	cfg, err := o.reload()
+func reload(p *proxy.Proxy, load func() (*rules.Compiled, error)) {
+	cfg, err := load()
 	if err != nil {
 		p.ReloadFailed(err)
 		return
