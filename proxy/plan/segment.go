@@ -2,10 +2,10 @@ package plan
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/cespare/xxhash/v2"
 
+	"shopedge/proxy/profile"
 	"shopedge/rules"
 )
 
@@ -109,25 +109,25 @@ func (m *members) eval(seg *rules.CompiledSegment, k int32) bool {
 	case rules.OpCartsLeft:
 		return inRange(p, float64(d.CartsLeft))
 	case rules.OpUTMSource:
-		return oneOf(p.Values, d.Source().UTMSource)
+		return oneOf(p.Values, d.SourceField(profile.SourceUTMSource))
 	case rules.OpUTMMedium:
-		return oneOf(p.Values, d.Source().UTMMedium)
+		return oneOf(p.Values, d.SourceField(profile.SourceUTMMedium))
 	case rules.OpUTMCampaign:
-		return oneOf(p.Values, d.Source().UTMCampaign)
+		return oneOf(p.Values, d.SourceField(profile.SourceUTMCampaign))
 	case rules.OpReferrer:
-		ref := d.Source().Referrer
+		ref := d.SourceField(profile.SourceReferrer)
 		for _, h := range p.Values {
-			if ref == h || strings.HasSuffix(ref, "."+h) {
+			if n := len(ref) - len(h); n >= 0 && bytes.EqualFold(ref[n:], []byte(h)) && (n == 0 || ref[n-1] == '.') {
 				return true
 			}
 		}
 		return false
 	case rules.OpDevice:
-		return oneOf(p.Values, d.Device.Class.String())
+		return oneOfString(p.Values, d.Device.Class.String())
 	case rules.OpOS:
-		return oneOf(p.Values, d.Device.OS.String())
+		return oneOfString(p.Values, d.Device.OS.String())
 	case rules.OpBrowser:
-		return oneOf(p.Values, d.Device.Browser.String())
+		return oneOfString(p.Values, d.Device.Browser.String())
 	case rules.OpCartEmpty:
 		return d.CartItems() == 0
 	case rules.OpCartNotEmpty:
@@ -167,10 +167,20 @@ func (m *members) eval(seg *rules.CompiledSegment, k int32) bool {
 // inRange reports whether x is within the predicate's bounds.
 func inRange(p *rules.Pred, x float64) bool { return x >= p.Min && x <= p.Max }
 
-// oneOf reports whether s, without case, is one of values (lowercase).
-func oneOf(values []string, s string) bool {
+// oneOf reports whether b, without case, is one of values (lowercase).
+func oneOf(values []string, b []byte) bool {
 	for _, v := range values {
-		if len(v) == len(s) && bytes.EqualFold([]byte(v), []byte(s)) {
+		if len(v) == len(b) && bytes.EqualFold([]byte(v), b) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneOfString reports whether s (lowercase) is one of values.
+func oneOfString(values []string, s string) bool {
+	for _, v := range values {
+		if v == s {
 			return true
 		}
 	}

@@ -1,11 +1,14 @@
 package plan
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
+	"shopedge/proxy/page"
 	"shopedge/proxy/profile"
 	"shopedge/rules"
 )
@@ -189,6 +192,57 @@ recommendations:
 	for i, want := range []bool{false, true, true} {
 		if got := m.targets(c.Blocks[i].Target); got != want {
 			t.Errorf("block %s: targets = %v, want %v", c.Blocks[i].ID, got, want)
+		}
+	}
+}
+
+// BenchmarkDecideSegments decides a product page of 40 targeted blocks
+// and 10 targeted overlays (50 actions) over 20 segments, for a returning
+// desktop visitor from a campaign: what segments cost on the hot path.
+func BenchmarkDecideSegments(b *testing.B) {
+	var y strings.Builder
+	y.WriteString("upstream:\n  url: http://127.0.0.1:8081\nsegments:\n")
+	conds := []string{
+		"device: [desktop]", "device: [mobile]", "utm_source: [newsletter]", "visits: {at_least: 2}",
+		"cart: empty", "cart_items: {at_least: 1}", "interest: {category: /c/shoes, at_least: 1}",
+		"cookie: {name: member}", "header: {name: X-Country, matches: '^(DE|AT)$'}", "share: {percent: 50}",
+	}
+	for i := range 20 {
+		fmt.Fprintf(&y, "  s%d:\n    all:\n      - %s\n      - not: {segment: customer}\n", i, conds[i%len(conds)])
+	}
+	y.WriteString("recommendations:\n  blocks:\n")
+	for i := range 40 {
+		fmt.Fprintf(&y, "    - {id: b%d, pages: [product], selector: main, strategy: popular, segments: [s%d, s%d], exclude: [s%d]}\n", i, i%20, (i+3)%20, (i+7)%20)
+	}
+	y.WriteString("overlays:\n  rules:\n")
+	for i := range 10 {
+		fmt.Fprintf(&y, "    - {id: o%d, kind: timed, pages: [product], title: T, priority: %d, segments: [s%d], exclude: [s%d]}\n", i, i, (i*2)%20, (i*2+1)%20)
+	}
+	cfg, err := rules.Parse("bench.yaml", []byte(y.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rs []page.Region
+	for i := range 40 {
+		rs = append(rs, page.Region{Kind: page.Block, Index: i})
+	}
+	rs = append(rs, page.Region{Kind: page.Head}, page.Region{Kind: page.Body})
+	a := regions(rs...)
+	now := time.Now()
+	var d profile.Data
+	d.Touch(now.Add(-48*time.Hour), 30*time.Minute)
+	d.Touch(now, 30*time.Minute)
+	d.Device = agent.Device{Class: agent.Desktop}
+	d.SetSource(profile.Source{UTMSource: "newsletter"})
+	in := input(cfg, a, &d)
+	in.Now = now
+	in.Engine = &fakeEngine{by: map[string][]catalog.ID{"popular": {1}}}
+	in.Catalog = &fakeCatalog{products: map[catalog.ID]catalog.Product{1: {ID: 1, Name: "Boots", URL: "/p/boots"}}}
+	in.Request.Lookup = lookup{cookies: map[string]string{"member": "1"}, headers: map[string]string{"X-Country": "DE"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if pl := Decide(in); !pl.Changed() {
+			b.Fatal("nothing decided")
 		}
 	}
 }

@@ -271,6 +271,29 @@ func (d *Data) Source() Source {
 	return Source{UTMSource: f[0], UTMMedium: f[1], UTMCampaign: f[2], Referrer: f[3]}
 }
 
+// The fields of a visit's source, for SourceField.
+const (
+	SourceUTMSource = iota
+	SourceUTMMedium
+	SourceUTMCampaign
+	SourceReferrer
+)
+
+// SourceField returns one field of the visit's source (SourceUTMSource,
+// ...) as the profile holds it, without copying: the bytes belong to d.
+func (d *Data) SourceField(field int) []byte {
+	t := d.source[:]
+	for i := 0; i < len(t) && t[i] != 0; {
+		n := int(t[i]) - 1
+		if field == 0 {
+			return t[i+1 : i+1+n]
+		}
+		field--
+		i += 1 + n
+	}
+	return nil
+}
+
 // Interest returns the decayed interest in a category at now.
 func (d *Data) Interest(cat catalog.ID, now time.Time, halfLife time.Duration) float64 {
 	c := uint32(cat)
