@@ -51,6 +51,10 @@ type Compiled struct {
 	OverlayRules []CompiledOverlay
 	// Assets are what shopedge serves itself under overlays.prefix.
 	Assets OwnAssets
+	// Warnings are what is valid but cannot do what it seems to (an
+	// overlay always beaten by another, a schedule that has ended), each
+	// at its field, its message starting "warning:".
+	Warnings Problems
 	// Segments are the segments actions target: the built-in ones (new,
 	// returning, customer, prospect), then those of the segments section
 	// by name; a Targeting's indexes are into it.
@@ -147,6 +151,11 @@ func compile(cfg *Config, skip map[string]bool) (*Compiled, Problems) {
 	v := &validator{file: cfg.file, idx: cfg.pos}
 	c := provision(cfg, v)
 	c.validate(v)
+	if len(v.problems) == 0 {
+		w := &validator{file: cfg.file, idx: cfg.pos}
+		c.warn(time.Now(), w)
+		c.Warnings = w.problems
+	}
 	var ps Problems
 	for i, p := range v.problems {
 		if skip[p.Field] || v.unlessInside[i] && insideAny(p.Field, skip) {

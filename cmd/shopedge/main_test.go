@@ -33,6 +33,12 @@ func TestCheck(t *testing.T) {
 	if !strings.Contains(out.String(), "configs/demo.yaml: ok") {
 		t.Errorf("stdout %q lacks the good file", out.String())
 	}
+	// The demo's scroll-depth invitation is for new visitors on category
+	// pages, where the exit offer (higher priority, for every prospect)
+	// always wins first: check says so.
+	if want := "demo.yaml:136:7: overlays.rules[4]: warning: exit-offer (priority 10) is for every visitor new-arrivals is for"; !strings.Contains(out.String(), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, out.String())
+	}
 	for _, want := range []string{
 		bad + ":4:14: navigation.container: bad CSS selector",
 		bad + ":5:3: navigation.itme: unknown field",

@@ -258,12 +258,23 @@ func check(args []string, stdout, stderr io.Writer) error {
 	}
 	failed := false
 	for _, path := range args {
-		if _, err := rules.Load(path); err != nil {
+		c, err := rules.Load(path)
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			failed = true
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok\n", path)
+		for _, w := range c.Warnings {
+			fmt.Fprintln(stdout, w.Error())
+		}
+		switch n := len(c.Warnings); n {
+		case 0:
+			fmt.Fprintf(stdout, "%s: ok\n", path)
+		case 1:
+			fmt.Fprintf(stdout, "%s: ok, 1 warning\n", path)
+		default:
+			fmt.Fprintf(stdout, "%s: ok, %d warnings\n", path, n)
+		}
 	}
 	if failed {
 		return errors.New("configuration has problems")
