@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -121,6 +122,9 @@ type profileView struct {
 	Searches  []string          `json:"searches"`
 	CartsLeft uint16            `json:"carts_left"`
 	Overlays  []overlayView     `json:"overlays,omitempty"`
+	// Explain is where to ask what this visitor gets on the home page and
+	// why (change path for another page).
+	Explain string `json:"explain"`
 }
 
 // overlayView is what a visitor has seen of a configured overlay.
@@ -179,6 +183,7 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 		Visits: d.Visits, PageViews: d.PageViews, Customer: d.Customer, Orders: d.Orders,
 		Device:   map[string]string{"class": d.Device.Class.String(), "os": d.Device.OS.String(), "browser": d.Device.Browser.String()},
 		Searches: d.Searches(), CartsLeft: d.CartsLeft,
+		Explain: "/explain?visitor=" + url.QueryEscape(id) + "&path=/",
 	}
 	for _, r := range cfg.Overlays.Rules {
 		s := d.Overlay(profile.OverlayKey(r.ID), now)

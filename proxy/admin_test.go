@@ -76,6 +76,10 @@ func TestAdmin(t *testing.T) {
 	if len(prof.Overlays) != 1 || prof.Overlays[0].ID != "exit-offer" || prof.Overlays[0].ShownThisVisit != 1 || prof.Overlays[0].LastShown == nil || prof.Overlays[0].DismissedUntil != nil {
 		t.Errorf("overlays seen = %+v", prof.Overlays)
 	}
+	// The profile links to what the visitor gets on a page, and why.
+	if code, body := call("GET", prof.Explain, "sesame"); code != 200 || !strings.Contains(body, `"visitor": "`+id+`"`) {
+		t.Errorf("the profile's explain link %q: %d %s", prof.Explain, code, body)
+	}
 	if code, body := call("GET", "/debug/memory", "sesame"); code != 200 || !strings.Contains(body, `"engine_visits":1,`) {
 		t.Errorf("debug/memory: %d %s", code, body)
 	}
