@@ -99,7 +99,7 @@ var reloadable = []string{
 	"overlays.banners[].text", "overlays.banners[].reached", "overlays.banners[].empty",
 	"log.access",
 	// Segments, and who each action is for.
-	"segments", "navigation.segments", "navigation.exclude", "search.segments", "search.exclude",
+	"segments", "time_zone", "navigation.segments", "navigation.exclude", "search.segments", "search.exclude",
 	"recommendations.blocks[].segments", "recommendations.blocks[].exclude", "overlays.rules[].exclude",
 	"overlays.banners[].segments", "overlays.banners[].exclude",
 }

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"time"
 
+	// Time zones come with the binary: time_zone works on a machine
+	// without a zoneinfo database (a minimal container).
+	_ "time/tzdata"
+
 	"shopedge/proxy/recommend"
 	"shopedge/rewrite/markup"
 )
@@ -59,6 +63,8 @@ type Compiled struct {
 	// returning, customer, prospect), then those of the segments section
 	// by name; a Targeting's indexes are into it.
 	Segments []CompiledSegment
+	// Location is time_zone, where time conditions are read.
+	Location *time.Location
 	// BannerTargets are who each banner is for, by its index in
 	// overlays.banners; NavTarget and SearchTarget the menu's and the
 	// search results'.
@@ -218,6 +224,15 @@ func provision(cfg *Config, v *validator) *Compiled {
 		c.CookieName = "__Host-" + own.Identity.Cookie
 	}
 	c.AssetHosts = slices.Concat(s.Hosts, own.Catalog.AssetHosts)
+	c.Location = time.UTC
+	if tz := own.TimeZone; tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			v.add("time_zone", "%q is not a time zone like Europe/Berlin or America/New_York", tz)
+		} else {
+			c.Location = loc
+		}
+	}
 	var segIndex map[string]int
 	c.Segments, segIndex = compileSegments(&own, v)
 	if n := own.Navigation; n != nil {

@@ -42,6 +42,9 @@ type Config struct {
 	// visitor and the request, that actions target by name. Default:
 	// only the built-in new, returning, customer and prospect.
 	Segments map[string]Condition `yaml:"segments"`
+	// TimeZone is where the time conditions of segments (hour, weekday,
+	// date) are read, an IANA name like Europe/Berlin. Default: UTC.
+	TimeZone string `yaml:"time_zone"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 

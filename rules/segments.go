@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -78,7 +79,23 @@ type Condition struct {
 	// Share holds for a stable share of visitors: those whose id, hashed
 	// with the salt, falls in the first percent of buckets.
 	Share *Share `yaml:"share"`
+
+	// Hour is the hour of the day (0 to 23), Weekday the day of the week
+	// (mon, tue, ...), Date a range of days (from and until, included,
+	// like 2026-12-24): in time_zone, at the request.
+	Hour    *Range     `yaml:"hour"`
+	Weekday StringList `yaml:"weekday"`
+	Date    *DateRange `yaml:"date"`
 }
+
+// DateRange is a range of days, both included; either may be left out.
+type DateRange struct {
+	From  string `yaml:"from"`
+	Until string `yaml:"until"`
+}
+
+// weekdays are the days' names, as time.Weekday numbers them.
+var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // Range bounds a number: at_least, at_most, or both.
 type Range struct {
@@ -159,6 +176,9 @@ const (
 	OpCookie
 	OpHeader
 	OpShare
+	OpHour
+	OpWeekday // Values: day numbers, as "0" (sun) to "6" (sat)
+	OpDate    // Min, Max: days since 1970-01-01 in the time zone
 )
 
 // Pred is a compiled condition: an operation and what it reads. Kids
@@ -383,6 +403,36 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 			v.add(path+"."+m.name, "give equals or matches, not both")
 		}
 	}
+	if c.Hour != nil {
+		rng(c.Hour, "hour", OpHour)
+	}
+	if c.Weekday != nil {
+		list(c.Weekday, "weekday", OpWeekday, weekdays)
+		for i, d := range p.Values {
+			p.Values[i] = fmt.Sprint(slices.Index(weekdays, d))
+		}
+	}
+	if dr := c.Date; dr != nil {
+		set++
+		p.Op, p.Min, p.Max = OpDate, negInf, posInf
+		for _, f := range []struct {
+			name, v string
+			dst     *float64
+		}{{"from", dr.From, &p.Min}, {"until", dr.Until, &p.Max}} {
+			if f.v == "" {
+				continue
+			}
+			t, err := time.Parse(time.DateOnly, f.v)
+			if err != nil {
+				v.add(path+".date."+f.name, "%q: want a day like 2026-12-24", f.v)
+				continue
+			}
+			*f.dst = float64(t.Unix() / 86400)
+		}
+		if dr.From == "" && dr.Until == "" {
+			v.add(path+".date", "give from, until or both")
+		}
+	}
 	if sh := c.Share; sh != nil {
 		set++
 		p.Op, p.Max, p.Salt = OpShare, sh.Percent, sh.Salt
@@ -399,7 +449,7 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 			v.unlessInside = map[int]bool{}
 		}
 		v.unlessInside[len(v.problems)] = true
-		v.add(path, "empty condition: give one of all, any, not, segment, visits, days_since_last_visit, carts_left, utm_source, utm_medium, utm_campaign, referrer, device, os, browser, cart, cart_items, cart_value, interest, cookie, header, share")
+		v.add(path, "empty condition: give one of all, any, not, segment, visits, days_since_last_visit, carts_left, utm_source, utm_medium, utm_campaign, referrer, device, os, browser, cart, cart_items, cart_value, interest, cookie, header, share, hour, weekday, date")
 	case set > 1:
 		v.add(path, "a condition tests one thing: combine several with all or any")
 	}

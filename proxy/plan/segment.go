@@ -2,6 +2,8 @@ package plan
 
 import (
 	"bytes"
+	"strconv"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -158,6 +160,13 @@ func (m *members) eval(seg *rules.CompiledSegment, k int32) bool {
 			return string(v) == p.Equals
 		}
 		return true
+	case rules.OpHour:
+		return inRange(p, float64(in.Now.In(in.Config.Location).Hour()))
+	case rules.OpWeekday:
+		return oneOfString(p.Values, strconv.Itoa(int(in.Now.In(in.Config.Location).Weekday())))
+	case rules.OpDate:
+		y, mo, day := in.Now.In(in.Config.Location).Date()
+		return inRange(p, float64(time.Date(y, mo, day, 0, 0, 0, 0, time.UTC).Unix()/86400))
 	case rules.OpShare:
 		return shareBucket(in.Request.VisitorID, p.Salt) < p.Max*100
 	}

@@ -30,7 +30,7 @@ func value(m map[string]string, k string) []byte {
 // given condition (YAML, indented under it).
 func segmentConfig(t *testing.T, cond string) *rules.Compiled {
 	t.Helper()
-	c, err := rules.Parse("segments.yaml", []byte("upstream:\n  url: http://127.0.0.1:8081\nsegments:\n  s:\n"+cond+
+	c, err := rules.Parse("segments.yaml", []byte("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nsegments:\n  s:\n"+cond+
 		"  other:\n    device: [mobile]\n"))
 	if err != nil {
 		t.Fatalf("parse:\n%v", err)
@@ -122,6 +122,13 @@ func TestSegmentConditions(t *testing.T) {
 		{"all: one fails", "    all:\n      - segment: returning\n      - cart: not_empty\n", returning, lookup{}, "v1", false},
 		{"any", "    any:\n      - cart: not_empty\n      - segment: returning\n", returning, lookup{}, "v1", true},
 		{"not", "    not: {segment: customer}\n", returning, lookup{}, "v1", true},
+		// now is 15:00 UTC on Tuesday 1 December 2026: 16:00 in Berlin.
+		{"hour in the time zone", "    hour: {at_least: 16, at_most: 17}\n", first, lookup{}, "v1", true},
+		{"hour: not UTC's", "    hour: {at_most: 15}\n", first, lookup{}, "v1", false},
+		{"weekday", "    weekday: [mon, tue]\n", first, lookup{}, "v1", true},
+		{"weekend", "    weekday: [sat, sun]\n", first, lookup{}, "v1", false},
+		{"date range", "    date: {from: 2026-11-27, until: 2026-12-01}\n", first, lookup{}, "v1", true},
+		{"date range over", "    date: {until: 2026-11-30}\n", first, lookup{}, "v1", false},
 		{"another segment", "    segment: other\n", with(first, func(d *profile.Data) { d.Device = agent.Device{Class: agent.Mobile} }), lookup{}, "v1", true},
 	}
 	for _, tt := range tests {
