@@ -16,7 +16,6 @@ import (
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
-	"shopedge/rules"
 )
 
 // explanation is what GET /explain answers: for one visitor and one page
@@ -95,7 +94,10 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 		ctx.Error("the page is larger than limits.max_rewrite_body, or was cut: passed through as it is\n", fasthttp.StatusUnprocessableEntity)
 		return
 	}
-	pathBytes := []byte(path)
+	// Pages are classified, and categories named, by the path alone; a
+	// search page's query comes from the rest.
+	pathOnly, rawQuery, _ := strings.Cut(path, "?")
+	pathBytes := []byte(pathOnly)
 	kind, rule := cfg.Classify(pathBytes)
 	a, err := page.Analyze(page.Input{
 		Config: cfg, Type: kind, Raw: *raw, Encoding: codec.Parse(resp.Header.ContentEncoding()),
@@ -111,14 +113,9 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	if known {
 		d = prof.Snapshot()
 	}
-	facts := &learn.Facts{VisitorID: visitor, Returning: known, Page: kind, Path: pathBytes}
-	if rule != nil && kind == rules.PageSearch {
-		var q fasthttp.Args
-		if _, query, ok := strings.Cut(path, "?"); ok {
-			q.Parse(query)
-		}
-		facts.Query = string(q.Peek(rule.Query))
-	}
+	var pageArgs fasthttp.Args
+	pageArgs.Parse(rawQuery)
+	facts := &learn.Facts{VisitorID: visitor, Returning: known, Page: kind, Path: pathBytes, Query: searchQuery(kind, rule, &pageArgs)}
 	ev := p.learner.EventOf(facts, a)
 	verdict := csp.AllowAll
 	if a.Injects {

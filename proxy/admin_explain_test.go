@@ -73,6 +73,11 @@ func TestExplain(t *testing.T) {
 	if n := e.proxy.profiles.Stats().Held; n != held {
 		t.Errorf("explaining an unknown visitor made a profile: %d → %d", held, n)
 	}
+	// A page with a query is classified by its path: a search page.
+	resp, body = adminCall(t, "GET", admin+"/explain?visitor="+url.QueryEscape(id)+"&path="+url.QueryEscape("/search?q=grey"), "t0ken")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"page": "search"`) {
+		t.Errorf("a search page: %d %s", resp.StatusCode, body)
+	}
 	for _, bad := range []string{"?visitor=x", "?visitor=x&path=//evil.example/", "?visitor=x&path=/_shopedge/beacon"} {
 		if resp, _ := adminCall(t, "GET", admin+"/explain"+bad, "t0ken"); resp.StatusCode != 400 {
 			t.Errorf("explain%s: %d, want 400", bad, resp.StatusCode)

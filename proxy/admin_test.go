@@ -2,9 +2,7 @@ package proxy
 
 import (
 	"encoding/json"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -39,16 +37,7 @@ func TestAdmin(t *testing.T) {
 	defer srv.Shutdown()
 	admin := "http://" + ln.Addr().String()
 	call := func(method, path, token string) (int, string) {
-		req, _ := http.NewRequest(method, admin+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := adminCall(t, method, admin+path, token)
 		return resp.StatusCode, string(b)
 	}
 	if code, body := call("GET", "/healthz", ""); code != 200 || body != "ok\n" {

@@ -17,13 +17,19 @@ import (
 // The glue between the exchange and the learn step: what recording reads
 // of the request, and the cart add's body.
 
+// searchQuery is a search page's query, from its URL's arguments; "" for
+// other pages.
+func searchQuery(t rules.PageType, rule *rules.PageRule, args *fasthttp.Args) string {
+	if rule == nil || t != rules.PageSearch {
+		return ""
+	}
+	return string(args.Peek(rule.Query))
+}
+
 // facts is what the learn step knows of the request.
 func (x *exchange) facts() *learn.Facts {
 	ctx, cfg := x.ctx, x.conf.cfg
-	query := ""
-	if x.rule != nil && x.page == rules.PageSearch {
-		query = string(ctx.QueryArgs().Peek(x.rule.Query))
-	}
+	query := searchQuery(x.page, x.rule, ctx.QueryArgs())
 	x.learnFacts = learn.Facts{
 		VisitorID: x.visitorID,
 		Returning: x.returning,

@@ -84,9 +84,10 @@ func (c *Compiled) implied(s int, segs []int) bool {
 	if slices.Contains(segs, s) {
 		return true
 	}
-	name := c.Segments[s].Name
-	prospect := slices.IndexFunc(c.Segments, func(x CompiledSegment) bool { return x.Name == SegmentProspect })
-	return name == SegmentNew && c.Identity.CustomerCookie == "" && slices.Contains(segs, prospect)
+	// The built-in segments come first in Compiled.Segments, in Segments
+	// order.
+	newSeg, prospect := slices.Index(Segments, SegmentNew), slices.Index(Segments, SegmentProspect)
+	return s == newSeg && c.Identity.CustomerCookie == "" && slices.Contains(segs, prospect)
 }
 
 func subset(a, b []string) bool {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"time"
 
@@ -125,11 +126,11 @@ func (m *members) eval(seg *rules.CompiledSegment, k int32) bool {
 		}
 		return false
 	case rules.OpDevice:
-		return oneOfString(p.Values, d.Device.Class.String())
+		return slices.Contains(p.Values, d.Device.Class.String())
 	case rules.OpOS:
-		return oneOfString(p.Values, d.Device.OS.String())
+		return slices.Contains(p.Values, d.Device.OS.String())
 	case rules.OpBrowser:
-		return oneOfString(p.Values, d.Device.Browser.String())
+		return slices.Contains(p.Values, d.Device.Browser.String())
 	case rules.OpCartEmpty:
 		return d.CartItems() == 0
 	case rules.OpCartNotEmpty:
@@ -163,7 +164,7 @@ func (m *members) eval(seg *rules.CompiledSegment, k int32) bool {
 	case rules.OpHour:
 		return inRange(p, float64(in.Now.In(in.Config.Location).Hour()))
 	case rules.OpWeekday:
-		return oneOfString(p.Values, strconv.Itoa(int(in.Now.In(in.Config.Location).Weekday())))
+		return slices.Contains(p.Values, strconv.Itoa(int(in.Now.In(in.Config.Location).Weekday())))
 	case rules.OpDate:
 		y, mo, day := in.Now.In(in.Config.Location).Date()
 		return inRange(p, float64(time.Date(y, mo, day, 0, 0, 0, 0, time.UTC).Unix()/86400))
@@ -180,16 +181,6 @@ func inRange(p *rules.Pred, x float64) bool { return x >= p.Min && x <= p.Max }
 func oneOf(values []string, b []byte) bool {
 	for _, v := range values {
 		if len(v) == len(b) && bytes.EqualFold([]byte(v), b) {
-			return true
-		}
-	}
-	return false
-}
-
-// oneOfString reports whether s (lowercase) is one of values.
-func oneOfString(values []string, s string) bool {
-	for _, v := range values {
-		if v == s {
 			return true
 		}
 	}
