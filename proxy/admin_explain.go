@@ -16,6 +16,7 @@ import (
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
+	"shopedge/rules"
 )
 
 // explanation is what GET /explain answers: for one visitor and one page
@@ -136,13 +137,12 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	for i, r := range a.Regions {
 		d := pl.Regions[i]
 		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: d.Products, Text: d.Text}
-		switch r.Kind {
-		case page.Block:
-			rw.ID = cfg.Recommendations.Blocks[r.Index].ID
-		case page.Banner:
-			rw.ID = cfg.Overlays.Banners[r.Index].ID
-		}
+		rw.ID = placeID(cfg, r.Kind, d.Index)
 		out.Regions = append(out.Regions, rw)
+	}
+	for _, o := range pl.Others {
+		kind := a.Regions[o.Region].Kind
+		out.Regions = append(out.Regions, regionWhy{Kind: kind.String(), ID: placeID(cfg, kind, o.Index), Action: plan.Keep.String(), Why: o.Why})
 	}
 	if pl.Overlay != nil {
 		out.Overlay = pl.Overlay.ID
@@ -153,4 +153,18 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	b, _ := json.MarshalIndent(out, "", "  ")
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// placeID is the id of the block, banner or swap i, or "" for other
+// kinds of region.
+func placeID(cfg *rules.Compiled, k page.Kind, i int) string {
+	switch k {
+	case page.Block:
+		return cfg.Recommendations.Blocks[i].ID
+	case page.Banner:
+		return cfg.Overlays.Banners[i].ID
+	case page.Swap:
+		return cfg.Swaps[i].ID
+	}
+	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"shopedge/proxy/codec"
 	"shopedge/proxy/splice"
 	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 	"shopedge/rules"
 )
 
@@ -73,9 +74,10 @@ const (
 	Banner              // where a banner goes
 	Head                // the end of the head: the stylesheet
 	Body                // the end of the body: an overlay, the script
+	Swap                // an element's content, or one of its attributes: a content swap
 )
 
-var kindNames = [...]string{"menu", "results", "block", "banner", "head", "body"}
+var kindNames = [...]string{"menu", "results", "block", "banner", "head", "body", "swap"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -92,7 +94,28 @@ type Region struct {
 	Slots []rewrite.Range // menu, results: the entries (page offsets)
 	Cats  [][]catalog.ID  // menu: the categories each entry links to
 	Prods []catalog.ID    // results: the product each entry links to (by path key)
-	Index int             // block, banner: index in the configuration's blocks or banners
+	// Index is, for a block, banner or swap, its index in the
+	// configuration's blocks, banners or swaps: the one that ranks first
+	// at this place (by priority, then the file's order).
+	Index int
+	// Alts are the other blocks, banners or swaps that want the same
+	// place (the same spot; for swaps, the same element's content or the
+	// same attribute), by rank: the plan gives the place to the first
+	// that applies.
+	Alts []int
+}
+
+// Candidates is how many actions want the region's place: Index, then
+// Alts.
+func (r *Region) Candidates() int { return 1 + len(r.Alts) }
+
+// Candidate returns the k-th action that wants the region's place, by
+// rank (0 is Index).
+func (r *Region) Candidate(k int) int {
+	if k == 0 {
+		return r.Index
+	}
+	return r.Alts[k-1]
 }
 
 // Reordered appends the region's bytes with its entries in the given
@@ -117,6 +140,7 @@ type Skips struct {
 	Lists   [2][2]uint16 // by list (ListMenu, ListResults) and reason (ListUnsafe, ListBreadcrumb)
 	Blocks  uint16       // blocks whose element cannot safely hold them
 	Banners uint16       // banners likewise
+	Swaps   uint16       // swaps whose element's content or attribute cannot safely change
 }
 
 // Which list, and why a list keeps the shop's order: the indexes of
@@ -264,23 +288,24 @@ func Analyze(in Input) (*Analysis, error) {
 		}
 	}
 	var regions []Region
-	if nav := cfg.Navigation; nav != nil {
+	if nav := cfg.Navigation; nav != nil && cfg.NavAction.Enabled {
 		regions = append(regions, f.menus(nav, doc, trail)...)
 	}
-	if s := cfg.Search; s != nil && in.Type == rules.PageSearch {
+	if s := cfg.Search; s != nil && cfg.SearchAction.Enabled && in.Type == rules.PageSearch {
 		regions = append(regions, f.results(s, doc, trail)...)
 	}
-	for i := range cfg.Recommendations.Blocks {
-		b := &cfg.Recommendations.Blocks[i]
-		if !slices.Contains(b.Pages, in.Type) {
+	for i := range cfg.Blocks {
+		b := &cfg.Blocks[i]
+		if !b.Action.Enabled || !slices.Contains(b.Pages, in.Type) {
 			continue
 		}
 		if span, ok := f.place(doc, b.Selector, b.Position, "block", b.ID, &a.Skips.Blocks); ok {
 			regions = append(regions, Region{Kind: Block, Span: span, Index: i})
 		}
 	}
+	regions = f.swaps(cfg, in.Type, doc, regions, &a.Skips.Swaps)
 	regions = f.ownRegions(cfg, in.Type, doc, regions, a)
-	a.Regions = apart(regions)
+	a.Regions = apart(samePlace(cfg, regions))
 	a.Spans = make([]rewrite.Range, len(a.Regions))
 	for i := range a.Regions {
 		r := &a.Regions[i]
@@ -342,6 +367,109 @@ func (a *Analysis) Cost() int64 {
 		cost += a.Gzip.Cost()
 	}
 	return cost
+}
+
+// samePlace sorts regions by position and makes one of the blocks,
+// banners or swaps that want the same place: the first by rank (priority,
+// then the file's order) is its Index, the others its Alts, so that the
+// plan gives the place to the first that applies for the visitor.
+func samePlace(cfg *rules.Compiled, regions []Region) []Region {
+	attr := func(r *Region) string {
+		if r.Kind == Swap {
+			return cfg.Swaps[r.Index].Attr
+		}
+		return ""
+	}
+	slices.SortStableFunc(regions, func(a, b Region) int {
+		switch {
+		case a.Span.Start != b.Span.Start:
+			return a.Span.Start - b.Span.Start
+		case a.Span.End != b.Span.End:
+			return a.Span.End - b.Span.End
+		case a.Kind != b.Kind:
+			return int(a.Kind) - int(b.Kind)
+		}
+		return strings.Compare(attr(&a), attr(&b))
+	})
+	out := regions[:0]
+	for _, r := range regions {
+		if n := len(out); n > 0 && (r.Kind == Block || r.Kind == Banner || r.Kind == Swap) {
+			if last := &out[n-1]; last.Kind == r.Kind && last.Span == r.Span && attr(last) == attr(&r) {
+				last.Alts = append(last.Alts, r.Index)
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	for i := range out {
+		r := &out[i]
+		if len(r.Alts) == 0 {
+			continue
+		}
+		cands := append([]int{r.Index}, r.Alts...)
+		slices.SortStableFunc(cands, func(x, y int) int {
+			if px, py := priority(cfg, r.Kind, x), priority(cfg, r.Kind, y); px != py {
+				return py - px
+			}
+			return x - y
+		})
+		r.Index, r.Alts = cands[0], cands[1:]
+	}
+	return out
+}
+
+// priority is the priority of the block, banner or swap i.
+func priority(cfg *rules.Compiled, k Kind, i int) int {
+	switch k {
+	case Block:
+		return cfg.Blocks[i].Action.Priority
+	case Banner:
+		return cfg.Banners[i].Action.Priority
+	case Swap:
+		return cfg.Swaps[i].Action.Priority
+	}
+	return 0
+}
+
+// swaps adds the places of content swaps for a page type: the first
+// element each selector finds, its content or the attribute, where a
+// browser builds exactly the swap (an html with elements other than
+// phrasing ones needs a place a block could go). What cannot be placed is
+// counted in unplaced and logged.
+func (f finder) swaps(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, regions []Region, unplaced *uint16) []Region {
+	for i := range cfg.Swaps {
+		s := &cfg.Swaps[i]
+		if !s.Action.Enabled || s.Parsed == nil || !slices.Contains(s.Pages, t) {
+			continue
+		}
+		found := doc.Find(s.Selector)
+		if len(found) == 0 {
+			continue
+		}
+		var span rewrite.Range
+		if s.Attr != "" {
+			site, err := found[0].AttrSite(s.Attr)
+			if err != nil {
+				*unplaced++
+				f.log.Debug("swap not placed", "swap", s.ID, "err", err)
+				continue
+			}
+			span = site.Range
+		} else {
+			site, err := found[0].ContentSite()
+			if err == nil && s.Content == markup.SwapFlow && !site.Blocks {
+				err = fmt.Errorf("content of <%s>, where only text and phrasing elements may go: %w", found[0].Tag(), rewrite.ErrUnsafe)
+			}
+			if err != nil {
+				*unplaced++
+				f.log.Debug("swap not placed", "swap", s.ID, "err", err)
+				continue
+			}
+			span = site.Range
+		}
+		regions = append(regions, Region{Kind: Swap, Span: span, Index: i})
+	}
+	return regions
 }
 
 // apart sorts regions by position and drops those that overlap an earlier
@@ -408,7 +536,7 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 	banners := false
 	for i := range ov.Banners {
 		b := &ov.Banners[i]
-		if !slices.Contains(b.Pages, t) {
+		if !cfg.Banners[i].Action.Enabled || !slices.Contains(b.Pages, t) {
 			continue
 		}
 		if span, ok := f.place(doc, b.Selector, b.Position, "banner", b.ID, &a.Skips.Banners); ok {
@@ -424,7 +552,7 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 		}
 	}
 	for _, r := range regions {
-		if r.Kind != Menu && r.Kind != Results {
+		if r.Kind != Menu && r.Kind != Results && r.Kind != Swap {
 			a.Injects = true
 		}
 	}
