@@ -103,6 +103,15 @@ type Region struct {
 	// same attribute), by rank: the plan gives the place to the first
 	// that applies.
 	Alts []int
+
+	// place is what the region's bytes are to the action (for blocks and
+	// banners, where they go relative to an element; for swaps, the
+	// element's content or one attribute): two actions want the same
+	// place when these and the kind are the same.
+	place struct {
+		elem int    // the element's offset
+		how  string // the position, or the attribute ("" for content)
+	}
 }
 
 // Candidates is how many actions want the region's place: Index, then
@@ -299,8 +308,10 @@ func Analyze(in Input) (*Analysis, error) {
 		if !b.Action.Enabled || !slices.Contains(b.Pages, in.Type) {
 			continue
 		}
-		if span, ok := f.place(doc, b.Selector, b.Position, "block", b.ID, &a.Skips.Blocks); ok {
-			regions = append(regions, Region{Kind: Block, Span: span, Index: i})
+		if span, elem, ok := f.place(doc, b.Selector, b.Position, "block", b.ID, &a.Skips.Blocks); ok {
+			r := Region{Kind: Block, Span: span, Index: i}
+			r.place.elem, r.place.how = elem, b.Position
+			regions = append(regions, r)
 		}
 	}
 	regions = f.swaps(cfg, in.Type, doc, regions, &a.Skips.Swaps)
@@ -374,29 +385,22 @@ func (a *Analysis) Cost() int64 {
 // then the file's order) is its Index, the others its Alts, so that the
 // plan gives the place to the first that applies for the visitor.
 func samePlace(cfg *rules.Compiled, regions []Region) []Region {
-	attr := func(r *Region) string {
-		if r.Kind == Swap {
-			return cfg.Swaps[r.Index].Attr
-		}
-		return ""
-	}
 	slices.SortStableFunc(regions, func(a, b Region) int {
-		switch {
-		case a.Span.Start != b.Span.Start:
+		if a.Span.Start != b.Span.Start {
 			return a.Span.Start - b.Span.Start
-		case a.Span.End != b.Span.End:
-			return a.Span.End - b.Span.End
-		case a.Kind != b.Kind:
-			return int(a.Kind) - int(b.Kind)
 		}
-		return strings.Compare(attr(&a), attr(&b))
+		return a.Span.End - b.Span.End
 	})
 	out := regions[:0]
+next:
 	for _, r := range regions {
-		if n := len(out); n > 0 && (r.Kind == Block || r.Kind == Banner || r.Kind == Swap) {
-			if last := &out[n-1]; last.Kind == r.Kind && last.Span == r.Span && attr(last) == attr(&r) {
-				last.Alts = append(last.Alts, r.Index)
-				continue
+		if r.Kind == Block || r.Kind == Banner || r.Kind == Swap {
+			// Those at the same span are last in out.
+			for j := len(out) - 1; j >= 0 && out[j].Span == r.Span; j-- {
+				if o := &out[j]; o.Kind == r.Kind && o.place == r.place {
+					o.Alts = append(o.Alts, r.Index)
+					continue next
+				}
 			}
 		}
 		out = append(out, r)
@@ -467,7 +471,9 @@ func (f finder) swaps(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, r
 			}
 			span = site.Range
 		}
-		regions = append(regions, Region{Kind: Swap, Span: span, Index: i})
+		r := Region{Kind: Swap, Span: span, Index: i}
+		r.place.elem, r.place.how = found[0].Offset(), s.Attr
+		regions = append(regions, r)
 	}
 	return regions
 }
@@ -500,21 +506,21 @@ type finder struct {
 }
 
 // place finds where a block or banner goes: at position relative to the
-// first element the selector matches, where a browser keeps it. ok is
-// false when nothing matches or the place is unsafe (counted in unplaced,
-// logged).
-func (f finder) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (rewrite.Range, bool) {
+// first element the selector matches (at elem), where a browser keeps
+// it. ok is false when nothing matches or the place is unsafe (counted in
+// unplaced, logged).
+func (f finder) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (_ rewrite.Range, elem int, ok bool) {
 	found := doc.Find(sel)
 	if len(found) == 0 {
-		return rewrite.Range{}, false
+		return rewrite.Range{}, 0, false
 	}
 	s, err := found[0].BlockSite(rewrite.Position(pos))
 	if err != nil {
 		*unplaced++
 		f.log.Debug(what+" not placed", what, id, "err", err)
-		return rewrite.Range{}, false
+		return rewrite.Range{}, 0, false
 	}
-	return s.Range, true
+	return s.Range, found[0].Offset(), true
 }
 
 // overlayOn reports whether some overlay rule may show on a page type.
@@ -539,8 +545,10 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 		if !cfg.Banners[i].Action.Enabled || !slices.Contains(b.Pages, t) {
 			continue
 		}
-		if span, ok := f.place(doc, b.Selector, b.Position, "banner", b.ID, &a.Skips.Banners); ok {
-			regions = append(regions, Region{Kind: Banner, Span: span, Index: i})
+		if span, elem, ok := f.place(doc, b.Selector, b.Position, "banner", b.ID, &a.Skips.Banners); ok {
+			r := Region{Kind: Banner, Span: span, Index: i}
+			r.place.elem, r.place.how = elem, b.Position
+			regions = append(regions, r)
 			banners = true
 		}
 	}
