@@ -342,7 +342,7 @@ func Decide(in *Input) *Plan {
 // one that took the place.
 func place(in *Input, pl *Plan, i int, m *members, recCtx func() *recommend.Context, rcat *recCatalog) {
 	s, r := &in.Page.Regions[i], &pl.Regions[i]
-	won := -1
+	won, firstAt := -1, -1
 	for k := range s.Candidates() {
 		idx := s.Candidate(k)
 		why := WhyShadowed
@@ -353,19 +353,23 @@ func place(in *Input, pl *Plan, i int, m *members, recCtx func() *recommend.Cont
 				continue
 			}
 		}
-		switch {
-		case k == 0:
+		if k == 0 {
 			r.Index, r.Why = idx, why
-		case in.Explain:
+		}
+		if in.Explain {
+			if k == 0 {
+				firstAt = len(pl.Others)
+			}
 			pl.Others = append(pl.Others, Other{Region: i, Index: idx, Why: why})
 		}
 	}
-	if won > 0 {
-		// The first by rank did not apply: its reason goes with the others.
-		if in.Explain {
-			pl.Others = append(pl.Others, Other{Region: i, Index: s.Index, Why: r.Why})
-		}
-		r.Why = ""
+	switch {
+	case won > 0:
+		r.Why = "" // the first by rank's reason is with the others
+	case won < 0 && firstAt >= 0:
+		// None applies: the region says why the first did not, the
+		// others why they did not.
+		pl.Others = slices.Delete(pl.Others, firstAt, firstAt+1)
 	}
 }
 
