@@ -98,8 +98,8 @@ func (c *Compiled) warnPlace(v *validator, now time.Time, path, id string, b *Ac
 		if !same || !first || !a.Enabled || !c.wins(a, b, apages, pages) {
 			continue
 		}
-		v.add(path, "warning: %s (priority %d) takes the same place, on each of %s's pages, for every visitor %s is for: "+tail,
-			aid, a.Priority, id, id, aid, id)
+		v.add(path, "warning: %s (priority %d) takes the same place, on each of %s's pages, for every visitor %s is for: %s",
+			aid, a.Priority, id, id, fmt.Sprintf(tail, aid, id))
 		return
 	}
 }
