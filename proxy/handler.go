@@ -167,6 +167,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		Catalog: p.catalog,
 		Counts:  &p.counts,
 	})
+	defer pl.Release() // once the page is out: the response is written from the rendered bytes
 	if pl.CSPSkipped {
 		p.metrics.cspSkipped.Add(1)
 	}
