@@ -53,7 +53,18 @@ const DefaultPreviewTTL = time.Hour
 const maxNext = 2048
 
 // previewCookie is the preview cookie's name for a configuration.
-func previewCookie(cfg *rules.Compiled) string { return cfg.CookieName + "_preview" }
+func previewCookie(cfg *rules.Compiled) string { return cfg.CookieName + previewSuffix }
+
+// previewSuffix follows the visitor cookie's name in the preview cookie's.
+const previewSuffix = "_preview"
+
+// previewCookieOf reads the preview cookie of a request without
+// allocating: every page request asks.
+func previewCookieOf(h *fasthttp.RequestHeader, cfg *rules.Compiled) []byte {
+	var buf [96]byte
+	name := append(append(buf[:0], cfg.CookieName...), previewSuffix...)
+	return h.CookieBytes(name)
+}
 
 // preview is a request's valid preview.
 type preview struct {
@@ -66,7 +77,7 @@ type preview struct {
 // readPreview reads the request's preview cookie; a valid one puts the
 // exchange in preview (x.preview).
 func (p *Proxy) readPreview(x *exchange) {
-	raw := x.ctx.Request.Header.Cookie(previewCookie(x.conf.cfg))
+	raw := previewCookieOf(&x.ctx.Request.Header, x.conf.cfg)
 	if len(raw) == 0 {
 		return
 	}
@@ -176,7 +187,7 @@ func previewHeaders(x *exchange) {
 // previewing reports whether a request under the prefix (a beacon) comes
 // from a browser in preview.
 func (p *Proxy) previewing(ctx *fasthttp.RequestCtx, cfg *rules.Compiled) bool {
-	raw := ctx.Request.Header.Cookie(previewCookie(cfg))
+	raw := previewCookieOf(&ctx.Request.Header, cfg)
 	if len(raw) == 0 {
 		return false
 	}

@@ -381,3 +381,44 @@ func TestPreviewLink(t *testing.T) {
 		t.Errorf("link %+v, %v", l, err)
 	}
 }
+
+// TestPreviewCSP: the badge obeys the page's policy as overlays do (with
+// the page's nonce, or not at all); without it the preview applies all
+// the same.
+func TestPreviewCSP(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, policy string
+		badge        bool
+		nonce        string
+	}{
+		{"no policy", "", true, ""},
+		{"style nonce", "script-src 'nonce-abc123'; style-src 'nonce-abc123'", true, "abc123"},
+		{"no style", "style-src 'none'", false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := startProxy(t, demoConfig(t, cspShop(t, tt.policy, ""), nil))
+			link, err := NewPreviewLink(e.proxy.conf.Load().cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := e.visitor()
+			openPreview(t, v, link.Link)
+			pg := v.get(e.url + "/p/boots")
+			if got := badgeRe.MatchString(pg.body); got != tt.badge {
+				t.Errorf("badge: %v, want %v", got, tt.badge)
+			}
+			if pg.resp.Header.Get("Shopedge-Explain") == "" || cookieNamed(pg.resp, "se_vid") != nil {
+				t.Errorf("not served as a preview: explain %q", pg.resp.Header.Get("Shopedge-Explain"))
+			}
+			if tt.nonce != "" {
+				i := strings.Index(pg.body, `<div class="se-preview"`)
+				j := strings.LastIndex(pg.body[:max(i, 0)], `<link rel="stylesheet"`)
+				if i < 0 || j < 0 || !strings.Contains(pg.body[j:i], `nonce="`+tt.nonce+`"`) {
+					t.Errorf("the badge's stylesheet lacks the page's nonce")
+				}
+			}
+		})
+	}
+}
