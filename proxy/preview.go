@@ -39,6 +39,14 @@ import (
 // not verify (expired, forged, another key, too long, a segment the
 // configuration no longer has) is ignored: the visitor is served as
 // anyone.
+//
+// A preview applies where the proxy would personalize for the browser at
+// all: a page request from a browser it may track (no Sec-GPC, consent
+// given where identity.consent asks for it, not a bot's user agent); the
+// cookie is looked for on those requests only. Operational metrics
+// (requests, latency, pass-through reasons, CSP skips) still count; what
+// visitors do (views, visitors, blocks and overlays shown, clicks,
+// beacons) does not.
 
 // The paths under the reserved prefix.
 const (
@@ -108,7 +116,7 @@ func (p *Proxy) verifyPreview(cfg *rules.Compiled, token []byte) (segment int, o
 // the browser as a visitor.
 func (p *Proxy) identifyPreview(x *exchange) {
 	raw := x.ctx.Request.Header.Cookie(x.conf.cfg.CookieName)
-	if who, ok := p.ids.VerifyBytes(raw); ok && len(raw) <= identity.MaxTokenLen {
+	if who, ok := p.ids.VerifyBytes(raw); ok {
 		x.visitorID, x.returning = who.ID, true
 		return
 	}
