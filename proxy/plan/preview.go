@@ -187,12 +187,14 @@ const MaxExplain = 1024
 //	                           banner (ID: the block's or banner's), OUTCOME
 //	                           is shown, reordered, or the reason it kept
 //	                           the shop's bytes
-//	overlay:ID=REASON[(DETAIL)] each overlay rule passed over, and why
+//	overlay:ID=REASON[(DETAIL)] each overlay rule passed over, and why (but
+//	                           those not for this page type)
+//	overlays=REASON[(DETAIL)]  what held every overlay rule back: min_gap
+//	                           (DETAIL: the time left) or not-tracked
 //
-// REASON is a short code: page, schedule, segment, device, dismissed,
+// REASON is a short code: schedule, segment, device, dismissed,
 // dismissed-for, cap, just-bought, condition, nothing-to-show,
-// lower-priority, not-tracked, min_gap (DETAIL: the time left, and the
-// rule's id is left out: it holds every overlay back), csp, too-few,
+// lower-priority, not-tracked, min_gap, csp, too-few,
 // new-visitor, no-interest, nothing-true, no-overlay; a reason without a
 // code is its text's first words, in lowercase and dashes. When the line
 // would be longer than MaxExplain, it ends with "; +N more" for the N
@@ -248,10 +250,14 @@ func AppendExplain(dst []byte, pl *Plan, a *page.Analysis, cfg *rules.Compiled) 
 		w.add(b)
 	}
 	for _, ps := range pl.Passed {
-		b = append(item[:0], "overlay"...)
+		if ps.Why == WhyPage {
+			continue // not for this page type: noise
+		}
 		if ps.ID != "" {
-			b = append(b, ':')
+			b = append(item[:0], "overlay:"...)
 			b = appendSafe(b, ps.ID)
+		} else {
+			b = append(item[:0], "overlays"...) // a reason that holds every rule back
 		}
 		b = append(b, '=')
 		b = appendWhy(b, ps.Why)

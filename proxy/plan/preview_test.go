@@ -114,7 +114,7 @@ recommendations:
 			pl.Regions[1] = Region{Action: Block}
 			pl.Regions[2] = Region{Why: WhyTooFew}
 			pl.Regions[4] = Region{Action: Body}
-			pl.Passed = []Passed{{ID: "cart-reminder", Why: WhyCondition}, {ID: "new-arrivals", Why: WhySegment}}
+			pl.Passed = []Passed{{ID: "cart-reminder", Why: WhyCondition}, {ID: "upsell", Why: WhyPage}, {ID: "new-arrivals", Why: WhySegment}}
 		}, "overlay=exit-offer; menu=reordered; block:also-viewed=shown; block:popular=too-few; overlay:cart-reminder=condition; overlay:new-arrivals=segment"},
 		{"min_gap", func(pl *Plan) {
 			pl.Regions[0] = Region{Why: WhyNewVisitor}
@@ -122,7 +122,7 @@ recommendations:
 			pl.Regions[2] = Region{Why: "some new reason; with (odd) bytes"}
 			pl.Regions[4] = Region{Why: WhyNoOverlay}
 			pl.Passed = []Passed{{Why: WhyMinGap, Detail: "7m12s left"}}
-		}, "overlay=none(no-overlay); menu=new-visitor; block:also-viewed=segment; block:popular=some-new-reason-with; overlay=min_gap(7m12s)"},
+		}, "overlay=none(no-overlay); menu=new-visitor; block:also-viewed=segment; block:popular=some-new-reason-with; overlays=min_gap(7m12s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
