@@ -18,6 +18,9 @@
 //     is true to say), prices as shown.
 //   - menu.go: the order of a menu's entries by the visitor's interests.
 //   - overlay.go: which overlay, if any, and why the others were not.
+//   - preview.go: a preview (Request.Preview, Preview): the segment
+//     forced, what it implies and contradicts; AppendExplain, the compact
+//     explanation for the Shopedge-Explain header.
 //
 // plan imports neither fasthttp nor html/template.
 package plan

@@ -53,6 +53,9 @@ type Request struct {
 	// Lookup reads the request's cookies and headers for the segments
 	// that test them; nil: none.
 	Lookup Lookup
+	// Preview is 1 + the index in Compiled.Segments of the segment a
+	// preview forces (set it with Preview, preview.go); 0: no preview.
+	Preview int
 }
 
 // Dismissals tells which overlays a browser dismissed.
