@@ -8,11 +8,19 @@
 // time, with the recommendation engine, catalog and live counts read
 // through small interfaces. It renders nothing and counts nothing.
 //
+// A Plan holds every buffer its decision needs (regions, the blocks'
+// products, the orders, the engine's view of the visitor), and Release
+// gives it back for reuse: a recycled plan decides a page without
+// allocating, but for the texts of the banners it shows.
+//
 // Files:
 //   - plan.go: Input, Plan, Decide; search order, blocks, banners (what
 //     is true to say), prices as shown.
 //   - menu.go: the order of a menu's entries by the visitor's interests.
 //   - overlay.go: which overlay, if any, and why the others were not.
+//   - preview.go: a preview (Request.Preview, Preview): the segment
+//     forced, what it implies and contradicts; AppendExplain, the compact
+//     explanation for the Shopedge-Explain header.
 //
 // plan imports neither fasthttp nor html/template.
 package plan

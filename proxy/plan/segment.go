@@ -30,6 +30,9 @@ type members struct {
 // member reports whether the visitor is in segment i (an index in
 // Compiled.Segments).
 func (m *members) member(i int) bool {
+	if v, ok := m.in.Request.forced(m.in.Config, i); ok {
+		return v // a preview (preview.go)
+	}
 	if i < 64 {
 		if m.done&(1<<i) != 0 {
 			return m.held&(1<<i) != 0
