@@ -225,22 +225,26 @@ func AppendExplain(dst []byte, pl *Plan, a *page.Analysis, cfg *rules.Compiled) 
 			continue
 		}
 		d := &pl.Regions[i]
+		idx := r.Index
+		if len(r.Alts) > 0 {
+			idx = d.Index // the one of the place's actions that took it
+		}
 		b = appendSafe(item[:0], r.Kind.String())
 		switch r.Kind {
 		case page.Block:
-			if d.Index < len(cfg.Recommendations.Blocks) {
+			if idx < len(cfg.Recommendations.Blocks) {
 				b = append(b, ':')
-				b = appendSafe(b, cfg.Recommendations.Blocks[d.Index].ID)
+				b = appendSafe(b, cfg.Recommendations.Blocks[idx].ID)
 			}
 		case page.Banner:
-			if d.Index < len(cfg.Overlays.Banners) {
+			if idx < len(cfg.Overlays.Banners) {
 				b = append(b, ':')
-				b = appendSafe(b, cfg.Overlays.Banners[d.Index].ID)
+				b = appendSafe(b, cfg.Overlays.Banners[idx].ID)
 			}
 		case page.Swap:
-			if d.Index < len(cfg.Swaps) {
+			if idx < len(cfg.Swaps) {
 				b = append(b, ':')
-				b = appendSafe(b, cfg.Swaps[d.Index].ID)
+				b = appendSafe(b, cfg.Swaps[idx].ID)
 			}
 		}
 		b = append(b, '=')
