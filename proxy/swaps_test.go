@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
+	"shopedge/proxy/plan"
 	"shopedge/proxy/proxytest"
 	"shopedge/rules"
 )
@@ -84,5 +88,48 @@ func TestContentSwap(t *testing.T) {
 	}
 	if got := metricValue(t, e.proxy, `shopedge_swap_applied_total{swap="newsletter-hero"}`); got != "2" {
 		t.Errorf("newsletter-hero applied %s times, want 2", got)
+	}
+}
+
+// TestExplainSwaps: /explain names the swap that took the hero's headline
+// for a newsletter reader, and the one it shadowed.
+func TestExplainSwaps(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, func(c *rules.Config) {
+		withNewsletterSwap(c)
+		everyone := c.Content[0]
+		everyone.ID, everyone.Segments, everyone.Priority, everyone.HTML = "everyone-hero", nil, -1, "Hello"
+		c.Content = append(c.Content, everyone)
+	})
+	admin := startAdmin(t, e, "t0ken")
+	v := e.visitor()
+	first := v.get(e.url + "/?utm_source=newsletter")
+	if !strings.Contains(first.body, newsletterHero) {
+		t.Fatalf("no newsletter headline:\n%s", first.body)
+	}
+	resp, body := adminCall(t, "GET", admin+"/explain?visitor="+url.QueryEscape(visitorID(t, e, first))+"&path=/", "t0ken")
+	if resp.StatusCode != 200 {
+		t.Fatalf("explain: %d %s", resp.StatusCode, body)
+	}
+	var got explanation
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("%v:\n%s", err, body)
+	}
+	want := map[string]regionWhy{
+		"newsletter-hero": {Kind: "swap", ID: "newsletter-hero", Action: "swap"},
+		"newsletter-link": {Kind: "swap", ID: "newsletter-link", Action: "swap"},
+		"everyone-hero":   {Kind: "swap", ID: "everyone-hero", Action: "keep", Why: plan.WhyShadowed},
+	}
+	for _, r := range got.Regions {
+		if r.Kind != "swap" {
+			continue
+		}
+		if w, ok := want[r.ID]; !ok || !reflect.DeepEqual(r, w) {
+			t.Errorf("region %+v, want %+v", r, w)
+		}
+		delete(want, r.ID)
+	}
+	if len(want) > 0 {
+		t.Errorf("not explained: %v\n%s", want, body)
 	}
 }

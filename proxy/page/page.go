@@ -287,7 +287,7 @@ func Analyze(in Input) (*Analysis, error) {
 		return *cpage
 	}
 	var trail []string // the paths of the page's JSON-LD breadcrumb trail
-	if cfg.Navigation != nil || cfg.Search != nil && in.Type == rules.PageSearch {
+	if cfg.Navigation != nil && cfg.NavAction.Enabled || cfg.Search != nil && cfg.SearchAction.Enabled && in.Type == rules.PageSearch {
 		if len(doc.JSONLD()) > 0 {
 			for _, c := range catalog.Breadcrumbs(catalogPage()) {
 				if c.Path != "" {
