@@ -95,6 +95,9 @@ func ParseSwapHTML(name, src string) (*template.Template, SwapContent, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := checkActions(t); err != nil {
+		return nil, 0, err
+	}
 	content, err := checkMarkup(literalText(t))
 	if err != nil {
 		return nil, 0, err
@@ -105,6 +108,84 @@ func ParseSwapHTML(name, src string) (*template.Template, SwapContent, error) {
 		}
 	}
 	return t, content, nil
+}
+
+// checkActions keeps a swap's template to what costs a visit little: values
+// and conditions ({{.UTMSource}}, {{if}}, {{with}}), no loops ({{range}}
+// over a number would run as long as it says) and no other templates
+// ({{define}}, {{template}}, {{block}}).
+func checkActions(t *template.Template) error {
+	if len(t.Templates()) > 1 {
+		return refuse("a swap's template defines no other templates")
+	}
+	var walk func(n parse.Node) error
+	walk = func(n parse.Node) error {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return nil
+			}
+			for _, c := range n.Nodes {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		case *parse.ActionNode:
+			return checkPipe(n.Pipe)
+		case *parse.IfNode:
+			if err := checkPipe(n.Pipe); err != nil {
+				return err
+			}
+			if err := walk(n.List); err != nil {
+				return err
+			}
+			return walk(n.ElseList)
+		case *parse.WithNode:
+			if err := checkPipe(n.Pipe); err != nil {
+				return err
+			}
+			if err := walk(n.List); err != nil {
+				return err
+			}
+			return walk(n.ElseList)
+		case *parse.RangeNode, *parse.BreakNode, *parse.ContinueNode:
+			return refuse("no {{range}} in a swap's template: what it reads is a few values")
+		case *parse.TemplateNode:
+			return refuse("no {{template}} in a swap's template")
+		}
+		return nil
+	}
+	if t.Tree == nil {
+		return nil
+	}
+	return walk(t.Tree.Root)
+}
+
+// swapFuncs are the functions a swap's template may call: comparisons and
+// logic, none that makes output of any size (printf "%999999999d").
+var swapFuncs = map[string]bool{"eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true, "and": true, "or": true, "not": true}
+
+// checkPipe checks the functions a pipeline calls, and those of the
+// pipelines in it.
+func checkPipe(p *parse.PipeNode) error {
+	if p == nil {
+		return nil
+	}
+	for _, c := range p.Cmds {
+		for _, a := range c.Args {
+			switch a := a.(type) {
+			case *parse.IdentifierNode:
+				if !swapFuncs[a.Ident] {
+					return refuse("no %s in a swap's template: it may compare (eq, ne, lt, le, gt, ge) and combine (and, or, not)", a.Ident)
+				}
+			case *parse.PipeNode:
+				if err := checkPipe(a); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // literalText is the template's literal text, its pieces one after the
@@ -124,9 +205,6 @@ func literalText(t *template.Template) string {
 		case *parse.TextNode:
 			b.Write(n.Text)
 		case *parse.IfNode:
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
 			walk(n.List)
 			walk(n.ElseList)
 		case *parse.WithNode:
@@ -232,6 +310,9 @@ func ParseSwapAttr(name, attr, src string) (*template.Template, error) {
 	}
 	t, err := template.New(name).Parse(attrOpen + attr + `="` + src + attrClose)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkActions(t); err != nil {
 		return nil, err
 	}
 	for _, d := range sampleData {
