@@ -58,8 +58,10 @@ type SwapAttribute struct {
 	Name string `yaml:"name"`
 	// Value is an html/template reading SwapData, escaped for the
 	// attribute: as a URL for URL attributes (href, src, srcset,
-	// action, poster...), which must then be http(s) or relative.
-	// Default: "" (an empty attribute).
+	// action, poster...), which must then be http(s) or relative, and
+	// start with its path or address when the visit completes it (the
+	// visit fills in the path or query, never the host). Default: ""
+	// (an empty attribute).
 	Value string `yaml:"value"`
 }
 

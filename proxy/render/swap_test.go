@@ -21,7 +21,7 @@ content:
   - {id: static, pages: [home], selector: 'h1', html: 'New <em>season</em>'}
   - {id: visit, pages: [home], selector: 'p.lead', html: 'Hello {{.UTMSource}} reader, visit {{.Visits}}'}
   - {id: link, pages: [home], selector: 'a.btn', attribute: {name: href, value: '/c/{{.UTMCampaign}}?from={{.UTMSource}}'}}
-  - {id: any-link, pages: [home], selector: 'a.more', attribute: {name: href, value: '{{.UTMSource}}'}}
+  - {id: any-link, pages: [home], selector: 'a.more', attribute: {name: href, value: '/go/{{.UTMSource}}'}}
   - {id: added, pages: [home], selector: 'section.hero', attribute: {name: data-campaign, value: '{{.UTMCampaign}}'}}
 `
 
@@ -30,8 +30,9 @@ const swapPage = `<!DOCTYPE html><html><head><title>Home</title></head><body>` +
 	`<a class="btn" href='/c/women'>Shop</a> <a class=more href=/c>More</a></section></body></html>`
 
 // TestSwaps: what each swap puts in the page, every byte around it the
-// shop's; what the visit says is escaped where it goes, and a URL
-// attribute gets no other scheme than http(s).
+// shop's; what the visit says is escaped where it goes, and in a URL
+// attribute fills in a path or query on the shop, never another scheme
+// or host.
 func TestSwaps(t *testing.T) {
 	t.Parallel()
 	cfg, err := rules.Parse("swaps.yaml", []byte(swapConfig))
@@ -55,16 +56,16 @@ func TestSwaps(t *testing.T) {
 		{"a plain visit", plan.Visit{Visits: 1},
 			`<!DOCTYPE html><html><head><title>Home</title></head><body>` +
 				`<section data-campaign="" class="hero"><h1>New <em>season</em></h1><p class=lead>Hello  reader, visit 1</p>` +
-				`<a class="btn" href="/c/?from=">Shop</a> <a class=more href="">More</a></section></body></html>`},
+				`<a class="btn" href="/c/?from=">Shop</a> <a class=more href="/go/">More</a></section></body></html>`},
 		{"a campaign", plan.Visit{UTMSource: "newsletter", UTMCampaign: "spring sale", Visits: 3},
 			`<!DOCTYPE html><html><head><title>Home</title></head><body>` +
 				`<section data-campaign="spring sale" class="hero"><h1>New <em>season</em></h1><p class=lead>Hello newsletter reader, visit 3</p>` +
-				`<a class="btn" href="/c/spring%20sale?from=newsletter">Shop</a> <a class=more href="newsletter">More</a></section></body></html>`},
+				`<a class="btn" href="/c/spring%20sale?from=newsletter">Shop</a> <a class=more href="/go/newsletter">More</a></section></body></html>`},
 		{"a hostile link", plan.Visit{UTMSource: `javascript:alert(1)`, UTMCampaign: `"><script>x</script>`},
 			`<!DOCTYPE html><html><head><title>Home</title></head><body>` +
 				`<section data-campaign="&#34;&gt;&lt;script&gt;x&lt;/script&gt;" class="hero"><h1>New <em>season</em></h1>` +
 				`<p class=lead>Hello javascript:alert(1) reader, visit 0</p>` +
-				`<a class="btn" href="/c/%22%3e%3cscript%3ex%3c/script%3e?from=javascript%3aalert%281%29">Shop</a> <a class=more href="#ZgotmplZ">More</a></section></body></html>`},
+				`<a class="btn" href="/c/%22%3e%3cscript%3ex%3c/script%3e?from=javascript%3aalert%281%29">Shop</a> <a class=more href="/go/javascript:alert%281%29">More</a></section></body></html>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -211,7 +211,7 @@ func literalText(t *template.Template) string {
 			walk(n.List)
 			walk(n.ElseList)
 		case *parse.ActionNode:
-			b.WriteString("x") // escaped text
+			b.WriteByte(action) // escaped text
 		}
 	}
 	for _, tt := range t.Templates() {
@@ -222,32 +222,39 @@ func literalText(t *template.Template) string {
 	return b.String()
 }
 
-// checkMarkup checks the tags of a swap's literal text: each a known
-// element, none refused, each opened one closed in order (void ones
-// aside), and says what the text holds.
+// action stands for an action ({{...}}) in a template's literal text:
+// what it writes is escaped text.
+const action = '\x00'
+
+// checkMarkup checks the tags of a swap's literal text (its actions as
+// action bytes): each a known element, none refused, each opened one
+// closed in order (void ones aside); no attribute that runs code or
+// styles; actions only in text and in quoted attribute values; and URLs
+// http(s) or relative, a visit filling in at most their path and query
+// (checkURLPrefix). It says what the text holds.
 func checkMarkup(text string) (SwapContent, error) {
 	content := SwapText
 	var open []string
-	s := text
-	for {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			break
+	for i := 0; i < len(text); i++ {
+		if text[i] != '<' {
+			continue
 		}
-		s = s[i+1:]
-		if strings.HasPrefix(s, "!--") {
+		i++
+		if strings.HasPrefix(text[i:], "!--") {
 			return 0, refuse("no comments in swapped content")
 		}
-		end := strings.HasPrefix(s, "/")
-		name := strings.TrimPrefix(s, "/")
-		j := 0
-		for j < len(name) && (name[j] >= 'a' && name[j] <= 'z' || name[j] >= 'A' && name[j] <= 'Z' || name[j] >= '0' && name[j] <= '9' || name[j] == '-') {
+		end := i < len(text) && text[i] == '/'
+		if end {
+			i++
+		}
+		j := i
+		for j < len(text) && (text[j] >= 'a' && text[j] <= 'z' || text[j] >= 'A' && text[j] <= 'Z' || text[j] >= '0' && text[j] <= '9' || text[j] == '-') {
 			j++
 		}
-		if j == 0 {
+		if j == i {
 			return 0, refuse("a %q that opens no tag: write &lt;", "<")
 		}
-		tag := strings.ToLower(name[:j])
+		tag := strings.ToLower(text[i:j])
 		if refusedTags[tag] {
 			return 0, refuse("<%s> may not be swapped in", tag)
 		}
@@ -256,29 +263,123 @@ func checkMarkup(text string) (SwapContent, error) {
 		} else if content == SwapText {
 			content = SwapPhrasing
 		}
-		gt := strings.IndexByte(name, '>')
-		if gt < 0 {
-			return 0, refuse("<%s is not closed with >", tag)
+		k, selfClosing, err := checkAttrs(text, j, tag)
+		if err != nil {
+			return 0, err
 		}
-		selfClosing := strings.HasSuffix(name[:gt], "/")
+		i = k
 		switch {
 		case end:
 			if len(open) == 0 || open[len(open)-1] != tag {
 				return 0, refuse("</%s> closes no open <%s>", tag, tag)
 			}
 			open = open[:len(open)-1]
-		case voidTags[tag] || selfClosing && voidTags[tag]:
+		case voidTags[tag]:
 		case selfClosing:
 			return 0, refuse("<%s/> is not closed in HTML: write <%s></%s>", tag, tag, tag)
 		default:
 			open = append(open, tag)
 		}
-		s = name[gt+1:]
 	}
 	if len(open) > 0 {
 		return 0, refuse("<%s> is not closed", open[len(open)-1])
 	}
 	return content, nil
+}
+
+// checkAttrs checks the attributes of the tag whose name ends at i in
+// text, and returns where its '>' is and whether it self-closes.
+func checkAttrs(text string, i int, tag string) (gt int, selfClosing bool, err error) {
+	for {
+		for i < len(text) && (isSpace(text[i]) || text[i] == '/') {
+			selfClosing = text[i] == '/'
+			i++
+		}
+		if i >= len(text) {
+			return 0, false, refuse("<%s is not closed with >", tag)
+		}
+		if text[i] == '>' {
+			return i, selfClosing, nil
+		}
+		selfClosing = false
+		ns := i
+		for i < len(text) && !isSpace(text[i]) && text[i] != '=' && text[i] != '>' && text[i] != '/' {
+			i++
+		}
+		name := strings.ToLower(text[ns:i])
+		if strings.IndexByte(name, action) >= 0 {
+			return 0, false, refuse("<%s>: no action in an attribute's name", tag)
+		}
+		if err := CheckAttrName(name); err != nil {
+			return 0, false, fmt.Errorf("<%s>: %w", tag, err)
+		}
+		for i < len(text) && isSpace(text[i]) {
+			i++
+		}
+		if i >= len(text) || text[i] != '=' {
+			continue
+		}
+		i++
+		for i < len(text) && isSpace(text[i]) {
+			i++
+		}
+		if i >= len(text) || text[i] != '"' && text[i] != '\'' {
+			return 0, false, refuse("<%s>: quote the value of %s", tag, name)
+		}
+		q := text[i]
+		k := strings.IndexByte(text[i+1:], q)
+		if k < 0 {
+			return 0, false, refuse("<%s>: the value of %s is not closed", tag, name)
+		}
+		value := text[i+1 : i+1+k]
+		i += k + 2
+		if !URLAttr(name) {
+			continue
+		}
+		at := strings.IndexByte(value, action)
+		switch {
+		case at < 0:
+			if err := checkURLs(name, html.UnescapeString(value)); err != nil {
+				return 0, false, err
+			}
+		case strings.HasSuffix(name, "srcset"):
+			return 0, false, refuse("<%s>: a srcset reads nothing of the visit", tag)
+		default:
+			if err := checkURLPrefix(name, value[:at]); err != nil {
+				return 0, false, err
+			}
+		}
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// checkURLPrefix checks the literal start of a URL that a visit's values
+// complete: it must fix where the URL goes, so that a visit can fill in
+// its path and query but never name another host or scheme (a link to
+// the shop with ?utm_source=https://elsewhere must not put elsewhere on
+// the shop's page). So it starts with a path (/x, ./, ../), a query or a
+// fragment, or an http(s) URL with its host and the '/' after it.
+func checkURLPrefix(attr, prefix string) error {
+	p := html.UnescapeString(prefix)
+	ok := false
+	switch {
+	case strings.HasPrefix(p, "?"), strings.HasPrefix(p, "#"), strings.HasPrefix(p, "./"), strings.HasPrefix(p, "../"):
+		ok = true
+	case len(p) >= 2 && p[0] == '/' && p[1] != '/' && p[1] != '\\':
+		ok = true
+	default:
+		for _, scheme := range []string{"http://", "https://"} {
+			if rest, found := strings.CutPrefix(strings.ToLower(p), scheme); found {
+				slash := strings.IndexByte(rest, '/')
+				ok = slash > 0 && !strings.ContainsAny(rest[:slash], "\\@")
+			}
+		}
+	}
+	if !ok {
+		return refuse("%s: start the URL with its path (/c/...) or its address (https://host/...), then the visit's values: they may fill in the path or query, never where the link goes", attr)
+	}
+	return nil
 }
 
 // voidTags are the elements without an end tag a swap may hold.
@@ -313,6 +414,13 @@ func ParseSwapAttr(name, attr, src string) (*template.Template, error) {
 		return nil, err
 	}
 	if err := checkActions(t); err != nil {
+		return nil, err
+	}
+	lit := literalText(t)
+	if value := lit[len(attrOpen)+len(attr)+2 : len(lit)-len(attrClose)]; strings.ContainsAny(value, "\"<>") {
+		return nil, refuse("the value of %s holds a quote or a tag: write &#34;, &lt; or &gt;", attr)
+	}
+	if _, _, err := checkAttrs(lit, len(attrOpen)-1, "se-swap"); err != nil {
 		return nil, err
 	}
 	for _, d := range sampleData {
