@@ -3,6 +3,7 @@ package markup
 import (
 	"errors"
 	"html"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -81,8 +82,8 @@ func TestSwapChecks(t *testing.T) {
 // accepted html renders balanced markup with no tag a swap refuses, and an
 // accepted href stays in its quotes and is http(s) or relative.
 func FuzzSwapTemplate(f *testing.F) {
-	for _, s := range []string{"Hello {{.UTMSource}}", "<em>{{.UTMCampaign}}</em>", `<a href="{{.UTMSource}}">x</a>`, "/c/{{.UTMSource}}", "{{.UTMSource}}:x"} {
-		for _, v := range []string{"newsletter", `"><script>x</script>`, "javascript:alert(1)", "&amp;<", " java\nscript:x"} {
+	for _, s := range []string{"Hello {{.UTMSource}}", "<em>{{.UTMCampaign}}</em>", `<a href="/p/{{.UTMSource}}">x</a>`, "/c/{{.UTMSource}}", "{{.UTMSource}}:x", "https://shop.example/{{.UTMSource}}", "/{{.UTMSource}}"} {
+		for _, v := range []string{"newsletter", `"><script>x</script>`, "javascript:alert(1)", "&amp;<", " java\nscript:x", "//evil.example/", "\\evil.example", "https://evil.example"} {
 			f.Add(s, v)
 		}
 	}
@@ -102,11 +103,25 @@ func FuzzSwapTemplate(f *testing.F) {
 				}
 				return
 			}
-			if strings.ContainsRune(string(out), '"') || !safeURL(html.UnescapeString(string(out))) {
+			if strings.ContainsRune(string(out), '"') {
 				t.Fatalf("href %q from %q and %q", out, src, visit)
 			}
+			checkURL(t, src, html.UnescapeString(string(out)))
 		}
 	})
+}
+
+// checkURL fails when u is not http(s) or relative, or names a host the
+// template src does not.
+func checkURL(t *testing.T, src, u string) {
+	t.Helper()
+	if !safeURL(u) {
+		t.Fatalf("URL %q from %q", u, src)
+	}
+	trimmed := strings.TrimFunc(strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(u), func(r rune) bool { return r <= ' ' })
+	if p, err := url.Parse(strings.ReplaceAll(trimmed, "\\", "/")); err == nil && p.Host != "" && !strings.Contains(strings.ToLower(src), strings.ToLower(p.Host)) {
+		t.Fatalf("URL %q goes to %s, which the template %q does not name", u, p.Host, src)
+	}
 }
 
 // checkBalanced fails when out's tags are not balanced or hold a refused
@@ -123,7 +138,14 @@ func checkBalanced(t *testing.T, src, out string) {
 			}
 			return
 		case nethtml.StartTagToken:
-			name, _ := z.TagName()
+			name, more := z.TagName()
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				if URLAttr(string(k)) {
+					checkURL(t, src, string(v))
+				}
+			}
 			tag := string(name)
 			if refusedTags[tag] {
 				t.Fatalf("<%s> in %q (from %q)", tag, out, src)
