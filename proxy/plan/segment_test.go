@@ -26,6 +26,12 @@ func value(m map[string]string, k string) []byte {
 	return nil
 }
 
+// bytesLookup is a lookup that allocates nothing, for benchmarks.
+type bytesLookup struct{ cookies, headers map[string][]byte }
+
+func (l bytesLookup) Cookie(name string) []byte { return l.cookies[name] }
+func (l bytesLookup) Header(name string) []byte { return l.headers[name] }
+
 // segmentConfig compiles a configuration with one segment, "s", of the
 // given condition (YAML, indented under it).
 func segmentConfig(t *testing.T, cond string) *rules.Compiled {
@@ -250,6 +256,49 @@ func BenchmarkDecideSegments(b *testing.B) {
 	for b.Loop() {
 		if pl := Decide(in); !pl.Changed() {
 			b.Fatal("nothing decided")
+		}
+	}
+}
+
+// BenchmarkSegments evaluates 20 segments of mixed conditions for one
+// visitor, as a decision does when its actions target all of them: just
+// the segments, without the rest of Decide.
+func BenchmarkSegments(b *testing.B) {
+	var y strings.Builder
+	y.WriteString("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nsegments:\n")
+	conds := []string{
+		"device: [desktop]", "utm_source: [newsletter, partner]", "visits: {at_least: 2}", "cart_value: {at_least: 50}",
+		"interest: {category: /c/shoes, at_least: 1}", "cookie: {name: member, equals: gold}", "header: {name: X-Country, matches: '^(DE|AT)$'}",
+		"share: {percent: 50}", "hour: {at_least: 8, at_most: 20}", "weekday: [sat, sun]", "referrer: [google.com, bing.com]",
+	}
+	for i := range 20 {
+		fmt.Fprintf(&y, "  s%d:\n    all:\n      - %s\n      - not: {segment: customer}\n", i, conds[i%len(conds)])
+	}
+	cfg, err := rules.Parse("bench.yaml", []byte(y.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	var d profile.Data
+	d.Touch(now.Add(-48*time.Hour), 30*time.Minute)
+	d.Touch(now, 30*time.Minute)
+	d.Device = agent.Device{Class: agent.Desktop}
+	d.SetSource(profile.Source{UTMSource: "newsletter", Referrer: "www.google.com"})
+	d.AddToCart(1, 1, now)
+	in := &Input{Config: cfg, Profile: &d, Now: now, Catalog: &fakeCatalog{products: map[catalog.ID]catalog.Product{1: {ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"}}},
+		Request: Request{VisitorID: "v1", Lookup: bytesLookup{cookies: map[string][]byte{"member": []byte("gold")}, headers: map[string][]byte{"X-Country": []byte("DE")}}}}
+	first := len(rules.Segments)
+	b.ReportAllocs()
+	for b.Loop() {
+		m := members{in: in}
+		n := 0
+		for i := first; i < len(cfg.Segments); i++ {
+			if m.member(i) {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("in no segment")
 		}
 	}
 }
