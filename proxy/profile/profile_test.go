@@ -370,7 +370,7 @@ func TestCartsLeftAndJustBought(t *testing.T) {
 func TestSourceClass(t *testing.T) {
 	t.Parallel()
 	var d Data
-	src := Source{UTMSource: "newsletter-december", UTMMedium: "email", UTMCampaign: "xmas", Referrer: "mail.google.com", Class: traffic.Email}
+	src := Source{UTMSource: "newsletter-dec", UTMMedium: "email", UTMCampaign: "xmas", Referrer: "mail.google.com", Class: traffic.Email}
 	d.SetSource(src)
 	if got := d.Source(); got != src || d.Traffic() != traffic.Email {
 		t.Errorf("source = %+v, traffic %v; want %+v", got, d.Traffic(), src)
@@ -387,7 +387,8 @@ func TestSourceClass(t *testing.T) {
 }
 
 // TestInterestRankAndViews: the rank among the visitor's categories, what
-// the profile viewed and searched, read without allocating (not parallel: AllocsPerRun).
+// the profile viewed and searched, read without allocating (not parallel:
+// AllocsPerRun).
 func TestInterestRankAndViews(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	var d Data
