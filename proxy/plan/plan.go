@@ -52,6 +52,7 @@ type Request struct {
 	// Lookup reads the request's cookies and headers for the segments
 	// that test them; nil: none.
 	Lookup Lookup
+	Place  Place // country and language, for segments
 }
 
 // Dismissals tells which overlays a browser dismissed.
