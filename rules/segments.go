@@ -288,7 +288,7 @@ func compileSegments(cfg *Config, v *validator) ([]CompiledSegment, map[string]i
 	var out []CompiledSegment
 	for _, name := range Segments {
 		index[name] = len(out)
-		out = append(out, CompiledSegment{Name: name, Preds: []Pred{{Op: builtinSegments[name], Path: "segments." + name}}})
+		out = append(out, CompiledSegment{Name: name, Preds: []Pred{{Op: builtinSegments[name]}}})
 	}
 	names := make([]string, 0, len(cfg.Segments))
 	for name := range cfg.Segments {

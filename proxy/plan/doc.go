@@ -13,6 +13,12 @@
 //     is true to say), prices as shown.
 //   - menu.go: the order of a menu's entries by the visitor's interests.
 //   - overlay.go: which overlay, if any, and why the others were not.
+//   - segment.go: segments' conditions, evaluated at most once each per
+//     decision, over fixed bitsets and without allocating.
+//   - segment_explain.go: SegmentDetail, which condition of which segment
+//     kept an action from the visitor, for explanations.
+//   - place.go: Place, the request's country and language, and the
+//     parsing of their headers.
 //
 // plan imports neither fasthttp nor html/template.
 package plan

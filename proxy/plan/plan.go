@@ -146,7 +146,8 @@ type Item struct {
 // Passed is an overlay rule passed over, and why.
 type Passed struct {
 	ID, Why string
-	// Detail adds what the reason depends on: for min_gap, the time left.
+	// Detail adds what the reason depends on: for min_gap, the time left;
+	// for segments, the condition that failed (SegmentDetail).
 	Detail string
 }
 
