@@ -236,8 +236,8 @@ const (
 	OpHeader
 	OpShare
 	OpHour
-	OpWeekday // Values: day numbers, as "0" (sun) to "6" (sat)
-	OpDate    // Min, Max: days since 1970-01-01 in the time zone
+	OpWeekday          // Values: day numbers, as "0" (sun) to "6" (sat)
+	OpDate             // Min, Max: days since 1970-01-01 in the time zone
 	OpTraffic          // Values: class names
 	OpTopCategories    // IDs: categories; N: within; Values: their paths
 	OpViewedProducts   // IDs: KeyOf the products' keys (SKU or path), resolved through the catalog
