@@ -268,6 +268,13 @@ func oneOf(values []string, b []byte) bool {
 // equalFold reports whether b and s are equal under simple Unicode case
 // folding, as strings.EqualFold, without converting either.
 func equalFold(b []byte, s string) bool {
+	// ASCII, the common case, a byte at a time.
+	for len(b) > 0 && len(s) > 0 && b[0] < utf8.RuneSelf && s[0] < utf8.RuneSelf {
+		if c, d := b[0], s[0]; c != d && (c|0x20 != d|0x20 || c|0x20 < 'a' || c|0x20 > 'z') {
+			return false
+		}
+		b, s = b[1:], s[1:]
+	}
 	for len(b) > 0 && len(s) > 0 {
 		var r, q rune
 		if b[0] < utf8.RuneSelf {

@@ -565,3 +565,16 @@ func BenchmarkSegments(b *testing.B) {
 		}
 	}
 }
+
+// TestEqualFold agrees with strings.EqualFold.
+func TestEqualFold(t *testing.T) {
+	t.Parallel()
+	words := []string{"", "a", "A", "newsletter", "NewsLetter", "newsletters", "@", "`", "[", "{", "K", "\u212a", "k", "größe", "GRÖSSE", "GRÖßE", "ǅ", "ǆ", "Ǆ", "σ", "Σ", "ς", "a\xffb", "A\xffB"}
+	for _, a := range words {
+		for _, b := range words {
+			if got, want := equalFold([]byte(a), b), strings.EqualFold(a, b); got != want {
+				t.Errorf("equalFold(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}
