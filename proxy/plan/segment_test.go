@@ -526,7 +526,13 @@ func BenchmarkDecideSegments(b *testing.B) {
 // BenchmarkSegments evaluates 20 segments of mixed conditions for one
 // visitor, as a decision does when its actions target all of them: just
 // the segments, without the rest of Decide.
-func BenchmarkSegments(b *testing.B) {
+func BenchmarkSegments(b *testing.B) { benchSegments(b, 20) }
+
+// BenchmarkSegmentsMany is BenchmarkSegments with 100 segments: past the
+// first 64.
+func BenchmarkSegmentsMany(b *testing.B) { benchSegments(b, 100) }
+
+func benchSegments(b *testing.B, segments int) {
 	var y strings.Builder
 	y.WriteString("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nsegments:\n")
 	conds := []string{
@@ -534,7 +540,7 @@ func BenchmarkSegments(b *testing.B) {
 		"interest: {category: /c/shoes, at_least: 1}", "cookie: {name: member, equals: gold}", "header: {name: X-Country, matches: '^(DE|AT)$'}",
 		"share: {percent: 50}", "hour: {at_least: 8, at_most: 20}", "weekday: [sat, sun]", "referrer: [google.com, bing.com]",
 	}
-	for i := range 20 {
+	for i := range segments {
 		fmt.Fprintf(&y, "  s%d:\n    all:\n      - %s\n      - not: {segment: customer}\n", i, conds[i%len(conds)])
 	}
 	cfg, err := rules.Parse("bench.yaml", []byte(y.String()))
