@@ -34,6 +34,8 @@ import (
 //	                         or keep the old one; JSON says which (reload.go)
 //	GET    /explain          ?visitor=ID&path=/page: what the visitor gets
 //	                         on the page and why, JSON (admin_explain.go)
+//	POST   /preview          segment=NAME [ttl=1h] [base=URL]: a signed preview
+//	                         link, JSON (preview.go)
 //	GET    /debug/memory     heap and profile figures, after collecting garbage
 //	                         (?clear=pages empties the page cache first)
 //	GET    /debug/pprof/...  Go's profiles (CPU, heap, goroutines)
@@ -66,6 +68,8 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 			p.adminReload(ctx)
 		case path == "/explain" && ctx.IsGet():
 			p.adminExplain(ctx)
+		case path == "/preview":
+			p.adminPreview(ctx)
 		case path == "/debug/memory" && ctx.IsGet():
 			p.adminMemory(ctx)
 		case strings.HasPrefix(path, "/debug/pprof/"):

@@ -132,6 +132,7 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 		CSP:     verdict, Now: p.now(), Engine: p.rec, Catalog: p.catalog, Counts: &p.counts, Explain: true,
 	}
 	pl := plan.Decide(in)
+	defer pl.Release()
 
 	out := explanation{Visitor: visitor, Known: known, Path: path, Page: kind.String(), Segments: map[string]bool{},
 		CSP: verdict, Skipped: pl.CSPSkipped, Passed: []passedWhy{}}

@@ -10,7 +10,8 @@
 //
 // Anything it cannot change safely passes through byte for byte. Requests
 // under the reserved prefix (/_shopedge/) are its own: the overlay script
-// and stylesheet, and the beacon; they never reach the shop. The request's
+// and stylesheet, the beacon, and the start and end of a preview; they
+// never reach the shop. The request's
 // state is one exchange (handler.go), whose fields say which step sets
 // them; the configuration in force is one read-only config, swapped whole
 // by a reload.
@@ -52,6 +53,10 @@
 //   - attribution.go: clicks on recommended products, counted and taken out
 //     of the query.
 //   - own.go: what the proxy serves under its prefix, and the beacon.
+//   - preview.go: preview mode: signed links (NewPreviewLink, POST
+//     /preview), the preview cookie set and cleared under the prefix, the
+//     request path's read-only identity and profile under it, the badge
+//     and the Shopedge-Explain header.
 //   - metrics.go, admin.go: counters and the operations listener.
 //   - admin_catalog.go: the operations listener's view of the learned
 //     catalog (GET /catalog, /catalog/{id}).

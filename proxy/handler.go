@@ -12,6 +12,7 @@ import (
 	"shopedge/proxy/learn"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
+	"shopedge/proxy/profile"
 	"shopedge/proxy/splice"
 	"shopedge/rules"
 )
@@ -25,6 +26,9 @@ func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
 	x := &exchange{ctx: ctx, conf: p.conf.Load(), start: time.Now()}
 	p.metrics.requests.Add(1)
 	p.serve(x)
+	if x.preview != nil {
+		previewHeaders(x)
+	}
 	p.metrics.added.observe((time.Since(x.start) - x.waited).Seconds())
 	if x.conf.cfg.Log.Access {
 		p.log.Info("request", "method", string(ctx.Method()), "path", string(ctx.Path()),
@@ -56,13 +60,14 @@ func (p *Proxy) serve(x *exchange) {
 
 	p.classify(x)
 	if x.tracked && (x.candidate || x.cartAdd != nil) {
+		p.readPreview(x)
 		p.identify(x)
 	}
 	resp, ok := p.forward(x, facts)
 	if !ok {
 		return
 	}
-	if x.cartAdd != nil && resp.StatusCode() < 400 {
+	if x.cartAdd != nil && resp.StatusCode() < 400 && x.preview == nil {
 		p.recordCartAdd(x)
 	}
 	if reason := rewritable(resp, x); reason != "" {
@@ -133,20 +138,29 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	}
 	p.metrics.pageSkips(&a.Skips)
 	v := x.facts()
-	ev := p.learner.Page(v, a, fresh, now)
-	prof := p.view(x, v, ev, now)
+	var ev learn.Event
+	var prof *profile.Profile
+	var d profile.Data
+	if x.preview != nil {
+		ev, d = p.previewProfile(x, v, a, now) // records nothing
+	} else {
+		ev = p.learner.Page(v, a, fresh, now)
+		prof = p.view(x, v, ev, now)
+	}
 	if len(a.Regions) == 0 {
 		p.metrics.passThrough("no_change")
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
 		return
 	}
 
-	d := prof.Snapshot()
+	if prof != nil {
+		d = prof.Snapshot()
+	}
 	verdict := csp.AllowAll
 	if a.Injects {
 		verdict = pageCSP(x, resp, a)
 	}
-	pl := plan.Decide(&plan.Input{
+	in := &plan.Input{
 		Config:  cfg,
 		Page:    a,
 		Profile: &d,
@@ -167,18 +181,31 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		Engine:  p.rec,
 		Catalog: p.catalog,
 		Counts:  &p.counts,
-	})
+		Explain: x.preview != nil,
+	}
+	if x.preview != nil {
+		plan.Preview(in, x.preview.segment)
+	}
+	pl := plan.Decide(in)
+	defer pl.Release() // once the page is out: the response is written from the rendered bytes
+	if x.preview != nil {
+		x.preview.explain = plan.AppendExplain(nil, pl, a, cfg)
+	}
 	if pl.CSPSkipped {
 		p.metrics.cspSkipped.Add(1)
 	}
-	if !pl.Changed() {
+	if !pl.Changed() && x.preview == nil {
 		p.metrics.passThrough("no_change")
 		p.respond(x, resp, newPooledBody(raw), len(*raw), false)
 		return
 	}
 	scratch := bufpool.Get()
 	out := x.conf.render.Render(scratch, pl, a, verdict, now)
-	p.metrics.rendered(x.conf.cfg, pl, a, &out)
+	if x.preview != nil {
+		p.previewBadge(x, pl, a, verdict.Style, verdict.StyleNonce, out.Contents)
+	} else {
+		p.metrics.rendered(x.conf.cfg, pl, a, &out)
+	}
 	if !out.Changed() {
 		bufpool.Put(scratch)
 		p.metrics.passThrough("no_change")
@@ -263,6 +290,10 @@ type exchange struct {
 	// writes token when it issues one (setVisitorCookie).
 	setCookie bool   // put the visitor's token on this response
 	token     string // the token to set; issued by respond when ""
+
+	// Set by readPreview: the preview the browser is in; nil: none. Under
+	// preview nothing is recorded or counted (preview.go).
+	preview *preview
 
 	// Written by facts, for the learn step: what it reads of the request.
 	learnFacts learn.Facts

@@ -10,7 +10,12 @@ import (
 
 // identify reads the visitor's token. A missing or invalid one (tampered,
 // expired, foreign) makes a new visitor; nothing is answered differently.
+// Under preview, the token is read and nothing issued.
 func (p *Proxy) identify(x *exchange) {
+	if x.preview != nil {
+		p.identifyPreview(x) // read only (preview.go)
+		return
+	}
 	raw := x.ctx.Request.Header.Cookie(x.conf.cfg.CookieName)
 	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
 		if who, ok := p.ids.VerifyBytes(raw); ok {

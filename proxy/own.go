@@ -16,7 +16,7 @@ import (
 // and script, and the beacon its script sends.
 
 // serveOwn answers a request under the reserved prefix: the stylesheet,
-// the script, or a beacon. Nothing under the prefix reaches the shop.
+// the script, a beacon, or the start or end of a preview (preview.go). Nothing under the prefix reaches the shop.
 func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, conf *config) {
 	a := &conf.cfg.Assets
 	name := ""
@@ -49,6 +49,10 @@ func (p *Proxy) serveOwn(ctx *fasthttp.RequestCtx, conf *config) {
 		ctx.SetBody(body)
 	case "beacon":
 		p.beacon(ctx, conf)
+	case previewStart:
+		p.startPreview(ctx, conf)
+	case previewEnd:
+		p.endPreview(ctx, conf)
 	default:
 		ctx.SetStatusCode(fasthttp.StatusNotFound)
 		ctx.SetContentType("text/plain; charset=utf-8")
@@ -65,7 +69,8 @@ const maxBeacon = 512
 // beacon takes an event the overlay script sends with navigator.sendBeacon:
 // a small JSON object {"e": event, "id": overlay or banner id} from a page
 // of this shop, by a visitor with a valid cookie. Anything else is refused
-// with a 4xx and touches no profile.
+// with a 4xx and touches no profile. From a browser in preview, a valid
+// beacon is answered 204 and neither recorded nor counted.
 func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 	reject := func(status int, reason string) {
 		p.metrics.beaconRejected(reason)
@@ -105,6 +110,10 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 			reject(fasthttp.StatusBadRequest, "unknown_id")
 			return
 		}
+	}
+	if p.previewing(ctx, conf.cfg) {
+		ctx.SetStatusCode(fasthttp.StatusNoContent) // taken, and not counted
+		return
 	}
 	raw := ctx.Request.Header.Cookie(conf.cfg.CookieName)
 	who, ok := p.ids.VerifyBytes(raw)

@@ -48,8 +48,11 @@ func (x *exchange) facts() *learn.Facts {
 }
 
 // viewFromURL records the view of a page the proxy did not read, by what
-// its URL says.
+// its URL says (nothing under preview).
 func (p *Proxy) viewFromURL(x *exchange, now time.Time) {
+	if x.preview != nil {
+		return // a preview records nothing
+	}
 	v := x.facts()
 	p.view(x, v, p.learner.FromURL(v), now)
 }

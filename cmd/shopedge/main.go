@@ -6,13 +6,15 @@
 //	shopedge serve   -config FILE [-listen ADDR] [-upstream URL]
 //	shopedge check   FILE...
 //	shopedge eval    -events FILE [-test FILE] [-json]
+//	shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]
 //	shopedge version
 //
 // demo starts the bundled demo shop and shopedge in front of it. serve runs
 // shopedge in front of any shop. check validates configuration files and
-// prints every problem as file:line:col: field: problem. SIGHUP makes serve
-// and demo reload their configuration; SIGINT or SIGTERM stop them
-// gracefully.
+// prints every problem as file:line:col: field: problem. preview prints a
+// signed link that shows the shop as a member of a segment sees it.
+// SIGHUP makes serve and demo reload their configuration; SIGINT or
+// SIGTERM stop them gracefully.
 //
 // Files:
 //   - main.go: the command line: commands, usage, version.
@@ -21,6 +23,7 @@
 //     reloads, the memory limit, the logger.
 //   - demo.go: demo, the only file that imports the demo shop.
 //   - eval.go: eval, the offline evaluation of recommendation strategies.
+//   - preview.go: preview, a signed link to preview a segment.
 package main
 
 import (
@@ -56,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = check(args[1:], stdout, stderr)
 	case "eval":
 		err = eval(args[1:], stdout, stderr)
+	case "preview":
+		err = preview(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "shopedge", versionString())
 	case "help", "-h", "-help", "--help":
@@ -87,6 +92,8 @@ Usage:
                    validate configuration files
   shopedge eval    -events FILE [-test FILE] [-json]
                    evaluate the recommendation strategies on a clickstream
+  shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]
+                   print a signed link that previews a segment
   shopedge version print the version
 
 Run "shopedge COMMAND -h" for a command's flags. Configuration reference:

@@ -3,7 +3,6 @@ package plan
 import (
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -168,21 +167,25 @@ type fakeEngine struct {
 	calls  []call
 }
 
-func (e *fakeEngine) Recommend(ctx recommend.Context, req recommend.Request, _ recommend.Catalog) []recommend.ID {
+func (e *fakeEngine) Append(dst []recommend.ID, ctx *recommend.Context, req recommend.Request, _ recommend.Catalog) []recommend.ID {
 	if e.record {
-		e.calls = append(e.calls, call{ctx, req})
+		e.calls = append(e.calls, call{*ctx, req})
 	}
-	ids := e.by[chainKey(req.Strategies)]
-	return slices.Clone(ids[:min(len(ids), req.N)])
+	var buf [128]byte
+	ids := e.by[string(chainKey(buf[:0], req.Strategies))] // no allocation: a benchmark counts them
+	return append(dst, ids[:min(len(ids), req.N)]...)
 }
 
-// chainKey names a strategy chain: its strategies joined by ",".
-func chainKey(chain []recommend.Strategy) string {
-	s := make([]string, len(chain))
+// chainKey appends to dst the name of a strategy chain: its strategies
+// joined by ",".
+func chainKey(dst []byte, chain []recommend.Strategy) []byte {
 	for i, c := range chain {
-		s[i] = string(c)
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c...)
 	}
-	return strings.Join(s, ",")
+	return dst
 }
 
 // fakeCounts are the live counts of a few products.
@@ -431,7 +434,7 @@ func TestBlocks(t *testing.T) {
 			if want := []catalog.ID{prodCap}; !slices.Equal(ctx.Cart, want) {
 				t.Errorf("the engine got cart %v, want %v", ctx.Cart, want)
 			}
-			if ctx.Interest == nil || ctx.Interest(catBoots) <= ctx.Interest(catHats) {
+			if ctx.Interest == nil || ctx.Interest.Interest(catBoots) <= ctx.Interest.Interest(catHats) {
 				t.Errorf("the engine's interest does not rank boots, viewed last, over hats")
 			}
 			wantSheet := -1
@@ -688,8 +691,10 @@ func BenchmarkDecide(b *testing.B) {
 	in.Counts = fakeCounts{views: map[catalog.ID]live.Counts{prodBoots: {Hour: 2, Day: 7}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if pl := Decide(in); pl.Overlay == nil || pl.Overlay.ID != "exit-offer" {
+		pl := Decide(in)
+		if pl.Overlay == nil || pl.Overlay.ID != "exit-offer" {
 			b.Fatalf("overlay %v, want exit-offer", pl.Overlay)
 		}
+		pl.Release() // as the proxy does once the page is out
 	}
 }

@@ -8,6 +8,11 @@
 // time, with the recommendation engine, catalog and live counts read
 // through small interfaces. It renders nothing and counts nothing.
 //
+// A Plan holds every buffer its decision needs (regions, the blocks'
+// products, the orders, the engine's view of the visitor), and Release
+// gives it back for reuse: a recycled plan decides a page without
+// allocating, but for the texts of the banners it shows.
+//
 // Files:
 //   - plan.go: Input, Plan, Decide; search order, blocks, banners (what
 //     is true to say), prices as shown.
@@ -19,6 +24,9 @@
 //     kept an action from the visitor, for explanations.
 //   - place.go: Place, the request's country and language, and the
 //     parsing of their headers.
+//   - preview.go: a preview (Request.Preview, Preview): the segment
+//     forced, what it implies and contradicts; AppendExplain, the compact
+//     explanation for the Shopedge-Explain header.
 //
 // plan imports neither fasthttp nor html/template.
 package plan

@@ -1,7 +1,8 @@
 package plan
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 
 	"shopedge/proxy/page"
@@ -9,45 +10,42 @@ import (
 	"shopedge/rules"
 )
 
-// navOrder returns the new order of a menu's entries given the visitor's
-// interest in each: entries with at least nav.MinInterest come first, most
-// interesting first (ties keep the shop's order), at most nav.MaxPromoted
-// of them; the others follow in the shop's order. Slot k of the menu
-// receives entry order[k]. changed is false when the order is the shop's
-// own.
-func navOrder(n *rules.Navigation, interest []float64) (order []int, changed bool) {
-	order = make([]int, 0, len(interest))
+// navOrder appends to dst the new order of a menu's entries given the
+// visitor's interest in each: entries with at least nav.MinInterest come
+// first, most interesting first (ties keep the shop's order), at most
+// nav.MaxPromoted of them; the others follow in the shop's order. Slot k
+// of the menu receives entry order[k] (order is what was appended).
+// changed is false when the order is the shop's own.
+func navOrder(dst []int, n *rules.Navigation, interest []float64) (_ []int, changed bool) {
+	start := len(dst)
 	for i, v := range interest {
 		if v >= n.MinInterest && v > 0 {
-			order = append(order, i)
+			dst = append(dst, i)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return interest[order[a]] > interest[order[b]] })
-	if n.MaxPromoted > 0 && len(order) > n.MaxPromoted {
-		order = order[:n.MaxPromoted]
+	slices.SortStableFunc(dst[start:], func(a, b int) int { return cmp.Compare(interest[b], interest[a]) })
+	if n.MaxPromoted > 0 && len(dst)-start > n.MaxPromoted {
+		dst = dst[:start+n.MaxPromoted]
 	}
-	promoted := make([]bool, len(interest))
-	for _, i := range order {
-		promoted[i] = true
-	}
+	promoted := dst[start:]
 	for i := range interest {
-		if !promoted[i] {
-			order = append(order, i)
+		if !slices.Contains(promoted, i) { // menus are short
+			dst = append(dst, i)
 		}
 	}
-	for k, i := range order {
+	for k, i := range dst[start:] {
 		if k != i {
 			changed = true
 			break
 		}
 	}
-	return order, changed
+	return dst, changed
 }
 
-// menuOrder returns the order of a menu's entries for this visitor. An
-// entry's interest is the highest interest in any category it links to,
-// its submenu included.
-func menuOrder(nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+// menuOrder appends to dst the order of a menu's entries for this
+// visitor. An entry's interest is the highest interest in any category it
+// links to, its submenu included.
+func menuOrder(dst []int, nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
 	var buf [32]float64
 	interest := buf[:0]
 	for _, cats := range s.Cats {
@@ -57,5 +55,5 @@ func menuOrder(nav *rules.Navigation, s *page.Region, d *profile.Data, now time.
 		}
 		interest = append(interest, best)
 	}
-	return navOrder(nav, interest)
+	return navOrder(dst, nav, interest)
 }

@@ -23,7 +23,7 @@ func overlayOn(overlays []rules.CompiledOverlay, t rules.PageType) bool {
 // first rule by priority whose page, visitors, schedule, caps and
 // conditions all allow it, and that has something to show. At most one
 // per page view, and none within min_gap of the last one shown.
-func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Context, rcat *recCatalog) *Chosen {
+func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Context) *Chosen {
 	d, now := in.Profile, in.Now
 	pass := func(id, why string) {
 		if in.Explain {
@@ -92,7 +92,7 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 			}
 		}
 		if why == "" {
-			if items, ok := overlayItems(in, r, o, recCtx, rcat); ok {
+			if items, ok := overlayItems(in, pl, r, o, recCtx); ok {
 				pl.chosen = Chosen{CompiledOverlay: o, Items: items}
 				chosen = &pl.chosen
 				continue
@@ -112,11 +112,13 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 // (those the catalog can still show), an upsell's suggestions. ok is false
 // when such an overlay has nothing to show; overlays that list no products
 // always have.
-func overlayItems(in *Input, r *rules.Overlay, o *rules.CompiledOverlay, recCtx func() *recommend.Context, rcat *recCatalog) (items []Item, ok bool) {
+func overlayItems(in *Input, pl *Plan, r *rules.Overlay, o *rules.CompiledOverlay, recCtx func() *recommend.Context) (items []Item, ok bool) {
 	d := in.Profile
+	items = pl.items[:0]
 	switch r.Kind {
 	case rules.OverlayAbandonedCart:
-		for _, line := range d.Cart() {
+		var lines [profile.MaxCart]profile.CartLine
+		for _, line := range d.AppendCart(lines[:0]) {
 			if len(items) == r.Count {
 				break
 			}
@@ -128,16 +130,16 @@ func overlayItems(in *Input, r *rules.Overlay, o *rules.CompiledOverlay, recCtx 
 	case rules.OverlayUpsell:
 		// What goes with the cart; popular products fall back to the
 		// category of the product added last.
-		c := *recCtx()
-		if lines := d.Cart(); len(lines) > 0 {
+		c := &pl.octx
+		*c = *recCtx()
+		var buf [profile.MaxCart]profile.CartLine
+		if lines := d.AppendCart(buf[:0]); len(lines) > 0 {
 			if prod, ok := in.Catalog.Get(lines[len(lines)-1].Product); ok && len(prod.Categories) > 0 {
 				c.Category = prod.Categories[len(prod.Categories)-1].ID
 			}
 		}
-		for _, id := range in.Engine.Recommend(c, recommend.Request{Strategies: o.Chain, N: r.Count}, rcat) {
-			if showable(in.Catalog, id) {
-				items = append(items, Item{ID: id})
-			}
+		for _, id := range pl.recommend(in, c, recommend.Request{Strategies: o.Chain, N: r.Count}) {
+			items = append(items, Item{ID: id})
 		}
 		return items, len(items) > 0
 	}

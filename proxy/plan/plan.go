@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"shopedge/proxy/catalog"
@@ -52,7 +53,10 @@ type Request struct {
 	// Lookup reads the request's cookies and headers for the segments
 	// that test them; nil: none.
 	Lookup Lookup
-	Place  Place // country and language, for segments
+	// Preview is 1 + the index in Compiled.Segments of the segment a
+	// preview forces (set it with Preview, preview.go); 0: no preview.
+	Preview int
+	Place   Place // country and language, for segments
 }
 
 // Dismissals tells which overlays a browser dismissed.
@@ -60,10 +64,12 @@ type Dismissals interface {
 	Dismissed(overlayID string) bool
 }
 
-// Engine recommends products: *recommend.Engine. The slice Recommend
-// returns is the caller's (Decide filters it in place).
+// Engine recommends products: *recommend.Engine. Append appends the
+// products to dst and returns it (Decide hands it one buffer for the
+// whole page, and filters what was appended in place); it reads ctx
+// during the call only.
 type Engine interface {
-	Recommend(ctx recommend.Context, req recommend.Request, cat recommend.Catalog) []recommend.ID
+	Append(dst []recommend.ID, ctx *recommend.Context, req recommend.Request, cat recommend.Catalog) []recommend.ID
 }
 
 // Catalog is what decisions read of the learned catalog: *catalog.Catalog.
@@ -182,11 +188,65 @@ type Plan struct {
 	// Passed are the overlay rules passed over (with Input.Explain).
 	Passed []Passed
 
-	// Room for the regions of most pages, the chosen overlay and the
-	// engine's view of the catalog, in the plan's own allocation.
-	regions [8]Region
-	chosen  Chosen
-	rcat    recCatalog
+	// Room for the regions of most pages, the chosen overlay, the
+	// engine's view of the catalog and of the visitor, and the products
+	// of every block, in the plan's own allocation.
+	regions  [8]Region
+	chosen   Chosen
+	rcat     recCatalog
+	rctx     recommend.Context
+	rctxSet  bool
+	octx     recommend.Context // an upsell overlay's, in the cart's category
+	interest interestOf
+	views    [profile.MaxRecent]catalog.ID
+	recent   [profile.MaxRecent]catalog.ID
+	cart     [profile.MaxCart]catalog.ID
+	bought   [profile.MaxPurchases]catalog.ID
+	items    [8]Item // the overlay's
+	idBuf    [32]catalog.ID
+	intBuf   [32]int
+	ints     []int        // the menus' and results' orders: intBuf, or more
+	ids      []catalog.ID // the blocks' products: idBuf, or more
+}
+
+// plans recycles plans: a plan holds every buffer its decision needs, so
+// a recycled one decides a page without allocating.
+var plans = sync.Pool{New: func() any { return new(Plan) }}
+
+// newPlan is an empty plan for a page of n regions, recycled when one
+// was released: its buffers (regions beyond the inline ones, the blocks'
+// products) keep what they had grown to.
+func newPlan(n int) *Plan {
+	pl := plans.Get().(*Plan)
+	regions, ids, ints := pl.Regions, pl.ids, pl.ints
+	*pl = Plan{Stylesheet: -1}
+	switch {
+	case n <= len(pl.regions):
+		pl.Regions = pl.regions[:n]
+	case cap(regions) >= n: // n is more than the inline regions: regions are not them
+		pl.Regions = regions[:n]
+		clear(pl.Regions)
+	default:
+		pl.Regions = make([]Region, n)
+	}
+	pl.ids, pl.ints = pl.idBuf[:0], pl.intBuf[:0]
+	if cap(ids) > len(pl.idBuf) {
+		pl.ids = ids[:0]
+	}
+	if cap(ints) > len(pl.intBuf) {
+		pl.ints = ints[:0]
+	}
+	return pl
+}
+
+// Release gives the plan back for another decision to reuse. Nothing of
+// it (its regions, their products, the overlay) may be read after.
+// Releasing is optional: a plan never released is collected as garbage.
+func (p *Plan) Release() {
+	if cap(p.ids) > 1<<12 || cap(p.ints) > 1<<12 || cap(p.Regions) > 1<<10 {
+		return // an outsized page: let it go
+	}
+	plans.Put(p)
 }
 
 // Changed reports whether any region differs from the shop's bytes.
@@ -205,22 +265,15 @@ func Decide(in *Input) *Plan {
 	a := in.Page
 	cfg := in.Config
 	d := in.Profile
-	pl := &Plan{Stylesheet: -1}
-	if n := len(a.Regions); n <= len(pl.regions) {
-		pl.Regions = pl.regions[:n]
-	} else {
-		pl.Regions = make([]Region, n)
-	}
+	pl := newPlan(len(a.Regions))
 	half := cfg.Profiles.InterestHalfLife.D()
-	var rctx *recommend.Context
 	recCtx := func() *recommend.Context {
-		if rctx == nil {
-			rctx = recContext(in, half)
+		if !pl.rctxSet {
+			pl.recContext(in, half)
 		}
-		return rctx
+		return &pl.rctx
 	}
-	rcat := &pl.rcat
-	rcat.c = in.Catalog
+	pl.rcat.c = in.Catalog
 	m := &members{in: in}
 	if a.Injects && len(in.Request.Host) > 0 && a.Base.Foreign(in.Request.Host, in.Request.HTTPS) {
 		pl.Origin = scheme(in.Request.HTTPS) + "://" + string(in.Request.Host)
@@ -239,7 +292,7 @@ func Decide(in *Input) *Plan {
 			case !m.targets(cfg.NavTarget):
 				r.Why = WhySegment
 			default:
-				if order, moved := menuOrder(cfg.Navigation, s, d, in.Now, half); moved {
+				if order, moved := pl.order(menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)); moved {
 					r.Action, r.Order = Reorder, order
 				} else {
 					r.Why = WhyNoInterest
@@ -248,7 +301,7 @@ func Decide(in *Input) *Plan {
 		case page.Results:
 			if !m.targets(cfg.SearchTarget) {
 				r.Why = WhySegment
-			} else if order, moved := resultsOrder(in.Catalog, s, d, in.Now, half); moved {
+			} else if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved {
 				r.Action, r.Order = Reorder, order
 			} else {
 				r.Why = WhyNoInterest
@@ -260,8 +313,7 @@ func Decide(in *Input) *Plan {
 				break
 			}
 			req := recommend.Request{Strategies: cfg.Blocks[s.Index].Chain, N: b.Count, Personal: b.Personal}
-			ids := in.Engine.Recommend(*recCtx(), req, rcat)
-			ids = slices.DeleteFunc(ids, func(id catalog.ID) bool { return !showable(in.Catalog, id) })
+			ids := pl.recommend(in, recCtx(), req)
 			if len(ids) < b.Min {
 				r.Why = WhyTooFew
 				break
@@ -289,7 +341,7 @@ func Decide(in *Input) *Plan {
 				pl.CSPSkipped = pl.CSPSkipped || banners || overlayOn(cfg.OverlayRules, in.Request.Type)
 				break
 			}
-			pl.Overlay = chooseOverlay(in, pl, m, recCtx, rcat)
+			pl.Overlay = chooseOverlay(in, pl, m, recCtx)
 			if pl.Overlay != nil || banners {
 				r.Action = Body
 			} else {
@@ -328,20 +380,38 @@ func showable(c Catalog, id catalog.ID) bool {
 	return ok && p.Name != "" && p.URL != ""
 }
 
+// order keeps an order appended to the plan's buffer of orders (ints,
+// grown to all), when it moved something, and returns it.
+func (pl *Plan) order(all []int, moved bool) ([]int, bool) {
+	start := len(pl.ints)
+	if !moved {
+		return nil, false
+	}
+	pl.ints = all
+	return all[start:len(all):len(all)], true
+}
+
 // resultsOrder re-ranks search results for the visitor: the products this
 // visitor viewed first, latest first; then products in the categories the
 // visitor is most interested in, strongest first; then the rest, in the
-// shop's order. Entries only move: none is added or lost.
-func resultsOrder(cat Catalog, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+// shop's order. Entries only move: none is added or lost. The order is
+// appended to dst.
+func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
 	type rank struct {
 		viewed   int // position in the recently viewed list; len: not viewed
 		interest float64
 	}
-	recent := d.Recent()
-	ranks := make([]rank, len(s.Prods))
+	var recentBuf [profile.MaxRecent]catalog.ID
+	recent := d.AppendRecent(recentBuf[:0])
+	var rankBuf [48]rank
+	ranks := rankBuf[:0]
+	if len(s.Prods) > len(rankBuf) {
+		ranks = make([]rank, 0, len(s.Prods))
+	}
+	ranks = ranks[:len(s.Prods)]
 	var cats [4]catalog.ID
 	for i, key := range s.Prods {
-		ranks[i].viewed = len(recent)
+		ranks[i] = rank{viewed: len(recent)}
 		id, ok := cat.ResolveKey(key)
 		if key == 0 || !ok {
 			continue
@@ -354,11 +424,11 @@ func resultsOrder(cat Catalog, s *page.Region, d *profile.Data, now time.Time, h
 			ranks[i].interest = max(ranks[i].interest, d.Interest(c, now, half))
 		}
 	}
-	order := make([]int, len(ranks))
-	for i := range order {
-		order[i] = i
+	start := len(dst)
+	for i := range ranks {
+		dst = append(dst, i)
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
+	slices.SortStableFunc(dst[start:], func(a, b int) int {
 		ra, rb := ranks[a], ranks[b]
 		switch {
 		case ra.viewed != rb.viewed:
@@ -370,34 +440,60 @@ func resultsOrder(cat Catalog, s *page.Region, d *profile.Data, now time.Time, h
 		}
 		return 0
 	})
-	for i, o := range order {
+	for i, o := range dst[start:] {
 		if i != o {
-			return order, true
+			return dst, true
 		}
 	}
-	return nil, false
+	return dst, false
 }
 
-// recContext is what the engine needs to know of this visitor and page.
-func recContext(in *Input, half time.Duration) *recommend.Context {
-	d, now := in.Profile, in.Now
-	c := &recommend.Context{
-		Now:     now,
-		Session: recommend.SessionKey(in.Request.VisitorID, d.VisitStart),
-		Item:    in.Request.Product,
-		Views:   d.VisitViews(nil),
-		Recent:  d.Recent(),
-		Cart:    d.CartProducts(nil),
-		Exclude: d.Purchased(),
-		Interest: func(c catalog.ID) float64 {
-			return d.Interest(c, now, half)
-		},
+// recContext fills pl.rctx, what the engine needs to know of this visitor
+// and page, from buffers of the plan's own.
+func (pl *Plan) recContext(in *Input, half time.Duration) {
+	d := in.Profile
+	pl.interest = interestOf{d: d, now: in.Now, half: half}
+	pl.rctx = recommend.Context{
+		Now:      in.Now,
+		Session:  recommend.SessionKey(in.Request.VisitorID, d.VisitStart),
+		Item:     in.Request.Product,
+		Views:    d.VisitViews(pl.views[:0]),
+		Recent:   d.AppendRecent(pl.recent[:0]),
+		Cart:     d.CartProducts(pl.cart[:0]),
+		Exclude:  d.AppendPurchased(pl.bought[:0]),
+		Interest: &pl.interest,
 	}
 	if n := len(in.Request.Categories); n > 0 {
-		c.Category = in.Request.Categories[n-1] // the deepest
+		pl.rctx.Category = in.Request.Categories[n-1] // the deepest
 	}
-	return c
+	pl.rctxSet = true
 }
+
+// recommend asks the engine for a request's products, into the plan's
+// buffer of products, and keeps those the catalog can show.
+func (pl *Plan) recommend(in *Input, ctx *recommend.Context, req recommend.Request) []catalog.ID {
+	start := len(pl.ids)
+	pl.ids = in.Engine.Append(pl.ids, ctx, req, &pl.rcat)
+	kept := start
+	for _, id := range pl.ids[start:] {
+		if showable(in.Catalog, id) {
+			pl.ids[kept] = id
+			kept++
+		}
+	}
+	pl.ids = pl.ids[:kept]
+	return pl.ids[start:kept:kept]
+}
+
+// interestOf is a visitor's interest in categories, for the engine's
+// personal re-ranking.
+type interestOf struct {
+	d    *profile.Data
+	now  time.Time
+	half time.Duration
+}
+
+func (i *interestOf) Interest(c catalog.ID) float64 { return i.d.Interest(c, i.now, i.half) }
 
 // recCatalog shows the learned catalog to the engine, for one request: it
 // reuses its buffer for the categories of each product asked for.
@@ -468,7 +564,8 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 // when a product's price is unknown or the cart mixes currencies: then no
 // amount would be true.
 func cartValue(cat Catalog, d *profile.Data) (total float64, currency string, known bool) {
-	for _, line := range d.Cart() {
+	var lines [profile.MaxCart]profile.CartLine
+	for _, line := range d.AppendCart(lines[:0]) {
 		prod, ok := cat.Get(line.Product)
 		if !ok || prod.Price <= 0 {
 			return 0, "", false

@@ -50,6 +50,9 @@ func (m *members) clock() *localTime {
 // member reports whether the visitor is in segment i (an index in
 // Compiled.Segments).
 func (m *members) member(i int) bool {
+	if v, ok := m.in.Request.forced(m.in.Config, i); ok {
+		return v // a preview (preview.go)
+	}
 	w, bit := i/64, uint64(1)<<(i%64)
 	if m.done[w]&bit != 0 {
 		return m.held[w]&bit != 0

@@ -517,9 +517,11 @@ func BenchmarkDecideSegments(b *testing.B) {
 	in.Request.Lookup = lookup{cookies: map[string]string{"member": "1"}, headers: map[string]string{"X-Country": "DE"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if pl := Decide(in); !pl.Changed() {
+		pl := Decide(in)
+		if !pl.Changed() {
 			b.Fatal("nothing decided")
 		}
+		pl.Release()
 	}
 }
 

@@ -8,6 +8,8 @@
 //
 // Files:
 //   - profile.go: Data, a visitor's profile, and the events that change it.
+//   - append.go: AppendRecent, AppendPurchased and AppendCart, the lists into a caller's
+//     buffer (for the decide step, which allocates nothing of its own).
 //   - store.go: Store, the bounded store of profiles, and Cost, the bytes
 //     each is charged.
 package profile

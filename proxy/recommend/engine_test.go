@@ -248,13 +248,13 @@ func TestPersonalReranking(t *testing.T) {
 			e.Record(Event{Session: uint64(id), Item: id, Kind: View, Time: t0})
 		}
 	}
-	interest := func(c ID) float64 { return map[ID]float64{102: 3}[c] } // category of 2 and 5
+	interest := InterestFunc(func(c ID) float64 { return map[ID]float64{102: 3}[c] }) // category of 2 and 5
 	got := e.Recommend(Context{Now: t0, Interest: interest}, Request{Strategies: []Strategy{Popular}, N: 3, Personal: true}, fakeCatalog{})
 	// Scores 1, ½, ⅓…: 2 becomes ½·1.5 = 0.75, 5 becomes ⅕·1.5 = 0.3.
 	if !slices.Equal(got, []ID{1, 2, 3}) {
 		t.Errorf("personal popular = %v, want 1 2 3", got)
 	}
-	interest = func(c ID) float64 { return map[ID]float64{102: 3, 101: 0.1}[c] }
+	interest = InterestFunc(func(c ID) float64 { return map[ID]float64{102: 3, 101: 0.1}[c] })
 	got = e.Recommend(Context{Now: t0, Interest: interest}, Request{Strategies: []Strategy{Popular}, N: 2, Personal: true}, fakeCatalog{})
 	if got[0] != 1 {
 		t.Errorf("a small interest must not beat popularity: %v", got)

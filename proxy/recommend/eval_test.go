@@ -129,7 +129,7 @@ func BenchmarkRecommend(b *testing.B) {
 		b.Run(string(s), func(b *testing.B) {
 			ctx := Context{Now: t0, Item: views[len(views)-1], Views: views, Recent: views, Cart: views[:1], Category: known[views[0]]}
 			req := Request{Strategies: []Strategy{s, Popular}, N: 8, Personal: true}
-			ctx.Interest = func(ID) float64 { return 1 }
+			ctx.Interest = InterestFunc(func(ID) float64 { return 1 })
 			b.ReportAllocs()
 			for b.Loop() {
 				if got := e.Recommend(ctx, req, known); len(got) != 8 {

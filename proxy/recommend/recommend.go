@@ -70,10 +70,24 @@ type Context struct {
 	Cart []ID
 	// Exclude are other products never to recommend (just bought).
 	Exclude []ID
-	// Interest returns the visitor's interest in a category, for the
+	// Interest tells the visitor's interest in a category, for the
 	// personal re-ranking; nil means none.
-	Interest func(ID) float64
+	Interest Interests
 }
+
+// Interests tells a visitor's interest in categories. An interface rather
+// than a func, so that a caller can hand the engine a value it keeps in
+// its own allocation (a func closing over a visitor would allocate per
+// request).
+type Interests interface {
+	Interest(category ID) float64
+}
+
+// InterestFunc is a func used as Interests.
+type InterestFunc func(ID) float64
+
+// Interest calls f.
+func (f InterestFunc) Interest(c ID) float64 { return f(c) }
 
 // Request says what to recommend.
 type Request struct {
@@ -91,31 +105,41 @@ type Request struct {
 // excluded, on the page, unknown to the catalog or out of stock are left
 // out, and none repeats.
 func (e *Engine) Recommend(ctx Context, req Request, cat Catalog) []ID {
-	out := make([]ID, 0, req.N)
+	return e.Append(make([]ID, 0, req.N), &ctx, req, cat)
+}
+
+// Append is Recommend appending to dst, so that a caller can reuse one
+// buffer for every block of a page: the products are dst[len(dst):] of
+// the result. The ranked strategies (recently viewed, popular, trending)
+// then allocate nothing; the others score candidates in a map of their
+// own.
+func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
+	start := len(dst)
+	n := start + req.N
 	take := func(id ID) {
-		if id == ctx.Item || slices.Contains(out, id) || slices.Contains(ctx.Cart, id) || slices.Contains(ctx.Exclude, id) {
+		if id == ctx.Item || slices.Contains(dst[start:], id) || slices.Contains(ctx.Cart, id) || slices.Contains(ctx.Exclude, id) {
 			return
 		}
 		if p, ok := cat.Product(id); ok && p.InStock {
-			out = append(out, id)
+			dst = append(dst, id)
 		}
 	}
 	personal := req.Personal && ctx.Interest != nil
 	for _, s := range req.Strategies {
-		if len(out) >= req.N {
+		if len(dst) >= n {
 			break
 		}
 		if ids, ok := e.ranked(s, ctx); ok && !personal {
 			// A ranked list needs no scores: take from the top.
 			for _, id := range ids {
-				if len(out) >= req.N {
+				if len(dst) >= n {
 					break
 				}
 				take(id)
 			}
 			continue
 		}
-		cands := e.Candidates(s, ctx, cat)
+		cands := e.Candidates(s, *ctx, cat)
 		if personal {
 			// Only the head is re-ranked: a boost of at most half
 			// rarely lifts a product from far down, and scoring every
@@ -123,18 +147,18 @@ func (e *Engine) Recommend(ctx Context, req Request, cat Catalog) []ID {
 			personalize(cands[:min(len(cands), max(4*req.N, 32))], ctx.Interest, cat)
 		}
 		for _, c := range cands {
-			if len(out) >= req.N {
+			if len(dst) >= n {
 				break
 			}
 			take(c.ID)
 		}
 	}
-	return out
+	return dst
 }
 
 // ranked returns the list of a strategy that ranks by position (recently
 // viewed, popular, trending), or false for the others.
-func (e *Engine) ranked(s Strategy, ctx Context) ([]ID, bool) {
+func (e *Engine) ranked(s Strategy, ctx *Context) ([]ID, bool) {
 	switch s {
 	case RecentlyViewed:
 		return ctx.Recent, true
@@ -162,7 +186,7 @@ type Scored struct {
 // Candidates returns a strategy's products, best first, before any
 // filtering.
 func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
-	if ids, ok := e.ranked(s, ctx); ok {
+	if ids, ok := e.ranked(s, &ctx); ok {
 		return byRank(ids)
 	}
 	if s == Upsell {
@@ -279,13 +303,13 @@ func upsell(item ID, byCat map[ID][]ID, cat Catalog) []Scored {
 // personalize re-ranks candidates: a product's score grows by up to half
 // with the visitor's interest in its categories, relative to their
 // strongest interest.
-func personalize(cands []Scored, interest func(ID) float64, cat Catalog) {
+func personalize(cands []Scored, interest Interests, cat Catalog) {
 	best := make([]float64, len(cands))
 	top := 0.0
 	for i, c := range cands {
 		if p, ok := cat.Product(c.ID); ok {
 			for _, cid := range p.Categories {
-				best[i] = max(best[i], interest(cid))
+				best[i] = max(best[i], interest.Interest(cid))
 			}
 		}
 		top = max(top, best[i])

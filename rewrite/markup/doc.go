@@ -12,6 +12,8 @@
 //     a theme), the script (rendered with DismissCookiePrefix, the name of
 //     its dismissal cookies), the tags that load them, and Version, the
 //     content hash in their addresses.
+//   - preview.go: the "preview: NAME" badge a preview shows, with its
+//     link that ends the preview.
 //   - templates/, assets/: the embedded templates, script and stylesheet
 //     (the script and the stylesheet are text/template sources).
 //

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"shopedge/proxy"
+	"shopedge/rules"
+)
+
+// preview prints a signed link that previews a segment: whoever opens it
+// sees the shop as a member of the segment would, with a badge, until the
+// link expires or they close the badge. It signs with the identity keys,
+// read from the environment as serve reads them.
+func preview(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration `file` (required)")
+	segment := fs.String("segment", "", "the segment to preview: new, returning, customer, prospect or one under segments: (required)")
+	ttl := fs.Duration("ttl", proxy.DefaultPreviewTTL, "how long the link works, at most 168h")
+	base := fs.String("base", "", "the shop's `URL` through shopedge (default: the first of server.hosts, else http://server.listen)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *path == "" || *segment == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]")
+		return errUsage
+	}
+	cfg, err := rules.Load(*path)
+	if err != nil {
+		return err
+	}
+	keys, err := rules.LoadKeys(cfg, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("cannot sign:\n%w", err)
+	}
+	from := "-base"
+	if *base == "" {
+		from = "server.listen"
+		if len(cfg.Server.Hosts) > 0 {
+			from = "server.hosts"
+		}
+		*base = proxy.DefaultPreviewBase(cfg)
+	}
+	link, err := proxy.NewPreviewLink(cfg, keys, *segment, *ttl, *base, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, link.Link)
+	fmt.Fprintf(stderr, "preview of %q until %s, on %s (from %s)\n", link.Segment, link.Expires.Format(time.RFC3339), *base, from)
+	return nil
+}

@@ -1,0 +1,74 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TestPreviewToken: a preview token verifies as a preview of its segment
+// until it expires; forged, foreign-key, expired, oversize tokens and
+// visitor tokens do not, and a preview token is no visitor token.
+func TestPreviewToken(t *testing.T) {
+	t.Parallel()
+	now := t0
+	is := newIssuer(t, &now, Key{"a", secretA}, Key{"b", secretB})
+	tok, err := is.IssuePreview("customer", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := is.VerifyPreview([]byte(tok))
+	if !ok || p.Segment != "customer" || p.KeyID != "a" || !p.Expires.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("VerifyPreview = %+v, %v; want customer from key a until %v", p, ok, t0.Add(time.Hour))
+	}
+	if _, ok := is.Verify(tok); ok {
+		t.Errorf("a preview token verifies as a visitor token")
+	}
+	visitor, _ := is.Issue(NewVisitorID())
+	claims := func(aud, sub, seg string, exp time.Time) jwt.Claims {
+		c := previewClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: issuer, Subject: sub, IssuedAt: jwt.NewNumericDate(t0), ExpiresAt: jwt.NewNumericDate(exp)}, Segment: seg}
+		if aud != "" {
+			c.Audience = jwt.ClaimStrings{aud}
+		}
+		return c
+	}
+	later := t0.Add(time.Hour)
+	for _, tt := range []struct {
+		name, token string
+	}{
+		{"visitor token", visitor},
+		{"unknown key", forge(t, jwt.SigningMethodHS256, []byte("another secret, 32 bytes or more!!"), "a", claims(PreviewAudience, "", "customer", later))},
+		{"unknown kid", forge(t, jwt.SigningMethodHS256, secretA, "z", claims(PreviewAudience, "", "customer", later))},
+		{"no kid", forge(t, jwt.SigningMethodHS256, secretA, "", claims(PreviewAudience, "", "customer", later))},
+		{"HS512", forge(t, jwt.SigningMethodHS512, secretA, "a", claims(PreviewAudience, "", "customer", later))},
+		{"no audience", forge(t, jwt.SigningMethodHS256, secretA, "a", claims("", "", "customer", later))},
+		{"another audience", forge(t, jwt.SigningMethodHS256, secretA, "a", claims("shopedge", "", "customer", later))},
+		{"a subject", forge(t, jwt.SigningMethodHS256, secretA, "a", claims(PreviewAudience, "AAAAAAAAAAAAAAAAAAAAAA", "customer", later))},
+		{"no segment", forge(t, jwt.SigningMethodHS256, secretA, "a", claims(PreviewAudience, "", "", later))},
+		{"expired", forge(t, jwt.SigningMethodHS256, secretA, "a", claims(PreviewAudience, "", "customer", t0.Add(-time.Second)))},
+		{"tampered", tok[:len(tok)-2] + "xx"},
+		{"oversize", tok + "." + strings.Repeat("a", MaxTokenLen)},
+		{"garbage", "not a token"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if p, ok := is.VerifyPreview([]byte(tt.token)); ok {
+				t.Errorf("VerifyPreview = %+v, true; want false", p)
+			}
+		})
+	}
+	// Signed by key b (a rotation): still good.
+	if _, ok := is.VerifyPreview([]byte(forge(t, jwt.SigningMethodHS256, secretB, "b", claims(PreviewAudience, "", "new", later)))); !ok {
+		t.Errorf("a token of the second key does not verify")
+	}
+	now = t0.Add(time.Hour + time.Second)
+	if _, ok := is.VerifyPreview([]byte(tok)); ok {
+		t.Errorf("a preview token verifies after its expiry")
+	}
+	for _, ttl := range []time.Duration{0, -time.Minute, MaxPreviewTTL + time.Second} {
+		if _, err := is.IssuePreview("new", ttl); err == nil {
+			t.Errorf("IssuePreview(ttl %v): no error", ttl)
+		}
+	}
+}

@@ -1,0 +1,424 @@
+package proxy
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"shopedge/proxy/identity"
+	"shopedge/proxy/proxytest"
+	"shopedge/rules"
+)
+
+// previewConfig is the demo's configuration with a named segment,
+// campaign (utm_source newsletter), and an overlay for it ahead of the
+// others on product pages.
+func previewConfig(c *rules.Config) {
+	c.Segments = map[string]rules.Condition{"campaign": {UTMSource: rules.StringList{"newsletter"}}}
+	for _, o := range c.Overlays.Rules {
+		if o.ID == "exit-offer" {
+			o.ID, o.Segments, o.Priority, o.Code = "campaign-offer", []string{"campaign"}, 50, "NEWS15"
+			c.Overlays.Rules = append(c.Overlays.Rules, o)
+			break
+		}
+	}
+}
+
+// counted is what a preview must leave as it found: the figures the
+// admin's /metrics shows of profiles, the catalog, the engine, visitors,
+// events, blocks and overlays.
+type counted struct {
+	profilesHeld, profilesCreated         int64
+	catalog, engineItems, engineSessions  int
+	engineBytes                           int64
+	events, newVisitors, badTokens        int64
+	blockShown, blockClicks               int64
+	overlayInjected, overlayShown, banner int64
+}
+
+func countsOf(e *env) counted {
+	p := e.proxy
+	p.profiles.Wait()
+	ps, es := p.profiles.Stats(), p.rec.Stats()
+	m := p.metrics
+	c := counted{profilesHeld: ps.Held, profilesCreated: ps.Created, catalog: p.catalog.Len(),
+		engineItems: es.Items, engineSessions: es.Sessions, engineBytes: es.Bytes,
+		events: m.events.Load(), newVisitors: m.newVisitors.Load(), badTokens: m.badTokens.Load()}
+	for _, b := range []string{"recently-viewed", "popular", "also-viewed", "also-bought", "category-popular"} {
+		c.blockShown += m.block(b).shown.Load()
+		c.blockClicks += m.block(b).clicks.Load()
+	}
+	for _, o := range []string{"exit-offer", "campaign-offer", "cart-reminder", "free-shipping", "viewers"} {
+		oc := m.overlay(o)
+		c.overlayInjected += oc.injected.Load()
+		c.overlayShown += oc.shown.Load()
+		c.banner += oc.bannerShown.Load()
+	}
+	return c
+}
+
+var (
+	badgeRe = regexp.MustCompile(`<div class="se-preview"[^>]*>preview: <b>([^<]*)</b><a class="se-preview-close" href="([^"]*)"`)
+	ovRe    = regexp.MustCompile(`data-se-overlay="([^"]*)"`)
+)
+
+// overlayOf is the overlay a page shows ("" none).
+func overlayOf(body string) string {
+	if m := ovRe.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// openPreview opens a preview link in v's browser: a 303 to next with the
+// preview cookie.
+func openPreview(t *testing.T, v *visitor, link string) *http.Cookie {
+	t.Helper()
+	pg := v.get(link)
+	if pg.resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("preview link: %d %s", pg.resp.StatusCode, pg.body)
+	}
+	c := cookieNamed(pg.resp, "se_vid_preview")
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge < 3500 || c.MaxAge > 3600 {
+		t.Fatalf("preview cookie = %+v", c)
+	}
+	return c
+}
+
+// TestPreview (issue 11): a link from POST /preview on the admin listener
+// opens a preview of prospect: a 303 home with the preview cookie; pages
+// then show the prospect's overlay, the badge, a Shopedge-Explain header,
+// private and never stored, and no visitor cookie; nothing is recorded or
+// counted through page views, a cart add, a click on a recommendation and
+// a beacon; a visitor's own profile is read (its recently viewed block
+// shows) and not written. The badge's close link ends the preview: the
+// cookie is cleared and pages are as anyone's again.
+func TestPreview(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, previewConfig)
+	admin := startAdmin(t, e, "sesame")
+
+	// A visitor with a history of their own.
+	v := e.visitor()
+	seen := e.productsIn("shoes/boots", 2)
+	for _, p := range seen {
+		v.get(e.url + p)
+	}
+	before := e.visitorProfile(t, v)
+
+	req, _ := http.NewRequest("POST", admin+"/preview", strings.NewReader(url.Values{"segment": {"prospect"}, "base": {e.url}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer sesame")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var link PreviewLink
+	if err := json.Unmarshal(body, &link); resp.StatusCode != 200 || err != nil || link.Segment != "prospect" || !strings.HasPrefix(link.Link, e.url+"/_shopedge/preview?t=") {
+		t.Fatalf("POST /preview: %d %v %s", resp.StatusCode, err, body)
+	}
+	if left := time.Until(link.Expires); left < 59*time.Minute || left > time.Hour {
+		t.Errorf("link expires in %v, want an hour", left)
+	}
+	if code, _ := adminCall(t, "POST", admin+"/preview?segment=prospect", ""); code.StatusCode != 401 {
+		t.Errorf("POST /preview without the token: %d", code.StatusCode)
+	}
+	if code, b := adminCall(t, "POST", admin+"/preview?segment=nobody", "sesame"); code.StatusCode != 400 || !strings.Contains(string(b), "known: new, returning, customer, prospect, campaign") {
+		t.Errorf("POST /preview of an unknown segment: %d %s", code.StatusCode, b)
+	}
+
+	start := countsOf(e)
+	openPreview(t, v, link.Link)
+	fresh := e.productsIn("kids", 3) // never viewed: a view would teach the engine and the catalog
+	var closeURL string
+	for i, path := range append([]string{"/", "/c/kids"}, fresh...) {
+		if i == 3 {
+			path += "?se_rec=popular" // a click on a recommendation
+		}
+		pg := v.get(e.url + path)
+		if pg.resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, pg.resp.StatusCode)
+		}
+		m := badgeRe.FindStringSubmatch(pg.body)
+		if m == nil || m[1] != "prospect" {
+			t.Errorf("%s: no badge for prospect:\n%s", path, pg.body[max(0, len(pg.body)-600):])
+		} else {
+			closeURL = html.UnescapeString(m[2])
+		}
+		explain := pg.resp.Header.Get("Shopedge-Explain")
+		if explain == "" || strings.ContainsAny(explain, "\r\n") || len(explain) > 1024 {
+			t.Errorf("%s: Shopedge-Explain %q", path, explain)
+		}
+		if cc := pg.resp.Header.Get("Cache-Control"); cc != "private, no-store" {
+			t.Errorf("%s: Cache-Control %q", path, cc)
+		}
+		if c := cookieNamed(pg.resp, "se_vid"); c != nil {
+			t.Errorf("%s: a visitor cookie under preview: %v", path, c)
+		}
+		switch {
+		case path == "/":
+			if !strings.Contains(pg.body, `data-se-block="recently-viewed"`) || !strings.Contains(explain, "block:recently-viewed=shown") {
+				t.Errorf("home: the visitor's recently viewed block is not shown; explain %q", explain)
+			}
+		case strings.HasPrefix(path, "/p/"):
+			if ov := overlayOf(pg.body); ov != "exit-offer" || !strings.HasPrefix(explain, "overlay=exit-offer; ") || !strings.Contains(explain, "overlay:campaign-offer=segment") {
+				t.Errorf("%s: overlay %q, explain %q; want exit-offer", path, ov, explain)
+			}
+		}
+	}
+	v.addToCart(e.url, e.shop.Catalog.Products[0].SKU, 1)
+	if code := v.beacon(e.url, `{"e":"shown","id":"exit-offer"}`, nil); code != 204 {
+		t.Errorf("beacon under preview: %d", code)
+	}
+	if got := countsOf(e); got != start {
+		t.Errorf("a preview changed the figures:\n got %+v\nwant %+v", got, start)
+	}
+	if after := e.visitorProfile(t, v); after.PageViews != before.PageViews || after.Visits != before.Visits || after.CartItems() != before.CartItems() || after.OverlayAt != before.OverlayAt {
+		t.Errorf("the visitor's profile changed under preview: page views %d → %d, visits %d → %d, cart %d → %d",
+			before.PageViews, after.PageViews, before.Visits, after.Visits, before.CartItems(), after.CartItems())
+	}
+
+	// The badge's × ends the preview, back on the page it was on.
+	if !strings.HasPrefix(closeURL, "/_shopedge/preview/end?next=") {
+		t.Fatalf("close link %q", closeURL)
+	}
+	pg := v.get(e.url + closeURL)
+	if c := cookieNamed(pg.resp, "se_vid_preview"); pg.resp.StatusCode != 303 || c == nil || c.MaxAge >= 0 && c.Expires.After(time.Now()) {
+		t.Fatalf("close: %d, cookie %+v", pg.resp.StatusCode, c)
+	}
+	if loc := pg.resp.Header.Get("Location"); loc != fresh[2] {
+		t.Errorf("close goes to %q, want %q", loc, fresh[2])
+	}
+	if _, ok := v.v.Cookie("se_vid_preview"); ok {
+		t.Errorf("the preview cookie is still in the jar")
+	}
+	pg = v.get(e.url + fresh[0])
+	if badgeRe.MatchString(pg.body) || pg.resp.Header.Get("Shopedge-Explain") != "" {
+		t.Errorf("after the preview ended: badge or explain header on the page")
+	}
+	if after := e.visitorProfile(t, v); after.PageViews != before.PageViews+1 {
+		t.Errorf("after the preview, views are recorded again: %d, want %d", after.PageViews, before.PageViews+1)
+	}
+}
+
+// TestPreviewSegments: the overlay a product page shows a first-time
+// visitor under a preview of each segment, and the explanation says why.
+func TestPreviewSegments(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, previewConfig)
+	cfg := e.proxy.conf.Load().cfg
+	product := e.productsIn("shoes/boots", 1)[0]
+	for _, tt := range []struct {
+		segment, overlay, explains string
+	}{
+		{"", "exit-offer", ""},
+		{"prospect", "exit-offer", "overlay:campaign-offer=segment"},
+		{"customer", "", "overlay:exit-offer=segment"},
+		{"campaign", "campaign-offer", "overlay:exit-offer=lower-priority"},
+		{"returning", "exit-offer", "overlay:campaign-offer=segment"},
+	} {
+		t.Run("preview "+tt.segment, func(t *testing.T) {
+			v := e.visitor()
+			if tt.segment != "" {
+				link, err := NewPreviewLink(cfg, proxytest.Keys(), tt.segment, time.Hour, e.url, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				openPreview(t, v, link.Link)
+			}
+			pg := v.get(e.url + product)
+			if got := overlayOf(pg.body); got != tt.overlay {
+				t.Errorf("overlay %q, want %q", got, tt.overlay)
+			}
+			explain := pg.resp.Header.Get("Shopedge-Explain")
+			if tt.segment == "" {
+				if explain != "" {
+					t.Errorf("Shopedge-Explain %q outside a preview", explain)
+				}
+				return
+			}
+			if !strings.Contains(explain, tt.explains) {
+				t.Errorf("Shopedge-Explain %q, want it to say %q", explain, tt.explains)
+			}
+		})
+	}
+}
+
+// TestPreviewIgnored: a preview cookie that does not verify (expired,
+// forged, another key, a visitor token, too long, a segment the
+// configuration lacks) is ignored: the page is anyone's, with a visitor
+// cookie and no badge nor explanation; a link of such a token is refused
+// and sets nothing.
+func TestPreviewIgnored(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, previewConfig)
+	cfg := e.proxy.conf.Load().cfg
+	product := e.productsIn("shoes/boots", 1)[0]
+	expired, err := NewPreviewLink(cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now().Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := NewPreviewLink(cfg, []identity.Key{{ID: proxytest.Keys()[0].ID, Secret: []byte("another secret of 32 bytes or more")}}, "customer", time.Hour, e.url, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknownKid, err := NewPreviewLink(cfg, []identity.Key{{ID: "zz", Secret: proxytest.Keys()[0].Secret}}, "customer", time.Hour, e.url, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := NewPreviewLink(cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := identity.New(identity.Options{Keys: proxytest.Keys(), TTL: time.Hour})
+	gone, _ := ids.IssuePreview("gone-segment", time.Hour)
+	visitorTok, _ := ids.Issue(identity.NewVisitorID())
+	tokenOf := func(l PreviewLink) string {
+		u, _ := url.Parse(l.Link)
+		return u.Query().Get("t")
+	}
+	for _, tt := range []struct{ name, token string }{
+		{"expired", tokenOf(expired)},
+		{"forged", tokenOf(foreign)},
+		{"unknown kid", tokenOf(unknownKid)},
+		{"tampered", tokenOf(good)[:len(tokenOf(good))-3] + "AAA"},
+		{"a visitor token", visitorTok},
+		{"oversize", tokenOf(good) + strings.Repeat("A", identity.MaxTokenLen)},
+		{"unknown segment", gone},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := e.visitor()
+			v.header.Set("Cookie", "se_vid_preview="+tt.token)
+			pg := v.get(e.url + product)
+			if badgeRe.MatchString(pg.body) || pg.resp.Header.Get("Shopedge-Explain") != "" || overlayOf(pg.body) != "exit-offer" {
+				t.Errorf("served as a preview: overlay %q, explain %q", overlayOf(pg.body), pg.resp.Header.Get("Shopedge-Explain"))
+			}
+			if cookieNamed(pg.resp, "se_vid") == nil {
+				t.Errorf("no visitor cookie: not served as anyone")
+			}
+			v = e.visitor()
+			pg = v.get(e.url + "/_shopedge/preview?t=" + url.QueryEscape(tt.token))
+			if pg.resp.StatusCode != 403 || cookieNamed(pg.resp, "se_vid_preview") != nil {
+				t.Errorf("link: %d, cookie %v", pg.resp.StatusCode, cookieNamed(pg.resp, "se_vid_preview"))
+			}
+		})
+	}
+}
+
+// TestPreviewNext: the preview paths redirect only to a path of the shop.
+func TestPreviewNext(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ next, want string }{
+		{"", "/"},
+		{"/c/shoes?page=2", "/c/shoes?page=2"},
+		{"https://evil.example/", "/"},
+		{"//evil.example/", "/"},
+		{`/\evil.example/`, "/"},
+		{"/a\\b", "/"},
+		{"/a b", "/"},
+		{"/a\r\nSet-Cookie: x", "/"},
+		{"/_shopedge/preview?t=x", "/"},
+		{"/_SHOPEDGE/preview/end", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/" + strings.Repeat("a", maxNext), "/"},
+	} {
+		t.Run(tt.next, func(t *testing.T) {
+			if got := localNext([]byte(tt.next), "/_shopedge/"); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPreviewLink: the link's base, given or from the configuration, and
+// what is refused.
+func TestPreviewLink(t *testing.T) {
+	t.Parallel()
+	base := func(listen string, hosts []string, https bool) *rules.Compiled {
+		c := &rules.Compiled{Config: &rules.Config{}}
+		c.Server.Listen, c.Server.Hosts, c.Identity.HTTPSOnly = listen, hosts, https
+		return c
+	}
+	for _, tt := range []struct {
+		name string
+		cfg  *rules.Compiled
+		want string
+	}{
+		{"listen", base("127.0.0.1:8080", nil, false), "http://127.0.0.1:8080"},
+		{"any address", base("0.0.0.0:9000", nil, false), "http://127.0.0.1:9000"},
+		{"no host", base(":8080", nil, false), "http://127.0.0.1:8080"},
+		{"ipv6 any", base("[::]:8080", nil, false), "http://127.0.0.1:8080"},
+		{"default", base("", nil, false), "http://127.0.0.1:8080"},
+		{"hosts", base(":8080", []string{"shop.example", "www.shop.example"}, false), "http://shop.example"},
+		{"hosts over https", base(":8080", []string{"shop.example"}, true), "https://shop.example"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DefaultPreviewBase(tt.cfg); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	e := newShopEnv(t, nil)
+	cfg := e.proxy.conf.Load().cfg
+	for _, bad := range []string{"ftp://x", "http://", "http://x/shop", "http://u@x", "http://x?q=1", "not a url"} {
+		if _, err := NewPreviewLink(cfg, proxytest.Keys(), "new", time.Hour, bad, time.Now()); err == nil {
+			t.Errorf("base %q: no error", bad)
+		}
+	}
+	if _, err := NewPreviewLink(cfg, proxytest.Keys(), "new", 30*24*time.Hour, "", time.Now()); err == nil {
+		t.Errorf("a 30-day link: no error")
+	}
+	l, err := NewPreviewLink(cfg, proxytest.Keys(), "new", 0, "http://shop.example:8080/", time.Now())
+	if err != nil || !strings.HasPrefix(l.Link, "http://shop.example:8080/_shopedge/preview?t=") || time.Until(l.Expires) < 59*time.Minute {
+		t.Errorf("link %+v, %v", l, err)
+	}
+}
+
+// TestPreviewCSP: the badge obeys the page's policy as overlays do (with
+// the page's nonce, or not at all); without it the preview applies all
+// the same.
+func TestPreviewCSP(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, policy string
+		badge        bool
+		nonce        string
+	}{
+		{"no policy", "", true, ""},
+		{"style nonce", "script-src 'nonce-abc123'; style-src 'nonce-abc123'", true, "abc123"},
+		{"no style", "style-src 'none'", false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := startProxy(t, demoConfig(t, cspShop(t, tt.policy, ""), nil))
+			link, err := NewPreviewLink(e.proxy.conf.Load().cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := e.visitor()
+			openPreview(t, v, link.Link)
+			pg := v.get(e.url + "/p/boots")
+			if got := badgeRe.MatchString(pg.body); got != tt.badge {
+				t.Errorf("badge: %v, want %v", got, tt.badge)
+			}
+			if pg.resp.Header.Get("Shopedge-Explain") == "" || cookieNamed(pg.resp, "se_vid") != nil {
+				t.Errorf("not served as a preview: explain %q", pg.resp.Header.Get("Shopedge-Explain"))
+			}
+			if tt.nonce != "" {
+				i := strings.Index(pg.body, `<div class="se-preview"`)
+				j := strings.LastIndex(pg.body[:max(i, 0)], `<link rel="stylesheet"`)
+				if i < 0 || j < 0 || !strings.Contains(pg.body[j:i], `nonce="`+tt.nonce+`"`) {
+					t.Errorf("the badge's stylesheet lacks the page's nonce")
+				}
+			}
+		})
+	}
+}
