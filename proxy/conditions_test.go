@@ -99,6 +99,7 @@ func TestExplainSegmentDetail(t *testing.T) {
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatalf("%v:\n%s", err, body)
 	}
+	t.Logf("explain:\n%s", body)
 	block := false
 	for _, r := range got.Regions {
 		if r.ID == "popular" {
