@@ -76,3 +76,28 @@ segments:
 		t.Errorf("viewed_products: ids %v", p.IDs)
 	}
 }
+
+// TestCountryTrustWarning: a country header no peer is trusted for is
+// warned of, unless the edge sets it or a proxy is trusted.
+func TestCountryTrustWarning(t *testing.T) {
+	t.Parallel()
+	const segs = "segments:\n  dach:\n    country: [DE, AT]\n"
+	for _, tt := range []struct {
+		name, yaml string
+		warn       bool
+	}{
+		{"no trusted proxy", upstreamOnly + "place:\n  country_header: CF-IPCountry\n" + segs, true},
+		{"a trusted proxy", upstreamOnly + "server:\n  trusted_proxies: [10.0.0.0/8]\nplace:\n  country_header: CF-IPCountry\n" + segs, false},
+		{"set by the edge", upstreamOnly + "place:\n  country_header: CF-IPCountry\n  edge_sets_header: true\n" + segs, false},
+		{"no country condition", upstreamOnly + "place:\n  country_header: CF-IPCountry\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := mustParse(t, tt.yaml)
+			got := strings.Contains(c.Warnings.Error(), "country conditions never hold")
+			if got != tt.warn {
+				t.Errorf("warned %v, want %v: %v", got, tt.warn, c.Warnings)
+			}
+		})
+	}
+}
