@@ -16,6 +16,7 @@ import (
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
+	"shopedge/rules"
 )
 
 // explanation is what GET /explain answers: for one visitor and one page
@@ -40,6 +41,7 @@ type regionWhy struct {
 	ID       string       `json:"id,omitempty"` // a block's or banner's
 	Action   string       `json:"action"`
 	Why      string       `json:"why,omitempty"`
+	Detail   string       `json:"detail,omitempty"` // for a segment's why: the condition that failed
 	Products []catalog.ID `json:"products,omitempty"`
 	Text     string       `json:"text,omitempty"`
 }
@@ -54,7 +56,9 @@ type passedWhy struct {
 // the shop for the page (as a visitor would, identity encoding), analyses
 // it and decides for the visitor's profile as it is now, with every
 // reason. It records nothing: no profile is made or changed, nothing is
-// learned, nothing counted.
+// learned, nothing counted. The request it explains sends no cookies or
+// headers of the visitor's; country=DE and language=de say where it comes
+// from, for segments that test that.
 func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	conf := p.conf.Load()
 	cfg := conf.cfg
@@ -121,9 +125,10 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	if a.Injects {
 		verdict = policyVerdict(resp, a, host, p.up.scheme == "https")
 	}
+	place := plan.Place{Country: plan.ParseCountry(args.Peek("country")), Language: plan.ParseLanguage(args.Peek("language"))}
 	in := &plan.Input{
 		Config: cfg, Page: a, Profile: &d,
-		Request: plan.Request{Type: kind, VisitorID: visitor, Returning: known, Host: []byte(host), Product: ev.Product, Categories: ev.Categories},
+		Request: plan.Request{Type: kind, VisitorID: visitor, Returning: known, Host: []byte(host), Product: ev.Product, Categories: ev.Categories, Place: place},
 		CSP:     verdict, Now: p.now(), Engine: p.rec, Catalog: p.catalog, Counts: &p.counts, Explain: true,
 	}
 	pl := plan.Decide(in)
@@ -137,11 +142,21 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	for i, r := range a.Regions {
 		d := pl.Regions[i]
 		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: d.Products, Text: d.Text}
+		var target rules.Targeting
 		switch r.Kind {
 		case page.Block:
 			rw.ID = cfg.Recommendations.Blocks[r.Index].ID
+			target = cfg.Blocks[r.Index].Target
 		case page.Banner:
 			rw.ID = cfg.Overlays.Banners[r.Index].ID
+			target = cfg.BannerTargets[r.Index]
+		case page.Menu:
+			target = cfg.NavTarget
+		case page.Results:
+			target = cfg.SearchTarget
+		}
+		if d.Why == plan.WhySegment {
+			rw.Detail = plan.SegmentDetail(in, target)
 		}
 		out.Regions = append(out.Regions, rw)
 	}

@@ -102,6 +102,7 @@ var reloadable = []string{
 	"segments", "time_zone", "navigation.segments", "navigation.exclude", "search.segments", "search.exclude",
 	"recommendations.blocks[].segments", "recommendations.blocks[].exclude", "overlays.rules[].exclude",
 	"overlays.banners[].segments", "overlays.banners[].exclude",
+	"place.country_header", "place.edge_sets_header",
 }
 
 // KeptSetting is a restart-only setting a reload did not apply: the file

@@ -36,6 +36,7 @@ func (c *Compiled) warn(now time.Time, v *validator) {
 			v.add("segments."+s.Name, "warning: a share of 0%%: no visitor is ever in %s", s.Name)
 		}
 	}
+	c.warnSegments(now, v)
 }
 
 // covers reports whether overlay a applies wherever and to whomever b
