@@ -514,7 +514,7 @@ func BenchmarkDecideSegments(b *testing.B) {
 	in.Now = now
 	in.Engine = &fakeEngine{by: map[string][]catalog.ID{"popular": {1}}}
 	in.Catalog = &fakeCatalog{products: map[catalog.ID]catalog.Product{1: {ID: 1, Name: "Boots", URL: "/p/boots"}}}
-	in.Request.Lookup = lookup{cookies: map[string]string{"member": "1"}, headers: map[string]string{"X-Country": "DE"}}
+	in.Request.Lookup = bytesLookup{cookies: map[string][]byte{"member": []byte("1")}, headers: map[string][]byte{"X-Country": []byte("DE")}}
 	b.ReportAllocs()
 	for b.Loop() {
 		pl := Decide(in)
