@@ -41,6 +41,7 @@ type regionWhy struct {
 	ID       string       `json:"id,omitempty"` // a block's or banner's
 	Action   string       `json:"action"`
 	Why      string       `json:"why,omitempty"`
+	Detail   string       `json:"detail,omitempty"` // for a segment's why: the condition that failed
 	Products []catalog.ID `json:"products,omitempty"`
 	Text     string       `json:"text,omitempty"`
 }
@@ -55,7 +56,9 @@ type passedWhy struct {
 // the shop for the page (as a visitor would, identity encoding), analyses
 // it and decides for the visitor's profile as it is now, with every
 // reason. It records nothing: no profile is made or changed, nothing is
-// learned, nothing counted.
+// learned, nothing counted. The request it explains sends no cookies or
+// headers of the visitor's; country=DE and language=de say where it comes
+// from, for segments that test that.
 func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	conf := p.conf.Load()
 	cfg := conf.cfg
@@ -122,9 +125,10 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	if a.Injects {
 		verdict = policyVerdict(resp, a, host, p.up.scheme == "https")
 	}
+	place := plan.Place{Country: plan.ParseCountry(args.Peek("country")), Language: plan.ParseLanguage(args.Peek("language"))}
 	in := &plan.Input{
 		Config: cfg, Page: a, Profile: &d,
-		Request: plan.Request{Type: kind, VisitorID: visitor, Returning: known, Host: []byte(host), Product: ev.Product, Categories: ev.Categories},
+		Request: plan.Request{Type: kind, VisitorID: visitor, Returning: known, Host: []byte(host), Product: ev.Product, Categories: ev.Categories, Place: place},
 		CSP:     verdict, Now: p.now(), Engine: p.rec, Catalog: p.catalog, Counts: &p.counts, Explain: true,
 	}
 	pl := plan.Decide(in)
@@ -139,11 +143,18 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 		d := pl.Regions[i]
 		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: d.Products, Text: d.Text}
 		rw.ID = placeID(cfg, r.Kind, d.Index)
+		if d.Why == plan.WhySegment {
+			rw.Detail = plan.SegmentDetail(in, targetOf(cfg, r.Kind, d.Index))
+		}
 		out.Regions = append(out.Regions, rw)
 	}
 	for _, o := range pl.Others {
 		kind := a.Regions[o.Region].Kind
-		out.Regions = append(out.Regions, regionWhy{Kind: kind.String(), ID: placeID(cfg, kind, o.Index), Action: plan.Keep.String(), Why: o.Why})
+		rw := regionWhy{Kind: kind.String(), ID: placeID(cfg, kind, o.Index), Action: plan.Keep.String(), Why: o.Why}
+		if o.Why == plan.WhySegment {
+			rw.Detail = plan.SegmentDetail(in, targetOf(cfg, kind, o.Index))
+		}
+		out.Regions = append(out.Regions, rw)
 	}
 	if pl.Overlay != nil {
 		out.Overlay = pl.Overlay.ID
@@ -168,4 +179,22 @@ func placeID(cfg *rules.Compiled, k page.Kind, i int) string {
 		return cfg.Swaps[i].ID
 	}
 	return ""
+}
+
+// targetOf is who the action of a region of kind k (the i-th block,
+// banner or swap; the menu; search results) is for.
+func targetOf(cfg *rules.Compiled, k page.Kind, i int) rules.Targeting {
+	switch k {
+	case page.Block:
+		return cfg.Blocks[i].Target
+	case page.Banner:
+		return cfg.Banners[i].Target
+	case page.Swap:
+		return cfg.Swaps[i].Target
+	case page.Menu:
+		return cfg.NavAction.Target
+	case page.Results:
+		return cfg.SearchAction.Target
+	}
+	return rules.Targeting{}
 }

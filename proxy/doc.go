@@ -45,6 +45,8 @@
 //   - personalize.go: the page path's steps handler.go calls: the analysis
 //     (cached), the page's CSP verdict, what plan reads through its
 //     interfaces.
+//   - place.go: the request's country (a CDN's header, from a trusted
+//     peer) and language, for segments.
 //   - respond.go: respond, the one way a response from the shop goes out
 //     (streamed, from a buffer, in pieces), pass-through, cache headers,
 //     error pages.
@@ -65,7 +67,8 @@
 // pieces), csp (policies); bufpool lends the steps their byte buffers.
 // The engines know nothing of HTTP: identity (tokens), profile (visitor state), catalog
 // (products), recommend (recommendations), live (per-product counts for
-// social proof), agent (user agents) and codec (compression). proxytest
+// social proof), agent (user agents), traffic (a visit's class: search,
+// social, paid...) and codec (compression). proxytest
 // is the shared test harness (the demo shop, a proxy, a cookie-jar
 // visitor); browsertest holds the tests in headless Chromium.
 package proxy

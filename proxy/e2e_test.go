@@ -15,6 +15,7 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/proxytest"
+	"shopedge/proxy/traffic"
 	"shopedge/rules"
 )
 
@@ -533,7 +534,7 @@ func TestSourceAndDevice(t *testing.T) {
 	v.do(req)
 	v.get(e.url + "/search?q=linen+shirt")
 	d := e.visitorProfile(t, v)
-	want := profile.Source{UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "winter", Referrer: "www.google.com"}
+	want := profile.Source{UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "winter", Referrer: "www.google.com", Class: traffic.Email}
 	if d.Source() != want {
 		t.Errorf("source = %+v, want %+v", d.Source(), want)
 	}

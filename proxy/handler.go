@@ -174,6 +174,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			Categories: ev.Categories,
 			Dismissed:  browser{x.ctx},
 			Lookup:     browser{x.ctx},
+			Place:      x.place(),
 		},
 		CSP:     verdict,
 		Now:     now,

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"shopedge/proxy/learn"
 	"shopedge/proxy/profile"
+	"shopedge/proxy/traffic"
 	"shopedge/rules"
 	"strconv"
 	"strings"
@@ -76,8 +77,9 @@ func (p *Proxy) recordCartAdd(x *exchange) {
 	}
 }
 
-// source reads where a request came from: UTM parameters, and the
-// referring host when it is another site.
+// source reads where a request came from: UTM parameters, the referring
+// host when it is another site, and the class of traffic they and the
+// landing URL's click ids (gclid, fbclid, msclkid, ...) make.
 func source(ctx *fasthttp.RequestCtx) profile.Source {
 	args := ctx.QueryArgs()
 	s := profile.Source{
@@ -90,6 +92,14 @@ func source(ctx *fasthttp.RequestCtx) profile.Source {
 			s.Referrer = strings.ToLower(u.Hostname())
 		}
 	}
+	click := false
+	for _, id := range &traffic.ClickIDs {
+		if args.Has(id) {
+			click = true
+			break
+		}
+	}
+	s.Class = traffic.Classify(traffic.Visit{Referrer: s.Referrer, UTMSource: s.UTMSource, UTMMedium: s.UTMMedium, ClickID: click})
 	return s
 }
 

@@ -102,6 +102,7 @@ var reloadable = []string{
 	"segments", "time_zone", "navigation.segments", "navigation.exclude", "search.segments", "search.exclude",
 	"recommendations.blocks[].segments", "recommendations.blocks[].exclude", "overlays.rules[].exclude",
 	"overlays.banners[].segments", "overlays.banners[].exclude",
+	"place.country_header", "place.edge_sets_header",
 	// The fields every action shares: priority, enabled, schedule.
 	"navigation.priority", "navigation.enabled", "navigation.starts", "navigation.ends",
 	"search.priority", "search.enabled", "search.starts", "search.ends",

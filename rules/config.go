@@ -48,6 +48,9 @@ type Config struct {
 	// TimeZone is where the time conditions of segments (hour, weekday,
 	// date) are read, an IANA name like Europe/Berlin. Default: UTC.
 	TimeZone string `yaml:"time_zone"`
+	// Place says where the request's country comes from, for segments'
+	// country conditions. Default: nowhere.
+	Place Place `yaml:"place"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
 

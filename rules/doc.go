@@ -13,8 +13,8 @@
 //     its defaults and its checks.
 //   - content.go: the content section (content swaps), its templates
 //     parsed and checked.
-//   - segments.go: the segments section, conditions compiled, and
-//     Targeting (who an action is for).
+//   - segments.go: the segments section and place: conditions compiled to
+//     predicates (Pred, each with its path in the file), Targeting.
 //   - types.go: durations, sizes, regular expressions, CSS selectors and page
 //     types, checked as they are decoded.
 //   - load.go: Load and Parse, positions of fields, Problem and Problems.
@@ -28,6 +28,9 @@
 //   - classify.go: which page type a request is, which event it carries.
 //   - warn.go: the warnings of check: actions another always beats in
 //     their place, schedules that have ended, shares of nobody.
+//   - countries.go: the ISO 3166 country codes a country condition takes.
+//   - warn_segments.go: check's warnings of segments that never match,
+//     and of actions whose segments all never do.
 //
 // rules knows nothing of HTTP servers. It imports, of shopedge, only what
 // owns a name or a form the configuration must agree with:
@@ -36,6 +39,7 @@
 // templates against the data they render and to build the stylesheet and
 // the assets' addresses, shopedge/proxy/recommend for the strategies
 // (recommend.Strategies), shopedge/proxy/agent for the device classes a
-// rule may target, and shopedge/proxy/identity for the key type LoadKeys
-// returns. None of them imports rules.
+// rule may target, shopedge/proxy/traffic for the traffic classes,
+// shopedge/proxy/catalog for the IDs of categories and products, and
+// shopedge/proxy/identity for the key type LoadKeys returns. None of them imports rules.
 package rules

@@ -12,6 +12,7 @@ import (
 
 	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
+	"shopedge/proxy/traffic"
 )
 
 // Condition is one test of a visitor, or a combination of them: exactly
@@ -86,7 +87,65 @@ type Condition struct {
 	Hour    *Range     `yaml:"hour"`
 	Weekday StringList `yaml:"weekday"`
 	Date    *DateRange `yaml:"date"`
+
+	// Traffic holds when the visit's class is one of search, social,
+	// paid, email, direct, referral: derived from its landing URL and
+	// referrer when it starts (the table is in proxy/traffic's doc).
+	Traffic StringList `yaml:"traffic"`
+	// TopCategories holds when one of the visitor's strongest categories
+	// (by interest, the within strongest) is one of its categories.
+	TopCategories *TopCategories `yaml:"top_categories"`
+	// ViewedProducts holds when the visitor viewed one of these products
+	// among their last ten: a product's path on the shop (/p/trail-shoe)
+	// or its SKU, as the learned catalog knows it.
+	ViewedProducts StringList `yaml:"viewed_products"`
+	// ViewedCategories holds when the visitor viewed one of these
+	// categories' pages, or a product in one (its path, like /c/shoes).
+	ViewedCategories StringList `yaml:"viewed_categories"`
+	// Searched holds when one of the visitor's recent searches (the last
+	// four) holds one of the terms as a word, or words, without case.
+	Searched StringList `yaml:"searched"`
+	// Country holds when the request's country (ISO 3166 alpha-2, from
+	// place.country_header) is one of these.
+	Country StringList `yaml:"country"`
+	// Language holds when the visitor's preferred language (the primary
+	// subtag of the Accept-Language entry of highest q, like de) is one of
+	// these.
+	Language StringList `yaml:"language"`
 }
+
+// TopCategories is categories, one of which must be among the visitor's
+// strongest.
+type TopCategories struct {
+	// Categories are the categories' paths on the shop. Required.
+	Categories StringList `yaml:"categories"`
+	// Within is how many of the visitor's strongest categories count.
+	// Default: 3.
+	Within int `yaml:"within"`
+}
+
+// Place says where the request's country comes from, for the country
+// condition of segments. Default: nowhere (a country condition is an
+// error).
+type Place struct {
+	// CountryHeader is the request header the CDN in front of shopedge
+	// puts the visitor's country in (ISO 3166 alpha-2): CF-IPCountry
+	// (Cloudflare), CloudFront-Viewer-Country (Amazon CloudFront),
+	// X-Vercel-IP-Country (Vercel), X-AppEngine-Country (Google Cloud),
+	// or one the edge is told to set, like X-Country-Code (Fastly's
+	// client.geo.country_code, Akamai's EdgeScape country_code). Default:
+	// none.
+	CountryHeader string `yaml:"country_header"`
+	// EdgeSetsHeader says the edge sets the header on every request,
+	// replacing whatever a client sent, so that shopedge believes it from
+	// any peer. Default: false: the header is a client's word, believed
+	// only from a peer in server.trusted_proxies.
+	EdgeSetsHeader bool `yaml:"edge_sets_header"`
+}
+
+// MaxSegments is the most segments a configuration has, the built-in
+// ones included: plan holds a decision's memberships in fixed bitsets.
+const MaxSegments = 256
 
 // DateRange is a range of days, both included; either may be left out.
 type DateRange struct {
@@ -177,14 +236,24 @@ const (
 	OpHeader
 	OpShare
 	OpHour
-	OpWeekday // Values: day numbers, as "0" (sun) to "6" (sat)
-	OpDate    // Min, Max: days since 1970-01-01 in the time zone
+	OpWeekday          // Values: day numbers, as "0" (sun) to "6" (sat)
+	OpDate             // Min, Max: days since 1970-01-01 in the time zone
+	OpTraffic          // Values: class names
+	OpTopCategories    // IDs: categories; N: within; Values: their paths
+	OpViewedProducts   // IDs: KeyOf the products' keys (SKU or path), resolved through the catalog
+	OpViewedCategories // IDs: categories; Values: their paths
+	OpSearched         // Values: terms, lowercase
+	OpCountry          // Values: codes, upper case
+	OpLanguage         // Values: primary subtags, lowercase
 )
 
 // Pred is a compiled condition: an operation and what it reads. Kids
 // index the segment's Preds (All, Any, Not).
 type Pred struct {
-	Op       Op
+	Op Op
+	// Path is the condition's field in the file, for explanations:
+	// segments.newsletter.all[0].utm_source.
+	Path     string
 	Kids     []int32
 	Ref      int        // OpSegment: index in Compiled.Segments
 	Min, Max float64    // ranges; Min -inf and Max +inf when unbounded; OpShare: Max is the percent
@@ -194,6 +263,8 @@ type Pred struct {
 	Equals   string     // OpCookie, OpHeader: "" with Re nil means exists
 	Re       *Regexp    // OpCookie, OpHeader
 	Salt     string     // OpShare
+	IDs      []catalog.ID
+	N        int // OpTopCategories: within
 }
 
 var negInf, posInf = math.Inf(-1), math.Inf(1)
@@ -232,6 +303,9 @@ func compileSegments(cfg *Config, v *validator) ([]CompiledSegment, map[string]i
 		}
 		names = append(names, name)
 	}
+	if n := len(names); n+len(Segments) > MaxSegments {
+		v.add("segments", "%d segments: at most %d besides the built-in ones", n, MaxSegments-len(Segments))
+	}
 	sort.Strings(names)
 	for _, name := range names {
 		index[name] = len(out)
@@ -241,16 +315,34 @@ func compileSegments(cfg *Config, v *validator) ([]CompiledSegment, map[string]i
 		c := cfg.Segments[name]
 		s := &out[index[name]]
 		s.Preds = make([]Pred, 1)
-		compileCond(&c, "segments."+name, name, s, 0, index, v)
+		sc := &segCompiler{cfg: cfg, seg: s, name: name, index: index, v: v}
+		sc.compile(&c, "segments."+name, 0)
 	}
 	checkCycles(out, v)
 	return out, index
 }
 
-// compileCond compiles c into s.Preds[at].
-func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int, index map[string]int, v *validator) {
+// segCompiler compiles one segment's conditions.
+type segCompiler struct {
+	cfg   *Config
+	seg   *CompiledSegment
+	name  string
+	index map[string]int
+	v     *validator
+}
+
+// conditionNames are the conditions there are, for messages.
+const conditionNames = "all, any, not, segment, visits, days_since_last_visit, carts_left, utm_source, utm_medium, utm_campaign, referrer, traffic, device, os, browser, cart, cart_items, cart_value, interest, top_categories, viewed_products, viewed_categories, searched, cookie, header, share, hour, weekday, date, country, language"
+
+// compile compiles c, at path in the file, into seg.Preds[at].
+func (sc *segCompiler) compile(c *Condition, path string, at int) {
+	v, s := sc.v, sc.seg
 	var p Pred
-	set := 0
+	var fields []string // the fields set: one, unless c is wrong
+	field := func(name string, op Op) {
+		fields = append(fields, name)
+		p.Op = op
+	}
 	kids := func(list []Condition, name string) {
 		if len(list) == 0 {
 			v.add(path+"."+name, "give at least one condition")
@@ -259,12 +351,15 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 			j := len(s.Preds)
 			s.Preds = append(s.Preds, Pred{})
 			p.Kids = append(p.Kids, int32(j))
-			compileCond(&list[i], fmt.Sprintf("%s.%s[%d]", path, name, i), segName, s, j, index, v)
+			kidPath := fmt.Sprintf("%s.%s[%d]", path, name, i)
+			if name == "not" {
+				kidPath = path + ".not"
+			}
+			sc.compile(&list[i], kidPath, j)
 		}
 	}
 	rng := func(r *Range, name string, op Op) {
-		set++
-		p.Op = op
+		field(name, op)
 		p.Min, p.Max = negInf, posInf
 		if r.AtLeast == nil && r.AtMost == nil {
 			v.add(path+"."+name, "give at_least, at_most or both")
@@ -280,8 +375,7 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 		}
 	}
 	list := func(l StringList, name string, op Op, allowed []string) {
-		set++
-		p.Op = op
+		field(name, op)
 		if len(l) == 0 {
 			v.add(path+"."+name, "give at least one value")
 		}
@@ -293,30 +387,39 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 			p.Values = append(p.Values, ls)
 		}
 	}
+	// paths compiles a list of category paths into p.IDs and p.Values.
+	paths := func(l StringList, name string) {
+		for i, c := range l {
+			key := catalog.PathKey(c)
+			if !strings.HasPrefix(strings.TrimSpace(c), "/") || key == "" {
+				v.add(fmt.Sprintf("%s.%s[%d]", path, name, i), "%q: want a category's path on the shop, like /c/shoes", c)
+				continue
+			}
+			p.IDs = append(p.IDs, catalog.CategoryID(key, ""))
+			p.Values = append(p.Values, key)
+		}
+	}
 	if c.All != nil {
-		set++
-		p.Op = OpAll
+		field("all", OpAll)
 		kids(c.All, "all")
 	}
 	if c.Any != nil {
-		set++
-		p.Op = OpAny
+		field("any", OpAny)
 		kids(c.Any, "any")
 	}
 	if c.Not != nil {
-		set++
-		p.Op = OpNot
+		field("not", OpNot)
 		kids([]Condition{*c.Not}, "not")
 	}
 	if c.Segment != "" {
-		set++
-		p.Op = OpSegment
+		field("segment", OpSegment)
 		if op, ok := builtinSegments[c.Segment]; ok {
 			p.Op = op
-		} else if i, ok := index[c.Segment]; ok {
+			p.Values = []string{c.Segment}
+		} else if i, ok := sc.index[c.Segment]; ok {
 			p.Ref = i
 		} else {
-			v.add(path+".segment", "unknown segment %q (want one of %s)", c.Segment, strings.Join(segmentNames(index), ", "))
+			v.add(path+".segment", "unknown segment %q (want one of %s)", c.Segment, strings.Join(segmentNames(sc.index), ", "))
 		}
 	}
 	if c.Visits != nil {
@@ -340,6 +443,9 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 	if c.Referrer != nil {
 		list(c.Referrer, "referrer", OpReferrer, nil)
 	}
+	if c.Traffic != nil {
+		list(c.Traffic, "traffic", OpTraffic, traffic.Names())
+	}
 	if c.Device != nil {
 		list(c.Device, "device", OpDevice, Devices)
 	}
@@ -350,10 +456,9 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 		list(c.Browser, "browser", OpBrowser, agent.BrowserNames())
 	}
 	if c.Cart != "" {
-		set++
+		field("cart", OpCartEmpty)
 		switch c.Cart {
 		case "empty":
-			p.Op = OpCartEmpty
 		case "not_empty":
 			p.Op = OpCartNotEmpty
 		default:
@@ -367,8 +472,7 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 		rng(c.CartValue, "cart_value", OpCartValue)
 	}
 	if in := c.Interest; in != nil {
-		set++
-		p.Op = OpInterest
+		field("interest", OpInterest)
 		p.Min = in.AtLeast
 		if p.Min == 0 {
 			p.Min = 1
@@ -378,9 +482,57 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 			v.add(path+".interest.category", "required: the category's path on the shop, like /c/shoes")
 		default:
 			p.Category = catalog.CategoryID(key, "")
+			p.Values = []string{key}
 		}
 		if p.Min < 0 {
 			v.add(path+".interest.at_least", "must not be negative")
+		}
+	}
+	if tc := c.TopCategories; tc != nil {
+		field("top_categories", OpTopCategories)
+		p.N = tc.Within
+		if p.N == 0 {
+			p.N = 3
+		}
+		if p.N < 0 {
+			v.add(path+".top_categories.within", "want at least 1, got %d", tc.Within)
+		}
+		if len(tc.Categories) == 0 {
+			v.add(path+".top_categories.categories", "required: the categories' paths on the shop, like [/c/shoes]")
+		}
+		paths(tc.Categories, "top_categories.categories")
+	}
+	if c.ViewedProducts != nil {
+		field("viewed_products", OpViewedProducts)
+		if len(c.ViewedProducts) == 0 {
+			v.add(path+".viewed_products", "give at least one value")
+		}
+		for i, ident := range c.ViewedProducts {
+			key := strings.TrimSpace(ident)
+			if strings.HasPrefix(key, "/") {
+				key = catalog.PathKey(key)
+			}
+			if key == "" {
+				v.add(fmt.Sprintf("%s.viewed_products[%d]", path, i), "%q: want a product's path on the shop (/p/trail-shoe) or its SKU", ident)
+				continue
+			}
+			p.IDs = append(p.IDs, catalog.KeyOf(key))
+			p.Values = append(p.Values, key)
+		}
+	}
+	if c.ViewedCategories != nil {
+		field("viewed_categories", OpViewedCategories)
+		if len(c.ViewedCategories) == 0 {
+			v.add(path+".viewed_categories", "give at least one value")
+		}
+		paths(c.ViewedCategories, "viewed_categories")
+	}
+	if c.Searched != nil {
+		list(c.Searched, "searched", OpSearched, nil)
+		for i, t := range p.Values {
+			if t == "" {
+				v.add(fmt.Sprintf("%s.searched[%d]", path, i), "an empty term: give a word")
+			}
 		}
 	}
 	for _, m := range []struct {
@@ -391,8 +543,8 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 		if m.m == nil {
 			continue
 		}
-		set++
-		p.Op, p.Name, p.Equals = m.op, m.m.Name, m.m.Equals
+		field(m.name, m.op)
+		p.Name, p.Equals = m.m.Name, m.m.Equals
 		if m.m.Matches.Regexp != nil {
 			p.Re = &m.m.Matches
 		}
@@ -413,8 +565,8 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 		}
 	}
 	if dr := c.Date; dr != nil {
-		set++
-		p.Op, p.Min, p.Max = OpDate, negInf, posInf
+		field("date", OpDate)
+		p.Min, p.Max = negInf, posInf
 		for _, f := range []struct {
 			name, v string
 			dst     *float64
@@ -434,26 +586,62 @@ func compileCond(c *Condition, path, segName string, s *CompiledSegment, at int,
 		}
 	}
 	if sh := c.Share; sh != nil {
-		set++
-		p.Op, p.Max, p.Salt = OpShare, sh.Percent, sh.Salt
+		field("share", OpShare)
+		p.Max, p.Salt = sh.Percent, sh.Salt
 		if p.Salt == "" {
-			p.Salt = segName
+			p.Salt = sc.name
 		}
 		if sh.Percent < 0 || sh.Percent > 100 {
 			v.add(path+".share.percent", "want 0 to 100, got %v", sh.Percent)
 		}
 	}
+	if c.Country != nil {
+		list(c.Country, "country", OpCountry, nil)
+		for i, code := range p.Values {
+			p.Values[i] = strings.ToUpper(code)
+			if !IsCountry(p.Values[i]) {
+				v.add(fmt.Sprintf("%s.country[%d]", path, i), "%q: want an ISO 3166 country code of two letters, like DE", c.Country[i])
+			}
+		}
+		if sc.cfg.Place.CountryHeader == "" {
+			v.add(path+".country", "set place.country_header first: the request header your CDN puts the visitor's country in")
+		}
+	}
+	if c.Language != nil {
+		list(c.Language, "language", OpLanguage, nil)
+		for i, code := range p.Values {
+			if !isLanguage(code) {
+				v.add(fmt.Sprintf("%s.language[%d]", path, i), "%q: want a language's code of two or three letters, like de (no region)", c.Language[i])
+			}
+		}
+	}
 	switch {
-	case set == 0:
+	case len(fields) == 0:
 		if v.unlessInside == nil {
 			v.unlessInside = map[int]bool{}
 		}
 		v.unlessInside[len(v.problems)] = true
-		v.add(path, "empty condition: give one of all, any, not, segment, visits, days_since_last_visit, carts_left, utm_source, utm_medium, utm_campaign, referrer, device, os, browser, cart, cart_items, cart_value, interest, cookie, header, share, hour, weekday, date")
-	case set > 1:
+		v.add(path, "empty condition: give one of %s", conditionNames)
+	case len(fields) > 1:
 		v.add(path, "a condition tests one thing: combine several with all or any")
+	default:
+		p.Path = path + "." + fields[0]
 	}
 	s.Preds[at] = p
+}
+
+// isLanguage reports whether code looks like a language's primary subtag:
+// two or three letters, lowercase.
+func isLanguage(code string) bool {
+	if len(code) < 2 || len(code) > 3 {
+		return false
+	}
+	for i := range len(code) {
+		if code[i] < 'a' || code[i] > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkCycles reports segments that name themselves, through others.

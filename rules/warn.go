@@ -67,6 +67,7 @@ func (c *Compiled) warn(now time.Time, v *validator) {
 			v.add("segments."+s.Name, "warning: a share of 0%%: no visitor is ever in %s", s.Name)
 		}
 	}
+	c.warnSegments(now, v)
 }
 
 // warnPlace warns of the block, banner or swap b (id, at path): its

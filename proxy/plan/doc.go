@@ -22,6 +22,12 @@
 //     visitor), banners (what is true to say), prices as shown.
 //   - menu.go: the order of a menu's entries by the visitor's interests.
 //   - overlay.go: which overlay, if any, and why the others were not.
+//   - segment.go: segments' conditions, evaluated at most once each per
+//     decision, over fixed bitsets and without allocating.
+//   - segment_explain.go: SegmentDetail, which condition of which segment
+//     kept an action from the visitor, for explanations.
+//   - place.go: Place, the request's country and language, and the
+//     parsing of their headers.
 //   - preview.go: a preview (Request.Preview, Preview): the segment
 //     forced, what it implies and contradicts; AppendExplain, the compact
 //     explanation for the Shopedge-Explain header.

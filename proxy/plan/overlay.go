@@ -101,6 +101,10 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 			}
 			why = WhyNothingShow // gives way to the next rule
 		}
+		if why == WhySegment && in.Explain {
+			pl.Passed = append(pl.Passed, Passed{ID: r.ID, Why: why, Detail: SegmentDetail(in, o.Target)})
+			continue
+		}
 		pass(r.ID, why)
 	}
 	return chosen

@@ -56,6 +56,7 @@ type Request struct {
 	// Preview is 1 + the index in Compiled.Segments of the segment a
 	// preview forces (set it with Preview, preview.go); 0: no preview.
 	Preview int
+	Place   Place // country and language, for segments
 }
 
 // Dismissals tells which overlays a browser dismissed.
@@ -175,7 +176,8 @@ type Visit struct {
 // Passed is an overlay rule passed over, and why.
 type Passed struct {
 	ID, Why string
-	// Detail adds what the reason depends on: for min_gap, the time left.
+	// Detail adds what the reason depends on: for min_gap, the time left;
+	// for segments, the condition that failed (SegmentDetail).
 	Detail string
 }
 

@@ -10,6 +10,7 @@ import (
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/page"
 	"shopedge/proxy/profile"
+	"shopedge/proxy/traffic"
 	"shopedge/rules"
 )
 
@@ -26,11 +27,17 @@ func value(m map[string]string, k string) []byte {
 	return nil
 }
 
+// bytesLookup is a lookup that allocates nothing, for benchmarks.
+type bytesLookup struct{ cookies, headers map[string][]byte }
+
+func (l bytesLookup) Cookie(name string) []byte { return l.cookies[name] }
+func (l bytesLookup) Header(name string) []byte { return l.headers[name] }
+
 // segmentConfig compiles a configuration with one segment, "s", of the
 // given condition (YAML, indented under it).
 func segmentConfig(t *testing.T, cond string) *rules.Compiled {
 	t.Helper()
-	c, err := rules.Parse("segments.yaml", []byte("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nsegments:\n  s:\n"+cond+
+	c, err := rules.Parse("segments.yaml", []byte("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nplace:\n  country_header: CF-IPCountry\nsegments:\n  s:\n"+cond+
 		"  other:\n    device: [mobile]\n"))
 	if err != nil {
 		t.Fatalf("parse:\n%v", err)
@@ -146,6 +153,268 @@ func TestSegmentConditions(t *testing.T) {
 	}
 }
 
+// TestMoreSegmentConditions: traffic class, interest, views, searches,
+// country and language, alone and combined, true and false.
+func TestMoreSegmentConditions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	half := 7 * 24 * time.Hour
+	cat := func(p string) catalog.ID { return catalog.CategoryID(catalog.PathKey(p), "") }
+	shoes, boots, hats, socks := cat("/c/shoes"), cat("/c/boots"), cat("/c/hats"), cat("/c/socks")
+	trail := catalog.KeyOf("/p/trail-shoe")
+	sku := catalog.KeyOf("SKU-42") // a product known by its SKU, at /p/rain-boot
+	visitor := func(f func(d *profile.Data)) profile.Data {
+		var d profile.Data
+		d.Touch(now, 30*time.Minute)
+		if f != nil {
+			f(&d)
+		}
+		return d
+	}
+	// interested: boots strongest, then shoes, hats, socks.
+	interested := visitor(func(d *profile.Data) {
+		for range 4 {
+			d.ViewProduct(1, []catalog.ID{boots}, now, half)
+		}
+		for range 3 {
+			d.ViewCategory([]catalog.ID{shoes}, now, half)
+		}
+		d.ViewProduct(sku, []catalog.ID{hats}, now, half)
+		d.ViewCategory([]catalog.ID{socks}, now, half)
+	})
+	searcher := visitor(func(d *profile.Data) {
+		d.Search("Trail Running Shoes")
+		d.Search("größe 42")
+	})
+	from := func(c traffic.Class) profile.Data {
+		return visitor(func(d *profile.Data) { d.SetSource(profile.Source{Class: c}) })
+	}
+	de := Place{Country: [2]byte{'D', 'E'}, Language: [3]byte{'d', 'e'}}
+	tests := []struct {
+		name  string
+		cond  string
+		d     profile.Data
+		place Place
+		want  bool
+	}{
+		{"traffic paid", "    traffic: [paid]\n", from(traffic.Paid), Place{}, true},
+		{"traffic: one of two", "    traffic: [search, social]\n", from(traffic.Social), Place{}, true},
+		{"traffic: another class", "    traffic: paid\n", from(traffic.Email), Place{}, false},
+		{"traffic direct is the zero", "    traffic: direct\n", visitor(nil), Place{}, true},
+		{"top categories: the strongest", "    top_categories: {categories: [/c/boots], within: 1}\n", interested, Place{}, true},
+		{"top categories: third within 3", "    top_categories: {categories: [/c/hats]}\n", interested, Place{}, true},
+		{"top categories: fourth, not within 3", "    top_categories: {categories: [/c/socks]}\n", interested, Place{}, false},
+		{"top categories: one of them", "    top_categories: {categories: [/c/socks, /c/shoes], within: 2}\n", interested, Place{}, true},
+		{"top categories: never viewed", "    top_categories: {categories: [/c/coats], within: 12}\n", interested, Place{}, false},
+		{"viewed product by path", "    viewed_products: [/p/trail-shoe]\n", visitor(func(d *profile.Data) { d.ViewProduct(trail, nil, now, half) }), Place{}, true},
+		{"viewed product by path, trailing slash", "    viewed_products: [/p/trail-shoe/]\n", visitor(func(d *profile.Data) { d.ViewProduct(trail, nil, now, half) }), Place{}, true},
+		{"viewed product by SKU", "    viewed_products: [SKU-42]\n", interested, Place{}, true},
+		{"viewed product known by SKU, by its path", "    viewed_products: [/p/rain-boot]\n", interested, Place{}, true},
+		{"viewed product: not viewed", "    viewed_products: [/p/trail-shoe]\n", interested, Place{}, false},
+		{"viewed category: a product in it", "    viewed_categories: [/c/hats]\n", interested, Place{}, true},
+		{"viewed category: its page", "    viewed_categories: [/c/socks]\n", interested, Place{}, true},
+		{"viewed category: not", "    viewed_categories: [/c/coats]\n", interested, Place{}, false},
+		{"searched a word, without case", "    searched: [running]\n", searcher, Place{}, true},
+		{"searched words", "    searched: [trail running]\n", searcher, Place{}, true},
+		{"searched: part of a word does not count", "    searched: [shoe]\n", searcher, Place{}, false},
+		{"searched: ß is not ss (simple folding)", "    searched: [GRÖSSE]\n", searcher, Place{}, false},
+		{"searched: Unicode", "    searched: [Größe]\n", searcher, Place{}, true},
+		{"searched a number", "    searched: ['42']\n", searcher, Place{}, true},
+		{"searched: nothing searched", "    searched: [shoes]\n", visitor(nil), Place{}, false},
+		{"country", "    country: [AT, DE]\n", visitor(nil), de, true},
+		{"country: lowercase in the file", "    country: [de]\n", visitor(nil), de, true},
+		{"country: another", "    country: [FR]\n", visitor(nil), de, false},
+		{"country: unknown", "    country: [DE]\n", visitor(nil), Place{}, false},
+		{"language", "    language: [fr, de]\n", visitor(nil), de, true},
+		{"language: another", "    language: [fr]\n", visitor(nil), de, false},
+		{"language: unknown", "    language: [de]\n", visitor(nil), Place{}, false},
+		{"all: paid from Germany", "    all:\n      - traffic: [paid]\n      - country: [DE]\n", from(traffic.Paid), de, true},
+		{"all: paid, but not from Germany", "    all:\n      - traffic: [paid]\n      - country: [DE]\n", from(traffic.Paid), Place{Country: [2]byte{'F', 'R'}}, false},
+		{"any: a search or a view", "    any:\n      - searched: [boots]\n      - viewed_categories: [/c/boots]\n", interested, Place{}, true},
+		{"not: not German speaking", "    not: {language: [de]}\n", visitor(nil), de, false},
+	}
+	cat42 := &fakeCatalog{products: map[catalog.ID]catalog.Product{sku: {ID: sku, SKU: "SKU-42", URL: "/p/rain-boot"}},
+		aliases: map[catalog.ID]catalog.ID{catalog.KeyOf("/p/rain-boot"): sku}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := segmentConfig(t, tt.cond)
+			d := tt.d
+			in := &Input{Config: c, Profile: &d, Now: now, Catalog: cat42, Request: Request{VisitorID: "v1", Place: tt.place}}
+			m := &members{in: in}
+			if got := m.member(segmentIndex(t, c, "s")); got != tt.want {
+				t.Errorf("member = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestManySegments: a decision past 64 segments keeps each outcome in its
+// own bit.
+func TestManySegments(t *testing.T) {
+	t.Parallel()
+	var y strings.Builder
+	y.WriteString("upstream:\n  url: http://127.0.0.1:8081\nsegments:\n")
+	for i := range 200 {
+		if i%3 == 0 {
+			fmt.Fprintf(&y, "  s%03d:\n    device: [desktop]\n", i)
+		} else {
+			fmt.Fprintf(&y, "  s%03d:\n    device: [mobile]\n", i)
+		}
+	}
+	c, err := rules.Parse("many.yaml", []byte(y.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d profile.Data
+	d.Device = agent.Device{Class: agent.Desktop}
+	m := &members{in: &Input{Config: c, Profile: &d, Now: time.Now()}}
+	for pass := range 2 { // the second pass reads the bits
+		for i := range 200 {
+			if got, want := m.member(segmentIndex(t, c, fmt.Sprintf("s%03d", i))), i%3 == 0; got != want {
+				t.Fatalf("pass %d: s%03d = %v, want %v", pass, i, got, want)
+			}
+		}
+	}
+}
+
+// TestParsePlace: the country header and Accept-Language, as browsers and
+// CDNs send them.
+func TestParsePlace(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"DE", "DE"}, {" at ", "AT"}, {"XX", ""}, {"T1", ""}, {"", ""}, {"DEU", ""}, {"D", ""},
+	} {
+		c := ParseCountry([]byte(tt.in))
+		if got := strings.TrimRight(string(c[:]), "\x00"); got != tt.want {
+			t.Errorf("ParseCountry(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"de-CH,de;q=0.9,en;q=0.8", "de"},
+		{"en-US", "en"},
+		{"fr;q=0.5, DE;q=0.9", "de"},
+		{"*;q=1, it;q=0.2", "it"},
+		{"es;q=0, pt-BR;q=0.1", "pt"},
+		{"gsw, de;q=0.5", "gsw"},
+		{"en;q=0.5, de;q=0.5", "en"},
+		{"x-klingon, zh-Hant-TW;q=0.7", "zh"},
+		{"de;q=2", ""},
+		{"de;q=abc", ""},
+		{"", ""},
+	} {
+		l := ParseLanguage([]byte(tt.in))
+		if got := strings.TrimRight(string(l[:]), "\x00"); got != tt.want {
+			t.Errorf("ParseLanguage(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestSegmentDetail: the explanation names the segment, the condition
+// that failed at its path, and what was seen.
+func TestSegmentDetail(t *testing.T) {
+	t.Parallel()
+	c, err := rules.Parse("t.yaml", []byte(`upstream:
+  url: http://127.0.0.1:8081
+place:
+  country_header: CF-IPCountry
+segments:
+  newsletter:
+    all:
+      - utm_source: [newsletter]
+      - not: {segment: customer}
+  mobile:
+    device: [mobile]
+  either:
+    any:
+      - country: [DE, AT]
+      - cart_value: {at_least: 100}
+  no-mobile:
+    not: {segment: mobile}
+  big-fan:
+    top_categories: {categories: [/c/shoes], within: 1}
+recommendations:
+  blocks:
+    - {id: a, pages: [home], selector: main, strategy: popular, segments: [newsletter]}
+    - {id: b, pages: [home], selector: main, strategy: popular, segments: [mobile, either]}
+    - {id: c, pages: [home], selector: main, strategy: popular, exclude: [mobile]}
+    - {id: d, pages: [home], selector: main, strategy: popular, segments: [no-mobile]}
+    - {id: e, pages: [home], selector: main, strategy: popular, segments: [big-fan, returning]}
+    - {id: f, pages: [home], selector: main, strategy: popular}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var d profile.Data
+	d.Touch(now, 30*time.Minute)
+	d.Device = agent.Device{Class: agent.Mobile}
+	d.SetSource(profile.Source{UTMSource: "google"})
+	in := &Input{Config: c, Profile: &d, Now: now, Catalog: &fakeCatalog{}, Request: Request{VisitorID: "v1", Place: Place{Country: [2]byte{'F', 'R'}}}}
+	for i, want := range []string{
+		`segment newsletter: segments.newsletter.all[0].utm_source: got "google", want one of newsletter`,
+		``, // in mobile: the action is for the visitor
+		`segment mobile: excluded, and the visitor is in it: segments.mobile.device: got "mobile"`,
+		`segment no-mobile: segments.no-mobile.not.segment: in mobile, want not`,
+		`segment big-fan: segments.big-fan.top_categories: got /c/shoes not viewed, want one of /c/shoes in the 1 strongest; segment returning: got visit 1, want a later visit`,
+		``,
+	} {
+		if got := SegmentDetail(in, c.Blocks[i].Target); got != want {
+			t.Errorf("block %s: detail\n got %s\nwant %s", c.Blocks[i].ID, got, want)
+		}
+	}
+	d.Device = agent.Device{Class: agent.Desktop}
+	got := SegmentDetail(in, c.Blocks[1].Target)
+	want := `segment mobile: segments.mobile.device: got "desktop", want one of mobile; segment either: segments.either.any: none holds (segments.either.any[0].country: got "FR", want one of DE, AT; segments.either.any[1].cart_value: got an empty cart, want at least 100)`
+	if got != want {
+		t.Errorf("detail\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestSegmentsAllocateNothing: every condition evaluates without
+// allocating (not parallel: AllocsPerRun).
+func TestSegmentsAllocateNothing(t *testing.T) {
+	now := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	conds := []string{
+		"visits: {at_least: 2}", "days_since_last_visit: {at_least: 1}", "carts_left: {at_least: 1}",
+		"utm_source: [newsletter]", "utm_medium: [email]", "utm_campaign: [xmas]", "referrer: [google.com]", "traffic: [search]",
+		"device: [desktop]", "os: [linux]", "browser: [firefox]", "cart: empty", "cart_items: {at_least: 1}", "cart_value: {at_least: 1}",
+		"interest: {category: /c/shoes}", "top_categories: {categories: [/c/shoes]}", "viewed_products: [/p/boots]",
+		"viewed_categories: [/c/shoes]", "searched: [größe, boots]", "cookie: {name: member, equals: gold}",
+		"header: {name: X-Test, matches: '^a'}", "share: {percent: 50}", "hour: {at_least: 8}", "weekday: [mon]",
+		"date: {from: 2026-01-01}", "country: [DE]", "language: [de]", "segment: customer",
+	}
+	var y strings.Builder
+	y.WriteString("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nplace:\n  country_header: X-Country\nsegments:\n")
+	for i, cond := range conds {
+		fmt.Fprintf(&y, "  s%02d:\n    any:\n      - %s\n      - not: {%s}\n", i, cond, cond)
+	}
+	c, err := rules.Parse("alloc.yaml", []byte(y.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d profile.Data
+	d.Touch(now.Add(-48*time.Hour), 30*time.Minute)
+	d.Touch(now, 30*time.Minute)
+	d.SetSource(profile.Source{UTMSource: "Newsletter", Referrer: "www.google.com", Class: traffic.Search})
+	d.ViewProduct(1, []catalog.ID{catalog.CategoryID("/c/shoes", "")}, now, time.Hour)
+	d.Search("Größe 42 Boots")
+	d.AddToCart(1, 1, now)
+	in := &Input{Config: c, Profile: &d, Now: now,
+		Catalog: &fakeCatalog{products: map[catalog.ID]catalog.Product{1: {ID: 1, URL: "/p/boots", Price: 10, Currency: "EUR"}}},
+		Request: Request{VisitorID: "v1", Place: Place{Country: [2]byte{'D', 'E'}, Language: [3]byte{'d', 'e'}},
+			Lookup: bytesLookup{cookies: map[string][]byte{"member": []byte("gold")}, headers: map[string][]byte{"X-Test": []byte("abc")}}}}
+	n := testing.AllocsPerRun(20, func() {
+		m := members{in: in}
+		for i := range c.Segments {
+			m.member(i)
+		}
+	})
+	if n != 0 {
+		t.Errorf("evaluating every condition allocates %v times", n)
+	}
+}
+
 // TestShareStable: a share picks the same visitors every time, about the
 // share asked for, and another salt picks others.
 func TestShareStable(t *testing.T) {
@@ -245,7 +514,7 @@ func BenchmarkDecideSegments(b *testing.B) {
 	in.Now = now
 	in.Engine = &fakeEngine{by: map[string][]catalog.ID{"popular": {1}}}
 	in.Catalog = &fakeCatalog{products: map[catalog.ID]catalog.Product{1: {ID: 1, Name: "Boots", URL: "/p/boots"}}}
-	in.Request.Lookup = lookup{cookies: map[string]string{"member": "1"}, headers: map[string]string{"X-Country": "DE"}}
+	in.Request.Lookup = bytesLookup{cookies: map[string][]byte{"member": []byte("1")}, headers: map[string][]byte{"X-Country": []byte("DE")}}
 	b.ReportAllocs()
 	for b.Loop() {
 		pl := Decide(in)
@@ -253,5 +522,67 @@ func BenchmarkDecideSegments(b *testing.B) {
 			b.Fatal("nothing decided")
 		}
 		pl.Release()
+	}
+}
+
+// BenchmarkSegments evaluates 20 segments of mixed conditions for one
+// visitor, as a decision does when its actions target all of them: just
+// the segments, without the rest of Decide.
+func BenchmarkSegments(b *testing.B) { benchSegments(b, 20) }
+
+// BenchmarkSegmentsMany is BenchmarkSegments with 100 segments: past the
+// first 64.
+func BenchmarkSegmentsMany(b *testing.B) { benchSegments(b, 100) }
+
+func benchSegments(b *testing.B, segments int) {
+	var y strings.Builder
+	y.WriteString("upstream:\n  url: http://127.0.0.1:8081\ntime_zone: Europe/Berlin\nsegments:\n")
+	conds := []string{
+		"device: [desktop]", "utm_source: [newsletter, partner]", "visits: {at_least: 2}", "cart_value: {at_least: 50}",
+		"interest: {category: /c/shoes, at_least: 1}", "cookie: {name: member, equals: gold}", "header: {name: X-Country, matches: '^(DE|AT)$'}",
+		"share: {percent: 50}", "hour: {at_least: 8, at_most: 20}", "weekday: [sat, sun]", "referrer: [google.com, bing.com]",
+	}
+	for i := range segments {
+		fmt.Fprintf(&y, "  s%d:\n    all:\n      - %s\n      - not: {segment: customer}\n", i, conds[i%len(conds)])
+	}
+	cfg, err := rules.Parse("bench.yaml", []byte(y.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	var d profile.Data
+	d.Touch(now.Add(-48*time.Hour), 30*time.Minute)
+	d.Touch(now, 30*time.Minute)
+	d.Device = agent.Device{Class: agent.Desktop}
+	d.SetSource(profile.Source{UTMSource: "newsletter", Referrer: "www.google.com"})
+	d.AddToCart(1, 1, now)
+	in := &Input{Config: cfg, Profile: &d, Now: now, Catalog: &fakeCatalog{products: map[catalog.ID]catalog.Product{1: {ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"}}},
+		Request: Request{VisitorID: "v1", Lookup: bytesLookup{cookies: map[string][]byte{"member": []byte("gold")}, headers: map[string][]byte{"X-Country": []byte("DE")}}}}
+	first := len(rules.Segments)
+	b.ReportAllocs()
+	for b.Loop() {
+		m := members{in: in}
+		n := 0
+		for i := first; i < len(cfg.Segments); i++ {
+			if m.member(i) {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("in no segment")
+		}
+	}
+}
+
+// TestEqualFold agrees with strings.EqualFold.
+func TestEqualFold(t *testing.T) {
+	t.Parallel()
+	words := []string{"", "a", "A", "newsletter", "NewsLetter", "newsletters", "@", "`", "[", "{", "K", "\u212a", "k", "größe", "GRÖSSE", "GRÖßE", "ǅ", "ǆ", "Ǆ", "σ", "Σ", "ς", "a\xffb", "A\xffB"}
+	for _, a := range words {
+		for _, b := range words {
+			if got, want := equalFold([]byte(a), b), strings.EqualFold(a, b); got != want {
+				t.Errorf("equalFold(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
 	}
 }

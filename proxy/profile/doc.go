@@ -1,10 +1,10 @@
 // Package profile keeps what shopedge learns of each visitor, in memory:
 // recent products, decayed category interest, cart, purchases, visits,
-// searches, traffic source and device. Profiles have a fixed size and live
-// in a store bounded in bytes: a sharded LRU by last seen, so that a new
-// visitor is always held and the visitor seen least recently makes room
-// (a cache's admission policy would refuse newcomers; profiles are data,
-// not a cache). It knows nothing of HTTP.
+// searches, traffic source (and its class) and device. Profiles have a
+// fixed size and live in a store bounded in bytes: a sharded LRU by last
+// seen, so that a new visitor is always held and the visitor seen least
+// recently makes room (a cache's admission policy would refuse newcomers;
+// profiles are data, not a cache). It knows nothing of HTTP.
 //
 // Files:
 //   - profile.go: Data, a visitor's profile, and the events that change it.

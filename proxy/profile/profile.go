@@ -8,6 +8,7 @@ import (
 
 	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
+	"shopedge/proxy/traffic"
 )
 
 // Bounds of a profile: fixed, so that a profile's size is bounded and known.
@@ -20,7 +21,7 @@ const (
 	MaxText      = 40 // bytes kept of a search term or of a source field
 	MaxOverlays  = 4  // overlays remembered (shown or dismissed), latest first
 	searchLen    = 76 // bytes for the search terms
-	sourceLen    = 80 // bytes for the source's four fields
+	sourceLen    = 79 // bytes for the source's four fields (the 80th holds its class)
 )
 
 // Interest is the decayed interest in one category.
@@ -49,6 +50,9 @@ type CartLine struct {
 type Source struct {
 	UTMSource, UTMMedium, UTMCampaign string
 	Referrer                          string // the referring host, for other sites
+	// Class is the kind of traffic (traffic.Classify of the landing
+	// request); its zero is direct.
+	Class traffic.Class
 }
 
 // Data is what shopedge knows of one visitor. Its size is fixed and small
@@ -82,6 +86,7 @@ type Data struct {
 	cartQty  [MaxCart]uint16
 	searches [searchLen]byte // texts, newest first
 	source   [sourceLen]byte // texts: UTM source, medium, campaign, referrer
+	traffic  traffic.Class   // the source's class
 
 	Customer                          bool
 	Device                            agent.Device
@@ -256,10 +261,13 @@ func (d *Data) Purchase(now time.Time) {
 }
 
 // SetSource records where the current visit came from. Each field is cut
-// to fit: the four share 80 bytes.
+// to fit: the four share 79 bytes, the UTM fields 18 each and the
+// referrer the rest (21), and its class one more.
 func (d *Data) SetSource(s Source) {
-	const each = sourceLen/4 - 1
-	setTexts(d.source[:], cutTo(s.UTMSource, each), cutTo(s.UTMMedium, each), cutTo(s.UTMCampaign, each), cutTo(s.Referrer, each))
+	const each = 18
+	const ref = sourceLen - 3*(each+1) - 1
+	setTexts(d.source[:], cutTo(s.UTMSource, each), cutTo(s.UTMMedium, each), cutTo(s.UTMCampaign, each), cutTo(s.Referrer, ref))
+	d.traffic = s.Class
 }
 
 // Source returns where the current visit came from.
@@ -268,8 +276,11 @@ func (d *Data) Source() Source {
 	for len(f) < 4 {
 		f = append(f, "")
 	}
-	return Source{UTMSource: f[0], UTMMedium: f[1], UTMCampaign: f[2], Referrer: f[3]}
+	return Source{UTMSource: f[0], UTMMedium: f[1], UTMCampaign: f[2], Referrer: f[3], Class: d.traffic}
 }
+
+// Traffic returns the kind of traffic the current visit is.
+func (d *Data) Traffic() traffic.Class { return d.traffic }
 
 // The fields of a visit's source, for SourceField.
 const (
@@ -314,6 +325,67 @@ func (d *Data) Interests(now time.Time, halfLife time.Duration) []Interest {
 		out[i] = Interest{Category: catalog.ID(in.cat), Score: float32(decay(in, now, halfLife)), At: uint32(now.Unix())}
 	}
 	return out
+}
+
+// InterestRank returns how many categories the visitor is more interested
+// in than cat, at now, and whether the visitor has any interest in cat:
+// rank 0 is the strongest (ties share a rank). It allocates nothing.
+func (d *Data) InterestRank(cat catalog.ID, now time.Time, halfLife time.Duration) (rank int, ok bool) {
+	c := uint32(cat)
+	score := -1.0
+	for i := range int(d.nInterest) {
+		if d.interests[i].cat == c {
+			score = decay(d.interests[i], now, halfLife)
+			break
+		}
+	}
+	if score <= 0 {
+		return 0, false
+	}
+	for i := range int(d.nInterest) {
+		if d.interests[i].cat != c && decay(d.interests[i], now, halfLife) > score {
+			rank++
+		}
+	}
+	return rank, true
+}
+
+// HasInterest reports whether the profile holds interest in cat: the
+// visitor viewed its page or a product in it (and the profile has not
+// let it go for stronger ones).
+func (d *Data) HasInterest(cat catalog.ID) bool {
+	c := uint32(cat)
+	for i := range int(d.nInterest) {
+		if d.interests[i].cat == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Viewed reports whether the product is among the recent views.
+func (d *Data) Viewed(id catalog.ID) bool {
+	for i := range int(d.nRecent) {
+		if d.recent[i] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// SearchTerm returns the i-th search term, newest first, without copying
+// (the bytes belong to d); nil past the last.
+func (d *Data) SearchTerm(i int) []byte {
+	t := d.searches[:]
+	for j := 0; j < len(t) && t[j] != 0; {
+		n := int(t[j]) - 1
+		if i == 0 {
+			return t[j+1 : j+1+n]
+		}
+		i--
+		j += 1 + n
+	}
+	return nil
 }
 
 // SameCategory reports whether an ID from Interests names cat.

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"shopedge/proxy/catalog"
+	"shopedge/proxy/traffic"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -361,5 +362,63 @@ func TestCartsLeftAndJustBought(t *testing.T) {
 	d.Touch(t0.Add(5*time.Hour), 30*time.Minute)
 	if d.JustBought() || d.CartsLeft != 1 {
 		t.Errorf("next visit: just bought %v, left %d", d.JustBought(), d.CartsLeft)
+	}
+}
+
+// TestSourceClass: the visit's class is kept with its source, and every
+// field of a full source survives, the referrer longest.
+func TestSourceClass(t *testing.T) {
+	t.Parallel()
+	var d Data
+	src := Source{UTMSource: "newsletter-dec", UTMMedium: "email", UTMCampaign: "xmas", Referrer: "mail.google.com", Class: traffic.Email}
+	d.SetSource(src)
+	if got := d.Source(); got != src || d.Traffic() != traffic.Email {
+		t.Errorf("source = %+v, traffic %v; want %+v", got, d.Traffic(), src)
+	}
+	long := strings.Repeat("x", 30)
+	d.SetSource(Source{UTMSource: long, UTMMedium: long, UTMCampaign: long, Referrer: long, Class: traffic.Paid})
+	got := d.Source()
+	if len(got.UTMSource) != 18 || len(got.UTMCampaign) != 18 || len(got.Referrer) != 21 || got.Class != traffic.Paid {
+		t.Errorf("a full source kept %+v", got)
+	}
+	if string(d.SourceField(SourceReferrer)) != got.Referrer {
+		t.Errorf("SourceField(referrer) = %q", d.SourceField(SourceReferrer))
+	}
+}
+
+// TestInterestRankAndViews: the rank among the visitor's categories, what
+// the profile viewed and searched, read without allocating (not parallel:
+// AllocsPerRun).
+func TestInterestRankAndViews(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	var d Data
+	d.ViewCategory([]catalog.ID{1}, now, time.Hour)
+	d.ViewProduct(10, []catalog.ID{2}, now, time.Hour)
+	d.ViewProduct(11, []catalog.ID{2}, now, time.Hour)
+	d.ViewProduct(12, []catalog.ID{3}, now, time.Hour)
+	d.Search("Trail Shoes")
+	d.Search("boots")
+	for _, tt := range []struct {
+		cat      catalog.ID
+		rank     int
+		ok, seen bool
+	}{{2, 0, true, true}, {3, 1, true, true}, {1, 2, true, true}, {9, 0, false, false}} {
+		rank, ok := d.InterestRank(tt.cat, now, time.Hour)
+		if rank != tt.rank || ok != tt.ok || d.HasInterest(tt.cat) != tt.seen {
+			t.Errorf("category %d: rank %d, %v, has %v; want %d, %v, %v", tt.cat, rank, ok, d.HasInterest(tt.cat), tt.rank, tt.ok, tt.seen)
+		}
+	}
+	if !d.Viewed(11) || d.Viewed(13) {
+		t.Error("Viewed is wrong")
+	}
+	if string(d.SearchTerm(0)) != "boots" || string(d.SearchTerm(1)) != "Trail Shoes" || d.SearchTerm(2) != nil {
+		t.Errorf("search terms %q %q %q", d.SearchTerm(0), d.SearchTerm(1), d.SearchTerm(2))
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		d.InterestRank(2, now, time.Hour)
+		d.SearchTerm(1)
+		d.Viewed(11)
+	}); n != 0 {
+		t.Errorf("reads allocate %v times", n)
 	}
 }
