@@ -313,8 +313,10 @@ func place(tgt *html.Node, pos Position, n *html.Node) {
 // page without it, but for exactly what was swapped: the element's
 // children replaced by the new text, or the attribute set (the first of
 // its name replaced, or a new one first). The element is the pick-th the
-// index holds; mode 0 swaps the content, 1 the element's first attribute
-// but the probe, 2 an attribute it lacks.
+// index holds; mode 0 swaps the content for text, 3 for markup with a
+// heading and list items at its top level (where ContentSite says they may
+// go), 1 the element's first attribute but the probe, 2 an attribute it
+// lacks.
 func FuzzSwapSite(f *testing.F) {
 	seeds := []string{
 		`<body><section class=hero><h1>Well made</h1><p>x <a href=/c>c</a></p></section></body>`,
@@ -334,6 +336,7 @@ func FuzzSwapSite(f *testing.F) {
 		`<div>x</span></div><div>y</br></div>`,
 		`<body><a href=/1 href=/2 HREF=/3>x</a><img src=x alt><br/></body>`,
 		`<body><div hidden class = "a b">x</div></body>`,
+		`<body><ul><li><div>x</div></li></ul><h1><span>y</span></h1><dl><dt><p>z</p></dl></body>`,
 	}
 	if b, err := os.ReadFile("testdata/demo-home.html"); err == nil {
 		seeds = append(seeds, string(b))
@@ -342,7 +345,7 @@ func FuzzSwapSite(f *testing.F) {
 	}
 	for _, s := range seeds {
 		for _, pick := range []uint16{0, 1, 2, 3, 4, 5, 7, 11, 19, 40, 97} {
-			for mode := range uint8(3) {
+			for mode := range uint8(4) {
 				f.Add([]byte(s), pick, mode)
 			}
 		}
@@ -381,8 +384,9 @@ func FuzzSwapSite(f *testing.F) {
 		el := found[0]
 		var sp Splice
 		attr := ""
-		switch mode % 3 {
-		case 0:
+		flow := false
+		switch mode % 4 {
+		case 0, 3:
 			s, err := el.ContentSite()
 			if err != nil {
 				if !errors.Is(err, ErrUnsafe) {
@@ -390,10 +394,17 @@ func FuzzSwapSite(f *testing.F) {
 				}
 				return
 			}
-			_ = sp.Replace(s.Range, []byte(text))
+			if flow = mode%4 == 3; flow {
+				if !s.Blocks || !s.Items || !s.Headings {
+					return
+				}
+				_ = sp.Replace(s.Range, []byte(flowProbe))
+			} else {
+				_ = sp.Replace(s.Range, []byte(text))
+			}
 		default:
 			attr = "data-se-new"
-			if mode%3 == 1 {
+			if mode%4 == 1 {
 				for _, a := range el.Node().Attr {
 					if a.Key != probe {
 						attr = a.Key
@@ -420,12 +431,24 @@ func FuzzSwapSite(f *testing.F) {
 		if tgt == nil {
 			t.Fatalf("<%s>: site accepted, but the browser has no such element\ninput: %q", el.Tag(), marked)
 		}
-		if attr == "" {
+		switch {
+		case flow:
+			for c := tgt.FirstChild; c != nil; c = tgt.FirstChild {
+				tgt.RemoveChild(c)
+			}
+			nodes, err := html.ParseFragment(strings.NewReader(flowProbe), &html.Node{Type: html.ElementNode, Data: tgt.Data, DataAtom: tgt.DataAtom})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range nodes {
+				tgt.AppendChild(n)
+			}
+		case attr == "":
 			for c := tgt.FirstChild; c != nil; c = tgt.FirstChild {
 				tgt.RemoveChild(c)
 			}
 			tgt.AppendChild(&html.Node{Type: html.TextNode, Data: text})
-		} else {
+		default:
 			set := false
 			for i := range tgt.Attr {
 				if tgt.Attr[i].Key == attr && tgt.Attr[i].Namespace == "" {
@@ -447,6 +470,10 @@ func FuzzSwapSite(f *testing.F) {
 		}
 	})
 }
+
+// flowProbe is what FuzzSwapSite swaps in as markup: a heading, list items
+// and a paragraph at its top level, and phrasing elements.
+const flowProbe = `<h2>se-t</h2><li>se-a</li><dd>se-d</dd><p>se-<em>p</em></p><div><span>se-s</span></div>`
 
 // validAttrName reports whether a is an attribute name a swap may set
 // (the form markup.CheckAttrName accepts, without its refusals).

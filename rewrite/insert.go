@@ -199,6 +199,11 @@ func (t tagMatcher) Match(n *html.Node) bool {
 type ContentSite struct {
 	Range
 	Blocks bool
+	// Items reports whether list items (li, dd, dt) may start the
+	// content: no li, dd or dt around the element is one they would
+	// close. Headings reports whether a heading may: the element is not
+	// one (a heading's start tag closes the heading it is in).
+	Items, Headings bool
 }
 
 // ContentSite returns where e's content is, to be replaced, after
@@ -248,7 +253,20 @@ func (e Element) ContentSite() (ContentSite, error) {
 	if d.inLeak(at, sp.close) {
 		return ContentSite{}, fmt.Errorf("content of <%s>, where browsers re-create formatting elements left open: %w", e.Tag(), ErrUnsafe)
 	}
-	return ContentSite{Range: Range{int(at), int(sp.close)}, Blocks: holdsBlocks(e) == nil}, nil
+	site := ContentSite{Range: Range{int(at), int(sp.close)}, Blocks: holdsBlocks(e) == nil, Items: true}
+	site.Headings = sp.kind&kHeading == 0
+	// A list item's start tag closes the nearest li (dd, dt) open, up to
+	// the first special element but address, div and p.
+	for a := n; a != nil && a.Type == html.ElementNode; a = a.Parent {
+		if x := a.DataAtom; x == atom.Li || x == atom.Dd || x == atom.Dt {
+			site.Items = false
+			break
+		}
+		if k := d.spans[d.index(a)].kind; k&kSpecial != 0 && a.DataAtom != atom.Address && a.DataAtom != atom.Div && a.DataAtom != atom.P {
+			break
+		}
+	}
+	return site, nil
 }
 
 // AttrSite is where one attribute of an element's start tag goes: when

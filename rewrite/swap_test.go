@@ -136,3 +136,39 @@ func TestAttrSite(t *testing.T) {
 		})
 	}
 }
+
+// TestContentSiteItemsHeadings: where list items and headings may start
+// swapped content: not where they would close an element around it.
+func TestContentSiteItemsHeadings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in        string
+		items, headings bool
+	}{
+		{"a list", `<body><ul id=t><li>a</li></ul></body>`, true, true},
+		{"a div in a list item", `<body><ul><li><div id=t>a</div></li></ul></body>`, false, true},
+		{"a section in a list item", `<body><ul><li><section id=t>a</section></li></ul></body>`, true, true},
+		{"a list item", `<body><ul><li id=t>a</li></ul></body>`, false, true},
+		{"a dd", `<body><dl><dd id=t>a</dd></dl></body>`, false, true},
+		{"a heading", `<body><h1 id=t>a</h1></body>`, true, false},
+		{"a div in a heading", `<body><h1><div id=t>a</div></h1></body>`, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := Parse([]byte(tt.in))
+			defer d.Release()
+			found := d.Find(swapTarget)
+			if len(found) != 1 {
+				t.Fatalf("found %d targets", len(found))
+			}
+			s, err := found[0].ContentSite()
+			if err != nil {
+				t.Fatalf("ContentSite: %v", err)
+			}
+			if s.Items != tt.items || s.Headings != tt.headings {
+				t.Errorf("items %v, headings %v; want %v, %v", s.Items, s.Headings, tt.items, tt.headings)
+			}
+		})
+	}
+}

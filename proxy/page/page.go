@@ -461,8 +461,14 @@ func (f finder) swaps(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, r
 			span = site.Range
 		} else {
 			site, err := found[0].ContentSite()
-			if err == nil && s.Content == markup.SwapFlow && !site.Blocks {
+			switch {
+			case err != nil:
+			case s.Content&markup.SwapFlow != 0 && !site.Blocks:
 				err = fmt.Errorf("content of <%s>, where only text and phrasing elements may go: %w", found[0].Tag(), rewrite.ErrUnsafe)
+			case s.Content&markup.SwapItems != 0 && !site.Items:
+				err = fmt.Errorf("content of <%s>, where list items would close the one around: %w", found[0].Tag(), rewrite.ErrUnsafe)
+			case s.Content&markup.SwapHeadings != 0 && !site.Headings:
+				err = fmt.Errorf("content of <%s>, a heading, which a heading would close: %w", found[0].Tag(), rewrite.ErrUnsafe)
 			}
 			if err != nil {
 				*unplaced++

@@ -29,6 +29,8 @@ content:
   - {id: h, pages: [home], selector: 'h1', html: H, enabled: false, priority: 9}
   - {id: i, pages: [product], selector: 'h1', html: I}
   - {id: j, pages: [home], selector: 'p', html: '<em>J</em>'}
+  - {id: k, pages: [home], selector: 'section', html: '<h2>K</h2>', enabled: false}
+  - {id: l, pages: [home], selector: 'h1', html: '<h2>L</h2>', priority: 8}
 `
 	const body = `<!DOCTYPE html><html><head><title>t</title><script>var x</script></head>` +
 		`<body><section class=hero><h1 class=old>Hi</h1><p>text</p></section></body></html>`
@@ -63,7 +65,7 @@ content:
 	if a.Injects {
 		t.Error("Injects for swaps alone")
 	}
-	if a.Skips.Swaps != 2 { // f (a script's content) and g
-		t.Errorf("Skips.Swaps %d, want 2", a.Skips.Swaps)
+	if a.Skips.Swaps != 3 { // f (a script's content), g, l (a heading in a heading)
+		t.Errorf("Skips.Swaps %d, want 3", a.Skips.Swaps)
 	}
 }

@@ -28,26 +28,34 @@ type SwapData struct {
 	Customer bool
 }
 
-// sampleData are two visits as unlike as can be: a template whose output
-// is the same for both reads nothing of the visit (Static).
+// sampleData are the visits templates are tried on when they load, as
+// unlike as can be, so that one that fails on some visit fails then.
 var sampleData = [2]SwapData{
 	{UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "spring", Device: "mobile", Visits: 3, Returning: true, Customer: true},
 	{Device: "desktop", Visits: 1},
 }
 
-// SwapContent is what markup a swap's html may put in an element.
+// SwapContent is what markup a swap's html may put in an element: a set
+// of the bits below, none for text only.
 type SwapContent uint8
 
 // What a swap's html holds.
 const (
-	// SwapText: text only, no tags.
-	SwapText SwapContent = iota
-	// SwapPhrasing: text and phrasing elements (span, em, strong, b, i,
-	// small, br...), which sit wherever text does.
-	SwapPhrasing
+	// SwapPhrasing: phrasing elements (span, em, strong, b, i, small,
+	// br...), which sit wherever text does.
+	SwapPhrasing SwapContent = 1 << iota
 	// SwapFlow: other elements (div, p, a, ul, img...): only where a block
 	// may go.
 	SwapFlow
+	// SwapItems: list items (li, dd, dt) at its top level: only where no
+	// list item around would be closed by them.
+	SwapItems
+	// SwapHeadings: headings (h1 to h6) at its top level: not in a
+	// heading, which they would close.
+	SwapHeadings
+
+	// SwapText is text only, no tags.
+	SwapText SwapContent = 0
 )
 
 // phrasingTags are the elements a SwapPhrasing html may hold: none of them
@@ -71,6 +79,7 @@ var refusedTags = map[string]bool{
 	"template": true, "svg": true, "math": true, "table": true, "caption": true, "colgroup": true,
 	"col": true, "tbody": true, "thead": true, "tfoot": true, "tr": true, "td": true, "th": true,
 	"input": true, "button": true, "option": true, "optgroup": true, "datalist": true,
+	"nobr": true, "rb": true, "rp": true, "rt": true, "rtc": true,
 }
 
 // ErrSwap is what the errors of swap templates that fail their checks,
@@ -258,10 +267,19 @@ func checkMarkup(text string) (SwapContent, error) {
 		if refusedTags[tag] {
 			return 0, refuse("<%s> may not be swapped in", tag)
 		}
-		if !phrasingTags[tag] {
-			content = SwapFlow
-		} else if content == SwapText {
-			content = SwapPhrasing
+		switch {
+		case phrasingTags[tag]:
+			content |= SwapPhrasing
+		default:
+			content |= SwapFlow
+		}
+		if len(open) == 0 && !end {
+			switch tag {
+			case "li", "dd", "dt":
+				content |= SwapItems
+			case "h1", "h2", "h3", "h4", "h5", "h6":
+				content |= SwapHeadings
+			}
 		}
 		k, selfClosing, err := checkAttrs(text, j, tag)
 		if err != nil {
