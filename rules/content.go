@@ -75,9 +75,10 @@ type CompiledSwap struct {
 	// Parsed is the template: the content's, or the attribute value's
 	// (as markup.ParseSwapAttr parses it). Nil when it did not parse.
 	Parsed *template.Template
-	// Content is what the content's template puts in the element (text,
-	// phrasing elements, or other elements, which need a place where a
-	// block could go).
+	// Content is what the content's template puts in the element
+	// (markup.SwapContent: text, phrasing elements, other elements, which
+	// need a place where a block could go, and list items or headings at
+	// its top level, which need one where they close nothing).
 	Content markup.SwapContent
 	// Static is what the template renders, once, when it reads nothing of
 	// the visit; nil when it does (it is rendered for each visitor).
