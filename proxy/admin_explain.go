@@ -142,21 +142,17 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	for i, r := range a.Regions {
 		d := pl.Regions[i]
 		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: d.Products, Text: d.Text}
-		var target rules.Targeting
-		switch r.Kind {
-		case page.Block:
-			rw.ID = cfg.Recommendations.Blocks[r.Index].ID
-			target = cfg.Blocks[r.Index].Target
-		case page.Banner:
-			rw.ID = cfg.Overlays.Banners[r.Index].ID
-			target = cfg.BannerTargets[r.Index]
-		case page.Menu:
-			target = cfg.NavTarget
-		case page.Results:
-			target = cfg.SearchTarget
-		}
+		rw.ID = placeID(cfg, r.Kind, d.Index)
 		if d.Why == plan.WhySegment {
-			rw.Detail = plan.SegmentDetail(in, target)
+			rw.Detail = plan.SegmentDetail(in, targetOf(cfg, r.Kind, d.Index))
+		}
+		out.Regions = append(out.Regions, rw)
+	}
+	for _, o := range pl.Others {
+		kind := a.Regions[o.Region].Kind
+		rw := regionWhy{Kind: kind.String(), ID: placeID(cfg, kind, o.Index), Action: plan.Keep.String(), Why: o.Why}
+		if o.Why == plan.WhySegment {
+			rw.Detail = plan.SegmentDetail(in, targetOf(cfg, kind, o.Index))
 		}
 		out.Regions = append(out.Regions, rw)
 	}
@@ -169,4 +165,36 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	b, _ := json.MarshalIndent(out, "", "  ")
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// placeID is the id of the block, banner or swap i, or "" for other
+// kinds of region.
+func placeID(cfg *rules.Compiled, k page.Kind, i int) string {
+	switch k {
+	case page.Block:
+		return cfg.Recommendations.Blocks[i].ID
+	case page.Banner:
+		return cfg.Overlays.Banners[i].ID
+	case page.Swap:
+		return cfg.Swaps[i].ID
+	}
+	return ""
+}
+
+// targetOf is who the action of a region of kind k (the i-th block,
+// banner or swap; the menu; search results) is for.
+func targetOf(cfg *rules.Compiled, k page.Kind, i int) rules.Targeting {
+	switch k {
+	case page.Block:
+		return cfg.Blocks[i].Target
+	case page.Banner:
+		return cfg.Banners[i].Target
+	case page.Swap:
+		return cfg.Swaps[i].Target
+	case page.Menu:
+		return cfg.NavAction.Target
+	case page.Results:
+		return cfg.SearchAction.Target
+	}
+	return rules.Targeting{}
 }

@@ -28,10 +28,14 @@ type Metrics struct {
 	// What pages served could not get, each page view counted.
 	blockUnplaced  atomic.Int64
 	bannerUnplaced atomic.Int64
+	swapUnplaced   atomic.Int64
 	listsSkipped   [2][2]atomic.Int64 // by list (menu, results) and reason (listUnsafe, listBreadcrumb)
 
 	blocksMu sync.RWMutex
 	blocks   map[string]*blockCounters // by block id: only ids from configurations
+
+	swapsMu sync.RWMutex
+	swaps   map[string]*atomic.Int64 // content swaps applied, by swap id: only ids from configurations
 
 	overlaysMu sync.RWMutex
 	overlays   map[string]*overlayCounters // by overlay or banner id: only ids from configurations
@@ -89,18 +93,20 @@ func (m *Metrics) passThrough(reason string) {
 	}
 }
 
-// rendered counts what a page served got: the blocks shown, the banners
-// and the overlay put on it.
+// rendered counts what a page served got: the blocks shown, the banners,
+// the content swaps and the overlay put on it.
 func (m *Metrics) rendered(cfg *rules.Compiled, pl *plan.Plan, a *page.Analysis, out *render.Rendered) {
-	for i, r := range a.Regions {
+	for i := range a.Regions {
 		if !out.Done(i) {
 			continue
 		}
-		switch pl.Regions[i].Action {
+		switch r := &pl.Regions[i]; r.Action {
 		case plan.Block:
 			m.block(cfg.Recommendations.Blocks[r.Index].ID).shown.Add(1)
 		case plan.Banner:
 			m.overlay(cfg.Overlays.Banners[r.Index].ID).injected.Add(1)
+		case plan.Swap:
+			m.swap(cfg.Swaps[r.Index].ID).Add(1)
 		}
 	}
 	if out.Overlay {
@@ -115,6 +121,9 @@ func (m *Metrics) pageSkips(s *page.Skips) {
 	}
 	if s.Banners > 0 {
 		m.bannerUnplaced.Add(int64(s.Banners))
+	}
+	if s.Swaps > 0 {
+		m.swapUnplaced.Add(int64(s.Swaps))
 	}
 	for i := range s.Lists {
 		for j, n := range s.Lists[i] {
@@ -146,6 +155,27 @@ func (m *Metrics) block(id string) *blockCounters {
 		}
 		c = new(blockCounters)
 		m.blocks[id] = c
+	}
+	return c
+}
+
+// swap returns the counter of a content swap's applications, by its
+// configured id.
+func (m *Metrics) swap(id string) *atomic.Int64 {
+	m.swapsMu.RLock()
+	c := m.swaps[id]
+	m.swapsMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	m.swapsMu.Lock()
+	defer m.swapsMu.Unlock()
+	if c = m.swaps[id]; c == nil {
+		if m.swaps == nil {
+			m.swaps = map[string]*atomic.Int64{}
+		}
+		c = new(atomic.Int64)
+		m.swaps[id] = c
 	}
 	return c
 }
@@ -266,6 +296,7 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"unanswered\"} %d\n", m.resent[attemptUnanswered].Load())
 	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
 	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
+	counter("shopedge_swap_unplaced_total", "Content swaps left off pages served, each page view counted, because the element their selector found cannot safely change (raw text, foreign or doubtful markup, or elements where only text may go).", m.swapUnplaced.Load())
 	fmt.Fprintf(w, "# HELP shopedge_lists_skipped_total Menus and search-result lists left in the shop's order on pages served, each page view counted, by list and reason: unsafe (markup a browser may not build as written), breadcrumb (a breadcrumb trail the selector also matched).\n# TYPE shopedge_lists_skipped_total counter\n")
 	for i, list := range listNames {
 		for j, reason := range listReasons {
@@ -287,6 +318,17 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 		fmt.Fprintf(w, "shopedge_block_clicks_total{block=%q} %d\n", id, m.blocks[id].clicks.Load())
 	}
 	m.blocksMu.RUnlock()
+	m.swapsMu.RLock()
+	ids = ids[:0]
+	for id := range m.swaps {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	fmt.Fprintf(w, "# HELP shopedge_swap_applied_total Content swaps put on pages, by swap.\n# TYPE shopedge_swap_applied_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_swap_applied_total{swap=%q} %d\n", id, m.swaps[id].Load())
+	}
+	m.swapsMu.RUnlock()
 	m.overlaysMu.RLock()
 	ids = ids[:0]
 	for id := range m.overlays {

@@ -103,6 +103,15 @@ var reloadable = []string{
 	"recommendations.blocks[].segments", "recommendations.blocks[].exclude", "overlays.rules[].exclude",
 	"overlays.banners[].segments", "overlays.banners[].exclude",
 	"place.country_header", "place.edge_sets_header",
+	// The fields every action shares: priority, enabled, schedule.
+	"navigation.priority", "navigation.enabled", "navigation.starts", "navigation.ends",
+	"search.priority", "search.enabled", "search.starts", "search.ends",
+	"recommendations.blocks[].priority", "recommendations.blocks[].enabled",
+	"recommendations.blocks[].starts", "recommendations.blocks[].ends",
+	"overlays.rules[].enabled",
+	"overlays.banners[].priority", "overlays.banners[].enabled", "overlays.banners[].starts", "overlays.banners[].ends",
+	// Content swaps, every field of each.
+	"content",
 }
 
 // KeptSetting is a restart-only setting a reload did not apply: the file

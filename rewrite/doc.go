@@ -17,8 +17,10 @@
 //     Editor, which reorders elements after CanReorder's checks.
 //   - insert.go: Site, the only way to find where bytes may be inserted or
 //     replaced: where a block may go relative to an element (before, after,
-//     prepend, append, replace), the end of the head and of the body, each
-//     refused where a browser would build the page differently.
+//     prepend, append, replace), the end of the head and of the body, an
+//     element's content (ContentSite) and one attribute of its start tag
+//     (AttrSite), each refused where a browser would build the page
+//     differently.
 //
 // rewrite knows nothing of what is inserted: the markup comes from the
 // caller (shopedge's own is in rewrite/markup). It imports nothing else of

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -304,5 +305,195 @@ func place(tgt *html.Node, pos Position, n *html.Node) {
 	case Replace:
 		tgt.Parent.InsertBefore(n, tgt)
 		tgt.Parent.RemoveChild(tgt)
+	}
+}
+
+// FuzzSwapSite: wherever ContentSite or AttrSite accepts a site, the
+// browser's tree of the page with the swap spliced in is the tree of the
+// page without it, but for exactly what was swapped: the element's
+// children replaced by the new text, or the attribute set (the first of
+// its name replaced, or a new one first). The element is the pick-th the
+// index holds; mode 0 swaps the content for text, 3 for markup with a
+// heading and list items at its top level (where ContentSite says they may
+// go), 1 the element's first attribute but the probe, 2 an attribute it
+// lacks.
+func FuzzSwapSite(f *testing.F) {
+	seeds := []string{
+		`<body><section class=hero><h1>Well made</h1><p>x <a href=/c>c</a></p></section></body>`,
+		`<!DOCTYPE html><html><head><title>x</title></head><body><main><div id=a title='q>'>a</div></main></body></html>`,
+		`<body><table><tr><td>a</td><td class=b>b</td></tr></table><div>c</div></body>`,
+		`<p>a<div>b</div><p>c<span>d</span>e</p>`,
+		`<b><div>a</div></b><i>x<div>y</div>`,
+		`<b><i>x</b>y</i><div>z</div>`,
+		`<ul><li>a<li>b</ul><ul><li>c</li><li>d</li></ul>`,
+		`<select><option>a<option>b</select><div>x</div>`,
+		`<template><div>a</div></template><div>b</div>`,
+		`<div><svg><g><path/></g></svg><span>y</span></div>`,
+		"<pre>\n\nx</pre><listing>\r\ny</listing><div>z</div>",
+		`<textarea>a</textarea><div>b</div><noscript><div>c</div></noscript>`,
+		`<form><div><form><div>x</div></form></div></form>`,
+		`<html><body><div>a</div></body></html><p>after</p>`,
+		`<div>x</span></div><div>y</br></div>`,
+		`<body><a href=/1 href=/2 HREF=/3>x</a><img src=x alt><br/></body>`,
+		`<body><div hidden class = "a b">x</div></body>`,
+		`<body><ul><li><div>x</div></li></ul><h1><span>y</span></h1><dl><dt><p>z</p></dl></body>`,
+	}
+	if b, err := os.ReadFile("testdata/demo-home.html"); err == nil {
+		seeds = append(seeds, string(b))
+	} else {
+		f.Fatal(err)
+	}
+	for _, s := range seeds {
+		for _, pick := range []uint16{0, 1, 2, 3, 4, 5, 7, 11, 19, 40, 97} {
+			for mode := range uint8(4) {
+				f.Add([]byte(s), pick, mode)
+			}
+		}
+	}
+	const text, value = "se-swapped", "se-v&amp;1"
+	f.Fuzz(func(t *testing.T, src []byte, pick uint16, mode uint8) {
+		if len(src) > 1<<16 || bytes.Contains(src, []byte("se-")) {
+			return
+		}
+		d := Parse(src)
+		elems := d.Find(matchFunc(func(*html.Node) bool { return true }))
+		if len(elems) == 0 {
+			d.Release()
+			return
+		}
+		e := elems[int(pick)%len(elems)]
+		if d.spans[e.i].flags&fSynthetic != 0 {
+			if _, err := e.ContentSite(); err == nil {
+				t.Fatalf("content of implied <%s> accepted\ninput: %q", e.Tag(), src)
+			}
+			if _, err := e.AttrSite("class"); err == nil {
+				t.Fatalf("attribute of implied <%s> accepted\ninput: %q", e.Tag(), src)
+			}
+			d.Release()
+			return
+		}
+		marked := markStartTag(src, e)
+		d.Release()
+
+		d = Parse(marked)
+		defer d.Release()
+		found := d.Find(matchFunc(func(n *html.Node) bool { return hasAttr(n, probe) }))
+		if len(found) != 1 {
+			return // the mark changed the page
+		}
+		el := found[0]
+		var sp Splice
+		attr := ""
+		flow := false
+		switch mode % 4 {
+		case 0, 3:
+			s, err := el.ContentSite()
+			if err != nil {
+				if !errors.Is(err, ErrUnsafe) {
+					t.Fatalf("ContentSite: %v", err)
+				}
+				return
+			}
+			if flow = mode%4 == 3; flow {
+				if !s.Blocks || !s.Items || !s.Headings {
+					return
+				}
+				_ = sp.Replace(s.Range, []byte(flowProbe))
+			} else {
+				_ = sp.Replace(s.Range, []byte(text))
+			}
+		default:
+			attr = "data-se-new"
+			if mode%4 == 1 {
+				for _, a := range el.Node().Attr {
+					if a.Key != probe {
+						attr = a.Key
+						break
+					}
+				}
+			}
+			if !validAttrName(attr) {
+				return
+			}
+			s, err := el.AttrSite(attr)
+			if err != nil {
+				if !errors.Is(err, ErrUnsafe) {
+					t.Fatalf("AttrSite: %v", err)
+				}
+				return
+			}
+			_ = sp.Replace(s.Range, s.AppendAttr(nil, attr, []byte(value)))
+		}
+		out := sp.Bytes(nil, marked)
+
+		refIn, refOut := browserTree(t, marked), browserTree(t, out)
+		tgt := firstProbe(refIn)
+		if tgt == nil {
+			t.Fatalf("<%s>: site accepted, but the browser has no such element\ninput: %q", el.Tag(), marked)
+		}
+		switch {
+		case flow:
+			for c := tgt.FirstChild; c != nil; c = tgt.FirstChild {
+				tgt.RemoveChild(c)
+			}
+			nodes, err := html.ParseFragment(strings.NewReader(flowProbe), &html.Node{Type: html.ElementNode, Data: tgt.Data, DataAtom: tgt.DataAtom})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range nodes {
+				tgt.AppendChild(n)
+			}
+		case attr == "":
+			for c := tgt.FirstChild; c != nil; c = tgt.FirstChild {
+				tgt.RemoveChild(c)
+			}
+			tgt.AppendChild(&html.Node{Type: html.TextNode, Data: text})
+		default:
+			set := false
+			for i := range tgt.Attr {
+				if tgt.Attr[i].Key == attr && tgt.Attr[i].Namespace == "" {
+					tgt.Attr[i].Val, set = html.UnescapeString(value), true
+					break
+				}
+			}
+			if !set {
+				tgt.Attr = append([]html.Attribute{{Key: attr, Val: html.UnescapeString(value)}}, tgt.Attr...)
+			}
+		}
+		// x/net/html sorts the attributes of formatting elements (for its
+		// Noah's Ark clause); browsers keep their order, which no page
+		// depends on.
+		sortAttrs(refIn)
+		sortAttrs(refOut)
+		if got, want := render(t, refOut), render(t, refIn); got != want {
+			t.Fatalf("swap <%s> %q: the browser's page differs from the page with the swap\ninput:  %q\noutput: %q\n got: %s\nwant: %s", el.Tag(), attr, marked, out, got, want)
+		}
+	})
+}
+
+// flowProbe is what FuzzSwapSite swaps in as markup: a heading, list items
+// and a paragraph at its top level, and phrasing elements.
+const flowProbe = `<h2>se-t</h2><li>se-a</li><dd>se-d</dd><p>se-<em>p</em></p><div><span>se-s</span></div>`
+
+// validAttrName reports whether a is an attribute name a swap may set
+// (the form markup.CheckAttrName accepts, without its refusals).
+func validAttrName(a string) bool {
+	if a == "" || a[0] < 'a' || a[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// sortAttrs sorts the attributes of every element under n by key.
+func sortAttrs(n *html.Node) {
+	slices.SortStableFunc(n.Attr, func(a, b html.Attribute) int { return strings.Compare(a.Key, b.Key) })
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		sortAttrs(c)
 	}
 }

@@ -165,8 +165,11 @@ func (s *scanner) tag(start, nameStart int, kind tokenKind) tokenKind {
 		}
 	}
 	// Find the '>' that ends the tag, skipping quoted attribute values.
-	// Quotes only open a value right after '=' (possibly with spaces).
-	afterEq := false
+	// Quotes only open a value right after the '=' (possibly with spaces)
+	// that follows an attribute's name: a '=' where a name would start
+	// begins the name (<div ='>'> ends at the first '>'), and an unquoted
+	// value runs to white space, quotes and '=' included.
+	afterEq, named := false, false
 	for i < len(src) {
 		c := src[i]
 		switch {
@@ -175,24 +178,33 @@ func (s *scanner) tag(start, nameStart int, kind tokenKind) tokenKind {
 			s.selfClosing = i > attrStart && src[i-1] == '/' && selfClosingSlash(src[attrStart:i])
 			s.kind, s.start, s.end, s.pos = kind, start, i+1, i+1
 			return kind
-		case c == '=':
-			afterEq = true
+		case afterEq && isSpace(c):
 			i++
-			continue
-		case (c == '"' || c == '\'') && afterEq:
+		case afterEq && (c == '"' || c == '\''):
 			k := bytes.IndexByte(src[i+1:], c)
 			if k < 0 {
 				i = len(src)
 				continue
 			}
 			i += k + 2
+			afterEq, named = false, false
+		case afterEq:
+			for i < len(src) && !isSpace(src[i]) && src[i] != '>' {
+				i++
+			}
+			afterEq, named = false, false
+		case c == '=' && named:
+			afterEq = true
+			i++
 		case isSpace(c):
 			i++
-			continue
+		case c == '/':
+			named = false
+			i++
 		default:
+			named = true
 			i++
 		}
-		afterEq = false
 	}
 	// EOF inside a tag: browsers drop the tag. Treat the rest as a comment.
 	s.truncated = true

@@ -65,23 +65,82 @@ type Compiled struct {
 	Segments []CompiledSegment
 	// Location is time_zone, where time conditions are read.
 	Location *time.Location
-	// BannerTargets are who each banner is for, by its index in
-	// overlays.banners; NavTarget and SearchTarget the menu's and the
-	// search results'.
-	BannerTargets []Targeting
-	NavTarget     Targeting
-	SearchTarget  Targeting
+	// Banners are overlays.banners with what is derived from them, in the
+	// file's order; NavAction and SearchAction are navigation's and
+	// search's common fields, compiled.
+	Banners      []CompiledBanner
+	NavAction    Action
+	SearchAction Action
+	// Swaps are the content swaps (the content section), in the file's
+	// order.
+	Swaps []CompiledSwap
 
 	banners map[string]*Banner
+}
+
+// Action is what every action (the menu, search, each block, banner,
+// overlay and content swap) shares, compiled from its segments, exclude,
+// priority, enabled, starts and ends.
+type Action struct {
+	// Priority ranks the action against others that want the same place
+	// (the same spot of the page, the overlay of a page view): the
+	// highest that applies wins, then the first in the file.
+	Priority int
+	// Enabled is false for an action the file switches off: it never
+	// applies.
+	Enabled bool
+	// Start and End bound when it runs; zero for no bound.
+	Start, End time.Time
+	// Target is who it is for.
+	Target Targeting
+}
+
+// Active reports whether the action runs at t, by its schedule.
+func (a *Action) Active(t time.Time) bool {
+	return (a.Start.IsZero() || !t.Before(a.Start)) && (a.End.IsZero() || t.Before(a.End))
+}
+
+// Always reports whether the action is on, for everyone, at any time: no
+// schedule and no targeting.
+func (a *Action) Always() bool {
+	return a.Enabled && a.Start.IsZero() && a.End.IsZero() && len(a.Target.Segments) == 0 && len(a.Target.Exclude) == 0
+}
+
+// compileAction compiles the common fields of the action at path.
+func compileAction(path string, segs, exclude []string, priority int, enabled *bool, starts, ends string, index map[string]int, v *validator) Action {
+	a := Action{Priority: priority, Enabled: enabled == nil || *enabled, Target: target(segs, exclude, path, index, v)}
+	for _, f := range []struct {
+		name, src string
+		dst       *time.Time
+	}{{"starts", starts, &a.Start}, {"ends", ends, &a.End}} {
+		if f.src == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, f.src)
+		if err != nil {
+			v.add(path+"."+f.name, "%q: want a time like 2026-12-24T18:00:00+01:00", f.src)
+			continue
+		}
+		*f.dst = t
+	}
+	return a
+}
+
+// checkSchedule checks that an action's schedule, when it has both ends,
+// ends after it starts.
+func checkSchedule(v *validator, path string, a *Action) {
+	if !a.Start.IsZero() && !a.End.IsZero() && !a.End.After(a.Start) {
+		v.add(path+".ends", "must be after starts")
+	}
 }
 
 // CompiledBlock is a recommendation block with what is derived from it.
 type CompiledBlock struct {
 	*Block
+	// Action is the block's common fields, compiled.
+	Action
 	// Chain is the block's strategy, then its fallbacks, in turn.
 	Chain []recommend.Strategy
-	// Target is who the block is for.
-	Target Targeting
 	// Parsed is the block's own template, read from Block.Template; nil
 	// for the built-in grid of product cards.
 	Parsed *template.Template
@@ -90,23 +149,23 @@ type CompiledBlock struct {
 // CompiledOverlay is an overlay rule with what is derived from it.
 type CompiledOverlay struct {
 	*Overlay
+	// Action is the rule's common fields, compiled (Start and End from
+	// Overlay.Starts and Overlay.Ends).
+	Action
 	// Chain is an upsell's strategy, then its fallbacks, in turn.
 	Chain []recommend.Strategy
-	// Target is who the overlay is for.
-	Target Targeting
 	// Parsed is the overlay's own template for the dialog's content, read
 	// from Overlay.Template; nil for the built-in one.
 	Parsed *template.Template
-	// Start and End bound when the overlay runs (Overlay.Starts and
-	// Overlay.Ends); zero for no bound.
-	Start, End time.Time
 
 	index int // in overlays.rules
 }
 
-// Active reports whether the overlay runs at t, by its schedule.
-func (o *CompiledOverlay) Active(t time.Time) bool {
-	return (o.Start.IsZero() || !t.Before(o.Start)) && (o.End.IsZero() || t.Before(o.End))
+// CompiledBanner is a banner with what is derived from it.
+type CompiledBanner struct {
+	*Banner
+	// Action is the banner's common fields, compiled.
+	Action
 }
 
 // OwnAssets are what shopedge serves itself under the reserved prefix:
@@ -195,6 +254,7 @@ func provision(cfg *Config, v *validator) *Compiled {
 	own.Recommendations.Blocks = slices.Clone(cfg.Recommendations.Blocks)
 	own.Overlays.Rules = slices.Clone(cfg.Overlays.Rules)
 	own.Overlays.Banners = slices.Clone(cfg.Overlays.Banners)
+	own.Content = slices.Clone(cfg.Content)
 	if cfg.Navigation != nil {
 		nav := *cfg.Navigation
 		own.Navigation = &nav
@@ -236,19 +296,20 @@ func provision(cfg *Config, v *validator) *Compiled {
 	var segIndex map[string]int
 	c.Segments, segIndex = compileSegments(&own, v)
 	if n := own.Navigation; n != nil {
-		c.NavTarget = target(n.Segments, n.Exclude, "navigation", segIndex, v)
+		c.NavAction = compileAction("navigation", n.Segments, n.Exclude, n.Priority, n.Enabled, n.Starts, n.Ends, segIndex, v)
 	}
 	if sr := own.Search; sr != nil {
-		c.SearchTarget = target(sr.Segments, sr.Exclude, "search", segIndex, v)
+		c.SearchAction = compileAction("search", sr.Segments, sr.Exclude, sr.Priority, sr.Enabled, sr.Starts, sr.Ends, segIndex, v)
 	}
 	c.Learns = own.Navigation != nil || len(own.Pages) > 0 || len(own.Events.CartAdd) > 0 ||
 		len(own.Recommendations.Blocks) > 0 || own.Search != nil ||
-		len(own.Overlays.Rules) > 0 || len(own.Overlays.Banners) > 0
+		len(own.Overlays.Rules) > 0 || len(own.Overlays.Banners) > 0 || len(own.Content) > 0
 
 	for i := range own.Recommendations.Blocks {
 		b := &own.Recommendations.Blocks[i]
+		path := fmt.Sprintf("recommendations.blocks[%d]", i)
 		cb := CompiledBlock{Block: b, Chain: chain(b.Strategy, b.Fallback),
-			Target: target(b.Segments, b.Exclude, fmt.Sprintf("recommendations.blocks[%d]", i), segIndex, v)}
+			Action: compileAction(path, b.Segments, b.Exclude, b.Priority, b.Enabled, b.Starts, b.Ends, segIndex, v)}
 		if b.Template != "" {
 			t, err := own.readTemplate(b.Template)
 			if err != nil {
@@ -263,21 +324,7 @@ func provision(cfg *Config, v *validator) *Compiled {
 		r := &own.Overlays.Rules[i]
 		path := fmt.Sprintf("overlays.rules[%d]", i)
 		co := CompiledOverlay{Overlay: r, Chain: chain(r.Strategy, r.Fallback), index: i,
-			Target: target(r.Segments, r.Exclude, path, segIndex, v)}
-		for _, f := range []struct {
-			name, src string
-			dst       *time.Time
-		}{{"starts", r.Starts, &co.Start}, {"ends", r.Ends, &co.End}} {
-			if f.src == "" {
-				continue
-			}
-			t, err := time.Parse(time.RFC3339, f.src)
-			if err != nil {
-				v.add(path+"."+f.name, "%q: want a time like 2026-12-24T18:00:00+01:00", f.src)
-				continue
-			}
-			*f.dst = t
-		}
+			Action: compileAction(path, r.Segments, r.Exclude, r.Priority, r.Enabled, r.Starts, r.Ends, segIndex, v)}
 		if r.Template != "" {
 			t, err := own.readTemplate(r.Template)
 			if err != nil {
@@ -287,16 +334,19 @@ func provision(cfg *Config, v *validator) *Compiled {
 		}
 		c.OverlayRules = append(c.OverlayRules, co)
 	}
-	slices.SortStableFunc(c.OverlayRules, func(x, y CompiledOverlay) int { return cmp.Compare(y.Priority, x.Priority) })
+	slices.SortStableFunc(c.OverlayRules, func(x, y CompiledOverlay) int { return cmp.Compare(y.Action.Priority, x.Action.Priority) })
 
 	c.banners = make(map[string]*Banner, len(own.Overlays.Banners))
 	for i := range own.Overlays.Banners {
 		b := &own.Overlays.Banners[i]
-		c.BannerTargets = append(c.BannerTargets, target(b.Segments, b.Exclude, fmt.Sprintf("overlays.banners[%d]", i), segIndex, v))
+		c.Banners = append(c.Banners, CompiledBanner{Banner: b,
+			Action: compileAction(fmt.Sprintf("overlays.banners[%d]", i), b.Segments, b.Exclude, b.Priority, b.Enabled, b.Starts, b.Ends, segIndex, v)})
 		if _, dup := c.banners[b.ID]; !dup {
 			c.banners[b.ID] = b
 		}
 	}
+
+	c.Swaps = compileSwaps(own.Content, segIndex, v)
 
 	o := &own.Overlays
 	th := o.Theme

@@ -38,6 +38,9 @@ type Config struct {
 	Search *Search `yaml:"search"`
 	// Overlays are dialogs and banners shown to visitors. Default: none.
 	Overlays Overlays `yaml:"overlays"`
+	// Content are content swaps: the inner HTML, or one attribute, of an
+	// element replaced for the visitors they target. Default: none.
+	Content []Swap `yaml:"content"`
 	// Segments are named groups of visitors, each a condition over the
 	// visitor and the request, that actions target by name. Default:
 	// only the built-in new, returning, customer and prospect.
@@ -338,6 +341,16 @@ type Navigation struct {
 	Segments []string `yaml:"segments"`
 	// Exclude are segments whose members never get it.
 	Exclude []string `yaml:"exclude"`
+	// Priority ranks the reordering against other actions that want the same
+	// place: the highest that applies wins, then the first in the file.
+	// Default: 0.
+	Priority int `yaml:"priority"`
+	// Enabled false keeps the reordering in the file, off: it never applies and
+	// costs nothing. Default: true.
+	Enabled *bool `yaml:"enabled"`
+	// Starts and Ends bound when the reordering runs (RFC 3339). Default: always.
+	Starts string `yaml:"starts"`
+	Ends   string `yaml:"ends"`
 
 	// Container selects the menu (CSS). Every match is reordered. Required.
 	Container Selector `yaml:"container"`
@@ -398,6 +411,16 @@ type Block struct {
 	Segments []string `yaml:"segments"`
 	// Exclude are segments whose members never get it.
 	Exclude []string `yaml:"exclude"`
+	// Priority ranks the block against other actions that want the same
+	// place: the highest that applies wins, then the first in the file.
+	// Default: 0.
+	Priority int `yaml:"priority"`
+	// Enabled false keeps the block in the file, off: it never applies and
+	// costs nothing. Default: true.
+	Enabled *bool `yaml:"enabled"`
+	// Starts and Ends bound when the block runs (RFC 3339). Default: always.
+	Starts string `yaml:"starts"`
+	Ends   string `yaml:"ends"`
 
 	// Pages are the page types the block goes on. Required.
 	Pages []PageType `yaml:"pages"`
@@ -435,6 +458,16 @@ type Search struct {
 	Segments []string `yaml:"segments"`
 	// Exclude are segments whose members never get it.
 	Exclude []string `yaml:"exclude"`
+	// Priority ranks the re-ranking against other actions that want the same
+	// place: the highest that applies wins, then the first in the file.
+	// Default: 0.
+	Priority int `yaml:"priority"`
+	// Enabled false keeps the re-ranking in the file, off: it never applies and
+	// costs nothing. Default: true.
+	Enabled *bool `yaml:"enabled"`
+	// Starts and Ends bound when the re-ranking runs (RFC 3339). Default: always.
+	Starts string `yaml:"starts"`
+	Ends   string `yaml:"ends"`
 
 	// Results selects the list of results (CSS). Required.
 	Results Selector `yaml:"results"`

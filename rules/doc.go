@@ -11,18 +11,23 @@
 //   - config.go: the model, one documented struct per section.
 //   - overlays.go: the overlays section (overlay rules, banners, theme),
 //     its defaults and its checks.
+//   - content.go: the content section (content swaps), its templates
+//     parsed and checked.
+//   - segments.go: the segments section and place: conditions compiled to
+//     predicates (Pred, each with its path in the file), Targeting.
 //   - types.go: durations, sizes, regular expressions, CSS selectors and page
 //     types, checked as they are decoded.
 //   - load.go: Load and Parse, positions of fields, Problem and Problems.
 //   - compile.go: Compiled and Compile; provisioning, the only step that
-//     reads files (templates); ValidID.
+//     reads files (templates); Action, the fields every action shares
+//     (priority, enabled, schedule, targeting), compiled; ValidID.
 //   - validate.go: defaults, and the checks made on a Compiled (reading no
 //     file, changing nothing).
 //   - keys.go: LoadKeys, the identity keys' secrets from the environment or
 //     files.
 //   - classify.go: which page type a request is, which event it carries.
-//   - segments.go: the segments section and place: conditions compiled to
-//     predicates (Pred, each with its path in the file), Targeting.
+//   - warn.go: the warnings of check: actions another always beats in
+//     their place, schedules that have ended, shares of nobody.
 //   - countries.go: the ISO 3166 country codes a country condition takes.
 //   - warn_segments.go: check's warnings of segments that never match,
 //     and of actions whose segments all never do.

@@ -98,6 +98,9 @@ type Overlay struct {
 	// Priority orders the rules: when several may show, the highest wins.
 	// Default: 0.
 	Priority int `yaml:"priority"`
+	// Enabled false keeps the overlay in the file, off: it is passed over
+	// (explain says so) and never shows. Default: true.
+	Enabled *bool `yaml:"enabled"`
 
 	// Title heads the dialog. Required.
 	Title string `yaml:"title"`
@@ -190,6 +193,16 @@ type Banner struct {
 	Segments []string `yaml:"segments"`
 	// Exclude are segments whose members never get it.
 	Exclude []string `yaml:"exclude"`
+	// Priority ranks the banner against other actions that want the same
+	// place: the highest that applies wins, then the first in the file.
+	// Default: 0.
+	Priority int `yaml:"priority"`
+	// Enabled false keeps the banner in the file, off: it never applies and
+	// costs nothing. Default: true.
+	Enabled *bool `yaml:"enabled"`
+	// Starts and Ends bound when the banner runs (RFC 3339). Default: always.
+	Starts string `yaml:"starts"`
+	Ends   string `yaml:"ends"`
 
 	// Kind is social_proof or free_shipping. Required.
 	Kind string `yaml:"kind"`
@@ -347,9 +360,7 @@ func (c *Compiled) validateOverlays(v *validator) {
 		if r.Count < 1 || r.Count > 8 {
 			v.add(path+".count", "want 1 to 8, got %d", r.Count)
 		}
-		if !r.Start.IsZero() && !r.End.IsZero() && !r.End.After(r.Start) {
-			v.add(path+".ends", "must be after starts")
-		}
+		checkSchedule(v, path, &r.Action)
 		if r.Cap.PerVisit < 1 {
 			v.add(path+".cap.per_visit", "want 1 or more, got %d", r.Cap.PerVisit)
 		}
@@ -370,6 +381,7 @@ func (c *Compiled) validateOverlays(v *validator) {
 		path := fmt.Sprintf("overlays.banners[%d]", i)
 		checkID(v, ids, path, b.ID, "banner %q is defined twice (overlay and banner ids share one namespace)")
 		checkPlacement(v, path, "banner", "[product, cart]", b.Pages, b.Selector, b.Position)
+		checkSchedule(v, path, &c.Banners[i].Action)
 		switch b.Kind {
 		case BannerSocialProof:
 			if b.Empty != "" {

@@ -253,9 +253,11 @@ func (c *Compiled) validate(v *validator) {
 		if n.MaxPromoted < 0 {
 			v.add("navigation.max_promoted", "must not be negative")
 		}
+		checkSchedule(v, "navigation", &c.NavAction)
 	}
 	c.validateRecommendations(v)
 	c.validateOverlays(v)
+	c.validateSwaps(v)
 	if s := c.Search; s != nil {
 		if s.Results.IsZero() {
 			v.add("search.results", "required: a CSS selector for the list of search results")
@@ -263,6 +265,7 @@ func (c *Compiled) validate(v *validator) {
 		if s.Item.IsZero() {
 			v.add("search.item", "required: a CSS selector for one result in the list")
 		}
+		checkSchedule(v, "search", &c.SearchAction)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -371,6 +374,7 @@ func (c *Compiled) validateRecommendations(v *validator) {
 		path := fmt.Sprintf("recommendations.blocks[%d]", i)
 		checkID(v, ids, path, b.ID, "block %q is defined twice")
 		checkPlacement(v, path, "block", "[home, product]", b.Pages, b.Selector, b.Position)
+		checkSchedule(v, path, &b.Action)
 		if b.Strategy == "" {
 			v.add(path+".strategy", "required: one of %s", strings.Join(strategyNames(), ", "))
 			checkChain(v, path, b.Chain, 1)

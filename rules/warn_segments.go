@@ -60,16 +60,19 @@ func (c *Compiled) warnSegments(now time.Time, v *validator) {
 		v.add(path+".segments", "warning: no visitor is ever in %s: %s never applies", strings.Join(names, " or "), id)
 	}
 	if c.Navigation != nil {
-		action("navigation", "the menu's reordering", c.NavTarget)
+		action("navigation", "the menu's reordering", c.NavAction.Target)
 	}
 	if c.Search != nil {
-		action("search", "the search re-ranking", c.SearchTarget)
+		action("search", "the search re-ranking", c.SearchAction.Target)
 	}
 	for i := range c.Blocks {
 		action(fmt.Sprintf("recommendations.blocks[%d]", i), c.Blocks[i].ID, c.Blocks[i].Target)
 	}
-	for i := range c.BannerTargets {
-		action(fmt.Sprintf("overlays.banners[%d]", i), c.Overlays.Banners[i].ID, c.BannerTargets[i])
+	for i := range c.Banners {
+		action(fmt.Sprintf("overlays.banners[%d]", i), c.Banners[i].ID, c.Banners[i].Target)
+	}
+	for i := range c.Swaps {
+		action(fmt.Sprintf("content[%d]", i), c.Swaps[i].ID, c.Swaps[i].Target)
 	}
 	for i := range c.OverlayRules {
 		o := &c.OverlayRules[i]

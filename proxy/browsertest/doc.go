@@ -3,8 +3,9 @@
 // the proxy and checks what a shopper sees of the overlays and banners:
 // exit intent on desktop and on touch devices, Esc and the frequency cap,
 // the abandoned-cart reminder on a later visit, the free-shipping amount,
-// a shop with a strict Content-Security-Policy, and a page whose <base href>
-// points at another host.
+// a shop with a strict Content-Security-Policy, a page whose <base href>
+// points at another host, and a content swap on the home page's hero for
+// a visitor from a newsletter (swap_test.go).
 //
 // The package has no code of its own: the shop and the proxy come from
 // proxytest, with the exit offer's dwell time shortened in the

@@ -1,15 +1,18 @@
 // Package page analyses a shop's page once per distinct body: where it may
 // differ per visitor (its regions: menus to reorder, search results to
-// re-rank, places for blocks and banners, the ends of the head and the
-// body), what its own Content-Security-Policy and <base> say, and what it
+// re-rank, places for blocks and banners, the elements' content or
+// attributes content swaps change, the ends of the head and the body;
+// the blocks, banners or swaps that want one place share one region, by
+// rank), what its own Content-Security-Policy and <base> say, and what it
 // describes (a product, a category's path). Analyses are cached by the
 // page's bytes, so that each later visitor costs a lookup. Analysis
 // changes nothing outside what it returns: learning from the page is the
 // caller's step.
 //
 // Files:
-//   - page.go: Analysis, Region and its kinds, Analyze, block and banner
-//     places, the page's CSP and <base>, the charset check.
+//   - page.go: Analysis, Region and its kinds, Analyze, block, banner
+//     and swap places (one region for the actions of one place), the
+//     page's CSP and <base>, the charset check.
 //   - lists.go: menus and search results that may be reordered, and the
 //     breadcrumb trails that never are.
 //   - cache.go: Cache, keyed by the page's bytes (Key).

@@ -18,6 +18,7 @@ import (
 	"shopedge/proxy/codec"
 	"shopedge/proxy/splice"
 	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 	"shopedge/rules"
 )
 
@@ -73,9 +74,10 @@ const (
 	Banner              // where a banner goes
 	Head                // the end of the head: the stylesheet
 	Body                // the end of the body: an overlay, the script
+	Swap                // an element's content, or one of its attributes: a content swap
 )
 
-var kindNames = [...]string{"menu", "results", "block", "banner", "head", "body"}
+var kindNames = [...]string{"menu", "results", "block", "banner", "head", "body", "swap"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -92,7 +94,37 @@ type Region struct {
 	Slots []rewrite.Range // menu, results: the entries (page offsets)
 	Cats  [][]catalog.ID  // menu: the categories each entry links to
 	Prods []catalog.ID    // results: the product each entry links to (by path key)
-	Index int             // block, banner: index in the configuration's blocks or banners
+	// Index is, for a block, banner or swap, its index in the
+	// configuration's blocks, banners or swaps: the one that ranks first
+	// at this place (by priority, then the file's order).
+	Index int
+	// Alts are the other blocks, banners or swaps that want the same
+	// place (the same spot; for swaps, the same element's content or the
+	// same attribute), by rank: the plan gives the place to the first
+	// that applies.
+	Alts []int
+
+	// place is what the region's bytes are to the action (for blocks and
+	// banners, where they go relative to an element; for swaps, the
+	// element's content or one attribute): two actions want the same
+	// place when these and the kind are the same.
+	place struct {
+		elem int    // the element's offset
+		how  string // the position, or the attribute ("" for content)
+	}
+}
+
+// Candidates is how many actions want the region's place: Index, then
+// Alts.
+func (r *Region) Candidates() int { return 1 + len(r.Alts) }
+
+// Candidate returns the k-th action that wants the region's place, by
+// rank (0 is Index).
+func (r *Region) Candidate(k int) int {
+	if k == 0 {
+		return r.Index
+	}
+	return r.Alts[k-1]
 }
 
 // Reordered appends the region's bytes with its entries in the given
@@ -117,6 +149,7 @@ type Skips struct {
 	Lists   [2][2]uint16 // by list (ListMenu, ListResults) and reason (ListUnsafe, ListBreadcrumb)
 	Blocks  uint16       // blocks whose element cannot safely hold them
 	Banners uint16       // banners likewise
+	Swaps   uint16       // swaps whose element's content or attribute cannot safely change
 }
 
 // Which list, and why a list keeps the shop's order: the indexes of
@@ -254,7 +287,7 @@ func Analyze(in Input) (*Analysis, error) {
 		return *cpage
 	}
 	var trail []string // the paths of the page's JSON-LD breadcrumb trail
-	if cfg.Navigation != nil || cfg.Search != nil && in.Type == rules.PageSearch {
+	if cfg.Navigation != nil && cfg.NavAction.Enabled || cfg.Search != nil && cfg.SearchAction.Enabled && in.Type == rules.PageSearch {
 		if len(doc.JSONLD()) > 0 {
 			for _, c := range catalog.Breadcrumbs(catalogPage()) {
 				if c.Path != "" {
@@ -264,23 +297,26 @@ func Analyze(in Input) (*Analysis, error) {
 		}
 	}
 	var regions []Region
-	if nav := cfg.Navigation; nav != nil {
+	if nav := cfg.Navigation; nav != nil && cfg.NavAction.Enabled {
 		regions = append(regions, f.menus(nav, doc, trail)...)
 	}
-	if s := cfg.Search; s != nil && in.Type == rules.PageSearch {
+	if s := cfg.Search; s != nil && cfg.SearchAction.Enabled && in.Type == rules.PageSearch {
 		regions = append(regions, f.results(s, doc, trail)...)
 	}
-	for i := range cfg.Recommendations.Blocks {
-		b := &cfg.Recommendations.Blocks[i]
-		if !slices.Contains(b.Pages, in.Type) {
+	for i := range cfg.Blocks {
+		b := &cfg.Blocks[i]
+		if !b.Action.Enabled || !slices.Contains(b.Pages, in.Type) {
 			continue
 		}
-		if span, ok := f.place(doc, b.Selector, b.Position, "block", b.ID, &a.Skips.Blocks); ok {
-			regions = append(regions, Region{Kind: Block, Span: span, Index: i})
+		if span, elem, ok := f.place(doc, b.Selector, b.Position, "block", b.ID, &a.Skips.Blocks); ok {
+			r := Region{Kind: Block, Span: span, Index: i}
+			r.place.elem, r.place.how = elem, b.Position
+			regions = append(regions, r)
 		}
 	}
+	regions = f.swaps(cfg, in.Type, doc, regions, &a.Skips.Swaps)
 	regions = f.ownRegions(cfg, in.Type, doc, regions, a)
-	a.Regions = apart(regions)
+	a.Regions = apart(samePlace(cfg, regions))
 	a.Spans = make([]rewrite.Range, len(a.Regions))
 	for i := range a.Regions {
 		r := &a.Regions[i]
@@ -344,6 +380,110 @@ func (a *Analysis) Cost() int64 {
 	return cost
 }
 
+// samePlace sorts regions by position and makes one of the blocks,
+// banners or swaps that want the same place: the first by rank (priority,
+// then the file's order) is its Index, the others its Alts, so that the
+// plan gives the place to the first that applies for the visitor.
+func samePlace(cfg *rules.Compiled, regions []Region) []Region {
+	slices.SortStableFunc(regions, func(a, b Region) int {
+		if a.Span.Start != b.Span.Start {
+			return a.Span.Start - b.Span.Start
+		}
+		return a.Span.End - b.Span.End
+	})
+	out := regions[:0]
+next:
+	for _, r := range regions {
+		if r.Kind == Block || r.Kind == Banner || r.Kind == Swap {
+			// Those at the same span are last in out.
+			for j := len(out) - 1; j >= 0 && out[j].Span == r.Span; j-- {
+				if o := &out[j]; o.Kind == r.Kind && o.place == r.place {
+					o.Alts = append(o.Alts, r.Index)
+					continue next
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	for i := range out {
+		r := &out[i]
+		if len(r.Alts) == 0 {
+			continue
+		}
+		cands := append([]int{r.Index}, r.Alts...)
+		slices.SortStableFunc(cands, func(x, y int) int {
+			if px, py := priority(cfg, r.Kind, x), priority(cfg, r.Kind, y); px != py {
+				return py - px
+			}
+			return x - y
+		})
+		r.Index, r.Alts = cands[0], cands[1:]
+	}
+	return out
+}
+
+// priority is the priority of the block, banner or swap i.
+func priority(cfg *rules.Compiled, k Kind, i int) int {
+	switch k {
+	case Block:
+		return cfg.Blocks[i].Action.Priority
+	case Banner:
+		return cfg.Banners[i].Action.Priority
+	case Swap:
+		return cfg.Swaps[i].Action.Priority
+	}
+	return 0
+}
+
+// swaps adds the places of content swaps for a page type: the first
+// element each selector finds, its content or the attribute, where a
+// browser builds exactly the swap (an html with elements other than
+// phrasing ones needs a place a block could go). What cannot be placed is
+// counted in unplaced and logged.
+func (f finder) swaps(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, regions []Region, unplaced *uint16) []Region {
+	for i := range cfg.Swaps {
+		s := &cfg.Swaps[i]
+		if !s.Action.Enabled || s.Parsed == nil || !slices.Contains(s.Pages, t) {
+			continue
+		}
+		found := doc.Find(s.Selector)
+		if len(found) == 0 {
+			continue
+		}
+		var span rewrite.Range
+		if s.Attr != "" {
+			site, err := found[0].AttrSite(s.Attr)
+			if err != nil {
+				*unplaced++
+				f.log.Debug("swap not placed", "swap", s.ID, "err", err)
+				continue
+			}
+			span = site.Range
+		} else {
+			site, err := found[0].ContentSite()
+			switch {
+			case err != nil:
+			case s.Content&markup.SwapFlow != 0 && !site.Blocks:
+				err = fmt.Errorf("content of <%s>, where only text and phrasing elements may go: %w", found[0].Tag(), rewrite.ErrUnsafe)
+			case s.Content&markup.SwapItems != 0 && !site.Items:
+				err = fmt.Errorf("content of <%s>, where list items would close the one around: %w", found[0].Tag(), rewrite.ErrUnsafe)
+			case s.Content&markup.SwapHeadings != 0 && !site.Headings:
+				err = fmt.Errorf("content of <%s>, a heading, which a heading would close: %w", found[0].Tag(), rewrite.ErrUnsafe)
+			}
+			if err != nil {
+				*unplaced++
+				f.log.Debug("swap not placed", "swap", s.ID, "err", err)
+				continue
+			}
+			span = site.Range
+		}
+		r := Region{Kind: Swap, Span: span, Index: i}
+		r.place.elem, r.place.how = found[0].Offset(), s.Attr
+		regions = append(regions, r)
+	}
+	return regions
+}
+
 // apart sorts regions by position and drops those that overlap an earlier
 // one: an insertion point may sit at a region's edge, but not inside it.
 func apart(regions []Region) []Region {
@@ -372,21 +512,21 @@ type finder struct {
 }
 
 // place finds where a block or banner goes: at position relative to the
-// first element the selector matches, where a browser keeps it. ok is
-// false when nothing matches or the place is unsafe (counted in unplaced,
-// logged).
-func (f finder) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (rewrite.Range, bool) {
+// first element the selector matches (at elem), where a browser keeps
+// it. ok is false when nothing matches or the place is unsafe (counted in
+// unplaced, logged).
+func (f finder) place(doc *rewrite.Doc, sel rules.Selector, pos, what, id string, unplaced *uint16) (_ rewrite.Range, elem int, ok bool) {
 	found := doc.Find(sel)
 	if len(found) == 0 {
-		return rewrite.Range{}, false
+		return rewrite.Range{}, 0, false
 	}
 	s, err := found[0].BlockSite(rewrite.Position(pos))
 	if err != nil {
 		*unplaced++
 		f.log.Debug(what+" not placed", what, id, "err", err)
-		return rewrite.Range{}, false
+		return rewrite.Range{}, 0, false
 	}
-	return s.Range, true
+	return s.Range, found[0].Offset(), true
 }
 
 // overlayOn reports whether some overlay rule may show on a page type.
@@ -408,11 +548,13 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 	banners := false
 	for i := range ov.Banners {
 		b := &ov.Banners[i]
-		if !slices.Contains(b.Pages, t) {
+		if !cfg.Banners[i].Action.Enabled || !slices.Contains(b.Pages, t) {
 			continue
 		}
-		if span, ok := f.place(doc, b.Selector, b.Position, "banner", b.ID, &a.Skips.Banners); ok {
-			regions = append(regions, Region{Kind: Banner, Span: span, Index: i})
+		if span, elem, ok := f.place(doc, b.Selector, b.Position, "banner", b.ID, &a.Skips.Banners); ok {
+			r := Region{Kind: Banner, Span: span, Index: i}
+			r.place.elem, r.place.how = elem, b.Position
+			regions = append(regions, r)
 			banners = true
 		}
 	}
@@ -424,7 +566,7 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 		}
 	}
 	for _, r := range regions {
-		if r.Kind != Menu && r.Kind != Results {
+		if r.Kind != Menu && r.Kind != Results && r.Kind != Swap {
 			a.Injects = true
 		}
 	}

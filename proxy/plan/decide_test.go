@@ -411,6 +411,7 @@ func TestBlocks(t *testing.T) {
 			in.Request.Product = prodBoots
 			in.Request.Categories = []catalog.ID{catShoes, catBoots}
 			pl := Decide(in)
+			c.want.Index = c.block // the block that takes the place
 			if got := pl.Regions[1]; !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got %+v, want %+v", got, c.want)
 			}
@@ -531,6 +532,7 @@ func TestBanners(t *testing.T) {
 			in.Counts = counts
 			in.CSP = c.verdict
 			pl := Decide(in)
+			c.want.Index = c.banner // the banner that takes the place
 			if got := pl.Regions[0]; !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got %+v, want %+v", got, c.want)
 			}

@@ -1,8 +1,11 @@
 // Package plan decides what one visitor gets on one page: for each region
 // of the page's analysis, keep the shop's bytes, reorder its entries, put
-// in a block of these products, a banner saying this, and at most one
-// overlay, with the reason for each region left alone (and, asked for, for
-// each overlay rule passed over). Decide is a pure function of its Input:
+// in a block of these products, a banner saying this, a content swap, and
+// at most one overlay, with the reason for each region left alone (and,
+// asked for, for each overlay rule passed over and each action that
+// wanted a place another took). Where several blocks, banners or swaps
+// want one place, the first by rank (priority, then the file's order)
+// that applies takes it. Decide is a pure function of its Input:
 // the compiled configuration, the page's analysis, a snapshot of the
 // visitor's profile, the request's facts, the page's CSP verdict and the
 // time, with the recommendation engine, catalog and live counts read
@@ -14,8 +17,9 @@
 // allocating, but for the texts of the banners it shows.
 //
 // Files:
-//   - plan.go: Input, Plan, Decide; search order, blocks, banners (what
-//     is true to say), prices as shown.
+//   - plan.go: Input, Plan, Decide; search order, places (blocks,
+//     banners and swaps by rank, each enabled, in its schedule, for the
+//     visitor), banners (what is true to say), prices as shown.
 //   - menu.go: the order of a menu's entries by the visitor's interests.
 //   - overlay.go: which overlay, if any, and why the others were not.
 //   - segment.go: segments' conditions, evaluated at most once each per

@@ -12,7 +12,7 @@ import (
 // overlayOn reports whether some overlay rule may show on a page type.
 func overlayOn(overlays []rules.CompiledOverlay, t rules.PageType) bool {
 	for i := range overlays {
-		if slices.Contains(overlays[i].Pages, t) {
+		if overlays[i].Action.Enabled && slices.Contains(overlays[i].Pages, t) {
 			return true
 		}
 	}
@@ -55,6 +55,8 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 		}
 		why := ""
 		switch {
+		case !o.Action.Enabled:
+			why = WhyDisabled
 		case !slices.Contains(r.Pages, in.Request.Type):
 			why = WhyPage
 		case !o.Active(now):

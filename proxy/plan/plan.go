@@ -96,9 +96,10 @@ const (
 	Banner                // a banner saying Region.Text
 	Body                  // the overlay (Plan.Overlay), if any, and the script
 	Head                  // the stylesheet (Plan.Stylesheet is this region)
+	Swap                  // a content swap (Region.Index), rendered for Plan.Visit
 )
 
-var actionNames = [...]string{"keep", "reorder", "block", "banner", "body", "head"}
+var actionNames = [...]string{"keep", "reorder", "block", "banner", "body", "head", "swap"}
 
 func (a Action) String() string { return actionNames[a] }
 
@@ -123,12 +124,18 @@ const (
 	WhyCondition    = "its condition does not hold"
 	WhyNothingShow  = "nothing to show"
 	WhyLowerFirst   = "a rule of higher priority was chosen"
+	WhyDisabled     = "switched off (enabled: false)"
+	WhyShadowed     = "a higher-priority action took this place"
 )
 
 // Region is the decision for one region of the page (Plan.Regions[i] is
 // for Page.Regions[i]).
 type Region struct {
-	Action   Action
+	Action Action
+	// Index is, for a place blocks, banners or swaps want, the one that
+	// took it (its index in the configuration's blocks, banners or
+	// swaps), or the first by rank when none did.
+	Index    int
 	Order    []int        // Reorder: slot k gets entry Order[k]
 	Products []catalog.ID // Block: the products, in order, each one the catalog can show
 	Text     string       // Banner: what it says
@@ -147,6 +154,23 @@ type Chosen struct {
 type Item struct {
 	ID  catalog.ID
 	Qty int // in the cart; 0 for suggestions
+}
+
+// Other is a block, banner or swap that wanted the place of a region and
+// did not get it, and why: its own reason, or WhyShadowed.
+type Other struct {
+	Region int // in Plan.Regions
+	Index  int // in the configuration's blocks, banners or swaps
+	Why    string
+}
+
+// Visit is what a content swap's template reads of the visit (the fields
+// of markup.SwapData, which render fills from it).
+type Visit struct {
+	UTMSource, UTMMedium, UTMCampaign string
+	Device                            string
+	Visits                            int
+	Returning, Customer               bool
 }
 
 // Passed is an overlay rule passed over, and why.
@@ -187,6 +211,13 @@ type Plan struct {
 	CSPSkipped bool
 	// Passed are the overlay rules passed over (with Input.Explain).
 	Passed []Passed
+	// Others are the blocks, banners and swaps that wanted a region's
+	// place and did not get it (with Input.Explain).
+	Others []Other
+	// Visit is what content swaps' templates read, filled when a swap
+	// that reads it is in the plan.
+	Visit Visit
+	visit bool // Visit is filled
 
 	// Room for the regions of most pages, the chosen overlay, the
 	// engine's view of the catalog and of the visitor, and the products
@@ -289,7 +320,11 @@ func Decide(in *Input) *Plan {
 			case cfg.Navigation == nil:
 			case !in.Request.Returning:
 				r.Why = WhyNewVisitor
-			case !m.targets(cfg.NavTarget):
+			case !cfg.NavAction.Enabled:
+				r.Why = WhyDisabled
+			case !cfg.NavAction.Active(in.Now):
+				r.Why = WhySchedule
+			case !m.targets(cfg.NavAction.Target):
 				r.Why = WhySegment
 			default:
 				if order, moved := pl.order(menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)); moved {
@@ -299,39 +334,28 @@ func Decide(in *Input) *Plan {
 				}
 			}
 		case page.Results:
-			if !m.targets(cfg.SearchTarget) {
+			switch {
+			case !cfg.SearchAction.Enabled:
+				r.Why = WhyDisabled
+			case !cfg.SearchAction.Active(in.Now):
+				r.Why = WhySchedule
+			case !m.targets(cfg.SearchAction.Target):
 				r.Why = WhySegment
-			} else if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved {
-				r.Action, r.Order = Reorder, order
-			} else {
-				r.Why = WhyNoInterest
+			default:
+				if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved {
+					r.Action, r.Order = Reorder, order
+				} else {
+					r.Why = WhyNoInterest
+				}
 			}
-		case page.Block:
-			b := &cfg.Recommendations.Blocks[s.Index]
-			if !m.targets(cfg.Blocks[s.Index].Target) {
-				r.Why = WhySegment
+		case page.Block, page.Banner, page.Swap:
+			if s.Kind == page.Banner && !in.CSP.Style {
+				r.Index, r.Why, pl.CSPSkipped = s.Index, WhyCSP, true
 				break
 			}
-			req := recommend.Request{Strategies: cfg.Blocks[s.Index].Chain, N: b.Count, Personal: b.Personal}
-			ids := pl.recommend(in, recCtx(), req)
-			if len(ids) < b.Min {
-				r.Why = WhyTooFew
-				break
-			}
-			r.Action, r.Products = Block, ids
-		case page.Banner:
-			if !in.CSP.Style {
-				r.Why, pl.CSPSkipped = WhyCSP, true
-				break
-			}
-			b := &cfg.Overlays.Banners[s.Index]
-			if !m.targets(cfg.BannerTargets[s.Index]) {
-				r.Why = WhySegment
-			} else if text, reached, ok := bannerText(in, b); ok {
-				r.Action, r.Text, r.Reached = Banner, text, reached
+			place(in, pl, i, m, recCtx)
+			if r.Action == Banner {
 				banners = true
-			} else {
-				r.Why = WhyNothingTrue
 			}
 		case page.Head:
 			head = i
@@ -348,7 +372,7 @@ func Decide(in *Input) *Plan {
 				r.Why = WhyNoOverlay
 			}
 		}
-		if firstInject < 0 && r.Action != Keep && r.Action != Reorder {
+		if firstInject < 0 && r.Action != Keep && r.Action != Reorder && r.Action != Swap {
 			firstInject = i
 		}
 	}
@@ -364,6 +388,105 @@ func Decide(in *Input) *Plan {
 		}
 	}
 	return pl
+}
+
+// place gives region i's place to the first of the blocks, banners or
+// swaps that want it (by rank) that applies: on, in its schedule, for the
+// visitor, and with something to show. The others keep their reasons (in
+// Plan.Others, with Input.Explain): their own, or WhyShadowed after the
+// one that took the place.
+func place(in *Input, pl *Plan, i int, m *members, recCtx func() *recommend.Context) {
+	s, r := &in.Page.Regions[i], &pl.Regions[i]
+	won, firstAt := -1, -1
+	for k := range s.Candidates() {
+		idx := s.Candidate(k)
+		why := WhyShadowed
+		if won < 0 {
+			why = tryPlace(in, pl, s.Kind, idx, r, m, recCtx)
+			if why == "" {
+				won, r.Index = k, idx
+				continue
+			}
+		}
+		if k == 0 {
+			r.Index, r.Why = idx, why
+		}
+		if in.Explain {
+			if k == 0 {
+				firstAt = len(pl.Others)
+			}
+			pl.Others = append(pl.Others, Other{Region: i, Index: idx, Why: why})
+		}
+	}
+	switch {
+	case won > 0:
+		r.Why = "" // the first by rank's reason is with the others
+	case won < 0 && firstAt >= 0:
+		// None applies: the region says why the first did not, the
+		// others why they did not.
+		pl.Others = slices.Delete(pl.Others, firstAt, firstAt+1)
+	}
+}
+
+// tryPlace decides whether block, banner or swap idx applies, filling r
+// when it does; otherwise it returns why not.
+func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *members, recCtx func() *recommend.Context) string {
+	cfg := in.Config
+	var act *rules.Action
+	switch kind {
+	case page.Block:
+		act = &cfg.Blocks[idx].Action
+	case page.Banner:
+		act = &cfg.Banners[idx].Action
+	default:
+		act = &cfg.Swaps[idx].Action
+	}
+	switch {
+	case !act.Enabled:
+		return WhyDisabled
+	case !act.Active(in.Now):
+		return WhySchedule
+	case !m.targets(act.Target):
+		return WhySegment
+	}
+	switch kind {
+	case page.Block:
+		b := &cfg.Blocks[idx]
+		req := recommend.Request{Strategies: b.Chain, N: b.Count, Personal: b.Personal}
+		start := len(pl.ids)
+		ids := pl.recommend(in, recCtx(), req)
+		if len(ids) < b.Min {
+			pl.ids = pl.ids[:start] // not kept: the next block may use the room
+			return WhyTooFew
+		}
+		r.Action, r.Products = Block, ids
+	case page.Banner:
+		text, reached, ok := bannerText(in, cfg.Banners[idx].Banner)
+		if !ok {
+			return WhyNothingTrue
+		}
+		r.Action, r.Text, r.Reached = Banner, text, reached
+	default:
+		r.Action = Swap
+		if cfg.Swaps[idx].Static == nil && !pl.visit {
+			pl.Visit, pl.visit = visitOf(in), true
+		}
+	}
+	return ""
+}
+
+// visitOf is what swaps' templates read of the visit.
+func visitOf(in *Input) Visit {
+	d := in.Profile
+	return Visit{
+		UTMSource:   string(d.SourceField(profile.SourceUTMSource)),
+		UTMMedium:   string(d.SourceField(profile.SourceUTMMedium)),
+		UTMCampaign: string(d.SourceField(profile.SourceUTMCampaign)),
+		Device:      d.Device.Class.String(),
+		Visits:      int(d.Visits),
+		Returning:   d.Returning(),
+		Customer:    d.Customer || d.Orders > 0,
+	}
 }
 
 func scheme(https bool) string {

@@ -225,17 +225,26 @@ func AppendExplain(dst []byte, pl *Plan, a *page.Analysis, cfg *rules.Compiled) 
 			continue
 		}
 		d := &pl.Regions[i]
+		idx := r.Index
+		if len(r.Alts) > 0 {
+			idx = d.Index // the one of the place's actions that took it
+		}
 		b = appendSafe(item[:0], r.Kind.String())
 		switch r.Kind {
 		case page.Block:
-			if r.Index < len(cfg.Recommendations.Blocks) {
+			if idx < len(cfg.Recommendations.Blocks) {
 				b = append(b, ':')
-				b = appendSafe(b, cfg.Recommendations.Blocks[r.Index].ID)
+				b = appendSafe(b, cfg.Recommendations.Blocks[idx].ID)
 			}
 		case page.Banner:
-			if r.Index < len(cfg.Overlays.Banners) {
+			if idx < len(cfg.Overlays.Banners) {
 				b = append(b, ':')
-				b = appendSafe(b, cfg.Overlays.Banners[r.Index].ID)
+				b = appendSafe(b, cfg.Overlays.Banners[idx].ID)
+			}
+		case page.Swap:
+			if idx < len(cfg.Swaps) {
+				b = append(b, ':')
+				b = appendSafe(b, cfg.Swaps[idx].ID)
 			}
 		}
 		b = append(b, '=')
@@ -313,7 +322,7 @@ var whyCodes = [...]struct{ why, code string }{
 	{WhySchedule, "schedule"}, {WhySegment, "segment"}, {WhyDevice, "device"},
 	{WhyDismissed, "dismissed"}, {WhyDismissedFor, "dismissed-for"}, {WhyCap, "cap"},
 	{WhyJustBought, "just-bought"}, {WhyCondition, "condition"}, {WhyNothingShow, "nothing-to-show"},
-	{WhyLowerFirst, "lower-priority"},
+	{WhyLowerFirst, "lower-priority"}, {WhyDisabled, "disabled"}, {WhyShadowed, "shadowed"},
 }
 
 // appendWhy appends a reason's short code; for a reason without one, its

@@ -1,7 +1,7 @@
 // Package render turns a plan into bytes: for each region of a page the
 // plan acts on, the reordered entries, the block, the banner, the overlay
 // dialog and the tags that load the proxy's stylesheet and script (with
-// the page's nonce when its policy wants one). A Renderer belongs to one
+// the page's nonce when its policy wants one), the content swaps. A Renderer belongs to one
 // configuration and keeps what many visitors share: blocks and product
 // cards for a short while, overlays without products and banners by
 // text, the tags without a nonce.
@@ -11,6 +11,8 @@
 //   - blocks.go: recommendation blocks, whole or from cached cards, and
 //     the attribution parameter on their links.
 //   - overlay.go: overlay dialogs and their deadline text.
+//   - swap.go: content swaps, their content or attribute, rendered once
+//     when static, else for the visit, escaped.
 //
 // The markup itself comes from rewrite/markup; render knows no HTTP.
 package render

@@ -118,10 +118,12 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		case plan.Reorder:
 			*buf, ok = s.Reordered(*buf, d.Order), true
 		case plan.Block:
-			*buf, ok = r.block(*buf, s.Index, d.Products, now.Unix(), pl.Origin)
+			*buf, ok = r.block(*buf, d.Index, d.Products, now.Unix(), pl.Origin)
 		case plan.Banner:
-			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[s.Index], d.Text, d.Reached)
+			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[d.Index], d.Text, d.Reached)
 			banners = banners || ok
+		case plan.Swap:
+			*buf, ok = r.swap(*buf, &r.cfg.Swaps[d.Index], s, &pl.Visit)
 		case plan.Body:
 			if pl.Overlay != nil {
 				*buf, out.Overlay = r.overlay(*buf, pl.Overlay, now, pl.Origin)
@@ -139,7 +141,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		}
 		if ok {
 			out.setDone(i)
-			if firstDone < 0 && d.Action != plan.Reorder {
+			if firstDone < 0 && d.Action != plan.Reorder && d.Action != plan.Swap {
 				firstDone = i
 			}
 		} else {

@@ -2,12 +2,17 @@
 // from html/template templates embedded with the overlay script and
 // stylesheet: recommendation blocks (whole, or assembled from a head,
 // cached product cards and a foot), banners, overlay dialogs, and the tags
-// that load the stylesheet and the script. rewrite places these bytes; it
-// does not know what they are.
+// that load the stylesheet and the script; and the checks and rendering of
+// the templates a shop's content swaps are written in. rewrite places
+// these bytes; it does not know what they are.
 //
 // Files:
 //   - blocks.go: recommendation blocks, the built-in template and checks
 //     for a shop's own.
+//   - swaps.go: content swaps' templates (SwapData, what they read):
+//     their markup checked (balanced, no script, forms or tables), an
+//     attribute's value escaped for it, URLs only http(s) or relative,
+//     names that run code or styles refused.
 //   - overlays.go: overlay dialogs, banners, the stylesheet (coloured by
 //     a theme), the script (rendered with DismissCookiePrefix, the name of
 //     its dismissal cookies), the tags that load them, and Version, the
