@@ -16,7 +16,7 @@ import (
 func TestExplain(t *testing.T) {
 	t.Parallel()
 	e := newShopEnv(t, func(c *rules.Config) {
-		c.Segments = map[string]rules.Condition{"desktop": {Device: rules.StringList{"desktop"}}}
+		addSegments(c, map[string]rules.Condition{"desktop": {Device: rules.StringList{"desktop"}}})
 	})
 	admin := startAdmin(t, e, "t0ken")
 	const path = "/p/essential-grey-slip-dress-se-10001"

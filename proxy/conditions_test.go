@@ -16,7 +16,7 @@ import (
 func TestPlaceAndTrafficSegments(t *testing.T) {
 	t.Parallel()
 	target := func(c *rules.Config, seg string, cond rules.Condition) {
-		c.Segments = map[string]rules.Condition{seg: cond}
+		addSegments(c, map[string]rules.Condition{seg: cond})
 		for i := range c.Recommendations.Blocks {
 			if c.Recommendations.Blocks[i].ID == "popular" {
 				c.Recommendations.Blocks[i].Segments = []string{seg}
@@ -75,10 +75,10 @@ func TestExplainSegmentDetail(t *testing.T) {
 	t.Parallel()
 	e := newShopEnv(t, func(c *rules.Config) {
 		c.Place.CountryHeader = "CF-IPCountry"
-		c.Segments = map[string]rules.Condition{
+		addSegments(c, map[string]rules.Condition{
 			"dach":   {Country: rules.StringList{"DE", "AT", "CH"}},
 			"mobile": {Device: rules.StringList{"mobile"}},
-		}
+		})
 		for i := range c.Recommendations.Blocks {
 			if c.Recommendations.Blocks[i].ID == "popular" {
 				c.Recommendations.Blocks[i].Segments = []string{"dach"}

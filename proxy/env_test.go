@@ -3,6 +3,7 @@ package proxy
 import (
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -165,4 +166,13 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 
 func equalStrings(a, b []string) bool {
 	return strings.Join(a, "\x00") == strings.Join(b, "\x00")
+}
+
+// addSegments adds segments to a configuration's own (the demo's keep
+// theirs).
+func addSegments(c *rules.Config, segs map[string]rules.Condition) {
+	if c.Segments == nil {
+		c.Segments = map[string]rules.Condition{}
+	}
+	maps.Copy(c.Segments, segs)
 }

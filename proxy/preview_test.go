@@ -20,7 +20,7 @@ import (
 // campaign (utm_source newsletter), and an overlay for it ahead of the
 // others on product pages.
 func previewConfig(c *rules.Config) {
-	c.Segments = map[string]rules.Condition{"campaign": {UTMSource: rules.StringList{"newsletter"}}}
+	addSegments(c, map[string]rules.Condition{"campaign": {UTMSource: rules.StringList{"newsletter"}}})
 	for _, o := range c.Overlays.Rules {
 		if o.ID == "exit-offer" {
 			o.ID, o.Segments, o.Priority, o.Code = "campaign-offer", []string{"campaign"}, 50, "NEWS15"

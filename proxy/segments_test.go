@@ -14,7 +14,7 @@ import (
 func TestSegmentTargetedBlock(t *testing.T) {
 	t.Parallel()
 	e := newShopEnv(t, func(c *rules.Config) {
-		c.Segments = map[string]rules.Condition{"members": {Cookie: &rules.Match{Name: "member"}}}
+		addSegments(c, map[string]rules.Condition{"members": {Cookie: &rules.Match{Name: "member"}}})
 		for i := range c.Recommendations.Blocks {
 			switch c.Recommendations.Blocks[i].ID {
 			case "popular":

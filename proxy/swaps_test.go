@@ -24,7 +24,7 @@ const (
 // and two content swaps for it on the home page: the hero's headline
 // (static) and the first button's link (per visit, from the campaign).
 func withNewsletterSwap(c *rules.Config) {
-	c.Segments = map[string]rules.Condition{"newsletter": {UTMSource: rules.StringList{"newsletter"}}}
+	addSegments(c, map[string]rules.Condition{"newsletter": {UTMSource: rules.StringList{"newsletter"}}})
 	sel := func(s string) rules.Selector {
 		sl, err := rules.CompileSelector(s)
 		if err != nil {

@@ -27,16 +27,20 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	if code := run([]string{"check", "../../configs/demo.yaml", bad}, &out, &errOut); code != 1 {
+	const old = "../../proxy/plan/testdata/rules.yaml" // the demo's before it used segments
+	if code := run([]string{"check", "../../configs/demo.yaml", old, bad}, &out, &errOut); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
-	if !strings.Contains(out.String(), "configs/demo.yaml: ok") {
-		t.Errorf("stdout %q lacks the good file", out.String())
+	if !strings.Contains(out.String(), "configs/demo.yaml: ok\n") {
+		t.Errorf("stdout %q lacks the demo, ok without a warning", out.String())
 	}
-	// The demo's scroll-depth invitation is for new visitors on category
+	// The demo's scroll-depth invitation was for new visitors on category
 	// pages, where the exit offer (higher priority, for every prospect)
-	// always wins first: check says so.
-	if want := "demo.yaml:136:7: overlays.rules[4]: warning: exit-offer (priority 10) is for every visitor new-arrivals is for"; !strings.Contains(out.String(), want) {
+	// always won first: check says so.
+	if want := "rules.yaml:135:7: overlays.rules[4]: warning: exit-offer (priority 10) is for every visitor new-arrivals is for"; !strings.Contains(out.String(), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, out.String())
+	}
+	if want := "rules.yaml: ok, 1 warning"; !strings.Contains(out.String(), want) {
 		t.Errorf("stdout lacks %q:\n%s", want, out.String())
 	}
 	for _, want := range []string{

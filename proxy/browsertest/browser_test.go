@@ -216,9 +216,9 @@ func waitFor(t *testing.T, ctx context.Context, expr string, within time.Duratio
 // waitDwell waits until the page has been open longer than the exit
 // offer's dwell time: the page's script starts counting no later than
 // DOMContentLoaded, and the dialog carries the dwell (data-se-ms).
-func waitDwell(t *testing.T, ctx context.Context) {
+func waitDwell(t *testing.T, ctx context.Context, overlay string) {
 	t.Helper()
-	over := `(function(){var d=document.querySelector('dialog[data-se-overlay="exit-offer"]'),n=performance.getEntriesByType("navigation")[0];` +
+	over := `(function(){var d=document.querySelector('dialog[data-se-overlay="` + overlay + `"]'),n=performance.getEntriesByType("navigation")[0];` +
 		`return !!d&&!!n&&n.domContentLoadedEventStart>0&&performance.now()-n.domContentLoadedEventStart>parseInt(d.getAttribute("data-se-ms"),10)+50})()`
 	if !waitFor(t, ctx, over, 10*time.Second) {
 		t.Fatal("the exit offer's dwell time did not pass")
@@ -276,13 +276,16 @@ func TestExitIntentDesktop(t *testing.T) {
 	if dialogOpen(t, ctx, "exit-offer") {
 		t.Fatal("the exit offer shows before any exit")
 	}
+	if eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="exit-offer-mobile"]')`) {
+		t.Error("the computer got the phone's exit offer")
+	}
 	// Before the dwell time (dwellLong here, 3 s in the demo), leaving
 	// does nothing.
 	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
 	if dialogOpen(t, ctx, "exit-offer") {
 		t.Fatal("the exit offer showed before the dwell time")
 	}
-	waitDwell(t, ctx)
+	waitDwell(t, ctx, "exit-offer")
 	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
 	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
 		t.Fatal("the exit offer did not show when the pointer left through the top")
@@ -380,7 +383,7 @@ func TestStrictCSPWithNonce(t *testing.T) {
 	if nonces[0] == "" || nonces[0] != nonces[2] || nonces[1] != nonces[2] {
 		t.Errorf("nonces script %q, stylesheet %q, the shop's style %q", nonces[0], nonces[1], nonces[2])
 	}
-	waitDwell(t, ctx)
+	waitDwell(t, ctx, "exit-offer")
 	run(t, ctx, chromedp.ActionFunc(leaveThroughTop))
 	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
 		t.Fatal("the exit offer did not show under the shop's CSP")
@@ -407,15 +410,20 @@ func TestExitIntentMobile(t *testing.T) {
 	if !eval[bool](t, ctx, `matchMedia("(pointer: coarse)").matches`) {
 		t.Fatal("the phone emulation has no coarse pointer")
 	}
-	waitDwell(t, ctx)
+	waitDwell(t, ctx, "exit-offer-mobile")
+	// The phone gets the demo's mobile offer (segment mobile-prospects),
+	// not the computer's (desktop-prospects).
+	if eval[bool](t, ctx, `!!document.querySelector('dialog[data-se-overlay="exit-offer"]')`) {
+		t.Error("the phone got the desktop exit offer")
+	}
 	// Read down the page, then flick back up fast.
 	watchScroll(t, ctx)
 	scrollTo(t, ctx, "1600")
 	run(t, ctx, chromedp.Evaluate(`window.scrollTo(0, 0)`, nil))
-	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
+	if !waitFor(t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer-mobile"]').open`, 2*time.Second) {
 		t.Fatal("a fast scroll up did not show the exit offer on the phone")
 	}
-	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').getAttribute("data-se-shown-by")`); got != "exit-scroll" {
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer-mobile"]').getAttribute("data-se-shown-by")`); got != "exit-scroll" {
 		t.Errorf("shown by %q, want exit-scroll", got)
 	}
 	screenshot(t, ctx, "exit-intent-mobile")
@@ -427,7 +435,7 @@ func TestBackButtonTrap(t *testing.T) {
 	first := e.url + e.shop.Catalog.Products[7].URL()
 	second := e.url + e.shop.Catalog.Products[8].URL()
 	run(t, ctx, chromedp.Navigate(first), chromedp.WaitReady("body"), chromedp.Navigate(second), chromedp.WaitReady("body"))
-	waitDwell(t, ctx)
+	waitDwell(t, ctx, "exit-offer-mobile")
 	entries := eval[int](t, ctx, `history.length`)
 	// A tap (on the product's title: no link there) arms the trap
 	// (browsers ignore history entries added without a gesture); the first
@@ -444,10 +452,10 @@ func TestBackButtonTrap(t *testing.T) {
 		t.Fatal("the tap did not arm the trap: no history entry added")
 	}
 	run(t, ctx, chromedp.Evaluate(`history.back()`, nil))
-	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="exit-offer"]');return !!(d&&d.open)})()`, 2*time.Second) {
+	if !waitFor(t, ctx, `(function(){var d=document.querySelector('dialog[data-se-overlay="exit-offer-mobile"]');return !!(d&&d.open)})()`, 2*time.Second) {
 		t.Fatal("back did not show the exit offer")
 	}
-	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"]').getAttribute("data-se-shown-by")`); got != "exit-back" {
+	if got := eval[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer-mobile"]').getAttribute("data-se-shown-by")`); got != "exit-back" {
 		t.Errorf("shown by %q, want exit-back", got)
 	}
 	var url string

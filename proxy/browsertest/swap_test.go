@@ -14,7 +14,7 @@ import (
 // visitor who came otherwise sees the shop's.
 func TestContentSwap(t *testing.T) {
 	e := newEnvWith(t, true, func(c *rules.Config) {
-		c.Segments = map[string]rules.Condition{"newsletter": {UTMSource: rules.StringList{"newsletter"}}}
+		c.Segments["newsletter"] = rules.Condition{UTMSource: rules.StringList{"newsletter"}} // as the demo's
 		sel, err := rules.CompileSelector(".hero h1")
 		if err != nil {
 			t.Fatal(err)

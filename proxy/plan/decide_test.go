@@ -1,12 +1,12 @@
 package plan
 
 import (
+	"os"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
-	"shopedge/configs"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/csp"
 	"shopedge/proxy/live"
@@ -53,10 +53,15 @@ const (
 	prodUnknown catalog.ID = 99
 )
 
-// demo is the demo shop's configuration, compiled.
+// demo is the configuration these tests decide on (testdata/rules.yaml,
+// the demo shop's before it used segments), compiled.
 func demo(tb testing.TB) *rules.Compiled {
 	tb.Helper()
-	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	data, err := os.ReadFile("testdata/rules.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := rules.Parse("testdata/rules.yaml", data)
 	if err != nil {
 		tb.Fatal(err)
 	}

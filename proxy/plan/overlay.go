@@ -50,24 +50,19 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 		o := &overlays[i]
 		r := o.Overlay
 		if chosen != nil {
-			pass(r.ID, WhyLowerFirst)
+			if in.Explain {
+				// Its own reason first, when it has one the page and
+				// visitor give: "a higher priority was chosen" only for
+				// a rule that would otherwise have had its chance.
+				why := staticWhy(in, m, o)
+				if why == "" {
+					why = WhyLowerFirst
+				}
+				explainPass(in, pl, o, why)
+			}
 			continue
 		}
-		why := ""
-		switch {
-		case !o.Action.Enabled:
-			why = WhyDisabled
-		case !slices.Contains(r.Pages, in.Request.Type):
-			why = WhyPage
-		case !o.Active(now):
-			why = WhySchedule
-		case !m.targets(o.Target):
-			why = WhySegment
-		case !onDevices(r.Devices, d.Device.Class.String()):
-			why = WhyDevice
-		case in.Request.Dismissed != nil && in.Request.Dismissed.Dismissed(r.ID):
-			why = WhyDismissed
-		}
+		why := staticWhy(in, m, o)
 		if why == "" {
 			seen := d.Overlay(profile.OverlayKey(r.ID), now)
 			switch {
@@ -101,13 +96,43 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 			}
 			why = WhyNothingShow // gives way to the next rule
 		}
-		if why == WhySegment && in.Explain {
-			pl.Passed = append(pl.Passed, Passed{ID: r.ID, Why: why, Detail: SegmentDetail(in, o.Target)})
-			continue
+		if in.Explain {
+			explainPass(in, pl, o, why)
 		}
-		pass(r.ID, why)
 	}
 	return chosen
+}
+
+// staticWhy is why an overlay rule may not show by what the page, the
+// schedule and the visitor's segments, device and dismissals say; "" when
+// they allow it.
+func staticWhy(in *Input, m *members, o *rules.CompiledOverlay) string {
+	r := o.Overlay
+	switch {
+	case !o.Action.Enabled:
+		return WhyDisabled
+	case !slices.Contains(r.Pages, in.Request.Type):
+		return WhyPage
+	case !o.Active(in.Now):
+		return WhySchedule
+	case !m.targets(o.Target):
+		return WhySegment
+	case !onDevices(r.Devices, in.Profile.Device.Class.String()):
+		return WhyDevice
+	case in.Request.Dismissed != nil && in.Request.Dismissed.Dismissed(r.ID):
+		return WhyDismissed
+	}
+	return ""
+}
+
+// explainPass records an overlay rule passed over, with the segment
+// condition that failed when that is why.
+func explainPass(in *Input, pl *Plan, o *rules.CompiledOverlay, why string) {
+	p := Passed{ID: o.Overlay.ID, Why: why}
+	if why == WhySegment {
+		p.Detail = SegmentDetail(in, o.Target)
+	}
+	pl.Passed = append(pl.Passed, p)
 }
 
 // overlayItems are the products an overlay lists: an abandoned cart's

@@ -70,7 +70,7 @@ func TestChooseOverlay(t *testing.T) {
 	runOverlayCases(t, []overlayCase{
 		// Ported from the proxy's socket-based TestChooseOverlay.
 		{name: "exit offer on a product page", page: rules.PageProduct, profile: returningProspect, want: "exit-offer",
-			why: map[string]string{"upsell": WhyPage, "still-thinking": WhyPage, "cart-reminder": WhyCondition, "new-arrivals": WhyLowerFirst}},
+			why: map[string]string{"upsell": WhyPage, "still-thinking": WhyPage, "cart-reminder": WhyCondition, "new-arrivals": WhyPage}},
 		{name: "no overlay on the home page of a prospect", page: rules.PageHome, profile: returningProspect,
 			why: map[string]string{"cart-reminder": WhyCondition, "exit-offer": WhyPage, "new-arrivals": WhyPage}},
 		{name: "dismissed by cookie", page: rules.PageProduct, profile: returningProspect, dismissed: dismissals{"exit-offer": true},
@@ -94,7 +94,7 @@ func TestChooseOverlay(t *testing.T) {
 		{name: "cart from an earlier visit beats the exit offer", page: rules.PageProduct, profile: func() profile.Data {
 			return withCart(returningProspect(), -90*time.Minute)
 		}, want: "cart-reminder", items: []Item{{ID: prodBoots, Qty: 1}},
-			why: map[string]string{"exit-offer": WhyLowerFirst, "new-arrivals": WhyLowerFirst}},
+			why: map[string]string{"exit-offer": WhyLowerFirst, "new-arrivals": WhyPage}},
 		{name: "cart from this visit: no reminder", page: rules.PageProduct, profile: func() profile.Data {
 			return withCart(returningProspect(), -time.Minute)
 		}, want: "exit-offer", why: map[string]string{"cart-reminder": WhyCondition}},
@@ -105,7 +105,7 @@ func TestChooseOverlay(t *testing.T) {
 			return withCart(returningProspect(), -3*time.Minute)
 		}, why: map[string]string{"upsell": WhyCondition, "still-thinking": WhyCondition, "cart-reminder": WhyPage}},
 		{name: "hesitant: left a cart before", page: rules.PageCart, profile: hesitant, want: "still-thinking",
-			why: map[string]string{"upsell": WhyCondition, "cart-reminder": WhyLowerFirst}},
+			why: map[string]string{"upsell": WhyCondition, "cart-reminder": WhyPage}},
 		{name: "within min_gap of the last overlay", page: rules.PageProduct, profile: func() profile.Data {
 			d := returningProspect()
 			d.OverlayAt = at(-5 * time.Minute)
@@ -392,7 +392,7 @@ func TestOverlayExplain(t *testing.T) {
 	}{
 		{"without Explain, no reasons", false, rules.PageProduct, nil},
 		{"a reason for every rule passed over, in the order tried", true, rules.PageProduct, []Passed{
-			{ID: "upsell", Why: WhyPage}, {ID: "still-thinking", Why: WhyPage}, {ID: "cart-reminder", Why: WhyCondition}, {ID: "new-arrivals", Why: WhyLowerFirst},
+			{ID: "upsell", Why: WhyPage}, {ID: "still-thinking", Why: WhyPage}, {ID: "cart-reminder", Why: WhyCondition}, {ID: "new-arrivals", Why: WhyPage},
 		}},
 		{"none chosen: every rule has its reason", true, rules.PageCheckout, []Passed{
 			{ID: "upsell", Why: WhyPage}, {ID: "still-thinking", Why: WhyPage}, {ID: "cart-reminder", Why: WhyPage}, {ID: "exit-offer", Why: WhyPage}, {ID: "new-arrivals", Why: WhyPage},
