@@ -104,7 +104,7 @@ var reloadable = []string{
 	"overlays.banners[].segments", "overlays.banners[].exclude",
 	"place.country_header", "place.edge_sets_header",
 	// The fields every action shares: priority, enabled, schedule.
-	"navigation.priority", "navigation.enabled", "navigation.starts", "navigation.ends",
+	"navigation.priority", "navigation.enabled", "navigation.starts", "navigation.ends", "navigation.pages",
 	"search.priority", "search.enabled", "search.starts", "search.ends",
 	"recommendations.blocks[].priority", "recommendations.blocks[].enabled",
 	"recommendations.blocks[].starts", "recommendations.blocks[].ends",

@@ -352,6 +352,9 @@ type Navigation struct {
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
 
+	// Pages are the page types whose menu is reordered. Default: every
+	// page.
+	Pages []PageType `yaml:"pages"`
 	// Container selects the menu (CSS). Every match is reordered. Required.
 	Container Selector `yaml:"container"`
 	// Item selects the menu's entries inside the container; entries inside

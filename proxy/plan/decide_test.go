@@ -241,6 +241,11 @@ func TestMenuOrder(t *testing.T) {
 	t.Parallel()
 	cfg := demo(t) // min_interest 1
 	noNav := demoWith(t, func(c *rules.Config) { c.Navigation = nil })
+	onProducts := demoWith(t, func(c *rules.Config) {
+		nav := *c.Navigation
+		nav.Pages = []rules.PageType{rules.PageProduct, rules.PageCategory}
+		c.Navigation = &nav
+	})
 	week := 7 * 24 * time.Hour // the interest half-life
 	// The menu: shoes (with boots in its submenu), bags, hats (with caps).
 	menu := page.Region{Kind: page.Menu, Cats: [][]catalog.ID{{catShoes, catBoots}, {catBags}, {catHats, catCaps}}}
@@ -282,6 +287,9 @@ func TestMenuOrder(t *testing.T) {
 		{"no navigation configured keeps the order", noNav, true, func(d *profile.Data) {
 			d.ViewProduct(prodBag, []catalog.ID{catBags}, now.Add(-time.Minute), week)
 		}, Region{}},
+		{"navigation for other pages keeps the home page's order", onProducts, true, func(d *profile.Data) {
+			d.ViewProduct(prodBag, []catalog.ID{catBags}, now, week)
+		}, Region{Why: WhyPage}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

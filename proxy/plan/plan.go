@@ -322,6 +322,8 @@ func Decide(in *Input) *Plan {
 				r.Why = WhyNewVisitor
 			case !cfg.NavAction.Enabled:
 				r.Why = WhyDisabled
+			case len(cfg.Navigation.Pages) > 0 && !slices.Contains(cfg.Navigation.Pages, in.Request.Type):
+				r.Why = WhyPage
 			case !cfg.NavAction.Active(in.Now):
 				r.Why = WhySchedule
 			case !m.targets(cfg.NavAction.Target):
