@@ -115,7 +115,7 @@ func staticWhy(in *Input, m *members, o *rules.CompiledOverlay) string {
 		return WhyPage
 	case !o.Active(in.Now):
 		return WhySchedule
-	case !m.targets(o.Target):
+	case !m.targets(&o.Target):
 		return WhySegment
 	case !onDevices(r.Devices, in.Profile.Device.Class.String()):
 		return WhyDevice

@@ -326,7 +326,7 @@ func Decide(in *Input) *Plan {
 				r.Why = WhyPage
 			case !cfg.NavAction.Active(in.Now):
 				r.Why = WhySchedule
-			case !m.targets(cfg.NavAction.Target):
+			case !m.targets(&cfg.NavAction.Target):
 				r.Why = WhySegment
 			default:
 				if order, moved := pl.order(menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)); moved {
@@ -341,7 +341,7 @@ func Decide(in *Input) *Plan {
 				r.Why = WhyDisabled
 			case !cfg.SearchAction.Active(in.Now):
 				r.Why = WhySchedule
-			case !m.targets(cfg.SearchAction.Target):
+			case !m.targets(&cfg.SearchAction.Target):
 				r.Why = WhySegment
 			default:
 				if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved {
@@ -448,7 +448,7 @@ func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *member
 		return WhyDisabled
 	case !act.Active(in.Now):
 		return WhySchedule
-	case !m.targets(act.Target):
+	case !m.targets(&act.Target):
 		return WhySegment
 	}
 	switch kind {

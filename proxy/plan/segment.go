@@ -50,8 +50,10 @@ func (m *members) clock() *localTime {
 // member reports whether the visitor is in segment i (an index in
 // Compiled.Segments).
 func (m *members) member(i int) bool {
-	if v, ok := m.in.Request.forced(m.in.Config, i); ok {
-		return v // a preview (preview.go)
+	if m.in.Request.Preview != 0 {
+		if v, ok := m.in.Request.forced(m.in.Config, i); ok {
+			return v // a preview (preview.go)
+		}
 	}
 	w, bit := i/64, uint64(1)<<(i%64)
 	if m.done[w]&bit != 0 {
@@ -68,7 +70,7 @@ func (m *members) member(i int) bool {
 
 // targets reports whether an action with targeting t is for the visitor:
 // in one of its segments (or it names none), and in none it excludes.
-func (m *members) targets(t rules.Targeting) bool {
+func (m *members) targets(t *rules.Targeting) bool {
 	for _, i := range t.Exclude {
 		if m.member(i) {
 			return false
