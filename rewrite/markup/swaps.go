@@ -145,12 +145,18 @@ func checkActions(t *template.Template) error {
 			if err := checkPipe(n.Pipe); err != nil {
 				return err
 			}
+			if err := checkBranches(n.List, n.ElseList); err != nil {
+				return err
+			}
 			if err := walk(n.List); err != nil {
 				return err
 			}
 			return walk(n.ElseList)
 		case *parse.WithNode:
 			if err := checkPipe(n.Pipe); err != nil {
+				return err
+			}
+			if err := checkBranches(n.List, n.ElseList); err != nil {
 				return err
 			}
 			if err := walk(n.List); err != nil {
@@ -168,6 +174,51 @@ func checkActions(t *template.Template) error {
 		return nil
 	}
 	return walk(t.Tree.Root)
+}
+
+// checkBranches keeps the branches of an {{if}} or {{with}} to text: no
+// tag, quote or '=' in them. The template's markup is then the same
+// whichever branch a visit takes, and the checks of its literal text
+// (where each branch's edges count as an action: literalText) hold for
+// every rendering. Without it, branches glued together could pass for
+// markup that no visit renders, and a visit render markup never checked
+// (<s{{if .Customer}}pan{{else}}cript{{end}}>).
+func checkBranches(lists ...*parse.ListNode) error {
+	var walk func(n parse.Node) error
+	walk = func(n parse.Node) error {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return nil
+			}
+			for _, c := range n.Nodes {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		case *parse.TextNode:
+			if bytes.ContainsAny(n.Text, "<>\"'=") {
+				return refuse("{{if}} and {{with}} choose between texts: put tags, attributes and quotes around them, not in them")
+			}
+		case *parse.IfNode:
+			if err := walk(n.List); err != nil {
+				return err
+			}
+			return walk(n.ElseList)
+		case *parse.WithNode:
+			if err := walk(n.List); err != nil {
+				return err
+			}
+			return walk(n.ElseList)
+		}
+		return nil
+	}
+	for _, l := range lists {
+		if err := walk(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // swapFuncs are the functions a swap's template may call: comparisons and
@@ -214,11 +265,20 @@ func literalText(t *template.Template) string {
 		case *parse.TextNode:
 			b.Write(n.Text)
 		case *parse.IfNode:
+			// A branch's edges count as actions: where a visit may take
+			// one text or another, no tag name, attribute name or URL's
+			// fixed start may be.
+			b.WriteByte(action)
 			walk(n.List)
+			b.WriteByte(action)
 			walk(n.ElseList)
+			b.WriteByte(action)
 		case *parse.WithNode:
+			b.WriteByte(action)
 			walk(n.List)
+			b.WriteByte(action)
 			walk(n.ElseList)
+			b.WriteByte(action)
 		case *parse.ActionNode:
 			b.WriteByte(action) // escaped text
 		}
@@ -403,13 +463,22 @@ func checkURLPrefix(attr, prefix string) error {
 // voidTags are the elements without an end tag a swap may hold.
 var voidTags = map[string]bool{"br": true, "wbr": true, "img": true, "hr": true, "area": true, "source": true, "track": true}
 
-// RenderSwapHTML appends a swap's html, rendered for a visit, to dst.
+// RenderSwapHTML appends a swap's html, rendered for a visit, to dst. The
+// rendering is checked as the template was (checkMarkup): what the load
+// checked of the template is true of every visit's markup, and this makes
+// sure of it. A rendering that fails the check is an error wrapping
+// ErrSwap, and dst comes back as it was.
 func RenderSwapHTML(dst []byte, t *template.Template, data SwapData) ([]byte, error) {
+	start := len(dst)
 	buf := bytes.NewBuffer(dst)
 	if err := t.Execute(buf, data); err != nil {
 		return dst, fmt.Errorf("render swap %q: %w", t.Name(), err)
 	}
-	return buf.Bytes(), nil
+	out := buf.Bytes()
+	if _, err := checkMarkup(string(out[start:])); err != nil {
+		return dst[:start], fmt.Errorf("render swap %q: %w", t.Name(), err)
+	}
+	return out, nil
 }
 
 // The wrapper an attribute's value template is parsed in, so that
@@ -504,6 +573,9 @@ func checkURLs(attr, v string) error {
 func safeURL(u string) bool {
 	u = strings.TrimFunc(u, func(r rune) bool { return r <= ' ' })
 	u = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(u)
+	if strings.HasPrefix(u, "//") || strings.HasPrefix(u, "/\\") || strings.HasPrefix(u, "\\") {
+		return false // another host, without a scheme (browsers read \ as /)
+	}
 	i := strings.IndexAny(u, ":/?#")
 	if i < 0 || u[i] != ':' {
 		return true // relative: no scheme

@@ -21,7 +21,14 @@ func TestSwapChecks(t *testing.T) {
 		{"text", "Hello {{.UTMSource}}", SwapText, false},
 		{"phrasing", "Hello <em>you</em><br>", SwapPhrasing, false},
 		{"flow", `<div class="x"><a href="/c/{{.UTMCampaign}}">go</a></div>`, SwapFlow, false},
-		{"a tag in a branch", `{{if .Returning}}<strong>Back!</strong>{{else}}Hi{{end}}`, SwapPhrasing, false},
+		{"a text in each branch", `<strong>{{if .Returning}}Back!{{else}}Hi{{end}}</strong>`, SwapPhrasing, false},
+		// Branches glued together must not pass for markup no visit
+		// renders (found in review).
+		{"a tag in a branch", `{{if .Returning}}<strong>Back!</strong>{{else}}Hi{{end}}`, 0, true},
+		{"a tag name made of branches", `<s{{if .Customer}}pan{{else}}cript{{end}}>{{.UTMSource}}</span>`, 0, true},
+		{"a URL's scheme in a branch", `<a href="{{if .Customer}}/x{{else}}javascript:{{end}}{{.UTMSource}}">x</a>`, 0, true},
+		{"a URL's host from a branch", `<a href="{{if .Returning}}/a{{.UTMSource}}{{else}}{{.UTMSource}}{{end}}">x</a>`, 0, true},
+		{"a scheme-relative link", `<a href="//evil.example/">x</a>`, 0, true},
 		{"script", "<script>x()</script>", 0, true},
 		{"a form", "<form><input></form>", 0, true},
 		{"unclosed", "<em>x", 0, true},
@@ -63,6 +70,9 @@ func TestSwapChecks(t *testing.T) {
 		{"formaction", "formaction", "/x", true},
 		{"a namespaced name", "xlink:href", "/x", true},
 		{"a quote", "title", `a" onclick="x`, true},
+		{"a URL's start in a branch", "href", `{{if .Returning}}/a{{end}}{{.UTMSource}}`, true},
+		{"a scheme-relative link", "href", "//evil.example/x", true},
+		{"a backslash link", "href", `/\evil.example/x`, true},
 	}
 	for _, tt := range attrs {
 		t.Run("attribute "+tt.name, func(t *testing.T) {
@@ -82,7 +92,9 @@ func TestSwapChecks(t *testing.T) {
 // accepted html renders balanced markup with no tag a swap refuses, and an
 // accepted href stays in its quotes and is http(s) or relative.
 func FuzzSwapTemplate(f *testing.F) {
-	for _, s := range []string{"Hello {{.UTMSource}}", "<em>{{.UTMCampaign}}</em>", `<a href="/p/{{.UTMSource}}">x</a>`, "/c/{{.UTMSource}}", "{{.UTMSource}}:x", "https://shop.example/{{.UTMSource}}", "/{{.UTMSource}}"} {
+	for _, s := range []string{"Hello {{.UTMSource}}", "<em>{{.UTMCampaign}}</em>", `<a href="/p/{{.UTMSource}}">x</a>`, "/c/{{.UTMSource}}", "{{.UTMSource}}:x", "https://shop.example/{{.UTMSource}}", "/{{.UTMSource}}",
+		`<s{{if .Customer}}pan{{else}}cript{{end}}>{{.UTMSource}}</span>`, `<a href="{{if .Customer}}/x{{else}}javascript:{{end}}{{.UTMSource}}">x</a>`,
+		`{{if .Returning}}/a{{.UTMSource}}{{else}}{{.UTMSource}}{{end}}`, `<em>{{with .UTMCampaign}}{{.}}{{else}}all{{end}}</em>`} {
 		for _, v := range []string{"newsletter", `"><script>x</script>`, "javascript:alert(1)", "&amp;<", " java\nscript:x", "//evil.example/", "\\evil.example", "https://evil.example"} {
 			f.Add(s, v)
 		}
