@@ -177,10 +177,18 @@ func (m *members) seen(p *rules.Pred) string {
 		} else {
 			v = in.Request.Lookup.Header(p.Name)
 		}
-		if v == nil {
+		// Never the value: a cookie or header a segment tests may be a
+		// session or a credential, and explanations travel (the preview's
+		// Shopedge-Explain header, logs, tickets).
+		switch {
+		case v == nil:
 			return "none"
+		case p.Re != nil && !p.Re.Match(v):
+			return "a value not matching"
+		case p.Equals != "" && string(v) != p.Equals:
+			return "another value"
 		}
-		return quoted(v)
+		return "present"
 	case rules.OpShare:
 		return fmt.Sprintf("bucket %.2f%%", shareBucket(in.Request.VisitorID, p.Salt)/100)
 	case rules.OpHour:

@@ -364,6 +364,18 @@ recommendations:
 			t.Errorf("block %s: detail\n got %s\nwant %s", c.Blocks[i].ID, got, want)
 		}
 	}
+	// A cookie's or header's value is never in an explanation: it may be
+	// a session (found in review).
+	vip, err := rules.Parse("t.yaml", []byte("upstream:\n  url: http://127.0.0.1:8081\nsegments:\n  vip:\n    cookie: {name: sid, matches: '^gold'}\n"+
+		"recommendations:\n  blocks:\n    - {id: a, pages: [home], selector: main, strategy: popular, segments: [vip]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &Input{Config: vip, Profile: &d, Now: now, Catalog: &fakeCatalog{}, Request: Request{VisitorID: "v1",
+		Lookup: bytesLookup{cookies: map[string][]byte{"sid": []byte("s3cr3t-session-token")}}}}
+	if got := SegmentDetail(secret, vip.Blocks[0].Target); strings.Contains(got, "s3cr3t") || !strings.Contains(got, "a value not matching") {
+		t.Errorf("cookie detail %q: want the value left out", got)
+	}
 	d.Device = agent.Device{Class: agent.Desktop}
 	got := SegmentDetail(in, c.Blocks[1].Target)
 	want := `segment mobile: segments.mobile.device: got "desktop", want one of mobile; segment either: segments.either.any: none holds (segments.either.any[0].country: got "FR", want one of DE, AT; segments.either.any[1].cart_value: got an empty cart, want at least 100)`
