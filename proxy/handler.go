@@ -142,7 +142,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	var prof *profile.Profile
 	var d profile.Data
 	if x.preview != nil {
-		ev, d = p.previewProfile(x, v, a, now) // records nothing
+		ev, d = p.previewProfile(x, v, a, fresh, now) // records nothing of the visitor
 	} else {
 		ev = p.learner.Page(v, a, fresh, now)
 		prof = p.view(x, v, ev, now)

@@ -127,9 +127,14 @@ func (p *Proxy) identifyPreview(x *exchange) {
 // previewProfile is what a preview decides on: a copy of the visitor's
 // profile, read and never written; without one, a first visit's, made
 // from this request (device, source) in the copy alone. It also returns
-// what the page is about (learn's EventOf: nothing recorded).
-func (p *Proxy) previewProfile(x *exchange, v *learn.Facts, a *page.Analysis, now time.Time) (learn.Event, profile.Data) {
-	ev := p.learner.EventOf(v, a)
+// what the page is about; of the page itself it learns the product, as
+// any view does (the catalog is the shop's), and nothing of the visitor.
+func (p *Proxy) previewProfile(x *exchange, v *learn.Facts, a *page.Analysis, fresh bool, now time.Time) (learn.Event, profile.Data) {
+	// The catalog is the shop's, not the visitor's: a page read for the
+	// first time (fresh) teaches it as any view would, or a new price or
+	// stock seen first in a preview would stay unlearned while the page's
+	// analysis is cached.
+	ev := p.learner.Page(v, a, fresh, now)
 	if x.returning {
 		if prof, ok := p.profiles.Get(x.visitorID); ok {
 			return ev, prof.Snapshot()
