@@ -19,8 +19,9 @@ import (
 // analysis returns the page's analysis: kept from an earlier response
 // with the same bytes, or made now (fresh) and kept.
 func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentType []byte) (a *page.Analysis, fresh bool, err error) {
+	preview := x.preview != nil
 	key := page.Key(raw, enc, x.page, x.conf.gen)
-	if a, ok := p.pages.Get(key, len(raw)); ok {
+	if a, ok := p.pages.Get(key, len(raw)); ok && (!preview || a.HasBodyRegion()) {
 		p.metrics.pageHits.Add(1)
 		return a, false, nil
 	}
@@ -34,11 +35,14 @@ func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentTyp
 		URL:         scheme(x.https) + "://" + string(x.ctx.Request.Header.Host()) + string(x.ctx.Path()),
 		Budget:      p.pages.Budget(),
 		Log:         p.log,
+		Badge:       preview, // a place for the badge on every page
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	p.pages.Put(key, a)
+	if !preview {
+		p.pages.Put(key, a) // a preview's analysis has a place others' have not
+	}
 	return a, true, nil
 }
 

@@ -149,8 +149,8 @@ func (p *Proxy) previewProfile(x *exchange, v *learn.Facts, a *page.Analysis, fr
 }
 
 // previewBadge puts the badge at the end of the body, in the region's
-// rendered contents: where the page has a place for the proxy's overlays
-// and its policy allows the stylesheet (which the badge brings, with the
+// rendered contents (a preview's analysis has that place on every page:
+// page.Input.Badge), where the page's policy allows the stylesheet (which the badge brings, with the
 // page's nonce); otherwise no badge, and the preview applies all the
 // same. It returns whether it put the badge in.
 func (p *Proxy) previewBadge(x *exchange, pl *plan.Plan, a *page.Analysis, style bool, styleNonce string, contents [][]byte) bool {

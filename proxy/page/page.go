@@ -114,6 +114,17 @@ type Region struct {
 	}
 }
 
+// HasBodyRegion reports whether the analysis has the end of the body as
+// a region (a place for overlays, the script or a preview's badge).
+func (a *Analysis) HasBodyRegion() bool {
+	for i := range a.Regions {
+		if a.Regions[i].Kind == Body {
+			return true
+		}
+	}
+	return false
+}
+
 // Candidates is how many actions want the region's place: Index, then
 // Alts.
 func (r *Region) Candidates() int { return 1 + len(r.Alts) }
@@ -249,6 +260,10 @@ type Input struct {
 	URL         string         // the page's address, for the catalog's relative URLs
 	Budget      *splice.Budget // bounds the gzip pieces kept for visitors
 	Log         *slog.Logger   // debug lines for what is left alone
+	// Badge asks for the end of the body as a region whatever the rules
+	// say, for a preview's badge. Such an analysis is for that request:
+	// never cache it for others.
+	Badge bool
 }
 
 // Analyze decodes and indexes a page: the menus that may be reordered, the
@@ -315,7 +330,7 @@ func Analyze(in Input) (*Analysis, error) {
 		}
 	}
 	regions = f.swaps(cfg, in.Type, doc, regions, &a.Skips.Swaps)
-	regions = f.ownRegions(cfg, in.Type, doc, regions, a)
+	regions = f.ownRegions(cfg, in.Type, doc, regions, a, in.Badge)
 	a.Regions = apart(samePlace(cfg, regions))
 	a.Spans = make([]rewrite.Range, len(a.Regions))
 	for i := range a.Regions {
@@ -541,9 +556,9 @@ func overlayOn(cfg *rules.Compiled, t rules.PageType) bool {
 
 // ownRegions adds the places of banners, and where the stylesheet (end
 // of the head) and overlays and the script (end of the body) go, when the
-// page may get any of them. It reads the page's own CSP policies and
+// page may get any of them (or, with badge, a preview's badge). It reads the page's own CSP policies and
 // <base> too.
-func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, regions []Region, a *Analysis) []Region {
+func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.Doc, regions []Region, a *Analysis, badge bool) []Region {
 	ov := &cfg.Overlays
 	banners := false
 	for i := range ov.Banners {
@@ -558,7 +573,7 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 			banners = true
 		}
 	}
-	if banners || overlayOn(cfg, t) {
+	if banners || badge || overlayOn(cfg, t) {
 		if s, err := doc.BodyEndSite(); err == nil {
 			regions = append(regions, Region{Kind: Body, Span: s.Range})
 		} else {
