@@ -187,7 +187,10 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		plan.Preview(in, x.preview.segment)
 	}
 	pl := plan.Decide(in)
-	defer pl.Release() // once the page is out: the response is written from the rendered bytes
+	// Released when the handler returns, before fasthttp writes the body:
+	// the body is made of the shop's bytes and the rendered ones (scratch,
+	// the block cache), never of the plan's.
+	defer pl.Release()
 	if x.preview != nil {
 		x.preview.explain = plan.AppendExplain(nil, pl, a, cfg)
 	}

@@ -89,7 +89,7 @@ func (p *Proxy) readPreview(x *exchange) {
 	if len(raw) == 0 {
 		return
 	}
-	seg, ok := p.verifyPreview(x.conf.cfg, raw)
+	seg, _, ok := p.verifyPreview(x.conf.cfg, raw)
 	if !ok {
 		return
 	}
@@ -97,17 +97,17 @@ func (p *Proxy) readPreview(x *exchange) {
 }
 
 // verifyPreview checks a preview token and finds its segment in cfg.
-func (p *Proxy) verifyPreview(cfg *rules.Compiled, token []byte) (segment int, ok bool) {
-	pv, ok := p.ids.VerifyPreview(token)
+func (p *Proxy) verifyPreview(cfg *rules.Compiled, token []byte) (segment int, pv identity.Preview, ok bool) {
+	pv, ok = p.ids.VerifyPreview(token)
 	if !ok {
-		return -1, false
+		return -1, pv, false
 	}
 	for i := range cfg.Segments {
 		if cfg.Segments[i].Name == pv.Segment {
-			return i, true
+			return i, pv, true
 		}
 	}
-	return -1, false
+	return -1, pv, false
 }
 
 // identifyPreview is identify under a preview: the visitor cookie read,
@@ -204,7 +204,7 @@ func (p *Proxy) previewing(ctx *fasthttp.RequestCtx, cfg *rules.Compiled) bool {
 	if len(raw) == 0 {
 		return false
 	}
-	_, ok := p.verifyPreview(cfg, raw)
+	_, _, ok := p.verifyPreview(cfg, raw)
 	return ok
 }
 
@@ -220,10 +220,7 @@ func (p *Proxy) startPreview(ctx *fasthttp.RequestCtx, conf *config) {
 	cfg := conf.cfg
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	token := ctx.QueryArgs().Peek("t")
-	pv, ok := p.ids.VerifyPreview(token)
-	if ok {
-		_, ok = p.verifyPreview(cfg, token)
-	}
+	_, pv, ok := p.verifyPreview(cfg, token)
 	left := pv.Expires.Sub(p.now())
 	if !ok || left < time.Second {
 		ctx.SetStatusCode(fasthttp.StatusForbidden)

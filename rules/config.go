@@ -342,8 +342,10 @@ type Navigation struct {
 	// Exclude are segments whose members never get it.
 	Exclude []string `yaml:"exclude"`
 	// Priority ranks the reordering against other actions that want the same
-	// place: the highest that applies wins, then the first in the file.
-	// Default: 0.
+	// place: the highest that applies wins, then the first in the file. No
+	// other action wants a menu's place today (a block or swap inside the
+	// menu is left out, the menu kept whole): it is here for the day one
+	// does, and for experiments. Default: 0.
 	Priority int `yaml:"priority"`
 	// Enabled false keeps the reordering in the file, off: it never applies and
 	// costs nothing. Default: true.
@@ -462,8 +464,9 @@ type Search struct {
 	// Exclude are segments whose members never get it.
 	Exclude []string `yaml:"exclude"`
 	// Priority ranks the re-ranking against other actions that want the same
-	// place: the highest that applies wins, then the first in the file.
-	// Default: 0.
+	// place: the highest that applies wins, then the first in the file. No
+	// other action wants the results' place today: it is here for the day
+	// one does, and for experiments. Default: 0.
 	Priority int `yaml:"priority"`
 	// Enabled false keeps the re-ranking in the file, off: it never applies and
 	// costs nothing. Default: true.

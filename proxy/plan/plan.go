@@ -277,6 +277,11 @@ func (p *Plan) Release() {
 	if cap(p.ids) > 1<<12 || cap(p.ints) > 1<<12 || cap(p.Regions) > 1<<10 {
 		return // an outsized page: let it go
 	}
+	// Nothing of this visitor or configuration stays reachable from the
+	// pool: the buffers keep their room, not what pointed elsewhere.
+	p.Overlay, p.chosen, p.Passed, p.Others = nil, Chosen{}, nil, nil
+	p.rcat.c, p.rctx, p.octx, p.interest = nil, recommend.Context{}, recommend.Context{}, interestOf{}
+	clear(p.Regions)
 	plans.Put(p)
 }
 

@@ -183,10 +183,10 @@ const MaxExplain = 1024
 //
 //	overlay=ID                 the overlay chosen (overlay=none(REASON): none)
 //	KIND[:ID]=OUTCOME          each region of the page but the head and
-//	                           the body: KIND is menu, results, block or
-//	                           banner (ID: the block's or banner's), OUTCOME
-//	                           is shown, reordered, or the reason it kept
-//	                           the shop's bytes
+//	                           the body: KIND is menu, results, block,
+//	                           banner or swap (ID: the block's, banner's or
+//	                           swap's), OUTCOME is shown, reordered, or the
+//	                           reason it kept the shop's bytes
 //	overlay:ID=REASON[(DETAIL)] each overlay rule passed over, and why (but
 //	                           those not for this page type)
 //	overlays=REASON[(DETAIL)]  what held every overlay rule back: min_gap
