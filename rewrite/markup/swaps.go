@@ -122,103 +122,73 @@ func ParseSwapHTML(name, src string) (*template.Template, SwapContent, error) {
 // checkActions keeps a swap's template to what costs a visit little: values
 // and conditions ({{.UTMSource}}, {{if}}, {{with}}), no loops ({{range}}
 // over a number would run as long as it says) and no other templates
-// ({{define}}, {{template}}, {{block}}).
+// ({{define}}, {{template}}, {{block}}); and the branches of its
+// conditions to text.
 func checkActions(t *template.Template) error {
 	if len(t.Templates()) > 1 {
 		return refuse("a swap's template defines no other templates")
 	}
-	var walk func(n parse.Node) error
-	walk = func(n parse.Node) error {
+	if t.Tree == nil {
+		return nil
+	}
+	return visit(t.Tree.Root, 0, func(n parse.Node, branches int) error {
 		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return nil
-			}
-			for _, c := range n.Nodes {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
 		case *parse.ActionNode:
 			return checkPipe(n.Pipe)
 		case *parse.IfNode:
-			if err := checkPipe(n.Pipe); err != nil {
-				return err
-			}
-			if err := checkBranches(n.List, n.ElseList); err != nil {
-				return err
-			}
-			if err := walk(n.List); err != nil {
-				return err
-			}
-			return walk(n.ElseList)
+			return checkPipe(n.Pipe)
 		case *parse.WithNode:
-			if err := checkPipe(n.Pipe); err != nil {
-				return err
+			return checkPipe(n.Pipe)
+		case *parse.TextNode:
+			// Branches hold text only: the template's markup is then the
+			// same whichever branch a visit takes, and the checks of its
+			// literal text (where each branch's edges count as an action:
+			// literalText) hold for every rendering. Without it, branches
+			// glued together could pass for markup no visit renders, and a
+			// visit render markup never checked
+			// (<s{{if .Customer}}pan{{else}}cript{{end}}>).
+			if branches > 0 && bytes.ContainsAny(n.Text, "<>\"'=") {
+				return refuse("{{if}} and {{with}} choose between texts: put tags, attributes and quotes around them, not in them")
 			}
-			if err := checkBranches(n.List, n.ElseList); err != nil {
-				return err
-			}
-			if err := walk(n.List); err != nil {
-				return err
-			}
-			return walk(n.ElseList)
 		case *parse.RangeNode, *parse.BreakNode, *parse.ContinueNode:
 			return refuse("no {{range}} in a swap's template: what it reads is a few values")
 		case *parse.TemplateNode:
 			return refuse("no {{template}} in a swap's template")
 		}
 		return nil
-	}
-	if t.Tree == nil {
-		return nil
-	}
-	return walk(t.Tree.Root)
+	})
 }
 
-// checkBranches keeps the branches of an {{if}} or {{with}} to text: no
-// tag, quote or '=' in them. The template's markup is then the same
-// whichever branch a visit takes, and the checks of its literal text
-// (where each branch's edges count as an action: literalText) hold for
-// every rendering. Without it, branches glued together could pass for
-// markup that no visit renders, and a visit render markup never checked
-// (<s{{if .Customer}}pan{{else}}cript{{end}}>).
-func checkBranches(lists ...*parse.ListNode) error {
-	var walk func(n parse.Node) error
-	walk = func(n parse.Node) error {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return nil
-			}
-			for _, c := range n.Nodes {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-		case *parse.TextNode:
-			if bytes.ContainsAny(n.Text, "<>\"'=") {
-				return refuse("{{if}} and {{with}} choose between texts: put tags, attributes and quotes around them, not in them")
-			}
-		case *parse.IfNode:
-			if err := walk(n.List); err != nil {
+// visit calls f on n and on every node under it, in order, with how many
+// {{if}} or {{with}} branches each is in; it stops at f's first error.
+func visit(n parse.Node, branches int, f func(n parse.Node, branches int) error) error {
+	if l, ok := n.(*parse.ListNode); ok {
+		if l == nil {
+			return nil
+		}
+		for _, c := range l.Nodes {
+			if err := visit(c, branches, f); err != nil {
 				return err
 			}
-			return walk(n.ElseList)
-		case *parse.WithNode:
-			if err := walk(n.List); err != nil {
-				return err
-			}
-			return walk(n.ElseList)
 		}
 		return nil
 	}
-	for _, l := range lists {
-		if err := walk(l); err != nil {
-			return err
-		}
+	if err := f(n, branches); err != nil {
+		return err
 	}
-	return nil
+	var list, elseList *parse.ListNode
+	switch n := n.(type) {
+	case *parse.IfNode:
+		list, elseList = n.List, n.ElseList
+	case *parse.WithNode:
+		list, elseList = n.List, n.ElseList
+	default:
+		return nil
+	}
+	if err := visit(list, branches+1, f); err != nil {
+		return err
+	}
+	return visit(elseList, branches+1, f)
 }
 
 // swapFuncs are the functions a swap's template may call: comparisons and
