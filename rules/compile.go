@@ -219,6 +219,10 @@ func compile(cfg *Config, skip map[string]bool) (*Compiled, Problems) {
 	if len(v.problems) == 0 {
 		w := &validator{file: cfg.file, idx: cfg.pos}
 		c.warn(time.Now(), w)
+		// In the file's order, as a reader goes through it.
+		slices.SortStableFunc(w.problems, func(a, b Problem) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		})
 		c.Warnings = w.problems
 	}
 	var ps Problems
