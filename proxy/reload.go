@@ -103,6 +103,15 @@ var reloadable = []string{
 	"recommendations.blocks[].segments", "recommendations.blocks[].exclude", "overlays.rules[].exclude",
 	"overlays.banners[].segments", "overlays.banners[].exclude",
 	"place.country_header", "place.edge_sets_header",
+	// Experiments: a reload keeps every count (by experiment name and
+	// seed) and every visitor's arm; a new seed starts afresh.
+	"experiments.global_control", "experiments.seed",
+	"navigation.experiment.name", "navigation.experiment.control", "navigation.experiment.seed",
+	"search.experiment.name", "search.experiment.control", "search.experiment.seed",
+	"recommendations.blocks[].experiment.name", "recommendations.blocks[].experiment.control", "recommendations.blocks[].experiment.seed",
+	"overlays.rules[].experiment.name", "overlays.rules[].experiment.control", "overlays.rules[].experiment.seed",
+	"overlays.banners[].experiment.name", "overlays.banners[].experiment.control", "overlays.banners[].experiment.seed",
+	"content[].experiment.name", "content[].experiment.control", "content[].experiment.seed",
 	// The fields every action shares: priority, enabled, schedule.
 	"navigation.priority", "navigation.enabled", "navigation.starts", "navigation.ends", "navigation.pages",
 	"search.priority", "search.enabled", "search.starts", "search.ends",

@@ -74,6 +74,13 @@ type Compiled struct {
 	// Swaps are the content swaps (the content section), in the file's
 	// order.
 	Swaps []CompiledSwap
+	// Experiments are the actions' experiments, in the file's order of
+	// actions (the menu, search, blocks, banners, overlays by priority,
+	// swaps), then the global control.
+	Experiments []CompiledExperiment
+	// GlobalControl is 1 + the index of the global control in
+	// Experiments; 0: none.
+	GlobalControl int
 
 	banners map[string]*Banner
 }
@@ -93,6 +100,9 @@ type Action struct {
 	Start, End time.Time
 	// Target is who it is for.
 	Target Targeting
+	// Experiment is 1 + the index of the action's experiment in
+	// Compiled.Experiments; 0: none.
+	Experiment int
 }
 
 // Active reports whether the action runs at t, by its schedule.
@@ -351,6 +361,7 @@ func provision(cfg *Config, v *validator) *Compiled {
 	}
 
 	c.Swaps = compileSwaps(own.Content, segIndex, v)
+	c.compileExperiments(&own, v)
 
 	o := &own.Overlays
 	th := o.Theme

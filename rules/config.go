@@ -45,6 +45,8 @@ type Config struct {
 	// visitor and the request, that actions target by name. Default:
 	// only the built-in new, returning, customer and prospect.
 	Segments map[string]Condition `yaml:"segments"`
+	// Experiments configure the global control group. Default: none.
+	Experiments Experiments `yaml:"experiments"`
 	// TimeZone is where the time conditions of segments (hour, weekday,
 	// date) are read, an IANA name like Europe/Berlin. Default: UTC.
 	TimeZone string `yaml:"time_zone"`
@@ -353,6 +355,10 @@ type Navigation struct {
 	// Starts and Ends bound when the reordering runs (RFC 3339). Default: always.
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
+	// Experiment holds a share of the visitors it would apply to out, and
+	// counts both arms (experiments in configs/reference.yaml). Default:
+	// none.
+	Experiment *Experiment `yaml:"experiment"`
 
 	// Pages are the page types whose menu is reordered. Default: every
 	// page.
@@ -426,6 +432,10 @@ type Block struct {
 	// Starts and Ends bound when the block runs (RFC 3339). Default: always.
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
+	// Experiment holds a share of the visitors it would apply to out, and
+	// counts both arms (experiments in configs/reference.yaml). Default:
+	// none.
+	Experiment *Experiment `yaml:"experiment"`
 
 	// Pages are the page types the block goes on. Required.
 	Pages []PageType `yaml:"pages"`
@@ -474,6 +484,10 @@ type Search struct {
 	// Starts and Ends bound when the re-ranking runs (RFC 3339). Default: always.
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
+	// Experiment holds a share of the visitors it would apply to out, and
+	// counts both arms (experiments in configs/reference.yaml). Default:
+	// none.
+	Experiment *Experiment `yaml:"experiment"`
 
 	// Results selects the list of results (CSS). Required.
 	Results Selector `yaml:"results"`

@@ -37,6 +37,10 @@ type Swap struct {
 	// Starts and Ends bound when the swap runs (RFC 3339). Default: always.
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
+	// Experiment holds a share of the visitors it would apply to out, and
+	// counts both arms (experiments in configs/reference.yaml). Default:
+	// none.
+	Experiment *Experiment `yaml:"experiment"`
 
 	// Pages are the page types the swap applies on. Required.
 	Pages []PageType `yaml:"pages"`

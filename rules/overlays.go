@@ -144,6 +144,10 @@ type Overlay struct {
 	// Ends shows the real time left ("ends in 3 hours"). Default: always.
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
+	// Experiment holds a share of the visitors it would apply to out, and
+	// counts both arms (experiments in configs/reference.yaml). Default:
+	// none.
+	Experiment *Experiment `yaml:"experiment"`
 
 	// Cap is how often the overlay may show.
 	Cap Cap `yaml:"cap"`
@@ -203,6 +207,10 @@ type Banner struct {
 	// Starts and Ends bound when the banner runs (RFC 3339). Default: always.
 	Starts string `yaml:"starts"`
 	Ends   string `yaml:"ends"`
+	// Experiment holds a share of the visitors it would apply to out, and
+	// counts both arms (experiments in configs/reference.yaml). Default:
+	// none.
+	Experiment *Experiment `yaml:"experiment"`
 
 	// Kind is social_proof or free_shipping. Required.
 	Kind string `yaml:"kind"`

@@ -10,6 +10,8 @@
 //   - profile.go: Data, a visitor's profile, and the events that change it.
 //   - append.go: AppendRecent, AppendPurchased and AppendCart, the lists into a caller's
 //     buffer (for the decide step, which allocates nothing of its own).
+//   - experiments.go: ExperimentSlot, a visitor's part in an experiment
+//     (arm, and what was counted of them), Expose.
 //   - store.go: Store, the bounded store of profiles, and Cost, the bytes
 //     each is charged.
 package profile

@@ -56,8 +56,8 @@ type Source struct {
 }
 
 // Data is what shopedge knows of one visitor. Its size is fixed and small
-// (a Profile, this and its lock, fills the 704-byte size class: 4 bytes
-// more and it would take 768) because a shop has many
+// (a Profile, this and its lock, fits the 768-byte size class, with its
+// experiment slots) because a shop has many
 // visitors, and it holds no pointers: the garbage collector never scans a
 // profile, and texts cost no allocations of their own.
 type Data struct {
@@ -82,6 +82,7 @@ type Data struct {
 	PrevDay uint16
 
 	overlays [MaxOverlays]overlaySeen
+	exps     [MaxExperiments]ExperimentSlot
 
 	cartQty  [MaxCart]uint16
 	searches [searchLen]byte // texts, newest first
@@ -91,6 +92,7 @@ type Data struct {
 	Customer                          bool
 	Device                            agent.Device
 	nRecent, nInterest, nCart, nPurch uint8
+	nExps                             uint8
 }
 
 // A text holds a few short strings in a fixed array: each is a length
