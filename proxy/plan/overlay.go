@@ -89,12 +89,15 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 			}
 		}
 		if why == "" {
-			if items, ok := overlayItems(in, pl, r, o, recCtx); ok {
+			if items, ok := overlayItems(in, pl, r, o, recCtx); !ok {
+				why = WhyNothingShow // gives way to the next rule
+			} else if pl.heldOut(in, o.Action.Experiment) {
+				why = WhyHeldOut // the next rule may show, as without this one
+			} else {
 				pl.chosen = Chosen{CompiledOverlay: o, Items: items}
 				chosen = &pl.chosen
 				continue
 			}
-			why = WhyNothingShow // gives way to the next rule
 		}
 		if in.Explain {
 			explainPass(in, pl, o, why)

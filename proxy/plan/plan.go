@@ -126,6 +126,7 @@ const (
 	WhyLowerFirst   = "a rule of higher priority was chosen"
 	WhyDisabled     = "switched off (enabled: false)"
 	WhyShadowed     = "a higher-priority action took this place"
+	WhyHeldOut      = "held out: the control arm of its experiment"
 )
 
 // Region is the decision for one region of the page (Plan.Regions[i] is
@@ -211,6 +212,9 @@ type Plan struct {
 	CSPSkipped bool
 	// Passed are the overlay rules passed over (with Input.Explain).
 	Passed []Passed
+	// Exposures are the experiments whose action applied for the visitor
+	// here, and the arm they are in (held out, or given it).
+	Exposures []Exposure
 	// Others are the blocks, banners and swaps that wanted a region's
 	// place and did not get it (with Input.Explain).
 	Others []Other
@@ -234,6 +238,7 @@ type Plan struct {
 	cart     [profile.MaxCart]catalog.ID
 	bought   [profile.MaxPurchases]catalog.ID
 	items    [8]Item // the overlay's
+	exposed  [8]Exposure
 	idBuf    [32]catalog.ID
 	intBuf   [32]int
 	ints     []int        // the menus' and results' orders: intBuf, or more
@@ -261,6 +266,7 @@ func newPlan(n int) *Plan {
 		pl.Regions = make([]Region, n)
 	}
 	pl.ids, pl.ints = pl.idBuf[:0], pl.intBuf[:0]
+	pl.Exposures = pl.exposed[:0]
 	if cap(ids) > len(pl.idBuf) {
 		pl.ids = ids[:0]
 	}
@@ -334,7 +340,9 @@ func Decide(in *Input) *Plan {
 			case !m.targets(&cfg.NavAction.Target):
 				r.Why = WhySegment
 			default:
-				if order, moved := pl.order(menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)); moved {
+				if order, moved := pl.order(menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)); moved && pl.heldOut(in, cfg.NavAction.Experiment) {
+					r.Why = WhyHeldOut
+				} else if moved {
 					r.Action, r.Order = Reorder, order
 				} else {
 					r.Why = WhyNoInterest
@@ -349,7 +357,9 @@ func Decide(in *Input) *Plan {
 			case !m.targets(&cfg.SearchAction.Target):
 				r.Why = WhySegment
 			default:
-				if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved {
+				if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved && pl.heldOut(in, cfg.SearchAction.Experiment) {
+					r.Why = WhyHeldOut
+				} else if moved {
 					r.Action, r.Order = Reorder, order
 				} else {
 					r.Why = WhyNoInterest
@@ -466,14 +476,24 @@ func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *member
 			pl.ids = pl.ids[:start] // not kept: the next block may use the room
 			return WhyTooFew
 		}
+		if pl.heldOut(in, act.Experiment) {
+			pl.ids = pl.ids[:start]
+			return WhyHeldOut
+		}
 		r.Action, r.Products = Block, ids
 	case page.Banner:
 		text, reached, ok := bannerText(in, cfg.Banners[idx].Banner)
 		if !ok {
 			return WhyNothingTrue
 		}
+		if pl.heldOut(in, act.Experiment) {
+			return WhyHeldOut
+		}
 		r.Action, r.Text, r.Reached = Banner, text, reached
 	default:
+		if pl.heldOut(in, act.Experiment) {
+			return WhyHeldOut
+		}
 		r.Action = Swap
 		if cfg.Swaps[idx].Static == nil && !pl.visit {
 			pl.Visit, pl.visit = visitOf(in), true

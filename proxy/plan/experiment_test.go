@@ -1,0 +1,127 @@
+package plan
+
+import (
+	"fmt"
+	"testing"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/page"
+	"shopedge/rules"
+)
+
+// TestHoldout: a visitor in an experiment's control arm gets the shop's
+// bytes where the action would be (the exit offer gives way to the next
+// overlay rule, as if it were not there), one in the treatment arm gets
+// the action; both are exposed. A visitor keeps the arm their profile
+// holds whatever the hash says, and a preview is never held out.
+func TestHoldout(t *testing.T) {
+	t.Parallel()
+	cfg := demoWith(t, func(c *rules.Config) {
+		for i := range c.Recommendations.Blocks {
+			if b := &c.Recommendations.Blocks[i]; b.ID == "also-viewed" {
+				b.Experiment = &rules.Experiment{Name: "av", Control: 50}
+			}
+		}
+		for i := range c.Overlays.Rules {
+			if o := &c.Overlays.Rules[i]; o.ID == "exit-offer" {
+				o.Experiment = &rules.Experiment{Name: "exit", Control: 50}
+			}
+		}
+	})
+	av, exit := experimentNamed(t, cfg, "av"), experimentNamed(t, cfg, "exit")
+	// Visitors of each arm of av, by their ids' hashes.
+	var ids [2]string
+	for i := 0; ids[0] == "" || ids[1] == ""; i++ {
+		id := fmt.Sprintf("v%d", i)
+		ids[ArmOf(id, &cfg.Experiments[av])] = id
+	}
+	a := regions(page.Region{Kind: page.Block, Index: blockAlsoViewed}, page.Region{Kind: page.Body})
+	decide := func(id string, arm int, stored bool) *Plan {
+		d := returningProspect()
+		if stored {
+			d.Expose(cfg.Experiments[av].Key, arm)
+		}
+		in := input(cfg, a, &d)
+		in.Request.VisitorID = id
+		in.Request.Dismissed = dismissals{}
+		in.Engine = &fakeEngine{by: map[string][]catalog.ID{"also_viewed,session,popular": {prodHat, prodCap}}}
+		in.Explain = true
+		return Decide(in)
+	}
+	for _, tc := range []struct {
+		name   string
+		id     string
+		arm    int
+		stored bool
+	}{
+		{"control by the hash", ids[0], rules.ArmControl, false},
+		{"treatment by the hash", ids[1], rules.ArmTreatment, false},
+		{"treatment kept though the hash says control", ids[0], rules.ArmTreatment, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pl := decide(tc.id, tc.arm, tc.stored)
+			r := pl.Regions[0]
+			switch tc.arm {
+			case rules.ArmControl:
+				if r.Action != Keep || r.Why != WhyHeldOut {
+					t.Errorf("block %v (%q), want kept, held out", r.Action, r.Why)
+				}
+			default:
+				if r.Action != Block {
+					t.Errorf("block %v (%q), want shown", r.Action, r.Why)
+				}
+			}
+			found := false
+			for _, e := range pl.Exposures {
+				if e.Experiment == av {
+					found = true
+					if e.Arm != tc.arm {
+						t.Errorf("exposed in arm %d, want %d", e.Arm, tc.arm)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no exposure to av in %+v", pl.Exposures)
+			}
+		})
+	}
+	// The overlay: held out, the next rule that applies may show.
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("w%d", i)
+		if ArmOf(id, &cfg.Experiments[exit]) != rules.ArmControl {
+			continue
+		}
+		pl := decide(id, 0, false)
+		if pl.Overlay != nil && pl.Overlay.ID == "exit-offer" {
+			t.Fatalf("a held-out visitor got the exit offer")
+		}
+		held := false
+		for _, p := range pl.Passed {
+			held = held || p.ID == "exit-offer" && p.Why == WhyHeldOut
+		}
+		if !held {
+			t.Errorf("exit-offer passed over for %+v, want held out", pl.Passed)
+		}
+		break
+	}
+	// A preview is never held out, and counts no exposure.
+	d := returningProspect()
+	in := input(cfg, a, &d)
+	in.Request.VisitorID, in.Request.Preview = ids[0], 1
+	in.Engine = &fakeEngine{by: map[string][]catalog.ID{"also_viewed,session,popular": {prodHat, prodCap}}}
+	if pl := Decide(in); pl.Regions[0].Action != Block || len(pl.Exposures) != 0 {
+		t.Errorf("preview: block %v, exposures %+v; want shown, none", pl.Regions[0].Action, pl.Exposures)
+	}
+}
+
+// experimentNamed is the index of the experiment of a name.
+func experimentNamed(t *testing.T, c *rules.Compiled, name string) int {
+	t.Helper()
+	for i := range c.Experiments {
+		if c.Experiments[i].Name == name {
+			return i
+		}
+	}
+	t.Fatalf("no experiment %q", name)
+	return -1
+}
