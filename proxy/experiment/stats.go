@@ -30,16 +30,26 @@ type Options struct {
 	// zero in about 6 % of experiments instead of at most 5 %.
 	// Default: 30.
 	MinConverters int64
+	// MinRevenueConverters is the number of converters each arm needs
+	// before revenue per visitor is compared. Revenue per visitor is far
+	// more skewed than a conversion indicator (most visitors spend
+	// nothing, a few spend a lot), so its normal approximation needs more:
+	// in an A/A simulation with log-normal order values (σ = 1) looked at
+	// every 100 visitors, 30 converters let the always-valid interval
+	// exclude zero in 8 % of experiments, 100 in under 4 %.
+	// Default: 100.
+	MinRevenueConverters int64
 }
 
 // Defaults of Options.
 const (
-	DefaultAlpha     = 0.05
-	DefaultPower     = 0.8
-	DefaultMDE       = 0.05
-	DefaultSeqTuning = 5000
-	DefaultSRMAlpha  = 0.001
-	DefaultMinConv   = 30
+	DefaultAlpha          = 0.05
+	DefaultPower          = 0.8
+	DefaultMDE            = 0.05
+	DefaultSeqTuning      = 5000
+	DefaultSRMAlpha       = 0.001
+	DefaultMinConv        = 30
+	DefaultMinRevenueConv = 100
 )
 
 // withDefaults replaces zero and out-of-range fields with their defaults.
@@ -61,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinConverters <= 0 {
 		o.MinConverters = DefaultMinConv
+	}
+	if o.MinRevenueConverters <= 0 {
+		o.MinRevenueConverters = DefaultMinRevenueConv
 	}
 	return o
 }
@@ -108,10 +121,11 @@ func CompareConversion(control, variant Counts, opt Options) (e Effect, ok bool)
 
 // CompareRevenue compares the variant's revenue per visitor with the
 // control's (see compare); ok is false when an arm has fewer than
-// Options.MinConverters converters, or no revenue, or no spread in revenue.
+// Options.MinRevenueConverters converters, or no revenue, or no spread in
+// revenue.
 func CompareRevenue(control, variant Counts, opt Options) (e Effect, ok bool) {
 	opt = opt.withDefaults()
-	if control.Converters < opt.MinConverters || variant.Converters < opt.MinConverters {
+	if control.Converters < opt.MinRevenueConverters || variant.Converters < opt.MinRevenueConverters {
 		return Effect{}, false
 	}
 	return compare(control.revenue(), variant.revenue(), opt)
