@@ -1,5 +1,7 @@
 package experiment
 
+import "math"
+
 // Counts are one arm's totals, counted per visitor: each exposed visitor is
 // one unit, so the variance of every per-visitor metric comes from the
 // spread between visitors (the unit that was randomized), not between page
@@ -38,7 +40,13 @@ func (c *Counts) AddVisitor() { c.Visitors++ }
 // priorOrders orders worth priorRevenue in total before it (both zero for a
 // first order). It keeps RevenueSq a sum of squares of per-visitor revenue:
 // the visitor's square grows from priorRevenue² to (priorRevenue+amount)².
+// An amount or prior revenue that is NaN or infinite (a value the page did
+// not give) counts the order with no revenue, so that one bad page cannot
+// poison the arm's sums.
 func (c *Counts) AddOrder(priorOrders int64, priorRevenue, amount float64) {
+	if !finite(amount) || !finite(priorRevenue) {
+		amount, priorRevenue = 0, 0
+	}
 	if priorOrders == 0 {
 		c.Converters++
 	}
@@ -103,9 +111,16 @@ func (c Counts) revenue() sample {
 	return s
 }
 
+// ratio is num/den, 0 when den is not positive or the result is not
+// finite (JSON has no NaN).
 func ratio(num float64, den int64) float64 {
 	if den <= 0 {
 		return 0
 	}
-	return num / float64(den)
+	if r := num / float64(den); finite(r) {
+		return r
+	}
+	return 0
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

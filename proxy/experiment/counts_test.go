@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -62,5 +63,24 @@ func TestCountsEmpty(t *testing.T) {
 		if got != 0 {
 			t.Errorf("%s of no visitors = %v, want 0", name, got)
 		}
+	}
+}
+
+// TestCountsBadAmount: an order whose value is NaN or infinite is counted
+// with no revenue, and a report of counts already holding NaN still
+// encodes as JSON (which has no NaN).
+func TestCountsBadAmount(t *testing.T) {
+	t.Parallel()
+	var c Counts
+	c.AddVisitor()
+	c.AddOrder(0, 0, math.NaN())
+	c.AddOrder(1, 0, math.Inf(1))
+	if want := (Counts{Visitors: 1, Converters: 1, Orders: 2}); c != want {
+		t.Errorf("counts %+v, want %+v", c, want)
+	}
+	bad := Counts{Visitors: 1000, Converters: 200, Orders: 200, Revenue: math.NaN(), RevenueSq: math.Inf(1)}
+	r := Build([]ArmCounts{{"control", 1, bad}, {"b", 1, bad}}, Options{})
+	if _, err := json.Marshal(r); err != nil {
+		t.Errorf("report of NaN counts does not encode: %v", err)
 	}
 }

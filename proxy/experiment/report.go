@@ -48,14 +48,19 @@ const (
 // absent for the control and while there is not enough data; RevenueEffect
 // does the same for revenue per visitor.
 type ArmReport struct {
-	Name              string  `json:"name"`
-	Weight            float64 `json:"weight"`
-	Visitors          int64   `json:"visitors"`
-	Converters        int64   `json:"converters"`
-	Orders            int64   `json:"orders"`
-	Revenue           float64 `json:"revenue"`
-	CartAdders        int64   `json:"cart_adders"`
-	Clickers          int64   `json:"clickers"`
+	// Name and Weight are the arm's, as given to Build.
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+	// Visitors, Converters, Orders, Revenue, CartAdders and Clickers are
+	// the arm's Counts.
+	Visitors   int64   `json:"visitors"`
+	Converters int64   `json:"converters"`
+	Orders     int64   `json:"orders"`
+	Revenue    float64 `json:"revenue"`
+	CartAdders int64   `json:"cart_adders"`
+	Clickers   int64   `json:"clickers"`
+	// ConversionRate, RevenuePerVisitor, AOV, CartRate and ClickRate are
+	// the Counts' methods of those names (fractions, currency units).
 	ConversionRate    float64 `json:"conversion_rate"`
 	RevenuePerVisitor float64 `json:"revenue_per_visitor"`
 	AOV               float64 `json:"aov"`
@@ -128,7 +133,7 @@ func Build(arms []ArmCounts, opt Options) Report {
 		r.Arms[i] = ArmReport{
 			Name: a.Name, Weight: a.Weight,
 			Visitors: c.Visitors, Converters: c.Converters, Orders: c.Orders,
-			Revenue: c.Revenue, CartAdders: c.CartAdders, Clickers: c.Clickers,
+			Revenue: ratio(c.Revenue, 1), CartAdders: c.CartAdders, Clickers: c.Clickers,
 			ConversionRate: c.ConversionRate(), RevenuePerVisitor: c.RevenuePerVisitor(),
 			AOV: c.AOV(), CartRate: c.CartRate(), ClickRate: c.ClickRate(),
 		}
