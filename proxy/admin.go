@@ -36,6 +36,8 @@ import (
 //	                         on the page and why, JSON (admin_explain.go)
 //	POST   /preview          segment=NAME [ttl=1h] [base=URL]: a signed preview
 //	                         link, JSON (preview.go)
+//	GET    /experiments      every experiment's arms, uplift, intervals, the
+//	                         sample-ratio check and verdict, JSON (experiments.go)
 //	GET    /debug/memory     heap and profile figures, after collecting garbage
 //	                         (?clear=pages empties the page cache first)
 //	GET    /debug/pprof/...  Go's profiles (CPU, heap, goroutines)
@@ -70,6 +72,8 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 			p.adminExplain(ctx)
 		case path == "/preview":
 			p.adminPreview(ctx)
+		case path == "/experiments" && ctx.IsGet():
+			p.adminExperiments(ctx)
 		case path == "/debug/memory" && ctx.IsGet():
 			p.adminMemory(ctx)
 		case strings.HasPrefix(path, "/debug/pprof/"):

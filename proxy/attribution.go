@@ -8,9 +8,9 @@ import "bytes"
 
 // takeAttribution finds the attribution parameter in the request's query:
 // it counts a click for the block it names (when the configuration has
-// that block), and returns the query without it, for the shop. found is
+// that block; for the visitor too, in the experiment on the block), and returns the query without it, for the shop. found is
 // false when the query has no such parameter.
-func (p *Proxy) takeAttribution(conf *config, query []byte, count bool) (rest []byte, found bool) {
+func (p *Proxy) takeAttribution(conf *config, query []byte, count bool, visitorID string) (rest []byte, found bool) {
 	cfg := conf.cfg
 	name := cfg.Recommendations.AttributionParam
 	if len(cfg.Recommendations.Blocks) == 0 || !bytes.Contains(query, []byte(name)) {
@@ -21,6 +21,9 @@ func (p *Proxy) takeAttribution(conf *config, query []byte, count bool) (rest []
 		for i := range cfg.Recommendations.Blocks {
 			if id := cfg.Recommendations.Blocks[i].ID; string(value) == id {
 				p.metrics.block(id).clicks.Add(1)
+				if prof, ok := p.profiles.Get(visitorID); ok && visitorID != "" {
+					p.experiments.click(cfg, prof, "block:"+id) // the experiment on the block, if any
+				}
 				break
 			}
 		}

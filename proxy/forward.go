@@ -285,7 +285,7 @@ func (p *Proxy) forward(x *exchange, facts headerFacts) (resp *fasthttp.Response
 	var query []byte
 	var stripQuery bool
 	if q := ctx.URI().QueryString(); len(q) > 0 {
-		query, stripQuery = p.takeAttribution(conf, q, x.tracked && x.candidate && !x.prefetch && x.preview == nil)
+		query, stripQuery = p.takeAttribution(conf, q, x.tracked && x.candidate && !x.prefetch && x.preview == nil, x.visitorID)
 	}
 	req := fasthttp.AcquireRequest()
 	resp = fasthttp.AcquireResponse()

@@ -144,8 +144,22 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	if x.preview != nil {
 		ev, d = p.previewProfile(x, v, a, fresh, now) // records nothing of the visitor
 	} else {
+		var cartBuf [profile.MaxCart]profile.CartLine
+		var cart []profile.CartLine
+		purchase := x.page == rules.PagePurchase && len(cfg.Experiments) > 0
+		if purchase {
+			cart = p.cartOf(x.visitorID, cartBuf[:0]) // before the purchase empties it
+		}
 		ev = p.learner.Page(v, a, fresh, now)
 		prof = p.view(x, v, ev, now)
+		if purchase {
+			p.experiments.order(cfg, prof, orderValue(p.catalog, cart, 0))
+		}
+		if cfg.GlobalControl > 0 && prof != nil && p.experiments.global(cfg, prof, x.visitorID) == rules.ArmControl {
+			p.metrics.passThrough("global_control")
+			p.respond(x, resp, newPooledBody(raw), len(*raw), false)
+			return
+		}
 	}
 	if len(a.Regions) == 0 {
 		p.metrics.passThrough("no_change")
@@ -187,6 +201,9 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		plan.Preview(in, x.preview.segment)
 	}
 	pl := plan.Decide(in)
+	if x.preview == nil {
+		p.experiments.expose(cfg, prof, pl.Exposures)
+	}
 	// Released when the handler returns, before fasthttp writes the body:
 	// the body is made of the shop's bytes and the rendered ones (scratch,
 	// the block cache), never of the plan's.

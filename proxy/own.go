@@ -133,6 +133,9 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 				d.OverlayDismissed(key, now.Add(overlay.Cap.DismissFor.D()))
 			}
 		})
+		if ev.Event == "clicked" {
+			p.experiments.click(conf.cfg, prof, "overlay:"+overlay.ID) // the experiment on it, if any
+		}
 	}
 	p.metrics.overlayEvent(ev.ID, ev.Event)
 	ctx.SetStatusCode(fasthttp.StatusNoContent)

@@ -39,6 +39,8 @@ type Proxy struct {
 	carts    *live.Counter   // people who put each product in their cart
 	learner  *learn.Recorder // records into profiles, catalog, rec, views and carts
 	counts   liveCounts      // views and carts, as plan reads them
+
+	experiments experiments // every experiment's arms, counted per visitor
 	pages    *page.Cache
 	log      *slog.Logger
 	metrics  *Metrics

@@ -1,8 +1,7 @@
 package plan
 
 import (
-	"github.com/cespare/xxhash/v2"
-
+	"shopedge/proxy/experiment"
 	"shopedge/rules"
 )
 
@@ -36,22 +35,10 @@ func Arm(in *Input, e *rules.CompiledExperiment) int {
 	return ArmOf(in.Request.VisitorID, e)
 }
 
-// ArmOf is the arm a visitor id hashes to in an experiment: a bucket in
-// [0, 1) from the id, the name and the seed, then the arm whose share of
-// the cumulated weights holds it. The same in every process and after
-// every restart; independent between experiments (the name is in the
-// hash).
+// ArmOf is the arm a visitor id hashes to in an experiment
+// (experiment.Bucket of the id, the name and the seed, then
+// experiment.Arm by the weights): the same in every process and after
+// every restart, independent between experiments.
 func ArmOf(visitorID string, e *rules.CompiledExperiment) int {
-	var buf [128]byte
-	b := append(append(append(append(append(buf[:0], visitorID...), 0), e.Name...), 0), e.Seed...)
-	h := xxhash.Sum64(b)
-	bucket := float64(h>>11) / (1 << 53)
-	acc := 0.0
-	for i, w := range e.Weights {
-		acc += w
-		if bucket < acc {
-			return i
-		}
-	}
-	return len(e.Weights) - 1
+	return max(experiment.Arm(experiment.Bucket(visitorID, e.Name, e.Seed), e.Weights), 0)
 }

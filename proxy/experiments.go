@@ -1,0 +1,251 @@
+package proxy
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/experiment"
+	"shopedge/proxy/plan"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
+)
+
+// experiments counts the arms of every experiment, per visitor: a
+// visitor's arm and what was counted of them live in their profile
+// (profile.ExperimentSlot), the totals here, by the experiment's key (its
+// name and seed), so that a reload keeps them and a new seed starts
+// afresh. Only tracked visitors reach it: bots, Sec-GPC, no consent and
+// previews are never counted.
+type experiments struct {
+	mu     sync.Mutex
+	counts map[uint32][]experiment.Counts
+}
+
+// arms returns the counts of an experiment's arms; the caller holds mu.
+func (e *experiments) arms(x *rules.CompiledExperiment) []experiment.Counts {
+	if e.counts == nil {
+		e.counts = map[uint32][]experiment.Counts{}
+	}
+	c := e.counts[x.Key]
+	if len(c) < len(x.Arms) {
+		c = append(c, make([]experiment.Counts, len(x.Arms)-len(c))...)
+		e.counts[x.Key] = c
+	}
+	return c
+}
+
+// expose records the exposures of a page view: a visitor's first exposure
+// to an experiment keeps their arm in their profile and counts them.
+func (e *experiments) expose(cfg *rules.Compiled, prof *profile.Profile, exps []plan.Exposure) {
+	if len(exps) == 0 || prof == nil {
+		return
+	}
+	var first [8]plan.Exposure
+	n := 0
+	prof.Update(func(d *profile.Data) {
+		for _, x := range exps {
+			if d.Expose(cfg.Experiments[x.Experiment].Key, x.Arm) && n < len(first) {
+				first[n] = x
+				n++
+			}
+		}
+	})
+	if n == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, x := range first[:n] {
+		e.arms(&cfg.Experiments[x.Experiment])[x.Arm].AddVisitor()
+	}
+}
+
+// change is something counted of a visitor in one experiment.
+type change struct {
+	key          uint32
+	arm          int
+	converted    bool    // had bought before (for AddOrder)
+	priorRevenue float64 // their revenue before this order
+}
+
+// record applies what a visitor did to each experiment they are in: mark
+// says which flag it sets (and whether to count it only the first time),
+// count counts it.
+func (e *experiments) record(cfg *rules.Compiled, prof *profile.Profile, match func(key uint32) bool, update func(s *profile.ExperimentSlot) (counted bool), count func(c *experiment.Counts, ch change)) {
+	if prof == nil || len(cfg.Experiments) == 0 {
+		return
+	}
+	var changes [profile.MaxExperiments]change
+	n := 0
+	prof.Update(func(d *profile.Data) {
+		for i := range d.Experiments() {
+			s := &d.Experiments()[i]
+			if !match(s.Key) {
+				continue
+			}
+			ch := change{key: s.Key, arm: int(s.Arm), converted: s.Flags&profile.Converted != 0, priorRevenue: float64(s.Revenue)}
+			if update(s) {
+				changes[n] = ch
+				n++
+			}
+		}
+	})
+	if n == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range changes[:n] {
+		if x := experimentOf(cfg, ch.key); x != nil && ch.arm < len(x.Arms) {
+			count(&e.arms(x)[ch.arm], ch)
+		}
+	}
+}
+
+// order counts an order of amount for every experiment the visitor is in.
+func (e *experiments) order(cfg *rules.Compiled, prof *profile.Profile, amount float64) {
+	e.record(cfg, prof, func(uint32) bool { return true },
+		func(s *profile.ExperimentSlot) bool {
+			s.Flags |= profile.Converted
+			s.Revenue += float32(amount)
+			return true
+		},
+		func(c *experiment.Counts, ch change) {
+			prior := int64(0)
+			if ch.converted {
+				prior = 1
+			}
+			c.AddOrder(prior, ch.priorRevenue, amount)
+		})
+}
+
+// cartAdd counts a visitor's first add to cart in every experiment they
+// are in.
+func (e *experiments) cartAdd(cfg *rules.Compiled, prof *profile.Profile) {
+	e.record(cfg, prof, func(uint32) bool { return true },
+		func(s *profile.ExperimentSlot) bool {
+			first := s.Flags&profile.CartAdded == 0
+			s.Flags |= profile.CartAdded
+			return first
+		},
+		func(c *experiment.Counts, _ change) { c.AddCartAdder() })
+}
+
+// click counts a visitor's first click on an action ("block:ID",
+// "overlay:ID") in the experiment on that action, if any.
+func (e *experiments) click(cfg *rules.Compiled, prof *profile.Profile, action string) {
+	var key uint32
+	for i := range cfg.Experiments {
+		if cfg.Experiments[i].Action == action {
+			key = cfg.Experiments[i].Key
+		}
+	}
+	if key == 0 {
+		return
+	}
+	e.record(cfg, prof, func(k uint32) bool { return k == key },
+		func(s *profile.ExperimentSlot) bool {
+			first := s.Flags&profile.Clicked == 0
+			s.Flags |= profile.Clicked
+			return first
+		},
+		func(c *experiment.Counts, _ change) { c.AddClicker() })
+}
+
+// experimentOf is the configuration's experiment of a key, or nil.
+func experimentOf(cfg *rules.Compiled, key uint32) *rules.CompiledExperiment {
+	for i := range cfg.Experiments {
+		if cfg.Experiments[i].Key == key {
+			return &cfg.Experiments[i]
+		}
+	}
+	return nil
+}
+
+// reports are the configuration's experiments, counted so far.
+func (e *experiments) reports(cfg *rules.Compiled) []experiment.Report {
+	out := make([]experiment.Report, 0, len(cfg.Experiments))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range cfg.Experiments {
+		x := &cfg.Experiments[i]
+		counts := e.arms(x)
+		arms := make([]experiment.ArmCounts, len(x.Arms))
+		for j := range x.Arms {
+			arms[j] = experiment.ArmCounts{Name: x.Arms[j], Weight: x.Weights[j], Counts: counts[j]}
+		}
+		r := experiment.Build(arms, experiment.Options{})
+		r.Name, r.Action = x.Name, x.Action
+		out = append(out, r)
+	}
+	return out
+}
+
+// adminExperiments answers GET /experiments: every experiment's arms,
+// uplift with its intervals, the sample-ratio check and the verdict.
+func (p *Proxy) adminExperiments(ctx *fasthttp.RequestCtx) {
+	body, err := json.MarshalIndent(struct {
+		Experiments []experiment.Report `json:"experiments"`
+		At          time.Time           `json:"at"`
+	}{p.experiments.reports(p.conf.Load().cfg), p.now().UTC()}, "", "  ")
+	if err != nil {
+		p.log.Error("experiments report", "err", err)
+		ctx.Error("report failed\n", fasthttp.StatusInternalServerError)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(body, '\n'))
+}
+
+// orderValue is what a purchase page's order is worth: the order the page
+// shows when it shows one, else the cart's value from the learned prices
+// (before the purchase empties it); 0 when neither is known.
+func orderValue(cat *catalog.Catalog, cart []profile.CartLine, pageTotal float64) float64 {
+	if pageTotal > 0 {
+		return pageTotal
+	}
+	total := 0.0
+	for _, l := range cart {
+		prod, ok := cat.Get(l.Product)
+		if !ok || prod.Price <= 0 {
+			return 0
+		}
+		total += prod.Price * float64(l.Qty)
+	}
+	return total
+}
+
+// global places a visitor in the global control or not, exposing them on
+// their first page, and returns their arm: rules.ArmControl sees the shop
+// exactly as it is.
+func (e *experiments) global(cfg *rules.Compiled, prof *profile.Profile, visitorID string) int {
+	x := &cfg.Experiments[cfg.GlobalControl-1]
+	arm, first := rules.ArmTreatment, false
+	prof.Update(func(d *profile.Data) {
+		if s, ok := d.Experiment(x.Key); ok {
+			arm = int(s.Arm)
+			return
+		}
+		arm = plan.ArmOf(visitorID, x)
+		first = d.Expose(x.Key, arm)
+	})
+	if first {
+		e.mu.Lock()
+		e.arms(x)[arm].AddVisitor()
+		e.mu.Unlock()
+	}
+	return arm
+}
+
+// cartOf appends to dst the lines of a visitor's cart as it is now.
+func (p *Proxy) cartOf(visitorID string, dst []profile.CartLine) []profile.CartLine {
+	if pr, ok := p.profiles.Get(visitorID); ok {
+		d := pr.Snapshot()
+		return d.AppendCart(dst)
+	}
+	return dst
+}
