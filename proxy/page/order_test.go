@@ -9,7 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"shopedge/bench/shop"
 	"shopedge/proxy/codec"
@@ -371,6 +374,64 @@ func TestOrderSourceString(t *testing.T) {
 	for s, want := range map[OrderSource]string{OrderNone: "none", OrderJSONLD: "jsonld", OrderSelector: "selector", OrderPattern: "pattern", 9: "source(9)"} {
 		if got := s.String(); got != want {
 			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+// FuzzOrderFromJSONLD: any JSON-LD reads without a panic, and an order
+// read is one the proxy may count: a total in bounds, an ISO 4217
+// currency or none, a short printable number.
+func FuzzOrderFromJSONLD(f *testing.F) {
+	for _, s := range []string{
+		`{"@type":"Order","orderNumber":"1","totalPaymentDue":{"@type":"PriceSpecification","price":"1.234,56","priceCurrency":"EUR"}}`,
+		`{"@graph":[{"@type":"Invoice","referencesOrder":{"@type":"Order","acceptedOffer":[{"price":"2","eligibleQuantity":{"value":3}}]}}]}`,
+		`[{"@type":"Order","price":1e308,"orderedItem":[{"@type":"OrderItem","orderQuantity":1e9}]}]`,
+		`<!-- {"@type":"Order","price":"$1,000.00","orderNumber":{"value":"\u0000x"}} -->`,
+		`{"@type":["Order"],"totalPaymentDue":[[[{"value":{"@value":"5"}}]]]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		o, ok := OrderFromJSONLD([][]byte{b}, "EUR")
+		if ok && (o.Total < 0 || o.Total > maxTotal || o.Total != o.Total || o.Source != OrderJSONLD) {
+			t.Errorf("total %v from %v", o.Total, o.Source)
+		}
+		if o.Currency != "" && !rules.IsCurrency(o.Currency) {
+			t.Errorf("currency %q", o.Currency)
+		}
+		if len(o.Number) > maxOrderNumber || !utf8.ValidString(o.Number) || strings.ContainsFunc(o.Number, unicode.IsControl) {
+			t.Errorf("number %q", o.Number)
+		}
+		if o.Items < 0 || o.Items > maxItems {
+			t.Errorf("items %d", o.Items)
+		}
+	})
+}
+
+// FuzzParseAmount: any text reads without a panic, to a finite amount
+// that is not negative and an ISO 4217 currency or none.
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"1.234,56 €", "$1,234.56", "CHF 1'234.50", "₹1,23,456.00", "-5", "1\u00a0234,56", "KWD 1.234", "0.500", "9" + strings.Repeat("9", 400)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, cur, ok := ParseAmount(s, "")
+		if ok && (v < 0 || v != v || v > 1e308) {
+			t.Errorf("ParseAmount(%q) = %v", s, v)
+		}
+		if cur != "" && !rules.IsCurrency(cur) {
+			t.Errorf("ParseAmount(%q): currency %q", s, cur)
+		}
+	})
+}
+
+// TestCurrencySymbols: every symbol stands for a currency IsCurrency
+// knows (or, shared, for none).
+func TestCurrencySymbols(t *testing.T) {
+	t.Parallel()
+	for _, c := range currencySymbols {
+		if !rules.IsCurrency(c.code) && (c.code != "" || !c.shared) {
+			t.Errorf("symbol %q: code %q is not an ISO 4217 code", c.sym, c.code)
 		}
 	}
 }
