@@ -435,3 +435,24 @@ func TestCurrencySymbols(t *testing.T) {
 		}
 	}
 }
+
+func ExampleParseAmount() {
+	for _, s := range []string{"1.234,56 €", "$1,234.56", "CHF 1'234.50", "1234.5"} {
+		v, cur, ok := ParseAmount(s, "")
+		fmt.Println(v, cur, ok)
+	}
+	// Output:
+	// 1234.56 EUR true
+	// 1234.56 USD true
+	// 1234.5 CHF true
+	// 1234.5  true
+}
+
+func ExampleOrderFromJSONLD() {
+	ld := `{"@context":"https://schema.org","@type":"Order","orderNumber":"NW100001",
+		"totalPaymentDue":{"@type":"PriceSpecification","price":"89.97","priceCurrency":"EUR"},
+		"acceptedOffer":[{"@type":"Offer","price":"29.99","eligibleQuantity":{"value":3}}]}`
+	o, ok := OrderFromJSONLD([][]byte{[]byte(ld)}, "")
+	fmt.Println(o.Number, o.Total, o.Currency, o.Items, o.Source, ok)
+	// Output: NW100001 89.97 EUR 3 jsonld true
+}

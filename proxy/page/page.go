@@ -278,9 +278,8 @@ type Input struct {
 // search results that may be re-ranked, the places recommendation blocks
 // and banners go, the ends of the head and the body, the page's own CSP
 // and <base>, and the product, category path or order the page
-// describes. It
-// fails when the page cannot be decoded or is not UTF-8. It changes
-// nothing outside the Analysis it returns.
+// describes. It fails when the page cannot be decoded or is not UTF-8.
+// It changes nothing outside the Analysis it returns.
 func Analyze(in Input) (*Analysis, error) {
 	body := in.Raw
 	cfg := in.Config
