@@ -75,6 +75,7 @@ var reloadable = []string{
 	"pages[].type", "pages[].path", "pages[].query",
 	"events.cart_add[].path", "events.cart_add[].method", "events.cart_add[].product_field",
 	"events.cart_add[].quantity_field",
+	"events.purchase.selector", "events.purchase.pattern", "events.purchase.currency",
 	"navigation.container", "navigation.item", "navigation.min_interest", "navigation.max_promoted",
 	"recommendations.attribution_param",
 	"recommendations.blocks[].id", "recommendations.blocks[].pages", "recommendations.blocks[].selector",

@@ -320,6 +320,34 @@ type PageRule struct {
 type Events struct {
 	// CartAdd recognises add-to-cart requests.
 	CartAdd []CartAdd `yaml:"cart_add"`
+	// Purchase says where a purchase page shows the order's total when
+	// the page prints no schema.org Order or Invoice JSON-LD with one.
+	// Default: the JSON-LD only.
+	Purchase *Purchase `yaml:"purchase"`
+}
+
+// Purchase reads an order's total from a purchase page's text (pages of
+// type purchase), for shops whose confirmation page has no schema.org
+// Order or Invoice JSON-LD, or one without a total. One of Selector and
+// Pattern is required.
+type Purchase struct {
+	// Selector selects the element whose text holds the order's total
+	// (CSS; the first match), like ".order-total". Default: none (Pattern
+	// reads the page's HTML).
+	Selector Selector `yaml:"selector"`
+	// Pattern is a regular expression with exactly one group, the amount.
+	// With Selector it is matched against the selected element's text;
+	// without, against the page's HTML, scripts included (a dataLayer
+	// push like '"revenue":\s*"?([0-9.,]+)'). Default: the selected
+	// element's whole text is the amount.
+	Pattern Regexp `yaml:"pattern"`
+	// Currency is the ISO 4217 code of the order's total when the page
+	// names none: a JSON-LD total without priceCurrency, a text amount
+	// without a code or a symbol only one currency uses (€, £, ₹, ...;
+	// $, ¥ and kr are shared, and read as this currency). Default: none
+	// ($ is then read as USD, ¥ as JPY, and an amount that names no
+	// currency has none).
+	Currency string `yaml:"currency"`
 }
 
 // CartAdd recognises an add-to-cart request (a form or JSON POST).

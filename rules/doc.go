@@ -5,7 +5,9 @@
 // parsed templates, overlays in the order they are tried, the own assets'
 // addresses) and validate it, reporting every problem at once as
 // file:line:col: field: problem. It also classifies requests (page
-// type, cart events), which needs the configuration alone.
+// type, cart events), which needs the configuration alone; where a
+// purchase page shows its order's total is configured here too
+// (events.purchase), read by shopedge/proxy/page.
 //
 // Files:
 //   - config.go: the model, one documented struct per section.
@@ -29,6 +31,8 @@
 //   - warn.go: the warnings of check: actions another always beats in
 //     their place, schedules that have ended, shares of nobody.
 //   - countries.go: the ISO 3166 country codes a country condition takes.
+//   - currencies.go: the ISO 4217 currency codes (IsCurrency), for
+//     events.purchase and the orders read from purchase pages.
 //   - warn_segments.go: check's warnings of segments that never match,
 //     and of actions whose segments all never do.
 //

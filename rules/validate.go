@@ -243,6 +243,17 @@ func (c *Compiled) validate(v *validator) {
 			v.add(path+".method", "%q is not an HTTP method like POST", e.Method)
 		}
 	}
+	if p := c.Events.Purchase; p != nil {
+		if p.Selector.IsZero() && p.Pattern.Regexp == nil {
+			v.add("events.purchase", "give a selector for the element showing the order's total, a pattern with one group for the amount, or both")
+		}
+		if re := p.Pattern.Regexp; re != nil && re.NumSubexp() != 1 {
+			v.add("events.purchase.pattern", "want exactly one group, the amount, like 'Total: ([0-9.,]+)'; got %d (use (?:...) for the others)", re.NumSubexp())
+		}
+		if p.Currency != "" && !IsCurrency(p.Currency) {
+			v.add("events.purchase.currency", "%q is not an ISO 4217 currency code like EUR or USD (upper case)", p.Currency)
+		}
+	}
 	if n := c.Navigation; n != nil {
 		if n.Container.IsZero() {
 			v.add("navigation.container", "required: a CSS selector for the menu, like \"nav > ul\"")

@@ -45,16 +45,47 @@ type Shop struct {
 
 	mu     sync.Mutex
 	carts  map[string]map[string]int // session -> sku -> quantity
+	placed map[string]*Order         // order number -> the order
 	orders atomic.Int64
 }
 
-// maxSessions bounds the carts the shop keeps; beyond it, the oldest
-// arbitrary half is forgotten (a demo shop, not a database).
-const maxSessions = 200000
+// Order is an order placed through the checkout: the cart as it was,
+// priced, under its number.
+type Order struct {
+	Number   string
+	Lines    []OrderLine
+	Total    float64 // the sum of the lines, rounded to cents: what the cart cost
+	Currency string  // ISO 4217
+	Placed   time.Time
+}
+
+// OrderLine is one product of an order.
+type OrderLine struct {
+	Product *Product
+	Qty     int
+	Total   float64 // Qty × the product's price
+}
+
+// Items is how many articles the order holds (the quantities' sum).
+func (o *Order) Items() int {
+	n := 0
+	for _, l := range o.Lines {
+		n += l.Qty
+	}
+	return n
+}
+
+// maxSessions bounds the carts the shop keeps, and maxOrders the orders;
+// beyond it, an arbitrary half is forgotten (a demo shop, not a
+// database).
+const (
+	maxSessions = 200000
+	maxOrders   = 200000
+)
 
 // New returns the demo shop for a catalog generated from seed.
 func New(seed uint64) *Shop {
-	s := &Shop{Catalog: NewCatalog(seed), pages: map[string]*template.Template{}, carts: map[string]map[string]int{}}
+	s := &Shop{Catalog: NewCatalog(seed), pages: map[string]*template.Template{}, carts: map[string]map[string]int{}, placed: map[string]*Order{}}
 	for _, name := range []string{"home", "category", "product", "search", "cart", "checkout", "thanks", "page"} {
 		t := template.Must(template.New(name).ParseFS(files,
 			"templates/layout.html", "templates/cards.html", "templates/crumbs.html", "templates/"+name+".html"))
@@ -79,7 +110,8 @@ type view struct {
 	Lines                                 []cartLine
 	Subtotal                              float64
 	Order                                 string
-	ProductLD, BreadcrumbLD               template.JS
+	Placed                                *Order // the order the confirmation page shows, when the shop knows its number
+	ProductLD, BreadcrumbLD, OrderLD      template.JS
 	Nonce                                 string // the CSP nonce of this response, when the shop sends a policy
 }
 
@@ -274,6 +306,11 @@ func (s *Shop) session(w http.ResponseWriter, r *http.Request, create bool) stri
 func (s *Shop) lines(sid string) ([]cartLine, float64, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.linesLocked(sid)
+}
+
+// linesLocked is lines with s.mu held.
+func (s *Shop) linesLocked(sid string) ([]cartLine, float64, int) {
 	var lines []cartLine
 	var total float64
 	var count int
@@ -355,16 +392,46 @@ func (s *Shop) place(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := s.session(w, r, false)
+	o := &Order{Number: "NW" + strconv.FormatInt(100000+s.orders.Add(1), 10), Currency: "EUR", Placed: time.Now().UTC()}
 	s.mu.Lock()
+	// The cart is read and emptied at once: an add racing the order is
+	// in the order or in the next cart, never lost.
+	lines, total, _ := s.linesLocked(sid)
 	delete(s.carts, sid)
+	if len(s.placed) >= maxOrders {
+		for k := range s.placed {
+			delete(s.placed, k)
+			if len(s.placed) < maxOrders/2 {
+				break
+			}
+		}
+	}
+	s.placed[o.Number] = o
 	s.mu.Unlock()
-	n := 100000 + s.orders.Add(1)
-	http.Redirect(w, r, "/checkout/thank-you?order=NW"+strconv.FormatInt(n, 10), http.StatusSeeOther)
+	for _, l := range lines {
+		o.Lines = append(o.Lines, OrderLine(l))
+	}
+	o.Total = total
+	http.Redirect(w, r, "/checkout/thank-you?order="+o.Number, http.StatusSeeOther)
+}
+
+// Order returns the order placed under number, if the shop still keeps
+// it.
+func (s *Shop) Order(number string) (*Order, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.placed[number]
+	return o, ok
 }
 
 func (s *Shop) thanks(w http.ResponseWriter, r *http.Request) {
-	order := r.URL.Query().Get("order")
-	s.render(w, r, http.StatusOK, "thanks", &view{Title: "Thank you", Description: "Order confirmed.", Order: order, Products: s.Catalog.Products[:4]})
+	number := r.URL.Query().Get("order")
+	v := &view{Title: "Thank you", Description: "Order confirmed.", Order: number, Products: s.Catalog.Products[:4]}
+	if o, ok := s.Order(number); ok {
+		v.Placed = o
+		v.OrderLD = orderLD(origin(r), o)
+	}
+	s.render(w, r, http.StatusOK, "thanks", v)
 }
 
 func (s *Shop) slow(w http.ResponseWriter, r *http.Request) {
@@ -536,6 +603,46 @@ func breadcrumbLD(origin string, path []*Category, last string) template.JS {
 		items = append(items, map[string]any{"@type": "ListItem", "position": len(items) + 1, "name": last})
 	}
 	b, _ := json.Marshal(map[string]any{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items})
+	return template.JS(b)
+}
+
+// orderLD is an order as schema.org Order JSON-LD, the way shop
+// platforms print it on their confirmation pages (and Google's order
+// markup asks): the number and status, the total both as the Order's
+// price and as totalPaymentDue, and each line twice, as an acceptedOffer
+// (price and eligibleQuantity) and as an OrderItem (orderQuantity).
+func orderLD(origin string, o *Order) template.JS {
+	money := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	offers := make([]map[string]any, 0, len(o.Lines))
+	items := make([]map[string]any, 0, len(o.Lines))
+	for i, l := range o.Lines {
+		p := l.Product
+		product := map[string]any{"@type": "Product", "sku": p.SKU, "name": p.Name, "url": origin + p.URL(), "image": origin + p.Image()}
+		offers = append(offers, map[string]any{
+			"@type": "Offer", "itemOffered": product, "price": money(p.Price), "priceCurrency": o.Currency,
+			"eligibleQuantity": map[string]any{"@type": "QuantitativeValue", "value": l.Qty},
+		})
+		items = append(items, map[string]any{
+			"@type": "OrderItem", "orderItemNumber": fmt.Sprintf("%s-%d", o.Number, i+1), "orderQuantity": l.Qty,
+			"orderedItem": product,
+		})
+	}
+	ld := map[string]any{
+		"@context":      "https://schema.org",
+		"@type":         "Order",
+		"orderNumber":   o.Number,
+		"orderStatus":   "https://schema.org/OrderProcessing",
+		"orderDate":     o.Placed.Format(time.RFC3339),
+		"merchant":      map[string]any{"@type": "Organization", "name": "Northwind Outfitters"},
+		"price":         money(o.Total),
+		"priceCurrency": o.Currency,
+		"totalPaymentDue": map[string]any{
+			"@type": "PriceSpecification", "price": money(o.Total), "priceCurrency": o.Currency,
+		},
+		"acceptedOffer": offers,
+		"orderedItem":   items,
+	}
+	b, _ := json.Marshal(ld) // escapes <, > and &: safe inside <script>
 	return template.JS(b)
 }
 

@@ -4,11 +4,13 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -136,5 +138,125 @@ func TestCartFlow(t *testing.T) {
 	_, cart := get(t, c, srv.URL+"/cart")
 	if !strings.Contains(cart, "Your cart is empty") {
 		t.Errorf("cart not emptied by the order")
+	}
+}
+
+// TestOrderJSONLD places an order of a real cart and reads the
+// confirmation page's schema.org Order JSON-LD: its number, total (what
+// the cart cost), currency and lines.
+func TestOrderJSONLD(t *testing.T) {
+	t.Parallel()
+	s := New(1)
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	var bought []*Product
+	for _, q := range s.Catalog.Products {
+		if q.InStock {
+			bought = append(bought, q)
+		}
+		if len(bought) == 2 {
+			break
+		}
+	}
+	qty := map[string]int{bought[0].SKU: 2, bought[1].SKU: 1}
+	var want float64
+	for _, p := range bought {
+		resp, err := c.PostForm(srv.URL+"/cart/add", url.Values{"sku": {p.SKU}, "qty": {strconv.Itoa(qty[p.SKU])}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want += float64(qty[p.SKU]) * p.Price
+	}
+	want = math.Round(want*100) / 100
+	resp, err := c.PostForm(srv.URL+"/checkout/place", url.Values{"first": {"A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	number := resp.Request.URL.Query().Get("order")
+	lds := regexp.MustCompile(`(?s)<script type="application/ld\+json">(.*?)</script>`).FindAllStringSubmatch(string(b), -1)
+	if len(lds) != 1 {
+		t.Fatalf("confirmation page has %d JSON-LD blocks, want 1", len(lds))
+	}
+	var ld struct {
+		Type            string `json:"@type"`
+		OrderNumber     string `json:"orderNumber"`
+		OrderStatus     string `json:"orderStatus"`
+		Price           string `json:"price"`
+		PriceCurrency   string `json:"priceCurrency"`
+		TotalPaymentDue struct {
+			Price         string `json:"price"`
+			PriceCurrency string `json:"priceCurrency"`
+		} `json:"totalPaymentDue"`
+		AcceptedOffer []struct {
+			ItemOffered struct {
+				SKU  string `json:"sku"`
+				Name string `json:"name"`
+			} `json:"itemOffered"`
+			Price            string `json:"price"`
+			EligibleQuantity struct {
+				Value int `json:"value"`
+			} `json:"eligibleQuantity"`
+		} `json:"acceptedOffer"`
+		OrderedItem []struct {
+			Type          string `json:"@type"`
+			OrderQuantity int    `json:"orderQuantity"`
+			OrderedItem   struct {
+				SKU string `json:"sku"`
+			} `json:"orderedItem"`
+		} `json:"orderedItem"`
+	}
+	if err := json.Unmarshal([]byte(lds[0][1]), &ld); err != nil {
+		t.Fatalf("Order JSON-LD does not parse: %v", err)
+	}
+	wantTotal := strconv.FormatFloat(want, 'f', 2, 64)
+	for _, c := range []struct{ name, got, want string }{
+		{"@type", ld.Type, "Order"},
+		{"orderNumber", ld.OrderNumber, number},
+		{"orderStatus", ld.OrderStatus, "https://schema.org/OrderProcessing"},
+		{"price", ld.Price, wantTotal},
+		{"priceCurrency", ld.PriceCurrency, "EUR"},
+		{"totalPaymentDue.price", ld.TotalPaymentDue.Price, wantTotal},
+		{"totalPaymentDue.priceCurrency", ld.TotalPaymentDue.PriceCurrency, "EUR"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if len(ld.AcceptedOffer) != len(bought) || len(ld.OrderedItem) != len(bought) {
+		t.Fatalf("got %d offers and %d items, want %d of each", len(ld.AcceptedOffer), len(ld.OrderedItem), len(bought))
+	}
+	var sum float64
+	for i, o := range ld.AcceptedOffer {
+		p := s.Catalog.BySKU[o.ItemOffered.SKU]
+		if p == nil || o.ItemOffered.Name != p.Name || o.Price != p.PriceText() || o.EligibleQuantity.Value != qty[p.SKU] {
+			t.Errorf("acceptedOffer[%d] = %+v, not a line of the cart", i, o)
+			continue
+		}
+		price, err := strconv.ParseFloat(o.Price, 64)
+		if err != nil {
+			t.Errorf("acceptedOffer[%d].price %q: %v", i, o.Price, err)
+		}
+		sum += price * float64(o.EligibleQuantity.Value)
+		if it := ld.OrderedItem[i]; it.Type != "OrderItem" || it.OrderedItem.SKU != p.SKU || it.OrderQuantity != qty[p.SKU] {
+			t.Errorf("orderedItem[%d] = %+v, want %s × %d", i, it, p.SKU, qty[p.SKU])
+		}
+	}
+	if got := strconv.FormatFloat(math.Round(sum*100)/100, 'f', 2, 64); got != wantTotal {
+		t.Errorf("lines add up to %s, want the total %s", got, wantTotal)
+	}
+	if o, ok := s.Order(number); !ok || o.Total != want || o.Items() != 3 {
+		t.Errorf("Order(%q) = %+v, %v; want a total of %v and 3 items", number, o, ok, want)
+	}
+	if !strings.Contains(string(b), `<strong class="order-total">&euro;`+wantTotal+`</strong>`) {
+		t.Errorf("confirmation page does not show the total %s", wantTotal)
+	}
+	_, unknown := get(t, c, srv.URL+"/checkout/thank-you?order=NW1")
+	if strings.Contains(unknown, "application/ld+json") || !strings.Contains(unknown, "Thank you for your order") {
+		t.Errorf("confirmation of an unknown order: want the thanks without JSON-LD")
 	}
 }

@@ -46,6 +46,14 @@ type Analysis struct {
 	HasProduct bool
 	// Crumbs are a category page's path in the shop, outermost first.
 	Crumbs []catalog.ID
+	// Order is the order a purchase page shows, when HasOrder: its
+	// total, currency, number and items, from its schema.org Order or
+	// Invoice JSON-LD or events.purchase. Without a total, HasOrder is
+	// false, and Order may still hold the number and items the page
+	// gave. The analysis is per page bytes: a confirmation page's bytes
+	// differ per order.
+	Order    Order
+	HasOrder bool
 
 	Gzip *splice.Gzip // for gzip pages: the unchanged parts, compressed
 
@@ -269,9 +277,9 @@ type Input struct {
 // Analyze decodes and indexes a page: the menus that may be reordered, the
 // search results that may be re-ranked, the places recommendation blocks
 // and banners go, the ends of the head and the body, the page's own CSP
-// and <base>, and the product or category path the page describes. It
-// fails when the page cannot be decoded or is not UTF-8. It changes
-// nothing outside the Analysis it returns.
+// and <base>, and the product, category path or order the page
+// describes. It fails when the page cannot be decoded or is not UTF-8.
+// It changes nothing outside the Analysis it returns.
 func Analyze(in Input) (*Analysis, error) {
 	body := in.Raw
 	cfg := in.Config
@@ -360,6 +368,8 @@ func Analyze(in Input) (*Analysis, error) {
 		for _, c := range catalog.Breadcrumbs(catalogPage()) {
 			a.Crumbs = append(a.Crumbs, c.ID)
 		}
+	case rules.PagePurchase:
+		a.Order, a.HasOrder = readOrder(doc, body, cfg)
 	}
 	return a, nil
 }
