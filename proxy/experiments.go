@@ -106,10 +106,17 @@ func (e *experiments) record(cfg *rules.Compiled, prof *profile.Profile, match f
 	}
 }
 
-// order counts an order of amount for every experiment the visitor is in.
-func (e *experiments) order(cfg *rules.Compiled, prof *profile.Profile, amount float64) {
+// order counts an order of amount for every experiment the visitor is in;
+// number, when the page names the order, makes a reload of its
+// confirmation count once.
+func (e *experiments) order(cfg *rules.Compiled, prof *profile.Profile, number string, amount float64) {
+	tag := orderTag(number)
 	e.record(cfg, prof, func(uint32) bool { return true },
 		func(s *profile.ExperimentSlot) bool {
+			if tag != 0 && s.Order == tag {
+				return false // this order, again
+			}
+			s.Order = tag
 			s.Flags |= profile.Converted
 			s.Revenue += float32(amount)
 			return true
@@ -154,6 +161,18 @@ func (e *experiments) click(cfg *rules.Compiled, prof *profile.Profile, action s
 			return first
 		},
 		func(c *experiment.Counts, _ change) { c.AddClicker() })
+}
+
+// orderTag is a 16-bit hash of an order's number (FNV-1a); 0 for none.
+func orderTag(number string) uint16 {
+	if number == "" {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(number); i++ {
+		h = (h ^ uint32(number[i])) * 16777619
+	}
+	return uint16(h>>16) | 1
 }
 
 // experimentOf is the configuration's experiment of a key, or nil.
@@ -201,13 +220,10 @@ func (p *Proxy) adminExperiments(ctx *fasthttp.RequestCtx) {
 	ctx.SetBody(append(body, '\n'))
 }
 
-// orderValue is what a purchase page's order is worth: the order the page
-// shows when it shows one, else the cart's value from the learned prices
-// (before the purchase empties it); 0 when neither is known.
-func orderValue(cat *catalog.Catalog, cart []profile.CartLine, pageTotal float64) float64 {
-	if pageTotal > 0 {
-		return pageTotal
-	}
+// orderValue is what a cart is worth at checkout, from the learned prices:
+// the order's value when the confirmation page does not show it; 0 when a
+// price is unknown.
+func orderValue(cat *catalog.Catalog, cart []profile.CartLine) float64 {
 	total := 0.0
 	for _, l := range cart {
 		prod, ok := cat.Get(l.Product)

@@ -153,7 +153,15 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		ev = p.learner.Page(v, a, fresh, now)
 		prof = p.view(x, v, ev, now)
 		if purchase {
-			p.experiments.order(cfg, prof, orderValue(p.catalog, cart, 0))
+			// The order the page shows, else the cart's value as it was
+			// checked out; a page of neither (a reload once the cart is
+			// empty, with no order on the page) is no new order.
+			switch {
+			case a.HasOrder:
+				p.experiments.order(cfg, prof, a.Order.Number, a.Order.Total)
+			case len(cart) > 0:
+				p.experiments.order(cfg, prof, "", orderValue(p.catalog, cart))
+			}
 		}
 		if cfg.GlobalControl > 0 && prof != nil && p.experiments.global(cfg, prof, x.visitorID) == rules.ArmControl {
 			p.metrics.passThrough("global_control")

@@ -14,7 +14,8 @@ type ExperimentSlot struct {
 	Key     uint32  // the experiment's (rules.CompiledExperiment.Key); 0: empty
 	Revenue float32 // the orders' value since the first exposure
 	Arm     uint8
-	Flags   uint8 // Converted, CartAdded, Clicked
+	Flags   uint8  // Converted, CartAdded, Clicked
+	Order   uint16 // a hash of the last order's number, so a reloaded confirmation counts once
 }
 
 // The flags of an ExperimentSlot.

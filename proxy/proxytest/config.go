@@ -1,6 +1,7 @@
 package proxytest
 
 import (
+	"slices"
 	"testing"
 
 	"shopedge/configs"
@@ -23,9 +24,11 @@ func Keys() []identity.Key {
 }
 
 // DemoConfig is configs/demo.yaml pointed at upstream, listening on
-// 127.0.0.1:0 with the operations listener off, then changed by mutate
-// (nil: unchanged). It fails the test when the demo configuration does not
-// parse.
+// 127.0.0.1:0 with the operations listener off, without its experiments
+// (whose arms, by the hash of a random visitor id, would make what a
+// test's visitor gets a matter of chance: a test of experiments puts its
+// own in), then changed by mutate (nil: unchanged). It fails the test when
+// the demo configuration does not parse.
 func DemoConfig(t testing.TB, upstream string, mutate func(*rules.Config)) *Config {
 	t.Helper()
 	c, err := rules.Parse("configs/demo.yaml", configs.Demo)
@@ -37,8 +40,39 @@ func DemoConfig(t testing.TB, upstream string, mutate func(*rules.Config)) *Conf
 	cfg.Upstream.URL = upstream
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Admin.Listen = ""
+	WithoutExperiments(cfg)
 	if mutate != nil {
 		mutate(cfg)
 	}
 	return cfg
+}
+
+// WithoutExperiments takes every experiment out of a configuration: the
+// global control and each action's.
+func WithoutExperiments(c *Config) {
+	c.Experiments = rules.Experiments{}
+	if c.Navigation != nil {
+		nav := *c.Navigation
+		nav.Experiment, c.Navigation = nil, &nav
+	}
+	if c.Search != nil {
+		s := *c.Search
+		s.Experiment, c.Search = nil, &s
+	}
+	c.Recommendations.Blocks = slices.Clone(c.Recommendations.Blocks)
+	for i := range c.Recommendations.Blocks {
+		c.Recommendations.Blocks[i].Experiment = nil
+	}
+	c.Overlays.Rules = slices.Clone(c.Overlays.Rules)
+	for i := range c.Overlays.Rules {
+		c.Overlays.Rules[i].Experiment = nil
+	}
+	c.Overlays.Banners = slices.Clone(c.Overlays.Banners)
+	for i := range c.Overlays.Banners {
+		c.Overlays.Banners[i].Experiment = nil
+	}
+	c.Content = slices.Clone(c.Content)
+	for i := range c.Content {
+		c.Content[i].Experiment = nil
+	}
 }

@@ -1,0 +1,116 @@
+package proxy
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"shopedge/proxy/experiment"
+	"shopedge/rules"
+)
+
+// TestExperimentsEndToEnd (issue 12): simulated shoppers browse the demo
+// shop through the proxy, some of them buying through its checkout, under
+// a global control of 10% and a 20% holdout on the exit offer. The report
+// GET /experiments answers counts every visitor once in the global
+// control's arms; everyone outside the global control, once, in the exit
+// offer's (each reached a product page, where it applies for a new
+// desktop visitor); the buyers and their orders' totals (from the
+// confirmation pages' Order JSON-LD) in the global arms; and no sample
+// ratio mismatch. Held-out visitors get no exit offer, the global
+// control's no personalization at all.
+func TestExperimentsEndToEnd(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, func(c *rules.Config) {
+		c.Experiments.GlobalControl = 10
+		for i := range c.Overlays.Rules {
+			if c.Overlays.Rules[i].ID == "exit-offer" {
+				c.Overlays.Rules[i].Experiment = &rules.Experiment{Name: "exit-holdout", Control: 20}
+			}
+		}
+	})
+	admin := startAdmin(t, e, "t0ken")
+	products := e.productsIn("women", 12)
+	rng := rand.New(rand.NewPCG(11, 12))
+	totalRe := regexp.MustCompile(`"totalPaymentDue":\s*\{[^}]*"price":\s*"?([0-9.]+)`)
+	var stock []string // SKUs the shop sells
+	for _, p := range e.shop.Catalog.Products {
+		if p.InStock && len(stock) < 40 {
+			stock = append(stock, p.SKU)
+		}
+	}
+	const shoppers = 400
+	buyers, revenue, offers := 0, 0.0, 0
+	for range shoppers {
+		v := e.visitor()
+		pg := v.get(e.url + products[rng.IntN(len(products))])
+		if overlayOf(pg.body) == "exit-offer" {
+			offers++
+		}
+		if rng.Float64() >= 0.3 {
+			continue
+		}
+		v.addToCart(e.url, stock[rng.IntN(len(stock))], 1+rng.IntN(2))
+		placed := v.post(e.url+"/checkout/place", "application/x-www-form-urlencoded", "first=A")
+		thanks := v.get(e.url + placed.resp.Header.Get("Location"))
+		m := totalRe.FindStringSubmatch(thanks.body)
+		if m == nil {
+			t.Fatalf("no order total on the confirmation page:\n%s", thanks.body)
+		}
+		total, _ := strconv.ParseFloat(m[1], 64)
+		buyers++
+		revenue += total
+		v.get(e.url + placed.resp.Header.Get("Location")) // a reload counts once
+	}
+	_, body := adminCall(t, "GET", admin+"/experiments", "t0ken")
+	var got struct {
+		Experiments []experiment.Report `json:"experiments"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("%v:\n%s", err, body)
+	}
+	t.Logf("report:\n%s", body)
+	reports := map[string]experiment.Report{}
+	for _, r := range got.Experiments {
+		reports[r.Name] = r
+		if r.SRM {
+			t.Errorf("%s: sample ratio mismatch (p %v)", r.Name, r.SRMP)
+		}
+	}
+	global, exit := reports[rules.GlobalExperiment], reports["exit-holdout"]
+	if len(global.Arms) != 2 || len(exit.Arms) != 2 || exit.Action != "overlay:exit-offer" || global.Action != "everything" {
+		t.Fatalf("experiments %+v, want the global control and exit-holdout, two arms each", got.Experiments)
+	}
+	sum := func(r experiment.Report, f func(a experiment.ArmReport) float64) float64 {
+		s := 0.0
+		for _, a := range r.Arms {
+			s += f(a)
+		}
+		return s
+	}
+	visitors := func(a experiment.ArmReport) float64 { return float64(a.Visitors) }
+	if n := sum(global, visitors); n != shoppers {
+		t.Errorf("global arms hold %v visitors, want every shopper once: %d", n, shoppers)
+	}
+	outside := shoppers - global.Arms[rules.ArmControl].Visitors
+	if n := sum(exit, visitors); n != float64(outside) {
+		t.Errorf("exit-holdout arms hold %v visitors, want the %d outside the global control", n, outside)
+	}
+	if offers != int(exit.Arms[rules.ArmTreatment].Visitors) {
+		t.Errorf("%d shoppers got the exit offer, the treatment arm counts %d", offers, exit.Arms[rules.ArmTreatment].Visitors)
+	}
+	if n := sum(global, func(a experiment.ArmReport) float64 { return float64(a.Converters) }); n != float64(buyers) {
+		t.Errorf("global arms count %v converters, want the %d buyers", n, buyers)
+	}
+	if n := sum(global, func(a experiment.ArmReport) float64 { return float64(a.Orders) }); n != float64(buyers) {
+		t.Errorf("global arms count %v orders, want %d (a reloaded confirmation counts once)", n, buyers)
+	}
+	if got := sum(global, func(a experiment.ArmReport) float64 { return a.Revenue }); got < revenue-0.01 || got > revenue+0.01 {
+		t.Errorf("global revenue %.2f, want the orders' %.2f", got, revenue)
+	}
+	if global.Verdict == "" || exit.Verdict == "" {
+		t.Errorf("no verdict: %q, %q", global.Verdict, exit.Verdict)
+	}
+}
