@@ -41,12 +41,12 @@ type Proxy struct {
 	counts   liveCounts      // views and carts, as plan reads them
 
 	experiments experiments // every experiment's arms, counted per visitor
-	pages    *page.Cache
-	log      *slog.Logger
-	metrics  *Metrics
-	now      func() time.Time
-	load     func() (*rules.Compiled, error) // Options.Load
-	reloadMu sync.Mutex                      // one reload at a time: compare, keep, swap
+	pages       *page.Cache
+	log         *slog.Logger
+	metrics     *Metrics
+	now         func() time.Time
+	load        func() (*rules.Compiled, error) // Options.Load
+	reloadMu    sync.Mutex                      // one reload at a time: compare, keep, swap
 }
 
 // config is a configuration in force and what the proxy builds from it
