@@ -65,7 +65,7 @@ var restartOnly = []string{
 
 // reloadable are the settings a reload applies, to the requests that start
 // after it.
-var reloadable = []string{
+var reloadable = append(experimentFields(), []string{
 	"server.hosts", "server.trusted_proxies", "server.underscores_in_headers",
 	"limits.max_rewrite_body", "limits.gzip_level", "limits.brotli_level",
 	"identity.customer_cookie", "identity.consent",
@@ -105,14 +105,9 @@ var reloadable = []string{
 	"overlays.banners[].segments", "overlays.banners[].exclude",
 	"place.country_header", "place.edge_sets_header",
 	// Experiments: a reload keeps every count (by experiment name and
-	// seed) and every visitor's arm; a new seed starts afresh.
+	// seed) and every visitor's arm; a new seed starts afresh. Each
+	// action's experiment fields: experimentFields.
 	"experiments.global_control", "experiments.seed",
-	"navigation.experiment.name", "navigation.experiment.control", "navigation.experiment.seed",
-	"search.experiment.name", "search.experiment.control", "search.experiment.seed",
-	"recommendations.blocks[].experiment.name", "recommendations.blocks[].experiment.control", "recommendations.blocks[].experiment.seed",
-	"overlays.rules[].experiment.name", "overlays.rules[].experiment.control", "overlays.rules[].experiment.seed",
-	"overlays.banners[].experiment.name", "overlays.banners[].experiment.control", "overlays.banners[].experiment.seed",
-	"content[].experiment.name", "content[].experiment.control", "content[].experiment.seed",
 	// The fields every action shares: priority, enabled, schedule.
 	"navigation.priority", "navigation.enabled", "navigation.starts", "navigation.ends", "navigation.pages",
 	"search.priority", "search.enabled", "search.starts", "search.ends",
@@ -122,7 +117,7 @@ var reloadable = []string{
 	"overlays.banners[].priority", "overlays.banners[].enabled", "overlays.banners[].starts", "overlays.banners[].ends",
 	// Content swaps, every field of each.
 	"content",
-}
+}...)
 
 // KeptSetting is a restart-only setting a reload did not apply: the file
 // changes it, the proxy keeps running with the old value until a restart.
@@ -414,4 +409,17 @@ func (p *Proxy) adminReload(ctx *fasthttp.RequestCtx) {
 	b, _ := json.MarshalIndent(a, "", "  ")
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// experimentFields are the fields of every action's experiment, all
+// reloadable.
+func experimentFields() []string {
+	var out []string
+	for _, action := range []string{"navigation", "search", "recommendations.blocks[]", "overlays.rules[]", "overlays.banners[]", "content[]"} {
+		for _, f := range []string{"name", "control", "seed", "variants[].name", "variants[].weight", "variants[].strategy",
+			"variants[].fallback", "variants[].title", "variants[].text", "variants[].code"} {
+			out = append(out, action+".experiment."+f)
+		}
+	}
+	return out
 }

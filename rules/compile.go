@@ -154,6 +154,8 @@ type CompiledBlock struct {
 	// Parsed is the block's own template, read from Block.Template; nil
 	// for the built-in grid of product cards.
 	Parsed *template.Template
+	// Variants are the block's experiment's variants, compiled.
+	Variants []CompiledVariant
 }
 
 // CompiledOverlay is an overlay rule with what is derived from it.
@@ -167,6 +169,8 @@ type CompiledOverlay struct {
 	// Parsed is the overlay's own template for the dialog's content, read
 	// from Overlay.Template; nil for the built-in one.
 	Parsed *template.Template
+	// Variants are the overlay's experiment's variants, compiled.
+	Variants []CompiledVariant
 
 	index int // in overlays.rules
 }

@@ -7,12 +7,14 @@
 //	shopedge check   FILE...
 //	shopedge eval    -events FILE [-test FILE] [-json]
 //	shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]
+//	shopedge report  [-admin URL] [-token T] [-json]
 //	shopedge version
 //
 // demo starts the bundled demo shop and shopedge in front of it. serve runs
 // shopedge in front of any shop. check validates configuration files and
 // prints every problem as file:line:col: field: problem. preview prints a
 // signed link that shows the shop as a member of a segment sees it.
+// report prints a running shopedge's experiments as tables.
 // SIGHUP makes serve and demo reload their configuration; SIGINT or
 // SIGTERM stop them gracefully.
 //
@@ -24,6 +26,7 @@
 //   - demo.go: demo, the only file that imports the demo shop.
 //   - eval.go: eval, the offline evaluation of recommendation strategies.
 //   - preview.go: preview, a signed link to preview a segment.
+//   - report.go: report, a running shopedge's experiments as tables.
 package main
 
 import (
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = eval(args[1:], stdout, stderr)
 	case "preview":
 		err = preview(args[1:], stdout, stderr)
+	case "report":
+		err = report(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "shopedge", versionString())
 	case "help", "-h", "-help", "--help":
@@ -94,6 +99,8 @@ Usage:
                    evaluate the recommendation strategies on a clickstream
   shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]
                    print a signed link that previews a segment
+  shopedge report  [-admin URL] [-token T] [-json]
+                   print a running shopedge's experiments, arm by arm
   shopedge version print the version
 
 Run "shopedge COMMAND -h" for a command's flags. Configuration reference:

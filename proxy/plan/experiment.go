@@ -10,20 +10,38 @@ import (
 // the shop's own bytes there. Both count, so the arms stay comparable.
 type Exposure struct {
 	Experiment int // index in Compiled.Experiments
-	Arm        int // rules.ArmControl or rules.ArmTreatment
+	Arm        int // in CompiledExperiment.Arms
 }
 
 // heldOut reports whether the visitor is held out of the experiment of an
-// action (1 + index, 0: none) that applies for them, and records the
-// exposure either way.
+// action without variants (1 + index, 0: none) that applies for them, and
+// records the exposure either way.
 func (pl *Plan) heldOut(in *Input, exp int) bool {
+	arm, _, held := pl.choose(in, exp)
+	pl.expose(exp, arm)
+	return held
+}
+
+// choose is the visitor's arm in the experiment of an action (1 + index,
+// 0: none), the variant the arm shows (an index in the action's Variants,
+// -1 for the action as written) and whether the arm is held out. Without
+// an experiment, or in a preview (which sees the action as written and
+// counts nothing), arm is -1.
+func (pl *Plan) choose(in *Input, exp int) (arm, variant int, held bool) {
 	if exp == 0 || in.Request.Preview != 0 {
-		return false // a preview sees the action, and counts nothing
+		return -1, -1, false
 	}
 	e := &in.Config.Experiments[exp-1]
-	arm := Arm(in, e)
-	pl.Exposures = append(pl.Exposures, Exposure{Experiment: exp - 1, Arm: arm})
-	return arm == rules.ArmControl
+	arm = Arm(in, e)
+	return arm, e.Variant[arm], arm == e.Held
+}
+
+// expose records that the action of an experiment applied for the visitor
+// here, in arm (none when arm is -1).
+func (pl *Plan) expose(exp, arm int) {
+	if arm >= 0 {
+		pl.Exposures = append(pl.Exposures, Exposure{Experiment: exp - 1, Arm: arm})
+	}
 }
 
 // Arm is the visitor's arm in an experiment: the one kept in their profile

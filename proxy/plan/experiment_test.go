@@ -125,3 +125,55 @@ func experimentNamed(t *testing.T, c *rules.Compiled, name string) int {
 	t.Fatalf("no experiment %q", name)
 	return -1
 }
+
+// TestVariants: a visitor in a block's variant gets the variant's
+// strategy (and the region says which variant); one in the default arm
+// the block as written; an overlay's variant arm its copy.
+func TestVariants(t *testing.T) {
+	t.Parallel()
+	cfg := demoWith(t, func(c *rules.Config) {
+		for i := range c.Recommendations.Blocks {
+			if b := &c.Recommendations.Blocks[i]; b.ID == "also-viewed" {
+				b.Experiment = &rules.Experiment{Name: "av-ab", Variants: []rules.Variant{{Name: "pop", Weight: 50, Strategy: "popular", Title: "Popular"}}}
+			}
+		}
+		for i := range c.Overlays.Rules {
+			if o := &c.Overlays.Rules[i]; o.ID == "exit-offer" {
+				o.Experiment = &rules.Experiment{Name: "exit-copy", Variants: []rules.Variant{{Name: "fifteen", Weight: 50, Title: "Wait!", Code: "WELCOME15"}}}
+			}
+		}
+	})
+	av, exit := experimentNamed(t, cfg, "av-ab"), experimentNamed(t, cfg, "exit-copy")
+	a := regions(page.Region{Kind: page.Block, Index: blockAlsoViewed}, page.Region{Kind: page.Body})
+	seenBlock, seenOverlay := map[int]bool{}, map[int]bool{}
+	for i := 0; i < 40; i++ {
+		id := fmt.Sprintf("v%d", i)
+		d := returningProspect()
+		in := input(cfg, a, &d)
+		in.Request.VisitorID = id
+		in.Request.Dismissed = dismissals{}
+		in.Engine = &fakeEngine{by: map[string][]catalog.ID{"also_viewed,session,popular": {prodHat, prodCap}, "popular,session,popular": {prodBag, prodBoots}}} // a variant keeps the fallback it does not name
+		pl := Decide(in)
+		r := pl.Regions[0]
+		arm := ArmOf(id, &cfg.Experiments[av])
+		wantVariant, wantFirst := 0, prodHat
+		if cfg.Experiments[av].Variant[arm] == 0 {
+			wantVariant, wantFirst = 1, prodBag
+		}
+		if r.Action != Block || r.Variant != wantVariant || r.Products[0] != wantFirst {
+			t.Errorf("%s in arm %s: block %v, variant %d, products %v; want variant %d from %d", id, cfg.Experiments[av].Arms[arm], r.Action, r.Variant, r.Products, wantVariant, wantFirst)
+		}
+		seenBlock[arm] = true
+		oarm := ArmOf(id, &cfg.Experiments[exit])
+		if pl.Overlay == nil || pl.Overlay.ID != "exit-offer" || (pl.Overlay.Variant == 1) != (cfg.Experiments[exit].Variant[oarm] == 0) {
+			t.Errorf("%s: overlay %+v in arm %d, want exit-offer in its arm's copy", id, pl.Overlay, oarm)
+		}
+		seenOverlay[oarm] = true
+		if len(pl.Exposures) != 2 {
+			t.Errorf("%s: exposures %+v, want the block's and the overlay's", id, pl.Exposures)
+		}
+	}
+	if len(seenBlock) != 2 || len(seenOverlay) != 2 {
+		t.Errorf("arms seen: block %v, overlay %v; want both of each", seenBlock, seenOverlay)
+	}
+}

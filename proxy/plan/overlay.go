@@ -89,12 +89,13 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 			}
 		}
 		if why == "" {
+			arm, variant, held := pl.choose(in, o.Action.Experiment)
 			if items, ok := overlayItems(in, pl, r, o, recCtx); !ok {
 				why = WhyNothingShow // gives way to the next rule
-			} else if pl.heldOut(in, o.Action.Experiment) {
+			} else if pl.expose(o.Action.Experiment, arm); held {
 				why = WhyHeldOut // the next rule may show, as without this one
 			} else {
-				pl.chosen = Chosen{CompiledOverlay: o, Items: items}
+				pl.chosen = Chosen{CompiledOverlay: o, Items: items, Variant: variant + 1}
 				chosen = &pl.chosen
 				continue
 			}

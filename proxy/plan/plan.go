@@ -142,6 +142,9 @@ type Region struct {
 	Text     string       // Banner: what it says
 	Reached  bool         // Banner: a free-shipping threshold reached
 	Why      string       // Keep: why the shop's bytes stay
+	// Variant is 1 + the index of the block's variant (its experiment's
+	// arm) in CompiledBlock.Variants; 0: the block as written.
+	Variant int
 }
 
 // Chosen is the overlay a page view gets.
@@ -149,6 +152,9 @@ type Chosen struct {
 	*rules.CompiledOverlay
 	// Items are the products it lists (abandoned cart: with quantities).
 	Items []Item
+	// Variant is 1 + the index of the overlay's variant (its experiment's
+	// arm) in CompiledOverlay.Variants; 0: the overlay as written.
+	Variant int
 }
 
 // Item is a product an overlay lists.
@@ -469,18 +475,23 @@ func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *member
 	switch kind {
 	case page.Block:
 		b := &cfg.Blocks[idx]
+		arm, variant, held := pl.choose(in, act.Experiment)
 		req := recommend.Request{Strategies: b.Chain, N: b.Count, Personal: b.Personal}
+		if variant >= 0 && b.Variants[variant].Chain != nil {
+			req.Strategies = b.Variants[variant].Chain // the arm's strategy
+		}
 		start := len(pl.ids)
 		ids := pl.recommend(in, recCtx(), req)
 		if len(ids) < b.Min {
 			pl.ids = pl.ids[:start] // not kept: the next block may use the room
 			return WhyTooFew
 		}
-		if pl.heldOut(in, act.Experiment) {
+		pl.expose(act.Experiment, arm) // it applies: in every arm, held out or not
+		if held {
 			pl.ids = pl.ids[:start]
 			return WhyHeldOut
 		}
-		r.Action, r.Products = Block, ids
+		r.Action, r.Products, r.Variant = Block, ids, variant+1
 	case page.Banner:
 		text, reached, ok := bannerText(in, cfg.Banners[idx].Banner)
 		if !ok {
