@@ -194,6 +194,19 @@ func TestDemo(t *testing.T) {
 	if nav := proxytest.NavOrder(get("/")); len(nav) == 0 || nav[0] != "/c/bags-accessories" {
 		t.Errorf("after browsing bags, first menu entry = %v", nav)
 	}
+	// The demo's experiments, read from its admin listener by report: the
+	// visitor above is in one arm of each.
+	admin := p.waitFor(t, `admin:\s+(http://\S+)/metrics\s+\(Authorization: Bearer (\S+)\)`)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"report", "-admin", admin[1], "-token", admin[2]}, &out, &errOut); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"popular-vs-trending", "exit-offer-holdout", "trending", "control"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("report:\n%s", out.String())
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
