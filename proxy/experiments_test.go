@@ -5,30 +5,40 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
+	"shopedge/configs"
 	"shopedge/proxy/experiment"
 	"shopedge/rules"
 )
 
 // TestExperimentsEndToEnd (issue 12): simulated shoppers browse the demo
 // shop through the proxy, some of them buying through its checkout, under
-// a global control of 10% and a 20% holdout on the exit offer. The report
-// GET /experiments answers counts every visitor once in the global
-// control's arms; everyone outside the global control, once, in the exit
-// offer's (each reached a product page, where it applies for a new
-// desktop visitor); the buyers and their orders' totals (from the
-// confirmation pages' Order JSON-LD) in the global arms; and no sample
-// ratio mismatch. Held-out visitors get no exit offer, the global
-// control's no personalization at all.
+// the demo's experiments (an A/B of the popular block's strategy, a 10%
+// holdout on the exit offer) and a global control of 10%. The report GET
+// /experiments answers counts every visitor once in the global control's
+// arms; each home page that showed the popular block once in its A/B's
+// arms, by the title it showed; everyone outside the global control,
+// once, in the exit offer's (each reached a product page, where it
+// applies for a new desktop visitor); the buyers and their orders' totals
+// (from the confirmation pages' Order JSON-LD) in the global arms; and no
+// sample ratio mismatch.
 func TestExperimentsEndToEnd(t *testing.T) {
 	t.Parallel()
+	demo, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newShopEnv(t, func(c *rules.Config) {
+		// The demo's experiments (the harness leaves them out), and a
+		// global control.
 		c.Experiments.GlobalControl = 10
 		for i := range c.Overlays.Rules {
-			if c.Overlays.Rules[i].ID == "exit-offer" {
-				c.Overlays.Rules[i].Experiment = &rules.Experiment{Name: "exit-holdout", Control: 20}
-			}
+			c.Overlays.Rules[i].Experiment = demo.Overlays.Rules[i].Experiment
+		}
+		for i := range c.Recommendations.Blocks {
+			c.Recommendations.Blocks[i].Experiment = demo.Recommendations.Blocks[i].Experiment
 		}
 	})
 	admin := startAdmin(t, e, "t0ken")
@@ -42,9 +52,16 @@ func TestExperimentsEndToEnd(t *testing.T) {
 		}
 	}
 	const shoppers = 400
-	buyers, revenue, offers := 0, 0.0, 0
+	buyers, revenue, offers, popular, trending := 0, 0.0, 0, 0, 0
 	for range shoppers {
 		v := e.visitor()
+		home := v.get(e.url + "/")
+		if strings.Contains(home.body, `data-se-block="popular"`) {
+			popular++
+			if strings.Contains(home.body, "Trending now") {
+				trending++
+			}
+		}
 		pg := v.get(e.url + products[rng.IntN(len(products))])
 		if overlayOf(pg.body) == "exit-offer" {
 			offers++
@@ -79,9 +96,9 @@ func TestExperimentsEndToEnd(t *testing.T) {
 			t.Errorf("%s: sample ratio mismatch (p %v)", r.Name, r.SRMP)
 		}
 	}
-	global, exit := reports[rules.GlobalExperiment], reports["exit-holdout"]
-	if len(global.Arms) != 2 || len(exit.Arms) != 2 || exit.Action != "overlay:exit-offer" || global.Action != "everything" {
-		t.Fatalf("experiments %+v, want the global control and exit-holdout, two arms each", got.Experiments)
+	global, exit, ab := reports[rules.GlobalExperiment], reports["exit-offer-holdout"], reports["popular-vs-trending"]
+	if len(global.Arms) != 2 || len(exit.Arms) != 2 || len(ab.Arms) != 2 || exit.Action != "overlay:exit-offer" || global.Action != "everything" || ab.Action != "block:popular" {
+		t.Fatalf("experiments %+v, want the global control, exit-offer-holdout and popular-vs-trending, two arms each", got.Experiments)
 	}
 	sum := func(r experiment.Report, f func(a experiment.ArmReport) float64) float64 {
 		s := 0.0
@@ -97,6 +114,13 @@ func TestExperimentsEndToEnd(t *testing.T) {
 	outside := shoppers - global.Arms[rules.ArmControl].Visitors
 	if n := sum(exit, visitors); n != float64(outside) {
 		t.Errorf("exit-holdout arms hold %v visitors, want the %d outside the global control", n, outside)
+	}
+	if n := sum(ab, visitors); n != float64(popular) || ab.Arms[1].Name != "trending" || ab.Arms[1].Visitors != int64(trending) {
+		t.Errorf("popular-vs-trending arms %d default, %d trending; want %d home pages with the block, %d of them trending",
+			ab.Arms[0].Visitors, ab.Arms[1].Visitors, popular, trending)
+	}
+	if popular < shoppers/2 {
+		t.Errorf("only %d of %d home pages had the popular block", popular, shoppers)
 	}
 	if offers != int(exit.Arms[rules.ArmTreatment].Visitors) {
 		t.Errorf("%d shoppers got the exit offer, the treatment arm counts %d", offers, exit.Arms[rules.ArmTreatment].Visitors)

@@ -17,30 +17,41 @@ import (
 // front of the block's root-relative URLs (a page whose <base href> points
 // elsewhere); such a block is rendered for the request and never kept, so
 // that no other Host gets this one's links.
-func (r *Renderer) block(dst []byte, index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+func (r *Renderer) block(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	var html []byte
+	key := index + variant<<16 // a variant's block has its own title
 	if origin != "" {
-		if html, ok = r.buildBlock(index, ids, now, origin); !ok {
+		if html, ok = r.buildBlock(index, variant, ids, now, origin); !ok {
 			return dst, false
 		}
-	} else if html, ok = r.blocks.get(index, ids, now); !ok {
-		if html, ok = r.buildBlock(index, ids, now, ""); !ok {
+	} else if html, ok = r.blocks.get(key, ids, now); !ok {
+		if html, ok = r.buildBlock(index, variant, ids, now, ""); !ok {
 			return dst, false
 		}
-		r.blocks.put(index, ids, html, now)
+		r.blocks.put(key, ids, html, now)
 	}
 	return append(dst, html...), true
 }
 
+// blockTitle is a block's heading, in its experiment's variant (1 +
+// index; 0: the block as written).
+func (r *Renderer) blockTitle(index, variant int) string {
+	cb := &r.cfg.Blocks[index]
+	if variant > 0 && variant <= len(cb.Variants) && cb.Variants[variant-1].Title != "" {
+		return cb.Variants[variant-1].Title
+	}
+	return cb.Title
+}
+
 // buildBlock renders a block of the given products, their root-relative
 // URLs on origin when it is not "".
-func (r *Renderer) buildBlock(index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+func (r *Renderer) buildBlock(index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	cb := &r.cfg.Blocks[index]
 	b := cb.Block
 	if cb.Parsed == nil {
-		return r.assembleBlock(index, ids, now, origin)
+		return r.assembleBlock(index, variant, ids, now, origin)
 	}
-	data := markup.BlockData{ID: b.ID, Title: b.Title, Items: make([]markup.BlockItem, 0, len(ids))}
+	data := markup.BlockData{ID: b.ID, Title: r.blockTitle(index, variant), Items: make([]markup.BlockItem, 0, len(ids))}
 	for _, id := range ids {
 		if it, ok := r.blockItem(b, id, origin); ok {
 			data.Items = append(data.Items, it)
@@ -77,9 +88,9 @@ func (r *Renderer) blockItem(b *rules.Block, id catalog.ID, origin string) (mark
 // like whole blocks), so a block whose products differ per visitor, such
 // as recently viewed, costs copies rather than a template run. Cards on
 // an origin are rendered for the request, not kept.
-func (r *Renderer) assembleBlock(index int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+func (r *Renderer) assembleBlock(index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	b := &r.cfg.Recommendations.Blocks[index]
-	out, err := markup.AppendBlockHead(nil, markup.BlockData{ID: b.ID, Title: b.Title})
+	out, err := markup.AppendBlockHead(nil, markup.BlockData{ID: b.ID, Title: r.blockTitle(index, variant)})
 	if err != nil {
 		r.log.Error("block not rendered", "block", b.ID, "err", err)
 		return nil, false

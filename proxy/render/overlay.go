@@ -22,6 +22,21 @@ func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin str
 		DismissFor: int64(o.Cap.DismissFor.D() / time.Second),
 		Title:      o.Title, Text: o.Text, Code: o.Code, Button: o.Button, Link: onOrigin(origin, o.Link),
 	}
+	variant := ""
+	if k := c.Variant - 1; k >= 0 && k < len(c.Variants) {
+		// The copy of the visitor's arm in the overlay's experiment.
+		vr := c.Variants[k]
+		variant = vr.Name
+		if vr.Title != "" {
+			data.Title = vr.Title
+		}
+		if vr.Text != "" {
+			data.Text = vr.Text
+		}
+		if vr.Code != "" {
+			data.Code = vr.Code
+		}
+	}
 	switch o.Kind {
 	case rules.OverlayExitIntent:
 		data.Trigger, data.Ms = "exit", o.Dwell.D().Milliseconds()
@@ -52,7 +67,7 @@ func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin str
 	if data.Items != nil || origin != "" {
 		return render(dst) // the visitor's products, or this Host's links
 	}
-	return r.cached(dst, "o\x00"+o.ID+"\x00"+data.Ends, render)
+	return r.cached(dst, "o\x00"+o.ID+"\x00"+variant+"\x00"+data.Ends, render)
 }
 
 // overlayItem is a product as an overlay lists it, from the catalog, its

@@ -118,7 +118,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		case plan.Reorder:
 			*buf, ok = s.Reordered(*buf, d.Order), true
 		case plan.Block:
-			*buf, ok = r.block(*buf, d.Index, d.Products, now.Unix(), pl.Origin)
+			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin)
 		case plan.Banner:
 			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[d.Index], d.Text, d.Reached)
 			banners = banners || ok

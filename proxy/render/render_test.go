@@ -205,3 +205,46 @@ func TestRenderedDoneMany(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderVariants: a block in its experiment's variant has the
+// variant's title (the block cache keeps the arms apart), an overlay the
+// variant's copy.
+func TestRenderVariants(t *testing.T) {
+	t.Parallel()
+	boots := catalog.Product{ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"}
+	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo) // popular: an A/B of its title and strategy
+	if err != nil {
+		t.Fatal(err)
+	}
+	popular, exit := -1, -1
+	for i := range cfg.Blocks {
+		if cfg.Blocks[i].ID == "popular" {
+			popular = i
+		}
+	}
+	for i := range cfg.OverlayRules {
+		if cfg.OverlayRules[i].ID == "exit-offer" {
+			exit = i
+		}
+	}
+	exitRule := &cfg.OverlayRules[exit]
+	exitRule.Variants = []rules.CompiledVariant{{Variant: &rules.Variant{Name: "fifteen", Title: "Wait!", Code: "WELCOME15"}}}
+	r := New(cfg, fakeCatalog{1: boots}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a := &page.Analysis{Regions: []page.Region{{Kind: page.Block, Index: popular}, {Kind: page.Body}}, Injects: true}
+	for _, tt := range []struct {
+		variant     int
+		title, code string
+	}{{0, "Popular right now", "WELCOME10"}, {1, "Trending now", "WELCOME15"}, {0, "Popular right now", "WELCOME10"}} {
+		pl := &plan.Plan{Stylesheet: -1, Regions: []plan.Region{{Action: plan.Block, Index: popular, Products: []catalog.ID{1}, Variant: tt.variant}, {Action: plan.Body}},
+			Overlay: &plan.Chosen{CompiledOverlay: exitRule, Variant: tt.variant}}
+		var buf []byte
+		out := r.Render(&buf, pl, a, csp.AllowAll, time.Now())
+		block, body := string(out.Contents[0]), string(out.Contents[1])
+		if !strings.Contains(block, tt.title) || (tt.variant == 0) == strings.Contains(block, "Trending now") {
+			t.Errorf("variant %d: block %s, want the title %q", tt.variant, block, tt.title)
+		}
+		if !strings.Contains(body, tt.code) {
+			t.Errorf("variant %d: overlay lacks %q:\n%s", tt.variant, tt.code, body)
+		}
+	}
+}
