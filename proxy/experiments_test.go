@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/json"
+	"html"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -52,7 +53,8 @@ func TestExperimentsEndToEnd(t *testing.T) {
 		}
 	}
 	const shoppers = 400
-	buyers, revenue, offers, popular, trending := 0, 0.0, 0, 0, 0
+	buyers, revenue, offers, popular, trending, clicks := 0, 0.0, 0, 0, 0, 0
+	recLink := regexp.MustCompile(`href="(/p/[^"]*se_rec=popular)"`)
 	for range shoppers {
 		v := e.visitor()
 		home := v.get(e.url + "/")
@@ -60,6 +62,11 @@ func TestExperimentsEndToEnd(t *testing.T) {
 			popular++
 			if strings.Contains(home.body, "Trending now") {
 				trending++
+			}
+			if m := recLink.FindStringSubmatch(home.body); m != nil && rng.Float64() < 0.5 {
+				v.get(e.url + html.UnescapeString(m[1])) // a click on the block
+				v.get(e.url + html.UnescapeString(m[1])) // and another: one clicker
+				clicks++
 			}
 		}
 		pg := v.get(e.url + products[rng.IntN(len(products))])
@@ -118,6 +125,12 @@ func TestExperimentsEndToEnd(t *testing.T) {
 	if n := sum(ab, visitors); n != float64(popular) || ab.Arms[1].Name != "trending" || ab.Arms[1].Visitors != int64(trending) {
 		t.Errorf("popular-vs-trending arms %d default, %d trending; want %d home pages with the block, %d of them trending",
 			ab.Arms[0].Visitors, ab.Arms[1].Visitors, popular, trending)
+	}
+	if n := sum(ab, func(a experiment.ArmReport) float64 { return float64(a.Clickers) }); n != float64(clicks) || clicks == 0 {
+		t.Errorf("popular-vs-trending counts %v clickers, want the %d shoppers who clicked the block", n, clicks)
+	}
+	if n := sum(global, func(a experiment.ArmReport) float64 { return float64(a.CartAdders) }); n != float64(buyers) {
+		t.Errorf("global arms count %v cart adders, want the %d buyers (each added once)", n, buyers)
 	}
 	if popular < shoppers/2 {
 		t.Errorf("only %d of %d home pages had the popular block", popular, shoppers)
