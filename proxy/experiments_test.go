@@ -24,7 +24,8 @@ import (
 // once, in the exit offer's (each reached a product page, where it
 // applies for a new desktop visitor); the buyers and their orders' totals
 // (from the confirmation pages' Order JSON-LD) in the global arms; and no
-// sample ratio mismatch.
+// sample ratio mismatch. Visitors with Sec-GPC and crawlers are not
+// counted at all.
 func TestExperimentsEndToEnd(t *testing.T) {
 	t.Parallel()
 	demo, err := rules.Parse("configs/demo.yaml", configs.Demo)
@@ -87,6 +88,17 @@ func TestExperimentsEndToEnd(t *testing.T) {
 		buyers++
 		revenue += total
 		v.get(e.url + placed.resp.Header.Get("Location")) // a reload counts once
+	}
+	// Visitors who are never counted: Sec-GPC, and crawlers.
+	for i := range 10 {
+		v := e.visitor()
+		if i%2 == 0 {
+			v.header.Set("Sec-GPC", "1")
+		} else {
+			v.ua = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+		}
+		v.get(e.url + "/")
+		v.get(e.url + products[i])
 	}
 	_, body := adminCall(t, "GET", admin+"/experiments", "t0ken")
 	var got struct {

@@ -6,6 +6,7 @@ import (
 
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/page"
+	"shopedge/proxy/profile"
 	"shopedge/rules"
 )
 
@@ -175,5 +176,37 @@ func TestVariants(t *testing.T) {
 	}
 	if len(seenBlock) != 2 || len(seenOverlay) != 2 {
 		t.Errorf("arms seen: block %v, overlay %v; want both of each", seenBlock, seenOverlay)
+	}
+}
+
+// TestArmKeptOrReshuffled: a visitor keeps the arm of their first
+// exposure when the weights change; a new seed assigns them afresh.
+func TestArmKeptOrReshuffled(t *testing.T) {
+	t.Parallel()
+	with := func(control rules.Percent, seed string) *rules.CompiledExperiment {
+		c := demoWith(t, func(c *rules.Config) {
+			c.Recommendations.Blocks[blockAlsoViewed].Experiment = &rules.Experiment{Name: "av", Control: control, Seed: seed}
+		})
+		return &c.Experiments[0]
+	}
+	before, wider, reseeded := with(10, ""), with(90, ""), with(10, "2")
+	if before.Key != wider.Key || before.Key == reseeded.Key {
+		t.Fatalf("keys %x %x %x: want a new key for a new seed only", before.Key, wider.Key, reseeded.Key)
+	}
+	moved, reshuffled := 0, 0
+	for i := range 1000 {
+		id := fmt.Sprintf("v%d", i)
+		var d profile.Data
+		d.Expose(before.Key, ArmOf(id, before)) // exposed under the old weights
+		in := &Input{Profile: &d, Request: Request{VisitorID: id}}
+		if Arm(in, wider) != ArmOf(id, before) {
+			moved++
+		}
+		if Arm(in, reseeded) != ArmOf(id, reseeded) {
+			reshuffled++ // a new seed must read the hash, not the old slot
+		}
+	}
+	if moved != 0 || reshuffled != 0 {
+		t.Errorf("%d visitors moved when the control share grew, %d kept an old seed's arm; want 0 and 0", moved, reshuffled)
 	}
 }
