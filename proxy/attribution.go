@@ -21,8 +21,10 @@ func (p *Proxy) takeAttribution(conf *config, query []byte, count bool, visitorI
 		for i := range cfg.Recommendations.Blocks {
 			if id := cfg.Recommendations.Blocks[i].ID; string(value) == id {
 				p.metrics.block(id).clicks.Add(1)
-				if prof, ok := p.profiles.Get(visitorID); ok && visitorID != "" {
-					p.experiments.click(cfg, prof, "block:"+id) // the experiment on the block, if any
+				if cfg.Blocks[i].Action.Experiment > 0 && visitorID != "" {
+					if prof, ok := p.profiles.Get(visitorID); ok {
+						p.experiments.click(cfg, prof, "block:"+id) // the experiment on the block
+					}
 				}
 				break
 			}

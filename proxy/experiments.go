@@ -47,6 +47,9 @@ func (e *experiments) expose(cfg *rules.Compiled, prof *profile.Profile, exps []
 	var first [8]plan.Exposure
 	n := 0
 	prof.Update(func(d *profile.Data) {
+		if len(d.Experiments()) == profile.MaxExperiments {
+			d.DropExperiments(func(key uint32) bool { return experimentOf(cfg, key) != nil })
+		}
 		for _, x := range exps {
 			if d.Expose(cfg.Experiments[x.Experiment].Key, x.Arm) && n < len(first) {
 				first[n] = x

@@ -156,10 +156,11 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			// The order the page shows, else the cart's value as it was
 			// checked out; a page of neither (a reload once the cart is
 			// empty, with no order on the page) is no new order.
+			// An order with no number counts only with a cart checked out.
 			switch {
-			case a.HasOrder:
+			case a.HasOrder && (a.Order.Number != "" || len(cart) > 0):
 				p.experiments.order(cfg, prof, a.Order.Number, a.Order.Total)
-			case len(cart) > 0:
+			case !a.HasOrder && len(cart) > 0:
 				p.experiments.order(cfg, prof, "", orderValue(p.catalog, cart))
 			}
 		}
@@ -209,8 +210,8 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		plan.Preview(in, x.preview.segment)
 	}
 	pl := plan.Decide(in)
-	if x.preview == nil {
-		p.experiments.expose(cfg, prof, pl.Exposures)
+	if x.preview == nil && !x.prefetch {
+		p.experiments.expose(cfg, prof, pl.Exposures) // a prefetch is no view
 	}
 	// Released when the handler returns, before fasthttp writes the body:
 	// the body is made of the shop's bytes and the rendered ones (scratch,

@@ -71,8 +71,10 @@ func (p *Proxy) recordCartAdd(x *exchange) {
 	ident, qty := cartAddFields(&x.ctx.Request, x.cartAdd)
 	if p.learner.CartAdd(x.facts(), ident, qty, p.now()) {
 		p.metrics.events.Add(1)
-		if prof, ok := p.profiles.Get(x.visitorID); ok && len(x.conf.cfg.Experiments) > 0 {
-			p.experiments.cartAdd(x.conf.cfg, prof)
+		if len(x.conf.cfg.Experiments) > 0 {
+			if prof, ok := p.profiles.Get(x.visitorID); ok {
+				p.experiments.cartAdd(x.conf.cfg, prof)
+			}
 		}
 		// The token goes on this response: it answers a POST, which no
 		// shared cache stores.

@@ -37,9 +37,10 @@ type Experiment struct {
 	// other experiment's. Lowercase letters, digits and dashes; unique in
 	// the file. Required.
 	Name string `yaml:"name"`
-	// Control is the share held out, more than 0% and less than 100%.
-	// A visitor keeps the arm of their first exposure when the share
-	// changes. Required.
+	// Control is the share held out, more than 0% and less than 100%
+	// (with variants, 0% holds no one out). A visitor keeps the arm of
+	// their first exposure when the share changes. Required without
+	// variants.
 	Control Percent `yaml:"control"`
 	// Seed, changed, reshuffles: visitors are assigned afresh, as if the
 	// experiment were new (its counts start again under the new seed).
@@ -111,7 +112,8 @@ type CompiledExperiment struct {
 	Arms    []string
 	Weights []float64
 	// Key is the experiment's short key in a visitor's profile: a hash of
-	// its name and seed, so that a new seed starts afresh.
+	// its name, seed and (for variants) its arms' names, so that a new
+	// seed or another list of arms starts afresh; a new weight does not.
 	Key uint32
 	// Held is the arm held out (control), or -1 when none is: an A/B of
 	// variants compares them with the default.
@@ -260,6 +262,10 @@ func (c *Compiled) addVariants(path, action string, e *Experiment, seen map[stri
 		v.add(path+".variants", "control and the variants take %v%%, more than 100%%", 100-rest)
 	}
 	x.Weights[def] = max(rest, 0) / 100
+	// A visitor's arm is kept by its place in Arms: another list of arms
+	// (control on or off, a variant added, removed or renamed) is another
+	// experiment, started afresh, as a new seed is.
+	x.Key = experimentKey(e.Name, e.Seed+"\x00"+strings.Join(x.Arms, "\x00"))
 	c.Experiments = append(c.Experiments, x)
 	return len(c.Experiments)
 }

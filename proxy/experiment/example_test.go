@@ -51,7 +51,7 @@ func ExampleBuild() {
 	// experiment home-blocks (action block:home-recs)
 	// arm          visitors  conv. rate  revenue/visitor  conv. uplift [95% CI]   always valid     rev./visitor uplift [95% CI]  verdict
 	// control        10,000       5.00%             2.20  control
-	// bestsellers    10,000       6.00%             2.40  +20.0% [+6.2%, +33.8%]  [-2.1%, +42.1%]  +9.1% [-3.6%, +21.8%]         not enough data: 118,235 more visitors per arm
+	// bestsellers    10,000       6.00%             2.40  +20.0% [+6.2%, +33.8%]  [-2.1%, +42.1%]  +9.1% [-3.6%, +21.8%]         not enough data: 311,795 more visitors per arm
 	// sample ratio: p = 1 (ok)
-	// verdict: not enough data: 118,235 more visitors per arm
+	// verdict: not enough data: 311,795 more visitors per arm
 }

@@ -171,7 +171,10 @@ func judge(control, variant Counts, e *Effect, opt Options) (Outcome, int64) {
 	if e != nil && e.SeqHigh < 0 {
 		return OutcomeWorse, 0
 	}
-	need, ok := SampleSizeConversion(control.ConversionRate(), opt.MDE, opt.Alpha, opt.Power)
+	// The visitors the always-valid interval needs, as the verdict comes
+	// from it (the fixed-horizon size would leave most real effects of
+	// MDE undetected there).
+	need, ok := SampleSizeSequential(control.ConversionRate(), opt.MDE, opt.Alpha, opt.Power, SeqRho(opt.SeqTuning, opt.Alpha))
 	if !ok {
 		return OutcomeNotEnoughData, 0
 	}

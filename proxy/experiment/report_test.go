@@ -51,7 +51,7 @@ func TestBuildVerdict(t *testing.T) {
 			name:        "not enough data",
 			arms:        []ArmCounts{{"control", 1, conv(2000, 100)}, {"b", 1, conv(2000, 110)}},
 			outcome:     OutcomeNotEnoughData,
-			verdict:     "not enough data: 126,235 more visitors per arm",
+			verdict:     "not enough data: 319,795 more visitors per arm",
 			armOutcomes: []Outcome{OutcomeNotEnoughData},
 		},
 		{
@@ -63,7 +63,7 @@ func TestBuildVerdict(t *testing.T) {
 		},
 		{
 			name:        "no difference",
-			arms:        []ArmCounts{{"control", 1, conv(200_000, 10_000)}, {"b", 1, conv(200_000, 10_050)}},
+			arms:        []ArmCounts{{"control", 1, conv(400_000, 20_000)}, {"b", 1, conv(400_000, 20_100)}},
 			outcome:     OutcomeNoDifference,
 			verdict:     "no difference detected",
 			armOutcomes: []Outcome{OutcomeNoDifference},
@@ -76,7 +76,7 @@ func TestBuildVerdict(t *testing.T) {
 				{"c", 1, conv(100_000, 5000)},
 			},
 			outcome:     OutcomeMixed,
-			verdict:     "b: variant better; c: not enough data: 28,235 more visitors per arm",
+			verdict:     "b: variant better; c: not enough data: 221,795 more visitors per arm",
 			armOutcomes: []Outcome{OutcomeBetter, OutcomeNotEnoughData},
 		},
 		{
@@ -87,7 +87,7 @@ func TestBuildVerdict(t *testing.T) {
 				{"c", 1, conv(2000, 100)},
 			},
 			outcome:     OutcomeNotEnoughData,
-			verdict:     "not enough data: 126,235 more visitors per arm",
+			verdict:     "not enough data: 319,795 more visitors per arm",
 			armOutcomes: []Outcome{OutcomeNotEnoughData, OutcomeNotEnoughData},
 		},
 		{

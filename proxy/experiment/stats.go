@@ -227,6 +227,46 @@ func SampleSizeConversion(rate, mde, alpha, power float64) (n int64, ok bool) {
 	return sampleSize(rate, rate*(1-rate), mv*(1-mv), mde, alpha, power)
 }
 
+// SampleSizeSequential is the number of visitors per arm at which the
+// always-valid interval of the conversion uplift (the one verdicts come
+// from: SeqMultiplier, with mixing parameter rho) excludes zero with
+// probability power when the true relative uplift is mde: the least n
+// with
+//
+//	(m(2n) + z_power) · se(n) ≤ mde
+//
+// where se(n) is the relative uplift's standard error at n visitors per
+// arm (as in SampleSizeConversion) and m(2n) the multiplier at both arms'
+// visitors. It is larger than the fixed-horizon size: the price of an
+// interval that may be looked at every day. ok is false as for
+// SampleSizeConversion.
+func SampleSizeSequential(rate, mde, alpha, power, rho float64) (n int64, ok bool) {
+	mv := rate * (1 + mde)
+	if !(rate > 0 && rate < 1) || !(mv < 1) || !(mde > 0) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1) || !(rho > 0) {
+		return 0, false
+	}
+	v := (mv*(1-mv) + (1+mde)*(1+mde)*rate*(1-rate)) / (rate * rate) // n · se(n)²
+	zp := normalQuantile(power)
+	enough := func(n float64) bool {
+		return (SeqMultiplier(2*n, alpha, rho)+zp)*math.Sqrt(v/n) <= mde
+	}
+	lo, hi := 1.0, 2.0
+	for !enough(hi) {
+		lo, hi = hi, 2*hi
+		if hi > 1e15 {
+			return 0, false
+		}
+	}
+	for hi-lo > 1 {
+		if mid := math.Floor((lo + hi) / 2); enough(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return int64(hi), true
+}
+
 // SampleSizeMean is SampleSizeConversion for a metric of control mean mean
 // and per-visitor variance variance, such as revenue per visitor, assuming
 // the uplift scales every visitor's value (the variant's variance is

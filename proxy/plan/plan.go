@@ -477,19 +477,27 @@ func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *member
 		b := &cfg.Blocks[idx]
 		arm, variant, held := pl.choose(in, act.Experiment)
 		req := recommend.Request{Strategies: b.Chain, N: b.Count, Personal: b.Personal}
-		if variant >= 0 && b.Variants[variant].Chain != nil {
-			req.Strategies = b.Variants[variant].Chain // the arm's strategy
-		}
 		start := len(pl.ids)
 		ids := pl.recommend(in, recCtx(), req)
 		if len(ids) < b.Min {
 			pl.ids = pl.ids[:start] // not kept: the next block may use the room
 			return WhyTooFew
 		}
-		pl.expose(act.Experiment, arm) // it applies: in every arm, held out or not
+		// The block as written applies: an exposure in every arm alike,
+		// held out or another strategy's, so that the arms hold the same
+		// visitors.
+		pl.expose(act.Experiment, arm)
 		if held {
 			pl.ids = pl.ids[:start]
 			return WhyHeldOut
+		}
+		if variant >= 0 && b.Variants[variant].Chain != nil {
+			pl.ids = pl.ids[:start]
+			req.Strategies = b.Variants[variant].Chain // the arm's strategy
+			if ids = pl.recommend(in, recCtx(), req); len(ids) < b.Min {
+				pl.ids = pl.ids[:start] // exposed, with nothing to show in this arm
+				return WhyTooFew
+			}
 		}
 		r.Action, r.Products, r.Variant = Block, ids, variant+1
 	case page.Banner:

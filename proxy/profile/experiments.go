@@ -51,3 +51,18 @@ func (d *Data) Expose(key uint32, arm int) (first bool) {
 // Experiments returns the visitor's slots, to read or change under the
 // profile's lock (Profile.Update).
 func (d *Data) Experiments() []ExperimentSlot { return d.exps[:d.nExps] }
+
+// DropExperiments frees the slots of experiments keep says no: those no
+// longer configured (removed, or under an old seed), so that a visitor
+// can take part in new ones.
+func (d *Data) DropExperiments(keep func(key uint32) bool) {
+	n := 0
+	for _, s := range d.exps[:d.nExps] {
+		if keep(s.Key) {
+			d.exps[n] = s
+			n++
+		}
+	}
+	clear(d.exps[n:d.nExps])
+	d.nExps = uint8(n)
+}

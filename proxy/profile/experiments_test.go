@@ -32,3 +32,26 @@ func TestExpose(t *testing.T) {
 		t.Error("a change through Experiments did not stay")
 	}
 }
+
+// TestDropExperiments: the slots of experiments no longer configured are
+// freed, the others kept as they were.
+func TestDropExperiments(t *testing.T) {
+	t.Parallel()
+	var d Data
+	for k := uint32(1); k <= MaxExperiments; k++ {
+		d.Expose(k, int(k%2))
+	}
+	d.DropExperiments(func(k uint32) bool { return k%2 == 1 })
+	if n := len(d.Experiments()); n != (MaxExperiments+1)/2 {
+		t.Fatalf("%d slots kept, want %d", n, (MaxExperiments+1)/2)
+	}
+	if s, ok := d.Experiment(3); !ok || s.Arm != 1 {
+		t.Errorf("experiment 3: %+v, %v; want kept in arm 1", s, ok)
+	}
+	if _, ok := d.Experiment(2); ok {
+		t.Error("experiment 2 kept")
+	}
+	if !d.Expose(100, 0) {
+		t.Error("no room after freeing")
+	}
+}
