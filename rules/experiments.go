@@ -140,18 +140,10 @@ func (c *Compiled) compileExperiments(own *Config, v *validator) {
 		if e == nil {
 			return 0
 		}
+		checkExperimentName(path+".experiment.name", action, e.Name, seen, v)
 		if len(e.Variants) > 0 {
-			return c.addVariants(path, action, e, seen, v)
+			return c.addVariants(path, action, e, v)
 		}
-		switch {
-		case !ValidID(e.Name):
-			v.add(path+".experiment.name", "%q: use lowercase letters, digits and dashes (at most 40)", e.Name)
-		case e.Name == GlobalExperiment:
-			v.add(path+".experiment.name", "%q is the global control's name; choose another", e.Name)
-		case seen[e.Name] != "":
-			v.add(path+".experiment.name", "%q is the experiment of %s already: one action per experiment", e.Name, seen[e.Name])
-		}
-		seen[e.Name] = action
 		if e.Control <= 0 || e.Control >= 100 {
 			v.add(path+".experiment.control", "want a share above 0%% and below 100%%, got %v%%", float64(e.Control))
 		}
@@ -204,17 +196,8 @@ func holdout(name, action, seed string, control float64) CompiledExperiment {
 // addVariants compiles an experiment of variants: the arms control (when
 // it holds visitors out), default (the action as written, the rest of the
 // share) and each variant. Only blocks and overlays have variants.
-func (c *Compiled) addVariants(path, action string, e *Experiment, seen map[string]string, v *validator) int {
+func (c *Compiled) addVariants(path, action string, e *Experiment, v *validator) int {
 	path += ".experiment"
-	switch {
-	case !ValidID(e.Name):
-		v.add(path+".name", "%q: use lowercase letters, digits and dashes (at most 40)", e.Name)
-	case e.Name == GlobalExperiment:
-		v.add(path+".name", "%q is the global control's name; choose another", e.Name)
-	case seen[e.Name] != "":
-		v.add(path+".name", "%q is the experiment of %s already: one action per experiment", e.Name, seen[e.Name])
-	}
-	seen[e.Name] = action
 	block, overlay := strings.HasPrefix(action, "block:"), strings.HasPrefix(action, "overlay:")
 	if !block && !overlay {
 		v.add(path+".variants", "only blocks and overlays have variants; give the others a control share")

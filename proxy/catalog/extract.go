@@ -166,20 +166,20 @@ func microBreadcrumbs(list *Item, base *url.URL) []Category {
 func findJSONLD(blocks [][]byte) (products []map[string]any, crumbs map[string]any) {
 	pDepth, cDepth := math.MaxInt, math.MaxInt
 	for _, raw := range blocks {
-		v, err := decodeJSONLD(raw)
+		v, err := DecodeJSONLD(raw)
 		if err != nil {
 			continue
 		}
-		walkJSONLD(v, 0, func(node map[string]any, depth int) {
+		WalkJSONLD(v, 0, func(node map[string]any, depth int) {
 			switch {
-			case hasType(node, "Product") || hasType(node, "ProductGroup"):
+			case HasType(node, "Product") || HasType(node, "ProductGroup"):
 				if depth < pDepth {
 					products, pDepth = products[:0], depth
 				}
 				if depth == pDepth && len(products) < maxVariants {
 					products = append(products, node)
 				}
-			case hasType(node, "BreadcrumbList"):
+			case HasType(node, "BreadcrumbList"):
 				if depth < cDepth {
 					crumbs, cDepth = node, depth
 				}
@@ -192,10 +192,10 @@ func findJSONLD(blocks [][]byte) (products []map[string]any, crumbs map[string]a
 // maxVariants bounds the sibling Products read as variants of the first.
 const maxVariants = 200
 
-// decodeJSONLD parses a JSON-LD block, forgiving what shops commonly get
+// DecodeJSONLD parses a JSON-LD block, forgiving what shops commonly get
 // wrong: wrappers around the JSON (<!-- -->, //<![CDATA[, /*<![CDATA[*/,
 // a trailing semicolon) and raw control characters in strings.
-func decodeJSONLD(raw []byte) (any, error) {
+func DecodeJSONLD(raw []byte) (any, error) {
 	b := bytes.TrimSpace(raw)
 	var v any
 	err := json.Unmarshal(b, &v)
@@ -222,15 +222,15 @@ func decodeJSONLD(raw []byte) (any, error) {
 	return nil, err
 }
 
-// walkJSONLD calls f for every object in a JSON-LD value with its depth:
+// WalkJSONLD calls f for every object in a JSON-LD value with its depth:
 // the properties followed to reach it (@graph and lists do not count).
 // Objects are visited in document order, an object's properties in
 // sorted order, so that the result does not depend on map order.
-func walkJSONLD(v any, depth int, f func(map[string]any, int)) {
+func WalkJSONLD(v any, depth int, f func(map[string]any, int)) {
 	switch t := v.(type) {
 	case []any:
 		for _, e := range t {
-			walkJSONLD(e, depth, f)
+			WalkJSONLD(e, depth, f)
 		}
 	case map[string]any:
 		f(t, depth)
@@ -250,12 +250,15 @@ func walkJSONLD(v any, depth int, f func(map[string]any, int)) {
 			if k == "@graph" {
 				d = depth
 			}
-			walkJSONLD(t[k], d, f)
+			WalkJSONLD(t[k], d, f)
 		}
 	}
 }
 
-func hasType(node map[string]any, want string) bool {
+// HasType reports whether a JSON-LD node is of the schema.org type want
+// ("Product", "schema:Product", "https://schema.org/Product", or a list
+// holding one), without case.
+func HasType(node map[string]any, want string) bool {
 	match := func(s string) bool { return strings.EqualFold(schemaName(s), want) }
 	switch t := node["@type"].(type) {
 	case string:

@@ -1,16 +1,14 @@
 package page
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"shopedge/proxy/catalog"
 	"shopedge/rewrite"
 	"shopedge/rules"
 )
@@ -142,7 +140,7 @@ func OrderFromJSONLD(blocks [][]byte, currency string) (o Order, ok bool) {
 		return Order{}, false
 	}
 	order, invoice := node, map[string]any(nil)
-	if ldHasType(node, "Invoice") {
+	if catalog.HasType(node, "Invoice") {
 		invoice = node
 		order, _ = first(node["referencesOrder"]).(map[string]any)
 	} else {
@@ -200,12 +198,12 @@ func findOrder(blocks [][]byte) (map[string]any, bool) {
 	var best map[string]any
 	bestDepth, bestInvoice := math.MaxInt, true
 	for _, raw := range blocks {
-		v, err := decodeLD(raw)
+		v, err := catalog.DecodeJSONLD(raw)
 		if err != nil {
 			continue
 		}
 		walkLD(v, 0, func(n map[string]any, depth int) {
-			isOrder, isInvoice := ldHasType(n, "Order"), ldHasType(n, "Invoice")
+			isOrder, isInvoice := catalog.HasType(n, "Order"), catalog.HasType(n, "Invoice")
 			if !isOrder && !isInvoice {
 				return
 			}
@@ -217,92 +215,13 @@ func findOrder(blocks [][]byte) (map[string]any, bool) {
 	return best, best != nil
 }
 
-// decodeLD parses a JSON-LD block, forgiving what shops commonly get
-// wrong, as the catalog does: wrappers around the JSON (<!-- -->,
-// CDATA, a trailing semicolon) and raw control characters in strings.
-func decodeLD(raw []byte) (any, error) {
-	b := bytes.TrimSpace(raw)
-	var v any
-	err := json.Unmarshal(b, &v)
-	if err == nil {
-		return v, nil
-	}
-	for _, delim := range [2]string{"{}", "[]"} {
-		start, end := bytes.IndexByte(b, delim[0]), bytes.LastIndexByte(b, delim[1])
-		if start < 0 || end < start {
-			continue
-		}
-		clean := make([]byte, end+1-start)
-		for i, c := range b[start : end+1] {
-			if c < 0x20 {
-				c = ' '
-			}
-			clean[i] = c
-		}
-		if json.Unmarshal(clean, &v) == nil {
-			return v, nil
-		}
-	}
-	return nil, err
-}
-
-// walkLD calls f for every object in a JSON-LD value with its depth (the
-// properties followed to reach it; @graph and lists do not count), in
-// document order, an object's properties in sorted order, down to
-// maxOrderDepth.
+// walkLD is catalog.WalkJSONLD down to maxOrderDepth.
 func walkLD(v any, depth int, f func(map[string]any, int)) {
-	if depth > maxOrderDepth {
-		return
-	}
-	switch t := v.(type) {
-	case []any:
-		for _, e := range t {
-			walkLD(e, depth, f)
+	catalog.WalkJSONLD(v, depth, func(n map[string]any, d int) {
+		if d <= maxOrderDepth {
+			f(n, d)
 		}
-	case map[string]any:
-		f(t, depth)
-		var buf [16]string
-		keys := buf[:0]
-		for k, e := range t {
-			switch e.(type) {
-			case []any, map[string]any:
-				if k != "@context" {
-					keys = append(keys, k)
-				}
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			d := depth + 1
-			if k == "@graph" {
-				d = depth
-			}
-			walkLD(t[k], d, f)
-		}
-	}
-}
-
-// ldHasType reports whether a JSON-LD node is of the schema.org type
-// want: "Order", "schema:Order", "https://schema.org/Order", or a list
-// holding one.
-func ldHasType(n map[string]any, want string) bool {
-	match := func(v any) bool {
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
-		s = strings.TrimRight(strings.TrimSpace(s), "/")
-		if i := strings.LastIndexAny(s, "/#"); i >= 0 {
-			s = s[i+1:]
-		}
-		return strings.EqualFold(strings.TrimPrefix(s, "schema:"), want)
-	}
-	switch t := n["@type"].(type) {
-	case []any:
-		return slices.ContainsFunc(t, match)
-	default:
-		return match(t)
-	}
+	})
 }
 
 // first is a JSON-LD value, or the first element of a list.
@@ -483,7 +402,7 @@ func orderLines(order map[string]any) lineSum {
 			s.ok = false
 			continue
 		}
-		if !ldHasType(it, "OrderItem") {
+		if !catalog.HasType(it, "OrderItem") {
 			s.add(1, productPrice(it))
 			continue
 		}
