@@ -291,3 +291,18 @@ func experimentKey(name, seed string) uint32 {
 	}
 	return h
 }
+
+// checkExperimentName checks an experiment's name at path: of the form
+// ValidID accepts, not the global control's, not another action's
+// experiment's (seen maps names to their actions).
+func checkExperimentName(path, action, name string, seen map[string]string, v *validator) {
+	switch {
+	case !ValidID(name):
+		v.add(path, "%q: use lowercase letters, digits and dashes (at most 40)", name)
+	case name == GlobalExperiment:
+		v.add(path, "%q is the global control's name; choose another", name)
+	case seen[name] != "":
+		v.add(path, "%q is the experiment of %s already: one action per experiment", name, seen[name])
+	}
+	seen[name] = action
+}
