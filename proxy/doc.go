@@ -60,6 +60,8 @@
 //   - metrics.go, admin.go: counters and the operations listener.
 //   - admin_catalog.go: the operations listener's view of the learned
 //     catalog (GET /catalog, /catalog/{id}).
+//   - experiments.go: experiments' counts, per visitor (exposures, orders,
+//     cart adds, clicks), GET /experiments.
 //   - admin_explain.go: GET /explain?visitor=ID&path=/page, what a visitor
 //     gets on a page and why not the rest, recording nothing.
 //

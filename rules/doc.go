@@ -15,6 +15,8 @@
 //     its defaults and its checks.
 //   - content.go: the content section (content swaps), its templates
 //     parsed and checked.
+//   - experiments.go: experiments (the global control, each action's
+//     holdout or variants), compiled to arms and weights.
 //   - segments.go: the segments section and place: conditions compiled to
 //     predicates (Pred, each with its path in the file), Targeting.
 //   - types.go: durations, sizes, regular expressions, CSS selectors and page

@@ -21,6 +21,8 @@
 //     banners and swaps by rank, each enabled, in its schedule, for the
 //     visitor), banners (what is true to say), prices as shown.
 //   - menu.go: the order of a menu's entries by the visitor's interests.
+//   - experiment.go: the visitor's arm in an action's experiment, held
+//     out or a variant, and the exposures a decision records.
 //   - overlay.go: which overlay, if any, and why the others were not.
 //   - segment.go: segments' conditions, evaluated at most once each per
 //     decision, over fixed bitsets and without allocating.
