@@ -1,7 +1,11 @@
 package proxy
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -267,4 +271,47 @@ func (p *Proxy) cartOf(visitorID string, dst []profile.CartLine) []profile.CartL
 		return d.AppendCart(dst)
 	}
 	return dst
+}
+
+// writeSnapshot writes every experiment's counts: their keys and arms'
+// counts, as a length and JSON.
+func (e *experiments) writeSnapshot(w io.Writer) error {
+	e.mu.Lock()
+	b, err := json.Marshal(e.counts)
+	e.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("experiment counts: %w", err)
+	}
+	if _, err := w.Write(binary.AppendUvarint(nil, uint64(len(b)))); err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// maxCountsSnapshot bounds the experiment counts a snapshot may hold.
+const maxCountsSnapshot = 16 << 20
+
+// readSnapshot reads what writeSnapshot wrote, replacing the counts.
+func (e *experiments) readSnapshot(r io.Reader) error {
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		return errors.New("experiment counts: the reader reads no bytes")
+	}
+	n, err := binary.ReadUvarint(br)
+	if err != nil || n > maxCountsSnapshot {
+		return fmt.Errorf("experiment counts: bad length")
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return fmt.Errorf("experiment counts: %w", err)
+	}
+	var counts map[uint32][]experiment.Counts
+	if err := json.Unmarshal(b, &counts); err != nil {
+		return fmt.Errorf("experiment counts: %w", err)
+	}
+	e.mu.Lock()
+	e.counts = counts
+	e.mu.Unlock()
+	return nil
 }

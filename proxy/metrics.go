@@ -49,6 +49,8 @@ type Metrics struct {
 	added       histogram                  // every request, time waiting for the shop excluded
 
 	reloads reloads // configuration reloads, by outcome (reload.go)
+
+	snapshots struct{ saved, failed atomic.Int64 } // snapshot writes (snapshot.go)
 }
 
 // passReasons are why a response was not rewritten.
@@ -294,6 +296,8 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	fmt.Fprintf(w, "# HELP shopedge_upstream_resent_total Requests sent to the shop again on a fresh connection, by reason: not_sent (the shop had closed the pooled connection; nothing was written), unanswered (a GET or HEAD on a reused connection the shop closed without a byte of an answer).\n# TYPE shopedge_upstream_resent_total counter\n")
 	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"not_sent\"} %d\n", m.resent[attemptNotSent].Load())
 	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"unanswered\"} %d\n", m.resent[attemptUnanswered].Load())
+	fmt.Fprintf(w, "# HELP shopedge_snapshots_total Snapshots of the state written to store.snapshot, by result.\n# TYPE shopedge_snapshots_total counter\n")
+	fmt.Fprintf(w, "shopedge_snapshots_total{result=\"saved\"} %d\nshopedge_snapshots_total{result=\"failed\"} %d\n", m.snapshots.saved.Load(), m.snapshots.failed.Load())
 	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
 	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
 	counter("shopedge_swap_unplaced_total", "Content swaps left off pages served, each page view counted, because the element their selector found cannot safely change (raw text, foreign or doubtful markup, or elements where only text may go).", m.swapUnplaced.Load())

@@ -41,6 +41,7 @@ type Proxy struct {
 	counts   liveCounts      // views and carts, as plan reads them
 
 	experiments experiments // every experiment's arms, counted per visitor
+	snapshot    string      // the file the state is saved to and restored from; "": none
 	pages       *page.Cache
 	log         *slog.Logger
 	metrics     *Metrics
@@ -94,10 +95,6 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	profiles, err := profile.NewStore(int64(cfg.Profiles.MaxMemory), cfg.Profiles.TTL.D())
-	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
 	pages, err := page.NewCache(int64(cfg.Limits.PageCache))
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
@@ -106,15 +103,17 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 		pages:    pages,
 		up:       up,
 		ids:      ids,
-		profiles: profiles,
-		catalog:  catalog.New(cfg.Catalog.MaxProducts),
-		rec:      newEngine(cfg.Recommendations),
-		views:    live.New(cfg.Catalog.MaxProducts),
-		carts:    live.New(cfg.Catalog.MaxProducts),
 		log:      o.Logger,
 		metrics:  metrics,
 		now:      o.Now,
 		load:     o.Load,
+		snapshot: cfg.Store.Snapshot,
+	}
+	if err := p.emptyState(cfg); err != nil {
+		return nil, err
+	}
+	if p.snapshot != "" {
+		p.restore(cfg, p.snapshot) // before anything holds the state
 	}
 	p.counts = liveCounts{views: p.views, carts: p.carts}
 	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts}

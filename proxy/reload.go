@@ -53,6 +53,8 @@ var restartOnly = []string{
 	"admin.listen", "admin.token_env",
 	// Sized caches and stores are allocated by New.
 	"limits.page_cache", "profiles.max_memory", "profiles.ttl", "catalog.max_products",
+	// The snapshot is read when the proxy starts, and its writer started.
+	"store.snapshot", "store.snapshot_interval",
 	"recommendations.max_products", "recommendations.neighbours", "recommendations.max_sessions",
 	"recommendations.sessions_per_product", "recommendations.half_life",
 	"recommendations.trending_half_life",

@@ -45,6 +45,9 @@ type Config struct {
 	// visitor and the request, that actions target by name. Default:
 	// only the built-in new, returning, customer and prospect.
 	Segments map[string]Condition `yaml:"segments"`
+	// Store says where state lives beyond the process. Default: in
+	// memory only.
+	Store Store `yaml:"store"`
 	// Experiments configure the global control group. Default: none.
 	Experiments Experiments `yaml:"experiments"`
 	// TimeZone is where the time conditions of segments (hour, weekday,
@@ -522,4 +525,21 @@ type Search struct {
 	// Item selects a result inside it; its first link names the product.
 	// Required.
 	Item Selector `yaml:"item"`
+}
+
+// Store says where shopedge's state (visitor profiles, the learned
+// catalog, the recommendation engine, live counts, experiment counts)
+// lives beyond the process.
+type Store struct {
+	// Snapshot is a file the whole state is written to, atomically, every
+	// SnapshotInterval and when the process stops, and read from when it
+	// starts: a restart forgets no visitor. A file that is not a snapshot
+	// of this shop, of this build's format, or whole, is refused with a
+	// log line and the proxy starts empty. Relative to the working
+	// directory. Default: none (state lives in memory only). Restart to
+	// change.
+	Snapshot string `yaml:"snapshot"`
+	// SnapshotInterval is how often the snapshot is written: what a crash
+	// (not a stop) may lose. Default: 1m. Restart to change.
+	SnapshotInterval Duration `yaml:"snapshot_interval"`
 }

@@ -80,6 +80,7 @@ func (c *Config) setDefaults() {
 	setDuration(&p.InterestHalfLife, 7*24*time.Hour)
 
 	setInt(&c.Catalog.MaxProducts, 100000)
+	setDuration(&c.Store.SnapshotInterval, time.Minute)
 
 	for i := range c.Pages {
 		if c.Pages[i].Type == PageSearch {
@@ -120,6 +121,9 @@ func (c *Config) setDefaults() {
 // validate checks what decoding and provisioning alone cannot, adding
 // every problem to v. It reads no file and changes nothing.
 func (c *Compiled) validate(v *validator) {
+	if st := c.Store; st.Snapshot != "" && st.SnapshotInterval.D() < time.Second {
+		v.add("store.snapshot_interval", "want at least 1s, got %s", st.SnapshotInterval.D())
+	}
 	u := c.Upstream
 	switch {
 	case u.URL == "":

@@ -1,0 +1,84 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/live"
+	"shopedge/proxy/profile"
+	"shopedge/proxy/store"
+	"shopedge/rules"
+)
+
+// sections are the parts of the proxy's state a snapshot holds, in the
+// order written.
+func (p *Proxy) sections() []store.Section {
+	return []store.Section{
+		{Name: "profiles", Write: p.profiles.WriteSnapshot, Read: p.profiles.ReadSnapshot},
+		{Name: "catalog", Write: p.catalog.WriteSnapshot, Read: p.catalog.ReadSnapshot},
+		{Name: "engine", Write: p.rec.WriteSnapshot, Read: p.rec.ReadSnapshot},
+		{Name: "views", Write: p.views.WriteSnapshot, Read: p.views.ReadSnapshot},
+		{Name: "carts", Write: p.carts.WriteSnapshot, Read: p.carts.ReadSnapshot},
+		{Name: "experiments", Write: p.experiments.writeSnapshot, Read: p.experiments.readSnapshot},
+	}
+}
+
+// SaveSnapshot writes the whole state to the configuration's
+// store.snapshot file, atomically. It returns the bytes written; with no
+// snapshot file configured it writes nothing.
+func (p *Proxy) SaveSnapshot() (int64, error) {
+	cfg := p.conf.Load().cfg
+	path := p.snapshot
+	if path == "" {
+		return 0, nil
+	}
+	t0 := time.Now()
+	n, err := store.Save(path, cfg.Upstream.URL, p.sections())
+	if err != nil {
+		p.metrics.snapshots.failed.Add(1)
+		return 0, fmt.Errorf("proxy: %w", err)
+	}
+	p.metrics.snapshots.saved.Add(1)
+	p.log.Debug("snapshot written", "file", path, "bytes", n, "took", time.Since(t0).Round(time.Millisecond))
+	return n, nil
+}
+
+// restore reads the snapshot at path into the proxy's (empty) state. A
+// missing file is a first start; a refused one is logged, and the proxy
+// starts empty.
+func (p *Proxy) restore(cfg *rules.Compiled, path string) {
+	t0 := time.Now()
+	err := store.Load(path, cfg.Upstream.URL, p.sections())
+	switch {
+	case err == nil:
+		p.log.Info("snapshot restored", "file", path, "profiles", p.profiles.Stats().Held,
+			"products", p.catalog.Len(), "took", time.Since(t0).Round(time.Millisecond))
+		return
+	case errors.Is(err, fs.ErrNotExist):
+		p.log.Info("no snapshot yet: starting empty", "file", path)
+		return
+	}
+	p.log.Error("snapshot refused: starting empty", "file", path, "err", err)
+	if err := p.emptyState(cfg); err != nil {
+		p.log.Error("starting empty", "err", err)
+	}
+}
+
+// emptyState gives the proxy fresh, empty state: profiles, catalog,
+// engine, live counts, experiment counts.
+func (p *Proxy) emptyState(cfg *rules.Compiled) error {
+	profiles, err := profile.NewStore(int64(cfg.Profiles.MaxMemory), cfg.Profiles.TTL.D())
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	p.profiles = profiles
+	p.catalog = catalog.New(cfg.Catalog.MaxProducts)
+	p.rec = newEngine(cfg.Recommendations)
+	p.views = live.New(cfg.Catalog.MaxProducts)
+	p.carts = live.New(cfg.Catalog.MaxProducts)
+	p.experiments = experiments{}
+	return nil
+}

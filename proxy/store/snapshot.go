@@ -1,0 +1,205 @@
+package store
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Section is one part of the state in a snapshot: its name, and how it
+// writes and reads itself. Read must read exactly what Write wrote (it is
+// given a reader shared by every section, which it must not buffer on its
+// own) and must leave its state empty, or as it was, when it fails.
+type Section struct {
+	Name  string
+	Write func(w io.Writer) error
+	Read  func(r io.Reader) error
+}
+
+// ErrSnapshot wraps every reason a snapshot is refused: not a snapshot,
+// another format, another shop's, cut short, a section that fails its
+// checksum or its own checks.
+var ErrSnapshot = errors.New("store: snapshot refused")
+
+// magic opens every snapshot; version is the container's format.
+const (
+	magic   = "shopedge snapshot\n"
+	version = 1
+	maxName = 64
+)
+
+// Save writes a snapshot of sections to path atomically: into a new file
+// beside it, synced, then renamed over it, so that a crash leaves the old
+// snapshot or the new one, never half of one. owner names whose state it
+// is (the shop's upstream): Load refuses another owner's. It returns the
+// bytes written.
+func Save(path, owner string, sections []Section) (size int64, err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	cw := &countWriter{w: f}
+	w := bufio.NewWriterSize(cw, 1<<16)
+	if _, err := w.WriteString(magic); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	var buf [binary.MaxVarintLen64]byte
+	head := binary.AppendUvarint(buf[:0], version)
+	head = appendString(head, owner)
+	head = binary.AppendUvarint(head, uint64(len(sections)))
+	if _, err := w.Write(head); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	for _, s := range sections {
+		if _, err := w.Write(appendString(nil, s.Name)); err != nil {
+			return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+		}
+		h := crc32.NewIEEE()
+		if err := s.Write(io.MultiWriter(w, h)); err != nil {
+			return 0, fmt.Errorf("store: snapshot %s: section %s: %w", path, s.Name, err)
+		}
+		if _, err := w.Write(binary.LittleEndian.AppendUint32(nil, h.Sum32())); err != nil {
+			return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // the rename itself, durable
+		_ = d.Close()
+	}
+	return cw.n, nil
+}
+
+// Load reads a snapshot Save wrote into sections, which must be the same
+// ones in the same order. A missing file is an error wrapping
+// os.ErrNotExist (a first start); any other reason to refuse it wraps
+// ErrSnapshot, and the sections read before the failure hold what they
+// read: the caller starts afresh.
+func Load(path, owner string, sections []Section) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	refuse := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrSnapshot, path, fmt.Sprintf(format, args...))
+	}
+	got := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != magic {
+		return refuse("not a shopedge snapshot")
+	}
+	v, err := binary.ReadUvarint(r)
+	if err != nil || v != version {
+		return refuse("format %d, want %d", v, version)
+	}
+	who, err := readString(r, 1<<12)
+	if err != nil {
+		return refuse("cut short")
+	}
+	if who != owner {
+		return refuse("written for %q, not %q", who, owner)
+	}
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n != uint64(len(sections)) {
+		return refuse("%d sections, want %d", n, len(sections))
+	}
+	for _, s := range sections {
+		name, err := readString(r, maxName)
+		if err != nil || name != s.Name {
+			return refuse("section %q where %q was expected", name, s.Name)
+		}
+		cr := &crcReader{r: r, h: crc32.NewIEEE()}
+		if err := s.Read(cr); err != nil {
+			return refuse("section %s: %v", s.Name, err)
+		}
+		var sum [4]byte
+		if _, err := io.ReadFull(r, sum[:]); err != nil {
+			return refuse("section %s: cut short", s.Name)
+		}
+		if binary.LittleEndian.Uint32(sum[:]) != cr.h.Sum32() {
+			return refuse("section %s: checksum mismatch", s.Name)
+		}
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return refuse("bytes after the last section")
+	}
+	return nil
+}
+
+// appendString appends s with its length in front.
+func appendString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+// readString reads a string appendString wrote, of at most limit bytes.
+func readString(r *bufio.Reader, limit int) (string, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n > uint64(limit) {
+		return "", fmt.Errorf("bad string length")
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// crcReader checksums what a section reads, byte by byte or in blocks.
+type crcReader struct {
+	r   *bufio.Reader
+	h   hash.Hash32
+	one [1]byte
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	return n, err
+}
+
+func (c *crcReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.one[0] = b
+		c.h.Write(c.one[:])
+	}
+	return b, err
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
