@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"time"
 
 	"shopedge/proxy/catalog"
@@ -36,7 +37,7 @@ func (p *Proxy) SaveSnapshot() (int64, error) {
 		return 0, nil
 	}
 	t0 := time.Now()
-	n, err := store.Save(path, cfg.Upstream.URL, p.sections())
+	n, err := store.Save(path, owner(cfg), p.sections())
 	if err != nil {
 		p.metrics.snapshots.failed.Add(1)
 		return 0, fmt.Errorf("proxy: %w", err)
@@ -51,7 +52,7 @@ func (p *Proxy) SaveSnapshot() (int64, error) {
 // starts empty.
 func (p *Proxy) restore(cfg *rules.Compiled, path string) {
 	t0 := time.Now()
-	err := store.Load(path, cfg.Upstream.URL, p.sections())
+	err := store.Load(path, owner(cfg), p.sections())
 	switch {
 	case err == nil:
 		p.log.Info("snapshot restored", "file", path, "profiles", p.profiles.Stats().Held,
@@ -81,4 +82,17 @@ func (p *Proxy) emptyState(cfg *rules.Compiled) error {
 	p.carts = live.New(cfg.Catalog.MaxProducts)
 	p.experiments = experiments{}
 	return nil
+}
+
+// owner names the shop a snapshot belongs to: its first public host name,
+// else its upstream's host (without the port, so that a demo on another
+// port keeps its state).
+func owner(cfg *rules.Compiled) string {
+	if len(cfg.Server.Hosts) > 0 {
+		return cfg.Server.Hosts[0]
+	}
+	if u, err := url.Parse(cfg.Upstream.URL); err == nil {
+		return u.Hostname()
+	}
+	return cfg.Upstream.URL
 }

@@ -34,6 +34,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	shopListen := fs.String("shop-listen", "127.0.0.1:8081", "the demo shop's listen `address`")
 	fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9090", "the admin listen `address`")
 	path := fs.String("config", "", "configuration `file` (default: the embedded configs/demo.yaml)")
+	fs.StringVar(&o.snapshot, "snapshot", "", "keep visitors, catalog and counts in this `file` across restarts")
 	watch := fs.Bool("watch", true, "reload when the -config file changes")
 	if err := fs.Parse(args); err != nil {
 		return errUsage

@@ -25,7 +25,7 @@ import (
 // overrides are command-line settings that win over the file, on start and
 // on every reload.
 type overrides struct {
-	listen, upstream, adminListen string
+	listen, upstream, adminListen, snapshot string
 }
 
 // compile returns c with the overrides applied, compiled again; c itself
@@ -48,6 +48,9 @@ func (o overrides) apply(cfg *rules.Config) error {
 		}
 		cfg.Server.Listen = o.listen
 	}
+	if o.snapshot != "" {
+		cfg.Store.Snapshot = o.snapshot
+	}
 	if o.upstream != "" {
 		if _, err := rules.ParseUpstreamURL(o.upstream); err != nil {
 			return fmt.Errorf("-upstream: %w", err)
@@ -68,6 +71,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration `file` (required)")
 	var o overrides
+	fs.StringVar(&o.snapshot, "snapshot", "", "keep the state in this `file` across restarts (store.snapshot)")
 	fs.StringVar(&o.listen, "listen", "", "listen `address`, overriding server.listen")
 	fs.StringVar(&o.upstream, "upstream", "", "the shop's base `URL`, overriding upstream.url")
 	watch := fs.Bool("watch", true, "reload when the configuration file changes (SIGHUP and POST /reload always do)")
@@ -181,6 +185,20 @@ func runProxy(o runOptions) error {
 	o.ready(ln.Addr().String(), adminAddr)
 	o.log.Info("started", "listen", ln.Addr().String(), "upstream", o.cfg.Upstream.URL, "config", o.cfg.File())
 
+	// The state, written every snapshot_interval and once more when the
+	// proxy stops.
+	var snapshots <-chan time.Time
+	if o.cfg.Store.Snapshot != "" {
+		t := time.NewTicker(o.cfg.Store.SnapshotInterval.D())
+		defer t.Stop()
+		snapshots = t.C
+	}
+	save := func() {
+		if _, err := p.SaveSnapshot(); err != nil {
+			o.log.Error("snapshot not written", "err", err)
+		}
+	}
+
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -188,6 +206,8 @@ func runProxy(o runOptions) error {
 		select {
 		case err := <-errc:
 			return fmt.Errorf("serve: %w", err)
+		case <-snapshots:
+			save()
 		case <-changed:
 			o.log.Info("configuration file changed: reloading", "config", o.watch)
 			reload(p, load)
@@ -202,6 +222,9 @@ func runProxy(o runOptions) error {
 			err := srv.ShutdownWithContext(ctx)
 			if admin != nil {
 				_ = admin.ShutdownWithContext(ctx)
+			}
+			if o.cfg.Store.Snapshot != "" {
+				save() // after the last request: nothing it learned is lost
 			}
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				return fmt.Errorf("shutdown: %w", err)
