@@ -1,9 +1,9 @@
 package proxy
 
 import (
+	"bufio"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -293,12 +293,8 @@ func (e *experiments) writeSnapshot(w io.Writer) error {
 const maxCountsSnapshot = 16 << 20
 
 // readSnapshot reads what writeSnapshot wrote, replacing the counts.
-func (e *experiments) readSnapshot(r io.Reader) error {
-	br, ok := r.(io.ByteReader)
-	if !ok {
-		return errors.New("experiment counts: the reader reads no bytes")
-	}
-	n, err := binary.ReadUvarint(br)
+func (e *experiments) readSnapshot(r *bufio.Reader) error {
+	n, err := binary.ReadUvarint(r)
 	if err != nil || n > maxCountsSnapshot {
 		return fmt.Errorf("experiment counts: bad length")
 	}

@@ -2,9 +2,9 @@
 // snapshot file for the single-process default: named sections (the
 // profiles, the catalog, the recommendation engine, live counts,
 // experiment counts), each written and read by its owner, in a container
-// with a header naming the format and the shop it belongs to and a
-// checksum per section, written atomically (a new file, synced, renamed
-// over the old). A file that is not a snapshot, of another format or
+// with a header naming the format and the shop it belongs to, ending with
+// a checksum of the whole file (checked before any section reads a byte),
+// written atomically (a new file, synced, renamed over the old). A file that is not a snapshot, of another format or
 // shop, cut short or failing a checksum is refused, and the proxy starts
 // empty. It knows nothing of HTTP.
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -13,32 +12,33 @@ import (
 )
 
 // Section is one part of the state in a snapshot: its name, and how it
-// writes and reads itself. Read must read exactly what Write wrote (it is
-// given a reader shared by every section, which it must not buffer on its
-// own) and must leave its state empty, or as it was, when it fails.
+// writes and reads itself. Read must read exactly what Write wrote from
+// the reader every section shares (it must not buffer on its own, nor
+// read past its end) and must leave its state empty, or as it was, when
+// it fails.
 type Section struct {
 	Name  string
 	Write func(w io.Writer) error
-	Read  func(r io.Reader) error
+	Read  func(r *bufio.Reader) error
 }
 
 // ErrSnapshot wraps every reason a snapshot is refused: not a snapshot,
-// another format, another shop's, cut short, a section that fails its
-// checksum or its own checks.
+// another format, another shop's, cut short, a checksum that does not
+// match, a section that fails its own checks.
 var ErrSnapshot = errors.New("store: snapshot refused")
 
 // magic opens every snapshot; version is the container's format.
 const (
 	magic   = "shopedge snapshot\n"
-	version = 1
+	version = 2
 	maxName = 64
 )
 
 // Save writes a snapshot of sections to path atomically: into a new file
 // beside it, synced, then renamed over it, so that a crash leaves the old
 // snapshot or the new one, never half of one. owner names whose state it
-// is (the shop's upstream): Load refuses another owner's. It returns the
-// bytes written.
+// is (the shop): Load refuses another owner's. The file ends with a
+// CRC-32 of everything before it. It returns the bytes written.
 func Save(path, owner string, sections []Section) (size int64, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -53,12 +53,9 @@ func Save(path, owner string, sections []Section) (size int64, err error) {
 		}
 	}()
 	cw := &countWriter{w: f}
-	w := bufio.NewWriterSize(cw, 1<<16)
-	if _, err := w.WriteString(magic); err != nil {
-		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
-	}
-	var buf [binary.MaxVarintLen64]byte
-	head := binary.AppendUvarint(buf[:0], version)
+	sum := crc32.NewIEEE()
+	w := bufio.NewWriterSize(io.MultiWriter(cw, sum), 1<<16)
+	head := append([]byte(magic), binary.AppendUvarint(nil, version)...)
 	head = appendString(head, owner)
 	head = binary.AppendUvarint(head, uint64(len(sections)))
 	if _, err := w.Write(head); err != nil {
@@ -68,15 +65,14 @@ func Save(path, owner string, sections []Section) (size int64, err error) {
 		if _, err := w.Write(appendString(nil, s.Name)); err != nil {
 			return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
 		}
-		h := crc32.NewIEEE()
-		if err := s.Write(io.MultiWriter(w, h)); err != nil {
+		if err := s.Write(w); err != nil {
 			return 0, fmt.Errorf("store: snapshot %s: section %s: %w", path, s.Name, err)
-		}
-		if _, err := w.Write(binary.LittleEndian.AppendUint32(nil, h.Sum32())); err != nil {
-			return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
 		}
 	}
 	if err := w.Flush(); err != nil {
+		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	if _, err := cw.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32())); err != nil {
 		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -96,23 +92,44 @@ func Save(path, owner string, sections []Section) (size int64, err error) {
 }
 
 // Load reads a snapshot Save wrote into sections, which must be the same
-// ones in the same order. A missing file is an error wrapping
-// os.ErrNotExist (a first start); any other reason to refuse it wraps
-// ErrSnapshot, and the sections read before the failure hold what they
-// read: the caller starts afresh.
+// ones in the same order. It checks the whole file's checksum first, so
+// that no section reads a corrupted byte. A missing file is an error
+// wrapping os.ErrNotExist (a first start); any other reason to refuse it
+// wraps ErrSnapshot, and the sections read before the failure hold what
+// they read: the caller starts afresh.
 func Load(path, owner string, sections []Section) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("store: snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
 	refuse := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrSnapshot, path, fmt.Sprintf(format, args...))
 	}
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	size := st.Size()
+	if size < int64(len(magic))+4 {
+		return refuse("not a shopedge snapshot")
+	}
+	sum := crc32.NewIEEE()
+	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, size-4)); err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	var tail [4]byte
+	if _, err := f.ReadAt(tail[:], size-4); err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	}
+	body := io.NewSectionReader(f, 0, size-4)
+	r := bufio.NewReaderSize(body, 1<<16)
 	got := make([]byte, len(magic))
 	if _, err := io.ReadFull(r, got); err != nil || string(got) != magic {
 		return refuse("not a shopedge snapshot")
+	}
+	if binary.LittleEndian.Uint32(tail[:]) != sum.Sum32() {
+		return refuse("checksum mismatch: cut short or corrupted")
 	}
 	v, err := binary.ReadUvarint(r)
 	if err != nil || v != version {
@@ -134,16 +151,8 @@ func Load(path, owner string, sections []Section) error {
 		if err != nil || name != s.Name {
 			return refuse("section %q where %q was expected", name, s.Name)
 		}
-		cr := &crcReader{r: r, h: crc32.NewIEEE()}
-		if err := s.Read(cr); err != nil {
+		if err := s.Read(r); err != nil {
 			return refuse("section %s: %v", s.Name, err)
-		}
-		var sum [4]byte
-		if _, err := io.ReadFull(r, sum[:]); err != nil {
-			return refuse("section %s: cut short", s.Name)
-		}
-		if binary.LittleEndian.Uint32(sum[:]) != cr.h.Sum32() {
-			return refuse("section %s: checksum mismatch", s.Name)
 		}
 	}
 	if _, err := r.ReadByte(); err != io.EOF {
@@ -168,28 +177,6 @@ func readString(r *bufio.Reader, limit int) (string, error) {
 		return "", err
 	}
 	return string(b), nil
-}
-
-// crcReader checksums what a section reads, byte by byte or in blocks.
-type crcReader struct {
-	r   *bufio.Reader
-	h   hash.Hash32
-	one [1]byte
-}
-
-func (c *crcReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.h.Write(p[:n])
-	return n, err
-}
-
-func (c *crcReader) ReadByte() (byte, error) {
-	b, err := c.r.ReadByte()
-	if err == nil {
-		c.one[0] = b
-		c.h.Write(c.one[:])
-	}
-	return b, err
 }
 
 // countWriter counts the bytes written through it.

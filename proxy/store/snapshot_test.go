@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -19,8 +20,8 @@ func (t *text) section(name string) Section {
 			_, err := w.Write(appendString(nil, t.s))
 			return err
 		},
-		Read: func(r io.Reader) error {
-			n, err := binary.ReadUvarint(r.(io.ByteReader))
+		Read: func(r *bufio.Reader) error {
+			n, err := binary.ReadUvarint(r)
 			if err != nil || n > 1<<20 {
 				return errors.New("bad length")
 			}
