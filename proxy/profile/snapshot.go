@@ -234,7 +234,7 @@ func newest(recs []restored, limit int) []restored {
 		return 0
 	})
 	seen := make(map[uint64]struct{}, min(len(recs), limit))
-	k := len(recs) // recs[k:] are kept, oldest first
+	k := len(recs)                                               // recs[k:] are kept, oldest first
 	for i := len(recs) - 1; i >= 0 && len(recs)-k < limit; i-- { // newest first
 		if _, dup := seen[recs[i].h]; dup {
 			continue
