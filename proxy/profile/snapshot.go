@@ -234,8 +234,9 @@ func newest(recs []restored, limit int) []restored {
 		return 0
 	})
 	seen := make(map[uint64]struct{}, min(len(recs), limit))
-	k := len(recs)                                               // recs[k:] are kept, oldest first
-	for i := len(recs) - 1; i >= 0 && len(recs)-k < limit; i-- { // newest first
+	// Walk newest first, keeping recs[k:], oldest first.
+	k := len(recs)
+	for i := len(recs) - 1; i >= 0 && len(recs)-k < limit; i-- {
 		if _, dup := seen[recs[i].h]; dup {
 			continue
 		}
