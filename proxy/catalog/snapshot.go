@@ -36,14 +36,23 @@ const (
 )
 
 // WriteSnapshot writes every product the catalog holds (with its aliases,
-// availability and when it was seen) and every category seen to w, under
-// the catalog's read lock. w should be buffered.
+// availability and when it was seen) and every category seen to w. It
+// holds the catalog's read lock only to list them (a stored product is
+// never changed). w should be buffered.
 func (c *Catalog) WriteSnapshot(w io.Writer) error {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	buf := []byte{snapshotFormat}
-	buf = binary.AppendUvarint(buf, uint64(len(c.products)))
+	products := make([]*Product, 0, len(c.products))
 	for _, p := range c.products {
+		products = append(products, p)
+	}
+	cats := make([]Category, 0, len(c.cats))
+	for _, cat := range c.cats {
+		cats = append(cats, cat)
+	}
+	c.mu.RUnlock()
+	buf := []byte{snapshotFormat}
+	buf = binary.AppendUvarint(buf, uint64(len(products)))
+	for _, p := range products {
 		buf = appendProduct(buf, p)
 		if len(buf) >= 32<<10 {
 			if _, err := w.Write(buf); err != nil {
@@ -52,8 +61,8 @@ func (c *Catalog) WriteSnapshot(w io.Writer) error {
 			buf = buf[:0]
 		}
 	}
-	buf = binary.AppendUvarint(buf, uint64(len(c.cats)))
-	for _, cat := range c.cats {
+	buf = binary.AppendUvarint(buf, uint64(len(cats)))
+	for _, cat := range cats {
 		buf = appendCategory(buf, cat)
 	}
 	if _, err := w.Write(buf); err != nil {

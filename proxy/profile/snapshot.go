@@ -47,12 +47,14 @@ const (
 // dataSize is the size of Data, written raw.
 const dataSize = int(unsafe.Sizeof(Data{}))
 
-// layoutFingerprint is a hash of Data's fields: their names, types, sizes
-// and offsets, recursively.
+// layoutFingerprint is a hash of Data's fields (their names, types, sizes
+// and offsets, recursively) and of the machine's byte order.
 var layoutFingerprint = fingerprint(reflect.TypeFor[Data]())
 
 func fingerprint(t reflect.Type) uint64 {
 	h := fnv.New64a()
+	order := uint16(0x0102)
+	h.Write(unsafe.Slice((*byte)(unsafe.Pointer(&order)), 2))
 	var walk func(t reflect.Type)
 	walk = func(t reflect.Type) {
 		fmt.Fprintf(h, "%s/%d/%d(", t.Kind(), t.Size(), t.Align())
