@@ -15,4 +15,6 @@
 //   - source.go: Source, Field and Sources, which markup each field of a
 //     product came from.
 //   - catalog.go: Product, Category, IDs and the bounded Catalog.
+//   - snapshot.go: Catalog.WriteSnapshot and ReadSnapshot, the products and
+//     categories as a binary stream, and ErrSnapshot.
 package catalog

@@ -11,5 +11,6 @@
 // profiles. Safe for concurrent use.
 //
 // Files: live.go, the counter; pending.go, the events waiting for their
-// visitor to come back.
+// visitor to come back; snapshot.go, Counter.WriteSnapshot and
+// ReadSnapshot, the windows as a binary stream, and ErrSnapshot.
 package live

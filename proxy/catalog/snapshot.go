@@ -1,0 +1,280 @@
+package catalog
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// ErrSnapshot is wrapped by every error of ReadSnapshot: the stream is
+// truncated, corrupt, of another format, or beyond the bounds.
+var ErrSnapshot = errors.New("catalog: bad snapshot")
+
+// The snapshot format, field by field (a Product holds strings):
+//
+//	format    byte    snapshotFormat
+//	products  uvarint n (at most maxSnapshotProducts), then n products
+//	product   8 bytes ID (little endian); strings Key, SKU, GTIN, Name, URL,
+//	          Image, Currency, Brand; 8 bytes Price (IEEE 754 bits);
+//	          byte Availability; 4 bytes Sources; varint SeenAt's unix
+//	          seconds, uvarint its nanoseconds; uvarint categories (at most
+//	          maxListed), each a category; uvarint aliases (at most
+//	          maxListed), each a string
+//	categories uvarint n (at most maxSnapshotProducts), then n categories:
+//	          every category seen, also those of products since evicted
+//	category  8 bytes ID; strings Name, Path
+//	string    uvarint length (at most maxString), then its bytes
+const (
+	snapshotFormat      = 1
+	maxSnapshotProducts = 1 << 24
+	maxListed           = 256     // categories or aliases of a product
+	maxString           = 1 << 16 // bytes of a string
+)
+
+// WriteSnapshot writes every product the catalog holds (with its aliases,
+// availability and when it was seen) and every category seen to w. It
+// holds the catalog's read lock only to list them (a stored product is
+// never changed). w should be buffered.
+func (c *Catalog) WriteSnapshot(w io.Writer) error {
+	c.mu.RLock()
+	products := make([]*Product, 0, len(c.products))
+	for _, p := range c.products {
+		products = append(products, p)
+	}
+	cats := make([]Category, 0, len(c.cats))
+	for _, cat := range c.cats {
+		cats = append(cats, cat)
+	}
+	c.mu.RUnlock()
+	buf := []byte{snapshotFormat}
+	buf = binary.AppendUvarint(buf, uint64(len(products)))
+	for _, p := range products {
+		buf = appendProduct(buf, p)
+		if len(buf) >= 32<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("catalog: write snapshot: %w", err)
+			}
+			buf = buf[:0]
+		}
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(cats)))
+	for _, cat := range cats {
+		buf = appendCategory(buf, cat)
+	}
+	if _, err := w.Write(buf); err != nil {
+		return fmt.Errorf("catalog: write snapshot: %w", err)
+	}
+	return nil
+}
+
+func appendProduct(b []byte, p *Product) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(p.ID))
+	for _, s := range [...]string{p.Key, p.SKU, p.GTIN, p.Name, p.URL, p.Image, p.Currency, p.Brand} {
+		b = appendString(b, s)
+	}
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Price))
+	b = append(b, byte(p.Availability))
+	b = binary.LittleEndian.AppendUint32(b, uint32(p.Sources))
+	b = binary.AppendVarint(b, p.SeenAt.Unix())
+	b = binary.AppendUvarint(b, uint64(p.SeenAt.Nanosecond()))
+	cats := p.Categories[:min(len(p.Categories), maxListed)]
+	b = binary.AppendUvarint(b, uint64(len(cats)))
+	for _, cat := range cats {
+		b = appendCategory(b, cat)
+	}
+	aliases := p.aliases[:min(len(p.aliases), maxListed)]
+	b = binary.AppendUvarint(b, uint64(len(aliases)))
+	for _, a := range aliases {
+		b = appendString(b, a)
+	}
+	return b
+}
+
+func appendCategory(b []byte, cat Category) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(cat.ID))
+	b = appendString(b, cat.Name)
+	return appendString(b, cat.Path)
+}
+
+func appendString(b []byte, s string) []byte {
+	s = s[:min(len(s), maxString)]
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// ReadSnapshot replaces the catalog's products and categories with those
+// read from r, which WriteSnapshot wrote, reading exactly what it wrote
+// and no further. When the snapshot holds more products than the catalog's
+// bound, the least recently seen of a few sampled make room, as Put does.
+// On any error (a truncated or corrupt stream, another format, a count or
+// length beyond the bounds) it returns an error wrapping ErrSnapshot and
+// the catalog is left as it was.
+func (c *Catalog) ReadSnapshot(r *bufio.Reader) error {
+	format, err := r.ReadByte()
+	if err != nil {
+		return fmt.Errorf("%w: header: %w", ErrSnapshot, noEOF(err))
+	}
+	if format != snapshotFormat {
+		return fmt.Errorf("%w: format %d, want %d", ErrSnapshot, format, snapshotFormat)
+	}
+	c.mu.RLock()
+	limit := c.max
+	c.mu.RUnlock()
+	tmp := New(limit)
+	sr := snapReader{r: r}
+	n := sr.count(maxSnapshotProducts, "products")
+	for i := uint64(0); i < n && sr.err == nil; i++ {
+		p := sr.product()
+		if sr.err != nil {
+			break
+		}
+		if _, ok := tmp.products[p.ID]; !ok && len(tmp.products) >= tmp.max {
+			tmp.evictLocked()
+		}
+		tmp.products[p.ID] = p
+		for _, a := range p.aliasKeys() {
+			tmp.aliases[a] = p.ID
+		}
+		for _, cat := range p.Categories {
+			tmp.cats[cat.ID] = cat
+		}
+	}
+	n = sr.count(maxSnapshotProducts, "categories")
+	for i := uint64(0); i < n && sr.err == nil; i++ {
+		if cat := sr.category(); sr.err == nil {
+			tmp.cats[cat.ID] = cat
+		}
+	}
+	if sr.err != nil {
+		return sr.err
+	}
+	c.mu.Lock()
+	c.products, c.aliases, c.cats = tmp.products, tmp.aliases, tmp.cats
+	c.mu.Unlock()
+	return nil
+}
+
+// snapReader reads a snapshot, keeping the first error.
+type snapReader struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (sr *snapReader) fail(what string, err error) {
+	if sr.err == nil {
+		sr.err = fmt.Errorf("%w: %s: %w", ErrSnapshot, what, noEOF(err))
+	}
+}
+
+func (sr *snapReader) uvarint(limit uint64, what string) uint64 {
+	if sr.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(sr.r)
+	if err != nil {
+		sr.fail(what, err)
+		return 0
+	}
+	if v > limit {
+		sr.fail(what, fmt.Errorf("%d beyond %d", v, limit))
+		return 0
+	}
+	return v
+}
+
+func (sr *snapReader) count(limit uint64, what string) uint64 { return sr.uvarint(limit, what) }
+
+func (sr *snapReader) fixed(n int, what string) []byte {
+	if sr.err != nil {
+		return nil
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(sr.r, b[:n]); err != nil {
+		sr.fail(what, err)
+		return nil
+	}
+	return b[:n]
+}
+
+func (sr *snapReader) u64(what string) uint64 {
+	if b := sr.fixed(8, what); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}
+
+func (sr *snapReader) string(what string) string {
+	n := sr.uvarint(maxString, what)
+	if sr.err != nil || n == 0 {
+		return ""
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(sr.r, b); err != nil {
+		sr.fail(what, err)
+		return ""
+	}
+	return string(b)
+}
+
+func (sr *snapReader) category() Category {
+	var cat Category
+	cat.ID = ID(sr.u64("category id"))
+	cat.Name = sr.string("category name")
+	cat.Path = sr.string("category path")
+	return cat
+}
+
+func (sr *snapReader) product() *Product {
+	p := &Product{ID: ID(sr.u64("product id"))}
+	for _, f := range [...]*string{&p.Key, &p.SKU, &p.GTIN, &p.Name, &p.URL, &p.Image, &p.Currency, &p.Brand} {
+		*f = sr.string("product text")
+	}
+	p.Price = math.Float64frombits(sr.u64("price"))
+	if b := sr.fixed(1, "availability"); b != nil {
+		if p.Availability = Availability(b[0]); p.Availability >= numAvailabilities {
+			sr.fail("availability", fmt.Errorf("unknown %d", b[0]))
+		}
+	}
+	if b := sr.fixed(4, "sources"); b != nil {
+		p.Sources = Sources(binary.LittleEndian.Uint32(b))
+	}
+	if sr.err != nil {
+		return nil
+	}
+	sec, err := binary.ReadVarint(sr.r)
+	if err != nil {
+		sr.fail("seen at", err)
+		return nil
+	}
+	nsec := sr.uvarint(999_999_999, "seen at")
+	p.SeenAt = time.Unix(sec, int64(nsec))
+	if n := sr.count(maxListed, "categories of a product"); n > 0 {
+		p.Categories = make([]Category, 0, n)
+		for range n {
+			p.Categories = append(p.Categories, sr.category())
+		}
+	}
+	if n := sr.count(maxListed, "aliases"); n > 0 {
+		p.aliases = make([]string, 0, n)
+		for range n {
+			p.aliases = append(p.aliases, sr.string("alias"))
+		}
+	}
+	if sr.err != nil {
+		return nil
+	}
+	return p
+}
+
+// noEOF turns the end of the stream, where more was due, into
+// io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
