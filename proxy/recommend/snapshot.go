@@ -1,0 +1,398 @@
+package recommend
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+)
+
+// ErrSnapshot is wrapped by every error of ReadSnapshot: the snapshot is
+// truncated, corrupt, of a foreign version or beyond the engine's bounds.
+var ErrSnapshot = errors.New("recommend: bad snapshot")
+
+// snapshotVersion is the version of the format WriteSnapshot writes, its
+// first uvarint. Format 1, after the version (integers are uvarints unless
+// said, IDs and session keys 8 bytes little-endian, times zigzag varints
+// of unix seconds, scores float32 bits 4 bytes little-endian):
+//
+//	items:    count, then per product, by ascending ID:
+//	          id, categories (1 byte count, ≤ 4, then IDs), popularity and
+//	          trend (score, time each), last event time, viewed and bought
+//	          neighbours (count, then id, score, time each), visits
+//	          indexed (count, then ring indices, oldest first)
+//	sessions: ring length, next slot to reuse, then per slot: key, last
+//	          event time, products (1 byte count, ≤ 20, then IDs), bought
+//	          (1 byte count, ≤ 8, then IDs)
+//	end:      snapshotEnd, 4 bytes
+//
+// The popular and trending lists are not written: they are rebuilt from
+// the scores on first use.
+const snapshotVersion = 1
+
+// snapshotEnd closes a snapshot, so that a reader out of step notices.
+const snapshotEnd = 0x454e4421 // "END!"
+
+// WriteSnapshot writes the engine's whole state to w (buffered by the
+// caller), in a self-delimiting binary form versioned inside (a leading
+// version of its own). It holds the engine's read lock only while it
+// encodes into memory, not while it writes to w.
+func (e *Engine) WriteSnapshot(w io.Writer) error {
+	type span struct {
+		id       ID
+		from, to int
+	}
+	e.mu.RLock()
+	spans := make([]span, 0, len(e.items))
+	buf := make([]byte, 0, 64*len(e.items)+48*len(e.sessions.ring)+64)
+	for id, it := range e.items {
+		from := len(buf)
+		buf = appendItem(buf, id, it)
+		spans = append(spans, span{id, from, len(buf)})
+	}
+	sessFrom := len(buf)
+	buf = appendSessions(buf, &e.sessions)
+	e.mu.RUnlock()
+
+	// Products by ID, so that the same state writes the same bytes.
+	slices.SortFunc(spans, func(a, b span) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	head := binary.AppendUvarint(nil, snapshotVersion)
+	head = binary.AppendUvarint(head, uint64(len(spans)))
+	if _, err := w.Write(head); err != nil {
+		return fmt.Errorf("write engine snapshot: %w", err)
+	}
+	for _, s := range spans {
+		if _, err := w.Write(buf[s.from:s.to]); err != nil {
+			return fmt.Errorf("write engine snapshot: %w", err)
+		}
+	}
+	tail := binary.LittleEndian.AppendUint32(buf[sessFrom:], snapshotEnd)
+	if _, err := w.Write(tail); err != nil {
+		return fmt.Errorf("write engine snapshot: %w", err)
+	}
+	return nil
+}
+
+func appendID(b []byte, id ID) []byte { return binary.LittleEndian.AppendUint64(b, uint64(id)) }
+
+func appendDecayed(b []byte, d decayed) []byte {
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(d.v))
+	return binary.AppendVarint(b, d.at)
+}
+
+func appendNeighbours(b []byte, l []neighbour) []byte {
+	b = binary.AppendUvarint(b, uint64(len(l)))
+	for _, n := range l {
+		b = appendID(b, n.id)
+		b = appendDecayed(b, n.w)
+	}
+	return b
+}
+
+func appendItem(b []byte, id ID, it *item) []byte {
+	b = appendID(b, id)
+	b = append(b, it.nCats)
+	for _, c := range it.cats[:it.nCats] {
+		b = appendID(b, c)
+	}
+	b = appendDecayed(b, it.pop)
+	b = appendDecayed(b, it.trend)
+	b = binary.AppendVarint(b, it.last)
+	b = appendNeighbours(b, it.viewed)
+	b = appendNeighbours(b, it.bought)
+	b = binary.AppendUvarint(b, uint64(len(it.sessions)))
+	for _, s := range it.sessions {
+		b = binary.AppendUvarint(b, uint64(s))
+	}
+	return b
+}
+
+func appendSessions(b []byte, st *sessionStore) []byte {
+	b = binary.AppendUvarint(b, uint64(len(st.ring)))
+	b = binary.AppendUvarint(b, uint64(st.next))
+	for i := range st.ring {
+		s := &st.ring[i]
+		b = binary.LittleEndian.AppendUint64(b, s.key)
+		b = binary.AppendVarint(b, s.last)
+		b = append(b, s.n)
+		for _, id := range s.items[:s.n] {
+			b = appendID(b, id)
+		}
+		b = append(b, s.nb)
+		for _, id := range s.bought[:s.nb] {
+			b = appendID(b, id)
+		}
+	}
+	return b
+}
+
+// ReadSnapshot replaces the engine's state with the one read from r,
+// reading exactly the bytes WriteSnapshot wrote: when r is an
+// io.ByteReader (a *bufio.Reader shared between sections), it reads
+// through it and never past the snapshot's end; otherwise it reads one
+// byte at a time. The current configuration bounds the snapshot: one with
+// more products than MaxItems, more visits than MaxSessions, more
+// neighbours than Neighbours or more visits per product than
+// SessionsPerItem (written by a bigger configuration) is refused, not
+// cut. On any error (truncated, corrupt, a foreign version, beyond the
+// bounds) it returns an error wrapping ErrSnapshot and leaves the engine
+// empty. It allocates as it reads, never beyond the bounds.
+func (e *Engine) ReadSnapshot(r io.Reader) error {
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		br = &byteReader{r: r}
+	}
+	d := snapReader{r: br}
+	items, sessions, err := d.read(e.cfg)
+	if err != nil {
+		items, sessions = make(map[ID]*item), sessionStore{}
+		sessions.init(e.cfg.MaxSessions)
+		err = fmt.Errorf("%w: %w", ErrSnapshot, err)
+	}
+	e.mu.Lock()
+	e.items, e.sessions = items, sessions
+	e.mu.Unlock()
+	e.top.mu.Lock()
+	e.top.built, e.top.popular, e.top.trending, e.top.byCat = 0, nil, nil, nil
+	e.top.mu.Unlock()
+	return err
+}
+
+// byteReader reads one byte at a time from a reader that is no
+// io.ByteReader, so as never to read past the snapshot.
+type byteReader struct {
+	r   io.Reader
+	buf [1]byte
+}
+
+func (b *byteReader) ReadByte() (byte, error) {
+	if _, err := io.ReadFull(b.r, b.buf[:]); err != nil {
+		return 0, err
+	}
+	return b.buf[0], nil
+}
+
+// snapReader decodes a snapshot; the first error sticks and every later
+// read returns zero.
+type snapReader struct {
+	r   io.ByteReader
+	off int64
+	err error
+}
+
+func (d *snapReader) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("offset %d: %s", d.off, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *snapReader) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	c, err := d.r.ReadByte()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		d.err = fmt.Errorf("offset %d: %w", d.off, err)
+		return 0
+	}
+	d.off++
+	return c
+}
+
+func (d *snapReader) uvarint() uint64 {
+	var x uint64
+	for shift := uint(0); shift < 64; shift += 7 {
+		c := d.byte()
+		if d.err != nil {
+			return 0
+		}
+		if shift == 63 && c > 1 {
+			break
+		}
+		x |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return x
+		}
+	}
+	d.fail("varint overflows 64 bits")
+	return 0
+}
+
+func (d *snapReader) varint() int64 {
+	u := d.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func (d *snapReader) uint64() uint64 {
+	var b [8]byte
+	for i := range b {
+		b[i] = d.byte()
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func (d *snapReader) uint32() uint32 {
+	var b [4]byte
+	for i := range b {
+		b[i] = d.byte()
+	}
+	return binary.LittleEndian.Uint32(b[:])
+}
+
+// count reads a count and checks it against a bound.
+func (d *snapReader) count(what string, bound int) int {
+	n := d.uvarint()
+	if d.err == nil && n > uint64(bound) {
+		d.fail("%d %s, more than the bound %d", n, what, bound)
+		return 0
+	}
+	return int(n)
+}
+
+func (d *snapReader) decayed() decayed {
+	v := math.Float32frombits(d.uint32())
+	at := d.varint()
+	if d.err == nil && !(v >= 0 && v <= math.MaxFloat32) {
+		d.fail("score %v is not a finite non-negative number", v)
+	}
+	return decayed{v: v, at: at}
+}
+
+func (d *snapReader) neighbours(bound int) []neighbour {
+	n := d.count("neighbours", bound)
+	if n == 0 {
+		return nil
+	}
+	l := make([]neighbour, 0, n)
+	for range n {
+		if d.err != nil {
+			return nil
+		}
+		id := ID(d.uint64())
+		l = append(l, neighbour{id: id, w: d.decayed()})
+	}
+	return l
+}
+
+// read decodes a whole snapshot within cfg's bounds.
+func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
+	var st sessionStore
+	if v := d.uvarint(); d.err == nil && v != snapshotVersion {
+		d.fail("version %d, want %d", v, snapshotVersion)
+	}
+	n := d.count("products", cfg.MaxItems)
+	items := make(map[ID]*item, min(n, 1024))
+	var prev ID
+	for i := range n {
+		if d.err != nil {
+			break
+		}
+		id := ID(d.uint64())
+		if d.err == nil && (id == 0 || i > 0 && id <= prev) {
+			d.fail("product %d out of order or repeated", id)
+		}
+		prev = id
+		it := &item{}
+		it.nCats = uint8(d.count("categories", maxDepth))
+		for j := range it.cats[:it.nCats] {
+			it.cats[j] = ID(d.uint64())
+		}
+		it.pop = d.decayed()
+		it.trend = d.decayed()
+		it.last = d.varint()
+		it.viewed = d.neighbours(cfg.Neighbours)
+		it.bought = d.neighbours(cfg.Neighbours)
+		if ns := d.count("visits of a product", cfg.SessionsPerItem); ns > 0 {
+			it.sessions = make([]int32, 0, ns)
+			for range ns {
+				if d.err != nil {
+					break
+				}
+				it.sessions = append(it.sessions, int32(d.count("visit index", cfg.MaxSessions-1)))
+			}
+		}
+		items[id] = it
+	}
+
+	st.init(cfg.MaxSessions)
+	ring := d.count("visits", cfg.MaxSessions)
+	next := d.count("next visit slot", max(ring-1, 0))
+	for range ring {
+		if d.err != nil {
+			break
+		}
+		s := session{key: d.uint64(), last: d.varint()}
+		s.n = uint8(d.count("products of a visit", maxSessionItems))
+		for j := range s.items[:s.n] {
+			s.items[j] = ID(d.uint64())
+		}
+		s.nb = uint8(d.count("products bought in a visit", len(s.bought)))
+		for j := range s.bought[:s.nb] {
+			s.bought[j] = ID(d.uint64())
+		}
+		if _, dup := st.byKey[s.key]; dup && d.err == nil {
+			d.fail("visit %#x repeated", s.key)
+		}
+		st.byKey[s.key] = int32(len(st.ring))
+		st.ring = append(st.ring, s)
+	}
+	if end := d.uint32(); d.err == nil && end != snapshotEnd {
+		d.fail("end mark %#x, want %#x", end, snapshotEnd)
+	}
+	if d.err != nil {
+		return nil, st, d.err
+	}
+	// Every visit a product indexes must be in the ring.
+	for id, it := range items {
+		for _, s := range it.sessions {
+			if int(s) >= len(st.ring) {
+				return nil, st, fmt.Errorf("product %d indexes visit %d of %d", id, s, len(st.ring))
+			}
+		}
+	}
+	if len(st.ring) < st.max {
+		// Written by a smaller configuration: the ring grows again, so its
+		// oldest visit goes first, where appending expects it.
+		rotate(items, &st, next)
+	} else {
+		st.next = next
+	}
+	return items, st, nil
+}
+
+
+// rotate turns the ring so that slot next, its oldest visit, comes first,
+// and renumbers the visits the products index.
+func rotate(items map[ID]*item, st *sessionStore, next int) {
+	n := len(st.ring)
+	if next == 0 || n == 0 {
+		return
+	}
+	st.ring = slices.Concat(st.ring[next:], st.ring[:next])
+	for i, s := range st.ring {
+		st.byKey[s.key] = int32(i)
+	}
+	for _, it := range items {
+		for j, s := range it.sessions {
+			it.sessions[j] = int32((int(s) - next + n) % n)
+		}
+	}
+	st.next = 0
+}
