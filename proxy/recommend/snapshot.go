@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -37,50 +38,65 @@ const snapshotEnd = 0x454e4421 // "END!"
 
 // WriteSnapshot writes the engine's whole state to w (buffered by the
 // caller), in a self-delimiting binary form versioned inside (a leading
-// version of its own). It holds the engine's read lock only while it
-// encodes into memory, not while it writes to w.
+// version of its own). It encodes into memory under the engine's read
+// lock, in short holds (a thousand products each, then the visits), and
+// writes to w without it.
 func (e *Engine) WriteSnapshot(w io.Writer) error {
-	type span struct {
-		id       ID
-		from, to int
-	}
-	e.mu.RLock()
-	spans := make([]span, 0, len(e.items))
-	buf := make([]byte, 0, 64*len(e.items)+48*len(e.sessions.ring)+64)
-	for id, it := range e.items {
-		from := len(buf)
-		buf = appendItem(buf, id, it)
-		spans = append(spans, span{id, from, len(buf)})
-	}
-	sessFrom := len(buf)
-	buf = appendSessions(buf, &e.sessions)
-	e.mu.RUnlock()
-
-	// Products by ID, so that the same state writes the same bytes.
-	slices.SortFunc(spans, func(a, b span) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	buf, n := e.encode()
 	head := binary.AppendUvarint(nil, snapshotVersion)
-	head = binary.AppendUvarint(head, uint64(len(spans)))
+	head = binary.AppendUvarint(head, uint64(n))
 	if _, err := w.Write(head); err != nil {
 		return fmt.Errorf("write engine snapshot: %w", err)
 	}
-	for _, s := range spans {
-		if _, err := w.Write(buf[s.from:s.to]); err != nil {
-			return fmt.Errorf("write engine snapshot: %w", err)
-		}
-	}
-	tail := binary.LittleEndian.AppendUint32(buf[sessFrom:], snapshotEnd)
-	if _, err := w.Write(tail); err != nil {
+	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("write engine snapshot: %w", err)
 	}
 	return nil
+}
+
+// snapChunk is how many products encode encodes per hold of the read
+// lock, so that Record never waits long.
+const snapChunk = 1024
+
+// encode encodes the n products (by ID), the visits and the end mark.
+// It takes the read lock in short holds: the products known when it
+// starts, snapChunk at a time (those evicted meanwhile left out), then the
+// visits at once. Products so encoded are each as they were at one
+// instant, and the visits they index are in the ring, which never
+// shrinks.
+func (e *Engine) encode() (buf []byte, n int) {
+	e.mu.RLock()
+	ids := make([]ID, 0, len(e.items))
+	// About the size, so that the buffer rarely grows.
+	size := 64
+	for id, it := range e.items {
+		ids = append(ids, id)
+		size += 48 + 18*(len(it.viewed)+len(it.bought)) + 3*len(it.sessions)
+	}
+	for i := range e.sessions.ring {
+		s := &e.sessions.ring[i]
+		size += 16 + 8*int(s.n+s.nb)
+	}
+	e.mu.RUnlock()
+	// By ID, so that the same state writes the same bytes.
+	slices.Sort(ids)
+	buf = make([]byte, 0, size)
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), snapChunk)]
+		ids = ids[len(chunk):]
+		e.mu.RLock()
+		for _, id := range chunk {
+			if it := e.items[id]; it != nil {
+				buf = appendItem(buf, id, it)
+				n++
+			}
+		}
+		e.mu.RUnlock()
+	}
+	e.mu.RLock()
+	buf = appendSessions(buf, &e.sessions)
+	e.mu.RUnlock()
+	return binary.LittleEndian.AppendUint32(buf, snapshotEnd), n
 }
 
 func appendID(b []byte, id ID) []byte { return binary.LittleEndian.AppendUint64(b, uint64(id)) }
@@ -137,10 +153,9 @@ func appendSessions(b []byte, st *sessionStore) []byte {
 }
 
 // ReadSnapshot replaces the engine's state with the one read from r,
-// reading exactly the bytes WriteSnapshot wrote: when r is an
-// io.ByteReader (a *bufio.Reader shared between sections), it reads
-// through it and never past the snapshot's end; otherwise it reads one
-// byte at a time. The current configuration bounds the snapshot: one with
+// reading exactly the bytes WriteSnapshot wrote: when r is a
+// *bufio.Reader (shared between sections), it reads through it and never
+// past the snapshot's end; any other reader it reads one byte at a time. The current configuration bounds the snapshot: one with
 // more products than MaxItems, more visits than MaxSessions, more
 // neighbours than Neighbours or more visits per product than
 // SessionsPerItem (written by a bigger configuration) is refused, not
@@ -148,9 +163,11 @@ func appendSessions(b []byte, st *sessionStore) []byte {
 // bounds) it returns an error wrapping ErrSnapshot and leaves the engine
 // empty. It allocates as it reads, never beyond the bounds.
 func (e *Engine) ReadSnapshot(r io.Reader) error {
-	br, ok := r.(io.ByteReader)
+	br, ok := r.(*bufio.Reader)
 	if !ok {
-		br = &byteReader{r: r}
+		// Buffered on a reader of one byte at a time, it never reads
+		// ahead.
+		br = bufio.NewReaderSize(oneByte{r}, 16)
 	}
 	d := snapReader{r: br}
 	items, sessions, err := d.read(e.cfg)
@@ -168,24 +185,16 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	return err
 }
 
-// byteReader reads one byte at a time from a reader that is no
-// io.ByteReader, so as never to read past the snapshot.
-type byteReader struct {
-	r   io.Reader
-	buf [1]byte
-}
+// oneByte reads at most one byte at a time, so as never to read past the
+// snapshot.
+type oneByte struct{ r io.Reader }
 
-func (b *byteReader) ReadByte() (byte, error) {
-	if _, err := io.ReadFull(b.r, b.buf[:]); err != nil {
-		return 0, err
-	}
-	return b.buf[0], nil
-}
+func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:min(len(p), 1)]) }
 
 // snapReader decodes a snapshot; the first error sticks and every later
 // read returns zero.
 type snapReader struct {
-	r   io.ByteReader
+	r   *bufio.Reader
 	off int64
 	err error
 }
@@ -213,6 +222,16 @@ func (d *snapReader) byte() byte {
 }
 
 func (d *snapReader) uvarint() uint64 {
+	if d.err == nil && d.r.Buffered() >= binary.MaxVarintLen64 {
+		// Fast path, from what is buffered already: reads nothing.
+		b, _ := d.r.Peek(binary.MaxVarintLen64)
+		x, n := binary.Uvarint(b)
+		if n > 0 {
+			_, _ = d.r.Discard(n)
+			d.off += int64(n)
+			return x
+		}
+	}
 	var x uint64
 	for shift := uint(0); shift < 64; shift += 7 {
 		c := d.byte()
@@ -240,7 +259,24 @@ func (d *snapReader) varint() int64 {
 	return x
 }
 
+// fixed returns the next n bytes, or nil when fewer are buffered or come.
+func (d *snapReader) fixed(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	b, err := d.r.Peek(n)
+	if err != nil {
+		return nil
+	}
+	_, _ = d.r.Discard(n)
+	d.off += int64(n)
+	return b
+}
+
 func (d *snapReader) uint64() uint64 {
+	if b := d.fixed(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
 	var b [8]byte
 	for i := range b {
 		b[i] = d.byte()
@@ -249,6 +285,9 @@ func (d *snapReader) uint64() uint64 {
 }
 
 func (d *snapReader) uint32() uint32 {
+	if b := d.fixed(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
 	var b [4]byte
 	for i := range b {
 		b[i] = d.byte()
@@ -266,9 +305,23 @@ func (d *snapReader) count(what string, bound int) int {
 	return int(n)
 }
 
+// maxTime bounds the times a snapshot may hold, either side of 1970 (about
+// 35,000 years), so that ages neither overflow nor leave a product that
+// eviction never picks.
+const maxTime = 1 << 40
+
+// time reads a time.
+func (d *snapReader) time() int64 {
+	t := d.varint()
+	if d.err == nil && (t > maxTime || t < -maxTime) {
+		d.fail("time %d out of range", t)
+	}
+	return t
+}
+
 func (d *snapReader) decayed() decayed {
 	v := math.Float32frombits(d.uint32())
-	at := d.varint()
+	at := d.time()
 	if d.err == nil && !(v >= 0 && v <= math.MaxFloat32) {
 		d.fail("score %v is not a finite non-negative number", v)
 	}
@@ -316,7 +369,7 @@ func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 		}
 		it.pop = d.decayed()
 		it.trend = d.decayed()
-		it.last = d.varint()
+		it.last = d.time()
 		it.viewed = d.neighbours(cfg.Neighbours)
 		it.bought = d.neighbours(cfg.Neighbours)
 		if ns := d.count("visits of a product", cfg.SessionsPerItem); ns > 0 {
@@ -338,7 +391,7 @@ func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 		if d.err != nil {
 			break
 		}
-		s := session{key: d.uint64(), last: d.varint()}
+		s := session{key: d.uint64(), last: d.time()}
 		s.n = uint8(d.count("products of a visit", maxSessionItems))
 		for j := range s.items[:s.n] {
 			s.items[j] = ID(d.uint64())
@@ -376,7 +429,6 @@ func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 	}
 	return items, st, nil
 }
-
 
 // rotate turns the ring so that slot next, its oldest visit, comes first,
 // and renumbers the visits the products index.

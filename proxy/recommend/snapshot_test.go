@@ -405,6 +405,35 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportMetric(float64(len(data))/1e6, "MB")
 	})
+	// The longest hold of the read lock while writing, Record waiting:
+	// the visits, or a chunk of products.
+	b.Run("hold/visits", func(b *testing.B) {
+		buf := make([]byte, 0, len(data))
+		for b.Loop() {
+			e.mu.RLock()
+			buf = appendSessions(buf[:0], &e.sessions)
+			e.mu.RUnlock()
+		}
+	})
+	b.Run("hold/products", func(b *testing.B) {
+		e.mu.RLock()
+		ids := make([]ID, 0, snapChunk)
+		for id := range e.items {
+			if ids = append(ids, id); len(ids) == snapChunk {
+				break
+			}
+		}
+		e.mu.RUnlock()
+		buf := make([]byte, 0, len(data))
+		for b.Loop() {
+			e.mu.RLock()
+			buf = buf[:0]
+			for _, id := range ids {
+				buf = appendItem(buf, id, e.items[id])
+			}
+			e.mu.RUnlock()
+		}
+	})
 	b.Run("read", func(b *testing.B) {
 		b.ReportAllocs()
 		d := New(Config{})
