@@ -19,12 +19,14 @@ var ErrSnapshot = errors.New("recommend: bad snapshot")
 // said, IDs and session keys 8 bytes little-endian, times zigzag varints
 // of unix seconds, scores float32 bits 4 bytes little-endian):
 //
-//	items:    count, then per product, by ascending ID:
+//	items:    count (≤ MaxItems), then per product, by ascending ID:
 //	          id, categories (1 byte count, ≤ 4, then IDs), popularity and
 //	          trend (score, time each), last event time, viewed and bought
-//	          neighbours (count, then id, score, time each), visits
-//	          indexed (count, then ring indices, oldest first)
-//	sessions: ring length, next slot to reuse, then per slot: key, last
+//	          neighbours (count ≤ Neighbours, then id, score, time
+//	          each), visits indexed (count ≤ SessionsPerItem, then ring
+//	          indices, oldest first)
+//	sessions: ring length (≤ MaxSessions), next slot to reuse (the
+//	          oldest visit when the ring is full), then per slot: key, last
 //	          event time, products (1 byte count, ≤ 20, then IDs), bought
 //	          (1 byte count, ≤ 8, then IDs)
 //	end:      snapshotEnd, 4 bytes
@@ -155,13 +157,15 @@ func appendSessions(b []byte, st *sessionStore) []byte {
 // ReadSnapshot replaces the engine's state with the one read from r,
 // reading exactly the bytes WriteSnapshot wrote: when r is a
 // *bufio.Reader (shared between sections), it reads through it and never
-// past the snapshot's end; any other reader it reads one byte at a time. The current configuration bounds the snapshot: one with
-// more products than MaxItems, more visits than MaxSessions, more
-// neighbours than Neighbours or more visits per product than
-// SessionsPerItem (written by a bigger configuration) is refused, not
-// cut. On any error (truncated, corrupt, a foreign version, beyond the
-// bounds) it returns an error wrapping ErrSnapshot and leaves the engine
-// empty. It allocates as it reads, never beyond the bounds.
+// past the snapshot's end; any other reader it reads one byte at a time.
+// The current configuration bounds the snapshot: one with more products
+// than MaxItems, more visits than MaxSessions, more neighbours than
+// Neighbours or more visits per product than SessionsPerItem (written by
+// a bigger configuration) is refused, not cut. On any error (truncated,
+// corrupt, a foreign version, beyond the bounds) it returns an error
+// wrapping ErrSnapshot and leaves the engine empty. It allocates as it
+// reads, never beyond the bounds. Scores keep their times, so decay goes
+// on from them; the popular and trending lists are rebuilt on first use.
 func (e *Engine) ReadSnapshot(r io.Reader) error {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
@@ -404,6 +408,10 @@ func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 			d.fail("visit %#x repeated", s.key)
 		}
 		st.byKey[s.key] = int32(len(st.ring))
+		if len(st.ring) == cap(st.ring) {
+			// Grow as append would, but never beyond the bound.
+			st.ring = slices.Grow(st.ring, min(len(st.ring), ring-len(st.ring)))
+		}
 		st.ring = append(st.ring, s)
 	}
 	if end := d.uint32(); d.err == nil && end != snapshotEnd {

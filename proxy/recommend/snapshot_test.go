@@ -149,7 +149,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
 			for i := range 3000 {
 				v := visits[r.IntN(len(visits))]
-				ev := Event{Session: uint64(1 + i/5), Item: v[r.IntN(len(v))], Kind: Kind(r.IntN(3) / 2 * 2 / 2), Time: now.Add(time.Duration(i) * time.Second)}
+				ev := Event{Session: uint64(1 + i/5), Item: v[r.IntN(len(v))], Kind: []Kind{View, View, View, Cart, Purchase}[r.IntN(5)], Time: now.Add(time.Duration(i) * time.Second)}
 				a.Record(ev)
 				b.Record(ev)
 			}
