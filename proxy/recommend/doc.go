@@ -16,5 +16,7 @@
 //   - sessions.go: the visits kept for session kNN, and the kNN itself.
 //   - popular.go: popular and trending lists, rebuilt at most each second.
 //   - recommend.go: strategies, Recommend, filtering and re-ranking.
+//   - snapshot.go: WriteSnapshot and ReadSnapshot, the engine's learned
+//     state as a versioned binary stream, bounded on reading.
 //   - eval.go: Evaluate, the offline evaluation on a clickstream CSV.
 package recommend
