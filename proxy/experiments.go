@@ -249,7 +249,7 @@ func (e *experiments) global(cfg *rules.Compiled, prof *profile.Profile, visitor
 	x := &cfg.Experiments[cfg.GlobalControl-1]
 	arm, first := rules.ArmTreatment, false
 	prof.Update(func(d *profile.Data) {
-		if s, ok := d.Experiment(x.Key); ok {
+		if s, ok := d.Experiment(x.Key); ok && int(s.Arm) < len(x.Arms) {
 			arm = int(s.Arm)
 			return
 		}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,7 +21,7 @@ func (p *Proxy) sections() []store.Section {
 	return []store.Section{
 		{Name: "profiles", Write: p.profiles.WriteSnapshot, Read: p.profiles.ReadSnapshot},
 		{Name: "catalog", Write: p.catalog.WriteSnapshot, Read: p.catalog.ReadSnapshot},
-		{Name: "engine", Write: p.rec.WriteSnapshot, Read: p.rec.ReadSnapshot},
+		{Name: "engine", Write: p.rec.WriteSnapshot, Read: func(r *bufio.Reader) error { return p.rec.ReadSnapshot(r) }},
 		{Name: "views", Write: p.views.WriteSnapshot, Read: p.views.ReadSnapshot},
 		{Name: "carts", Write: p.carts.WriteSnapshot, Read: p.carts.ReadSnapshot},
 		{Name: "experiments", Write: p.experiments.writeSnapshot, Read: p.experiments.readSnapshot},
