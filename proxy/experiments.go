@@ -117,6 +117,9 @@ func (e *experiments) record(cfg *rules.Compiled, prof *profile.Profile, match f
 // number, when the page names the order, makes a reload of its
 // confirmation count once.
 func (e *experiments) order(cfg *rules.Compiled, prof *profile.Profile, number string, amount float64) {
+	if !(amount >= 0 && amount <= maxOrder) {
+		amount = 0 // a converter all the same, of no revenue anyone would believe
+	}
 	tag := orderTag(number)
 	e.record(cfg, prof, func(uint32) bool { return true },
 		func(s *profile.ExperimentSlot) bool {
@@ -169,6 +172,10 @@ func (e *experiments) click(cfg *rules.Compiled, prof *profile.Profile, action s
 		},
 		func(c *experiment.Counts, _ change) { c.AddClicker() })
 }
+
+// maxOrder bounds the value of one order: above it (a price misread from a
+// page), the order counts with no revenue, so that no sum overflows.
+const maxOrder = 1e9
 
 // orderTag is a 16-bit hash of an order's number (FNV-1a); 0 for none.
 func orderTag(number string) uint16 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"time"
 
 	"shopedge/proxy/catalog"
@@ -53,6 +54,7 @@ func (p *Proxy) SaveSnapshot() (int64, error) {
 // starts empty.
 func (p *Proxy) restore(cfg *rules.Compiled, path string) {
 	t0 := time.Now()
+	store.RemoveTemporary(path) // left by a save a crash cut short
 	err := store.Load(path, owner(cfg), p.sections())
 	switch {
 	case err == nil:
@@ -63,7 +65,13 @@ func (p *Proxy) restore(cfg *rules.Compiled, path string) {
 		p.log.Info("no snapshot yet: starting empty", "file", path)
 		return
 	}
-	p.log.Error("snapshot refused: starting empty", "file", path, "err", err)
+	// Kept aside, not overwritten by the next save: it may be a good
+	// snapshot a new build or configuration cannot read.
+	aside := fmt.Sprintf("%s.refused-%d", path, time.Now().Unix())
+	if err := os.Rename(path, aside); err != nil {
+		aside = ""
+	}
+	p.log.Error("snapshot refused: starting empty", "file", path, "kept_as", aside, "err", err)
 	if err := p.emptyState(cfg); err != nil {
 		p.log.Error("starting empty", "err", err)
 	}

@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"shopedge/proxy/store"
 	"shopedge/rules"
 )
 
@@ -34,6 +36,11 @@ func TestSnapshotRestart(t *testing.T) {
 		t.Fatalf("no recently viewed block before the restart:\n%s", before.body)
 	}
 	held := e.proxy.profiles.Stats().Held
+	engine := e.proxy.rec.Stats()
+	views := e.proxy.views.Len()
+	if engine.Items == 0 || views == 0 {
+		t.Fatalf("nothing learned before the restart: engine %+v, %d live counters", engine, views)
+	}
 	counts := e.proxy.experiments.reports(e.proxy.conf.Load().cfg)
 	n, err := e.proxy.SaveSnapshot()
 	if err != nil || n == 0 {
@@ -45,6 +52,12 @@ func TestSnapshotRestart(t *testing.T) {
 	b := startProxyLogged(t, demoConfig(t, e.upstream, snap), nil, slog.New(slog.NewJSONHandler(&logs, nil)))
 	if got := b.proxy.profiles.Stats().Held; got != held {
 		t.Errorf("profiles held after the restart: %d, want %d", got, held)
+	}
+	if got := b.proxy.rec.Stats(); got.Items != engine.Items || got.Sessions != engine.Sessions {
+		t.Errorf("engine after the restart %+v, want %+v", got, engine)
+	}
+	if got := b.proxy.views.Len(); got != views {
+		t.Errorf("live counters after the restart: %d, want %d", got, views)
 	}
 	if got := b.proxy.experiments.reports(b.proxy.conf.Load().cfg); got[0].Arms[0].Visitors+got[0].Arms[1].Visitors != counts[0].Arms[0].Visitors+counts[0].Arms[1].Visitors {
 		t.Errorf("experiment counts after the restart %+v, want %+v", got[0].Arms, counts[0].Arms)
@@ -78,6 +91,25 @@ func TestSnapshotRestart(t *testing.T) {
 	}
 	if home := v.get(c.url + "/"); recentBlock(home.body) != "" {
 		t.Error("recently viewed from a refused snapshot")
+	}
+	if kept, _ := filepath.Glob(file + ".refused-*"); len(kept) != 1 {
+		t.Errorf("the refused snapshot was not kept aside: %v", kept)
+	}
+
+	// Whole, with a valid checksum, but its last section bad: the
+	// sections before it were read, and must be forgotten.
+	bad := b.proxy.sections()
+	bad[len(bad)-1].Write = func(w io.Writer) error { _, err := w.Write([]byte{0x05, '{', '{', '{', '{', '{'}); return err }
+	if _, err := store.Save(file, owner(b.proxy.conf.Load().cfg), bad); err != nil {
+		t.Fatal(err)
+	}
+	var logs3 logBuffer
+	d := startProxyLogged(t, demoConfig(t, e.upstream, snap), nil, slog.New(slog.NewJSONHandler(&logs3, nil)))
+	if got := d.proxy.profiles.Stats().Held; got != 0 || d.proxy.catalog.Len() != 0 || d.proxy.rec.Stats().Items != 0 {
+		t.Errorf("a snapshot refused at its last section left %d profiles, %d products, %d engine items", got, d.proxy.catalog.Len(), d.proxy.rec.Stats().Items)
+	}
+	if !strings.Contains(logs3.String(), "section experiments") {
+		t.Errorf("the refusal does not name the section:\n%s", logs3.String())
 	}
 }
 

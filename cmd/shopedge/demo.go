@@ -9,12 +9,15 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"shopedge/bench/shop"
@@ -66,14 +69,26 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
 	getenv := os.Getenv
 	if os.Getenv("SHOPEDGE_SECRET") == "" {
-		secret := randomString(48)
+		secret, kept := randomString(48), ""
+		if o.snapshot != "" {
+			// Visitors kept in the snapshot come back with cookies this
+			// secret signed: it is kept beside the snapshot.
+			if secret, err = keptSecret(o.snapshot+".secret", secret); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			kept = o.snapshot + ".secret"
+		}
 		getenv = func(k string) string {
 			if k == "SHOPEDGE_SECRET" {
 				return secret
 			}
 			return os.Getenv(k)
 		}
-		log.Info("SHOPEDGE_SECRET is not set: using a secret made for this run (visitors are forgotten when the demo stops)")
+		if kept != "" {
+			log.Info("SHOPEDGE_SECRET is not set: using the demo's secret kept in a file", "file", kept)
+		} else {
+			log.Info("SHOPEDGE_SECRET is not set: using a secret made for this run (visitors are forgotten when the demo stops)")
+		}
 	}
 	keys, err := rules.LoadKeys(cfg, getenv)
 	if err != nil {
@@ -95,6 +110,22 @@ func demo(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "Stop with Ctrl-C.")
 		},
 	})
+}
+
+// keptSecret is the secret in file, or fresh, written there (mode 0600)
+// when the file does not exist yet.
+func keptSecret(file, fresh string) (string, error) {
+	b, err := os.ReadFile(file)
+	switch {
+	case err == nil && len(strings.TrimSpace(string(b))) >= 32:
+		return strings.TrimSpace(string(b)), nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("read the demo's secret: %w", err)
+	}
+	if err := os.WriteFile(file, []byte(fresh+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the demo's secret: %w", err)
+	}
+	return fresh, nil
 }
 
 func randomString(n int) string {

@@ -190,3 +190,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// RemoveTemporary removes the temporary files a save of path left when
+// the process died before renaming them.
+func RemoveTemporary(path string) {
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".*"))
+	for _, f := range left {
+		_ = os.Remove(f)
+	}
+}
