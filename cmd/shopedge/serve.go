@@ -205,6 +205,9 @@ func runProxy(o runOptions) error {
 	for {
 		select {
 		case err := <-errc:
+			if o.cfg.Store.Snapshot != "" {
+				save() // what was learned until the listener failed
+			}
 			return fmt.Errorf("serve: %w", err)
 		case <-snapshots:
 			save()
