@@ -337,39 +337,18 @@ func Decide(in *Input) *Plan {
 			case cfg.Navigation == nil:
 			case !in.Request.Returning:
 				r.Why = WhyNewVisitor
-			case !cfg.NavAction.Enabled:
-				r.Why = WhyDisabled
 			case len(cfg.Navigation.Pages) > 0 && !slices.Contains(cfg.Navigation.Pages, in.Request.Type):
 				r.Why = WhyPage
-			case !cfg.NavAction.Active(in.Now):
-				r.Why = WhySchedule
-			case !m.targets(&cfg.NavAction.Target):
-				r.Why = WhySegment
 			default:
-				if order, moved := pl.order(menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)); moved && pl.heldOut(in, cfg.NavAction.Experiment) {
-					r.Why = WhyHeldOut
-				} else if moved {
-					r.Action, r.Order = Reorder, order
-				} else {
-					r.Why = WhyNoInterest
+				if r.Why = gate(in, m, &cfg.NavAction); r.Why == "" {
+					all, moved := menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)
+					pl.reordered(in, r, cfg.NavAction.Experiment, all, moved)
 				}
 			}
 		case page.Results:
-			switch {
-			case !cfg.SearchAction.Enabled:
-				r.Why = WhyDisabled
-			case !cfg.SearchAction.Active(in.Now):
-				r.Why = WhySchedule
-			case !m.targets(&cfg.SearchAction.Target):
-				r.Why = WhySegment
-			default:
-				if order, moved := pl.order(resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)); moved && pl.heldOut(in, cfg.SearchAction.Experiment) {
-					r.Why = WhyHeldOut
-				} else if moved {
-					r.Action, r.Order = Reorder, order
-				} else {
-					r.Why = WhyNoInterest
-				}
+			if r.Why = gate(in, m, &cfg.SearchAction); r.Why == "" {
+				all, moved := resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)
+				pl.reordered(in, r, cfg.SearchAction.Experiment, all, moved)
 			}
 		case page.Block, page.Banner, page.Swap:
 			if s.Kind == page.Banner && !in.CSP.Style {
@@ -451,6 +430,37 @@ func place(in *Input, pl *Plan, i int, m *members, recCtx func() *recommend.Cont
 	}
 }
 
+// gate is why an action does not apply for the visitor by the fields
+// every action shares: switched off, outside its schedule, not for the
+// visitor's segments; "" when it applies.
+func gate(in *Input, m *members, act *rules.Action) string {
+	switch {
+	case !act.Enabled:
+		return WhyDisabled
+	case !act.Active(in.Now):
+		return WhySchedule
+	case !m.targets(&act.Target):
+		return WhySegment
+	}
+	return ""
+}
+
+// reordered gives r the order a menu or the search results get (all: the
+// plan's buffer of orders, grown to it; moved: it differs from the shop's),
+// unless nothing moved or the visitor is held out of the action's
+// experiment.
+func (pl *Plan) reordered(in *Input, r *Region, exp int, all []int, moved bool) {
+	order, moved := pl.order(all, moved)
+	switch {
+	case !moved:
+		r.Why = WhyNoInterest
+	case pl.heldOut(in, exp):
+		r.Why = WhyHeldOut
+	default:
+		r.Action, r.Order = Reorder, order
+	}
+}
+
 // tryPlace decides whether block, banner or swap idx applies, filling r
 // when it does; otherwise it returns why not.
 func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *members, recCtx func() *recommend.Context) string {
@@ -464,13 +474,8 @@ func tryPlace(in *Input, pl *Plan, kind page.Kind, idx int, r *Region, m *member
 	default:
 		act = &cfg.Swaps[idx].Action
 	}
-	switch {
-	case !act.Enabled:
-		return WhyDisabled
-	case !act.Active(in.Now):
-		return WhySchedule
-	case !m.targets(&act.Target):
-		return WhySegment
+	if why := gate(in, m, act); why != "" {
+		return why
 	}
 	switch kind {
 	case page.Block:
