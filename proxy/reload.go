@@ -55,6 +55,10 @@ var restartOnly = []string{
 	"limits.page_cache", "profiles.max_memory", "profiles.ttl", "catalog.max_products",
 	// The snapshot is read when the proxy starts, and its writer started.
 	"store.snapshot", "store.snapshot_interval",
+	// The shared store is dialled, and its work started, by New.
+	"store.url", "store.cluster", "store.tls.ca_file", "store.tls.cert_file", "store.tls.key_file",
+	"store.tls.server_name", "store.prefix", "store.budget", "store.timeout", "store.flush_interval",
+	"store.backlog",
 	"recommendations.max_products", "recommendations.neighbours", "recommendations.max_sessions",
 	"recommendations.sessions_per_product", "recommendations.half_life",
 	"recommendations.trending_half_life",

@@ -542,4 +542,62 @@ type Store struct {
 	// SnapshotInterval is how often the snapshot is written: what a crash
 	// (not a stop) may lose. Default: 1m. Restart to change.
 	SnapshotInterval Duration `yaml:"snapshot_interval"`
+	// URL is a Redis (7 or later) or Valkey server several instances share
+	// their state through: redis://host:port/db, or rediss:// for TLS.
+	// The password goes in the URL (redis://:secret@host:6379/0) or in
+	// the environment variable SHOPEDGE_REDIS_PASSWORD, which wins; it is
+	// never logged. Each instance keeps serving from its own memory when
+	// the server is slow or down, and catches up when it answers. With a
+	// URL, the state instances start from is saved in Redis every
+	// SnapshotInterval too. Default: none (state is the process's own).
+	// Restart to change.
+	URL string `yaml:"url"`
+	// Cluster says URL names one node of a Redis Cluster. Default: false.
+	// Restart to change.
+	Cluster bool `yaml:"cluster"`
+	// TLS configures the connection to the server: with rediss:// URLs
+	// or when any field is set. Restart to change.
+	TLS StoreTLS `yaml:"tls"`
+	// Prefix begins every key shopedge writes, so that several shops (or
+	// a staging and a production) can share one server. Default:
+	// "shopedge:" and the shop's first host (else the upstream's), and
+	// ":". Restart to change.
+	Prefix string `yaml:"prefix"`
+	// Budget is the longest a request waits on the server (to read a
+	// returning visitor's profile another instance wrote): past it, the
+	// request goes on with what this instance holds. Default: 3ms.
+	// Restart to change.
+	Budget Duration `yaml:"budget"`
+	// Timeout bounds the store's background work: writes, reads of
+	// shared counts, the state at start. Default: 1s. Restart to change.
+	Timeout Duration `yaml:"timeout"`
+	// FlushInterval is how often what an instance learned is written:
+	// profiles, changes to the engine, catalog and live counts, counter
+	// increments. It is how long another instance may see a visitor as
+	// they were before, and what a crash may lose. Default: 50ms.
+	// Restart to change.
+	FlushInterval Duration `yaml:"flush_interval"`
+	// Backlog bounds what an instance keeps to write while the server is
+	// down; past it, the oldest changes are dropped (and counted).
+	// Default: 64MiB. Restart to change.
+	Backlog ByteSize `yaml:"backlog"`
+}
+
+// StoreTLS configures TLS to the state server.
+type StoreTLS struct {
+	// CAFile is a PEM file of the authorities that sign the server's
+	// certificate. Default: the system's.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a client certificate and its key (PEM),
+	// for servers that ask for one. Default: none.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName is the name the certificate must carry. Default: the
+	// URL's host.
+	ServerName string `yaml:"server_name"`
+}
+
+// Enabled reports whether any TLS field is set.
+func (t StoreTLS) Enabled() bool {
+	return t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != ""
 }

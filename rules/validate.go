@@ -81,6 +81,10 @@ func (c *Config) setDefaults() {
 
 	setInt(&c.Catalog.MaxProducts, 100000)
 	setDuration(&c.Store.SnapshotInterval, time.Minute)
+	setDuration(&c.Store.Budget, 3*time.Millisecond)
+	setDuration(&c.Store.Timeout, time.Second)
+	setDuration(&c.Store.FlushInterval, 50*time.Millisecond)
+	setSize(&c.Store.Backlog, 64<<20)
 
 	for i := range c.Pages {
 		if c.Pages[i].Type == PageSearch {
@@ -124,6 +128,7 @@ func (c *Compiled) validate(v *validator) {
 	if st := c.Store; st.Snapshot != "" && st.SnapshotInterval.D() < time.Second {
 		v.add("store.snapshot_interval", "want at least 1s, got %s", st.SnapshotInterval.D())
 	}
+	c.validateStore(v)
 	u := c.Upstream
 	switch {
 	case u.URL == "":
