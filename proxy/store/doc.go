@@ -1,5 +1,7 @@
-// Package store keeps shopedge's state across restarts. Today that is a
-// snapshot file for the single-process default: named sections (the
+// Package store keeps shopedge's state across restarts and shares it
+// between instances. Shared is what instances tell each other (Local, the
+// default, shares nothing; package remote shares through Redis). A
+// snapshot keeps the state of one process: named sections (the
 // profiles, the catalog, the recommendation engine, live counts,
 // experiment counts), each written and read by its owner, in a container
 // with a header naming the format and the shop it belongs to, ending with
@@ -9,5 +11,7 @@
 // empty. It knows nothing of HTTP.
 //
 // Files:
-//   - snapshot.go: Section, Save and Load.
+//   - shared.go: Shared, Sink, Health and Local.
+//   - snapshot.go: Section, Save and Load (a file), Encode and Decode (any
+//     stream: a shared store keeps the state instances start from).
 package store

@@ -37,8 +37,8 @@ const (
 // Save writes a snapshot of sections to path atomically: into a new file
 // beside it, synced, then renamed over it, so that a crash leaves the old
 // snapshot or the new one, never half of one. owner names whose state it
-// is (the shop): Load refuses another owner's. The file ends with a
-// CRC-32 of everything before it. It returns the bytes written.
+// is (the shop): Load refuses another owner's. It returns the bytes
+// written.
 func Save(path, owner string, sections []Section) (size int64, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -52,27 +52,8 @@ func Save(path, owner string, sections []Section) (size int64, err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	cw := &countWriter{w: f}
-	sum := crc32.NewIEEE()
-	w := bufio.NewWriterSize(io.MultiWriter(cw, sum), 1<<16)
-	head := append([]byte(magic), binary.AppendUvarint(nil, version)...)
-	head = appendString(head, owner)
-	head = binary.AppendUvarint(head, uint64(len(sections)))
-	if _, err := w.Write(head); err != nil {
-		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
-	}
-	for _, s := range sections {
-		if _, err := w.Write(appendString(nil, s.Name)); err != nil {
-			return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
-		}
-		if err := s.Write(w); err != nil {
-			return 0, fmt.Errorf("store: snapshot %s: section %s: %w", path, s.Name, err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
-	}
-	if _, err := cw.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32())); err != nil {
+	size, err = Encode(f, owner, sections)
+	if err != nil {
 		return 0, fmt.Errorf("store: snapshot %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -87,6 +68,37 @@ func Save(path, owner string, sections []Section) (size int64, err error) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync() // the rename itself, durable
 		_ = d.Close()
+	}
+	return size, nil
+}
+
+// Encode writes a snapshot of sections to w: a header naming the format
+// and owner, each section behind its name, and a CRC-32 of everything
+// before it. It returns the bytes written. Save puts one in a file; a
+// shared store keeps one as a value.
+func Encode(w io.Writer, owner string, sections []Section) (size int64, err error) {
+	cw := &countWriter{w: w}
+	sum := crc32.NewIEEE()
+	bw := bufio.NewWriterSize(io.MultiWriter(cw, sum), 1<<16)
+	head := append([]byte(magic), binary.AppendUvarint(nil, version)...)
+	head = appendString(head, owner)
+	head = binary.AppendUvarint(head, uint64(len(sections)))
+	if _, err := bw.Write(head); err != nil {
+		return 0, err
+	}
+	for _, s := range sections {
+		if _, err := bw.Write(appendString(nil, s.Name)); err != nil {
+			return 0, err
+		}
+		if err := s.Write(bw); err != nil {
+			return 0, fmt.Errorf("section %s: %w", s.Name, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	if _, err := cw.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32())); err != nil {
+		return 0, err
 	}
 	return cw.n, nil
 }
@@ -103,59 +115,63 @@ func Load(path, owner string, sections []Section) error {
 		return fmt.Errorf("store: snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	refuse := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrSnapshot, path, fmt.Sprintf(format, args...))
-	}
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("store: snapshot %s: %w", path, err)
 	}
-	size := st.Size()
+	return Decode(f, st.Size(), path, owner, sections)
+}
+
+// Decode reads the snapshot of size bytes in r, which Encode wrote, into
+// sections, as Load does; name says where it came from, in errors.
+func Decode(r io.ReaderAt, size int64, name, owner string, sections []Section) error {
+	refuse := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrSnapshot, name, fmt.Sprintf(format, args...))
+	}
 	if size < int64(len(magic))+4 {
 		return refuse("not a shopedge snapshot")
 	}
 	sum := crc32.NewIEEE()
-	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, size-4)); err != nil {
-		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	if _, err := io.Copy(sum, io.NewSectionReader(r, 0, size-4)); err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", name, err)
 	}
 	var tail [4]byte
-	if _, err := f.ReadAt(tail[:], size-4); err != nil {
-		return fmt.Errorf("store: snapshot %s: %w", path, err)
+	if _, err := r.ReadAt(tail[:], size-4); err != nil {
+		return fmt.Errorf("store: snapshot %s: %w", name, err)
 	}
-	body := io.NewSectionReader(f, 0, size-4)
-	r := bufio.NewReaderSize(body, 1<<16)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size-4), 1<<16)
 	got := make([]byte, len(magic))
-	if _, err := io.ReadFull(r, got); err != nil || string(got) != magic {
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != magic {
 		return refuse("not a shopedge snapshot")
 	}
 	if binary.LittleEndian.Uint32(tail[:]) != sum.Sum32() {
 		return refuse("checksum mismatch: cut short or corrupted")
 	}
-	v, err := binary.ReadUvarint(r)
+	v, err := binary.ReadUvarint(br)
 	if err != nil || v != version {
 		return refuse("format %d, want %d", v, version)
 	}
-	who, err := readString(r, 1<<12)
+	who, err := readString(br, 1<<12)
 	if err != nil {
 		return refuse("cut short")
 	}
 	if who != owner {
 		return refuse("written for %q, not %q", who, owner)
 	}
-	n, err := binary.ReadUvarint(r)
+	n, err := binary.ReadUvarint(br)
 	if err != nil || n != uint64(len(sections)) {
 		return refuse("%d sections, want %d", n, len(sections))
 	}
 	for _, s := range sections {
-		name, err := readString(r, maxName)
-		if err != nil || name != s.Name {
-			return refuse("section %q where %q was expected", name, s.Name)
+		sec, err := readString(br, maxName)
+		if err != nil || sec != s.Name {
+			return refuse("section %q where %q was expected", sec, s.Name)
 		}
-		if err := s.Read(r); err != nil {
+		if err := s.Read(br); err != nil {
 			return refuse("section %s: %v", s.Name, err)
 		}
 	}
-	if _, err := r.ReadByte(); err != io.EOF {
+	if _, err := br.ReadByte(); err != io.EOF {
 		return refuse("bytes after the last section")
 	}
 	return nil
