@@ -175,9 +175,15 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 	}
 	if ctx.IsDelete() {
 		p.profiles.Delete(id)
+		if err := p.forget(id); err != nil {
+			p.log.Error("erasure not done in the shared store", "err", err)
+			ctx.Error("erased here, not in the shared store: try again\n", fasthttp.StatusServiceUnavailable)
+			return
+		}
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
+	p.readThrough(id)
 	prof, ok := p.profiles.Get(id)
 	if !ok {
 		ctx.Error("no such visitor\n", fasthttp.StatusNotFound)
