@@ -43,7 +43,7 @@ type Proxy struct {
 	experiments experiments  // every experiment's arms, counted per visitor
 	shared      store.Shared // what instances share (shared.go); store.Local when alone
 	sharing     bool         // shared is not store.Local
-	snapshot    string      // the file the state is saved to and restored from; "": none
+	snapshot    string       // the file the state is saved to and restored from; "": none
 	pages       *page.Cache
 	log         *slog.Logger
 	metrics     *Metrics
