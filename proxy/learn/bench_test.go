@@ -32,3 +32,17 @@ func benchView(b *testing.B, r *Recorder) {
 
 // BenchmarkView is a product view recorded in memory only (no Share).
 func BenchmarkView(b *testing.B) { benchView(b, newRecorder(b)) }
+
+// discard is a Publisher that copies each change into one buffer, as a
+// store queueing it would, and keeps nothing.
+type discard struct{ buf []byte }
+
+func (d *discard) Publish(change []byte) { d.buf = append(d.buf[:0], change...) }
+
+// BenchmarkViewShared is BenchmarkView with every change published
+// (encoded and copied).
+func BenchmarkViewShared(b *testing.B) {
+	r := newRecorder(b)
+	r.Share = &discard{buf: make([]byte, 0, 256)}
+	benchView(b, r)
+}
