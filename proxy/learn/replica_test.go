@@ -118,19 +118,24 @@ func TestShared(t *testing.T) {
 	}
 }
 
-// TestNoShare: without Share the Recorder publishes nothing, and with it
-// every change is published once.
-func TestNoShare(t *testing.T) {
+// TestPublishEachChange: each change to the shared stores is published
+// once, and nothing else is: a product put, the engine's event and a view
+// count for a first view; only the engine's event for a view again within
+// the hour (it counts no one); and nothing for a product page seen before.
+func TestPublishEachChange(t *testing.T) {
 	t.Parallel()
 	r := newRecorder(t)
-	v := facts("v1", rules.PageProduct, "/p/boots")
-	r.View(v, r.Page(v, product(42, "/p/boots", ""), true, t0), t0)
 	pub := &counting{}
 	r.Share = pub
+	v := facts("v1", rules.PageProduct, "/p/socks")
 	r.View(v, r.Page(v, product(43, "/p/socks", ""), true, t0), t0)
-	// A product put, an engine event, a view count.
 	if pub.n != 3 {
-		t.Errorf("published %d changes, want 3", pub.n)
+		t.Errorf("a first view published %d changes, want 3", pub.n)
+	}
+	pub.n = 0
+	r.View(v, r.Page(v, product(43, "/p/socks", ""), false, t0), t0.Add(time.Minute))
+	if pub.n != 1 || pub.last[0] != changeEvent {
+		t.Errorf("a view again published %d changes (last of kind %d), want 1 event", pub.n, pub.last[0])
 	}
 }
 
