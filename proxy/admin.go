@@ -61,7 +61,7 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 		switch {
 		case path == "/metrics" && ctx.IsGet():
 			ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
-			p.metrics.WriteTo(ctx, p.gauges())
+			p.metrics.WriteTo(ctx, append(p.gauges(), p.storeGauges()...))
 		case strings.HasPrefix(path, "/profiles/"):
 			p.adminProfile(ctx, strings.TrimPrefix(path, "/profiles/"))
 		case path == "/catalog" || strings.HasPrefix(path, "/catalog/"):

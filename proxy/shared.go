@@ -41,7 +41,6 @@ func (s sink) Profile(visitorID string, dst []byte) ([]byte, bool) {
 
 func (s sink) Invalidate(visitorID string) {
 	s.p.profiles.Delete(visitorID)
-	s.p.metrics.storeInvalidated.Add(1)
 }
 
 func (s sink) Apply(change []byte) error { return s.p.learner.Apply(change) }
@@ -178,6 +177,42 @@ func (p *Proxy) forget(visitorID string) error {
 // ctx, and closes it. Call it after the last request.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	return p.shared.Close(ctx)
+}
+
+// storeGauges are the shared store's figures for /metrics; none when
+// the state is the process's own.
+func (p *Proxy) storeGauges() []Gauge {
+	rs, ok := p.shared.(*remote.Store)
+	if !ok {
+		return nil
+	}
+	h, s := rs.Health(), rs.Stats()
+	up := 0.0
+	if h.Up {
+		up = 1
+	}
+	c := func(name, help string, v uint64) Gauge { return Gauge{Name: name, Help: help, Value: float64(v), Counter: true} }
+	return []Gauge{
+		{Name: "shopedge_store_up", Help: "1 while the shared store (store.url) answers; 0 while this instance serves from its own state.", Value: up},
+		{Name: "shopedge_store_down_seconds_total", Help: "Time this instance could not reach the shared store, in total.", Value: h.Down.Seconds(), Counter: true},
+		c("shopedge_store_errors_total", "Round trips to the shared store that failed (each retried).", s.Errors),
+		c("shopedge_store_profile_writes_total", "Profiles written to the shared store (behind, in batches).", s.ProfileWrites),
+		{Name: "shopedge_store_profiles_dirty", Help: "Profiles changed here and waiting to be written.", Value: float64(s.Dirty)},
+		c("shopedge_store_invalidations_total", "Profiles held here dropped because another instance wrote them (read through again on the visitor's next request).", s.Invalidations),
+		c("shopedge_store_invalidations_skipped_total", "Another instance's writes of a profile this one changed since and writes again: the last write wins.", s.InvalidationsSkipped),
+		c("shopedge_store_batches_written_total", "Batches of changes (engine, live counts, catalog) sent to the other instances.", s.BatchesWritten),
+		c("shopedge_store_batches_read_total", "Batches of changes other instances sent, read.", s.BatchesRead),
+		c("shopedge_store_batches_duplicate_total", "Batches read twice (a write retried after a lost reply) and applied once.", s.BatchesDuplicate),
+		c("shopedge_store_changes_applied_total", "Changes other instances sent, applied here.", s.ChangesApplied),
+		c("shopedge_store_changes_failed_total", "Changes other instances sent that this build refused.", s.ChangesFailed),
+		{Name: "shopedge_store_backlog_bytes", Help: "Changes waiting to be sent (store.backlog bounds them while the store is down).", Value: float64(s.BacklogBytes)},
+		c("shopedge_store_dropped_total", "Changes and profiles dropped, not sent, because the backlog was full while the store was down.", s.ChangesDropped+s.ProfilesDropped),
+		c("shopedge_store_stream_resets_total", "Times the changes were read again from the start (a store that came back empty).", s.StreamResets),
+		c("shopedge_store_counter_flushes_total", "Batches of experiment count increments applied in the shared store.", s.CounterFlushes),
+		c("shopedge_store_state_writes_total", "States a starting instance reads (catalog, engine, live counts) saved by this instance.", s.StateWrites),
+		c("shopedge_store_state_reads_total", "Saved states read into this instance.", s.StateReads),
+		{Name: "shopedge_store_last_flush_seconds", Help: "How long the last write of what changed took.", Value: s.LastFlush.Seconds()},
+	}
 }
 
 // storePrefix is the key prefix of the shared store: store.prefix, else
