@@ -14,8 +14,7 @@
 //     (arm, and what was counted of them), Expose.
 //   - store.go: Store, the bounded store of profiles (Forget drops all but
 //     some, for a shared store that may have missed writes elsewhere), and
-//     Cost, the bytes
-//     each is charged.
+//     Cost, the bytes each is charged.
 //   - snapshot.go: Store.WriteSnapshot and ReadSnapshot, the held profiles
 //     as a binary stream (Data raw, behind a fingerprint of its layout),
 //     and ErrSnapshot.
