@@ -96,6 +96,9 @@ func (s *Store) subscriber() {
 		}
 		msg, ok := m.(*redis.Message)
 		if !ok {
+			if sub, ok := m.(*redis.Subscription); ok && sub.Kind == "subscribe" {
+				s.subscribed.Store(true)
+			}
 			continue
 		}
 		if !decodeInv(msg.Payload, s.o.Instance, func(id string) {

@@ -123,11 +123,12 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// readers waits until the store's stream reader has read the stream once
-// (its position is decided), so what is published next reaches it.
+// ready waits until the store's stream reader has read the stream once
+// (its position is decided) and its subscriber is subscribed, so what is
+// published next reaches them.
 func ready(t testing.TB, s *Store) {
 	t.Helper()
-	eventually(t, "reader started", func() bool { _, ok := s.position(); return ok })
+	eventually(t, "reader started", func() bool { _, ok := s.position(); return ok && s.subscribed.Load() })
 }
 
 func TestTwoInstances(t *testing.T) {
@@ -232,6 +233,7 @@ func TestInvalidationSkipsDirty(t *testing.T) {
 	ka, kb := newSink(), newSink()
 	a := open(t, srv, "a", ka, nil)
 	b := open(t, srv, "b", kb, nil)
+	ready(t, a)
 	ka.set("v", "from a")
 	kb.set("v", "from b")
 	kb.set("w", "from b")
