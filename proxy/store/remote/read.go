@@ -78,8 +78,7 @@ func (s *Store) retryWait() bool {
 // published while it was away is not seen.
 func (s *Store) subscriber() {
 	defer s.wg.Done()
-	ps := s.rdb.Subscribe(s.ctx, s.kInv)
-	defer ps.Close()
+	ps := s.ps
 	for {
 		m, err := ps.ReceiveTimeout(s.ctx, s.o.Timeout)
 		if s.ctx.Err() != nil {
@@ -248,7 +247,7 @@ func (s *Store) reader() {
 		// The deadline covers the block and one more Timeout: a deadline
 		// here is a server that does not answer.
 		ctx, cancel := context.WithTimeout(s.ctx, 2*s.o.Timeout)
-		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{s.kStream, pos}, Count: 100, Block: s.o.Timeout}).Result()
+		res, err := s.blk.XRead(ctx, &redis.XReadArgs{Streams: []string{s.kStream, pos}, Count: 100, Block: s.o.Timeout}).Result()
 		cancel()
 		if s.ctx.Err() != nil {
 			return

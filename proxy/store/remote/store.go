@@ -28,6 +28,7 @@ type Store struct {
 	secrets []string
 	rdb     redis.UniversalClient // background work: deadlines from contexts
 	hot     redis.UniversalClient // Profile: socket timeouts of Budget
+	blk     redis.UniversalClient // the stream reader's XREAD BLOCK
 	log     *slog.Logger
 	health  health
 	st      counters
@@ -61,6 +62,7 @@ type Store struct {
 	loaded bool   // the state or stream start is decided
 
 	sink    store.Sink
+	ps      *redis.PubSub // the invalidations' subscription, from Start
 	started atomic.Bool
 	// subscribed is set once the invalidation channel is subscribed.
 	subscribed atomic.Bool
@@ -127,6 +129,11 @@ func Open(o Options) (*Store, error) {
 	hot.ReadTimeout, hot.WriteTimeout, hot.PoolTimeout, hot.DialTimeout = o.Budget, o.Budget, o.Budget, max(o.Budget, 10*time.Millisecond)
 	hot.ContextTimeoutEnabled = false
 	s.hot = newClient(&hot, &o)
+	// The stream reader's blocking XREAD has a pool of its own, closed
+	// first by Close so the block ends at once.
+	blk := *opt
+	blk.PoolSize, blk.MinIdleConns = 2, 0
+	s.blk = newClient(&blk, &o)
 	quietClient(o.Logger)
 	s.seq.Store(uint64(time.Now().UnixMicro()))
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -147,7 +154,7 @@ func newClient(opt *redis.Options, o *Options) redis.UniversalClient {
 	return redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs: addrs, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
 		MaxRetries: opt.MaxRetries, DialerRetries: opt.DialerRetries, DialTimeout: opt.DialTimeout,
-		ReadTimeout: opt.ReadTimeout, WriteTimeout: opt.WriteTimeout, PoolTimeout: opt.PoolTimeout,
+		ReadTimeout: opt.ReadTimeout, WriteTimeout: opt.WriteTimeout, PoolTimeout: opt.PoolTimeout, PoolSize: opt.PoolSize,
 		ContextTimeoutEnabled: opt.ContextTimeoutEnabled, DisableIdentity: true,
 		MaintNotificationsConfig: opt.MaintNotificationsConfig,
 	})
@@ -355,6 +362,7 @@ func (s *Store) Start(sink store.Sink) error {
 	if err := s.catchUp(); err != nil {
 		s.log.Warn("redis: shared state not read at start; reading it when redis answers", "err", err)
 	}
+	s.ps = s.rdb.Subscribe(s.ctx, s.kInv)
 	s.wg.Add(4)
 	go s.flusher()
 	go s.reader()
@@ -370,6 +378,11 @@ func (s *Store) Close(ctx context.Context) error {
 		return nil
 	}
 	s.cancel()
+	if s.ps != nil {
+		// Closing the subscription ends the subscriber's wait for a message.
+		_ = s.ps.Close()
+	}
+	_ = s.blk.Close()
 	s.wg.Wait()
 	var err error
 	if s.sink != nil {
