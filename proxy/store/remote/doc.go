@@ -60,7 +60,9 @@
 // MaxDirty), change batches (at most Backlog bytes, the oldest dropped
 // and counted) and counters. Invalidations published while the
 // subscription was away are not seen: copies may stay stale until their
-// next write. Health and Stats give the figures for /metrics (Stats
+// next write. A store that started with Redis down reads the saved state
+// when Redis first answers: Sink.ReadState is then called while the
+// instance serves. Health and Stats give the figures for /metrics (Stats
 // proposes the metric names).
 //
 // Files:

@@ -79,7 +79,7 @@ func (s *Store) flush(ctx context.Context) error {
 // pipeline, and those after it, go back into the dirty set.
 func (s *Store) flushProfiles(ctx context.Context) error {
 	s.dmu.Lock()
-	if len(s.dirty) == 0 {
+	if len(s.dirty) == 0 || s.sink == nil {
 		s.dmu.Unlock()
 		return nil
 	}

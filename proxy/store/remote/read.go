@@ -315,7 +315,6 @@ func (s *Store) applyBatch(b []byte) {
 	for len(b) > 0 {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {
-			s.st.changesFailed.Add(1)
 			s.logApply(errors.New("malformed batch"))
 			return
 		}

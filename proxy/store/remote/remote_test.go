@@ -470,3 +470,56 @@ func TestChangedBounded(t *testing.T) {
 		t.Errorf("Stats: %d dirty, %d dropped, want 2 and 1", st.Dirty, st.ProfilesDropped)
 	}
 }
+
+// failSink refuses changes starting with "bad".
+type failSink struct{ *testSink }
+
+func (f failSink) Apply(c []byte) error {
+	if bytes.HasPrefix(c, []byte("bad")) {
+		return io.ErrUnexpectedEOF
+	}
+	return f.testSink.Apply(c)
+}
+
+func TestApplyErrorCountedAndSkipped(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv, "a", newSink(), nil)
+	kb := newSink()
+	b, err := Open(Options{URL: srv.URL(), Prefix: "test:", Instance: "b", FlushInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(t.Context())
+	if err := b.Start(failSink{kb}); err != nil {
+		t.Fatal(err)
+	}
+	a.Publish([]byte("bad one"))
+	a.Publish([]byte("good"))
+	a.tick()
+	eventually(t, "B applied good", func() bool { _, ap, _ := kb.snapshot(); return slices.Contains(ap, "good") })
+	if st := b.Stats(); st.ChangesFailed != 1 || st.ChangesApplied != 1 {
+		t.Errorf("B Stats: %d failed, %d applied, want 1 and 1", st.ChangesFailed, st.ChangesApplied)
+	}
+}
+
+func TestCloseWritesQueued(t *testing.T) {
+	srv := redistest.Start(t)
+	ka, kb := newSink(), newSink()
+	a := open(t, srv, "a", ka, nil)
+	b := open(t, srv, "b", kb, nil)
+	ka.set("v", "last")
+	a.Changed("v")
+	a.Publish([]byte("bye"))
+	a.Add("k", "f", 7)
+	if err := a.Close(t.Context()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if v, found, err := b.Profile("v", nil); err != nil || !found || string(v) != "last" {
+		t.Errorf("B Profile after A's Close: got %q, %v, %v", v, found, err)
+	}
+	eventually(t, "B applied bye", func() bool { _, ap, _ := kb.snapshot(); return slices.Contains(ap, "bye") })
+	if tot, _, err := b.Totals(t.Context(), "k"); err != nil || tot["f"] != 7 {
+		t.Errorf("B Totals after A's Close: got %v, %v, want f:7", tot, err)
+	}
+}

@@ -384,12 +384,9 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	_ = s.blk.Close()
 	s.wg.Wait()
-	var err error
-	if s.sink != nil {
-		s.flushMu.Lock()
-		err = s.flush(ctx)
-		s.flushMu.Unlock()
-	}
+	s.flushMu.Lock()
+	err := s.flush(ctx)
+	s.flushMu.Unlock()
 	if cerr := errors.Join(s.rdb.Close(), s.hot.Close()); cerr != nil && err == nil {
 		err = cerr
 	}
