@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +22,10 @@ type Config struct {
 	// what the server acknowledged survives Stop, Kill and Restart.
 	// Default: false (nothing persists: a restarted server is empty).
 	AppendOnly bool
+	// Cluster starts the server as a one-node Redis Cluster holding every
+	// slot, for cluster clients (and their cross-slot checks).
+	// Default: false.
+	Cluster bool
 }
 
 // Server is a redis-server the test started.
@@ -94,6 +99,9 @@ func (s *Server) Dir() string { return s.dir }
 func (s *Server) start() error {
 	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(s.port), "--save", "", "--dir", s.dir,
 		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"}
+	if s.cfg.Cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	}
 	if s.cfg.AppendOnly {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
 	} else {
@@ -115,7 +123,7 @@ func (s *Server) start() error {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if err := s.ping(); err == nil {
-			return nil
+			return s.clusterUp(deadline)
 		} else if time.Now().After(deadline) {
 			s.Kill()
 			return fmt.Errorf("redis-server on %s did not answer PING within %v: %v; output: %s", s.Addr(), startTimeout, err, cmd.Stdout.(*lockedWriter).String())
@@ -125,6 +133,29 @@ func (s *Server) start() error {
 			return fmt.Errorf("redis-server on %s exited at start: %s", s.Addr(), cmd.Stdout.(*lockedWriter).String())
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// clusterUp gives a cluster node every slot (a restarted node keeps them
+// in nodes.conf) and waits until the cluster says ok.
+func (s *Server) clusterUp(deadline time.Time) error {
+	if !s.cfg.Cluster {
+		return nil
+	}
+	if r, err := s.command("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); err != nil {
+		return fmt.Errorf("cluster addslotsrange: %w", err)
+	} else if r != "+OK" && !strings.Contains(r, "already busy") {
+		return fmt.Errorf("cluster addslotsrange: %s", r)
+	}
+	for {
+		info, err := s.command("CLUSTER", "INFO")
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster on %s not ok within %v: %q, %v", s.Addr(), startTimeout, info, err)
+		}
+		<-time.After(5 * time.Millisecond)
 	}
 }
 
@@ -140,8 +171,8 @@ func (s *Server) ping() error {
 	return nil
 }
 
-// command sends one command (inline, RESP array) and returns the first
-// reply line.
+// command sends one command (a RESP array) and returns the reply's first
+// line, or a bulk string's content.
 func (s *Server) command(args ...string) (string, error) {
 	c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
 	if err != nil {
@@ -157,8 +188,21 @@ func (s *Server) command(args ...string) (string, error) {
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		return "", err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
+	rd := bufio.NewReader(c)
+	line, err := rd.ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if err != nil || !strings.HasPrefix(line, "$") || line == "$-1" {
+		return line, err
+	}
+	n, err := strconv.Atoi(line[1:])
+	if err != nil {
+		return line, fmt.Errorf("bulk length %q: %w", line, err)
+	}
+	bulk := make([]byte, n+2)
+	if _, err := io.ReadFull(rd, bulk); err != nil {
+		return "", err
+	}
+	return string(bulk[:n]), nil
 }
 
 // Stop shuts the server down (SHUTDOWN NOSAVE, or SHUTDOWN for an

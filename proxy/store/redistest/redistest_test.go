@@ -30,7 +30,18 @@ func TestAppendOnlyKeepsData(t *testing.T) {
 	}
 	s.Kill()
 	s.Restart()
-	if r, err := s.command("GET", "k"); err != nil || r != "$1" {
+	if r, err := s.command("GET", "k"); err != nil || r != "v" {
 		t.Fatalf("GET after kill and restart: got %q, %v, want $1", r, err)
+	}
+}
+
+func TestCluster(t *testing.T) {
+	s := StartWith(t, Config{Cluster: true})
+	if r, err := s.command("CLUSTER", "INFO"); err != nil || !strings.Contains(r, "cluster_state:ok") {
+		t.Fatalf("CLUSTER INFO: got %q, %v", r, err)
+	}
+	s.Restart()
+	if r, err := s.command("CLUSTER", "INFO"); err != nil || !strings.Contains(r, "cluster_state:ok") {
+		t.Fatalf("CLUSTER INFO after restart: got %q, %v", r, err)
 	}
 }

@@ -132,10 +132,26 @@ func ready(t testing.TB, s *Store) {
 }
 
 func TestTwoInstances(t *testing.T) {
-	srv := redistest.Start(t)
+	tests := []struct {
+		name    string
+		cluster bool
+	}{
+		{name: "server"},
+		{name: "cluster", cluster: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := redistest.StartWith(t, redistest.Config{Cluster: tt.cluster})
+			twoInstances(t, srv, func(o *Options) { o.Cluster = tt.cluster })
+		})
+	}
+}
+
+// twoInstances is what instances a and b on srv tell each other.
+func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 	ka, kb := newSink(), newSink()
-	a := open(t, srv, "a", ka, nil)
-	b := open(t, srv, "b", kb, nil)
+	a := open(t, srv, "a", ka, mod)
+	b := open(t, srv, "b", kb, mod)
 	ready(t, a)
 	ready(t, b)
 
