@@ -376,6 +376,15 @@ func TestRedisDown(t *testing.T) {
 	if tot, _, err := b.Totals(t.Context(), "exp"); err != nil || tot["x"] != 2 {
 		t.Errorf("Totals after recovery: got %v, %v, want x:2", tot, err)
 	}
+	// The subscription came back: B's writes invalidate A's copy again.
+	// (B writes again until then: what is published before A has
+	// subscribed again is not seen.)
+	kb.set("w", "after")
+	eventually(t, "A invalidated w", func() bool {
+		b.Changed("w")
+		inv, _, _ := ka.snapshot()
+		return slices.Contains(inv, "w")
+	})
 	if st := a.Stats(); st.BacklogBytes != 0 || st.Dirty != 0 || st.ReadsSkipped == 0 {
 		t.Errorf("A Stats after recovery: %+v, want an empty backlog and skipped reads", st)
 	}

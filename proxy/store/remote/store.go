@@ -197,6 +197,8 @@ func (s *Store) Profile(visitorID string, dst []byte) ([]byte, bool, error) {
 
 // Changed implements store.Shared: the visitor joins the set written at
 // the next flush. Past MaxDirty visitors waiting, it is dropped and counted.
+// visitorID is kept: it must not alias a buffer that is reused (a
+// fasthttp request's bytes, say).
 func (s *Store) Changed(visitorID string) {
 	s.dmu.Lock()
 	if _, ok := s.dirty[visitorID]; !ok {
