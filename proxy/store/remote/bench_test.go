@@ -10,9 +10,8 @@ import (
 )
 
 // BenchmarkProfileRead is the hot path's one GET of a 1 KiB profile from
-// a real redis-server on loopback: "store" is Profile (a pool whose
-// socket timeouts are the budget, no context per call), "context" the
-// alternative measured against it (the background pool with a
+// a real redis-server on loopback: "store" is Profile (a deadline-only
+// context per call), "context" the alternative measured against it (a
 // context.WithTimeout per call), "down" Profile while Redis is held for
 // down.
 func BenchmarkProfileRead(b *testing.B) {
