@@ -57,6 +57,7 @@ func (s *Store) tick() {
 			return
 		}
 		s.health.ok()
+		s.warm()
 	}
 	start := time.Now()
 	err := s.flush(s.ctx)

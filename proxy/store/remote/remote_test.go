@@ -82,6 +82,9 @@ func open(t testing.TB, srv *redistest.Server, instance string, sink *testSink, 
 	t.Helper()
 	o := Options{
 		URL: srv.URL(), Prefix: "test:", Instance: instance, FlushInterval: time.Hour, StateInterval: time.Hour,
+		// A generous budget: the functional tests share two busy cores;
+		// TestRedisDown uses the default.
+		Budget:  250 * time.Millisecond,
 		Timeout: 500 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if testing.Verbose() {
@@ -327,7 +330,9 @@ func TestExactlyOnce(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
 	ka, kb := newSink(), newSink()
-	fast := func(o *Options) { o.FlushInterval = 10 * time.Millisecond; o.Timeout = 200 * time.Millisecond }
+	fast := func(o *Options) {
+		o.FlushInterval, o.Timeout, o.Budget = 10*time.Millisecond, 200*time.Millisecond, DefaultBudget
+	}
 	a := open(t, srv, "a", ka, fast)
 	b := open(t, srv, "b", kb, fast)
 	ready(t, a)

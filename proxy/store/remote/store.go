@@ -372,6 +372,7 @@ func (s *Store) Start(sink store.Sink) error {
 		return errors.New("remote: start: already started")
 	}
 	s.sink = sink
+	s.warm()
 	if err := s.catchUp(); err != nil {
 		s.log.Warn("redis: shared state not read at start; reading it when redis answers", "err", err)
 	}
@@ -382,6 +383,17 @@ func (s *Store) Start(sink store.Sink) error {
 	go s.subscriber()
 	go s.stater()
 	return nil
+}
+
+// warm opens a connection of the hot pool (and, for a cluster, reads its
+// slots) within Timeout, so the first requests need not fit a dial in
+// their budget.
+func (s *Store) warm() {
+	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
+	defer cancel()
+	if err := s.hot.Ping(ctx).Err(); err != nil {
+		s.noteErr(err)
+	}
 }
 
 // Close implements store.Shared: it stops the goroutines, writes what is
