@@ -20,7 +20,7 @@
 //     marks a counter batch applied (EX 86400).
 //   - Pstate: the saved state: a header, the stream position the saver had
 //     read to, then Sink.WriteState's bytes. Pstate:lock elects the saver
-//     (SET NX PX StateInterval).
+//     (SET NX PX, nine tenths of StateInterval).
 //
 // # Consistency
 //
@@ -43,7 +43,8 @@
 //   - The saved state is fuzzy: it is written while changes keep arriving,
 //     so an instance starting from it may apply again the changes
 //     published while it was being written (those after its recorded
-//     position). Changes must bear that (counts drift by at most that
+//     position, the saver's own last interval, not yet on the stream,
+//     included). Changes must bear that (counts drift by at most that
 //     window). With no saved state a starting instance reads the whole
 //     stream.
 //   - A reader whose position lies past the stream's end (a Redis

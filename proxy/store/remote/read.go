@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -138,7 +137,7 @@ func (s *Store) catchUp() error {
 	case errors.Is(err, redis.Nil):
 	case err != nil:
 		s.noteErr(err)
-		return fmt.Errorf("read state: %s", s.scrub(err))
+		return s.wrap(err, "read state")
 	default:
 		body, ok := bytes.CutPrefix(v, []byte(stateMagic))
 		var id, rest string
@@ -371,7 +370,9 @@ func (s *Store) saveState(buf *bytes.Buffer) error {
 	var won bool
 	err := s.roundTrip(s.ctx, func(ctx context.Context) error {
 		var err error
-		won, err = s.rdb.SetNX(ctx, s.kLock, s.o.Instance, s.o.StateInterval).Result()
+		// Held a little less than the interval, so the next round finds it
+		// free whatever the tickers' drift.
+		won, err = s.rdb.SetNX(ctx, s.kLock, s.o.Instance, s.o.StateInterval*9/10).Result()
 		return err
 	})
 	if err != nil || !won {

@@ -553,3 +553,27 @@ func TestCloseWritesQueued(t *testing.T) {
 		t.Errorf("B Totals after A's Close: got %v, %v, want f:7", tot, err)
 	}
 }
+
+// A Redis slower than the budget fails the read within about the budget
+// and leaves the store up: only background work marks it down.
+func TestSlowRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv, "a", newSink(), func(o *Options) { o.Budget = DefaultBudget })
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	if err := raw.Do(t.Context(), "CLIENT", "PAUSE", "300", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	const bound = 50 * time.Millisecond
+	start := time.Now()
+	_, found, err := a.Profile("v", nil)
+	if d := time.Since(start); d > bound {
+		t.Errorf("Profile with redis paused took %v, want under %v", d, bound)
+	}
+	if err == nil || found || !isTimeout(err) {
+		t.Errorf("Profile with redis paused: found %v, err %v, want a timeout", found, err)
+	}
+	if !a.Health().Up {
+		t.Error("Health: down after one slow read, want up")
+	}
+}

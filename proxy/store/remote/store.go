@@ -190,7 +190,7 @@ func (s *Store) Profile(visitorID string, dst []byte) ([]byte, bool, error) {
 	if !isTimeout(err) {
 		s.noteErr(err)
 	}
-	return dst, false, fmt.Errorf("remote: get profile: %s", s.scrub(err))
+	return dst, false, s.wrap(err, "remote: get profile")
 }
 
 // deadlineCtx is a context with a deadline and no cancellation: all the
@@ -249,7 +249,7 @@ func (s *Store) Forget(ctx context.Context, visitorID string) error {
 	})
 	if err != nil {
 		s.noteErr(err)
-		return fmt.Errorf("remote: forget profile: %s", s.scrub(err))
+		return s.wrap(err, "remote: forget profile")
 	}
 	return nil
 }
@@ -328,7 +328,7 @@ func (s *Store) Totals(ctx context.Context, key string) (map[string]float64, boo
 		m, err = s.rdb.HGetAll(ctx, s.counterKey(key)).Result()
 		if err != nil {
 			s.noteErr(err)
-			err = fmt.Errorf("remote: read counters %s: %s", key, s.scrub(err))
+			err = s.wrap(err, fmt.Sprintf("remote: read counters %s", key))
 		}
 		for f, v := range m {
 			x, perr := strconv.ParseFloat(v, 64)
@@ -416,10 +416,24 @@ func (s *Store) Close(ctx context.Context) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("remote: close: %s", s.scrub(err))
+		return s.wrap(err, "remote: close")
 	}
 	return nil
 }
+
+// wrap is err behind what failed, its text without secrets; errors.Is and
+// errors.As still reach err.
+func (s *Store) wrap(err error, what string) error {
+	return &scrubbed{msg: what + ": " + s.scrub(err), err: err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }
 
 // scrub is err's text without secrets.
 func (s *Store) scrub(err error) string { return scrub(err.Error(), s.secrets...) }
