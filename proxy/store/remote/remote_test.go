@@ -328,7 +328,24 @@ func TestExactlyOnce(t *testing.T) {
 }
 
 func TestRedisDown(t *testing.T) {
-	srv := redistest.Start(t)
+	tests := []struct {
+		name   string
+		cfg    redistest.Config
+		wantX  float64 // the counter after recovery
+		reason string
+	}{
+		{name: "restarted empty", wantX: 2, reason: "the server lost the first increment; the queued one is there"},
+		{name: "append only", cfg: redistest.Config{AppendOnly: true}, wantX: 3, reason: "both increments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			redisDown(t, redistest.StartWith(t, tt.cfg), tt.wantX, tt.reason)
+		})
+	}
+}
+
+// redisDown stops srv under two stores and starts it again.
+func redisDown(t *testing.T, srv *redistest.Server, wantX float64, reason string) {
 	ka, kb := newSink(), newSink()
 	fast := func(o *Options) {
 		o.FlushInterval, o.Timeout, o.Budget = 10*time.Millisecond, 200*time.Millisecond, DefaultBudget
@@ -365,7 +382,7 @@ func TestRedisDown(t *testing.T) {
 	a.Add("exp", "x", 2)
 	eventually(t, "A's flusher tried", func() bool { return a.Stats().BacklogBytes > 0 })
 
-	srv.Restart() // empty: no persistence
+	srv.Restart()
 	eventually(t, "A up", func() bool { return a.Health().Up })
 	eventually(t, "B up", func() bool { return b.Health().Up })
 	if h := a.Health(); h.Down <= 0 {
@@ -377,9 +394,8 @@ func TestRedisDown(t *testing.T) {
 	})
 	eventually(t, "B applied the queued change", func() bool { _, ap, _ := kb.snapshot(); return slices.Contains(ap, "queued") })
 	eventually(t, "counters flushed", func() bool { return a.Stats().CounterFlushes == 2 })
-	// The restarted server lost the first increment; the queued one is there.
-	if tot, _, err := b.Totals(t.Context(), "exp"); err != nil || tot["x"] != 2 {
-		t.Errorf("Totals after recovery: got %v, %v, want x:2", tot, err)
+	if tot, _, err := b.Totals(t.Context(), "exp"); err != nil || tot["x"] != wantX {
+		t.Errorf("Totals after recovery: got %v, %v, want x:%v (%s)", tot, err, wantX, reason)
 	}
 	// The subscription came back: B's writes invalidate A's copy again.
 	// (B writes again until then: what is published before A has
@@ -575,5 +591,21 @@ func TestSlowRedis(t *testing.T) {
 	}
 	if !a.Health().Up {
 		t.Error("Health: down after one slow read, want up")
+	}
+}
+
+func TestStateSavedEveryInterval(t *testing.T) {
+	srv := redistest.Start(t)
+	ka := newSink()
+	ka.state = "periodic"
+	a := open(t, srv, "a", ka, func(o *Options) { o.StateInterval = 20 * time.Millisecond })
+	eventually(t, "A saved the state", func() bool { return a.Stats().StateWrites >= 1 })
+	kc := newSink()
+	open(t, srv, "c", kc, nil)
+	if _, _, read := kc.snapshot(); !slices.Equal(read, []string{"periodic"}) {
+		t.Errorf("C ReadState: got %q, want [periodic]", read)
+	}
+	if st := a.Stats(); st.Errors != 0 {
+		t.Errorf("A errors: %d, want none (state save and stream trim)", st.Errors)
 	}
 }
