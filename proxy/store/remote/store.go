@@ -319,7 +319,9 @@ func (s *Store) Add(key, field string, delta float64) {
 
 // Totals implements store.Shared: HGETALL of the shared counters plus this
 // instance's increments not yet acknowledged. During a flush an increment
-// may be counted twice or not at all, for that one call.
+// may be counted twice or not at all, for that one call. While Redis is
+// held for down (or the read fails) it returns this instance's unsent
+// increments with the error (ErrDown at once).
 func (s *Store) Totals(ctx context.Context, key string) (map[string]float64, bool, error) {
 	totals := make(map[string]float64)
 	var err error
