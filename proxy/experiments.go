@@ -68,8 +68,8 @@ func countFields(c experiment.Counts) [len(countNames)]float64 {
 // armField is the field of an arm's count in the shared store: "1:orders".
 func armField(arm, field int) string { return strconv.Itoa(arm) + ":" + countNames[field] }
 
-// countsOf reads an experiment's arms from the shared store's totals.
-func countsOf(totals map[string]float64, arms int) []experiment.Counts {
+// sharedArms reads an experiment's arms from the shared store's totals.
+func sharedArms(totals map[string]float64, arms int) []experiment.Counts {
 	out := make([]experiment.Counts, arms)
 	for i := range out {
 		f := func(field int) float64 { return totals[armField(i, field)] }
@@ -265,7 +265,7 @@ func (e *experiments) reports(ctx context.Context, cfg *rules.Compiled) ([]exper
 			return nil, fmt.Errorf("experiment %s: counts in the shared store: %w", x.Name, err)
 		}
 		if ok {
-			shared[i] = countsOf(totals, len(x.Arms))
+			shared[i] = sharedArms(totals, len(x.Arms))
 		}
 	}
 	out := make([]experiment.Report, 0, len(cfg.Experiments))

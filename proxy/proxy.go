@@ -21,6 +21,7 @@ import (
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/proxy/render"
+	"shopedge/proxy/store"
 	"shopedge/rules"
 )
 

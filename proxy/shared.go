@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"shopedge/proxy/store"
+	"shopedge/proxy/store/remote"
 	"shopedge/rules"
 )
 
@@ -41,6 +42,12 @@ func (s sink) Profile(visitorID string, dst []byte) ([]byte, bool) {
 
 func (s sink) Invalidate(visitorID string) {
 	s.p.profiles.Delete(visitorID)
+}
+
+func (s sink) Stale(keep func(visitorID string) bool) {
+	if n := s.p.profiles.Forget(keep); n > 0 {
+		s.p.log.Info("shared store: profiles held here read again on their next request (writes elsewhere may have been missed)", "profiles", n)
+	}
 }
 
 func (s sink) Apply(change []byte) error { return s.p.learner.Apply(change) }
@@ -134,7 +141,7 @@ func (p *Proxy) openShared(cfg *rules.Compiled) error {
 			FlushInterval: st.FlushInterval.D(),
 			StateInterval: st.SnapshotInterval.D(),
 			ProfileTTL:    cfg.Profiles.TTL.D(),
-			Backlog:       int64(st.Backlog),
+			Backlog:       int(st.Backlog),
 			Logger:        p.log,
 		})
 		if err != nil {
@@ -191,7 +198,9 @@ func (p *Proxy) storeGauges() []Gauge {
 	if h.Up {
 		up = 1
 	}
-	c := func(name, help string, v uint64) Gauge { return Gauge{Name: name, Help: help, Value: float64(v), Counter: true} }
+	c := func(name, help string, v uint64) Gauge {
+		return Gauge{Name: name, Help: help, Value: float64(v), Counter: true}
+	}
 	return []Gauge{
 		{Name: "shopedge_store_up", Help: "1 while the shared store (store.url) answers; 0 while this instance serves from its own state.", Value: up},
 		{Name: "shopedge_store_down_seconds_total", Help: "Time this instance could not reach the shared store, in total.", Value: h.Down.Seconds(), Counter: true},
