@@ -33,7 +33,7 @@ import (
 type experiments struct {
 	mu     sync.Mutex
 	counts map[uint32][]experiment.Counts
-	shared store.Shared // set by New; store.Local when alone
+	shared store.Shared // set by New with store.url; nil when alone
 }
 
 // bump changes the counts of an arm with f, and adds the change to the

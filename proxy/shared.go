@@ -149,8 +149,8 @@ func (p *Proxy) openShared(cfg *rules.Compiled) error {
 		}
 		p.shared, p.sharing = s, true
 		p.learner.Share = s
+		p.experiments.shared = s
 	}
-	p.experiments.shared = p.shared
 	return nil
 }
 

@@ -222,15 +222,33 @@ func TestSharedStoreDown(t *testing.T) {
 	}
 
 	handoff(t, b, a, id) // B's read of the visitor written too: nothing pending on B
+	// Another visitor, known to A only: their first request to B reads
+	// through.
+	u := a.visitor()
+	u.get(a.url + shoes[1])
+	flushed(t, a.proxy)
 
 	srv.Stop()
 	eventually(t, 5*time.Second, func() (bool, string) {
-		return !a.proxy.shared.Health().Up, "A does not notice that Redis is down"
+		return !a.proxy.shared.Health().Up && !b.proxy.shared.Health().Up, "the instances do not notice that Redis is down"
 	})
-	// Down: every request is served, none waits on the store, and A
+	// Down: a read through does not wait (B gives up on the store at
+	// once, and u is served as a visitor B does not know).
+	failed := b.proxy.metrics.storeReads.failed.Load()
+	t0 := time.Now()
+	if pg := u.get(b.url + shoes[1]); pg.resp.StatusCode != 200 {
+		t.Fatalf("a read through during the outage: %d", pg.resp.StatusCode)
+	}
+	if d := time.Since(t0); d >= 200*time.Millisecond {
+		t.Errorf("a read through during the outage took %s, the store's budget or more", d)
+	}
+	if b.proxy.metrics.storeReads.failed.Load() != failed+1 {
+		t.Error("the request did not try the store")
+	}
+	// Every request is served, none waits on the store, and A
 	// personalizes from what it holds. The visitor browses through A
 	// (two instances that both change one profile while they cannot
-	// share it keep the last written: see "Consistency" in the README),
+	// share it: the first write stands, see "Consistency" in the README),
 	// others through B.
 	bags := a.productsIn("bags-accessories", 3)
 	w := b.visitor()
