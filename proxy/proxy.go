@@ -119,7 +119,7 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 		p.restore(cfg, p.snapshot) // before anything holds the state
 	}
 	p.counts = liveCounts{views: p.views, carts: p.carts}
-	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts}
+	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts, Now: p.now}
 	if err := p.openShared(cfg); err != nil {
 		return nil, err
 	}
