@@ -10,7 +10,9 @@
 // command touches in one Redis Cluster slot:
 //
 //   - P{visitor}:p: a profile: its generation (16 hex digits), then its
-//     bytes; written by casScript with PX ProfileTTL.
+//     bytes; written by casScript with PX ProfileTTL. An erased profile
+//     (Forget) is a tombstone, generation 0 and no bytes, so that no copy
+//     read before the erasure is written back.
 //   - Pinv: the channel of invalidations: the writing instance, then the
 //     visitor ids written (each uvarint length-prefixed).
 //   - P{changes}: the change stream; each entry is one batch, fields

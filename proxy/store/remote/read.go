@@ -113,6 +113,17 @@ func (s *Store) subscriber() {
 			continue
 		}
 		if !decodeInv(msg.Payload, s.o.Instance, func(id string, gen uint64) {
+			if gen == 0 {
+				// Erased: the copy here goes, and so does its pending
+				// write (it would conflict with the tombstone anyway).
+				s.dmu.Lock()
+				delete(s.dirty, id)
+				s.dmu.Unlock()
+				s.st.invalidations.Add(1)
+				s.setBase(id, 0)
+				s.sink.Invalidate(id)
+				return
+			}
 			if !s.older(id, gen) {
 				return // the copy here was read after that write
 			}

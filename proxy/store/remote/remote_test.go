@@ -649,3 +649,45 @@ func TestStateSavedEveryInterval(t *testing.T) {
 		t.Errorf("A errors: %d, want none (state save and stream trim)", st.Errors)
 	}
 }
+
+// An erased profile stays erased: a copy read before the erasure, written
+// afterwards by an instance that did not hear of it, conflicts with the
+// tombstone; a profile begun afresh is written over it.
+func TestForgetTombstone(t *testing.T) {
+	srv := redistest.Start(t)
+	ka, kb := newSink(), newSink()
+	a := open(t, srv, "a", ka, nil)
+	b := open(t, srv, "b", kb, nil)
+	ready(t, a)
+	ready(t, b)
+	ka.set("v", "before")
+	a.Changed("v")
+	a.tick()
+	told := func() int { inv, _, _ := kb.snapshot(); return len(slices.DeleteFunc(slices.Clone(inv), func(id string) bool { return id != "v" })) }
+	eventually(t, "B told of the write", func() bool { return told() == 1 })
+	if got, _, _ := b.Profile("v", nil); string(got) != "before" {
+		t.Fatalf("B reads %q", got)
+	}
+	if err := a.Forget(t.Context(), "v"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B told of the erasure", func() bool { return told() == 2 })
+	// B, as if it had not heard: its copy of before, written now.
+	b.setBase("v", 1)
+	kb.set("v", "stale")
+	b.Changed("v")
+	b.tick()
+	if got, found, _ := a.Profile("v", nil); found {
+		t.Errorf("after the erasure a stale copy came back: %q", got)
+	}
+	if n := b.Stats().Conflicts; n != 1 {
+		t.Errorf("B counts %d conflicts, want 1", n)
+	}
+	// Afresh: the visitor browses on, and their new profile is written.
+	ka.set("v", "afresh")
+	a.Changed("v")
+	a.tick()
+	if got, _, _ := b.Profile("v", nil); string(got) != "afresh" {
+		t.Errorf("a profile begun after the erasure: B reads %q", got)
+	}
+}

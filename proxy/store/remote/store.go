@@ -253,6 +253,11 @@ func (s *Store) Profile(visitorID string, dst []byte) ([]byte, bool, error) {
 			s.st.readsFailed.Add(1)
 			return dst, false, fmt.Errorf("remote: get profile: a value shopedge did not write")
 		}
+		if len(v) == genLen { // a tombstone: erased
+			s.setBase(visitorID, 0)
+			s.st.readsMissing.Add(1)
+			return dst, false, nil
+		}
 		s.setBase(visitorID, g)
 		s.st.readsFound.Add(1)
 		return append(dst, v[genLen:]...), true, nil
@@ -312,7 +317,17 @@ func (s *Store) isDirty(id string) bool {
 // key is deleted and the other instances told. Drop the local profile
 // first (Sink.Profile then finds none), so a flush under way cannot write
 // it back.
+//
+// The profile is not deleted but replaced by a tombstone (generation 0,
+// no bytes) for ProfileTTL: a write of a copy read before the erasure, by
+// any instance, conflicts with it and is dropped, rather than bringing the
+// profile back. A profile begun afresh after it (the visitor browses on)
+// is written over it.
 func (s *Store) Forget(ctx context.Context, visitorID string) error {
+	// A flush under way may hold the profile's bytes already: wait for
+	// it, so that its write lands before the tombstone, not after.
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.dmu.Lock()
 	delete(s.dirty, visitorID)
 	s.dmu.Unlock()
@@ -321,7 +336,7 @@ func (s *Store) Forget(ctx context.Context, visitorID string) error {
 		return ErrDown
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.profileKey(visitorID))
+		p.Set(ctx, s.profileKey(visitorID), formatGen(0), s.o.ProfileTTL)
 		p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{0}))
 		return nil
 	})
