@@ -663,7 +663,10 @@ func TestForgetTombstone(t *testing.T) {
 	ka.set("v", "before")
 	a.Changed("v")
 	a.tick()
-	told := func() int { inv, _, _ := kb.snapshot(); return len(slices.DeleteFunc(slices.Clone(inv), func(id string) bool { return id != "v" })) }
+	told := func() int {
+		inv, _, _ := kb.snapshot()
+		return len(slices.DeleteFunc(slices.Clone(inv), func(id string) bool { return id != "v" }))
+	}
 	eventually(t, "B told of the write", func() bool { return told() == 1 })
 	if got, _, _ := b.Profile("v", nil); string(got) != "before" {
 		t.Fatalf("B reads %q", got)
