@@ -307,3 +307,35 @@ func TestSharedStoreDown(t *testing.T) {
 		t.Errorf("store not up in /metrics:\n%s", grepLines(m, "shopedge_store"))
 	}
 }
+
+// TestSharedErasure (issue 13): a visitor erased on one instance is gone
+// from every instance: the other drops its copy, and the recently viewed
+// block it showed is gone on both.
+func TestSharedErasure(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	a := newShopEnv(t, sharedConfig(srv.URL()))
+	b := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 2)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	v.get(a.url + shoes[1])
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[1]) {
+		t.Fatal("B does not show what the visitor viewed on A")
+	}
+	flushed(t, b.proxy)
+
+	if resp, body := adminCall(t, "DELETE", startAdmin(t, a, "admin-token")+"/profiles/"+id, "admin-token"); resp.StatusCode != 204 {
+		t.Fatalf("DELETE /profiles/%s on A: %d %s", id, resp.StatusCode, body)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, held := b.proxy.profiles.Get(id)
+		return !held, "B still holds the erased profile"
+	})
+	for _, via := range []*env{b, a} {
+		if block := recentBlock(v.get(via.url + "/").body); block != "" {
+			t.Errorf("%s after the erasure shows:\n%s", via.url, block)
+		}
+	}
+}
