@@ -48,9 +48,7 @@ func (s sink) Invalidate(visitorID string, gen uint64) {
 	s.p.profiles.DropOlder(visitorID, gen)
 }
 
-func (s sink) Rebase(changed func(visitorID string)) int {
-	return s.p.profiles.Rebase(changed)
-}
+func (s sink) Rebase() int { return s.p.profiles.Rebase() }
 
 func (s sink) Stale(keep func(visitorID string) bool) {
 	if n := s.p.profiles.Forget(keep); n > 0 {
@@ -104,7 +102,11 @@ func (p *Proxy) readThrough(visitorID string) {
 	}
 	bp := profileBufs.Get().(*[]byte)
 	defer profileBufs.Put(bp)
+	t0 := time.Now()
 	b, gen, found, err := p.shared.Profile(visitorID, (*bp)[:0])
+	if d := int64(time.Since(t0)); d > p.metrics.storeLongest.Load() {
+		p.metrics.storeLongest.Store(d) // a race between two may keep the lesser: a figure, not a count
+	}
 	*bp = b[:0]
 	switch {
 	case err != nil:

@@ -89,18 +89,15 @@ func (s *Store) DropOlder(visitorID string, gen uint64) bool {
 	return false
 }
 
-// Rebase makes every held profile one begun here (generation 0), and
-// calls f with each visitor id: a shared store that lost what it held
-// writes them all again. f is called under a shard's lock: it must not
-// call the store.
-func (s *Store) Rebase(f func(visitorID string)) int {
+// Rebase makes every held profile one begun here (generation 0), for a
+// shared store that lost what it held, and returns how many there are.
+func (s *Store) Rebase() int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for j := sh.head; j != none; j = sh.slots[j].next {
 			sh.slots[j].gen = 0
-			f(sh.slots[j].id)
 			n++
 		}
 		sh.mu.Unlock()

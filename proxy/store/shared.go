@@ -82,10 +82,11 @@ type Sink interface {
 	// but those keep keeps (the ones this instance has yet to write).
 	Stale(keep func(visitorID string) bool)
 	// Rebase says the store lost what it held (a server restarted
-	// without its data): every held profile counts as begun here, and
-	// changed (written again) is called with each visitor id. It returns
-	// how many there were.
-	Rebase(changed func(visitorID string)) int
+	// without its data): every held profile counts as begun here
+	// (generation 0), written with its next change where no other
+	// instance wrote one since (a copy another instance changed during the
+	// outage, written first, stands). It returns how many there were.
+	Rebase() int
 	// Apply applies a change another instance published.
 	Apply(change []byte) error
 	// WriteState writes the state a starting instance reads before it

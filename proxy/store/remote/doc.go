@@ -78,8 +78,9 @@
 // epoch key, P epoch, is the one read before) the held copies not waiting
 // to be written are dropped, to be read again (Sink.Stale); when Redis
 // lost it (restarted without persistence: no epoch key, or another) every
-// held profile is written again as begun here (Sink.Rebase), the first
-// instance to write a visitor standing. A store that started with Redis
+// held profile counts as begun here (Sink.Rebase) and is written with its
+// next change where none is, the first instance to write a visitor
+// standing. A store that started with Redis
 // down does not read the saved state later (it would replace what the
 // instance learned meanwhile): it reads the whole stream. A saved state
 // that fails to go out (it may be megabytes; it has ten times Timeout)

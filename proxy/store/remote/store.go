@@ -501,19 +501,20 @@ func (s *Store) markUp() {
 // read before), every held profile is stale but those waiting to be
 // written (Sink.Stale): they are read again on their visitor's next
 // request. When Redis lost it (a restart without persistence: no epoch
-// key, or another's), every held profile is written again, as begun here
-// (Sink.Rebase): the first instance to write a visitor stands, the others
-// read it.
+// key, or another's), every held profile counts as begun here
+// (Sink.Rebase), written with its next change where none is: the first
+// instance to write a visitor stands, the others read it.
 func (s *Store) resync() {
 	s.st.resyncs.Add(1)
+	s.casLoaded.Store(false) // a Redis that restarted has lost its scripts
 	lost, err := s.checkEpoch()
 	if err != nil {
 		// Unknown: stale is the safe guess (a read, not a loss).
 		lost = false
 	}
 	if lost {
-		n := s.sink.Rebase(s.Changed)
-		s.log.Warn("redis came back without its data (no persistence?): writing the profiles held here again", "profiles", n)
+		n := s.sink.Rebase()
+		s.log.Warn("redis came back without its data (no persistence?): the profiles held here are written again with their next change", "profiles", n)
 		return
 	}
 	s.sink.Stale(s.isDirty)
