@@ -16,6 +16,8 @@ import (
 	"shopedge/proxy/store/redistest"
 	"shopedge/proxy/store/remote"
 	"shopedge/rules"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // sharedConfig points a configuration at a Redis, flushing often so that
@@ -353,5 +355,36 @@ func TestSharedErasure(t *testing.T) {
 		if block := recentBlock(v.get(via.url + "/").body); block != "" {
 			t.Errorf("%s after the erasure shows:\n%s", via.url, block)
 		}
+	}
+}
+
+// TestSharedOtherLayout (issue 13): a profile another build wrote, of a
+// layout this one cannot read (a deploy under way), is started afresh
+// over: this build's writes of the visitor go out, and another instance
+// of it reads them.
+func TestSharedOtherLayout(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	a := newShopEnv(t, sharedConfig(srv.URL()))
+	b := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 2)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	flushed(t, a.proxy)
+	// Another build's bytes, generation 7, in the profile's place.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	key := storePrefix(b.proxy.conf.Load().cfg) + "{" + id + "}:p"
+	if err := rdb.Set(context.Background(), key, "0000000000000007"+"abcdef01"+"a profile of another layout", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v.get(b.url + shoes[1]) // B has never held the visitor: it reads through
+	if n := b.proxy.metrics.storeReads.refused.Load(); n != 1 {
+		t.Fatalf("B refused %d profiles, want the one of another layout", n)
+	}
+	flushed(t, b.proxy)
+	handoff(t, b, a, id)
+	if block := recentBlock(v.get(a.url + "/").body); !strings.Contains(block, shoes[1]) {
+		t.Errorf("A after B wrote over another build's profile: recently viewed %q, want %s", block, shoes[1])
 	}
 }
