@@ -388,3 +388,37 @@ func TestSharedOtherLayout(t *testing.T) {
 		t.Errorf("A after B wrote over another build's profile: recently viewed %q, want %s", block, shoes[1])
 	}
 }
+
+// TestSharedPassword (issue 13): with a server that wants a password, the
+// password in store.url is used; a wrong one leaves each instance serving
+// from its own state, and no log line shows either.
+func TestSharedPassword(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartWith(t, redistest.Config{Password: "s3cret-pw"})
+	a := newShopEnv(t, sharedConfig(srv.URL()))
+	b := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 1)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[0]) {
+		t.Error("B does not show what the visitor viewed on A, through a Redis with a password")
+	}
+
+	var logs logBuffer
+	wrong := strings.Replace(srv.URL(), "s3cret-pw", "wrong-pw", 1)
+	c := startProxyLogged(t, demoConfig(t, a.upstream, sharedConfig(wrong)), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	w := c.visitor()
+	if pg := w.get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
+		t.Fatalf("with a wrong password: %d", pg.resp.StatusCode)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		return !c.proxy.shared.Health().Up, "an instance with a wrong password says the store is up"
+	})
+	if home := w.get(c.url + "/"); !strings.Contains(recentBlock(home.body), shoes[0]) {
+		t.Error("with a wrong password the instance does not personalize from its own state")
+	}
+	if strings.Contains(logs.String(), "wrong-pw") || strings.Contains(logs.String(), "s3cret-pw") {
+		t.Errorf("a password in the logs:\n%s", logs.String())
+	}
+}

@@ -26,6 +26,9 @@ type Config struct {
 	// slot, for cluster clients (and their cross-slot checks).
 	// Default: false.
 	Cluster bool
+	// Password is required of clients (requirepass); URL carries it.
+	// Default: none.
+	Password string
 }
 
 // Server is a redis-server the test started.
@@ -89,8 +92,13 @@ func freePort() (int, error) {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// URL is the server's URL, database 0.
-func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+// URL is the server's URL, database 0 (with the password, if any).
+func (s *Server) URL() string {
+	if s.cfg.Password != "" {
+		return "redis://:" + s.cfg.Password + "@" + s.Addr() + "/0"
+	}
+	return "redis://" + s.Addr() + "/0"
+}
 
 // Dir is the server's working directory (where a persistent server keeps
 // its files).
@@ -101,6 +109,9 @@ func (s *Server) start() error {
 		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"}
 	if s.cfg.Cluster {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	}
+	if s.cfg.Password != "" {
+		args = append(args, "--requirepass", s.cfg.Password)
 	}
 	if s.cfg.AppendOnly {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
@@ -181,14 +192,25 @@ func (s *Server) command(args ...string) (string, error) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	write := func(args ...string) {
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
+	if s.cfg.Password != "" {
+		write("AUTH", s.cfg.Password)
+	}
+	write(args...)
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		return "", err
 	}
 	rd := bufio.NewReader(c)
+	if s.cfg.Password != "" {
+		if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "+OK") {
+			return "", fmt.Errorf("AUTH: %q %v", line, err)
+		}
+	}
 	line, err := rd.ReadString('\n')
 	line = strings.TrimRight(line, "\r\n")
 	if err != nil || !strings.HasPrefix(line, "$") || line == "$-1" {
