@@ -422,3 +422,32 @@ func TestSharedPassword(t *testing.T) {
 		t.Errorf("a password in the logs:\n%s", logs.String())
 	}
 }
+
+// TestSharedTLS (issue 13): rediss:// with store.tls.ca_file: the
+// instances share through TLS; one that does not trust the server's
+// authority serves from its own state.
+func TestSharedTLS(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartWith(t, redistest.Config{TLS: true})
+	withCA := func(c *rules.Config) {
+		sharedConfig(srv.URL())(c)
+		c.Store.TLS.CAFile = srv.CAFile()
+	}
+	a := newShopEnv(t, withCA)
+	b := startProxy(t, demoConfig(t, a.upstream, withCA))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 1)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[0]) {
+		t.Error("B does not show what the visitor viewed on A, through TLS")
+	}
+	c := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL()))) // the system's authorities only
+	if pg := c.visitor().get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
+		t.Fatalf("an instance that does not trust the server: %d", pg.resp.StatusCode)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		h := c.proxy.shared.Health()
+		return !h.Up && strings.Contains(h.Err, "certificate"), "an instance that does not trust the server: " + fmt.Sprint(h)
+	})
+}
