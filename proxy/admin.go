@@ -180,6 +180,7 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 			ctx.Error("erased here, not in the shared store: try again\n", fasthttp.StatusServiceUnavailable)
 			return
 		}
+		p.profiles.Delete(id) // a request may have read it through meanwhile
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}

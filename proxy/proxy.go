@@ -117,6 +117,13 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 	}
 	if p.snapshot != "" {
 		p.restore(cfg, p.snapshot) // before anything holds the state
+		if cfg.Store.URL != "" {
+			// Shared, profiles come from the store: a copy of the file's
+			// may be one another instance changed or erased since.
+			if n := p.profiles.Forget(func(string) bool { return false }); n > 0 {
+				p.log.Info("snapshot: profiles left to the shared store", "profiles", n)
+			}
+		}
 	}
 	p.counts = liveCounts{views: p.views, carts: p.carts}
 	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts, Now: p.now}

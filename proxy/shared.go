@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"shopedge/proxy/profile"
 	"shopedge/proxy/store"
 	"shopedge/proxy/store/remote"
 	"shopedge/rules"
@@ -36,19 +37,19 @@ type sink struct{ p *Proxy }
 
 var _ store.Sink = sink{}
 
-func (s sink) Profile(visitorID string, dst []byte) ([]byte, uint64, bool) {
+func (s sink) Profile(visitorID string, dst []byte) ([]byte, uint64, uint32, bool) {
 	return s.p.profiles.Encode(visitorID, dst)
 }
 
-func (s sink) Written(visitorID string, from, to uint64) {
-	s.p.profiles.Written(visitorID, from, to)
+func (s sink) Written(visitorID string, copy uint32, gen uint64) {
+	s.p.profiles.Written(visitorID, copy, gen)
 }
+
+func (s sink) Conflict(visitorID string, copy uint32) { s.p.profiles.DropCopy(visitorID, copy) }
 
 func (s sink) Invalidate(visitorID string, gen uint64) {
 	s.p.profiles.DropOlder(visitorID, gen)
 }
-
-func (s sink) Rebase() int { return s.p.profiles.Rebase() }
 
 func (s sink) Stale(keep func(visitorID string) bool) {
 	if n := s.p.profiles.Forget(keep); n > 0 {
@@ -113,14 +114,23 @@ func (p *Proxy) readThrough(visitorID string) {
 		p.metrics.storeReads.failed.Add(1)
 	case !found:
 		p.metrics.storeReads.missing.Add(1)
+		if gen > 0 {
+			// Erased (a tombstone): the visitor starts afresh, over it.
+			p.profiles.Load(visitorID)
+			p.profiles.Adopt(visitorID, gen)
+		}
 	default:
 		if err := p.profiles.Install(visitorID, b, gen); err != nil {
-			// Written by a build of another profile layout (a deploy under
-			// way): the visitor starts afresh here, over that copy, so
-			// that this build's writes of them go out.
 			p.metrics.storeReads.refused.Add(1)
-			p.profiles.Load(visitorID)
-			p.profiles.Written(visitorID, 0, gen)
+			if profile.OlderLayout(b) {
+				// Written by the build this one replaces (a deploy under
+				// way): the visitor starts afresh here, over that copy, so
+				// that this build's writes of them go out. (A later build's
+				// copy is left alone: this build's fresh copy of the
+				// visitor conflicts with it, and is not written.)
+				p.profiles.Load(visitorID)
+				p.profiles.Adopt(visitorID, gen)
+			}
 			return
 		}
 		p.metrics.storeReads.found.Add(1)

@@ -31,26 +31,29 @@ const (
 
 // Each held profile carries the generation of the shared store's copy it
 // is (Install sets it, Written moves it on; 0 for a profile begun here and
-// never written): a shared store writes a profile only over the
-// generation the copy came from, so that a stale copy never overwrites a
-// newer one. A profile evicted, expired or dropped takes its generation
-// with it; one held again starts from the copy it is then.
+// never written) and a number naming this copy (new with each Install,
+// Load that creates, or restore): a shared store writes a profile only
+// over the generation the copy came from, and tells which copy it wrote
+// from, so that a stale copy never overwrites a newer one, and word of a
+// write reaches the copy written, not one made since. A profile evicted,
+// expired or dropped takes both with it.
 
 // Encode appends the bytes of the visitor's profile to dst: a header (a
 // version and the fingerprint of Data's layout), when the store last saw
 // the visitor, and Data raw, copied under the profile's lock; gen is the
-// generation of the copy. ok is false (and dst returned as it was) when
-// no profile is held for the visitor or its TTL has passed. It is a look,
-// not a visit: the visitor's place in last-seen order stays. It allocates
-// nothing when dst has EncodedSize bytes of room.
-func (s *Store) Encode(visitorID string, dst []byte) (b []byte, gen uint64, ok bool) {
+// generation of the copy, and copy its number. ok is false (and dst
+// returned as it was) when no profile is held for the visitor or its TTL
+// has passed. It is a look, not a visit: the visitor's place in last-seen
+// order stays. It allocates nothing when dst has EncodedSize bytes of
+// room.
+func (s *Store) Encode(visitorID string, dst []byte) (b []byte, gen uint64, copy uint32, ok bool) {
 	h, sh := s.locate(visitorID)
 	now := s.clock()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i, ok := sh.index[h]
 	if !ok || sh.slots[i].id != visitorID || s.expired(sh.slots[i].seen, now) {
-		return dst, 0, false
+		return dst, 0, 0, false
 	}
 	e := &sh.slots[i]
 	dst = append(dst, profileVersion)
@@ -59,50 +62,76 @@ func (s *Store) Encode(visitorID string, dst []byte) (b []byte, gen uint64, ok b
 	e.p.mu.Lock()
 	dst = append(dst, dataBytes(&e.p.d)...)
 	e.p.mu.Unlock()
-	return dst, e.gen, true
+	return dst, e.gen, e.copy, true
 }
 
-// Written says the shared store now holds generation to of the visitor's
-// profile, written from the copy of generation from: the copy held, if it
-// is still that one, is of generation to.
-func (s *Store) Written(visitorID string, from, to uint64) {
+// held returns the slot of a held visitor, or nil; the caller holds the
+// shard's lock.
+func (sh *shard) held(h uint64, visitorID string) *slot {
+	if i, ok := sh.index[h]; ok && sh.slots[i].id == visitorID {
+		return &sh.slots[i]
+	}
+	return nil
+}
+
+// Written says the shared store now holds generation gen of the
+// visitor's profile, written from copy number copy: that copy, if it is
+// still held, is of generation gen.
+func (s *Store) Written(visitorID string, copy uint32, gen uint64) {
 	h, sh := s.locate(visitorID)
 	sh.mu.Lock()
-	if i, ok := sh.index[h]; ok && sh.slots[i].id == visitorID && sh.slots[i].gen == from {
-		sh.slots[i].gen = to
+	if e := sh.held(h, visitorID); e != nil && e.copy == copy {
+		e.gen = gen
 	}
 	sh.mu.Unlock()
 }
 
-// DropOlder forgets the visitor's profile if the copy held is of a
-// generation older than gen (another instance wrote gen); gen 0 drops it
-// whatever it is (erased, or lost to another instance's write). It
-// reports whether a profile was dropped.
-func (s *Store) DropOlder(visitorID string, gen uint64) bool {
+// Adopt makes the held profile of a visitor, if it is of a generation
+// before gen, one of generation gen: a profile begun here over a stored
+// one this build cannot use (an erasure's tombstone, another build's
+// layout), written over it.
+func (s *Store) Adopt(visitorID string, gen uint64) {
+	h, sh := s.locate(visitorID)
+	sh.mu.Lock()
+	if e := sh.held(h, visitorID); e != nil && e.gen < gen {
+		e.gen = gen
+	}
+	sh.mu.Unlock()
+}
+
+// DropCopy forgets the visitor's profile if the copy held is copy number
+// copy (another instance's write stood over it); a copy made since stays.
+func (s *Store) DropCopy(visitorID string, copy uint32) bool {
 	h, sh := s.locate(visitorID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if i, ok := sh.index[h]; ok && sh.slots[i].id == visitorID && (gen == 0 || sh.slots[i].gen < gen) {
-		sh.remove(i, h)
+	if e := sh.held(h, visitorID); e != nil && e.copy == copy {
+		sh.remove(sh.index[h], h)
 		return true
 	}
 	return false
 }
 
-// Rebase makes every held profile one begun here (generation 0), for a
-// shared store that lost what it held, and returns how many there are.
-func (s *Store) Rebase() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for j := sh.head; j != none; j = sh.slots[j].next {
-			sh.slots[j].gen = 0
-			n++
-		}
-		sh.mu.Unlock()
+// DropOlder forgets the visitor's profile if the copy held is of a
+// generation older than gen (another instance wrote gen); gen 0 drops it
+// whatever it is (erased). It reports whether a profile was dropped.
+func (s *Store) DropOlder(visitorID string, gen uint64) bool {
+	h, sh := s.locate(visitorID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.held(h, visitorID); e != nil && (gen == 0 || e.gen < gen) {
+		sh.remove(sh.index[h], h)
+		return true
 	}
-	return n
+	return false
+}
+
+// OlderLayout reports whether b, which Install refused, is a profile of
+// an earlier version of the encoding or of Data's layout than this
+// build's (a build this one replaces), rather than a later one or no
+// profile at all.
+func OlderLayout(b []byte) bool {
+	return len(b) > 0 && b[0] < profileVersion
 }
 
 // Install holds the profile b (which Encode made, here or in another
@@ -161,7 +190,7 @@ func (s *Store) Install(visitorID string, b []byte, gen uint64) error {
 			e.p.mu.Lock()
 			copy(dataBytes(&e.p.d), raw)
 			e.p.mu.Unlock()
-			e.gen = gen
+			e.gen, e.copy = gen, s.copies.Add(1)
 			return nil
 		default:
 			sh.remove(i, h)

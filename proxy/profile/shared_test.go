@@ -25,7 +25,7 @@ func encoded(t *testing.T) ([]byte, uint32) {
 	now := snapT0
 	s := snapStore(t, 10, 24*time.Hour, &now)
 	fillVisitors(s, 4, &now)
-	b, _, ok := s.Encode(visitorID(0), []byte("prefix"))
+	b, _, _, ok := s.Encode(visitorID(0), []byte("prefix"))
 	if !ok {
 		t.Fatal("Encode: visitor-0 not held")
 	}
@@ -78,7 +78,7 @@ func TestInstallRoundTrip(t *testing.T) {
 			if got := dataBytes(&d); !bytes.Equal(got, b[encodedHeader:]) {
 				t.Error("installed Data differs from the encoded one")
 			}
-			again, _, ok := s.Encode(visitorID(0), nil)
+			again, _, _, ok := s.Encode(visitorID(0), nil)
 			if !ok {
 				t.Fatal("Encode after Install: not held")
 			}
@@ -159,7 +159,7 @@ func TestInstallHolding(t *testing.T) {
 		t.Errorf("held %d, evicted %d; want 1, 1", st.Held, st.Evicted)
 	}
 	now = snapT0.Add(25 * time.Hour)
-	if _, _, ok := s.Encode(visitorID(0), nil); ok {
+	if _, _, _, ok := s.Encode(visitorID(0), nil); ok {
 		t.Error("a profile past its TTL was encoded")
 	}
 	late := snapStore(t, 10, 24*time.Hour, &now)
@@ -169,7 +169,7 @@ func TestInstallHolding(t *testing.T) {
 	if _, ok := late.Get(visitorID(0)); ok {
 		t.Error("a profile last seen past the TTL was held")
 	}
-	if _, _, ok := late.Encode("nobody", nil); ok {
+	if _, _, _, ok := late.Encode("nobody", nil); ok {
 		t.Error("Encode of a visitor not held: ok")
 	}
 }
@@ -185,11 +185,11 @@ func FuzzInstall(f *testing.F) {
 	src.now = func() time.Time { return now }
 	fillVisitors(src, 3, &now)
 	for i := range 3 {
-		b, _, _ := src.Encode(visitorID(i), nil)
+		b, _, _, _ := src.Encode(visitorID(i), nil)
 		f.Add(b)
 	}
 	src.Load("empty")
-	b, _, _ := src.Encode("empty", nil)
+	b, _, _, _ := src.Encode("empty", nil)
 	f.Add(b)
 	f.Add(b[:encodedHeader])
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -208,7 +208,7 @@ func FuzzInstall(f *testing.F) {
 			}
 			return
 		}
-		again, _, ok := s.Encode("v", nil)
+		again, _, _, ok := s.Encode("v", nil)
 		if !ok {
 			t.Fatal("accepted bytes hold no profile")
 		}
@@ -227,46 +227,69 @@ func FuzzInstall(f *testing.F) {
 }
 
 // TestGenerations: a held profile carries the generation of the shared
-// copy it is; Written moves it on only from the copy written; DropOlder
-// drops only older copies; Install keeps a copy as new or newer; Rebase
-// makes them all local.
+// copy it is and a number naming the copy; Written moves the generation on
+// only for the copy written; DropCopy drops only that copy; DropOlder only
+// older generations; Install keeps a copy as new or newer; Adopt raises a
+// fresh copy's generation.
 func TestGenerations(t *testing.T) {
 	src, _ := NewStore(10*Cost, time.Hour)
 	src.Load("v")
-	b, gen, ok := src.Encode("v", nil)
+	b, gen, _, ok := src.Encode("v", nil)
 	if !ok || gen != 0 {
 		t.Fatalf("a profile begun here: gen %d, %v; want 0", gen, ok)
 	}
 	s, _ := NewStore(10*Cost, time.Hour)
-	genOf := func() uint64 { _, g, _ := s.Encode("v", nil); return g }
-	if err := s.Install("v", b, 3); err != nil || genOf() != 3 {
-		t.Fatalf("installed at 3: gen %d, %v", genOf(), err)
+	state := func() (uint64, uint32) { _, g, c, _ := s.Encode("v", nil); return g, c }
+	if err := s.Install("v", b, 3); err != nil {
+		t.Fatal(err)
 	}
-	s.Written("v", 2, 9) // from another copy: nothing
-	s.Written("v", 3, 4)
-	if genOf() != 4 {
-		t.Errorf("written from 3 to 4: gen %d", genOf())
+	g, c := state()
+	if g != 3 || c == 0 {
+		t.Fatalf("installed at 3: gen %d, copy %d", g, c)
+	}
+	s.Written("v", c+100, 9) // another copy: nothing
+	s.Written("v", c, 4)
+	if g, _ := state(); g != 4 {
+		t.Errorf("written from the copy to 4: gen %d", g)
 	}
 	p, _ := s.Get("v")
 	p.Update(func(d *Data) { d.Visits = 7 })
-	if err := s.Install("v", b, 2); err != nil || genOf() != 4 {
-		t.Errorf("an older copy installed over 4: gen %d, %v", genOf(), err)
+	if err := s.Install("v", b, 2); err != nil {
+		t.Error(err)
+	}
+	if g, c2 := state(); g != 4 || c2 != c {
+		t.Errorf("an older copy installed over 4: gen %d, copy %d (was %d)", g, c2, c)
 	}
 	if err := s.Install("v", b, 4); err != nil || p.Snapshot().Visits != 7 {
 		t.Errorf("the same copy installed again replaced the held one's changes (visits %d, %v)", p.Snapshot().Visits, err)
 	}
-	if s.DropOlder("v", 4) {
+	if err := s.Install("v", b, 6); err != nil {
+		t.Error(err)
+	}
+	g6, c6 := state()
+	if g6 != 6 || c6 == c {
+		t.Errorf("a newer copy installed: gen %d, copy %d (was %d), want 6 and a new copy", g6, c6, c)
+	}
+	if s.DropCopy("v", c) {
+		t.Error("dropped the copy made since")
+	}
+	if s.DropOlder("v", 6) {
 		t.Error("dropped for word of the generation it is")
 	}
-	if !s.DropOlder("v", 5) {
-		t.Error("kept though another instance wrote 5")
+	if !s.DropOlder("v", 7) {
+		t.Error("kept though another instance wrote 7")
 	}
 	s.Load("w")
-	if !s.DropOlder("w", 0) {
-		t.Error("an erasure (0) did not drop the profile")
+	_, _, cw, _ := s.Encode("w", nil)
+	s.Adopt("w", 5)
+	if _, g, _, _ := s.Encode("w", nil); g != 5 {
+		t.Errorf("adopted: gen %d, want 5", g)
 	}
-	s.Install("v", b, 6)
-	if n := s.Rebase(); n != 1 || genOf() != 0 {
-		t.Errorf("Rebase: %d, gen %d", n, genOf())
+	if !s.DropCopy("w", cw) {
+		t.Error("DropCopy kept the copy named")
+	}
+	s.Load("x")
+	if !s.DropOlder("x", 0) {
+		t.Error("an erasure (0) did not drop the profile")
 	}
 }

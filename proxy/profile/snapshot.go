@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"shopedge/proxy/agent"
@@ -209,7 +210,7 @@ func (s *Store) ReadSnapshot(r *bufio.Reader) error {
 		parts[i] = newest(parts[i], sh.limit)
 		dropped[i] += int64(before - len(parts[i]))
 		fresh := shard{limit: sh.limit}
-		fresh.fill(parts[i])
+		fresh.fill(parts[i], &s.copies)
 		fresh.evicted = dropped[i]
 		if i == 0 {
 			fresh.expired = expired
@@ -253,12 +254,12 @@ func newest(recs []restored, limit int) []restored {
 
 // fill holds recs, sorted oldest first with distinct hashes, in an empty
 // shard: the last is the most recently seen.
-func (sh *shard) fill(recs []restored) {
+func (sh *shard) fill(recs []restored, copies *atomic.Uint32) {
 	sh.index = make(map[uint64]int32, len(recs))
 	sh.slots = make([]slot, 0, len(recs))
 	sh.free, sh.head, sh.tail = none, none, none
 	for _, rec := range recs {
-		sh.slots = append(sh.slots, slot{id: rec.id, p: rec.p, seen: rec.seen, prev: none, next: none})
+		sh.slots = append(sh.slots, slot{id: rec.id, p: rec.p, copy: copies.Add(1), seen: rec.seen, prev: none, next: none})
 		i := int32(len(sh.slots) - 1)
 		sh.index[rec.h] = i
 		sh.pushFront(i)

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,7 @@ type Store struct {
 	seed   maphash.Seed
 	ttl    uint32 // seconds
 	now    func() time.Time
+	copies atomic.Uint32 // the last copy number given (slot.copy)
 }
 
 // shard is a part of the store: an index from the hash of a visitor id to
@@ -63,6 +65,7 @@ type slot struct {
 	id         string
 	p          *Profile
 	gen        uint64 // the shared store's generation of this copy (shared.go); 0: none
+	copy       uint32 // which copy this is, unique in the store (shared.go)
 	seen       uint32 // unix seconds of the last Load
 	prev, next int32
 }
@@ -176,7 +179,7 @@ func (s *Store) holdLocked(sh *shard, h uint64, visitorID string, p *Profile, se
 		sh.evicted++
 	}
 	i := sh.alloc()
-	sh.slots[i] = slot{id: strings.Clone(visitorID), p: p, seen: seen, prev: none, next: none}
+	sh.slots[i] = slot{id: strings.Clone(visitorID), p: p, copy: s.copies.Add(1), seen: seen, prev: none, next: none}
 	sh.index[h] = i
 	sh.pushFront(i)
 	sh.created++

@@ -9,15 +9,16 @@
 // Every key starts with Options.Prefix (P); hash tags keep what one
 // command touches in one Redis Cluster slot:
 //
-//   - P{visitor}:p: a profile: its generation (16 hex digits), its
-//     writer (8 hex digits), then its bytes; written by casScript with PX
-//     ProfileTTL. An erased profile (Forget) is a tombstone, generation 0
-//     and no bytes, so that no copy read before the erasure is written
-//     back.
+//   - P{visitor}:p: a profile: its generation (16 hex digits), the token
+//     of the copy written (the writer's 8 hex digits and the copy's 8),
+//     then its bytes; written by casScript with PX ProfileTTL. An erased
+//     profile (Forget) is a tombstone: the next generation, a token of
+//     zeros, no bytes.
 //   - Pepoch: set once by the first instance to reach a Redis: gone or
 //     changed, the Redis lost its data.
-//   - Pinv: the channel of invalidations: the writing instance, then the
-//     visitor ids written (each uvarint length-prefixed).
+//   - Pinv: the channel of invalidations: the writing instance, then each
+//     visitor id written (uvarint length-prefixed) and the generation
+//     written (a uvarint).
 //   - P{changes}: the change stream; each entry is one batch, fields
 //     o (origin instance), s (its sequence number), b (changes, each
 //     uvarint length-prefixed). Trimmed to MAXLEN ~ StreamLength at each
@@ -32,17 +33,20 @@
 //
 //   - Profiles are read through (Profile, within Budget) and written
 //     behind every FlushInterval, each only over the generation of the
-//     copy it was changed from (the sink keeps it with the copy; a header
-//     in front of the value holds it and the writer; casScript checks it):
-//     when another instance wrote the profile since, the first write
-//     stands, and this instance drops its copy (Sink.Invalidate with 0),
-//     reading the stored one on the visitor's next request. A stale copy
-//     never overwrites a newer one; a conflict loses the losing instance's
-//     last interval of that visitor. A write whose reply was lost, sent
-//     again, goes over the writer's own. A visitor whose two requests land
-//     on two instances within one interval may see the older profile on the
-//     second. Word of a write (an invalidation, with its generation) drops
-//     the copies of older generations elsewhere.
+//     copy it was changed from (the sink keeps it with the copy, and a
+//     number naming the copy; casScript checks it): when another write
+//     stands since (another instance's, or an erasure), the first write
+//     stands, and this instance drops that copy (Sink.Conflict), reading
+//     the stored one on the visitor's next request; a conflict loses the
+//     losing copy's last interval of that visitor. Generations only grow
+//     (a tombstone takes the next), so none is reused. Where the stored
+//     generation is below the copy's (a Redis that lost writes: restarted
+//     from an older snapshot, a lagging replica) or none is stored, the
+//     copy is newer, and written. A write whose reply was lost, sent again
+//     by the same copy, goes over its own. A visitor whose two requests
+//     land on two instances within one interval may see the older profile
+//     on the second. Word of a write (an invalidation, with its
+//     generation) drops the copies of older generations elsewhere.
 //   - Changes reach the other instances within about a flush interval, in
 //     each origin's order; a batch written twice (a retry after a reply
 //     was lost) is applied once (sequence numbers per origin, starting at
@@ -77,12 +81,13 @@
 // subscription after the first) it resyncs: when Redis kept its data (the
 // epoch key, P epoch, is the one read before) the held copies not waiting
 // to be written are dropped, to be read again (Sink.Stale); when Redis
-// lost it (restarted without persistence: no epoch key, or another) every
-// held profile counts as begun here (Sink.Rebase) and is written with its
-// next change where none is, the first instance to write a visitor
-// standing. A store that started with Redis
+// lost it (restarted without persistence: no epoch key, or another) they
+// stay, every one newer than nothing, written with their next change. The
+// flusher resyncs, under flushMu, before its next write (a resync that
+// cannot read the epoch stays pending). A store that started with Redis
 // down does not read the saved state later (it would replace what the
-// instance learned meanwhile): it reads the whole stream. A saved state
+// instance learned meanwhile): it reads the whole stream, and never saves
+// the state (what it holds is only part of it). A saved state
 // that fails to go out (it may be megabytes; it has ten times Timeout)
 // is logged and tried again at the next interval, and does not mark the
 // store down. Health and Stats give the figures for /metrics (Stats

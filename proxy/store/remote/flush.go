@@ -26,30 +26,45 @@ return 0
 
 // casScript writes a profile only over the copy it was changed from:
 // KEYS[1] is the profile's key; ARGV[1] the generation of that copy
-// (genLen hex digits; all zeros for a profile begun by the writer, which
-// goes only where there is none, or a tombstone), ARGV[2] and ARGV[3] the
-// next two generations, ARGV[4] the writer (writerLen hex digits),
-// ARGV[5] the profile's bytes, ARGV[6] its lifetime in milliseconds. It
-// returns 1 when it wrote generation ARGV[2]; 2 when it wrote ARGV[3],
-// over the writer's own write of ARGV[2] (a write whose reply was lost,
-// sent again with the changes since); 0 when another instance wrote the
-// profile since the copy was read (a conflict: that write stands).
+// (genLen hex digits; zero for a profile begun here), ARGV[2] and ARGV[3]
+// the next two generations, ARGV[4] the copy's token (tokenLen hex
+// digits: the writer and the copy's number), ARGV[5] the profile's bytes,
+// ARGV[6] its lifetime in milliseconds. It writes generation ARGV[2] and
+// returns 1 where no profile is stored, where the stored one is the copy's
+// generation, or an older one (a Redis that lost writes: the copy is
+// newer); it writes ARGV[3] and returns 2 over this very copy's own write
+// of ARGV[2] (a write whose reply was lost, sent again with the changes
+// since); it returns 0 when another write stands since the copy was read
+// (another instance's, or an erasure's tombstone): a conflict.
+// Generations only grow, so none is ever reused.
 var casScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-local n = 1
-local gen = ARGV[2]
+local n, gen = 1, ARGV[2]
 if cur then
   local g = string.sub(cur, 1, 16)
-  if g ~= ARGV[1] then
-    if g == ARGV[2] and string.sub(cur, 17, 24) == ARGV[4] then
-      n, gen = 2, ARGV[3]
-    else
-      return 0
-    end
+  if g == ARGV[2] and string.sub(cur, 17, 32) == ARGV[4] then
+    n, gen = 2, ARGV[3]
+  elseif g ~= ARGV[1] and tonumber(g, 16) >= tonumber(ARGV[1], 16) then
+    return 0
   end
 end
 redis.call('SET', KEYS[1], gen .. ARGV[4] .. ARGV[5], 'PX', ARGV[6])
 return n
+`)
+
+// forgetScript erases a profile: KEYS[1] is its key; it writes a
+// tombstone, the stored generation plus one with no bytes, for ARGV[1]
+// milliseconds, so that no copy read before (of a lower generation) is
+// written over it, and returns the tombstone's generation.
+var forgetScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local g = 0
+if cur then
+  g = tonumber(string.sub(cur, 1, 16), 16) or 0
+end
+g = g + 1
+redis.call('SET', KEYS[1], string.format('%016x', g) .. string.rep('0', 16), 'PX', ARGV[1])
+return g
 `)
 
 // dedupeTTL is how long a counter batch's dedupe key is kept, in seconds:
@@ -86,6 +101,7 @@ func (s *Store) tick() {
 		}
 		s.back()
 	}
+	s.resync()
 	start := time.Now()
 	err := s.flush(s.ctx)
 	s.st.lastFlush.Store(int64(time.Since(start)))
@@ -126,17 +142,19 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 
 	var arena []byte
 	bases := make([]uint64, 0, profileBatch)
+	copies := make([]uint32, 0, profileBatch)
 	vals := make([][]byte, 0, profileBatch)
 	written := make([]string, 0, profileBatch)
 	ttl := strconv.FormatInt(s.o.ProfileTTL.Milliseconds(), 10)
 	for start := 0; start < len(ids); start += profileBatch {
 		chunk := ids[start:min(start+profileBatch, len(ids))]
-		arena, vals, written, bases = arena[:0], vals[:0], written[:0], bases[:0]
+		arena, vals, written, bases, copies = arena[:0], vals[:0], written[:0], bases[:0], copies[:0]
 		for _, id := range chunk {
 			n := len(arena)
 			var ok bool
 			var gen uint64
-			arena, gen, ok = s.sink.Profile(id, arena)
+			var cp uint32
+			arena, gen, cp, ok = s.sink.Profile(id, arena)
 			if !ok {
 				arena = arena[:n]
 				continue
@@ -144,6 +162,7 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 			vals = append(vals, arena[n:len(arena):len(arena)])
 			written = append(written, id)
 			bases = append(bases, gen)
+			copies = append(copies, cp)
 		}
 		if len(written) == 0 {
 			continue
@@ -162,7 +181,7 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 				for i, id := range written {
 					g := bases[i]
 					cmds = append(cmds, casScript.EvalSha(ctx, p, []string{s.profileKey(id)},
-						formatGen(g), formatGen(g+1), formatGen(g+2), s.writer, vals[i], ttl))
+						formatGen(g), formatGen(g+1), formatGen(g+2), s.token(copies[i]), vals[i], ttl))
 				}
 				return nil
 			})
@@ -181,14 +200,14 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 				again = append(again, written[i])
 			case n == 1 || n == 2:
 				g := bases[i] + uint64(n)
-				s.sink.Written(written[i], bases[i], g)
+				s.sink.Written(written[i], copies[i], g)
 				won = append(won, written[i])
 				wonGens = append(wonGens, g)
 			default:
 				// Another instance wrote it since this copy was read: its
 				// write stands, and this copy goes.
 				s.st.conflicts.Add(1)
-				s.sink.Invalidate(written[i], 0)
+				s.sink.Conflict(written[i], copies[i])
 			}
 		}
 		if len(cmds) < len(written) {
@@ -219,15 +238,21 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 
 // redirty puts ids back into the dirty set (bounded like Changed).
 func (s *Store) redirty(ids []string) {
-	s.dmu.Lock()
-	for _, id := range ids {
-		if len(s.dirty) >= s.o.MaxDirty {
-			s.st.dirtyDropped.Add(1)
-			continue
+	// In chunks, so that requests marking profiles never wait long (a
+	// backlog after an outage may be a million).
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 4096)]
+		ids = ids[len(chunk):]
+		s.dmu.Lock()
+		for _, id := range chunk {
+			if len(s.dirty) >= s.o.MaxDirty {
+				s.st.dirtyDropped.Add(1)
+				continue
+			}
+			s.dirty[id] = struct{}{}
 		}
-		s.dirty[id] = struct{}{}
+		s.dmu.Unlock()
 	}
-	s.dmu.Unlock()
 }
 
 // roundTrip runs f with a context bounded by Timeout within ctx.

@@ -105,19 +105,12 @@ func (s *Store) subscriber() {
 		if !ok {
 			if sub, ok := m.(*redis.Subscription); ok && sub.Kind == "subscribe" {
 				if s.subscribed.Swap(true) {
-					s.resync()
+					s.needResync.Store(true) // done by the flusher
 				}
 			}
 			continue
 		}
 		if !decodeInv(msg.Payload, s.o.Instance, func(id string, gen uint64) {
-			if gen == 0 {
-				// Erased: its pending write goes too (it would conflict
-				// with the tombstone anyway).
-				s.dmu.Lock()
-				delete(s.dirty, id)
-				s.dmu.Unlock()
-			}
 			s.st.invalidations.Add(1)
 			s.sink.Invalidate(id, gen)
 		}) {
@@ -147,11 +140,10 @@ func (s *Store) catchUp() error {
 		return nil
 	}
 	var v []byte
-	err := s.roundTrip(s.ctx, func(ctx context.Context) error {
-		var err error
-		v, err = s.rdb.Get(ctx, s.kState).Bytes()
-		return err
-	})
+	// Megabytes, perhaps: the time it is written with.
+	ctx, cancel := context.WithTimeout(s.ctx, 10*s.o.Timeout)
+	v, err := s.rdb.Get(ctx, s.kState).Bytes()
+	cancel()
 	pos := "0"
 	switch {
 	case errors.Is(err, redis.Nil):
@@ -386,7 +378,9 @@ func (s *Store) stater() {
 // position and trims the stream by age.
 func (s *Store) saveState(buf *bytes.Buffer) error {
 	pos, loaded := s.position()
-	if !loaded {
+	if !loaded || s.late.Load() {
+		// An instance that did not start from the saved state holds part
+		// of what it says: it leaves the saving to the others.
 		return nil
 	}
 	var won bool

@@ -25,7 +25,7 @@ type testSink struct {
 	invalidated []string
 	stale       []string // held profiles Stale made stale
 	dropped     []string // profiles Invalidate dropped (older than the word)
-	rebased     int      // calls of Rebase
+	conflicts   []string // profiles whose write conflicted
 	applied     []string
 	state       string // what WriteState writes
 	read        []string
@@ -33,18 +33,24 @@ type testSink struct {
 
 func newSink() *testSink { return &testSink{profiles: map[string][]byte{}, gens: map[string]uint64{}} }
 
-func (k *testSink) Profile(id string, dst []byte) ([]byte, uint64, bool) {
+// Profile gives a profile's bytes and generation; its copy is always
+// number 1 (the test sink keeps one copy of each).
+func (k *testSink) Profile(id string, dst []byte) ([]byte, uint64, uint32, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p, ok := k.profiles[id]
-	return append(dst, p...), k.gens[id], ok
+	return append(dst, p...), k.gens[id], 1, ok
 }
 
-func (k *testSink) Written(id string, from, to uint64) {
+func (k *testSink) Written(id string, _ uint32, gen uint64) {
 	k.mu.Lock()
-	if k.gens[id] == from {
-		k.gens[id] = to
-	}
+	k.gens[id] = gen
+	k.mu.Unlock()
+}
+
+func (k *testSink) Conflict(id string, _ uint32) {
+	k.mu.Lock()
+	k.conflicts = append(k.conflicts, id)
 	k.mu.Unlock()
 }
 
@@ -60,16 +66,6 @@ func (k *testSink) setGen(id string, g uint64) {
 	k.mu.Lock()
 	k.gens[id] = g
 	k.mu.Unlock()
-}
-
-func (k *testSink) Rebase() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for id := range k.profiles {
-		k.gens[id] = 0
-	}
-	k.rebased++
-	return len(k.profiles)
 }
 
 func (k *testSink) set(id, v string) {
@@ -729,9 +725,14 @@ func TestForgetTombstone(t *testing.T) {
 	if n := b.Stats().Conflicts; n != 1 {
 		t.Errorf("B counts %d conflicts, want 1", n)
 	}
-	// Afresh: the visitor browses on, and their new profile (begun here,
-	// generation 0) is written over the tombstone.
-	ka.setGen("v", 0)
+	// Afresh: the visitor browses on, and their new profile, begun here
+	// over the tombstone (it takes the tombstone's generation, as the
+	// proxy's read through does), is written over it.
+	_, tomb, found, err := a.Profile("v", nil)
+	if found || err != nil || tomb < 2 {
+		t.Fatalf("the tombstone reads as found %v, generation %d, %v; want none, generation 2 or more", found, tomb, err)
+	}
+	ka.setGen("v", tomb)
 	ka.set("v", "afresh")
 	a.Changed("v")
 	a.tick()
@@ -766,8 +767,8 @@ func TestWriteAfterLostReply(t *testing.T) {
 	}
 }
 
-// A Redis that comes back without its data: the profiles held here are
-// written again (Sink.Rebase), not dropped; one that kept its data: the
+// A Redis that comes back without its data: the profiles held here stay,
+// and their next writes go where none is; one that kept its data: the
 // copies held are dropped to be read again (Sink.Stale).
 func TestBackWithoutData(t *testing.T) {
 	for _, tt := range []struct {
@@ -785,23 +786,27 @@ func TestBackWithoutData(t *testing.T) {
 			srv.Stop()
 			a.tick() // finds it down
 			srv.Restart()
-			eventually(t, "A back", func() bool { a.tick(); return a.Health().Up })
+			eventually(t, "A back", func() bool { a.tick(); return a.Health().Up && a.Stats().Resyncs == 1 })
 			ka.mu.Lock()
-			rebased, stale := ka.rebased, len(ka.stale)
+			stale := len(ka.stale)
 			ka.mu.Unlock()
 			if tt.appendOnly {
-				if rebased != 0 || stale != 1 {
-					t.Errorf("rebased %d times, %d made stale; want 0 and 1", rebased, stale)
+				if stale != 1 {
+					t.Errorf("%d made stale; want the one held", stale)
 				}
 				return
 			}
-			if rebased != 1 || stale != 0 || ka.gen("v") != 0 {
-				t.Errorf("rebased %d times, %d made stale, generation %d; want 1, 0 and 0", rebased, stale, ka.gen("v"))
+			if stale != 0 {
+				t.Errorf("%d made stale after an empty restart; want none (no copy is anywhere else)", stale)
 			}
+			ka.set("v", "held, then changed")
 			a.Changed("v") // the visitor's next request
 			a.tick()
-			if got, g, found, err := a.Profile("v", nil); string(got) != "held" || g != 1 || !found || err != nil {
-				t.Errorf("after the empty restart Redis holds %q (generation %d, %v, %v), want the held profile again", got, g, found, err)
+			if got, g, found, err := a.Profile("v", nil); string(got) != "held, then changed" || g != 2 || !found || err != nil {
+				t.Errorf("after the empty restart Redis holds %q (generation %d, %v, %v), want the held profile, generation 2", got, g, found, err)
+			}
+			if n := a.Stats().Conflicts; n != 0 {
+				t.Errorf("%d conflicts writing where nothing is", n)
 			}
 		})
 	}

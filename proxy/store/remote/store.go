@@ -49,9 +49,11 @@ type Store struct {
 	writer string
 	// epoch is the value of the epoch key as this instance last read it:
 	// when Redis comes back without it, or with another, its data is gone
-	// (a restart without persistence), and the profiles held here are
-	// written again (Sink.Rebase).
+	// (a restart without persistence), and the profiles held here stay
+	// (see resync).
 	epoch atomic.Pointer[string]
+	// needResync says the flusher must resync before it writes again.
+	needResync atomic.Bool
 	// casLoaded says casScript is loaded in Redis (as far as this
 	// instance knows: a NOSCRIPT answer clears it).
 	casLoaded atomic.Bool
@@ -118,11 +120,16 @@ func parseGen(v string) (uint64, bool) {
 }
 
 // The header in front of a stored profile: its generation, then the
-// instance that wrote it.
+// token of the copy written (the writer, writerLen hex digits, and the
+// copy's number, as many); a tombstone's token is all zeros.
 const (
 	writerLen = 8
-	headerLen = genLen + writerLen
+	tokenLen  = 2 * writerLen
+	headerLen = genLen + tokenLen
 )
+
+// token names a copy of a profile in what this instance writes.
+func (s *Store) token(copy uint32) string { return fmt.Sprintf("%s%08x", s.writer, copy) }
 
 // writerOf names an instance in the profiles it writes: a hash of its
 // name (FNV-1a), in hex.
@@ -243,7 +250,7 @@ func (s *Store) Profile(visitorID string, dst []byte) ([]byte, uint64, bool, err
 		}
 		if len(v) == headerLen { // a tombstone: erased
 			s.st.readsMissing.Add(1)
-			return dst, 0, false, nil
+			return dst, g, false, nil
 		}
 		s.st.readsFound.Add(1)
 		return append(dst, v[headerLen:]...), g, true, nil
@@ -298,16 +305,15 @@ func (s *Store) isDirty(id string) bool {
 	return ok
 }
 
-// Forget implements store.Shared: the visitor leaves the set to write, its
-// key is deleted and the other instances told. Drop the local profile
-// first (Sink.Profile then finds none), so a flush under way cannot write
-// it back.
-//
-// The profile is not deleted but replaced by a tombstone (generation 0,
-// no bytes) for ProfileTTL: a write of a copy read before the erasure, by
-// any instance, conflicts with it and is dropped, rather than bringing the
-// profile back. A profile begun afresh after it (the visitor browses on)
-// is written over it.
+// Forget implements store.Shared: the visitor leaves the set to write,
+// the profile is replaced by a tombstone (forgetScript: a generation above
+// every copy's, no bytes, for ProfileTTL) and the other instances are told
+// its generation, so they drop their copies. A write of any copy read
+// before the erasure, by any instance, conflicts with the tombstone and is
+// dropped, rather than bringing the profile back; a profile begun afresh
+// over it (the visitor browses on: it takes the tombstone's generation) is
+// written over it. Drop the local profile before and after (a request may
+// read it through meanwhile).
 func (s *Store) Forget(ctx context.Context, visitorID string) error {
 	// A flush under way may hold the profile's bytes already: wait for
 	// it, so that its write lands before the tombstone, not after.
@@ -319,11 +325,10 @@ func (s *Store) Forget(ctx context.Context, visitorID string) error {
 	if !s.health.isUp() {
 		return ErrDown
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.profileKey(visitorID), formatGen(0)+s.writer, s.o.ProfileTTL)
-		p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{0}))
-		return nil
-	})
+	g, err := forgetScript.Run(ctx, s.rdb, []string{s.profileKey(visitorID)}, s.o.ProfileTTL.Milliseconds()).Uint64()
+	if err == nil {
+		err = s.rdb.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{g})).Err()
+	}
 	if err != nil {
 		s.noteErr(err)
 		return s.wrap(err, "remote: forget profile")
@@ -489,10 +494,10 @@ func (s *Store) back() {
 }
 
 // markUp marks the store up after Redis answered; coming back from down,
-// it resyncs.
+// it has the flusher resync before it writes again.
 func (s *Store) markUp() {
 	if s.health.ok() && s.sink != nil {
-		s.resync()
+		s.needResync.Store(true)
 	}
 }
 
@@ -502,20 +507,27 @@ func (s *Store) markUp() {
 // read before), every held profile is stale but those waiting to be
 // written (Sink.Stale): they are read again on their visitor's next
 // request. When Redis lost it (a restart without persistence: no epoch
-// key, or another's), every held profile counts as begun here
-// (Sink.Rebase), written with its next change where none is: the first
-// instance to write a visitor stands, the others read it.
+// key, or another's), the held profiles stay: each is newer than nothing,
+// and written with its next change (the first instance to write a visitor
+// stands, the others read it).
+//
+// It runs in the flusher, under flushMu (no profile is on its way then),
+// when needResync says so; one that cannot read the epoch stays pending.
 func (s *Store) resync() {
-	s.st.resyncs.Add(1)
+	if !s.needResync.Load() || s.sink == nil {
+		return
+	}
 	s.casLoaded.Store(false) // a Redis that restarted has lost its scripts
 	lost, err := s.checkEpoch()
 	if err != nil {
-		// Unknown: stale is the safe guess (a read, not a loss).
-		lost = false
+		return // tried again before the next flush
 	}
+	s.needResync.Store(false)
+	s.st.resyncs.Add(1)
 	if lost {
-		n := s.sink.Rebase()
-		s.log.Warn("redis came back without its data (no persistence?): the profiles held here are written again with their next change", "profiles", n)
+		// Nothing stored is newer than what is held here: the copies
+		// stay, and their next writes go where none is.
+		s.log.Warn("redis came back without its data (no persistence?): profiles held here are written again with their next change")
 		return
 	}
 	s.sink.Stale(s.isDirty)
@@ -555,6 +567,7 @@ func (s *Store) Flush(ctx context.Context) error {
 		}
 		s.back()
 	}
+	s.resync()
 	if err := s.flush(ctx); err != nil {
 		return s.wrap(err, "remote: flush")
 	}
