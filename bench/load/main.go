@@ -5,8 +5,9 @@
 //
 // It starts the demo shop (memoized, so that the proxies are what is
 // measured), the plain proxy of bench/plainproxy, shopedge with no rules
-// (pass-through) and shopedge with the demo rules (personalized), each as
-// its own process, and drives each with the same workload: closed loop for
+// (pass-through), shopedge with the demo rules (personalized) and the same
+// with its state in a Redis the harness starts (redis-server from PATH),
+// each as its own process, and drives each with the same workload: closed loop for
 // throughput, open loop at a fixed rate for latency, with and without gzip,
 // on the demo's pages and on ~400 KB product pages. On a machine with two
 // cores or more, the server under test runs on core 0 and the shop and the
@@ -34,6 +35,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -132,9 +134,10 @@ func role(name string, args []string, stdout io.Writer) error {
 
 // proc is a process of the harness.
 type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	lines chan string
+	name    string
+	cmd     *exec.Cmd
+	lines   chan string
+	stopped sync.Once
 }
 
 // pin prefixes a command with taskset when the machine has two cores or
@@ -195,16 +198,20 @@ func (p *proc) await(re string) (string, error) {
 	}
 }
 
+// stop interrupts the process and waits for it to end (killing it after
+// 15 s). Later calls do nothing.
 func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	p.stopped.Do(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-done
+		}
+	})
 }
 
 // cpuTicks reads a process's user+system CPU time in seconds from /proc.
@@ -283,6 +290,19 @@ func measure(o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 
+	// Redis starts before the targets and stops after them (the deferred
+	// calls run in reverse), so that shopedge-redis writes what it holds
+	// when it stops.
+	var rdb *redisServer
+	for _, t := range o.targets {
+		if t == "shopedge-redis" {
+			if rdb, err = startRedis(tmp); err != nil {
+				return nil, err
+			}
+			defer rdb.stop()
+		}
+	}
+
 	const token = "load-harness-admin-token"
 	env := []string{"SHOPEDGE_SECRET=load-harness-secret-load-harness-secret", "SHOPEDGE_ADMIN_TOKEN=" + token}
 	var servers []*server
@@ -305,8 +325,12 @@ func measure(o options, log io.Writer) (*report, error) {
 				return nil, err
 			}
 			s.url = "http://" + addr
-		case "shopedge-pass", "shopedge":
-			cfg, err := shopedgeConfig(tmp, t, shopURL)
+		case "shopedge-pass", "shopedge", "shopedge-redis":
+			storeURL := ""
+			if rdb != nil {
+				storeURL = rdb.url()
+			}
+			cfg, err := shopedgeConfig(tmp, t, shopURL, storeURL)
 			if err != nil {
 				return nil, err
 			}
@@ -319,6 +343,9 @@ func measure(o options, log io.Writer) (*report, error) {
 			if s.admin, err = s.proc.await(`^admin: (http://\S+)/metrics`); err != nil {
 				return nil, err
 			}
+		case "shop":
+		default:
+			return nil, fmt.Errorf("unknown target %q (targets: %s)", t, strings.Join(targets, ", "))
 		}
 		servers = append(servers, s)
 	}
@@ -345,6 +372,10 @@ func measure(o options, log io.Writer) (*report, error) {
 					fmt.Fprintf(log, "%s, round %d ...\n", key, round+1)
 					for _, phase := range []string{"closed", "open"} {
 						srv0, shop0 := cpuSecondsOf(pid(s)), cpuSecondsOf(shopProc.cmd.Process.Pid)
+						redis0 := 0.0
+						if s.name == "shopedge-redis" {
+							redis0 = cpuSecondsOf(rdb.proc.cmd.Process.Pid)
+						}
 						var h0 []bucket
 						if s.admin != "" {
 							h0 = addedHistogram(s.admin, token)
@@ -362,6 +393,9 @@ func measure(o options, log io.Writer) (*report, error) {
 						}
 						if s.proc == nil {
 							r.ShopCPU = 0
+						}
+						if s.name == "shopedge-redis" {
+							r.RedisCPU = cpuSecondsOf(rdb.proc.cmd.Process.Pid) - redis0
 						}
 						rep.Runs = append(rep.Runs, r)
 					}
@@ -397,6 +431,21 @@ func measure(o options, log io.Writer) (*report, error) {
 		}
 	}
 	rep.PeakRSS["shop (upstream)"] = peakRSS(shopProc.cmd.Process.Pid)
+	if rdb != nil {
+		// shopedge-redis stops first: it writes what it holds, and its
+		// connections (and their buffers) are gone from used_memory.
+		for _, s := range servers {
+			if s.name == "shopedge-redis" {
+				s.proc.stop()
+			}
+		}
+		rep.PeakRSS["redis-server"] = peakRSS(rdb.proc.cmd.Process.Pid)
+		st, err := rdb.stats()
+		if err != nil {
+			return nil, err
+		}
+		rep.Redis = &st
+	}
 	rep.finish()
 	return rep, nil
 }
@@ -436,8 +485,9 @@ func (o options) gen(self, url, phase string, d time.Duration, gz bool, size str
 }
 
 // shopedgeConfig writes the configuration of a shopedge target: the demo
-// rules for "shopedge", none for "shopedge-pass".
-func shopedgeConfig(dir, target, shopURL string) (string, error) {
+// rules for "shopedge", the same with store.url set to storeURL for
+// "shopedge-redis", none for "shopedge-pass".
+func shopedgeConfig(dir, target, shopURL, storeURL string) (string, error) {
 	b, err := os.ReadFile("configs/demo.yaml")
 	if err != nil {
 		return "", fmt.Errorf("run from the repository root: %w", err)
@@ -450,6 +500,9 @@ func shopedgeConfig(dir, target, shopURL string) (string, error) {
 	cfg["server"] = map[string]any{"listen": "127.0.0.1:0"}
 	cfg["admin"] = map[string]any{"listen": "127.0.0.1:0"}
 	cfg["log"] = map[string]any{"level": "warn"}
+	if target == "shopedge-redis" {
+		cfg["store"] = map[string]any{"url": storeURL, "prefix": redisPrefix}
+	}
 	if target == "shopedge-pass" {
 		delete(cfg, "pages")
 		delete(cfg, "events")
