@@ -2,6 +2,7 @@
 // fasthttp reverse proxy, under the same simulated shoppers, in one run:
 //
 //	go run ./bench/load [-rounds 3] [-duration 4s] [-rate 1000] [-out bench/out] [-json]
+//	       [-targets shop,plain,shopedge-pass,shopedge,shopedge-redis] [-pages demo,large] [-cpuprofile DIR]
 //
 // It starts the demo shop (memoized, so that the proxies are what is
 // measured), the plain proxy of bench/plainproxy, shopedge with no rules
@@ -69,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "one short round on the demo pages only: checks the harness works")
 	fs.StringVar(&o.shopedge, "shopedge", "", "shopedge `binary` to measure (default: build ./cmd/shopedge)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "`directory` for CPU profiles of each shopedge target, taken during the first closed-loop run of each case (TARGET-PAGES-CODING.pprof)")
 	only := fs.String("targets", strings.Join(targets, ","), "comma-separated `targets` to measure (ratios need plain)")
 	pages := fs.String("pages", "demo,large", "comma-separated page `sizes`: demo, large")
 	if err := fs.Parse(args); err != nil {
@@ -103,6 +105,7 @@ type options struct {
 	rate, rateLarge  int
 	workers          int
 	out, shopedge    string
+	cpuprofile       string
 	json, quick      bool
 	sizes, targets   []string
 }
@@ -380,7 +383,18 @@ func measure(o options, log io.Writer) (*report, error) {
 						if s.admin != "" {
 							h0 = addedHistogram(s.admin, token)
 						}
+						var profiled chan error
+						if o.cpuprofile != "" && s.admin != "" && round == 0 && phase == "closed" {
+							profiled = make(chan error, 1)
+							path := filepath.Join(o.cpuprofile, fmt.Sprintf("%s-%s-%s.pprof", s.name, size, coding(gz)))
+							go cpuProfile(s.admin, token, path, o.duration, profiled)
+						}
 						res, err := o.gen(self, s.url, phase, o.duration, gz, size, seed)
+						if profiled != nil {
+							if perr := <-profiled; perr != nil && err == nil {
+								err = perr
+							}
+						}
 						if err != nil {
 							return nil, err
 						}
