@@ -450,6 +450,7 @@ func measure(o options, log io.Writer) (*report, error) {
 		// connections (and their buffers) are gone from used_memory.
 		for _, s := range servers {
 			if s.name == "shopedge-redis" {
+				rep.StoreMetrics = storeMetrics(s.admin, token)
 				s.proc.stop()
 			}
 		}

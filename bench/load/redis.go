@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -183,4 +185,36 @@ func (r *redisServer) stats() (redisStats, error) {
 func isProfileKey(k string) bool {
 	rest, ok := strings.CutPrefix(k, redisPrefix+"{")
 	return ok && strings.HasSuffix(rest, "}:p")
+}
+
+// storeMetrics reads shopedge's figures of its shared store from /metrics:
+// every sample whose name begins with shopedge_store_, keyed by the name
+// and its labels as written.
+func storeMetrics(adminURL, token string) map[string]float64 {
+	req, err := http.NewRequest("GET", adminURL+"/metrics", nil)
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		l := sc.Text()
+		if !strings.HasPrefix(l, "shopedge_store_") {
+			continue
+		}
+		i := strings.LastIndexByte(l, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(l[i+1:], 64); err == nil {
+			out[l[:i]] = v
+		}
+	}
+	return out
 }

@@ -121,9 +121,12 @@ type report struct {
 	BytesPerProfile map[string]float64  `json:"bytes_per_profile"`
 	BytesPerVisit   map[string]float64  `json:"engine_bytes_per_visit"`
 	Redis           *redisStats         `json:"redis,omitempty"` // after the run, for shopedge-redis
-	Visitors        int                 `json:"distinct_visitors"`
-	Requests        int64               `json:"requests"`
-	Checks          []check             `json:"checks"`
+	// StoreMetrics are shopedge-redis's shopedge_store_* samples from
+	// /metrics at the end of the run.
+	StoreMetrics map[string]float64 `json:"shopedge_redis_store_metrics,omitempty"`
+	Visitors     int                `json:"distinct_visitors"`
+	Requests     int64              `json:"requests"`
+	Checks       []check            `json:"checks"`
 }
 
 func newReport(o options) *report {
@@ -506,5 +509,11 @@ func (r *report) redisMarkdown(b *strings.Builder) {
 			x.Keys, x.ProfileKeys, m.Created, m.Profiles, float64(x.Baseline)/(1<<20), float64(x.Used)/(1<<20),
 			x.PerProfile, x.Keys-x.ProfileKeys, float64(x.OtherBytes)/(1<<20), x.PerProfileAll,
 			x.Sampled, x.Usage.Median, x.Usage.Min, x.Usage.Max)
+	}
+	if m := r.StoreMetrics; len(m) > 0 {
+		g := func(name string) float64 { return m[name] }
+		fmt.Fprintf(b, "\nshopedge-redis's store over the run (its /metrics): returning visitors' profiles read through %.0f times found, %.0f missing, %.0f failed (the store down or past store.budget); %.0f profiles written behind, %.0f still waiting; %.0f failed round trips, %.1f s without the store, %.0f changes dropped.\n",
+			g(`shopedge_store_profile_reads_total{result="found"}`), g(`shopedge_store_profile_reads_total{result="missing"}`), g(`shopedge_store_profile_reads_total{result="failed"}`),
+			g("shopedge_store_profile_writes_total"), g("shopedge_store_profiles_dirty"), g("shopedge_store_errors_total"), g("shopedge_store_down_seconds_total"), g("shopedge_store_dropped_total"))
 	}
 }
