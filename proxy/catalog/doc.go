@@ -16,5 +16,7 @@
 //     product came from.
 //   - catalog.go: Product, Category, IDs and the bounded Catalog.
 //   - snapshot.go: Catalog.WriteSnapshot and ReadSnapshot, the products and
-//     categories as a binary stream, and ErrSnapshot.
+//     categories as a binary stream, and ErrSnapshot; AppendProduct and
+//     DecodeProduct, one product in the same encoding (what instances
+//     send each other), and ErrProduct.
 package catalog

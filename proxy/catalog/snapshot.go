@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +14,10 @@ import (
 // ErrSnapshot is wrapped by every error of ReadSnapshot: the stream is
 // truncated, corrupt, of another format, or beyond the bounds.
 var ErrSnapshot = errors.New("catalog: bad snapshot")
+
+// ErrProduct is wrapped by every error of DecodeProduct: the bytes are
+// truncated, corrupt, beyond the bounds, or followed by more.
+var ErrProduct = errors.New("catalog: bad product")
 
 // The snapshot format, field by field (a Product holds strings):
 //
@@ -53,7 +58,7 @@ func (c *Catalog) WriteSnapshot(w io.Writer) error {
 	buf := []byte{snapshotFormat}
 	buf = binary.AppendUvarint(buf, uint64(len(products)))
 	for _, p := range products {
-		buf = appendProduct(buf, p)
+		buf = AppendProduct(buf, p)
 		if len(buf) >= 32<<10 {
 			if _, err := w.Write(buf); err != nil {
 				return fmt.Errorf("catalog: write snapshot: %w", err)
@@ -71,7 +76,10 @@ func (c *Catalog) WriteSnapshot(w io.Writer) error {
 	return nil
 }
 
-func appendProduct(b []byte, p *Product) []byte {
+// AppendProduct appends p as the snapshot writes a product (see the
+// format above: its texts clipped to maxString bytes, its categories and
+// aliases to maxListed) to b; DecodeProduct reads it back.
+func AppendProduct(b []byte, p *Product) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(p.ID))
 	for _, s := range [...]string{p.Key, p.SKU, p.GTIN, p.Name, p.URL, p.Image, p.Currency, p.Brand} {
 		b = appendString(b, s)
@@ -125,7 +133,7 @@ func (c *Catalog) ReadSnapshot(r *bufio.Reader) error {
 	limit := c.max
 	c.mu.RUnlock()
 	tmp := New(limit)
-	sr := snapReader{r: r}
+	sr := snapReader{r: r, bad: ErrSnapshot}
 	n := sr.count(maxSnapshotProducts, "products")
 	for i := uint64(0); i < n && sr.err == nil; i++ {
 		p := sr.product()
@@ -158,15 +166,39 @@ func (c *Catalog) ReadSnapshot(r *bufio.Reader) error {
 	return nil
 }
 
-// snapReader reads a snapshot, keeping the first error.
+// DecodeProduct reads a product AppendProduct wrote, all of b and nothing
+// more, within the snapshot's bounds. Errors wrap ErrProduct.
+func DecodeProduct(b []byte) (Product, error) {
+	r := bytes.NewReader(b)
+	sr := snapReader{r: r, bad: ErrProduct}
+	p := sr.product()
+	if sr.err != nil {
+		return Product{}, sr.err
+	}
+	if r.Len() != 0 {
+		return Product{}, fmt.Errorf("%w: %d bytes after the product", ErrProduct, r.Len())
+	}
+	return *p, nil
+}
+
+// byteReader is what a snapReader reads from: the snapshot's buffered
+// stream, or one product's bytes.
+type byteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// snapReader reads a snapshot or a product, keeping the first error,
+// which wraps bad.
 type snapReader struct {
-	r   *bufio.Reader
+	r   byteReader
+	bad error
 	err error
 }
 
 func (sr *snapReader) fail(what string, err error) {
 	if sr.err == nil {
-		sr.err = fmt.Errorf("%w: %s: %w", ErrSnapshot, what, noEOF(err))
+		sr.err = fmt.Errorf("%w: %s: %w", sr.bad, what, noEOF(err))
 	}
 }
 

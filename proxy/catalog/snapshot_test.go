@@ -168,7 +168,7 @@ func TestSnapshotCorruptRefusedOrHarmless(t *testing.T) {
 // the bounds are refused.
 func TestSnapshotForeignRefused(t *testing.T) {
 	t.Parallel()
-	product := appendProduct(nil, &Product{ID: 1, Key: "k"})
+	product := AppendProduct(nil, &Product{ID: 1, Key: "k"})
 	for _, tc := range []struct {
 		name string
 		snap []byte
@@ -179,7 +179,7 @@ func TestSnapshotForeignRefused(t *testing.T) {
 		{"many products claimed, none there", []byte{snapshotFormat, 0x80, 0x80, 0x80, 0x01}},
 		{"string beyond bound", append([]byte{snapshotFormat, 1, 1, 0, 0, 0, 0, 0, 0, 0}, 0x81, 0x80, 0x04)},
 		{"unknown availability", func() []byte {
-			b := append([]byte{snapshotFormat, 1}, appendProduct(nil, &Product{ID: 1, Availability: numAvailabilities})...)
+			b := append([]byte{snapshotFormat, 1}, AppendProduct(nil, &Product{ID: 1, Availability: numAvailabilities})...)
 			return append(b, 0)
 		}()},
 		{"product without the categories' count", append([]byte{snapshotFormat, 1}, product...)},

@@ -3,5 +3,12 @@
 // add and purchase into the visitor's profile, the recommendation engine
 // and the live counts social proof reads. It reads a Facts (what the
 // request says, as plain values) and changes only the stores a Recorder
-// holds. One file, learn.go; it knows no HTTP.
+// holds. It knows no HTTP.
+//
+// Files:
+//   - learn.go: Recorder, Facts and Event, and what each request records.
+//   - replica.go: what instances that share state tell each other: each
+//     change a Recorder makes to the engine, the live counts and the
+//     catalog, encoded for a Publisher (Recorder.Share) and applied by
+//     another instance's Recorder.Apply; ErrChange.
 package learn

@@ -19,6 +19,11 @@ type Recorder struct {
 	Engine   *recommend.Engine
 	Views    *live.Counter // people who viewed each product, for social proof
 	Carts    *live.Counter // people who put each product in their cart
+	// Share, when set, is told every change made to the engine, the live
+	// counts and the catalog (see Apply; profiles travel whole, through
+	// profile.Store.Encode), for the other instances. Default: nil, the
+	// state is this instance's own and nothing is encoded.
+	Share Publisher
 }
 
 // Facts is what recording knows of one request: who, on which page, from
@@ -90,6 +95,9 @@ func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok b
 	if !had {
 		if v.Returning {
 			r.Carts.Add(id, now, true, true)
+			if r.Share != nil {
+				r.publishCount(changeCart, id, now, true, true)
+			}
 		} else {
 			r.Carts.Hold(v.VisitorID, id, now) // a person once the cookie comes back
 		}
@@ -141,7 +149,11 @@ func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 		// a day for a product, and only once identified.
 		if v.Returning {
 			since := now.Sub(lastView)
-			r.Views.Add(ev.Product, now, !seen || since >= time.Hour, !seen || since >= 24*time.Hour)
+			hour, day := !seen || since >= time.Hour, !seen || since >= 24*time.Hour
+			r.Views.Add(ev.Product, now, hour, day)
+			if r.Share != nil {
+				r.publishCount(changeView, ev.Product, now, hour, day)
+			}
 		} else {
 			r.Views.Hold(v.VisitorID, ev.Product, now)
 		}
@@ -167,9 +179,14 @@ func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 // request took what was held, so the visitor's every later request costs
 // no lookup.
 func (r *Recorder) countPeople(v *Facts, back bool) {
-	if back {
-		r.Views.Identified(v.VisitorID)
-		r.Carts.Identified(v.VisitorID)
+	if !back {
+		return
+	}
+	if id, at, ok := r.Views.Identified(v.VisitorID); ok && r.Share != nil {
+		r.publishCount(changeView, id, at, true, true)
+	}
+	if id, at, ok := r.Carts.Identified(v.VisitorID); ok && r.Share != nil {
+		r.publishCount(changeCart, id, at, true, true)
 	}
 }
 
@@ -182,7 +199,11 @@ func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cat
 		var buf [4]catalog.ID
 		cats, _, _, _ = r.Catalog.Facts(id, buf[:0])
 	}
-	r.Engine.Record(recommend.Event{Session: recommend.SessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now})
+	ev := recommend.Event{Session: recommend.SessionKey(visitorID, visitStart), Item: id, Categories: cats, Kind: kind, Time: now}
+	r.Engine.Record(ev)
+	if r.Share != nil {
+		r.publishEvent(&ev)
+	}
 }
 
 // Page is what the proxy learns from a page it read: the product a
@@ -192,6 +213,9 @@ func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cat
 func (r *Recorder) Page(v *Facts, a *page.Analysis, fresh bool, now time.Time) Event {
 	if v.Page == rules.PageProduct && a.HasProduct && (fresh || !r.Catalog.Has(a.Product.ID)) {
 		r.Catalog.Put(a.Product, now)
+		if r.Share != nil {
+			r.publishProduct(a.Product, now)
+		}
 	}
 	return r.EventOf(v, a)
 }

@@ -15,7 +15,7 @@ import (
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-func newRecorder(t *testing.T) *Recorder {
+func newRecorder(t testing.TB) *Recorder {
 	t.Helper()
 	profiles, err := profile.NewStore(8<<20, 24*time.Hour)
 	if err != nil {

@@ -96,11 +96,17 @@ func (c *Counter) Hold(visitor string, id catalog.ID, now time.Time) {
 
 // Identified says that a visitor's cookie came back: the event held for
 // them, if any, is counted now, in the windows it still falls in. It is
-// the visitor's first event on that product, so it counts in both.
-func (c *Counter) Identified(visitor string) {
-	if ev, ok := c.held.take(visitor); ok {
-		c.Add(ev.product, time.Unix(ev.at, 0), true, true)
+// the visitor's first event on that product, so it counts in both. It
+// returns what it counted: the product and when the event happened (as
+// Add took it, to the second); ok is false when nothing was held.
+func (c *Counter) Identified(visitor string) (id catalog.ID, at time.Time, ok bool) {
+	ev, ok := c.held.take(visitor)
+	if !ok {
+		return 0, time.Time{}, false
 	}
+	at = time.Unix(ev.at, 0)
+	c.Add(ev.product, at, true, true)
+	return ev.product, at, true
 }
 
 // Held returns how many visitors have an event held.

@@ -116,8 +116,12 @@ func TestHeldUntilIdentified(t *testing.T) {
 			if tt.identified >= 0 {
 				// Something else moves the windows on first.
 				ctr.Add(8, t0.Add(tt.identified), true, true)
-				ctr.Identified("v1")
-				ctr.Identified("v1") // a second time: nothing left
+				if id, at, ok := ctr.Identified("v1"); !ok || id != 7 || !at.Equal(t0) {
+					t.Errorf("Identified = %d, %v, %v; want 7, %v, true", id, at, ok, t0)
+				}
+				if _, _, ok := ctr.Identified("v1"); ok { // a second time: nothing left
+					t.Error("Identified counted a second time")
+				}
 			}
 			if got := ctr.Get(7, t0.Add(tt.at)); got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)

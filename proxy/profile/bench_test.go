@@ -141,3 +141,27 @@ func BenchmarkStoreParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkEncode is a held profile's bytes, into a buffer with room
+// (what a write behind to a shared store does).
+func BenchmarkEncode(b *testing.B) {
+	s, err := NewStore(64<<20, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _ := s.Load("visitor")
+	now := time.Now()
+	p.Update(func(d *Data) {
+		d.Touch(now, 30*time.Minute)
+		d.ViewProduct(42, []catalog.ID{7}, now, 24*time.Hour)
+	})
+	buf := make([]byte, 0, EncodedSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		var ok bool
+		if buf, ok = s.Encode("visitor", buf[:0]); !ok {
+			b.Fatal("not held")
+		}
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/profile")
+}

@@ -17,4 +17,7 @@
 //   - snapshot.go: Store.WriteSnapshot and ReadSnapshot, the held profiles
 //     as a binary stream (Data raw, behind a fingerprint of its layout),
 //     and ErrSnapshot.
+//   - shared.go: Store.Encode and Install, one visitor's profile as bytes
+//     (the same raw Data, behind a version and the layout's fingerprint)
+//     for instances that share profiles, and ErrProfile.
 package profile

@@ -155,8 +155,17 @@ func (s *Store) Load(visitorID string) (p *Profile, created bool) {
 		}
 	}
 	sh.misses++
-	// Make room: first from the visitors whose TTL has passed (they are at
-	// the back), then from the least recently seen.
+	p = new(Profile)
+	s.holdLocked(sh, h, visitorID, p, now, now)
+	sh.mu.Unlock()
+	return p, true
+}
+
+// holdLocked holds p as the profile of visitorID (whose hash is h, and
+// which sh does not hold), last seen at seen, as the most recently seen:
+// room is made first from the visitors whose TTL has passed at now (they
+// are at the back), then from the least recently seen.
+func (s *Store) holdLocked(sh *shard, h uint64, visitorID string, p *Profile, seen, now uint32) {
 	for sh.tail != none && s.expired(sh.slots[sh.tail].seen, now) {
 		sh.remove(sh.tail, s.hash(sh.slots[sh.tail].id))
 		sh.expired++
@@ -165,14 +174,11 @@ func (s *Store) Load(visitorID string) (p *Profile, created bool) {
 		sh.remove(sh.tail, s.hash(sh.slots[sh.tail].id))
 		sh.evicted++
 	}
-	p = new(Profile)
 	i := sh.alloc()
-	sh.slots[i] = slot{id: strings.Clone(visitorID), p: p, seen: now, prev: none, next: none}
+	sh.slots[i] = slot{id: strings.Clone(visitorID), p: p, seen: seen, prev: none, next: none}
 	sh.index[h] = i
 	sh.pushFront(i)
 	sh.created++
-	sh.mu.Unlock()
-	return p, true
 }
 
 // Delete forgets a visitor.

@@ -1,0 +1,227 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// TestProfileVersion holds profileVersion to layoutVersion: a change of
+// what a field of Data means changes both.
+func TestProfileVersion(t *testing.T) {
+	t.Parallel()
+	if layoutVersion != 1 || profileVersion != 1 {
+		t.Errorf("layoutVersion %d, profileVersion %d: bump profileVersion with layoutVersion, then this test", layoutVersion, profileVersion)
+	}
+}
+
+// encoded returns the bytes of visitor-0's profile in a store of a few
+// visitors, and when it was last seen.
+func encoded(t *testing.T) ([]byte, uint32) {
+	t.Helper()
+	now := snapT0
+	s := snapStore(t, 10, 24*time.Hour, &now)
+	fillVisitors(s, 4, &now)
+	b, ok := s.Encode(visitorID(0), []byte("prefix"))
+	if !ok {
+		t.Fatal("Encode: visitor-0 not held")
+	}
+	if len(b) != len("prefix")+EncodedSize || string(b[:6]) != "prefix" {
+		t.Fatalf("Encode appended %d bytes, want %d after the prefix", len(b)-6, EncodedSize)
+	}
+	return b[6:], uint32(snapT0.Unix())
+}
+
+// TestInstallRoundTrip: a profile encoded in one store and installed in
+// another holds the same Data and last seen, and encodes to the same
+// bytes; installing over a held profile replaces its Data in place (a
+// pointer held before sees it) and keeps the later last seen.
+func TestInstallRoundTrip(t *testing.T) {
+	t.Parallel()
+	b, seen := encoded(t)
+	tests := []struct {
+		name     string
+		held     time.Duration // a profile held before, last seen at snapT0 plus this; <0: none
+		wantSeen uint32
+	}{
+		{name: "not held", held: -1, wantSeen: seen},
+		{name: "held, seen before", held: 0, wantSeen: seen},
+		{name: "held, seen since", held: time.Hour, wantSeen: seen + 3600},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			now := snapT0.Add(2 * time.Hour)
+			s := snapStore(t, 10, 24*time.Hour, &now)
+			var before *Profile
+			if tt.held >= 0 {
+				at := snapT0.Add(tt.held)
+				s.now = func() time.Time { return at }
+				before, _ = s.Load(visitorID(0))
+				before.Update(func(d *Data) { d.Search("other") })
+				s.now = func() time.Time { return now }
+			}
+			if err := s.Install(visitorID(0), b); err != nil {
+				t.Fatalf("Install: %v", err)
+			}
+			p, ok := s.Get(visitorID(0))
+			if !ok {
+				t.Fatal("not held after Install")
+			}
+			if before != nil && p != before {
+				t.Error("Install replaced the held profile instead of its Data")
+			}
+			d := p.Snapshot()
+			if got := dataBytes(&d); !bytes.Equal(got, b[encodedHeader:]) {
+				t.Error("installed Data differs from the encoded one")
+			}
+			again, ok := s.Encode(visitorID(0), nil)
+			if !ok {
+				t.Fatal("Encode after Install: not held")
+			}
+			if got := binary.LittleEndian.Uint32(again[9:]); got != tt.wantSeen {
+				t.Errorf("last seen %d, want %d", got, tt.wantSeen)
+			}
+			if !bytes.Equal(again[encodedHeader:], b[encodedHeader:]) {
+				t.Error("re-encoded Data differs")
+			}
+		})
+	}
+}
+
+// TestInstallRefused: bytes of another version, layout or length, and
+// Data no profile could hold, are refused with ErrProfile and change
+// nothing.
+func TestInstallRefused(t *testing.T) {
+	t.Parallel()
+	b, _ := encoded(t)
+	with := func(f func(c []byte)) []byte {
+		c := bytes.Clone(b)
+		f(c)
+		return c
+	}
+	tests := []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"short", b[:len(b)-1]},
+		{"long", append(bytes.Clone(b), 0)},
+		{"header only", b[:encodedHeader]},
+		{"wrong version", with(func(c []byte) { c[0] = profileVersion + 1 })},
+		{"wrong fingerprint", with(func(c []byte) { c[3] ^= 1 })},
+		{"count beyond its array", with(func(c []byte) { c[encodedHeader+int(unsafe.Offsetof(Data{}.nRecent))] = MaxRecent + 1 })},
+		{"customer neither true nor false", with(func(c []byte) { c[encodedHeader+int(unsafe.Offsetof(Data{}.Customer))] = 2 })},
+		{"text beyond its array", with(func(c []byte) { c[encodedHeader+int(unsafe.Offsetof(Data{}.searches))] = searchLen + 1 })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			now := snapT0
+			s := snapStore(t, 10, 24*time.Hour, &now)
+			held, _ := s.Load(visitorID(0))
+			held.Update(func(d *Data) { d.Search("kept") })
+			err := s.Install(visitorID(0), tt.b)
+			if !errors.Is(err, ErrProfile) {
+				t.Fatalf("got %v, want an error wrapping ErrProfile", err)
+			}
+			if d := held.Snapshot(); len(d.Searches()) != 1 || d.Searches()[0] != "kept" {
+				t.Errorf("a refused Install changed the held profile: searches %q", d.Searches())
+			}
+			if err := s.Install(visitorID(1), tt.b); err == nil {
+				t.Error("refused bytes accepted for another visitor")
+			}
+			if _, ok := s.Get(visitorID(1)); ok {
+				t.Error("a refused Install holds a profile")
+			}
+		})
+	}
+}
+
+// TestInstallHolding: Install makes room as Load does, does not hold a
+// profile past its TTL, and a held profile past its TTL is not encoded.
+func TestInstallHolding(t *testing.T) {
+	t.Parallel()
+	b, _ := encoded(t)
+	now := snapT0.Add(time.Minute)
+	s := snapStore(t, 1, 24*time.Hour, &now)
+	s.Load("someone")
+	if err := s.Install(visitorID(0), b); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Get("someone"); ok {
+		t.Error("a full store did not make room for the installed profile")
+	}
+	if st := s.Stats(); st.Held != 1 || st.Evicted != 1 {
+		t.Errorf("held %d, evicted %d; want 1, 1", st.Held, st.Evicted)
+	}
+	now = snapT0.Add(25 * time.Hour)
+	if _, ok := s.Encode(visitorID(0), nil); ok {
+		t.Error("a profile past its TTL was encoded")
+	}
+	late := snapStore(t, 10, 24*time.Hour, &now)
+	if err := late.Install(visitorID(0), b); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := late.Get(visitorID(0)); ok {
+		t.Error("a profile last seen past the TTL was held")
+	}
+	if _, ok := late.Encode("nobody", nil); ok {
+		t.Error("Encode of a visitor not held: ok")
+	}
+}
+
+// FuzzInstall: Install never panics, refuses only with ErrProfile, and
+// bytes it accepts encode again to exactly themselves.
+func FuzzInstall(f *testing.F) {
+	now := snapT0
+	src, err := NewStore(10*Cost, time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	src.now = func() time.Time { return now }
+	fillVisitors(src, 3, &now)
+	for i := range 3 {
+		b, _ := src.Encode(visitorID(i), nil)
+		f.Add(b)
+	}
+	src.Load("empty")
+	b, _ := src.Encode("empty", nil)
+	f.Add(b)
+	f.Add(b[:encodedHeader])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// Nothing expires and no last seen is ahead of this clock.
+		s, err := NewStore(10*Cost, (1<<32-1)*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.now = func() time.Time { return time.Unix(1<<32-1, 0) }
+		if err := s.Install("v", b); err != nil {
+			if !errors.Is(err, ErrProfile) {
+				t.Fatalf("error %v does not wrap ErrProfile", err)
+			}
+			if _, ok := s.Get("v"); ok {
+				t.Fatal("refused bytes hold a profile")
+			}
+			return
+		}
+		again, ok := s.Encode("v", nil)
+		if !ok {
+			t.Fatal("accepted bytes hold no profile")
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("re-encoded\n%x\nwant\n%x", again, b)
+		}
+		// What a reader of the profile does must not panic either.
+		p, _ := s.Get("v")
+		d := p.Snapshot()
+		_ = d.Recent()
+		_ = d.Cart()
+		_ = d.Searches()
+		_ = d.Source()
+		_ = d.Purchased()
+	})
+}

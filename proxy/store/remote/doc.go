@@ -1,0 +1,80 @@
+// Package remote is store.Shared over Redis 7 or Valkey (through
+// go-redis v9): several shopedge instances share visitors' profiles, the
+// changes each learns (engine events, live counts, products: opaque bytes
+// here), counters, and a saved state a starting instance reads. It moves
+// bytes and knows nothing of profiles, the engine or HTTP.
+//
+// # Keys
+//
+// Every key starts with Options.Prefix (P); hash tags keep what one
+// command touches in one Redis Cluster slot:
+//
+//   - P{visitor}:p: a profile, SET with PX ProfileTTL.
+//   - Pinv: the channel of invalidations: the writing instance, then the
+//     visitor ids written (each uvarint length-prefixed).
+//   - P{changes}: the change stream; each entry is one batch, fields
+//     o (origin instance), s (its sequence number), b (changes, each
+//     uvarint length-prefixed). Trimmed to MAXLEN ~ StreamLength at each
+//     XADD, and by age (MINID ~ now-StreamAge) at each state save.
+//   - P{c:key}: a counters hash (HINCRBYFLOAT); P{c:key}:b:instance:seq
+//     marks a counter batch applied (EX 86400).
+//   - Pstate: the saved state: a header, the stream position the saver had
+//     read to, then Sink.WriteState's bytes. Pstate:lock elects the saver
+//     (SET NX PX, nine tenths of StateInterval).
+//
+// # Consistency
+//
+//   - Profiles are read through (Profile, within Budget) and written
+//     behind every FlushInterval; the last write wins. A visitor whose two
+//     requests land on two instances within one interval may see the
+//     older profile on the second. An instance told of another's write
+//     (an invalidation) drops its copy unless it has its own write
+//     pending, which then wins.
+//   - Changes reach the other instances within about a flush interval, in
+//     each origin's order; a batch written twice (a retry after a reply
+//     was lost) is applied once (sequence numbers per origin, starting at
+//     the clock in microseconds so a restarted process continues above).
+//   - Counters are exactly once: an unacknowledged batch is resent as it
+//     was, with its sequence number, and the script applies it only if its
+//     dedupe key is new. Totals adds this instance's unsent increments.
+//   - An instance that dies loses what it had not flushed: at most the
+//     last interval's profiles, changes and increments. What Redis
+//     acknowledged stays (as durable as Redis's own persistence).
+//   - The saved state is fuzzy: it is written while changes keep arriving,
+//     so an instance starting from it may apply again the changes
+//     published while it was being written (those after its recorded
+//     position, the saver's own last interval, not yet on the stream,
+//     included). Changes must bear that (counts drift by at most that
+//     window). With no saved state a starting instance reads the whole
+//     stream.
+//   - A reader whose position lies past the stream's end (a Redis
+//     restarted empty, or another server) reads the stream again from 0.
+//
+// # Degraded mode
+//
+// A background round trip that fails on the network or its deadline (or a
+// hot-path read refused by the network; a read only slower than Budget
+// does not count) marks the store down: one log line ("redis unreachable:
+// serving from local state"), then Profile and Totals answer ErrDown at
+// once. The flusher pings every interval; on an answer it logs one line
+// with the time down and writes the backlog: dirty profiles (at most
+// MaxDirty), change batches (at most Backlog bytes, the oldest dropped
+// and counted) and counters. Invalidations published while the
+// subscription was away are not seen: copies may stay stale until their
+// next write. A store that started with Redis down reads the saved state
+// when Redis first answers: Sink.ReadState is then called while the
+// instance serves. Health and Stats give the figures for /metrics (Stats
+// proposes the metric names).
+//
+// Files:
+//   - options.go: Options, their defaults and checks, the URL and TLS,
+//     redaction of secrets.
+//   - store.go: Store, Open, the hot path (Profile, Changed, Publish, Add),
+//     Forget, Totals, Start and Close.
+//   - flush.go: the flusher: profiles, change batches, counters (the
+//     script).
+//   - read.go: the invalidation subscriber, the stream reader, the saved
+//     state (read at start, written by the elected instance).
+//   - health.go: up/down tracking and its log lines.
+//   - stats.go: Stats.
+package remote

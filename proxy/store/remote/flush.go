@@ -1,0 +1,308 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// addScript applies a counter batch once: KEYS[1] is the counters' hash,
+// KEYS[2] the batch's dedupe key (same hash tag, same slot); ARGV[1] the
+// dedupe key's lifetime in seconds, then field, delta pairs. It returns 1
+// when applied, 0 when the batch had been applied already.
+var addScript = redis.NewScript(`
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  for i = 2, #ARGV, 2 do
+    redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+  return 1
+end
+return 0
+`)
+
+// dedupeTTL is how long a counter batch's dedupe key is kept, in seconds:
+// a batch resent later than that would count twice.
+const dedupeTTL = 86400
+
+// flusher writes behind every FlushInterval; while Redis is down it pings
+// instead, and writes the backlog once Redis answers.
+func (s *Store) flusher() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.o.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.tick()
+	}
+}
+
+// tick is one round of the flusher.
+func (s *Store) tick() {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if !s.health.isUp() {
+		ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
+		err := s.rdb.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			s.health.fail(s.scrub(err))
+			return
+		}
+		s.health.ok()
+		s.warm()
+	}
+	start := time.Now()
+	err := s.flush(s.ctx)
+	s.st.lastFlush.Store(int64(time.Since(start)))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.st.errors.Add(1)
+		s.noteErr(err)
+	}
+}
+
+// flush writes the dirty profiles, the queued change batches and the
+// pending counters, each round trip bounded by Timeout within ctx. What
+// fails stays queued. flushMu is held.
+func (s *Store) flush(ctx context.Context) error {
+	return errors.Join(s.flushProfiles(ctx), s.flushChanges(ctx), s.flushCounters(ctx))
+}
+
+// flushProfiles writes every dirty profile, profileBatch to a pipeline,
+// each pipeline followed by its invalidation. Profiles of a failed
+// pipeline, and those after it, go back into the dirty set.
+func (s *Store) flushProfiles(ctx context.Context) error {
+	s.dmu.Lock()
+	if len(s.dirty) == 0 || s.sink == nil {
+		s.dmu.Unlock()
+		return nil
+	}
+	ids := make([]string, 0, len(s.dirty))
+	for id := range s.dirty {
+		ids = append(ids, id)
+	}
+	clear(s.dirty)
+	s.dmu.Unlock()
+
+	var arena []byte
+	vals := make([][]byte, 0, profileBatch)
+	written := make([]string, 0, profileBatch)
+	for start := 0; start < len(ids); start += profileBatch {
+		chunk := ids[start:min(start+profileBatch, len(ids))]
+		arena, vals, written = arena[:0], vals[:0], written[:0]
+		for _, id := range chunk {
+			n := len(arena)
+			var ok bool
+			arena, ok = s.sink.Profile(id, arena)
+			if !ok {
+				arena = arena[:n]
+				continue
+			}
+			vals = append(vals, arena[n:len(arena):len(arena)])
+			written = append(written, id)
+		}
+		if len(written) == 0 {
+			continue
+		}
+		err := s.roundTrip(ctx, func(ctx context.Context) error {
+			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i, id := range written {
+					p.Set(ctx, s.profileKey(id), vals[i], s.o.ProfileTTL)
+				}
+				p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, written))
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			s.redirty(ids[start:])
+			return err
+		}
+		s.st.profileWrites.Add(uint64(len(written)))
+	}
+	return nil
+}
+
+// redirty puts ids back into the dirty set (bounded like Changed).
+func (s *Store) redirty(ids []string) {
+	s.dmu.Lock()
+	for _, id := range ids {
+		if len(s.dirty) >= s.o.MaxDirty {
+			s.st.dirtyDropped.Add(1)
+			continue
+		}
+		s.dirty[id] = struct{}{}
+	}
+	s.dmu.Unlock()
+}
+
+// roundTrip runs f with a context bounded by Timeout within ctx.
+func (s *Store) roundTrip(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// flushChanges seals the batch being filled and writes the queue in
+// order, one stream entry per batch; it stops at the first failure, which
+// leaves that batch (with its sequence number) first in the queue.
+func (s *Store) flushChanges(ctx context.Context) error {
+	s.cmu.Lock()
+	s.sealLocked()
+	q := append([]*batch(nil), s.queue...)
+	s.cmu.Unlock()
+	for _, b := range q {
+		s.cmu.Lock()
+		if b.dropped {
+			s.cmu.Unlock()
+			continue
+		}
+		s.sending = b
+		s.cmu.Unlock()
+		err := s.writeBatch(ctx, b)
+		s.cmu.Lock()
+		s.sending = nil
+		if err == nil {
+			for i, x := range s.queue {
+				if x == b {
+					s.queue = append(s.queue[:i], s.queue[i+1:]...)
+					s.queued -= len(b.blob)
+					if len(s.free) < 4 && cap(b.blob) <= 2*maxBatch {
+						s.free = append(s.free, b.blob[:0])
+					}
+					break
+				}
+			}
+		}
+		s.cmu.Unlock()
+		if err != nil {
+			return err
+		}
+		s.st.batchesWritten.Add(1)
+	}
+	return nil
+}
+
+// writeBatch XADDs one batch: origin, sequence number, blob.
+func (s *Store) writeBatch(ctx context.Context, b *batch) error {
+	return s.roundTrip(ctx, func(ctx context.Context) error {
+		return s.rdb.XAdd(ctx, &redis.XAddArgs{
+			Stream: s.kStream,
+			MaxLen: s.o.StreamLength,
+			Approx: true,
+			Values: []any{"o", s.o.Instance, "s", b.seq, "b", b.blob},
+		}).Err()
+	})
+}
+
+// flushCounters sends the batches not acknowledged before (as they were),
+// then the pending sums of every other key as new batches, one script call
+// per key, in one pipeline. A batch stays in flight until acknowledged.
+func (s *Store) flushCounters(ctx context.Context) error {
+	s.amu.Lock()
+	if len(s.pending) > 0 {
+		busy := make(map[string]bool, len(s.inflight))
+		for _, b := range s.inflight {
+			busy[b.key] = true
+		}
+		fresh := map[string]*counterBatch{}
+		for k, d := range s.pending {
+			if busy[k.key] {
+				continue
+			}
+			b := fresh[k.key]
+			if b == nil {
+				b = &counterBatch{key: k.key, seq: s.seq.Add(1)}
+				fresh[k.key] = b
+				s.inflight = append(s.inflight, b)
+			}
+			b.fields = append(b.fields, k.field)
+			b.deltas = append(b.deltas, d)
+			delete(s.pending, k)
+		}
+	}
+	send := append([]*counterBatch(nil), s.inflight...)
+	s.amu.Unlock()
+	if len(send) == 0 {
+		return nil
+	}
+	acked, err := s.sendCounters(ctx, send)
+	s.amu.Lock()
+	keep := s.inflight[:0]
+	for _, b := range s.inflight {
+		if !acked[b] {
+			keep = append(keep, b)
+		}
+	}
+	clear(s.inflight[len(keep):])
+	s.inflight = keep
+	s.amu.Unlock()
+	return err
+}
+
+// sendCounters runs the script for each batch in one pipeline (loading
+// the script again if Redis lost it) and returns the batches Redis
+// acknowledged, applied now or before.
+func (s *Store) sendCounters(ctx context.Context, batches []*counterBatch) (map[*counterBatch]bool, error) {
+	acked := make(map[*counterBatch]bool, len(batches))
+	for attempt := 0; ; attempt++ {
+		var cmds []*redis.Cmd
+		err := s.roundTrip(ctx, func(ctx context.Context) error {
+			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				cmds = cmds[:0]
+				for _, b := range batches {
+					cmds = append(cmds, addScript.EvalSha(ctx, p, b.keys(s), b.args()...))
+				}
+				return nil
+			})
+			return err
+		})
+		noscript := false
+		for i, c := range cmds {
+			switch n, cerr := c.Int(); {
+			case cerr == nil:
+				acked[batches[i]] = true
+				if n == 1 {
+					s.st.counterFlushes.Add(1)
+				} else {
+					s.st.counterDuplicates.Add(1)
+				}
+			case strings.HasPrefix(cerr.Error(), "NOSCRIPT"):
+				noscript = true
+			}
+		}
+		if !noscript || attempt > 0 {
+			return acked, err
+		}
+		if lerr := s.roundTrip(ctx, func(ctx context.Context) error { return addScript.Load(ctx, s.rdb).Err() }); lerr != nil {
+			return acked, lerr
+		}
+		rest := batches[:0:0]
+		for _, b := range batches {
+			if !acked[b] {
+				rest = append(rest, b)
+			}
+		}
+		batches = rest
+	}
+}
+
+func (b *counterBatch) keys(s *Store) []string {
+	return []string{s.counterKey(b.key), s.dedupeKey(b.key, b.seq)}
+}
+
+func (b *counterBatch) args() []any {
+	a := make([]any, 0, 1+2*len(b.fields))
+	a = append(a, dedupeTTL)
+	for i, f := range b.fields {
+		a = append(a, f, strconv.FormatFloat(b.deltas[i], 'g', -1, 64))
+	}
+	return a
+}
