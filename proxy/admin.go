@@ -61,7 +61,7 @@ func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 		switch {
 		case path == "/metrics" && ctx.IsGet():
 			ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
-			p.metrics.WriteTo(ctx, p.gauges())
+			p.metrics.WriteTo(ctx, append(p.gauges(), p.storeGauges()...))
 		case strings.HasPrefix(path, "/profiles/"):
 			p.adminProfile(ctx, strings.TrimPrefix(path, "/profiles/"))
 		case path == "/catalog" || strings.HasPrefix(path, "/catalog/"):
@@ -96,19 +96,19 @@ func (p *Proxy) gauges() []Gauge {
 	s := p.profiles.Stats()
 	e := p.rec.Stats()
 	return []Gauge{
-		{"shopedge_profiles_held", "Visitor profiles in memory (approximate).", float64(s.Held)},
-		{"shopedge_profiles_bytes", "Bytes charged against profiles.max_memory.", float64(s.CostUsed)},
-		{"shopedge_profiles_created_total", "Profiles created.", float64(s.Created)},
-		{"shopedge_profiles_evicted_total", "Profiles of the visitors seen least recently, evicted to make room for new visitors.", float64(s.Evicted)},
-		{"shopedge_profiles_expired_total", "Profiles forgotten because their visitor was not seen for profiles.ttl.", float64(s.Expired)},
-		{"shopedge_profiles_capacity", "Profiles profiles.max_memory holds.", float64(s.Capacity)},
-		{"shopedge_profile_cache_hit_ratio", "Share of profile loads that found the visitor's profile held.", s.HitRatio},
-		{"shopedge_memory_limit_bytes", "The Go runtime's soft memory limit (server.memory_limit).", float64(debug.SetMemoryLimit(-1))},
-		{"shopedge_memory_resident_bytes", "Resident memory of the process (RSS).", float64(rssBytes())},
-		{"shopedge_catalog_products", "Products in the learned catalog.", float64(p.catalog.Len())},
-		{"shopedge_recommend_products", "Products the recommendation engine tracks.", float64(e.Items)},
-		{"shopedge_recommend_visits", "Past visits the recommendation engine keeps for session kNN.", float64(e.Sessions)},
-		{"shopedge_recommend_bytes", "Heap the recommendation engine holds (its own estimate).", float64(e.Bytes)},
+		{Name: "shopedge_profiles_held", Help: "Visitor profiles in memory (approximate).", Value: float64(s.Held)},
+		{Name: "shopedge_profiles_bytes", Help: "Bytes charged against profiles.max_memory.", Value: float64(s.CostUsed)},
+		{Name: "shopedge_profiles_created_total", Help: "Profiles created.", Value: float64(s.Created)},
+		{Name: "shopedge_profiles_evicted_total", Help: "Profiles of the visitors seen least recently, evicted to make room for new visitors.", Value: float64(s.Evicted)},
+		{Name: "shopedge_profiles_expired_total", Help: "Profiles forgotten because their visitor was not seen for profiles.ttl.", Value: float64(s.Expired)},
+		{Name: "shopedge_profiles_capacity", Help: "Profiles profiles.max_memory holds.", Value: float64(s.Capacity)},
+		{Name: "shopedge_profile_cache_hit_ratio", Help: "Share of profile loads that found the visitor's profile held.", Value: s.HitRatio},
+		{Name: "shopedge_memory_limit_bytes", Help: "The Go runtime's soft memory limit (server.memory_limit).", Value: float64(debug.SetMemoryLimit(-1))},
+		{Name: "shopedge_memory_resident_bytes", Help: "Resident memory of the process (RSS).", Value: float64(rssBytes())},
+		{Name: "shopedge_catalog_products", Help: "Products in the learned catalog.", Value: float64(p.catalog.Len())},
+		{Name: "shopedge_recommend_products", Help: "Products the recommendation engine tracks.", Value: float64(e.Items)},
+		{Name: "shopedge_recommend_visits", Help: "Past visits the recommendation engine keeps for session kNN.", Value: float64(e.Sessions)},
+		{Name: "shopedge_recommend_bytes", Help: "Heap the recommendation engine holds (its own estimate).", Value: float64(e.Bytes)},
 	}
 }
 
@@ -175,9 +175,15 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 	}
 	if ctx.IsDelete() {
 		p.profiles.Delete(id)
+		if err := p.forget(id); err != nil {
+			p.log.Error("erasure not done in the shared store", "err", err)
+			ctx.Error("erased here, not in the shared store: try again\n", fasthttp.StatusServiceUnavailable)
+			return
+		}
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
+	p.readThrough(id)
 	prof, ok := p.profiles.Get(id)
 	if !ok {
 		ctx.Error("no such visitor\n", fasthttp.StatusNotFound)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/csv"
 	"io"
 	"log/slog"
@@ -22,6 +23,9 @@ import (
 	"shopedge/proxy/identity"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
+	"shopedge/proxy/store/redistest"
+	"shopedge/proxy/store/remote"
+	"shopedge/rules"
 )
 
 // staticShop serves fixed bytes from memory over an in-memory listener, so
@@ -60,8 +64,13 @@ var benchPages = []struct{ name, path string }{
 
 // benchProxy is a proxy whose upstream serves body from memory.
 func benchProxy(b *testing.B, body []byte, encoding string) *Proxy {
+	return benchProxyWith(b, body, encoding, nil)
+}
+
+// benchProxyWith is benchProxy with its configuration changed by mutate.
+func benchProxyWith(b *testing.B, body []byte, encoding string, mutate func(*rules.Config)) *Proxy {
 	ln := staticShop(b, body, encoding)
-	cfg := demoConfig(b, "http://shop.internal", nil)
+	cfg := demoConfig(b, "http://shop.internal", mutate)
 	p, err := New(compile(b, cfg), Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -72,6 +81,45 @@ func benchProxy(b *testing.B, body []byte, encoding string) *Proxy {
 	b.Cleanup(p.Close)
 	p.up.dial = func(string, time.Duration) (net.Conn, error) { return ln.Dial() }
 	return p
+}
+
+// BenchmarkHandlerShared is BenchmarkHandler's personalized category
+// page with the state shared through a real Redis (store.url): the same
+// work, plus marking the visitor's profile to write behind (a category
+// view teaches the engine nothing, so nothing is published). The writes
+// go out from the store's goroutine every flush interval, measured with
+// the rest.
+func BenchmarkHandlerShared(b *testing.B) {
+	srv := redistest.Start(b)
+	page := demoPage(b, benchPages[0].path)
+	p := benchProxyWith(b, page, "", func(c *rules.Config) { c.Store.URL = srv.URL() })
+	b.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	warmDemo(b, p)
+	var req fasthttp.Request
+	req.SetRequestURI(benchPages[0].path)
+	req.Header.SetHost("shop.example")
+	req.Header.Set("Accept", "text/html")
+	req.Header.SetUserAgent(browserUA)
+	req.Header.SetCookie("se_vid", shoeVisitor(b, p))
+	var ctx fasthttp.RequestCtx
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		ctx.Init(&req, addr, nil)
+		p.Handler(&ctx)
+		if ctx.Response.StatusCode() != 200 {
+			b.Fatalf("status %d", ctx.Response.StatusCode())
+		}
+		drain(&ctx)
+	}
+	b.StopTimer()
+	if err := p.shared.(*remote.Store).Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if st := p.shared.(*remote.Store).Stats(); st.ProfileWrites == 0 || p.metrics.rewrites.Load() == 0 {
+		b.Fatalf("nothing shared or personalized: %+v, %d rewrites", st, p.metrics.rewrites.Load())
+	}
 }
 
 // BenchmarkHandler measures the proxy's own work per request, the shop

@@ -64,6 +64,11 @@
 //     cart adds, clicks), GET /experiments.
 //   - admin_explain.go: GET /explain?visitor=ID&path=/page, what a visitor
 //     gets on a page and why not the rest, recording nothing.
+//   - snapshot.go: the state in a snapshot file (store.snapshot): its
+//     sections, SaveSnapshot, the restore at start, the shop it belongs to.
+//   - shared.go: the state several instances share (store.url): profiles
+//     read through and written behind, the store's Sink (what others sent
+//     applied here, the state a starting instance reads), Shutdown.
 //
 // Sub-packages, none of which imports proxy, and none below forward
 // fasthttp: page (analysis), learn (learning and recording), plan
@@ -72,7 +77,9 @@
 // The engines know nothing of HTTP: identity (tokens), profile (visitor state), catalog
 // (products), recommend (recommendations), live (per-product counts for
 // social proof), agent (user agents), traffic (a visit's class: search,
-// social, paid...) and codec (compression). proxytest
+// social, paid...) and codec (compression). store keeps state across
+// restarts (snapshots) and between instances (store.Shared; store/remote
+// on Redis). proxytest
 // is the shared test harness (the demo shop, a proxy, a cookie-jar
 // visitor); browsertest holds the tests in headless Chromium.
 package proxy

@@ -2,10 +2,12 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"shopedge/proxy/experiment"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
+	"shopedge/proxy/store"
 	"shopedge/rules"
 )
 
@@ -24,9 +27,58 @@ import (
 // name and seed), so that a reload keeps them and a new seed starts
 // afresh. Only tracked visitors reach it: bots, Sec-GPC, no consent and
 // previews are never counted.
+//
+// With a shared store (store.url), every change to the counts is also
+// added there, and the reports read the totals of every instance from it.
 type experiments struct {
 	mu     sync.Mutex
 	counts map[uint32][]experiment.Counts
+	shared store.Shared // set by New with store.url; nil when alone
+}
+
+// bump changes the counts of an arm with f, and adds the change to the
+// shared store; the caller holds mu.
+func (e *experiments) bump(x *rules.CompiledExperiment, arm int, f func(c *experiment.Counts)) {
+	c := &e.arms(x)[arm]
+	before := *c
+	f(c)
+	if e.shared == nil {
+		return
+	}
+	key := sharedCountsKey(x.Key)
+	for i, d := range countFields(c.Sub(before)) {
+		if d != 0 {
+			e.shared.Add(key, armField(arm, i), d)
+		}
+	}
+}
+
+// sharedCountsKey names an experiment's counters in the shared store.
+func sharedCountsKey(key uint32) string { return fmt.Sprintf("exp:%08x", key) }
+
+// countNames name the fields of experiment.Counts in the shared store, in
+// the order countFields gives them.
+var countNames = [...]string{"visitors", "converters", "orders", "revenue", "revenue_sq", "cart_adders", "clickers"}
+
+// countFields are the fields of c in the order of countNames.
+func countFields(c experiment.Counts) [len(countNames)]float64 {
+	return [...]float64{float64(c.Visitors), float64(c.Converters), float64(c.Orders), c.Revenue, c.RevenueSq, float64(c.CartAdders), float64(c.Clickers)}
+}
+
+// armField is the field of an arm's count in the shared store: "1:orders".
+func armField(arm, field int) string { return strconv.Itoa(arm) + ":" + countNames[field] }
+
+// sharedArms reads an experiment's arms from the shared store's totals.
+func sharedArms(totals map[string]float64, arms int) []experiment.Counts {
+	out := make([]experiment.Counts, arms)
+	for i := range out {
+		f := func(field int) float64 { return totals[armField(i, field)] }
+		out[i] = experiment.Counts{
+			Visitors: int64(f(0)), Converters: int64(f(1)), Orders: int64(f(2)),
+			Revenue: f(3), RevenueSq: f(4), CartAdders: int64(f(5)), Clickers: int64(f(6)),
+		}
+	}
+	return out
 }
 
 // arms returns the counts of an experiment's arms; the caller holds mu.
@@ -67,7 +119,7 @@ func (e *experiments) expose(cfg *rules.Compiled, prof *profile.Profile, exps []
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, x := range first[:n] {
-		e.arms(&cfg.Experiments[x.Experiment])[x.Arm].AddVisitor()
+		e.bump(&cfg.Experiments[x.Experiment], x.Arm, (*experiment.Counts).AddVisitor)
 	}
 }
 
@@ -108,7 +160,7 @@ func (e *experiments) record(cfg *rules.Compiled, prof *profile.Profile, match f
 	defer e.mu.Unlock()
 	for _, ch := range changes[:n] {
 		if x := experimentOf(cfg, ch.key); x != nil && ch.arm < len(x.Arms) {
-			count(&e.arms(x)[ch.arm], ch)
+			e.bump(x, ch.arm, func(c *experiment.Counts) { count(c, ch) })
 		}
 	}
 }
@@ -199,14 +251,32 @@ func experimentOf(cfg *rules.Compiled, key uint32) *rules.CompiledExperiment {
 	return nil
 }
 
-// reports are the configuration's experiments, counted so far.
-func (e *experiments) reports(cfg *rules.Compiled) []experiment.Report {
+// reports are the configuration's experiments, counted so far: by every
+// instance, with a shared store (which it waits for until ctx ends).
+func (e *experiments) reports(ctx context.Context, cfg *rules.Compiled) ([]experiment.Report, error) {
+	shared := make([][]experiment.Counts, len(cfg.Experiments))
+	for i := range cfg.Experiments {
+		if e.shared == nil {
+			break
+		}
+		x := &cfg.Experiments[i]
+		totals, ok, err := e.shared.Totals(ctx, sharedCountsKey(x.Key))
+		if err != nil {
+			return nil, fmt.Errorf("experiment %s: counts in the shared store: %w", x.Name, err)
+		}
+		if ok {
+			shared[i] = sharedArms(totals, len(x.Arms))
+		}
+	}
 	out := make([]experiment.Report, 0, len(cfg.Experiments))
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i := range cfg.Experiments {
 		x := &cfg.Experiments[i]
 		counts := e.arms(x)
+		if shared[i] != nil {
+			counts = shared[i]
+		}
 		arms := make([]experiment.ArmCounts, len(x.Arms))
 		for j := range x.Arms {
 			arms[j] = experiment.ArmCounts{Name: x.Arms[j], Weight: x.Weights[j], Counts: counts[j]}
@@ -215,16 +285,25 @@ func (e *experiments) reports(cfg *rules.Compiled) []experiment.Report {
 		r.Name, r.Action = x.Name, x.Action
 		out = append(out, r)
 	}
-	return out
+	return out, nil
 }
 
 // adminExperiments answers GET /experiments: every experiment's arms,
 // uplift with its intervals, the sample-ratio check and the verdict.
 func (p *Proxy) adminExperiments(ctx *fasthttp.RequestCtx) {
+	cfg := p.conf.Load().cfg
+	wait, cancel := context.WithTimeout(context.Background(), cfg.Store.Timeout.D())
+	defer cancel()
+	reports, err := p.experiments.reports(wait, cfg)
+	if err != nil {
+		p.log.Error("experiments report", "err", err)
+		ctx.Error("the shared store did not answer: the counts of every instance are there; try again\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
 	body, err := json.MarshalIndent(struct {
 		Experiments []experiment.Report `json:"experiments"`
 		At          time.Time           `json:"at"`
-	}{p.experiments.reports(p.conf.Load().cfg), p.now().UTC()}, "", "  ")
+	}{reports, p.now().UTC()}, "", "  ")
 	if err != nil {
 		p.log.Error("experiments report", "err", err)
 		ctx.Error("report failed\n", fasthttp.StatusInternalServerError)
@@ -265,7 +344,7 @@ func (e *experiments) global(cfg *rules.Compiled, prof *profile.Profile, visitor
 	})
 	if first {
 		e.mu.Lock()
-		e.arms(x)[arm].AddVisitor()
+		e.bump(x, arm, (*experiment.Counts).AddVisitor)
 		e.mu.Unlock()
 	}
 	return arm

@@ -28,6 +28,8 @@ func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
 	p.serve(x)
 	if x.preview != nil {
 		previewHeaders(x)
+	} else {
+		p.changed(x.visitorID) // written behind, for the other instances
 	}
 	p.metrics.added.observe((time.Since(x.start) - x.waited).Seconds())
 	if x.conf.cfg.Log.Access {

@@ -21,6 +21,7 @@ func (p *Proxy) identify(x *exchange) {
 		if who, ok := p.ids.VerifyBytes(raw); ok {
 			x.visitorID, x.returning = who.ID, true
 			x.refresh = p.ids.NeedsRefresh(who)
+			p.readThrough(who.ID) // another instance may have seen them last
 			return
 		}
 		p.metrics.badTokens.Add(1)

@@ -51,6 +51,9 @@ type Metrics struct {
 	reloads reloads // configuration reloads, by outcome (reload.go)
 
 	snapshots struct{ saved, failed atomic.Int64 } // snapshot writes (snapshot.go)
+
+	// The shared store (shared.go): profiles read through, by outcome.
+	storeReads struct{ found, missing, failed, refused atomic.Int64 }
 }
 
 // passReasons are why a response was not rewritten.
@@ -269,6 +272,7 @@ func (h *histogram) write(w io.Writer, name, help string) {
 type Gauge struct {
 	Name, Help string
 	Value      float64
+	Counter    bool // typed a counter: it only grows
 }
 
 // WriteTo writes the metrics and the given gauges in the Prometheus text
@@ -298,6 +302,9 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"unanswered\"} %d\n", m.resent[attemptUnanswered].Load())
 	fmt.Fprintf(w, "# HELP shopedge_snapshots_total Snapshots of the state written to store.snapshot, by result.\n# TYPE shopedge_snapshots_total counter\n")
 	fmt.Fprintf(w, "shopedge_snapshots_total{result=\"saved\"} %d\nshopedge_snapshots_total{result=\"failed\"} %d\n", m.snapshots.saved.Load(), m.snapshots.failed.Load())
+	fmt.Fprintf(w, "# HELP shopedge_store_profile_reads_total Returning visitors' profiles read through from the shared store, by result: found, missing (none stored), failed (the store down or slower than store.budget: the request went on with what this instance holds), refused (bytes another build wrote).\n# TYPE shopedge_store_profile_reads_total counter\n")
+	fmt.Fprintf(w, "shopedge_store_profile_reads_total{result=\"found\"} %d\nshopedge_store_profile_reads_total{result=\"missing\"} %d\nshopedge_store_profile_reads_total{result=\"failed\"} %d\nshopedge_store_profile_reads_total{result=\"refused\"} %d\n",
+		m.storeReads.found.Load(), m.storeReads.missing.Load(), m.storeReads.failed.Load(), m.storeReads.refused.Load())
 	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
 	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
 	counter("shopedge_swap_unplaced_total", "Content swaps left off pages served, each page view counted, because the element their selector found cannot safely change (raw text, foreign or doubtful markup, or elements where only text may go).", m.swapUnplaced.Load())
@@ -363,6 +370,10 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	m.added.write(w, "shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.")
 	m.reloads.write(w)
 	for _, g := range gauges {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", g.Name, g.Help, g.Name, g.Name, g.Value)
+		kind := "gauge"
+		if g.Counter {
+			kind = "counter"
+		}
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %g\n", g.Name, g.Help, g.Name, kind, g.Name, g.Value)
 	}
 }

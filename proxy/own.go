@@ -123,6 +123,8 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 	}
 	now := p.now()
 	if overlay != nil {
+		p.readThrough(who.ID)
+		defer p.changed(who.ID)
 		prof, _ := p.profiles.Load(who.ID)
 		key := profile.OverlayKey(overlay.ID)
 		prof.Update(func(d *profile.Data) {

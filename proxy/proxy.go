@@ -21,6 +21,7 @@ import (
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
 	"shopedge/proxy/render"
+	"shopedge/proxy/store"
 	"shopedge/rules"
 )
 
@@ -40,8 +41,10 @@ type Proxy struct {
 	learner  *learn.Recorder // records into profiles, catalog, rec, views and carts
 	counts   liveCounts      // views and carts, as plan reads them
 
-	experiments experiments // every experiment's arms, counted per visitor
-	snapshot    string      // the file the state is saved to and restored from; "": none
+	experiments experiments  // every experiment's arms, counted per visitor
+	shared      store.Shared // what instances share (shared.go); store.Local when alone
+	sharing     bool         // shared is not store.Local
+	snapshot    string       // the file the state is saved to and restored from; "": none
 	pages       *page.Cache
 	log         *slog.Logger
 	metrics     *Metrics
@@ -116,9 +119,13 @@ func New(cfg *rules.Compiled, o Options) (*Proxy, error) {
 		p.restore(cfg, p.snapshot) // before anything holds the state
 	}
 	p.counts = liveCounts{views: p.views, carts: p.carts}
-	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts}
+	p.learner = &learn.Recorder{Profiles: p.profiles, Catalog: p.catalog, Engine: p.rec, Views: p.views, Carts: p.carts, Now: p.now}
+	if err := p.openShared(cfg); err != nil {
+		return nil, err
+	}
 	p.setConfig(cfg)
 	p.metrics.reloads.loaded(p.now())
+	p.startShared()
 	return p, nil
 }
 

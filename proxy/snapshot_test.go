@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -41,7 +42,7 @@ func TestSnapshotRestart(t *testing.T) {
 	if engine.Items == 0 || views == 0 {
 		t.Fatalf("nothing learned before the restart: engine %+v, %d live counters", engine, views)
 	}
-	counts := e.proxy.experiments.reports(e.proxy.conf.Load().cfg)
+	counts, _ := e.proxy.experiments.reports(context.Background(), e.proxy.conf.Load().cfg)
 	n, err := e.proxy.SaveSnapshot()
 	if err != nil || n == 0 {
 		t.Fatalf("save: %d bytes, %v", n, err)
@@ -59,7 +60,7 @@ func TestSnapshotRestart(t *testing.T) {
 	if got := b.proxy.views.Len(); got != views {
 		t.Errorf("live counters after the restart: %d, want %d", got, views)
 	}
-	if got := b.proxy.experiments.reports(b.proxy.conf.Load().cfg); got[0].Arms[0].Visitors+got[0].Arms[1].Visitors != counts[0].Arms[0].Visitors+counts[0].Arms[1].Visitors {
+	if got, _ := b.proxy.experiments.reports(context.Background(), b.proxy.conf.Load().cfg); got[0].Arms[0].Visitors+got[0].Arms[1].Visitors != counts[0].Arms[0].Visitors+counts[0].Arms[1].Visitors {
 		t.Errorf("experiment counts after the restart %+v, want %+v", got[0].Arms, counts[0].Arms)
 	}
 	after := v.get(b.url + "/")

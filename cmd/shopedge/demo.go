@@ -38,6 +38,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9090", "the admin listen `address`")
 	path := fs.String("config", "", "configuration `file` (default: the embedded configs/demo.yaml)")
 	fs.StringVar(&o.snapshot, "snapshot", "", "keep visitors, catalog and counts in this `file` across restarts")
+	fs.StringVar(&o.store, "store", "", "share the state with other instances through the Redis at this `URL`")
 	watch := fs.Bool("watch", true, "reload when the -config file changes")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -68,6 +69,11 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(cfg.Log, stderr)
 	getenv := os.Getenv
+	if os.Getenv("SHOPEDGE_SECRET") == "" && cfg.Store.URL != "" {
+		// Each instance would sign with a secret of its own, and a
+		// visitor's cookie from one would be new to the other.
+		return fmt.Errorf("demo -store: set SHOPEDGE_SECRET, the same for every instance, so that each reads the visitor cookies the others sign (for example: export SHOPEDGE_SECRET=$(head -c 32 /dev/urandom | base64))")
+	}
 	if os.Getenv("SHOPEDGE_SECRET") == "" {
 		secret, kept := randomString(48), ""
 		if o.snapshot != "" {

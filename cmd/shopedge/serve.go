@@ -25,7 +25,7 @@ import (
 // overrides are command-line settings that win over the file, on start and
 // on every reload.
 type overrides struct {
-	listen, upstream, adminListen, snapshot string
+	listen, upstream, adminListen, snapshot, store string
 }
 
 // compile returns c with the overrides applied, compiled again; c itself
@@ -51,6 +51,9 @@ func (o overrides) apply(cfg *rules.Config) error {
 	if o.snapshot != "" {
 		cfg.Store.Snapshot = o.snapshot
 	}
+	if o.store != "" {
+		cfg.Store.URL = o.store
+	}
 	if o.upstream != "" {
 		if _, err := rules.ParseUpstreamURL(o.upstream); err != nil {
 			return fmt.Errorf("-upstream: %w", err)
@@ -72,6 +75,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	path := fs.String("config", "", "configuration `file` (required)")
 	var o overrides
 	fs.StringVar(&o.snapshot, "snapshot", "", "keep the state in this `file` across restarts (store.snapshot)")
+	fs.StringVar(&o.store, "store", "", "share the state with other instances through the Redis at this `URL` (store.url)")
 	fs.StringVar(&o.listen, "listen", "", "listen `address`, overriding server.listen")
 	fs.StringVar(&o.upstream, "upstream", "", "the shop's base `URL`, overriding upstream.url")
 	watch := fs.Bool("watch", true, "reload when the configuration file changes (SIGHUP and POST /reload always do)")
@@ -205,6 +209,11 @@ func runProxy(o runOptions) error {
 	for {
 		select {
 		case err := <-errc:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := p.Shutdown(ctx); err != nil {
+				o.log.Error("shared state not all written", "err", err)
+			}
+			cancel()
 			if o.cfg.Store.Snapshot != "" {
 				save() // what was learned until the listener failed
 			}
@@ -225,6 +234,9 @@ func runProxy(o runOptions) error {
 			err := srv.ShutdownWithContext(ctx)
 			if admin != nil {
 				_ = admin.ShutdownWithContext(ctx)
+			}
+			if err := p.Shutdown(ctx); err != nil {
+				o.log.Error("shared state not all written", "err", err)
 			}
 			if o.cfg.Store.Snapshot != "" {
 				save() // after the last request: nothing it learned is lost

@@ -74,6 +74,19 @@ func (c Counts) Add(o Counts) Counts {
 	}
 }
 
+// Sub returns c less o: what was counted between two readings of an arm.
+func (c Counts) Sub(o Counts) Counts {
+	return Counts{
+		Visitors:   c.Visitors - o.Visitors,
+		Converters: c.Converters - o.Converters,
+		Orders:     c.Orders - o.Orders,
+		Revenue:    c.Revenue - o.Revenue,
+		RevenueSq:  c.RevenueSq - o.RevenueSq,
+		CartAdders: c.CartAdders - o.CartAdders,
+		Clickers:   c.Clickers - o.Clickers,
+	}
+}
+
 // ConversionRate is Converters / Visitors: the share of exposed visitors
 // who bought. It is 0 when there are no visitors.
 func (c Counts) ConversionRate() float64 { return ratio(float64(c.Converters), c.Visitors) }

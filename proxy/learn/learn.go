@@ -19,6 +19,9 @@ type Recorder struct {
 	Engine   *recommend.Engine
 	Views    *live.Counter // people who viewed each product, for social proof
 	Carts    *live.Counter // people who put each product in their cart
+	// Now is the instance's clock, which bounds the times of the changes
+	// Apply takes from others. Default: time.Now.
+	Now func() time.Time
 	// Share, when set, is told every change made to the engine, the live
 	// counts and the catalog (see Apply; profiles travel whole, through
 	// profile.Store.Encode), for the other instances. Default: nil, the

@@ -165,8 +165,38 @@ func (r *Recorder) Apply(b []byte) error {
 	if err := c.decode(b); err != nil {
 		return err
 	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	c.clamp(now())
 	c.apply(r)
 	return nil
+}
+
+// maxAhead is how far ahead of this instance's clock a change's time may
+// be: beyond it (a peer whose clock runs fast), the change counts as of
+// now, so that it cannot slide this instance's live windows into the
+// future and empty them.
+const maxAhead = time.Minute
+
+// clamp brings a change's time no later than now plus maxAhead.
+func (c *change) clamp(now time.Time) {
+	limit := now.Add(maxAhead)
+	switch c.kind {
+	case changeEvent:
+		if c.ev.Time.After(limit) {
+			c.ev.Time = now
+		}
+	case changeView, changeCart:
+		if c.at.After(limit) {
+			c.at = now
+		}
+	case changeProduct:
+		if c.product.SeenAt.After(limit) {
+			c.product.SeenAt = now
+		}
+	}
 }
 
 func (c *change) apply(r *Recorder) {

@@ -274,3 +274,23 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+// TestApplyClampsFuture: a change from a peer whose clock runs ahead
+// counts as of now here, in the windows of now, rather than sliding them
+// past what this instance counts.
+func TestApplyClampsFuture(t *testing.T) {
+	t.Parallel()
+	a, b := newRecorder(t), newRecorder(t)
+	a.Share = &relay{to: b}
+	behind := t0.Add(-2 * time.Hour) // B's clock, two hours behind A's
+	b.Now = func() time.Time { return behind }
+	b.Views.Add(42, behind, true, true) // counted here before
+	v := facts("v1", rules.PageProduct, "/p/boots")
+	a.View(v, a.Page(v, product(42, "/p/boots", ""), true, t0), t0)
+	if got := b.Views.Get(42, behind); got.Hour != 2 || got.Day != 2 {
+		t.Errorf("B's views of 42 at its now: %+v, want 2 in the hour and the day", got)
+	}
+	if p, ok := b.Catalog.Get(42); !ok || !p.SeenAt.Equal(behind) {
+		t.Errorf("B's catalog: %v seen at %v, want %v", ok, p.SeenAt, behind)
+	}
+}

@@ -12,8 +12,9 @@
 //     buffer (for the decide step, which allocates nothing of its own).
 //   - experiments.go: ExperimentSlot, a visitor's part in an experiment
 //     (arm, and what was counted of them), Expose.
-//   - store.go: Store, the bounded store of profiles, and Cost, the bytes
-//     each is charged.
+//   - store.go: Store, the bounded store of profiles (Forget drops all but
+//     some, for a shared store that may have missed writes elsewhere), and
+//     Cost, the bytes each is charged.
 //   - snapshot.go: Store.WriteSnapshot and ReadSnapshot, the held profiles
 //     as a binary stream (Data raw, behind a fingerprint of its layout),
 //     and ErrSnapshot.

@@ -296,3 +296,25 @@ func (s *Store) Stats() Stats {
 	}
 	return st
 }
+
+// Forget forgets every held profile but those keep keeps, and returns how
+// many it forgot: after a shared store may have missed word of writes
+// elsewhere, the profiles not changed here are read again. It holds one
+// shard's lock at a time.
+func (s *Store) Forget(keep func(visitorID string) bool) int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for j := sh.head; j != none; {
+			next := sh.slots[j].next
+			if id := sh.slots[j].id; !keep(id) {
+				sh.remove(j, s.hash(id))
+				n++
+			}
+			j = next
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}

@@ -209,3 +209,29 @@ func TestStoreHashCollision(t *testing.T) {
 		t.Errorf("evicted %d, held %d, want 1 and 1", st.Evicted, st.Held)
 	}
 }
+
+// TestForgetAllBut: Forget drops every held profile but those kept, and
+// the store goes on holding new ones.
+func TestForgetAllBut(t *testing.T) {
+	s, err := NewStore(100*Cost, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		s.Load(id)
+	}
+	if n := s.Forget(func(id string) bool { return id == "b" || id == "d" }); n != 2 {
+		t.Errorf("forgot %d, want 2", n)
+	}
+	for id, want := range map[string]bool{"a": false, "b": true, "c": false, "d": true} {
+		if _, held := s.Get(id); held != want {
+			t.Errorf("%s held: %v, want %v", id, held, want)
+		}
+	}
+	if _, created := s.Load("a"); !created {
+		t.Error("a forgotten profile came back on Load")
+	}
+	if got := s.Stats().Held; got != 3 {
+		t.Errorf("held %d, want 3", got)
+	}
+}

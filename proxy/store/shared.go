@@ -64,6 +64,11 @@ type Sink interface {
 	// Invalidate says another instance wrote the visitor's profile: the
 	// local copy is stale, and the next request reads it through.
 	Invalidate(visitorID string)
+	// Stale says the store may have missed word of other instances'
+	// writes (it was cut off from them): every held profile is stale but
+	// those keep keeps (the ones this instance changed and has yet to
+	// write, whose write comes last and wins).
+	Stale(keep func(visitorID string) bool)
 	// Apply applies a change another instance published.
 	Apply(change []byte) error
 	// WriteState writes the state a starting instance reads before it

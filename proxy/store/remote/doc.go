@@ -9,7 +9,10 @@
 // Every key starts with Options.Prefix (P); hash tags keep what one
 // command touches in one Redis Cluster slot:
 //
-//   - P{visitor}:p: a profile, SET with PX ProfileTTL.
+//   - P{visitor}:p: a profile: its generation (16 hex digits), then its
+//     bytes; written by casScript with PX ProfileTTL. An erased profile
+//     (Forget) is a tombstone, generation 0 and no bytes, so that no copy
+//     read before the erasure is written back.
 //   - Pinv: the channel of invalidations: the writing instance, then the
 //     visitor ids written (each uvarint length-prefixed).
 //   - P{changes}: the change stream; each entry is one batch, fields
@@ -25,11 +28,19 @@
 // # Consistency
 //
 //   - Profiles are read through (Profile, within Budget) and written
-//     behind every FlushInterval; the last write wins. A visitor whose two
-//     requests land on two instances within one interval may see the
-//     older profile on the second. An instance told of another's write
-//     (an invalidation) drops its copy unless it has its own write
-//     pending, which then wins.
+//     behind every FlushInterval, each over the copy this instance read or
+//     wrote last (a generation in front of the value, checked by a script):
+//     when another instance wrote the profile since, the first write
+//     stands, and this instance drops its copy (Sink.Invalidate), reading
+//     the stored one on the visitor's next request: a stale copy never
+//     overwrites a newer one, and a conflict loses the losing instance's
+//     last interval of that visitor. A visitor whose two requests land on
+//     two instances within one interval may see the older profile on the
+//     second. An instance told of another's write (an invalidation) drops
+//     its copy unless it has its own write pending (which then conflicts).
+//     Back from down, and at each subscription after the first (what was
+//     published meanwhile went unheard), every held copy not waiting to be
+//     written is dropped (Sink.Stale).
 //   - Changes reach the other instances within about a flush interval, in
 //     each origin's order; a batch written twice (a retry after a reply
 //     was lost) is applied once (sequence numbers per origin, starting at
@@ -60,8 +71,8 @@
 // with the time down and writes the backlog: dirty profiles (at most
 // MaxDirty), change batches (at most Backlog bytes, the oldest dropped
 // and counted) and counters. Invalidations published while the
-// subscription was away are not seen: copies may stay stale until their
-// next write. A store that started with Redis down reads the saved state
+// subscription was away are not seen, so the held copies are dropped
+// then (Sink.Stale). A store that started with Redis down reads the saved state
 // when Redis first answers: Sink.ReadState is then called while the
 // instance serves. Health and Stats give the figures for /metrics (Stats
 // proposes the metric names).

@@ -24,6 +24,22 @@ end
 return 0
 `)
 
+// casScript writes a profile only over the copy this instance read or
+// wrote last: KEYS[1] is the profile's key; ARGV[1] the generation of that
+// copy (genLen hex digits; all zeros when this instance knows none),
+// ARGV[2] the new value (the next generation, then the profile's bytes),
+// ARGV[3] its lifetime in milliseconds. It returns 1 when written, 0 when
+// another instance wrote the profile since (a conflict: this instance
+// drops its copy and reads the stored one on the visitor's next request).
+var casScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, 16) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
 // dedupeTTL is how long a counter batch's dedupe key is kept, in seconds:
 // a batch resent later than that would count twice.
 const dedupeTTL = 86400
@@ -56,8 +72,7 @@ func (s *Store) tick() {
 			s.health.fail(s.scrub(err))
 			return
 		}
-		s.health.ok()
-		s.warm()
+		s.back()
 	}
 	start := time.Now()
 	err := s.flush(s.ctx)
@@ -92,6 +107,7 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 	s.dmu.Unlock()
 
 	var arena []byte
+	var bases []uint64
 	vals := make([][]byte, 0, profileBatch)
 	written := make([]string, 0, profileBatch)
 	for start := 0; start < len(ids); start += profileBatch {
@@ -111,21 +127,72 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 		if len(written) == 0 {
 			continue
 		}
+		if !s.casLoaded.Load() {
+			if err := s.roundTrip(ctx, func(ctx context.Context) error { return casScript.Load(ctx, s.rdb).Err() }); err != nil {
+				s.redirty(ids[start:])
+				return err
+			}
+			s.casLoaded.Store(true)
+		}
+		bases = s.bases(written, bases[:0])
+		ttl := strconv.FormatInt(s.o.ProfileTTL.Milliseconds(), 10)
+		var cmds []*redis.Cmd
 		err := s.roundTrip(ctx, func(ctx context.Context) error {
 			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				cmds = cmds[:0]
 				for i, id := range written {
-					p.Set(ctx, s.profileKey(id), vals[i], s.o.ProfileTTL)
+					val := appendGen(make([]byte, 0, genLen+len(vals[i])), bases[i]+1)
+					cmds = append(cmds, casScript.EvalSha(ctx, p, []string{s.profileKey(id)}, formatGen(bases[i]), append(val, vals[i]...), ttl))
 				}
-				p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, written))
 				return nil
 			})
 			return err
 		})
-		if err != nil {
-			s.redirty(ids[start:])
+		var won, again []string
+		var wonGens []uint64
+		noscript := false
+		for i, c := range cmds {
+			n, cerr := c.Int()
+			switch {
+			case cerr != nil:
+				// Not written (the pipeline failed, or Redis lost the
+				// script): written at a later flush.
+				noscript = noscript || strings.HasPrefix(cerr.Error(), "NOSCRIPT")
+				again = append(again, written[i])
+			case n == 1:
+				s.setBase(written[i], bases[i]+1)
+				won = append(won, written[i])
+				wonGens = append(wonGens, bases[i]+1)
+			default:
+				// Another instance wrote it since this one read it: its
+				// write stands, and this copy goes.
+				s.st.conflicts.Add(1)
+				s.setBase(written[i], 0)
+				s.sink.Invalidate(written[i])
+			}
+		}
+		if len(cmds) < len(written) {
+			again = append(again, written[len(cmds):]...)
+		}
+		if noscript {
+			s.casLoaded.Store(false) // Redis restarted without it: loaded at the next flush
+		}
+		if len(won) > 0 {
+			if perr := s.roundTrip(ctx, func(ctx context.Context) error {
+				return s.rdb.Publish(ctx, s.kInv, encodeInv(s.o.Instance, won, wonGens)).Err()
+			}); perr != nil {
+				err = errors.Join(err, perr) // written; the others read it when they next miss it
+			}
+		}
+		s.st.profileWrites.Add(uint64(len(won)))
+		if err != nil || len(again) > 0 {
+			s.redirty(again)
+			s.redirty(ids[start+len(chunk):])
+			if err == nil {
+				err = errors.New("remote: profiles not written")
+			}
 			return err
 		}
-		s.st.profileWrites.Add(uint64(len(written)))
 	}
 	return nil
 }

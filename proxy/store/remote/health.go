@@ -43,15 +43,15 @@ func (h *health) fail(err string) {
 	h.log.Warn("redis unreachable: serving from local state", "err", err)
 }
 
-// ok marks the store up after it was down.
-func (h *health) ok() {
+// ok marks the store up after it was down; it reports whether it was.
+func (h *health) ok() (wasDown bool) {
 	if h.up.Load() {
-		return
+		return false
 	}
 	h.mu.Lock()
 	if h.up.Load() {
 		h.mu.Unlock()
-		return
+		return false
 	}
 	now := time.Now()
 	d := now.Sub(h.downSince)
@@ -60,6 +60,7 @@ func (h *health) ok() {
 	h.up.Store(true)
 	h.mu.Unlock()
 	h.log.Info("redis reachable again: writing the backlog", "down", d.Round(time.Millisecond))
+	return true
 }
 
 func (h *health) get() store.Health {

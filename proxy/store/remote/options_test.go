@@ -2,6 +2,7 @@ package remote
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -94,16 +95,16 @@ func TestStreamIDs(t *testing.T) {
 }
 
 func TestInvalidationMessage(t *testing.T) {
-	msg := string(encodeInv("inst", []string{"a", "", "visitor-ü"}))
+	msg := string(encodeInv("inst", []string{"a", "", "visitor-ü"}, []uint64{1, 0, 1 << 40}))
 	var got []string
-	if !decodeInv(msg, "other", func(id string) { got = append(got, id) }) || strings.Join(got, ",") != "a,,visitor-ü" {
+	if !decodeInv(msg, "other", func(id string, g uint64) { got = append(got, fmt.Sprint(id, g)) }) || strings.Join(got, ",") != "a1,0,visitor-ü1099511627776" {
 		t.Errorf("decode: got %q", got)
 	}
 	got = nil
-	if !decodeInv(msg, "inst", func(id string) { got = append(got, id) }) || len(got) != 0 {
+	if !decodeInv(msg, "inst", func(id string, _ uint64) { got = append(got, id) }) || len(got) != 0 {
 		t.Errorf("decode of its own message: got %q, want none", got)
 	}
-	if decodeInv(msg[:len(msg)-2], "other", func(string) {}) {
+	if decodeInv(msg[:len(msg)-2], "other", func(string, uint64) {}) {
 		t.Error("decode of a cut message: no error")
 	}
 }

@@ -14,18 +14,20 @@ import (
 )
 
 // encodeInv is an invalidation message: the instance, then the visitor
-// ids, each preceded by its length as a uvarint.
-func encodeInv(instance string, ids []string) []byte {
+// ids, each preceded by its length as a uvarint and followed by the
+// generation written, a uvarint (0: erased). gens[i] goes with ids[i].
+func encodeInv(instance string, ids []string, gens []uint64) []byte {
 	n := binary.MaxVarintLen64 + len(instance)
 	for _, id := range ids {
-		n += binary.MaxVarintLen64 + len(id)
+		n += 2*binary.MaxVarintLen64 + len(id)
 	}
 	b := make([]byte, 0, n)
 	b = binary.AppendUvarint(b, uint64(len(instance)))
 	b = append(b, instance...)
-	for _, id := range ids {
+	for i, id := range ids {
 		b = binary.AppendUvarint(b, uint64(len(id)))
 		b = append(b, id...)
+		b = binary.AppendUvarint(b, gens[i])
 	}
 	return b
 }
@@ -40,8 +42,9 @@ func nextField(b string) (field, rest string, ok bool) {
 }
 
 // decodeInv calls f for each id of an invalidation message of another
-// instance than self; it reports a malformed message.
-func decodeInv(msg, self string, f func(id string)) bool {
+// instance than self, with the generation written; it reports a malformed
+// message.
+func decodeInv(msg, self string, f func(id string, gen uint64)) bool {
 	origin, rest, ok := nextField(msg)
 	if !ok {
 		return false
@@ -54,7 +57,12 @@ func decodeInv(msg, self string, f func(id string)) bool {
 		if id, rest, ok = nextField(rest); !ok {
 			return false
 		}
-		f(id)
+		g, k := binary.Uvarint([]byte(rest[:min(len(rest), binary.MaxVarintLen64)]))
+		if k <= 0 {
+			return false
+		}
+		rest = rest[k:]
+		f(id, g)
 	}
 	return true
 }
@@ -74,7 +82,9 @@ func (s *Store) retryWait() bool {
 // subscriber passes other instances' invalidations to the sink, except for
 // visitors waiting to be written from here (that write comes after, and
 // the last write wins). The subscription reconnects by itself; what was
-// published while it was away is not seen.
+// published while it was away is not seen, so each subscription after the
+// first makes every profile held stale but those waiting to be written
+// (Sink.Stale): they are read again on their visitor's next request.
 func (s *Store) subscriber() {
 	defer s.wg.Done()
 	ps := s.ps
@@ -95,16 +105,34 @@ func (s *Store) subscriber() {
 		msg, ok := m.(*redis.Message)
 		if !ok {
 			if sub, ok := m.(*redis.Subscription); ok && sub.Kind == "subscribe" {
-				s.subscribed.Store(true)
+				if s.subscribed.Swap(true) {
+					s.st.resyncs.Add(1)
+					s.sink.Stale(s.isDirty)
+				}
 			}
 			continue
 		}
-		if !decodeInv(msg.Payload, s.o.Instance, func(id string) {
+		if !decodeInv(msg.Payload, s.o.Instance, func(id string, gen uint64) {
+			if gen == 0 {
+				// Erased: the copy here goes, and so does its pending
+				// write (it would conflict with the tombstone anyway).
+				s.dmu.Lock()
+				delete(s.dirty, id)
+				s.dmu.Unlock()
+				s.st.invalidations.Add(1)
+				s.setBase(id, 0)
+				s.sink.Invalidate(id)
+				return
+			}
+			if !s.older(id, gen) {
+				return // the copy here was read after that write
+			}
 			if s.isDirty(id) {
 				s.st.invalidationsSkipped.Add(1)
 				return
 			}
 			s.st.invalidations.Add(1)
+			s.setBase(id, 0)
 			s.sink.Invalidate(id)
 		}) {
 			s.st.changesFailed.Add(1)
@@ -252,7 +280,7 @@ func (s *Store) reader() {
 			return
 		}
 		if errors.Is(err, redis.Nil) || err == nil && len(res) == 0 {
-			s.health.ok()
+			s.markUp()
 			// Nothing new within the block: now and then, see that the
 			// stream did not restart behind the position.
 			if empty++; empty%10 == 0 {
@@ -268,7 +296,7 @@ func (s *Store) reader() {
 			}
 			continue
 		}
-		s.health.ok()
+		s.markUp()
 		for _, st := range res {
 			for _, m := range st.Messages {
 				s.applyEntry(m, last)

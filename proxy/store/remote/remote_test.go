@@ -22,6 +22,7 @@ type testSink struct {
 	mu          sync.Mutex
 	profiles    map[string][]byte
 	invalidated []string
+	stale       []string // held profiles Stale made stale
 	applied     []string
 	state       string // what WriteState writes
 	read        []string
@@ -46,6 +47,16 @@ func (k *testSink) Invalidate(id string) {
 	k.mu.Lock()
 	k.invalidated = append(k.invalidated, id)
 	k.mu.Unlock()
+}
+
+func (k *testSink) Stale(keep func(string) bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for id := range k.profiles {
+		if !keep(id) {
+			k.stale = append(k.stale, id)
+		}
+	}
 }
 
 func (k *testSink) Apply(c []byte) error {
@@ -165,11 +176,20 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 		t.Fatalf("B Profile before the flush: found %v, err %v, want none", found, err)
 	}
 	a.tick()
+	eventually(t, "B invalidated v1", func() bool { inv, _, _ := kb.snapshot(); return slices.Contains(inv, "v1") })
 	got, found, err := b.Profile("v1", []byte("x:"))
 	if err != nil || !found || string(got) != "x:hello" {
 		t.Fatalf("B Profile: got %q, %v, %v, want x:hello", got, found, err)
 	}
-	eventually(t, "B invalidated v1", func() bool { inv, _, _ := kb.snapshot(); return slices.Contains(inv, "v1") })
+	// A copy read after a write is not invalidated by word of that write,
+	// however late it comes.
+	if n := b.Stats().Invalidations; n != 1 {
+		t.Errorf("B counts %d invalidations, want 1", n)
+	}
+	ka.set("v1", "hello again")
+	a.Changed("v1")
+	a.tick()
+	eventually(t, "B invalidated v1 again", func() bool { return b.Stats().Invalidations == 2 })
 	// B writes v2: A receives that invalidation after any of its own.
 	kb.set("v2", "world")
 	b.Changed("v2")
@@ -226,7 +246,7 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 	if _, found, err := b.Profile("v1", nil); err != nil || found {
 		t.Errorf("B Profile after Forget: found %v, err %v, want none", found, err)
 	}
-	eventually(t, "B invalidated v1 again", func() bool {
+	eventually(t, "B invalidated v1 once more", func() bool {
 		inv, _, _ := kb.snapshot()
 		n := 0
 		for _, id := range inv {
@@ -234,11 +254,11 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 				n++
 			}
 		}
-		return n == 2
+		return n == 3
 	})
 	st := a.Stats()
-	if st.ProfileWrites != 1 || st.BatchesWritten != 1 || st.CounterFlushes != 1 {
-		t.Errorf("A Stats: %+v, want 1 profile write, 1 batch, 1 counter flush", st)
+	if st.ProfileWrites != 2 || st.BatchesWritten != 1 || st.CounterFlushes != 1 {
+		t.Errorf("A Stats: %+v, want 2 profile writes, 1 batch, 1 counter flush", st)
 	}
 	if st := b.Stats(); st.ReadsFound != 1 || st.ReadsMissing != 2 || st.ChangesApplied != 3 || st.BatchesRead != 1 {
 		t.Errorf("B Stats: %+v, want 1 found, 2 missing, 3 applied, 1 batch read", st)
@@ -246,7 +266,9 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 }
 
 // A visitor waiting to be written here is not invalidated by another
-// instance's write: this instance writes after, and the last write wins.
+// instance's write: this instance's write comes after, and conflicts
+// (another wrote since it read): the first write stands, and the copy
+// here is dropped, to be read again.
 func TestInvalidationSkipsDirty(t *testing.T) {
 	srv := redistest.Start(t)
 	ka, kb := newSink(), newSink()
@@ -264,9 +286,27 @@ func TestInvalidationSkipsDirty(t *testing.T) {
 	if inv, _, _ := ka.snapshot(); slices.Contains(inv, "v") {
 		t.Errorf("A invalidated v, which it has still to write: %q", inv)
 	}
+	// A's write of v goes over a copy older than B's write: it conflicts,
+	// B's stands, and A drops its copy to read the stored one.
 	a.tick()
-	if got, _, _ := b.Profile("v", nil); string(got) != "from a" {
-		t.Errorf("Profile v: got %q, want the last write, from a", got)
+	if got, _, _ := b.Profile("v", nil); string(got) != "from b" {
+		t.Errorf("Profile v: got %q, want the first write, from b", got)
+	}
+	if inv, _, _ := ka.snapshot(); !slices.Contains(inv, "v") {
+		t.Errorf("A kept its copy of v after a conflict: invalidated %q", inv)
+	}
+	if n := a.Stats().Conflicts; n != 1 {
+		t.Errorf("A counts %d conflicts, want 1", n)
+	}
+	// Read again, A's next write goes over B's.
+	if got, _, _ := a.Profile("v", nil); string(got) != "from b" {
+		t.Fatalf("A reads v: %q", got)
+	}
+	ka.set("v", "from a, after b")
+	a.Changed("v")
+	a.tick()
+	if got, _, _ := b.Profile("v", nil); string(got) != "from a, after b" {
+		t.Errorf("Profile v after A read it: got %q", got)
 	}
 }
 
@@ -607,5 +647,50 @@ func TestStateSavedEveryInterval(t *testing.T) {
 	}
 	if st := a.Stats(); st.Errors != 0 {
 		t.Errorf("A errors: %d, want none (state save and stream trim)", st.Errors)
+	}
+}
+
+// An erased profile stays erased: a copy read before the erasure, written
+// afterwards by an instance that did not hear of it, conflicts with the
+// tombstone; a profile begun afresh is written over it.
+func TestForgetTombstone(t *testing.T) {
+	srv := redistest.Start(t)
+	ka, kb := newSink(), newSink()
+	a := open(t, srv, "a", ka, nil)
+	b := open(t, srv, "b", kb, nil)
+	ready(t, a)
+	ready(t, b)
+	ka.set("v", "before")
+	a.Changed("v")
+	a.tick()
+	told := func() int {
+		inv, _, _ := kb.snapshot()
+		return len(slices.DeleteFunc(slices.Clone(inv), func(id string) bool { return id != "v" }))
+	}
+	eventually(t, "B told of the write", func() bool { return told() == 1 })
+	if got, _, _ := b.Profile("v", nil); string(got) != "before" {
+		t.Fatalf("B reads %q", got)
+	}
+	if err := a.Forget(t.Context(), "v"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B told of the erasure", func() bool { return told() == 2 })
+	// B, as if it had not heard: its copy of before, written now.
+	b.setBase("v", 1)
+	kb.set("v", "stale")
+	b.Changed("v")
+	b.tick()
+	if got, found, _ := a.Profile("v", nil); found {
+		t.Errorf("after the erasure a stale copy came back: %q", got)
+	}
+	if n := b.Stats().Conflicts; n != 1 {
+		t.Errorf("B counts %d conflicts, want 1", n)
+	}
+	// Afresh: the visitor browses on, and their new profile is written.
+	ka.set("v", "afresh")
+	a.Changed("v")
+	a.tick()
+	if got, _, _ := b.Profile("v", nil); string(got) != "afresh" {
+		t.Errorf("a profile begun after the erasure: B reads %q", got)
 	}
 }

@@ -14,6 +14,7 @@ type Stats struct {
 	ReadsSkipped uint64 // profile reads refused at once while down [shopedge_store_reads_total{result="skipped"}]
 
 	ProfileWrites        uint64 // profiles written [shopedge_store_profile_writes_total]
+	Conflicts            uint64 // profiles not written: another instance wrote them since this one read them [shopedge_store_profile_conflicts_total]
 	ProfilesDropped      uint64 // Changed calls dropped past MaxDirty [shopedge_store_profiles_dropped_total]
 	Dirty                int    // profiles waiting to be written [shopedge_store_profiles_dirty]
 	Invalidations        uint64 // invalidations of other instances passed to the sink [shopedge_store_invalidations_total]
@@ -28,6 +29,7 @@ type Stats struct {
 	ChangesFailed    uint64 // changes the sink refused, or malformed batches [shopedge_store_changes_failed_total]
 	BacklogBytes     int    // bytes of change batches queued [shopedge_store_backlog_bytes]
 	StreamResets     uint64 // times the reader started the stream again from 0 [shopedge_store_stream_resets_total]
+	Resyncs          uint64 // returns from down and subscriptions after the first: held profiles made stale [shopedge_store_resyncs_total]
 
 	CounterFlushes    uint64 // counter batches acknowledged [shopedge_store_counter_flushes_total]
 	CounterDuplicates uint64 // counter batches Redis had applied already [shopedge_store_counter_duplicates_total]
@@ -41,11 +43,12 @@ type Stats struct {
 
 type counters struct {
 	readsFound, readsMissing, readsFailed, readsSkipped atomic.Uint64
-	profileWrites, dirtyDropped                         atomic.Uint64
+	profileWrites, dirtyDropped, conflicts              atomic.Uint64
 	invalidations, invalidationsSkipped                 atomic.Uint64
 	batchesWritten, batchesRead, batchesDuplicate       atomic.Uint64
 	batchesDropped, changesDropped                      atomic.Uint64
 	changesApplied, changesFailed, streamResets         atomic.Uint64
+	resyncs                                             atomic.Uint64
 	counterFlushes, counterDuplicates                   atomic.Uint64
 	stateWrites, stateReads, errors                     atomic.Uint64
 	lastFlush                                           atomic.Int64
@@ -57,12 +60,12 @@ func (s *Store) Stats() Stats {
 	x := Stats{
 		ReadsFound: c.readsFound.Load(), ReadsMissing: c.readsMissing.Load(),
 		ReadsFailed: c.readsFailed.Load(), ReadsSkipped: c.readsSkipped.Load(),
-		ProfileWrites: c.profileWrites.Load(), ProfilesDropped: c.dirtyDropped.Load(),
+		ProfileWrites: c.profileWrites.Load(), Conflicts: c.conflicts.Load(), ProfilesDropped: c.dirtyDropped.Load(),
 		Invalidations: c.invalidations.Load(), InvalidationsSkipped: c.invalidationsSkipped.Load(),
 		BatchesWritten: c.batchesWritten.Load(), BatchesRead: c.batchesRead.Load(),
 		BatchesDuplicate: c.batchesDuplicate.Load(), BatchesDropped: c.batchesDropped.Load(),
 		ChangesDropped: c.changesDropped.Load(), ChangesApplied: c.changesApplied.Load(),
-		ChangesFailed: c.changesFailed.Load(), StreamResets: c.streamResets.Load(),
+		ChangesFailed: c.changesFailed.Load(), StreamResets: c.streamResets.Load(), Resyncs: c.resyncs.Load(),
 		CounterFlushes: c.counterFlushes.Load(), CounterDuplicates: c.counterDuplicates.Load(),
 		StateWrites: c.stateWrites.Load(), StateReads: c.stateReads.Load(),
 		Errors: c.errors.Load(), LastFlush: time.Duration(c.lastFlush.Load()),

@@ -43,6 +43,15 @@ type Store struct {
 	dmu   sync.Mutex
 	dirty map[string]struct{}
 
+	// gens are the generations of the profiles as this instance last
+	// read or wrote them: a write goes over that copy only (casScript).
+	// Unknown (0) is safe: the write conflicts and the copy is read again.
+	gmu  sync.Mutex
+	gens map[string]uint64
+	// casLoaded says casScript is loaded in Redis (as far as this
+	// instance knows: a NOSCRIPT answer clears it).
+	casLoaded atomic.Bool
+
 	cmu     sync.Mutex
 	cur     []byte // the change batch being filled
 	curN    int
@@ -77,6 +86,66 @@ const maxBatch = 256 << 10
 
 // profileBatch is how many profiles one pipeline writes.
 const profileBatch = 256
+
+// A stored profile is its generation, genLen hex digits (one more at each
+// write), then the bytes Sink.Profile gave.
+const genLen = 16
+
+func appendGen(b []byte, g uint64) []byte {
+	const hex = "0123456789abcdef"
+	for i := genLen - 1; i >= 0; i-- {
+		b = append(b, hex[(g>>(4*uint(i)))&0xf])
+	}
+	return b
+}
+
+func formatGen(g uint64) string { return string(appendGen(make([]byte, 0, genLen), g)) }
+
+// parseGen reads the generation in front of a stored profile.
+func parseGen(v string) (uint64, bool) {
+	if len(v) < genLen {
+		return 0, false
+	}
+	g, err := strconv.ParseUint(v[:genLen], 16, 64)
+	return g, err == nil
+}
+
+// setBase records the generation of the copy held here (0: none known).
+func (s *Store) setBase(id string, g uint64) {
+	s.gmu.Lock()
+	switch {
+	case g == 0:
+		delete(s.gens, id)
+	case len(s.gens) >= s.o.MaxDirty:
+		// Bounded: forgetting them all is safe (their next writes
+		// conflict, and the copies are read again).
+		clear(s.gens)
+		fallthrough
+	default:
+		s.gens[id] = g
+	}
+	s.gmu.Unlock()
+}
+
+// older reports whether the copy of id held here (if any) is older than
+// generation gen, which another instance wrote (0: it erased the
+// profile): a copy read after that write is not.
+func (s *Store) older(id string, gen uint64) bool {
+	s.gmu.Lock()
+	base, known := s.gens[id]
+	s.gmu.Unlock()
+	return gen == 0 || !known || base < gen
+}
+
+// bases appends the generations of the copies of ids held here to dst.
+func (s *Store) bases(ids []string, dst []uint64) []uint64 {
+	s.gmu.Lock()
+	for _, id := range ids {
+		dst = append(dst, s.gens[id])
+	}
+	s.gmu.Unlock()
+	return dst
+}
 
 type batch struct {
 	seq     uint64
@@ -114,6 +183,7 @@ func Open(o Options) (*Store, error) {
 		secrets: o.secrets(),
 		log:     o.Logger.With("store", "redis", "addr", redacted),
 		dirty:   make(map[string]struct{}),
+		gens:    make(map[string]uint64),
 		pending: make(map[ckey]float64),
 		kInv:    o.Prefix + "inv",
 		kStream: o.Prefix + "{changes}",
@@ -178,9 +248,21 @@ func (s *Store) Profile(visitorID string, dst []byte) ([]byte, bool, error) {
 	v, err := s.hot.Get(ctx, s.profileKey(visitorID)).Result()
 	switch {
 	case err == nil:
+		g, ok := parseGen(v)
+		if !ok {
+			s.st.readsFailed.Add(1)
+			return dst, false, fmt.Errorf("remote: get profile: a value shopedge did not write")
+		}
+		if len(v) == genLen { // a tombstone: erased
+			s.setBase(visitorID, 0)
+			s.st.readsMissing.Add(1)
+			return dst, false, nil
+		}
+		s.setBase(visitorID, g)
 		s.st.readsFound.Add(1)
-		return append(dst, v...), true, nil
+		return append(dst, v[genLen:]...), true, nil
 	case errors.Is(err, redis.Nil):
+		s.setBase(visitorID, 0)
 		s.st.readsMissing.Add(1)
 		return dst, false, nil
 	}
@@ -235,16 +317,27 @@ func (s *Store) isDirty(id string) bool {
 // key is deleted and the other instances told. Drop the local profile
 // first (Sink.Profile then finds none), so a flush under way cannot write
 // it back.
+//
+// The profile is not deleted but replaced by a tombstone (generation 0,
+// no bytes) for ProfileTTL: a write of a copy read before the erasure, by
+// any instance, conflicts with it and is dropped, rather than bringing the
+// profile back. A profile begun afresh after it (the visitor browses on)
+// is written over it.
 func (s *Store) Forget(ctx context.Context, visitorID string) error {
+	// A flush under way may hold the profile's bytes already: wait for
+	// it, so that its write lands before the tombstone, not after.
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.dmu.Lock()
 	delete(s.dirty, visitorID)
 	s.dmu.Unlock()
+	s.setBase(visitorID, 0)
 	if !s.health.isUp() {
 		return ErrDown
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.profileKey(visitorID))
-		p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}))
+		p.Set(ctx, s.profileKey(visitorID), formatGen(0), s.o.ProfileTTL)
+		p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{0}))
 		return nil
 	})
 	if err != nil {
@@ -396,6 +489,43 @@ func (s *Store) warm() {
 	if err := s.hot.Ping(ctx).Err(); err != nil {
 		s.noteErr(err)
 	}
+}
+
+// back marks the store up after a ping answered (markUp), and warms a
+// connection. flushMu is held.
+func (s *Store) back() {
+	s.markUp()
+	s.warm()
+}
+
+// markUp marks the store up after Redis answered. Coming back from down,
+// it makes every held profile stale but those waiting to be written
+// (Sink.Stale): other instances may have written them once Redis was
+// back, before this one heard of it.
+func (s *Store) markUp() {
+	if s.health.ok() && s.sink != nil {
+		s.st.resyncs.Add(1)
+		s.sink.Stale(s.isDirty)
+	}
+}
+
+// Flush writes what is queued now, rather than at the next interval, each
+// round trip bounded by Timeout within ctx: the profiles changed, the
+// change batches and the counter increments. What fails stays queued (and
+// the error says why). A store held for down is asked once more first.
+func (s *Store) Flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if !s.health.isUp() {
+		if err := s.rdb.Ping(ctx).Err(); err != nil {
+			return s.wrap(err, "remote: flush")
+		}
+		s.back()
+	}
+	if err := s.flush(ctx); err != nil {
+		return s.wrap(err, "remote: flush")
+	}
+	return nil
 }
 
 // Close implements store.Shared: it stops the goroutines, writes what is

@@ -1,0 +1,341 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/experiment"
+	"shopedge/proxy/proxytest"
+	"shopedge/proxy/store/redistest"
+	"shopedge/proxy/store/remote"
+	"shopedge/rules"
+)
+
+// sharedConfig points a configuration at a Redis, flushing often so that
+// tests wait little.
+func sharedConfig(url string) func(*rules.Config) {
+	return func(c *rules.Config) {
+		c.Store.URL = url
+		c.Store.FlushInterval = rules.Duration(10 * time.Millisecond)
+		// Far above a loopback round trip, so that a busy test machine
+		// does not make a read miss the budget (and a visitor look new).
+		c.Store.Budget = rules.Duration(200 * time.Millisecond)
+	}
+}
+
+// eventually polls cond until it holds or d has passed; then the test
+// fails with what cond last said.
+func eventually(t testing.TB, d time.Duration, cond func() (ok bool, why string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, why := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", d, why)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// flushed waits until a proxy's shared store has written what it holds.
+func flushed(t testing.TB, p *Proxy) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.shared.(interface{ Flush(context.Context) error }).Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+}
+
+// handoff flushes from's shared store and waits until to holds no copy
+// of the visitor's profile (it heard of the write, and dropped its own):
+// the visitor's next request, on to, sees what they did on from. (Two
+// requests of one visitor on two instances closer together than that may
+// not see each other: see "Consistency" in the README.)
+func handoff(t testing.TB, from, to *env, visitorID string) {
+	t.Helper()
+	flushed(t, from.proxy)
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, held := to.proxy.profiles.Get(visitorID)
+		return !held, fmt.Sprintf("the other instance still holds its copy: from %+v, to %+v",
+			from.proxy.shared.(*remote.Store).Stats(), to.proxy.shared.(*remote.Store).Stats())
+	})
+}
+
+// TestSharedInstances (issue 13): two instances on one Redis, no
+// stickiness. A visitor who browses through A gets, through B, the menu
+// order, the recently viewed block and the cart reminder their views on A
+// earned; what A learned of products (also viewed, popular, people who
+// viewed) shows on B for a visitor B never saw.
+func TestSharedInstances(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	clock := new(proxytest.Clock)
+	shared := sharedConfig(srv.URL())
+	a := newShopEnvAt(t, shared, clock.Now)
+	b := startProxyAt(t, demoConfig(t, a.upstream, shared), clock.Now)
+
+	// Through A only: three shoes, and one of them in the cart.
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 3)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	for _, p := range shoes[1:] {
+		v.get(a.url + p)
+	}
+	sku := regexp.MustCompile(`name="sku" value="([^"]+)"`).FindStringSubmatch(v.get(a.url + shoes[0]).body)
+	if sku == nil {
+		t.Fatal("no SKU on the demo product page")
+	}
+	v.addToCart(a.url, sku[1], 1)
+	flushed(t, a.proxy)
+
+	home := v.get(b.url + "/")
+	if nav := navOrder(home.body); len(nav) == 0 || nav[0] != "/c/shoes" {
+		t.Errorf("B's menu for a visitor who browsed shoes on A: %v, want /c/shoes first", nav)
+	}
+	block := recentBlock(home.body)
+	for _, p := range shoes[1:] { // the first is in the cart: not shown
+		if !strings.Contains(block, p) {
+			t.Errorf("B's recently viewed block lacks %s, viewed on A:\n%s", p, block)
+		}
+	}
+	// A later visit, through B: the cart of A.
+	clock.Advance(3 * time.Hour)
+	if got := overlays(v.get(b.url + "/").body); len(got) != 1 || got[0] != "cart-reminder" {
+		t.Errorf("B, a visitor who left a cart on A: overlays %v, want the cart reminder", got)
+	}
+	handoff(t, b, a, id)
+	// Round robin from here: each instance sees what the other did last.
+	bags := a.productsIn("bags-accessories", 2)
+	for i, p := range bags {
+		via, next := []*env{a, b}[i%2], []*env{b, a}[i%2]
+		v.get(via.url + p)
+		handoff(t, via, next, id)
+	}
+	for i, via := range []*env{a, b} {
+		block := recentBlock(v.get(via.url + "/").body)
+		if !strings.Contains(block, bags[0]) || !strings.Contains(block, bags[1]) {
+			t.Errorf("%s after views on both: recently viewed lacks %v:\n%s", via.url, bags, block)
+		}
+		handoff(t, via, []*env{b, a}[i], id)
+	}
+
+	// What A learns of products: viewed together by people on A only.
+	pair := a.productsIn("beauty", 2)
+	for range 6 {
+		p := a.visitor()
+		p.get(a.url + pair[0])
+		p.get(a.url + pair[0]) // the cookie comes back: a person
+		p.get(a.url + pair[1])
+	}
+	flushed(t, a.proxy)
+	fresh := b.visitor()
+	eventually(t, 5*time.Second, func() (bool, string) {
+		body := fresh.get(b.url + pair[0]).body
+		also := blockOf(body, "also-viewed")
+		viewers := bannerText(body, "viewers")
+		return strings.Contains(also, pair[1]) && viewers != "",
+			"B's page of " + pair[0] + " for a new visitor: also viewed " + also + ", viewers banner " + viewers
+	})
+	pid, ok := b.proxy.catalog.Resolve(catalog.PathKey(pair[0]))
+	if !ok {
+		t.Fatalf("B's catalog lacks %s, learned on A", pair[0])
+	}
+	if got := b.proxy.views.Get(pid, clock.Now()); got.Day < 6 {
+		t.Errorf("B counts %d people viewing %s today, want at least the 6 of A", got.Day, pair[0])
+	}
+}
+
+// TestSharedExperimentCounts (issue 13): an experiment's counts are those
+// of every instance: each reports the visitors both exposed.
+func TestSharedExperimentCounts(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	shared := func(c *rules.Config) {
+		sharedConfig(srv.URL())(c)
+		c.Experiments.GlobalControl = 50
+	}
+	a := newShopEnv(t, shared)
+	b := startProxy(t, demoConfig(t, a.upstream, shared))
+	for i := range 10 {
+		via := []*env{a, b}[i%2]
+		via.visitor().get(via.url + "/")
+	}
+	flushed(t, a.proxy)
+	flushed(t, b.proxy)
+	ra, err := a.proxy.experiments.reports(context.Background(), a.proxy.conf.Load().cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := b.proxy.experiments.reports(context.Background(), b.proxy.conf.Load().cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitors := func(r []experiment.Report) int64 { return r[0].Arms[0].Visitors + r[0].Arms[1].Visitors }
+	if visitors(ra) != 10 || visitors(rb) != 10 {
+		t.Errorf("global control visitors: A reports %d, B %d; want the 10 who came through either", visitors(ra), visitors(rb))
+	}
+	if ra[0].Arms[0].Visitors != rb[0].Arms[0].Visitors {
+		t.Errorf("the control arm: A reports %d, B %d", ra[0].Arms[0].Visitors, rb[0].Arms[0].Visitors)
+	}
+}
+
+// blockOf is a recommendation block's markup in a page, or "".
+func blockOf(body, id string) string {
+	m := regexp.MustCompile(`(?s)<section class="se-rec" data-se-block="` + regexp.QuoteMeta(id) + `".*?</section>`).FindString(body)
+	return m
+}
+
+// TestSharedStoreDown (issue 13): Redis stopped mid-run and started
+// again. No request fails or waits on the store past its budget;
+// personalization goes on from each instance's own state; what was
+// learned while it was down reaches the other instance once it is back;
+// the time it was down shows in /metrics.
+func TestSharedStoreDown(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var logs logBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	h := proxytest.Start(t, proxytest.Options{Mutate: sharedConfig(srv.URL())}, func(cfg *proxytest.Config) (*Proxy, error) {
+		return newTestProxy(cfg, nil, log)
+	})
+	a := &env{t: t, proxy: h.Proxy, url: h.URL, upstream: h.Shop.URL, shop: h.Shop.Shop, served: h.Served}
+	b := startProxyLogged(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 2)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[0]) {
+		t.Fatalf("before the outage, B does not show what the visitor viewed on A: reads found %d missing %d failed %d refused %d; A %+v",
+			b.proxy.metrics.storeReads.found.Load(), b.proxy.metrics.storeReads.missing.Load(), b.proxy.metrics.storeReads.failed.Load(), b.proxy.metrics.storeReads.refused.Load(), a.proxy.shared.(*remote.Store).Stats())
+	}
+
+	handoff(t, b, a, id) // B's read of the visitor written too: nothing pending on B
+	// Another visitor, known to A only: their first request to B reads
+	// through.
+	u := a.visitor()
+	u.get(a.url + shoes[1])
+	flushed(t, a.proxy)
+
+	srv.Stop()
+	eventually(t, 5*time.Second, func() (bool, string) {
+		return !a.proxy.shared.Health().Up && !b.proxy.shared.Health().Up, "the instances do not notice that Redis is down"
+	})
+	// Down: a read through does not wait (B gives up on the store at
+	// once, and u is served as a visitor B does not know).
+	failed := b.proxy.metrics.storeReads.failed.Load()
+	t0 := time.Now()
+	if pg := u.get(b.url + shoes[1]); pg.resp.StatusCode != 200 {
+		t.Fatalf("a read through during the outage: %d", pg.resp.StatusCode)
+	}
+	if d := time.Since(t0); d >= 200*time.Millisecond {
+		t.Errorf("a read through during the outage took %s, the store's budget or more", d)
+	}
+	if b.proxy.metrics.storeReads.failed.Load() != failed+1 {
+		t.Error("the request did not try the store")
+	}
+	// Every request is served, none waits on the store, and A
+	// personalizes from what it holds. The visitor browses through A
+	// (two instances that both change one profile while they cannot
+	// share it: the first write stands, see "Consistency" in the README),
+	// others through B.
+	bags := a.productsIn("bags-accessories", 3)
+	w := b.visitor()
+	slowest := time.Duration(0)
+	for i := range 30 {
+		for _, via := range []*visitor{v, w} {
+			base := a.url
+			if via == w {
+				base = b.url
+			}
+			t0 := time.Now()
+			pg := via.get(base + bags[i%len(bags)])
+			if d := time.Since(t0); d > slowest {
+				slowest = d
+			}
+			if pg.resp.StatusCode != 200 {
+				t.Fatalf("%s during the outage: %d", base, pg.resp.StatusCode)
+			}
+		}
+	}
+	// A dial to a closed port fails at once; a store that waited for its
+	// timeouts (1s) would show here.
+	if slowest > 500*time.Millisecond {
+		t.Errorf("slowest request while Redis was down: %s", slowest)
+	}
+	if block := recentBlock(v.get(a.url + "/").body); !strings.Contains(block, bags[0]) {
+		t.Errorf("A during the outage does not show the recently viewed from its own state:\n%s", block)
+	}
+	if !strings.Contains(logs.String(), "serving from local state") {
+		t.Errorf("the outage is not logged:\n%s", logs.String())
+	}
+	if n := strings.Count(logs.String(), "serving from local state"); n > 1 {
+		t.Errorf("the outage is logged %d times, want once", n)
+	}
+
+	// Back: A writes what it kept, and B shows it.
+	v.get(a.url + shoes[1]) // last viewed on A, during the outage
+	srv.Restart()
+	eventually(t, 10*time.Second, func() (bool, string) {
+		return a.proxy.shared.Health().Up && b.proxy.shared.Health().Up, "the instances do not notice Redis is back"
+	})
+	flushed(t, a.proxy)
+	eventually(t, 5*time.Second, func() (bool, string) {
+		block := recentBlock(v.get(b.url + "/").body)
+		return strings.Contains(block, shoes[1]) && strings.Contains(block, bags[0]),
+			fmt.Sprintf("after the outage B shows:\n%s\nB: %+v", block, b.proxy.shared.(*remote.Store).Stats())
+	})
+	if h := a.proxy.shared.Health(); h.Down <= 0 {
+		t.Errorf("A's health after the outage: %+v, want time down", h)
+	}
+	m := scrapeMetrics(t, a)
+	if !regexp.MustCompile(`(?m)^shopedge_store_down_seconds_total [0-9.e+-]+$`).MatchString(m) || strings.Contains(m, "shopedge_store_down_seconds_total 0\n") {
+		t.Errorf("no time down in /metrics:\n%s", grepLines(m, "shopedge_store"))
+	}
+	if !strings.Contains(m, "shopedge_store_up 1") {
+		t.Errorf("store not up in /metrics:\n%s", grepLines(m, "shopedge_store"))
+	}
+}
+
+// TestSharedErasure (issue 13): a visitor erased on one instance is gone
+// from every instance: the other drops its copy, and the recently viewed
+// block it showed is gone on both.
+func TestSharedErasure(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	a := newShopEnv(t, sharedConfig(srv.URL()))
+	b := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 2)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	v.get(a.url + shoes[1])
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[1]) {
+		t.Fatal("B does not show what the visitor viewed on A")
+	}
+	flushed(t, b.proxy)
+
+	if resp, body := adminCall(t, "DELETE", startAdmin(t, a, "admin-token")+"/profiles/"+id, "admin-token"); resp.StatusCode != 204 {
+		t.Fatalf("DELETE /profiles/%s on A: %d %s", id, resp.StatusCode, body)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		_, held := b.proxy.profiles.Get(id)
+		return !held, "B still holds the erased profile"
+	})
+	for _, via := range []*env{b, a} {
+		if block := recentBlock(v.get(via.url + "/").body); block != "" {
+			t.Errorf("%s after the erasure shows:\n%s", via.url, block)
+		}
+	}
+}
