@@ -125,9 +125,13 @@ type redisStats struct {
 	// PerProfile takes the other keys out first.
 	PerProfileAll float64 `json:"bytes_per_profile_all_growth"`
 	PerProfile    float64 `json:"bytes_per_profile"`
-	// Sampled is MEMORY USAGE of up to redisSample profile keys.
+	// Sampled is how many profile keys (up to redisSample) Usage (MEMORY
+	// USAGE: key, value and Redis's own overhead, in the allocator's size
+	// classes) and Value (STRLEN: the bytes shopedge wrote) describe.
 	Sampled int  `json:"sampled_profile_keys"`
 	Usage   stat `json:"profile_memory_usage_bytes"`
+	Value   stat `json:"profile_value_bytes"`
+	KeyLen  stat `json:"profile_key_bytes"`
 }
 
 // stats reads used_memory and walks the keys: profiles counted and sampled,
@@ -140,7 +144,7 @@ func (r *redisServer) stats() (redisStats, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var sample []float64
+	var sample, values, keyLens []float64
 	var cursor uint64
 	for {
 		keys, next, err := r.client.Scan(ctx, cursor, "*", 1000).Result()
@@ -156,8 +160,13 @@ func (r *redisServer) stats() (redisStats, error) {
 					if err != nil && !errors.Is(err, redis.Nil) { // Nil: expired since the SCAN
 						return s, fmt.Errorf("redis MEMORY USAGE %s: %w", k, err)
 					}
-					if n > 0 {
-						sample = append(sample, float64(n))
+					v, err := r.client.StrLen(ctx, k).Result()
+					if err != nil {
+						return s, fmt.Errorf("redis STRLEN %s: %w", k, err)
+					}
+					if n > 0 && v > 0 {
+						sample, values = append(sample, float64(n)), append(values, float64(v))
+						keyLens = append(keyLens, float64(len(k)))
 					}
 				}
 				continue
@@ -172,7 +181,7 @@ func (r *redisServer) stats() (redisStats, error) {
 			break
 		}
 	}
-	s.Sampled, s.Usage = len(sample), statOf(sample)
+	s.Sampled, s.Usage, s.Value, s.KeyLen = len(sample), statOf(sample), statOf(values), statOf(keyLens)
 	if s.ProfileKeys > 0 {
 		s.PerProfileAll = float64(s.Used-s.Baseline) / float64(s.ProfileKeys)
 		s.PerProfile = float64(s.Used-s.Baseline-s.OtherBytes) / float64(s.ProfileKeys)

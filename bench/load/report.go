@@ -505,10 +505,10 @@ func (r *report) redisMarkdown(b *strings.Builder) {
 		fmt.Fprintf(b, "\nRedis after the run (shopedge-redis stopped, so that it wrote all it held): %d keys, %d of them visitor profiles (shopedge-redis created %d profiles, held %d at the end). "+
 			"used_memory grew from %.1f MiB (the empty server) to %.1f MiB. "+
 			"Per visitor profile: **%.0f bytes** with the other %d keys (the state instances start from, counters, published changes: %.1f MiB by MEMORY USAGE) taken out, %.0f bytes with all the growth charged to profiles; "+
-			"MEMORY USAGE of %d profile keys: median %.0f bytes [%.0f–%.0f].\n",
+			"MEMORY USAGE of %d profile keys: median %.0f bytes [%.0f–%.0f], of which the value shopedge wrote (STRLEN) %.0f bytes [%.0f–%.0f] and the key %.0f.\n",
 			x.Keys, x.ProfileKeys, m.Created, m.Profiles, float64(x.Baseline)/(1<<20), float64(x.Used)/(1<<20),
 			x.PerProfile, x.Keys-x.ProfileKeys, float64(x.OtherBytes)/(1<<20), x.PerProfileAll,
-			x.Sampled, x.Usage.Median, x.Usage.Min, x.Usage.Max)
+			x.Sampled, x.Usage.Median, x.Usage.Min, x.Usage.Max, x.Value.Median, x.Value.Min, x.Value.Max, x.KeyLen.Median)
 	}
 	if m := r.StoreMetrics; len(m) > 0 {
 		g := func(name string) float64 { return m[name] }
