@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -133,6 +134,9 @@ func newReport(o options) *report {
 	pinning := "none (fewer than 2 cores, or no taskset)"
 	if p := pin("0", []string{"x"}); len(p) > 1 {
 		pinning = "server under test on CPU 0; demo shop and load generator on CPU 1 (taskset)"
+		if slices.Contains(o.targets, "shopedge-redis") {
+			pinning = "server under test on CPU 0; demo shop, load generator and redis-server on CPU 1 (taskset)"
+		}
 	}
 	return &report{
 		When:            time.Now().UTC(),
