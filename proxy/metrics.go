@@ -52,8 +52,10 @@ type Metrics struct {
 
 	snapshots struct{ saved, failed atomic.Int64 } // snapshot writes (snapshot.go)
 
-	// The shared store (shared.go): profiles read through, by outcome.
-	storeReads struct{ found, missing, failed, refused atomic.Int64 }
+	// The shared store (shared.go): profiles read through, by outcome,
+	// and the longest a request waited on one (nanoseconds).
+	storeReads   struct{ found, missing, failed, refused atomic.Int64 }
+	storeLongest atomic.Int64
 }
 
 // passReasons are why a response was not rewritten.
@@ -305,6 +307,7 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	fmt.Fprintf(w, "# HELP shopedge_store_profile_reads_total Returning visitors' profiles read through from the shared store, by result: found, missing (none stored), failed (the store down or slower than store.budget: the request went on with what this instance holds), refused (bytes another build wrote).\n# TYPE shopedge_store_profile_reads_total counter\n")
 	fmt.Fprintf(w, "shopedge_store_profile_reads_total{result=\"found\"} %d\nshopedge_store_profile_reads_total{result=\"missing\"} %d\nshopedge_store_profile_reads_total{result=\"failed\"} %d\nshopedge_store_profile_reads_total{result=\"refused\"} %d\n",
 		m.storeReads.found.Load(), m.storeReads.missing.Load(), m.storeReads.failed.Load(), m.storeReads.refused.Load())
+	fmt.Fprintf(w, "# HELP shopedge_store_profile_read_longest_seconds The longest a request waited to read a profile through from the shared store (store.budget bounds it).\n# TYPE shopedge_store_profile_read_longest_seconds gauge\nshopedge_store_profile_read_longest_seconds %g\n", time.Duration(m.storeLongest.Load()).Seconds())
 	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
 	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
 	counter("shopedge_swap_unplaced_total", "Content swaps left off pages served, each page view counted, because the element their selector found cannot safely change (raw text, foreign or doubtful markup, or elements where only text may go).", m.swapUnplaced.Load())

@@ -36,13 +36,19 @@ type sink struct{ p *Proxy }
 
 var _ store.Sink = sink{}
 
-func (s sink) Profile(visitorID string, dst []byte) ([]byte, bool) {
+func (s sink) Profile(visitorID string, dst []byte) ([]byte, uint64, bool) {
 	return s.p.profiles.Encode(visitorID, dst)
 }
 
-func (s sink) Invalidate(visitorID string) {
-	s.p.profiles.Delete(visitorID)
+func (s sink) Written(visitorID string, from, to uint64) {
+	s.p.profiles.Written(visitorID, from, to)
 }
+
+func (s sink) Invalidate(visitorID string, gen uint64) {
+	s.p.profiles.DropOlder(visitorID, gen)
+}
+
+func (s sink) Rebase() int { return s.p.profiles.Rebase() }
 
 func (s sink) Stale(keep func(visitorID string) bool) {
 	if n := s.p.profiles.Forget(keep); n > 0 {
@@ -96,7 +102,11 @@ func (p *Proxy) readThrough(visitorID string) {
 	}
 	bp := profileBufs.Get().(*[]byte)
 	defer profileBufs.Put(bp)
-	b, found, err := p.shared.Profile(visitorID, (*bp)[:0])
+	t0 := time.Now()
+	b, gen, found, err := p.shared.Profile(visitorID, (*bp)[:0])
+	if d := int64(time.Since(t0)); d > p.metrics.storeLongest.Load() {
+		p.metrics.storeLongest.Store(d) // a race between two may keep the lesser: a figure, not a count
+	}
 	*bp = b[:0]
 	switch {
 	case err != nil:
@@ -104,7 +114,7 @@ func (p *Proxy) readThrough(visitorID string) {
 	case !found:
 		p.metrics.storeReads.missing.Add(1)
 	default:
-		if err := p.profiles.Install(visitorID, b); err != nil {
+		if err := p.profiles.Install(visitorID, b, gen); err != nil {
 			p.metrics.storeReads.refused.Add(1)
 			return
 		}
@@ -207,8 +217,9 @@ func (p *Proxy) storeGauges() []Gauge {
 		c("shopedge_store_errors_total", "Round trips to the shared store that failed (each retried).", s.Errors),
 		c("shopedge_store_profile_writes_total", "Profiles written to the shared store (behind, in batches).", s.ProfileWrites),
 		{Name: "shopedge_store_profiles_dirty", Help: "Profiles changed here and waiting to be written.", Value: float64(s.Dirty)},
-		c("shopedge_store_invalidations_total", "Profiles held here dropped because another instance wrote them (read through again on the visitor's next request).", s.Invalidations),
-		c("shopedge_store_invalidations_skipped_total", "Another instance's writes of a profile this one changed since and writes again: the last write wins.", s.InvalidationsSkipped),
+		c("shopedge_store_invalidations_total", "Word of other instances' profile writes heard: copies of older generations held here are dropped, and read again on the visitor's next request.", s.Invalidations),
+		c("shopedge_store_profile_conflicts_total", "Profiles not written because another instance wrote them since this one read them: the first write stands, and the copy here is read again.", s.Conflicts),
+		c("shopedge_store_resyncs_total", "Times this instance set its held profiles right after it may have missed other instances' writes (back from down, subscription renewed).", s.Resyncs),
 		c("shopedge_store_batches_written_total", "Batches of changes (engine, live counts, catalog) sent to the other instances.", s.BatchesWritten),
 		c("shopedge_store_batches_read_total", "Batches of changes other instances sent, read.", s.BatchesRead),
 		c("shopedge_store_batches_duplicate_total", "Batches read twice (a write retried after a lost reply) and applied once.", s.BatchesDuplicate),

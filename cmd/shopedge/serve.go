@@ -235,9 +235,12 @@ func runProxy(o runOptions) error {
 			if admin != nil {
 				_ = admin.ShutdownWithContext(ctx)
 			}
-			if err := p.Shutdown(ctx); err != nil {
+			// Its own time: requests slow to finish may have spent ctx.
+			flushCtx, flushCancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := p.Shutdown(flushCtx); err != nil {
 				o.log.Error("shared state not all written", "err", err)
 			}
+			flushCancel()
 			if o.cfg.Store.Snapshot != "" {
 				save() // after the last request: nothing it learned is lost
 			}

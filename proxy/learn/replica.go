@@ -208,6 +208,9 @@ func (c *change) apply(r *Recorder) {
 	case changeCart:
 		r.Carts.Add(c.id, c.at, c.hour, c.day)
 	case changeProduct:
+		if held, ok := r.Catalog.Get(c.product.ID); ok && held.SeenAt.After(c.product.SeenAt) {
+			return // what this instance saw last is newer
+		}
 		r.Catalog.Put(c.product, c.product.SeenAt)
 	}
 }

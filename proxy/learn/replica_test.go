@@ -294,3 +294,20 @@ func TestApplyClampsFuture(t *testing.T) {
 		t.Errorf("B's catalog: %v seen at %v, want %v", ok, p.SeenAt, behind)
 	}
 }
+
+// TestApplyKeepsNewerProduct: a product another instance saw before this
+// one last did does not replace what this one saw.
+func TestApplyKeepsNewerProduct(t *testing.T) {
+	t.Parallel()
+	a, b := newRecorder(t), newRecorder(t)
+	a.Share = &relay{to: b}
+	b.Now = func() time.Time { return t0.Add(time.Hour) }
+	newer := product(42, "/p/boots", "")
+	newer.Product.Name = "Boots, renamed"
+	v := facts("v1", rules.PageProduct, "/p/boots")
+	b.Page(v, newer, true, t0.Add(time.Hour))
+	a.Page(v, product(42, "/p/boots", ""), true, t0)
+	if p, _ := b.Catalog.Get(42); p.Name != "Boots, renamed" {
+		t.Errorf("B's product 42 is %q, replaced by what A saw an hour before", p.Name)
+	}
+}

@@ -159,7 +159,7 @@ func BenchmarkEncode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var ok bool
-		if buf, ok = s.Encode("visitor", buf[:0]); !ok {
+		if buf, _, ok = s.Encode("visitor", buf[:0]); !ok {
 			b.Fatal("not held")
 		}
 	}

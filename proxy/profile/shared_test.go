@@ -25,7 +25,7 @@ func encoded(t *testing.T) ([]byte, uint32) {
 	now := snapT0
 	s := snapStore(t, 10, 24*time.Hour, &now)
 	fillVisitors(s, 4, &now)
-	b, ok := s.Encode(visitorID(0), []byte("prefix"))
+	b, _, ok := s.Encode(visitorID(0), []byte("prefix"))
 	if !ok {
 		t.Fatal("Encode: visitor-0 not held")
 	}
@@ -64,7 +64,7 @@ func TestInstallRoundTrip(t *testing.T) {
 				before.Update(func(d *Data) { d.Search("other") })
 				s.now = func() time.Time { return now }
 			}
-			if err := s.Install(visitorID(0), b); err != nil {
+			if err := s.Install(visitorID(0), b, 1); err != nil {
 				t.Fatalf("Install: %v", err)
 			}
 			p, ok := s.Get(visitorID(0))
@@ -78,7 +78,7 @@ func TestInstallRoundTrip(t *testing.T) {
 			if got := dataBytes(&d); !bytes.Equal(got, b[encodedHeader:]) {
 				t.Error("installed Data differs from the encoded one")
 			}
-			again, ok := s.Encode(visitorID(0), nil)
+			again, _, ok := s.Encode(visitorID(0), nil)
 			if !ok {
 				t.Fatal("Encode after Install: not held")
 			}
@@ -124,14 +124,14 @@ func TestInstallRefused(t *testing.T) {
 			s := snapStore(t, 10, 24*time.Hour, &now)
 			held, _ := s.Load(visitorID(0))
 			held.Update(func(d *Data) { d.Search("kept") })
-			err := s.Install(visitorID(0), tt.b)
+			err := s.Install(visitorID(0), tt.b, 1)
 			if !errors.Is(err, ErrProfile) {
 				t.Fatalf("got %v, want an error wrapping ErrProfile", err)
 			}
 			if d := held.Snapshot(); len(d.Searches()) != 1 || d.Searches()[0] != "kept" {
 				t.Errorf("a refused Install changed the held profile: searches %q", d.Searches())
 			}
-			if err := s.Install(visitorID(1), tt.b); err == nil {
+			if err := s.Install(visitorID(1), tt.b, 1); err == nil {
 				t.Error("refused bytes accepted for another visitor")
 			}
 			if _, ok := s.Get(visitorID(1)); ok {
@@ -149,7 +149,7 @@ func TestInstallHolding(t *testing.T) {
 	now := snapT0.Add(time.Minute)
 	s := snapStore(t, 1, 24*time.Hour, &now)
 	s.Load("someone")
-	if err := s.Install(visitorID(0), b); err != nil {
+	if err := s.Install(visitorID(0), b, 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := s.Get("someone"); ok {
@@ -159,17 +159,17 @@ func TestInstallHolding(t *testing.T) {
 		t.Errorf("held %d, evicted %d; want 1, 1", st.Held, st.Evicted)
 	}
 	now = snapT0.Add(25 * time.Hour)
-	if _, ok := s.Encode(visitorID(0), nil); ok {
+	if _, _, ok := s.Encode(visitorID(0), nil); ok {
 		t.Error("a profile past its TTL was encoded")
 	}
 	late := snapStore(t, 10, 24*time.Hour, &now)
-	if err := late.Install(visitorID(0), b); err != nil {
+	if err := late.Install(visitorID(0), b, 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := late.Get(visitorID(0)); ok {
 		t.Error("a profile last seen past the TTL was held")
 	}
-	if _, ok := late.Encode("nobody", nil); ok {
+	if _, _, ok := late.Encode("nobody", nil); ok {
 		t.Error("Encode of a visitor not held: ok")
 	}
 }
@@ -185,11 +185,11 @@ func FuzzInstall(f *testing.F) {
 	src.now = func() time.Time { return now }
 	fillVisitors(src, 3, &now)
 	for i := range 3 {
-		b, _ := src.Encode(visitorID(i), nil)
+		b, _, _ := src.Encode(visitorID(i), nil)
 		f.Add(b)
 	}
 	src.Load("empty")
-	b, _ := src.Encode("empty", nil)
+	b, _, _ := src.Encode("empty", nil)
 	f.Add(b)
 	f.Add(b[:encodedHeader])
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -199,7 +199,7 @@ func FuzzInstall(f *testing.F) {
 			t.Fatal(err)
 		}
 		s.now = func() time.Time { return time.Unix(1<<32-1, 0) }
-		if err := s.Install("v", b); err != nil {
+		if err := s.Install("v", b, 1); err != nil {
 			if !errors.Is(err, ErrProfile) {
 				t.Fatalf("error %v does not wrap ErrProfile", err)
 			}
@@ -208,7 +208,7 @@ func FuzzInstall(f *testing.F) {
 			}
 			return
 		}
-		again, ok := s.Encode("v", nil)
+		again, _, ok := s.Encode("v", nil)
 		if !ok {
 			t.Fatal("accepted bytes hold no profile")
 		}
@@ -224,4 +224,49 @@ func FuzzInstall(f *testing.F) {
 		_ = d.Source()
 		_ = d.Purchased()
 	})
+}
+
+// TestGenerations: a held profile carries the generation of the shared
+// copy it is; Written moves it on only from the copy written; DropOlder
+// drops only older copies; Install keeps a copy as new or newer; Rebase
+// makes them all local.
+func TestGenerations(t *testing.T) {
+	src, _ := NewStore(10*Cost, time.Hour)
+	src.Load("v")
+	b, gen, ok := src.Encode("v", nil)
+	if !ok || gen != 0 {
+		t.Fatalf("a profile begun here: gen %d, %v; want 0", gen, ok)
+	}
+	s, _ := NewStore(10*Cost, time.Hour)
+	genOf := func() uint64 { _, g, _ := s.Encode("v", nil); return g }
+	if err := s.Install("v", b, 3); err != nil || genOf() != 3 {
+		t.Fatalf("installed at 3: gen %d, %v", genOf(), err)
+	}
+	s.Written("v", 2, 9) // from another copy: nothing
+	s.Written("v", 3, 4)
+	if genOf() != 4 {
+		t.Errorf("written from 3 to 4: gen %d", genOf())
+	}
+	p, _ := s.Get("v")
+	p.Update(func(d *Data) { d.Visits = 7 })
+	if err := s.Install("v", b, 2); err != nil || genOf() != 4 {
+		t.Errorf("an older copy installed over 4: gen %d, %v", genOf(), err)
+	}
+	if err := s.Install("v", b, 4); err != nil || p.Snapshot().Visits != 7 {
+		t.Errorf("the same copy installed again replaced the held one's changes (visits %d, %v)", p.Snapshot().Visits, err)
+	}
+	if s.DropOlder("v", 4) {
+		t.Error("dropped for word of the generation it is")
+	}
+	if !s.DropOlder("v", 5) {
+		t.Error("kept though another instance wrote 5")
+	}
+	s.Load("w")
+	if !s.DropOlder("w", 0) {
+		t.Error("an erasure (0) did not drop the profile")
+	}
+	s.Install("v", b, 6)
+	if n := s.Rebase(); n != 1 || genOf() != 0 {
+		t.Errorf("Rebase: %d, gen %d", n, genOf())
+	}
 }

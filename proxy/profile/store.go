@@ -10,10 +10,10 @@ import (
 // Cost is what one held profile is charged against the memory bound, in
 // bytes of heap: the Profile (pointer-free, 768 bytes, its size class),
 // its visitor id (22 bytes, in the 24-byte class), its slot in the store
-// (40 bytes) and its share of the index map (measured: 48 bytes, in a full
+// (48 bytes) and its share of the index map (measured: 48 bytes, in a full
 // store under churn). BenchmarkMemoryPerProfile measures the whole, and
 // TestCostMatchesHeap keeps Cost within 5% of it.
-const Cost = 880
+const Cost = 888
 
 // minPerShard is the fewest profiles a shard holds: small stores have one
 // shard, so that eviction follows last-seen order exactly; large ones have
@@ -62,6 +62,7 @@ type shard struct {
 type slot struct {
 	id         string
 	p          *Profile
+	gen        uint64 // the shared store's generation of this copy (shared.go); 0: none
 	seen       uint32 // unix seconds of the last Load
 	prev, next int32
 }

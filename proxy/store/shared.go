@@ -20,10 +20,11 @@ import (
 // server answers again.
 type Shared interface {
 	// Profile returns the bytes of a visitor's profile as some instance
-	// last wrote it, appended to dst, waiting at most the budget. found is
-	// false when none is stored; err says the store could not answer (down,
-	// or slower than the budget), and the caller goes on with what it holds.
-	Profile(visitorID string, dst []byte) (b []byte, found bool, err error)
+	// last wrote it, appended to dst, and its generation (see Sink),
+	// waiting at most the budget. found is false when none is stored (or
+	// it was erased); err says the store could not answer (down, or slower
+	// than the budget), and the caller goes on with what it holds.
+	Profile(visitorID string, dst []byte) (b []byte, gen uint64, found bool, err error)
 	// Changed says a visitor's profile changed here: it is written behind,
 	// with the bytes Sink.Profile gives when the write goes out.
 	Changed(visitorID string)
@@ -57,18 +58,35 @@ type Shared interface {
 
 // Sink is this instance's state, as a Shared store reads and changes it.
 // Its methods are called from the store's goroutines.
+//
+// Every profile held carries the generation of the stored copy it came
+// from (0 for one begun here): the store writes a profile only over that
+// generation, so that a copy another instance has written over since is
+// never written back. The first write stands; the other instance drops
+// its copy and reads that one.
 type Sink interface {
 	// Profile appends the bytes of the visitor's held profile to dst (for
-	// a write behind); found is false when none is held any more.
-	Profile(visitorID string, dst []byte) (b []byte, found bool)
-	// Invalidate says another instance wrote the visitor's profile: the
-	// local copy is stale, and the next request reads it through.
-	Invalidate(visitorID string)
+	// a write behind), with the generation of its copy; found is false
+	// when none is held any more.
+	Profile(visitorID string, dst []byte) (b []byte, gen uint64, found bool)
+	// Written says generation to of the visitor's profile is stored,
+	// written from the copy of generation from.
+	Written(visitorID string, from, to uint64)
+	// Invalidate says another instance wrote generation gen of the
+	// visitor's profile: a copy held of an older one is dropped, and the
+	// next request reads it through. gen 0 drops any copy: the profile was
+	// erased, or this instance's write of it lost to another's.
+	Invalidate(visitorID string, gen uint64)
 	// Stale says the store may have missed word of other instances'
-	// writes (it was cut off from them): every held profile is stale but
-	// those keep keeps (the ones this instance changed and has yet to
-	// write, whose write comes last and wins).
+	// writes (it was cut off from them): every held profile is dropped
+	// but those keep keeps (the ones this instance has yet to write).
 	Stale(keep func(visitorID string) bool)
+	// Rebase says the store lost what it held (a server restarted
+	// without its data): every held profile counts as begun here
+	// (generation 0), written with its next change where no other
+	// instance wrote one since (a copy another instance changed during the
+	// outage, written first, stands). It returns how many there were.
+	Rebase() int
 	// Apply applies a change another instance published.
 	Apply(change []byte) error
 	// WriteState writes the state a starting instance reads before it
@@ -98,11 +116,13 @@ type Local struct{}
 
 var _ Shared = Local{}
 
-func (Local) Profile(_ string, dst []byte) ([]byte, bool, error) { return dst, false, nil }
-func (Local) Changed(string)                                     {}
-func (Local) Forget(context.Context, string) error               { return nil }
-func (Local) Publish([]byte)                                     {}
-func (Local) Add(string, string, float64)                        {}
+func (Local) Profile(_ string, dst []byte) ([]byte, uint64, bool, error) {
+	return dst, 0, false, nil
+}
+func (Local) Changed(string)                       {}
+func (Local) Forget(context.Context, string) error { return nil }
+func (Local) Publish([]byte)                       {}
+func (Local) Add(string, string, float64)          {}
 func (Local) Totals(context.Context, string) (map[string]float64, bool, error) {
 	return nil, false, nil
 }

@@ -29,7 +29,7 @@ func BenchmarkProfileRead(b *testing.B) {
 		dst := make([]byte, 0, 2048)
 		missed := 0
 		for b.Loop() {
-			v, found, err := s.Profile("visitor", dst[:0])
+			v, _, found, err := s.Profile("visitor", dst[:0])
 			if err != nil {
 				// Past the budget on a busy machine: counted, not fatal.
 				missed++
@@ -66,7 +66,7 @@ func BenchmarkProfileRead(b *testing.B) {
 		defer s.health.ok()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := s.Profile("visitor", nil); err != ErrDown {
+			if _, _, _, err := s.Profile("visitor", nil); err != ErrDown {
 				b.Fatal(err)
 			}
 		}

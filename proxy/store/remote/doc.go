@@ -9,10 +9,13 @@
 // Every key starts with Options.Prefix (P); hash tags keep what one
 // command touches in one Redis Cluster slot:
 //
-//   - P{visitor}:p: a profile: its generation (16 hex digits), then its
-//     bytes; written by casScript with PX ProfileTTL. An erased profile
-//     (Forget) is a tombstone, generation 0 and no bytes, so that no copy
-//     read before the erasure is written back.
+//   - P{visitor}:p: a profile: its generation (16 hex digits), its
+//     writer (8 hex digits), then its bytes; written by casScript with PX
+//     ProfileTTL. An erased profile (Forget) is a tombstone, generation 0
+//     and no bytes, so that no copy read before the erasure is written
+//     back.
+//   - Pepoch: set once by the first instance to reach a Redis: gone or
+//     changed, the Redis lost its data.
 //   - Pinv: the channel of invalidations: the writing instance, then the
 //     visitor ids written (each uvarint length-prefixed).
 //   - P{changes}: the change stream; each entry is one batch, fields
@@ -28,19 +31,18 @@
 // # Consistency
 //
 //   - Profiles are read through (Profile, within Budget) and written
-//     behind every FlushInterval, each over the copy this instance read or
-//     wrote last (a generation in front of the value, checked by a script):
+//     behind every FlushInterval, each only over the generation of the
+//     copy it was changed from (the sink keeps it with the copy; a header
+//     in front of the value holds it and the writer; casScript checks it):
 //     when another instance wrote the profile since, the first write
-//     stands, and this instance drops its copy (Sink.Invalidate), reading
-//     the stored one on the visitor's next request: a stale copy never
-//     overwrites a newer one, and a conflict loses the losing instance's
-//     last interval of that visitor. A visitor whose two requests land on
-//     two instances within one interval may see the older profile on the
-//     second. An instance told of another's write (an invalidation) drops
-//     its copy unless it has its own write pending (which then conflicts).
-//     Back from down, and at each subscription after the first (what was
-//     published meanwhile went unheard), every held copy not waiting to be
-//     written is dropped (Sink.Stale).
+//     stands, and this instance drops its copy (Sink.Invalidate with 0),
+//     reading the stored one on the visitor's next request. A stale copy
+//     never overwrites a newer one; a conflict loses the losing instance's
+//     last interval of that visitor. A write whose reply was lost, sent
+//     again, goes over the writer's own. A visitor whose two requests land
+//     on two instances within one interval may see the older profile on the
+//     second. Word of a write (an invalidation, with its generation) drops
+//     the copies of older generations elsewhere.
 //   - Changes reach the other instances within about a flush interval, in
 //     each origin's order; a batch written twice (a retry after a reply
 //     was lost) is applied once (sequence numbers per origin, starting at
@@ -71,10 +73,19 @@
 // with the time down and writes the backlog: dirty profiles (at most
 // MaxDirty), change batches (at most Backlog bytes, the oldest dropped
 // and counted) and counters. Invalidations published while the
-// subscription was away are not seen, so the held copies are dropped
-// then (Sink.Stale). A store that started with Redis down reads the saved state
-// when Redis first answers: Sink.ReadState is then called while the
-// instance serves. Health and Stats give the figures for /metrics (Stats
+// subscription was away are not seen, so coming back (and at each
+// subscription after the first) it resyncs: when Redis kept its data (the
+// epoch key, P epoch, is the one read before) the held copies not waiting
+// to be written are dropped, to be read again (Sink.Stale); when Redis
+// lost it (restarted without persistence: no epoch key, or another) every
+// held profile counts as begun here (Sink.Rebase) and is written with its
+// next change where none is, the first instance to write a visitor
+// standing. A store that started with Redis
+// down does not read the saved state later (it would replace what the
+// instance learned meanwhile): it reads the whole stream. A saved state
+// that fails to go out (it may be megabytes; it has ten times Timeout)
+// is logged and tried again at the next interval, and does not mark the
+// store down. Health and Stats give the figures for /metrics (Stats
 // proposes the metric names).
 //
 // Files:

@@ -24,20 +24,32 @@ end
 return 0
 `)
 
-// casScript writes a profile only over the copy this instance read or
-// wrote last: KEYS[1] is the profile's key; ARGV[1] the generation of that
-// copy (genLen hex digits; all zeros when this instance knows none),
-// ARGV[2] the new value (the next generation, then the profile's bytes),
-// ARGV[3] its lifetime in milliseconds. It returns 1 when written, 0 when
-// another instance wrote the profile since (a conflict: this instance
-// drops its copy and reads the stored one on the visitor's next request).
+// casScript writes a profile only over the copy it was changed from:
+// KEYS[1] is the profile's key; ARGV[1] the generation of that copy
+// (genLen hex digits; all zeros for a profile begun by the writer, which
+// goes only where there is none, or a tombstone), ARGV[2] and ARGV[3] the
+// next two generations, ARGV[4] the writer (writerLen hex digits),
+// ARGV[5] the profile's bytes, ARGV[6] its lifetime in milliseconds. It
+// returns 1 when it wrote generation ARGV[2]; 2 when it wrote ARGV[3],
+// over the writer's own write of ARGV[2] (a write whose reply was lost,
+// sent again with the changes since); 0 when another instance wrote the
+// profile since the copy was read (a conflict: that write stands).
 var casScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, 16) ~= ARGV[1] then
-  return 0
+local n = 1
+local gen = ARGV[2]
+if cur then
+  local g = string.sub(cur, 1, 16)
+  if g ~= ARGV[1] then
+    if g == ARGV[2] and string.sub(cur, 17, 24) == ARGV[4] then
+      n, gen = 2, ARGV[3]
+    else
+      return 0
+    end
+  end
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
+redis.call('SET', KEYS[1], gen .. ARGV[4] .. ARGV[5], 'PX', ARGV[6])
+return n
 `)
 
 // dedupeTTL is how long a counter batch's dedupe key is kept, in seconds:
@@ -91,7 +103,10 @@ func (s *Store) flush(ctx context.Context) error {
 }
 
 // flushProfiles writes every dirty profile, profileBatch to a pipeline,
-// each pipeline followed by its invalidation. Profiles of a failed
+// each over the generation of the copy it was changed from (casScript),
+// each pipeline followed by word of the profiles written. A profile that
+// conflicts is dropped here (Sink.Invalidate): another instance's write
+// stands, and is read on the visitor's next request. Profiles of a failed
 // pipeline, and those after it, go back into the dirty set.
 func (s *Store) flushProfiles(ctx context.Context) error {
 	s.dmu.Lock()
@@ -99,30 +114,36 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 		s.dmu.Unlock()
 		return nil
 	}
-	ids := make([]string, 0, len(s.dirty))
-	for id := range s.dirty {
+	// Swapped, not copied: requests marking profiles wait for nothing but
+	// the swap.
+	dirty := s.dirty
+	s.dirty = make(map[string]struct{}, len(dirty)/2)
+	s.dmu.Unlock()
+	ids := make([]string, 0, len(dirty))
+	for id := range dirty {
 		ids = append(ids, id)
 	}
-	clear(s.dirty)
-	s.dmu.Unlock()
 
 	var arena []byte
-	var bases []uint64
+	bases := make([]uint64, 0, profileBatch)
 	vals := make([][]byte, 0, profileBatch)
 	written := make([]string, 0, profileBatch)
+	ttl := strconv.FormatInt(s.o.ProfileTTL.Milliseconds(), 10)
 	for start := 0; start < len(ids); start += profileBatch {
 		chunk := ids[start:min(start+profileBatch, len(ids))]
-		arena, vals, written = arena[:0], vals[:0], written[:0]
+		arena, vals, written, bases = arena[:0], vals[:0], written[:0], bases[:0]
 		for _, id := range chunk {
 			n := len(arena)
 			var ok bool
-			arena, ok = s.sink.Profile(id, arena)
+			var gen uint64
+			arena, gen, ok = s.sink.Profile(id, arena)
 			if !ok {
 				arena = arena[:n]
 				continue
 			}
 			vals = append(vals, arena[n:len(arena):len(arena)])
 			written = append(written, id)
+			bases = append(bases, gen)
 		}
 		if len(written) == 0 {
 			continue
@@ -134,15 +155,14 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 			}
 			s.casLoaded.Store(true)
 		}
-		bases = s.bases(written, bases[:0])
-		ttl := strconv.FormatInt(s.o.ProfileTTL.Milliseconds(), 10)
 		var cmds []*redis.Cmd
 		err := s.roundTrip(ctx, func(ctx context.Context) error {
 			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 				cmds = cmds[:0]
 				for i, id := range written {
-					val := appendGen(make([]byte, 0, genLen+len(vals[i])), bases[i]+1)
-					cmds = append(cmds, casScript.EvalSha(ctx, p, []string{s.profileKey(id)}, formatGen(bases[i]), append(val, vals[i]...), ttl))
+					g := bases[i]
+					cmds = append(cmds, casScript.EvalSha(ctx, p, []string{s.profileKey(id)},
+						formatGen(g), formatGen(g+1), formatGen(g+2), s.writer, vals[i], ttl))
 				}
 				return nil
 			})
@@ -159,16 +179,16 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 				// script): written at a later flush.
 				noscript = noscript || strings.HasPrefix(cerr.Error(), "NOSCRIPT")
 				again = append(again, written[i])
-			case n == 1:
-				s.setBase(written[i], bases[i]+1)
+			case n == 1 || n == 2:
+				g := bases[i] + uint64(n)
+				s.sink.Written(written[i], bases[i], g)
 				won = append(won, written[i])
-				wonGens = append(wonGens, bases[i]+1)
+				wonGens = append(wonGens, g)
 			default:
-				// Another instance wrote it since this one read it: its
+				// Another instance wrote it since this copy was read: its
 				// write stands, and this copy goes.
 				s.st.conflicts.Add(1)
-				s.setBase(written[i], 0)
-				s.sink.Invalidate(written[i])
+				s.sink.Invalidate(written[i], 0)
 			}
 		}
 		if len(cmds) < len(written) {

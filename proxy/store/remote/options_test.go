@@ -65,7 +65,7 @@ func TestPasswordNeverShown(t *testing.T) {
 	if strings.Contains(s.addr, "urlsecret") || !strings.Contains(s.addr, "127.0.0.1:1") {
 		t.Errorf("redacted address: got %q", s.addr)
 	}
-	_, _, err = s.Profile("v", nil)
+	_, _, _, err = s.Profile("v", nil)
 	if err == nil {
 		t.Fatal("Profile on a closed port: no error")
 	}

@@ -79,12 +79,11 @@ func (s *Store) retryWait() bool {
 	}
 }
 
-// subscriber passes other instances' invalidations to the sink, except for
-// visitors waiting to be written from here (that write comes after, and
-// the last write wins). The subscription reconnects by itself; what was
-// published while it was away is not seen, so each subscription after the
-// first makes every profile held stale but those waiting to be written
-// (Sink.Stale): they are read again on their visitor's next request.
+// subscriber passes other instances' word of their writes to the sink,
+// which drops its copies of older generations (an erasure, generation 0,
+// drops the profile's pending write here too). The subscription
+// reconnects by itself; what was published while it was away is not
+// seen, so each subscription after the first resyncs (see resync).
 func (s *Store) subscriber() {
 	defer s.wg.Done()
 	ps := s.ps
@@ -106,34 +105,21 @@ func (s *Store) subscriber() {
 		if !ok {
 			if sub, ok := m.(*redis.Subscription); ok && sub.Kind == "subscribe" {
 				if s.subscribed.Swap(true) {
-					s.st.resyncs.Add(1)
-					s.sink.Stale(s.isDirty)
+					s.resync()
 				}
 			}
 			continue
 		}
 		if !decodeInv(msg.Payload, s.o.Instance, func(id string, gen uint64) {
 			if gen == 0 {
-				// Erased: the copy here goes, and so does its pending
-				// write (it would conflict with the tombstone anyway).
+				// Erased: its pending write goes too (it would conflict
+				// with the tombstone anyway).
 				s.dmu.Lock()
 				delete(s.dirty, id)
 				s.dmu.Unlock()
-				s.st.invalidations.Add(1)
-				s.setBase(id, 0)
-				s.sink.Invalidate(id)
-				return
-			}
-			if !s.older(id, gen) {
-				return // the copy here was read after that write
-			}
-			if s.isDirty(id) {
-				s.st.invalidationsSkipped.Add(1)
-				return
 			}
 			s.st.invalidations.Add(1)
-			s.setBase(id, 0)
-			s.sink.Invalidate(id)
+			s.sink.Invalidate(id, gen)
 		}) {
 			s.st.changesFailed.Add(1)
 		}
@@ -152,6 +138,12 @@ func (s *Store) catchUp() error {
 	loaded := s.loaded
 	s.pmu.Unlock()
 	if loaded {
+		return nil
+	}
+	if s.late.Load() {
+		s.pmu.Lock()
+		s.pos, s.loaded = "0", true
+		s.pmu.Unlock()
 		return nil
 	}
 	var v []byte
@@ -381,9 +373,11 @@ func (s *Store) stater() {
 		if !s.health.isUp() {
 			continue
 		}
+		// A state too big for its time does not make the store down: the
+		// next interval tries again.
 		if err := s.saveState(&buf); err != nil && !errors.Is(err, context.Canceled) {
 			s.st.errors.Add(1)
-			s.noteErr(err)
+			s.log.Warn("redis: shared state not saved", "err", s.scrub(err))
 		}
 	}
 }
@@ -415,9 +409,10 @@ func (s *Store) saveState(buf *bytes.Buffer) error {
 		s.log.Warn("redis: shared state not saved: the sink failed to write it", "err", err)
 		return nil
 	}
-	err = s.roundTrip(s.ctx, func(ctx context.Context) error {
-		return s.rdb.Set(ctx, s.kState, buf.Bytes(), 0).Err()
-	})
+	// Megabytes, perhaps: ten times the time of other round trips.
+	ctx, cancel := context.WithTimeout(s.ctx, 10*s.o.Timeout)
+	err = s.rdb.Set(ctx, s.kState, buf.Bytes(), 0).Err()
+	cancel()
 	if err != nil {
 		return err
 	}

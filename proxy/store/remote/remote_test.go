@@ -21,20 +21,55 @@ import (
 type testSink struct {
 	mu          sync.Mutex
 	profiles    map[string][]byte
+	gens        map[string]uint64 // the generation of each profile's copy
 	invalidated []string
 	stale       []string // held profiles Stale made stale
+	dropped     []string // profiles Invalidate dropped (older than the word)
+	rebased     int      // calls of Rebase
 	applied     []string
 	state       string // what WriteState writes
 	read        []string
 }
 
-func newSink() *testSink { return &testSink{profiles: map[string][]byte{}} }
+func newSink() *testSink { return &testSink{profiles: map[string][]byte{}, gens: map[string]uint64{}} }
 
-func (k *testSink) Profile(id string, dst []byte) ([]byte, bool) {
+func (k *testSink) Profile(id string, dst []byte) ([]byte, uint64, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p, ok := k.profiles[id]
-	return append(dst, p...), ok
+	return append(dst, p...), k.gens[id], ok
+}
+
+func (k *testSink) Written(id string, from, to uint64) {
+	k.mu.Lock()
+	if k.gens[id] == from {
+		k.gens[id] = to
+	}
+	k.mu.Unlock()
+}
+
+// gen is the generation of the copy of id the sink holds.
+func (k *testSink) gen(id string) uint64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.gens[id]
+}
+
+// setGen makes the sink's copy of id one of generation g (as if read).
+func (k *testSink) setGen(id string, g uint64) {
+	k.mu.Lock()
+	k.gens[id] = g
+	k.mu.Unlock()
+}
+
+func (k *testSink) Rebase() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for id := range k.profiles {
+		k.gens[id] = 0
+	}
+	k.rebased++
+	return len(k.profiles)
 }
 
 func (k *testSink) set(id, v string) {
@@ -43,9 +78,15 @@ func (k *testSink) set(id, v string) {
 	k.mu.Unlock()
 }
 
-func (k *testSink) Invalidate(id string) {
+// Invalidate records the word; the copy is dropped only if older (as the
+// proxy's store does), so that a later Profile of it finds none.
+func (k *testSink) Invalidate(id string, gen uint64) {
 	k.mu.Lock()
 	k.invalidated = append(k.invalidated, id)
+	if gen == 0 || k.gens[id] < gen {
+		k.dropped = append(k.dropped, id)
+		delete(k.gens, id)
+	}
 	k.mu.Unlock()
 }
 
@@ -172,12 +213,12 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 	// Profiles: written behind by A, read by B, invalidated on B only.
 	ka.set("v1", "hello")
 	a.Changed("v1")
-	if _, found, err := b.Profile("v1", nil); err != nil || found {
+	if _, _, found, err := b.Profile("v1", nil); err != nil || found {
 		t.Fatalf("B Profile before the flush: found %v, err %v, want none", found, err)
 	}
 	a.tick()
 	eventually(t, "B invalidated v1", func() bool { inv, _, _ := kb.snapshot(); return slices.Contains(inv, "v1") })
-	got, found, err := b.Profile("v1", []byte("x:"))
+	got, _, found, err := b.Profile("v1", []byte("x:"))
 	if err != nil || !found || string(got) != "x:hello" {
 		t.Fatalf("B Profile: got %q, %v, %v, want x:hello", got, found, err)
 	}
@@ -243,7 +284,7 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 	if err := a.Forget(ctx, "v1"); err != nil {
 		t.Fatalf("Forget: %v", err)
 	}
-	if _, found, err := b.Profile("v1", nil); err != nil || found {
+	if _, _, found, err := b.Profile("v1", nil); err != nil || found {
 		t.Errorf("B Profile after Forget: found %v, err %v, want none", found, err)
 	}
 	eventually(t, "B invalidated v1 once more", func() bool {
@@ -265,11 +306,11 @@ func twoInstances(t *testing.T, srv *redistest.Server, mod func(*Options)) {
 	}
 }
 
-// A visitor waiting to be written here is not invalidated by another
-// instance's write: this instance's write comes after, and conflicts
-// (another wrote since it read): the first write stands, and the copy
-// here is dropped, to be read again.
-func TestInvalidationSkipsDirty(t *testing.T) {
+// Two instances change one visitor: the first write stands. The other
+// hears of it and drops its older copy; its own write of that copy, had it
+// gone out first, conflicts and is dropped too; read again, its next write
+// goes over the first.
+func TestConflictFirstWriteStands(t *testing.T) {
 	srv := redistest.Start(t)
 	ka, kb := newSink(), newSink()
 	a := open(t, srv, "a", ka, nil)
@@ -277,36 +318,38 @@ func TestInvalidationSkipsDirty(t *testing.T) {
 	ready(t, a)
 	ka.set("v", "from a")
 	kb.set("v", "from b")
-	kb.set("w", "from b")
 	a.Changed("v")
 	b.Changed("v")
-	b.Changed("w")
 	b.tick()
-	eventually(t, "A invalidated w", func() bool { inv, _, _ := ka.snapshot(); return slices.Contains(inv, "w") })
-	if inv, _, _ := ka.snapshot(); slices.Contains(inv, "v") {
-		t.Errorf("A invalidated v, which it has still to write: %q", inv)
+	if g := kb.gen("v"); g != 1 {
+		t.Errorf("B's copy after its write: generation %d, want 1", g)
 	}
-	// A's write of v goes over a copy older than B's write: it conflicts,
-	// B's stands, and A drops its copy to read the stored one.
+	eventually(t, "A dropped its copy of v", func() bool {
+		ka.mu.Lock()
+		defer ka.mu.Unlock()
+		return slices.Contains(ka.dropped, "v")
+	})
+	// A's write (the test sink keeps the bytes, as a request still
+	// holding the profile would) goes over a copy older than B's: it
+	// conflicts, and B's stands.
 	a.tick()
-	if got, _, _ := b.Profile("v", nil); string(got) != "from b" {
+	if got, _, _, _ := b.Profile("v", nil); string(got) != "from b" {
 		t.Errorf("Profile v: got %q, want the first write, from b", got)
-	}
-	if inv, _, _ := ka.snapshot(); !slices.Contains(inv, "v") {
-		t.Errorf("A kept its copy of v after a conflict: invalidated %q", inv)
 	}
 	if n := a.Stats().Conflicts; n != 1 {
 		t.Errorf("A counts %d conflicts, want 1", n)
 	}
 	// Read again, A's next write goes over B's.
-	if got, _, _ := a.Profile("v", nil); string(got) != "from b" {
-		t.Fatalf("A reads v: %q", got)
+	got, g, _, _ := a.Profile("v", nil)
+	if string(got) != "from b" || g != 1 {
+		t.Fatalf("A reads v: %q, generation %d", got, g)
 	}
+	ka.setGen("v", g)
 	ka.set("v", "from a, after b")
 	a.Changed("v")
 	a.tick()
-	if got, _, _ := b.Profile("v", nil); string(got) != "from a, after b" {
-		t.Errorf("Profile v after A read it: got %q", got)
+	if got, g, _, _ := b.Profile("v", nil); string(got) != "from a, after b" || g != 2 {
+		t.Errorf("Profile v after A read it: got %q, generation %d", got, g)
 	}
 }
 
@@ -401,7 +444,7 @@ func redisDown(t *testing.T, srv *redistest.Server, wantX float64, reason string
 	const bound = 50 * time.Millisecond
 	for i := range 20 {
 		start := time.Now()
-		_, found, err := a.Profile("v", nil)
+		_, _, found, err := a.Profile("v", nil)
 		if d := time.Since(start); d > bound {
 			t.Errorf("Profile %d with redis down took %v, want under %v", i, d, bound)
 		}
@@ -413,7 +456,7 @@ func redisDown(t *testing.T, srv *redistest.Server, wantX float64, reason string
 	if h := a.Health(); h.Err == "" || !h.Shared {
 		t.Errorf("Health while down: %+v, want an error", h)
 	}
-	if _, _, err := a.Profile("v", nil); err != ErrDown {
+	if _, _, _, err := a.Profile("v", nil); err != ErrDown {
 		t.Errorf("Profile while down: got %v, want ErrDown", err)
 	}
 	ka.set("v", "kept")
@@ -429,7 +472,7 @@ func redisDown(t *testing.T, srv *redistest.Server, wantX float64, reason string
 		t.Errorf("Health after recovery: Down %v, want > 0", h.Down)
 	}
 	eventually(t, "B reads A's profile", func() bool {
-		v, found, _ := b.Profile("v", nil)
+		v, _, found, _ := b.Profile("v", nil)
 		return found && string(v) == "kept"
 	})
 	eventually(t, "B applied the queued change", func() bool { _, ap, _ := kb.snapshot(); return slices.Contains(ap, "queued") })
@@ -601,7 +644,7 @@ func TestCloseWritesQueued(t *testing.T) {
 	if err := a.Close(t.Context()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if v, found, err := b.Profile("v", nil); err != nil || !found || string(v) != "last" {
+	if v, _, found, err := b.Profile("v", nil); err != nil || !found || string(v) != "last" {
 		t.Errorf("B Profile after A's Close: got %q, %v, %v", v, found, err)
 	}
 	eventually(t, "B applied bye", func() bool { _, ap, _ := kb.snapshot(); return slices.Contains(ap, "bye") })
@@ -622,7 +665,7 @@ func TestSlowRedis(t *testing.T) {
 	}
 	const bound = 50 * time.Millisecond
 	start := time.Now()
-	_, found, err := a.Profile("v", nil)
+	_, _, found, err := a.Profile("v", nil)
 	if d := time.Since(start); d > bound {
 		t.Errorf("Profile with redis paused took %v, want under %v", d, bound)
 	}
@@ -668,7 +711,7 @@ func TestForgetTombstone(t *testing.T) {
 		return len(slices.DeleteFunc(slices.Clone(inv), func(id string) bool { return id != "v" }))
 	}
 	eventually(t, "B told of the write", func() bool { return told() == 1 })
-	if got, _, _ := b.Profile("v", nil); string(got) != "before" {
+	if got, _, _, _ := b.Profile("v", nil); string(got) != "before" {
 		t.Fatalf("B reads %q", got)
 	}
 	if err := a.Forget(t.Context(), "v"); err != nil {
@@ -676,21 +719,90 @@ func TestForgetTombstone(t *testing.T) {
 	}
 	eventually(t, "B told of the erasure", func() bool { return told() == 2 })
 	// B, as if it had not heard: its copy of before, written now.
-	b.setBase("v", 1)
+	kb.setGen("v", 1)
 	kb.set("v", "stale")
 	b.Changed("v")
 	b.tick()
-	if got, found, _ := a.Profile("v", nil); found {
+	if got, _, found, _ := a.Profile("v", nil); found {
 		t.Errorf("after the erasure a stale copy came back: %q", got)
 	}
 	if n := b.Stats().Conflicts; n != 1 {
 		t.Errorf("B counts %d conflicts, want 1", n)
 	}
-	// Afresh: the visitor browses on, and their new profile is written.
+	// Afresh: the visitor browses on, and their new profile (begun here,
+	// generation 0) is written over the tombstone.
+	ka.setGen("v", 0)
 	ka.set("v", "afresh")
 	a.Changed("v")
 	a.tick()
-	if got, _, _ := b.Profile("v", nil); string(got) != "afresh" {
+	if got, _, _, _ := b.Profile("v", nil); string(got) != "afresh" {
 		t.Errorf("a profile begun after the erasure: B reads %q", got)
+	}
+}
+
+// A write whose reply was lost, sent again with the changes since, goes
+// over this instance's own write: no conflict, and the changes stay.
+func TestWriteAfterLostReply(t *testing.T) {
+	srv := redistest.Start(t)
+	ka := newSink()
+	a := open(t, srv, "a", ka, nil)
+	ready(t, a)
+	ka.set("v", "one")
+	a.Changed("v")
+	a.tick()
+	// As if the reply had been lost: the copy here still says 0.
+	ka.setGen("v", 0)
+	ka.set("v", "two")
+	a.Changed("v")
+	a.tick()
+	if got, g, _, _ := a.Profile("v", nil); string(got) != "two" || g != 2 {
+		t.Errorf("stored: %q, generation %d; want two, 2", got, g)
+	}
+	if n := a.Stats().Conflicts; n != 0 {
+		t.Errorf("%d conflicts with its own write", n)
+	}
+	if g := ka.gen("v"); g != 2 {
+		t.Errorf("the copy here: generation %d, want 2", g)
+	}
+}
+
+// A Redis that comes back without its data: the profiles held here are
+// written again (Sink.Rebase), not dropped; one that kept its data: the
+// copies held are dropped to be read again (Sink.Stale).
+func TestBackWithoutData(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		appendOnly bool
+	}{{"empty", false}, {"persisted", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := redistest.StartWith(t, redistest.Config{AppendOnly: tt.appendOnly})
+			ka := newSink()
+			a := open(t, srv, "a", ka, nil)
+			ready(t, a)
+			ka.set("v", "held")
+			a.Changed("v")
+			a.tick()
+			srv.Stop()
+			a.tick() // finds it down
+			srv.Restart()
+			eventually(t, "A back", func() bool { a.tick(); return a.Health().Up })
+			ka.mu.Lock()
+			rebased, stale := ka.rebased, len(ka.stale)
+			ka.mu.Unlock()
+			if tt.appendOnly {
+				if rebased != 0 || stale != 1 {
+					t.Errorf("rebased %d times, %d made stale; want 0 and 1", rebased, stale)
+				}
+				return
+			}
+			if rebased != 1 || stale != 0 || ka.gen("v") != 0 {
+				t.Errorf("rebased %d times, %d made stale, generation %d; want 1, 0 and 0", rebased, stale, ka.gen("v"))
+			}
+			a.Changed("v") // the visitor's next request
+			a.tick()
+			if got, g, found, err := a.Profile("v", nil); string(got) != "held" || g != 1 || !found || err != nil {
+				t.Errorf("after the empty restart Redis holds %q (generation %d, %v, %v), want the held profile again", got, g, found, err)
+			}
+		})
 	}
 }

@@ -13,12 +13,11 @@ type Stats struct {
 	ReadsFailed  uint64 // profile reads that failed or passed the budget [shopedge_store_reads_total{result="error"}]
 	ReadsSkipped uint64 // profile reads refused at once while down [shopedge_store_reads_total{result="skipped"}]
 
-	ProfileWrites        uint64 // profiles written [shopedge_store_profile_writes_total]
-	Conflicts            uint64 // profiles not written: another instance wrote them since this one read them [shopedge_store_profile_conflicts_total]
-	ProfilesDropped      uint64 // Changed calls dropped past MaxDirty [shopedge_store_profiles_dropped_total]
-	Dirty                int    // profiles waiting to be written [shopedge_store_profiles_dirty]
-	Invalidations        uint64 // invalidations of other instances passed to the sink [shopedge_store_invalidations_total]
-	InvalidationsSkipped uint64 // invalidations ignored for a profile waiting to be written here [shopedge_store_invalidations_skipped_total]
+	ProfileWrites   uint64 // profiles written [shopedge_store_profile_writes_total]
+	Conflicts       uint64 // profiles not written: another instance wrote them since this one read them [shopedge_store_profile_conflicts_total]
+	ProfilesDropped uint64 // Changed calls dropped past MaxDirty [shopedge_store_profiles_dropped_total]
+	Dirty           int    // profiles waiting to be written [shopedge_store_profiles_dirty]
+	Invalidations   uint64 // invalidations of other instances passed to the sink [shopedge_store_invalidations_total]
 
 	BatchesWritten   uint64 // change batches written to the stream [shopedge_store_batches_written_total]
 	BatchesRead      uint64 // change batches of other instances read [shopedge_store_batches_read_total]
@@ -44,7 +43,7 @@ type Stats struct {
 type counters struct {
 	readsFound, readsMissing, readsFailed, readsSkipped atomic.Uint64
 	profileWrites, dirtyDropped, conflicts              atomic.Uint64
-	invalidations, invalidationsSkipped                 atomic.Uint64
+	invalidations                                       atomic.Uint64
 	batchesWritten, batchesRead, batchesDuplicate       atomic.Uint64
 	batchesDropped, changesDropped                      atomic.Uint64
 	changesApplied, changesFailed, streamResets         atomic.Uint64
@@ -61,7 +60,7 @@ func (s *Store) Stats() Stats {
 		ReadsFound: c.readsFound.Load(), ReadsMissing: c.readsMissing.Load(),
 		ReadsFailed: c.readsFailed.Load(), ReadsSkipped: c.readsSkipped.Load(),
 		ProfileWrites: c.profileWrites.Load(), Conflicts: c.conflicts.Load(), ProfilesDropped: c.dirtyDropped.Load(),
-		Invalidations: c.invalidations.Load(), InvalidationsSkipped: c.invalidationsSkipped.Load(),
+		Invalidations:  c.invalidations.Load(),
 		BatchesWritten: c.batchesWritten.Load(), BatchesRead: c.batchesRead.Load(),
 		BatchesDuplicate: c.batchesDuplicate.Load(), BatchesDropped: c.batchesDropped.Load(),
 		ChangesDropped: c.changesDropped.Load(), ChangesApplied: c.changesApplied.Load(),

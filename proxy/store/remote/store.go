@@ -33,7 +33,7 @@ type Store struct {
 	health  health
 	st      counters
 
-	kInv, kStream, kState, kLock string
+	kInv, kStream, kState, kLock, kEpoch string
 
 	// seq numbers this process's change batches and counter sends; it
 	// starts at the clock in microseconds, so a process restarted under
@@ -43,11 +43,14 @@ type Store struct {
 	dmu   sync.Mutex
 	dirty map[string]struct{}
 
-	// gens are the generations of the profiles as this instance last
-	// read or wrote them: a write goes over that copy only (casScript).
-	// Unknown (0) is safe: the write conflicts and the copy is read again.
-	gmu  sync.Mutex
-	gens map[string]uint64
+	// writer names this instance in the profiles it writes (writerLen hex
+	// digits of a hash of Instance).
+	writer string
+	// epoch is the value of the epoch key as this instance last read it:
+	// when Redis comes back without it, or with another, its data is gone
+	// (a restart without persistence), and the profiles held here are
+	// written again (Sink.Rebase).
+	epoch atomic.Pointer[string]
 	// casLoaded says casScript is loaded in Redis (as far as this
 	// instance knows: a NOSCRIPT answer clears it).
 	casLoaded atomic.Bool
@@ -76,9 +79,12 @@ type Store struct {
 	// subscribed is set once the invalidation channel is subscribed.
 	subscribed atomic.Bool
 	closed     atomic.Bool
-	ctx        context.Context // cancelled by Close
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
+	// late says Start could not read the saved state: the instance began
+	// serving empty, and catches up from the whole stream.
+	late   atomic.Bool
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // maxBatch caps a change batch (one stream entry).
@@ -110,41 +116,21 @@ func parseGen(v string) (uint64, bool) {
 	return g, err == nil
 }
 
-// setBase records the generation of the copy held here (0: none known).
-func (s *Store) setBase(id string, g uint64) {
-	s.gmu.Lock()
-	switch {
-	case g == 0:
-		delete(s.gens, id)
-	case len(s.gens) >= s.o.MaxDirty:
-		// Bounded: forgetting them all is safe (their next writes
-		// conflict, and the copies are read again).
-		clear(s.gens)
-		fallthrough
-	default:
-		s.gens[id] = g
-	}
-	s.gmu.Unlock()
-}
+// The header in front of a stored profile: its generation, then the
+// instance that wrote it.
+const (
+	writerLen = 8
+	headerLen = genLen + writerLen
+)
 
-// older reports whether the copy of id held here (if any) is older than
-// generation gen, which another instance wrote (0: it erased the
-// profile): a copy read after that write is not.
-func (s *Store) older(id string, gen uint64) bool {
-	s.gmu.Lock()
-	base, known := s.gens[id]
-	s.gmu.Unlock()
-	return gen == 0 || !known || base < gen
-}
-
-// bases appends the generations of the copies of ids held here to dst.
-func (s *Store) bases(ids []string, dst []uint64) []uint64 {
-	s.gmu.Lock()
-	for _, id := range ids {
-		dst = append(dst, s.gens[id])
+// writerOf names an instance in the profiles it writes: a hash of its
+// name (FNV-1a), in hex.
+func writerOf(instance string) string {
+	h := uint32(2166136261)
+	for i := 0; i < len(instance); i++ {
+		h = (h ^ uint32(instance[i])) * 16777619
 	}
-	s.gmu.Unlock()
-	return dst
+	return fmt.Sprintf("%08x", h)
 }
 
 type batch struct {
@@ -183,12 +169,13 @@ func Open(o Options) (*Store, error) {
 		secrets: o.secrets(),
 		log:     o.Logger.With("store", "redis", "addr", redacted),
 		dirty:   make(map[string]struct{}),
-		gens:    make(map[string]uint64),
 		pending: make(map[ckey]float64),
 		kInv:    o.Prefix + "inv",
 		kStream: o.Prefix + "{changes}",
 		kState:  o.Prefix + "state",
 		kLock:   o.Prefix + "state:lock",
+		kEpoch:  o.Prefix + "epoch",
+		writer:  writerOf(o.Instance),
 	}
 	s.rdb = newClient(opt, &o)
 	// The hot path's own pool: every wait (for a pooled connection, a
@@ -239,32 +226,29 @@ func (s *Store) dedupeKey(key string, seq uint64) string {
 // Profile implements store.Shared: one GET on the hot pool, every socket
 // operation of which ends by one deadline, Budget from the call. While
 // Redis is held for down it returns ErrDown at once.
-func (s *Store) Profile(visitorID string, dst []byte) ([]byte, bool, error) {
+func (s *Store) Profile(visitorID string, dst []byte) ([]byte, uint64, bool, error) {
 	if !s.health.isUp() {
 		s.st.readsSkipped.Add(1)
-		return dst, false, ErrDown
+		return dst, 0, false, ErrDown
 	}
 	ctx := &deadlineCtx{Context: context.Background(), d: time.Now().Add(s.o.Budget)}
 	v, err := s.hot.Get(ctx, s.profileKey(visitorID)).Result()
 	switch {
 	case err == nil:
 		g, ok := parseGen(v)
-		if !ok {
+		if !ok || len(v) < headerLen {
 			s.st.readsFailed.Add(1)
-			return dst, false, fmt.Errorf("remote: get profile: a value shopedge did not write")
+			return dst, 0, false, fmt.Errorf("remote: get profile: a value shopedge did not write")
 		}
-		if len(v) == genLen { // a tombstone: erased
-			s.setBase(visitorID, 0)
+		if len(v) == headerLen { // a tombstone: erased
 			s.st.readsMissing.Add(1)
-			return dst, false, nil
+			return dst, 0, false, nil
 		}
-		s.setBase(visitorID, g)
 		s.st.readsFound.Add(1)
-		return append(dst, v[genLen:]...), true, nil
+		return append(dst, v[headerLen:]...), g, true, nil
 	case errors.Is(err, redis.Nil):
-		s.setBase(visitorID, 0)
 		s.st.readsMissing.Add(1)
-		return dst, false, nil
+		return dst, 0, false, nil
 	}
 	s.st.readsFailed.Add(1)
 	// A request past its budget says Redis is slow, not gone: only the
@@ -272,7 +256,7 @@ func (s *Store) Profile(visitorID string, dst []byte) ([]byte, bool, error) {
 	if !isTimeout(err) {
 		s.noteErr(err)
 	}
-	return dst, false, s.wrap(err, "remote: get profile")
+	return dst, 0, false, s.wrap(err, "remote: get profile")
 }
 
 // deadlineCtx is a context with a deadline and no cancellation: all the
@@ -331,12 +315,11 @@ func (s *Store) Forget(ctx context.Context, visitorID string) error {
 	s.dmu.Lock()
 	delete(s.dirty, visitorID)
 	s.dmu.Unlock()
-	s.setBase(visitorID, 0)
 	if !s.health.isUp() {
 		return ErrDown
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.profileKey(visitorID), formatGen(0), s.o.ProfileTTL)
+		p.Set(ctx, s.profileKey(visitorID), formatGen(0)+s.writer, s.o.ProfileTTL)
 		p.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{0}))
 		return nil
 	})
@@ -468,8 +451,14 @@ func (s *Store) Start(sink store.Sink) error {
 	}
 	s.sink = sink
 	s.warm()
+	if _, err := s.checkEpoch(); err != nil {
+		s.noteErr(err) // read when Redis answers
+	}
 	if err := s.catchUp(); err != nil {
-		s.log.Warn("redis: shared state not read at start; reading it when redis answers", "err", err)
+		// Read later, the saved state would replace what this instance
+		// learned meanwhile: it reads the stream from its start instead.
+		s.late.Store(true)
+		s.log.Warn("redis: shared state not read at start; reading the changes sent when redis answers", "err", err)
 	}
 	s.ps = s.rdb.Subscribe(s.ctx, s.kInv)
 	s.wg.Add(4)
@@ -498,15 +487,58 @@ func (s *Store) back() {
 	s.warm()
 }
 
-// markUp marks the store up after Redis answered. Coming back from down,
-// it makes every held profile stale but those waiting to be written
-// (Sink.Stale): other instances may have written them once Redis was
-// back, before this one heard of it.
+// markUp marks the store up after Redis answered; coming back from down,
+// it resyncs.
 func (s *Store) markUp() {
 	if s.health.ok() && s.sink != nil {
-		s.st.resyncs.Add(1)
-		s.sink.Stale(s.isDirty)
+		s.resync()
 	}
+}
+
+// resync sets right the profiles held here after a time this instance
+// may have missed word of other instances' writes (Redis down, the
+// subscription away). When Redis kept its data (the epoch key is the one
+// read before), every held profile is stale but those waiting to be
+// written (Sink.Stale): they are read again on their visitor's next
+// request. When Redis lost it (a restart without persistence: no epoch
+// key, or another's), every held profile counts as begun here
+// (Sink.Rebase), written with its next change where none is: the first
+// instance to write a visitor stands, the others read it.
+func (s *Store) resync() {
+	s.st.resyncs.Add(1)
+	s.casLoaded.Store(false) // a Redis that restarted has lost its scripts
+	lost, err := s.checkEpoch()
+	if err != nil {
+		// Unknown: stale is the safe guess (a read, not a loss).
+		lost = false
+	}
+	if lost {
+		n := s.sink.Rebase()
+		s.log.Warn("redis came back without its data (no persistence?): the profiles held here are written again with their next change", "profiles", n)
+		return
+	}
+	s.sink.Stale(s.isDirty)
+}
+
+// checkEpoch reads the epoch key, setting it first if Redis has none, and
+// reports whether it differs from the one this instance read before (none
+// before: not lost).
+func (s *Store) checkEpoch() (lost bool, err error) {
+	var v string
+	err = s.roundTrip(s.ctx, func(ctx context.Context) error {
+		fresh := fmt.Sprintf("%s-%d", s.o.Instance, time.Now().UnixNano())
+		if err := s.rdb.SetNX(ctx, s.kEpoch, fresh, 0).Err(); err != nil {
+			return err
+		}
+		var err error
+		v, err = s.rdb.Get(ctx, s.kEpoch).Result()
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	old := s.epoch.Swap(&v)
+	return old != nil && *old != v, nil
 }
 
 // Flush writes what is queued now, rather than at the next interval, each
