@@ -8,12 +8,12 @@
 // measured), the plain proxy of bench/plainproxy, shopedge with no rules
 // (pass-through), shopedge with the demo rules (personalized) and the same
 // with its state in a Redis the harness starts (redis-server from PATH),
-// each as its own process, and drives each with the same workload: closed loop for
-// throughput, open loop at a fixed rate for latency, with and without gzip,
-// on the demo's pages and on ~400 KB product pages. On a machine with two
-// cores or more, the server under test runs on core 0 and the shop and the
-// load generator on core 1 (taskset). Every figure is the median of
-// -rounds rounds, with their minimum and maximum.
+// each as its own process, and drives each with the same workload: closed
+// loop for throughput, open loop at a fixed rate for latency, with and
+// without gzip, on the demo's pages and on ~400 KB product pages. On a
+// machine with two cores or more, the server under test runs on core 0 and
+// the shop, the load generator and redis-server on core 1 (taskset). Every
+// figure is the median of -rounds rounds, with their minimum and maximum.
 //
 // It writes report.md, report.json and latency.svg to -out, and prints the
 // markdown report (or the JSON, with -json).
@@ -303,6 +303,7 @@ func measure(o options, log io.Writer) (*report, error) {
 				return nil, err
 			}
 			defer rdb.stop()
+			break
 		}
 	}
 
