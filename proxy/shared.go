@@ -115,7 +115,12 @@ func (p *Proxy) readThrough(visitorID string) {
 		p.metrics.storeReads.missing.Add(1)
 	default:
 		if err := p.profiles.Install(visitorID, b, gen); err != nil {
+			// Written by a build of another profile layout (a deploy under
+			// way): the visitor starts afresh here, over that copy, so
+			// that this build's writes of them go out.
 			p.metrics.storeReads.refused.Add(1)
+			p.profiles.Load(visitorID)
+			p.profiles.Written(visitorID, 0, gen)
 			return
 		}
 		p.metrics.storeReads.found.Add(1)

@@ -16,6 +16,8 @@ import (
 	"shopedge/proxy/store/redistest"
 	"shopedge/proxy/store/remote"
 	"shopedge/rules"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // sharedConfig points a configuration at a Redis, flushing often so that
@@ -354,4 +356,98 @@ func TestSharedErasure(t *testing.T) {
 			t.Errorf("%s after the erasure shows:\n%s", via.url, block)
 		}
 	}
+}
+
+// TestSharedOtherLayout (issue 13): a profile another build wrote, of a
+// layout this one cannot read (a deploy under way), is started afresh
+// over: this build's writes of the visitor go out, and another instance
+// of it reads them.
+func TestSharedOtherLayout(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	a := newShopEnv(t, sharedConfig(srv.URL()))
+	b := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 2)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	flushed(t, a.proxy)
+	// Another build's bytes, generation 7, in the profile's place.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	key := storePrefix(b.proxy.conf.Load().cfg) + "{" + id + "}:p"
+	if err := rdb.Set(context.Background(), key, "0000000000000007"+"abcdef01"+"a profile of another layout", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v.get(b.url + shoes[1]) // B has never held the visitor: it reads through
+	if n := b.proxy.metrics.storeReads.refused.Load(); n != 1 {
+		t.Fatalf("B refused %d profiles, want the one of another layout", n)
+	}
+	flushed(t, b.proxy)
+	handoff(t, b, a, id)
+	if block := recentBlock(v.get(a.url + "/").body); !strings.Contains(block, shoes[1]) {
+		t.Errorf("A after B wrote over another build's profile: recently viewed %q, want %s", block, shoes[1])
+	}
+}
+
+// TestSharedPassword (issue 13): with a server that wants a password, the
+// password in store.url is used; a wrong one leaves each instance serving
+// from its own state, and no log line shows either.
+func TestSharedPassword(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartWith(t, redistest.Config{Password: "s3cret-pw"})
+	a := newShopEnv(t, sharedConfig(srv.URL()))
+	b := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 1)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[0]) {
+		t.Error("B does not show what the visitor viewed on A, through a Redis with a password")
+	}
+
+	var logs logBuffer
+	wrong := strings.Replace(srv.URL(), "s3cret-pw", "wrong-pw", 1)
+	c := startProxyLogged(t, demoConfig(t, a.upstream, sharedConfig(wrong)), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	w := c.visitor()
+	if pg := w.get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
+		t.Fatalf("with a wrong password: %d", pg.resp.StatusCode)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		return !c.proxy.shared.Health().Up, "an instance with a wrong password says the store is up"
+	})
+	if home := w.get(c.url + "/"); !strings.Contains(recentBlock(home.body), shoes[0]) {
+		t.Error("with a wrong password the instance does not personalize from its own state")
+	}
+	if strings.Contains(logs.String(), "wrong-pw") || strings.Contains(logs.String(), "s3cret-pw") {
+		t.Errorf("a password in the logs:\n%s", logs.String())
+	}
+}
+
+// TestSharedTLS (issue 13): rediss:// with store.tls.ca_file: the
+// instances share through TLS; one that does not trust the server's
+// authority serves from its own state.
+func TestSharedTLS(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartWith(t, redistest.Config{TLS: true})
+	withCA := func(c *rules.Config) {
+		sharedConfig(srv.URL())(c)
+		c.Store.TLS.CAFile = srv.CAFile()
+	}
+	a := newShopEnv(t, withCA)
+	b := startProxy(t, demoConfig(t, a.upstream, withCA))
+	v := a.visitor()
+	shoes := a.productsIn("shoes", 1)
+	id := visitorID(t, a, v.get(a.url+shoes[0]))
+	handoff(t, a, b, id)
+	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[0]) {
+		t.Error("B does not show what the visitor viewed on A, through TLS")
+	}
+	c := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL()))) // the system's authorities only
+	if pg := c.visitor().get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
+		t.Fatalf("an instance that does not trust the server: %d", pg.resp.StatusCode)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		h := c.proxy.shared.Health()
+		return !h.Up && strings.Contains(h.Err, "certificate"), "an instance that does not trust the server: " + fmt.Sprint(h)
+	})
 }

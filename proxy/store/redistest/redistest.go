@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,13 @@ type Config struct {
 	// slot, for cluster clients (and their cross-slot checks).
 	// Default: false.
 	Cluster bool
+	// Password is required of clients (requirepass); URL carries it.
+	// Default: none.
+	Password string
+	// TLS serves TLS only, with a certificate for 127.0.0.1 from an
+	// authority made for the test (CAFile); URL is then rediss://.
+	// Default: false.
+	TLS bool
 }
 
 // Server is a redis-server the test started.
@@ -89,8 +97,27 @@ func freePort() (int, error) {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// URL is the server's URL, database 0.
-func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+// URL is the server's URL, database 0 (with the password, if any;
+// rediss:// with TLS).
+func (s *Server) URL() string {
+	scheme := "redis://"
+	if s.cfg.TLS {
+		scheme = "rediss://"
+	}
+	if s.cfg.Password != "" {
+		return scheme + ":" + s.cfg.Password + "@" + s.Addr() + "/0"
+	}
+	return scheme + s.Addr() + "/0"
+}
+
+// CAFile is the PEM file of the authority that signed a TLS server's
+// certificate; "" without TLS.
+func (s *Server) CAFile() string {
+	if !s.cfg.TLS {
+		return ""
+	}
+	return filepath.Join(s.dir, "ca.pem")
+}
 
 // Dir is the server's working directory (where a persistent server keeps
 // its files).
@@ -99,8 +126,20 @@ func (s *Server) Dir() string { return s.dir }
 func (s *Server) start() error {
 	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(s.port), "--save", "", "--dir", s.dir,
 		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"}
+	if s.cfg.TLS {
+		if err := writeCerts(s.dir); err != nil {
+			return fmt.Errorf("redistest: certificates: %w", err)
+		}
+		args[3] = "0" // no plain port
+		args = append(args, "--tls-port", strconv.Itoa(s.port),
+			"--tls-cert-file", filepath.Join(s.dir, "server.pem"), "--tls-key-file", filepath.Join(s.dir, "server.key"),
+			"--tls-ca-cert-file", filepath.Join(s.dir, "ca.pem"), "--tls-auth-clients", "no")
+	}
 	if s.cfg.Cluster {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	}
+	if s.cfg.Password != "" {
+		args = append(args, "--requirepass", s.cfg.Password)
 	}
 	if s.cfg.AppendOnly {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
@@ -174,21 +213,38 @@ func (s *Server) ping() error {
 // command sends one command (a RESP array) and returns the reply's first
 // line, or a bulk string's content.
 func (s *Server) command(args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+	var c net.Conn
+	var err error
+	if s.cfg.TLS {
+		c, err = s.dialTLS()
+	} else {
+		c, err = net.DialTimeout("tcp", s.Addr(), time.Second)
+	}
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	write := func(args ...string) {
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
+	if s.cfg.Password != "" {
+		write("AUTH", s.cfg.Password)
+	}
+	write(args...)
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		return "", err
 	}
 	rd := bufio.NewReader(c)
+	if s.cfg.Password != "" {
+		if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "+OK") {
+			return "", fmt.Errorf("AUTH: %q %v", line, err)
+		}
+	}
 	line, err := rd.ReadString('\n')
 	line = strings.TrimRight(line, "\r\n")
 	if err != nil || !strings.HasPrefix(line, "$") || line == "$-1" {

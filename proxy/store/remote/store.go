@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -609,13 +610,25 @@ func (s *Store) noteErr(err error) {
 	}
 }
 
-// unreachable says err is the network's or a deadline's, not a reply.
+// unreachable says err is the network's or a deadline's (or a refusal that
+// makes the server as good as gone), not a reply.
 func unreachable(err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var re redis.Error
-	return !errors.As(err, &re)
+	if !errors.As(err, &re) {
+		return true
+	}
+	// A server that refuses this instance (a wrong or missing password,
+	// an ACL without the commands) or cannot serve yet (loading its data,
+	// a replica cut off) is as good as unreachable.
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "NOPERM", "LOADING", "MASTERDOWN"} {
+		if strings.HasPrefix(re.Error(), p) {
+			return true
+		}
+	}
+	return false
 }
 
 func isTimeout(err error) bool {
