@@ -2,16 +2,18 @@
 // fasthttp reverse proxy, under the same simulated shoppers, in one run:
 //
 //	go run ./bench/load [-rounds 3] [-duration 4s] [-rate 1000] [-out bench/out] [-json]
+//	       [-targets shop,plain,shopedge-pass,shopedge,shopedge-redis] [-pages demo,large] [-cpuprofile DIR]
 //
 // It starts the demo shop (memoized, so that the proxies are what is
 // measured), the plain proxy of bench/plainproxy, shopedge with no rules
-// (pass-through) and shopedge with the demo rules (personalized), each as
-// its own process, and drives each with the same workload: closed loop for
-// throughput, open loop at a fixed rate for latency, with and without gzip,
-// on the demo's pages and on ~400 KB product pages. On a machine with two
-// cores or more, the server under test runs on core 0 and the shop and the
-// load generator on core 1 (taskset). Every figure is the median of
-// -rounds rounds, with their minimum and maximum.
+// (pass-through), shopedge with the demo rules (personalized) and the same
+// with its state in a Redis the harness starts (redis-server from PATH),
+// each as its own process, and drives each with the same workload: closed
+// loop for throughput, open loop at a fixed rate for latency, with and
+// without gzip, on the demo's pages and on ~400 KB product pages. On a
+// machine with two cores or more, the server under test runs on core 0 and
+// the shop, the load generator and redis-server on core 1 (taskset). Every
+// figure is the median of -rounds rounds, with their minimum and maximum.
 //
 // It writes report.md, report.json and latency.svg to -out, and prints the
 // markdown report (or the JSON, with -json).
@@ -34,6 +36,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -67,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "one short round on the demo pages only: checks the harness works")
 	fs.StringVar(&o.shopedge, "shopedge", "", "shopedge `binary` to measure (default: build ./cmd/shopedge)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "`directory` for CPU profiles of each shopedge target, taken during the first closed-loop run of each case (TARGET-PAGES-CODING.pprof)")
 	only := fs.String("targets", strings.Join(targets, ","), "comma-separated `targets` to measure (ratios need plain)")
 	pages := fs.String("pages", "demo,large", "comma-separated page `sizes`: demo, large")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +105,7 @@ type options struct {
 	rate, rateLarge  int
 	workers          int
 	out, shopedge    string
+	cpuprofile       string
 	json, quick      bool
 	sizes, targets   []string
 }
@@ -132,9 +137,10 @@ func role(name string, args []string, stdout io.Writer) error {
 
 // proc is a process of the harness.
 type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	lines chan string
+	name    string
+	cmd     *exec.Cmd
+	lines   chan string
+	stopped sync.Once
 }
 
 // pin prefixes a command with taskset when the machine has two cores or
@@ -195,16 +201,20 @@ func (p *proc) await(re string) (string, error) {
 	}
 }
 
+// stop interrupts the process and waits for it to end (killing it after
+// 15 s). Later calls do nothing.
 func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	p.stopped.Do(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-done
+		}
+	})
 }
 
 // cpuTicks reads a process's user+system CPU time in seconds from /proc.
@@ -283,6 +293,20 @@ func measure(o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 
+	// Redis starts before the targets and stops after them (the deferred
+	// calls run in reverse), so that shopedge-redis writes what it holds
+	// when it stops.
+	var rdb *redisServer
+	for _, t := range o.targets {
+		if t == "shopedge-redis" {
+			if rdb, err = startRedis(tmp); err != nil {
+				return nil, err
+			}
+			defer rdb.stop()
+			break
+		}
+	}
+
 	const token = "load-harness-admin-token"
 	env := []string{"SHOPEDGE_SECRET=load-harness-secret-load-harness-secret", "SHOPEDGE_ADMIN_TOKEN=" + token}
 	var servers []*server
@@ -305,8 +329,12 @@ func measure(o options, log io.Writer) (*report, error) {
 				return nil, err
 			}
 			s.url = "http://" + addr
-		case "shopedge-pass", "shopedge":
-			cfg, err := shopedgeConfig(tmp, t, shopURL)
+		case "shopedge-pass", "shopedge", "shopedge-redis":
+			storeURL := ""
+			if rdb != nil {
+				storeURL = rdb.url()
+			}
+			cfg, err := shopedgeConfig(tmp, t, shopURL, storeURL)
 			if err != nil {
 				return nil, err
 			}
@@ -319,6 +347,9 @@ func measure(o options, log io.Writer) (*report, error) {
 			if s.admin, err = s.proc.await(`^admin: (http://\S+)/metrics`); err != nil {
 				return nil, err
 			}
+		case "shop":
+		default:
+			return nil, fmt.Errorf("unknown target %q (targets: %s)", t, strings.Join(targets, ", "))
 		}
 		servers = append(servers, s)
 	}
@@ -345,11 +376,26 @@ func measure(o options, log io.Writer) (*report, error) {
 					fmt.Fprintf(log, "%s, round %d ...\n", key, round+1)
 					for _, phase := range []string{"closed", "open"} {
 						srv0, shop0 := cpuSecondsOf(pid(s)), cpuSecondsOf(shopProc.cmd.Process.Pid)
+						redis0 := 0.0
+						if s.name == "shopedge-redis" {
+							redis0 = cpuSecondsOf(rdb.proc.cmd.Process.Pid)
+						}
 						var h0 []bucket
 						if s.admin != "" {
 							h0 = addedHistogram(s.admin, token)
 						}
+						var profiled chan error
+						if o.cpuprofile != "" && s.admin != "" && round == 0 && phase == "closed" {
+							profiled = make(chan error, 1)
+							path := filepath.Join(o.cpuprofile, fmt.Sprintf("%s-%s-%s.pprof", s.name, size, coding(gz)))
+							go cpuProfile(s.admin, token, path, o.duration, profiled)
+						}
 						res, err := o.gen(self, s.url, phase, o.duration, gz, size, seed)
+						if profiled != nil {
+							if perr := <-profiled; perr != nil && err == nil {
+								err = perr
+							}
+						}
 						if err != nil {
 							return nil, err
 						}
@@ -362,6 +408,9 @@ func measure(o options, log io.Writer) (*report, error) {
 						}
 						if s.proc == nil {
 							r.ShopCPU = 0
+						}
+						if s.name == "shopedge-redis" {
+							r.RedisCPU = cpuSecondsOf(rdb.proc.cmd.Process.Pid) - redis0
 						}
 						rep.Runs = append(rep.Runs, r)
 					}
@@ -397,6 +446,22 @@ func measure(o options, log io.Writer) (*report, error) {
 		}
 	}
 	rep.PeakRSS["shop (upstream)"] = peakRSS(shopProc.cmd.Process.Pid)
+	if rdb != nil {
+		// shopedge-redis stops first: it writes what it holds, and its
+		// connections (and their buffers) are gone from used_memory.
+		for _, s := range servers {
+			if s.name == "shopedge-redis" {
+				rep.StoreMetrics = storeMetrics(s.admin, token)
+				s.proc.stop()
+			}
+		}
+		rep.PeakRSS["redis-server"] = peakRSS(rdb.proc.cmd.Process.Pid)
+		st, err := rdb.stats()
+		if err != nil {
+			return nil, err
+		}
+		rep.Redis = &st
+	}
 	rep.finish()
 	return rep, nil
 }
@@ -436,8 +501,9 @@ func (o options) gen(self, url, phase string, d time.Duration, gz bool, size str
 }
 
 // shopedgeConfig writes the configuration of a shopedge target: the demo
-// rules for "shopedge", none for "shopedge-pass".
-func shopedgeConfig(dir, target, shopURL string) (string, error) {
+// rules for "shopedge", the same with store.url set to storeURL for
+// "shopedge-redis", none for "shopedge-pass".
+func shopedgeConfig(dir, target, shopURL, storeURL string) (string, error) {
 	b, err := os.ReadFile("configs/demo.yaml")
 	if err != nil {
 		return "", fmt.Errorf("run from the repository root: %w", err)
@@ -450,6 +516,9 @@ func shopedgeConfig(dir, target, shopURL string) (string, error) {
 	cfg["server"] = map[string]any{"listen": "127.0.0.1:0"}
 	cfg["admin"] = map[string]any{"listen": "127.0.0.1:0"}
 	cfg["log"] = map[string]any{"level": "warn"}
+	if target == "shopedge-redis" {
+		cfg["store"] = map[string]any{"url": storeURL, "prefix": redisPrefix}
+	}
 	if target == "shopedge-pass" {
 		delete(cfg, "pages")
 		delete(cfg, "events")

@@ -7,18 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 )
 
-var targets = []string{"shop", "plain", "shopedge-pass", "shopedge"}
+var targets = []string{"shop", "plain", "shopedge-pass", "shopedge", "shopedge-redis"}
 
 var targetNames = map[string]string{
-	"shop":          "shop (direct)",
-	"plain":         "plain fasthttp proxy",
-	"shopedge-pass": "shopedge, no rules",
-	"shopedge":      "shopedge, demo rules",
+	"shop":           "shop (direct)",
+	"plain":          "plain fasthttp proxy",
+	"shopedge-pass":  "shopedge, no rules",
+	"shopedge":       "shopedge, demo rules",
+	"shopedge-redis": "shopedge, demo rules, Redis store",
+	"redis-server":   "redis-server (of shopedge-redis)",
 }
 
 // caseKey names one cell of the matrix.
@@ -42,8 +45,9 @@ type measurement struct {
 	Phase     string    `json:"phase"`
 	Round     int       `json:"round"`
 	Result    genResult `json:"result"`
-	ServerCPU float64   `json:"server_cpu_s"` // the server under test
-	ShopCPU   float64   `json:"shop_cpu_s"`   // the shop behind a proxy
+	ServerCPU float64   `json:"server_cpu_s"`          // the server under test
+	ShopCPU   float64   `json:"shop_cpu_s"`            // the shop behind a proxy
+	RedisCPU  float64   `json:"redis_cpu_s,omitempty"` // redis-server, for shopedge-redis
 	// AddedP50 and AddedP99 are from shopedge's own histogram of the time
 	// it adds (waiting for the shop excluded), in µs.
 	AddedP50 float64 `json:"shopedge_added_p50_us,omitempty"`
@@ -86,6 +90,13 @@ type summary struct {
 	OwnP99       stat            `json:"shopedge_added_p99_us"`
 	OpenAchieved stat            `json:"open_rps"`
 	BytesPerReq  float64         `json:"bytes_per_request"`
+	RedisCPU1k   stat            `json:"redis_cpu_s_per_1k,omitempty"`
+	// For shopedge-redis, against shopedge (in memory) on the same pages
+	// and coding: throughput over its throughput, and the differences of
+	// the added p99 (shopedge's own histogram) and of the client's p99, µs.
+	VsMemory       float64 `json:"throughput_vs_in_memory,omitempty"`
+	OwnP99VsMemory float64 `json:"shopedge_added_p99_minus_in_memory_us,omitempty"`
+	P99VsMemory    float64 `json:"p99_minus_in_memory_us,omitempty"`
 }
 
 type check struct {
@@ -110,15 +121,22 @@ type report struct {
 	Memory          map[string]memStats `json:"shopedge_memory"`
 	BytesPerProfile map[string]float64  `json:"bytes_per_profile"`
 	BytesPerVisit   map[string]float64  `json:"engine_bytes_per_visit"`
-	Visitors        int                 `json:"distinct_visitors"`
-	Requests        int64               `json:"requests"`
-	Checks          []check             `json:"checks"`
+	Redis           *redisStats         `json:"redis,omitempty"` // after the run, for shopedge-redis
+	// StoreMetrics are shopedge-redis's shopedge_store_* samples from
+	// /metrics at the end of the run.
+	StoreMetrics map[string]float64 `json:"shopedge_redis_store_metrics,omitempty"`
+	Visitors     int                `json:"distinct_visitors"`
+	Requests     int64              `json:"requests"`
+	Checks       []check            `json:"checks"`
 }
 
 func newReport(o options) *report {
 	pinning := "none (fewer than 2 cores, or no taskset)"
 	if p := pin("0", []string{"x"}); len(p) > 1 {
 		pinning = "server under test on CPU 0; demo shop and load generator on CPU 1 (taskset)"
+		if slices.Contains(o.targets, "shopedge-redis") {
+			pinning = "server under test on CPU 0; demo shop, load generator and redis-server on CPU 1 (taskset)"
+		}
 	}
 	return &report{
 		When:            time.Now().UTC(),
@@ -163,7 +181,7 @@ func (r *report) finish() {
 	}
 	for _, k := range keys {
 		s := summary{caseKey: k, Latency: map[string]stat{}}
-		var rps, scpu, shcpu, gcpu, open, bytes, own50, own99 []float64
+		var rps, scpu, shcpu, gcpu, rcpu, open, bytes, own50, own99 []float64
 		lat := map[string][]float64{}
 		for _, x := range byCase[k] {
 			res := x.Result
@@ -174,6 +192,9 @@ func (r *report) finish() {
 					scpu = append(scpu, x.ServerCPU/n)
 					shcpu = append(shcpu, x.ShopCPU/n)
 					gcpu = append(gcpu, res.CPU/n)
+					if k.Target == "shopedge-redis" {
+						rcpu = append(rcpu, x.RedisCPU/n)
+					}
 					bytes = append(bytes, float64(res.Bytes)/float64(res.Requests))
 				}
 				continue
@@ -189,6 +210,7 @@ func (r *report) finish() {
 		}
 		s.RPS, s.ServerCPU1k, s.ShopCPU1k, s.GenCPU1k, s.OpenAchieved = statOf(rps), statOf(scpu), statOf(shcpu), statOf(gcpu), statOf(open)
 		s.BytesPerReq = statOf(bytes).Median
+		s.RedisCPU1k = statOf(rcpu)
 		s.OwnP50, s.OwnP99 = statOf(own50), statOf(own99)
 		for name, v := range lat {
 			s.Latency[name] = statOf(v)
@@ -211,6 +233,14 @@ func (r *report) finish() {
 			c.AddedP50 = c.Latency["p50"].Median - p.Latency["p50"].Median
 			c.AddedP99 = c.Latency["p99"].Median - p.Latency["p99"].Median
 		}
+		if c.Target != "shopedge-redis" {
+			continue
+		}
+		if m := find("shopedge", c.caseKey); m != nil && m.RPS.Median > 0 {
+			c.VsMemory = c.RPS.Median / m.RPS.Median
+			c.OwnP99VsMemory = c.OwnP99.Median - m.OwnP99.Median
+			c.P99VsMemory = c.Latency["p99"].Median - m.Latency["p99"].Median
+		}
 	}
 	for _, c := range r.Cases {
 		switch c.Target {
@@ -224,6 +254,14 @@ func (r *report) finish() {
 			r.addCheck(fmt.Sprintf("p99 added latency at %d req/s, %s: shopedge's own histogram", r.rateOf(c.Pages), c.caseKey), "≤ 1000 µs", c.OwnP99.Median <= 1000, fmt.Sprintf("%.0f µs", c.OwnP99.Median))
 		case "shopedge-pass":
 			r.addCheck(fmt.Sprintf("pass-through throughput, %s", c.caseKey), "≥ 0.90× plain", c.VsPlain >= 0.9, fmt.Sprintf("%.2f×", c.VsPlain))
+		case "shopedge-redis":
+			if c.VsMemory == 0 { // shopedge (in memory) not measured
+				continue
+			}
+			where := fmt.Sprintf("%s pages / %s", c.Pages, coding(c.Gzip))
+			r.addCheck("throughput with the Redis store (shopedge-redis ÷ shopedge), "+where, "≥ 0.80× in memory", c.VsMemory >= 0.8, fmt.Sprintf("%.2f×", c.VsMemory))
+			r.addCheck(fmt.Sprintf("added p99 at %d req/s with the Redis store minus in memory, %s: shopedge's own histogram", r.rateOf(c.Pages), where), "≤ +1000 µs", c.OwnP99VsMemory <= 1000, fmt.Sprintf("%+.0f µs", c.OwnP99VsMemory))
+			r.addCheck(fmt.Sprintf("added p99 at %d req/s with the Redis store minus in memory, %s: client view (p99 minus shopedge's)", r.rateOf(c.Pages), where), "≤ +1000 µs", c.P99VsMemory <= 1000, fmt.Sprintf("%+.0f µs", c.P99VsMemory))
 		}
 	}
 	if b, ok := r.BytesPerProfile["shopedge"]; ok {
@@ -231,6 +269,9 @@ func (r *report) finish() {
 	}
 	if m, ok := r.Memory["shopedge"]; ok && m.Profiles > 0 {
 		r.addCheck("profile memory within its bound (profiles.max_memory)", "≤ 256 MiB charged", m.Budget <= 256<<20, fmt.Sprintf("%.1f MiB", float64(m.Budget)/(1<<20)))
+	}
+	if x := r.Redis; x != nil {
+		r.addCheck("visitor profiles in Redis after the run (keys PREFIX{ID}:p; reported, no goal)", "> 0", x.ProfileKeys > 0, fmt.Sprintf("%d, %.0f B each", x.ProfileKeys, x.PerProfile))
 	}
 }
 
@@ -268,8 +309,9 @@ func (r *report) markdown() string {
 				c.OwnP50.Median, c.OwnP50.Min, c.OwnP50.Max, c.OwnP99.Median, c.OwnP99.Min, c.OwnP99.Max)
 		}
 	}
+	r.redisMarkdown(&b)
 	b.WriteString("\n## Memory\n\n| process | peak RSS |\n|---|---|\n")
-	for _, t := range append(append([]string(nil), targets...), "shop (upstream)") {
+	for _, t := range append(append([]string(nil), targets...), "shop (upstream)", "redis-server") {
 		if v, ok := r.PeakRSS[t]; ok {
 			name := targetNames[t]
 			if name == "" {
@@ -355,9 +397,9 @@ func (r *report) write(dir string) error {
 	return nil
 }
 
-var colors = map[string]string{"shop": "#6b7280", "plain": "#2563eb", "shopedge-pass": "#16a34a", "shopedge": "#dc2626"}
+var colors = map[string]string{"shop": "#6b7280", "plain": "#2563eb", "shopedge-pass": "#16a34a", "shopedge": "#dc2626", "shopedge-redis": "#9333ea"}
 
-// svg draws the open-loop latency percentiles of the four targets, one
+// svg draws the open-loop latency percentiles of the targets, one
 // panel per page size and coding, on a logarithmic scale.
 func (r *report) svg() string {
 	type panel struct {
@@ -422,9 +464,60 @@ func (r *report) svg() string {
 		b.WriteString("</g>")
 	}
 	for i, t := range targets {
-		x := 20 + float64(i)*190
+		x := 20 + float64(i)*175
 		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="4" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`, x, h-24, colors[t], x+20, h-19, targetNames[t])
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// redisMarkdown writes the comparison of shopedge-redis with shopedge (in
+// memory), and what Redis holds per visitor profile.
+func (r *report) redisMarkdown(b *strings.Builder) {
+	var rows []summary
+	for _, c := range r.sorted() {
+		if c.Target == "shopedge-redis" {
+			rows = append(rows, c)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n## Redis store against in memory (shopedge, demo rules)\n\n" +
+		"Added p50 and p99: shopedge's own histogram (open loop), µs. Δ p99: Redis minus in memory, of the added p99 and of the client's p99.\n\n" +
+		"| pages | coding | req/s in memory | req/s Redis | vs in memory | added p50 in memory | added p50 Redis | added p99 in memory | added p99 Redis | Δ added p99 | Δ client p99 | Redis CPU s/1k req |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, c := range rows {
+		var m summary
+		for _, x := range r.Cases {
+			if x.Target == "shopedge" && x.Pages == c.Pages && x.Gzip == c.Gzip {
+				m = x
+			}
+		}
+		vs, d99, dc99 := "–", "–", "–"
+		if c.VsMemory > 0 {
+			vs, d99, dc99 = fmt.Sprintf("%.2f×", c.VsMemory), fmt.Sprintf("%+.0f", c.OwnP99VsMemory), fmt.Sprintf("%+.0f", c.P99VsMemory)
+		}
+		fmt.Fprintf(b, "| %s | %s | %.0f | %.0f [%.0f–%.0f] | %s | %.0f | %.0f | %.0f | %.0f [%.0f–%.0f] | %s | %s | %.3f |\n",
+			c.Pages, coding(c.Gzip), m.RPS.Median, c.RPS.Median, c.RPS.Min, c.RPS.Max, vs, m.OwnP50.Median, c.OwnP50.Median,
+			m.OwnP99.Median, c.OwnP99.Median, c.OwnP99.Min, c.OwnP99.Max, d99, dc99, c.RedisCPU1k.Median)
+	}
+	if x := r.Redis; x != nil && x.ProfileKeys == 0 {
+		fmt.Fprintf(b, "\nRedis after the run: %d keys, **no visitor profile** (no key %s{ID}:p): shopedge-redis wrote none.\n", x.Keys, redisPrefix)
+	} else if x != nil {
+		m := r.Memory["shopedge-redis"]
+		fmt.Fprintf(b, "\nRedis after the run (shopedge-redis stopped, so that it wrote all it held): %d keys, %d of them visitor profiles (shopedge-redis created %d profiles, held %d at the end). "+
+			"used_memory grew from %.1f MiB (the empty server) to %.1f MiB. "+
+			"Per visitor profile: **%.0f bytes** with the other %d keys (the state instances start from, counters, published changes: %.1f MiB by MEMORY USAGE) taken out, %.0f bytes with all the growth charged to profiles; "+
+			"MEMORY USAGE of %d profile keys: median %.0f bytes [%.0f–%.0f], of which the value shopedge wrote (STRLEN) %.0f bytes [%.0f–%.0f] and the key %.0f.\n",
+			x.Keys, x.ProfileKeys, m.Created, m.Profiles, float64(x.Baseline)/(1<<20), float64(x.Used)/(1<<20),
+			x.PerProfile, x.Keys-x.ProfileKeys, float64(x.OtherBytes)/(1<<20), x.PerProfileAll,
+			x.Sampled, x.Usage.Median, x.Usage.Min, x.Usage.Max, x.Value.Median, x.Value.Min, x.Value.Max, x.KeyLen.Median)
+	}
+	if m := r.StoreMetrics; len(m) > 0 {
+		g := func(name string) float64 { return m[name] }
+		fmt.Fprintf(b, "\nshopedge-redis's store over the run (its /metrics): returning visitors' profiles read through %.0f times found, %.0f missing, %.0f failed (the store down or past store.budget); %.0f profiles written behind, %.0f still waiting; %.0f failed round trips, %.1f s without the store, %.0f changes dropped.\n",
+			g(`shopedge_store_profile_reads_total{result="found"}`), g(`shopedge_store_profile_reads_total{result="missing"}`), g(`shopedge_store_profile_reads_total{result="failed"}`),
+			g("shopedge_store_profile_writes_total"), g("shopedge_store_profiles_dirty"), g("shopedge_store_errors_total"), g("shopedge_store_down_seconds_total"), g("shopedge_store_dropped_total"))
+	}
 }
