@@ -40,8 +40,8 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.snapshot, "snapshot", "", "keep visitors, catalog and counts in this `file` across restarts")
 	fs.StringVar(&o.store, "store", "", "share the state with other instances through the Redis at this `URL`")
 	watch := fs.Bool("watch", true, "reload when the -config file changes")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args, stdout); err != nil {
+		return err
 	}
 
 	shopLn, err := net.Listen("tcp", *shopListen)

@@ -23,8 +23,8 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Engine.MaxSessions, "sessions", 500000, "past `sessions` kept for session kNN")
 	fs.IntVar(&o.Engine.MaxItems, "items", 1000000, "products tracked at most")
 	fs.DurationVar(&o.Engine.HalfLife, "half-life", 30*24*time.Hour, "half-life of co-occurrence and popularity")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args, stdout); err != nil {
+		return err
 	}
 	if *events == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: shopedge eval -events FILE [-test FILE] [-json]")

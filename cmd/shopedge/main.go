@@ -31,6 +31,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -46,6 +47,31 @@ func main() {
 
 // errUsage means the command line was wrong; usage has been printed.
 var errUsage = errors.New("usage")
+
+// errHelp means help was asked for (-h, --help) and printed: the command
+// ends, with status 0.
+var errHelp = errors.New("help")
+
+// parse reads a command's flags. -h, -help and --help print them on
+// stdout and end the command with status 0 (errHelp); a wrong flag prints
+// them on stderr (the flag set's output) and ends it with status 2
+// (errUsage).
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return errHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -76,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch {
+	case errors.Is(err, errHelp):
+		return 0
 	case errors.Is(err, errUsage):
 		return 2
 	case err != nil:

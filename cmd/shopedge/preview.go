@@ -22,8 +22,8 @@ func preview(args []string, stdout, stderr io.Writer) error {
 	segment := fs.String("segment", "", "the segment to preview: new, returning, customer, prospect or one under segments: (required)")
 	ttl := fs.Duration("ttl", proxy.DefaultPreviewTTL, "how long the link works, at most 168h")
 	base := fs.String("base", "", "the shop's `URL` through shopedge (default: the first of server.hosts, else http://server.listen)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args, stdout); err != nil {
+		return err
 	}
 	if *path == "" || *segment == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]")

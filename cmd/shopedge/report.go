@@ -23,8 +23,8 @@ func report(args []string, stdout, stderr io.Writer) error {
 	admin := fs.String("admin", "http://127.0.0.1:9090", "the admin listener's `URL`")
 	token := fs.String("token", "", "the admin token (default: $SHOPEDGE_ADMIN_TOKEN)")
 	asJSON := fs.Bool("json", false, "print the report as JSON, as the admin listener answers it")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args, stdout); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: shopedge report [-admin URL] [-token T] [-json]")

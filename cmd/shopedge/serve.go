@@ -79,8 +79,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.listen, "listen", "", "listen `address`, overriding server.listen")
 	fs.StringVar(&o.upstream, "upstream", "", "the shop's base `URL`, overriding upstream.url")
 	watch := fs.Bool("watch", true, "reload when the configuration file changes (SIGHUP and POST /reload always do)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args, stdout); err != nil {
+		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: shopedge serve -config FILE [-listen ADDR] [-upstream URL] [-watch=false]")
@@ -293,8 +293,13 @@ func newLogger(l rules.Log, w io.Writer) *slog.Logger {
 }
 
 func check(args []string, stdout, stderr io.Writer) error {
+	const use = "usage: shopedge check FILE...\n\nValidates each configuration file: every problem on a line as\nfile:line:col: field: problem, warnings likewise; exit status 1 on any problem.\n"
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(stdout, use)
+		return errHelp
+	}
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: shopedge check FILE...")
+		fmt.Fprint(stderr, use)
 		return errUsage
 	}
 	failed := false
