@@ -66,6 +66,9 @@
 //     gets on a page and why not the rest, recording nothing.
 //   - snapshot.go: the state in a snapshot file (store.snapshot): its
 //     sections, SaveSnapshot, the restore at start, the shop it belongs to.
+//   - warm.go: LearnPage and Warm, a demo's warm start: the catalog from
+//     the shop's product pages, the engine from simulated shoppers, no
+//     visitor made or counted.
 //   - shared.go: the state several instances share (store.url): profiles
 //     read through and written behind, the store's Sink (what others sent
 //     applied here, the state a starting instance reads), Shutdown.

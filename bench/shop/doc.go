@@ -10,6 +10,9 @@
 //
 // Files:
 //   - catalog.go: the generated catalog and search.
+//   - shoppers.go: Catalog.Shoppers, simulated shoppers' views, cart adds
+//     and purchases (the clickstream of bench/clickstream, and the demo's
+//     warm start).
 //   - shop.go: routing, pages, cart, sessions, orders and their JSON-LD,
 //     cache headers, compression.
 //   - assets.go: images, static files and a large binary download.

@@ -14,14 +14,20 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"shopedge/bench/shop"
 	"shopedge/configs"
+	"shopedge/proxy"
+	"shopedge/proxy/recommend"
 	"shopedge/rules"
 )
 
@@ -40,6 +46,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.snapshot, "snapshot", "", "keep visitors, catalog and counts in this `file` across restarts")
 	fs.StringVar(&o.store, "store", "", "share the state with other instances through the Redis at this `URL`")
 	watch := fs.Bool("watch", true, "reload when the -config file changes")
+	warm := fs.Bool("warm", true, "teach the recommendations what simulated shoppers did first (no visitor is made or counted)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -48,7 +55,8 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo shop: %w", err)
 	}
-	shopSrv := &http.Server{Handler: shop.New(1), ReadHeaderTimeout: 10 * time.Second}
+	demoShop := shop.New(1)
+	shopSrv := &http.Server{Handler: demoShop, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = shopSrv.Serve(shopLn) }()
 	defer shopSrv.Close()
 	o.upstream = "http://" + shopLn.Addr().String()
@@ -106,6 +114,15 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	return runProxy(runOptions{
 		cfg: cfg, reload: load, watch: watched(*path, *watch), keys: keys, adminToken: token, log: log,
+		started: func(p *proxy.Proxy, proxyAddr string) {
+			switch _, err := os.Stat(o.snapshot); {
+			case !*warm:
+			case o.snapshot != "" && err == nil:
+				log.Info("demo not warmed: the snapshot's state is restored")
+			default:
+				warmDemo(p, demoShop.Catalog, o.upstream, proxyAddr, log)
+			}
+		},
 		ready: func(proxyAddr, adminAddr string) {
 			fmt.Fprintf(stdout, "demo shop:           http://%s/\n", shopLn.Addr())
 			fmt.Fprintf(stdout, "shopedge (open me):  http://%s/\n", proxyAddr)
@@ -116,6 +133,53 @@ func demo(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "Stop with Ctrl-C.")
 		},
 	})
+}
+
+// warmDemo has the demo look alive on its first page: the catalog learns
+// every product page of the demo shop (fetched from it, by the path
+// pages that pass through take), and the recommendation engine what
+// simulated shoppers of the last week did (shop.Catalog.Shoppers). No
+// visitor is made or counted: social proof and experiments see real
+// visitors only.
+func warmDemo(p *proxy.Proxy, cat *shop.Catalog, shopBase, host string, log *slog.Logger) {
+	t0 := time.Now()
+	client := &http.Client{Timeout: 5 * time.Second}
+	paths := make(chan string)
+	var learned atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for path := range paths {
+				resp, err := client.Get(shopBase + path)
+				if err != nil {
+					continue
+				}
+				body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+				resp.Body.Close()
+				if err == nil && resp.StatusCode == http.StatusOK && p.LearnPage(host, path, body, resp.Header.Get("Content-Type")) {
+					learned.Add(1)
+				}
+			}
+		}()
+	}
+	for _, prod := range cat.Products {
+		paths <- prod.URL()
+	}
+	close(paths)
+	wg.Wait()
+
+	const span = 7 * 24 * 3600
+	kinds := map[string]recommend.Kind{"view": recommend.View, "cart": recommend.Cart, "purchase": recommend.Purchase}
+	sim := cat.Shoppers(20000, 7, time.Now().Unix()-span, span)
+	visits := make([]proxy.WarmVisit, len(sim))
+	for i, v := range sim {
+		visits[i] = proxy.WarmVisit{Session: "demo-shopper-" + strconv.Itoa(v.Session), Path: v.Product.URL(), Kind: kinds[v.Kind], At: time.Unix(v.At, 0)}
+	}
+	n := p.Warm(visits)
+	log.Info("demo warmed: the recommendations learned from simulated shoppers (no visitor made or counted; -warm=false to start cold)",
+		"products", learned.Load(), "events", n, "took", time.Since(t0).Round(time.Millisecond))
 }
 
 // keptSecret is the secret in file, or fresh, written there (mode 0600)

@@ -23,7 +23,8 @@
 //   - serve.go: serve and check, and what serve shares with demo: flag
 //     overrides, running the proxy and its admin listener, signals and
 //     reloads, the memory limit, the logger.
-//   - demo.go: demo, the only file that imports the demo shop.
+//   - demo.go: demo and its warm start, the only file that imports the demo
+//     shop.
 //   - eval.go: eval, the offline evaluation of recommendation strategies.
 //   - preview.go: preview, a signed link to preview a segment.
 //   - report.go: report, a running shopedge's experiments as tables.

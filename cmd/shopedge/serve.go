@@ -135,6 +135,8 @@ type runOptions struct {
 	adminToken string
 	log        *slog.Logger
 	ready      func(proxyAddr, adminAddr string)
+	// started, if set, runs once the proxy listens, before ready.
+	started func(p *proxy.Proxy, proxyAddr string)
 }
 
 // runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP, on POST
@@ -185,6 +187,9 @@ func runProxy(o runOptions) error {
 			defer w.Close()
 			changed = w.changed
 		}
+	}
+	if o.started != nil {
+		o.started(p, ln.Addr().String())
 	}
 	o.ready(ln.Addr().String(), adminAddr)
 	o.log.Info("started", "listen", ln.Addr().String(), "upstream", o.cfg.Upstream.URL, "config", o.cfg.File())

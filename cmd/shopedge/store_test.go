@@ -156,7 +156,13 @@ func TestKillOneInstance(t *testing.T) {
 // scrape fetches /metrics from an admin listener.
 func scrape(t *testing.T, admin, token string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", admin+"/metrics", nil)
+	return scrapePath(t, admin+"/metrics", token)
+}
+
+// scrapePath fetches a URL of an admin listener with its token.
+func scrapePath(t *testing.T, url, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
