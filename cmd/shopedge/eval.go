@@ -44,8 +44,14 @@ func eval(args []string, stdout, stderr io.Writer) error {
 		defer tf.Close()
 		tr = tf
 	}
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	prog := newProgress(stderr, "reading "+*events, size) // on a terminal only
 	start := time.Now()
-	results, st, err := recommend.Evaluate(f, *events, tr, *test, o)
+	results, st, err := recommend.Evaluate(progressReader{f, prog}, *events, tr, *test, o)
+	prog.done()
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,8 @@
 //   - eval.go: eval, the offline evaluation of recommendation strategies.
 //   - preview.go: preview, a signed link to preview a segment.
 //   - report.go: report, a running shopedge's experiments as tables.
+//   - progress.go: progress, how far a long read has gone, on a terminal
+//     only.
 package main
 
 import (
