@@ -83,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		o.rounds, o.duration, o.rate, o.rateLarge, o.warmup = 1, 400*time.Millisecond, 200, 50, 200*time.Millisecond
 		o.sizes = []string{"demo"}
 	}
-	rep, err := measure(o, stderr)
+	rep, err := measure(o, progressTo(stderr))
 	if err != nil {
 		return err
 	}
@@ -632,4 +632,18 @@ func quantile(b []bucket, q float64) float64 {
 		lo, below = x.le, x.count
 	}
 	return lo
+}
+
+// progressTo is where the run says how far it has gone: w when it is a
+// terminal, else nowhere (piped, redirected, under CI: the report says
+// it all).
+func progressTo(w io.Writer) io.Writer {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("CI") != "" {
+		return io.Discard
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return io.Discard
+	}
+	return w
 }
