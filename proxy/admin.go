@@ -184,7 +184,7 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
-	p.readThrough(id)
+	p.readProfile(id, false) // a look: nothing begun
 	prof, ok := p.profiles.Get(id)
 	if !ok {
 		ctx.Error("no such visitor\n", fasthttp.StatusNotFound)

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"shopedge/proxy/profile"
 	"shopedge/proxy/store"
 	"shopedge/proxy/store/remote"
 	"shopedge/rules"
@@ -94,7 +93,13 @@ var profileBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return
 // read from the shared store, within store.budget. A store that is down
 // or slow leaves the request with what is held (nothing: a visitor who
 // starts afresh here), and the request goes on.
-func (p *Proxy) readThrough(visitorID string) {
+func (p *Proxy) readThrough(visitorID string) { p.readProfile(visitorID, true) }
+
+// readProfile reads a visitor's profile through, as readThrough does. A
+// reader that records (a request) begins a profile over one it cannot use
+// (an erasure's tombstone, another build's bytes), so that its writes go
+// out; one that only looks (the admin's profile view) begins nothing.
+func (p *Proxy) readProfile(visitorID string, records bool) {
 	if !p.sharing {
 		return
 	}
@@ -114,7 +119,7 @@ func (p *Proxy) readThrough(visitorID string) {
 		p.metrics.storeReads.failed.Add(1)
 	case !found:
 		p.metrics.storeReads.missing.Add(1)
-		if gen > 0 {
+		if gen > 0 && records {
 			// Erased (a tombstone): the visitor starts afresh, over it.
 			p.profiles.Load(visitorID)
 			p.profiles.Adopt(visitorID, gen)
@@ -122,12 +127,12 @@ func (p *Proxy) readThrough(visitorID string) {
 	default:
 		if err := p.profiles.Install(visitorID, b, gen); err != nil {
 			p.metrics.storeReads.refused.Add(1)
-			if profile.OlderLayout(b) {
-				// Written by the build this one replaces (a deploy under
-				// way): the visitor starts afresh here, over that copy, so
-				// that this build's writes of them go out. (A later build's
-				// copy is left alone: this build's fresh copy of the
-				// visitor conflicts with it, and is not written.)
+			if records {
+				// Written by another build (a deploy under way, or a
+				// rollback): the visitor starts afresh here, over that
+				// copy, so that this build's writes of them go out. Two
+				// builds serving one visitor take turns until the deploy
+				// ends.
 				p.profiles.Load(visitorID)
 				p.profiles.Adopt(visitorID, gen)
 			}

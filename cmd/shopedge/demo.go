@@ -119,6 +119,10 @@ func demo(args []string, stdout, stderr io.Writer) error {
 			case !*warm:
 			case o.snapshot != "" && err == nil:
 				log.Info("demo not warmed: the snapshot's state is restored")
+			case cfg.Store.URL != "":
+				// The engine goes into the state saved in Redis: warmed at
+				// every start, its simulated shoppers would pile up there.
+				log.Info("demo not warmed: the state is shared through the store")
 			default:
 				warmDemo(p, demoShop.Catalog, o.upstream, proxyAddr, log)
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,30 @@ func TestProgressQuietWhenPiped(t *testing.T) {
 	var buf bytes.Buffer
 	if p := newProgress(&buf, "reading", 100); p != nil {
 		t.Fatal("progress on a buffer")
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	if p := newProgress(pw, "reading", 100); p != nil {
+		t.Error("progress on a pipe")
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if p := newProgress(f, "reading", 100); p != nil {
+		t.Error("progress on a file")
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		t.Setenv("CI", "1")
+		if p := newProgress(tty, "reading", 100); p != nil {
+			t.Error("progress on a terminal under CI")
+		}
 	}
 	var none *progress
 	none.add(10) // a nil progress shows nothing, and does not fail

@@ -188,6 +188,8 @@ func runProxy(o runOptions) error {
 			changed = w.changed
 		}
 	}
+	// Signals are caught from here: one during started (a demo's warm
+	// start) waits for it, then stops the proxy as at any time.
 	if o.started != nil {
 		o.started(p, ln.Addr().String())
 	}

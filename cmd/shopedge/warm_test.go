@@ -31,6 +31,9 @@ func TestDemoWarm(t *testing.T) {
 		t.Errorf("warming took %s", took[3])
 	}
 	t.Logf("warmed: %s products, %s events, in %s", took[1], took[2], took[3])
+	if held := metricValue(scrape(t, admin, token), "shopedge_profiles_held"); held != "0" {
+		t.Errorf("warming made %s profiles", held)
+	}
 	if exps := scrapePath(t, admin+"/experiments", token); strings.Contains(exps, `"visitors": 1`) || !strings.Contains(exps, `"visitors": 0`) {
 		t.Errorf("warming counted experiment visitors:\n%s", exps)
 	}

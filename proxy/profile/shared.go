@@ -126,14 +126,6 @@ func (s *Store) DropOlder(visitorID string, gen uint64) bool {
 	return false
 }
 
-// OlderLayout reports whether b, which Install refused, is a profile of
-// an earlier version of the encoding or of Data's layout than this
-// build's (a build this one replaces), rather than a later one or no
-// profile at all.
-func OlderLayout(b []byte) bool {
-	return len(b) > 0 && b[0] < profileVersion
-}
-
 // Install holds the profile b (which Encode made, here or in another
 // instance of the same build), the shared store's copy of generation gen,
 // as the visitor's. A profile already held of generation gen or later (two

@@ -12,8 +12,9 @@
 //   - P{visitor}:p: a profile: its generation (16 hex digits), the token
 //     of the copy written (the writer's 8 hex digits and the copy's 8),
 //     then its bytes; written by casScript with PX ProfileTTL. An erased
-//     profile (Forget) is a tombstone: the next generation, a token of
-//     zeros, no bytes.
+//     profile (Forget) is a tombstone: a generation above the stored one
+//     and Redis's clock, a token of zeros, no bytes; a request that reads
+//     it begins the visitor afresh over it (its generation).
 //   - Pepoch: set once by the first instance to reach a Redis: gone or
 //     changed, the Redis lost its data.
 //   - Pinv: the channel of invalidations: the writing instance, then each
@@ -38,15 +39,19 @@
 //     stands since (another instance's, or an erasure), the first write
 //     stands, and this instance drops that copy (Sink.Conflict), reading
 //     the stored one on the visitor's next request; a conflict loses the
-//     losing copy's last interval of that visitor. Generations only grow
-//     (a tombstone takes the next), so none is reused. Where the stored
-//     generation is below the copy's (a Redis that lost writes: restarted
-//     from an older snapshot, a lagging replica) or none is stored, the
-//     copy is newer, and written. A write whose reply was lost, sent again
-//     by the same copy, goes over its own. A visitor whose two requests
-//     land on two instances within one interval may see the older profile
-//     on the second. Word of a write (an invalidation, with its
-//     generation) drops the copies of older generations elsewhere.
+//     losing copy's last interval of that visitor. A generation is one
+//     above the stored one and at least Redis's clock in microseconds, so
+//     generations only grow, even across a Redis that lost its data, and
+//     none is reused. Where the stored generation is below the copy's (a
+//     Redis that lost writes: restarted from an older snapshot, a lagging
+//     replica) or none is stored, the copy is newer, and written; never
+//     over a tombstone. A write whose reply was lost, sent again by the
+//     same copy, goes over its own (the stored token is the copy's). A
+//     visitor whose two requests land on two instances within one interval
+//     may see the older profile on the second. Word of a write (an
+//     invalidation, with its generation) drops the copies of older
+//     generations elsewhere; word of an erasure (generation 0) drops every
+//     copy.
 //   - Changes reach the other instances within about a flush interval, in
 //     each origin's order; a batch written twice (a retry after a reply
 //     was lost) is applied once (sequence numbers per origin, starting at
@@ -86,8 +91,8 @@
 // flusher resyncs, under flushMu, before its next write (a resync that
 // cannot read the epoch stays pending). A store that started with Redis
 // down does not read the saved state later (it would replace what the
-// instance learned meanwhile): it reads the whole stream, and never saves
-// the state (what it holds is only part of it). A saved state
+// instance learned meanwhile): it reads the whole stream, and does not
+// save the state (what it holds is only part of it) unless Redis had none. A saved state
 // that fails to go out (it may be megabytes; it has ten times Timeout)
 // is logged and tried again at the next interval, and does not mark the
 // store down. Health and Stats give the figures for /metrics (Stats

@@ -26,43 +26,53 @@ return 0
 
 // casScript writes a profile only over the copy it was changed from:
 // KEYS[1] is the profile's key; ARGV[1] the generation of that copy
-// (genLen hex digits; zero for a profile begun here), ARGV[2] and ARGV[3]
-// the next two generations, ARGV[4] the copy's token (tokenLen hex
-// digits: the writer and the copy's number), ARGV[5] the profile's bytes,
-// ARGV[6] its lifetime in milliseconds. It writes generation ARGV[2] and
-// returns 1 where no profile is stored, where the stored one is the copy's
-// generation, or an older one (a Redis that lost writes: the copy is
-// newer); it writes ARGV[3] and returns 2 over this very copy's own write
-// of ARGV[2] (a write whose reply was lost, sent again with the changes
-// since); it returns 0 when another write stands since the copy was read
-// (another instance's, or an erasure's tombstone): a conflict.
-// Generations only grow, so none is ever reused.
+// (genLen hex digits; zero for a profile begun here), ARGV[2] the copy's
+// token (tokenLen hex digits: the writer and the copy's number), ARGV[3]
+// the profile's bytes, ARGV[4] its lifetime in milliseconds.
+//
+// It writes where no profile is stored (or one no shopedge wrote), where
+// the stored one is the copy's generation, where it is this very copy's
+// own earlier write (its token: a write whose reply was lost, sent again
+// with the changes since), and where it is of an older generation than
+// the copy (a Redis that lost writes: the copy is newer) unless it is a
+// tombstone; anything else is a write that stands since the copy was read
+// (another instance's, or an erasure): it returns 0, a conflict.
+// Otherwise it returns the generation written: one above the stored one
+// and at least Redis's clock in microseconds, so that generations only
+// grow, even across a Redis that lost its data, and none is reused.
 var casScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-local n, gen = 1, ARGV[2]
+local base = tonumber(ARGV[1], 16)
+local next = base + 1
 if cur then
-  local g = string.sub(cur, 1, 16)
-  if g == ARGV[2] and string.sub(cur, 17, 32) == ARGV[4] then
-    n, gen = 2, ARGV[3]
-  elseif g ~= ARGV[1] and tonumber(g, 16) >= tonumber(ARGV[1], 16) then
-    return 0
+  local g = tonumber(string.sub(cur, 1, 16), 16)
+  if g then
+    local tomb = string.len(cur) == 32
+    local own = string.sub(cur, 17, 32) == ARGV[2]
+    if g ~= base and not own and (tomb or g > base) then
+      return 0
+    end
+    next = math.max(next, g + 1)
   end
 end
-redis.call('SET', KEYS[1], gen .. ARGV[4] .. ARGV[5], 'PX', ARGV[6])
-return n
+local t = redis.call('TIME')
+next = math.max(next, tonumber(t[1]) * 1000000 + tonumber(t[2]))
+redis.call('SET', KEYS[1], string.format('%016x', next) .. ARGV[2] .. ARGV[3], 'PX', ARGV[4])
+return next
 `)
 
 // forgetScript erases a profile: KEYS[1] is its key; it writes a
-// tombstone, the stored generation plus one with no bytes, for ARGV[1]
-// milliseconds, so that no copy read before (of a lower generation) is
-// written over it, and returns the tombstone's generation.
+// tombstone (no bytes, a token of zeros) of a generation above the stored
+// one and Redis's clock in microseconds, for ARGV[1] milliseconds, so that
+// no copy read before is written over it, and returns its generation.
 var forgetScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local g = 0
 if cur then
   g = tonumber(string.sub(cur, 1, 16), 16) or 0
 end
-g = g + 1
+local t = redis.call('TIME')
+g = math.max(g + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
 redis.call('SET', KEYS[1], string.format('%016x', g) .. string.rep('0', 16), 'PX', ARGV[1])
 return g
 `)
@@ -179,9 +189,8 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 				cmds = cmds[:0]
 				for i, id := range written {
-					g := bases[i]
 					cmds = append(cmds, casScript.EvalSha(ctx, p, []string{s.profileKey(id)},
-						formatGen(g), formatGen(g+1), formatGen(g+2), s.token(copies[i]), vals[i], ttl))
+						formatGen(bases[i]), s.token(copies[i]), vals[i], ttl))
 				}
 				return nil
 			})
@@ -198,8 +207,8 @@ func (s *Store) flushProfiles(ctx context.Context) error {
 				// script): written at a later flush.
 				noscript = noscript || strings.HasPrefix(cerr.Error(), "NOSCRIPT")
 				again = append(again, written[i])
-			case n == 1 || n == 2:
-				g := bases[i] + uint64(n)
+			case n > 0:
+				g := uint64(n)
 				s.sink.Written(written[i], copies[i], g)
 				won = append(won, written[i])
 				wonGens = append(wonGens, g)

@@ -134,6 +134,12 @@ func (s *Store) catchUp() error {
 		return nil
 	}
 	if s.late.Load() {
+		// No saved state at all (a first start of them all, while Redis
+		// was coming up): this instance holds as much as any, and may
+		// save it.
+		if n, err := s.rdb.Exists(s.ctx, s.kState).Result(); err == nil && n == 0 {
+			s.late.Store(false)
+		}
 		s.pmu.Lock()
 		s.pos, s.loaded = "0", true
 		s.pmu.Unlock()

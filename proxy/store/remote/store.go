@@ -308,7 +308,7 @@ func (s *Store) isDirty(id string) bool {
 // Forget implements store.Shared: the visitor leaves the set to write,
 // the profile is replaced by a tombstone (forgetScript: a generation above
 // every copy's, no bytes, for ProfileTTL) and the other instances are told
-// its generation, so they drop their copies. A write of any copy read
+// of an erasure (generation 0), so they drop their copies. A write of any copy read
 // before the erasure, by any instance, conflicts with the tombstone and is
 // dropped, rather than bringing the profile back; a profile begun afresh
 // over it (the visitor browses on: it takes the tombstone's generation) is
@@ -325,9 +325,11 @@ func (s *Store) Forget(ctx context.Context, visitorID string) error {
 	if !s.health.isUp() {
 		return ErrDown
 	}
-	g, err := forgetScript.Run(ctx, s.rdb, []string{s.profileKey(visitorID)}, s.o.ProfileTTL.Milliseconds()).Uint64()
+	err := forgetScript.Run(ctx, s.rdb, []string{s.profileKey(visitorID)}, s.o.ProfileTTL.Milliseconds()).Err()
 	if err == nil {
-		err = s.rdb.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{g})).Err()
+		// Generation 0: every copy goes, whatever its generation (one
+		// above the tombstone's, if Redis lost the key before, too).
+		err = s.rdb.Publish(ctx, s.kInv, encodeInv(s.o.Instance, []string{visitorID}, []uint64{0})).Err()
 	}
 	if err != nil {
 		s.noteErr(err)
