@@ -26,9 +26,11 @@ func sharedConfig(url string) func(*rules.Config) {
 	return func(c *rules.Config) {
 		c.Store.URL = url
 		c.Store.FlushInterval = rules.Duration(10 * time.Millisecond)
-		// Far above a loopback round trip, so that a busy test machine
-		// does not make a read miss the budget (and a visitor look new).
-		c.Store.Budget = rules.Duration(200 * time.Millisecond)
+		// Far above a loopback round trip (and a TLS handshake), so that
+		// a busy test machine does not make a read miss the budget (and a
+		// visitor look new). The outage test sets its own.
+		c.Store.Budget = rules.Duration(time.Second)
+		c.Store.Timeout = rules.Duration(2 * time.Second)
 	}
 }
 
@@ -208,11 +210,15 @@ func TestSharedStoreDown(t *testing.T) {
 	srv := redistest.Start(t)
 	var logs logBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	h := proxytest.Start(t, proxytest.Options{Mutate: sharedConfig(srv.URL())}, func(cfg *proxytest.Config) (*Proxy, error) {
+	down := func(c *rules.Config) {
+		sharedConfig(srv.URL())(c)
+		c.Store.Budget = rules.Duration(200 * time.Millisecond) // what no request may wait past
+	}
+	h := proxytest.Start(t, proxytest.Options{Mutate: down}, func(cfg *proxytest.Config) (*Proxy, error) {
 		return newTestProxy(cfg, nil, log)
 	})
 	a := &env{t: t, proxy: h.Proxy, url: h.URL, upstream: h.Shop.URL, shop: h.Shop.Shop, served: h.Served}
-	b := startProxyLogged(t, demoConfig(t, a.upstream, sharedConfig(srv.URL())), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b := startProxyLogged(t, demoConfig(t, a.upstream, down), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	v := a.visitor()
 	shoes := a.productsIn("shoes", 2)

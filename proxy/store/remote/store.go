@@ -191,6 +191,10 @@ func Open(o Options) (*Store, error) {
 	// deadline (see Profile).
 	hot := *opt
 	hot.ReadTimeout, hot.WriteTimeout, hot.PoolTimeout, hot.DialTimeout = o.Budget, o.Budget, o.Budget, o.Budget
+	// A few connections kept open, dialled (and, over TLS, shaken hands)
+	// ahead: a request's read never waits for one it could not get within
+	// the budget.
+	hot.MinIdleConns = 4
 	s.hot = newClient(&hot, &o)
 	// The stream reader's blocking XREAD has a pool of its own, closed
 	// first by Close so the block ends at once.
@@ -218,6 +222,7 @@ func newClient(opt *redis.Options, o *Options) redis.UniversalClient {
 		Addrs: addrs, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
 		MaxRetries: opt.MaxRetries, DialerRetries: opt.DialerRetries, DialTimeout: opt.DialTimeout,
 		ReadTimeout: opt.ReadTimeout, WriteTimeout: opt.WriteTimeout, PoolTimeout: opt.PoolTimeout, PoolSize: opt.PoolSize,
+		MinIdleConns: opt.MinIdleConns,
 		ContextTimeoutEnabled: opt.ContextTimeoutEnabled, DisableIdentity: true,
 		MaintNotificationsConfig: opt.MaintNotificationsConfig,
 	})
