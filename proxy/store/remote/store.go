@@ -222,7 +222,7 @@ func newClient(opt *redis.Options, o *Options) redis.UniversalClient {
 		Addrs: addrs, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
 		MaxRetries: opt.MaxRetries, DialerRetries: opt.DialerRetries, DialTimeout: opt.DialTimeout,
 		ReadTimeout: opt.ReadTimeout, WriteTimeout: opt.WriteTimeout, PoolTimeout: opt.PoolTimeout, PoolSize: opt.PoolSize,
-		MinIdleConns: opt.MinIdleConns,
+		MinIdleConns:          opt.MinIdleConns,
 		ContextTimeoutEnabled: opt.ContextTimeoutEnabled, DisableIdentity: true,
 		MaintNotificationsConfig: opt.MaintNotificationsConfig,
 	})
