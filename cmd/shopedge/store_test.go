@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -135,9 +136,14 @@ func TestKillOneInstance(t *testing.T) {
 	also := regexp.MustCompile(`(?s)<section class="se-rec" data-se-block="also-viewed".*?</section>`)
 	for i, w := range witnesses {
 		w.Base = urlC
-		if block := recent.FindString(w.Get("/").Body); !strings.Contains(block, x) || !strings.Contains(block, products[2+i%2]) {
-			t.Errorf("witness %d on C: recently viewed %q, want %s and %s, viewed on A", i, block, x, products[2+i%2])
-		}
+		// A read through that misses C's budget (3ms, on a busy machine)
+		// serves the visitor afresh once; C's write of that fresh copy
+		// conflicts with A's, and the next page reads A's.
+		eventually(t, 10*time.Second, func() (bool, string) {
+			block := recent.FindString(w.Get("/").Body)
+			return strings.Contains(block, x) && strings.Contains(block, products[2+i%2]),
+				fmt.Sprintf("witness %d on C: recently viewed %q, want %s and %s, viewed on A", i, block, x, products[2+i%2])
+		})
 	}
 	eventually(t, 10*time.Second, func() (bool, string) {
 		block := also.FindString(proxytest.NewVisitor(t, urlC).Get(x).Body)
