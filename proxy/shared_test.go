@@ -34,23 +34,6 @@ func sharedConfig(url string) func(*rules.Config) {
 	}
 }
 
-// eventually polls cond until it holds or d has passed; then the test
-// fails with what cond last said.
-func eventually(t testing.TB, d time.Duration, cond func() (ok bool, why string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, why)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // flushed waits until a proxy's shared store has written what it holds.
 func flushed(t testing.TB, p *Proxy) {
 	t.Helper()
@@ -69,7 +52,7 @@ func flushed(t testing.TB, p *Proxy) {
 func handoff(t testing.TB, from, to *env, visitorID string) {
 	t.Helper()
 	flushed(t, from.proxy)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		_, held := to.proxy.profiles.Get(visitorID)
 		return !held, fmt.Sprintf("the other instance still holds its copy: from %+v, to %+v",
 			from.proxy.shared.(*remote.Store).Stats(), to.proxy.shared.(*remote.Store).Stats())
@@ -144,7 +127,7 @@ func TestSharedInstances(t *testing.T) {
 	}
 	flushed(t, a.proxy)
 	fresh := b.visitor()
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		body := fresh.get(b.url + pair[0]).body
 		also := blockOf(body, "also-viewed")
 		viewers := bannerText(body, "viewers")
@@ -240,7 +223,7 @@ func TestSharedStoreDown(t *testing.T) {
 	flushed(t, a.proxy)
 
 	srv.Stop()
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		return !a.proxy.shared.Health().Up && !b.proxy.shared.Health().Up, "the instances do not notice that Redis is down"
 	})
 	// Down: a read through does not wait (B gives up on the store at
@@ -304,11 +287,11 @@ func TestSharedStoreDown(t *testing.T) {
 	// Back: A writes what it kept, and B shows it.
 	v.get(a.url + shoes[1]) // last viewed on A, during the outage
 	srv.Restart()
-	eventually(t, 10*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return a.proxy.shared.Health().Up && b.proxy.shared.Health().Up, "the instances do not notice Redis is back"
 	})
 	flushed(t, a.proxy)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		block := recentBlock(v.get(b.url + "/").body)
 		return strings.Contains(block, shoes[1]) && strings.Contains(block, bags[0]),
 			fmt.Sprintf("after the outage B shows:\n%s\nB: %+v", block, b.proxy.shared.(*remote.Store).Stats())
@@ -356,7 +339,7 @@ func TestSharedErasure(t *testing.T) {
 	if resp, body := adminCall(t, "DELETE", startAdmin(t, a, "admin-token")+"/profiles/"+id, "admin-token"); resp.StatusCode != 204 {
 		t.Fatalf("DELETE /profiles/%s on A: %d %s", id, resp.StatusCode, body)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		_, held := b.proxy.profiles.Get(id)
 		return !held, "B still holds the erased profile"
 	})
@@ -421,7 +404,7 @@ func TestSharedPassword(t *testing.T) {
 	if pg := w.get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
 		t.Fatalf("with a wrong password: %d", pg.resp.StatusCode)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		return !c.proxy.shared.Health().Up, "an instance with a wrong password says the store is up"
 	})
 	if home := w.get(c.url + "/"); !strings.Contains(recentBlock(home.body), shoes[0]) {
@@ -455,7 +438,7 @@ func TestSharedTLS(t *testing.T) {
 	if pg := c.visitor().get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
 		t.Fatalf("an instance that does not trust the server: %d", pg.resp.StatusCode)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
 		h := c.proxy.shared.Health()
 		return !h.Up && strings.Contains(h.Err, "certificate"), "an instance that does not trust the server: " + fmt.Sprint(h)
 	})

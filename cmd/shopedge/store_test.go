@@ -112,7 +112,7 @@ func TestKillOneInstance(t *testing.T) {
 		p.Get(y)
 	}
 	// Acknowledged: A, by its own count, has nothing left to write.
-	eventually(t, 10*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 10*time.Second, func() (bool, string) {
 		m := scrape(t, adminA, token)
 		return metricValue(m, "shopedge_store_profiles_dirty") == "0" && metricValue(m, "shopedge_store_backlog_bytes") == "0" &&
 				metricValue(m, "shopedge_store_profile_writes_total") != "0",
@@ -125,7 +125,7 @@ func TestKillOneInstance(t *testing.T) {
 	}
 	_ = a.cmd.Wait()
 	before := servedB.Load()
-	eventually(t, 10*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return servedB.Load() > before+50, "B serves no more requests after A died"
 	})
 
@@ -139,13 +139,13 @@ func TestKillOneInstance(t *testing.T) {
 		// A read through that misses C's budget (3ms, on a busy machine)
 		// serves the visitor afresh once; C's write of that fresh copy
 		// conflicts with A's, and the next page reads A's.
-		eventually(t, 10*time.Second, func() (bool, string) {
+		proxytest.Eventually(t, 10*time.Second, func() (bool, string) {
 			block := recent.FindString(w.Get("/").Body)
 			return strings.Contains(block, x) && strings.Contains(block, products[2+i%2]),
 				fmt.Sprintf("witness %d on C: recently viewed %q, want %s and %s, viewed on A", i, block, x, products[2+i%2])
 		})
 	}
-	eventually(t, 10*time.Second, func() (bool, string) {
+	proxytest.Eventually(t, 10*time.Second, func() (bool, string) {
 		block := also.FindString(proxytest.NewVisitor(t, urlC).Get(x).Body)
 		return strings.Contains(block, y), "also viewed with " + x + " on C, want " + y + ": " + block
 	})
@@ -185,21 +185,4 @@ func metricValue(scrape, name string) string {
 		return m[1]
 	}
 	return ""
-}
-
-// eventually polls cond until it holds or d has passed; then the test
-// fails with what cond last said.
-func eventually(t *testing.T, d time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

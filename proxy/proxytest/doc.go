@@ -22,4 +22,5 @@
 //   - visitor.go: Visitor and Page, a browser's requests and what it
 //     sees of the responses; Decode, a body decoded; BrowserUA.
 //   - clock.go: Clock, a time a test moves forward, and Ticking.
+//   - eventually.go: Eventually, a condition polled until it holds.
 package proxytest
