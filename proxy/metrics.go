@@ -141,9 +141,12 @@ func (m *Metrics) pageSkips(s *page.Skips) {
 	}
 }
 
-// blockCounters count a recommendation block's showings and clicks.
+// blockCounters count a recommendation block's showings and clicks, and
+// the orders of visitors after a click on it (conversions.go).
 type blockCounters struct {
 	shown, clicks atomic.Int64
+	conversions   atomic.Int64
+	revenue       atomicFloat
 }
 
 // block returns the counters of a block, by its configured id.
@@ -192,6 +195,8 @@ func (m *Metrics) swap(id string) *atomic.Int64 {
 type overlayCounters struct {
 	injected                               atomic.Int64
 	shown, dismissed, clicked, bannerShown atomic.Int64
+	conversions                            atomic.Int64
+	revenue                                atomicFloat
 }
 
 // overlay returns the counters of an overlay or banner, by configured id.
@@ -331,6 +336,14 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	for _, id := range ids {
 		fmt.Fprintf(w, "shopedge_block_clicks_total{block=%q} %d\n", id, m.blocks[id].clicks.Load())
 	}
+	fmt.Fprintf(w, "# HELP shopedge_block_conversions_total Orders of visitors whose last click on a block or overlay before ordering was on a product of this block, by block.\n# TYPE shopedge_block_conversions_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_block_conversions_total{block=%q} %d\n", id, m.blocks[id].conversions.Load())
+	}
+	fmt.Fprintf(w, "# HELP shopedge_block_revenue_total Revenue of those orders, in the shop's currency, by block.\n# TYPE shopedge_block_revenue_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_block_revenue_total{block=%q} %g\n", id, m.blocks[id].revenue.Load())
+	}
 	m.blocksMu.RUnlock()
 	m.swapsMu.RLock()
 	ids = ids[:0]
@@ -362,6 +375,14 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 		}{{"shown", &c.shown}, {"dismissed", &c.dismissed}, {"clicked", &c.clicked}, {"banner_shown", &c.bannerShown}} {
 			fmt.Fprintf(w, "shopedge_overlay_events_total{id=%q,event=%q} %d\n", id, e.name, e.v.Load())
 		}
+	}
+	fmt.Fprintf(w, "# HELP shopedge_overlay_conversions_total Orders of visitors whose last click on a block or overlay before ordering was on this overlay or banner, by id.\n# TYPE shopedge_overlay_conversions_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_overlay_conversions_total{id=%q} %d\n", id, m.overlays[id].conversions.Load())
+	}
+	fmt.Fprintf(w, "# HELP shopedge_overlay_revenue_total Revenue of those orders, in the shop's currency, by id.\n# TYPE shopedge_overlay_revenue_total counter\n")
+	for _, id := range ids {
+		fmt.Fprintf(w, "shopedge_overlay_revenue_total{id=%q} %g\n", id, m.overlays[id].revenue.Load())
 	}
 	m.overlaysMu.RUnlock()
 	counter("shopedge_overlay_csp_skipped_total", "Pages left without overlays and banners because their Content-Security-Policy would block the script or stylesheet.", m.cspSkipped.Load())

@@ -151,16 +151,32 @@ type reloads struct {
 	counts     map[string]int64
 	lastGood   time.Time // when the configuration in force was loaded
 	lastFailed bool      // the last reload attempt failed
+	// last are the latest reloads, oldest first, at most reloadsKept.
+	last []ReloadRecord
 }
 
-// reloaded counts a reload's outcome at t.
-func (r *reloads) reloaded(result string, t time.Time) {
+// reloadsKept is how many reloads the console lists.
+const reloadsKept = 10
+
+// ReloadRecord is one reload, as the console lists it.
+type ReloadRecord struct {
+	At     time.Time
+	Result string // success, partial or failure
+	Detail string // what was kept or what was wrong, on one line
+}
+
+// reloaded counts a reload's outcome at t; detail says why, in a line.
+func (r *reloads) reloaded(result string, t time.Time, detail string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.counts == nil {
 		r.counts = map[string]int64{}
 	}
 	r.counts[result]++
+	if len(r.last) == reloadsKept {
+		r.last = append(r.last[:0], r.last[1:]...)
+	}
+	r.last = append(r.last, ReloadRecord{At: t, Result: result, Detail: detail})
 	r.lastFailed = result == "failure"
 	if !r.lastFailed {
 		r.lastGood = t
@@ -208,7 +224,14 @@ func (p *Proxy) Reload(cfg *rules.Compiled) []KeptSetting {
 	if len(kept) > 0 {
 		result = "partial"
 	}
-	p.metrics.reloads.reloaded(result, p.now())
+	detail := ""
+	for i, k := range kept {
+		if i > 0 {
+			detail += "; "
+		}
+		detail += k.Field + " needs a restart (kept " + k.Old + ")"
+	}
+	p.metrics.reloads.reloaded(result, p.now(), detail)
 	for _, k := range kept {
 		p.log.Warn("reload: this setting needs a restart to change; its running value is kept",
 			"field", k.Field, "old", k.Old, "new", k.New, "file", k.File, "line", k.Line)
@@ -247,7 +270,7 @@ func (p *Proxy) swap(cfg *rules.Compiled) ([]KeptSetting, error) {
 func (p *Proxy) ReloadFailed(err error) {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
-	p.metrics.reloads.reloaded("failure", p.now())
+	p.metrics.reloads.reloaded("failure", p.now(), oneLine(err.Error()))
 	var probs rules.Problems
 	if !errors.As(err, &probs) {
 		p.log.Error("reload failed; the previous configuration stays in force", "err", oneLine(err.Error()))
