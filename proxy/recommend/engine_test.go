@@ -385,3 +385,20 @@ func TestStatsBytes(t *testing.T) {
 	}
 	runtime.KeepAlive(e)
 }
+
+// TestPopularAtOnce: the lists asked for before any product was viewed do
+// not hide the first products viewed for a refresh interval.
+func TestPopularAtOnce(t *testing.T) {
+	t.Parallel()
+	e := New(Config{HalfLife: 24 * time.Hour, TrendHalfLife: time.Hour})
+	ctx := Context{Now: t0}
+	if got := ids(e.Candidates(Popular, ctx, fakeCatalog{})); len(got) != 0 {
+		t.Fatalf("popular before any view = %v", got)
+	}
+	e.Record(Event{Session: 1, Item: 7, Kind: View, Time: t0})
+	for _, s := range []Strategy{Popular, Trending} {
+		if got := ids(e.Candidates(s, ctx, fakeCatalog{})); !slices.Equal(got, []ID{7}) {
+			t.Errorf("%s in the same second as the first view = %v, want 7", s, got)
+		}
+	}
+}

@@ -23,14 +23,15 @@ const (
 	catTopLen  = 100
 )
 
-// topLists returns the current lists, rebuilding them when stale. Callers
-// must not hold e.mu.
+// topLists returns the current lists, rebuilding them when stale, or
+// while they are empty: the first product viewed is popular at once, not
+// a refresh interval later. Callers must not hold e.mu.
 func (e *Engine) topLists(now time.Time) (popular, trending []ID, byCat map[ID][]ID) {
 	t := now.Unix()
 	tc := &e.top
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if tc.popular == nil || t-tc.built >= topRefresh || t < tc.built {
+	if len(tc.popular) == 0 || t-tc.built >= topRefresh || t < tc.built {
 		tc.popular, tc.trending, tc.byCat = e.buildTops(t)
 		tc.built = t
 	}
