@@ -139,21 +139,44 @@ configs/reference.yaml.
 `)
 }
 
+// versionString is the module's version and the commit it was built from
+// (with "+dirty" when the work tree had changes, and the commit's time),
+// then the Go version. go run and go test binaries, and go build with
+// -buildvcs=false, carry no commit: the string says so.
 func versionString() string {
 	if version != "" {
 		return version
 	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return "(unknown: built without module information)"
 	}
 	v := info.Main.Version
+	var rev, at string
+	dirty := false
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
-		if s.Key == "vcs.modified" && s.Value == "true" {
+	}
+	switch {
+	case rev == "":
+		v += " commit unknown (built without VCS information: go build -buildvcs=true ./cmd/shopedge in a git checkout records it)"
+	default:
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " commit " + rev
+		if dirty {
 			v += "+dirty"
+		}
+		if at != "" {
+			v += " (" + at + ")"
 		}
 	}
 	return v + " " + info.GoVersion
