@@ -265,17 +265,20 @@ func (c *Console) who(ctx *fasthttp.RequestCtx) (string, session, bool) {
 }
 
 // sameSite is false when the browser says the request comes from another
-// site: Sec-Fetch-Site other than same-origin or none, or an Origin other
-// than this host.
+// site: Sec-Fetch-Site, when sent, other than same-origin or none; without
+// it, an Origin other than this host. (Under Referrer-Policy no-referrer a
+// browser sends "Origin: null" with the console's own forms, so Origin is
+// read only when Sec-Fetch-Site is absent, and "null" is no answer; the
+// CSRF token decides then.)
 func sameSite(ctx *fasthttp.RequestCtx) bool {
-	if s := string(ctx.Request.Header.Peek("Sec-Fetch-Site")); s != "" && s != "same-origin" && s != "none" {
-		return false
+	if s := string(ctx.Request.Header.Peek("Sec-Fetch-Site")); s != "" {
+		return s == "same-origin" || s == "none"
 	}
-	origin := ctx.Request.Header.Peek("Origin")
-	if len(origin) == 0 {
+	origin := string(ctx.Request.Header.Peek("Origin"))
+	if origin == "" || origin == "null" {
 		return true
 	}
-	u, err := url.Parse(string(origin))
+	u, err := url.Parse(origin)
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host()))
 }
 

@@ -133,6 +133,8 @@ func TestLogin(t *testing.T) {
 		{"cross-site", New(&fake{}, token, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
 		{"other origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
 		{"same origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"origin null under no-referrer", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"same-site is not same-origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
