@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp/pprofhandler"
 
 	"shopedge/proxy/catalog"
+	"shopedge/proxy/console"
 	"shopedge/proxy/identity"
 	"shopedge/proxy/profile"
 )
@@ -42,15 +43,34 @@ import (
 //	                         (?clear=pages empties the page cache first)
 //	GET    /debug/pprof/...  Go's profiles (CPU, heap, goroutines)
 //
-// Every path but /healthz needs "Authorization: Bearer <token>"; with an
-// empty token they are all refused.
+// and the console, pages for people (proxy/console, admin_console.go):
+//
+//	GET    /                 overview
+//	GET    /console/...      blocks and overlays, visitors, catalog,
+//	                         experiments; the stylesheet
+//	GET    /login            sign-in form (?once=CODE: a one-time link)
+//	POST   /login            token=...: a session cookie
+//	POST   /logout           end the session
+//
+// Every path but /healthz needs "Authorization: Bearer <token>" (the
+// console's also take its session cookie); with an empty token they are
+// all refused.
 func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
+	h, _ := p.AdminConsole(token)
+	return h
+}
+
+func (p *Proxy) admin(token string, con *console.Console) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		path := string(ctx.Path())
 		ctx.Response.Header.Set("Cache-Control", "no-store")
 		if path == "/healthz" {
 			ctx.SetContentType("text/plain; charset=utf-8")
 			ctx.SetBodyString("ok\n")
+			return
+		}
+		if console.Handles(path) {
+			con.Serve(ctx)
 			return
 		}
 		if !authorized(ctx, token) {
@@ -174,21 +194,41 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	if ctx.IsDelete() {
-		p.profiles.Delete(id)
-		if err := p.forget(id); err != nil {
-			p.log.Error("erasure not done in the shared store", "err", err)
+		if err := p.erase(id); err != nil {
 			ctx.Error("erased here, not in the shared store: try again\n", fasthttp.StatusServiceUnavailable)
 			return
 		}
-		p.profiles.Delete(id) // a request may have read it through meanwhile
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
-	p.readProfile(id, false) // a look: nothing begun
-	prof, ok := p.profiles.Get(id)
+	v, ok := p.viewProfile(id)
 	if !ok {
 		ctx.Error("no such visitor\n", fasthttp.StatusNotFound)
 		return
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}
+
+// erase forgets the visitor id, here and in the shared store.
+func (p *Proxy) erase(id string) error {
+	p.profiles.Delete(id)
+	if err := p.forget(id); err != nil {
+		p.log.Error("erasure not done in the shared store", "err", err)
+		return fmt.Errorf("erased here, not in the shared store: %w", err)
+	}
+	p.profiles.Delete(id) // a request may have read it through meanwhile
+	return nil
+}
+
+// viewProfile is what the proxy holds of the visitor id; false when it
+// holds nothing. It is a look: nothing is begun.
+func (p *Proxy) viewProfile(id string) (profileView, bool) {
+	p.readProfile(id, false) // a look: nothing begun
+	prof, ok := p.profiles.Get(id)
+	if !ok {
+		return profileView{}, false
 	}
 	cfg := p.Config()
 	now := p.now()
@@ -243,9 +283,7 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 		v.Interests = append(v.Interests, interestView{Category: name, Score: float64(in.Score)})
 	}
 	sort.Slice(v.Interests, func(i, j int) bool { return v.Interests[i].Score > v.Interests[j].Score })
-	b, _ := json.MarshalIndent(v, "", "  ")
-	ctx.SetContentType("application/json")
-	ctx.SetBody(append(b, '\n'))
+	return v, true
 }
 
 // adminMemory explains the process's memory after a garbage collection:

@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,20 +61,40 @@ type passedWhy struct {
 // headers of the visitor's; country=DE and language=de say where it comes
 // from, for segments that test that.
 func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
+	args := ctx.QueryArgs()
+	out, err := p.explain(string(args.Peek("visitor")), string(args.Peek("path")), string(args.Peek("host")),
+		plan.Place{Country: plan.ParseCountry(args.Peek("country")), Language: plan.ParseLanguage(args.Peek("language"))})
+	if err != nil {
+		ctx.Error(err.msg+"\n", err.status)
+		return
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}
+
+// explainError is why a page cannot be explained, and the status that says so.
+type explainError struct {
+	status int
+	msg    string
+}
+
+func (e *explainError) Error() string { return e.msg }
+
+// explain is what the visitor gets on the page at path (of host, "" for
+// the shop's first; from place) and why; see adminExplain.
+func (p *Proxy) explain(visitor, path, hostArg string, place plan.Place) (explanation, *explainError) {
 	conf := p.conf.Load()
 	cfg := conf.cfg
-	args := ctx.QueryArgs()
-	visitor, path := string(args.Peek("visitor")), string(args.Peek("path"))
 	if visitor == "" || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || hasPrefixFold([]byte(path), cfg.Assets.Prefix) {
-		ctx.Error("want ?visitor=ID&path=/a/page/of/the/shop\n", fasthttp.StatusBadRequest)
-		return
+		return explanation{}, &explainError{fasthttp.StatusBadRequest, "want ?visitor=ID&path=/a/page/of/the/shop"}
 	}
 	host := p.up.host
 	if len(cfg.Server.Hosts) > 0 {
 		host = cfg.Server.Hosts[0]
 	}
-	if h := string(args.Peek("host")); h != "" {
-		host = h
+	if hostArg != "" {
+		host = hostArg
 	}
 
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
@@ -85,18 +106,15 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.SetUserAgent("shopedge-explain")
 	if err := p.up.client.DoDeadline(req, resp, time.Now().Add(p.up.timeout)); err != nil {
-		ctx.Error(fmt.Sprintf("the shop did not answer: %v\n", err), fasthttp.StatusBadGateway)
-		return
+		return explanation{}, &explainError{fasthttp.StatusBadGateway, fmt.Sprintf("the shop did not answer: %v", err)}
 	}
 	if resp.StatusCode() != fasthttp.StatusOK || !isHTML(resp.Header.ContentType()) {
-		ctx.Error(fmt.Sprintf("the shop answered %d %s: not a page shopedge changes\n", resp.StatusCode(), resp.Header.ContentType()), fasthttp.StatusUnprocessableEntity)
-		return
+		return explanation{}, &explainError{fasthttp.StatusUnprocessableEntity, fmt.Sprintf("the shop answered %d %s: not a page shopedge changes", resp.StatusCode(), resp.Header.ContentType())}
 	}
 	raw := bufpool.Get()
 	defer bufpool.Put(raw)
 	if complete, err := readBody(resp, int(cfg.Limits.MaxRewriteBody), raw); err != nil || !complete {
-		ctx.Error("the page is larger than limits.max_rewrite_body, or was cut: passed through as it is\n", fasthttp.StatusUnprocessableEntity)
-		return
+		return explanation{}, &explainError{fasthttp.StatusUnprocessableEntity, "the page is larger than limits.max_rewrite_body, or was cut: passed through as it is"}
 	}
 	// Pages are classified, and categories named, by the path alone; a
 	// search page's query comes from the rest.
@@ -108,8 +126,7 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 		ContentType: resp.Header.ContentType(), URL: "http://" + host + path, Budget: nil, Log: p.log,
 	})
 	if err != nil {
-		ctx.Error(fmt.Sprintf("the page cannot be analysed (%v): passed through as it is\n", err), fasthttp.StatusUnprocessableEntity)
-		return
+		return explanation{}, &explainError{fasthttp.StatusUnprocessableEntity, fmt.Sprintf("the page cannot be analysed (%v): passed through as it is", err)}
 	}
 
 	var d profile.Data
@@ -125,7 +142,6 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	if a.Injects {
 		verdict = policyVerdict(resp, a, host, p.up.scheme == "https")
 	}
-	place := plan.Place{Country: plan.ParseCountry(args.Peek("country")), Language: plan.ParseLanguage(args.Peek("language"))}
 	in := &plan.Input{
 		Config: cfg, Page: a, Profile: &d,
 		Request: plan.Request{Type: kind, VisitorID: visitor, Returning: known, Host: []byte(host), Product: ev.Product, Categories: ev.Categories, Place: place},
@@ -141,7 +157,8 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	}
 	for i, r := range a.Regions {
 		d := pl.Regions[i]
-		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: d.Products, Text: d.Text}
+		// Cloned: the plan's buffers go back to its pool when explain returns.
+		rw := regionWhy{Kind: r.Kind.String(), Action: d.Action.String(), Why: d.Why, Products: slices.Clone(d.Products), Text: d.Text}
 		rw.ID = placeID(cfg, r.Kind, d.Index)
 		if d.Why == plan.WhySegment {
 			rw.Detail = plan.SegmentDetail(in, targetOf(cfg, r.Kind, d.Index))
@@ -162,9 +179,7 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	for _, ps := range pl.Passed {
 		out.Passed = append(out.Passed, passedWhy(ps))
 	}
-	b, _ := json.MarshalIndent(out, "", "  ")
-	ctx.SetContentType("application/json")
-	ctx.SetBody(append(b, '\n'))
+	return out, nil
 }
 
 // placeID is the id of the block, banner or swap i, or "" for other

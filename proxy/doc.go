@@ -58,6 +58,9 @@
 //     request path's read-only identity and profile under it, the badge
 //     and the Shopedge-Explain header.
 //   - metrics.go, admin.go: counters and the operations listener.
+//   - admin_console.go: what the console (proxy/console) reads of the
+//     proxy: Figures, profiles, explanations, the catalog, experiments;
+//     erasure as DELETE /profiles/{id} does it.
 //   - admin_catalog.go: the operations listener's view of the learned
 //     catalog (GET /catalog, /catalog/{id}).
 //   - experiments.go: experiments' counts, per visitor (exposures, orders,

@@ -132,6 +132,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "shopedge (open me):  http://%s/\n", proxyAddr)
 			if adminAddr != "" {
 				fmt.Fprintf(stdout, "admin:               http://%s/metrics  (Authorization: Bearer %s)\n", adminAddr, token)
+				fmt.Fprintf(stdout, "console:             http://%s/  (sign in with the admin token above)\n", adminAddr)
 			}
 			fmt.Fprintln(stdout, "Browse a few products of one category, then go back to the home page: the menu leads with that category.")
 			fmt.Fprintln(stdout, "Stop with Ctrl-C.")

@@ -1,0 +1,293 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/console.css
+var stylesheet []byte
+
+// CSP is the Content-Security-Policy of every console response.
+const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+var pages = func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, name := range []string{"login", "overview", "actions", "visitors", "erase", "catalog", "experiments"} {
+		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return out
+}()
+
+// Console serves the console's pages.
+type Console struct {
+	src      Source
+	token    string
+	now      func() time.Time
+	sessions sessions
+	// Timeout bounds what a page waits for the shared store.
+	Timeout time.Duration
+}
+
+// New is a console reading src, for people who know token (an empty token
+// lets nobody in).
+func New(src Source, token string, now func() time.Time) *Console {
+	if now == nil {
+		now = time.Now
+	}
+	return &Console{src: src, token: token, now: now, Timeout: 2 * time.Second}
+}
+
+// Handles reports whether path is the console's.
+func Handles(path string) bool {
+	return path == "/" || path == "/login" || path == "/logout" || path == "/console" || strings.HasPrefix(path, "/console/")
+}
+
+// OnceCode is a one-time sign-in code for /login?once=CODE.
+func (c *Console) OnceCode() string { return c.sessions.code(c.now()) }
+
+// page is what every template gets.
+type page struct {
+	Title, Nav string
+	CSRF       string
+	Data       any
+	Error      string
+}
+
+// Serve answers a request for one of the console's paths.
+func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.Set("Content-Security-Policy", CSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	path := string(ctx.Path())
+	if strings.HasPrefix(path, "/console/static/") {
+		if path != "/console/static/console.css" {
+			ctx.Error("not found\n", fasthttp.StatusNotFound)
+			return
+		}
+		ctx.SetContentType("text/css; charset=utf-8")
+		ctx.SetBody(stylesheet)
+		return
+	}
+	if path == "/login" {
+		c.login(ctx)
+		return
+	}
+	sid, sess, ok := c.who(ctx)
+	if !ok {
+		if ctx.IsGet() || ctx.IsHead() {
+			ctx.Redirect("/login", fasthttp.StatusSeeOther)
+			return
+		}
+		ctx.Error("unauthorized: sign in on /login\n", fasthttp.StatusUnauthorized)
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		if !ctx.IsPost() {
+			ctx.Response.Header.Set("Allow", "GET, POST")
+			ctx.Error("method not allowed\n", fasthttp.StatusMethodNotAllowed)
+			return
+		}
+		if !sameSite(ctx) || sess.csrf == "" || subtle.ConstantTimeCompare(ctx.PostArgs().Peek("csrf"), []byte(sess.csrf)) != 1 {
+			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			return
+		}
+	}
+	p := page{CSRF: sess.csrf}
+	args := ctx.QueryArgs()
+	now := c.now()
+	switch {
+	case path == "/logout" && ctx.IsPost():
+		c.sessions.end(sid)
+		c.setCookie(ctx, "", -1)
+		ctx.Redirect("/login", fasthttp.StatusSeeOther)
+		return
+	case path == "/" || path == "/console" || path == "/console/":
+		p.Title, p.Nav, p.Data = "Overview", "overview", c.src.Overview(now)
+		c.render(ctx, "overview", p)
+	case path == "/console/actions":
+		b, o := c.src.Actions(now)
+		p.Title, p.Nav, p.Data = "Blocks and overlays", "actions", struct{ Blocks, Overlays []Action }{b, o}
+		c.render(ctx, "actions", p)
+	case path == "/console/visitors":
+		c.visitors(ctx, p, string(args.Peek("id")), string(args.Peek("path")), args.Has("erased"))
+	case path == "/console/visitors/erase":
+		c.erase(ctx, p)
+	case path == "/console/catalog":
+		q := string(args.Peek("q"))
+		total, prods := c.src.Catalog(q, 200)
+		p.Title, p.Nav = "Catalog", "catalog"
+		p.Data = struct {
+			Q        string
+			Total    int
+			Products []Product
+		}{q, total, prods}
+		c.render(ctx, "catalog", p)
+	case path == "/console/experiments":
+		wait, cancel := context.WithTimeout(context.Background(), c.Timeout)
+		defer cancel()
+		exps, err := c.src.Experiments(wait)
+		p.Title, p.Nav, p.Data = "Experiments", "experiments", exps
+		if err != nil {
+			p.Error = err.Error()
+		}
+		c.render(ctx, "experiments", p)
+	default:
+		ctx.Error("not found\n", fasthttp.StatusNotFound)
+	}
+}
+
+func (c *Console) visitors(ctx *fasthttp.RequestCtx, p page, id, path string, erased bool) {
+	p.Title, p.Nav = "Visitors", "visitors"
+	d := struct {
+		ID, Path       string
+		Erased, Looked bool
+		Found          bool
+		Profile        []Section
+		Explain        []Section
+		ExplainError   string
+	}{ID: id, Path: path, Erased: erased}
+	if id != "" && !erased {
+		d.Looked = true
+		secs, ok, err := c.src.Profile(id)
+		if err != nil {
+			p.Error = err.Error()
+		}
+		d.Found, d.Profile = ok, secs
+		if path != "" {
+			ex, err := c.src.Explain(id, path)
+			if err != nil {
+				d.ExplainError = err.Error()
+			}
+			d.Explain = ex
+		}
+	}
+	p.Data = d
+	c.render(ctx, "visitors", p)
+}
+
+func (c *Console) erase(ctx *fasthttp.RequestCtx, p page) {
+	p.Title, p.Nav = "Erase a visitor", "visitors"
+	if ctx.IsPost() {
+		id := string(ctx.PostArgs().Peek("id"))
+		if err := c.src.Erase(id); err != nil {
+			p.Error, p.Data = err.Error(), id
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			c.render(ctx, "erase", p)
+			return
+		}
+		ctx.Redirect("/console/visitors?erased=1&id="+url.QueryEscape(id), fasthttp.StatusSeeOther)
+		return
+	}
+	p.Data = string(ctx.QueryArgs().Peek("id"))
+	c.render(ctx, "erase", p)
+}
+
+// login shows the form (GET), checks the token (POST) or redeems a
+// one-time code (GET ?once=CODE), and starts a session.
+func (c *Console) login(ctx *fasthttp.RequestCtx) {
+	now := c.now()
+	p := page{Title: "Sign in", Nav: "login"}
+	switch {
+	case ctx.IsPost():
+		if !sameSite(ctx) {
+			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			return
+		}
+		got := ctx.PostArgs().Peek("token")
+		if c.token == "" || subtle.ConstantTimeCompare(got, []byte(c.token)) != 1 {
+			p.Error = "That is not the admin token."
+			ctx.SetStatusCode(fasthttp.StatusUnauthorized)
+			c.render(ctx, "login", p)
+			return
+		}
+	case ctx.IsGet() && ctx.QueryArgs().Has("once"):
+		if c.token == "" || !c.sessions.redeem(string(ctx.QueryArgs().Peek("once")), now) {
+			p.Error = "That sign-in link was used already or is too old: sign in with the admin token."
+			ctx.SetStatusCode(fasthttp.StatusUnauthorized)
+			c.render(ctx, "login", p)
+			return
+		}
+	default:
+		c.render(ctx, "login", p)
+		return
+	}
+	id, _ := c.sessions.start(now)
+	c.setCookie(ctx, id, int(sessionTTL/time.Second))
+	ctx.Redirect("/", fasthttp.StatusSeeOther)
+}
+
+func (c *Console) setCookie(ctx *fasthttp.RequestCtx, value string, maxAge int) {
+	ck := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(ck)
+	ck.SetKey(CookieName)
+	ck.SetValue(value)
+	ck.SetPath("/")
+	ck.SetHTTPOnly(true)
+	ck.SetSameSite(fasthttp.CookieSameSiteStrictMode)
+	if maxAge < 0 {
+		ck.SetExpire(fasthttp.CookieExpireDelete)
+	} else {
+		ck.SetMaxAge(maxAge)
+	}
+	if ctx.IsTLS() {
+		ck.SetSecure(true)
+	}
+	ctx.Response.Header.SetCookie(ck)
+}
+
+// who is the request's session, or a tool's Bearer token (no session, no
+// CSRF token: a tool cannot POST to the console).
+func (c *Console) who(ctx *fasthttp.RequestCtx) (string, session, bool) {
+	if c.token == "" {
+		return "", session{}, false
+	}
+	if got, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
+		return "", session{}, subtle.ConstantTimeCompare([]byte(got), []byte(c.token)) == 1
+	}
+	id := string(ctx.Request.Header.Cookie(CookieName))
+	s, ok := c.sessions.get(id, c.now())
+	return id, s, ok
+}
+
+// sameSite is false when the browser says the request comes from another
+// site: Sec-Fetch-Site, when sent, other than same-origin or none; without
+// it, an Origin other than this host. (Under Referrer-Policy no-referrer a
+// browser sends "Origin: null" with the console's own forms, so Origin is
+// read only when Sec-Fetch-Site is absent, and "null" is no answer; the
+// CSRF token decides then.)
+func sameSite(ctx *fasthttp.RequestCtx) bool {
+	if s := string(ctx.Request.Header.Peek("Sec-Fetch-Site")); s != "" {
+		return s == "same-origin" || s == "none"
+	}
+	origin := string(ctx.Request.Header.Peek("Origin"))
+	if origin == "" || origin == "null" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host()))
+}
+
+func (c *Console) render(ctx *fasthttp.RequestCtx, name string, p page) {
+	var buf bytes.Buffer
+	if err := pages[name].Execute(&buf, p); err != nil {
+		ctx.Error("the page could not be drawn: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
+		return
+	}
+	ctx.SetContentType("text/html; charset=utf-8")
+	ctx.SetBody(buf.Bytes())
+}

@@ -1,0 +1,20 @@
+// Package console is the operations console of the admin listener: pages
+// for people, server-rendered with html/template, with charts drawn as SVG
+// on the server, one embedded stylesheet and no script, nothing loaded from
+// a third party (it works offline). It does not know the proxy: it reads
+// what it shows through Source, which the proxy implements
+// (proxy/admin_console.go).
+//
+// Who may look: a tool sends the admin token as "Authorization: Bearer";
+// a person signs in with the token on /login, which sets a session cookie
+// (HttpOnly, SameSite=Strict, 12 hours; sessions held in memory, bounded).
+// Every POST carries the session's CSRF token and is refused from another
+// site (Origin, Sec-Fetch-Site).
+//
+// Files:
+//   - source.go: Source and the view types it answers with.
+//   - console.go: Console, the routes, the headers every page carries.
+//   - session.go: sign-in, sessions, CSRF tokens, one-time sign-in codes.
+//   - charts.go: bars and intervals as SVG geometry, and template helpers.
+//   - templates/*.html: the pages; static/console.css: their stylesheet.
+package console
