@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"shopedge/proxy/console"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -91,7 +92,8 @@ type forwardOpts struct {
 }
 
 // buildRequest copies the visitor's request into req, addressed to the
-// upstream, as HTTP/1.1, with hop-by-hop headers removed and X-Forwarded-*
+// upstream, as HTTP/1.1, with hop-by-hop headers and the console's session
+// cookie removed and X-Forwarded-*
 // set: from a peer that is not a trusted proxy, every forwarded header it
 // sent is removed first; from a trusted one, each arrives as one header,
 // X-Forwarded-For with the peer appended.
@@ -100,6 +102,12 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	h := &req.Header
 	h.SetProtocolBytes(http11) // the shop hears HTTP/1.1, whatever the visitor spoke
 	stripHop(h)
+	if o.facts.consoleCookie {
+		// The console listens on another port of the same host, and
+		// browsers send a host's cookies to every port: its session is a
+		// credential of the admin listener, not the shop's business.
+		h.DelCookie(console.CookieName)
+	}
 	host := ctx.Request.Header.Host()
 
 	uri := req.URI()

@@ -139,6 +139,44 @@ func TestRequestForwarding(t *testing.T) {
 	}
 }
 
+// TestConsoleCookieStripped: the operations console's session cookie, which
+// a browser sends to every port of the admin listener's host, never reaches
+// the shop; the shop's own cookies around it do, and a Cookie header without
+// it reaches the shop byte for byte.
+func TestConsoleCookieStripped(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	})
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	tests := []struct {
+		name, cookie, want string
+	}{
+		{"alone", "shopedge_console=0123abcd", ""},
+		{"between", "a=1; shopedge_console=0123abcd; b=2", "a=1; b=2"},
+		{"two headers", "a=1\x00shopedge_console=x", "a=1"},
+		{"without", "a=1;b=2;  shopedge_console_x=1", "a=1;b=2;  shopedge_console_x=1"},
+		{"untouched", "a=1;b=2", "a=1;b=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", e.url+"/static/x.js", nil)
+			for _, c := range strings.Split(tt.cookie, "\x00") {
+				req.Header.Add("Cookie", c)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got, _ := up.last(t)
+			if c := strings.Join(got.Header.Values("Cookie"), "; "); c != tt.want {
+				t.Errorf("the shop got Cookie %q, want %q", c, tt.want)
+			}
+		})
+	}
+}
+
 // TestTrustedProxy: X-Forwarded-* from a configured trusted peer are kept
 // and extended.
 func TestTrustedProxy(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"shopedge/proxy/console"
 
 	"github.com/valyala/fasthttp"
 )
@@ -259,6 +260,9 @@ type headerFacts struct {
 	// badTransferEncoding: a Transfer-Encoding other than chunked (fasthttp
 	// lets "identity" through, and then frames the body by Content-Length).
 	badTransferEncoding bool
+	// consoleCookie: a Cookie header may carry the operations console's
+	// session cookie (console.CookieName), which the shop must never get.
+	consoleCookie bool
 }
 
 // scanHeaders reads a request's raw header block (RequestHeader.RawHeaders:
@@ -269,6 +273,7 @@ type headerFacts struct {
 func scanHeaders(raw []byte) (f headerFacts) {
 	if len(raw) == 0 {
 		f.forwarded = true
+		f.consoleCookie = true
 		return f
 	}
 	var seen uint16 // bit i: forwardedHeaders[i] seen
@@ -302,6 +307,10 @@ func scanHeaders(raw []byte) (f headerFacts) {
 					}
 					seen |= 1 << i
 				}
+			}
+		case 'c':
+			if bytes.EqualFold(name, []byte("Cookie")) && bytes.Contains(line[colon+1:], []byte(console.CookieName+"=")) {
+				f.consoleCookie = true
 			}
 		case 't':
 			if bytes.EqualFold(name, []byte("Transfer-Encoding")) {
