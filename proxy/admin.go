@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -52,9 +53,10 @@ import (
 //	POST   /login            token=...: a session cookie
 //	POST   /logout           end the session
 //
-// Every path but /healthz needs "Authorization: Bearer <token>" (the
-// console's also take its session cookie); with an empty token they are
-// all refused.
+// Every path but /healthz, the sign-in form and the console's stylesheet
+// needs "Authorization: Bearer <token>" (the console's pages also take its
+// session cookie); with an empty token they are all refused. Errors are
+// plain text and keep Cache-Control: no-store (adminError).
 func (p *Proxy) Admin(token string) fasthttp.RequestHandler {
 	h, _ := p.AdminConsole(token)
 	return h
@@ -75,7 +77,7 @@ func (p *Proxy) admin(token string, con *console.Console) fasthttp.RequestHandle
 		}
 		if !authorized(ctx, token) {
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="shopedge admin"`)
-			ctx.Error("unauthorized: send Authorization: Bearer <admin token>\n", fasthttp.StatusUnauthorized)
+			adminError(ctx, "unauthorized: send Authorization: Bearer <admin token>\n", fasthttp.StatusUnauthorized)
 			return
 		}
 		switch {
@@ -99,17 +101,34 @@ func (p *Proxy) admin(token string, con *console.Console) fasthttp.RequestHandle
 		case strings.HasPrefix(path, "/debug/pprof/"):
 			pprofhandler.PprofHandler(ctx)
 		default:
-			ctx.Error("not found\n", fasthttp.StatusNotFound)
+			adminError(ctx, "not found\n", fasthttp.StatusNotFound)
 		}
 	}
 }
 
+// authorized reports whether the request carries the admin token as
+// "Authorization: Bearer <token>" (the scheme's case does not matter, RFC
+// 9110 section 11.1). The token is compared by its SHA-256 in constant
+// time, so neither its bytes nor its length show in the timing.
 func authorized(ctx *fasthttp.RequestCtx, token string) bool {
 	if token == "" {
 		return false
 	}
-	got, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	h := ctx.Request.Header.Peek("Authorization")
+	const scheme = "bearer "
+	if len(h) < len(scheme) || !strings.EqualFold(string(h[:len(scheme)]), scheme) {
+		return false
+	}
+	got, want := sha256.Sum256(h[len(scheme):]), sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// adminError answers status with msg as plain text. Unlike ctx.Error, it
+// keeps the headers already set (Cache-Control, WWW-Authenticate, Allow).
+func adminError(ctx *fasthttp.RequestCtx, msg string, status int) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetBodyString(msg)
 }
 
 func (p *Proxy) gauges() []Gauge {
@@ -190,12 +209,12 @@ func (p *Proxy) item(id catalog.ID) itemView {
 
 func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 	if !identity.ValidVisitorID(id) {
-		ctx.Error("not a visitor id\n", fasthttp.StatusBadRequest)
+		adminError(ctx, "not a visitor id\n", fasthttp.StatusBadRequest)
 		return
 	}
 	if ctx.IsDelete() {
 		if err := p.erase(id); err != nil {
-			ctx.Error("erased here, not in the shared store: try again\n", fasthttp.StatusServiceUnavailable)
+			adminError(ctx, "erased here, not in the shared store: try again\n", fasthttp.StatusServiceUnavailable)
 			return
 		}
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
@@ -203,7 +222,7 @@ func (p *Proxy) adminProfile(ctx *fasthttp.RequestCtx, id string) {
 	}
 	v, ok := p.viewProfile(id)
 	if !ok {
-		ctx.Error("no such visitor\n", fasthttp.StatusNotFound)
+		adminError(ctx, "no such visitor\n", fasthttp.StatusNotFound)
 		return
 	}
 	b, _ := json.MarshalIndent(v, "", "  ")

@@ -130,7 +130,7 @@ func catalogArg(args *fasthttp.Args, name string, def int) (int, bool) {
 func writeCatalogJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		ctx.Error("internal error\n", fasthttp.StatusInternalServerError)
+		adminError(ctx, "internal error\n", fasthttp.StatusInternalServerError)
 		return
 	}
 	ctx.SetStatusCode(status)

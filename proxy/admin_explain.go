@@ -65,13 +65,18 @@ func (p *Proxy) adminExplain(ctx *fasthttp.RequestCtx) {
 	out, err := p.explain(string(args.Peek("visitor")), string(args.Peek("path")), string(args.Peek("host")),
 		plan.Place{Country: plan.ParseCountry(args.Peek("country")), Language: plan.ParseLanguage(args.Peek("language"))})
 	if err != nil {
-		ctx.Error(err.msg+"\n", err.status)
+		adminError(ctx, err.msg+"\n", err.status)
 		return
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
 }
+
+// notInTarget reports a byte that a request target or Host may not hold
+// as it is: a space or a control character (a CR or LF would split the
+// request line the shop reads).
+func notInTarget(r rune) bool { return r <= ' ' || r == 0x7f }
 
 // explainError is why a page cannot be explained, and the status that says so.
 type explainError struct {
@@ -86,7 +91,8 @@ func (e *explainError) Error() string { return e.msg }
 func (p *Proxy) explain(visitor, path, hostArg string, place plan.Place) (explanation, *explainError) {
 	conf := p.conf.Load()
 	cfg := conf.cfg
-	if visitor == "" || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || hasPrefixFold([]byte(path), cfg.Assets.Prefix) {
+	if visitor == "" || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || hasPrefixFold([]byte(path), cfg.Assets.Prefix) ||
+		strings.ContainsFunc(path+hostArg, notInTarget) {
 		return explanation{}, &explainError{fasthttp.StatusBadRequest, "want ?visitor=ID&path=/a/page/of/the/shop"}
 	}
 	host := p.up.host

@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -81,5 +82,59 @@ func TestAdmin(t *testing.T) {
 	}
 	if code, _ := call("GET", "/profiles/not-an-id", "sesame"); code != 400 {
 		t.Errorf("bad id: %d", code)
+	}
+}
+
+// TestAdminAuth: the admin API's answers to tools, token and errors: the
+// Bearer scheme in any case, a wrong token of any length refused, and
+// every error keeping the headers that say how to retry and not to cache.
+func TestAdminAuth(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: e.proxy.Admin("sesame")}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	admin := "http://" + ln.Addr().String()
+	tests := []struct {
+		name, method, path, auth string
+		status                   int
+		headers                  map[string]string
+	}{
+		{"no token", "GET", "/metrics", "", 401, map[string]string{"WWW-Authenticate": `Bearer realm="shopedge admin"`, "Cache-Control": "no-store"}},
+		{"wrong token", "GET", "/metrics", "Bearer sesamx", 401, map[string]string{"WWW-Authenticate": `Bearer realm="shopedge admin"`}},
+		{"longer token", "GET", "/metrics", "Bearer sesame2", 401, nil},
+		{"token prefix", "GET", "/metrics", "Bearer sesam", 401, nil},
+		{"other scheme", "GET", "/metrics", "Basic sesame", 401, nil},
+		{"lower-case scheme", "GET", "/metrics", "bearer sesame", 200, map[string]string{"Cache-Control": "no-store"}},
+		{"not found", "GET", "/nowhere", "Bearer sesame", 404, map[string]string{"Cache-Control": "no-store"}},
+		{"reload by GET", "GET", "/reload", "Bearer sesame", 405, map[string]string{"Allow": "POST", "Cache-Control": "no-store"}},
+		{"explain a path with CR LF", "GET", "/explain?visitor=x&path=/a%0D%0AX-Evil:%201", "Bearer sesame", 400, nil},
+		{"explain a path with a space", "GET", "/explain?visitor=x&path=/a%20HTTP/1.1", "Bearer sesame", 400, nil},
+		{"explain a host with CR LF", "GET", "/explain?visitor=x&path=/&host=a%0D%0AX:1", "Bearer sesame", 400, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, admin+tt.path, nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			for k, want := range tt.headers {
+				if got := resp.Header.Get(k); got != want {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+		})
 	}
 }

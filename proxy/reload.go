@@ -402,11 +402,11 @@ func showSize(n int64) string {
 func (p *Proxy) adminReload(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
-		ctx.Error("POST to reload\n", fasthttp.StatusMethodNotAllowed)
+		adminError(ctx, "POST to reload\n", fasthttp.StatusMethodNotAllowed)
 		return
 	}
 	if p.load == nil {
-		ctx.Error("this proxy was started without a configuration file to read again\n", fasthttp.StatusNotImplemented)
+		adminError(ctx, "this proxy was started without a configuration file to read again\n", fasthttp.StatusNotImplemented)
 		return
 	}
 	type answer struct {
