@@ -16,7 +16,8 @@ type Gauge struct {
 
 // WriteTo writes the metrics and the given gauges in the Prometheus text
 // exposition format, then the Go runtime's (go_*) and the process's
-// (process_*) figures as the library reads them. Every family carries
+// (process_*, open file descriptors included) figures as the library
+// reads them. Every family carries
 // # HELP and # TYPE lines; the go_* and process_* ones have no text.
 func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	m.writeMu.Lock()
@@ -25,6 +26,7 @@ func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	var text bytes.Buffer
 	m.set.WritePrometheus(&text)
 	metrics.WriteProcessMetrics(&text)
+	metrics.WriteFDMetrics(&text)
 	var out bytes.Buffer
 	out.Grow(text.Len() + 16<<10)
 	m.annotate(&out, text.Bytes())
