@@ -47,6 +47,9 @@ func parseExposition(t *testing.T, text string) exposition {
 	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
 			name, help, _ := strings.Cut(rest, " ")
+			if help == "" {
+				t.Fatalf("line %d: %q: a HELP line without text, which Prometheus rejects", i+1, line)
+			}
 			x.help[name] = help
 			continue
 		}
@@ -74,6 +77,13 @@ func parseExposition(t *testing.T, text string) exposition {
 		name, _, _ := strings.Cut(series, "{")
 		if strings.Contains(series, "{") && !strings.HasSuffix(series, "}") {
 			t.Fatalf("line %d: %q: labels not closed", i+1, line)
+		}
+		for rest := series; strings.IndexByte(rest, '\\') >= 0; {
+			j := strings.IndexByte(rest, '\\')
+			if j+1 == len(rest) || !strings.ContainsRune(`\"n`, rune(rest[j+1])) {
+				t.Fatalf("line %d: %q: an escape the format does not have", i+1, line)
+			}
+			rest = rest[j+2:]
 		}
 		family := name
 		if typ := x.types[current]; typ == "histogram" || typ == "summary" {

@@ -17,8 +17,8 @@ type Gauge struct {
 // WriteTo writes the metrics and the given gauges in the Prometheus text
 // exposition format, then the Go runtime's (go_*) and the process's
 // (process_*, open file descriptors included) figures as the library
-// reads them. Every family carries
-// # HELP and # TYPE lines; the go_* and process_* ones have no text.
+// reads them. Every family has a # TYPE line; shopedge's have a # HELP
+// line too.
 func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
 	m.writeMu.Lock()
 	defer m.writeMu.Unlock()
@@ -58,20 +58,23 @@ func (m *Metrics) mirror(gauges []Gauge) {
 }
 
 // annotate copies the library's exposition to w, giving each shopedge
-// family's "# HELP name" line its text. Call with writeMu held.
+// family's "# HELP name" line its text and leaving out the library's
+// other HELP lines, which have none: Prometheus rejects a HELP line
+// without text, and the format does not require one. Call with writeMu
+// held.
 func (m *Metrics) annotate(w *bytes.Buffer, text []byte) {
 	for len(text) > 0 {
 		line, rest, _ := bytes.Cut(text, []byte{'\n'})
 		text = rest
-		if name, ok := bytes.CutPrefix(line, []byte("# HELP ")); ok {
+		if name, ok := bytes.CutPrefix(line, []byte("# HELP ")); ok && !bytes.ContainsRune(name, ' ') {
 			if help, ok := m.help[string(name)]; ok {
 				w.WriteString("# HELP ")
 				w.Write(name)
 				w.WriteByte(' ')
 				w.WriteString(help)
 				w.WriteByte('\n')
-				continue
 			}
+			continue
 		}
 		w.Write(line)
 		w.WriteByte('\n')
