@@ -48,7 +48,7 @@ func parseExposition(t *testing.T, text string) exposition {
 		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
 			name, help, _ := strings.Cut(rest, " ")
 			if help == "" {
-				t.Fatalf("line %d: %q: a HELP line without text, which Prometheus rejects", i+1, line)
+				t.Fatalf("line %d: %q: a HELP line without text, which strict parsers refuse", i+1, line)
 			}
 			x.help[name] = help
 			continue

@@ -59,9 +59,9 @@ func (m *Metrics) mirror(gauges []Gauge) {
 
 // annotate copies the library's exposition to w, giving each shopedge
 // family's "# HELP name" line its text and leaving out the library's
-// other HELP lines, which have none: Prometheus rejects a HELP line
-// without text, and the format does not require one. Call with writeMu
-// held.
+// other HELP lines, which have none: strict parsers refuse a HELP line
+// without text (vmagent logs it as a wrong exposition format), and the
+// format does not require one. Call with writeMu held.
 func (m *Metrics) annotate(w *bytes.Buffer, text []byte) {
 	for len(text) > 0 {
 		line, rest, _ := bytes.Cut(text, []byte{'\n'})
