@@ -57,7 +57,12 @@
 //     /preview), the preview cookie set and cleared under the prefix, the
 //     request path's read-only identity and profile under it, the badge
 //     and the Shopedge-Explain header.
-//   - metrics.go, admin.go: counters and the operations listener.
+//   - metrics.go: the counters, in a metrics.Set of the proxy's own
+//     (github.com/VictoriaMetrics/metrics); metrics_write.go: /metrics,
+//     their exposition with HELP texts, the sampled gauges, the Go
+//     runtime's and the process's figures; figures.go: Figures, one
+//     reading of them for the console.
+//   - admin.go: the operations listener.
 //   - admin_console.go: what the console (proxy/console) reads of the
 //     proxy: Figures, profiles, explanations, the catalog, experiments;
 //     erasure as DELETE /profiles/{id} does it.

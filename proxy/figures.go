@@ -1,9 +1,9 @@
 package proxy
 
 import (
-	"math"
+	"bytes"
 	"slices"
-	"sync/atomic"
+	"strconv"
 	"time"
 )
 
@@ -86,12 +86,38 @@ func (h Histogram) Quantile(q float64) float64 {
 	return h.Bounds[len(h.Bounds)-1]
 }
 
-func (h *histogram) read() Histogram {
-	r := Histogram{Bounds: slices.Clone(h.bounds), Counts: make([]int64, len(h.counts)), Sum: float64(h.sumNs.Load()) / 1e9}
-	for i := range h.counts {
-		r.Counts[i] = h.counts[i].Load()
-		r.Count += r.Counts[i]
+// read reads the histogram back from text, the set's exposition: the
+// library keeps a histogram's buckets to itself and only writes them, as
+// cumulative _bucket{le="..."} series, _sum and _count.
+func (h *histogram) read(text []byte) Histogram {
+	r := Histogram{Bounds: slices.Clone(h.bounds), Counts: make([]int64, len(h.bounds)+1)}
+	bucket := []byte(h.name + `_bucket{le="`)
+	sum, count := []byte(h.name+"_sum "), []byte(h.name+"_count ")
+	var cum []int64 // cumulative, by bound, in the order written
+	for len(text) > 0 {
+		var line []byte
+		line, text, _ = bytes.Cut(text, []byte{'\n'})
+		switch {
+		case bytes.HasPrefix(line, bucket):
+			if le, v, ok := bytes.Cut(line[len(bucket):], []byte(`"} `)); ok && string(le) != "+Inf" {
+				n, _ := strconv.ParseInt(string(v), 10, 64)
+				cum = append(cum, n)
+			}
+		case bytes.HasPrefix(line, sum):
+			r.Sum, _ = strconv.ParseFloat(string(line[len(sum):]), 64)
+		case bytes.HasPrefix(line, count):
+			r.Count, _ = strconv.ParseInt(string(line[len(count):]), 10, 64)
+		}
 	}
+	if len(cum) != len(h.bounds) {
+		return Histogram{Bounds: r.Bounds, Counts: make([]int64, len(h.bounds)+1)} // not this histogram's text: nothing read
+	}
+	var prev int64
+	for i, c := range cum {
+		r.Counts[i] = c - prev
+		prev = c
+	}
+	r.Counts[len(h.bounds)] = r.Count - prev
 	return r
 }
 
@@ -102,8 +128,10 @@ func (m *Metrics) Figures(now time.Time) Figures {
 		NewVisitors: m.newVisitors.Load(), Events: m.events.Load(), Rewrites: m.rewrites.Load(),
 		PageHits: m.pageHits.Load(), PageMisses: m.pageMisses.Load(),
 		Passed: map[string]int64{}, Upstream: map[string]int64{},
-		Added: m.added.read(), Rewrite: m.latency.read(),
 	}
+	var text bytes.Buffer
+	m.set.WritePrometheus(&text)
+	f.Added, f.Rewrite = m.added.read(text.Bytes()), m.latency.read(text.Bytes())
 	for r, c := range m.passReasons {
 		f.Passed[r] = c.Load()
 	}
@@ -162,17 +190,3 @@ func (m *Metrics) overlayConverted(id string, amount float64) {
 	c.conversions.Add(1)
 	c.revenue.Add(amount)
 }
-
-// atomicFloat is a float64 added to atomically.
-type atomicFloat struct{ bits atomic.Uint64 }
-
-func (f *atomicFloat) Add(v float64) {
-	for {
-		old := f.bits.Load()
-		if f.bits.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
-			return
-		}
-	}
-}
-
-func (f *atomicFloat) Load() float64 { return math.Float64frombits(f.bits.Load()) }

@@ -38,6 +38,7 @@ func TestFigures(t *testing.T) {
 	m.passThrough("not_html")
 	m.added.observe(30e-6)
 	m.added.observe(30e-6)
+	m.latency.observe(2) // above every bound
 	m.block("b").shown.Add(4)
 	m.block("b").clicks.Add(1)
 	m.blockConverted("b", 12.5)
@@ -57,6 +58,13 @@ func TestFigures(t *testing.T) {
 	}
 	if p := f.Added.Quantile(0.5); p <= 20e-6 || p > 35e-6 {
 		t.Errorf("added p50 %g, want within the 20-35 µs bucket", p)
+	}
+	// Read back from the library's buckets: both in the fourth (20-35 µs).
+	if c := f.Added.Counts; len(c) != len(addedBounds)+1 || c[3] != 2 || math.Abs(f.Added.Sum-60e-6) > 1e-12 {
+		t.Errorf("added counts %v, sum %g; want 2 in the fourth bucket, sum 60e-6", c, f.Added.Sum)
+	}
+	if r := f.Rewrite; r.Count != 1 || len(r.Bounds) != len(rewriteBounds) || r.Counts[len(rewriteBounds)] != 1 || r.Sum != 2 {
+		t.Errorf("rewrite %+v, want one observation above every bound", r)
 	}
 	if len(f.Blocks) != 2 || f.Blocks[0].ID != "a" || f.Blocks[1].Conversions != 2 || f.Blocks[1].Revenue != 12.75 || f.Blocks[1].CTR() != 0.25 {
 		t.Errorf("blocks %+v", f.Blocks)

@@ -2,66 +2,87 @@ package proxy
 
 import (
 	"fmt"
-	"io"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 	"shopedge/proxy/render"
 	"shopedge/rules"
-	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/VictoriaMetrics/metrics"
 )
 
-// Metrics are the proxy's counters, exposed in the Prometheus text format
-// on the admin listener.
+// Metrics are the proxy's counters. They live in a metrics.Set of their
+// own (github.com/VictoriaMetrics/metrics), never in the library's
+// process-wide default set, so that every Proxy (and every test's) counts
+// apart; metrics_write.go writes them on the admin listener's /metrics in
+// the Prometheus text format, with the Go runtime's and the process's
+// figures. The fields keep sync/atomic's method names (Add, Load), so
+// the request path reads as it did before the library.
 type Metrics struct {
-	requests     atomic.Int64
-	clientErrors atomic.Int64
-	badTokens    atomic.Int64
-	newVisitors  atomic.Int64
-	events       atomic.Int64
-	rewrites     atomic.Int64
-	pageHits     atomic.Int64
-	pageMisses   atomic.Int64
+	set *metrics.Set
+
+	// writeMu lets one scrape at a time mirror the figures held elsewhere
+	// into the set and write it; it guards help past newMetrics.
+	writeMu sync.Mutex
+	// help is each family's # HELP text, by family name: the library
+	// writes a family's name and type, never a description.
+	help map[string]string
+
+	requests     counter
+	clientErrors counter
+	badTokens    counter
+	newVisitors  counter
+	events       counter
+	rewrites     counter
+	pageHits     counter
+	pageMisses   counter
 	// What pages served could not get, each page view counted.
-	blockUnplaced  atomic.Int64
-	bannerUnplaced atomic.Int64
-	swapUnplaced   atomic.Int64
-	listsSkipped   [2][2]atomic.Int64 // by list (menu, results) and reason (listUnsafe, listBreadcrumb)
+	blockUnplaced  counter
+	bannerUnplaced counter
+	swapUnplaced   counter
+	listsSkipped   [2][2]counter // by list (menu, results) and reason (listUnsafe, listBreadcrumb)
 
 	blocksMu sync.RWMutex
 	blocks   map[string]*blockCounters // by block id: only ids from configurations
 
 	swapsMu sync.RWMutex
-	swaps   map[string]*atomic.Int64 // content swaps applied, by swap id: only ids from configurations
+	swaps   map[string]counter // content swaps applied, by swap id: only ids from configurations
 
 	overlaysMu sync.RWMutex
 	overlays   map[string]*overlayCounters // by overlay or banner id: only ids from configurations
-	cspSkipped atomic.Int64
-	rejected   map[string]*atomic.Int64 // beacons refused, by reason
+	cspSkipped counter
+	rejected   map[string]counter // beacons refused, by reason
 
-	passReasons map[string]*atomic.Int64
-	upstream    map[string]*atomic.Int64
-	resent      [attemptKinds]atomic.Int64 // requests sent to the shop again, by attemptKind
-	latency     histogram                  // request to rewritten page, shop included
-	added       histogram                  // every request, time waiting for the shop excluded
+	passReasons map[string]counter
+	upstream    map[string]counter
+	// resent counts the requests sent to the shop again, by attemptKind;
+	// the upstream client adds to it (upstream.go), and a scrape copies it
+	// into resentSeries.
+	resent       [attemptKinds]atomic.Int64
+	resentSeries [attemptKinds]*metrics.Counter
+	latency      histogram // request to rewritten page, shop included
+	added        histogram // every request, time waiting for the shop excluded
 
-	reloads reloads // configuration reloads, by outcome (reload.go)
+	// reloads are the configuration reloads, by outcome (reload.go); a
+	// scrape copies the counts into reloadSeries, by result.
+	reloads      reloads
+	reloadSeries map[string]*metrics.Counter
 
-	snapshots struct{ saved, failed atomic.Int64 } // snapshot writes (snapshot.go)
+	snapshots struct{ saved, failed counter } // snapshot writes (snapshot.go)
 
 	// The shared store (shared.go): profiles read through, by outcome,
 	// and the longest a request waited on one (nanoseconds).
-	storeReads   struct{ found, missing, failed, refused atomic.Int64 }
+	storeReads   struct{ found, missing, failed, refused counter }
 	storeLongest atomic.Int64
 }
 
-// passReasons are why a response was not rewritten.
+// passReasonNames are why a response was not rewritten, the values of
+// the reason label of shopedge_passthrough_total.
 var passReasonNames = []string{
 	"not_candidate", "status", "not_html", "encoding", "no_transform", "range", "too_large",
-	"decode_error", "charset", "no_change", "encode_error",
+	"decode_error", "charset", "no_change", "encode_error", "global_control",
 }
 
 // listNames and listReasons label shopedge_lists_skipped_total, in the
@@ -76,23 +97,187 @@ var upstreamKinds = []string{"unreachable", "timeout", "pool_exhausted"}
 // beaconReasons are why a beacon was refused.
 var beaconReasons = []string{"method", "too_large", "origin", "malformed", "unknown_id", "visitor"}
 
+// The per-id families' names and HELP texts: their series are made when
+// an id is first configured (or, for swaps, first applied).
+const (
+	blockShownName        = "shopedge_block_shown_total"
+	blockClicksName       = "shopedge_block_clicks_total"
+	blockConversionsName  = "shopedge_block_conversions_total"
+	blockRevenueName      = "shopedge_block_revenue_total"
+	swapAppliedName       = "shopedge_swap_applied_total"
+	overlayInjectedName   = "shopedge_overlay_injected_total"
+	overlayEventsName     = "shopedge_overlay_events_total"
+	overlayConversionName = "shopedge_overlay_conversions_total"
+	overlayRevenueName    = "shopedge_overlay_revenue_total"
+)
+
+var perIDHelp = map[string]string{
+	blockShownName:        "Recommendation blocks put on pages, by block.",
+	blockClicksName:       "Clicks on recommended products, by block.",
+	blockConversionsName:  "Orders of visitors whose last click on a block or overlay before ordering was on a product of this block, by block.",
+	blockRevenueName:      "Revenue of those orders, in the shop's currency, by block.",
+	swapAppliedName:       "Content swaps put on pages, by swap.",
+	overlayInjectedName:   "Overlays and banners put on pages, by id.",
+	overlayEventsName:     "What the overlay script reported, by id and event.",
+	overlayConversionName: "Orders of visitors whose last click on a block or overlay before ordering was on this overlay or banner, by id.",
+	overlayRevenueName:    "Revenue of those orders, in the shop's currency, by id.",
+}
+
+// The histograms' upper bounds, in seconds.
+var (
+	rewriteBounds = []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1}
+	addedBounds   = []float64{5e-6, 10e-6, 20e-6, 35e-6, 50e-6, 75e-6, 100e-6, 150e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 100e-3}
+)
+
 func newMetrics() *Metrics {
-	m := &Metrics{passReasons: map[string]*atomic.Int64{}, upstream: map[string]*atomic.Int64{}, rejected: map[string]*atomic.Int64{}}
-	for _, r := range beaconReasons {
-		m.rejected[r] = new(atomic.Int64)
+	// The library's switch for # HELP and # TYPE lines is process-wide,
+	// as its Go runtime and process writers are package functions; every
+	// Metrics wants those lines, so each turns it on (an atomic store of
+	// the same value).
+	metrics.ExposeMetadata(true)
+	m := &Metrics{
+		set: metrics.NewSet(), help: map[string]string{},
+		passReasons: map[string]counter{}, upstream: map[string]counter{}, rejected: map[string]counter{},
+		reloadSeries: map[string]*metrics.Counter{},
 	}
+	for name, help := range perIDHelp {
+		m.help[name] = help
+	}
+	m.requests = m.counter("shopedge_requests_total", "Requests received.")
+	m.clientErrors = m.counter("shopedge_client_errors_total", "Requests refused as malformed, misdirected or too large.")
+	m.badTokens = m.counter("shopedge_bad_tokens_total", "Visitor cookies that did not verify (tampered, expired, foreign).")
+	m.newVisitors = m.counter("shopedge_new_visitors_total", "Visitor ids issued.")
+	m.events = m.counter("shopedge_events_total", "Behaviour events recorded in profiles.")
+	m.rewrites = m.counter("shopedge_rewrites_total", "Pages personalized.")
+	m.pageHits = m.counter("shopedge_page_cache_hits_total", "Pages whose analysis was reused.")
+	m.pageMisses = m.counter("shopedge_page_cache_misses_total", "Pages decoded and analysed.")
+
+	m.describe("shopedge_passthrough_total", "Responses sent untouched, by reason.")
 	for _, r := range passReasonNames {
-		m.passReasons[r] = new(atomic.Int64)
+		m.passReasons[r] = m.labelled("shopedge_passthrough_total", "reason", r)
 	}
+	m.describe("shopedge_upstream_errors_total", "Failed exchanges with the shop, by kind.")
 	for _, k := range upstreamKinds {
-		m.upstream[k] = new(atomic.Int64)
+		m.upstream[k] = m.labelled("shopedge_upstream_errors_total", "kind", k)
 	}
-	m.latency.bounds = []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1}
-	m.latency.counts = make([]atomic.Int64, len(m.latency.bounds)+1)
-	m.added.bounds = []float64{5e-6, 10e-6, 20e-6, 35e-6, 50e-6, 75e-6, 100e-6, 150e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 100e-3}
-	m.added.counts = make([]atomic.Int64, len(m.added.bounds)+1)
+	m.describe("shopedge_upstream_resent_total", "Requests sent to the shop again on a fresh connection, by reason: not_sent (the shop had closed the pooled connection; nothing was written), unanswered (a GET or HEAD on a reused connection the shop closed without a byte of an answer).")
+	m.resentSeries[attemptNotSent] = m.set.NewCounter(`shopedge_upstream_resent_total{reason="not_sent"}`)
+	m.resentSeries[attemptUnanswered] = m.set.NewCounter(`shopedge_upstream_resent_total{reason="unanswered"}`)
+
+	m.describe("shopedge_snapshots_total", "Snapshots of the state written to store.snapshot, by result.")
+	m.snapshots.saved = m.labelled("shopedge_snapshots_total", "result", "saved")
+	m.snapshots.failed = m.labelled("shopedge_snapshots_total", "result", "failed")
+
+	m.describe("shopedge_store_profile_reads_total", "Returning visitors' profiles read through from the shared store, by result: found, missing (none stored), failed (the store down or slower than store.budget: the request went on with what this instance holds), refused (bytes another build wrote).")
+	m.storeReads.found = m.labelled("shopedge_store_profile_reads_total", "result", "found")
+	m.storeReads.missing = m.labelled("shopedge_store_profile_reads_total", "result", "missing")
+	m.storeReads.failed = m.labelled("shopedge_store_profile_reads_total", "result", "failed")
+	m.storeReads.refused = m.labelled("shopedge_store_profile_reads_total", "result", "refused")
+	m.gauge("shopedge_store_profile_read_longest_seconds", "The longest a request waited to read a profile through from the shared store (store.budget bounds it).",
+		func() float64 { return time.Duration(m.storeLongest.Load()).Seconds() })
+
+	m.blockUnplaced = m.counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.")
+	m.bannerUnplaced = m.counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.")
+	m.swapUnplaced = m.counter("shopedge_swap_unplaced_total", "Content swaps left off pages served, each page view counted, because the element their selector found cannot safely change (raw text, foreign or doubtful markup, or elements where only text may go).")
+	m.describe("shopedge_lists_skipped_total", "Menus and search-result lists left in the shop's order on pages served, each page view counted, by list and reason: unsafe (markup a browser may not build as written), breadcrumb (a breadcrumb trail the selector also matched).")
+	for i, list := range listNames {
+		for j, reason := range listReasons {
+			m.listsSkipped[i][j] = counter{m.set.NewCounter(fmt.Sprintf("shopedge_lists_skipped_total{list=%q,reason=%q}", list, reason))}
+		}
+	}
+
+	m.cspSkipped = m.counter("shopedge_overlay_csp_skipped_total", "Pages left without overlays and banners because their Content-Security-Policy would block the script or stylesheet.")
+	m.describe("shopedge_beacons_rejected_total", "Beacons refused, by reason.")
+	for _, r := range beaconReasons {
+		m.rejected[r] = m.labelled("shopedge_beacons_rejected_total", "reason", r)
+	}
+
+	m.latency = m.histogram("shopedge_rewrite_seconds", "Time from request to rewritten page, upstream included.", rewriteBounds)
+	m.added = m.histogram("shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.", addedBounds)
+
+	m.describe("shopedge_config_reloads_total", "Configuration reloads, by result: success (applied whole), partial (applied; restart-only settings it changes kept their running value), failure (not applied: the file has problems).")
+	for _, res := range reloadResults {
+		m.reloadSeries[res] = m.set.NewCounter(fmt.Sprintf("shopedge_config_reloads_total{result=%q}", res))
+	}
+	m.gauge("shopedge_config_last_reload_successful", "Whether the last reload attempt applied the file (1) or failed (0); 1 before any reload.",
+		func() float64 {
+			m.reloads.mu.Lock()
+			defer m.reloads.mu.Unlock()
+			if m.reloads.lastFailed {
+				return 0
+			}
+			return 1
+		})
+	m.gauge("shopedge_config_last_reload_success_timestamp_seconds", "When the configuration in force was loaded: the start, or the last successful or partial reload.",
+		func() float64 {
+			m.reloads.mu.Lock()
+			defer m.reloads.mu.Unlock()
+			if m.reloads.lastGood.IsZero() {
+				return 0
+			}
+			return float64(m.reloads.lastGood.UnixNano()) / 1e9
+		})
 	return m
 }
+
+// describe records a family's HELP text.
+func (m *Metrics) describe(family, help string) { m.help[family] = help }
+
+// counter makes an unlabelled counter of the set.
+func (m *Metrics) counter(name, help string) counter {
+	m.describe(name, help)
+	return counter{m.set.NewCounter(name)}
+}
+
+// labelled makes the series of a described family with one label.
+func (m *Metrics) labelled(family, label, value string) counter {
+	return counter{m.set.NewCounter(series(family, label, value))}
+}
+
+// gauge makes a gauge of the set whose value f reads when it is written.
+func (m *Metrics) gauge(name, help string, f func() float64) {
+	m.describe(name, help)
+	m.set.NewGauge(name, f)
+}
+
+// histogram makes a Prometheus histogram (cumulative _bucket{le=...}
+// series, _sum and _count) of the set with the given upper bounds.
+func (m *Metrics) histogram(name, help string, bounds []float64) histogram {
+	m.describe(name, help)
+	return histogram{name: name, bounds: bounds, h: m.set.NewPrometheusHistogramExt(name, bounds)}
+}
+
+// series is a series' name: a family with one label. Values are quoted
+// as Go quotes them, which the exposition format reads the same for the
+// ids configurations allow.
+func series(family, label, value string) string {
+	return fmt.Sprintf("%s{%s=%q}", family, label, value)
+}
+
+// counter is a counter of the set, added to and read with sync/atomic's
+// names.
+type counter struct{ c *metrics.Counter }
+
+func (c counter) Add(n int64) { c.c.AddInt64(n) }
+
+func (c counter) Load() int64 { return int64(c.c.Get()) }
+
+// floatCounter is a counter of the set that holds amounts (revenue).
+type floatCounter struct{ c *metrics.FloatCounter }
+
+func (c floatCounter) Add(v float64) { c.c.Add(v) }
+
+func (c floatCounter) Load() float64 { return c.c.Get() }
+
+// histogram is a Prometheus histogram of the set, with its name and
+// bounds for reading it back (figures.go).
+type histogram struct {
+	name   string
+	bounds []float64 // seconds
+	h      *metrics.PrometheusHistogram
+}
+
+func (h *histogram) observe(s float64) { h.h.Update(s) }
 
 func (m *Metrics) passThrough(reason string) {
 	if c, ok := m.passReasons[reason]; ok {
@@ -144,12 +329,13 @@ func (m *Metrics) pageSkips(s *page.Skips) {
 // blockCounters count a recommendation block's showings and clicks, and
 // the orders of visitors after a click on it (conversions.go).
 type blockCounters struct {
-	shown, clicks atomic.Int64
-	conversions   atomic.Int64
-	revenue       atomicFloat
+	shown, clicks counter
+	conversions   counter
+	revenue       floatCounter
 }
 
-// block returns the counters of a block, by its configured id.
+// block returns the counters of a block, by its configured id; the first
+// call for an id makes its series, at zero.
 func (m *Metrics) block(id string) *blockCounters {
 	m.blocksMu.RLock()
 	c := m.blocks[id]
@@ -163,7 +349,12 @@ func (m *Metrics) block(id string) *blockCounters {
 		if m.blocks == nil {
 			m.blocks = map[string]*blockCounters{}
 		}
-		c = new(blockCounters)
+		c = &blockCounters{
+			shown:       m.labelled(blockShownName, "block", id),
+			clicks:      m.labelled(blockClicksName, "block", id),
+			conversions: m.labelled(blockConversionsName, "block", id),
+			revenue:     floatCounter{m.set.NewFloatCounter(series(blockRevenueName, "block", id))},
+		}
 		m.blocks[id] = c
 	}
 	return c
@@ -171,20 +362,20 @@ func (m *Metrics) block(id string) *blockCounters {
 
 // swap returns the counter of a content swap's applications, by its
 // configured id.
-func (m *Metrics) swap(id string) *atomic.Int64 {
+func (m *Metrics) swap(id string) counter {
 	m.swapsMu.RLock()
-	c := m.swaps[id]
+	c, ok := m.swaps[id]
 	m.swapsMu.RUnlock()
-	if c != nil {
+	if ok {
 		return c
 	}
 	m.swapsMu.Lock()
 	defer m.swapsMu.Unlock()
-	if c = m.swaps[id]; c == nil {
+	if c, ok = m.swaps[id]; !ok {
 		if m.swaps == nil {
-			m.swaps = map[string]*atomic.Int64{}
+			m.swaps = map[string]counter{}
 		}
-		c = new(atomic.Int64)
+		c = m.labelled(swapAppliedName, "swap", id)
 		m.swaps[id] = c
 	}
 	return c
@@ -193,13 +384,14 @@ func (m *Metrics) swap(id string) *atomic.Int64 {
 // overlayCounters count an overlay's or banner's life: put on pages, and
 // what its beacons said.
 type overlayCounters struct {
-	injected                               atomic.Int64
-	shown, dismissed, clicked, bannerShown atomic.Int64
-	conversions                            atomic.Int64
-	revenue                                atomicFloat
+	injected                               counter
+	shown, dismissed, clicked, bannerShown counter
+	conversions                            counter
+	revenue                                floatCounter
 }
 
-// overlay returns the counters of an overlay or banner, by configured id.
+// overlay returns the counters of an overlay or banner, by configured id;
+// the first call for an id makes its series, at zero.
 func (m *Metrics) overlay(id string) *overlayCounters {
 	m.overlaysMu.RLock()
 	c := m.overlays[id]
@@ -213,7 +405,18 @@ func (m *Metrics) overlay(id string) *overlayCounters {
 		if m.overlays == nil {
 			m.overlays = map[string]*overlayCounters{}
 		}
-		c = new(overlayCounters)
+		event := func(e string) counter {
+			return counter{m.set.NewCounter(fmt.Sprintf("%s{id=%q,event=%q}", overlayEventsName, id, e))}
+		}
+		c = &overlayCounters{
+			injected:    m.labelled(overlayInjectedName, "id", id),
+			shown:       event("shown"),
+			dismissed:   event("dismissed"),
+			clicked:     event("clicked"),
+			bannerShown: event("banner_shown"),
+			conversions: m.labelled(overlayConversionName, "id", id),
+			revenue:     floatCounter{m.set.NewFloatCounter(series(overlayRevenueName, "id", id))},
+		}
 		m.overlays[id] = c
 	}
 	return c
@@ -249,155 +452,4 @@ func (m *Metrics) upstreamError(kind string) {
 func (m *Metrics) rewrote(d time.Duration) {
 	m.rewrites.Add(1)
 	m.latency.observe(d.Seconds())
-}
-
-// histogram is a fixed-bucket histogram.
-type histogram struct {
-	bounds []float64
-	counts []atomic.Int64 // per bucket, the last for +Inf
-	sumNs  atomic.Int64
-}
-
-func (h *histogram) observe(s float64) {
-	i := sort.SearchFloat64s(h.bounds, s)
-	h.counts[i].Add(1)
-	h.sumNs.Add(int64(s * 1e9))
-}
-
-func (h *histogram) write(w io.Writer, name, help string) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
-	var cum int64
-	for i, b := range h.bounds {
-		cum += h.counts[i].Load()
-		fmt.Fprintf(w, "%s_bucket{le=\"%g\"} %d\n", name, b, cum)
-	}
-	cum += h.counts[len(h.bounds)].Load()
-	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %g\n%s_count %d\n", name, cum, name, float64(h.sumNs.Load())/1e9, name, cum)
-}
-
-// Gauge is a named value sampled when metrics are written.
-type Gauge struct {
-	Name, Help string
-	Value      float64
-	Counter    bool // typed a counter: it only grows
-}
-
-// WriteTo writes the metrics and the given gauges in the Prometheus text
-// exposition format.
-func (m *Metrics) WriteTo(w io.Writer, gauges []Gauge) {
-	counter := func(name, help string, v int64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
-	}
-	counter("shopedge_requests_total", "Requests received.", m.requests.Load())
-	counter("shopedge_client_errors_total", "Requests refused as malformed, misdirected or too large.", m.clientErrors.Load())
-	counter("shopedge_bad_tokens_total", "Visitor cookies that did not verify (tampered, expired, foreign).", m.badTokens.Load())
-	counter("shopedge_new_visitors_total", "Visitor ids issued.", m.newVisitors.Load())
-	counter("shopedge_events_total", "Behaviour events recorded in profiles.", m.events.Load())
-	counter("shopedge_rewrites_total", "Pages personalized.", m.rewrites.Load())
-	counter("shopedge_page_cache_hits_total", "Pages whose analysis was reused.", m.pageHits.Load())
-	counter("shopedge_page_cache_misses_total", "Pages decoded and analysed.", m.pageMisses.Load())
-	fmt.Fprintf(w, "# HELP shopedge_passthrough_total Responses sent untouched, by reason.\n# TYPE shopedge_passthrough_total counter\n")
-	for _, r := range passReasonNames {
-		fmt.Fprintf(w, "shopedge_passthrough_total{reason=%q} %d\n", r, m.passReasons[r].Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_upstream_errors_total Failed exchanges with the shop, by kind.\n# TYPE shopedge_upstream_errors_total counter\n")
-	for _, k := range upstreamKinds {
-		fmt.Fprintf(w, "shopedge_upstream_errors_total{kind=%q} %d\n", k, m.upstream[k].Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_upstream_resent_total Requests sent to the shop again on a fresh connection, by reason: not_sent (the shop had closed the pooled connection; nothing was written), unanswered (a GET or HEAD on a reused connection the shop closed without a byte of an answer).\n# TYPE shopedge_upstream_resent_total counter\n")
-	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"not_sent\"} %d\n", m.resent[attemptNotSent].Load())
-	fmt.Fprintf(w, "shopedge_upstream_resent_total{reason=\"unanswered\"} %d\n", m.resent[attemptUnanswered].Load())
-	fmt.Fprintf(w, "# HELP shopedge_snapshots_total Snapshots of the state written to store.snapshot, by result.\n# TYPE shopedge_snapshots_total counter\n")
-	fmt.Fprintf(w, "shopedge_snapshots_total{result=\"saved\"} %d\nshopedge_snapshots_total{result=\"failed\"} %d\n", m.snapshots.saved.Load(), m.snapshots.failed.Load())
-	fmt.Fprintf(w, "# HELP shopedge_store_profile_reads_total Returning visitors' profiles read through from the shared store, by result: found, missing (none stored), failed (the store down or slower than store.budget: the request went on with what this instance holds), refused (bytes another build wrote).\n# TYPE shopedge_store_profile_reads_total counter\n")
-	fmt.Fprintf(w, "shopedge_store_profile_reads_total{result=\"found\"} %d\nshopedge_store_profile_reads_total{result=\"missing\"} %d\nshopedge_store_profile_reads_total{result=\"failed\"} %d\nshopedge_store_profile_reads_total{result=\"refused\"} %d\n",
-		m.storeReads.found.Load(), m.storeReads.missing.Load(), m.storeReads.failed.Load(), m.storeReads.refused.Load())
-	fmt.Fprintf(w, "# HELP shopedge_store_profile_read_longest_seconds The longest a request waited to read a profile through from the shared store (store.budget bounds it).\n# TYPE shopedge_store_profile_read_longest_seconds gauge\nshopedge_store_profile_read_longest_seconds %g\n", time.Duration(m.storeLongest.Load()).Seconds())
-	counter("shopedge_block_unplaced_total", "Recommendation blocks left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.blockUnplaced.Load())
-	counter("shopedge_banner_unplaced_total", "Banners left off pages served, each page view counted, because the element their selector found cannot safely hold them.", m.bannerUnplaced.Load())
-	counter("shopedge_swap_unplaced_total", "Content swaps left off pages served, each page view counted, because the element their selector found cannot safely change (raw text, foreign or doubtful markup, or elements where only text may go).", m.swapUnplaced.Load())
-	fmt.Fprintf(w, "# HELP shopedge_lists_skipped_total Menus and search-result lists left in the shop's order on pages served, each page view counted, by list and reason: unsafe (markup a browser may not build as written), breadcrumb (a breadcrumb trail the selector also matched).\n# TYPE shopedge_lists_skipped_total counter\n")
-	for i, list := range listNames {
-		for j, reason := range listReasons {
-			fmt.Fprintf(w, "shopedge_lists_skipped_total{list=%q,reason=%q} %d\n", list, reason, m.listsSkipped[i][j].Load())
-		}
-	}
-	m.blocksMu.RLock()
-	ids := make([]string, 0, len(m.blocks))
-	for id := range m.blocks {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	fmt.Fprintf(w, "# HELP shopedge_block_shown_total Recommendation blocks put on pages, by block.\n# TYPE shopedge_block_shown_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_block_shown_total{block=%q} %d\n", id, m.blocks[id].shown.Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_block_clicks_total Clicks on recommended products, by block.\n# TYPE shopedge_block_clicks_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_block_clicks_total{block=%q} %d\n", id, m.blocks[id].clicks.Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_block_conversions_total Orders of visitors whose last click on a block or overlay before ordering was on a product of this block, by block.\n# TYPE shopedge_block_conversions_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_block_conversions_total{block=%q} %d\n", id, m.blocks[id].conversions.Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_block_revenue_total Revenue of those orders, in the shop's currency, by block.\n# TYPE shopedge_block_revenue_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_block_revenue_total{block=%q} %g\n", id, m.blocks[id].revenue.Load())
-	}
-	m.blocksMu.RUnlock()
-	m.swapsMu.RLock()
-	ids = ids[:0]
-	for id := range m.swaps {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	fmt.Fprintf(w, "# HELP shopedge_swap_applied_total Content swaps put on pages, by swap.\n# TYPE shopedge_swap_applied_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_swap_applied_total{swap=%q} %d\n", id, m.swaps[id].Load())
-	}
-	m.swapsMu.RUnlock()
-	m.overlaysMu.RLock()
-	ids = ids[:0]
-	for id := range m.overlays {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	fmt.Fprintf(w, "# HELP shopedge_overlay_injected_total Overlays and banners put on pages, by id.\n# TYPE shopedge_overlay_injected_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_overlay_injected_total{id=%q} %d\n", id, m.overlays[id].injected.Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_overlay_events_total What the overlay script reported, by id and event.\n# TYPE shopedge_overlay_events_total counter\n")
-	for _, id := range ids {
-		c := m.overlays[id]
-		for _, e := range []struct {
-			name string
-			v    *atomic.Int64
-		}{{"shown", &c.shown}, {"dismissed", &c.dismissed}, {"clicked", &c.clicked}, {"banner_shown", &c.bannerShown}} {
-			fmt.Fprintf(w, "shopedge_overlay_events_total{id=%q,event=%q} %d\n", id, e.name, e.v.Load())
-		}
-	}
-	fmt.Fprintf(w, "# HELP shopedge_overlay_conversions_total Orders of visitors whose last click on a block or overlay before ordering was on this overlay or banner, by id.\n# TYPE shopedge_overlay_conversions_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_overlay_conversions_total{id=%q} %d\n", id, m.overlays[id].conversions.Load())
-	}
-	fmt.Fprintf(w, "# HELP shopedge_overlay_revenue_total Revenue of those orders, in the shop's currency, by id.\n# TYPE shopedge_overlay_revenue_total counter\n")
-	for _, id := range ids {
-		fmt.Fprintf(w, "shopedge_overlay_revenue_total{id=%q} %g\n", id, m.overlays[id].revenue.Load())
-	}
-	m.overlaysMu.RUnlock()
-	counter("shopedge_overlay_csp_skipped_total", "Pages left without overlays and banners because their Content-Security-Policy would block the script or stylesheet.", m.cspSkipped.Load())
-	fmt.Fprintf(w, "# HELP shopedge_beacons_rejected_total Beacons refused, by reason.\n# TYPE shopedge_beacons_rejected_total counter\n")
-	for _, r := range beaconReasons {
-		fmt.Fprintf(w, "shopedge_beacons_rejected_total{reason=%q} %d\n", r, m.rejected[r].Load())
-	}
-	m.latency.write(w, "shopedge_rewrite_seconds", "Time from request to rewritten page, upstream included.")
-	m.added.write(w, "shopedge_added_seconds", "Time the proxy adds to a request: its handling, the time waiting for the shop excluded.")
-	m.reloads.write(w)
-	for _, g := range gauges {
-		kind := "gauge"
-		if g.Counter {
-			kind = "counter"
-		}
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %g\n", g.Name, g.Help, g.Name, kind, g.Name, g.Value)
-	}
 }

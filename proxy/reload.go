@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -188,25 +187,6 @@ func (r *reloads) loaded(t time.Time) {
 	r.mu.Lock()
 	r.lastGood = t
 	r.mu.Unlock()
-}
-
-func (r *reloads) write(w io.Writer) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(w, "# HELP shopedge_config_reloads_total Configuration reloads, by result: success (applied whole), partial (applied; restart-only settings it changes kept their running value), failure (not applied: the file has problems).\n# TYPE shopedge_config_reloads_total counter\n")
-	for _, res := range reloadResults {
-		fmt.Fprintf(w, "shopedge_config_reloads_total{result=%q} %d\n", res, r.counts[res])
-	}
-	ok := 1
-	if r.lastFailed {
-		ok = 0
-	}
-	fmt.Fprintf(w, "# HELP shopedge_config_last_reload_successful Whether the last reload attempt applied the file (1) or failed (0); 1 before any reload.\n# TYPE shopedge_config_last_reload_successful gauge\nshopedge_config_last_reload_successful %d\n", ok)
-	var ts float64
-	if !r.lastGood.IsZero() {
-		ts = float64(r.lastGood.UnixNano()) / 1e9
-	}
-	fmt.Fprintf(w, "# HELP shopedge_config_last_reload_success_timestamp_seconds When the configuration in force was loaded: the start, or the last successful or partial reload.\n# TYPE shopedge_config_last_reload_success_timestamp_seconds gauge\nshopedge_config_last_reload_success_timestamp_seconds %g\n", ts)
 }
 
 // Reload puts a new configuration in force for the requests that start
