@@ -238,7 +238,7 @@ func TestPreviewSegments(t *testing.T) {
 		t.Run("preview "+tt.segment, func(t *testing.T) {
 			v := e.visitor()
 			if tt.segment != "" {
-				link, err := NewPreviewLink(cfg, proxytest.Keys(), tt.segment, time.Hour, e.url, time.Now())
+				link, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: tt.segment}, time.Hour, e.url, time.Now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -272,24 +272,24 @@ func TestPreviewIgnored(t *testing.T) {
 	e := newShopEnv(t, previewConfig)
 	cfg := e.proxy.conf.Load().cfg
 	product := e.productsIn("shoes/boots", 1)[0]
-	expired, err := NewPreviewLink(cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now().Add(-2*time.Hour))
+	expired, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now().Add(-2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := NewPreviewLink(cfg, []identity.Key{{ID: proxytest.Keys()[0].ID, Secret: []byte("another secret of 32 bytes or more")}}, "customer", time.Hour, e.url, time.Now())
+	foreign, err := NewPreviewLink(cfg, []identity.Key{{ID: proxytest.Keys()[0].ID, Secret: []byte("another secret of 32 bytes or more")}}, identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	unknownKid, err := NewPreviewLink(cfg, []identity.Key{{ID: "zz", Secret: proxytest.Keys()[0].Secret}}, "customer", time.Hour, e.url, time.Now())
+	unknownKid, err := NewPreviewLink(cfg, []identity.Key{{ID: "zz", Secret: proxytest.Keys()[0].Secret}}, identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := NewPreviewLink(cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+	good, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids, _ := identity.New(identity.Options{Keys: proxytest.Keys(), TTL: time.Hour})
-	gone, _ := ids.IssuePreview("gone-segment", time.Hour)
+	gone, _ := ids.IssuePreview(identity.Previewed{Segment: "gone-segment"}, time.Hour)
 	visitorTok, _ := ids.Issue(identity.NewVisitorID())
 	tokenOf := func(l PreviewLink) string {
 		u, _ := url.Parse(l.Link)
@@ -379,14 +379,14 @@ func TestPreviewLink(t *testing.T) {
 	e := newShopEnv(t, nil)
 	cfg := e.proxy.conf.Load().cfg
 	for _, bad := range []string{"ftp://x", "http://", "http://x/shop", "http://u@x", "http://x?q=1", "not a url"} {
-		if _, err := NewPreviewLink(cfg, proxytest.Keys(), "new", time.Hour, bad, time.Now()); err == nil {
+		if _, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "new"}, time.Hour, bad, time.Now()); err == nil {
 			t.Errorf("base %q: no error", bad)
 		}
 	}
-	if _, err := NewPreviewLink(cfg, proxytest.Keys(), "new", 30*24*time.Hour, "", time.Now()); err == nil {
+	if _, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "new"}, 30*24*time.Hour, "", time.Now()); err == nil {
 		t.Errorf("a 30-day link: no error")
 	}
-	l, err := NewPreviewLink(cfg, proxytest.Keys(), "new", 0, "http://shop.example:8080/", time.Now())
+	l, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "new"}, 0, "http://shop.example:8080/", time.Now())
 	if err != nil || !strings.HasPrefix(l.Link, "http://shop.example:8080/_shopedge/preview?t=") || time.Until(l.Expires) < 59*time.Minute {
 		t.Errorf("link %+v, %v", l, err)
 	}
@@ -409,7 +409,7 @@ func TestPreviewCSP(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := startProxy(t, demoConfig(t, cspShop(t, tt.policy, ""), nil))
-			link, err := NewPreviewLink(e.proxy.conf.Load().cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+			link, err := NewPreviewLink(e.proxy.conf.Load().cfg, proxytest.Keys(), identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
