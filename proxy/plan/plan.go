@@ -60,7 +60,7 @@ type Request struct {
 	// PreviewArm, preview.go); the zero value: none. A request is in
 	// preview when either is set.
 	PreviewArm ForcedArm
-	Place   Place // country and language, for segments
+	Place      Place // country and language, for segments
 }
 
 // Dismissals tells which overlays a browser dismissed.
