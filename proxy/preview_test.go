@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -616,5 +617,64 @@ func TestPreviewArmIgnored(t *testing.T) {
 		if badgeRe.MatchString(pg.body) || pg.resp.Header.Get("Shopedge-Explain") != "" || cookieNamed(pg.resp, "se_vid") == nil {
 			t.Errorf("%+v: served as a preview (explain %q)", v, pg.resp.Header.Get("Shopedge-Explain"))
 		}
+	}
+}
+
+// TestConsolePreview: the console's Preview page, signed in through its
+// form, offers the running configuration's segments and arms (not the
+// global control), and its POST makes a link through the same code as
+// POST /preview: opened, it previews the arm.
+func TestConsolePreview(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, armsConfig(t))
+	admin := startAdmin(t, e, "sesame")
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		resp, err := client.PostForm(admin+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := post("/login", url.Values{"token": {"sesame"}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	resp, err := client.Get(admin + "/console/preview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, w := range []string{`<option>customer</option>`, `value="popular-vs-trending:trending"`, `value="exit-offer-holdout:control"`, `placeholder="http://127.0.0.1:`} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the Preview page lacks %q", w)
+		}
+	}
+	if strings.Contains(page, `value="global:`) {
+		t.Errorf("the Preview page offers the global control")
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the Preview page")
+	}
+	code, page := post("/console/preview", url.Values{"csrf": {csrf[1]}, "experiment_arm": {"popular-vs-trending:trending"}, "ttl": {"8h"}, "base": {e.url}})
+	m := regexp.MustCompile(`id="preview-link" value="([^"]+)" readonly`).FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("POST /console/preview: %d\n%s", code, page)
+	}
+	link := html.UnescapeString(m[1])
+	v := e.visitor()
+	pg := v.get(link)
+	if c := cookieNamed(pg.resp, "se_vid_preview"); pg.resp.StatusCode != http.StatusSeeOther || c == nil || c.MaxAge < 8*3600-60 || c.MaxAge > 8*3600 {
+		t.Fatalf("the console's link: %d, cookie %+v; want a preview of 8h", pg.resp.StatusCode, c)
+	}
+	pg = v.get(e.url + "/")
+	if m := badgeRe.FindStringSubmatch(pg.body); m == nil || m[1] != "popular-vs-trending: trending" {
+		t.Errorf("home under the console's preview: badge %v", m)
 	}
 }
