@@ -128,15 +128,15 @@ func bytesText(n int64) string {
 }
 
 var funcs = template.FuncMap{
-	"bar":     func(n int64, m float64) float64 { return bar(float64(n), m) },
-	"barf":    bar,
-	"max":     maxCount,
+	"bar":       func(n int64, m float64) float64 { return bar(float64(n), m) },
+	"barf":      bar,
+	"max":       maxCount,
 	"histogram": histogramOf,
-	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
-	"signed":  func(f float64) string { return fmt.Sprintf("%+.1f%%", 100*f) },
-	"money":   func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"bytes":   bytesText,
-	"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"pct":       func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"signed":    func(f float64) string { return fmt.Sprintf("%+.1f%%", 100*f) },
+	"money":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"bytes":     bytesText,
+	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"dur": func(d time.Duration) string {
 		if d < time.Millisecond {
 			return fmt.Sprintf("%dµs", d.Microseconds())
