@@ -130,3 +130,28 @@ func TestPreviewTokenRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzVerifyPreview: no input makes VerifyPreview panic, and nothing but
+// the preview tokens the key signed verifies (of a segment, an arm, both,
+// and the first kind).
+func FuzzVerifyPreview(f *testing.F) {
+	now := t0
+	is := newIssuer(f, &now, Key{"a", secretA})
+	good := map[string]bool{oldPreviewToken: true}
+	for _, v := range []Previewed{{Segment: "customer"}, {Experiment: "popular-vs-trending", Arm: "trending"}, {Segment: "new", Experiment: "x", Arm: "control"}} {
+		tok, err := is.IssuePreview(v, time.Hour)
+		if err != nil {
+			f.Fatal(err)
+		}
+		good[tok] = true
+		f.Add(tok)
+	}
+	f.Add(oldPreviewToken)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, tok string) {
+		if p, ok := is.VerifyPreview([]byte(tok)); ok && !good[tok] {
+			t.Fatalf("accepted %q as %+v", tok, p)
+		}
+	})
+}
