@@ -36,8 +36,9 @@ import (
 //	                         or keep the old one; JSON says which (reload.go)
 //	GET    /explain          ?visitor=ID&path=/page: what the visitor gets
 //	                         on the page and why, JSON (admin_explain.go)
-//	POST   /preview          segment=NAME [ttl=1h] [base=URL]: a signed preview
-//	                         link, JSON (preview.go)
+//	POST   /preview          segment=NAME and/or experiment=NAME&arm=ARM
+//	                         [ttl=1h] [base=URL]: a signed preview link, JSON
+//	                         (preview.go)
 //	GET    /experiments      every experiment's arms, uplift, intervals, the
 //	                         sample-ratio check and verdict, JSON (experiments.go)
 //	GET    /debug/memory     heap and profile figures, after collecting garbage

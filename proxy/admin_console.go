@@ -282,8 +282,9 @@ func (s consoleSource) Experiments(ctx context.Context) ([]console.Experiment, e
 		return nil, fmt.Errorf("the shared store did not answer: %w", err)
 	}
 	out := make([]console.Experiment, 0, len(reports))
-	for _, r := range reports {
-		e := console.Experiment{Name: r.Name, Action: r.Action, SRM: r.SRM, SRMP: r.SRMP, Outcome: string(r.Outcome), Verdict: r.Verdict}
+	for i, r := range reports {
+		e := console.Experiment{Name: r.Name, Action: r.Action, SRM: r.SRM, SRMP: r.SRMP, Outcome: string(r.Outcome), Verdict: r.Verdict,
+			Previewable: i != cfg.GlobalControl-1}
 		for _, a := range r.Arms {
 			arm := console.Arm{Name: a.Name, Visitors: a.Visitors, Converters: a.Converters, Rate: a.ConversionRate,
 				Verdict: a.Verdict, MoreVisitors: a.MoreVisitors}
@@ -295,6 +296,39 @@ func (s consoleSource) Experiments(ctx context.Context) ([]console.Experiment, e
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// PreviewChoices are the configuration's segments and the arms of its
+// experiments on actions (the global control is not previewed:
+// findForced).
+func (s consoleSource) PreviewChoices() console.PreviewChoices {
+	cfg := s.p.conf.Load().cfg
+	c := console.PreviewChoices{Base: DefaultPreviewBase(cfg), Lifetime: "1h",
+		Lifetimes: []string{"15m", "1h", "8h", "24h", "72h", "168h"}}
+	for i := range cfg.Segments {
+		c.Segments = append(c.Segments, cfg.Segments[i].Name)
+	}
+	for i := range cfg.Experiments {
+		if x := &cfg.Experiments[i]; i != cfg.GlobalControl-1 {
+			c.Experiments = append(c.Experiments, console.PreviewExperiment{Name: x.Name, Action: x.Action, Arms: x.Arms})
+		}
+	}
+	return c
+}
+
+// PreviewLink is what POST /preview does: previewLink with the proxy's
+// keys, on the running configuration.
+func (s consoleSource) PreviewLink(r console.PreviewRequest) (console.PreviewLink, error) {
+	ttl, err := parsePreviewTTL(r.Lifetime)
+	if err != nil {
+		return console.PreviewLink{}, err
+	}
+	v := identity.Previewed{Segment: r.Segment, Experiment: r.Experiment, Arm: r.Arm}
+	l, err := previewLink(s.p.conf.Load().cfg, s.p.ids, v, ttl, r.Base, s.p.now())
+	if err != nil {
+		return console.PreviewLink{}, err
+	}
+	return console.PreviewLink{Link: l.Link, Segment: l.Segment, Experiment: l.Experiment, Arm: l.Arm, Expires: l.Expires}, nil
 }
 
 // AdminConsole is Admin's handler and its console, whose OnceCode makes

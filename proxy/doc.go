@@ -53,8 +53,8 @@
 //   - attribution.go: clicks on recommended products, counted and taken out
 //     of the query.
 //   - own.go: what the proxy serves under its prefix, and the beacon.
-//   - preview.go: preview mode: signed links (NewPreviewLink, POST
-//     /preview), the preview cookie set and cleared under the prefix, the
+//   - preview.go: preview mode: signed links of a segment and/or an
+//     experiment's arm (NewPreviewLink, POST /preview), the preview cookie set and cleared under the prefix, the
 //     request path's read-only identity and profile under it, the badge
 //     and the Shopedge-Explain header.
 //   - metrics.go: the counters, in a metrics.Set of the proxy's own
@@ -65,7 +65,8 @@
 //   - admin.go: the operations listener.
 //   - admin_console.go: what the console (proxy/console) reads of the
 //     proxy: Figures, profiles, explanations, the catalog, experiments;
-//     erasure as DELETE /profiles/{id} does it.
+//     erasure as DELETE /profiles/{id} does it; preview links as POST
+//     /preview makes them.
 //   - admin_catalog.go: the operations listener's view of the learned
 //     catalog (GET /catalog, /catalog/{id}).
 //   - experiments.go: experiments' counts, per visitor (exposures, orders,

@@ -209,7 +209,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		Explain: x.preview != nil,
 	}
 	if x.preview != nil {
-		plan.Preview(in, x.preview.segment)
+		x.preview.apply(in)
 	}
 	pl := plan.Decide(in)
 	if x.preview == nil && !x.prefetch {

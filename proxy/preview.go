@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,11 +24,13 @@ import (
 	"shopedge/rules"
 )
 
-// Preview mode: an operator opens a signed link (shopedge preview, or
-// POST /preview on the operations listener) and, while its cookie lasts,
-// sees the shop as a member of one segment would (plan.Preview says what
-// that forces), with a "preview: NAME" badge and a Shopedge-Explain
-// header, and nothing recorded: no profile written or made, no visitor
+// Preview mode: an operator opens a signed link (shopedge preview, POST
+// /preview on the operations listener, or the console's Preview page)
+// and, while its cookie lasts, sees the shop as a member of one segment
+// would, or as a visitor in one arm of an experiment, or both (plan.Preview
+// and plan.PreviewArm say what that forces; every other experiment's
+// action shows as written), with a "preview: NAME" badge and a
+// Shopedge-Explain header, and nothing recorded: no profile written or made, no visitor
 // cookie, no view, cart add, live count, engine event, beacon or click
 // counted. Under the reserved prefix:
 //
@@ -36,9 +40,9 @@ import (
 // The cookie is the visitor cookie's name with "_preview" after it, and
 // holds the token itself (identity.IssuePreview): HttpOnly, SameSite=Lax,
 // Secure over HTTPS, for the time the token has left. A cookie that does
-// not verify (expired, forged, another key, too long, a segment the
-// configuration no longer has) is ignored: the visitor is served as
-// anyone.
+// not verify (expired, forged, another key, too long, a segment,
+// experiment or arm the configuration no longer has) is ignored: the
+// visitor is served as anyone.
 //
 // A preview applies where the proxy would personalize for the browser at
 // all: a page request from a browser it may track (no Sec-GPC, consent
@@ -76,10 +80,23 @@ func previewCookieOf(h *fasthttp.RequestHeader, cfg *rules.Compiled) []byte {
 
 // preview is a request's valid preview.
 type preview struct {
-	segment int    // index in Compiled.Segments
-	name    string // its name
+	forced
+	name    string // what the badge says: the segment, "EXPERIMENT: ARM", or both
 	token   []byte // the cookie's value (aliases the request)
 	explain []byte // the Shopedge-Explain header, once decided
+}
+
+// forced is what a preview token forces, found in a configuration.
+type forced struct {
+	segment    int // index in Compiled.Segments; -1: none
+	experiment int // index in Compiled.Experiments; -1: none
+	arm        int // index in the experiment's Arms
+}
+
+// apply makes a decision's input a preview of f.
+func (f *forced) apply(in *plan.Input) {
+	plan.Preview(in, f.segment)
+	plan.PreviewArm(in, f.experiment, f.arm)
 }
 
 // readPreview reads the request's preview cookie; a valid one puts the
@@ -89,25 +106,94 @@ func (p *Proxy) readPreview(x *exchange) {
 	if len(raw) == 0 {
 		return
 	}
-	seg, _, ok := p.verifyPreview(x.conf.cfg, raw)
+	f, pv, ok := p.verifyPreview(x.conf.cfg, raw)
 	if !ok {
 		return
 	}
-	x.preview = &preview{segment: seg, name: x.conf.cfg.Segments[seg].Name, token: raw}
+	x.preview = &preview{forced: f, name: previewLabel(pv.Previewed), token: raw}
 }
 
-// verifyPreview checks a preview token and finds its segment in cfg.
-func (p *Proxy) verifyPreview(cfg *rules.Compiled, token []byte) (segment int, pv identity.Preview, ok bool) {
+// previewLabel is what the badge says of a preview.
+func previewLabel(v identity.Previewed) string {
+	arm := ""
+	if v.Experiment != "" {
+		arm = v.Experiment + ": " + v.Arm
+	}
+	switch {
+	case v.Segment == "":
+		return arm
+	case arm == "":
+		return v.Segment
+	}
+	return v.Segment + ", " + arm
+}
+
+// verifyPreview checks a preview token and finds what it forces in cfg:
+// every name it holds must be there.
+func (p *Proxy) verifyPreview(cfg *rules.Compiled, token []byte) (f forced, pv identity.Preview, ok bool) {
 	pv, ok = p.ids.VerifyPreview(token)
 	if !ok {
-		return -1, pv, false
+		return forced{segment: -1, experiment: -1}, pv, false
 	}
-	for i := range cfg.Segments {
-		if cfg.Segments[i].Name == pv.Segment {
-			return i, pv, true
+	f, err := findForced(cfg, pv.Previewed)
+	return f, pv, err == nil
+}
+
+// findForced finds the segment and the experiment's arm v names in cfg;
+// a name cfg lacks is an error naming the known ones. The global control
+// is no experiment a preview forces: its control arm is the shop as it
+// is, and its treatment is every preview.
+func findForced(cfg *rules.Compiled, v identity.Previewed) (forced, error) {
+	f := forced{segment: -1, experiment: -1}
+	if v.Segment == "" && v.Experiment == "" && v.Arm == "" {
+		return f, errors.New("preview: nothing to preview: give a segment, or an experiment and its arm, or both")
+	}
+	if v.Segment != "" {
+		for i := range cfg.Segments {
+			if cfg.Segments[i].Name == v.Segment {
+				f.segment = i
+			}
+		}
+		if f.segment < 0 {
+			known := make([]string, 0, len(cfg.Segments))
+			for i := range cfg.Segments {
+				known = append(known, cfg.Segments[i].Name)
+			}
+			return f, fmt.Errorf("preview: unknown segment %q; known: %s", v.Segment, strings.Join(known, ", "))
 		}
 	}
-	return -1, pv, false
+	if v.Experiment == "" && v.Arm == "" {
+		return f, nil
+	}
+	var known []string
+	for i := range cfg.Experiments {
+		if i == cfg.GlobalControl-1 {
+			continue
+		}
+		known = append(known, cfg.Experiments[i].Name)
+		if cfg.Experiments[i].Name == v.Experiment {
+			f.experiment = i
+		}
+	}
+	switch {
+	case v.Experiment == "" && len(known) == 0:
+		return f, fmt.Errorf("preview: arm %q needs its experiment, and the configuration has none to preview", v.Arm)
+	case v.Experiment == "":
+		return f, fmt.Errorf("preview: arm %q needs its experiment; known: %s", v.Arm, strings.Join(known, ", "))
+	case f.experiment < 0 && len(known) == 0:
+		return f, fmt.Errorf("preview: unknown experiment %q; the configuration has none to preview", v.Experiment)
+	case f.experiment < 0:
+		return f, fmt.Errorf("preview: unknown experiment %q; known: %s", v.Experiment, strings.Join(known, ", "))
+	}
+	arms := cfg.Experiments[f.experiment].Arms
+	f.arm = slices.Index(arms, v.Arm)
+	if f.arm < 0 {
+		if v.Arm == "" {
+			return f, fmt.Errorf("preview: experiment %q needs an arm; arms: %s", v.Experiment, strings.Join(arms, ", "))
+		}
+		return f, fmt.Errorf("preview: experiment %q has no arm %q; arms: %s", v.Experiment, v.Arm, strings.Join(arms, ", "))
+	}
+	return f, nil
 }
 
 // identifyPreview is identify under a preview: the visitor cookie read,
@@ -293,35 +379,34 @@ func localNext(next []byte, prefix string) string {
 	return s
 }
 
-// PreviewLink is a signed preview link.
+// PreviewLink is a signed preview link: what it previews (a segment, an
+// experiment's arm, or both), until when, and the link.
 type PreviewLink struct {
-	Segment string    `json:"segment"`
-	Expires time.Time `json:"expires"`
-	Link    string    `json:"link"`
+	Segment    string    `json:"segment,omitempty"`
+	Experiment string    `json:"experiment,omitempty"`
+	Arm        string    `json:"arm,omitempty"`
+	Expires    time.Time `json:"expires"`
+	Link       string    `json:"link"`
 }
 
-// NewPreviewLink signs a link that previews segment for ttl (0:
+// NewPreviewLink signs a link that previews what v names for ttl (0:
 // DefaultPreviewTTL), with the identity keys (the first signs, as for
 // visitor tokens), on base (the shop as visitors reach it through the
-// proxy; "": DefaultPreviewBase). An unknown segment is an error naming
-// the known ones.
-func NewPreviewLink(cfg *rules.Compiled, keys []identity.Key, segment string, ttl time.Duration, base string, now time.Time) (PreviewLink, error) {
+// proxy; "": DefaultPreviewBase). An unknown segment, experiment or arm
+// is an error naming the known ones.
+func NewPreviewLink(cfg *rules.Compiled, keys []identity.Key, v identity.Previewed, ttl time.Duration, base string, now time.Time) (PreviewLink, error) {
 	ids, err := identity.New(identity.Options{Keys: keys, TTL: cfg.Identity.TTL.D(), Now: func() time.Time { return now }})
 	if err != nil {
 		return PreviewLink{}, fmt.Errorf("preview: %w", err)
 	}
-	return previewLink(cfg, ids, segment, ttl, base, now)
+	return previewLink(cfg, ids, v, ttl, base, now)
 }
 
-func previewLink(cfg *rules.Compiled, ids *identity.Issuer, segment string, ttl time.Duration, base string, now time.Time) (PreviewLink, error) {
-	known := make([]string, 0, len(cfg.Segments))
-	found := false
-	for i := range cfg.Segments {
-		known = append(known, cfg.Segments[i].Name)
-		found = found || cfg.Segments[i].Name == segment
-	}
-	if !found {
-		return PreviewLink{}, fmt.Errorf("preview: unknown segment %q; known: %s", segment, strings.Join(known, ", "))
+// previewLink is NewPreviewLink with an Issuer: the admin API and the
+// console make their links with the proxy's.
+func previewLink(cfg *rules.Compiled, ids *identity.Issuer, v identity.Previewed, ttl time.Duration, base string, now time.Time) (PreviewLink, error) {
+	if _, err := findForced(cfg, v); err != nil {
+		return PreviewLink{}, err
 	}
 	if ttl == 0 {
 		ttl = DefaultPreviewTTL
@@ -333,12 +418,12 @@ func previewLink(cfg *rules.Compiled, ids *identity.Issuer, segment string, ttl 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
 		return PreviewLink{}, fmt.Errorf("preview: base %q: want http(s)://host[:port]", base)
 	}
-	tok, err := ids.IssuePreview(segment, ttl)
+	tok, err := ids.IssuePreview(v, ttl)
 	if err != nil {
 		return PreviewLink{}, fmt.Errorf("preview: %w", err)
 	}
 	return PreviewLink{
-		Segment: segment,
+		Segment: v.Segment, Experiment: v.Experiment, Arm: v.Arm,
 		Expires: now.Add(ttl).UTC().Truncate(time.Second),
 		Link:    u.Scheme + "://" + u.Host + cfg.Assets.Prefix + previewStart + "?t=" + url.QueryEscape(tok),
 	}, nil
@@ -366,12 +451,15 @@ func DefaultPreviewBase(cfg *rules.Compiled) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// adminPreview answers POST /preview (segment, ttl and base as form or
-// query fields) with a signed link, as JSON.
+// previewUsage is what POST /preview takes.
+const previewUsage = "POST segment=NAME and/or experiment=NAME&arm=ARM [ttl=1h] [base=URL]\n"
+
+// adminPreview answers POST /preview (segment, experiment and arm, ttl and
+// base as form or query fields) with a signed link, as JSON.
 func (p *Proxy) adminPreview(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
-		ctx.Error("POST segment=NAME [ttl=1h] [base=URL]\n", fasthttp.StatusMethodNotAllowed)
+		ctx.Error(previewUsage, fasthttp.StatusMethodNotAllowed)
 		return
 	}
 	arg := func(name string) string {
@@ -380,21 +468,17 @@ func (p *Proxy) adminPreview(ctx *fasthttp.RequestCtx) {
 		}
 		return string(ctx.QueryArgs().Peek(name))
 	}
-	var ttl time.Duration
-	if s := arg("ttl"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 || d > identity.MaxPreviewTTL {
-			ctx.Error(fmt.Sprintf("ttl %q: want a duration above 0 and at most %v\n", s, identity.MaxPreviewTTL), fasthttp.StatusBadRequest)
-			return
-		}
-		ttl = d
-	}
-	segment := arg("segment")
-	if segment == "" {
-		ctx.Error("POST segment=NAME [ttl=1h] [base=URL]\n", fasthttp.StatusBadRequest)
+	ttl, err := parsePreviewTTL(arg("ttl"))
+	if err != nil {
+		ctx.Error(err.Error()+"\n", fasthttp.StatusBadRequest)
 		return
 	}
-	link, err := previewLink(p.conf.Load().cfg, p.ids, segment, ttl, arg("base"), p.now())
+	v := identity.Previewed{Segment: arg("segment"), Experiment: arg("experiment"), Arm: arg("arm")}
+	if v == (identity.Previewed{}) {
+		ctx.Error(previewUsage, fasthttp.StatusBadRequest)
+		return
+	}
+	link, err := previewLink(p.conf.Load().cfg, p.ids, v, ttl, arg("base"), p.now())
 	if err != nil {
 		ctx.Error(err.Error()+"\n", fasthttp.StatusBadRequest)
 		return
@@ -402,4 +486,17 @@ func (p *Proxy) adminPreview(ctx *fasthttp.RequestCtx) {
 	b, _ := json.MarshalIndent(link, "", "  ")
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// parsePreviewTTL reads a preview link's lifetime: "" is the default (0),
+// else a duration above 0 and at most identity.MaxPreviewTTL.
+func parsePreviewTTL(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > identity.MaxPreviewTTL {
+		return 0, fmt.Errorf("ttl %q: want a duration above 0 and at most %v", s, identity.MaxPreviewTTL)
+	}
+	return d, nil
 }

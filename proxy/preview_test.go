@@ -2,15 +2,19 @@ package proxy
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"shopedge/configs"
+	"shopedge/proxy/experiment"
 	"shopedge/proxy/identity"
 	"shopedge/proxy/proxytest"
 	"shopedge/rules"
@@ -238,7 +242,7 @@ func TestPreviewSegments(t *testing.T) {
 		t.Run("preview "+tt.segment, func(t *testing.T) {
 			v := e.visitor()
 			if tt.segment != "" {
-				link, err := NewPreviewLink(cfg, proxytest.Keys(), tt.segment, time.Hour, e.url, time.Now())
+				link, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: tt.segment}, time.Hour, e.url, time.Now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -272,24 +276,24 @@ func TestPreviewIgnored(t *testing.T) {
 	e := newShopEnv(t, previewConfig)
 	cfg := e.proxy.conf.Load().cfg
 	product := e.productsIn("shoes/boots", 1)[0]
-	expired, err := NewPreviewLink(cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now().Add(-2*time.Hour))
+	expired, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now().Add(-2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := NewPreviewLink(cfg, []identity.Key{{ID: proxytest.Keys()[0].ID, Secret: []byte("another secret of 32 bytes or more")}}, "customer", time.Hour, e.url, time.Now())
+	foreign, err := NewPreviewLink(cfg, []identity.Key{{ID: proxytest.Keys()[0].ID, Secret: []byte("another secret of 32 bytes or more")}}, identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	unknownKid, err := NewPreviewLink(cfg, []identity.Key{{ID: "zz", Secret: proxytest.Keys()[0].Secret}}, "customer", time.Hour, e.url, time.Now())
+	unknownKid, err := NewPreviewLink(cfg, []identity.Key{{ID: "zz", Secret: proxytest.Keys()[0].Secret}}, identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := NewPreviewLink(cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+	good, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids, _ := identity.New(identity.Options{Keys: proxytest.Keys(), TTL: time.Hour})
-	gone, _ := ids.IssuePreview("gone-segment", time.Hour)
+	gone, _ := ids.IssuePreview(identity.Previewed{Segment: "gone-segment"}, time.Hour)
 	visitorTok, _ := ids.Issue(identity.NewVisitorID())
 	tokenOf := func(l PreviewLink) string {
 		u, _ := url.Parse(l.Link)
@@ -379,14 +383,14 @@ func TestPreviewLink(t *testing.T) {
 	e := newShopEnv(t, nil)
 	cfg := e.proxy.conf.Load().cfg
 	for _, bad := range []string{"ftp://x", "http://", "http://x/shop", "http://u@x", "http://x?q=1", "not a url"} {
-		if _, err := NewPreviewLink(cfg, proxytest.Keys(), "new", time.Hour, bad, time.Now()); err == nil {
+		if _, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "new"}, time.Hour, bad, time.Now()); err == nil {
 			t.Errorf("base %q: no error", bad)
 		}
 	}
-	if _, err := NewPreviewLink(cfg, proxytest.Keys(), "new", 30*24*time.Hour, "", time.Now()); err == nil {
+	if _, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "new"}, 30*24*time.Hour, "", time.Now()); err == nil {
 		t.Errorf("a 30-day link: no error")
 	}
-	l, err := NewPreviewLink(cfg, proxytest.Keys(), "new", 0, "http://shop.example:8080/", time.Now())
+	l, err := NewPreviewLink(cfg, proxytest.Keys(), identity.Previewed{Segment: "new"}, 0, "http://shop.example:8080/", time.Now())
 	if err != nil || !strings.HasPrefix(l.Link, "http://shop.example:8080/_shopedge/preview?t=") || time.Until(l.Expires) < 59*time.Minute {
 		t.Errorf("link %+v, %v", l, err)
 	}
@@ -409,7 +413,7 @@ func TestPreviewCSP(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := startProxy(t, demoConfig(t, cspShop(t, tt.policy, ""), nil))
-			link, err := NewPreviewLink(e.proxy.conf.Load().cfg, proxytest.Keys(), "customer", time.Hour, e.url, time.Now())
+			link, err := NewPreviewLink(e.proxy.conf.Load().cfg, proxytest.Keys(), identity.Previewed{Segment: "customer"}, time.Hour, e.url, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -430,5 +434,247 @@ func TestPreviewCSP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// armsConfig is the demo's configuration with its experiments (the
+// harness leaves them out: an A/B of the popular block's strategy and
+// title, a 10% holdout on the exit offer) and a global control of 10%.
+func armsConfig(t *testing.T) func(c *rules.Config) {
+	demo, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *rules.Config) {
+		c.Experiments.GlobalControl = 10
+		for i := range c.Overlays.Rules {
+			c.Overlays.Rules[i].Experiment = demo.Overlays.Rules[i].Experiment
+		}
+		for i := range c.Recommendations.Blocks {
+			c.Recommendations.Blocks[i].Experiment = demo.Recommendations.Blocks[i].Experiment
+		}
+	}
+}
+
+// adminPreviewCall posts form to the admin's /preview.
+func adminPreviewCall(t *testing.T, admin string, form url.Values) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", admin+"/preview", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer sesame")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// armCounts are the visitors, converters and clickers of every arm of
+// every experiment, from GET /experiments.
+func armCounts(t *testing.T, admin string) string {
+	t.Helper()
+	_, body := adminCall(t, "GET", admin+"/experiments", "sesame")
+	var report struct {
+		Experiments []experiment.Report `json:"experiments"`
+	}
+	if err := json.Unmarshal(body, &report); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	var b strings.Builder
+	for _, r := range report.Experiments {
+		for _, a := range r.Arms {
+			fmt.Fprintf(&b, "%s/%s: %d visitors, %d converters, %d clickers; ", r.Name, a.Name, a.Visitors, a.Converters, a.Clickers)
+		}
+	}
+	return b.String()
+}
+
+// TestPreviewArm: a link from POST /preview with experiment and arm shows
+// that arm to whoever opens it, whatever their id hashes to: the popular
+// block's variant (its title, "Trending now") or the block as written
+// (default); the exit offer's control arm has none of the offer on a
+// product page (no overlay, no code, no title), its treatment the offer.
+// The badge names the arm, the explanation says held out. Nothing is
+// counted: no exposure in any arm, no figure moved. Names the
+// configuration lacks are 400s naming the choices (the global control is
+// not among them).
+func TestPreviewArm(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, armsConfig(t))
+	admin := startAdmin(t, e, "sesame")
+	// Shoppers before, so that popular has products to show.
+	product := e.productsIn("shoes/boots", 1)[0]
+	for _, p := range e.productsIn("women", 6) {
+		e.visitor().get(e.url + p)
+	}
+	start, startReport := countsOf(e), armCounts(t, admin)
+
+	const trending, popular = "Trending now", "Popular right now"
+	for _, tt := range []struct {
+		name, segment, experiment, arm string
+		path                           string
+		badge                          string
+		want, wantNot                  []string
+		explains                       string
+	}{
+		{"variant", "", "popular-vs-trending", "trending", "/", "popular-vs-trending: trending",
+			[]string{`data-se-block="popular"`, trending}, []string{popular}, "block:popular=shown"},
+		{"default", "", "popular-vs-trending", "default", "/", "popular-vs-trending: default",
+			[]string{`data-se-block="popular"`, popular}, []string{trending}, "block:popular=shown"},
+		{"holdout's control", "", "exit-offer-holdout", "control", product, "exit-offer-holdout: control",
+			nil, []string{`data-se-overlay="exit-offer"`, "WELCOME10", "Before you go"}, "overlay:exit-offer=held-out"},
+		{"holdout's treatment", "", "exit-offer-holdout", "treatment", product, "exit-offer-holdout: treatment",
+			[]string{`data-se-overlay="exit-offer"`, "WELCOME10"}, nil, "overlay=exit-offer"},
+		{"a segment and an arm", "customer", "popular-vs-trending", "trending", "/", "customer, popular-vs-trending: trending",
+			[]string{trending}, []string{popular}, "block:popular=shown"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{"experiment": {tt.experiment}, "arm": {tt.arm}, "base": {e.url}}
+			if tt.segment != "" {
+				form.Set("segment", tt.segment)
+			}
+			code, body := adminPreviewCall(t, admin, form)
+			var link PreviewLink
+			if err := json.Unmarshal(body, &link); code != 200 || err != nil || link.Experiment != tt.experiment || link.Arm != tt.arm || link.Segment != tt.segment {
+				t.Fatalf("POST /preview: %d %v %s", code, err, body)
+			}
+			// Visitors whose ids hash to either arm: the link decides.
+			for i := range 4 {
+				v := e.visitor()
+				openPreview(t, v, link.Link)
+				pg := v.get(e.url + tt.path)
+				if m := badgeRe.FindStringSubmatch(pg.body); m == nil || m[1] != tt.badge {
+					t.Errorf("visitor %d: badge %v, want %q", i, m, tt.badge)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(pg.body, w) {
+						t.Errorf("visitor %d: %s lacks %q", i, tt.path, w)
+					}
+				}
+				for _, w := range tt.wantNot {
+					if strings.Contains(pg.body, w) {
+						t.Errorf("visitor %d: %s has %q", i, tt.path, w)
+					}
+				}
+				if explain := pg.resp.Header.Get("Shopedge-Explain"); !strings.Contains(explain, tt.explains) {
+					t.Errorf("visitor %d: Shopedge-Explain %q, want it to say %q", i, explain, tt.explains)
+				}
+			}
+		})
+	}
+	got := countsOf(e)
+	got.catalog = start.catalog // the catalog is the shop's: previews learn it
+	if got != start {
+		t.Errorf("previews of arms changed the figures:\n got %+v\nwant %+v", got, start)
+	}
+	if got := armCounts(t, admin); got != startReport {
+		t.Errorf("previews of arms changed the experiments' counts:\n got %s\nwant %s", got, startReport)
+	}
+
+	for _, tt := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"unknown experiment", url.Values{"experiment": {"nope"}, "arm": {"control"}}, `unknown experiment "nope"; known: popular-vs-trending, exit-offer-holdout`},
+		{"the global control", url.Values{"experiment": {rules.GlobalExperiment}, "arm": {"control"}}, `unknown experiment "global"; known: popular-vs-trending, exit-offer-holdout`},
+		{"unknown arm", url.Values{"experiment": {"popular-vs-trending"}, "arm": {"control"}}, `experiment "popular-vs-trending" has no arm "control"; arms: default, trending`},
+		{"no arm", url.Values{"experiment": {"exit-offer-holdout"}}, `experiment "exit-offer-holdout" needs an arm; arms: control, treatment`},
+		{"an arm alone", url.Values{"arm": {"control"}}, `arm "control" needs its experiment; known: popular-vs-trending, exit-offer-holdout`},
+		{"an unknown segment with an arm", url.Values{"segment": {"vip"}, "experiment": {"exit-offer-holdout"}, "arm": {"control"}}, `unknown segment "vip"; known: new, returning`},
+		{"nothing", url.Values{"ttl": {"1h"}}, "POST segment=NAME and/or experiment=NAME&arm=ARM"},
+		{"a bad ttl", url.Values{"experiment": {"exit-offer-holdout"}, "arm": {"control"}, "ttl": {"9999h"}}, `ttl "9999h": want a duration above 0 and at most 168h0m0s`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, body := adminPreviewCall(t, admin, tt.form); code != 400 || !strings.Contains(string(body), tt.want) {
+				t.Errorf("POST /preview %s: %d %q; want 400 saying %q", tt.form.Encode(), code, body, tt.want)
+			}
+		})
+	}
+}
+
+// TestPreviewArmIgnored: a preview cookie of an experiment or an arm the
+// configuration does not have (a reload removed it) is ignored, as one of
+// a segment it lacks is.
+func TestPreviewArmIgnored(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, armsConfig(t))
+	ids, _ := identity.New(identity.Options{Keys: proxytest.Keys(), TTL: time.Hour})
+	for _, v := range []identity.Previewed{
+		{Experiment: "gone", Arm: "control"},
+		{Experiment: "exit-offer-holdout", Arm: "gone"},
+		{Experiment: rules.GlobalExperiment, Arm: "control"},
+	} {
+		tok, err := ids.IssuePreview(v, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pv := e.visitor()
+		pv.header.Set("Cookie", "se_vid_preview="+tok)
+		pg := pv.get(e.url + "/")
+		if badgeRe.MatchString(pg.body) || pg.resp.Header.Get("Shopedge-Explain") != "" || cookieNamed(pg.resp, "se_vid") == nil {
+			t.Errorf("%+v: served as a preview (explain %q)", v, pg.resp.Header.Get("Shopedge-Explain"))
+		}
+	}
+}
+
+// TestConsolePreview: the console's Preview page, signed in through its
+// form, offers the running configuration's segments and arms (not the
+// global control), and its POST makes a link through the same code as
+// POST /preview: opened, it previews the arm.
+func TestConsolePreview(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, armsConfig(t))
+	admin := startAdmin(t, e, "sesame")
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		resp, err := client.PostForm(admin+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := post("/login", url.Values{"token": {"sesame"}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	resp, err := client.Get(admin + "/console/preview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, w := range []string{`<option>customer</option>`, `value="popular-vs-trending:trending"`, `value="exit-offer-holdout:control"`, `placeholder="http://127.0.0.1:`} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the Preview page lacks %q", w)
+		}
+	}
+	if strings.Contains(page, `value="global:`) {
+		t.Errorf("the Preview page offers the global control")
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the Preview page")
+	}
+	code, page := post("/console/preview", url.Values{"csrf": {csrf[1]}, "experiment_arm": {"popular-vs-trending:trending"}, "ttl": {"8h"}, "base": {e.url}})
+	m := regexp.MustCompile(`id="preview-link" value="([^"]+)" readonly`).FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("POST /console/preview: %d\n%s", code, page)
+	}
+	link := html.UnescapeString(m[1])
+	v := e.visitor()
+	pg := v.get(link)
+	if c := cookieNamed(pg.resp, "se_vid_preview"); pg.resp.StatusCode != http.StatusSeeOther || c == nil || c.MaxAge < 8*3600-60 || c.MaxAge > 8*3600 {
+		t.Fatalf("the console's link: %d, cookie %+v; want a preview of 8h", pg.resp.StatusCode, c)
+	}
+	pg = v.get(e.url + "/")
+	if m := badgeRe.FindStringSubmatch(pg.body); m == nil || m[1] != "popular-vs-trending: trending" {
+		t.Errorf("home under the console's preview: badge %v", m)
 	}
 }

@@ -6,14 +6,15 @@
 //	shopedge serve   -config FILE [-listen ADDR] [-upstream URL]
 //	shopedge check   FILE...
 //	shopedge eval    -events FILE [-test FILE] [-json]
-//	shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]
+//	shopedge preview -config FILE [-segment NAME] [-experiment NAME -arm ARM] [-ttl 1h] [-base URL]
 //	shopedge report  [-admin URL] [-token T] [-json]
 //	shopedge version
 //
 // demo starts the bundled demo shop and shopedge in front of it. serve runs
 // shopedge in front of any shop. check validates configuration files and
 // prints every problem as file:line:col: field: problem. preview prints a
-// signed link that shows the shop as a member of a segment sees it.
+// signed link that shows the shop as a member of a segment, or a visitor in
+// an experiment's arm, sees it.
 // report prints a running shopedge's experiments as tables.
 // SIGHUP makes serve and demo reload their configuration; SIGINT or
 // SIGTERM stop them gracefully.
@@ -26,7 +27,7 @@
 //   - demo.go: demo and its warm start, the only file that imports the demo
 //     shop.
 //   - eval.go: eval, the offline evaluation of recommendation strategies.
-//   - preview.go: preview, a signed link to preview a segment.
+//   - preview.go: preview, a signed link to preview a segment or an arm.
 //   - report.go: report, a running shopedge's experiments as tables.
 //   - progress.go: progress, how far a long read has gone, on a terminal
 //     only.
@@ -128,8 +129,8 @@ Usage:
                    validate configuration files
   shopedge eval    -events FILE [-test FILE] [-json]
                    evaluate the recommendation strategies on a clickstream
-  shopedge preview -config FILE -segment NAME [-ttl 1h] [-base URL]
-                   print a signed link that previews a segment
+  shopedge preview -config FILE [-segment NAME] [-experiment NAME -arm ARM] [-ttl 1h] [-base URL]
+                   print a signed link that previews a segment, an arm, or both
   shopedge report  [-admin URL] [-token T] [-json]
                    print a running shopedge's experiments, arm by arm
   shopedge version print the version

@@ -24,7 +24,7 @@ const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 's
 
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "overview", "actions", "visitors", "erase", "catalog", "experiments"} {
+	for _, name := range []string{"login", "overview", "actions", "visitors", "erase", "catalog", "experiments", "preview"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
@@ -146,9 +146,59 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 			p.Error = err.Error()
 		}
 		c.render(ctx, "experiments", p)
+	case path == "/console/preview":
+		c.preview(ctx, p)
 	default:
 		ctx.Error("not found\n", fasthttp.StatusNotFound)
 	}
+}
+
+// previewPage is what the Preview page shows: the choices, what the form
+// asked for (kept when it is shown again), and the link made, if any.
+type previewPage struct {
+	Choices PreviewChoices
+	Asked   PreviewRequest
+	Link    *PreviewLink
+}
+
+// Choice is the form's value of an experiment's arm: "EXPERIMENT:ARM"
+// (names are lowercase letters, digits and dashes, never a colon).
+func (r PreviewRequest) Choice() string {
+	if r.Experiment == "" {
+		return ""
+	}
+	return r.Experiment + ":" + r.Arm
+}
+
+// preview shows the Preview page's form (GET, preselected from the query's
+// segment, experiment and arm) and makes a link (POST): the same code as
+// POST /preview on the admin API, the link shown in a read-only field.
+func (c *Console) preview(ctx *fasthttp.RequestCtx, p page) {
+	p.Title, p.Nav = "Preview", "preview"
+	d := previewPage{Choices: c.src.PreviewChoices()}
+	args := ctx.QueryArgs()
+	if ctx.IsPost() {
+		args = ctx.PostArgs()
+	}
+	d.Asked = PreviewRequest{Segment: string(args.Peek("segment")), Experiment: string(args.Peek("experiment")), Arm: string(args.Peek("arm")),
+		Lifetime: string(args.Peek("ttl")), Base: strings.TrimSpace(string(args.Peek("base")))}
+	if exp, arm, ok := strings.Cut(string(args.Peek("experiment_arm")), ":"); ok {
+		d.Asked.Experiment, d.Asked.Arm = exp, arm
+	}
+	if d.Asked.Lifetime == "" {
+		d.Asked.Lifetime = d.Choices.Lifetime
+	}
+	if ctx.IsPost() {
+		link, err := c.src.PreviewLink(d.Asked)
+		if err != nil {
+			p.Error = err.Error()
+			ctx.SetStatusCode(fasthttp.StatusBadRequest)
+		} else {
+			d.Link = &link
+		}
+	}
+	p.Data = d
+	c.render(ctx, "preview", p)
 }
 
 func (c *Console) visitors(ctx *fasthttp.RequestCtx, p page, id, path string, erased bool) {

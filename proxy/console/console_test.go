@@ -2,10 +2,12 @@ package console
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/valyala/fasthttp"
 )
 
@@ -13,7 +15,10 @@ const token = "s3cret-admin-token"
 
 var t0 = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
-type fake struct{ erased []string }
+type fake struct {
+	erased []string
+	asked  []PreviewRequest // the preview links asked for
+}
 
 func (f *fake) Overview(now time.Time) Overview {
 	return Overview{At: now, Requests: 120, Rewrites: 80, Passed: []Count{{"not_html", 30}, {"bot", 10}},
@@ -39,8 +44,23 @@ func (f *fake) Catalog(q string, limit int) (int, []Product) {
 		Fields: []Field{{Name: "name", Value: `<img src=x onerror=alert(1)>`, Source: "jsonld"}}}}
 }
 func (f *fake) Experiments(context.Context) ([]Experiment, error) {
-	return []Experiment{{Name: "exp", Action: "also-viewed", Outcome: "better", Arms: []Arm{{Name: "control", Visitors: 100},
+	return []Experiment{{Name: "exp", Action: "also-viewed", Outcome: "better", Previewable: true, Arms: []Arm{{Name: "control", Visitors: 100},
 		{Name: "b", Visitors: 100, Effect: true, Uplift: 0.2, Low: 0.05, High: 0.4}}}}, nil
+}
+
+func (f *fake) PreviewChoices() PreviewChoices {
+	return PreviewChoices{Segments: []string{"new", "returning", "vip"},
+		Experiments: []PreviewExperiment{{Name: "exp", Action: "block:also-viewed", Arms: []string{"control", "b"}}},
+		Base:        "http://shop.example", Lifetimes: []string{"15m", "1h", "24h"}, Lifetime: "1h"}
+}
+
+func (f *fake) PreviewLink(r PreviewRequest) (PreviewLink, error) {
+	f.asked = append(f.asked, r)
+	if r.Segment == "nobody" {
+		return PreviewLink{}, errors.New(`preview: unknown segment "nobody"; known: new, returning, vip`)
+	}
+	return PreviewLink{Link: "http://shop.example/_shopedge/preview?t=tok&x=\"1\"", Segment: r.Segment, Experiment: r.Experiment, Arm: r.Arm,
+		Expires: t0.Add(time.Hour)}, nil
 }
 
 // do sends one request to c.
@@ -217,7 +237,7 @@ func TestPages(t *testing.T) {
 	c, _ := newConsole()
 	id, csrf := signIn(t, c)
 	for _, path := range []string{"/", "/console/actions", "/console/visitors", "/console/visitors?id=v1&path=/",
-		"/console/visitors?id=nobody", "/console/visitors/erase?id=v1", "/console/catalog?q=x", "/console/experiments", "/login"} {
+		"/console/visitors?id=nobody", "/console/visitors/erase?id=v1", "/console/catalog?q=x", "/console/experiments", "/console/preview", "/login"} {
 		resp := do(c, "GET", path, withCookie(id, nil))
 		if resp.StatusCode() != fasthttp.StatusOK {
 			t.Errorf("GET %s: %d %s", path, resp.StatusCode(), resp.Body())
@@ -288,5 +308,126 @@ func TestSessionsBounded(t *testing.T) {
 	id, _ := s.start(t0)
 	if _, ok := s.get(id, t0.Add(sessionTTL)); ok {
 		t.Error("a session outlived 12 hours")
+	}
+}
+
+// doc parses a response's HTML.
+func doc(t *testing.T, resp *fasthttp.Response) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(string(resp.Body())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestPreviewPage: the Preview page offers the configuration's segments
+// and the experiments' arms, preselects what the query names, is in the
+// navigation; a POST with the session's CSRF token makes the link (the
+// experiment and arm split from the form's one field) and shows it in a
+// read-only field with what it previews and until when; without the token
+// nothing is made; an unknown name is a 400 with the error, the form kept.
+func TestPreviewPage(t *testing.T) {
+	c, f := newConsole()
+	id, csrf := signIn(t, c)
+
+	resp := do(c, "GET", "/console/preview?experiment=exp&arm=b&segment=vip", withCookie(id, nil))
+	if resp.StatusCode() != fasthttp.StatusOK {
+		t.Fatalf("GET: %d %s", resp.StatusCode(), resp.Body())
+	}
+	d := doc(t, resp)
+	if got := d.Find(`nav a[aria-current=page]`).Text(); got != "Preview" {
+		t.Errorf("navigation marks %q, want Preview", got)
+	}
+	var segs, arms []string
+	d.Find(`#segment option`).Each(func(_ int, s *goquery.Selection) { segs = append(segs, s.Text()) })
+	d.Find(`#experiment_arm option`).Each(func(_ int, s *goquery.Selection) { v, _ := s.Attr("value"); arms = append(arms, v) })
+	if strings.Join(segs, ",") != "none,new,returning,vip" || strings.Join(arms, ",") != ",exp:control,exp:b" {
+		t.Errorf("choices: segments %q, arms %q", segs, arms)
+	}
+	if got := d.Find(`#segment option[selected]`).Text(); got != "vip" {
+		t.Errorf("segment preselected %q, want vip", got)
+	}
+	if got, _ := d.Find(`#experiment_arm option[selected]`).Attr("value"); got != "exp:b" {
+		t.Errorf("arm preselected %q, want exp:b", got)
+	}
+	if got := d.Find(`#ttl option[selected]`).Text(); got != "1h" {
+		t.Errorf("lifetime preselected %q, want 1h", got)
+	}
+	if got, _ := d.Find(`form.preview input[name=csrf]`).Attr("value"); got != csrf {
+		t.Errorf("the form's CSRF token %q, want the session's", got)
+	}
+	if d.Find(`#preview-link`).Length() != 0 || len(f.asked) != 0 {
+		t.Errorf("a GET made a link")
+	}
+
+	for _, tt := range []struct {
+		name, body string
+		header     map[string]string
+	}{
+		{"no CSRF token", "segment=vip&experiment_arm=exp:b&ttl=1h", nil},
+		{"a wrong CSRF token", "segment=vip&experiment_arm=exp:b&ttl=1h&csrf=0000", nil},
+		{"cross-site", "segment=vip&experiment_arm=exp:b&ttl=1h&csrf=" + csrf, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := do(c, "POST", "/console/preview", withCookie(id, func(r *fasthttp.Request) {
+				form(tt.body)(r)
+				for k, v := range tt.header {
+					r.Header.Set(k, v)
+				}
+			}))
+			if resp.StatusCode() != fasthttp.StatusForbidden || len(f.asked) != 0 || strings.Contains(string(resp.Body()), "_shopedge/preview") {
+				t.Errorf("status %d, links asked %v; want 403 and none", resp.StatusCode(), f.asked)
+			}
+		})
+	}
+	if resp := do(c, "POST", "/console/preview", func(r *fasthttp.Request) {
+		form("segment=vip&csrf=")(r)
+		r.Header.Set("Authorization", "Bearer "+token)
+	}); resp.StatusCode() != fasthttp.StatusForbidden || len(f.asked) != 0 {
+		t.Errorf("a tool's POST: %d, links asked %v", resp.StatusCode(), f.asked)
+	}
+
+	resp = do(c, "POST", "/console/preview", withCookie(id, form("segment=vip&experiment_arm=exp:b&ttl=24h&base=+http://127.0.0.1:8080+&csrf="+csrf)))
+	if resp.StatusCode() != fasthttp.StatusOK {
+		t.Fatalf("POST: %d %s", resp.StatusCode(), resp.Body())
+	}
+	want := PreviewRequest{Segment: "vip", Experiment: "exp", Arm: "b", Lifetime: "24h", Base: "http://127.0.0.1:8080"}
+	if len(f.asked) != 1 || f.asked[0] != want {
+		t.Fatalf("asked %+v, want %+v", f.asked, want)
+	}
+	d = doc(t, resp)
+	field := d.Find(`#preview-link`)
+	if v, _ := field.Attr("value"); v != `http://shop.example/_shopedge/preview?t=tok&x="1"` {
+		t.Errorf("the link field holds %q", v)
+	}
+	if _, ro := field.Attr("readonly"); !ro {
+		t.Errorf("the link field is not read-only")
+	}
+	if got := strings.Join(strings.Fields(d.Find(`#previews`).Text()), " "); got != "Shows the shop as a member of segment vip and a visitor in arm b of experiment exp, until 2026-12-02 13:00:00 UTC." {
+		t.Errorf("what it previews: %q", got)
+	}
+	if got, _ := d.Find(`#experiment_arm option[selected]`).Attr("value"); got != "exp:b" {
+		t.Errorf("after the POST, arm preselected %q, want exp:b", got)
+	}
+
+	// The Experiments page links each arm's preview.
+	var links []string
+	doc(t, do(c, "GET", "/console/experiments", withCookie(id, nil))).Find(`a.preview-arm`).Each(func(_ int, s *goquery.Selection) {
+		h, _ := s.Attr("href")
+		links = append(links, h)
+	})
+	if strings.Join(links, " ") != "/console/preview?experiment=exp&arm=control /console/preview?experiment=exp&arm=b" {
+		t.Errorf("the Experiments page's preview links: %q", links)
+	}
+
+	f.asked = nil
+	resp = do(c, "POST", "/console/preview", withCookie(id, form("segment=nobody&csrf="+csrf)))
+	d = doc(t, resp)
+	if resp.StatusCode() != fasthttp.StatusBadRequest || !strings.Contains(d.Find(`.error`).Text(), `unknown segment "nobody"; known: new, returning, vip`) || d.Find(`#preview-link`).Length() != 0 {
+		t.Errorf("unknown segment: %d, error %q", resp.StatusCode(), d.Find(`.error`).Text())
+	}
+	if len(f.asked) != 1 || f.asked[0].Lifetime != "1h" {
+		t.Errorf("asked %+v, want the default lifetime when the form names none", f.asked)
 	}
 }

@@ -9,11 +9,14 @@
 // a person signs in with the token on /login, which sets a session cookie
 // (HttpOnly, SameSite=Strict, 12 hours; sessions held in memory, bounded).
 // Every POST carries the session's CSRF token and is refused from another
-// site (Origin, Sec-Fetch-Site).
+// site (Origin, Sec-Fetch-Site): erasing a visitor, and making a preview
+// link on the Preview page (a segment and/or an experiment's arm, made by
+// Source.PreviewLink as POST /preview makes it).
 //
 // Files:
 //   - source.go: Source and the view types it answers with.
-//   - console.go: Console, the routes, the headers every page carries.
+//   - console.go: Console, the routes, the headers every page carries,
+//     the Preview page's form and its POST.
 //   - session.go: sign-in, sessions, CSRF tokens, one-time sign-in codes.
 //   - charts.go: bars and intervals as SVG geometry, and template helpers.
 //   - templates/*.html: the pages; static/console.css: their stylesheet.

@@ -22,6 +22,43 @@ type Source interface {
 	Catalog(q string, limit int) (total int, products []Product)
 	// Experiments are every experiment's report.
 	Experiments(ctx context.Context) ([]Experiment, error)
+	// PreviewChoices are what a preview link may show, from the running
+	// configuration.
+	PreviewChoices() PreviewChoices
+	// PreviewLink signs a preview link, as POST /preview does; an unknown
+	// name or a bad lifetime is an error saying so.
+	PreviewLink(req PreviewRequest) (PreviewLink, error)
+}
+
+// PreviewChoices are the segments and the experiments' arms a preview may
+// force, where its link points when not told, and the lifetimes offered.
+type PreviewChoices struct {
+	Segments    []string
+	Experiments []PreviewExperiment
+	Base        string   // the shop as visitors reach it through the proxy
+	Lifetimes   []string // durations, "1h"
+	Lifetime    string   // the default, one of Lifetimes
+}
+
+// PreviewExperiment is an experiment a preview may force an arm of.
+type PreviewExperiment struct {
+	Name, Action string
+	Arms         []string
+}
+
+// PreviewRequest is what the Preview page's form asks for: a segment, an
+// experiment's arm, or both ("" none), a lifetime ("" the default) and a
+// base ("" the default).
+type PreviewRequest struct {
+	Segment, Experiment, Arm string
+	Lifetime, Base           string
+}
+
+// PreviewLink is a signed preview link and what it previews.
+type PreviewLink struct {
+	Link                     string
+	Segment, Experiment, Arm string
+	Expires                  time.Time
 }
 
 // Overview is the front page's figures.
@@ -85,6 +122,9 @@ type Experiment struct {
 	SRMP             float64
 	Outcome, Verdict string
 	Arms             []Arm
+	// Previewable is true when a preview may force one of its arms (the
+	// Preview page links each arm).
+	Previewable bool
 }
 
 // Arm is one arm; Effect is false for the control and when the uplift

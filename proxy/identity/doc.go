@@ -7,6 +7,7 @@
 //
 // Files:
 //   - identity.go: Issuer, visitor tokens and ids.
-//   - preview.go: preview tokens (IssuePreview, VerifyPreview), which a
-//     visitor token never passes for, nor the other way round.
+//   - preview.go: preview tokens (IssuePreview, VerifyPreview) of a
+//     segment, an experiment's arm, or both (Previewed), which a visitor
+//     token never passes for, nor the other way round.
 package identity

@@ -16,27 +16,53 @@ const PreviewAudience = "shopedge-preview"
 // MaxPreviewTTL is the longest a preview token may live.
 const MaxPreviewTTL = 7 * 24 * time.Hour
 
-// Preview is what a valid preview token says: the segment to preview and
-// until when.
+// Previewed is what a preview shows: a segment, an experiment's arm, or
+// both. A segment alone is what the first preview tokens held; they still
+// verify.
+type Previewed struct {
+	Segment    string // a segment's name; "": none forced
+	Experiment string // an experiment's name, with Arm; "": none forced
+	Arm        string // one of the experiment's arms, by name
+}
+
+// check reports what is wrong with v as a token's content: nothing
+// previewed, or an experiment without an arm (or the other way round).
+func (v Previewed) check() error {
+	switch {
+	case (v.Experiment == "") != (v.Arm == ""):
+		return errors.New("an experiment and its arm go together")
+	case v.Segment == "" && v.Experiment == "":
+		return errors.New("neither a segment nor an experiment's arm")
+	}
+	return nil
+}
+
+// Preview is what a valid preview token says: what to preview and until
+// when.
 type Preview struct {
-	Segment string
+	Previewed
 	Expires time.Time
 	KeyID   string // the key that signed it
 }
 
 // previewClaims are a preview token's claims: the registered ones (iss,
-// aud, iat, exp; no sub) and the segment.
+// aud, iat, exp; no sub), the segment, and the experiment and its arm
+// (left out when there are none, so that a segment's token is what it
+// always was).
 type previewClaims struct {
 	jwt.RegisteredClaims
-	Segment string `json:"seg"`
+	Segment    string `json:"seg,omitempty"`
+	Experiment string `json:"xp,omitempty"`
+	Arm        string `json:"arm,omitempty"`
 }
 
-// IssuePreview returns a signed preview token for a segment, valid for
-// ttl (at most MaxPreviewTTL): an HS256 JWT with the Issuer's signing key
-// and kid, iss, aud PreviewAudience, iat, exp and the segment's name.
-func (is *Issuer) IssuePreview(segment string, ttl time.Duration) (string, error) {
-	if segment == "" {
-		return "", errors.New("identity: preview: no segment")
+// IssuePreview returns a signed preview token for what v names (a
+// segment, an experiment's arm, or both), valid for ttl (at most
+// MaxPreviewTTL): an HS256 JWT with the Issuer's signing key and kid, iss,
+// aud PreviewAudience, iat, exp, and the names of v.
+func (is *Issuer) IssuePreview(v Previewed, ttl time.Duration) (string, error) {
+	if err := v.check(); err != nil {
+		return "", fmt.Errorf("identity: preview: %w", err)
 	}
 	if ttl <= 0 || ttl > MaxPreviewTTL {
 		return "", fmt.Errorf("identity: preview: lifetime %v: want more than 0 and at most %v", ttl, MaxPreviewTTL)
@@ -49,7 +75,9 @@ func (is *Issuer) IssuePreview(segment string, ttl time.Duration) (string, error
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
-		Segment: segment,
+		Segment:    v.Segment,
+		Experiment: v.Experiment,
+		Arm:        v.Arm,
 	})
 	t.Header["kid"] = is.signing.ID
 	s, err := t.SignedString(is.signing.Secret)
@@ -61,8 +89,8 @@ func (is *Issuer) IssuePreview(segment string, ttl time.Duration) (string, error
 
 // VerifyPreview checks a preview token: HS256 only, a kid naming one of
 // the Issuer's keys, iss, aud PreviewAudience, exp required and not past
-// (no leeway: a preview ends when it says), no subject, a segment, and at
-// most MaxTokenLen bytes. Any failure returns false. It allocates: preview
+// (no leeway: a preview ends when it says), no subject, a segment or an
+// experiment with its arm (or both), and at most MaxTokenLen bytes. Any failure returns false. It allocates: preview
 // tokens are rare, and only they pay.
 func (is *Issuer) VerifyPreview(token []byte) (Preview, bool) {
 	if len(token) == 0 || len(token) > MaxTokenLen {
@@ -88,8 +116,12 @@ func (is *Issuer) VerifyPreview(token []byte) (Preview, bool) {
 		kid = k
 		return secret, nil
 	})
-	if err != nil || !t.Valid || claims.Subject != "" || claims.Segment == "" || claims.IssuedAt == nil {
+	if err != nil || !t.Valid || claims.Subject != "" || claims.IssuedAt == nil {
 		return Preview{}, false
 	}
-	return Preview{Segment: claims.Segment, Expires: claims.ExpiresAt.Time, KeyID: kid}, true
+	v := Previewed{Segment: claims.Segment, Experiment: claims.Experiment, Arm: claims.Arm}
+	if v.check() != nil {
+		return Preview{}, false
+	}
+	return Preview{Previewed: v, Expires: claims.ExpiresAt.Time, KeyID: kid}, true
 }

@@ -15,7 +15,7 @@ func TestPreviewToken(t *testing.T) {
 	t.Parallel()
 	now := t0
 	is := newIssuer(t, &now, Key{"a", secretA}, Key{"b", secretB})
-	tok, err := is.IssuePreview("customer", time.Hour)
+	tok, err := is.IssuePreview(Previewed{Segment: "customer"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +67,91 @@ func TestPreviewToken(t *testing.T) {
 		t.Errorf("a preview token verifies after its expiry")
 	}
 	for _, ttl := range []time.Duration{0, -time.Minute, MaxPreviewTTL + time.Second} {
-		if _, err := is.IssuePreview("new", ttl); err == nil {
+		if _, err := is.IssuePreview(Previewed{Segment: "new"}, ttl); err == nil {
 			t.Errorf("IssuePreview(ttl %v): no error", ttl)
 		}
 	}
+}
+
+// oldPreviewToken is a preview token as the first preview tokens were
+// (a segment only: {"seg":"customer"}), issued by that code with key a at
+// t0 for 7 days.
+const oldPreviewToken = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImEiLCJ0eXAiOiJKV1QifQ." +
+	"eyJpc3MiOiJzaG9wZWRnZSIsImF1ZCI6WyJzaG9wZWRnZS1wcmV2aWV3Il0sImV4cCI6MTc5NjA0MDAwMCwiaWF0IjoxNzk1NDM1MjAwLCJzZWciOiJjdXN0b21lciJ9." +
+	"EN_cMFuRF0tgWmzcreblIWuBWw8XbIuAv1fYhzOBnmU"
+
+// TestPreviewTokenRoundTrip: what a preview token previews (a segment, an
+// experiment's arm, both) comes back as it was issued; a token of the
+// first kind (segment only) still verifies; an arm without its experiment,
+// or the other way round, is neither issued nor verified.
+func TestPreviewTokenRoundTrip(t *testing.T) {
+	t.Parallel()
+	now := t0
+	is := newIssuer(t, &now, Key{"a", secretA})
+	for _, tt := range []struct {
+		name string
+		v    Previewed
+	}{
+		{"segment", Previewed{Segment: "customer"}},
+		{"arm", Previewed{Experiment: "popular-vs-trending", Arm: "trending"}},
+		{"both", Previewed{Segment: "campaign", Experiment: "exit-offer-holdout", Arm: "control"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := is.IssuePreview(tt.v, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, ok := is.VerifyPreview([]byte(tok))
+			if !ok || p.Previewed != tt.v || !p.Expires.Equal(t0.Add(time.Hour)) {
+				t.Errorf("VerifyPreview = %+v, %v; want %+v until %v", p, ok, tt.v, t0.Add(time.Hour))
+			}
+		})
+	}
+	t.Run("old token", func(t *testing.T) {
+		p, ok := is.VerifyPreview([]byte(oldPreviewToken))
+		if want := (Previewed{Segment: "customer"}); !ok || p.Previewed != want || !p.Expires.Equal(t0.Add(MaxPreviewTTL)) {
+			t.Errorf("VerifyPreview(old token) = %+v, %v; want %+v until %v", p, ok, want, t0.Add(MaxPreviewTTL))
+		}
+	})
+	for _, v := range []Previewed{{}, {Experiment: "x"}, {Arm: "control"}, {Segment: "new", Arm: "control"}} {
+		if tok, err := is.IssuePreview(v, time.Hour); err == nil {
+			t.Errorf("IssuePreview(%+v) = %q, want an error", v, tok)
+		}
+	}
+	later := jwt.NewNumericDate(t0.Add(time.Hour))
+	for _, c := range []previewClaims{
+		{Experiment: "x"},
+		{Arm: "control"},
+		{Segment: "new", Experiment: "x"},
+	} {
+		c.RegisteredClaims = jwt.RegisteredClaims{Issuer: issuer, Audience: jwt.ClaimStrings{PreviewAudience}, IssuedAt: jwt.NewNumericDate(t0), ExpiresAt: later}
+		if p, ok := is.VerifyPreview([]byte(forge(t, jwt.SigningMethodHS256, secretA, "a", c))); ok {
+			t.Errorf("a token of %+v verifies: %+v", c, p)
+		}
+	}
+}
+
+// FuzzVerifyPreview: no input makes VerifyPreview panic, and nothing but
+// the preview tokens the key signed verifies (of a segment, an arm, both,
+// and the first kind).
+func FuzzVerifyPreview(f *testing.F) {
+	now := t0
+	is := newIssuer(f, &now, Key{"a", secretA})
+	good := map[string]bool{oldPreviewToken: true}
+	for _, v := range []Previewed{{Segment: "customer"}, {Experiment: "popular-vs-trending", Arm: "trending"}, {Segment: "new", Experiment: "x", Arm: "control"}} {
+		tok, err := is.IssuePreview(v, time.Hour)
+		if err != nil {
+			f.Fatal(err)
+		}
+		good[tok] = true
+		f.Add(tok)
+	}
+	f.Add(oldPreviewToken)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, tok string) {
+		if p, ok := is.VerifyPreview([]byte(tok)); ok && !good[tok] {
+			t.Fatalf("accepted %q as %+v", tok, p)
+		}
+	})
 }

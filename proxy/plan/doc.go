@@ -31,7 +31,8 @@
 //   - place.go: Place, the request's country and language, and the
 //     parsing of their headers.
 //   - preview.go: a preview (Request.Preview, Preview): the segment
-//     forced, what it implies and contradicts; AppendExplain, the compact
+//     forced, what it implies and contradicts; the experiment's arm forced
+//     (Request.PreviewArm, PreviewArm); AppendExplain, the compact
 //     explanation for the Shopedge-Explain header.
 //
 // plan imports neither fasthttp nor html/template.

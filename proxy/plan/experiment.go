@@ -25,13 +25,21 @@ func (pl *Plan) heldOut(in *Input, exp int) bool {
 // choose is the visitor's arm in the experiment of an action (1 + index,
 // 0: none), the variant the arm shows (an index in the action's Variants,
 // -1 for the action as written) and whether the arm is held out. Without
-// an experiment, or in a preview (which sees the action as written and
-// counts nothing), arm is -1.
+// an experiment arm is -1, and so it is in a preview, which counts
+// nothing: there the experiment whose arm the preview forces
+// (Request.PreviewArm) shows that arm's variant, or holds out for its
+// control, and every other experiment shows its action as written.
 func (pl *Plan) choose(in *Input, exp int) (arm, variant int, held bool) {
-	if exp == 0 || in.Request.Preview != 0 {
+	if exp == 0 {
 		return -1, -1, false
 	}
 	e := &in.Config.Experiments[exp-1]
+	if in.Request.previewing() {
+		if f := in.Request.PreviewArm; f.Experiment == exp {
+			return -1, e.Variant[f.Arm], f.Arm == e.Held
+		}
+		return -1, -1, false
+	}
 	arm = Arm(in, e)
 	return arm, e.Variant[arm], arm == e.Held
 }

@@ -210,3 +210,79 @@ func TestArmKeptOrReshuffled(t *testing.T) {
 		t.Errorf("%d visitors moved when the control share grew, %d kept an old seed's arm; want 0 and 0", moved, reshuffled)
 	}
 }
+
+// TestPreviewArm: a preview of an arm shows that arm's version of its
+// experiment's action to every visitor id (the control holds the block
+// out, the default is the block as written, a variant its strategy),
+// while the other experiment's action shows as written; a preview records
+// no exposure. An arm out of range forces nothing.
+func TestPreviewArm(t *testing.T) {
+	t.Parallel()
+	cfg := demoWith(t, func(c *rules.Config) {
+		for i := range c.Recommendations.Blocks {
+			if b := &c.Recommendations.Blocks[i]; b.ID == "also-viewed" {
+				b.Experiment = &rules.Experiment{Name: "av-ab", Control: 20, Variants: []rules.Variant{{Name: "pop", Weight: 40, Strategy: "popular", Title: "Popular"}}}
+			}
+		}
+		for i := range c.Overlays.Rules {
+			if o := &c.Overlays.Rules[i]; o.ID == "exit-offer" {
+				o.Experiment = &rules.Experiment{Name: "exit-copy", Variants: []rules.Variant{{Name: "fifteen", Weight: 50, Title: "Wait!", Code: "WELCOME15"}}}
+			}
+		}
+	})
+	av, exit := experimentNamed(t, cfg, "av-ab"), experimentNamed(t, cfg, "exit-copy")
+	if got := cfg.Experiments[av].Arms; fmt.Sprint(got) != "[control default pop]" {
+		t.Fatalf("arms of av-ab: %v", got)
+	}
+	a := regions(page.Region{Kind: page.Block, Index: blockAlsoViewed}, page.Region{Kind: page.Body})
+	decide := func(id string, exp, arm int) *Plan {
+		d := returningProspect()
+		in := input(cfg, a, &d)
+		in.Request.VisitorID = id
+		in.Request.Dismissed = dismissals{}
+		in.Engine = &fakeEngine{by: map[string][]catalog.ID{"also_viewed,session,popular": {prodHat, prodCap}, "popular,session,popular": {prodBag, prodBoots}}}
+		in.Explain = true
+		PreviewArm(in, exp, arm)
+		return Decide(in)
+	}
+	for _, tc := range []struct {
+		name     string
+		exp, arm int
+		action   Action
+		variant  int // Region.Variant: 0 as written, 1 + the variant's index
+		first    catalog.ID
+		overlayV int // the overlay's Variant
+	}{
+		{"control", av, 0, Keep, 0, 0, 0},
+		{"default", av, 1, Block, 0, prodHat, 0},
+		{"variant", av, 2, Block, 1, prodBag, 0},
+		{"the overlay's variant", exit, 1, Block, 0, prodHat, 1},
+		{"the overlay's default", exit, 0, Block, 0, prodHat, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range 20 { // whatever the ids hash to
+				id := fmt.Sprintf("v%d", i)
+				pl := decide(id, tc.exp, tc.arm)
+				r := pl.Regions[0]
+				if r.Action != tc.action || r.Variant != tc.variant || tc.action == Block && r.Products[0] != tc.first {
+					t.Fatalf("%s: block %v (%q), variant %d, products %v; want %v, variant %d from %d", id, r.Action, r.Why, r.Variant, r.Products, tc.action, tc.variant, tc.first)
+				}
+				if tc.action == Keep && r.Why != WhyHeldOut {
+					t.Errorf("%s: kept for %q, want held out", id, r.Why)
+				}
+				if pl.Overlay == nil || pl.Overlay.ID != "exit-offer" || pl.Overlay.Variant != tc.overlayV {
+					t.Fatalf("%s: overlay %+v, want exit-offer in variant %d", id, pl.Overlay, tc.overlayV)
+				}
+				if len(pl.Exposures) != 0 {
+					t.Fatalf("%s: exposures %+v under preview", id, pl.Exposures)
+				}
+			}
+		})
+	}
+	d := returningProspect()
+	in := input(cfg, a, &d)
+	PreviewArm(in, av, 3)
+	if in.Request.PreviewArm != (ForcedArm{}) {
+		t.Errorf("an arm out of range forced %+v", in.Request.PreviewArm)
+	}
+}

@@ -54,9 +54,13 @@ type Request struct {
 	// that test them; nil: none.
 	Lookup Lookup
 	// Preview is 1 + the index in Compiled.Segments of the segment a
-	// preview forces (set it with Preview, preview.go); 0: no preview.
+	// preview forces (set it with Preview, preview.go); 0: none.
 	Preview int
-	Place   Place // country and language, for segments
+	// PreviewArm is the experiment's arm a preview forces (set it with
+	// PreviewArm, preview.go); the zero value: none. A request is in
+	// preview when either is set.
+	PreviewArm ForcedArm
+	Place      Place // country and language, for segments
 }
 
 // Dismissals tells which overlays a browser dismissed.

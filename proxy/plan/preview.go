@@ -9,7 +9,16 @@ import (
 )
 
 // Preview: an operator's browser treated as a member of one segment
-// (Request.Preview), and the compact explanation the proxy sends it.
+// (Request.Preview), or as a visitor in one arm of an experiment
+// (Request.PreviewArm), or both, and the compact explanation the proxy
+// sends it.
+//
+// An arm previewed is the arm's version of its experiment's action: a
+// variant's strategy, title or copy, or, for the control, the shop's own
+// bytes there (the region says held out). Every other experiment's action
+// shows as written, as it does in every preview: a preview shows the
+// configuration, not the luck of a visitor id's hash. A preview is in no
+// arm: it records no exposure (choose, experiment.go).
 //
 // What a preview forces, and nothing more:
 //   - the previewed segment holds;
@@ -71,6 +80,27 @@ func Preview(in *Input, seg int) {
 		}
 	}
 }
+
+// ForcedArm is an experiment's arm a preview forces.
+type ForcedArm struct {
+	Experiment int // 1 + the index in Compiled.Experiments; 0: none
+	Arm        int // an index in the experiment's Arms
+}
+
+// PreviewArm makes in a preview of arm arm of experiment exp (indexes in
+// Compiled.Experiments and its Arms; out of range: no arm forced): it
+// sets Request.PreviewArm.
+func PreviewArm(in *Input, exp, arm int) {
+	if exp < 0 || exp >= len(in.Config.Experiments) || arm < 0 || arm >= len(in.Config.Experiments[exp].Arms) {
+		in.Request.PreviewArm = ForcedArm{}
+		return
+	}
+	in.Request.PreviewArm = ForcedArm{Experiment: exp + 1, Arm: arm}
+}
+
+// previewing reports whether the request is in preview: a segment or an
+// arm forced.
+func (r *Request) previewing() bool { return r.Preview != 0 || r.PreviewArm.Experiment != 0 }
 
 // forced reports whether the request's preview forces segment i, and to
 // what. It is the first thing members.member asks.
