@@ -164,6 +164,7 @@ func runDemo(args []string, stdout, stderr io.Writer, hooks demoHooks) error {
 // visitors only.
 func warmDemo(p *proxy.Proxy, cat *shop.Catalog, shopBase, host string, log *slog.Logger) {
 	t0 := time.Now()
+	keepHost := p.Config().Upstream.HostHeader == "keep"
 	client := &http.Client{Timeout: 5 * time.Second}
 	paths := make(chan string)
 	var learned atomic.Int64
@@ -180,6 +181,13 @@ func warmDemo(p *proxy.Proxy, cat *shop.Catalog, shopBase, host string, log *slo
 				// Uncompressed: on loopback, the shop's gzip and the
 				// client's gunzip would be most of the warm start's work.
 				req.Header.Set("Accept-Encoding", "identity")
+				// The Host a visitor's request through the proxy carries
+				// (host_header: keep): the shop writes its absolute links
+				// and images on that host, which the catalog accepts as the
+				// page's own, as it does for pages that pass through.
+				if keepHost {
+					req.Host = host
+				}
 				resp, err := client.Do(req)
 				if err != nil {
 					continue

@@ -161,8 +161,14 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 	return headless.Eval[T](t, ctx, expr)
 }
 
-func screenshot(t *testing.T, ctx context.Context, name string) {
+// screenshot saves the viewport as tryit-NAME.png, scrolled first to
+// what the step is about (the first element at the selector, below the
+// shop's sticky header; "": the page as it is).
+func screenshot(t *testing.T, ctx context.Context, name, selector string) {
 	t.Helper()
+	if selector != "" {
+		act(t, ctx, chromedp.Evaluate(fmt.Sprintf(`(function(){var e=document.querySelector(%q);if(e)window.scrollTo(0,e.getBoundingClientRect().top+scrollY-150)})()`, selector), nil))
+	}
 	headless.Screenshot(t, ctx, artifacts, "tryit-"+name)
 }
 
@@ -176,6 +182,7 @@ func open(t *testing.T, ctx context.Context, u string) {
 type block struct {
 	Title    string   `json:"title"`
 	Products []string `json:"products"`
+	Images   int      `json:"images"` // the images it shows, with an address
 }
 
 func blockOn(t *testing.T, ctx context.Context, id string) *block {
@@ -184,7 +191,7 @@ func blockOn(t *testing.T, ctx context.Context, id string) *block {
 	act(t, ctx, chromedp.Evaluate(fmt.Sprintf(`(function(){var s=document.querySelector('[data-se-block=%q]');if(!s)return null;
 var h=s.querySelector("h2"),seen={},ps=[];
 s.querySelectorAll("a[href]").forEach(function(a){var p=new URL(a.href).pathname;if(!seen[p]){seen[p]=1;ps.push(p)}});
-return {title:h?h.textContent.trim():"",products:ps}})()`, id), &b))
+return {title:h?h.textContent.trim():"",products:ps,images:s.querySelectorAll("img[src]").length}})()`, id), &b))
 	return b
 }
 
@@ -352,7 +359,7 @@ func (d *tryDemo) exitOffer(t *testing.T, ctx context.Context, product, shot str
 	if got := js[string](t, ctx, `document.querySelector('dialog[data-se-overlay="exit-offer"] .se-ov-code').textContent`); got != "WELCOME10" {
 		t.Errorf("the exit offer's code is %q, want WELCOME10", got)
 	}
-	screenshot(t, ctx, shot)
+	screenshot(t, ctx, shot, "")
 	act(t, ctx, chromedp.KeyEvent("\u001b"))
 	if !waitFor(t, ctx, `!document.querySelector('dialog[data-se-overlay="exit-offer"]').open`, 2*time.Second) {
 		t.Fatal("Esc did not close the exit offer")
@@ -475,13 +482,18 @@ func TestTryIt(t *testing.T) {
 			if b == nil || b.Title != "Customers also viewed" || len(b.Products) < 2 {
 				t.Fatalf("%s shows also viewed %+v", p, b)
 			}
+			// Product cards, with their pictures: the warm start learned
+			// them, as pages that pass through teach them.
+			if b.Images != len(b.Products) {
+				t.Errorf("%s: also viewed shows %d pictures for %d products", p, b.Images, len(b.Products))
+			}
 			also = append(also, b.Products)
 		}
 		// The warm start: other products on other pages.
 		if slices.Equal(also[0], also[1]) {
 			t.Errorf("the same Customers also viewed on two product pages: %v", also[0])
 		}
-		screenshot(t, me, "product")
+		screenshot(t, me, "product", `[data-se-block="also-viewed"]`)
 
 		open(t, me, d.url+"/")
 		if got := menu(t, me); len(got) == 0 || got[0] != "Shoes" {
@@ -512,7 +524,7 @@ func TestTryIt(t *testing.T) {
 			t.Error("the popular block is not at the end, after New in")
 		}
 		t.Logf("home page: %q, %q; the menu %v", rv.Title, pop.Title, menu(t, me))
-		screenshot(t, me, "home")
+		screenshot(t, me, "home", `[data-se-block="recently-viewed"]`)
 
 		// Search for grey: the grey product viewed first, then Shoes.
 		act(t, me, chromedp.SetValue("#q", "grey", chromedp.ByQuery), chromedp.Submit("#q", chromedp.ByQuery), chromedp.WaitReady(".search-results"))
@@ -526,7 +538,7 @@ func TestTryIt(t *testing.T) {
 		if slices.Equal(got, shopGrey) {
 			t.Error("search grey: the shop's own order")
 		}
-		screenshot(t, me, "search")
+		screenshot(t, me, "search", ".search-results")
 	})
 
 	t.Run("a new visitor", func(t *testing.T) {
@@ -554,7 +566,7 @@ func TestTryIt(t *testing.T) {
 		if got := js[string](t, me, `(document.querySelector('[data-se-banner="free-shipping"]')||{}).textContent||""`); got != want {
 			t.Errorf("free shipping banner %q, want %q", got, want)
 		}
-		screenshot(t, me, "free-shipping")
+		screenshot(t, me, "free-shipping", "")
 		act(t, me, chromedp.Click(`a.cart-link`, chromedp.ByQuery), chromedp.WaitReady(".listing-head"))
 		if !js[bool](t, me, fmt.Sprintf(`!!document.querySelector('tr.cart-line[data-sku=%q]')`, item.SKU)) {
 			t.Fatalf("the cart does not hold %s", item.Name)
@@ -563,7 +575,7 @@ func TestTryIt(t *testing.T) {
 		if b == nil || b.Title != "Often bought together" || len(b.Products) == 0 || slices.Contains(b.Products, item.URL()) {
 			t.Errorf("the cart page offers %+v", b)
 		}
-		screenshot(t, me, "cart")
+		screenshot(t, me, "cart", `[data-se-block="also-bought"]`)
 		// Within the same visit, the home page does not remind of the cart.
 		open(t, me, d.url+"/")
 		if js[bool](t, me, `!!document.querySelector('dialog[data-se-overlay="cart-reminder"]')`) {
@@ -599,7 +611,7 @@ func TestTryIt(t *testing.T) {
 		if !js[bool](t, me, `document.querySelector('[data-se-block="picked-for-you"]').nextElementSibling.id==="bestsellers"`) {
 			t.Error("Picked for you is not where Recently viewed was")
 		}
-		screenshot(t, me, "picked-for-you")
+		screenshot(t, me, "picked-for-you", `[data-se-block="picked-for-you"]`)
 	})
 
 	t.Run("a campaign", func(t *testing.T) {
@@ -612,7 +624,7 @@ func TestTryIt(t *testing.T) {
 		if got := js[string](t, reader, `document.querySelector(".hero a.btn").getAttribute("href")`); !strings.Contains(got, "utm_source=newsletter") {
 			t.Errorf("the hero's first button leads to %q, without the campaign", got)
 		}
-		screenshot(t, reader, "campaign")
+		screenshot(t, reader, "campaign", "")
 		open(t, reader, d.url+"/") // the rest of the visit
 		if got := js[string](t, reader, `document.querySelector(".hero h1").textContent`); got != hello {
 			t.Errorf("later in the visit, the headline %q", got)
@@ -649,7 +661,7 @@ func TestTryIt(t *testing.T) {
 		if got := dialogTitle(t, phone, "exit-offer-mobile"); got != "Leaving already?" {
 			t.Errorf("the phone's offer titled %q", got)
 		}
-		screenshot(t, phone, "phone-offer")
+		screenshot(t, phone, "phone-offer", "")
 
 		// A first visit to a category page: the invitation at 70% read.
 		first := headless.Private(t, browser)
@@ -685,7 +697,7 @@ func TestTryIt(t *testing.T) {
 		if b := blockOn(t, pv, "picked-for-you"); b == nil || b.Title != "Picked for you" {
 			t.Errorf("previewed as a returning customer, the home page has %+v", b)
 		}
-		screenshot(t, pv, "preview")
+		screenshot(t, pv, "preview", `[data-se-block="picked-for-you"]`)
 	})
 
 	t.Run("the console after the walk-through", func(t *testing.T) {
@@ -698,7 +710,7 @@ func TestTryIt(t *testing.T) {
 		if n := js[string](t, ops, `document.getElementById("requests").textContent`); n == "" || n == "0" {
 			t.Errorf("the Overview counts %q requests after the walk-through", n)
 		}
-		screenshot(t, ops, "console")
+		screenshot(t, ops, "console", "")
 		// Once: the same link in another window signs nobody in; the
 		// token does, through the form.
 		again := headless.Private(t, browser)
@@ -764,5 +776,5 @@ func TestTryItCartReminderRecipe(t *testing.T) {
 	d.clock.Advance(visitGap + time.Second)
 	open(t, me, d.url+"/")
 	cartReminder(t, me, item)
-	screenshot(t, me, "cart-reminder")
+	screenshot(t, me, "cart-reminder", "")
 }
