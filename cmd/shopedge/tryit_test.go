@@ -778,3 +778,26 @@ func TestTryItCartReminderRecipe(t *testing.T) {
 	cartReminder(t, me, item)
 	screenshot(t, me, "cart-reminder", "")
 }
+
+// TestServePrintsNoSignInLink: serve, whose output ends up in a service's
+// log, says where the console is and prints neither a one-time sign-in
+// link nor the token; the demo prints both (TestTryIt reads them).
+func TestServePrintsNoSignInLink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	const token = "serve-console-token-0123456789"
+	cfg := filepath.Join(t.TempDir(), "shop.yaml")
+	if err := os.WriteFile(cfg, []byte("upstream:\n  url: http://127.0.0.1:1\nserver:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, []string{"SHOPEDGE_SECRET=0123456789abcdef0123456789abcdef0123", "SHOPEDGE_ADMIN_TOKEN=" + token}, "serve", "-config", cfg, "-watch=false")
+	p.waitFor(t, `^console: http://127\.0\.0\.1:\d+/  \(sign in with the admin token\)$`)
+	p.waitFor(t, `msg=started`)
+	p.mu.Lock()
+	out := p.log.String()
+	p.mu.Unlock()
+	if strings.Contains(out, "once=") || strings.Contains(out, token) {
+		t.Errorf("serve printed a sign-in secret:\n%s", out)
+	}
+}
