@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -85,6 +86,10 @@ func startDemo(t *testing.T, args ...string) *tryDemo {
 	listen := ln.Addr().String()
 	ln.Close()
 	args = append([]string{"-listen", listen, "-shop-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0"}, args...)
+	// The demo sets the process's soft memory limit, as the command does;
+	// the tests after it get the one before back.
+	limit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(limit) })
 	t0 := time.Now()
 	go func() { done <- runDemo(args, d.out, d.log, demoHooks{now: d.clock.Now, stop: stop}) }()
 	t.Cleanup(func() {
