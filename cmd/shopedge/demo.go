@@ -27,6 +27,7 @@ import (
 	"shopedge/bench/shop"
 	"shopedge/configs"
 	"shopedge/proxy"
+	"shopedge/proxy/console"
 	"shopedge/proxy/recommend"
 	"shopedge/rules"
 )
@@ -36,6 +37,18 @@ import (
 // secret and an admin token made for the run when the environment has
 // none.
 func demo(args []string, stdout, stderr io.Writer) error {
+	return runDemo(args, stdout, stderr, demoHooks{})
+}
+
+// demoHooks are what a test changes of a demo it runs in its own process:
+// the proxy's clock and a way to stop it. The zero value is the command's.
+type demoHooks struct {
+	now  func() time.Time // nil: the real time
+	stop <-chan struct{}  // closed: stop, as on SIGTERM; nil: signals only
+}
+
+// runDemo is demo, with hooks.
+func runDemo(args []string, stdout, stderr io.Writer, hooks demoHooks) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o overrides
@@ -114,6 +127,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	return runProxy(runOptions{
 		cfg: cfg, reload: load, watch: watched(*path, *watch), keys: keys, adminToken: token, log: log,
+		now: hooks.now, stop: hooks.stop,
 		started: func(p *proxy.Proxy, proxyAddr string) {
 			switch _, err := os.Stat(o.snapshot); {
 			case !*warm:
@@ -127,12 +141,14 @@ func demo(args []string, stdout, stderr io.Writer) error {
 				warmDemo(p, demoShop.Catalog, o.upstream, proxyAddr, log)
 			}
 		},
-		ready: func(proxyAddr, adminAddr string) {
+		ready: func(proxyAddr, adminAddr string, con *console.Console) {
 			fmt.Fprintf(stdout, "demo shop:           http://%s/\n", shopLn.Addr())
 			fmt.Fprintf(stdout, "shopedge (open me):  http://%s/\n", proxyAddr)
 			if adminAddr != "" {
 				fmt.Fprintf(stdout, "admin:               http://%s/metrics  (Authorization: Bearer %s)\n", adminAddr, token)
-				fmt.Fprintf(stdout, "console:             http://%s/  (sign in with the admin token above)\n", adminAddr)
+				// The demo prints secrets for the one at its terminal (the
+				// token above, this link); serve prints neither.
+				fmt.Fprintf(stdout, "console:             http://%s/login?once=%s  (signs you in once, within an hour; then sign in at /login with the admin token)\n", adminAddr, con.OnceCode())
 			}
 			fmt.Fprintln(stdout, "Browse a few products of one category, then go back to the home page: the menu leads with that category.")
 			fmt.Fprintln(stdout, "Stop with Ctrl-C.")
@@ -148,6 +164,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 // visitors only.
 func warmDemo(p *proxy.Proxy, cat *shop.Catalog, shopBase, host string, log *slog.Logger) {
 	t0 := time.Now()
+	keepHost := p.Config().Upstream.HostHeader == "keep"
 	client := &http.Client{Timeout: 5 * time.Second}
 	paths := make(chan string)
 	var learned atomic.Int64
@@ -157,7 +174,21 @@ func warmDemo(p *proxy.Proxy, cat *shop.Catalog, shopBase, host string, log *slo
 		go func() {
 			defer wg.Done()
 			for path := range paths {
-				resp, err := client.Get(shopBase + path)
+				req, err := http.NewRequest(http.MethodGet, shopBase+path, nil)
+				if err != nil {
+					continue
+				}
+				// Uncompressed: on loopback, the shop's gzip and the
+				// client's gunzip would be most of the warm start's work.
+				req.Header.Set("Accept-Encoding", "identity")
+				// The Host a visitor's request through the proxy carries
+				// (host_header: keep): the shop writes its absolute links
+				// and images on that host, which the catalog accepts as the
+				// page's own, as it does for pages that pass through.
+				if keepHost {
+					req.Host = host
+				}
+				resp, err := client.Do(req)
 				if err != nil {
 					continue
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"shopedge/proxy"
+	"shopedge/proxy/console"
 	"shopedge/proxy/identity"
 	"shopedge/rules"
 )
@@ -102,10 +103,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return runProxy(runOptions{
 		cfg: cfg, reload: func() (*rules.Compiled, error) { return loadWith(*path, o) }, watch: watched(*path, *watch),
 		keys: keys, adminToken: token, log: log,
-		ready: func(proxyAddr, adminAddr string) {
+		ready: func(proxyAddr, adminAddr string, _ *console.Console) {
 			fmt.Fprintf(stdout, "shopedge %s: serving %s on http://%s\n", versionString(), cfg.Upstream.URL, proxyAddr)
 			if adminAddr != "" {
+				// No one-time sign-in link here: what serve prints ends up
+				// in a service's log, where a link that signs in is a
+				// secret. The console takes the admin token.
 				fmt.Fprintf(stdout, "admin: http://%s/metrics\n", adminAddr)
+				fmt.Fprintf(stdout, "console: http://%s/  (sign in with the admin token)\n", adminAddr)
 			}
 		},
 	})
@@ -134,9 +139,18 @@ type runOptions struct {
 	keys       []identity.Key
 	adminToken string
 	log        *slog.Logger
-	ready      func(proxyAddr, adminAddr string)
+	// ready runs once the proxy and the admin listener (adminAddr "" and
+	// con nil when there is none) listen; con makes one-time sign-in
+	// links to the console.
+	ready func(proxyAddr, adminAddr string, con *console.Console)
 	// started, if set, runs once the proxy listens, before ready.
 	started func(p *proxy.Proxy, proxyAddr string)
+	// now, if set, is the proxy's time (a test's clock); nil: the real
+	// time.
+	now func() time.Time
+	// stop, if set, stops the proxy when it is closed, as SIGTERM does
+	// (a test's demo, run in the test's process).
+	stop <-chan struct{}
 }
 
 // runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP, on POST
@@ -152,7 +166,7 @@ func runProxy(o runOptions) error {
 		defer reloadMu.Unlock()
 		return o.reload()
 	}
-	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log, Load: load})
+	p, err := proxy.New(o.cfg, proxy.Options{Keys: o.keys, Logger: o.log, Load: load, Now: o.now})
 	if err != nil {
 		return err
 	}
@@ -165,6 +179,7 @@ func runProxy(o runOptions) error {
 	errc := make(chan error, 2)
 	go func() { errc <- p.Serve(srv, ln) }()
 	var admin *fasthttp.Server
+	var con *console.Console
 	adminAddr := ""
 	if o.cfg.Admin.Listen != "" {
 		aln, err := net.Listen("tcp", o.cfg.Admin.Listen)
@@ -173,7 +188,9 @@ func runProxy(o runOptions) error {
 			return fmt.Errorf("admin listen: %w", err)
 		}
 		adminAddr = aln.Addr().String()
-		admin = &fasthttp.Server{Handler: p.Admin(o.adminToken), ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, NoDefaultServerHeader: true}
+		var handler fasthttp.RequestHandler
+		handler, con = p.AdminConsole(o.adminToken)
+		admin = &fasthttp.Server{Handler: handler, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, NoDefaultServerHeader: true}
 		go func() { errc <- admin.Serve(aln) }()
 	}
 	// Watching starts before the proxy says it is ready: a change made
@@ -190,10 +207,13 @@ func runProxy(o runOptions) error {
 	}
 	// Signals are caught from here: one during started (a demo's warm
 	// start) waits for it, then stops the proxy as at any time.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	if o.started != nil {
 		o.started(p, ln.Addr().String())
 	}
-	o.ready(ln.Addr().String(), adminAddr)
+	o.ready(ln.Addr().String(), adminAddr, con)
 	o.log.Info("started", "listen", ln.Addr().String(), "upstream", o.cfg.Upstream.URL, "config", o.cfg.File())
 
 	// The state, written every snapshot_interval and once more when the
@@ -210,9 +230,31 @@ func runProxy(o runOptions) error {
 		}
 	}
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	// stop ends serving, on SIGINT, SIGTERM or o.stop: the listeners
+	// finish their requests, the shared state and the snapshot are
+	// written.
+	stop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := srv.ShutdownWithContext(ctx)
+		if admin != nil {
+			_ = admin.ShutdownWithContext(ctx)
+		}
+		// Its own time: requests slow to finish may have spent ctx.
+		flushCtx, flushCancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := p.Shutdown(flushCtx); err != nil {
+			o.log.Error("shared state not all written", "err", err)
+		}
+		flushCancel()
+		if o.cfg.Store.Snapshot != "" {
+			save() // after the last request: nothing it learned is lost
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+
 	for {
 		select {
 		case err := <-errc:
@@ -236,25 +278,10 @@ func runProxy(o runOptions) error {
 				continue
 			}
 			o.log.Info("stopping", "signal", s.String())
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			err := srv.ShutdownWithContext(ctx)
-			if admin != nil {
-				_ = admin.ShutdownWithContext(ctx)
-			}
-			// Its own time: requests slow to finish may have spent ctx.
-			flushCtx, flushCancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := p.Shutdown(flushCtx); err != nil {
-				o.log.Error("shared state not all written", "err", err)
-			}
-			flushCancel()
-			if o.cfg.Store.Snapshot != "" {
-				save() // after the last request: nothing it learned is lost
-			}
-			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			return nil
+			return stop()
+		case <-o.stop:
+			o.log.Info("stopping")
+			return stop()
 		}
 	}
 }

@@ -13,5 +13,7 @@
 // clock. They need a Chromium binary (Debian's chromium, found on PATH or
 // at $SHOPEDGE_CHROMIUM); without one they are skipped, except under CI
 // (CI=true), where they fail. Screenshots of the overlays go to
-// artifacts/, which git ignores.
+// artifacts/, which git ignores. The subpackage headless holds Chromium
+// helpers for browser tests elsewhere (the README's walk-through in
+// cmd/shopedge, whose screenshots, tryit-*.png, go to artifacts/ too).
 package browsertest
