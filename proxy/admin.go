@@ -138,9 +138,9 @@ func (p *Proxy) gauges() []Gauge {
 	return []Gauge{
 		{Name: "shopedge_profiles_held", Help: "Visitor profiles in memory (approximate).", Value: float64(s.Held)},
 		{Name: "shopedge_profiles_bytes", Help: "Bytes charged against profiles.max_memory.", Value: float64(s.CostUsed)},
-		{Name: "shopedge_profiles_created_total", Help: "Profiles created.", Value: float64(s.Created)},
-		{Name: "shopedge_profiles_evicted_total", Help: "Profiles of the visitors seen least recently, evicted to make room for new visitors.", Value: float64(s.Evicted)},
-		{Name: "shopedge_profiles_expired_total", Help: "Profiles forgotten because their visitor was not seen for profiles.ttl.", Value: float64(s.Expired)},
+		{Name: "shopedge_profiles_created_total", Help: "Profiles created.", Value: float64(s.Created), Counter: true},
+		{Name: "shopedge_profiles_evicted_total", Help: "Profiles of the visitors seen least recently, evicted to make room for new visitors.", Value: float64(s.Evicted), Counter: true},
+		{Name: "shopedge_profiles_expired_total", Help: "Profiles forgotten because their visitor was not seen for profiles.ttl.", Value: float64(s.Expired), Counter: true},
 		{Name: "shopedge_profiles_capacity", Help: "Profiles profiles.max_memory holds.", Value: float64(s.Capacity)},
 		{Name: "shopedge_profile_cache_hit_ratio", Help: "Share of profile loads that found the visitor's profile held.", Value: s.HitRatio},
 		{Name: "shopedge_memory_limit_bytes", Help: "The Go runtime's soft memory limit (server.memory_limit).", Value: float64(debug.SetMemoryLimit(-1))},
