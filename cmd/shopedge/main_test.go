@@ -83,6 +83,29 @@ func TestServeNeedsSecret(t *testing.T) {
 	}
 }
 
+// TestServeRefusesShortAdminToken: an admin token short enough to guess
+// stops serve before anything listens, saying which variable and how long.
+func TestServeRefusesShortAdminToken(t *testing.T) {
+	t.Setenv("SHOPEDGE_TEST_SECRET", "0123456789abcdef0123456789abcdef0123")
+	t.Setenv("SHOPEDGE_TEST_ADMIN", "sesame")
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	conf := "upstream:\n  url: http://127.0.0.1:1\nserver:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n  token_env: SHOPEDGE_TEST_ADMIN\n" +
+		"identity:\n  keys:\n    - id: a\n      secret_env: SHOPEDGE_TEST_SECRET\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"serve", "-config", cfg, "-watch=false"}, &out, &errOut); code != 1 {
+		t.Fatalf("exit code %d, want 1; stdout %q", code, out.String())
+	}
+	if want := "the admin token in SHOPEDGE_TEST_ADMIN is 6 bytes; use at least 16"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q lacks %q", errOut.String(), want)
+	}
+	if strings.Contains(errOut.String(), "sesame") {
+		t.Errorf("stderr shows the token: %q", errOut.String())
+	}
+}
+
 // binaryDir holds the binary the tests build, removed when they end.
 var binaryDir string
 

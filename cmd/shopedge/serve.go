@@ -155,7 +155,16 @@ type runOptions struct {
 
 // runProxy serves until SIGINT or SIGTERM, reloading on SIGHUP, on POST
 // /reload on the admin listener, and when the configuration file changes.
+// minAdminToken is the shortest admin token shopedge accepts, in bytes.
+const minAdminToken = 16
+
 func runProxy(o runOptions) error {
+	if o.cfg.Admin.Listen != "" && o.adminToken != "" && len(o.adminToken) < minAdminToken {
+		// The token signs people in to the console and reads and erases
+		// visitors' profiles: one short enough to guess is refused.
+		return fmt.Errorf("cannot start: the admin token in %s is %d bytes; use at least %d (for example: openssl rand -hex 32)",
+			o.cfg.Admin.TokenEnv, len(o.adminToken), minAdminToken)
+	}
 	setMemoryLimit(o.cfg.Config, os.Getenv, o.log)
 	// Reloads, from whichever trigger, go one at a time (Proxy.Reload
 	// serializes them too; this keeps a file change and a signal from

@@ -18,7 +18,7 @@ func TestDemoWarm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	const token = "warm-test-token"
+	const token = "warm-test-token-0123"
 	also := regexp.MustCompile(`(?s)<section class="se-rec" data-se-block="also-viewed".*?</section>`)
 	names := regexp.MustCompile(`se-rec-name">([^<]*)<`)
 	products := []string{"/p/classic-forest-green-high-top-sneakers-se-10149", "/p/essential-grey-slip-dress-se-10001"}
