@@ -377,3 +377,25 @@ func TestAttributeConfiguredOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributeAllocatesNothing: crediting an order (on the purchase
+// page's path) and recording a click allocate nothing.
+func TestAttributeAllocatesNothing(t *testing.T) {
+	e := newConversionEnv(t, nil)
+	cfg := e.proxy.conf.Load().cfg
+	now := e.clock.Now()
+	prof := new(profile.Profile)
+	key := profile.ClickKey(profile.ClickBlock, "category-popular") // the last block of the demo's
+	i := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		prof.Update(func(d *profile.Data) { d.Clicked(key, now) })
+		e.proxy.attribute(cfg, prof, "", 10, now)
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per click and order, want none", allocs)
+	}
+	if a := e.action(t, "category-popular", false); a.Conversions != int64(i) {
+		t.Errorf("%d conversions, want %d", a.Conversions, i)
+	}
+}
