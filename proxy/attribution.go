@@ -1,15 +1,22 @@
 package proxy
 
-import "bytes"
+import (
+	"bytes"
+
+	"shopedge/proxy/profile"
+)
 
 // A click on a recommended product carries the attribution parameter
-// (recommendations.attribution_param) naming its block: counted, and taken
-// out of the query before it reaches the shop.
+// (recommendations.attribution_param) naming its block: counted, kept in
+// the visitor's profile as their last click (the orders after it are the
+// block's conversions: conversions.go), and taken out of the query before
+// it reaches the shop.
 
 // takeAttribution finds the attribution parameter in the request's query:
 // it counts a click for the block it names (when the configuration has
-// that block; for the visitor too, in the experiment on the block), and returns the query without it, for the shop. found is
-// false when the query has no such parameter.
+// that block; for the visitor too: their last click, and in the
+// experiment on the block), and returns the query without it, for the
+// shop. found is false when the query has no such parameter.
 func (p *Proxy) takeAttribution(conf *config, query []byte, count bool, visitorID string) (rest []byte, found bool) {
 	cfg := conf.cfg
 	name := cfg.Recommendations.AttributionParam
@@ -21,8 +28,15 @@ func (p *Proxy) takeAttribution(conf *config, query []byte, count bool, visitorI
 		for i := range cfg.Recommendations.Blocks {
 			if id := cfg.Recommendations.Blocks[i].ID; string(value) == id {
 				p.metrics.block(id).clicks.Add(1)
-				if cfg.Blocks[i].Action.Experiment > 0 && visitorID != "" {
-					if prof, ok := p.profiles.Get(visitorID); ok {
+				if visitorID == "" {
+					break
+				}
+				// The visitor's profile, if one is held: a click comes
+				// from a page the proxy sent them, after which it is.
+				if prof, ok := p.profiles.Get(visitorID); ok {
+					key, now := profile.ClickKey(profile.ClickBlock, id), p.now()
+					prof.Update(func(d *profile.Data) { d.Clicked(key, now) })
+					if cfg.Blocks[i].Action.Experiment > 0 {
 						p.experiments.click(cfg, prof, "block:"+id) // the experiment on the block
 					}
 				}

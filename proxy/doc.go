@@ -50,8 +50,10 @@
 //   - respond.go: respond, the one way a response from the shop goes out
 //     (streamed, from a buffer, in pieces), pass-through, cache headers,
 //     error pages.
-//   - attribution.go: clicks on recommended products, counted and taken out
-//     of the query.
+//   - attribution.go: clicks on recommended products, counted, kept as the
+//     visitor's last click, and taken out of the query.
+//   - conversions.go: orders credited to the block or overlay last clicked
+//     within attribution.window (last-click attribution).
 //   - own.go: what the proxy serves under its prefix, and the beacon.
 //   - preview.go: preview mode: signed links of a segment and/or an
 //     experiment's arm (NewPreviewLink, POST /preview), the preview cookie set and cleared under the prefix, the

@@ -148,7 +148,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	} else {
 		var cartBuf [profile.MaxCart]profile.CartLine
 		var cart []profile.CartLine
-		purchase := x.page == rules.PagePurchase && len(cfg.Experiments) > 0
+		purchase := x.page == rules.PagePurchase && (len(cfg.Experiments) > 0 || attributes(cfg))
 		if purchase {
 			cart = p.cartOf(x.visitorID, cartBuf[:0]) // before the purchase empties it
 		}
@@ -159,11 +159,13 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			// checked out; a page of neither (a reload once the cart is
 			// empty, with no order on the page) is no new order.
 			// An order with no number counts only with a cart checked out.
+			// It counts in the experiments and for the block or overlay
+			// last clicked (conversions.go).
 			switch {
 			case a.HasOrder && (a.Order.Number != "" || len(cart) > 0):
-				p.experiments.order(cfg, prof, a.Order.Number, a.Order.Total)
+				p.ordered(cfg, prof, a.Order.Number, a.Order.Total, now)
 			case !a.HasOrder && len(cart) > 0:
-				p.experiments.order(cfg, prof, "", orderValue(p.catalog, cart))
+				p.ordered(cfg, prof, "", orderValue(p.catalog, cart), now)
 			}
 		}
 		if cfg.GlobalControl > 0 && prof != nil && p.experiments.global(cfg, prof, x.visitorID) == rules.ArmControl {

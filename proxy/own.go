@@ -134,6 +134,11 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 			case "dismissed", "clicked":
 				d.OverlayDismissed(key, now.Add(overlay.Cap.DismissFor.D()))
 			}
+			if ev.Event == "clicked" {
+				// The visitor's last click: the orders after it are the
+				// overlay's conversions (conversions.go).
+				d.Clicked(profile.ClickKey(profile.ClickOverlay, overlay.ID), now)
+			}
 		})
 		if ev.Event == "clicked" {
 			p.experiments.click(conf.cfg, prof, "overlay:"+overlay.ID) // the experiment on it, if any

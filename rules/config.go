@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"time"
 )
 
 // Config is a whole shopedge configuration. Its YAML form is documented
@@ -38,6 +39,9 @@ type Config struct {
 	Search *Search `yaml:"search"`
 	// Overlays are dialogs and banners shown to visitors. Default: none.
 	Overlays Overlays `yaml:"overlays"`
+	// Attribution says which orders count as conversions of a block or
+	// an overlay after a click on it.
+	Attribution Attribution `yaml:"attribution"`
 	// Content are content swaps: the inner HTML, or one attribute, of an
 	// element replaced for the visitors they target. Default: none.
 	Content []Swap `yaml:"content"`
@@ -415,6 +419,22 @@ type Log struct {
 	// Access logs every request at info level. Default: false.
 	Access bool `yaml:"access"`
 }
+
+// Attribution credits orders to the block or overlay a visitor last
+// clicked (last-click attribution): every order placed within Window of
+// that click counts once for it, as a conversion with the order's value
+// (shopedge_block_conversions_total, shopedge_overlay_conversions_total
+// and their revenue).
+type Attribution struct {
+	// Window is how long after a click on a block's product or an
+	// overlay's link the visitor's orders count for it: from 1s up to
+	// MaxAttributionWindow (720h, 30 days; a visitor's click lives in
+	// their profile, which profiles.ttl forgets). Default: 24h.
+	Window Duration `yaml:"window"`
+}
+
+// MaxAttributionWindow bounds attribution.window.
+const MaxAttributionWindow = 30 * 24 * time.Hour
 
 // Recommendations configure the recommendation engine and its blocks.
 type Recommendations struct {

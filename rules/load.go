@@ -273,6 +273,16 @@ func (idx *positions) find(path string) (line, col int) {
 	return 0, 0
 }
 
+// has reports whether the file holds the field at path; a configuration
+// made in Go holds none.
+func (idx *positions) has(path string) bool {
+	if idx == nil {
+		return false
+	}
+	_, ok := idx.byPath[path]
+	return ok
+}
+
 func parentPath(p string) string {
 	i := strings.LastIndexAny(p, ".[")
 	if i < 0 {

@@ -111,6 +111,10 @@ func (c *Config) setDefaults() {
 	setDuration(&r.HalfLife, 7*24*time.Hour)
 	setDuration(&r.TrendingHalfLife, 6*time.Hour)
 	setString(&r.AttributionParam, "se_rec")
+	if !c.pos.has("attribution.window") {
+		// Left out; a window written as 0 is an error (validate).
+		setDuration(&c.Attribution.Window, 24*time.Hour)
+	}
 	for i := range r.Blocks {
 		b := &r.Blocks[i]
 		setString(&b.Position, "after")
@@ -276,6 +280,7 @@ func (c *Compiled) validate(v *validator) {
 		checkSchedule(v, "navigation", &c.NavAction)
 	}
 	c.validateRecommendations(v)
+	c.validateAttribution(v)
 	c.validateOverlays(v)
 	c.validateSwaps(v)
 	if s := c.Search; s != nil {
@@ -374,6 +379,28 @@ func checkChain(v *validator, path string, ch []recommend.Strategy, from int) {
 		}
 		v.add(field, "unknown strategy %q (want one of %s)", ch[j], strings.Join(strategyNames(), ", "))
 	}
+}
+
+func (c *Compiled) validateAttribution(v *validator) {
+	switch w := c.Attribution.Window.D(); {
+	case w < time.Second:
+		v.add("attribution.window", "want a duration of at least 1s, like 24h; got %s", w)
+	case w > MaxAttributionWindow:
+		v.add("attribution.window", "want at most 720h (30 days), got %s", shortDuration(w))
+	}
+}
+
+// shortDuration writes d as a duration is written in the file: 48h, not
+// 48h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 func (c *Compiled) validateRecommendations(v *validator) {

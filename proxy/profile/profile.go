@@ -20,7 +20,7 @@ const (
 	MaxSearches  = 4  // search terms, newest first, as many as fit searchLen
 	MaxText      = 40 // bytes kept of a search term or of a source field
 	MaxOverlays  = 4  // overlays remembered (shown or dismissed), latest first
-	searchLen    = 76 // bytes for the search terms
+	searchLen    = 68 // bytes for the search terms (76 in layout 1: the last click took 8)
 	sourceLen    = 79 // bytes for the source's four fields (the 80th holds its class)
 )
 
@@ -57,7 +57,7 @@ type Source struct {
 
 // Data is what shopedge knows of one visitor. Its size is fixed and small
 // (a Profile, this and its lock, fits the 768-byte size class, with its
-// experiment slots) because a shop has many
+// experiment slots and last click) because a shop has many
 // visitors, and it holds no pointers: the garbage collector never scans a
 // profile, and texts cost no allocations of their own.
 type Data struct {
@@ -83,6 +83,7 @@ type Data struct {
 
 	overlays [MaxOverlays]overlaySeen
 	exps     [MaxExperiments]ExperimentSlot
+	click    lastClick // the last click on a block or an overlay (click.go)
 
 	cartQty  [MaxCart]uint16
 	searches [searchLen]byte // texts, newest first
@@ -93,6 +94,9 @@ type Data struct {
 	Device                            agent.Device
 	nRecent, nInterest, nCart, nPurch uint8
 	nExps                             uint8
+	// lastOrder is the tag of the last order seen (click.go), so that a
+	// reloaded confirmation page is credited once.
+	lastOrder uint16
 }
 
 // A text holds a few short strings in a fixed array: each is a length

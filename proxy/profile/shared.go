@@ -19,11 +19,13 @@ var ErrProfile = errors.New("profile: bad profile bytes")
 //	data        Data's bytes, raw, as the snapshot writes them
 //
 // Every field has a fixed width: a profile is always EncodedSize bytes.
+// Install reads the bytes of earlier layouts too (layouts.go): version
+// and fingerprint say which, and the length must be that layout's.
 const (
-	// profileVersion changes with layoutVersion (what a field of Data
-	// means) and with this encoding; TestProfileVersion holds the two
-	// together.
-	profileVersion = 1
+	// profileVersion changes with layoutVersion (Data's layout) and with
+	// this encoding; TestProfileVersion holds the two together, so that
+	// the version says the layout.
+	profileVersion = 2
 	encodedHeader  = 1 + 8 + 4
 	// EncodedSize is the length of every profile's bytes (Encode).
 	EncodedSize = encodedHeader + dataSize
@@ -139,24 +141,34 @@ func (s *Store) DropOlder(visitorID string, gen uint64) bool {
 // profile b says was last seen longer ago than the TTL, with none held, is
 // not held.
 //
+// The bytes of an earlier layout this build reads (layouts.go) are
+// upgraded as they are installed. Over a held profile, the last click
+// merges: the newer of the held one's and b's stays (and the tag of the
+// order seen last, by the later purchase), so that a click made here and
+// not yet written is not lost to an older copy's.
+//
 // It refuses (with an error wrapping ErrProfile, and changes nothing)
 // bytes of another length, version or layout, and Data that fails the
 // checks a snapshot's records pass.
 func (s *Store) Install(visitorID string, b []byte, gen uint64) error {
-	if len(b) != EncodedSize {
+	if len(b) < encodedHeader {
 		return fmt.Errorf("%w: %d bytes, want %d", ErrProfile, len(b), EncodedSize)
 	}
-	if b[0] != profileVersion {
+	// A profile's version is its layout's (TestProfileVersion).
+	fp := binary.LittleEndian.Uint64(b[1:])
+	lay, ok := layoutOf(uint64(b[0]), uint64(len(b)-encodedHeader), fp)
+	switch {
+	case ok:
+	case len(b) != EncodedSize:
+		return fmt.Errorf("%w: %d bytes, want %d", ErrProfile, len(b), EncodedSize)
+	case b[0] != profileVersion:
 		return fmt.Errorf("%w: version %d, want %d", ErrProfile, b[0], profileVersion)
-	}
-	if fp := binary.LittleEndian.Uint64(b[1:]); fp != layoutFingerprint {
+	default:
 		return fmt.Errorf("%w: profile of another layout (fingerprint %x; this build: %x)", ErrProfile, fp, layoutFingerprint)
 	}
 	seen := binary.LittleEndian.Uint32(b[9:])
-	raw := b[encodedHeader:]
 	var d Data
-	copy(dataBytes(&d), raw)
-	if err := d.check(); err != nil {
+	if err := lay.read(b[encodedHeader:], &d); err != nil {
 		return fmt.Errorf("%w: profile of %q: %w", ErrProfile, visitorID, err)
 	}
 
@@ -180,7 +192,8 @@ func (s *Store) Install(visitorID string, b []byte, gen uint64) error {
 				sh.toFront(i)
 			}
 			e.p.mu.Lock()
-			copy(dataBytes(&e.p.d), raw)
+			d.mergeClick(&e.p.d)
+			e.p.d = d
 			e.p.mu.Unlock()
 			e.gen, e.copy = gen, s.copies.Add(1)
 			return nil
@@ -192,8 +205,7 @@ func (s *Store) Install(visitorID string, b []byte, gen uint64) error {
 	if s.expired(seen, now) {
 		return nil
 	}
-	p := new(Profile)
-	copy(dataBytes(&p.d), raw)
+	p := &Profile{d: d}
 	s.holdLocked(sh, h, visitorID, p, seen, now)
 	sh.slots[sh.index[h]].gen = gen
 	return nil

@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
 	"testing"
 	"time"
 	"unsafe"
 )
 
 // TestProfileVersion holds profileVersion to layoutVersion: a change of
-// what a field of Data means changes both.
+// Data's layout changes both, so that a profile's version names its
+// layout (Install reads earlier layouts by it).
 func TestProfileVersion(t *testing.T) {
 	t.Parallel()
-	if layoutVersion != 1 || profileVersion != 1 {
+	if layoutVersion != 2 || profileVersion != layoutVersion {
 		t.Errorf("layoutVersion %d, profileVersion %d: bump profileVersion with layoutVersion, then this test", layoutVersion, profileVersion)
 	}
 }
@@ -192,6 +194,9 @@ func FuzzInstall(f *testing.F) {
 	b, _, _, _ := src.Encode("empty", nil)
 	f.Add(b)
 	f.Add(b[:encodedHeader])
+	if old, err := os.ReadFile("testdata/layout-v1.profile"); err == nil {
+		f.Add(old) // an earlier layout, upgraded as installed
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Nothing expires and no last seen is ahead of this clock.
 		s, err := NewStore(10*Cost, (1<<32-1)*time.Second)
@@ -211,6 +216,19 @@ func FuzzInstall(f *testing.F) {
 		again, _, _, ok := s.Encode("v", nil)
 		if !ok {
 			t.Fatal("accepted bytes hold no profile")
+		}
+		if b[0] != profileVersion {
+			// An earlier layout's, upgraded: written again in this
+			// build's, which installs as it encodes.
+			if again[0] != profileVersion {
+				t.Fatalf("an upgraded profile encodes as version %d", again[0])
+			}
+			s.Delete("v")
+			if err := s.Install("v", again, 1); err != nil {
+				t.Fatalf("an upgraded profile, encoded again, is refused: %v", err)
+			}
+			b = again
+			again, _, _, _ = s.Encode("v", nil)
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("re-encoded\n%x\nwant\n%x", again, b)

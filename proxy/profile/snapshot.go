@@ -31,15 +31,18 @@ var ErrSnapshot = errors.New("profile: bad snapshot")
 //
 // Data is written raw, as it lies in memory (it holds no pointers): the
 // layout version, its size and a fingerprint of its fields (names, types,
-// offsets, computed by reflection) must all match the running build's, so
-// a build whose Data changed starts empty instead of reading garbage; and
-// every record's Data is checked (counts within their arrays, texts
-// within theirs, booleans and enums in range) before it is held.
+// offsets, computed by reflection) must all match the running build's or
+// those of an earlier layout it reads (layouts.go, upgraded as read), so
+// a build whose Data changed otherwise starts empty instead of reading
+// garbage; and every record's Data is checked (counts within their
+// arrays, texts within theirs, booleans and enums in range) before it is
+// held.
 const (
 	snapshotFormat = 1
-	// layoutVersion changes when what a field of Data means changes
-	// without its name, type or place changing.
-	layoutVersion = 1
+	// layoutVersion numbers Data's layouts: it changes with Data's
+	// fields, and when what a field means changes without its name, type
+	// or place changing. Layout 2 added the last click.
+	layoutVersion = 2
 	maxChunk      = 1 << 16 // records in a chunk
 	maxIDLen      = 256     // bytes of a visitor id
 	maxRecords    = 1 << 28 // records in a snapshot
@@ -164,7 +167,8 @@ type restored struct {
 // ErrSnapshot and the store is left as it was. It may be called while the
 // store serves requests: each shard is replaced under its lock.
 func (s *Store) ReadSnapshot(r *bufio.Reader) error {
-	if err := readHeader(r); err != nil {
+	lay, err := readHeader(r)
+	if err != nil {
 		return err
 	}
 	now := s.clock()
@@ -184,7 +188,7 @@ func (s *Store) ReadSnapshot(r *bufio.Reader) error {
 			return fmt.Errorf("%w: more than %d profiles", ErrSnapshot, maxRecords)
 		}
 		for range n {
-			rec, err := readRecord(r)
+			rec, err := readRecord(r, lay)
 			if err != nil {
 				return err
 			}
@@ -267,35 +271,38 @@ func (sh *shard) fill(recs []restored, copies *atomic.Uint32) {
 	sh.created = int64(len(recs))
 }
 
-func readHeader(r *bufio.Reader) error {
+// readHeader reads a snapshot's header and returns the layout its
+// records' Data has.
+func readHeader(r *bufio.Reader) (*layout, error) {
 	format, err := r.ReadByte()
 	if err != nil {
-		return fmt.Errorf("%w: header: %w", ErrSnapshot, err)
+		return nil, fmt.Errorf("%w: header: %w", ErrSnapshot, err)
 	}
 	if format != snapshotFormat {
-		return fmt.Errorf("%w: format %d, want %d", ErrSnapshot, format, snapshotFormat)
+		return nil, fmt.Errorf("%w: format %d, want %d", ErrSnapshot, format, snapshotFormat)
 	}
-	layout, err := readUvarint(r, 1<<32, "layout version")
+	version, err := readUvarint(r, 1<<32, "layout version")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	size, err := readUvarint(r, 1<<32, "profile size")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var fp [8]byte
 	if _, err := io.ReadFull(r, fp[:]); err != nil {
-		return fmt.Errorf("%w: header: %w", ErrSnapshot, err)
+		return nil, fmt.Errorf("%w: header: %w", ErrSnapshot, err)
 	}
-	if layout != layoutVersion || size != uint64(dataSize) || binary.LittleEndian.Uint64(fp[:]) != layoutFingerprint {
-		return fmt.Errorf("%w: profiles of another layout (version %d, %d bytes, fingerprint %x; this build: %d, %d, %x)",
-			ErrSnapshot, layout, size, fp, layoutVersion, dataSize, layoutFingerprint)
+	lay, ok := layoutOf(version, size, binary.LittleEndian.Uint64(fp[:]))
+	if !ok {
+		return nil, fmt.Errorf("%w: profiles of another layout (version %d, %d bytes, fingerprint %x; this build: %d, %d, %x)",
+			ErrSnapshot, version, size, fp, layoutVersion, dataSize, layoutFingerprint)
 	}
-	return nil
+	return lay, nil
 }
 
-// readRecord reads one profile.
-func readRecord(r *bufio.Reader) (restored, error) {
+// readRecord reads one profile, its Data of layout lay.
+func readRecord(r *bufio.Reader, lay *layout) (restored, error) {
 	n, err := readUvarint(r, maxIDLen, "visitor id length")
 	if err != nil {
 		return restored{}, err
@@ -312,10 +319,14 @@ func readRecord(r *bufio.Reader) (restored, error) {
 		return restored{}, err
 	}
 	p := new(Profile)
-	if _, err := io.ReadFull(r, dataBytes(&p.d)); err != nil {
+	raw := dataBytes(&p.d)
+	if lay.decode != nil {
+		raw = make([]byte, lay.size) // an earlier layout, upgraded into p.d
+	}
+	if _, err := io.ReadFull(r, raw); err != nil {
 		return restored{}, fmt.Errorf("%w: profile: %w", ErrSnapshot, err)
 	}
-	if err := p.d.check(); err != nil {
+	if err := lay.read(raw, &p.d); err != nil {
 		return restored{}, fmt.Errorf("%w: profile of %q: %w", ErrSnapshot, id, err)
 	}
 	return restored{id: string(id), seen: uint32(seen), p: p}, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ func fillVisitors(s *Store, n int, now *time.Time) {
 			if i%2 == 0 {
 				d.AddToCart(catalog.ID(i+1), 1+i%3, at)
 				d.Search("shoes " + strconv.Itoa(i))
+			}
+			if i%4 == 1 {
+				d.Clicked(ClickKey(ClickBlock, "also-viewed"), at)
 			}
 			if i%3 == 0 {
 				d.SetSource(Source{UTMSource: "news", UTMMedium: "email", Class: traffic.Email})
@@ -283,6 +287,9 @@ func FuzzReadSnapshot(f *testing.F) {
 	fillVisitors(s, 3, &now)
 	f.Add(snapshotOf(f, s))
 	f.Add(snapshotOf(f, snapStore(f, 100, 24*time.Hour, &now)))
+	if old, err := os.ReadFile("testdata/layout-v1.snapshot"); err == nil {
+		f.Add(old) // an earlier layout, upgraded as read
+	}
 	f.Fuzz(func(t *testing.T, snap []byte) {
 		now := snapT0
 		got := snapStore(t, 100, 24*time.Hour, &now)
