@@ -82,7 +82,7 @@ var reloadable = append(experimentFields(), []string{
 	"events.cart_add[].quantity_field",
 	"events.purchase.selector", "events.purchase.pattern", "events.purchase.currency",
 	"navigation.container", "navigation.item", "navigation.min_interest", "navigation.max_promoted",
-	"recommendations.attribution_param",
+	"recommendations.attribution_param", "attribution.window",
 	"recommendations.blocks[].id", "recommendations.blocks[].pages", "recommendations.blocks[].selector",
 	"recommendations.blocks[].position", "recommendations.blocks[].strategy",
 	"recommendations.blocks[].fallback", "recommendations.blocks[].count", "recommendations.blocks[].min",
