@@ -501,6 +501,10 @@ func productFromLD(nodes []map[string]any, lc linker) Product {
 	p.set(FieldBrand, &p.Brand, nameText(node["manufacturer"]), src)
 	p.set(FieldURL, &p.URL, lc.link(text(node["url"])), src)
 	p.set(FieldImage, &p.Image, lc.link(imageText(node["image"])), src)
+	if r, ok := ldRating(node["aggregateRating"]); ok {
+		p.Rating = r
+		p.Sources.set(FieldRating, src)
+	}
 	if id := text(node["@id"]); id != "" && len(id) <= maxURL {
 		p.aliases = append(p.aliases, id)
 	}
@@ -898,6 +902,18 @@ func productFromMicrodata(it *Item, lc linker) Product {
 			if pr.Item != nil {
 				offers = microOffers(pr.Item, offers, 0)
 			}
+		case "aggregateRating":
+			if pr.Item == nil || p.Rating.Valid() {
+				break
+			}
+			it := pr.Item
+			if r, ok := parseRating(ratingText{
+				value: itemText(it, "ratingValue"), best: itemText(it, "bestRating"), worst: itemText(it, "worstRating"),
+				reviews: itemText(it, "reviewCount"), ratings: itemText(it, "ratingCount"),
+			}); ok {
+				p.Rating = r
+				p.Sources.set(FieldRating, src)
+			}
 		default:
 			direct.takeMicro(pr.Name, v)
 		}
@@ -1017,4 +1033,132 @@ func productFromOpenGraph(meta []Meta, lc linker) Product {
 	}
 	p.setOffer(o, src)
 	return p
+}
+
+// ratingText is what a page writes for an AggregateRating, each property
+// as text ("" when it is absent).
+type ratingText struct {
+	value, best, worst, reviews, ratings string
+}
+
+// ldRating reads a JSON-LD aggregateRating: an AggregateRating object, or
+// a list whose first object is one.
+func ldRating(v any) (Rating, bool) {
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok {
+				return ldRating(m)
+			}
+		}
+	case map[string]any:
+		return parseRating(ratingText{
+			value: ldNumber(t["ratingValue"]), best: ldNumber(t["bestRating"]), worst: ldNumber(t["worstRating"]),
+			reviews: ldNumber(t["reviewCount"]), ratings: ldNumber(t["ratingCount"]),
+		})
+	}
+	return Rating{}, false
+}
+
+// ldNumber returns a JSON-LD number or numeric string as text; anything
+// else (an object, a list, true) as text no number parses from.
+func ldNumber(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(t)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	return "?"
+}
+
+// parseRating reads an AggregateRating the way a shopper would be shown
+// it, and only when every figure is real: the value must parse and lie
+// between worstRating (default 1) and bestRating (default 5), and there
+// must be a count of reviews (reviewCount) or, without one, of ratings
+// (ratingCount) that is a positive whole number. Anything else gives no
+// rating at all, rather than a made-up one.
+func parseRating(rt ratingText) (Rating, bool) {
+	r := Rating{Best: 5, Worst: 1}
+	var ok bool
+	if r.Value, ok = ratingNumber(rt.value); !ok {
+		return Rating{}, false
+	}
+	if rt.best != "" {
+		if r.Best, ok = ratingNumber(rt.best); !ok {
+			return Rating{}, false
+		}
+	}
+	if rt.worst != "" {
+		if r.Worst, ok = ratingNumber(rt.worst); !ok {
+			return Rating{}, false
+		}
+	}
+	if n, ok := ratingCount(rt.reviews); ok {
+		r.Count, r.Reviews = n, true
+	} else if n, ok := ratingCount(rt.ratings); ok {
+		r.Count = n
+	}
+	if !r.Valid() {
+		return Rating{}, false
+	}
+	return r, true
+}
+
+// ratingNumber parses a rating's value or bound: "4.5", or "4,5" as
+// shops that write a decimal comma give it.
+func ratingNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	if s == "" || strings.ContainsAny(s, "xXpP_") { // no hex, no digit separators
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// ratingCount parses a count of reviews or ratings: a positive whole
+// number, its thousands perhaps grouped ("1,234", "1.234", "1 234"), at
+// most maxRatingCount.
+func ratingCount(s string) (uint32, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 16 {
+		return 0, false
+	}
+	digits := make([]byte, 0, len(s))
+	group := -1 // digits since the last separator; -1 before the first
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+			if group >= 0 {
+				group++
+			}
+		case c == ',' || c == '.' || c == ' ':
+			// A separator groups thousands: 1 to 3 digits before the
+			// first, exactly 3 between and after.
+			if group == -1 && (len(digits) == 0 || len(digits) > 3) || group >= 0 && group != 3 {
+				return 0, false
+			}
+			group = 0
+		default:
+			return 0, false
+		}
+	}
+	if group >= 0 && group != 3 || len(digits) == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil || n < 1 || n > maxRatingCount {
+		return 0, false
+	}
+	return uint32(n), true
 }

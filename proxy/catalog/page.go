@@ -50,6 +50,8 @@ var microProps = func() map[string]string {
 		"name", "sku", "mpn", "productID", "gtin", "gtin8", "gtin12", "gtin13", "gtin14",
 		"brand", "manufacturer", "image", "url", "offers", "price", "lowPrice", "highPrice",
 		"priceCurrency", "availability", "priceSpecification", "priceType",
+		// AggregateRating
+		"aggregateRating", "ratingValue", "bestRating", "worstRating", "reviewCount", "ratingCount",
 		// BreadcrumbList
 		"itemListElement", "item", "position",
 	} {
