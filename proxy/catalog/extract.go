@@ -63,9 +63,13 @@ const (
 func Extract(p Page) (prod Product, ok bool) {
 	lc := linker{hosts: p.AssetHosts}
 	lc.base, _ = url.Parse(p.URL)
-	nodes, crumbNode := p.nodes()
-	if len(nodes) > 0 {
-		prod, ok = productFromLD(nodes, lc), true
+	ld := p.nodes()
+	crumbNode := ld.crumbs
+	if len(ld.products) > 0 {
+		prod, ok = productFromLD(ld.products, lc), true
+		if !prod.Rating.Valid() {
+			prod.rateFromReviewed(ld.ratings)
+		}
 	}
 	if p.Microdata != nil {
 		if md := productFromMicrodata(p.Microdata, lc); !ok {
@@ -111,7 +115,7 @@ func Extract(p Page) (prod Product, ok bool) {
 // and the page itself left out.
 func Breadcrumbs(p Page) []Category {
 	base, _ := url.Parse(p.URL)
-	if _, node := p.nodes(); node != nil {
+	if node := p.nodes().crumbs; node != nil {
 		return categoryPath(breadcrumbs(node, base), Product{URL: p.URL})
 	}
 	if p.MicroCrumbs != nil {
@@ -162,8 +166,11 @@ func microBreadcrumbs(list *Item, base *url.URL) []Category {
 // BreadcrumbList: of each, those nested least deep (a Product in a
 // WebPage's mainEntity, not one of its isRelatedTo); the first of them is
 // the page's product, the others may be its variants (Zara lists one
-// Product per size).
-func findJSONLD(blocks [][]byte) (products []map[string]any, crumbs map[string]any) {
+// Product per size). It also returns the AggregateRating nodes that name
+// the Product they rate (itemReviewed), which some shops write instead
+// of a rating inside the Product.
+func findJSONLD(blocks [][]byte) ldNodes {
+	var ld ldNodes
 	pDepth, cDepth := math.MaxInt, math.MaxInt
 	for _, raw := range blocks {
 		v, err := DecodeJSONLD(raw)
@@ -174,19 +181,31 @@ func findJSONLD(blocks [][]byte) (products []map[string]any, crumbs map[string]a
 			switch {
 			case HasType(node, "Product") || HasType(node, "ProductGroup"):
 				if depth < pDepth {
-					products, pDepth = products[:0], depth
+					ld.products, pDepth = ld.products[:0], depth
 				}
-				if depth == pDepth && len(products) < maxVariants {
-					products = append(products, node)
+				if depth == pDepth && len(ld.products) < maxVariants {
+					ld.products = append(ld.products, node)
 				}
 			case HasType(node, "BreadcrumbList"):
 				if depth < cDepth {
-					crumbs, cDepth = node, depth
+					ld.crumbs, cDepth = node, depth
+				}
+			case HasType(node, "AggregateRating"):
+				if item, ok := node["itemReviewed"].(map[string]any); ok && len(ld.ratings) < maxVariants &&
+					(HasType(item, "Product") || HasType(item, "ProductGroup")) {
+					ld.ratings = append(ld.ratings, node)
 				}
 			}
 		})
 	}
-	return products, crumbs
+	return ld
+}
+
+// ldNodes is what findJSONLD finds of a page's JSON-LD.
+type ldNodes struct {
+	products []map[string]any
+	crumbs   map[string]any
+	ratings  []map[string]any // AggregateRatings with a Product itemReviewed
 }
 
 // maxVariants bounds the sibling Products read as variants of the first.
@@ -1041,6 +1060,25 @@ type ratingText struct {
 	value, best, worst, reviews, ratings string
 }
 
+// rateFromReviewed takes the rating of the first AggregateRating node
+// whose itemReviewed has p's name: the rating of p, written beside it.
+func (p *Product) rateFromReviewed(ratings []map[string]any) {
+	if p.Name == "" {
+		return
+	}
+	for _, node := range ratings {
+		item, _ := node["itemReviewed"].(map[string]any)
+		if !strings.EqualFold(cleanText(text(item["name"]), maxName), p.Name) {
+			continue
+		}
+		if r, ok := ldRating(node); ok {
+			p.Rating = r
+			p.Sources.set(FieldRating, SourceJSONLD)
+			return
+		}
+	}
+}
+
 // ldRating reads a JSON-LD aggregateRating: an AggregateRating object, or
 // a list whose first object is one.
 func ldRating(v any) (Rating, bool) {
@@ -1077,8 +1115,8 @@ func ldNumber(v any) string {
 // parseRating reads an AggregateRating the way a shopper would be shown
 // it, and only when every figure is real: the value must parse and lie
 // between worstRating (default 1) and bestRating (default 5), and there
-// must be a count of reviews (reviewCount) or, without one, of ratings
-// (ratingCount) that is a positive whole number. Anything else gives no
+// must be a count of ratings (ratingCount) or, without one, of reviews
+// (reviewCount) that is a positive whole number. Anything else gives no
 // rating at all, rather than a made-up one.
 func parseRating(rt ratingText) (Rating, bool) {
 	r := Rating{Best: 5, Worst: 1}
@@ -1096,10 +1134,12 @@ func parseRating(rt ratingText) (Rating, bool) {
 			return Rating{}, false
 		}
 	}
-	if n, ok := ratingCount(rt.reviews); ok {
-		r.Count, r.Reviews = n, true
-	} else if n, ok := ratingCount(rt.ratings); ok {
+	// The value averages the ratings; reviews are those of them with a
+	// text, so the count of ratings is preferred.
+	if n, ok := ratingCount(rt.ratings); ok {
 		r.Count = n
+	} else if n, ok := ratingCount(rt.reviews); ok {
+		r.Count, r.Reviews = n, true
 	}
 	if !r.Valid() {
 		return Rating{}, false

@@ -23,6 +23,10 @@ func TestExtractRatingJSONLD(t *testing.T) {
 			Rating{Value: 4.3, Best: 5, Worst: 1, Count: 1204, Reviews: true}},
 		{"a list of one", `[{"ratingValue":5,"bestRating":5,"reviewCount":1}]`,
 			Rating{Value: 5, Best: 5, Worst: 1, Count: 1, Reviews: true}},
+		{"both counts: the ratings the value averages", `{"ratingValue":"4.5","ratingCount":"75","reviewCount":"4"}`,
+			Rating{Value: 4.5, Best: 5, Worst: 1, Count: 75}},
+		{"no ratings count but reviews", `{"ratingValue":"4.1","ratingCount":"0","reviewCount":"6"}`,
+			Rating{Value: 4.1, Best: 5, Worst: 1, Count: 6, Reviews: true}},
 		{"no reviews but ratings", `{"ratingValue":"3.9","reviewCount":0,"ratingCount":12}`,
 			Rating{Value: 3.9, Best: 5, Worst: 1, Count: 12}},
 		{"value above best", `{"ratingValue":"5.5","reviewCount":"10"}`, Rating{}},
@@ -136,6 +140,43 @@ func TestExtractRatingMicrodataCompletesJSONLD(t *testing.T) {
 			got, ok := Extract(pageFromHTML("https://shop.example/p/lamp", []byte(src)))
 			if !ok || got.Rating != tc.want || got.Sources.Of(FieldRating) != tc.src {
 				t.Errorf("got %+v from %q (found %v), want %+v from %q", got.Rating, got.Sources.Of(FieldRating), ok, tc.want, tc.src)
+			}
+		})
+	}
+}
+
+// TestExtractRatingItemReviewed: an AggregateRating written beside the
+// Product, naming it as its itemReviewed (mediamarkt.pt), is the
+// product's; one that rates another product is not.
+func TestExtractRatingItemReviewed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		blocks []string
+		want   Rating
+	}{
+		{"the Product inside", []string{`{"@context":"http://schema.org/","@type":"AggregateRating","reviewCount":"1","ratingValue":"5.0",
+			"itemReviewed":{"@type":"Product","name":"Microondas 800W","offers":{"@type":"AggregateOffer","lowPrice":"109.0","priceCurrency":"EUR"}}}`},
+			Rating{Value: 5, Best: 5, Worst: 1, Count: 1, Reviews: true}},
+		{"a Product of its own, named", []string{`{"@type":"Product","name":"Microondas 800W","sku":"M1"}`,
+			`{"@type":"AggregateRating","ratingValue":"4.2","ratingCount":"31","itemReviewed":{"@type":"Product","name":"Microondas 800W"}}`},
+			Rating{Value: 4.2, Best: 5, Worst: 1, Count: 31}},
+		{"another product's", []string{`{"@type":"Product","name":"Microondas 800W","sku":"M1"}`,
+			`{"@type":"AggregateRating","ratingValue":"4.2","ratingCount":"31","itemReviewed":{"@type":"Product","name":"Kettle"}}`},
+			Rating{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			page := Page{URL: "https://shop.example/p/m"}
+			for _, b := range tc.blocks {
+				page.JSONLD = append(page.JSONLD, []byte(b))
+			}
+			got, ok := Extract(page)
+			if !ok || got.Name != "Microondas 800W" {
+				t.Fatalf("product %q (found %v), want Microondas 800W", got.Name, ok)
+			}
+			if got.Rating != tc.want {
+				t.Errorf("got %+v, want %+v", got.Rating, tc.want)
 			}
 		})
 	}
