@@ -3,8 +3,8 @@ package catalog
 import (
 	"encoding/binary"
 	"errors"
-	"os"
 	"math"
+	"os"
 	"reflect"
 	"testing"
 	"time"
