@@ -70,7 +70,6 @@ func TestProductCodec(t *testing.T) {
 		{"string beyond the bound", append(make([]byte, 8), 0xff, 0xff, 0xff, 0x7f)},
 		{"unknown bit in the sources word", with(sources+3, b[sources+3]|0x40)},
 		{"rating source unknown", with(-1, 7)},
-		{"rating source none", with(-1, 0)},
 		{"rating flags unknown", with(-2, 2)},
 		{"extensions announced, none follow", func() []byte {
 			p := codecProduct()

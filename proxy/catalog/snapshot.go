@@ -395,7 +395,7 @@ func (sr *snapReader) extensions(p *Product) {
 }
 
 // decodeRating reads what appendRating wrote, all of b: a rating Valid
-// accepts, from a known source.
+// accepts, from a known source (or none, for a product made by hand).
 func decodeRating(b []byte) (Rating, Source, error) {
 	if len(b) < 8*3+1+2 {
 		return Rating{}, 0, fmt.Errorf("%d bytes, too short", len(b))
@@ -410,12 +410,15 @@ func decodeRating(b []byte) (Rating, Source, error) {
 	}
 	r.Count = uint32(count)
 	rest := b[24+n:]
-	if len(rest) != 2 || rest[0]&^1 != 0 {
+	if len(rest) != 2 {
 		return Rating{}, 0, fmt.Errorf("%d bytes of flags and source, want 2", len(rest))
+	}
+	if rest[0]&^1 != 0 {
+		return Rating{}, 0, fmt.Errorf("unknown flags %#x", rest[0])
 	}
 	r.Reviews = rest[0]&1 != 0
 	src := Source(rest[1])
-	if src == SourceNone || int(src) >= len(sourceNames) {
+	if int(src) >= len(sourceNames) {
 		return Rating{}, 0, fmt.Errorf("unknown source %d", src)
 	}
 	if !r.Valid() {
