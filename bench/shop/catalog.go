@@ -2,6 +2,7 @@ package shop
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -37,8 +38,8 @@ type Product struct {
 	Price       float64
 	OldPrice    float64 // before a sale, or 0
 	InStock     bool
-	Rating      float64
-	Reviews     int
+	Rating      float64 // the average of its reviews, 3.0 to 5.0; 0 without reviews
+	Reviews     int     // how many reviews; 0 for about three products in ten
 	Color       string
 	Description []string // paragraphs
 	Category    *Category
@@ -170,6 +171,11 @@ func NewCatalog(seed uint64) *Catalog {
 					p.OldPrice = p.Price + float64(5+r.IntN(40))
 				}
 				p.Slug = slugify(p.Name) + "-" + strings.ToLower(p.SKU)
+				if !reviewed(p.SKU) || p.Reviews == 0 {
+					// Not every product has been reviewed yet: such a
+					// product shows no rating, and its JSON-LD gives none.
+					p.Rating, p.Reviews = 0, 0
+				}
 				for range 3 + r.IntN(3) {
 					var para []string
 					for range 2 + r.IntN(3) {
@@ -193,6 +199,15 @@ func NewCatalog(seed uint64) *Catalog {
 		}
 	}
 	return c
+}
+
+// reviewed reports whether the product of this SKU has reviews: about
+// seven in ten. It hashes the SKU rather than drawing from the catalog's
+// random source, so that every other product is generated as before.
+func reviewed(sku string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(sku))
+	return h.Sum32()%10 >= 3
 }
 
 // Search returns the products whose name, brand or category contains every

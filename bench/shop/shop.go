@@ -588,7 +588,10 @@ func productLD(origin string, p *Product) template.JS {
 			"@type": "Offer", "url": origin + p.URL(), "priceCurrency": "EUR",
 			"price": p.PriceText(), "availability": avail, "itemCondition": "https://schema.org/NewCondition",
 		},
-		"aggregateRating": map[string]any{"@type": "AggregateRating", "ratingValue": p.Rating, "reviewCount": max(p.Reviews, 1)},
+	}
+	if p.Reviews > 0 {
+		ld["aggregateRating"] = map[string]any{"@type": "AggregateRating", "ratingValue": p.Rating, "reviewCount": p.Reviews,
+			"bestRating": 5, "worstRating": 1}
 	}
 	b, _ := json.Marshal(ld) // escapes <, > and &: safe inside <script>
 	return template.JS(b)

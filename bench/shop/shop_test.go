@@ -260,3 +260,56 @@ func TestOrderJSONLD(t *testing.T) {
 		t.Errorf("confirmation of an unknown order: want the thanks without JSON-LD")
 	}
 }
+
+// TestProductRatings: many products, not all, carry a schema.org
+// aggregateRating in their JSON-LD, with a value from 1 to 5 and a count
+// of reviews the page also shows; the others show no rating and their
+// JSON-LD gives none. The same seed gives the same ratings.
+func TestProductRatings(t *testing.T) {
+	t.Parallel()
+	s := New(1)
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ldRe := regexp.MustCompile(`(?s)<script type="application/ld\+json">(.*?)</script>`)
+	rated := 0
+	for _, p := range s.Catalog.Products {
+		_, body := get(t, srv.Client(), srv.URL+p.URL())
+		var rating map[string]any
+		for _, m := range ldRe.FindAllStringSubmatch(body, -1) {
+			var ld map[string]any
+			if err := json.Unmarshal([]byte(m[1]), &ld); err != nil {
+				t.Fatalf("%s: JSON-LD: %v", p.SKU, err)
+			}
+			if ld["@type"] == "Product" {
+				rating, _ = ld["aggregateRating"].(map[string]any)
+			}
+		}
+		if rating == nil {
+			if !strings.Contains(body, "No reviews yet") {
+				t.Errorf("%s: no aggregateRating, and the page does not say it has no reviews", p.SKU)
+			}
+			continue
+		}
+		rated++
+		value, _ := rating["ratingValue"].(float64)
+		count, _ := rating["reviewCount"].(float64)
+		if value < 1 || value > 5 || count < 1 || count != math.Trunc(count) {
+			t.Errorf("%s: rating %v of %v reviews, want 1 to 5 of a positive whole number", p.SKU, rating["ratingValue"], rating["reviewCount"])
+		}
+		if shown := "&#9733; " + strconv.FormatFloat(value, 'f', -1, 64) + " &middot; " + strconv.Itoa(int(count)) + " reviews"; !strings.Contains(body, shown) &&
+			!strings.Contains(body, strings.ReplaceAll(strings.ReplaceAll(shown, "&#9733;", "★"), "&middot;", "·")) {
+			t.Errorf("%s: the page does not show %q", p.SKU, shown)
+		}
+	}
+	n := len(s.Catalog.Products)
+	if rated < n/2 || rated > n*9/10 {
+		t.Errorf("%d of %d products rated, want many but not all", rated, n)
+	}
+	again := New(1)
+	for i, p := range s.Catalog.Products {
+		if q := again.Catalog.Products[i]; q.Rating != p.Rating || q.Reviews != p.Reviews {
+			t.Fatalf("%s: rating %v (%d) then %v (%d) from the same seed", p.SKU, p.Rating, p.Reviews, q.Rating, q.Reviews)
+		}
+	}
+	t.Logf("%d of %d products rated", rated, n)
+}

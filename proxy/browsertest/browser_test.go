@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -605,4 +606,154 @@ func TestBaseElsewhere(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestRecommendationCards: the built-in block's cards read as product
+// cards. A card whose product the shop rates shows its stars with the
+// rating in words ("Rated 4.2 out of 5, 17 reviews", the shop's figures)
+// and one the shop does not rate shows none; and the block's cards fit a
+// phone's 360px and a laptop's 1280px without scrolling sideways, images
+// square before they load, names legible. Screenshots cards-360.png and
+// cards-1280.png.
+func TestRecommendationCards(t *testing.T) {
+	e := newEnv(t, false)
+	// Five products in stock, the second without reviews, viewed in this
+	// visit: what the last one's "Customers also viewed" shows.
+	var rated, unrated []*shop.Product
+	for _, p := range e.shop.Catalog.Products {
+		switch {
+		case !p.InStock:
+		case p.Reviews > 0 && len(rated) < 4:
+			rated = append(rated, p)
+		case p.Reviews == 0 && len(unrated) < 1:
+			unrated = append(unrated, p)
+		}
+	}
+	if len(rated) < 4 || len(unrated) < 1 {
+		t.Fatalf("the demo shop has %d rated and %d unrated products in stock, want 4 and 1", len(rated), len(unrated))
+	}
+	viewed := []*shop.Product{rated[0], unrated[0], rated[1], rated[2], rated[3]}
+	last := e.shop.Catalog.Products[len(e.shop.Catalog.Products)-1]
+
+	for _, tc := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{
+		{"cards-360", 360, 780, true},
+		{"cards-1280", 1280, 900, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := browser(t, tc.mobile)
+			run(t, ctx, emulation.SetDeviceMetricsOverride(tc.width, tc.height, 1, tc.mobile))
+			for _, p := range viewed {
+				run(t, ctx, chromedp.Navigate(e.url+p.URL()), chromedp.WaitReady("body"))
+			}
+			run(t, ctx, chromedp.Navigate(e.url+last.URL()), chromedp.WaitReady("body"))
+			const block = `document.querySelector('[data-se-block="also-viewed"]')`
+			if !eval[bool](t, ctx, `!!`+block) {
+				t.Fatal("no also-viewed block on the page")
+			}
+			// The stylesheet applied: the cards are laid out by its grid.
+			if !waitFor(t, ctx, `getComputedStyle(`+block+`.querySelector('.se-rec-grid')).display === "grid"`, 3*time.Second) {
+				t.Fatal("the block's stylesheet did not apply")
+			}
+
+			// Each card says what the shop says of its product.
+			type card struct {
+				Href, Name, Label, Score string
+				Stars                    bool
+			}
+			cards := eval[[]card](t, ctx, `Array.from(`+block+`.querySelectorAll('.se-rec-item')).map(function(li){
+				var r = li.querySelector('.se-rec-rating');
+				return {Href: li.querySelector('a').getAttribute('href'), Name: li.querySelector('.se-rec-name').textContent,
+					Label: r ? r.getAttribute('aria-label') : "", Score: r ? r.querySelector('.se-rec-score').textContent : "",
+					Stars: !!(r && r.querySelector('svg.se-rec-stars'))};
+			})`)
+			shownRated, shownUnrated := 0, 0
+			for _, c := range cards {
+				p := e.shop.Catalog.BySlug[strings.TrimPrefix(strings.SplitN(c.Href, "?", 2)[0], "/p/")]
+				if p == nil {
+					t.Errorf("card %q links to %q, no product of the shop", c.Name, c.Href)
+					continue
+				}
+				if p.Reviews == 0 {
+					shownUnrated++
+					if c.Label != "" || c.Stars {
+						t.Errorf("card of %s, which has no reviews, shows a rating %q", p.SKU, c.Label)
+					}
+					continue
+				}
+				shownRated++
+				want := fmt.Sprintf("Rated %s out of 5, %d review", strconv.FormatFloat(p.Rating, 'f', -1, 64), p.Reviews)
+				if p.Reviews != 1 {
+					want += "s"
+				}
+				if c.Label != want || !c.Stars || c.Score != strconv.FormatFloat(p.Rating, 'f', -1, 64) {
+					t.Errorf("card of %s: rating %q, score %q, stars %v; want %q, its stars and score", p.SKU, c.Label, c.Score, c.Stars, want)
+				}
+			}
+			if shownRated == 0 || shownUnrated == 0 {
+				t.Errorf("the block shows %d rated and %d unrated cards, want some of each: %+v", shownRated, shownUnrated, cards)
+			}
+			// What a screen reader reads of a rated card's link.
+			if name := eval[string](t, ctx, block+`.querySelector('.se-rec-rating').getAttribute('role')`); name != "img" {
+				t.Errorf("the rating's role %q, want img (its aria-label read as one)", name)
+			}
+
+			run(t, ctx, chromedp.Evaluate(block+`.scrollIntoView({block: "start"})`, nil))
+			// Nothing sideways: neither the page nor the block is wider
+			// than the viewport, and every card is inside the block.
+			type box struct{ Left, Right, Width, ImgW, ImgH, Font float64 }
+			geo := eval[struct {
+				View, Scroll, BlockLeft, BlockRight, BlockScroll, BlockClient float64
+				Cards                                                         []box
+				Columns                                                       int
+			}](t, ctx, `(function(){
+				var b = `+block+`, r = b.getBoundingClientRect(), tops = {};
+				var cards = Array.from(b.querySelectorAll('.se-rec-item')).map(function(li){
+					var c = li.getBoundingClientRect(), img = li.querySelector('img'), i = img ? img.getBoundingClientRect() : {width: 0, height: 0};
+					tops[Math.round(c.top)] = (tops[Math.round(c.top)] || 0) + 1;
+					return {Left: c.left, Right: c.right, Width: c.width, ImgW: i.width, ImgH: i.height,
+						Font: parseFloat(getComputedStyle(li.querySelector('.se-rec-name')).fontSize)};
+				});
+				return {View: document.documentElement.clientWidth, Scroll: document.documentElement.scrollWidth,
+					BlockLeft: r.left, BlockRight: r.right, BlockScroll: b.scrollWidth, BlockClient: b.clientWidth,
+					Cards: cards, Columns: Math.max.apply(null, Object.values(tops))};
+			})()`)
+			if geo.Scroll > geo.View {
+				t.Errorf("the page scrolls sideways at %dpx: %v wide in a %v viewport", tc.width, geo.Scroll, geo.View)
+			}
+			if geo.BlockRight > geo.View+0.5 || geo.BlockLeft < -0.5 || geo.BlockScroll > geo.BlockClient {
+				t.Errorf("the block overflows at %dpx: %v to %v (scroll %v of %v) in %v", tc.width, geo.BlockLeft, geo.BlockRight, geo.BlockScroll, geo.BlockClient, geo.View)
+			}
+			for i, c := range geo.Cards {
+				if c.Left < geo.BlockLeft-0.5 || c.Right > geo.BlockRight+0.5 {
+					t.Errorf("card %d (%v to %v) outside the block (%v to %v)", i, c.Left, c.Right, geo.BlockLeft, geo.BlockRight)
+				}
+				if c.ImgW > 0 && (c.ImgH < c.ImgW-1 || c.ImgH > c.ImgW+1) {
+					t.Errorf("card %d's image %vx%v, want square", i, c.ImgW, c.ImgH)
+				}
+				if c.Width < 130 || c.Font < 12 {
+					t.Errorf("card %d %vpx wide, name in %vpx type: too small to read", i, c.Width, c.Font)
+				}
+			}
+			wantCols := 2
+			if tc.width >= 1280 {
+				wantCols = 4
+			}
+			wantCols = min(wantCols, len(geo.Cards))
+			if geo.Columns < wantCols {
+				t.Errorf("%d cards to a row at %dpx, want at least %d", geo.Columns, tc.width, wantCols)
+			}
+			t.Logf("%dpx: %d cards, %d to a row, %.0fpx wide", tc.width, len(geo.Cards), geo.Columns, geo.Cards[0].Width)
+			// The block's top just below the shop's sticky header, its
+			// images loaded, for the screenshot.
+			run(t, ctx, chromedp.Evaluate(`window.scrollBy(0, -document.querySelector('.site-header').getBoundingClientRect().height - 8)`, nil))
+			if !waitFor(t, ctx, `Array.from(`+block+`.querySelectorAll('img')).every(function(i){return i.complete&&i.naturalWidth>0})`, 3*time.Second) {
+				t.Errorf("the block's images did not load")
+			}
+			screenshot(t, ctx, tc.name)
+		})
+	}
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"cmp"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -35,6 +36,7 @@ type Product struct {
 	Availability Availability
 	Sources      Sources // which markup each field came from
 	Brand        string
+	Rating       Rating     // the shop's aggregateRating; Count 0 when it has none
 	Categories   []Category // outermost first
 	SeenAt       time.Time
 
@@ -94,7 +96,38 @@ func (p *Product) fillFrom(o Product) {
 		p.Availability = o.Availability
 		p.Sources.set(FieldAvailability, o.Sources.Of(FieldAvailability))
 	}
+	if !p.Rating.Valid() && o.Rating.Valid() {
+		p.Rating = o.Rating
+		p.Sources.set(FieldRating, o.Sources.Of(FieldRating))
+	}
 	p.aliases = append(p.aliases, o.aliases...)
+}
+
+// Rating is a product's schema.org AggregateRating as the shop states it:
+// the average of Count ratings (or reviews) on a scale from Worst to Best.
+// The zero Rating is no rating. Extract and DecodeProduct keep only ratings
+// that Valid accepts, so what a card shows a shopper is the shop's own
+// figure, never a guess.
+type Rating struct {
+	Value       float64 // ratingValue
+	Best, Worst float64 // bestRating (schema.org's default 5) and worstRating (default 1)
+	Count       uint32  // reviewCount or, without one, ratingCount; at least 1
+	Reviews     bool    // Count is a reviewCount (written reviews), not a ratingCount
+}
+
+// maxRatingCount bounds a rating's count: a figure beyond it is not one
+// a shop shows, but a mistake in its markup.
+const maxRatingCount = 100_000_000
+
+// Valid reports whether r is a rating to show: a count of at least one, a
+// scale whose best is above its worst (both finite, at most 100), and a
+// value on that scale.
+func (r Rating) Valid() bool {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	return r.Count >= 1 && r.Count <= maxRatingCount &&
+		finite(r.Value) && finite(r.Best) && finite(r.Worst) &&
+		r.Worst >= 0 && r.Best > r.Worst && r.Best <= 100 &&
+		r.Value >= r.Worst && r.Value <= r.Best
 }
 
 // Category is one level of a product's category path.

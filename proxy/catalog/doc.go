@@ -7,16 +7,19 @@
 //
 // Files:
 //   - extract.go: Extract, Breadcrumbs, the forgiving JSON-LD reading,
-//     offers, prices, GTINs and the confinement of URLs.
+//     offers, prices, GTINs, aggregate ratings (kept only when every
+//     figure is real) and the confinement of URLs.
 //   - page.go: FromDoc, which gathers a Page from an indexed HTML page
 //     (its JSON-LD decoded once, for Extract and Breadcrumbs), and the
 //     microdata items (Item, Prop) it reads.
 //   - availability.go: Availability and the words shops write for it.
 //   - source.go: Source, Field and Sources, which markup each field of a
 //     product came from.
-//   - catalog.go: Product, Category, IDs and the bounded Catalog.
+//   - catalog.go: Product, Rating, Category, IDs and the bounded Catalog.
 //   - snapshot.go: Catalog.WriteSnapshot and ReadSnapshot, the products and
 //     categories as a binary stream, and ErrSnapshot; AppendProduct and
 //     DecodeProduct, one product in the same encoding (what instances
-//     send each other), and ErrProduct.
+//     send each other), and ErrProduct. A product's rating travels in an
+//     extension flagged in its sources word, so products and snapshots
+//     written before ratings (testdata/format1) still load.
 package catalog

@@ -63,9 +63,13 @@ const (
 func Extract(p Page) (prod Product, ok bool) {
 	lc := linker{hosts: p.AssetHosts}
 	lc.base, _ = url.Parse(p.URL)
-	nodes, crumbNode := p.nodes()
-	if len(nodes) > 0 {
-		prod, ok = productFromLD(nodes, lc), true
+	ld := p.nodes()
+	crumbNode := ld.crumbs
+	if len(ld.products) > 0 {
+		prod, ok = productFromLD(ld.products, lc), true
+		if !prod.Rating.Valid() {
+			prod.rateFromReviewed(ld.ratings)
+		}
 	}
 	if p.Microdata != nil {
 		if md := productFromMicrodata(p.Microdata, lc); !ok {
@@ -111,7 +115,7 @@ func Extract(p Page) (prod Product, ok bool) {
 // and the page itself left out.
 func Breadcrumbs(p Page) []Category {
 	base, _ := url.Parse(p.URL)
-	if _, node := p.nodes(); node != nil {
+	if node := p.nodes().crumbs; node != nil {
 		return categoryPath(breadcrumbs(node, base), Product{URL: p.URL})
 	}
 	if p.MicroCrumbs != nil {
@@ -162,8 +166,11 @@ func microBreadcrumbs(list *Item, base *url.URL) []Category {
 // BreadcrumbList: of each, those nested least deep (a Product in a
 // WebPage's mainEntity, not one of its isRelatedTo); the first of them is
 // the page's product, the others may be its variants (Zara lists one
-// Product per size).
-func findJSONLD(blocks [][]byte) (products []map[string]any, crumbs map[string]any) {
+// Product per size). It also returns the AggregateRating nodes that name
+// the Product they rate (itemReviewed), which some shops write instead
+// of a rating inside the Product.
+func findJSONLD(blocks [][]byte) ldNodes {
+	var ld ldNodes
 	pDepth, cDepth := math.MaxInt, math.MaxInt
 	for _, raw := range blocks {
 		v, err := DecodeJSONLD(raw)
@@ -174,19 +181,31 @@ func findJSONLD(blocks [][]byte) (products []map[string]any, crumbs map[string]a
 			switch {
 			case HasType(node, "Product") || HasType(node, "ProductGroup"):
 				if depth < pDepth {
-					products, pDepth = products[:0], depth
+					ld.products, pDepth = ld.products[:0], depth
 				}
-				if depth == pDepth && len(products) < maxVariants {
-					products = append(products, node)
+				if depth == pDepth && len(ld.products) < maxVariants {
+					ld.products = append(ld.products, node)
 				}
 			case HasType(node, "BreadcrumbList"):
 				if depth < cDepth {
-					crumbs, cDepth = node, depth
+					ld.crumbs, cDepth = node, depth
+				}
+			case HasType(node, "AggregateRating"):
+				if item, ok := node["itemReviewed"].(map[string]any); ok && len(ld.ratings) < maxVariants &&
+					(HasType(item, "Product") || HasType(item, "ProductGroup")) {
+					ld.ratings = append(ld.ratings, node)
 				}
 			}
 		})
 	}
-	return products, crumbs
+	return ld
+}
+
+// ldNodes is what findJSONLD finds of a page's JSON-LD.
+type ldNodes struct {
+	products []map[string]any
+	crumbs   map[string]any
+	ratings  []map[string]any // AggregateRatings with a Product itemReviewed
 }
 
 // maxVariants bounds the sibling Products read as variants of the first.
@@ -501,6 +520,10 @@ func productFromLD(nodes []map[string]any, lc linker) Product {
 	p.set(FieldBrand, &p.Brand, nameText(node["manufacturer"]), src)
 	p.set(FieldURL, &p.URL, lc.link(text(node["url"])), src)
 	p.set(FieldImage, &p.Image, lc.link(imageText(node["image"])), src)
+	if r, ok := ldRating(node["aggregateRating"]); ok {
+		p.Rating = r
+		p.Sources.set(FieldRating, src)
+	}
 	if id := text(node["@id"]); id != "" && len(id) <= maxURL {
 		p.aliases = append(p.aliases, id)
 	}
@@ -898,6 +921,18 @@ func productFromMicrodata(it *Item, lc linker) Product {
 			if pr.Item != nil {
 				offers = microOffers(pr.Item, offers, 0)
 			}
+		case "aggregateRating":
+			if pr.Item == nil || p.Rating.Valid() {
+				break
+			}
+			it := pr.Item
+			if r, ok := parseRating(ratingText{
+				value: itemText(it, "ratingValue"), best: itemText(it, "bestRating"), worst: itemText(it, "worstRating"),
+				reviews: itemText(it, "reviewCount"), ratings: itemText(it, "ratingCount"),
+			}); ok {
+				p.Rating = r
+				p.Sources.set(FieldRating, src)
+			}
 		default:
 			direct.takeMicro(pr.Name, v)
 		}
@@ -1017,4 +1052,153 @@ func productFromOpenGraph(meta []Meta, lc linker) Product {
 	}
 	p.setOffer(o, src)
 	return p
+}
+
+// ratingText is what a page writes for an AggregateRating, each property
+// as text ("" when it is absent).
+type ratingText struct {
+	value, best, worst, reviews, ratings string
+}
+
+// rateFromReviewed takes the rating of the first AggregateRating node
+// whose itemReviewed has p's name: the rating of p, written beside it.
+func (p *Product) rateFromReviewed(ratings []map[string]any) {
+	if p.Name == "" {
+		return
+	}
+	for _, node := range ratings {
+		item, _ := node["itemReviewed"].(map[string]any)
+		if !strings.EqualFold(cleanText(text(item["name"]), maxName), p.Name) {
+			continue
+		}
+		if r, ok := ldRating(node); ok {
+			p.Rating = r
+			p.Sources.set(FieldRating, SourceJSONLD)
+			return
+		}
+	}
+}
+
+// ldRating reads a JSON-LD aggregateRating: an AggregateRating object, or
+// a list whose first object is one.
+func ldRating(v any) (Rating, bool) {
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok {
+				return ldRating(m)
+			}
+		}
+	case map[string]any:
+		return parseRating(ratingText{
+			value: ldNumber(t["ratingValue"]), best: ldNumber(t["bestRating"]), worst: ldNumber(t["worstRating"]),
+			reviews: ldNumber(t["reviewCount"]), ratings: ldNumber(t["ratingCount"]),
+		})
+	}
+	return Rating{}, false
+}
+
+// ldNumber returns a JSON-LD number or numeric string as text; anything
+// else (an object, a list, true) as text no number parses from.
+func ldNumber(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(t)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	return "?"
+}
+
+// parseRating reads an AggregateRating the way a shopper would be shown
+// it, and only when every figure is real: the value must parse and lie
+// between worstRating (default 1) and bestRating (default 5), and there
+// must be a count of ratings (ratingCount) or, without one, of reviews
+// (reviewCount) that is a positive whole number. Anything else gives no
+// rating at all, rather than a made-up one.
+func parseRating(rt ratingText) (Rating, bool) {
+	r := Rating{Best: 5, Worst: 1}
+	var ok bool
+	if r.Value, ok = ratingNumber(rt.value); !ok {
+		return Rating{}, false
+	}
+	if rt.best != "" {
+		if r.Best, ok = ratingNumber(rt.best); !ok {
+			return Rating{}, false
+		}
+	}
+	if rt.worst != "" {
+		if r.Worst, ok = ratingNumber(rt.worst); !ok {
+			return Rating{}, false
+		}
+	}
+	// The value averages the ratings; reviews are those of them with a
+	// text, so the count of ratings is preferred.
+	if n, ok := ratingCount(rt.ratings); ok {
+		r.Count = n
+	} else if n, ok := ratingCount(rt.reviews); ok {
+		r.Count, r.Reviews = n, true
+	}
+	if !r.Valid() {
+		return Rating{}, false
+	}
+	return r, true
+}
+
+// ratingNumber parses a rating's value or bound: "4.5", or "4,5" as
+// shops that write a decimal comma give it.
+func ratingNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	if s == "" || strings.ContainsAny(s, "xXpP_") { // no hex, no digit separators
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// ratingCount parses a count of reviews or ratings: a positive whole
+// number, its thousands perhaps grouped ("1,234", "1.234", "1 234"), at
+// most maxRatingCount.
+func ratingCount(s string) (uint32, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 16 {
+		return 0, false
+	}
+	digits := make([]byte, 0, len(s))
+	group := -1 // digits since the last separator; -1 before the first
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+			if group >= 0 {
+				group++
+			}
+		case c == ',' || c == '.' || c == ' ':
+			// A separator groups thousands: 1 to 3 digits before the
+			// first, exactly 3 between and after.
+			if group == -1 && (len(digits) == 0 || len(digits) > 3) || group >= 0 && group != 3 {
+				return 0, false
+			}
+			group = 0
+		default:
+			return 0, false
+		}
+	}
+	if group >= 0 && group != 3 || len(digits) == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil || n < 1 || n > maxRatingCount {
+		return 0, false
+	}
+	return uint32(n), true
 }

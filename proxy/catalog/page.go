@@ -50,6 +50,8 @@ var microProps = func() map[string]string {
 		"name", "sku", "mpn", "productID", "gtin", "gtin8", "gtin12", "gtin13", "gtin14",
 		"brand", "manufacturer", "image", "url", "offers", "price", "lowPrice", "highPrice",
 		"priceCurrency", "availability", "priceSpecification", "priceType",
+		// AggregateRating
+		"aggregateRating", "ratingValue", "bestRating", "worstRating", "reviewCount", "ratingCount",
 		// BreadcrumbList
 		"itemListElement", "item", "position",
 	} {
@@ -99,24 +101,22 @@ func FromDoc(d *rewrite.Doc, pageURL string) Page {
 // decodedLD is a page's JSON-LD as findJSONLD reads it. Its maps are only
 // read, never changed, so copies of a Page may share it.
 type decodedLD struct {
-	src      [][]byte // the JSONLD it was decoded from
-	products []map[string]any
-	crumbs   map[string]any
+	src [][]byte // the JSONLD it was decoded from
+	ldNodes
 }
 
 // decodeLD decodes a page's JSON-LD blocks once, for Extract and
 // Breadcrumbs.
 func decodeLD(blocks [][]byte) *decodedLD {
-	products, crumbs := findJSONLD(blocks)
-	return &decodedLD{src: blocks, products: products, crumbs: crumbs}
+	return &decodedLD{src: blocks, ldNodes: findJSONLD(blocks)}
 }
 
-// nodes returns the page's Product nodes and BreadcrumbList (see
+// nodes returns the page's Product nodes, BreadcrumbList and rating nodes (see
 // findJSONLD): those FromDoc decoded, or, for a Page built otherwise or
 // whose JSONLD was replaced since, decoded now.
-func (p *Page) nodes() (products []map[string]any, crumbs map[string]any) {
+func (p *Page) nodes() ldNodes {
 	if ld := p.ld; ld != nil && len(ld.src) == len(p.JSONLD) && (len(p.JSONLD) == 0 || &ld.src[0] == &p.JSONLD[0]) {
-		return ld.products, ld.crumbs
+		return ld.ldNodes
 	}
 	return findJSONLD(p.JSONLD)
 }

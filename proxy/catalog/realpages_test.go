@@ -418,3 +418,53 @@ func TestRealPagesExtraction(t *testing.T) {
 		}
 	}
 }
+
+// TestRealPagesRatings: on the real page corpus, the ratings extracted
+// are those read by hand from each page (testdata/realpages-ratings.tsv),
+// and pages without one get none.
+func TestRealPagesRatings(t *testing.T) {
+	pages := loadRealPages(t)
+	raw, err := os.ReadFile(filepath.Join("testdata", "realpages-ratings.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		r   Rating
+		src string
+	}
+	want := map[string]row{}
+	for i, line := range strings.Split(string(raw), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 8 {
+			t.Fatalf("realpages-ratings.tsv:%d: %d fields, want 8", i+1, len(f))
+		}
+		var r Rating
+		var count int
+		_, err := fmt.Sscan(strings.Join(f[1:5], " "), &r.Value, &r.Best, &r.Worst, &count)
+		if err != nil {
+			t.Fatalf("realpages-ratings.tsv:%d: %v", i+1, err)
+		}
+		r.Count, r.Reviews = uint32(count), f[5] == "reviews"
+		want[f[0]] = row{r, f[6]}
+	}
+	right := 0
+	for _, p := range pages {
+		prod, _ := Extract(pageFromHTML(p.url, p.src))
+		w, rated := want[p.id[:8]]
+		switch {
+		case !rated && prod.Rating != (Rating{}):
+			t.Errorf("%s: rating %+v, want none (%s)", p.id[:8], prod.Rating, p.url)
+		case rated && (prod.Rating != w.r || prod.Sources.Of(FieldRating).String() != w.src):
+			t.Errorf("%s: rating %+v from %q, want %+v from %q (%s)", p.id[:8], prod.Rating, prod.Sources.Of(FieldRating), w.r, w.src, p.url)
+		case rated:
+			right++
+		}
+	}
+	t.Logf("ratings right on %d of the %d pages that carry one", right, len(want))
+	if right != len(want) {
+		t.Errorf("%d of %d ratings right", right, len(want))
+	}
+}

@@ -21,23 +21,49 @@ var ErrProduct = errors.New("catalog: bad product")
 
 // The snapshot format, field by field (a Product holds strings):
 //
-//	format    byte    snapshotFormat
+//	format    byte    snapshotFormat (2; a format 1 snapshot, written
+//	          before products had extensions, reads the same way)
 //	products  uvarint n (at most maxSnapshotProducts), then n products
 //	product   8 bytes ID (little endian); strings Key, SKU, GTIN, Name, URL,
 //	          Image, Currency, Brand; 8 bytes Price (IEEE 754 bits);
-//	          byte Availability; 4 bytes Sources; varint SeenAt's unix
+//	          byte Availability; 4 bytes sources word; varint SeenAt's unix
 //	          seconds, uvarint its nanoseconds; uvarint categories (at most
 //	          maxListed), each a category; uvarint aliases (at most
-//	          maxListed), each a string
+//	          maxListed), each a string; then, only when the sources word
+//	          has bit 31 set, the product's extensions
+//	sources   bits 0-29: the Sources of the fields before FieldRating, 3
+//	          bits each; bit 30 unused (0); bit 31: extensions follow
+//	extensions uvarint n (1 to maxExtensions), then n of: byte tag,
+//	          uvarint length (at most maxExtension), that many bytes.
+//	          A reader skips a tag it does not know (one a later version
+//	          added)
+//	rating    tag extRating: 8 bytes Value, 8 bytes Best, 8 bytes Worst
+//	          (IEEE 754 bits); uvarint Count; byte flags (bit 0: Reviews);
+//	          byte the Source of FieldRating. Present only for a product
+//	          with a rating, which must be Valid
 //	categories uvarint n (at most maxSnapshotProducts), then n categories:
 //	          every category seen, also those of products since evicted
 //	category  8 bytes ID; strings Name, Path
 //	string    uvarint length (at most maxString), then its bytes
+//
+// Products carry no version: a product written before extensions (bit 31
+// clear, as every earlier writer left it) decodes as it always did, with
+// no rating. The extension flag sits in the sources word, not after the
+// product, so that a product whose extensions were cut off is refused
+// rather than read as one without them.
 const (
-	snapshotFormat      = 1
+	snapshotFormat      = 2
 	maxSnapshotProducts = 1 << 24
 	maxListed           = 256     // categories or aliases of a product
 	maxString           = 1 << 16 // bytes of a string
+	maxExtensions       = 16      // extensions of a product
+	maxExtension        = 1 << 10 // bytes of one extension
+
+	// The sources word.
+	sourcesWordMask = 1<<(uint(FieldRating)*sourceBits) - 1 // the Sources it holds
+	sourcesExtended = 1 << 31                               // extensions follow
+
+	extRating = 1 // the tag of a product's Rating
 )
 
 // WriteSnapshot writes every product the catalog holds (with its aliases,
@@ -86,7 +112,12 @@ func AppendProduct(b []byte, p *Product) []byte {
 	}
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Price))
 	b = append(b, byte(p.Availability))
-	b = binary.LittleEndian.AppendUint32(b, uint32(p.Sources))
+	word := uint32(p.Sources & sourcesWordMask)
+	rated := p.Rating.Valid()
+	if rated {
+		word |= sourcesExtended
+	}
+	b = binary.LittleEndian.AppendUint32(b, word)
 	b = binary.AppendVarint(b, p.SeenAt.Unix())
 	b = binary.AppendUvarint(b, uint64(p.SeenAt.Nanosecond()))
 	cats := p.Categories[:min(len(p.Categories), maxListed)]
@@ -99,7 +130,28 @@ func AppendProduct(b []byte, p *Product) []byte {
 	for _, a := range aliases {
 		b = appendString(b, a)
 	}
+	if rated {
+		b = binary.AppendUvarint(b, 1)
+		b = appendRating(b, p.Rating, p.Sources.Of(FieldRating))
+	}
 	return b
+}
+
+// appendRating appends the rating extension.
+func appendRating(b []byte, r Rating, src Source) []byte {
+	var e [8*3 + binary.MaxVarintLen64 + 2]byte
+	v := binary.LittleEndian.AppendUint64(e[:0], math.Float64bits(r.Value))
+	v = binary.LittleEndian.AppendUint64(v, math.Float64bits(r.Best))
+	v = binary.LittleEndian.AppendUint64(v, math.Float64bits(r.Worst))
+	v = binary.AppendUvarint(v, uint64(r.Count))
+	var flags byte
+	if r.Reviews {
+		flags = 1
+	}
+	v = append(v, flags, byte(src))
+	b = append(b, extRating)
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
 }
 
 func appendCategory(b []byte, cat Category) []byte {
@@ -126,8 +178,8 @@ func (c *Catalog) ReadSnapshot(r *bufio.Reader) error {
 	if err != nil {
 		return fmt.Errorf("%w: header: %w", ErrSnapshot, noEOF(err))
 	}
-	if format != snapshotFormat {
-		return fmt.Errorf("%w: format %d, want %d", ErrSnapshot, format, snapshotFormat)
+	if format != snapshotFormat && format != 1 {
+		return fmt.Errorf("%w: format %d, want 1 or %d", ErrSnapshot, format, snapshotFormat)
 	}
 	c.mu.RLock()
 	limit := c.max
@@ -271,8 +323,14 @@ func (sr *snapReader) product() *Product {
 			sr.fail("availability", fmt.Errorf("unknown %d", b[0]))
 		}
 	}
+	var extended bool
 	if b := sr.fixed(4, "sources"); b != nil {
-		p.Sources = Sources(binary.LittleEndian.Uint32(b))
+		word := binary.LittleEndian.Uint32(b)
+		if word&^(sourcesWordMask|sourcesExtended) != 0 {
+			sr.fail("sources", fmt.Errorf("unknown bits %#x", word))
+		}
+		p.Sources = Sources(word & sourcesWordMask)
+		extended = word&sourcesExtended != 0
 	}
 	if sr.err != nil {
 		return nil
@@ -296,10 +354,77 @@ func (sr *snapReader) product() *Product {
 			p.aliases = append(p.aliases, sr.string("alias"))
 		}
 	}
+	if extended {
+		sr.extensions(p)
+	}
 	if sr.err != nil {
 		return nil
 	}
 	return p
+}
+
+// extensions reads a product's extensions into p: the rating, and past
+// any tag a later version added.
+func (sr *snapReader) extensions(p *Product) {
+	n := sr.count(maxExtensions, "extensions")
+	if sr.err == nil && n == 0 {
+		sr.fail("extensions", errors.New("none, though the product says they follow"))
+	}
+	for range n {
+		tag := sr.fixed(1, "extension tag")
+		size := sr.uvarint(maxExtension, "extension length")
+		if sr.err != nil {
+			return
+		}
+		b := make([]byte, size)
+		if _, err := io.ReadFull(sr.r, b); err != nil {
+			sr.fail("extension", err)
+			return
+		}
+		if tag[0] != extRating {
+			continue
+		}
+		r, src, err := decodeRating(b)
+		if err != nil {
+			sr.fail("rating", err)
+			return
+		}
+		p.Rating = r
+		p.Sources.set(FieldRating, src)
+	}
+}
+
+// decodeRating reads what appendRating wrote, all of b: a rating Valid
+// accepts, from a known source (or none, for a product made by hand).
+func decodeRating(b []byte) (Rating, Source, error) {
+	if len(b) < 8*3+1+2 {
+		return Rating{}, 0, fmt.Errorf("%d bytes, too short", len(b))
+	}
+	var r Rating
+	r.Value = math.Float64frombits(binary.LittleEndian.Uint64(b))
+	r.Best = math.Float64frombits(binary.LittleEndian.Uint64(b[8:]))
+	r.Worst = math.Float64frombits(binary.LittleEndian.Uint64(b[16:]))
+	count, n := binary.Uvarint(b[24:])
+	if n <= 0 || count > maxRatingCount {
+		return Rating{}, 0, errors.New("bad count")
+	}
+	r.Count = uint32(count)
+	rest := b[24+n:]
+	if len(rest) != 2 {
+		return Rating{}, 0, fmt.Errorf("%d bytes of flags and source, want 2", len(rest))
+	}
+	if rest[0]&^1 != 0 {
+		return Rating{}, 0, fmt.Errorf("unknown flags %#x", rest[0])
+	}
+	r.Reviews = rest[0]&1 != 0
+	src := Source(rest[1])
+	if int(src) >= len(sourceNames) {
+		return Rating{}, 0, fmt.Errorf("unknown source %d", src)
+	}
+	if !r.Valid() {
+		return Rating{}, 0, fmt.Errorf("not a rating to show: %v of %v to %v, %d counted", r.Value, r.Worst, r.Best, r.Count)
+	}
+	return r, src, nil
 }
 
 // noEOF turns the end of the stream, where more was due, into

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,6 +30,10 @@ func snapCatalog(n, max int) *Catalog {
 		}
 		p.ID = KeyOf(p.Key)
 		p.Sources.set(FieldName, SourceJSONLD)
+		if i%2 == 0 {
+			p.Rating = Rating{Value: 3 + float64(i%5)/2, Best: 5, Worst: 1, Count: uint32(10 + i), Reviews: i%4 == 0}
+			p.Sources.set(FieldRating, SourceMicrodata)
+		}
 		c.Put(p, t0.Add(time.Duration(i)*time.Second))
 	}
 	return c
@@ -106,6 +112,53 @@ func TestSnapshotRoundTrip(t *testing.T) {
 				t.Fatalf("List: %d %v, want %d %v", gt, gpage, wt, wpage)
 			}
 		})
+	}
+}
+
+// TestSnapshotFormat1: a snapshot written before ratings (the committed
+// testdata/format1/snapshot.bin, written then from snapCatalog(3, 100))
+// loads: the same products, categories and aliases, none with a rating.
+func TestSnapshotFormat1(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile("testdata/format1/snapshot.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old[0] != 1 {
+		t.Fatalf("the fixture is of format %d, want 1", old[0])
+	}
+	got := New(100)
+	r := bufio.NewReader(io.MultiReader(bytes.NewReader(old), strings.NewReader("NEXT")))
+	if err := got.ReadSnapshot(r); err != nil {
+		t.Fatalf("ReadSnapshot: %v", err)
+	}
+	if rest, _ := io.ReadAll(r); string(rest) != "NEXT" {
+		t.Fatalf("after ReadSnapshot, the stream holds %q, want %q", rest, "NEXT")
+	}
+	c := snapCatalog(3, 100)
+	if got.Len() != 3 || len(got.Categories()) != len(c.Categories()) {
+		t.Fatalf("%d products, %d categories; want 3, %d", got.Len(), len(got.Categories()), len(c.Categories()))
+	}
+	for i := range 3 {
+		id := KeyOf("SKU-" + strconv.Itoa(i))
+		want, _ := c.Get(id)
+		want.Rating = Rating{}
+		want.Sources.set(FieldRating, SourceNone)
+		if p, ok := got.Get(id); !ok || !reflect.DeepEqual(p, want) {
+			t.Errorf("Get(%d): %+v, want %+v", i, p, want)
+		}
+		if rid, ok := got.Resolve("pid-" + strconv.Itoa(i)); !ok || rid != id {
+			t.Errorf("Resolve(pid-%d): %v %v, want %v", i, rid, ok, id)
+		}
+	}
+	// Written again, it is of the current format, and loads the same.
+	again := catalogSnapshot(t, got)
+	if again[0] != snapshotFormat {
+		t.Errorf("written as format %d, want %d", again[0], snapshotFormat)
+	}
+	back := New(100)
+	if err := back.ReadSnapshot(bufio.NewReader(bytes.NewReader(again))); err != nil || back.Len() != 3 {
+		t.Errorf("rewritten snapshot: %v, %d products", err, back.Len())
 	}
 }
 

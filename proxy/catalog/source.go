@@ -37,10 +37,11 @@ const (
 	FieldGTIN
 	FieldBrand
 	FieldCategories
+	FieldRating
 	NumFields
 )
 
-var fieldNames = [NumFields]string{"name", "url", "image", "price", "currency", "availability", "sku", "gtin", "brand", "categories"}
+var fieldNames = [NumFields]string{"name", "url", "image", "price", "currency", "availability", "sku", "gtin", "brand", "categories", "rating"}
 
 // String returns the field's JSON name ("price").
 func (f Field) String() string {
@@ -51,7 +52,7 @@ func (f Field) String() string {
 }
 
 // Sources holds the Source of every Field in one word: 3 bits a field.
-type Sources uint32
+type Sources uint64
 
 const sourceBits = 3
 

@@ -59,6 +59,7 @@ func TestShared(t *testing.T) {
 
 	v := facts("v1", rules.PageProduct, "/p/boots")
 	boots := product(42, "/p/boots", "https://cdn.example/boots.jpg")
+	boots.Product.Rating = catalog.Rating{Value: 4.5, Best: 5, Worst: 1, Count: 132, Reviews: true} // B's cards show it too
 	socks := product(43, "/p/socks", "")
 	socks.Product.Name, socks.Product.Categories = "Socks", []catalog.Category{{ID: 7, Name: "Shoes"}, {ID: 8, Name: "Socks"}}
 	a.View(v, a.Page(v, boots, true, t0), t0)

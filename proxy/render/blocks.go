@@ -75,12 +75,22 @@ func (r *Renderer) blockItem(b *rules.Block, id catalog.ID, origin string) (mark
 		return markup.BlockItem{}, false
 	}
 	return markup.BlockItem{
-		Name:  prod.Name,
-		URL:   onOrigin(origin, withParam(prod.URL, r.cfg.Recommendations.AttributionParam, b.ID)),
-		Image: onOrigin(origin, prod.Image),
-		Price: plan.FormatPrice(prod.Price, prod.Currency),
-		Brand: prod.Brand,
+		Name:   prod.Name,
+		URL:    onOrigin(origin, withParam(prod.URL, r.cfg.Recommendations.AttributionParam, b.ID)),
+		Image:  onOrigin(origin, prod.Image),
+		Price:  plan.FormatPrice(prod.Price, prod.Currency),
+		Brand:  prod.Brand,
+		Rating: cardRating(prod.Rating),
 	}, true
+}
+
+// cardRating is a product's rating as a card shows it: none (Count 0)
+// unless the catalog holds one it accepted.
+func cardRating(r catalog.Rating) markup.Rating {
+	if !r.Valid() {
+		return markup.Rating{}
+	}
+	return markup.Rating{Value: r.Value, Best: r.Best, Count: int(r.Count), Reviews: r.Reviews}
 }
 
 // assembleBlock builds a block of the built-in template from its parts:

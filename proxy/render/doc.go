@@ -8,8 +8,9 @@
 //
 // Files:
 //   - render.go: Renderer, Render, banners, the tags.
-//   - blocks.go: recommendation blocks, whole or from cached cards, and
-//     the attribution parameter on their links.
+//   - blocks.go: recommendation blocks, whole or from cached cards (a
+//     product's rating on its card only when the catalog accepted it),
+//     and the attribution parameter on their links.
 //   - overlay.go: overlay dialogs and their deadline text.
 //   - swap.go: content swaps, their content or attribute, rendered once
 //     when static, else for the visit, escaped.

@@ -7,8 +7,9 @@
 // these bytes; it does not know what they are.
 //
 // Files:
-//   - blocks.go: recommendation blocks, the built-in template and checks
-//     for a shop's own.
+//   - blocks.go: recommendation blocks, the built-in template (product
+//     cards: image, brand, name, the rating as inline SVG stars with its
+//     words, price), Rating, and checks for a shop's own.
 //   - swaps.go: content swaps' templates (SwapData, what they read):
 //     their markup checked (balanced, no script, forms or tables), an
 //     attribute's value escaped for it, URLs only http(s) or relative,
