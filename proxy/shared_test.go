@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,19 @@ func handoff(t testing.TB, from, to *env, visitorID string) {
 		_, held := to.proxy.profiles.Get(visitorID)
 		return !held, fmt.Sprintf("the other instance still holds its copy: from %+v, to %+v",
 			from.proxy.shared.(*remote.Store).Stats(), to.proxy.shared.(*remote.Store).Stats())
+	})
+}
+
+// learnedFrom waits until to has read every batch of changes from wrote
+// (what it learned of products among them): a product viewed on from is
+// in to's catalog, to show in a block. (Flushes first.)
+func learnedFrom(t testing.TB, from, to *env) {
+	t.Helper()
+	flushed(t, from.proxy)
+	want := from.proxy.shared.(*remote.Store).Stats().BatchesWritten
+	proxytest.Eventually(t, 5*time.Second, func() (bool, string) {
+		got := to.proxy.shared.(*remote.Store).Stats().BatchesRead
+		return got >= want, fmt.Sprintf("the other instance read %d batches of changes, of %d written", got, want)
 	})
 }
 
@@ -363,11 +377,21 @@ func TestSharedOtherLayout(t *testing.T) {
 	shoes := a.productsIn("shoes", 2)
 	id := visitorID(t, a, v.get(a.url+shoes[0]))
 	flushed(t, a.proxy)
-	// Another build's bytes, generation 7, in the profile's place.
+	// Another build's bytes in the profile's place, of the generation
+	// after A's (as a write of theirs would be: generations only grow, so
+	// word of A's write reaching B late cannot make B drop what it read).
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rdb.Close()
 	key := storePrefix(b.proxy.conf.Load().cfg) + "{" + id + "}:p"
-	if err := rdb.Set(context.Background(), key, "0000000000000007"+"abcdef0100000001"+"\x00a profile of an earlier layout", 0).Err(); err != nil {
+	cur, err := rdb.Get(context.Background(), key).Result()
+	if err != nil || len(cur) < 16 {
+		t.Fatalf("A's write of the profile: %q, %v", cur, err)
+	}
+	gen, err := strconv.ParseUint(cur[:16], 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(context.Background(), key, fmt.Sprintf("%016x", gen+1)+"abcdef0100000001"+"\x00a profile of an earlier layout", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	v.get(b.url + shoes[1]) // B has never held the visitor: it reads through
@@ -431,8 +455,9 @@ func TestSharedTLS(t *testing.T) {
 	shoes := a.productsIn("shoes", 1)
 	id := visitorID(t, a, v.get(a.url+shoes[0]))
 	handoff(t, a, b, id)
+	learnedFrom(t, a, b)
 	if !strings.Contains(recentBlock(v.get(b.url+"/").body), shoes[0]) {
-		t.Error("B does not show what the visitor viewed on A, through TLS")
+		t.Errorf("B does not show what the visitor viewed on A, through TLS: B %+v", b.proxy.shared.(*remote.Store).Stats())
 	}
 	c := startProxy(t, demoConfig(t, a.upstream, sharedConfig(srv.URL()))) // the system's authorities only
 	if pg := c.visitor().get(c.url + shoes[0]); pg.resp.StatusCode != 200 {
