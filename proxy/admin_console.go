@@ -334,7 +334,7 @@ func (s consoleSource) PreviewLink(r console.PreviewRequest) (console.PreviewLin
 // AdminConsole is Admin's handler and its console, whose OnceCode makes
 // one-time sign-in links (/login?once=CODE).
 func (p *Proxy) AdminConsole(token string) (fasthttp.RequestHandler, *console.Console) {
-	con := console.New(consoleSource{p}, token, p.now)
+	con := console.New(consoleSource{p}, token, p.now, p.log)
 	if d := p.Config().Store.Timeout.D(); d > 0 {
 		con.Timeout = d
 	}

@@ -90,7 +90,7 @@ func TestHistogramLabels(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &overviewOf{labels: tt.labels}
-			c := New(src, token, func() time.Time { return t0 })
+			c := New(src, token, func() time.Time { return t0 }, nil)
 			id, _ := signIn(t, c)
 			d := doc(t, do(c, "GET", "/", withCookie(id, nil)))
 			svg := d.Find(`svg#added`)

@@ -6,7 +6,10 @@ import (
 	"crypto/subtle"
 	"embed"
 	"html/template"
+	"log/slog"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,17 +39,22 @@ type Console struct {
 	token    string
 	now      func() time.Time
 	sessions sessions
+	throttle throttle
+	log      *slog.Logger
 	// Timeout bounds what a page waits for the shared store.
 	Timeout time.Duration
 }
 
 // New is a console reading src, for people who know token (an empty token
-// lets nobody in).
-func New(src Source, token string, now func() time.Time) *Console {
+// lets nobody in), logging sign-ins to log (nil: slog.Default()).
+func New(src Source, token string, now func() time.Time, log *slog.Logger) *Console {
 	if now == nil {
 		now = time.Now
 	}
-	return &Console{src: src, token: token, now: now, Timeout: 2 * time.Second}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Console{src: src, token: token, now: now, log: log, Timeout: 2 * time.Second}
 }
 
 // Handles reports whether path is the console's.
@@ -258,8 +266,18 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
 			return
 		}
+		ip := ctx.RemoteIP().String()
+		if d := c.throttle.wait(ip, now); d > 0 {
+			secs := int(math.Ceil(d.Seconds()))
+			c.log.Warn("console sign-in refused: too many failures", "ip", ip, "retry_after_s", secs)
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+			fail(ctx, "too many failed sign-ins: try again later\n", fasthttp.StatusTooManyRequests)
+			return
+		}
 		got := ctx.PostArgs().Peek("token")
 		if c.token == "" || subtle.ConstantTimeCompare(got, []byte(c.token)) != 1 {
+			c.throttle.fail(ip, now)
+			c.log.Warn("console sign-in failed: wrong token", "ip", ip)
 			p.Error = "That is not the admin token."
 			ctx.SetStatusCode(fasthttp.StatusUnauthorized)
 			c.render(ctx, "login", p)
@@ -267,6 +285,7 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 		}
 	case ctx.IsGet() && ctx.QueryArgs().Has("once"):
 		if c.token == "" || !c.sessions.redeem(string(ctx.QueryArgs().Peek("once")), now) {
+			c.log.Warn("console sign-in failed: one-time code unknown, used or old", "ip", ctx.RemoteIP().String())
 			p.Error = "That sign-in link was used already or is too old: sign in with the admin token."
 			ctx.SetStatusCode(fasthttp.StatusUnauthorized)
 			c.render(ctx, "login", p)
@@ -276,6 +295,7 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 		c.render(ctx, "login", p)
 		return
 	}
+	c.log.Info("console sign-in", "ip", ctx.RemoteIP().String())
 	id, _ := c.sessions.start(now)
 	c.setCookie(ctx, id, int(sessionTTL/time.Second))
 	ctx.Redirect("/", fasthttp.StatusSeeOther)
@@ -330,6 +350,15 @@ func sameSite(ctx *fasthttp.RequestCtx) bool {
 	}
 	u, err := url.Parse(origin)
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host()))
+}
+
+// fail answers status with msg as plain text. Unlike ctx.Error, which
+// resets the response, it keeps the headers already set (CSP, nosniff,
+// X-Frame-Options, Referrer-Policy, no-store, Allow, Retry-After).
+func fail(ctx *fasthttp.RequestCtx, msg string, status int) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetBodyString(msg)
 }
 
 func (c *Console) render(ctx *fasthttp.RequestCtx, name string, p page) {

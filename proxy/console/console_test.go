@@ -116,7 +116,7 @@ func withCookie(id string, more func(r *fasthttp.Request)) func(r *fasthttp.Requ
 
 func newConsole() (*Console, *fake) {
 	f := &fake{}
-	return New(f, token, func() time.Time { return t0 }), f
+	return New(f, token, func() time.Time { return t0 }, nil), f
 }
 
 func TestSessionCookie(t *testing.T) {
@@ -146,15 +146,15 @@ func TestLogin(t *testing.T) {
 		header map[string]string
 		status int
 	}{
-		{"right token", New(&fake{}, token, nil), "token=" + token, nil, fasthttp.StatusSeeOther},
-		{"wrong token", New(&fake{}, token, nil), "token=guess", nil, fasthttp.StatusUnauthorized},
-		{"empty token", New(&fake{}, token, nil), "token=", nil, fasthttp.StatusUnauthorized},
-		{"no admin token lets nobody in", New(&fake{}, "", nil), "token=", nil, fasthttp.StatusUnauthorized},
-		{"cross-site", New(&fake{}, token, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
-		{"other origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
-		{"same origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
-		{"origin null under no-referrer", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
-		{"same-site is not same-origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
+		{"right token", New(&fake{}, token, nil, nil), "token=" + token, nil, fasthttp.StatusSeeOther},
+		{"wrong token", New(&fake{}, token, nil, nil), "token=guess", nil, fasthttp.StatusUnauthorized},
+		{"empty token", New(&fake{}, token, nil, nil), "token=", nil, fasthttp.StatusUnauthorized},
+		{"no admin token lets nobody in", New(&fake{}, "", nil, nil), "token=", nil, fasthttp.StatusUnauthorized},
+		{"cross-site", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
+		{"other origin", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
+		{"same origin", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"origin null under no-referrer", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"same-site is not same-origin", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

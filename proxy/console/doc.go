@@ -17,7 +17,9 @@
 //   - source.go: Source and the view types it answers with.
 //   - console.go: Console, the routes, the headers every page carries,
 //     the Preview page's form and its POST.
-//   - session.go: sign-in, sessions, CSRF tokens, one-time sign-in codes.
+//   - session.go: sessions, CSRF tokens, one-time sign-in codes.
+//   - throttle.go: failed sign-ins counted per client IP and overall; past
+//     either limit POST /login answers 429 with Retry-After.
 //   - charts.go: bars and intervals as SVG geometry, and template helpers.
 //   - templates/*.html: the pages; static/console.css: their stylesheet.
 package console
