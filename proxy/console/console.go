@@ -84,7 +84,7 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	if strings.HasPrefix(path, "/console/static/") {
 		if path != "/console/static/console.css" {
-			ctx.Error("not found\n", fasthttp.StatusNotFound)
+			fail(ctx, "not found\n", fasthttp.StatusNotFound)
 			return
 		}
 		ctx.SetContentType("text/css; charset=utf-8")
@@ -101,17 +101,17 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 			ctx.Redirect("/login", fasthttp.StatusSeeOther)
 			return
 		}
-		ctx.Error("unauthorized: sign in on /login\n", fasthttp.StatusUnauthorized)
+		fail(ctx, "unauthorized: sign in on /login\n", fasthttp.StatusUnauthorized)
 		return
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
 		if !ctx.IsPost() {
 			ctx.Response.Header.Set("Allow", "GET, POST")
-			ctx.Error("method not allowed\n", fasthttp.StatusMethodNotAllowed)
+			fail(ctx, "method not allowed\n", fasthttp.StatusMethodNotAllowed)
 			return
 		}
 		if !sameSite(ctx) || sess.csrf == "" || subtle.ConstantTimeCompare(ctx.PostArgs().Peek("csrf"), []byte(sess.csrf)) != 1 {
-			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			fail(ctx, "refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
 			return
 		}
 	}
@@ -157,7 +157,7 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 	case path == "/console/preview":
 		c.preview(ctx, p)
 	default:
-		ctx.Error("not found\n", fasthttp.StatusNotFound)
+		fail(ctx, "not found\n", fasthttp.StatusNotFound)
 	}
 }
 
@@ -263,7 +263,7 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 	switch {
 	case ctx.IsPost():
 		if !sameSite(ctx) {
-			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			fail(ctx, "refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
 			return
 		}
 		ip := ctx.RemoteIP().String()
@@ -364,7 +364,7 @@ func fail(ctx *fasthttp.RequestCtx, msg string, status int) {
 func (c *Console) render(ctx *fasthttp.RequestCtx, name string, p page) {
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, p); err != nil {
-		ctx.Error("the page could not be drawn: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
+		fail(ctx, "the page could not be drawn: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")

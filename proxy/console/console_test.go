@@ -431,3 +431,38 @@ func TestPreviewPage(t *testing.T) {
 		t.Errorf("asked %+v, want the default lifetime when the form names none", f.asked)
 	}
 }
+
+// TestErrorHeaders: every error the console answers keeps the headers
+// every page carries (ctx.Error would reset them), and the 405 its Allow.
+func TestErrorHeaders(t *testing.T) {
+	c, _ := newConsole()
+	id, _ := signIn(t, c)
+	for _, tc := range []struct {
+		name, method, uri string
+		setup             func(r *fasthttp.Request)
+		status            int
+	}{
+		{"PUT /", "PUT", "/", withCookie(id, nil), fasthttp.StatusMethodNotAllowed},
+		{"unknown path", "GET", "/console/nowhere", withCookie(id, nil), fasthttp.StatusNotFound},
+		{"POST unauthenticated", "POST", "/console/visitors/erase", form("id=v1"), fasthttp.StatusUnauthorized},
+		{"missing static file", "GET", "/console/static/none.css", nil, fasthttp.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := do(c, tc.method, tc.uri, tc.setup)
+			if resp.StatusCode() != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode(), tc.status)
+			}
+			for k, want := range map[string]string{"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+				"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
+				if got := string(resp.Header.Peek(k)); got != want {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+			if tc.status == fasthttp.StatusMethodNotAllowed {
+				if got := string(resp.Header.Peek("Allow")); got != "GET, POST" {
+					t.Errorf("Allow: %q, want GET, POST", got)
+				}
+			}
+		})
+	}
+}
