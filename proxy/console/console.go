@@ -98,7 +98,7 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 	sid, sess, ok := c.who(ctx)
 	if !ok {
 		if ctx.IsGet() || ctx.IsHead() {
-			ctx.Redirect("/login", fasthttp.StatusSeeOther)
+			seeOther(ctx, "/login")
 			return
 		}
 		fail(ctx, "unauthorized: sign in on /login\n", fasthttp.StatusUnauthorized)
@@ -122,7 +122,7 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 	case path == "/logout" && ctx.IsPost():
 		c.sessions.end(sid)
 		c.setCookie(ctx, "", -1)
-		ctx.Redirect("/login", fasthttp.StatusSeeOther)
+		seeOther(ctx, "/login")
 		return
 	case path == "/" || path == "/console" || path == "/console/":
 		p.Title, p.Nav, p.Data = "Overview", "overview", c.src.Overview(now)
@@ -248,7 +248,7 @@ func (c *Console) erase(ctx *fasthttp.RequestCtx, p page) {
 			c.render(ctx, "erase", p)
 			return
 		}
-		ctx.Redirect("/console/visitors?erased=1&id="+url.QueryEscape(id), fasthttp.StatusSeeOther)
+		seeOther(ctx, "/console/visitors?erased=1&id="+url.QueryEscape(id))
 		return
 	}
 	p.Data = string(ctx.QueryArgs().Peek("id"))
@@ -298,7 +298,7 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 	c.log.Info("console sign-in", "ip", ctx.RemoteIP().String())
 	id, _ := c.sessions.start(now)
 	c.setCookie(ctx, id, int(sessionTTL/time.Second))
-	ctx.Redirect("/", fasthttp.StatusSeeOther)
+	seeOther(ctx, "/")
 }
 
 func (c *Console) setCookie(ctx *fasthttp.RequestCtx, value string, maxAge int) {
@@ -359,6 +359,13 @@ func fail(ctx *fasthttp.RequestCtx, msg string, status int) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("text/plain; charset=utf-8")
 	ctx.SetBodyString(msg)
+}
+
+// seeOther answers 303 to loc, a root-relative path set as it is (ctx.Redirect
+// would make it absolute from the request's Host, which the client chose).
+func seeOther(ctx *fasthttp.RequestCtx, loc string) {
+	ctx.Response.Header.Set("Location", loc)
+	ctx.SetStatusCode(fasthttp.StatusSeeOther)
 }
 
 func (c *Console) render(ctx *fasthttp.RequestCtx, name string, p page) {

@@ -466,3 +466,33 @@ func TestErrorHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectsRelative: a redirect's Location is a root-relative path,
+// never made from the request's Host.
+func TestRedirectsRelative(t *testing.T) {
+	c, _ := newConsole()
+	id, csrf := signIn(t, c)
+	evil := func(more func(r *fasthttp.Request)) func(r *fasthttp.Request) {
+		return func(r *fasthttp.Request) {
+			if more != nil {
+				more(r)
+			}
+			r.Header.SetHost("evil.example")
+		}
+	}
+	for _, tc := range []struct {
+		name, method, uri string
+		setup             func(r *fasthttp.Request)
+		want              string
+	}{
+		{"not signed in", "GET", "/", evil(nil), "/login"},
+		{"sign-in", "POST", "/login", evil(form("token=" + token)), "/"},
+		{"erase", "POST", "/console/visitors/erase", evil(withCookie(id, form("id=v1&csrf="+csrf))), "/console/visitors?erased=1&id=v1"},
+		{"sign-out", "POST", "/logout", evil(withCookie(id, form("csrf="+csrf))), "/login"},
+	} {
+		resp := do(c, tc.method, tc.uri, tc.setup)
+		if resp.StatusCode() != fasthttp.StatusSeeOther || string(resp.Header.Peek("Location")) != tc.want {
+			t.Errorf("%s: %d Location %q, want 303 %q", tc.name, resp.StatusCode(), resp.Header.Peek("Location"), tc.want)
+		}
+	}
+}
