@@ -95,6 +95,12 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 		c.login(ctx)
 		return
 	}
+	if present, ok := BearerOK(ctx.Request.Header.Peek("Authorization"), c.token); present && !ok {
+		// A tool sent a wrong token: tell it so, rather than send it to a form.
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="shopedge admin"`)
+		fail(ctx, "unauthorized: send Authorization: Bearer <admin token>\n", fasthttp.StatusUnauthorized)
+		return
+	}
 	sid, sess, ok := c.who(ctx)
 	if !ok {
 		if ctx.IsGet() || ctx.IsHead() {
@@ -275,7 +281,7 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		got := ctx.PostArgs().Peek("token")
-		if c.token == "" || subtle.ConstantTimeCompare(got, []byte(c.token)) != 1 {
+		if !TokenOK(got, c.token) {
 			c.throttle.fail(ip, now)
 			c.log.Warn("console sign-in failed: wrong token", "ip", ip)
 			p.Error = "That is not the admin token."
@@ -326,8 +332,8 @@ func (c *Console) who(ctx *fasthttp.RequestCtx) (string, session, bool) {
 	if c.token == "" {
 		return "", session{}, false
 	}
-	if got, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
-		return "", session{}, subtle.ConstantTimeCompare([]byte(got), []byte(c.token)) == 1
+	if present, ok := BearerOK(ctx.Request.Header.Peek("Authorization"), c.token); present {
+		return "", session{}, ok
 	}
 	id := string(ctx.Request.Header.Cookie(CookieName))
 	s, ok := c.sessions.get(id, c.now())

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,9 @@ import (
 )
 
 const token = "s3cret-admin-token"
+
+// quiet is the tests' logger: it drops what it is given.
+var quiet = slog.New(slog.DiscardHandler)
 
 var t0 = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
@@ -116,7 +120,7 @@ func withCookie(id string, more func(r *fasthttp.Request)) func(r *fasthttp.Requ
 
 func newConsole() (*Console, *fake) {
 	f := &fake{}
-	return New(f, token, func() time.Time { return t0 }, nil), f
+	return New(f, token, func() time.Time { return t0 }, quiet), f
 }
 
 func TestSessionCookie(t *testing.T) {
@@ -146,15 +150,15 @@ func TestLogin(t *testing.T) {
 		header map[string]string
 		status int
 	}{
-		{"right token", New(&fake{}, token, nil, nil), "token=" + token, nil, fasthttp.StatusSeeOther},
-		{"wrong token", New(&fake{}, token, nil, nil), "token=guess", nil, fasthttp.StatusUnauthorized},
-		{"empty token", New(&fake{}, token, nil, nil), "token=", nil, fasthttp.StatusUnauthorized},
-		{"no admin token lets nobody in", New(&fake{}, "", nil, nil), "token=", nil, fasthttp.StatusUnauthorized},
-		{"cross-site", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
-		{"other origin", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
-		{"same origin", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
-		{"origin null under no-referrer", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
-		{"same-site is not same-origin", New(&fake{}, token, nil, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
+		{"right token", New(&fake{}, token, nil, quiet), "token=" + token, nil, fasthttp.StatusSeeOther},
+		{"wrong token", New(&fake{}, token, nil, quiet), "token=guess", nil, fasthttp.StatusUnauthorized},
+		{"empty token", New(&fake{}, token, nil, quiet), "token=", nil, fasthttp.StatusUnauthorized},
+		{"no admin token lets nobody in", New(&fake{}, "", nil, quiet), "token=", nil, fasthttp.StatusUnauthorized},
+		{"cross-site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
+		{"other origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
+		{"same origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"origin null under no-referrer", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"same-site is not same-origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,7 +261,7 @@ func TestPages(t *testing.T) {
 	if resp.StatusCode() != fasthttp.StatusOK || !strings.Contains(string(resp.Body()), `id="requests">120<`) {
 		t.Errorf("Bearer GET /: %d", resp.StatusCode())
 	}
-	if resp := do(c, "GET", "/", func(r *fasthttp.Request) { r.Header.Set("Authorization", "Bearer nope") }); resp.StatusCode() != fasthttp.StatusSeeOther {
+	if resp := do(c, "GET", "/", func(r *fasthttp.Request) { r.Header.Set("Authorization", "Bearer nope") }); resp.StatusCode() != fasthttp.StatusUnauthorized {
 		t.Errorf("wrong Bearer GET /: %d", resp.StatusCode())
 	}
 	if resp := do(c, "GET", "/console/static/console.css", nil); resp.StatusCode() != 200 || !strings.HasPrefix(string(resp.Header.ContentType()), "text/css") {
@@ -493,6 +497,51 @@ func TestRedirectsRelative(t *testing.T) {
 		resp := do(c, tc.method, tc.uri, tc.setup)
 		if resp.StatusCode() != fasthttp.StatusSeeOther || string(resp.Header.Peek("Location")) != tc.want {
 			t.Errorf("%s: %d Location %q, want 303 %q", tc.name, resp.StatusCode(), resp.Header.Peek("Location"), tc.want)
+		}
+	}
+}
+
+// TestWrongBearer: a tool with a wrong token gets 401 and a challenge, not
+// a redirect to the sign-in form; the right one, in any case of the
+// scheme, gets the page.
+func TestWrongBearer(t *testing.T) {
+	c, _ := newConsole()
+	for _, tc := range []struct {
+		auth   string
+		status int
+	}{
+		{"Bearer wrong", fasthttp.StatusUnauthorized},
+		{"Basic " + token, fasthttp.StatusUnauthorized},
+		{"Bearer " + token, fasthttp.StatusOK},
+		{"bearer " + token, fasthttp.StatusOK},
+	} {
+		resp := do(c, "GET", "/console/actions", func(r *fasthttp.Request) { r.Header.Set("Authorization", tc.auth) })
+		if resp.StatusCode() != tc.status {
+			t.Errorf("%q: %d, want %d", tc.auth, resp.StatusCode(), tc.status)
+		}
+		if tc.status == fasthttp.StatusUnauthorized {
+			if got := string(resp.Header.Peek("WWW-Authenticate")); got != `Bearer realm="shopedge admin"` {
+				t.Errorf("%q: WWW-Authenticate %q", tc.auth, got)
+			}
+		}
+	}
+}
+
+func TestBearerOK(t *testing.T) {
+	for _, tc := range []struct {
+		h, token    string
+		present, ok bool
+	}{
+		{"", token, false, false},
+		{"Bearer " + token, token, true, true},
+		{"BEARER " + token, token, true, true},
+		{"Bearer " + token + "x", token, true, false},
+		{"Bearer ", "", true, false},
+		{"Token " + token, token, true, false},
+		{"Bear", token, true, false},
+	} {
+		if p, ok := BearerOK([]byte(tc.h), tc.token); p != tc.present || ok != tc.ok {
+			t.Errorf("BearerOK(%q): %v %v, want %v %v", tc.h, p, ok, tc.present, tc.ok)
 		}
 	}
 }

@@ -18,6 +18,8 @@
 //   - console.go: Console, the routes, the headers every page carries,
 //     the Preview page's form and its POST.
 //   - session.go: sessions, CSRF tokens, one-time sign-in codes.
+//   - bearer.go: BearerOK and TokenOK, the token's one comparison (SHA-256
+//     digests in constant time), shared with the admin API.
 //   - throttle.go: failed sign-ins counted per client IP and overall; past
 //     either limit POST /login answers 429 with Retry-After.
 //   - charts.go: bars and intervals as SVG geometry, and template helpers.
