@@ -545,3 +545,27 @@ func TestBearerOK(t *testing.T) {
 		}
 	}
 }
+
+// TestCodes: a one-time code fails after its lifetime, and past the cap
+// the oldest code is the one dropped.
+func TestCodes(t *testing.T) {
+	var s sessions
+	old := s.code(t0)
+	if s.redeem(old, t0.Add(CodeLifetime)) {
+		t.Error("a code redeemed at the end of its lifetime")
+	}
+	first := s.code(t0)
+	var rest []string
+	for i := range maxCodes {
+		rest = append(rest, s.code(t0.Add(time.Duration(i+1)*time.Second)))
+	}
+	at := t0.Add(time.Minute)
+	if s.redeem(first, at) {
+		t.Errorf("after %d more codes, the first still works", maxCodes)
+	}
+	for i, c := range rest {
+		if !s.redeem(c, at) {
+			t.Errorf("code %d of the newest %d gone", i+1, maxCodes)
+		}
+	}
+}
