@@ -302,6 +302,11 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	c.log.Info("console sign-in", "ip", ctx.RemoteIP().String())
+	// The session the browser held before, if any, ends: a sign-in never
+	// leaves an older session (perhaps planted, perhaps stolen) running.
+	if old := ctx.Request.Header.Cookie(CookieName); len(old) > 0 {
+		c.sessions.end(string(old))
+	}
 	id, _ := c.sessions.start(now)
 	c.setCookie(ctx, id, int(sessionTTL/time.Second))
 	seeOther(ctx, "/")

@@ -569,3 +569,19 @@ func TestCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInEndsOldSession: signing in again ends the session the
+// request's cookie named.
+func TestSignInEndsOldSession(t *testing.T) {
+	c, _ := newConsole()
+	old, _ := signIn(t, c)
+	if resp := do(c, "POST", "/login", withCookie(old, form("token="+token))); resp.StatusCode() != fasthttp.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", resp.StatusCode())
+	}
+	if _, ok := c.sessions.get(old, t0); ok {
+		t.Error("the old session still holds after a new sign-in")
+	}
+	if resp := do(c, "GET", "/console/actions", withCookie(old, nil)); resp.StatusCode() != fasthttp.StatusSeeOther {
+		t.Errorf("GET with the old cookie: %d, want 303 to /login", resp.StatusCode())
+	}
+}
