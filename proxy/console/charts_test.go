@@ -132,3 +132,38 @@ func TestHistogramLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestNotFinite: NaN, ±Inf, negative and zero values draw no bar, leave
+// the other rows' bars alone, put no "NaN" in a coordinate, and print "—".
+func TestNotFinite(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, v := range []float64{nan, inf, -inf, -1, 0} {
+		name := strconv.FormatFloat(v, 'g', -1, 64)
+		if got := bar(v, 10); got != 0 {
+			t.Errorf("bar(%s, 10) = %v, want 0", name, got)
+		}
+		if got := bar(5, v); got != 0 {
+			t.Errorf("bar(5, %s) = %v, want 0", name, got)
+		}
+		as := []Action{{CTR: v, Revenue: v}, {CTR: 0.5, Revenue: 20}}
+		for _, field := range []string{"ctr", "revenue"} {
+			m := funcs["maxActions"].(func([]Action, string) float64)(as, field)
+			if want := map[string]float64{"ctr": 0.5, "revenue": 20}[field]; m != want {
+				t.Errorf("maxActions with %s %s = %v, want %v", field, name, m, want)
+			}
+		}
+		arm := Arm{Effect: true, Uplift: v, Low: v, High: v}
+		i := intervalOf(arm, scaleOf([]Arm{arm}))
+		for _, f := range []float64{i.Low, i.Width, i.Mark, i.Zero} {
+			if !finite(f) {
+				t.Errorf("interval of %s: %+v", name, i)
+			}
+		}
+		for _, fn := range []string{"pct", "signed", "money"} {
+			got := funcs[fn].(func(float64) string)(v)
+			if finite(v) == (got == "—") {
+				t.Errorf("%s(%s) = %q", fn, name, got)
+			}
+		}
+	}
+}
