@@ -94,8 +94,11 @@ func (s consoleSource) visitorID(v string) (string, error) {
 	if who, ok := s.p.ids.Verify(v); ok {
 		return who.ID, nil
 	}
-	return "", fmt.Errorf("%q is neither a visitor id nor a visitor cookie shopedge signed", v)
+	return "", fmt.Errorf("%q is neither a visitor id nor a visitor cookie shopedge signed: %w", v, console.ErrBadID)
 }
+
+// VisitorID is visitorID: the id that v, an id or a signed cookie, names.
+func (s consoleSource) VisitorID(v string) (string, error) { return s.visitorID(v) }
 
 // Profile is viewProfile, as tables.
 func (s consoleSource) Profile(id string) ([]console.Section, bool, error) {

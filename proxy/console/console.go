@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
+	"errors"
 	"html/template"
 	"log/slog"
 	"math"
@@ -157,7 +158,9 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 		exps, err := c.src.Experiments(wait)
 		p.Title, p.Nav, p.Data = "Experiments", "experiments", exps
 		if err != nil {
+			// The store did not answer: say so, not "No experiment configured".
 			p.Error = err.Error()
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		}
 		c.render(ctx, "experiments", p)
 	case path == "/console/preview":
@@ -244,20 +247,32 @@ func (c *Console) visitors(ctx *fasthttp.RequestCtx, p page, id, path string, er
 	c.render(ctx, "visitors", p)
 }
 
+// erase asks to confirm (GET) and erases (POST) the visitor that the id
+// field names: input naming no visitor is a 400, a failed erasure a 503,
+// and the redirect after it names the visitor by its id, never by the
+// cookie that may have been pasted.
 func (c *Console) erase(ctx *fasthttp.RequestCtx, p page) {
 	p.Title, p.Nav = "Erase a visitor", "visitors"
+	raw := string(ctx.QueryArgs().Peek("id"))
 	if ctx.IsPost() {
-		id := string(ctx.PostArgs().Peek("id"))
-		if err := c.src.Erase(id); err != nil {
-			p.Error, p.Data = err.Error(), id
-			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-			c.render(ctx, "erase", p)
+		raw = string(ctx.PostArgs().Peek("id"))
+	}
+	id, err := c.src.VisitorID(raw)
+	if err == nil && ctx.IsPost() {
+		if err = c.src.Erase(id); err == nil {
+			seeOther(ctx, "/console/visitors?erased=1&id="+url.QueryEscape(id))
 			return
 		}
-		seeOther(ctx, "/console/visitors?erased=1&id="+url.QueryEscape(id))
-		return
 	}
-	p.Data = string(ctx.QueryArgs().Peek("id"))
+	p.Data = id
+	if err != nil {
+		p.Error, p.Data = err.Error(), raw
+		status := fasthttp.StatusServiceUnavailable
+		if errors.Is(err, ErrBadID) {
+			status = fasthttp.StatusBadRequest
+		}
+		ctx.SetStatusCode(status)
+	}
 	c.render(ctx, "erase", p)
 }
 

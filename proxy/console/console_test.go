@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -22,6 +23,8 @@ var t0 = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 type fake struct {
 	erased []string
 	asked  []PreviewRequest // the preview links asked for
+	// storeDown, when set, is the error of Erase and Experiments.
+	storeDown error
 }
 
 func (f *fake) Overview(now time.Time) Overview {
@@ -42,12 +45,33 @@ func (f *fake) Profile(id string) ([]Section, bool, error) {
 func (f *fake) Explain(id, path string) ([]Section, error) {
 	return []Section{{Title: "Regions", Head: []string{"kind", "action"}, Rows: [][]string{{"block", "fill"}}}}, nil
 }
-func (f *fake) Erase(id string) error { f.erased = append(f.erased, id); return nil }
+// VisitorID takes ids of letters and digits, and "cookie.ID" as a signed
+// cookie naming ID.
+func (f *fake) VisitorID(v string) (string, error) {
+	if id, ok := strings.CutPrefix(v, "cookie."); ok {
+		v = id
+	}
+	if v == "" || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+		return "", fmt.Errorf("%q: %w", v, ErrBadID)
+	}
+	return v, nil
+}
+
+func (f *fake) Erase(id string) error {
+	if f.storeDown != nil {
+		return f.storeDown
+	}
+	f.erased = append(f.erased, id)
+	return nil
+}
 func (f *fake) Catalog(q string, limit int) (int, []Product) {
 	return 1, []Product{{Name: `<script>alert("x")</script>`, Key: "sku-1", URL: "/p/1", OutOfStock: true,
 		Fields: []Field{{Name: "name", Value: `<img src=x onerror=alert(1)>`, Source: "jsonld"}}}}
 }
 func (f *fake) Experiments(context.Context) ([]Experiment, error) {
+	if f.storeDown != nil {
+		return nil, f.storeDown
+	}
 	return []Experiment{{Name: "exp", Action: "also-viewed", Outcome: "better", Previewable: true, Arms: []Arm{{Name: "control", Visitors: 100},
 		{Name: "b", Visitors: 100, Effect: true, Uplift: 0.2, Low: 0.05, High: 0.4}}}}, nil
 }
@@ -583,5 +607,48 @@ func TestSignInEndsOldSession(t *testing.T) {
 	}
 	if resp := do(c, "GET", "/console/actions", withCookie(old, nil)); resp.StatusCode() != fasthttp.StatusSeeOther {
 		t.Errorf("GET with the old cookie: %d, want 303 to /login", resp.StatusCode())
+	}
+}
+
+// TestEraseErrors: input naming no visitor is a 400 (POST and the GET
+// confirmation), a failed erasure a 503, and the redirect names the
+// resolved id, not the cookie typed in.
+func TestEraseErrors(t *testing.T) {
+	c, f := newConsole()
+	id, csrf := signIn(t, c)
+	post := func(v string) *fasthttp.Response {
+		return do(c, "POST", "/console/visitors/erase", withCookie(id, form("csrf="+csrf+"&id="+v)))
+	}
+	for _, v := range []string{"", "%3Cgarbage%3E"} {
+		if resp := post(v); resp.StatusCode() != fasthttp.StatusBadRequest {
+			t.Errorf("POST id=%q: %d, want 400", v, resp.StatusCode())
+		}
+		if resp := do(c, "GET", "/console/visitors/erase?id="+v, withCookie(id, nil)); resp.StatusCode() != fasthttp.StatusBadRequest {
+			t.Errorf("GET id=%q: %d, want 400", v, resp.StatusCode())
+		}
+	}
+	resp := post("cookie.v1")
+	if loc := string(resp.Header.Peek("Location")); resp.StatusCode() != fasthttp.StatusSeeOther || loc != "/console/visitors?erased=1&id=v1" {
+		t.Errorf("POST a cookie: %d Location %q, want 303 to the id", resp.StatusCode(), loc)
+	}
+	if resp := do(c, "GET", "/console/visitors/erase?id=cookie.v1", withCookie(id, nil)); !strings.Contains(string(resp.Body()), `name="id" value="v1"`) {
+		t.Errorf("GET confirmation of a cookie does not carry the id:\n%s", resp.Body())
+	}
+	f.storeDown = errors.New("store: connection refused")
+	if resp := post("v1"); resp.StatusCode() != fasthttp.StatusServiceUnavailable || !strings.Contains(string(resp.Body()), "connection refused") {
+		t.Errorf("store down: %d, want 503 with the error", resp.StatusCode())
+	}
+}
+
+// TestExperimentsStoreDown: a store failure is a 503 with the error, not
+// "No experiment configured".
+func TestExperimentsStoreDown(t *testing.T) {
+	c, f := newConsole()
+	id, _ := signIn(t, c)
+	f.storeDown = errors.New("store: connection refused")
+	resp := do(c, "GET", "/console/experiments", withCookie(id, nil))
+	body := string(resp.Body())
+	if resp.StatusCode() != fasthttp.StatusServiceUnavailable || !strings.Contains(body, "connection refused") || strings.Contains(body, "No experiment configured") {
+		t.Errorf("store down: %d\n%s", resp.StatusCode(), body)
 	}
 }
