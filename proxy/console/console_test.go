@@ -45,6 +45,7 @@ func (f *fake) Profile(id string) ([]Section, bool, error) {
 func (f *fake) Explain(id, path string) ([]Section, error) {
 	return []Section{{Title: "Regions", Head: []string{"kind", "action"}, Rows: [][]string{{"block", "fill"}}}}, nil
 }
+
 // VisitorID takes ids of letters and digits, and "cookie.ID" as a signed
 // cookie naming ID.
 func (f *fake) VisitorID(v string) (string, error) {

@@ -1,8 +1,8 @@
 package console
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"time"
 )
 
