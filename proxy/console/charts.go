@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -194,6 +196,22 @@ var funcs = template.FuncMap{
 	"split": func(rewrites int64, passed []Count) []Count {
 		return append([]Count{{Label: "personalized", N: rewrites}}, passed...)
 	},
+	"shopLink": shopLink,
 	"scale":    scaleOf,
 	"interval": intervalOf,
+}
+
+// shopLink reports whether the catalog may link to u: a root-relative path
+// (not "//host", nor "/\\host", which browsers read as another host), or
+// an http(s) URL of origin, the shop's. Anything else is shown as text.
+func shopLink(u, origin string) bool {
+	if strings.HasPrefix(u, "/") {
+		return !strings.HasPrefix(u, "//") && !strings.HasPrefix(u, "/\\")
+	}
+	got, err := url.Parse(u)
+	if err != nil || (got.Scheme != "http" && got.Scheme != "https") || got.Host == "" {
+		return false
+	}
+	want, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(got.Scheme, want.Scheme) && strings.EqualFold(got.Host, want.Host)
 }

@@ -167,3 +167,17 @@ func TestNotFinite(t *testing.T) {
 		}
 	}
 }
+
+func TestShopLink(t *testing.T) {
+	const origin = "http://shop.example"
+	for u, want := range map[string]bool{
+		"/p/1": true, "http://shop.example/p/1": true, "HTTP://Shop.Example/p/1": true,
+		"//evil.example/p": false, "/\\evil.example/p": false, "javascript:alert(1)": false,
+		"https://shop.example/p/1": false, "http://evil.example/p/1": false, "p/1": false, "": false,
+		"data:text/html,x": false,
+	} {
+		if got := shopLink(u, origin); got != want {
+			t.Errorf("shopLink(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

@@ -150,7 +150,8 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 			Q        string
 			Total    int
 			Products []Product
-		}{q, total, prods}
+			Origin   string // the shop's: only its URLs are links
+		}{q, total, prods, c.src.PreviewChoices().Base}
 		c.render(ctx, "catalog", p)
 	case path == "/console/experiments":
 		wait, cancel := context.WithTimeout(context.Background(), c.Timeout)

@@ -653,3 +653,28 @@ func TestExperimentsStoreDown(t *testing.T) {
 		t.Errorf("store down: %d\n%s", resp.StatusCode(), body)
 	}
 }
+
+// offsite is a fake whose catalog has a product with an off-site URL.
+type offsite struct{ fake }
+
+func (o *offsite) Catalog(string, int) (int, []Product) {
+	return 2, []Product{{Name: "here", URL: "/p/1"}, {Name: "there", URL: "//evil.example/p"}}
+}
+
+// TestCatalogLinks: only the shop's URLs are links; another is text.
+func TestCatalogLinks(t *testing.T) {
+	c := New(&offsite{}, token, func() time.Time { return t0 }, quiet)
+	id, _ := signIn(t, c)
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(do(c, "GET", "/console/catalog", withCookie(id, nil)).Body())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hrefs []string
+	doc.Find("article.product h2 a").Each(func(_ int, s *goquery.Selection) { hrefs = append(hrefs, s.AttrOr("href", "")) })
+	if len(hrefs) != 1 || hrefs[0] != "/p/1" {
+		t.Errorf("links %q, want only /p/1", hrefs)
+	}
+	if got := doc.Find("article.product h2 code.url").Text(); got != "//evil.example/p" {
+		t.Errorf("off-site URL shown as %q", got)
+	}
+}
