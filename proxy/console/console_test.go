@@ -183,6 +183,11 @@ func TestLogin(t *testing.T) {
 		{"other origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
 		{"same origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
 		{"origin null under no-referrer", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		// Without Sec-Fetch-Site, Origin decides.
+		{"origin null, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "null"}, fasthttp.StatusSeeOther},
+		{"no origin, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, nil, fasthttp.StatusSeeOther},
+		{"same host origin, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090"}, fasthttp.StatusSeeOther},
+		{"other host origin, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9091"}, fasthttp.StatusForbidden},
 		{"same-site is not same-origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
 	}
 	for _, tt := range tests {
@@ -272,7 +277,8 @@ func TestPages(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, resp.StatusCode(), resp.Body())
 			continue
 		}
-		for k, v := range map[string]string{"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		for k, v := range map[string]string{"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+			"Cache-Control": "no-store", "X-Frame-Options": "DENY"} {
 			if got := string(resp.Header.Peek(k)); got != v {
 				t.Errorf("GET %s: %s %q", path, k, got)
 			}
@@ -328,11 +334,20 @@ func TestLogoutAndOnce(t *testing.T) {
 
 func TestSessionsBounded(t *testing.T) {
 	var s sessions
-	for range maxSessions + 10 {
-		s.start(t0)
+	var ids []string
+	for i := range maxSessions + 10 {
+		id, _ := s.start(t0.Add(time.Duration(i) * time.Second))
+		ids = append(ids, id)
 	}
 	if len(s.byID) > maxSessions {
 		t.Errorf("%d sessions held", len(s.byID))
+	}
+	at := t0.Add(time.Hour)
+	for i, id := range ids {
+		_, ok := s.get(id, at)
+		if gone := i < 10; ok == gone {
+			t.Errorf("session %d of %d (started %ds after the first): held %v, want %v", i+1, len(ids), i, ok, !gone)
+		}
 	}
 	id, _ := s.start(t0)
 	if _, ok := s.get(id, t0.Add(sessionTTL)); ok {
