@@ -94,8 +94,11 @@ func (s consoleSource) visitorID(v string) (string, error) {
 	if who, ok := s.p.ids.Verify(v); ok {
 		return who.ID, nil
 	}
-	return "", fmt.Errorf("%q is neither a visitor id nor a visitor cookie shopedge signed", v)
+	return "", fmt.Errorf("%q is neither a visitor id nor a visitor cookie shopedge signed: %w", v, console.ErrBadID)
 }
+
+// VisitorID is visitorID: the id that v, an id or a signed cookie, names.
+func (s consoleSource) VisitorID(v string) (string, error) { return s.visitorID(v) }
 
 // Profile is viewProfile, as tables.
 func (s consoleSource) Profile(id string) ([]console.Section, bool, error) {
@@ -334,7 +337,7 @@ func (s consoleSource) PreviewLink(r console.PreviewRequest) (console.PreviewLin
 // AdminConsole is Admin's handler and its console, whose OnceCode makes
 // one-time sign-in links (/login?once=CODE).
 func (p *Proxy) AdminConsole(token string) (fasthttp.RequestHandler, *console.Console) {
-	con := console.New(consoleSource{p}, token, p.now)
+	con := console.New(consoleSource{p}, token, p.now, p.log)
 	if d := p.Config().Store.Timeout.D(); d > 0 {
 		con.Timeout = d
 	}

@@ -41,12 +41,19 @@ type ActionFigures struct {
 	Revenue                        float64
 }
 
-// CTR is clicks per showing; 0 when it was never shown.
+// CTR is clicks per showing; 0 when it was never shown. A block's showing
+// is its being put on a page (Shown). An overlay is put on a page (Shown)
+// and then shown or not by its script, which says so (Seen): its CTR is
+// clicks per Seen, per Shown only while no script has said anything.
 func (a ActionFigures) CTR() float64 {
-	if a.Shown == 0 {
+	n := a.Shown
+	if a.Seen > 0 {
+		n = a.Seen
+	}
+	if n == 0 {
 		return 0
 	}
-	return float64(a.Clicks) / float64(a.Shown)
+	return float64(a.Clicks) / float64(n)
 }
 
 // Histogram is a reading of a fixed-bucket histogram: Counts[i] counts the

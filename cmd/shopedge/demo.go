@@ -148,7 +148,7 @@ func runDemo(args []string, stdout, stderr io.Writer, hooks demoHooks) error {
 				fmt.Fprintf(stdout, "admin:               http://%s/metrics  (Authorization: Bearer %s)\n", adminAddr, token)
 				// The demo prints secrets for the one at its terminal (the
 				// token above, this link); serve prints neither.
-				fmt.Fprintf(stdout, "console:             http://%s/login?once=%s  (signs you in once, within an hour; then sign in at /login with the admin token)\n", adminAddr, con.OnceCode())
+				fmt.Fprintf(stdout, "console:             http://%s/login?once=%s  (signs you in once, within %.0f minutes; then sign in at /login with the admin token)\n", adminAddr, con.OnceCode(), console.CodeLifetime.Minutes())
 			}
 			fmt.Fprintln(stdout, "Browse a few products of one category, then go back to the home page: the menu leads with that category.")
 			fmt.Fprintln(stdout, "Stop with Ctrl-C.")

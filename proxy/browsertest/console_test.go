@@ -293,12 +293,24 @@ func signInConsole(t *testing.T, ctx context.Context, admin string) {
 	if !waitFor(t, ctx, `!!document.getElementById("requests")`, 10*time.Second) {
 		t.Fatalf("signed in, no overview: at %s\n%s", eval[string](t, ctx, `location.href`), eval[string](t, ctx, `document.body.innerText`))
 	}
+	noViolations(t, ctx, "the overview")
 }
 
-// openConsolePage loads path and waits for its heading.
+// openConsolePage loads path, waits for its heading and checks that the
+// page broke no CSP rule (window.__violations starts anew on each load, so
+// each page is checked on its own).
 func openConsolePage(t *testing.T, ctx context.Context, admin, path string) {
 	t.Helper()
 	run(t, ctx, chromedp.Navigate(admin+path), chromedp.WaitVisible(`main h1`, chromedp.ByQuery))
+	noViolations(t, ctx, path)
+}
+
+// noViolations fails t if the page now shown broke a CSP rule.
+func noViolations(t *testing.T, ctx context.Context, where string) {
+	t.Helper()
+	if v := eval[[]string](t, ctx, `window.__violations || []`); len(v) > 0 {
+		t.Errorf("%s: CSP violations: %v", where, v)
+	}
 }
 
 func TestConsole(t *testing.T) {

@@ -4,16 +4,38 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
 
 // bar is the width, out of 100, of n against the largest max.
+// A value that is not finite (NaN, ±Inf) draws no bar: its width would
+// be "NaN", and a NaN largest would blank the whole column.
 func bar(n, largest float64) float64 {
-	if largest <= 0 || n <= 0 {
+	if !finite(n) || !finite(largest) || largest <= 0 || n <= 0 {
 		return 0
 	}
 	return math.Round(1000*n/largest) / 10
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// maxFinite is the larger of m and v, v ignored when it is not finite.
+func maxFinite(m, v float64) float64 {
+	if !finite(v) {
+		return m
+	}
+	return math.Max(m, v)
+}
+
+// number is f written by write, or "—" when f is not finite.
+func number(f float64, write func(float64) string) string {
+	if !finite(f) {
+		return "—"
+	}
+	return write(f)
 }
 
 func maxCount(cs []Count) float64 {
@@ -100,7 +122,15 @@ type interval struct {
 }
 
 func intervalOf(a Arm, scale float64) interval {
-	at := func(v float64) float64 { return math.Round(10*(50+50*v/scale)) / 10 }
+	// A value that is not finite sits at zero (NaN) or at the scale's end
+	// (±Inf), so no coordinate is written "NaN".
+	at := func(v float64) float64 {
+		if math.IsNaN(v) {
+			v = 0
+		}
+		v = math.Max(-scale, math.Min(v, scale))
+		return math.Round(10*(50+50*v/scale)) / 10
+	}
 	lo, hi := at(math.Max(a.Low, -scale)), at(math.Min(a.High, scale))
 	return interval{Zero: 50, Low: lo, Width: math.Max(hi-lo, 0.5), Mark: at(a.Uplift)}
 }
@@ -109,7 +139,7 @@ func scaleOf(arms []Arm) float64 {
 	s := 0.05
 	for _, a := range arms {
 		if a.Effect {
-			s = math.Max(s, math.Max(math.Abs(a.Low), math.Abs(a.High)))
+			s = maxFinite(maxFinite(s, math.Abs(a.Low)), math.Abs(a.High))
 		}
 	}
 	return math.Min(s, 10)
@@ -132,11 +162,15 @@ var funcs = template.FuncMap{
 	"barf":      bar,
 	"max":       maxCount,
 	"histogram": histogramOf,
-	"pct":       func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
-	"signed":    func(f float64) string { return fmt.Sprintf("%+.1f%%", 100*f) },
-	"money":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"bytes":     bytesText,
-	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"pct": func(f float64) string {
+		return number(f, func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) })
+	},
+	"signed": func(f float64) string {
+		return number(f, func(f float64) string { return fmt.Sprintf("%+.1f%%", 100*f) })
+	},
+	"money": func(f float64) string { return number(f, func(f float64) string { return fmt.Sprintf("%.2f", f) }) },
+	"bytes": bytesText,
+	"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"dur": func(d time.Duration) string {
 		if d < time.Millisecond {
 			return fmt.Sprintf("%dµs", d.Microseconds())
@@ -151,9 +185,9 @@ var funcs = template.FuncMap{
 			case "shown":
 				m = math.Max(m, float64(a.Shown))
 			case "ctr":
-				m = math.Max(m, a.CTR)
+				m = maxFinite(m, a.CTR)
 			case "revenue":
-				m = math.Max(m, a.Revenue)
+				m = maxFinite(m, a.Revenue)
 			}
 		}
 		return m
@@ -162,6 +196,22 @@ var funcs = template.FuncMap{
 	"split": func(rewrites int64, passed []Count) []Count {
 		return append([]Count{{Label: "personalized", N: rewrites}}, passed...)
 	},
+	"shopLink": shopLink,
 	"scale":    scaleOf,
 	"interval": intervalOf,
+}
+
+// shopLink reports whether the catalog may link to u: a root-relative path
+// (not "//host", nor "/\\host", which browsers read as another host), or
+// an http(s) URL of origin, the shop's. Anything else is shown as text.
+func shopLink(u, origin string) bool {
+	if strings.HasPrefix(u, "/") {
+		return !strings.HasPrefix(u, "//") && !strings.HasPrefix(u, "/\\")
+	}
+	got, err := url.Parse(u)
+	if err != nil || (got.Scheme != "http" && got.Scheme != "https") || got.Host == "" {
+		return false
+	}
+	want, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(got.Scheme, want.Scheme) && strings.EqualFold(got.Host, want.Host)
 }

@@ -90,7 +90,7 @@ func TestHistogramLabels(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &overviewOf{labels: tt.labels}
-			c := New(src, token, func() time.Time { return t0 })
+			c := New(src, token, func() time.Time { return t0 }, nil)
 			id, _ := signIn(t, c)
 			d := doc(t, do(c, "GET", "/", withCookie(id, nil)))
 			svg := d.Find(`svg#added`)
@@ -130,5 +130,54 @@ func TestHistogramLabels(t *testing.T) {
 				t.Errorf("labels %q, want %q", got, tt.labels)
 			}
 		})
+	}
+}
+
+// TestNotFinite: NaN, ±Inf, negative and zero values draw no bar, leave
+// the other rows' bars alone, put no "NaN" in a coordinate, and print "—".
+func TestNotFinite(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, v := range []float64{nan, inf, -inf, -1, 0} {
+		name := strconv.FormatFloat(v, 'g', -1, 64)
+		if got := bar(v, 10); got != 0 {
+			t.Errorf("bar(%s, 10) = %v, want 0", name, got)
+		}
+		if got := bar(5, v); got != 0 {
+			t.Errorf("bar(5, %s) = %v, want 0", name, got)
+		}
+		as := []Action{{CTR: v, Revenue: v}, {CTR: 0.5, Revenue: 20}}
+		for _, field := range []string{"ctr", "revenue"} {
+			m := funcs["maxActions"].(func([]Action, string) float64)(as, field)
+			if want := map[string]float64{"ctr": 0.5, "revenue": 20}[field]; m != want {
+				t.Errorf("maxActions with %s %s = %v, want %v", field, name, m, want)
+			}
+		}
+		arm := Arm{Effect: true, Uplift: v, Low: v, High: v}
+		i := intervalOf(arm, scaleOf([]Arm{arm}))
+		for _, f := range []float64{i.Low, i.Width, i.Mark, i.Zero} {
+			if !finite(f) {
+				t.Errorf("interval of %s: %+v", name, i)
+			}
+		}
+		for _, fn := range []string{"pct", "signed", "money"} {
+			got := funcs[fn].(func(float64) string)(v)
+			if finite(v) == (got == "—") {
+				t.Errorf("%s(%s) = %q", fn, name, got)
+			}
+		}
+	}
+}
+
+func TestShopLink(t *testing.T) {
+	const origin = "http://shop.example"
+	for u, want := range map[string]bool{
+		"/p/1": true, "http://shop.example/p/1": true, "HTTP://Shop.Example/p/1": true,
+		"//evil.example/p": false, "/\\evil.example/p": false, "javascript:alert(1)": false,
+		"https://shop.example/p/1": false, "http://evil.example/p/1": false, "p/1": false, "": false,
+		"data:text/html,x": false,
+	} {
+		if got := shopLink(u, origin); got != want {
+			t.Errorf("shopLink(%q) = %v, want %v", u, got, want)
+		}
 	}
 }

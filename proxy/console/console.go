@@ -5,8 +5,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
+	"errors"
 	"html/template"
+	"log/slog"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,17 +40,22 @@ type Console struct {
 	token    string
 	now      func() time.Time
 	sessions sessions
+	throttle throttle
+	log      *slog.Logger
 	// Timeout bounds what a page waits for the shared store.
 	Timeout time.Duration
 }
 
 // New is a console reading src, for people who know token (an empty token
-// lets nobody in).
-func New(src Source, token string, now func() time.Time) *Console {
+// lets nobody in), logging sign-ins to log (nil: slog.Default()).
+func New(src Source, token string, now func() time.Time, log *slog.Logger) *Console {
 	if now == nil {
 		now = time.Now
 	}
-	return &Console{src: src, token: token, now: now, Timeout: 2 * time.Second}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Console{src: src, token: token, now: now, log: log, Timeout: 2 * time.Second}
 }
 
 // Handles reports whether path is the console's.
@@ -76,7 +85,7 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	if strings.HasPrefix(path, "/console/static/") {
 		if path != "/console/static/console.css" {
-			ctx.Error("not found\n", fasthttp.StatusNotFound)
+			fail(ctx, "not found\n", fasthttp.StatusNotFound)
 			return
 		}
 		ctx.SetContentType("text/css; charset=utf-8")
@@ -87,23 +96,29 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 		c.login(ctx)
 		return
 	}
+	if present, ok := BearerOK(ctx.Request.Header.Peek("Authorization"), c.token); present && !ok {
+		// A tool sent a wrong token: tell it so, rather than send it to a form.
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="shopedge admin"`)
+		fail(ctx, "unauthorized: send Authorization: Bearer <admin token>\n", fasthttp.StatusUnauthorized)
+		return
+	}
 	sid, sess, ok := c.who(ctx)
 	if !ok {
 		if ctx.IsGet() || ctx.IsHead() {
-			ctx.Redirect("/login", fasthttp.StatusSeeOther)
+			seeOther(ctx, "/login")
 			return
 		}
-		ctx.Error("unauthorized: sign in on /login\n", fasthttp.StatusUnauthorized)
+		fail(ctx, "unauthorized: sign in on /login\n", fasthttp.StatusUnauthorized)
 		return
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
 		if !ctx.IsPost() {
 			ctx.Response.Header.Set("Allow", "GET, POST")
-			ctx.Error("method not allowed\n", fasthttp.StatusMethodNotAllowed)
+			fail(ctx, "method not allowed\n", fasthttp.StatusMethodNotAllowed)
 			return
 		}
 		if !sameSite(ctx) || sess.csrf == "" || subtle.ConstantTimeCompare(ctx.PostArgs().Peek("csrf"), []byte(sess.csrf)) != 1 {
-			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			fail(ctx, "refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
 			return
 		}
 	}
@@ -114,7 +129,7 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 	case path == "/logout" && ctx.IsPost():
 		c.sessions.end(sid)
 		c.setCookie(ctx, "", -1)
-		ctx.Redirect("/login", fasthttp.StatusSeeOther)
+		seeOther(ctx, "/login")
 		return
 	case path == "/" || path == "/console" || path == "/console/":
 		p.Title, p.Nav, p.Data = "Overview", "overview", c.src.Overview(now)
@@ -135,7 +150,8 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 			Q        string
 			Total    int
 			Products []Product
-		}{q, total, prods}
+			Origin   string // the shop's: only its URLs are links
+		}{q, total, prods, c.src.PreviewChoices().Base}
 		c.render(ctx, "catalog", p)
 	case path == "/console/experiments":
 		wait, cancel := context.WithTimeout(context.Background(), c.Timeout)
@@ -143,13 +159,15 @@ func (c *Console) Serve(ctx *fasthttp.RequestCtx) {
 		exps, err := c.src.Experiments(wait)
 		p.Title, p.Nav, p.Data = "Experiments", "experiments", exps
 		if err != nil {
+			// The store did not answer: say so, not "No experiment configured".
 			p.Error = err.Error()
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		}
 		c.render(ctx, "experiments", p)
 	case path == "/console/preview":
 		c.preview(ctx, p)
 	default:
-		ctx.Error("not found\n", fasthttp.StatusNotFound)
+		fail(ctx, "not found\n", fasthttp.StatusNotFound)
 	}
 }
 
@@ -230,20 +248,32 @@ func (c *Console) visitors(ctx *fasthttp.RequestCtx, p page, id, path string, er
 	c.render(ctx, "visitors", p)
 }
 
+// erase asks to confirm (GET) and erases (POST) the visitor that the id
+// field names: input naming no visitor is a 400, a failed erasure a 503,
+// and the redirect after it names the visitor by its id, never by the
+// cookie that may have been pasted.
 func (c *Console) erase(ctx *fasthttp.RequestCtx, p page) {
 	p.Title, p.Nav = "Erase a visitor", "visitors"
+	raw := string(ctx.QueryArgs().Peek("id"))
 	if ctx.IsPost() {
-		id := string(ctx.PostArgs().Peek("id"))
-		if err := c.src.Erase(id); err != nil {
-			p.Error, p.Data = err.Error(), id
-			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-			c.render(ctx, "erase", p)
+		raw = string(ctx.PostArgs().Peek("id"))
+	}
+	id, err := c.src.VisitorID(raw)
+	if err == nil && ctx.IsPost() {
+		if err = c.src.Erase(id); err == nil {
+			seeOther(ctx, "/console/visitors?erased=1&id="+url.QueryEscape(id))
 			return
 		}
-		ctx.Redirect("/console/visitors?erased=1&id="+url.QueryEscape(id), fasthttp.StatusSeeOther)
-		return
 	}
-	p.Data = string(ctx.QueryArgs().Peek("id"))
+	p.Data = id
+	if err != nil {
+		p.Error, p.Data = err.Error(), raw
+		status := fasthttp.StatusServiceUnavailable
+		if errors.Is(err, ErrBadID) {
+			status = fasthttp.StatusBadRequest
+		}
+		ctx.SetStatusCode(status)
+	}
 	c.render(ctx, "erase", p)
 }
 
@@ -255,11 +285,21 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 	switch {
 	case ctx.IsPost():
 		if !sameSite(ctx) {
-			ctx.Error("refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			fail(ctx, "refused: not sent from this console's own form\n", fasthttp.StatusForbidden)
+			return
+		}
+		ip := ctx.RemoteIP().String()
+		if d := c.throttle.wait(ip, now); d > 0 {
+			secs := int(math.Ceil(d.Seconds()))
+			c.log.Warn("console sign-in refused: too many failures", "ip", ip, "retry_after_s", secs)
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+			fail(ctx, "too many failed sign-ins: try again later\n", fasthttp.StatusTooManyRequests)
 			return
 		}
 		got := ctx.PostArgs().Peek("token")
-		if c.token == "" || subtle.ConstantTimeCompare(got, []byte(c.token)) != 1 {
+		if !TokenOK(got, c.token) {
+			c.throttle.fail(ip, now)
+			c.log.Warn("console sign-in failed: wrong token", "ip", ip)
 			p.Error = "That is not the admin token."
 			ctx.SetStatusCode(fasthttp.StatusUnauthorized)
 			c.render(ctx, "login", p)
@@ -267,6 +307,7 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 		}
 	case ctx.IsGet() && ctx.QueryArgs().Has("once"):
 		if c.token == "" || !c.sessions.redeem(string(ctx.QueryArgs().Peek("once")), now) {
+			c.log.Warn("console sign-in failed: one-time code unknown, used or old", "ip", ctx.RemoteIP().String())
 			p.Error = "That sign-in link was used already or is too old: sign in with the admin token."
 			ctx.SetStatusCode(fasthttp.StatusUnauthorized)
 			c.render(ctx, "login", p)
@@ -276,9 +317,15 @@ func (c *Console) login(ctx *fasthttp.RequestCtx) {
 		c.render(ctx, "login", p)
 		return
 	}
+	c.log.Info("console sign-in", "ip", ctx.RemoteIP().String())
+	// The session the browser held before, if any, ends: a sign-in never
+	// leaves an older session (perhaps planted, perhaps stolen) running.
+	if old := ctx.Request.Header.Cookie(CookieName); len(old) > 0 {
+		c.sessions.end(string(old))
+	}
 	id, _ := c.sessions.start(now)
 	c.setCookie(ctx, id, int(sessionTTL/time.Second))
-	ctx.Redirect("/", fasthttp.StatusSeeOther)
+	seeOther(ctx, "/")
 }
 
 func (c *Console) setCookie(ctx *fasthttp.RequestCtx, value string, maxAge int) {
@@ -306,8 +353,8 @@ func (c *Console) who(ctx *fasthttp.RequestCtx) (string, session, bool) {
 	if c.token == "" {
 		return "", session{}, false
 	}
-	if got, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
-		return "", session{}, subtle.ConstantTimeCompare([]byte(got), []byte(c.token)) == 1
+	if present, ok := BearerOK(ctx.Request.Header.Peek("Authorization"), c.token); present {
+		return "", session{}, ok
 	}
 	id := string(ctx.Request.Header.Cookie(CookieName))
 	s, ok := c.sessions.get(id, c.now())
@@ -332,10 +379,26 @@ func sameSite(ctx *fasthttp.RequestCtx) bool {
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host()))
 }
 
+// fail answers status with msg as plain text. Unlike ctx.Error, which
+// resets the response, it keeps the headers already set (CSP, nosniff,
+// X-Frame-Options, Referrer-Policy, no-store, Allow, Retry-After).
+func fail(ctx *fasthttp.RequestCtx, msg string, status int) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetBodyString(msg)
+}
+
+// seeOther answers 303 to loc, a root-relative path set as it is (ctx.Redirect
+// would make it absolute from the request's Host, which the client chose).
+func seeOther(ctx *fasthttp.RequestCtx, loc string) {
+	ctx.Response.Header.Set("Location", loc)
+	ctx.SetStatusCode(fasthttp.StatusSeeOther)
+}
+
 func (c *Console) render(ctx *fasthttp.RequestCtx, name string, p page) {
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, p); err != nil {
-		ctx.Error("the page could not be drawn: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
+		fail(ctx, "the page could not be drawn: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")

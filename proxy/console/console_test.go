@@ -3,6 +3,8 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +15,16 @@ import (
 
 const token = "s3cret-admin-token"
 
+// quiet is the tests' logger: it drops what it is given.
+var quiet = slog.New(slog.DiscardHandler)
+
 var t0 = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
 type fake struct {
 	erased []string
 	asked  []PreviewRequest // the preview links asked for
+	// storeDown, when set, is the error of Erase and Experiments.
+	storeDown error
 }
 
 func (f *fake) Overview(now time.Time) Overview {
@@ -38,12 +45,34 @@ func (f *fake) Profile(id string) ([]Section, bool, error) {
 func (f *fake) Explain(id, path string) ([]Section, error) {
 	return []Section{{Title: "Regions", Head: []string{"kind", "action"}, Rows: [][]string{{"block", "fill"}}}}, nil
 }
-func (f *fake) Erase(id string) error { f.erased = append(f.erased, id); return nil }
+
+// VisitorID takes ids of letters and digits, and "cookie.ID" as a signed
+// cookie naming ID.
+func (f *fake) VisitorID(v string) (string, error) {
+	if id, ok := strings.CutPrefix(v, "cookie."); ok {
+		v = id
+	}
+	if v == "" || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+		return "", fmt.Errorf("%q: %w", v, ErrBadID)
+	}
+	return v, nil
+}
+
+func (f *fake) Erase(id string) error {
+	if f.storeDown != nil {
+		return f.storeDown
+	}
+	f.erased = append(f.erased, id)
+	return nil
+}
 func (f *fake) Catalog(q string, limit int) (int, []Product) {
 	return 1, []Product{{Name: `<script>alert("x")</script>`, Key: "sku-1", URL: "/p/1", OutOfStock: true,
 		Fields: []Field{{Name: "name", Value: `<img src=x onerror=alert(1)>`, Source: "jsonld"}}}}
 }
 func (f *fake) Experiments(context.Context) ([]Experiment, error) {
+	if f.storeDown != nil {
+		return nil, f.storeDown
+	}
 	return []Experiment{{Name: "exp", Action: "also-viewed", Outcome: "better", Previewable: true, Arms: []Arm{{Name: "control", Visitors: 100},
 		{Name: "b", Visitors: 100, Effect: true, Uplift: 0.2, Low: 0.05, High: 0.4}}}}, nil
 }
@@ -116,7 +145,7 @@ func withCookie(id string, more func(r *fasthttp.Request)) func(r *fasthttp.Requ
 
 func newConsole() (*Console, *fake) {
 	f := &fake{}
-	return New(f, token, func() time.Time { return t0 }), f
+	return New(f, token, func() time.Time { return t0 }, quiet), f
 }
 
 func TestSessionCookie(t *testing.T) {
@@ -146,15 +175,20 @@ func TestLogin(t *testing.T) {
 		header map[string]string
 		status int
 	}{
-		{"right token", New(&fake{}, token, nil), "token=" + token, nil, fasthttp.StatusSeeOther},
-		{"wrong token", New(&fake{}, token, nil), "token=guess", nil, fasthttp.StatusUnauthorized},
-		{"empty token", New(&fake{}, token, nil), "token=", nil, fasthttp.StatusUnauthorized},
-		{"no admin token lets nobody in", New(&fake{}, "", nil), "token=", nil, fasthttp.StatusUnauthorized},
-		{"cross-site", New(&fake{}, token, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
-		{"other origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
-		{"same origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
-		{"origin null under no-referrer", New(&fake{}, token, nil), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
-		{"same-site is not same-origin", New(&fake{}, token, nil), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
+		{"right token", New(&fake{}, token, nil, quiet), "token=" + token, nil, fasthttp.StatusSeeOther},
+		{"wrong token", New(&fake{}, token, nil, quiet), "token=guess", nil, fasthttp.StatusUnauthorized},
+		{"empty token", New(&fake{}, token, nil, quiet), "token=", nil, fasthttp.StatusUnauthorized},
+		{"no admin token lets nobody in", New(&fake{}, "", nil, quiet), "token=", nil, fasthttp.StatusUnauthorized},
+		{"cross-site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Sec-Fetch-Site": "cross-site"}, fasthttp.StatusForbidden},
+		{"other origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "https://evil.example"}, fasthttp.StatusForbidden},
+		{"same origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		{"origin null under no-referrer", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, fasthttp.StatusSeeOther},
+		// Without Sec-Fetch-Site, Origin decides.
+		{"origin null, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "null"}, fasthttp.StatusSeeOther},
+		{"no origin, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, nil, fasthttp.StatusSeeOther},
+		{"same host origin, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9090"}, fasthttp.StatusSeeOther},
+		{"other host origin, no Sec-Fetch-Site", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Origin": "http://127.0.0.1:9091"}, fasthttp.StatusForbidden},
+		{"same-site is not same-origin", New(&fake{}, token, nil, quiet), "token=" + token, map[string]string{"Sec-Fetch-Site": "same-site"}, fasthttp.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +277,8 @@ func TestPages(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, resp.StatusCode(), resp.Body())
 			continue
 		}
-		for k, v := range map[string]string{"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		for k, v := range map[string]string{"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+			"Cache-Control": "no-store", "X-Frame-Options": "DENY"} {
 			if got := string(resp.Header.Peek(k)); got != v {
 				t.Errorf("GET %s: %s %q", path, k, got)
 			}
@@ -257,7 +292,7 @@ func TestPages(t *testing.T) {
 	if resp.StatusCode() != fasthttp.StatusOK || !strings.Contains(string(resp.Body()), `id="requests">120<`) {
 		t.Errorf("Bearer GET /: %d", resp.StatusCode())
 	}
-	if resp := do(c, "GET", "/", func(r *fasthttp.Request) { r.Header.Set("Authorization", "Bearer nope") }); resp.StatusCode() != fasthttp.StatusSeeOther {
+	if resp := do(c, "GET", "/", func(r *fasthttp.Request) { r.Header.Set("Authorization", "Bearer nope") }); resp.StatusCode() != fasthttp.StatusUnauthorized {
 		t.Errorf("wrong Bearer GET /: %d", resp.StatusCode())
 	}
 	if resp := do(c, "GET", "/console/static/console.css", nil); resp.StatusCode() != 200 || !strings.HasPrefix(string(resp.Header.ContentType()), "text/css") {
@@ -299,11 +334,20 @@ func TestLogoutAndOnce(t *testing.T) {
 
 func TestSessionsBounded(t *testing.T) {
 	var s sessions
-	for range maxSessions + 10 {
-		s.start(t0)
+	var ids []string
+	for i := range maxSessions + 10 {
+		id, _ := s.start(t0.Add(time.Duration(i) * time.Second))
+		ids = append(ids, id)
 	}
 	if len(s.byID) > maxSessions {
 		t.Errorf("%d sessions held", len(s.byID))
+	}
+	at := t0.Add(time.Hour)
+	for i, id := range ids {
+		_, ok := s.get(id, at)
+		if gone := i < 10; ok == gone {
+			t.Errorf("session %d of %d (started %ds after the first): held %v, want %v", i+1, len(ids), i, ok, !gone)
+		}
 	}
 	id, _ := s.start(t0)
 	if _, ok := s.get(id, t0.Add(sessionTTL)); ok {
@@ -429,5 +473,223 @@ func TestPreviewPage(t *testing.T) {
 	}
 	if len(f.asked) != 1 || f.asked[0].Lifetime != "1h" {
 		t.Errorf("asked %+v, want the default lifetime when the form names none", f.asked)
+	}
+}
+
+// TestErrorHeaders: every error the console answers keeps the headers
+// every page carries (ctx.Error would reset them), and the 405 its Allow.
+func TestErrorHeaders(t *testing.T) {
+	c, _ := newConsole()
+	id, _ := signIn(t, c)
+	for _, tc := range []struct {
+		name, method, uri string
+		setup             func(r *fasthttp.Request)
+		status            int
+	}{
+		{"PUT /", "PUT", "/", withCookie(id, nil), fasthttp.StatusMethodNotAllowed},
+		{"unknown path", "GET", "/console/nowhere", withCookie(id, nil), fasthttp.StatusNotFound},
+		{"POST unauthenticated", "POST", "/console/visitors/erase", form("id=v1"), fasthttp.StatusUnauthorized},
+		{"missing static file", "GET", "/console/static/none.css", nil, fasthttp.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := do(c, tc.method, tc.uri, tc.setup)
+			if resp.StatusCode() != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode(), tc.status)
+			}
+			for k, want := range map[string]string{"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+				"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
+				if got := string(resp.Header.Peek(k)); got != want {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+			if tc.status == fasthttp.StatusMethodNotAllowed {
+				if got := string(resp.Header.Peek("Allow")); got != "GET, POST" {
+					t.Errorf("Allow: %q, want GET, POST", got)
+				}
+			}
+		})
+	}
+}
+
+// TestRedirectsRelative: a redirect's Location is a root-relative path,
+// never made from the request's Host.
+func TestRedirectsRelative(t *testing.T) {
+	c, _ := newConsole()
+	id, csrf := signIn(t, c)
+	evil := func(more func(r *fasthttp.Request)) func(r *fasthttp.Request) {
+		return func(r *fasthttp.Request) {
+			if more != nil {
+				more(r)
+			}
+			r.Header.SetHost("evil.example")
+		}
+	}
+	for _, tc := range []struct {
+		name, method, uri string
+		setup             func(r *fasthttp.Request)
+		want              string
+	}{
+		{"not signed in", "GET", "/", evil(nil), "/login"},
+		{"sign-in", "POST", "/login", evil(form("token=" + token)), "/"},
+		{"erase", "POST", "/console/visitors/erase", evil(withCookie(id, form("id=v1&csrf="+csrf))), "/console/visitors?erased=1&id=v1"},
+		{"sign-out", "POST", "/logout", evil(withCookie(id, form("csrf="+csrf))), "/login"},
+	} {
+		resp := do(c, tc.method, tc.uri, tc.setup)
+		if resp.StatusCode() != fasthttp.StatusSeeOther || string(resp.Header.Peek("Location")) != tc.want {
+			t.Errorf("%s: %d Location %q, want 303 %q", tc.name, resp.StatusCode(), resp.Header.Peek("Location"), tc.want)
+		}
+	}
+}
+
+// TestWrongBearer: a tool with a wrong token gets 401 and a challenge, not
+// a redirect to the sign-in form; the right one, in any case of the
+// scheme, gets the page.
+func TestWrongBearer(t *testing.T) {
+	c, _ := newConsole()
+	for _, tc := range []struct {
+		auth   string
+		status int
+	}{
+		{"Bearer wrong", fasthttp.StatusUnauthorized},
+		{"Basic " + token, fasthttp.StatusUnauthorized},
+		{"Bearer " + token, fasthttp.StatusOK},
+		{"bearer " + token, fasthttp.StatusOK},
+	} {
+		resp := do(c, "GET", "/console/actions", func(r *fasthttp.Request) { r.Header.Set("Authorization", tc.auth) })
+		if resp.StatusCode() != tc.status {
+			t.Errorf("%q: %d, want %d", tc.auth, resp.StatusCode(), tc.status)
+		}
+		if tc.status == fasthttp.StatusUnauthorized {
+			if got := string(resp.Header.Peek("WWW-Authenticate")); got != `Bearer realm="shopedge admin"` {
+				t.Errorf("%q: WWW-Authenticate %q", tc.auth, got)
+			}
+		}
+	}
+}
+
+func TestBearerOK(t *testing.T) {
+	for _, tc := range []struct {
+		h, token    string
+		present, ok bool
+	}{
+		{"", token, false, false},
+		{"Bearer " + token, token, true, true},
+		{"BEARER " + token, token, true, true},
+		{"Bearer " + token + "x", token, true, false},
+		{"Bearer ", "", true, false},
+		{"Token " + token, token, true, false},
+		{"Bear", token, true, false},
+	} {
+		if p, ok := BearerOK([]byte(tc.h), tc.token); p != tc.present || ok != tc.ok {
+			t.Errorf("BearerOK(%q): %v %v, want %v %v", tc.h, p, ok, tc.present, tc.ok)
+		}
+	}
+}
+
+// TestCodes: a one-time code fails after its lifetime, and past the cap
+// the oldest code is the one dropped.
+func TestCodes(t *testing.T) {
+	var s sessions
+	old := s.code(t0)
+	if s.redeem(old, t0.Add(CodeLifetime)) {
+		t.Error("a code redeemed at the end of its lifetime")
+	}
+	first := s.code(t0)
+	var rest []string
+	for i := range maxCodes {
+		rest = append(rest, s.code(t0.Add(time.Duration(i+1)*time.Second)))
+	}
+	at := t0.Add(time.Minute)
+	if s.redeem(first, at) {
+		t.Errorf("after %d more codes, the first still works", maxCodes)
+	}
+	for i, c := range rest {
+		if !s.redeem(c, at) {
+			t.Errorf("code %d of the newest %d gone", i+1, maxCodes)
+		}
+	}
+}
+
+// TestSignInEndsOldSession: signing in again ends the session the
+// request's cookie named.
+func TestSignInEndsOldSession(t *testing.T) {
+	c, _ := newConsole()
+	old, _ := signIn(t, c)
+	if resp := do(c, "POST", "/login", withCookie(old, form("token="+token))); resp.StatusCode() != fasthttp.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", resp.StatusCode())
+	}
+	if _, ok := c.sessions.get(old, t0); ok {
+		t.Error("the old session still holds after a new sign-in")
+	}
+	if resp := do(c, "GET", "/console/actions", withCookie(old, nil)); resp.StatusCode() != fasthttp.StatusSeeOther {
+		t.Errorf("GET with the old cookie: %d, want 303 to /login", resp.StatusCode())
+	}
+}
+
+// TestEraseErrors: input naming no visitor is a 400 (POST and the GET
+// confirmation), a failed erasure a 503, and the redirect names the
+// resolved id, not the cookie typed in.
+func TestEraseErrors(t *testing.T) {
+	c, f := newConsole()
+	id, csrf := signIn(t, c)
+	post := func(v string) *fasthttp.Response {
+		return do(c, "POST", "/console/visitors/erase", withCookie(id, form("csrf="+csrf+"&id="+v)))
+	}
+	for _, v := range []string{"", "%3Cgarbage%3E"} {
+		if resp := post(v); resp.StatusCode() != fasthttp.StatusBadRequest {
+			t.Errorf("POST id=%q: %d, want 400", v, resp.StatusCode())
+		}
+		if resp := do(c, "GET", "/console/visitors/erase?id="+v, withCookie(id, nil)); resp.StatusCode() != fasthttp.StatusBadRequest {
+			t.Errorf("GET id=%q: %d, want 400", v, resp.StatusCode())
+		}
+	}
+	resp := post("cookie.v1")
+	if loc := string(resp.Header.Peek("Location")); resp.StatusCode() != fasthttp.StatusSeeOther || loc != "/console/visitors?erased=1&id=v1" {
+		t.Errorf("POST a cookie: %d Location %q, want 303 to the id", resp.StatusCode(), loc)
+	}
+	if resp := do(c, "GET", "/console/visitors/erase?id=cookie.v1", withCookie(id, nil)); !strings.Contains(string(resp.Body()), `name="id" value="v1"`) {
+		t.Errorf("GET confirmation of a cookie does not carry the id:\n%s", resp.Body())
+	}
+	f.storeDown = errors.New("store: connection refused")
+	if resp := post("v1"); resp.StatusCode() != fasthttp.StatusServiceUnavailable || !strings.Contains(string(resp.Body()), "connection refused") {
+		t.Errorf("store down: %d, want 503 with the error", resp.StatusCode())
+	}
+}
+
+// TestExperimentsStoreDown: a store failure is a 503 with the error, not
+// "No experiment configured".
+func TestExperimentsStoreDown(t *testing.T) {
+	c, f := newConsole()
+	id, _ := signIn(t, c)
+	f.storeDown = errors.New("store: connection refused")
+	resp := do(c, "GET", "/console/experiments", withCookie(id, nil))
+	body := string(resp.Body())
+	if resp.StatusCode() != fasthttp.StatusServiceUnavailable || !strings.Contains(body, "connection refused") || strings.Contains(body, "No experiment configured") {
+		t.Errorf("store down: %d\n%s", resp.StatusCode(), body)
+	}
+}
+
+// offsite is a fake whose catalog has a product with an off-site URL.
+type offsite struct{ fake }
+
+func (o *offsite) Catalog(string, int) (int, []Product) {
+	return 2, []Product{{Name: "here", URL: "/p/1"}, {Name: "there", URL: "//evil.example/p"}}
+}
+
+// TestCatalogLinks: only the shop's URLs are links; another is text.
+func TestCatalogLinks(t *testing.T) {
+	c := New(&offsite{}, token, func() time.Time { return t0 }, quiet)
+	id, _ := signIn(t, c)
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(do(c, "GET", "/console/catalog", withCookie(id, nil)).Body())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hrefs []string
+	doc.Find("article.product h2 a").Each(func(_ int, s *goquery.Selection) { hrefs = append(hrefs, s.AttrOr("href", "")) })
+	if len(hrefs) != 1 || hrefs[0] != "/p/1" {
+		t.Errorf("links %q, want only /p/1", hrefs)
+	}
+	if got := doc.Find("article.product h2 code.url").Text(); got != "//evil.example/p" {
+		t.Errorf("off-site URL shown as %q", got)
 	}
 }

@@ -14,8 +14,10 @@ const (
 	sessionTTL  = 12 * time.Hour
 	maxSessions = 256
 	maxCodes    = 16
-	codeTTL     = time.Hour
 )
+
+// CodeLifetime is how long a one-time sign-in code (OnceCode) is good for.
+const CodeLifetime = time.Hour
 
 type session struct {
 	csrf    string
@@ -81,7 +83,7 @@ func (s *sessions) end(id string) {
 	delete(s.byID, id)
 }
 
-// code makes a one-time sign-in code, good for codeTTL.
+// code makes a one-time sign-in code, good for CodeLifetime.
 func (s *sessions) code(now time.Time) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,12 +91,23 @@ func (s *sessions) code(now time.Time) string {
 		s.codes = map[string]time.Time{}
 	}
 	for k, until := range s.codes {
-		if !now.Before(until) || len(s.codes) >= maxCodes {
+		if !now.Before(until) {
 			delete(s.codes, k)
 		}
 	}
+	// At the cap, the oldest code goes: every code lives CodeLifetime, so
+	// the oldest is the one closest to its end.
+	for len(s.codes) >= maxCodes {
+		var oldest string
+		for k, until := range s.codes {
+			if oldest == "" || until.Before(s.codes[oldest]) {
+				oldest = k
+			}
+		}
+		delete(s.codes, oldest)
+	}
 	c := randomHex(16)
-	s.codes[c] = now.Add(codeTTL)
+	s.codes[c] = now.Add(CodeLifetime)
 	return c
 }
 

@@ -2,8 +2,13 @@ package console
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrBadID is wrapped by Source's errors for input that names no visitor:
+// the console answers 400 to it, 503 to any other error.
+var ErrBadID = errors.New("not a visitor id")
 
 // Source is what the console shows, read when a page is asked for.
 type Source interface {
@@ -16,7 +21,12 @@ type Source interface {
 	Profile(id string) (sections []Section, ok bool, err error)
 	// Explain is what the visitor gets on the page at path and why.
 	Explain(id, path string) ([]Section, error)
-	// Erase forgets the visitor, as DELETE /profiles/{id} does.
+	// VisitorID is the visitor id that v names (a visitor id, or a visitor
+	// cookie shopedge signed); an error wrapping ErrBadID when it names none.
+	VisitorID(v string) (string, error)
+	// Erase forgets the visitor, as DELETE /profiles/{id} does; an error
+	// wrapping ErrBadID when id is no visitor id, another when the
+	// erasure failed.
 	Erase(id string) error
 	// Catalog is up to limit products matching q, and how many match.
 	Catalog(q string, limit int) (total int, products []Product)
