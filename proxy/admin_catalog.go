@@ -28,8 +28,30 @@ type catalogView struct {
 	GTIN         string            `json:"gtin"`
 	Brand        string            `json:"brand"`
 	Image        string            `json:"image"`
+	Rating       *ratingView       `json:"rating,omitempty"` // absent when the shop shows none
 	Categories   []categoryView    `json:"categories"`
 	Source       map[string]string `json:"source"` // field -> jsonld, microdata, opengraph or page
+}
+
+// ratingView is a product's aggregateRating as the catalog keeps it.
+type ratingView struct {
+	Value   float64 `json:"value"`
+	Best    float64 `json:"best"`
+	Worst   float64 `json:"worst"`
+	Count   uint32  `json:"count"`
+	Reviews bool    `json:"reviews"` // count is of written reviews, not of ratings
+}
+
+// String is the rating as the console shows it: "4.5 of 5, 132 reviews".
+func (r *ratingView) String() string {
+	if r == nil {
+		return ""
+	}
+	what := "ratings"
+	if r.Reviews {
+		what = "reviews"
+	}
+	return fmt.Sprintf("%s of %s, %d %s", strconv.FormatFloat(r.Value, 'f', -1, 64), strconv.FormatFloat(r.Best, 'f', -1, 64), r.Count, what)
 }
 
 type categoryView struct {
@@ -52,6 +74,9 @@ func viewProduct(p *catalog.Product) catalogView {
 	if p.Price > 0 {
 		price := p.Price
 		v.Price = &price
+	}
+	if r := p.Rating; r.Count > 0 {
+		v.Rating = &ratingView{Value: r.Value, Best: r.Best, Worst: r.Worst, Count: r.Count, Reviews: r.Reviews}
 	}
 	for _, c := range p.Categories {
 		v.Categories = append(v.Categories, categoryView{Name: c.Name, Path: c.Path})

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -329,4 +331,55 @@ func TestCatalogLinksConfined(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAdminCatalogRating: a product's rating, as the demo shop's JSON-LD
+// states it, in the admin's catalog, with where it came from; a product
+// the shop shows no rating for has none.
+func TestAdminCatalogRating(t *testing.T) {
+	t.Parallel()
+	e := newShopEnv(t, nil)
+	v := e.visitor()
+	ratingValue := regexp.MustCompile(`"ratingValue":\s*"?([0-9.]+)`)
+	want := map[string]string{} // product URL -> ratingValue, "" for none
+	for _, p := range e.productsIn("shoes", 8) {
+		m := ratingValue.FindStringSubmatch(v.get(e.url + p).body)
+		want[p] = ""
+		if m != nil {
+			want[p] = m[1]
+		}
+	}
+	admin := startAdmin(t, e, "sesame")
+	resp, body := adminCall(t, "GET", admin+"/catalog?limit=100", "sesame")
+	var l catalogList
+	if err := json.Unmarshal(body, &l); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("GET /catalog: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	rated, unrated := 0, 0
+	for _, p := range l.Products {
+		w, ok := want[p.URL]
+		if !ok {
+			continue
+		}
+		switch {
+		case w == "" && p.Rating != nil:
+			t.Errorf("%s: rating %+v, the shop shows none", p.URL, p.Rating)
+		case w == "":
+			unrated++
+		case p.Rating == nil:
+			t.Errorf("%s: no rating, the shop shows %s", p.URL, w)
+		default:
+			rated++
+			if got := strconv.FormatFloat(p.Rating.Value, 'f', -1, 64); got != w || p.Rating.Best != 5 || p.Rating.Count == 0 {
+				t.Errorf("%s: rating %+v, the shop shows %s of 5", p.URL, p.Rating, w)
+			}
+			if p.Source["rating"] != "jsonld" {
+				t.Errorf("%s: rating from %q, want jsonld", p.URL, p.Source["rating"])
+			}
+		}
+	}
+	if rated == 0 {
+		t.Errorf("no rated product among %d viewed", len(want))
+	}
+	t.Logf("%d rated, %d unrated", rated, unrated)
 }

@@ -261,7 +261,7 @@ func (s consoleSource) Catalog(q string, limit int) (int, []console.Product) {
 			}
 		}
 		values := map[string]string{"name": v.Name, "url": v.URL, "image": v.Image, "price": price, "currency": v.Currency,
-			"availability": v.Availability, "sku": v.SKU, "gtin": v.GTIN, "brand": v.Brand, "categories": strings.Join(cats, ", ")}
+			"availability": v.Availability, "sku": v.SKU, "gtin": v.GTIN, "brand": v.Brand, "rating": v.Rating.String(), "categories": strings.Join(cats, ", ")}
 		cp := console.Product{ID: v.ID, Key: pr.Key, Name: v.Name, URL: v.URL, Price: price, Brand: v.Brand, SKU: v.SKU,
 			Availability: v.Availability, OutOfStock: outOfStock(pr.Availability)}
 		for f := range catalog.NumFields {
