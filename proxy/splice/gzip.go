@@ -29,13 +29,18 @@ type Gzip struct {
 	gaps  [][]byte        // gaps[i] precedes sites[i]; the last gap is final
 	sites [][]byte        // each site as the shop sent it (empty for insertions)
 	crcs  []uint32        // CRC-32 of each gap, then of each site
+	// shifts are, in the same order, x^(8·len) modulo the CRC polynomial
+	// for each gap's and site's length: what extending a CRC by that
+	// piece's CRC multiplies by, computed once per page rather than per
+	// visitor (the lengths never change).
+	shifts []uint32
 
 	// pieces keeps, per site, what visitors got there, compressed:
 	// visitors share a few favourite categories and recommendations, so a
 	// page sees few distinct menus and blocks, and most visitors cost no
 	// compression at all.
 	mu     sync.Mutex
-	pieces []map[string]piece
+	pieces []map[string][]byte
 	budget *Budget // shared by every cached page; nil: unbounded
 	held   int64   // bytes of pieces charged to the budget
 	dead   bool    // the page left the cache: keep nothing more
@@ -81,11 +86,6 @@ func (g *Gzip) Release() {
 	}
 }
 
-// piece is a site's bytes for some visitors, compressed, with their CRC.
-type piece struct {
-	z   []byte
-	crc uint32
-}
 
 // maxPieces bounds the compressed pieces kept per site.
 const maxPieces = 32
@@ -126,7 +126,7 @@ func deflatePiece(dst, b []byte, level int, final bool) []byte {
 // (sorted and apart, as the page's analysis gives them); the pieces
 // visitors get are kept within budget (nil: unbounded).
 func NewGzip(body []byte, spans []rewrite.Range, budget *Budget) *Gzip {
-	g := &Gzip{size: len(body), spans: slices.Clone(spans), pieces: make([]map[string]piece, len(spans)), budget: budget}
+	g := &Gzip{size: len(body), spans: slices.Clone(spans), pieces: make([]map[string][]byte, len(spans)), budget: budget}
 	pos := 0
 	for _, s := range spans {
 		gap := body[pos:s.Start]
@@ -140,6 +140,13 @@ func NewGzip(body []byte, spans []rewrite.Range, budget *Budget) *Gzip {
 	g.crcs = append(g.crcs, crc32.ChecksumIEEE(last))
 	for _, s := range spans {
 		g.crcs = append(g.crcs, crc32.ChecksumIEEE(body[s.Start:s.End]))
+	}
+	g.shifts = make([]uint32, 0, len(g.crcs))
+	for i := range len(spans) + 1 {
+		g.shifts = append(g.shifts, xPow8n(g.gapLen(i)))
+	}
+	for _, s := range spans {
+		g.shifts = append(g.shifts, xPow8n(s.Len()))
 	}
 	return g
 }
@@ -160,49 +167,51 @@ func (g *Gzip) Cost() int64 {
 // per span (nil: the shop's bytes), to dst.
 func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 	dst = append(dst, gzipHeader...)
+	// The CRC runs over the page as it goes out: the shop's pieces are
+	// appended by their CRC and precomputed shift (combine), the
+	// visitor's by their bytes (crc32.Update, faster than a shift for
+	// the few kilobytes a site holds).
 	var crc uint32
 	n := len(g.spans)
 	size := g.size
 	for i, s := range g.spans {
 		dst = append(dst, g.gaps[i]...)
-		crc = crc32Combine(crc, g.crcs[i], g.gapLen(i))
+		crc = combine(crc, g.crcs[i], g.shifts[i])
 		if contents[i] == nil {
 			dst = append(dst, g.sites[i]...)
-			crc = crc32Combine(crc, g.crcs[n+1+i], s.Len())
+			crc = combine(crc, g.crcs[n+1+i], g.shifts[n+1+i])
 			continue
 		}
 		if b := contents[i]; len(b) <= maxStored {
 			// Small and often different (a count, an amount): stored as
 			// is, which costs a copy where compressing costs a deflate.
 			dst = appendStored(dst, b)
-			crc = crc32Combine(crc, crc32.ChecksumIEEE(b), len(b))
 		} else {
-			pc := g.piece(i, b, level)
-			dst = append(dst, pc.z...)
-			crc = crc32Combine(crc, pc.crc, len(b))
+			dst = append(dst, g.piece(i, b, level)...)
 		}
+		crc = crc32.Update(crc, crc32.IEEETable, contents[i])
 		size += len(contents[i]) - s.Len()
 	}
 	dst = append(dst, g.gaps[n]...)
-	crc = crc32Combine(crc, g.crcs[n], g.gapLen(n))
+	crc = combine(crc, g.crcs[n], g.shifts[n])
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
 	return binary.LittleEndian.AppendUint32(dst, uint32(size))
 }
 
 // piece returns site i's content b, compressed: kept from an earlier
 // visitor, or compressed now (and kept, while there is room).
-func (g *Gzip) piece(i int, b []byte, level int) piece {
+func (g *Gzip) piece(i int, b []byte, level int) []byte {
 	g.mu.Lock()
 	pc, ok := g.pieces[i][string(b)]
 	g.mu.Unlock()
 	if ok {
 		return pc
 	}
-	pc = piece{z: deflatePiece(nil, b, level, false), crc: crc32.ChecksumIEEE(b)}
-	cost := int64(len(b) + len(pc.z) + 64) // key, value and the map's share
+	pc = deflatePiece(nil, b, level, false)
+	cost := int64(len(b) + len(pc) + 64) // key, value and the map's share
 	g.mu.Lock()
 	if g.pieces[i] == nil {
-		g.pieces[i] = map[string]piece{}
+		g.pieces[i] = map[string][]byte{}
 	}
 	if _, dup := g.pieces[i][string(b)]; !dup && !g.dead && len(g.pieces[i]) < maxPieces && g.budget.take(cost) {
 		g.pieces[i][string(b)] = pc
@@ -246,7 +255,12 @@ func crc32Combine(crcA, crcB uint32, lenB int) uint32 {
 	if lenB <= 0 {
 		return crcA
 	}
-	return multModP(xPow8n(lenB), crcA) ^ crcB
+	return combine(crcA, crcB, xPow8n(lenB))
+}
+
+// combine is crc32Combine with B's shift, xPow8n(lenB), given.
+func combine(crcA, crcB, shift uint32) uint32 {
+	return multModP(shift, crcA) ^ crcB
 }
 
 // The reflected IEEE polynomial.
