@@ -86,7 +86,6 @@ func (g *Gzip) Release() {
 	}
 }
 
-
 // maxPieces bounds the compressed pieces kept per site.
 const maxPieces = 32
 
