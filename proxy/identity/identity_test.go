@@ -190,3 +190,52 @@ func TestVerifyBytesRemembers(t *testing.T) {
 		t.Errorf("an expired token was answered from memory")
 	}
 }
+
+// TestIssueMatchesLibrary: the token Issue puts together is the one
+// golang-jwt signs for the same claims, byte for byte, at whole and
+// fractional seconds, with a kid that JSON must escape; and a token just
+// issued verifies from memory, without an HMAC.
+func TestIssueMatchesLibrary(t *testing.T) {
+	for _, tc := range []struct {
+		name, kid string
+		now       time.Time
+	}{
+		{"whole second", "a", t0},
+		{"fraction", "2026-12", t0.Add(999 * time.Millisecond)},
+		{"kid to escape", `k"\<1>`, t0.Add(time.Nanosecond)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := tc.now
+			is := newIssuer(t, &now, Key{tc.kid, secretA})
+			id := NewVisitorID()
+			got, err := is.Issue(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lib := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+				Issuer:    "shopedge",
+				Subject:   id,
+				IssuedAt:  jwt.NewNumericDate(now),
+				ExpiresAt: jwt.NewNumericDate(now.Add(365 * 24 * time.Hour)),
+			})
+			lib.Header["kid"] = tc.kid
+			want, err := lib.SignedString(secretA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("Issue =\n%s\nlibrary:\n%s", got, want)
+			}
+			v, ok := is.Verify(got) // parsed and checked, not from memory
+			if !ok || v.ID != id || !v.IssuedAt.Equal(now.Truncate(time.Second)) || v.KeyID != tc.kid {
+				t.Fatalf("Verify = %+v, %v", v, ok)
+			}
+			fresh := newIssuer(t, &now, Key{tc.kid, secretA})
+			tok, _ := fresh.Issue(id)
+			b := []byte(tok)
+			if n := testing.AllocsPerRun(10, func() { fresh.VerifyBytes(b) }); n > 0 {
+				t.Errorf("verifying a token just issued costs %v allocations: it was not remembered", n)
+			}
+		})
+	}
+}
