@@ -13,7 +13,7 @@ import (
 // hopHeaders are removed in both directions: they describe one connection,
 // not the message (RFC 9110 section 7.6.1, and the de-facto Proxy-Connection
 // and Keep-Alive).
-var hopHeaders = []string{
+var hopHeaders = [...]string{
 	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
@@ -48,26 +48,76 @@ type headers interface {
 // X-Forwarded-For" cannot remove them). A message may carry several
 // Connection headers; the tokens of every one count (RFC 9110 section
 // 5.3: they are one list).
-func stripHop(h headers) {
-	// PeekAll's slices point into the header's own storage. Deleting a
-	// header only reorders entries, except Trailer, whose deletion may
-	// store a header again (fasthttp keeps a dedicated one there, and moves
-	// trailer fields into the headers): it is left to the hop-by-hop list,
-	// after the loop. A request reaches here without trailer fields
-	// (admit refuses them), so that move brings nothing back.
-	for _, v := range h.PeekAll("Connection") {
-		for len(v) > 0 {
-			var tok []byte
-			tok, v = nextToken(v)
-			if len(tok) > 0 && !bytes.EqualFold(tok, []byte("Trailer")) {
-				h.DelBytes(tok)
+//
+// have says which of hopHeaders may be there (bit i for hopHeaders[i]):
+// one pass over the headers finds them (presentNames, presentRawNames),
+// and only those are deleted, for most messages carry none and each Del
+// normalizes its name and scans every header.
+func stripHop(h headers, have uint32) {
+	if have&1 != 0 { // hopHeaders[0], Connection
+		// PeekAll's slices point into the header's own storage. Deleting
+		// a header only reorders entries, except Trailer, whose deletion
+		// may store a header again (fasthttp keeps a dedicated one there,
+		// and moves trailer fields into the headers): it is left to the
+		// hop-by-hop list, after the loop. A request reaches here without
+		// trailer fields (admit refuses them), so that move brings
+		// nothing back.
+		for _, v := range h.PeekAll("Connection") {
+			for len(v) > 0 {
+				var tok []byte
+				tok, v = nextToken(v)
+				if len(tok) > 0 && !bytes.EqualFold(tok, []byte("Trailer")) {
+					h.DelBytes(tok)
+				}
 			}
 		}
 	}
-	for _, k := range hopHeaders {
-		h.Del(k)
+	for i, k := range hopHeaders {
+		if have&(1<<i) != 0 {
+			h.Del(k)
+		}
 	}
 	h.ResetConnectionClose()
+}
+
+// presentNames returns which of names (at most 32) a response's headers
+// hold, bit i for names[i], in one pass, without case. fasthttp keeps no
+// header out of All: a name All does not yield, Del would not find. (A
+// request's All would parse its cookies: see presentRawNames.)
+func presentNames(h *fasthttp.ResponseHeader, names []string) uint32 {
+	var have uint32
+	for k := range h.All() {
+		have |= nameBit(k, names)
+	}
+	return have
+}
+
+// presentRawNames is presentNames for a request, read from the header
+// block as it came (RawHeaders), which holds every header fasthttp
+// parsed; without one (a request made in code), every name may be there.
+func presentRawNames(raw []byte, names []string) uint32 {
+	if len(raw) == 0 {
+		return 1<<len(names) - 1
+	}
+	var have uint32
+	for len(raw) > 0 {
+		var line []byte
+		line, raw = nextLine(raw)
+		if colon := bytes.IndexByte(line, ':'); colon > 0 && line[0] != ' ' && line[0] != '\t' {
+			have |= nameBit(bytes.TrimRight(line[:colon], " \t"), names)
+		}
+	}
+	return have
+}
+
+// nameBit is the bit of k among names (without case), or 0.
+func nameBit(k []byte, names []string) uint32 {
+	for i, n := range names {
+		if len(k) == len(n) && bytes.EqualFold(k, []byte(n)) {
+			return 1 << i
+		}
+	}
+	return 0
 }
 
 // forwardOpts says how a request is forwarded.
@@ -101,7 +151,8 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	ctx.Request.CopyTo(req)
 	h := &req.Header
 	h.SetProtocolBytes(http11) // the shop hears HTTP/1.1, whatever the visitor spoke
-	stripHop(h)
+	raw := ctx.Request.Header.RawHeaders()
+	stripHop(h, presentRawNames(raw, hopHeaders[:]))
 	if o.facts.consoleCookie {
 		// The console listens on another port of the same host, and
 		// browsers send a host's cookies to every port: its session is a
@@ -125,7 +176,6 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		req.UseHostHeader = false
 	}
 
-	raw := ctx.Request.Header.RawHeaders()
 	if o.facts.underscore && !o.underscores {
 		// nginx's underscores_in_headers off: a CGI-style shop reads
 		// X_Forwarded_For as X-Forwarded-For.

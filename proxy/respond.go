@@ -133,7 +133,7 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser, size int, personalized bool) {
 	ctx := x.ctx
 	resp.Header.CopyTo(&ctx.Response.Header)
-	stripHop(&ctx.Response.Header)
+	stripHop(&ctx.Response.Header, presentNames(&ctx.Response.Header, hopHeaders[:]))
 	if personalized || x.setCookie {
 		makePrivate(ctx)
 	}
@@ -215,15 +215,22 @@ func (b *pooledBody) Close() error {
 // may keep it, and validators of the shop's version no longer apply.
 func makePrivate(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
+	have := presentNames(h, sharedHeaders[:])
 	h.Set("Cache-Control", "private, no-store")
-	for _, k := range []string{"CDN-Cache-Control", "Surrogate-Control", "Cloudflare-CDN-Cache-Control", "ETag", "Last-Modified", "Expires", "Age", "Accept-Ranges"} {
-		h.Del(k)
+	for i, k := range sharedHeaders {
+		if have&(1<<i) != 0 {
+			h.Del(k)
+		}
 	}
 	addVary(h, "Cookie")
 	if len(h.ContentEncoding()) > 0 {
 		addVary(h, "Accept-Encoding")
 	}
 }
+
+// sharedHeaders describe the shop's version of a page, for caches:
+// makePrivate removes them.
+var sharedHeaders = [...]string{"CDN-Cache-Control", "Surrogate-Control", "Cloudflare-CDN-Cache-Control", "ETag", "Last-Modified", "Expires", "Age", "Accept-Ranges"}
 
 // addVary adds a field name to the Vary header unless it is there.
 func addVary(h *fasthttp.ResponseHeader, name string) {
@@ -235,7 +242,8 @@ func addVary(h *fasthttp.ResponseHeader, name string) {
 		h.Set("Vary", name)
 		return
 	}
-	h.Set("Vary", string(cur)+", "+name)
+	var buf [128]byte
+	h.SetBytesV("Vary", append(append(append(buf[:0], cur...), ", "...), name...))
 }
 
 // readBody reads the upstream body into *buf, up to limit bytes. complete
