@@ -139,7 +139,7 @@ func BenchmarkHandler(b *testing.B) {
 			name, header string
 			body         []byte
 		}{{"identity", "", page}, {"gzip", "gzip", gz}} {
-			for _, mode := range []string{"passthrough", "personalized"} {
+			for _, mode := range []string{"passthrough", "personalized", "firstview"} {
 				b.Run(pg.name+"/"+enc.name+"/"+mode, func(b *testing.B) {
 					p := benchProxy(b, enc.body, enc.header)
 					warmDemo(b, p)
@@ -148,10 +148,13 @@ func BenchmarkHandler(b *testing.B) {
 					req.Header.SetHost("shop.example")
 					req.Header.Set("Accept", "text/html")
 					req.Header.Set("Accept-Encoding", "gzip")
-					if mode == "personalized" {
+					switch mode {
+					case "personalized":
 						req.Header.SetUserAgent(browserUA)
 						req.Header.SetCookie("se_vid", shoeVisitor(b, p))
-					} else {
+					case "firstview":
+						req.Header.SetUserAgent(browserUA) // no cookie: a new visitor each time
+					default:
 						req.Header.SetUserAgent("Googlebot/2.1")
 					}
 					var ctx fasthttp.RequestCtx
@@ -163,6 +166,9 @@ func BenchmarkHandler(b *testing.B) {
 						p.Handler(&ctx)
 						if ctx.Response.StatusCode() != 200 {
 							b.Fatalf("status %d", ctx.Response.StatusCode())
+						}
+						if mode == "firstview" && len(ctx.Response.Header.PeekCookie("se_vid")) == 0 {
+							b.Fatal("a new visitor got no cookie")
 						}
 						drain(&ctx)
 					}

@@ -216,13 +216,19 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 
 	if o.rewritable {
 		// A rewritten page is answered whole and fresh.
-		h.Del("Range")
-		h.Del("If-Range")
-		h.Del("If-None-Match")
-		h.Del("If-Modified-Since")
+		have := presentRawNames(raw, conditionalHeaders[:])
+		for i, k := range conditionalHeaders {
+			if have&(1<<i) != 0 {
+				h.Del(k)
+			}
+		}
 		h.Set("Accept-Encoding", o.acceptEncoding)
 	}
 }
+
+// conditionalHeaders ask for part of a page or for none if unchanged: a
+// page that may be rewritten is asked for whole and fresh.
+var conditionalHeaders = [...]string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"}
 
 // The request versions shopedge reads (admit); the shop hears http11.
 var (
