@@ -520,12 +520,13 @@ func shopedgeConfig(dir, target, shopURL, storeURL string) (string, error) {
 		cfg["store"] = map[string]any{"url": storeURL, "prefix": redisPrefix}
 	}
 	if target == "shopedge-pass" {
-		delete(cfg, "pages")
-		delete(cfg, "events")
-		delete(cfg, "navigation")
-		delete(cfg, "recommendations")
-		delete(cfg, "search")
-		delete(cfg, "overlays")
+		// No rules at all: nothing to learn, so every request is
+		// forwarded and every response passed through. (Until 2026-12-03
+		// the demo's content swaps stayed, and with them the tracking
+		// of every page view: "no rules" measured a proxy that learned.)
+		for _, k := range []string{"pages", "events", "segments", "navigation", "recommendations", "search", "content", "overlays", "experiments"} {
+			delete(cfg, k)
+		}
 	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
