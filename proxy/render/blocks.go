@@ -18,6 +18,9 @@ import (
 // elsewhere); such a block is rendered for the request and never kept, so
 // that no other Host gets this one's links.
 func (r *Renderer) block(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+	if r.cfg.Blocks[index].Parsed == nil {
+		return r.assembleBlock(dst, index, variant, ids, now, origin)
+	}
 	var html []byte
 	key := index + variant<<16 // a variant's block has its own title
 	if origin != "" {
@@ -49,7 +52,7 @@ func (r *Renderer) buildBlock(index, variant int, ids []catalog.ID, now int64, o
 	cb := &r.cfg.Blocks[index]
 	b := cb.Block
 	if cb.Parsed == nil {
-		return r.assembleBlock(index, variant, ids, now, origin)
+		return r.assembleBlock(nil, index, variant, ids, now, origin)
 	}
 	data := markup.BlockData{ID: b.ID, Title: r.blockTitle(index, variant), Items: make([]markup.BlockItem, 0, len(ids))}
 	for _, id := range ids {
@@ -93,53 +96,110 @@ func cardRating(r catalog.Rating) markup.Rating {
 	return markup.Rating{Value: r.Value, Best: r.Best, Count: int(r.Count), Reviews: r.Reviews}
 }
 
-// assembleBlock builds a block of the built-in template from its parts:
-// each product's card is rendered once per block and kept (for blockTTL,
-// like whole blocks), so a block whose products differ per visitor, such
-// as recently viewed, costs copies rather than a template run. Cards on
-// an origin are rendered for the request, not kept.
-func (r *Renderer) assembleBlock(index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+// assembleBlock appends a block of the built-in template, put together
+// from its parts: its head (per block and variant) and each product's card
+// are rendered once and kept (for blockTTL, like whole blocks, in a cache
+// of their own), so that a block whose products differ per visitor, as
+// most do (recently viewed, the personal re-ranking, the cart left out),
+// costs copies rather than template runs and keeps nothing per visitor.
+// Parts on an origin are rendered for the request, not kept. ok is false,
+// and dst as it came, when fewer than the block's minimum can be shown.
+func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
 	b := &r.cfg.Recommendations.Blocks[index]
-	out, err := markup.AppendBlockHead(nil, markup.BlockData{ID: b.ID, Title: r.blockTitle(index, variant)})
-	if err != nil {
-		r.log.Error("block not rendered", "block", b.ID, "err", err)
-		return nil, false
+	start := len(dst)
+	head, ok := []byte(nil), false
+	if origin == "" {
+		head, ok = r.cards.get(partKey{block: int32(index), variant: int32(variant)}, now)
 	}
+	if !ok {
+		var err error
+		if head, err = markup.AppendBlockHead(nil, markup.BlockData{ID: b.ID, Title: r.blockTitle(index, variant)}); err != nil {
+			r.log.Error("block not rendered", "block", b.ID, "err", err)
+			return dst, false
+		}
+		if origin == "" {
+			r.cards.put(partKey{block: int32(index), variant: int32(variant)}, head, now)
+		}
+	}
+	dst = append(dst, head...)
 	n := 0
-	for i := range ids {
+	for _, id := range ids {
+		key := partKey{block: int32(index), id: id}
 		var card []byte
 		ok := false
 		if origin == "" {
-			card, ok = r.blocks.get(cardKey(index), ids[i:i+1], now)
+			card, ok = r.cards.get(key, now)
 		}
 		if !ok {
-			it, found := r.blockItem(b, ids[i], origin)
+			it, found := r.blockItem(b, id, origin)
 			if !found {
 				continue
 			}
+			var err error
 			if card, err = markup.AppendBlockCard(nil, it); err != nil {
 				r.log.Error("block card not rendered", "block", b.ID, "err", err)
 				continue
 			}
 			if origin == "" {
-				r.blocks.put(cardKey(index), ids[i:i+1], card, now)
+				r.cards.put(key, card, now)
 			}
 		}
-		out = append(out, card...)
+		dst = append(dst, card...)
 		n++
 	}
 	if n < b.Min {
-		return nil, false
+		return dst[:start], false
 	}
-	return markup.AppendBlockFoot(out), true
+	return append(dst, blockFoot...), true
 }
 
-// cardKey is where the block cache keeps a block's product cards: apart
-// from whole blocks, which use the block's index.
-func cardKey(index int) int { return -1 - index }
+// blockFoot is the built-in block's end: the same for every block.
+var blockFoot = markup.AppendBlockFoot(nil)
 
-// blockCache keeps rendered blocks, by block and products, for a short
-// while: many visitors get the same products in a block (the popular ones,
+// partKey names a part of a built-in block in the part cache: a product's
+// card in a block (id), or the block's head in a variant (id 0).
+type partKey struct {
+	block, variant int32
+	id             catalog.ID
+}
+
+// partCache keeps the parts of built-in blocks, for blockTTL: apart from
+// whole blocks, so that blocks rendered for few visitors never push out
+// the cards every visitor's blocks are made of.
+type partCache struct {
+	mu sync.RWMutex
+	m  map[partKey]renderedPart
+}
+
+type renderedPart struct {
+	html []byte
+	at   int64 // unix seconds
+}
+
+// maxParts bounds the parts kept: a card per product and block.
+const maxParts = 16384
+
+func (c *partCache) get(k partKey, now int64) ([]byte, bool) {
+	c.mu.RLock()
+	p, ok := c.m[k]
+	c.mu.RUnlock()
+	if !ok || now-p.at >= blockTTL || now < p.at {
+		return nil, false
+	}
+	return p.html, true
+}
+
+func (c *partCache) put(k partKey, html []byte, now int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxParts {
+		c.m = make(map[partKey]renderedPart) // start over: cheaper than tracking age
+	}
+	c.m[k] = renderedPart{html: html, at: now}
+}
+
+// blockCache keeps blocks of a block's own template, rendered whole, by
+// block and products, for a short while: many visitors get the same products in a block (the popular ones,
 // those viewed with a product), and rendering a template costs more than
 // the rest of the request. A product's new name or price shows within
 // blockTTL. It belongs to one configuration, as the templates do.
@@ -157,7 +217,7 @@ type renderedBlock struct {
 
 const (
 	blockTTL      = 30   // seconds
-	maxBlockCache = 8192 // rendered blocks and cards kept
+	maxBlockCache = 8192 // rendered blocks kept
 )
 
 func blockKey(block int, ids []catalog.ID) uint64 {

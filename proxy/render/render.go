@@ -28,6 +28,7 @@ type Renderer struct {
 	cssTag, jsTag []byte        // the tags without a nonce, rendered once
 
 	blocks    blockCache
+	cards     partCache
 	rendered  sync.Map // string -> []byte: overlays without products, banners
 	nRendered atomic.Int64
 }

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"shopedge/configs"
@@ -246,5 +248,42 @@ func TestRenderVariants(t *testing.T) {
 		if !strings.Contains(body, tt.code) {
 			t.Errorf("variant %d: overlay lacks %q:\n%s", tt.variant, tt.code, body)
 		}
+	}
+}
+
+// TestBlockFromParts: a built-in block is its head, its products' cards in
+// the order asked and its foot, the same bytes whether its parts were kept
+// from other visitors' blocks or rendered now; a block of products already
+// shown in other orders costs no allocation (no template runs, nothing
+// kept per visitor); a block under its minimum leaves dst as it was.
+func TestBlockFromParts(t *testing.T) {
+	cat := fakeCatalog{}
+	for i := catalog.ID(1); i <= 6; i++ {
+		cat[i] = catalog.Product{ID: i, Name: fmt.Sprintf("Lamp %d", i), URL: fmt.Sprintf("/p/lamp-%d", i), Price: float64(10 * i), Currency: "EUR"}
+	}
+	warm := demoRenderer(t, cat)
+	const now = 1_800_000_000
+	sets := [][]catalog.ID{{1, 2, 3, 4}, {5, 6, 1, 2}, {4, 3, 2, 1}, {6, 5}, {2, 4, 6, 1, 3, 5}}
+	for _, ids := range sets {
+		got, ok := warm.block([]byte("before:"), 0, 0, ids, now, "")
+		fresh, ok2 := demoRenderer(t, cat).block([]byte("before:"), 0, 0, ids, now, "")
+		if !ok || !ok2 || !bytes.Equal(got, fresh) {
+			t.Fatalf("block %v from kept parts differs from one rendered now (%v %v):\n%s\n%s", ids, ok, ok2, got, fresh)
+		}
+		pos := 0
+		for _, id := range ids {
+			i := bytes.Index(got[pos:], []byte(fmt.Sprintf(`href="/p/lamp-%d?`, id)))
+			if i < 0 {
+				t.Fatalf("block %v: product %d missing or out of order:\n%s", ids, id, got)
+			}
+			pos += i
+		}
+	}
+	dst := make([]byte, 0, 64<<10)
+	if n := testing.AllocsPerRun(20, func() { warm.block(dst[:0], 0, 0, []catalog.ID{3, 1, 5, 2}, now, "") }); n != 0 {
+		t.Errorf("a block of products already carded costs %v allocations", n)
+	}
+	if got, ok := warm.block([]byte("before:"), 0, 0, []catalog.ID{99}, now, ""); ok || string(got) != "before:" {
+		t.Errorf("a block with nothing to show = %q, %v; want dst as it was", got, ok)
 	}
 }
