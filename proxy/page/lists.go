@@ -1,7 +1,9 @@
 package page
 
 import (
+	"net/url"
 	"slices"
+	"strings"
 
 	"golang.org/x/net/html"
 
@@ -225,4 +227,67 @@ func (anchors) Match(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// listed returns the products a category listing shows: the path key of
+// each link to a product page (a path the configuration's pages say is
+// one), each once, in page order, at most catalog.MaxListed. Links in the
+// page's header, navigation, footer and asides are the shop's frame, not
+// the listing (a menu's featured product, a footer's bestsellers), and
+// links to other hosts are another shop's: neither counts. host is the
+// page's own host.
+func listed(cfg *rules.Compiled, doc *rewrite.Doc, host string) []catalog.ID {
+	var out []catalog.ID
+	var buf [256]byte
+	for _, a := range doc.Find(anchors{}) {
+		if len(out) == catalog.MaxListed {
+			break
+		}
+		if inFrame(a.Node()) {
+			continue
+		}
+		href, _ := a.Attr("href")
+		path, ok := localLink(href, host)
+		if !ok {
+			continue
+		}
+		if t, _ := cfg.Classify(append(buf[:0], path...)); t != rules.PageProduct {
+			continue
+		}
+		if id := catalog.KeyOf(path); !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// inFrame reports whether an element is inside the page's header, a
+// <nav>, the footer or an <aside>.
+func inFrame(n *html.Node) bool {
+	for p := n.Parent; p != nil && p.Type == html.ElementNode; p = p.Parent {
+		switch p.Data {
+		case "header", "nav", "footer", "aside":
+			return true
+		}
+	}
+	return false
+}
+
+// localLink is the path key of a link on the page's host (a relative
+// link, or an absolute one to host), as catalog.PathKey gives it.
+func localLink(href, host string) (string, bool) {
+	href = strings.TrimSpace(href)
+	if href == "" || href[0] == '#' {
+		return "", false
+	}
+	if href[0] == '/' && (len(href) == 1 || href[1] != '/') || !strings.Contains(href, "//") {
+		path := catalog.PathKey(href) // relative: the page's host
+		return path, path != ""
+	}
+	u, err := url.Parse(href)
+	if err != nil || !strings.EqualFold(u.Host, host) {
+		return "", false
+	}
+	path := catalog.PathKey(href)
+	return path, path != ""
 }
