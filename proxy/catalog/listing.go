@@ -108,24 +108,29 @@ func (c *Catalog) Listings() int {
 
 // CategoriesOf appends to cats a product's category path, outermost
 // first: its own (from its page) or, when it has none, the one its
-// listings showed it under (by its address, or its identifier taken as an
-// address: some shops' cart forms post the product's URL). ident is the
-// shop's identifier of a product the catalog may not hold (0 id); it is
-// read only then. It allocates: for cart adds and purchases, not for
-// every page.
+// listings showed it under, by its address. A product the catalog does
+// not hold is looked for as an address: its id (a cart keeps a product
+// not seen yet by KeyOf its identifier, which some shops' cart forms make
+// the product's URL path), then ident, the identifier the shop gave, when
+// not "". It allocates: for cart adds and purchases, not for every page.
 func (c *Catalog) CategoriesOf(id ID, ident string, cats []ID) []ID {
 	start := len(cats)
-	url := ident
-	if p, ok := c.Get(id); ok {
+	p, ok := c.Get(id)
+	if ok {
 		for _, cat := range p.Categories {
 			cats = append(cats, cat.ID)
 		}
-		url = p.URL
+		ident = p.URL
 	}
 	if len(cats) > start {
 		return cats
 	}
-	if path := PathKey(url); path != "" {
+	if !ok && id != 0 {
+		if cats = c.Listed(id, cats); len(cats) > start {
+			return cats
+		}
+	}
+	if path := PathKey(ident); path != "" {
 		cats = c.Listed(KeyOf(path), cats)
 	}
 	return cats

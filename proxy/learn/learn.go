@@ -87,13 +87,10 @@ func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok b
 	// Its categories: its page's, else its listings' (the product may
 	// never have been opened, only seen on a category page).
 	var catBuf [catalog.MaxListedDepth]catalog.ID
-	var cats []catalog.ID
-	if ok {
-		cats = r.Catalog.CategoriesOf(id, "", catBuf[:0])
-	} else {
+	if !ok {
 		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
-		cats = r.Catalog.CategoriesOf(0, ident, catBuf[:0])
 	}
+	cats := r.Catalog.CategoriesOf(id, ident, catBuf[:0])
 	prof, back := r.profileOf(v, now)
 	var visitStart uint32
 	had := false
