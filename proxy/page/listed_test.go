@@ -94,3 +94,23 @@ func TestListed(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainPath: the fast path gives what catalog.PathKey gives, or
+// leaves the link to it.
+func TestPlainPath(t *testing.T) {
+	t.Parallel()
+	for _, href := range []string{"/p/a", "/p/a/", "/p/a?x=1", "/p/a#top", "/p/a-b_c.d~e", "/", "//", "/p/%41", "/p/ä", "//other/p/a", "p/a", "/p//a//"} {
+		got, ok := plainPath(href)
+		if !ok {
+			continue
+		}
+		if want := catalog.PathKey(href); got != want {
+			t.Errorf("plainPath(%q) = %q, PathKey gives %q", href, got, want)
+		}
+	}
+	for _, href := range []string{"/p/a", "/p/a/?x=1"} {
+		if _, ok := plainPath(href); !ok {
+			t.Errorf("plainPath(%q) left to PathKey", href)
+		}
+	}
+}

@@ -602,7 +602,7 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 		ranks = make([]rank, 0, len(s.Prods))
 	}
 	ranks = ranks[:len(s.Prods)]
-	var cats [8]catalog.ID
+	var cats [4]catalog.ID
 	for i, key := range s.Prods {
 		ranks[i] = rank{viewed: len(recent)}
 		if key == 0 {
