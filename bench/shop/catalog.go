@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // Category is one category of the demo shop.
@@ -210,8 +211,10 @@ func reviewed(sku string) bool {
 	return h.Sum32()%10 >= 3
 }
 
-// Search returns the products whose name, brand or category contains every
-// word of q, best rated first.
+// Search returns the products whose name, brand, category or colour
+// contains every word of q, best rated first. As shop search engines do,
+// a plural finds the singular too ("shirts" finds a Shirt Dress, as a
+// whole word), and a colour finds its shades ("white" finds Ivory).
 func (c *Catalog) Search(q string) []*Product {
 	words := strings.Fields(strings.ToLower(q))
 	if len(words) == 0 {
@@ -219,10 +222,10 @@ func (c *Catalog) Search(q string) []*Product {
 	}
 	var out []*Product
 	for _, p := range c.Products {
-		hay := strings.ToLower(p.Name + " " + p.Brand + " " + p.Category.Name)
+		hay := strings.ToLower(p.Name + " " + p.Brand + " " + p.Category.Name + " " + colourFamily(p.Color))
 		all := true
 		for _, w := range words {
-			if !strings.Contains(hay, w) {
+			if !strings.Contains(hay, w) && !hasSingular(hay, w) {
 				all = false
 				break
 			}
@@ -233,6 +236,39 @@ func (c *Catalog) Search(q string) []*Product {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Rating > out[j].Rating })
 	return out
+}
+
+// colourFamily is the colour a shade is searched by too, as shops' colour
+// filters group them; "" when its name says it.
+func colourFamily(shade string) string {
+	switch shade {
+	case "Ivory":
+		return "white"
+	case "Navy":
+		return "blue"
+	case "Olive":
+		return "green"
+	case "Burgundy", "Rust":
+		return "red"
+	case "Sand":
+		return "beige"
+	}
+	return ""
+}
+
+// hasSingular reports whether w is a plural whose singular is a whole
+// word of hay (words are runs of letters and digits).
+func hasSingular(hay, w string) bool {
+	if len(w) < 4 || !strings.HasSuffix(w, "s") {
+		return false
+	}
+	one := w[:len(w)-1]
+	for _, word := range strings.FieldsFunc(hay, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if word == one {
+			return true
+		}
+	}
+	return false
 }
 
 func slugify(s string) string {

@@ -186,6 +186,7 @@ type Catalog struct {
 	products map[ID]*Product
 	aliases  map[ID]ID // SKU, productID, @id and URL path -> product ID
 	cats     map[ID]Category
+	listed   map[ID]listing // path key -> the category listing it was shown in (listing.go)
 }
 
 // New returns an empty catalog holding at most max products.

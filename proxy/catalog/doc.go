@@ -16,6 +16,10 @@
 //   - source.go: Source, Field and Sources, which markup each field of a
 //     product came from.
 //   - catalog.go: Product, Rating, Category, IDs and the bounded Catalog.
+//   - listing.go: what the shop's category listings say of the products
+//     they show (PutListing, Listed), the weaker fact that fills in for
+//     products whose pages were never seen or name no category
+//     (CategoriesOf).
 //   - snapshot.go: Catalog.WriteSnapshot and ReadSnapshot, the products and
 //     categories as a binary stream, and ErrSnapshot; AppendProduct and
 //     DecodeProduct, one product in the same encoding (what instances

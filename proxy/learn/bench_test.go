@@ -1,11 +1,15 @@
 package learn
 
 import (
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
+	"shopedge/bench/shop"
+	"shopedge/configs"
 	"shopedge/proxy/catalog"
+	"shopedge/proxy/page"
 	"shopedge/rules"
 )
 
@@ -45,4 +49,39 @@ func BenchmarkViewShared(b *testing.B) {
 	r := newRecorder(b)
 	r.Share = &discard{buf: make([]byte, 0, 256)}
 	benchView(b, r)
+}
+
+// BenchmarkPageCategory is what learning costs for a demo category page
+// (/c/men/shirts, 22 products): the first sight of its bytes (fresh, once
+// per page analysis) and every later view (cached).
+func BenchmarkPageCategory(b *testing.B) {
+	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	shop.New(1).ServeHTTP(rec, httptest.NewRequest("GET", "/c/men/shirts", nil))
+	a, err := page.Analyze(page.Input{Config: cfg, Type: rules.PageCategory, Raw: rec.Body.Bytes(),
+		ContentType: []byte("text/html; charset=utf-8"), URL: "http://shop.example/c/men/shirts"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := facts("v1", rules.PageCategory, "/c/men/shirts")
+	for _, fresh := range []bool{true, false} {
+		name := "cached"
+		if fresh {
+			name = "fresh"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := newRecorder(b)
+			b.ReportAllocs()
+			now := t0
+			for b.Loop() {
+				now = now.Add(time.Second)
+				if ev := r.Page(v, a, fresh, now); len(ev.Categories) == 0 {
+					b.Fatal("no categories")
+				}
+			}
+		})
+	}
 }

@@ -1,7 +1,9 @@
 // Package learn is the step that learns from traffic: a product page's
-// product into the catalog (from the page's analysis), and each view, cart
-// add and purchase into the visitor's profile, the recommendation engine
-// and the live counts social proof reads. It reads a Facts (what the
+// product into the catalog (from the page's analysis), the products a
+// category page lists into the catalog's listings (their category path),
+// and each view, cart add and purchase into the visitor's profile (a cart
+// add and a purchase as interest in the product's categories too), the
+// recommendation engine and the live counts social proof reads. It reads a Facts (what the
 // request says, as plain values) and changes only the stores a Recorder
 // holds. It knows no HTTP.
 //

@@ -76,24 +76,31 @@ func (r *Recorder) profileOf(v *Facts, now time.Time) (prof *profile.Profile, ba
 
 // CartAdd records an add to the cart the shop accepted, of qty of the
 // product ident names (its id, SKU or address; one not seen yet is kept by
-// the identifier). ok is false when there is nothing to record.
+// the identifier): in the cart, as interest in the product's categories
+// (profile.CartWeight, three views' worth), in the engine and the live
+// counts. ok is false when there is nothing to record.
 func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok bool) {
 	if ident == "" || v.VisitorID == "" {
 		return false
 	}
 	id, ok := r.Catalog.Resolve(ident)
+	// Its categories: its page's, else its listings' (the product may
+	// never have been opened, only seen on a category page).
+	var catBuf [catalog.MaxListedDepth]catalog.ID
 	if !ok {
 		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
 	}
+	cats := r.Catalog.CategoriesOf(id, ident, catBuf[:0])
 	prof, back := r.profileOf(v, now)
 	var visitStart uint32
 	had := false
 	prof.Update(func(d *profile.Data) {
 		had = d.InCart(id)
 		d.AddToCart(id, qty, now)
+		d.ProductInterest(cats, profile.CartWeight, now, v.HalfLife)
 		visitStart = d.VisitStart
 	})
-	r.learn(v.VisitorID, visitStart, id, nil, recommend.Cart, now)
+	r.learn(v.VisitorID, visitStart, id, cats, recommend.Cart, now)
 	r.countPeople(v, back)
 	if !had {
 		if v.Returning {
@@ -110,7 +117,8 @@ func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok b
 
 // View records a page view: in the visitor's profile (created if need
 // be, with a new visit's source and device), in the recommendation engine
-// and in the live counts. A prefetch touches the profile (the visit) but
+// and in the live counts. A purchase page's view buys what is in the
+// cart: interest in each product's categories (profile.PurchaseWeight). A prefetch touches the profile (the visit) but
 // is not a view. It returns the profile.
 func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 	prof, back := r.profileOf(v, now)
@@ -162,7 +170,12 @@ func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 		}
 	}
 	for _, id := range bought[:nBought] {
-		r.learn(v.VisitorID, visitStart, id, nil, recommend.Purchase, now)
+		var catBuf [catalog.MaxListedDepth]catalog.ID
+		cats := r.Catalog.CategoriesOf(id, "", catBuf[:0])
+		if len(cats) > 0 {
+			prof.Update(func(d *profile.Data) { d.ProductInterest(cats, profile.PurchaseWeight, now, half) })
+		}
+		r.learn(v.VisitorID, visitStart, id, cats, recommend.Purchase, now)
 	}
 	return prof
 }
@@ -193,7 +206,8 @@ func (r *Recorder) countPeople(v *Facts, back bool) {
 	}
 }
 
-// learn records a product event in the recommendation engine.
+// learn records a product event in the recommendation engine: the
+// product's categories are cats, or when nil the catalog's.
 func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cats []catalog.ID, kind recommend.Kind, now time.Time) {
 	if id == 0 || visitorID == "" {
 		return
@@ -211,8 +225,11 @@ func (r *Recorder) learn(visitorID string, visitStart uint32, id catalog.ID, cat
 
 // Page is what the proxy learns from a page it read: the product a
 // product page describes goes into the catalog, the first time these bytes
-// are seen (fresh) or when the catalog has forgotten it since. It returns
-// what the view teaches the visitor's profile.
+// are seen (fresh) or when the catalog has forgotten it since; the
+// products a category page lists are listed in its category path, the
+// first time these bytes are seen (once per page analysis: a listing is
+// the weaker fact, catalog.PutListing). It returns what the view teaches
+// the visitor's profile.
 func (r *Recorder) Page(v *Facts, a *page.Analysis, fresh bool, now time.Time) Event {
 	if v.Page == rules.PageProduct && a.HasProduct && (fresh || !r.Catalog.Has(a.Product.ID)) {
 		r.Catalog.Put(a.Product, now)
@@ -220,7 +237,11 @@ func (r *Recorder) Page(v *Facts, a *page.Analysis, fresh bool, now time.Time) E
 			r.publishProduct(a.Product, now)
 		}
 	}
-	return r.EventOf(v, a)
+	ev := r.EventOf(v, a)
+	if v.Page == rules.PageCategory && fresh && len(a.Listed) > 0 {
+		r.Catalog.PutListing(ev.Categories, a.Listed, now)
+	}
+	return ev
 }
 
 // EventOf is what a view of the analysed page teaches, recording nothing:

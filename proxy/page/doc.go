@@ -4,8 +4,8 @@
 // attributes content swaps change, the ends of the head and the body;
 // the blocks, banners or swaps that want one place share one region, by
 // rank), what its own Content-Security-Policy and <base> say, and what it
-// describes (a product, a category's path, the order a purchase page
-// confirms). Analyses are cached by the
+// describes (a product, a category's path and the products it lists, the
+// order a purchase page confirms). Analyses are cached by the
 // page's bytes, so that each later visitor costs a lookup. Analysis
 // changes nothing outside what it returns: learning from the page is the
 // caller's step.
@@ -14,8 +14,9 @@
 //   - page.go: Analysis, Region and its kinds, Analyze, block, banner
 //     and swap places (one region for the actions of one place), the
 //     page's CSP and <base>, the charset check.
-//   - lists.go: menus and search results that may be reordered, and the
-//     breadcrumb trails that never are.
+//   - lists.go: menus and search results that may be reordered, the
+//     breadcrumb trails that never are, and the products a category page
+//     lists (links to product pages outside the page's frame).
 //   - order.go: Order, read from a purchase page's schema.org Order or
 //     Invoice JSON-LD, or its text (events.purchase); ParseAmount, for
 //     amounts of money as shops write them.

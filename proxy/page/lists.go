@@ -1,7 +1,9 @@
 package page
 
 import (
+	"net/url"
 	"slices"
+	"strings"
 
 	"golang.org/x/net/html"
 
@@ -225,4 +227,113 @@ func (anchors) Match(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// listed returns the products a category listing shows: the path key of
+// each link to a product page (a path the configuration's pages say is
+// one), each once, in page order, at most catalog.MaxListed. Links in the
+// page's header, navigation, footer and asides are the shop's frame, not
+// the listing (a menu's featured product, a footer's bestsellers), and
+// links to other hosts are another shop's: neither counts. host is the
+// page's own host.
+func listed(cfg *rules.Compiled, doc *rewrite.Doc, host string) []catalog.ID {
+	l := lister{cfg: cfg, host: host}
+	l.walk(doc.Root())
+	return l.out
+}
+
+// lister walks a category page for the products it lists.
+type lister struct {
+	cfg  *rules.Compiled
+	host string
+	out  []catalog.ID
+	buf  [256]byte // the path, for Classify
+}
+
+// walk reads the links under n, in document order, skipping the page's
+// frame: header, <nav>, footer, <aside>.
+func (l *lister) walk(n *html.Node) {
+	for c := n.FirstChild; c != nil && len(l.out) < catalog.MaxListed; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		switch c.Data {
+		case "header", "nav", "footer", "aside":
+			continue
+		case "a":
+			l.link(c)
+		}
+		l.walk(c)
+	}
+}
+
+// link adds the product a link leads to, if it leads to one.
+func (l *lister) link(a *html.Node) {
+	for _, at := range a.Attr {
+		if at.Key != "href" {
+			continue
+		}
+		path, ok := localLink(at.Val, l.host)
+		if !ok {
+			return
+		}
+		if t, _ := l.cfg.Classify(append(l.buf[:0], path...)); t != rules.PageProduct {
+			return
+		}
+		if id := catalog.KeyOf(path); !slices.Contains(l.out, id) {
+			if l.out == nil {
+				l.out = make([]catalog.ID, 0, 32) // most listings' first page
+			}
+			l.out = append(l.out, id)
+		}
+		return
+	}
+}
+
+// localLink is the path key of a link on the page's host (a relative
+// link, or an absolute one to host), as catalog.PathKey gives it.
+func localLink(href, host string) (string, bool) {
+	href = strings.TrimSpace(href)
+	if href == "" || href[0] == '#' {
+		return "", false
+	}
+	if path, ok := plainPath(href); ok {
+		return path, true
+	}
+	if href[0] == '/' && (len(href) == 1 || href[1] != '/') || !strings.Contains(href, "//") {
+		path := catalog.PathKey(href) // relative: the page's host
+		return path, path != ""
+	}
+	u, err := url.Parse(href)
+	if err != nil || !strings.EqualFold(u.Host, host) {
+		return "", false
+	}
+	path := catalog.PathKey(href)
+	return path, path != ""
+}
+
+// plainPath is the path key of a root-relative link whose path needs no
+// parsing (letters, digits and -._~/ only, then perhaps a query or a
+// fragment), as catalog.PathKey gives it, without its allocations: the
+// links of most shops' product cards. ok is false for any other link.
+func plainPath(href string) (string, bool) {
+	end := len(href)
+	if i := strings.IndexAny(href, "?#"); i >= 0 {
+		end = i
+	}
+	p := href[:end]
+	if len(p) < 2 || p[0] != '/' || p[1] == '/' {
+		return "", false
+	}
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~', c == '/':
+		default:
+			return "", false
+		}
+	}
+	if p = strings.TrimRight(p, "/"); p == "" {
+		p = "/"
+	}
+	return p, true
 }

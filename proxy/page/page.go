@@ -46,6 +46,10 @@ type Analysis struct {
 	HasProduct bool
 	// Crumbs are a category page's path in the shop, outermost first.
 	Crumbs []catalog.ID
+	// Listed are the products a category page lists, by the IDs of their
+	// path keys, in page order (lists.go, listed): what the learn step
+	// teaches the catalog they belong to.
+	Listed []catalog.ID
 	// Order is the order a purchase page shows, when HasOrder: its
 	// total, currency, number and items, from its schema.org Order or
 	// Invoice JSON-LD or events.purchase. Without a total, HasOrder is
@@ -368,6 +372,7 @@ func Analyze(in Input) (*Analysis, error) {
 		for _, c := range catalog.Breadcrumbs(catalogPage()) {
 			a.Crumbs = append(a.Crumbs, c.ID)
 		}
+		a.Listed = listed(cfg, doc, hostOf(in.URL))
 	case rules.PagePurchase:
 		a.Order, a.HasOrder = readOrder(doc, body, cfg)
 	}
@@ -395,7 +400,7 @@ func localPath(raw string) string {
 
 // Cost is what the analysis holds, in bytes, for the cache's bound.
 func (a *Analysis) Cost() int64 {
-	cost := int64(512)
+	cost := int64(512) + int64(len(a.Listed))*8
 	for _, r := range a.Regions {
 		cost += int64(len(r.Slots))*48 + int64(len(r.Bytes))
 	}

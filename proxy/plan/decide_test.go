@@ -96,10 +96,16 @@ func rule(tb testing.TB, c *rules.Config, id string) *rules.Overlay {
 }
 
 // fakeCatalog is a Catalog of a few products; aliases map other keys (a
-// product's URL path) to products.
+// product's URL path) to products; listed are the category paths
+// listings showed products under, by path key.
 type fakeCatalog struct {
 	products map[catalog.ID]catalog.Product
 	aliases  map[catalog.ID]catalog.ID
+	listed   map[catalog.ID][]catalog.ID
+}
+
+func (c *fakeCatalog) Listed(key catalog.ID, cats []catalog.ID) []catalog.ID {
+	return append(cats, c.listed[key]...)
 }
 
 func (c *fakeCatalog) Get(id catalog.ID) (catalog.Product, bool) {
@@ -327,11 +333,14 @@ func TestSearchOrder(t *testing.T) {
 			d.ViewProduct(prodCap, nil, now.Add(-2*time.Hour), week)
 			d.ViewProduct(prodBag, nil, now.Add(-time.Hour), week)
 		}, Region{Action: Reorder, Order: []int{1, 2, 0, 3}}},
-		{"then interest, strongest first", results, func(d *profile.Data) {
+		{"then interest, strongest first, a parent's at ParentShare", results, func(d *profile.Data) {
+			// Hats 1, bags 0.5: the hat (hats) first, then the bag
+			// (bags, 0.5) and the cap (hats › caps: half of hats', 0.5)
+			// in the shop's order.
 			d.ViewCategory([]catalog.ID{catBags}, now.Add(-time.Hour), week)
 			d.ViewCategory([]catalog.ID{catHats}, now.Add(-time.Hour), week)
 			d.ViewCategory([]catalog.ID{catHats}, now.Add(-time.Hour), week)
-		}, Region{Action: Reorder, Order: []int{2, 3, 1, 0}}},
+		}, Region{Action: Reorder, Order: []int{3, 1, 2, 0}}},
 		{"viewed, then interest, then the shop's order", results, func(d *profile.Data) {
 			d.ViewProduct(prodHat, []catalog.ID{catHats}, now.Add(-time.Hour), week)
 			d.ViewCategory([]catalog.ID{catBags}, now.Add(-time.Minute), week)

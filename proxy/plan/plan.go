@@ -77,10 +77,13 @@ type Engine interface {
 }
 
 // Catalog is what decisions read of the learned catalog: *catalog.Catalog.
+// Listed appends the category path the shop's listings showed a product
+// under, by the ID of its path key (catalog.Catalog.Listed).
 type Catalog interface {
 	Get(id catalog.ID) (catalog.Product, bool)
 	ResolveKey(key catalog.ID) (catalog.ID, bool)
 	Facts(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, price float64, inStock, ok bool)
+	Listed(key catalog.ID, cats []catalog.ID) []catalog.ID
 }
 
 // Counts are the live counts social proof states.
@@ -569,11 +572,23 @@ func (pl *Plan) order(all []int, moved bool) ([]int, bool) {
 	return all[start:len(all):len(all)], true
 }
 
+// ParentShare is how much interest in a category's parent counts for a
+// product of the category, in search results: a product of men › shirts
+// scores from interest in men's shirts, and half as much from interest in
+// men (a quarter from the grandparent's), so that a visitor with men's
+// trousers in the cart sees men's shirts before women's shirt dresses,
+// and one who looked at men's shirts sees them before men's trousers.
+const ParentShare = 0.5
+
 // resultsOrder re-ranks search results for the visitor: the products this
-// visitor viewed first, latest first; then products in the categories the
-// visitor is most interested in, strongest first; then the rest, in the
-// shop's order. Entries only move: none is added or lost. The order is
-// appended to dst.
+// visitor viewed first, latest first; then by the visitor's interest in
+// each product's categories (from their views, category pages, cart and
+// purchases: profile's weights), strongest first, its own category's in
+// full and its parents' by ParentShare; then the rest, in the shop's
+// order. A product's categories are its page's or, for one whose page the
+// proxy never read (or whose page names none), those the shop's category
+// listings showed it under. Entries only move: none is added or lost. The
+// order is appended to dst.
 func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
 	type rank struct {
 		viewed   int // position in the recently viewed list; len: not viewed
@@ -590,17 +605,20 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 	var cats [4]catalog.ID
 	for i, key := range s.Prods {
 		ranks[i] = rank{viewed: len(recent)}
-		id, ok := cat.ResolveKey(key)
-		if key == 0 || !ok {
+		if key == 0 {
 			continue
 		}
-		if j := slices.Index(recent, id); j >= 0 {
-			ranks[i].viewed = j
+		var pc []catalog.ID
+		if id, ok := cat.ResolveKey(key); ok {
+			if j := slices.Index(recent, id); j >= 0 {
+				ranks[i].viewed = j
+			}
+			pc, _, _, _ = cat.Facts(id, cats[:0])
 		}
-		pc, _, _, _ := cat.Facts(id, cats[:0])
-		for _, c := range pc {
-			ranks[i].interest = max(ranks[i].interest, d.Interest(c, now, half))
+		if len(pc) == 0 {
+			pc = cat.Listed(key, cats[:0])
 		}
+		ranks[i].interest = pathInterest(pc, d, now, half)
 	}
 	start := len(dst)
 	for i := range ranks {
@@ -624,6 +642,18 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 		}
 	}
 	return dst, false
+}
+
+// pathInterest is the visitor's interest in a product of the category
+// path (outermost first): the strongest of the interest in its deepest
+// category and, each level up, ParentShare as much of the parent's.
+func pathInterest(path []catalog.ID, d *profile.Data, now time.Time, half time.Duration) float64 {
+	best, share := 0.0, 1.0
+	for i := len(path) - 1; i >= 0; i-- {
+		best = max(best, share*d.Interest(path[i], now, half))
+		share *= ParentShare
+	}
+	return best
 }
 
 // recContext fills pl.rctx, what the engine needs to know of this visitor

@@ -501,6 +501,7 @@ func (o *oneProduct) ResolveKey(key catalog.ID) (catalog.ID, bool) {
 func (o *oneProduct) Facts(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, price float64, inStock, ok bool) {
 	return cats, o.p.Price, true, id == o.p.ID
 }
+func (o *oneProduct) Listed(_ catalog.ID, cats []catalog.ID) []catalog.ID { return cats }
 
 // BenchmarkDecideSegments decides a product page of 40 targeted blocks
 // and 10 targeted overlays (50 actions) over 20 segments, for a returning

@@ -8,7 +8,9 @@
 // profiles are data, not a cache). It knows nothing of HTTP.
 //
 // Files:
-//   - profile.go: Data, a visitor's profile, and the events that change it.
+//   - profile.go: Data, a visitor's profile, and the events that change
+//     it; the interest each adds (ViewWeight, CategoryWeight, CartWeight,
+//     PurchaseWeight, ProductInterest).
 //   - append.go: AppendRecent, AppendPurchased and AppendCart, the lists into a caller's
 //     buffer (for the decide step, which allocates nothing of its own).
 //   - experiments.go: ExperimentSlot, a visitor's part in an experiment

@@ -185,25 +185,46 @@ func (d *Data) CartFromEarlierVisit() bool {
 // Returning reports whether this is not the visitor's first visit.
 func (d *Data) Returning() bool { return d.Visits > 1 }
 
+// What each thing a visitor does adds to their interest in a product's
+// deepest category (each level up gains a tenth less of it: see
+// ProductInterest). Putting a product in the cart or buying it says more
+// than looking at it, by the weights the recommendation engine gives
+// the same events (recommend: view 1, cart 3, purchase 5); a category page
+// says less than any product of it.
+const (
+	ViewWeight     = 1.0 // a product page viewed
+	CategoryWeight = 0.5 // a category page viewed: every level of its path
+	CartWeight     = 3.0 // a product put in the cart
+	PurchaseWeight = 5.0 // a product bought
+)
+
 // ViewProduct records a product view: the product goes first in the recent
-// list and each of its categories gains interest, outer ones less.
+// list and each of its categories gains interest (ViewWeight), outer ones
+// less.
 func (d *Data) ViewProduct(id catalog.ID, categories []catalog.ID, now time.Time, halfLife time.Duration) {
 	d.PageViews++
 	d.pushRecent(id, now)
+	d.ProductInterest(categories, ViewWeight, now, halfLife)
+}
+
+// ProductInterest adds interest in a product's categories (its path,
+// outermost first), for something the visitor did with it: w to the
+// deepest, a tenth of w less each level up, so that a menu entry for a
+// parent category still ranks by its children. View, cart add and
+// purchase give it ViewWeight, CartWeight and PurchaseWeight.
+func (d *Data) ProductInterest(categories []catalog.ID, w float64, now time.Time, halfLife time.Duration) {
 	n := len(categories)
 	for i, c := range categories {
-		// The deepest category gains 1; each level up gains a little less,
-		// so a menu entry for a parent category still ranks by its children.
-		d.addInterest(c, 1-0.1*float64(n-1-i), now, halfLife)
+		d.addInterest(c, w*(1-0.1*float64(n-1-i)), now, halfLife)
 	}
 }
 
 // ViewCategory records a view of a category page (its path, outermost
-// first): interest in it, less than a product view.
+// first): interest in it, less than a product view (CategoryWeight).
 func (d *Data) ViewCategory(categories []catalog.ID, now time.Time, halfLife time.Duration) {
 	d.PageViews++
 	for _, c := range categories {
-		d.addInterest(c, 0.5, now, halfLife)
+		d.addInterest(c, CategoryWeight, now, halfLife)
 	}
 }
 
