@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,12 +24,27 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Engine.MaxSessions, "sessions", 500000, "past `sessions` kept for session kNN")
 	fs.IntVar(&o.Engine.MaxItems, "items", 1000000, "products tracked at most")
 	fs.DurationVar(&o.Engine.HalfLife, "half-life", 30*24*time.Hour, "half-life of co-occurrence and popularity")
+	// The session strategy's parameters; 0 takes the engine's default
+	// (the one the proxy uses), negative turns a weighting off.
+	fs.IntVar(&o.Engine.K, "k", 0, "neighbour visits session kNN scores with (0: engine default)")
+	fs.IntVar(&o.Engine.Sample, "sample", 0, "candidate neighbour visits (0: engine default)")
+	fs.Float64Var(&o.Engine.RecencyDecay, "recency-decay", 0, "current visit's position decay, STAN λ1 (0: engine default, <0: linear)")
+	fs.DurationVar(&o.Engine.TimeDecay, "time-decay", 0, "neighbour visit's age decay, STAN λ2 (0: engine default, <0: off)")
+	fs.Float64Var(&o.Engine.PositionDecay, "position-decay", 0, "position decay in a neighbour visit, STAN λ3 (0: engine default, <0: off)")
+	fs.Float64Var(&o.Engine.InsertDecay, "insert-decay", 0, "decay by where a neighbour meets the visit, V-STAN λipw (0: engine default, <0: off)")
+	fs.Float64Var(&o.Engine.IDF, "idf", 0, "weight of rare products, V-STAN λidf (0: engine default, <0: off)")
+	fs.Float64Var(&o.Engine.Blend, "blend", 0, "weight of the latest product's co-views in session (0: engine default, <0: off)")
+	fs.Float64Var(&o.Engine.Remind, "remind", 0, "weight of the visit's own products in session (0: engine default, <0: off)")
+	only := fs.String("strategies", "", "comma-separated `names` of the strategies to evaluate (default: all)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if *events == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: shopedge eval -events FILE [-test FILE] [-json]")
 		return errUsage
+	}
+	if *only != "" {
+		o.Strategies = strings.Split(*only, ",")
 	}
 	f, err := os.Open(*events)
 	if err != nil {

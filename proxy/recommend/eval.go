@@ -23,6 +23,9 @@ type EvalOptions struct {
 	// TestShare is the share of the time span whose starting sessions are
 	// test sessions, when no test file is given. Default: 0.1.
 	TestShare float64
+	// Strategies, when not empty, limits the evaluation to these (by
+	// their names in EvalResult).
+	Strategies []string
 }
 
 // EvalResult is one strategy's accuracy at predicting the next product of
@@ -260,11 +263,15 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 	}{
 		{"popularity baseline", func(Context) []Scored { return base }},
 		{"sknn baseline", func(ctx Context) []Scored {
-			scores := map[ID]float64{}
+			sc := &scratch{scores: map[ID]float64{}}
 			e.mu.RLock()
-			e.sessionKNN(ctx.Views, 0, Uniform, e.cfg.SessionsPerItem, func(id ID, s float64) { scores[id] += s })
+			// As receval.py's SKNN: k 100 of the 500 most recent.
+			e.sessionKNN(sc, ctx.Views, 0, Uniform, 100, 500, 0)
 			e.mu.RUnlock()
-			return sorted(scores)
+			for id, v := range sc.scores {
+				sc.out = append(sc.out, Scored{id, v})
+			}
+			return best(sc.out, 20)
 		}},
 	}
 	for _, s := range []Strategy{Session, AlsoViewed, AlsoBought, RecentlyViewed, Popular, Trending} {
@@ -276,6 +283,9 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 
 	var results []EvalResult
 	for _, strat := range strategies {
+		if len(o.Strategies) > 0 && !slices.Contains(o.Strategies, strat.name) {
+			continue
+		}
 		r := EvalResult{Strategy: strat.name}
 		shown := map[ID]bool{}
 		var spent time.Duration
