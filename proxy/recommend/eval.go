@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -49,10 +50,14 @@ type EvalStats struct {
 // clickEvent is one line of a clickstream.
 type clickEvent struct {
 	session string
-	at      int64
-	kind    Kind
-	item    ID
-	cat     ID
+	at      int64 // unix seconds
+	// t is the timestamp as written (an integer as it is, RFC 3339 as
+	// unix seconds with their fraction): the split and the order of a
+	// test session's events use it, as reference.py does.
+	t    float64
+	kind Kind
+	item ID
+	cat  ID
 }
 
 // readClicks streams a clickstream CSV (session_id, timestamp, event,
@@ -98,12 +103,14 @@ func parseClick(rec []string) (clickEvent, error) {
 	}
 	ts := strings.TrimSpace(rec[1])
 	if n, err := strconv.ParseInt(ts, 10, 64); err == nil {
+		ev.t = float64(n)
 		if n > 1e12 { // milliseconds, as some datasets write them
 			n /= 1000
 		}
 		ev.at = n
 	} else if t, err := time.Parse(time.RFC3339, ts); err == nil {
 		ev.at = t.Unix()
+		ev.t = float64(t.UnixNano()) / 1e9
 	} else {
 		return ev, fmt.Errorf("timestamp %q is neither unix seconds nor RFC 3339", ts)
 	}
@@ -126,6 +133,22 @@ func parseClick(rec []string) (clickEvent, error) {
 		ev.cat = catalog.KeyOf("category:" + c)
 	}
 	return ev, nil
+}
+
+// testSessions returns the sessions that start (first is each one's
+// first timestamp, as written) in the last share of the time span
+// [lo, hi]: those whose first event is at or after
+// cut = hi - (hi - lo)·share, computed in float64 as reference.py does
+// (receval.split), the timestamps unrounded.
+func testSessions(first map[string]float64, lo, hi, share float64) map[string]bool {
+	cut := hi - (hi-lo)*share
+	out := map[string]bool{}
+	for s, t := range first {
+		if t >= cut {
+			out[s] = true
+		}
+	}
+	return out
 }
 
 // evalCatalog knows the products seen in training: all in stock.
@@ -157,24 +180,19 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 	isTest := map[string]bool{}
 	if test == nil {
 		// First pass: the time span and when each session starts.
-		first := map[string]int64{}
-		lo, hi := int64(1<<62), int64(-1<<62)
+		first := map[string]float64{}
+		lo, hi := math.Inf(1), math.Inf(-1)
 		err := readClicks(events, eventsName, func(ev clickEvent) error {
-			lo, hi = min(lo, ev.at), max(hi, ev.at)
-			if t, ok := first[ev.session]; !ok || ev.at < t {
-				first[ev.session] = ev.at
+			lo, hi = min(lo, ev.t), max(hi, ev.t)
+			if t, ok := first[ev.session]; !ok || ev.t < t {
+				first[ev.session] = ev.t
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, st, err
 		}
-		split := hi - int64(float64(hi-lo)*o.TestShare)
-		for s, t := range first {
-			if t >= split {
-				isTest[s] = true
-			}
-		}
+		isTest = testSessions(first, lo, hi, o.TestShare)
 		if _, err := events.Seek(0, io.SeekStart); err != nil {
 			return nil, st, fmt.Errorf("%s: %w", eventsName, err)
 		}
@@ -221,12 +239,12 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 
 	// Test sessions, in order of their start, items known to training.
 	type testSession struct {
-		start int64
+		start float64
 		items []ID
 	}
 	var sessions []testSession
 	for _, evs := range testEvents {
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
 		var items []ID
 		for _, ev := range evs {
 			if _, ok := known[ev.item]; ok {
@@ -234,7 +252,7 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 			}
 		}
 		if len(items) >= 2 {
-			sessions = append(sessions, testSession{evs[0].at, items})
+			sessions = append(sessions, testSession{evs[0].t, items})
 			st.TestEvents += len(items)
 		}
 	}

@@ -1,7 +1,9 @@
 package recommend
 
 import (
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -137,5 +139,59 @@ func BenchmarkRecommend(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTestSessions: the test sessions are those starting at or after
+// hi - (hi-lo)·share, in float64 and on the timestamps as written, as
+// reference.py's receval.split does.
+func TestTestSessions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		first         map[string]float64
+		lo, hi, share float64
+		want          []string
+	}{
+		{"cut between seconds", map[string]float64{"a": 0, "b": 13, "c": 14, "d": 15}, 0, 15, 0.1, []string{"c", "d"}}, // cut 13.5
+		{"on the cut", map[string]float64{"a": 0, "b": 89, "c": 90}, 0, 100, 0.1, []string{"c"}},                       // cut 90
+		{"milliseconds", map[string]float64{"a": 1700000000999, "t": 1700000009050, "u": 1700000009100}, 1700000000999, 1700000010000, 0.1, []string{"u"}},
+		{"share", map[string]float64{"a": 0, "b": 49, "c": 50}, 0, 100, 0.5, []string{"c"}},
+	}
+	for _, tt := range tests {
+		got := slices.Sorted(maps.Keys(testSessions(tt.first, tt.lo, tt.hi, tt.share)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestEvaluateSplitMilliseconds: with timestamps in milliseconds, the cut
+// falls between seconds (hi - 900.1 ms here): a session starting 50 ms
+// before it trains, as in reference.py, though the same second holds
+// the cut; and a test session's events are ordered by their
+// milliseconds.
+func TestEvaluateSplitMilliseconds(t *testing.T) {
+	t.Parallel()
+	data := "session_id,timestamp,event,item_id,category_id\n" +
+		"a,1700000000999,view,x,\na,1700000002000,view,y,\n" +
+		"b,1700000003000,view,y,\nb,1700000004000,view,z,\n" +
+		"t,1700000009050,view,x,\nt,1700000009060,view,y,\n" + // before the cut, 1700000009099.9
+		"u,1700000009700,view,z,\nu,1700000009100,view,x,\n" + // after; x then z
+		"w,1700000010000,view,y,\nw,1700000010000,view,z,\n"
+	res, st, err := Evaluate(strings.NewReader(data), "ms.csv", nil, "", EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TrainSessions != 3 || st.TestSessions != 2 {
+		t.Errorf("split %+v, want 3 training sessions (a, b, t) and 2 test (u, w)", st)
+	}
+	// Training counts: y 3, x 2, z 1. u, x then z by its milliseconds,
+	// predicts z: rank 3 (z then x, as written, would be rank 2); w, y
+	// then z (the same millisecond: as written), z: rank 3.
+	for _, r := range res {
+		if r.Strategy == "popularity baseline" && (r.Predictions != 2 || !near(r.MRR10, 1.0/3)) {
+			t.Errorf("popularity: %+v, want 2 predictions, MRR@10 1/3", r)
+		}
 	}
 }

@@ -421,8 +421,8 @@ func upsell(item ID, byCat map[ID][]ID, cat Catalog) []Scored {
 // with the visitor's interest in its categories, relative to their
 // strongest interest.
 func personalize(cands []Scored, interest Interests, cat Catalog) {
-	var buf [64]float64
-	best := buf[:0]
+	var buf [64]float64 // on the stack: the head re-ranked is usually short
+	var best []float64
 	if len(cands) <= len(buf) {
 		best = buf[:len(cands)]
 	} else {
