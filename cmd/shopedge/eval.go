@@ -83,5 +83,13 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%.1f\t\n", r.Strategy, r.Predictions, r.HR10, r.MRR10, r.HR20, r.MRR20, r.Coverage, r.USPerPred)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Params != "" {
+			fmt.Fprintf(stdout, "  %s: %s\n", r.Strategy, r.Params)
+		}
+	}
+	return nil
 }

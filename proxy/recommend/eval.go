@@ -40,6 +40,9 @@ type EvalResult struct {
 	MRR20       float64 `json:"mrr20"`
 	Coverage    float64 `json:"coverage"`
 	USPerPred   float64 `json:"us_per_prediction"`
+	// Params are the parameters the strategy ran with, for those that
+	// have some (session, sknn baseline).
+	Params string `json:"params,omitempty"`
 }
 
 // EvalStats describe the data an evaluation used.
@@ -133,6 +136,26 @@ func parseClick(rec []string) (clickEvent, error) {
 		ev.cat = catalog.KeyOf("category:" + c)
 	}
 	return ev, nil
+}
+
+// sessionParams describes the session strategy's parameters.
+func (c Config) sessionParams() string {
+	f := func(v float64) string {
+		if v <= 0 {
+			return "off"
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	recency := f(c.RecencyDecay)
+	if c.RecencyDecay <= 0 {
+		recency = "linear"
+	}
+	td := "off"
+	if c.TimeDecay > 0 {
+		td = fmt.Sprintf("%gd", c.TimeDecay.Hours()/24)
+	}
+	return fmt.Sprintf("K %d, sample %d, recency decay %s, time decay %s, position decay %s, insert decay %s, IDF %s, remind %s, blend %s",
+		c.K, c.Sample, recency, td, f(c.PositionDecay), f(c.InsertDecay), f(c.IDF), f(c.Remind), f(c.Blend))
 }
 
 // testSessions returns the sessions that start (first is each one's
@@ -305,6 +328,12 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 			continue
 		}
 		r := EvalResult{Strategy: strat.name}
+		switch strat.name {
+		case string(Session):
+			r.Params = e.cfg.sessionParams()
+		case "sknn baseline":
+			r.Params = "K 100, sample 500, uniform weights, cosine"
+		}
 		shown := map[ID]bool{}
 		var spent time.Duration
 		for _, ts := range sessions {
