@@ -273,10 +273,10 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 		if l := e.cfg.IDF; l > 0 && e.sessions.started > 0 {
 			// Rare products weigh more (a factor per product, so applied
 			// once to its summed votes).
-			visits := float64(e.sessions.started)
+			logVisits := lnCount(uint64(e.sessions.started))
 			for id, v := range scores {
 				if it := e.items[id]; it != nil && it.events > 0 {
-					if idf := math.Log(visits / float64(it.events)); idf > 0 {
+					if idf := logVisits - lnCount(uint64(it.events)); idf > 0 {
 						scores[id] = v * (1 + l*idf)
 					}
 				}
@@ -315,6 +315,22 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 		out = append(out, Scored{id, v})
 	}
 	sc.out = out
+}
+
+// lnTable holds ln(n) for the small counts, most products' events.
+var lnTable = func() (t [4096]float64) {
+	for n := 1; n < len(t); n++ {
+		t[n] = math.Log(float64(n))
+	}
+	return t
+}()
+
+// lnCount is ln(n), n ≥ 1, from the table when it can.
+func lnCount(n uint64) float64 {
+	if n < uint64(len(lnTable)) {
+		return lnTable[n]
+	}
+	return math.Log(float64(n))
 }
 
 // seeds are the products a co-occurrence strategy starts from: the cart's
