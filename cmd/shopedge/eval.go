@@ -35,6 +35,7 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.Engine.IDF, "idf", 0, "weight of rare products, V-STAN λidf (0: engine default, <0: off)")
 	fs.Float64Var(&o.Engine.Blend, "blend", 0, "weight of the latest product's co-views in session (0: engine default, <0: off)")
 	fs.Float64Var(&o.Engine.Remind, "remind", 0, "weight of the visit's own products in session (0: engine default, <0: off)")
+	fs.Float64Var(&o.Engine.RemindRepeat, "remind-repeat", 0, "how much more remind counts after repeated views (0: engine default, <0: off)")
 	only := fs.String("strategies", "", "comma-separated `names` of the strategies to evaluate (default: all)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err

@@ -58,21 +58,25 @@ type Config struct {
 	K int
 	// Blend is the weight, relative to session kNN's best score, of
 	// co-occurrence with the visit's latest product in the session
-	// strategy. Default: 0.2; negative: off.
+	// strategy. Default: 0.3; negative: off.
 	Blend float64
 	// Remind is the weight, relative to session kNN's best score, of the
 	// current visit's own products (weighed as RecencyDecay says): a
 	// visitor often goes back to what they just saw. Default: 0.5;
 	// negative: off.
 	Remind float64
+	// RemindRepeat raises Remind for a visitor who went back already:
+	// it counts 1 + RemindRepeat·(share of the visit's views that were
+	// repeats) times. Default: 16; negative: off.
+	RemindRepeat float64
 	// RecencyDecay is how fast, in positions, the current visit's earlier
 	// products weigh less in session kNN: exp(-back/RecencyDecay), back 0
 	// for the latest (STAN's λ1). Default: 1.5; negative: linear
 	// (V-SKNN).
 	RecencyDecay float64
 	// TimeDecay is how fast a neighbour visit counts less with the time
-	// since its last event: exp(-age/TimeDecay) (STAN's λ2). Default: 0,
-	// off (on the development clickstreams it did not help); ≤ 0: off.
+	// since its last event: exp(-age/TimeDecay) (STAN's λ2).
+	// Default: 20 days; negative: off.
 	TimeDecay time.Duration
 	// PositionDecay is how fast, in positions, a neighbour visit's
 	// products count less the farther they are from where it meets the
@@ -85,7 +89,7 @@ type Config struct {
 	InsertDecay float64
 	// IDF weighs rare products up in session kNN: a product's votes count
 	// 1 + IDF·ln(visits / events of the product) times (V-STAN's λidf).
-	// Default: 0.5; negative: off.
+	// Default: 5; negative: off.
 	IDF float64
 	// HalfLife halves co-occurrence and popularity over this time.
 	// Default: 168h.
@@ -116,10 +120,13 @@ func (c Config) withDefaults() Config {
 	fdef(&c.RecencyDecay, 1.5)
 	fdef(&c.PositionDecay, 0.75)
 	fdef(&c.InsertDecay, 1.5)
-	fdef(&c.IDF, 0.5)
-	fdef(&c.Blend, 0.2)
+	fdef(&c.IDF, 5)
+	fdef(&c.Blend, 0.3)
 	fdef(&c.Remind, 0.5)
-	c.TimeDecay = max(c.TimeDecay, 0)
+	fdef(&c.RemindRepeat, 16)
+	if c.TimeDecay == 0 {
+		c.TimeDecay = 20 * 24 * time.Hour
+	}
 	if c.HalfLife <= 0 {
 		c.HalfLife = 7 * 24 * time.Hour
 	}

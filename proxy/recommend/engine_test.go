@@ -93,7 +93,7 @@ func TestAlsoBought(t *testing.T) {
 
 // plain is session kNN with none of its weightings but V-SKNN's linear
 // recency: each test turns on what it tests.
-var plain = Config{RecencyDecay: -1, PositionDecay: -1, InsertDecay: -1, IDF: -1, Blend: -1, Remind: -1}
+var plain = Config{RecencyDecay: -1, TimeDecay: -1, PositionDecay: -1, InsertDecay: -1, IDF: -1, Blend: -1, Remind: -1, RemindRepeat: -1}
 
 func with(c Config, f func(*Config)) Config { f(&c); return c }
 
@@ -160,6 +160,7 @@ func TestSessionWeightings(t *testing.T) {
 	const a, b, x, y = 1, 2, 10, 11
 	tests := []struct {
 		name    string
+		base    func(*Config) // both on and off, when set
 		on      func(*Config)
 		learn   func(e *Engine)
 		views   []ID
@@ -234,6 +235,17 @@ func TestSessionWeightings(t *testing.T) {
 			views: []ID{a, b}, on1st: a, off1st: x,
 			explain: "a, the visit's own, has no votes but comes back with 3·top·½",
 		},
+		{
+			name: "remind repeat",
+			base: func(c *Config) { c.Remind = 1 },
+			on:   func(c *Config) { c.RemindRepeat = 8 },
+			learn: func(e *Engine) {
+				views(e, 1, t0, b, x)
+				views(e, 2, t0, b, x)
+			},
+			views: []ID{a, b, a, b}, on1st: a, off1st: x,
+			explain: "half the views were repeats: remind counts 1 + 8·½ = 5 times (a: 5·top·¾), not once (a: top·¾ < x: top)",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,9 +254,13 @@ func TestSessionWeightings(t *testing.T) {
 				now = t0.Add(time.Hour)
 			}
 			for _, on := range []bool{true, false} {
-				cfg, above, below := plain, tt.off1st, tt.on1st
+				base := plain
+				if tt.base != nil {
+					base = with(plain, tt.base)
+				}
+				cfg, above, below := base, tt.off1st, tt.on1st
 				if on {
-					cfg, above, below = with(plain, tt.on), tt.on1st, tt.off1st
+					cfg, above, below = with(base, tt.on), tt.on1st, tt.off1st
 				}
 				e := New(cfg)
 				tt.learn(e)

@@ -154,8 +154,8 @@ func (c Config) sessionParams() string {
 	if c.TimeDecay > 0 {
 		td = fmt.Sprintf("%gd", c.TimeDecay.Hours()/24)
 	}
-	return fmt.Sprintf("K %d, sample %d, recency decay %s, time decay %s, position decay %s, insert decay %s, IDF %s, remind %s, blend %s",
-		c.K, c.Sample, recency, td, f(c.PositionDecay), f(c.InsertDecay), f(c.IDF), f(c.Remind), f(c.Blend))
+	return fmt.Sprintf("K %d, sample %d, recency decay %s, time decay %s, position decay %s, insert decay %s, IDF %s, remind %s, remind repeat %s, blend %s",
+		c.K, c.Sample, recency, td, f(c.PositionDecay), f(c.InsertDecay), f(c.IDF), f(c.Remind), f(c.RemindRepeat), f(c.Blend))
 }
 
 // testSessions returns the sessions that start (first is each one's

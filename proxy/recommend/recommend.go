@@ -292,6 +292,11 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 				top = max(top, v)
 			}
 			if rm > 0 {
+				if g := e.cfg.RemindRepeat; g > 0 {
+					// A visitor who went back already goes back again.
+					repeats := float64(len(ctx.Views) - len(sc.cur))
+					rm *= 1 + g*repeats/float64(len(ctx.Views))
+				}
 				for _, c := range sc.cur {
 					scores[c.id] += rm * top * c.w
 				}
