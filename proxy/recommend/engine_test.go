@@ -540,3 +540,52 @@ func TestPopularAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestBest: the top-m selection puts the m best candidates first, in
+// order (score, then ID), as a full sort would.
+func TestBest(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 80 {
+		s := make([]Scored, n)
+		for i := range s {
+			s[i] = Scored{ID(1 + r.IntN(1000)), float64(r.IntN(8))}
+		}
+		want := slices.Clone(s)
+		sortScored(want)
+		for _, m := range []int{0, 1, 3, 10, 40, 100} {
+			got := best(slices.Clone(s), m)
+			k := min(m, n)
+			if !slices.Equal(got[:k], want[:k]) {
+				t.Fatalf("n %d, m %d: head %v, want %v", n, m, got[:k], want[:k])
+			}
+			if len(got) != n {
+				t.Fatalf("n %d, m %d: %d candidates left", n, m, len(got))
+			}
+		}
+	}
+}
+
+// TestAppendBeyondHead: when the catalog drops the whole head ranked at
+// first (N + 8 here), Append goes on down the rest, in order, as a full
+// sort would.
+func TestAppendBeyondHead(t *testing.T) {
+	t.Parallel()
+	e := New(Config{Neighbours: 60})
+	for i := range 50 {
+		views(e, uint64(1+i), t0, 1, ID(2+i)) // 1 co-viewed with 2..51
+		for range i % 5 {
+			views(e, uint64(100+i), t0, 1, ID(2+i)) // some more often
+		}
+	}
+	ctx := Context{Now: t0, Item: 1}
+	all := ids(e.Candidates(AlsoViewed, ctx, fakeCatalog{}))
+	cat := fakeCatalog{}
+	for _, id := range all[:30] { // out of stock: far more than the head ranked at first
+		cat[id] = Product{Categories: []ID{100}, InStock: false}
+	}
+	got := e.Recommend(ctx, Request{Strategies: []Strategy{AlsoViewed}, N: 5}, cat)
+	if want := all[30:35]; !slices.Equal(got, want) {
+		t.Errorf("beyond the head: %v, want %v", got, want)
+	}
+}
