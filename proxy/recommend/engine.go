@@ -54,7 +54,7 @@ type Config struct {
 	// SessionsPerItem per product). Default: 250.
 	Sample int
 	// K is the number of neighbour visits session kNN scores with.
-	// Default: 200.
+	// Default: 100.
 	K int
 	// Blend is the weight, relative to session kNN's best score, of
 	// co-occurrence with the visit's latest product in the session
@@ -109,7 +109,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxSessions, 200000)
 	def(&c.SessionsPerItem, 500)
 	def(&c.Sample, 250)
-	def(&c.K, 200)
+	def(&c.K, 100)
 	fdef := func(v *float64, d float64) {
 		if *v == 0 {
 			*v = d

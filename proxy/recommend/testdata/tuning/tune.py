@@ -27,7 +27,7 @@ import receval, strong  # noqa: E402
 SE = sys.argv[1] if len(sys.argv) > 1 else "shopedge"
 START = json.loads(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else {
     "recency-decay": 1.5, "position-decay": 0.75, "time-decay": 20, "insert-decay": 1.5, "idf": 5,
-    "blend": 0.3, "remind": 0.5, "remind-repeat": 16, "k": 200, "sample": 250}
+    "blend": 0.3, "remind": 0.5, "remind-repeat": 16, "k": 100, "sample": 250}
 SWEEPS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 SETS = [("yc", os.path.join(D, "yoochoose-100k-train-tr.csv"), os.path.join(D, "yoochoose-100k-train-valid.csv"), 3),
         ("dg", os.path.join(D, "diginetica-sample-train.csv"), None, 6)]
