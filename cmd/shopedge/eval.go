@@ -80,9 +80,9 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "training: %d events, %d sessions, %d products; test: %d sessions, %d events; %.1fs\n\n",
 		st.TrainEvents, st.TrainSessions, st.Items, st.TestSessions, st.TestEvents, time.Since(start).Seconds())
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "strategy\tpredictions\tHR@10\tMRR@10\tHR@20\tMRR@20\tcoverage\tµs/prediction\t")
+	fmt.Fprintln(tw, "strategy\tpredictions\tHR@10\tMRR@10\tHR@20\tMRR@20\tcoverage\tµs/prediction\tµs p50\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%.1f\t\n", r.Strategy, r.Predictions, r.HR10, r.MRR10, r.HR20, r.MRR20, r.Coverage, r.USPerPred)
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%.1f\t%.1f\t\n", r.Strategy, r.Predictions, r.HR10, r.MRR10, r.HR20, r.MRR20, r.Coverage, r.USPerPred, r.USP50)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -20,7 +20,7 @@ func TestEvalParams(t *testing.T) {
 		not  []string
 	}{
 		{"defaults", nil,
-			[]string{"HR@10", "MRR@10", "HR@20", "MRR@20", "session: K 100, sample 250, recency decay 1.5, time decay 20d, position decay 0.75, insert decay 1.5, IDF 5, remind 0.5, remind repeat 16, blend 0.3", "sknn baseline: K 100, sample 500"},
+			[]string{"HR@10", "MRR@10", "HR@20", "MRR@20", "µs/prediction", "µs p50", "session: K 100, sample 250, recency decay 1.5, time decay 20d, position decay 0.75, insert decay 1.5, IDF 5, remind 0.5, remind repeat 16, blend 0.3", "sknn baseline: K 100, sample 500"},
 			nil},
 		{"flags", []string{"-k", "50", "-sample", "100", "-recency-decay", "-1", "-time-decay", "240h", "-idf", "-1", "-blend", "-1", "-strategies", "session"},
 			[]string{"session: K 50, sample 100, recency decay linear, time decay 10d, position decay 0.75, insert decay 1.5, IDF off, remind 0.5, remind repeat 16, blend off"},
@@ -52,5 +52,8 @@ func TestEvalParams(t *testing.T) {
 	}
 	if p, _ := rows[0]["params"].(string); !strings.HasPrefix(p, "K 100,") {
 		t.Errorf("JSON params = %q", p)
+	}
+	if p50, _ := rows[0]["us_p50"].(float64); p50 <= 0 {
+		t.Errorf("JSON us_p50 = %v", rows[0]["us_p50"])
 	}
 }

@@ -39,7 +39,8 @@ type EvalResult struct {
 	HR20        float64 `json:"hr20"`
 	MRR20       float64 `json:"mrr20"`
 	Coverage    float64 `json:"coverage"`
-	USPerPred   float64 `json:"us_per_prediction"`
+	USPerPred   float64 `json:"us_per_prediction"` // mean
+	USP50       float64 `json:"us_p50"`            // median
 	// Params are the parameters the strategy ran with, for those that
 	// have some (session, sknn baseline).
 	Params string `json:"params,omitempty"`
@@ -336,6 +337,7 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 		}
 		shown := map[ID]bool{}
 		var spent time.Duration
+		took := make([]time.Duration, 0, 1024)
 		for _, ts := range sessions {
 			for k := 1; k < len(ts.items); k++ {
 				prefix := ts.items[:k]
@@ -345,7 +347,9 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 				ctx := Context{Now: time.Unix(trainEnd, 0), Views: prefix, Recent: recent}
 				t := time.Now()
 				cands := strat.f(ctx)
-				spent += time.Since(t)
+				d := time.Since(t)
+				spent += d
+				took = append(took, d)
 				if len(cands) > 20 {
 					cands = cands[:20]
 				}
@@ -372,6 +376,8 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 			n := float64(r.Predictions)
 			r.HR10, r.MRR10, r.HR20, r.MRR20 = r.HR10/n, r.MRR10/n, r.HR20/n, r.MRR20/n
 			r.USPerPred = float64(spent.Microseconds()) / n
+			slices.Sort(took)
+			r.USP50 = float64(took[len(took)/2].Nanoseconds()) / 1e3
 		}
 		if len(known) > 0 {
 			r.Coverage = float64(len(shown)) / float64(len(known))
