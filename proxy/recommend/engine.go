@@ -67,7 +67,9 @@ type Config struct {
 	Remind float64
 	// RemindRepeat raises Remind for a visitor who went back already:
 	// it counts 1 + RemindRepeat·(share of the visit's views that were
-	// repeats) times. Default: 16; negative: off.
+	// repeats) times. The repeats are those of Context.Views: a caller
+	// that passes each product once (the proxy's profile keeps the
+	// visit's distinct products) gets none. Default: 16; negative: off.
 	RemindRepeat float64
 	// RecencyDecay is how fast, in positions, the current visit's earlier
 	// products weigh less in session kNN: exp(-back/RecencyDecay), back 0
