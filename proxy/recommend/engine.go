@@ -49,6 +49,10 @@ type Config struct {
 	// SessionsPerItem is how many recent visits are indexed per product:
 	// the candidates of session kNN. Default: 500.
 	SessionsPerItem int
+	// Sample is how many of the most recent visits sharing a product
+	// with the current one are candidate neighbours (at most
+	// SessionsPerItem per product). Default: 250.
+	Sample int
 	// K is the number of neighbour visits session kNN scores with.
 	// Default: 100.
 	K int
@@ -56,10 +60,39 @@ type Config struct {
 	// co-occurrence with the visit's latest product in the session
 	// strategy. Default: 0.3; negative: off.
 	Blend float64
+	// Remind is the weight, relative to session kNN's best score, of the
+	// current visit's own products (weighed as RecencyDecay says): a
+	// visitor often goes back to what they just saw. Default: 0.5;
+	// negative: off.
+	Remind float64
+	// RemindRepeat raises Remind for a visitor who went back already:
+	// it counts 1 + RemindRepeat·(share of the visit's views that were
+	// repeats) times. The repeats are those of Context.Views: a caller
+	// that passes each product once (the proxy's profile keeps the
+	// visit's distinct products) gets none. Default: 16; negative: off.
+	RemindRepeat float64
+	// RecencyDecay is how fast, in positions, the current visit's earlier
+	// products weigh less in session kNN: exp(-back/RecencyDecay), back 0
+	// for the latest (STAN's λ1). Default: 1.5; negative: linear
+	// (V-SKNN).
+	RecencyDecay float64
+	// TimeDecay is how fast a neighbour visit counts less with the time
+	// since its last event: exp(-age/TimeDecay) (STAN's λ2).
+	// Default: 20 days; negative: off.
+	TimeDecay time.Duration
 	// PositionDecay is how fast, in positions, a neighbour visit's
 	// products count less the farther they are from where it meets the
-	// current visit (STAN's item decay). Default: 4; negative: off.
+	// current visit (STAN's λ3). Default: 0.75; negative: off.
 	PositionDecay float64
+	// InsertDecay is how fast, in positions, a neighbour counts less when
+	// the latest product it shares with the current visit is older:
+	// exp(-back/InsertDecay) (V-STAN's λipw). Default: 1.5; negative:
+	// off.
+	InsertDecay float64
+	// IDF weighs rare products up in session kNN: a product's votes count
+	// 1 + IDF·ln(visits / events of the product) times (V-STAN's λidf).
+	// Default: 5; negative: off.
+	IDF float64
 	// HalfLife halves co-occurrence and popularity over this time.
 	// Default: 168h.
 	HalfLife time.Duration
@@ -77,12 +110,24 @@ func (c Config) withDefaults() Config {
 	def(&c.Neighbours, 40)
 	def(&c.MaxSessions, 200000)
 	def(&c.SessionsPerItem, 500)
+	def(&c.Sample, 250)
 	def(&c.K, 100)
-	if c.PositionDecay == 0 {
-		c.PositionDecay = 4
+	fdef := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
 	}
-	if c.Blend == 0 {
-		c.Blend = 0.3
+	// The session strategy's defaults: tuned on the development
+	// clickstreams' training parts (README, "Offline evaluation").
+	fdef(&c.RecencyDecay, 1.5)
+	fdef(&c.PositionDecay, 0.75)
+	fdef(&c.InsertDecay, 1.5)
+	fdef(&c.IDF, 5)
+	fdef(&c.Blend, 0.3)
+	fdef(&c.Remind, 0.5)
+	fdef(&c.RemindRepeat, 16)
+	if c.TimeDecay == 0 {
+		c.TimeDecay = 20 * 24 * time.Hour
 	}
 	if c.HalfLife <= 0 {
 		c.HalfLife = 7 * 24 * time.Hour
@@ -104,12 +149,15 @@ type Engine struct {
 	sessions sessionStore
 
 	top topCache
+
+	scratch sync.Pool // of *scratch
 }
 
 // item is what the engine keeps per product.
 type item struct {
 	cats     [maxDepth]ID // category path, outermost first
 	nCats    uint8
+	events   uint32  // events recorded, for IDF (in nCats' padding)
 	pop      decayed // long-term popularity
 	trend    decayed // recent popularity
 	viewed   []neighbour
@@ -175,6 +223,9 @@ func (e *Engine) Record(ev Event) {
 	it.pop.add(w, now, half)
 	it.trend.add(w, now, trendHalf)
 	it.last = now
+	if it.events < math.MaxUint32 {
+		it.events++
+	}
 
 	s := e.sessions.get(ev.Session, now)
 	switch ev.Kind {

@@ -91,9 +91,15 @@ func TestAlsoBought(t *testing.T) {
 	}
 }
 
+// plain is session kNN with none of its weightings but V-SKNN's linear
+// recency: each test turns on what it tests.
+var plain = Config{RecencyDecay: -1, TimeDecay: -1, PositionDecay: -1, InsertDecay: -1, IDF: -1, Blend: -1, Remind: -1, RemindRepeat: -1}
+
+func with(c Config, f func(*Config)) Config { f(&c); return c }
+
 func TestSessionKNN(t *testing.T) {
 	t.Parallel()
-	e := New(Config{PositionDecay: -1, Blend: -1}) // V-SKNN alone
+	e := New(plain) // V-SKNN alone
 	views(e, 1, t0, 1, 2, 3)
 	views(e, 2, t0, 1, 4)
 	views(e, 3, t0, 5, 6)
@@ -108,10 +114,10 @@ func TestSessionKNN(t *testing.T) {
 			t.Errorf("score of %d = %v, want %v", id, scoreOf(got, id), s)
 		}
 	}
-	// Current visit [2, 1]: weights ½ and 1 (1 is latest), norm √2.
-	// S1 {1,2,3}: 1.5/(√2·√3); S2 {1,4}: 1/(√2·√2).
+	// Current visit [2, 1]: weights ½ and 1 (1 is latest), weighted
+	// cosine: norm √1.25. S1 {1,2,3}: 1.5/(√1.25·√3); S2 {1,4}: 1/(√1.25·√2).
 	got = e.Candidates(Session, Context{Now: t0, Views: []ID{2, 1}}, fakeCatalog{})
-	if s3, s4 := scoreOf(got, 3), scoreOf(got, 4); !near(s3, 1.5/(math.Sqrt(2)*math.Sqrt(3))) || !near(s4, 0.5) {
+	if s3, s4 := scoreOf(got, 3), scoreOf(got, 4); !near(s3, 1.5/(math.Sqrt(1.25)*math.Sqrt(3))) || !near(s4, 1/(math.Sqrt(1.25)*math.Sqrt(2))) {
 		t.Errorf("recency-weighted: 3 = %v, 4 = %v", s3, s4)
 	}
 	// The visitor's own visit is not its neighbour.
@@ -122,10 +128,11 @@ func TestSessionKNN(t *testing.T) {
 }
 
 // TestSessionKNNPositionDecay: in a neighbour visit, products farther from
-// where it meets the current visit count less (e^(-distance/decay)).
+// where it meets the current visit (its latest product shared with it)
+// count less: e^(-distance/decay).
 func TestSessionKNNPositionDecay(t *testing.T) {
 	t.Parallel()
-	e := New(Config{PositionDecay: 4, Blend: -1})
+	e := New(with(plain, func(c *Config) { c.PositionDecay = 4 }))
 	views(e, 1, t0, 1, 2, 3, 4, 5)
 	got := e.Candidates(Session, Context{Now: t0, Views: []ID{3}}, fakeCatalog{})
 	sim := 1 / math.Sqrt(5)
@@ -134,13 +141,144 @@ func TestSessionKNNPositionDecay(t *testing.T) {
 			t.Errorf("score of %d = %v, want %v", id, scoreOf(got, id), want)
 		}
 	}
+	// Visit [4, 2]: the pivot is 4, the shared product latest in the
+	// neighbour, though 2 is the visit's latest (STAN's choice).
+	got = e.Candidates(Session, Context{Now: t0, Views: []ID{4, 2}}, fakeCatalog{})
+	sim = 1.5 / (math.Sqrt(1.25) * math.Sqrt(5))
+	for id, d := range map[ID]float64{4: 0, 3: 1, 5: 1, 2: 2, 1: 3} {
+		if want := sim * math.Exp(-d/4); !near(scoreOf(got, id), want) {
+			t.Errorf("visit [4 2]: score of %d = %v, want %v", id, scoreOf(got, id), want)
+		}
+	}
+}
+
+// TestSessionWeightings: each of STAN's and V-STAN's weightings, and the
+// remind term, decides which of two products the session strategy ranks
+// higher on a clickstream built for it: on, one; off, the other.
+func TestSessionWeightings(t *testing.T) {
+	t.Parallel()
+	const a, b, x, y = 1, 2, 10, 11
+	tests := []struct {
+		name    string
+		base    func(*Config) // both on and off, when set
+		on      func(*Config)
+		learn   func(e *Engine)
+		views   []ID
+		now     time.Time
+		on1st   ID // ranked above off1st with the weighting
+		off1st  ID // ranked above on1st without
+		explain string
+	}{
+		{
+			name: "recency decay (STAN λ1)",
+			on:   func(c *Config) { c.RecencyDecay = 0.5 },
+			learn: func(e *Engine) {
+				for s := range uint64(3) {
+					views(e, 1+s, t0, a, x) // three visits from a to x
+				}
+				views(e, 4, t0, b, y) // one from b to y
+			},
+			views: []ID{a, b}, on1st: y, off1st: x,
+			explain: "a, one step back, weighs ½ linearly (x: 3·½ > y: 1) but e^-2 with λ1 ½ (x: 3·0.14 < y)",
+		},
+		{
+			name: "time decay (STAN λ2)",
+			on:   func(c *Config) { c.TimeDecay = 24 * time.Hour },
+			learn: func(e *Engine) {
+				views(e, 1, t0, a, x)
+				views(e, 2, t0, a, x)
+				views(e, 3, t0.Add(30*24*time.Hour), a, y)
+			},
+			views: []ID{a}, now: t0.Add(30 * 24 * time.Hour), on1st: y, off1st: x,
+			explain: "two visits to x a month ago, one to y today",
+		},
+		{
+			name: "position decay (STAN λ3)",
+			on:   func(c *Config) { c.PositionDecay = 1 },
+			learn: func(e *Engine) {
+				views(e, 1, t0, a, 30, 20) // 30 next to a, 20 one further
+			},
+			views: []ID{a}, on1st: 30, off1st: 20,
+			explain: "without decay 20 and 30 tie (lower ID first)",
+		},
+		{
+			name: "insertion decay (V-STAN λipw)",
+			on:   func(c *Config) { c.InsertDecay = 0.5 },
+			learn: func(e *Engine) {
+				for s := range uint64(3) {
+					views(e, 1+s, t0, a, x) // meet the visit at a, one step back
+				}
+				views(e, 4, t0, b, y) // meets it at b, its latest
+			},
+			views: []ID{a, b}, on1st: y, off1st: x,
+			explain: "neighbours meeting the visit only at a vote e^-2 as much",
+		},
+		{
+			name: "IDF (V-STAN λidf)",
+			on:   func(c *Config) { c.IDF = 2 },
+			learn: func(e *Engine) {
+				views(e, 1, t0, a, 40) // rare
+				views(e, 2, t0, a, 30) // 30 is everywhere
+				for s := range uint64(6) {
+					views(e, 3+s, t0, 30, 50+ID(s))
+				}
+			},
+			views: []ID{a}, on1st: 40, off1st: 30,
+			explain: "40 and 30 tie on votes; 40 is rarer",
+		},
+		{
+			name: "remind",
+			on:   func(c *Config) { c.Remind = 3 },
+			learn: func(e *Engine) {
+				views(e, 1, t0, b, x)
+			},
+			views: []ID{a, b}, on1st: a, off1st: x,
+			explain: "a, the visit's own, has no votes but comes back with 3·top·½",
+		},
+		{
+			name: "remind repeat",
+			base: func(c *Config) { c.Remind = 1 },
+			on:   func(c *Config) { c.RemindRepeat = 8 },
+			learn: func(e *Engine) {
+				views(e, 1, t0, b, x)
+				views(e, 2, t0, b, x)
+			},
+			views: []ID{a, b, a, b}, on1st: a, off1st: x,
+			explain: "half the views were repeats: remind counts 1 + 8·½ = 5 times (a: 5·top·¾), not once (a: top·¾ < x: top)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := tt.now
+			if now.IsZero() {
+				now = t0.Add(time.Hour)
+			}
+			for _, on := range []bool{true, false} {
+				base := plain
+				if tt.base != nil {
+					base = with(plain, tt.base)
+				}
+				cfg, above, below := base, tt.off1st, tt.on1st
+				if on {
+					cfg, above, below = with(base, tt.on), tt.on1st, tt.off1st
+				}
+				e := New(cfg)
+				tt.learn(e)
+				got := ids(e.Candidates(Session, Context{Now: now, Views: tt.views}, fakeCatalog{}))
+				ra, rb := slices.Index(got, above), slices.Index(got, below)
+				if ra < 0 || rb >= 0 && rb < ra {
+					t.Errorf("on %v: %v, want %d above %d (%s)", on, got, above, below, tt.explain)
+				}
+			}
+		})
+	}
 }
 
 // TestSessionBlend: the session strategy adds the latest product's
 // co-views, scaled to a share of its best kNN score.
 func TestSessionBlend(t *testing.T) {
 	t.Parallel()
-	e := New(Config{PositionDecay: -1, Blend: 0.5})
+	e := New(with(plain, func(c *Config) { c.Blend = 0.5 }))
 	views(e, 1, t0, 1, 2) // 1–2 co-viewed; S1 = {1,2}
 	views(e, 2, t0, 3, 1) // 3–1 co-viewed; S2 = {3,1}
 	got := e.Candidates(Session, Context{Now: t0, Views: []ID{1}}, fakeCatalog{})
@@ -400,5 +538,54 @@ func TestPopularAtOnce(t *testing.T) {
 		if got := ids(e.Candidates(s, ctx, fakeCatalog{})); !slices.Equal(got, []ID{7}) {
 			t.Errorf("%s in the same second as the first view = %v, want 7", s, got)
 		}
+	}
+}
+
+// TestBest: the top-m selection puts the m best candidates first, in
+// order (score, then ID), as a full sort would.
+func TestBest(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 80 {
+		s := make([]Scored, n)
+		for i := range s {
+			s[i] = Scored{ID(1 + r.IntN(1000)), float64(r.IntN(8))}
+		}
+		want := slices.Clone(s)
+		sortScored(want)
+		for _, m := range []int{0, 1, 3, 10, 40, 100} {
+			got := best(slices.Clone(s), m)
+			k := min(m, n)
+			if !slices.Equal(got[:k], want[:k]) {
+				t.Fatalf("n %d, m %d: head %v, want %v", n, m, got[:k], want[:k])
+			}
+			if len(got) != n {
+				t.Fatalf("n %d, m %d: %d candidates left", n, m, len(got))
+			}
+		}
+	}
+}
+
+// TestAppendBeyondHead: when the catalog drops the whole head ranked at
+// first (N + 8 here), Append goes on down the rest, in order, as a full
+// sort would.
+func TestAppendBeyondHead(t *testing.T) {
+	t.Parallel()
+	e := New(Config{Neighbours: 60})
+	for i := range 50 {
+		views(e, uint64(1+i), t0, 1, ID(2+i)) // 1 co-viewed with 2..51
+		for range i % 5 {
+			views(e, uint64(100+i), t0, 1, ID(2+i)) // some more often
+		}
+	}
+	ctx := Context{Now: t0, Item: 1}
+	all := ids(e.Candidates(AlsoViewed, ctx, fakeCatalog{}))
+	cat := fakeCatalog{}
+	for _, id := range all[:30] { // out of stock: far more than the head ranked at first
+		cat[id] = Product{Categories: []ID{100}, InStock: false}
+	}
+	got := e.Recommend(ctx, Request{Strategies: []Strategy{AlsoViewed}, N: 5}, cat)
+	if want := all[30:35]; !slices.Equal(got, want) {
+		t.Errorf("beyond the head: %v, want %v", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +24,9 @@ type EvalOptions struct {
 	// TestShare is the share of the time span whose starting sessions are
 	// test sessions, when no test file is given. Default: 0.1.
 	TestShare float64
+	// Strategies, when not empty, limits the evaluation to these (by
+	// their names in EvalResult).
+	Strategies []string
 }
 
 // EvalResult is one strategy's accuracy at predicting the next product of
@@ -35,7 +39,11 @@ type EvalResult struct {
 	HR20        float64 `json:"hr20"`
 	MRR20       float64 `json:"mrr20"`
 	Coverage    float64 `json:"coverage"`
-	USPerPred   float64 `json:"us_per_prediction"`
+	USPerPred   float64 `json:"us_per_prediction"` // mean
+	USP50       float64 `json:"us_p50"`            // median
+	// Params are the parameters the strategy ran with, for those that
+	// have some (session, sknn baseline).
+	Params string `json:"params,omitempty"`
 }
 
 // EvalStats describe the data an evaluation used.
@@ -46,10 +54,14 @@ type EvalStats struct {
 // clickEvent is one line of a clickstream.
 type clickEvent struct {
 	session string
-	at      int64
-	kind    Kind
-	item    ID
-	cat     ID
+	at      int64 // unix seconds
+	// t is the timestamp as written (an integer as it is, RFC 3339 as
+	// unix seconds with their fraction): the split and the order of a
+	// test session's events use it, as reference.py does.
+	t    float64
+	kind Kind
+	item ID
+	cat  ID
 }
 
 // readClicks streams a clickstream CSV (session_id, timestamp, event,
@@ -95,12 +107,14 @@ func parseClick(rec []string) (clickEvent, error) {
 	}
 	ts := strings.TrimSpace(rec[1])
 	if n, err := strconv.ParseInt(ts, 10, 64); err == nil {
+		ev.t = float64(n)
 		if n > 1e12 { // milliseconds, as some datasets write them
 			n /= 1000
 		}
 		ev.at = n
 	} else if t, err := time.Parse(time.RFC3339, ts); err == nil {
 		ev.at = t.Unix()
+		ev.t = float64(t.UnixNano()) / 1e9
 	} else {
 		return ev, fmt.Errorf("timestamp %q is neither unix seconds nor RFC 3339", ts)
 	}
@@ -123,6 +137,42 @@ func parseClick(rec []string) (clickEvent, error) {
 		ev.cat = catalog.KeyOf("category:" + c)
 	}
 	return ev, nil
+}
+
+// sessionParams describes the session strategy's parameters.
+func (c Config) sessionParams() string {
+	f := func(v float64) string {
+		if v <= 0 {
+			return "off"
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	recency := f(c.RecencyDecay)
+	if c.RecencyDecay <= 0 {
+		recency = "linear"
+	}
+	td := "off"
+	if c.TimeDecay > 0 {
+		td = fmt.Sprintf("%gd", c.TimeDecay.Hours()/24)
+	}
+	return fmt.Sprintf("K %d, sample %d, recency decay %s, time decay %s, position decay %s, insert decay %s, IDF %s, remind %s, remind repeat %s, blend %s",
+		c.K, c.Sample, recency, td, f(c.PositionDecay), f(c.InsertDecay), f(c.IDF), f(c.Remind), f(c.RemindRepeat), f(c.Blend))
+}
+
+// testSessions returns the sessions that start (first is each one's
+// first timestamp, as written) in the last share of the time span
+// [lo, hi]: those whose first event is at or after
+// cut = hi - (hi - lo)·share, computed in float64 as reference.py does
+// (receval.split), the timestamps unrounded.
+func testSessions(first map[string]float64, lo, hi, share float64) map[string]bool {
+	cut := hi - (hi-lo)*share
+	out := map[string]bool{}
+	for s, t := range first {
+		if t >= cut {
+			out[s] = true
+		}
+	}
+	return out
 }
 
 // evalCatalog knows the products seen in training: all in stock.
@@ -154,24 +204,19 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 	isTest := map[string]bool{}
 	if test == nil {
 		// First pass: the time span and when each session starts.
-		first := map[string]int64{}
-		lo, hi := int64(1<<62), int64(-1<<62)
+		first := map[string]float64{}
+		lo, hi := math.Inf(1), math.Inf(-1)
 		err := readClicks(events, eventsName, func(ev clickEvent) error {
-			lo, hi = min(lo, ev.at), max(hi, ev.at)
-			if t, ok := first[ev.session]; !ok || ev.at < t {
-				first[ev.session] = ev.at
+			lo, hi = min(lo, ev.t), max(hi, ev.t)
+			if t, ok := first[ev.session]; !ok || ev.t < t {
+				first[ev.session] = ev.t
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, st, err
 		}
-		split := hi - int64(float64(hi-lo)*o.TestShare)
-		for s, t := range first {
-			if t >= split {
-				isTest[s] = true
-			}
-		}
+		isTest = testSessions(first, lo, hi, o.TestShare)
 		if _, err := events.Seek(0, io.SeekStart); err != nil {
 			return nil, st, fmt.Errorf("%s: %w", eventsName, err)
 		}
@@ -218,12 +263,12 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 
 	// Test sessions, in order of their start, items known to training.
 	type testSession struct {
-		start int64
+		start float64
 		items []ID
 	}
 	var sessions []testSession
 	for _, evs := range testEvents {
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
 		var items []ID
 		for _, ev := range evs {
 			if _, ok := known[ev.item]; ok {
@@ -231,7 +276,7 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 			}
 		}
 		if len(items) >= 2 {
-			sessions = append(sessions, testSession{evs[0].at, items})
+			sessions = append(sessions, testSession{evs[0].t, items})
 			st.TestEvents += len(items)
 		}
 	}
@@ -260,11 +305,15 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 	}{
 		{"popularity baseline", func(Context) []Scored { return base }},
 		{"sknn baseline", func(ctx Context) []Scored {
-			scores := map[ID]float64{}
+			sc := &scratch{scores: map[ID]float64{}}
 			e.mu.RLock()
-			e.sessionKNN(ctx.Views, 0, Uniform, e.cfg.SessionsPerItem, func(id ID, s float64) { scores[id] += s })
+			// As receval.py's SKNN: k 100 of the 500 most recent.
+			e.sessionKNN(sc, ctx.Views, 0, Uniform, 100, 500, 0)
 			e.mu.RUnlock()
-			return sorted(scores)
+			for id, v := range sc.scores {
+				sc.out = append(sc.out, Scored{id, v})
+			}
+			return best(sc.out, 20)
 		}},
 	}
 	for _, s := range []Strategy{Session, AlsoViewed, AlsoBought, RecentlyViewed, Popular, Trending} {
@@ -276,9 +325,19 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 
 	var results []EvalResult
 	for _, strat := range strategies {
+		if len(o.Strategies) > 0 && !slices.Contains(o.Strategies, strat.name) {
+			continue
+		}
 		r := EvalResult{Strategy: strat.name}
+		switch strat.name {
+		case string(Session):
+			r.Params = e.cfg.sessionParams()
+		case "sknn baseline":
+			r.Params = "K 100, sample 500, uniform weights, cosine"
+		}
 		shown := map[ID]bool{}
 		var spent time.Duration
+		took := make([]time.Duration, 0, 1024)
 		for _, ts := range sessions {
 			for k := 1; k < len(ts.items); k++ {
 				prefix := ts.items[:k]
@@ -288,7 +347,9 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 				ctx := Context{Now: time.Unix(trainEnd, 0), Views: prefix, Recent: recent}
 				t := time.Now()
 				cands := strat.f(ctx)
-				spent += time.Since(t)
+				d := time.Since(t)
+				spent += d
+				took = append(took, d)
 				if len(cands) > 20 {
 					cands = cands[:20]
 				}
@@ -315,6 +376,8 @@ func Evaluate(events io.ReadSeeker, eventsName string, test io.Reader, testName 
 			n := float64(r.Predictions)
 			r.HR10, r.MRR10, r.HR20, r.MRR20 = r.HR10/n, r.MRR10/n, r.HR20/n, r.MRR20/n
 			r.USPerPred = float64(spent.Microseconds()) / n
+			slices.Sort(took)
+			r.USP50 = float64(took[len(took)/2].Nanoseconds()) / 1e3
 		}
 		if len(known) > 0 {
 			r.Coverage = float64(len(shown)) / float64(len(known))

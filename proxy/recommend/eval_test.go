@@ -1,7 +1,9 @@
 package recommend
 
 import (
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,6 +136,104 @@ func BenchmarkRecommend(b *testing.B) {
 			for b.Loop() {
 				if got := e.Recommend(ctx, req, known); len(got) != 8 {
 					b.Fatalf("%d products", len(got))
+				}
+			}
+		})
+	}
+}
+
+// TestTestSessions: the test sessions are those starting at or after
+// hi - (hi-lo)·share, in float64 and on the timestamps as written, as
+// reference.py's receval.split does.
+func TestTestSessions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		first         map[string]float64
+		lo, hi, share float64
+		want          []string
+	}{
+		{"cut between seconds", map[string]float64{"a": 0, "b": 13, "c": 14, "d": 15}, 0, 15, 0.1, []string{"c", "d"}}, // cut 13.5
+		{"on the cut", map[string]float64{"a": 0, "b": 89, "c": 90}, 0, 100, 0.1, []string{"c"}},                       // cut 90
+		{"milliseconds", map[string]float64{"a": 1700000000999, "t": 1700000009050, "u": 1700000009100}, 1700000000999, 1700000010000, 0.1, []string{"u"}},
+		{"share", map[string]float64{"a": 0, "b": 49, "c": 50}, 0, 100, 0.5, []string{"c"}},
+	}
+	for _, tt := range tests {
+		got := slices.Sorted(maps.Keys(testSessions(tt.first, tt.lo, tt.hi, tt.share)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestEvaluateSplitMilliseconds: with timestamps in milliseconds, the cut
+// falls between seconds (hi - 900.1 ms here): a session starting 50 ms
+// before it trains, as in reference.py, though the same second holds
+// the cut; and a test session's events are ordered by their
+// milliseconds.
+func TestEvaluateSplitMilliseconds(t *testing.T) {
+	t.Parallel()
+	data := "session_id,timestamp,event,item_id,category_id\n" +
+		"a,1700000000999,view,x,\na,1700000002000,view,y,\n" +
+		"b,1700000003000,view,y,\nb,1700000004000,view,z,\n" +
+		"t,1700000009050,view,x,\nt,1700000009060,view,y,\n" + // before the cut, 1700000009099.9
+		"u,1700000009700,view,z,\nu,1700000009100,view,x,\n" + // after; x then z
+		"w,1700000010000,view,y,\nw,1700000010000,view,z,\n"
+	res, st, err := Evaluate(strings.NewReader(data), "ms.csv", nil, "", EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TrainSessions != 3 || st.TestSessions != 2 {
+		t.Errorf("split %+v, want 3 training sessions (a, b, t) and 2 test (u, w)", st)
+	}
+	// Training counts: y 3, x 2, z 1. u, x then z by its milliseconds,
+	// predicts z: rank 3 (z then x, as written, would be rank 2); w, y
+	// then z (the same millisecond: as written), z: rank 3.
+	for _, r := range res {
+		if r.Strategy == "popularity baseline" && (r.Predictions != 2 || !near(r.MRR10, 1.0/3)) {
+			t.Errorf("popularity: %+v, want 2 predictions, MRR@10 1/3", r)
+		}
+	}
+}
+
+// staticCatalog answers from a map of ready Products: no allocation per
+// call, as the proxy's catalog.
+type staticCatalog map[ID]Product
+
+func (c staticCatalog) Product(id ID) (Product, bool) { p, ok := c[id]; return p, ok }
+
+// BenchmarkAppend measures what the proxy calls per block: Append into a
+// reused buffer, not personal, on an engine trained with the sample
+// clickstream and a catalog that does not allocate.
+func BenchmarkAppend(b *testing.B) {
+	e := New(Config{})
+	f, err := os.Open("testdata/sample.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat := staticCatalog{}
+	var views []ID
+	err = readClicks(f, "sample.csv", func(ev clickEvent) error {
+		e.Record(Event{Session: uint64(len(ev.session)*7919) ^ uint64(ev.at/1800), Item: ev.item, Categories: []ID{ev.cat}, Kind: ev.kind, Time: t0})
+		cat[ev.item] = Product{Categories: []ID{ev.cat}, InStock: true}
+		if len(views) < 6 {
+			views = append(views, ev.item)
+		}
+		return nil
+	})
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range []Strategy{AlsoViewed, Session} {
+		b.Run(string(s), func(b *testing.B) {
+			ctx := Context{Now: t0, Item: views[len(views)-1], Views: views, Recent: views}
+			req := Request{Strategies: []Strategy{s, Popular}, N: 8}
+			buf := make([]ID, 0, 8)
+			b.ReportAllocs()
+			for b.Loop() {
+				if buf = e.Append(buf[:0], &ctx, req, cat); len(buf) != 8 {
+					b.Fatalf("%d products", len(buf))
 				}
 			}
 		})

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -129,7 +130,8 @@ func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
 		if len(dst) >= n {
 			break
 		}
-		if ids, ok := e.ranked(s, ctx); ok && !personal {
+		ids, isRanked := e.ranked(s, ctx)
+		if isRanked && !personal {
 			// A ranked list needs no scores: take from the top.
 			for _, id := range ids {
 				if len(dst) >= n {
@@ -139,19 +141,41 @@ func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
 			}
 			continue
 		}
-		cands := e.Candidates(s, *ctx, cat)
+		if isRanked || s == Upsell {
+			cands := e.Candidates(s, *ctx, cat)
+			if personal {
+				personalize(cands[:min(len(cands), max(4*req.N, 32))], ctx.Interest, cat)
+			}
+			for _, c := range cands {
+				if len(dst) >= n {
+					break
+				}
+				take(c.ID)
+			}
+			continue
+		}
+		// A scored strategy: rank only the head (enough for the filters
+		// to leave N most of the time), the rest only when it runs out.
+		sc := e.getScratch()
+		e.score(sc, s, ctx)
+		head := req.N + len(ctx.Cart) + len(ctx.Exclude) + 8
 		if personal {
 			// Only the head is re-ranked: a boost of at most half
 			// rarely lifts a product from far down, and scoring every
 			// candidate costs a catalog lookup each.
-			personalize(cands[:min(len(cands), max(4*req.N, 32))], ctx.Interest, cat)
+			head = max(4*req.N, 32)
 		}
-		for _, c := range cands {
-			if len(dst) >= n {
-				break
+		cands := best(sc.out, head)
+		if personal {
+			personalize(cands[:min(len(cands), head)], ctx.Interest, cat)
+		}
+		for i := 0; i < len(cands) && len(dst) < n; i++ {
+			if i == head {
+				sortScored(cands[head:])
 			}
-			take(c.ID)
+			take(cands[i].ID)
 		}
+		e.putScratch(sc)
 	}
 	return dst
 }
@@ -193,21 +217,46 @@ func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
 		_, _, byCat := e.topLists(ctx.Now)
 		return upsell(ctx.Item, byCat, cat)
 	}
+	sc := e.getScratch()
+	e.score(sc, s, &ctx)
+	sortScored(sc.out)
+	out := slices.Clone(sc.out)
+	e.putScratch(sc)
+	return out
+}
+
+// getScratch returns a cleared scratch from the pool.
+func (e *Engine) getScratch() *scratch {
+	if sc, ok := e.scratch.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{scores: make(map[ID]float64, 256)}
+}
+
+// putScratch clears sc and returns it to the pool; one grown by an
+// unusually large request is dropped rather than kept.
+func (e *Engine) putScratch(sc *scratch) {
+	if len(sc.scores) > 8192 || cap(sc.out) > 8192 {
+		return
+	}
+	clear(sc.scores)
+	sc.out = sc.out[:0]
+	e.scratch.Put(sc)
+}
+
+// score scores the candidates of a co-occurrence or session strategy into
+// sc.scores and lists them, unordered, in sc.out.
+func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 	now := ctx.Now.Unix()
 	half := e.cfg.HalfLife.Seconds()
-	hint := 64 // co-occurrence: about Neighbours per seed
-	if s == Session {
-		hint = 256 // k visits of up to 20 products, many shared
-	}
-	scores := make(map[ID]float64, hint)
-	add := func(id ID, s float64) { scores[id] += s }
+	scores := sc.scores
 	e.mu.RLock()
 	switch s {
 	case AlsoViewed:
 		for _, seed := range seeds(ctx, false) {
 			if it := e.items[seed]; it != nil {
 				for _, n := range it.viewed {
-					add(n.id, n.w.value(now, half))
+					scores[n.id] += n.w.value(now, half)
 				}
 			}
 		}
@@ -215,39 +264,83 @@ func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
 		for _, seed := range seeds(ctx, true) {
 			if it := e.items[seed]; it != nil {
 				for _, n := range it.bought {
-					add(n.id, n.w.value(now, half))
+					scores[n.id] += n.w.value(now, half)
 				}
 			}
 		}
 	case Session:
-		e.sessionKNN(ctx.Views, ctx.Session, Recency, e.cfg.SessionsPerItem, add)
-		if b := e.cfg.Blend; b > 0 && len(ctx.Views) > 0 && len(scores) > 0 {
-			// Blend in what was viewed with the visit's latest product:
-			// kNN knows the visit, co-occurrence the very last step.
+		e.sessionKNN(sc, ctx.Views, ctx.Session, Recency, e.cfg.K, e.cfg.Sample, now)
+		if l := e.cfg.IDF; l > 0 && e.sessions.started > 0 {
+			// Rare products weigh more (a factor per product, so applied
+			// once to its summed votes).
+			logVisits := lnCount(uint64(e.sessions.started))
+			for id, v := range scores {
+				if it := e.items[id]; it != nil && it.events > 0 {
+					if idf := logVisits - lnCount(uint64(it.events)); idf > 0 {
+						scores[id] = v * (1 + l*idf)
+					}
+				}
+			}
+		}
+		b, rm := max(e.cfg.Blend, 0), max(e.cfg.Remind, 0)
+		if b+rm > 0 && len(ctx.Views) > 0 && len(scores) > 0 {
+			// Blend in the visit's own products (visitors often go back
+			// to one) and what was viewed with its latest product: kNN
+			// knows the visit, co-occurrence the very last step.
 			top := 0.0
 			for _, v := range scores {
 				top = max(top, v)
 			}
-			if it := e.items[ctx.Views[len(ctx.Views)-1]]; it != nil {
+			if rm > 0 {
+				if g := e.cfg.RemindRepeat; g > 0 {
+					// A visitor who went back already goes back again.
+					repeats := float64(len(ctx.Views) - len(sc.cur))
+					rm *= 1 + g*repeats/float64(len(ctx.Views))
+				}
+				for _, c := range sc.cur {
+					scores[c.id] += rm * top * c.w
+				}
+			}
+			if it := e.items[ctx.Views[len(ctx.Views)-1]]; b > 0 && it != nil {
 				coTop := 0.0
 				for _, n := range it.viewed {
 					coTop = max(coTop, n.w.value(now, half))
 				}
 				for _, n := range it.viewed {
 					if coTop > 0 {
-						add(n.id, b*top*n.w.value(now, half)/coTop)
+						scores[n.id] += b * top * n.w.value(now, half) / coTop
 					}
 				}
 			}
 		}
 	}
 	e.mu.RUnlock()
-	return sorted(scores)
+	out := sc.out[:0]
+	for id, v := range scores {
+		out = append(out, Scored{id, v})
+	}
+	sc.out = out
+}
+
+// lnTable holds ln(n) for the small counts, most products' events.
+var lnTable = func() (t [4096]float64) {
+	for n := 1; n < len(t); n++ {
+		t[n] = math.Log(float64(n))
+	}
+	return t
+}()
+
+// lnCount is ln(n), n ≥ 1, from the table when it can.
+func lnCount(n uint64) float64 {
+	if n < uint64(len(lnTable)) {
+		return lnTable[n]
+	}
+	return math.Log(float64(n))
 }
 
 // seeds are the products a co-occurrence strategy starts from: the cart's
 // (for also_bought), else the page's product, else the visit's latest.
-func seeds(ctx Context, cart bool) []ID {
+func seeds(ctx *Context, cart bool) []ID {
 	switch {
 	case cart && len(ctx.Cart) > 0:
 		return ctx.Cart
@@ -267,21 +360,66 @@ func byRank(ids []ID) []Scored {
 	return out
 }
 
-func sorted(scores map[ID]float64) []Scored {
-	out := make([]Scored, 0, len(scores))
-	for id, s := range scores {
-		out = append(out, Scored{id, s})
-	}
-	slices.SortFunc(out, func(a, b Scored) int {
+// better orders candidates: higher score first, then lower ID.
+func better(a, b Scored) bool { return a.Score > b.Score || a.Score == b.Score && a.ID < b.ID }
+
+func sortScored(s []Scored) {
+	slices.SortFunc(s, func(a, b Scored) int {
 		switch {
-		case a.Score > b.Score:
+		case better(a, b):
 			return -1
-		case a.Score < b.Score:
+		case better(b, a):
 			return 1
 		}
-		return cmp.Compare(a.ID, b.ID)
+		return 0
 	})
-	return out
+}
+
+// best moves the m best candidates to the front of s, in order, and
+// returns s: a top-m selection, cheaper than sorting all.
+func best(s []Scored, m int) []Scored {
+	if len(s) > m {
+		selectBest(s, m, better)
+		s2 := s[:m]
+		sortScored(s2)
+		return s
+	}
+	sortScored(s)
+	return s
+}
+
+// selectBest moves the k best elements of s (by better, a strict order)
+// to its front, in no particular order (quickselect).
+func selectBest[T any](s []T, k int, better func(a, b T) bool) {
+	if k <= 0 || len(s) <= k {
+		return
+	}
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		p := s[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for better(s[i], p) {
+				i++
+			}
+			for better(p, s[j]) {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 // upsell returns the popular products of the item's deepest category that
@@ -304,7 +442,13 @@ func upsell(item ID, byCat map[ID][]ID, cat Catalog) []Scored {
 // with the visitor's interest in its categories, relative to their
 // strongest interest.
 func personalize(cands []Scored, interest Interests, cat Catalog) {
-	best := make([]float64, len(cands))
+	var buf [64]float64 // on the stack: the head re-ranked is usually short
+	var best []float64
+	if len(cands) <= len(buf) {
+		best = buf[:len(cands)]
+	} else {
+		best = make([]float64, len(cands))
+	}
 	top := 0.0
 	for i, c := range cands {
 		if p, ok := cat.Product(c.ID); ok {

@@ -53,6 +53,8 @@ type sessionStore struct {
 	max   int
 	next  int // when full, the slot to reuse
 	byKey map[uint64]int32
+	// started counts the visits ever started (for IDF).
+	started uint64
 }
 
 func (st *sessionStore) init(n int) {
@@ -69,6 +71,7 @@ func (st *sessionStore) get(key uint64, now int64) *session {
 		s.last = now
 		return s
 	}
+	st.started++
 	if len(st.ring) < st.max {
 		st.ring = append(st.ring, session{key: key, last: now})
 		i := len(st.ring) - 1
@@ -109,41 +112,69 @@ func (st *sessionStore) addView(s *session, id ID) (int32, bool) {
 type Weighting uint8
 
 const (
-	// Recency gives the visit's latest product weight 1 and each earlier
-	// one less, linearly (as V-SKNN does).
+	// Recency is STAN and V-STAN's weighting, tuned by the engine's
+	// Config: the visit's later products weigh more, neighbours seen long
+	// ago less, a neighbour's products near where it meets the visit
+	// more, neighbours meeting the visit only at old products less, and
+	// rare products more.
 	Recency Weighting = iota
-	// Uniform weighs every product alike (plain session kNN).
+	// Uniform weighs every product and neighbour alike (plain session kNN).
 	Uniform
 )
 
 type scoredSession struct {
 	idx   int32
 	sim   float64
-	pivot int // position in the neighbour of the current visit's latest shared product
+	vote  float64 // sim times the insertion weight of where it meets the visit
+	pivot int     // the latest position in the neighbour of a product it shares with the visit
 }
 
-// sessionKNN scores products by the visits most similar to the current
-// one: candidates are the most recent visits (at most sample) sharing a
-// product with it, but the visit self itself; the k most similar vote for
-// their products with their similarity. With Recency, the current visit's
-// later products weigh more (as in V-SKNN) and, in a neighbour, products
-// near where it meets the current visit weigh more (as in STAN): a visit
-// that went from the shared product to another tells the most about what
-// comes next.
-func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, add func(ID, float64)) {
+// curItem is a distinct product of the current visit: its weight, and the
+// insertion weight of a neighbour whose latest shared product it is.
+type curItem struct {
+	id   ID
+	w    float64
+	ipw  float64
+	rank int // position in the visit, 1 for the first (its latest view)
+}
+
+// scratch is what one scoring call works in; Engine pools them, so that
+// the hot path allocates little.
+type scratch struct {
+	scores map[ID]float64
+	cur    []curItem
+	cands  []int32
+	scored []scoredSession
+	out    []Scored
+}
+
+// sessionKNN adds to scores the products of the visits most similar to
+// the current one: candidates are the most recent visits (at most
+// sample) sharing a product with it, but the visit self itself; the k
+// most similar vote for their products.
+//
+// With Recency it computes V-STAN (Ludewig et al., UMUAI 2021; STAN,
+// Garg et al., SIGIR 2019): the current visit's product at position p of
+// L weighs w1 = exp((p-L)/RecencyDecay); a neighbour n's similarity is
+// the weighted cosine Σ_{shared} w1 / (‖w1‖·√|n|) times
+// w2 = exp(-(now - n's last event)/TimeDecay); the k most similar vote for
+// each of their products j with sim · exp((q-L)/InsertDecay) ·
+// exp(-|pos_n(j) - pos_n(i*)|/PositionDecay), q the position in the
+// visit of the latest product it shares with n, i* the shared product
+// latest in n. (IDF, a factor per product, is applied by the caller.)
+// With Uniform: plain cosine over product sets, every vote the similarity.
+func (e *Engine) sessionKNN(sc *scratch, current []ID, self uint64, w Weighting, k, sample int, now int64) {
 	n := len(current)
 	if n == 0 {
 		return
 	}
+	cfg := &e.cfg
 	st := &e.sessions
-	// The current visit as distinct products with weights; when a product
+	// The current visit as distinct products, latest first; when a product
 	// repeats, its latest position counts. mask is a quick membership test.
-	type weighted struct {
-		id ID
-		w  float64
-	}
-	cur := make([]weighted, 0, min(n, maxSessionItems))
+	cur := sc.cur[:0]
 	var mask uint64
+	var norm2 float64
 	for pos := n - 1; pos >= 0 && len(cur) < maxSessionItems; pos-- {
 		id := current[pos]
 		dup := false
@@ -156,16 +187,26 @@ func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, 
 		if dup {
 			continue
 		}
-		wt := 1.0
+		c := curItem{id: id, w: 1, ipw: 1, rank: pos + 1}
 		if w == Recency {
-			wt = float64(pos+1) / float64(n)
+			back := float64(pos + 1 - n) // 0 for the latest, negative before
+			if cfg.RecencyDecay > 0 {
+				c.w = math.Exp(back / cfg.RecencyDecay)
+			} else {
+				c.w = float64(pos+1) / float64(n)
+			}
+			if cfg.InsertDecay > 0 {
+				c.ipw = math.Exp(back / cfg.InsertDecay)
+			}
 		}
-		cur = append(cur, weighted{id, wt})
+		norm2 += c.w * c.w
+		cur = append(cur, c)
 		mask |= 1 << (uint64(id) & 63)
 	}
+	sc.cur = cur
 	// Candidate visits: the most recent ones indexed under the current
 	// products, latest products first.
-	cands := make([]int32, 0, sample)
+	cands := sc.cands[:0]
 	for _, c := range cur {
 		it := e.items[c.id]
 		if it == nil {
@@ -180,15 +221,23 @@ func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, 
 	}
 	slices.Sort(cands)
 	cands = slices.Compact(cands)
-	norm := math.Sqrt(float64(len(cur)))
-	scored := make([]scoredSession, 0, len(cands))
+	sc.cands = cands
+	norm := math.Sqrt(norm2)
+	if w == Uniform {
+		norm = math.Sqrt(float64(len(cur)))
+	}
+	timeDecay := -1.0
+	if w == Recency && cfg.TimeDecay > 0 {
+		timeDecay = cfg.TimeDecay.Seconds()
+	}
+	scored := sc.scored[:0]
 	for _, idx := range cands {
 		s := &st.ring[idx]
 		if s.n == 0 || self != 0 && s.key == self {
 			continue
 		}
-		var dot, best float64
-		pivot := -1
+		var dot, ipw float64
+		pivot, latest := -1, 0
 		for p, id := range s.items[:s.n] {
 			if mask&(1<<(uint64(id)&63)) == 0 {
 				continue
@@ -196,8 +245,9 @@ func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, 
 			for _, c := range cur {
 				if c.id == id {
 					dot += c.w
-					if c.w > best {
-						best, pivot = c.w, p
+					pivot = p // ascending: the last match is the latest in s
+					if c.rank > latest {
+						latest, ipw = c.rank, c.ipw
 					}
 					break
 				}
@@ -206,17 +256,24 @@ func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, 
 		if dot == 0 {
 			continue // the visit was replaced in the ring since it was indexed
 		}
-		scored = append(scored, scoredSession{idx, dot / (norm * math.Sqrt(float64(s.n))), pivot})
+		sim := dot / (norm * math.Sqrt(float64(s.n)))
+		if timeDecay > 0 && now > s.last {
+			sim *= math.Exp(-float64(now-s.last) / timeDecay)
+		}
+		scored = append(scored, scoredSession{idx: idx, sim: sim, vote: sim * ipw, pivot: pivot})
 	}
-	scored = topK(scored, e.cfg.K)
+	sc.scored = scored
+	scored = topK(scored, k)
+	// How much a product counts by its distance from the pivot.
 	// How much a product counts by its distance from the pivot.
 	var near [maxSessionItems]float64
 	for d := range near {
 		near[d] = 1
-		if decay := e.cfg.PositionDecay; w == Recency && decay > 0 {
+		if decay := cfg.PositionDecay; w == Recency && decay > 0 {
 			near[d] = math.Exp(-float64(d) / decay)
 		}
 	}
+	scores := sc.scores
 	for _, c := range scored {
 		s := &st.ring[c.idx]
 		for p, id := range s.items[:s.n] {
@@ -224,7 +281,7 @@ func (e *Engine) sessionKNN(current []ID, self uint64, w Weighting, sample int, 
 			if d < 0 {
 				d = -d
 			}
-			add(id, c.sim*near[min(d, maxSessionItems-1)])
+			scores[id] += c.vote * near[min(d, maxSessionItems-1)]
 		}
 	}
 }
@@ -235,33 +292,6 @@ func topK(s []scoredSession, k int) []scoredSession {
 	if len(s) <= k {
 		return s
 	}
-	better := func(a, b scoredSession) bool { return a.sim > b.sim || a.sim == b.sim && a.idx > b.idx }
-	lo, hi := 0, len(s)-1
-	for lo < hi {
-		// Partition around the middle element (quickselect).
-		p := s[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for better(s[i], p) {
-				i++
-			}
-			for better(p, s[j]) {
-				j--
-			}
-			if i <= j {
-				s[i], s[j] = s[j], s[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k-1 <= j:
-			hi = j
-		case k-1 >= i:
-			lo = i
-		default:
-			return s[:k]
-		}
-	}
+	selectBest(s, k, func(a, b scoredSession) bool { return a.sim > b.sim || a.sim == b.sim && a.idx > b.idx })
 	return s[:k]
 }

@@ -15,25 +15,31 @@ import (
 var ErrSnapshot = errors.New("recommend: bad snapshot")
 
 // snapshotVersion is the version of the format WriteSnapshot writes, its
-// first uvarint. Format 1, after the version (integers are uvarints unless
+// first uvarint. Format 2, after the version (integers are uvarints unless
 // said, IDs and session keys 8 bytes little-endian, times zigzag varints
 // of unix seconds, scores float32 bits 4 bytes little-endian):
 //
 //	items:    count (≤ MaxItems), then per product, by ascending ID:
 //	          id, categories (1 byte count, ≤ 4, then IDs), popularity and
-//	          trend (score, time each), last event time, viewed and bought
+//	          trend (score, time each), last event time, events recorded
+//	          (≤ 2^32-1; for IDF), viewed and bought
 //	          neighbours (count ≤ Neighbours, then id, score, time
 //	          each), visits indexed (count ≤ SessionsPerItem, then ring
 //	          indices, oldest first)
 //	sessions: ring length (≤ MaxSessions), next slot to reuse (the
-//	          oldest visit when the ring is full), then per slot: key, last
+//	          oldest visit when the ring is full), visits ever started
+//	          (≥ ring length; for IDF), then per slot: key, last
 //	          event time, products (1 byte count, ≤ 20, then IDs), bought
 //	          (1 byte count, ≤ 8, then IDs)
 //	end:      snapshotEnd, 4 bytes
 //
 // The popular and trending lists are not written: they are rebuilt from
 // the scores on first use.
-const snapshotVersion = 1
+//
+// Format 1 is format 2 without the events recorded and the visits
+// started; ReadSnapshot reads it too, taking a product's indexed visits
+// for its events and the ring's length for the visits started.
+const snapshotVersion = 2
 
 // snapshotEnd closes a snapshot, so that a reader out of step notices.
 const snapshotEnd = 0x454e4421 // "END!"
@@ -73,7 +79,7 @@ func (e *Engine) encode() (buf []byte, n int) {
 	size := 64
 	for id, it := range e.items {
 		ids = append(ids, id)
-		size += 48 + 18*(len(it.viewed)+len(it.bought)) + 3*len(it.sessions)
+		size += 50 + 18*(len(it.viewed)+len(it.bought)) + 3*len(it.sessions)
 	}
 	for i := range e.sessions.ring {
 		s := &e.sessions.ring[i]
@@ -126,6 +132,7 @@ func appendItem(b []byte, id ID, it *item) []byte {
 	b = appendDecayed(b, it.pop)
 	b = appendDecayed(b, it.trend)
 	b = binary.AppendVarint(b, it.last)
+	b = binary.AppendUvarint(b, uint64(it.events))
 	b = appendNeighbours(b, it.viewed)
 	b = appendNeighbours(b, it.bought)
 	b = binary.AppendUvarint(b, uint64(len(it.sessions)))
@@ -138,6 +145,7 @@ func appendItem(b []byte, id ID, it *item) []byte {
 func appendSessions(b []byte, st *sessionStore) []byte {
 	b = binary.AppendUvarint(b, uint64(len(st.ring)))
 	b = binary.AppendUvarint(b, uint64(st.next))
+	b = binary.AppendUvarint(b, st.started)
 	for i := range st.ring {
 		s := &st.ring[i]
 		b = binary.LittleEndian.AppendUint64(b, s.key)
@@ -351,8 +359,9 @@ func (d *snapReader) neighbours(bound int) []neighbour {
 // read decodes a whole snapshot within cfg's bounds.
 func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 	var st sessionStore
-	if v := d.uvarint(); d.err == nil && v != snapshotVersion {
-		d.fail("version %d, want %d", v, snapshotVersion)
+	version := d.uvarint()
+	if d.err == nil && version != 1 && version != snapshotVersion {
+		d.fail("version %d, want 1 or %d", version, snapshotVersion)
 	}
 	n := d.count("products", cfg.MaxItems)
 	items := make(map[ID]*item, min(n, 1024))
@@ -374,6 +383,9 @@ func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 		it.pop = d.decayed()
 		it.trend = d.decayed()
 		it.last = d.time()
+		if version >= 2 {
+			it.events = uint32(d.count("events of a product", math.MaxUint32))
+		}
 		it.viewed = d.neighbours(cfg.Neighbours)
 		it.bought = d.neighbours(cfg.Neighbours)
 		if ns := d.count("visits of a product", cfg.SessionsPerItem); ns > 0 {
@@ -385,12 +397,22 @@ func (d *snapReader) read(cfg Config) (map[ID]*item, sessionStore, error) {
 				it.sessions = append(it.sessions, int32(d.count("visit index", cfg.MaxSessions-1)))
 			}
 		}
+		if version < 2 {
+			it.events = uint32(len(it.sessions))
+		}
 		items[id] = it
 	}
 
 	st.init(cfg.MaxSessions)
 	ring := d.count("visits", cfg.MaxSessions)
 	next := d.count("next visit slot", max(ring-1, 0))
+	st.started = uint64(ring)
+	if version >= 2 {
+		st.started = d.uvarint()
+		if d.err == nil && st.started < uint64(ring) {
+			d.fail("%d visits started, fewer than the %d kept", st.started, ring)
+		}
+	}
 	for range ring {
 		if d.err != nil {
 			break

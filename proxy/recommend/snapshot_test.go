@@ -254,7 +254,7 @@ func TestSnapshotRefused(t *testing.T) {
 		b    []byte
 		want string
 	}{
-		{"foreign version", Config{}, patch(func(b []byte) []byte { b[0] = 2; return b }), "version 2"},
+		{"foreign version", Config{}, patch(func(b []byte) []byte { b[0] = 3; return b }), "version 3"},
 		{"not a snapshot", Config{}, []byte("PK\x03\x04 a zip file, say"), "version"},
 		{"bad end", Config{}, patch(func(b []byte) []byte { b[len(b)-1] ^= 1; return b }), "end mark"},
 		{"huge count", Config{}, binary.AppendUvarint([]byte{1}, 1<<40), "products"},
@@ -450,3 +450,62 @@ func BenchmarkSnapshot(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// v1Engine is the engine testdata/snapshot-v1.bin was written from, by
+// the format 1 code (with Config{}): a few visits, a cart and a purchase.
+func v1Engine(cfg Config) *Engine {
+	e := New(cfg)
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	visits := [][]ID{{1, 2, 3}, {1, 4}, {5, 6, 1, 2}, {2, 3, 7}, {3, 7, 8, 3}}
+	for s, v := range visits {
+		for i, id := range v {
+			e.Record(Event{Session: uint64(s + 1), Item: id, Categories: []ID{100 + id%3}, Time: at.Add(time.Duration(10*s+i) * time.Minute)})
+		}
+	}
+	e.Record(Event{Session: 2, Item: 4, Kind: Cart, Time: at.Add(time.Hour)})
+	e.Record(Event{Session: 2, Item: 4, Kind: Purchase, Time: at.Add(time.Hour)})
+	return e
+}
+
+// TestSnapshotReadsVersion1: a snapshot of format 1 (before the events
+// and visits counted for IDF) still restores: every strategy answers as
+// the engine it was written from, IDF taking a product's indexed visits
+// for its events; written again, it is format 2.
+func TestSnapshotReadsVersion1(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile("testdata/snapshot-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old[0] != 1 {
+		t.Fatalf("testdata/snapshot-v1.bin is version %d", old[0])
+	}
+	cfg := Config{IDF: -1} // what format 1 lacks only IDF needs
+	b := restore(t, cfg, old)
+	a := v1Engine(cfg)
+	if sa, sb := a.Stats(), b.Stats(); sa.Items != sb.Items || sa.Sessions != sb.Sessions {
+		t.Errorf("restored %+v, want %+v", sb, sa)
+	}
+	at := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	for _, views := range [][]ID{{1}, {2, 3}, {3, 7}, {5, 1, 4}} {
+		ctx := Context{Now: at, Item: views[len(views)-1], Views: views, Recent: views, Cart: []ID{4}}
+		for _, s := range Strategies {
+			if ca, cb := a.Candidates(s, ctx, fakeCatalog{}), b.Candidates(s, ctx, fakeCatalog{}); !slices.Equal(ca, cb) {
+				t.Errorf("%s for %v: restored %v, want %v", s, views, cb, ca)
+			}
+		}
+	}
+	b.mu.RLock()
+	started, events3 := b.sessions.started, b.items[3].events
+	b.mu.RUnlock()
+	if started != 5 || events3 != 3 {
+		t.Errorf("from format 1: %d visits started, product 3 has %d events; want 5 and 3 (its visits)", started, events3)
+	}
+	if again := snapshot(t, b); again[0] != snapshotVersion {
+		t.Errorf("rewritten as version %d, want %d", again[0], snapshotVersion)
+	}
+	// With IDF on, the restored engine recommends too.
+	if got := restore(t, Config{}, old).Candidates(Session, Context{Now: at, Views: []ID{2, 3}}, fakeCatalog{}); len(got) == 0 {
+		t.Error("no session candidates from a format 1 snapshot with IDF on")
+	}
+}
