@@ -431,7 +431,9 @@ func TestTryIt(t *testing.T) {
 	headless.Find(t)
 	d := startDemo(t)
 	cat := shop.New(1).Catalog // the demo's own shop: the same generated catalog
-	browser := headless.Start(t, 150*time.Second)
+	// A bound, not a measure: the walk-through takes ~30 s alone, and a
+	// loaded machine (CI runs packages side by side) can take several times that.
+	browser := headless.Start(t, 300*time.Second)
 	// The first tab is the shop owner's own window; the newcomer browses
 	// in a private one, so that nothing stays from a test before.
 	me := headless.Private(t, browser)
