@@ -141,10 +141,34 @@ func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
 			}
 			continue
 		}
-		if isRanked || s == Upsell {
+		if isRanked {
+			// Personal: only the head is re-ranked (see below), so only
+			// the head is scored; the rest keeps its rank.
+			head := min(len(ids), max(4*req.N, 32))
+			sc := e.getScratch()
+			for i, id := range ids[:head] {
+				sc.out = append(sc.out, Scored{id, 1 / float64(i+1)})
+			}
+			e.personalize(sc.out, ctx.Interest, cat)
+			for _, c := range sc.out {
+				if len(dst) >= n {
+					break
+				}
+				take(c.ID)
+			}
+			e.putScratch(sc)
+			for _, id := range ids[head:] {
+				if len(dst) >= n {
+					break
+				}
+				take(id)
+			}
+			continue
+		}
+		if s == Upsell {
 			cands := e.Candidates(s, *ctx, cat)
 			if personal {
-				personalize(cands[:min(len(cands), max(4*req.N, 32))], ctx.Interest, cat)
+				e.personalize(cands[:min(len(cands), max(4*req.N, 32))], ctx.Interest, cat)
 			}
 			for _, c := range cands {
 				if len(dst) >= n {
@@ -167,7 +191,7 @@ func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
 		}
 		cands := best(sc.out, head)
 		if personal {
-			personalize(cands[:min(len(cands), head)], ctx.Interest, cat)
+			e.personalize(cands[:min(len(cands), head)], ctx.Interest, cat)
 		}
 		for i := 0; i < len(cands) && len(dst) < n; i++ {
 			if i == head {
@@ -440,8 +464,10 @@ func upsell(item ID, byCat map[ID][]ID, cat Catalog) []Scored {
 
 // personalize re-ranks candidates: a product's score grows by up to half
 // with the visitor's interest in its categories, relative to their
-// strongest interest.
-func personalize(cands []Scored, interest Interests, cat Catalog) {
+// strongest interest. A product's categories are the engine's own (the
+// path its events carried), else the catalog's; each category's interest
+// is asked once per call.
+func (e *Engine) personalize(cands []Scored, interest Interests, cat Catalog) {
 	var buf [64]float64 // on the stack: the head re-ranked is usually short
 	var best []float64
 	if len(cands) <= len(buf) {
@@ -449,11 +475,31 @@ func personalize(cands []Scored, interest Interests, cat Catalog) {
 	} else {
 		best = make([]float64, len(cands))
 	}
+	var memo interestMemo
+	var unknown bool // some candidate's categories are the catalog's to tell
+	e.mu.RLock()
+	for i, c := range cands {
+		best[i] = -1
+		if it := e.items[c.ID]; it != nil && it.nCats > 0 {
+			best[i] = 0
+			for _, cid := range it.cats[:it.nCats] {
+				best[i] = max(best[i], memo.of(interest, cid))
+			}
+		} else {
+			unknown = true
+		}
+	}
+	e.mu.RUnlock()
 	top := 0.0
 	for i, c := range cands {
-		if p, ok := cat.Product(c.ID); ok {
-			for _, cid := range p.Categories {
-				best[i] = max(best[i], interest.Interest(cid))
+		if best[i] < 0 {
+			best[i] = 0
+			if unknown {
+				if p, ok := cat.Product(c.ID); ok {
+					for _, cid := range p.Categories {
+						best[i] = max(best[i], memo.of(interest, cid))
+					}
+				}
 			}
 		}
 		top = max(top, best[i])
@@ -465,6 +511,29 @@ func personalize(cands []Scored, interest Interests, cat Catalog) {
 		cands[i].Score *= 1 + 0.5*best[i]/top
 	}
 	slices.SortStableFunc(cands, func(a, b Scored) int { return cmp.Compare(b.Score, a.Score) })
+}
+
+// interestMemo remembers the interest of the few categories one re-ranking
+// asks about (a product's path shares its outer categories with its
+// neighbours'), so that each costs one lookup and decay.
+type interestMemo struct {
+	n    int
+	cats [16]ID
+	vals [16]float64
+}
+
+func (m *interestMemo) of(in Interests, c ID) float64 {
+	for i := range m.n {
+		if m.cats[i] == c {
+			return m.vals[i]
+		}
+	}
+	v := in.Interest(c)
+	if m.n < len(m.cats) {
+		m.cats[m.n], m.vals[m.n] = c, v
+		m.n++
+	}
+	return v
 }
 
 // SessionKey names a visitor's visit for the engine (Event.Session,
