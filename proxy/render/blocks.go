@@ -17,9 +17,12 @@ import (
 // front of the block's root-relative URLs (a page whose <base href> points
 // elsewhere); such a block is rendered for the request and never kept, so
 // that no other Host gets this one's links.
-func (r *Renderer) block(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+//
+// For a block of the built-in template, cuts (when not nil) gets the
+// offsets in dst where its head and each card end (see Rendered.Cuts).
+func (r *Renderer) block(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string, cuts *[]int) (_ []byte, ok bool) {
 	if r.cfg.Blocks[index].Parsed == nil {
-		return r.assembleBlock(dst, index, variant, ids, now, origin)
+		return r.assembleBlock(dst, index, variant, ids, now, origin, cuts)
 	}
 	var html []byte
 	key := index + variant<<16 // a variant's block has its own title
@@ -52,7 +55,7 @@ func (r *Renderer) buildBlock(index, variant int, ids []catalog.ID, now int64, o
 	cb := &r.cfg.Blocks[index]
 	b := cb.Block
 	if cb.Parsed == nil {
-		return r.assembleBlock(nil, index, variant, ids, now, origin)
+		return r.assembleBlock(nil, index, variant, ids, now, origin, nil)
 	}
 	data := markup.BlockData{ID: b.ID, Title: r.blockTitle(index, variant), Items: make([]markup.BlockItem, 0, len(ids))}
 	for _, id := range ids {
@@ -104,9 +107,21 @@ func cardRating(r catalog.Rating) markup.Rating {
 // costs copies rather than template runs and keeps nothing per visitor.
 // Parts on an origin are rendered for the request, not kept. ok is false,
 // and dst as it came, when fewer than the block's minimum can be shown.
-func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string) (_ []byte, ok bool) {
+func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string, cuts *[]int) (_ []byte, ok bool) {
 	b := &r.cfg.Recommendations.Blocks[index]
 	start := len(dst)
+	cut := func() {
+		if cuts != nil {
+			if *cuts == nil {
+				*cuts = make([]int, 0, 64) // a page's blocks' cuts: one allocation
+			}
+			*cuts = append(*cuts, len(dst))
+		}
+	}
+	var cutStart int
+	if cuts != nil {
+		cutStart = len(*cuts)
+	}
 	head, ok := []byte(nil), false
 	if origin == "" {
 		head, ok = r.cards.get(partKey{block: int32(index), variant: int32(variant)}, now)
@@ -122,6 +137,7 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 		}
 	}
 	dst = append(dst, head...)
+	cut()
 	n := 0
 	for _, id := range ids {
 		key := partKey{block: int32(index), id: id}
@@ -145,9 +161,13 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 			}
 		}
 		dst = append(dst, card...)
+		cut()
 		n++
 	}
 	if n < b.Min {
+		if cuts != nil {
+			*cuts = (*cuts)[:cutStart]
+		}
 		return dst[:start], false
 	}
 	return append(dst, blockFoot...), true

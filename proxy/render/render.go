@@ -2,6 +2,7 @@ package render
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,9 +51,15 @@ func New(cfg *rules.Compiled, cat Catalog, log *slog.Logger) *Renderer {
 // Rendered says which of a plan's regions got content.
 type Rendered struct {
 	Contents [][]byte // per region: its bytes, or nil for the shop's
-	Overlay  bool     // the plan's overlay is on the page
-	done     uint64   // bit i: what the plan put in region i was rendered (i < 64)
-	doneMore []bool   // the same for regions from 64 on
+	// Cuts are, per region, the offsets in its Contents where a part
+	// rendered apart ends and the next begins (a built-in block's head,
+	// each product's card), so that a gzip page can be assembled from
+	// parts compressed once (splice.Gzip.AppendParts); nil when no region
+	// has parts.
+	Cuts     [][]int
+	Overlay  bool   // the plan's overlay is on the page
+	done     uint64 // bit i: what the plan put in region i was rendered (i < 64)
+	doneMore []bool // the same for regions from 64 on
 }
 
 // Done reports whether what the plan put in region i was rendered (its
@@ -95,6 +102,11 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	type span struct{ start, end int }
 	var spans [16]span
 	ranges := spans[:0]
+	// Where each region's parts end (offsets in buf, flat), and where
+	// each region's cuts begin in cuts.
+	var cuts []int // made by the first block's first cut
+	var cutFrom [16]int
+	from := cutFrom[:0]
 	assets := r.assets
 	cssTag, jsTag := r.cssTag, r.jsTag
 	if pl.Origin != "" {
@@ -114,12 +126,13 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			head = i
 		}
 		start := len(*buf)
+		from = append(from, len(cuts))
 		ok := false
 		switch d.Action {
 		case plan.Reorder:
 			*buf, ok = s.Reordered(*buf, d.Order), true
 		case plan.Block:
-			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin)
+			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin, &cuts)
 		case plan.Banner:
 			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[d.Index], d.Text, d.Reached)
 			banners = banners || ok
@@ -148,6 +161,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		} else {
 			*buf = (*buf)[:start]
 			start = -1
+			cuts = cuts[:from[i]]
 		}
 		ranges = append(ranges, span{start, len(*buf)})
 	}
@@ -168,14 +182,48 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			withNonce.Nonce = v.StyleNonce
 			*buf = markup.AppendStylesheet(*buf, withNonce)
 		}
+		tag := len(*buf) - start
 		if s := ranges[at]; s.start >= 0 {
 			*buf = append(*buf, (*buf)[s.start:s.end]...)
+			// The region's parts moved behind the tag: their cuts too,
+			// with the tag a part of its own.
+			end := len(cuts)
+			if at+1 < len(from) {
+				end = from[at+1]
+			}
+			for k := from[at]; k < end; k++ {
+				cuts[k] += start + tag - s.start
+			}
+			if end > from[at] {
+				cuts = slices.Insert(cuts, from[at], start+tag)
+				for k := at + 1; k < len(from); k++ {
+					from[k]++
+				}
+			}
 		}
 		ranges[at] = span{start, len(*buf)}
 	}
 	for i, s := range ranges {
 		if s.start >= 0 {
 			out.Contents[i] = (*buf)[s.start:s.end:s.end]
+		}
+	}
+	if len(cuts) > 0 {
+		out.Cuts = make([][]int, len(ranges))
+		flat := cuts
+		for i, s := range ranges {
+			end := len(flat)
+			if i+1 < len(from) {
+				end = from[i+1]
+			}
+			if s.start < 0 || end == from[i] {
+				continue
+			}
+			c := flat[from[i]:end:end]
+			for k := range c {
+				c[k] -= s.start
+			}
+			out.Cuts[i] = c
 		}
 	}
 	return out

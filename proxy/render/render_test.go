@@ -265,8 +265,8 @@ func TestBlockFromParts(t *testing.T) {
 	const now = 1_800_000_000
 	sets := [][]catalog.ID{{1, 2, 3, 4}, {5, 6, 1, 2}, {4, 3, 2, 1}, {6, 5}, {2, 4, 6, 1, 3, 5}}
 	for _, ids := range sets {
-		got, ok := warm.block([]byte("before:"), 0, 0, ids, now, "")
-		fresh, ok2 := demoRenderer(t, cat).block([]byte("before:"), 0, 0, ids, now, "")
+		got, ok := warm.block([]byte("before:"), 0, 0, ids, now, "", nil)
+		fresh, ok2 := demoRenderer(t, cat).block([]byte("before:"), 0, 0, ids, now, "", nil)
 		if !ok || !ok2 || !bytes.Equal(got, fresh) {
 			t.Fatalf("block %v from kept parts differs from one rendered now (%v %v):\n%s\n%s", ids, ok, ok2, got, fresh)
 		}
@@ -280,10 +280,44 @@ func TestBlockFromParts(t *testing.T) {
 		}
 	}
 	dst := make([]byte, 0, 64<<10)
-	if n := testing.AllocsPerRun(20, func() { warm.block(dst[:0], 0, 0, []catalog.ID{3, 1, 5, 2}, now, "") }); n != 0 {
+	if n := testing.AllocsPerRun(20, func() { warm.block(dst[:0], 0, 0, []catalog.ID{3, 1, 5, 2}, now, "", nil) }); n != 0 {
 		t.Errorf("a block of products already carded costs %v allocations", n)
 	}
-	if got, ok := warm.block([]byte("before:"), 0, 0, []catalog.ID{99}, now, ""); ok || string(got) != "before:" {
+	if got, ok := warm.block([]byte("before:"), 0, 0, []catalog.ID{99}, now, "", nil); ok || string(got) != "before:" {
 		t.Errorf("a block with nothing to show = %q, %v; want dst as it was", got, ok)
+	}
+}
+
+// TestRenderCuts: a built-in block's content is cut where its parts meet
+// (the stylesheet put in front of it, its head, each card, its foot), so
+// that a gzip page can be assembled from parts compressed once; regions
+// of one piece have no cuts.
+func TestRenderCuts(t *testing.T) {
+	cat := fakeCatalog{}
+	for i := catalog.ID(1); i <= 3; i++ {
+		cat[i] = catalog.Product{ID: i, Name: fmt.Sprintf("Lamp %d", i), URL: fmt.Sprintf("/p/lamp-%d", i), Price: 20, Currency: "EUR"}
+	}
+	r := demoRenderer(t, cat)
+	// No head region: the stylesheet goes in front of the block.
+	a := &page.Analysis{Regions: []page.Region{{Kind: page.Block, Index: 0}, {Kind: page.Banner, Index: 0}, {Kind: page.Body}}, Injects: true}
+	pl := &plan.Plan{Stylesheet: 0, Regions: []plan.Region{
+		{Action: plan.Block, Products: []catalog.ID{3, 1, 2}},
+		{Action: plan.Banner, Text: "Add €10 more for free shipping"},
+		{Action: plan.Body},
+	}}
+	buf := make([]byte, 0, 64<<10)
+	out := r.Render(&buf, pl, a, csp.AllowAll, time.Unix(1_800_000_000, 0))
+	if len(out.Cuts) != 3 || out.Cuts[1] != nil || out.Cuts[2] != nil {
+		t.Fatalf("cuts = %v, want cuts for the block only", out.Cuts)
+	}
+	c, cuts := out.Contents[0], out.Cuts[0]
+	starts := []string{`<section class="se-rec"`, "\n" + `<li class="se-rec-item"><a href="/p/lamp-3?`, "\n" + `<li class="se-rec-item"><a href="/p/lamp-1?`, "\n" + `<li class="se-rec-item"><a href="/p/lamp-2?`, "\n</ul>"}
+	if !bytes.HasPrefix(c, []byte(`<link rel="stylesheet"`)) || len(cuts) != len(starts) {
+		t.Fatalf("block content with cuts %v:\n%s", cuts, c)
+	}
+	for k, want := range starts {
+		if !bytes.HasPrefix(c[cuts[k]:], []byte(want)) {
+			t.Errorf("part %d starts %q, want %q", k+1, c[cuts[k]:min(len(c), cuts[k]+40)], want)
+		}
 	}
 }

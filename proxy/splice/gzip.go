@@ -48,10 +48,12 @@ type Gzip struct {
 
 // Budget bounds the bytes of visitors' pieces kept, across all the pages
 // in a cache: a page gets room for its pieces as visitors ask, and gives
-// it back when it leaves the cache (Release).
+// it back when it leaves the cache (Release). It also holds the parts
+// every page shares (AppendParts), within a bound of their own.
 type Budget struct {
-	used atomic.Int64
-	max  int64
+	used  atomic.Int64
+	max   int64
+	parts partCache
 }
 
 // NewBudget returns a budget of max bytes.
@@ -165,6 +167,18 @@ func (g *Gzip) Cost() int64 {
 // Append appends the gzip form of the page with the given contents, one
 // per span (nil: the shop's bytes), to dst.
 func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
+	return g.AppendParts(dst, contents, nil, level)
+}
+
+// AppendParts is Append for contents made of parts rendered apart: cuts[i]
+// (when cuts and it are not nil) are the offsets in contents[i] where a
+// part ends and the next begins, as a recommendation block's head and
+// each product's card. Each part is compressed once and kept for every
+// page and visitor (in the Budget's part cache), so that a block whose
+// cards differ per visitor costs copies, not a deflate: a block of cards
+// compresses a little worse apart than whole (each part's
+// back-references stay within it), for ~10 µs less per page.
+func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level int) []byte {
 	dst = append(dst, gzipHeader...)
 	// The CRC runs over the page as it goes out: the shop's pieces are
 	// appended by their CRC and precomputed shift (combine), the
@@ -181,11 +195,14 @@ func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 			crc = combine(crc, g.crcs[n+1+i], g.shifts[n+1+i])
 			continue
 		}
-		if b := contents[i]; len(b) <= maxStored {
+		switch b := contents[i]; {
+		case len(b) <= maxStored:
 			// Small and often different (a count, an amount): stored as
 			// is, which costs a copy where compressing costs a deflate.
 			dst = appendStored(dst, b)
-		} else {
+		case i < len(cuts) && len(cuts[i]) > 0:
+			dst = g.appendCut(dst, b, cuts[i], level)
+		default:
 			dst = append(dst, g.piece(i, b, level)...)
 		}
 		crc = crc32.Update(crc, crc32.IEEETable, contents[i])
@@ -218,6 +235,79 @@ func (g *Gzip) piece(i int, b []byte, level int) []byte {
 	}
 	g.mu.Unlock()
 	return pc
+}
+
+// appendCut appends content b as its parts, ending at cuts, each
+// compressed once for every page (small ones stored).
+func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
+	from := 0
+	for k := 0; k <= len(cuts); k++ {
+		to := len(b)
+		if k < len(cuts) {
+			to = min(max(cuts[k], from), len(b))
+		}
+		part := b[from:to]
+		from = to
+		switch {
+		case len(part) == 0:
+		case len(part) <= maxStoredPart:
+			dst = appendStored(dst, part)
+		default:
+			z, ok := g.budget.part(part)
+			if !ok {
+				z = deflatePiece(nil, part, level, false)
+				g.budget.keepPart(part, z)
+			}
+			dst = append(dst, z...)
+		}
+	}
+	return dst
+}
+
+// maxStoredPart is the largest part of a content sent stored rather than
+// compressed (a block's end tags).
+const maxStoredPart = 64
+
+// partCache keeps compressed parts shared by every page (a product's card
+// in a block), by their bytes, charged to its Budget: at most a quarter of
+// it, and when that is full it starts over (cheaper than tracking age: the
+// parts in use come back within a few requests).
+type partCache struct {
+	mu    sync.RWMutex
+	m     map[string][]byte
+	bytes int64
+}
+
+func (b *Budget) part(part []byte) ([]byte, bool) {
+	if b == nil {
+		return nil, false
+	}
+	c := &b.parts
+	c.mu.RLock()
+	z, ok := c.m[string(part)]
+	c.mu.RUnlock()
+	return z, ok
+}
+
+func (b *Budget) keepPart(part, z []byte) {
+	if b == nil {
+		return
+	}
+	cost := int64(len(part) + len(z) + 64) // key, value and the map's share
+	c := &b.parts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.m[string(part)]; dup {
+		return
+	}
+	if c.m == nil || c.bytes+cost > b.max/4 {
+		b.used.Add(-c.bytes)
+		c.m, c.bytes = make(map[string][]byte), 0
+	}
+	if b.take(cost) {
+		c.m[string(part)] = z
+		c.bytes += cost
+	}
 }
 
 // maxStored is the largest site content sent in a stored (uncompressed)

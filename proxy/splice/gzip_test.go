@@ -149,3 +149,92 @@ func TestPieceBudget(t *testing.T) {
 		t.Errorf("a released page kept a piece: budget used %d", used)
 	}
 }
+
+// TestAppendParts: a page whose block is given in parts decodes to the
+// same bytes as the block given whole (the CRC and length checked by the
+// reader), at any cuts, out of order or past the end; every part is
+// compressed once for every page sharing the budget (a second page, a
+// block of the same cards in another order, costs no deflate and no
+// allocation but the page's own); the parts stay within a quarter of the
+// budget, charged to it.
+func TestAppendParts(t *testing.T) {
+	body := []byte("<html><body><main>" + strings.Repeat("<p>shop text</p>", 200) + "</main>" + strings.Repeat("<footer>end</footer>", 50) + "</body></html>")
+	at := strings.Index(string(body), "</main>")
+	spans := []rewrite.Range{{Start: at, End: at}}
+	budget := NewBudget(1 << 20)
+	head := `<section class="se-rec"><h2>Picked for you</h2><ul>`
+	card := func(i int) string {
+		return fmt.Sprintf(`<li class="se-rec-item"><a href="/p/lamp-%d?se_rec=b"><img src="/img/%d.jpg" alt=""><span class="se-rec-name">Lamp number %d</span><span class="se-rec-price">€%d.00</span></a></li>`, i, i, i, 10*i)
+	}
+	block := func(ids ...int) ([]byte, []int) {
+		b := head
+		cuts := []int{len(b)}
+		for _, i := range ids {
+			b += card(i)
+			cuts = append(cuts, len(b))
+		}
+		return []byte(b + "</ul></section>"), cuts
+	}
+	decode := func(gz []byte) []byte {
+		t.Helper()
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	g := NewGzip(body, spans, budget)
+	wholes := NewGzip(body, spans, nil) // the block whole: its pieces kept apart from the budget
+	other := NewGzip(append([]byte("<!-- another page -->"), body...), []rewrite.Range{{Start: at + 21, End: at + 21}}, budget)
+	for _, c := range []struct {
+		name string
+		ids  []int
+		cuts func([]int) []int
+	}{
+		{"cards", []int{1, 2, 3, 4, 5, 6, 7, 8}, nil},
+		{"the same cards, another order", []int{8, 6, 4, 2, 1, 3, 5, 7}, nil},
+		{"no cards", nil, nil},
+		{"cuts out of order and past the end", []int{3, 1}, func(c []int) []int { return []int{c[1], c[0], 1 << 20} }},
+	} {
+		b, cuts := block(c.ids...)
+		if c.cuts != nil {
+			cuts = c.cuts(cuts)
+		}
+		want := Assemble(nil, body, spans, [][]byte{b})
+		if got := decode(g.AppendParts(nil, [][]byte{b}, [][]int{cuts}, 1)); !bytes.Equal(got, want) {
+			t.Errorf("%s: the page from parts differs from the page spliced whole", c.name)
+		}
+		whole := decode(wholes.Append(nil, [][]byte{b}, 1))
+		if !bytes.Equal(whole, want) {
+			t.Errorf("%s: the page with the block whole differs", c.name)
+		}
+	}
+	used := budget.Used()
+	b, cuts := block(5, 3, 8, 1, 7, 2, 6, 4)
+	dst := make([]byte, 0, 64<<10)
+	if n := testing.AllocsPerRun(10, func() { other.AppendParts(dst[:0], [][]byte{b}, [][]int{cuts}, 1) }); n != 0 {
+		t.Errorf("a block of cards compressed for another page costs %v allocations here", n)
+	}
+	if budget.Used() != used {
+		t.Errorf("the parts were compressed again for another page: budget %d, was %d", budget.Used(), used)
+	}
+	if used == 0 || budget.parts.bytes != used {
+		t.Errorf("parts hold %d bytes, the budget charged %d", budget.parts.bytes, used)
+	}
+	// A full part cache starts over, within a quarter of the budget.
+	small := NewBudget(4000)
+	gs := NewGzip(body, spans, small)
+	for i := range 40 {
+		b, cuts := block(100+i, 200+i)
+		if got := decode(gs.AppendParts(nil, [][]byte{b}, [][]int{cuts}, 1)); !bytes.Equal(got, Assemble(nil, body, spans, [][]byte{b})) {
+			t.Fatal("a page from parts of a full cache differs")
+		}
+		if small.parts.bytes > small.max/4 || small.Used() != small.parts.bytes {
+			t.Fatalf("parts hold %d bytes (bound %d), the budget charged %d", small.parts.bytes, small.max/4, small.Used())
+		}
+	}
+}
