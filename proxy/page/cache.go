@@ -16,8 +16,8 @@ import (
 // only costs a re-analysis. It is safe for concurrent use.
 type Cache struct {
 	c *ristretto.Cache[uint64, *Analysis]
-	// budget bounds what gzip pages keep of their visitors' pieces: a
-	// quarter of the cache's memory, the analyses the rest.
+	// budget keeps the compressed contents gzip pages' visitors got, for
+	// every page: a quarter of the cache's memory, the analyses the rest.
 	budget *splice.Budget
 }
 
@@ -30,13 +30,6 @@ func NewCache(maxBytes int64) (*Cache, error) {
 		BufferItems:        64,
 		IgnoreInternalCost: true,
 		Metrics:            true,
-		// Whenever a page leaves the cache (evicted, refused, replaced,
-		// cleared), its pieces give their room back.
-		OnExit: func(a *Analysis) {
-			if a != nil && a.Gzip != nil {
-				a.Gzip.Release()
-			}
-		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("page cache: %w", err)
@@ -44,8 +37,8 @@ func NewCache(maxBytes int64) (*Cache, error) {
 	return &Cache{c: c, budget: budget}, nil
 }
 
-// Budget is what gzip pages analysed for this cache keep their visitors'
-// pieces within.
+// Budget keeps, for every gzip page analysed for this cache, what their
+// visitors got, compressed.
 func (pc *Cache) Budget() *splice.Budget { return pc.budget }
 
 // seed keys the page cache. It is random for each process, so that no one
@@ -76,12 +69,11 @@ func (pc *Cache) Get(key uint64, rawLen int) (*Analysis, bool) {
 
 // Put keeps an analysis under key, if the cache admits it.
 func (pc *Cache) Put(key uint64, a *Analysis) {
-	if !pc.c.Set(key, a, a.Cost()) && a.Gzip != nil {
-		a.Gzip.Release() // dropped before the cache saw it: no OnExit
-	}
+	pc.c.Set(key, a, a.Cost())
 }
 
-// Bytes is what the cache holds: analyses and visitors' pieces.
+// Bytes is what the cache holds: analyses and visitors' compressed
+// contents.
 func (pc *Cache) Bytes() int64 {
 	m := pc.c.Metrics
 	return int64(m.CostAdded()-m.CostEvicted()) + pc.budget.Used()

@@ -28,7 +28,7 @@ import (
 // positions, not the page: an identity page is spliced from the bytes of
 // the response at hand (the same bytes, by the cache key), a gzip page is
 // assembled from parts compressed when it was analysed. An Analysis is
-// immutable once built, but for the visitors' pieces its Gzip keeps.
+// immutable once built.
 type Analysis struct {
 	RawLen int // length of the body as the shop sent it
 	Size   int // length of the decoded body
@@ -270,7 +270,7 @@ type Input struct {
 	Encoding    codec.Encoding // its Content-Encoding
 	ContentType []byte         // its Content-Type
 	URL         string         // the page's address, for the catalog's relative URLs
-	Budget      *splice.Budget // bounds the gzip pieces kept for visitors
+	Budget      *splice.Budget // keeps what gzip pages' visitors got, compressed
 	Log         *slog.Logger   // debug lines for what is left alone
 	// Badge asks for the end of the body as a region whatever the rules
 	// say, for a preview's badge. Such an analysis is for that request:

@@ -2,13 +2,14 @@
 // what a visitor gets in each of the page's regions: as pieces for an
 // identity body (streamed, nothing copied), as one buffer, or as a gzip
 // stream built from pieces compressed once per page and once per distinct
-// content, so that most visitors cost no compression at all.
+// content or part of one (a block's card) for every page, so that most
+// visitors cost no compression at all.
 //
 // Files:
 //   - splice.go: Assemble and Pieces, for identity bodies.
-//   - gzip.go: Gzip, a page's compressed pieces and the budget that bounds
-//     what visitors' pieces are kept; the CRC-32 arithmetic that joins
-//     them.
+//   - gzip.go: Gzip, a page's compressed pieces; Budget, what visitors
+//     got, compressed, kept for every page within a bound; the CRC-32
+//     arithmetic that joins them.
 //
 // splice knows regions only as byte ranges (rewrite.Range); it imports
 // nothing else of shopedge.

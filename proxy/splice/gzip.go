@@ -7,7 +7,6 @@ import (
 	"shopedge/rewrite"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -16,13 +15,15 @@ import (
 // search results, blocks), so its gzip form is assembled from pieces: the
 // unchanged stretches between sites, compressed once per page and kept
 // with the page's analysis, and what each visitor gets at each site,
-// compressed once per distinct content. Each piece is a deflate
+// compressed once per distinct content (or part of it) for every page.
+// Each piece is a deflate
 // stream ended by a sync flush (byte-aligned, not final); the last piece is
 // final. Concatenated after a gzip header they form one valid deflate
 // stream, as pigz does: a piece's back-references never reach outside it.
 
-// Gzip is a page's unchanged pieces, compressed, and the pieces its
-// visitors got, kept within a budget. It is safe for concurrent use.
+// Gzip is a page's unchanged pieces, compressed. What its visitors get is
+// compressed through its Budget, which every page of a cache shares. It is
+// safe for concurrent use.
 type Gzip struct {
 	size  int             // length of the decoded page
 	spans []rewrite.Range // where the page may differ, in order and apart
@@ -34,62 +35,61 @@ type Gzip struct {
 	// piece's CRC multiplies by, computed once per page rather than per
 	// visitor (the lengths never change).
 	shifts []uint32
-
-	// pieces keeps, per site, what visitors got there, compressed:
-	// visitors share a few favourite categories and recommendations, so a
-	// page sees few distinct menus and blocks, and most visitors cost no
-	// compression at all.
-	mu     sync.Mutex
-	pieces []map[string][]byte
-	budget *Budget // shared by every cached page; nil: unbounded
-	held   int64   // bytes of pieces charged to the budget
-	dead   bool    // the page left the cache: keep nothing more
+	budget *Budget // nil: nothing kept, every content compressed when asked
 }
 
-// Budget bounds the bytes of visitors' pieces kept, across all the pages
-// in a cache: a page gets room for its pieces as visitors ask, and gives
-// it back when it leaves the cache (Release). It also holds the parts
-// every page shares (AppendParts), within a bound of their own.
+// Budget keeps the compressed contents visitors got, for every page of a
+// cache, within max bytes: visitors share a few favourite categories and
+// recommendations, and a shop's menu is the same on its every page, so
+// most visitors cost no compression at all. When full it starts over,
+// cheaper than tracking age: what is in use comes back within a few
+// requests. It is safe for concurrent use.
 type Budget struct {
-	used  atomic.Int64
 	max   int64
-	parts partCache
+	mu    sync.RWMutex
+	m     map[string][]byte // content → its deflate form, flushed
+	bytes int64             // charged for m: keys, values and the map's share
 }
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget { return &Budget{max: max} }
 
 // Used returns the bytes charged now.
-func (b *Budget) Used() int64 { return b.used.Load() }
+func (b *Budget) Used() int64 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.bytes
+}
 
 // Max returns the budget's bound.
 func (b *Budget) Max() int64 { return b.max }
 
-// take charges n bytes, if there is room.
-func (b *Budget) take(n int64) bool {
+// compressed returns content's deflate form (flushed, not final): kept
+// from an earlier visitor of any page, or compressed now and kept.
+func (b *Budget) compressed(content []byte, level int) []byte {
 	if b == nil {
-		return true
+		return deflatePiece(nil, content, level, false)
 	}
-	if b.used.Add(n) > b.max {
-		b.used.Add(-n)
-		return false
+	b.mu.RLock()
+	z, ok := b.m[string(content)]
+	b.mu.RUnlock()
+	if ok {
+		return z
 	}
-	return true
+	z = deflatePiece(nil, content, level, false)
+	cost := int64(len(content) + len(z) + 64) // key, value and the map's share
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, dup := b.m[string(content)]; dup || cost > b.max {
+		return z
+	}
+	if b.m == nil || b.bytes+cost > b.max {
+		b.m, b.bytes = make(map[string][]byte), 0
+	}
+	b.m[string(content)] = z
+	b.bytes += cost
+	return z
 }
-
-// Release gives back what the page's pieces hold; it keeps no more.
-func (g *Gzip) Release() {
-	g.mu.Lock()
-	n := g.held
-	g.held, g.dead = 0, true
-	g.mu.Unlock()
-	if g.budget != nil {
-		g.budget.used.Add(-n)
-	}
-}
-
-// maxPieces bounds the compressed pieces kept per site.
-const maxPieces = 32
 
 // gzipHeader is a minimal gzip member header: deflate, no name, no time,
 // unknown OS.
@@ -127,7 +127,7 @@ func deflatePiece(dst, b []byte, level int, final bool) []byte {
 // (sorted and apart, as the page's analysis gives them); the pieces
 // visitors get are kept within budget (nil: unbounded).
 func NewGzip(body []byte, spans []rewrite.Range, budget *Budget) *Gzip {
-	g := &Gzip{size: len(body), spans: slices.Clone(spans), pieces: make([]map[string][]byte, len(spans)), budget: budget}
+	g := &Gzip{size: len(body), spans: slices.Clone(spans), budget: budget}
 	pos := 0
 	for _, s := range spans {
 		gap := body[pos:s.Start]
@@ -174,10 +174,10 @@ func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 // (when cuts and it are not nil) are the offsets in contents[i] where a
 // part ends and the next begins, as a recommendation block's head and
 // each product's card. Each part is compressed once and kept for every
-// page and visitor (in the Budget's part cache), so that a block whose
-// cards differ per visitor costs copies, not a deflate: a block of cards
-// compresses a little worse apart than whole (each part's
-// back-references stay within it), for ~10 µs less per page.
+// page and visitor (in the Budget), so that a block whose cards differ
+// per visitor costs copies, not a deflate: a block of cards compresses a
+// little worse apart than whole (each part's back-references stay within
+// it), for ~10 µs less per page. A content without cuts is one part.
 func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level int) []byte {
 	dst = append(dst, gzipHeader...)
 	// The CRC runs over the page as it goes out: the shop's pieces are
@@ -203,7 +203,7 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 		case i < len(cuts) && len(cuts[i]) > 0:
 			dst = g.appendCut(dst, b, cuts[i], level)
 		default:
-			dst = append(dst, g.piece(i, b, level)...)
+			dst = append(dst, g.budget.compressed(b, level)...)
 		}
 		crc = crc32.Update(crc, crc32.IEEETable, contents[i])
 		size += len(contents[i]) - s.Len()
@@ -212,29 +212,6 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 	crc = combine(crc, g.crcs[n], g.shifts[n])
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
 	return binary.LittleEndian.AppendUint32(dst, uint32(size))
-}
-
-// piece returns site i's content b, compressed: kept from an earlier
-// visitor, or compressed now (and kept, while there is room).
-func (g *Gzip) piece(i int, b []byte, level int) []byte {
-	g.mu.Lock()
-	pc, ok := g.pieces[i][string(b)]
-	g.mu.Unlock()
-	if ok {
-		return pc
-	}
-	pc = deflatePiece(nil, b, level, false)
-	cost := int64(len(b) + len(pc) + 64) // key, value and the map's share
-	g.mu.Lock()
-	if g.pieces[i] == nil {
-		g.pieces[i] = map[string][]byte{}
-	}
-	if _, dup := g.pieces[i][string(b)]; !dup && !g.dead && len(g.pieces[i]) < maxPieces && g.budget.take(cost) {
-		g.pieces[i][string(b)] = pc
-		g.held += cost
-	}
-	g.mu.Unlock()
-	return pc
 }
 
 // appendCut appends content b as its parts, ending at cuts, each
@@ -253,12 +230,7 @@ func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
 		case len(part) <= maxStoredPart:
 			dst = appendStored(dst, part)
 		default:
-			z, ok := g.budget.part(part)
-			if !ok {
-				z = deflatePiece(nil, part, level, false)
-				g.budget.keepPart(part, z)
-			}
-			dst = append(dst, z...)
+			dst = append(dst, g.budget.compressed(part, level)...)
 		}
 	}
 	return dst
@@ -267,48 +239,6 @@ func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
 // maxStoredPart is the largest part of a content sent stored rather than
 // compressed (a block's end tags).
 const maxStoredPart = 64
-
-// partCache keeps compressed parts shared by every page (a product's card
-// in a block), by their bytes, charged to its Budget: at most a quarter of
-// it, and when that is full it starts over (cheaper than tracking age: the
-// parts in use come back within a few requests).
-type partCache struct {
-	mu    sync.RWMutex
-	m     map[string][]byte
-	bytes int64
-}
-
-func (b *Budget) part(part []byte) ([]byte, bool) {
-	if b == nil {
-		return nil, false
-	}
-	c := &b.parts
-	c.mu.RLock()
-	z, ok := c.m[string(part)]
-	c.mu.RUnlock()
-	return z, ok
-}
-
-func (b *Budget) keepPart(part, z []byte) {
-	if b == nil {
-		return
-	}
-	cost := int64(len(part) + len(z) + 64) // key, value and the map's share
-	c := &b.parts
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, dup := c.m[string(part)]; dup {
-		return
-	}
-	if c.m == nil || c.bytes+cost > b.max/4 {
-		b.used.Add(-c.bytes)
-		c.m, c.bytes = make(map[string][]byte), 0
-	}
-	if b.take(cost) {
-		c.m[string(part)] = z
-		c.bytes += cost
-	}
-}
 
 // maxStored is the largest site content sent in a stored (uncompressed)
 // deflate block rather than compressed.

@@ -121,32 +121,35 @@ func TestGzipAssembly(t *testing.T) {
 	}
 }
 
-// TestPieceBudget: visitors' pieces are kept only within the shared
-// budget, and a page that leaves the cache gives its room back and keeps
-// nothing more.
-func TestPieceBudget(t *testing.T) {
-	t.Parallel()
+// TestBudget: what visitors got is compressed once and kept for every
+// page sharing the budget, within its bound: a full budget starts over,
+// and a content larger than the whole budget is compressed and not kept.
+func TestBudget(t *testing.T) {
 	body := []byte("<html><body><main>" + strings.Repeat("<p>shop text</p>", 50) + "</main></body></html>")
 	at := strings.Index(string(body), "</main>")
-	budget := NewBudget(1000)
+	budget := NewBudget(4000)
 	g := NewGzip(body, []rewrite.Range{{Start: at, End: at}}, budget)
+	other := NewGzip(append([]byte("<!doctype html>"), body...), []rewrite.Range{{Start: at + 15, End: at + 15}}, budget)
+	block := []byte("<section>" + strings.Repeat("block ", 200) + "</section>")
+	g.Append(nil, [][]byte{block}, 6)
+	if used := budget.Used(); used == 0 || used > budget.Max() {
+		t.Fatalf("budget used %d of %d after one block", used, budget.Max())
+	}
+	dst := make([]byte, 0, 8<<10)
+	if n := testing.AllocsPerRun(10, func() { other.Append(dst[:0], [][]byte{block}, 6) }); n != 0 {
+		t.Errorf("a block compressed for another page costs %v allocations: not kept for every page", n)
+	}
 	for i := range 20 {
-		g.piece(0, []byte(fmt.Sprintf("<section>block %d %s</section>", i, strings.Repeat("x", 100))), 6)
+		g.Append(nil, [][]byte{[]byte(fmt.Sprintf("<section>block %d %s</section>", i, strings.Repeat("x", 1100)))}, 6)
+		if used := budget.Used(); used > budget.Max() {
+			t.Fatalf("budget used %d of %d", used, budget.Max())
+		}
 	}
-	if used := budget.used.Load(); used > budget.max || used == 0 {
-		t.Fatalf("budget used %d of %d", used, budget.max)
-	}
-	kept := len(g.pieces[0])
-	if kept == 0 || kept == 20 {
-		t.Fatalf("%d of 20 pieces kept within a 1000-byte budget", kept)
-	}
-	g.Release()
-	if used := budget.used.Load(); used != 0 {
-		t.Errorf("after release, budget used %d", used)
-	}
-	g.piece(0, []byte("<section>after</section>"), 6)
-	if used := budget.used.Load(); used != 0 {
-		t.Errorf("a released page kept a piece: budget used %d", used)
+	huge := bytes.Repeat([]byte("<p>unique text, not compressible much 0123456789</p>"), 400)
+	before := budget.Used()
+	g.Append(nil, [][]byte{huge}, 6)
+	if budget.Used() != before {
+		t.Errorf("a content larger than the budget was kept: used %d, was %d", budget.Used(), before)
 	}
 }
 
@@ -155,8 +158,7 @@ func TestPieceBudget(t *testing.T) {
 // reader), at any cuts, out of order or past the end; every part is
 // compressed once for every page sharing the budget (a second page, a
 // block of the same cards in another order, costs no deflate and no
-// allocation but the page's own); the parts stay within a quarter of the
-// budget, charged to it.
+// allocation but the page's own); the parts stay within the budget.
 func TestAppendParts(t *testing.T) {
 	body := []byte("<html><body><main>" + strings.Repeat("<p>shop text</p>", 200) + "</main>" + strings.Repeat("<footer>end</footer>", 50) + "</body></html>")
 	at := strings.Index(string(body), "</main>")
@@ -188,7 +190,7 @@ func TestAppendParts(t *testing.T) {
 		return got
 	}
 	g := NewGzip(body, spans, budget)
-	wholes := NewGzip(body, spans, nil) // the block whole: its pieces kept apart from the budget
+	wholes := NewGzip(body, spans, nil) // the block whole, compressed apart from the budget
 	other := NewGzip(append([]byte("<!-- another page -->"), body...), []rewrite.Range{{Start: at + 21, End: at + 21}}, budget)
 	for _, c := range []struct {
 		name string
@@ -222,10 +224,10 @@ func TestAppendParts(t *testing.T) {
 	if budget.Used() != used {
 		t.Errorf("the parts were compressed again for another page: budget %d, was %d", budget.Used(), used)
 	}
-	if used == 0 || budget.parts.bytes != used {
-		t.Errorf("parts hold %d bytes, the budget charged %d", budget.parts.bytes, used)
+	if used == 0 || used > budget.Max() {
+		t.Errorf("parts hold %d bytes of a %d budget", used, budget.Max())
 	}
-	// A full part cache starts over, within a quarter of the budget.
+	// A full budget starts over.
 	small := NewBudget(4000)
 	gs := NewGzip(body, spans, small)
 	for i := range 40 {
@@ -233,8 +235,8 @@ func TestAppendParts(t *testing.T) {
 		if got := decode(gs.AppendParts(nil, [][]byte{b}, [][]int{cuts}, 1)); !bytes.Equal(got, Assemble(nil, body, spans, [][]byte{b})) {
 			t.Fatal("a page from parts of a full cache differs")
 		}
-		if small.parts.bytes > small.max/4 || small.Used() != small.parts.bytes {
-			t.Fatalf("parts hold %d bytes (bound %d), the budget charged %d", small.parts.bytes, small.max/4, small.Used())
+		if small.Used() > small.Max() {
+			t.Fatalf("parts hold %d bytes, bound %d", small.Used(), small.Max())
 		}
 	}
 }
