@@ -334,13 +334,15 @@ func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float
 		*list = append(l, neighbour{id: id, w: decayed{v: float32(w), at: now}})
 		return
 	}
-	weakest := 0
+	// The weakest, each weight decayed once (an exp each: a full list is
+	// the common case once a product is known).
+	weakest, wv := 0, l[0].w.value(now, half)
 	for i := 1; i < len(l); i++ {
-		if l[i].w.value(now, half) < l[weakest].w.value(now, half) {
-			weakest = i
+		if v := l[i].w.value(now, half); v < wv {
+			weakest, wv = i, v
 		}
 	}
-	if l[weakest].w.value(now, half) < w {
+	if wv < w {
 		l[weakest] = neighbour{id: id, w: decayed{v: float32(w), at: now}}
 	}
 }
