@@ -79,8 +79,12 @@ func (pc *Cache) Bytes() int64 {
 	return int64(m.CostAdded()-m.CostEvicted()) + pc.budget.Used()
 }
 
-// Clear empties the cache.
-func (pc *Cache) Clear() { pc.c.Clear() }
+// Clear empties the cache: the analyses and the compressed contents their
+// visitors got.
+func (pc *Cache) Clear() {
+	pc.c.Clear()
+	pc.budget.Clear()
+}
 
 // Close releases the cache's background work.
 func (pc *Cache) Close() { pc.c.Close() }

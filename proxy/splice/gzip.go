@@ -64,6 +64,13 @@ func (b *Budget) Used() int64 {
 // Max returns the budget's bound.
 func (b *Budget) Max() int64 { return b.max }
 
+// Clear forgets every content kept.
+func (b *Budget) Clear() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.m, b.bytes = nil, 0
+}
+
 // compressed returns content's deflate form (flushed, not final): kept
 // from an earlier visitor of any page, or compressed now and kept.
 func (b *Budget) compressed(content []byte, level int) []byte {

@@ -240,3 +240,24 @@ func TestAppendParts(t *testing.T) {
 		}
 	}
 }
+
+// TestBudgetClear: a cleared budget holds nothing, and keeps again.
+func TestBudgetClear(t *testing.T) {
+	t.Parallel()
+	body := []byte("<html><body>" + strings.Repeat("<p>shop text</p>", 50) + "</body></html>")
+	budget := NewBudget(1 << 20)
+	g := NewGzip(body, []rewrite.Range{{Start: 12, End: 12}}, budget)
+	block := []byte("<section>" + strings.Repeat("block ", 300) + "</section>")
+	g.Append(nil, [][]byte{block}, 1)
+	if budget.Used() == 0 {
+		t.Fatal("nothing kept")
+	}
+	budget.Clear()
+	if budget.Used() != 0 {
+		t.Fatalf("a cleared budget holds %d bytes", budget.Used())
+	}
+	g.Append(nil, [][]byte{block}, 1)
+	if budget.Used() == 0 {
+		t.Fatal("a cleared budget keeps nothing more")
+	}
+}
