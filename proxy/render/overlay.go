@@ -67,7 +67,7 @@ func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin str
 	if data.Items != nil || origin != "" {
 		return render(dst) // the visitor's products, or this Host's links
 	}
-	return r.cached(dst, "o\x00"+o.ID+"\x00"+variant+"\x00"+data.Ends, render)
+	return r.cached(dst, [4]string{"o", o.ID, variant, data.Ends}, render)
 }
 
 // overlayItem is a product as an overlay lists it, from the catalog, its

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"shopedge/proxy/catalog"
@@ -30,8 +29,7 @@ type Renderer struct {
 
 	blocks    blockCache
 	cards     partCache
-	rendered  sync.Map // string -> []byte: overlays without products, banners
-	nRendered atomic.Int64
+	rendered  keptMarkup // overlays without products, banners
 }
 
 // Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
@@ -232,18 +230,44 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 // maxRendered bounds the banners and overlays kept rendered.
 const maxRendered = 4096
 
-// cached returns the markup kept under key, or renders it with render and
-// keeps it (while there is room). ok is false when render has nothing.
-func (r *Renderer) cached(dst []byte, key string, render func([]byte) ([]byte, bool)) ([]byte, bool) {
-	if b, ok := r.rendered.Load(key); ok {
-		return append(dst, b.([]byte)...), true
+// keptMarkup keeps rendered markup by a key of its parts (kind, id, text),
+// at most maxRendered entries: a lookup builds its key on the stack and
+// allocates nothing.
+type keptMarkup struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+// cached appends the markup kept under the key made of parts (joined with
+// NULs), or renders it with render and keeps it (while there is room). ok
+// is false when render has nothing.
+func (r *Renderer) cached(dst []byte, parts [4]string, render func([]byte) ([]byte, bool)) ([]byte, bool) {
+	var buf [256]byte
+	key := buf[:0]
+	for i, p := range parts {
+		if i > 0 {
+			key = append(key, 0)
+		}
+		key = append(key, p...)
+	}
+	k := &r.rendered
+	k.mu.RLock()
+	b, ok := k.m[string(key)]
+	k.mu.RUnlock()
+	if ok {
+		return append(dst, b...), true
 	}
 	start := len(dst)
 	out, ok := render(dst)
-	if ok && r.nRendered.Load() < maxRendered {
-		if _, loaded := r.rendered.LoadOrStore(key, append([]byte(nil), out[start:]...)); !loaded {
-			r.nRendered.Add(1)
+	if ok {
+		k.mu.Lock()
+		if k.m == nil {
+			k.m = make(map[string][]byte)
 		}
+		if len(k.m) < maxRendered {
+			k.m[string(key)] = append([]byte(nil), out[start:]...)
+		}
+		k.mu.Unlock()
 	}
 	return out, ok
 }
@@ -251,7 +275,7 @@ func (r *Renderer) cached(dst []byte, key string, render func([]byte) ([]byte, b
 // banner appends a banner saying text.
 func (r *Renderer) banner(dst []byte, b *rules.Banner, text string, reached bool) ([]byte, bool) {
 	data := markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached}
-	return r.cached(dst, "b\x00"+b.ID+"\x00"+text, func(dst []byte) ([]byte, bool) {
+	return r.cached(dst, [4]string{"b", b.ID, text}, func(dst []byte) ([]byte, bool) {
 		out, err := markup.RenderBanner(dst, data)
 		if err != nil {
 			r.log.Error("banner not rendered", "banner", b.ID, "err", err)

@@ -321,3 +321,24 @@ func TestRenderCuts(t *testing.T) {
 		}
 	}
 }
+
+// TestBannerKept: a banner's markup is rendered once per text and kept:
+// the next visitor's costs no allocation; another text is rendered anew.
+func TestBannerKept(t *testing.T) {
+	r := demoRenderer(t, fakeCatalog{})
+	b := &r.cfg.Overlays.Banners[0]
+	first, ok := r.banner(nil, b, "Add €10 more for free shipping", false)
+	if !ok || !bytes.Contains(first, []byte("Add €10 more for free shipping")) {
+		t.Fatalf("banner = %q, %v", first, ok)
+	}
+	dst := make([]byte, 0, 4<<10)
+	if n := testing.AllocsPerRun(20, func() { r.banner(dst[:0], b, "Add €10 more for free shipping", false) }); n != 0 {
+		t.Errorf("a banner already rendered costs %v allocations", n)
+	}
+	if again, _ := r.banner(nil, b, "Add €10 more for free shipping", false); !bytes.Equal(again, first) {
+		t.Errorf("the kept banner differs:\n%s\n%s", again, first)
+	}
+	if other, _ := r.banner(nil, b, "Add €4 more for free shipping", false); !bytes.Contains(other, []byte("€4")) {
+		t.Errorf("another text got %q", other)
+	}
+}
