@@ -27,9 +27,9 @@ type Renderer struct {
 	assets        markup.Assets // the tags' addresses, on the page's own origin
 	cssTag, jsTag []byte        // the tags without a nonce, rendered once
 
-	blocks    blockCache
-	cards     partCache
-	rendered  keptMarkup // overlays without products, banners
+	blocks   blockCache
+	cards    partCache
+	rendered keptMarkup // overlays without products, banners
 }
 
 // Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
