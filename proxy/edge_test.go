@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -292,6 +293,41 @@ func TestConnectionHeaders(t *testing.T) {
 	checkFields(t, "to the shop, ", shop.last(t), map[string][]string{"X-Secret": nil, "X-Other": nil, "Connection": nil, "X-Kept": {"k"}})
 	resp, _, _ := strings.Cut(got, "\r\n\r\n")
 	checkFields(t, "to the visitor, ", resp, map[string][]string{"X-Up-A": nil, "X-Up-B": nil, "X-Up-C": {"3"}})
+}
+
+// TestTrailerHopFields: a shop's trailer fields are the shop's, but
+// those that are hop-by-hop (Upgrade, the one fasthttp takes as a trailer
+// field) never reach the visitor, on a page passed through whole and on a
+// page personalized; the others are kept. (Deleting the Trailer header
+// moves fasthttp's trailer fields into the headers: a one-pass look at
+// the headers before it would miss them.)
+func TestTrailerHopFields(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ name, ctype, path, accept string }{
+		{"passed through", "text/plain", "/x.txt", "*/*"},
+		{"personalized", "text/html; charset=utf-8", "/c/shoes", "text/html"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			body := "<!DOCTYPE html><html><head><title>t</title></head><body><p>shop</p></body></html>"
+			shop := newRawShopRecorder(t, "HTTP/1.1 200 OK\r\nContent-Type: "+c.ctype+"\r\nTrailer: Upgrade, X-Tr\r\nTransfer-Encoding: chunked\r\n\r\n"+
+				fmt.Sprintf("%x\r\n%s\r\n0\r\nUpgrade: h2c\r\nX-Tr: 1\r\n\r\n", len(body), body))
+			e := startProxy(t, demoConfig(t, shop.url, nil))
+			got := rawRequest(t, e.url, "GET "+c.path+" HTTP/1.1\r\nHost: shop.example\r\nAccept: "+c.accept+"\r\nUser-Agent: "+browserUA+"\r\nConnection: close\r\n\r\n")
+			if !strings.HasPrefix(got, "HTTP/1.1 200") {
+				t.Fatalf("answer %.60q, want 200", got)
+			}
+			if strings.Contains(strings.ToLower(got), "upgrade:") || strings.Contains(got, "h2c") {
+				t.Errorf("the shop's Upgrade trailer field reached the visitor:\n%s", got)
+			}
+			if !strings.Contains(got, "shop</p>") {
+				t.Errorf("the page is not there:\n%s", got)
+			}
+		})
+	}
+	if hopHeaders[trailerIndex] != "Trailer" {
+		t.Fatalf("trailerIndex %d is %q", trailerIndex, hopHeaders[trailerIndex])
+	}
 }
 
 // TestRequestFraming: issue 9. The shop always gets HTTP/1.1; other

@@ -54,6 +54,13 @@ type headers interface {
 // and only those are deleted, for most messages carry none and each Del
 // normalizes its name and scans every header.
 func stripHop(h headers, have uint32) {
+	if have&(1<<trailerIndex) != 0 {
+		// Deleting Trailer moves a response's trailer fields (which All
+		// does not yield) into its headers, Upgrade among them (the one
+		// hop-by-hop name fasthttp takes as a trailer field): after a
+		// Trailer, every name may be there.
+		have = 1<<len(hopHeaders) - 1
+	}
 	if have&1 != 0 { // hopHeaders[0], Connection
 		// PeekAll's slices point into the header's own storage. Deleting
 		// a header only reorders entries, except Trailer, whose deletion
@@ -81,9 +88,10 @@ func stripHop(h headers, have uint32) {
 }
 
 // presentNames returns which of names (at most 32) a response's headers
-// hold, bit i for names[i], in one pass, without case. fasthttp keeps no
-// header out of All: a name All does not yield, Del would not find. (A
-// request's All would parse its cookies: see presentRawNames.)
+// hold, bit i for names[i], in one pass, without case. All yields every
+// header fasthttp keeps but a response's trailer fields, which it yields
+// as one Trailer header (stripHop then deletes every name: see there).
+// (A request's All would parse its cookies: see presentRawNames.)
 func presentNames(h *fasthttp.ResponseHeader, names []string) uint32 {
 	var have uint32
 	for k := range h.All() {
@@ -225,6 +233,9 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		h.Set("Accept-Encoding", o.acceptEncoding)
 	}
 }
+
+// trailerIndex is Trailer's place in hopHeaders.
+const trailerIndex = 6
 
 // conditionalHeaders ask for part of a page or for none if unchanged: a
 // page that may be rewritten is asked for whole and fresh.
