@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"hash/maphash"
 	"shopedge/rewrite"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -47,9 +49,26 @@ type Gzip struct {
 type Budget struct {
 	max   int64
 	mu    sync.RWMutex
-	m     map[string][]byte // content → its deflate form, flushed
-	bytes int64             // charged for m: keys, values and the map's share
+	m     map[string]kept // content → its deflate form, flushed
+	bytes int64           // charged for m: keys, values and the map's share
+	// seen holds a hash of contents compressed once and not kept: a
+	// content is kept the second time it comes, so that what one visitor
+	// alone gets (an overlay of their cart, a tag with this page's nonce)
+	// never fills the budget and makes it start over.
+	seen [seenSlots]atomic.Uint64
 }
+
+// kept is a content's deflate form, at the level it was compressed at.
+type kept struct {
+	z     []byte
+	level int
+}
+
+// seenSlots is how many contents seen once Budget remembers.
+const seenSlots = 4096
+
+// seed keys the hashes of contents seen once.
+var seed = maphash.MakeSeed()
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget { return &Budget{max: max} }
@@ -72,28 +91,37 @@ func (b *Budget) Clear() {
 }
 
 // compressed returns content's deflate form (flushed, not final): kept
-// from an earlier visitor of any page, or compressed now and kept.
+// from an earlier visitor of any page, or compressed now, and kept if this
+// content came before (see Budget.seen).
 func (b *Budget) compressed(content []byte, level int) []byte {
 	if b == nil {
 		return deflatePiece(nil, content, level, false)
 	}
 	b.mu.RLock()
-	z, ok := b.m[string(content)]
+	k, ok := b.m[string(content)]
 	b.mu.RUnlock()
-	if ok {
-		return z
+	if ok && k.level == level {
+		return k.z
 	}
-	z = deflatePiece(nil, content, level, false)
+	z := deflatePiece(nil, content, level, false)
+	h := maphash.Bytes(seed, content) | 1 // never 0, an empty slot
+	if slot := &b.seen[h%seenSlots]; slot.Swap(h) != h {
+		return z // the first time: not kept
+	}
+	z = append(make([]byte, 0, len(z)), z...) // kept at its size, not its buffer's
 	cost := int64(len(content) + len(z) + 64) // key, value and the map's share
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, dup := b.m[string(content)]; dup || cost > b.max {
+	if cost > b.max {
 		return z
 	}
-	if b.m == nil || b.bytes+cost > b.max {
-		b.m, b.bytes = make(map[string][]byte), 0
+	if old, dup := b.m[string(content)]; dup {
+		b.bytes -= int64(len(content) + len(old.z) + 64)
 	}
-	b.m[string(content)] = z
+	if b.m == nil || b.bytes+cost > b.max {
+		b.m, b.bytes = make(map[string]kept), 0
+	}
+	b.m[string(content)] = kept{z: z, level: level}
 	b.bytes += cost
 	return z
 }
@@ -244,8 +272,9 @@ func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
 }
 
 // maxStoredPart is the largest part of a content sent stored rather than
-// compressed (a block's end tags).
-const maxStoredPart = 64
+// compressed: a block's end tags, the stylesheet's tag with this page's
+// nonce (~100 bytes, different on every page: not worth a deflate).
+const maxStoredPart = 128
 
 // maxStored is the largest site content sent in a stored (uncompressed)
 // deflate block rather than compressed.

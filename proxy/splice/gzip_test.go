@@ -121,9 +121,10 @@ func TestGzipAssembly(t *testing.T) {
 	}
 }
 
-// TestBudget: what visitors got is compressed once and kept for every
-// page sharing the budget, within its bound: a full budget starts over,
-// and a content larger than the whole budget is compressed and not kept.
+// TestBudget: what visitors got is kept, the second time it comes, for
+// every page sharing the budget, within its bound: a content seen once is
+// not kept (one visitor's alone), a full budget starts over, and a content
+// larger than the whole budget is compressed and not kept.
 func TestBudget(t *testing.T) {
 	body := []byte("<html><body><main>" + strings.Repeat("<p>shop text</p>", 50) + "</main></body></html>")
 	at := strings.Index(string(body), "</main>")
@@ -132,21 +133,28 @@ func TestBudget(t *testing.T) {
 	other := NewGzip(append([]byte("<!doctype html>"), body...), []rewrite.Range{{Start: at + 15, End: at + 15}}, budget)
 	block := []byte("<section>" + strings.Repeat("block ", 200) + "</section>")
 	g.Append(nil, [][]byte{block}, 6)
+	if used := budget.Used(); used != 0 {
+		t.Fatalf("a block seen once was kept: budget used %d", used)
+	}
+	g.Append(nil, [][]byte{block}, 6)
 	if used := budget.Used(); used == 0 || used > budget.Max() {
-		t.Fatalf("budget used %d of %d after one block", used, budget.Max())
+		t.Fatalf("budget used %d of %d after a block seen twice", used, budget.Max())
 	}
 	dst := make([]byte, 0, 8<<10)
 	if n := testing.AllocsPerRun(10, func() { other.Append(dst[:0], [][]byte{block}, 6) }); n != 0 {
 		t.Errorf("a block compressed for another page costs %v allocations: not kept for every page", n)
 	}
 	for i := range 20 {
-		g.Append(nil, [][]byte{[]byte(fmt.Sprintf("<section>block %d %s</section>", i, strings.Repeat("x", 1100)))}, 6)
-		if used := budget.Used(); used > budget.Max() {
+		b := []byte(fmt.Sprintf("<section>block %d %s</section>", i, strings.Repeat("x", 1100)))
+		g.Append(nil, [][]byte{b}, 6)
+		g.Append(nil, [][]byte{b}, 6)
+		if used := budget.Used(); used > budget.Max() || used == 0 {
 			t.Fatalf("budget used %d of %d", used, budget.Max())
 		}
 	}
 	huge := bytes.Repeat([]byte("<p>unique text, not compressible much 0123456789</p>"), 400)
 	before := budget.Used()
+	g.Append(nil, [][]byte{huge}, 6)
 	g.Append(nil, [][]byte{huge}, 6)
 	if budget.Used() != before {
 		t.Errorf("a content larger than the budget was kept: used %d, was %d", budget.Used(), before)
@@ -232,8 +240,10 @@ func TestAppendParts(t *testing.T) {
 	gs := NewGzip(body, spans, small)
 	for i := range 40 {
 		b, cuts := block(100+i, 200+i)
-		if got := decode(gs.AppendParts(nil, [][]byte{b}, [][]int{cuts}, 1)); !bytes.Equal(got, Assemble(nil, body, spans, [][]byte{b})) {
-			t.Fatal("a page from parts of a full cache differs")
+		for range 2 {
+			if got := decode(gs.AppendParts(nil, [][]byte{b}, [][]int{cuts}, 1)); !bytes.Equal(got, Assemble(nil, body, spans, [][]byte{b})) {
+				t.Fatal("a page from parts of a full cache differs")
+			}
 		}
 		if small.Used() > small.Max() {
 			t.Fatalf("parts hold %d bytes, bound %d", small.Used(), small.Max())
@@ -249,6 +259,7 @@ func TestBudgetClear(t *testing.T) {
 	g := NewGzip(body, []rewrite.Range{{Start: 12, End: 12}}, budget)
 	block := []byte("<section>" + strings.Repeat("block ", 300) + "</section>")
 	g.Append(nil, [][]byte{block}, 1)
+	g.Append(nil, [][]byte{block}, 1)
 	if budget.Used() == 0 {
 		t.Fatal("nothing kept")
 	}
@@ -256,8 +267,29 @@ func TestBudgetClear(t *testing.T) {
 	if budget.Used() != 0 {
 		t.Fatalf("a cleared budget holds %d bytes", budget.Used())
 	}
-	g.Append(nil, [][]byte{block}, 1)
+	g.Append(nil, [][]byte{block}, 1) // seen before the clear: kept again at once
 	if budget.Used() == 0 {
 		t.Fatal("a cleared budget keeps nothing more")
+	}
+}
+
+// TestBudgetLevel: a content kept at one level is compressed again, and
+// kept, at another (a reload that changes limits.gzip_level).
+func TestBudgetLevel(t *testing.T) {
+	t.Parallel()
+	budget := NewBudget(1 << 20)
+	content := []byte("<nav>" + strings.Repeat("<a href=/c/x>x</a>", 100) + "</nav>")
+	budget.compressed(content, 1)
+	z1 := budget.compressed(content, 1)
+	budget.compressed(content, 9)
+	z9 := budget.compressed(content, 9)
+	if k := budget.m[string(content)]; k.level != 9 || !bytes.Equal(k.z, z9) {
+		t.Errorf("kept at level %d, want 9", k.level)
+	}
+	if bytes.Equal(z1, z9) {
+		t.Log("levels 1 and 9 gave the same bytes")
+	}
+	if used, want := budget.Used(), int64(len(content)+len(z9)+64); used != want {
+		t.Errorf("budget charged %d, want %d (the level-1 form given back)", used, want)
 	}
 }
