@@ -475,31 +475,35 @@ func (e *Engine) personalize(cands []Scored, interest Interests, cat Catalog) {
 	} else {
 		best = make([]float64, len(cands))
 	}
-	var memo interestMemo
-	var unknown bool // some candidate's categories are the catalog's to tell
+	// The paths under the engine's lock, the interest after it: Interests
+	// is the caller's, and may take locks of its own.
+	var pathBuf [64][maxDepth]ID
+	var lenBuf [64]uint8
+	paths, lens := pathBuf[:0], lenBuf[:0]
+	if len(cands) > len(pathBuf) {
+		paths, lens = make([][maxDepth]ID, 0, len(cands)), make([]uint8, 0, len(cands))
+	}
 	e.mu.RLock()
-	for i, c := range cands {
-		best[i] = -1
-		if it := e.items[c.ID]; it != nil && it.nCats > 0 {
-			best[i] = 0
-			for _, cid := range it.cats[:it.nCats] {
-				best[i] = max(best[i], memo.of(interest, cid))
-			}
-		} else {
-			unknown = true
+	for _, c := range cands {
+		var p [maxDepth]ID
+		var n uint8
+		if it := e.items[c.ID]; it != nil {
+			p, n = it.cats, it.nCats
 		}
+		paths, lens = append(paths, p), append(lens, n)
 	}
 	e.mu.RUnlock()
+	var memo interestMemo
 	top := 0.0
 	for i, c := range cands {
-		if best[i] < 0 {
-			best[i] = 0
-			if unknown {
-				if p, ok := cat.Product(c.ID); ok {
-					for _, cid := range p.Categories {
-						best[i] = max(best[i], memo.of(interest, cid))
-					}
-				}
+		if lens[i] > 0 {
+			for _, cid := range paths[i][:lens[i]] {
+				best[i] = max(best[i], memo.of(interest, cid))
+			}
+		} else if p, ok := cat.Product(c.ID); ok {
+			// Events carried no path: the catalog's.
+			for _, cid := range p.Categories {
+				best[i] = max(best[i], memo.of(interest, cid))
 			}
 		}
 		top = max(top, best[i])

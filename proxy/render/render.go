@@ -275,7 +275,11 @@ func (r *Renderer) cached(dst []byte, parts [4]string, render func([]byte) ([]by
 // banner appends a banner saying text.
 func (r *Renderer) banner(dst []byte, b *rules.Banner, text string, reached bool) ([]byte, bool) {
 	data := markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached}
-	return r.cached(dst, [4]string{"b", b.ID, text}, func(dst []byte) ([]byte, bool) {
+	reachedKey := ""
+	if reached {
+		reachedKey = "reached" // the same text may say both (see banner.html's class)
+	}
+	return r.cached(dst, [4]string{"b", b.ID, text, reachedKey}, func(dst []byte) ([]byte, bool) {
 		out, err := markup.RenderBanner(dst, data)
 		if err != nil {
 			r.log.Error("banner not rendered", "banner", b.ID, "err", err)

@@ -341,4 +341,9 @@ func TestBannerKept(t *testing.T) {
 	if other, _ := r.banner(nil, b, "Add €4 more for free shipping", false); !bytes.Contains(other, []byte("€4")) {
 		t.Errorf("another text got %q", other)
 	}
+	// The same text, reached: kept apart, with its class.
+	reached, _ := r.banner(nil, b, "Add €10 more for free shipping", true)
+	if !bytes.Contains(reached, []byte("se-banner-reached")) || bytes.Contains(first, []byte("se-banner-reached")) {
+		t.Errorf("reached and not reached share their markup:\n%s\n%s", reached, first)
+	}
 }
