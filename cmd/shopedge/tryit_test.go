@@ -333,7 +333,12 @@ func (d *tryDemo) heldOut(t *testing.T, visitor, path, overlay string) bool {
 // exit-offer-holdout experiment) and gets no offer, as /explain says; the
 // README sends them to a private window, and so does the test. It
 // returns the tab that saw the offer.
-func (d *tryDemo) exitOffer(t *testing.T, ctx context.Context, product, shot string) context.Context {
+//
+// A private window opened for another visitor lives as long as owner (the
+// test the returned tab goes on in), not as long as t: a subtest's window
+// is closed when the subtest ends, and the walk-through's next steps would
+// find their tab gone ("context canceled").
+func (d *tryDemo) exitOffer(t *testing.T, owner testing.TB, ctx context.Context, product, shot string) context.Context {
 	t.Helper()
 	for try := 0; ; try++ {
 		open(t, ctx, d.url+product)
@@ -348,7 +353,7 @@ func (d *tryDemo) exitOffer(t *testing.T, ctx context.Context, product, shot str
 			t.Fatal("five visitors in a row held out of the exit offer")
 		}
 		t.Logf("visitor %s is in the exit offer's control arm (held out, no offer, as /explain says): a private window", id)
-		ctx = headless.Private(t, ctx)
+		ctx = headless.Private(owner, ctx)
 	}
 	if dialogOpen(t, ctx, "exit-offer") {
 		t.Fatal("the exit offer shows before any exit")
@@ -437,6 +442,7 @@ func TestTryIt(t *testing.T) {
 	// The first tab is the shop owner's own window; the newcomer browses
 	// in a private one, so that nothing stays from a test before.
 	me := headless.Private(t, browser)
+	top := t // the walk-through's tabs live as long as the whole test
 
 	// The shop as it is, for the new visitor's comparison.
 	open(t, me, d.shop+"/")
@@ -565,7 +571,7 @@ func TestTryIt(t *testing.T) {
 
 	var item *shop.Product
 	t.Run("exit intent, free shipping, the cart", func(t *testing.T) {
-		me = d.exitOffer(t, me, "/p/classic-grey-sport-sandals-se-10201", "exit-offer")
+		me = d.exitOffer(t, top, me, "/p/classic-grey-sport-sandals-se-10201", "exit-offer")
 		item = cheap(t, cat, 60, "")
 		addToCart(t, me, d.url, item)
 		act(t, me, chromedp.Reload(), chromedp.WaitReady("body"))
@@ -773,7 +779,7 @@ func TestTryItCartReminderRecipe(t *testing.T) {
 	d := startDemo(t, "-config", file)
 	cat := shop.New(1).Catalog
 	me := headless.Private(t, headless.Start(t, 60*time.Second))
-	me = d.exitOffer(t, me, "/p/everyday-grey-slide-sandals-se-10198", "recipe-exit-offer")
+	me = d.exitOffer(t, t, me, "/p/everyday-grey-slide-sandals-se-10198", "recipe-exit-offer")
 	item := cheap(t, cat, 60, "")
 	addToCart(t, me, d.url, item)
 	open(t, me, d.url+"/")
