@@ -320,6 +320,40 @@ func TestRenderCuts(t *testing.T) {
 			t.Errorf("part %d starts %q, want %q", k+1, c[cuts[k]:min(len(c), cuts[k]+40)], want)
 		}
 	}
+
+	// Two blocks, a block that cannot be shown between them (none of its
+	// products known), a head region taking the stylesheet: each block's
+	// cuts are its own, the failed one has none.
+	a = &page.Analysis{Regions: []page.Region{{Kind: page.Head}, {Kind: page.Block, Index: 0}, {Kind: page.Block, Index: 1}, {Kind: page.Block, Index: 2}, {Kind: page.Body}}, Injects: true}
+	pl = &plan.Plan{Stylesheet: 0, Regions: []plan.Region{
+		{Action: plan.Head},
+		{Action: plan.Block, Index: 0, Products: []catalog.ID{1, 2}},
+		{Action: plan.Block, Index: 1, Products: []catalog.ID{99}},
+		{Action: plan.Block, Index: 2, Products: []catalog.ID{3, 2, 1}},
+		{Action: plan.Body},
+	}}
+	buf = buf[:0]
+	out = r.Render(&buf, pl, a, csp.AllowAll, time.Unix(1_800_000_000, 0))
+	if out.Contents[2] != nil || out.Cuts[2] != nil || out.Cuts[0] != nil || out.Cuts[4] != nil {
+		t.Fatalf("cuts %v: want cuts for the two blocks shown only", out.Cuts)
+	}
+	for _, c := range []struct {
+		region int
+		ids    []int
+	}{{1, []int{1, 2}}, {3, []int{3, 2, 1}}} {
+		content, cuts := out.Contents[c.region], out.Cuts[c.region]
+		if len(cuts) != len(c.ids)+1 || !bytes.HasPrefix(content, []byte(`<section class="se-rec"`)) {
+			t.Fatalf("region %d: cuts %v in\n%s", c.region, cuts, content)
+		}
+		for k, id := range c.ids {
+			if want := fmt.Sprintf("\n<li class=\"se-rec-item\"><a href=\"/p/lamp-%d?", id); !bytes.HasPrefix(content[cuts[k]:], []byte(want)) {
+				t.Errorf("region %d part %d starts %q, want %q", c.region, k+2, content[cuts[k]:min(len(content), cuts[k]+40)], want)
+			}
+		}
+		if !bytes.HasPrefix(content[cuts[len(cuts)-1]:], []byte("\n</ul>")) {
+			t.Errorf("region %d: the last part is not the foot", c.region)
+		}
+	}
 }
 
 // TestBannerKept: a banner's markup is rendered once per text and kept:
