@@ -197,12 +197,13 @@ func (p *Proxy) Server() *fasthttp.Server {
 		// directly, streamed ones a copy buffer at a time
 		// (upstreamBody.WriteTo). 32 KiB rather than 16: measured with
 		// bench/load on ~200 KB pages passed through, 16 KiB cost 40% more
-		// server CPU per request (0.325 against 0.229 ms). 64 KiB rather
-		// than 32: a personalized page is written from pieces through
-		// this buffer, and a page of 32 to 64 KB (the demo's product pages
-		// with their blocks) took two write calls where it now takes one;
-		// on a loopback or LAN write a call costs more than its bytes.
-		WriteBufferSize: 64 << 10,
+		// server CPU per request (0.325 against 0.229 ms). Not 64 KiB:
+		// a personalized page of 32 to 64 KB would go out in one write
+		// call instead of two, but a personalized page is copied into
+		// this buffer whole, so every slow reader of one would hold 32 KiB
+		// more (tried on 2026-12-03; bench/load memory -slow with
+		// -slow-accept text/html measures it, though noisily).
+		WriteBufferSize: 32 << 10,
 		// Connections between requests keep no read or write buffer and
 		// no body buffer (fasthttp keeps all three per connection by
 		// default, at the size of the largest body it served): an idle
