@@ -4,7 +4,8 @@
 // the page's nonce when its policy wants one), the content swaps. A Renderer belongs to one
 // configuration and keeps what many visitors share: blocks and product
 // cards for a short while, overlays without products and banners by
-// text, the tags without a nonce.
+// text, the tags without a nonce; and, for a short while, an overlay of a
+// visitor's products (their cart's reminder, on every page).
 //
 // Files:
 //   - render.go: Renderer, Render, banners, the tags.

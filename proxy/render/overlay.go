@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"strconv"
 	"time"
 
@@ -45,18 +46,18 @@ func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin str
 	case rules.OverlayScrollDepth:
 		data.Trigger, data.Depth = "scroll", o.Depth
 	}
-	for _, it := range c.Items {
-		if item, ok := r.overlayItem(it.ID, it.Qty, origin); ok {
-			data.Items = append(data.Items, item)
-		}
-	}
-	if len(c.Items) > 0 && len(data.Items) == 0 {
-		return dst, false
-	}
 	if end := c.End; !end.IsZero() {
 		data.Ends = "Ends in " + humanDuration(end.Sub(now))
 	}
 	render := func(dst []byte) ([]byte, bool) {
+		for _, it := range c.Items {
+			if item, ok := r.overlayItem(it.ID, it.Qty, origin); ok {
+				data.Items = append(data.Items, item)
+			}
+		}
+		if len(c.Items) > 0 && len(data.Items) == 0 {
+			return dst, false // none of its products can be shown
+		}
 		out, err := markup.RenderOverlay(dst, c.Parsed, data)
 		if err != nil {
 			r.log.Error("overlay not rendered", "overlay", o.ID, "err", err)
@@ -64,8 +65,26 @@ func (r *Renderer) overlay(dst []byte, c *plan.Chosen, now time.Time, origin str
 		}
 		return out, true
 	}
-	if data.Items != nil || origin != "" {
-		return render(dst) // the visitor's products, or this Host's links
+	if origin != "" {
+		return render(dst) // this Host's links
+	}
+	if len(c.Items) > 0 {
+		// The visitor's products: kept by product and quantity for
+		// blockTTL, as blocks are (a product's new name or price shows
+		// within it), so that a visitor's every page with their cart's
+		// reminder costs a copy, not a template run.
+		var buf [256]byte
+		key := append(buf[:0], "o\x00"...)
+		key = append(key, o.ID...)
+		key = append(key, 0)
+		key = append(key, variant...)
+		key = append(key, 0)
+		key = append(key, data.Ends...)
+		for _, it := range c.Items {
+			key = binary.LittleEndian.AppendUint64(key, uint64(it.ID))
+			key = binary.LittleEndian.AppendUint32(key, uint32(it.Qty))
+		}
+		return r.items.cached(dst, key, now.Unix(), render)
 	}
 	return r.cached(dst, [4]string{"o", o.ID, variant, data.Ends}, render)
 }

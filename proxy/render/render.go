@@ -30,6 +30,7 @@ type Renderer struct {
 	blocks   blockCache
 	cards    partCache
 	rendered keptMarkup // overlays without products, banners
+	items    keptItems  // overlays of the visitor's products, for blockTTL
 }
 
 // Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
@@ -236,6 +237,36 @@ const maxRendered = 4096
 type keptMarkup struct {
 	mu sync.RWMutex
 	m  map[string][]byte
+}
+
+// keptItems keeps markup that shows products (overlays of a cart), by a
+// key of the products, for blockTTL, at most maxRendered entries (then it
+// starts over).
+type keptItems struct {
+	mu sync.RWMutex
+	m  map[string]renderedPart
+}
+
+// cached appends the markup kept under key if fresh, or renders it with
+// render and keeps it. ok is false when render has nothing.
+func (k *keptItems) cached(dst, key []byte, now int64, render func([]byte) ([]byte, bool)) ([]byte, bool) {
+	k.mu.RLock()
+	p, ok := k.m[string(key)]
+	k.mu.RUnlock()
+	if ok && now-p.at < blockTTL && now >= p.at {
+		return append(dst, p.html...), true
+	}
+	start := len(dst)
+	out, ok := render(dst)
+	if ok {
+		k.mu.Lock()
+		if k.m == nil || len(k.m) >= maxRendered {
+			k.m = make(map[string]renderedPart)
+		}
+		k.m[string(key)] = renderedPart{html: append([]byte(nil), out[start:]...), at: now}
+		k.mu.Unlock()
+	}
+	return out, ok
 }
 
 // cached appends the markup kept under the key made of parts (joined with

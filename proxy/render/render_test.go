@@ -381,3 +381,43 @@ func TestBannerKept(t *testing.T) {
 		t.Errorf("reached and not reached share their markup:\n%s\n%s", reached, first)
 	}
 }
+
+// TestOverlayItemsKept: an overlay of the visitor's products (the cart
+// reminder) is rendered once per products, quantities and deadline, and
+// kept for blockTTL, as blocks are: the next page costs no template run
+// and no allocation, a product's new price shows once that time is up,
+// and other quantities are rendered apart.
+func TestOverlayItemsKept(t *testing.T) {
+	cat := fakeCatalog{1: {ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"}}
+	r := demoRenderer(t, cat)
+	var reminder *rules.CompiledOverlay
+	for i := range r.cfg.OverlayRules {
+		if r.cfg.OverlayRules[i].ID == "cart-reminder" {
+			reminder = &r.cfg.OverlayRules[i]
+		}
+	}
+	if reminder == nil {
+		t.Fatal("the demo has no cart-reminder overlay")
+	}
+	chosen := &plan.Chosen{CompiledOverlay: reminder, Items: []plan.Item{{ID: 1, Qty: 2}}}
+	t0 := time.Unix(1_800_000_000, 0)
+	first, ok := r.overlay(nil, chosen, t0, "")
+	if !ok || !bytes.Contains(first, []byte("Boots")) || !bytes.Contains(first, []byte("€80.00")) {
+		t.Fatalf("overlay = %v\n%s", ok, first)
+	}
+	dst := make([]byte, 0, 16<<10)
+	if n := testing.AllocsPerRun(20, func() { r.overlay(dst[:0], chosen, t0.Add(time.Second), "") }); n != 0 {
+		t.Errorf("the same cart's overlay again costs %v allocations", n)
+	}
+	cat[1] = catalog.Product{ID: 1, Name: "Boots", URL: "/p/boots", Price: 70, Currency: "EUR"}
+	if again, _ := r.overlay(nil, chosen, t0.Add(10*time.Second), ""); !bytes.Equal(again, first) {
+		t.Errorf("within blockTTL the kept overlay differs:\n%s", again)
+	}
+	if later, _ := r.overlay(nil, chosen, t0.Add(blockTTL*time.Second), ""); !bytes.Contains(later, []byte("€70.00")) {
+		t.Errorf("after blockTTL the overlay still shows the old price:\n%s", later)
+	}
+	three := &plan.Chosen{CompiledOverlay: reminder, Items: []plan.Item{{ID: 1, Qty: 3}}}
+	if other, _ := r.overlay(nil, three, t0.Add(blockTTL*time.Second), ""); bytes.Equal(other, first) {
+		t.Error("another quantity got the kept overlay")
+	}
+}
