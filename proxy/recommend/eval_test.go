@@ -108,25 +108,8 @@ func TestEvaluateBadInput(t *testing.T) {
 // BenchmarkRecommend measures one recommendation call of each strategy on
 // an engine trained with the sample clickstream.
 func BenchmarkRecommend(b *testing.B) {
-	e := New(Config{})
-	f, err := os.Open("testdata/sample.csv")
-	if err != nil {
-		b.Fatal(err)
-	}
-	known := evalCatalog{}
-	var views []ID
-	err = readClicks(f, "sample.csv", func(ev clickEvent) error {
-		e.Record(Event{Session: uint64(len(ev.session)*7919) ^ uint64(ev.at/1800), Item: ev.item, Categories: []ID{ev.cat}, Kind: ev.kind, Time: t0})
-		known[ev.item] = ev.cat
-		if len(views) < 6 {
-			views = append(views, ev.item)
-		}
-		return nil
-	})
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, views, cats := trainedOnSample(b)
+	known := evalCatalog(cats)
 	for _, s := range Strategies {
 		b.Run(string(s), func(b *testing.B) {
 			ctx := Context{Now: t0, Item: views[len(views)-1], Views: views, Recent: views, Cart: views[:1], Category: known[views[0]]}
@@ -206,24 +189,10 @@ func (c staticCatalog) Product(id ID) (Product, bool) { p, ok := c[id]; return p
 // reused buffer, not personal, on an engine trained with the sample
 // clickstream and a catalog that does not allocate.
 func BenchmarkAppend(b *testing.B) {
-	e := New(Config{})
-	f, err := os.Open("testdata/sample.csv")
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, views, cats := trainedOnSample(b)
 	cat := staticCatalog{}
-	var views []ID
-	err = readClicks(f, "sample.csv", func(ev clickEvent) error {
-		e.Record(Event{Session: uint64(len(ev.session)*7919) ^ uint64(ev.at/1800), Item: ev.item, Categories: []ID{ev.cat}, Kind: ev.kind, Time: t0})
-		cat[ev.item] = Product{Categories: []ID{ev.cat}, InStock: true}
-		if len(views) < 6 {
-			views = append(views, ev.item)
-		}
-		return nil
-	})
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
+	for id, c := range cats {
+		cat[id] = Product{Categories: []ID{c}, InStock: true}
 	}
 	for _, s := range []Strategy{AlsoViewed, Session} {
 		b.Run(string(s), func(b *testing.B) {
@@ -238,4 +207,30 @@ func BenchmarkAppend(b *testing.B) {
 			}
 		})
 	}
+}
+
+// trainedOnSample is an engine trained on the sample clickstream, the
+// first six products it saw, and each product's category.
+func trainedOnSample(b *testing.B) (*Engine, []ID, map[ID]ID) {
+	b.Helper()
+	e := New(Config{})
+	f, err := os.Open("testdata/sample.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	cats := map[ID]ID{}
+	var views []ID
+	err = readClicks(f, "sample.csv", func(ev clickEvent) error {
+		e.Record(Event{Session: uint64(len(ev.session)*7919) ^ uint64(ev.at/1800), Item: ev.item, Categories: []ID{ev.cat}, Kind: ev.kind, Time: t0})
+		cats[ev.item] = ev.cat
+		if len(views) < 6 {
+			views = append(views, ev.item)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, views, cats
 }
