@@ -39,6 +39,10 @@
 //     request's raw header block, and Serve, whose connections follow the
 //     requests' framing to answer a header block ended by a bare LF at
 //     once.
+//   - wake.go: the read that wakes an idle client connection takes the
+//     whole request in one call, into a buffer held only until it is
+//     served (wake_unix.go: the socket read; wake_other.go: none
+//     elsewhere).
 //   - record.go: the glue to the learn step: what it reads of the request
 //     (learn.Facts), the views and cart adds it records, counted; the
 //     cart add's body.

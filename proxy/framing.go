@@ -40,7 +40,7 @@ func (l guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := guardConn{Conn: c}
+	g := guardConn{Conn: c, wake: newWakeReader(c)}
 	if tc, ok := c.(*tls.Conn); ok {
 		// fasthttp tells TLS by these methods (RequestCtx.IsTLS).
 		return &guardTLSConn{guardConn: g, tc: tc}, nil
@@ -80,6 +80,7 @@ var errBareLF = errors.New("proxy: request header block ends in a bare LF")
 // fasthttp reads a connection from one goroutine.
 type guardConn struct {
 	net.Conn
+	wake     *wakeReader // nil: reads go to Conn as they are (TLS, not TCP)
 	state    uint8
 	bare     bool  // a block ended in a bare LF: the next read fails
 	lines    int   // header lines of the block so far
@@ -106,11 +107,22 @@ func (c *guardConn) Read(b []byte) (int, error) {
 	if c.bare {
 		return 0, errBareLF
 	}
-	n, err := c.Conn.Read(b)
+	n, err := c.read(b)
 	if c.state != guardOff && n > 0 {
 		c.scan(b[:n])
 	}
 	return n, err
+}
+
+// read is the connection's read, through its wakeReader where it has one.
+func (c *guardConn) read(b []byte) (int, error) {
+	switch {
+	case c.wake.pending():
+		return c.wake.take(b), nil
+	case c.wake != nil && len(b) > 0 && len(b) <= wakeMax:
+		return c.wake.wait(c.Conn, b)
+	}
+	return c.Conn.Read(b)
 }
 
 // scan follows the stream through b, the next bytes read.
