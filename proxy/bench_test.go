@@ -71,9 +71,13 @@ func benchProxy(b *testing.B, body []byte, encoding string) *Proxy {
 
 // benchProxyWith is benchProxy with its configuration changed by mutate.
 func benchProxyWith(b *testing.B, body []byte, encoding string, mutate func(*rules.Config)) *Proxy {
-	ln := staticShop(b, body, encoding)
-	cfg := demoConfig(b, "http://shop.internal", mutate)
-	p, err := New(compile(b, cfg), Options{
+	return proxyOn(b, staticShop(b, body, encoding), mutate)
+}
+
+// proxyOn is a proxy on the demo plan (changed by mutate) whose upstream
+// is ln.
+func proxyOn(b *testing.B, ln *fasthttputil.InmemoryListener, mutate func(*rules.Config)) *Proxy {
+	p, err := New(compile(b, demoConfig(b, "http://shop.internal", mutate)), Options{
 		Keys:   []identity.Key{{ID: "t1", Secret: testSecret}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -284,4 +288,123 @@ func drain(ctx *fasthttp.RequestCtx) {
 		_ = ctx.Response.CloseBodyStream()
 	}
 	ctx.Response.Reset()
+}
+
+// BenchmarkHandlerMix is the load harness's traffic in one process, the
+// shop served from memory, on the demo plan with a warm store: visits of
+// about six pages (home, a category, a few of its products, sometimes a
+// search, sometimes home again), two in three by a new visitor (the first
+// page without a cookie, the next ones with the one it got), one in three
+// by a visitor who came before. Unlike BenchmarkHandler, visitors and
+// pages change from request to request, so the figure includes what
+// caches miss; it is the proxy's own CPU per request, without the system
+// calls of real sockets.
+func BenchmarkHandlerMix(b *testing.B) {
+	demo := shop.New(1).Catalog
+	var tops []*shop.Category
+	for _, c := range demo.Top {
+		if len(c.Products) > 0 {
+			tops = append(tops, c)
+		}
+	}
+	visit := func(k int) []string {
+		c := tops[k%len(tops)]
+		steps := []string{"/", c.URL()}
+		var last *shop.Product
+		for j := range 2 + k%3 {
+			last = c.Products[(k*3+j)%min(12, len(c.Products))]
+			steps = append(steps, last.URL())
+		}
+		if k%10 < 4 {
+			words := strings.Fields(strings.ToLower(last.Name))
+			steps = append(steps, "/search?q="+words[len(words)-1])
+		}
+		if k%10 < 3 {
+			steps = append(steps, "/")
+		}
+		return steps
+	}
+	pages := map[string][]byte{}
+	srv := httptest.NewServer(shop.New(1))
+	v := (&env{t: b}).visitor()
+	for k := range 60 {
+		for _, path := range visit(k) {
+			if pages[path] == nil {
+				pages[path] = []byte(v.get(srv.URL + path).body)
+			}
+		}
+	}
+	srv.Close()
+	for _, enc := range []string{"identity", "gzip"} {
+		b.Run(enc, func(b *testing.B) {
+			bodies := map[string][]byte{}
+			for path, page := range pages {
+				if enc == "gzip" {
+					page, _ = codec.NewEncoder(6, 4).Encode(nil, page, codec.Gzip)
+				}
+				bodies[path] = page
+			}
+			ln := fasthttputil.NewInmemoryListener()
+			shopSrv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+				body, ok := bodies[string(ctx.RequestURI())]
+				if !ok {
+					ctx.SetStatusCode(fasthttp.StatusNotFound)
+					return
+				}
+				ctx.SetContentType("text/html; charset=utf-8")
+				if enc == "gzip" {
+					ctx.Response.Header.Set("Content-Encoding", "gzip")
+				}
+				ctx.SetBody(body)
+			}}
+			go func() { _ = shopSrv.Serve(ln) }()
+			b.Cleanup(func() { _ = shopSrv.Shutdown() })
+			p := proxyOn(b, ln, nil)
+			warmDemo(b, p)
+			var req fasthttp.Request
+			req.Header.SetHost("shop.example")
+			req.Header.Set("Accept", "text/html")
+			req.Header.SetUserAgent(browserUA)
+			if enc == "gzip" {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			var ctx fasthttp.RequestCtx
+			var cookie fasthttp.Cookie
+			addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+			var returning []string // tokens of earlier visitors
+			var steps []string
+			token, k := "", 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(steps) == 0 { // the next visit
+					steps, token = visit(k), ""
+					if k%3 == 2 && len(returning) > 0 {
+						token = returning[(k*7919)%len(returning)]
+					}
+					k++
+				}
+				req.SetRequestURI(steps[0])
+				steps = steps[1:]
+				req.Header.DelAllCookies()
+				if token != "" {
+					req.Header.SetCookie("se_vid", token)
+				}
+				ctx.Init(&req, addr, nil)
+				p.Handler(&ctx)
+				if ctx.Response.StatusCode() != 200 {
+					b.Fatalf("%s: status %d", req.URI().RequestURI(), ctx.Response.StatusCode())
+				}
+				if raw := ctx.Response.Header.PeekCookie("se_vid"); raw != nil && cookie.ParseBytes(raw) == nil {
+					token = string(cookie.Value())
+					if len(returning) < 4096 {
+						returning = append(returning, token)
+					}
+				}
+				drain(&ctx)
+			}
+			if p.metrics.rewrites.Load() < int64(b.N)/2 {
+				b.Fatalf("%d of %d pages personalized", p.metrics.rewrites.Load(), b.N)
+			}
+		})
+	}
 }
