@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,10 +24,8 @@ import (
 //   - A request is sent again only after a failure on a connection reused
 //     from the pool, never on a fresh one (the shop may have acted on it):
 //     any method when none of its bytes left (the shop had closed the idle
-//     connection, found before writing; a GET or HEAD on a connection
-//     that answered a moment ago is not looked at, see peekAfter), GET and
-//     HEAD without a body once when the shop closed the connection without
-//     a byte of an answer.
+//     connection, found before writing), GET and HEAD without a body once
+//     when the shop closed the connection without a byte of an answer.
 //   - Pool exhausted is 503, a timeout 504, anything else 502.
 type upstream struct {
 	client   *fasthttp.HostClient
@@ -46,11 +43,6 @@ type upstream struct {
 	// resent counts the requests sent again, by attemptKind
 	// (attemptNotSent, attemptUnanswered): shopedge_upstream_resent_total.
 	resent *[attemptKinds]atomic.Int64
-
-	// doubt is when (monotonic, see clock) every reused connection is
-	// checked again before every request: until doubtFor after an attempt
-	// failed unanswered on one (trackedConn.mustCheck).
-	doubt atomic.Int64
 }
 
 // newUpstream builds the client for the configured shop; resent counts
@@ -134,7 +126,6 @@ func (u *upstream) dialConn(addr string, timeout time.Duration) (net.Conn, error
 		return nil, err
 	}
 	c := newTrackedConn(raw)
-	c.doubt = &u.doubt
 	if u.tls == nil {
 		return c, nil
 	}
@@ -182,14 +173,12 @@ type trackedConn struct {
 	peekFn   func(fd uintptr) bool
 	local    connAddr
 
-	doubt     *atomic.Int64 // the upstream's doubt; nil: none
-	exchanges int           // exchanges begun on this connection
-	answered  int64         // when (clock) a byte of a response was last read
-	reading   bool          // the last operation was a read
-	sent      bool          // a byte of this exchange's request was written
-	got       int64         // bytes of this exchange's response read
-	refused   bool          // this exchange's write was refused: the shop had closed
-	closed    bool          // result of the last peek
+	exchanges int   // exchanges begun on this connection
+	reading   bool  // the last operation was a read
+	sent      bool  // a byte of this exchange's request was written
+	got       int64 // bytes of this exchange's response read
+	refused   bool  // this exchange's write was refused: the shop had closed
+	closed    bool  // result of the last peek
 	peekBuf   [1]byte
 }
 
@@ -228,7 +217,7 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 		c.reading = false
 		c.exchanges++
 		c.sent, c.got, c.refused = false, 0, false
-		if c.exchanges > 1 && c.mustCheck(p) && c.shopClosed() {
+		if c.exchanges > 1 && c.shopClosed() {
 			c.refused = true
 			return 0, errIdleClosed
 		}
@@ -247,63 +236,7 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	c.reading = true
 	n, err := c.Conn.Read(p)
 	c.got += int64(n)
-	if n > 0 {
-		c.answered = clock()
-	}
 	return n, err
-}
-
-// peekAfter and doubtFor: a reused connection that answered less than
-// peekAfter ago is not checked before a GET or HEAD without a body, unless
-// in the last doubtFor an attempt on one failed unanswered.
-//
-// The check is a system call (on the load harness's pass-through run,
-// 2.5% of the server's time, 2026-12-03), and on a busy proxy it finds
-// nothing: a shop closes a connection idle for its keep-alive time
-// (seconds: Apache and Node.js 5s, gunicorn 2s, nginx 75s), not one it
-// answered a moment ago. When it does (a restart), the GET that went
-// unchecked fails with no byte of an answer and goes again once
-// (retryIfErr), and for doubtFor every reuse is checked again, so that
-// the retry does not land on another dead connection unchecked. Any
-// other request is checked on every reuse: it may go again only if none
-// of it was sent.
-const (
-	peekAfter = 250 * time.Millisecond
-	doubtFor  = time.Second
-)
-
-// epoch is what clock counts from.
-var epoch = time.Now()
-
-// clock is monotonic time in nanoseconds since epoch.
-func clock() int64 { return int64(time.Since(epoch)) }
-
-// mustCheck reports whether the request that begins with p must find the
-// connection open before it goes (see peekAfter).
-func (c *trackedConn) mustCheck(p []byte) bool {
-	if !bodilessRead(p) {
-		return true
-	}
-	now := clock()
-	if now-c.answered >= int64(peekAfter) {
-		return true
-	}
-	return c.doubt != nil && now < c.doubt.Load()
-}
-
-// bodilessRead reports whether p begins a GET or HEAD whose whole header
-// block it holds, with no Content-Length or Transfer-Encoding (fasthttp
-// writes both names so): a request that may go again unanswered.
-func bodilessRead(p []byte) bool {
-	if !bytes.HasPrefix(p, []byte("GET ")) && !bytes.HasPrefix(p, []byte("HEAD ")) {
-		return false
-	}
-	end := bytes.Index(p, []byte("\r\n\r\n"))
-	if end < 0 {
-		return false
-	}
-	head := p[:end+2]
-	return !bytes.Contains(head, []byte("\r\nContent-Length:")) && !bytes.Contains(head, []byte("\r\nTransfer-Encoding:"))
 }
 
 // shopClosed reports whether the shop closed the connection (or sent
@@ -393,10 +326,7 @@ func (attemptTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request
 func (u *upstream) retryIfErr(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
 	resetTimeout, retry = retryIfErr(req, attempts, err)
 	var a *attemptError
-	if errors.As(err, &a) && a.kind == attemptUnanswered {
-		u.doubt.Store(clock() + int64(doubtFor)) // see peekAfter
-	}
-	if retry && u.resent != nil && a != nil {
+	if retry && u.resent != nil && errors.As(err, &a) {
 		u.resent[a.kind].Add(1)
 	}
 	return resetTimeout, retry

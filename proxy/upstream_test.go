@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,102 +312,46 @@ func TestPooledConnectionReused(t *testing.T) {
 
 // TestShopRestarted: when the shop closes every pooled connection at once
 // (a restart, a deploy), a POST goes through the dead ones without a byte
-// sent and reaches the shop once on a fresh connection (issue 9). So does
-// a GET sent a moment after the connections answered, which goes on the
-// first of them unchecked (peekAfter): it fails there with no byte of an
-// answer, goes again once, and the dead ones left are checked.
+// sent and reaches the shop once on a fresh connection (issue 9).
 func TestShopRestarted(t *testing.T) {
 	t.Parallel()
-	for _, method := range []string{"POST", "GET"} {
-		t.Run(method, func(t *testing.T) {
-			t.Parallel()
-			const pooled = 3
-			arrived, release := make(chan struct{}), make(chan struct{})
-			shop := newFakeShop(t, time.Minute, false, func(req *http.Request) (string, bool) {
-				if req.URL.Path == "/hold" {
-					arrived <- struct{}{}
-					<-release
-				}
-				return ok(req)
-			})
-			e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) {
-				c.Upstream.MaxIdleConnDuration = rules.Duration(time.Minute)
-			}))
-			// Three requests at once leave three connections in the pool.
-			var wg sync.WaitGroup
-			for range pooled {
-				wg.Go(func() {
-					if status, _ := send(t, e.url, "GET", "/hold"); status != 200 {
-						t.Errorf("warming request: got %d, want 200", status)
-					}
-				})
-			}
-			for range pooled {
-				<-arrived
-			}
-			close(release)
-			wg.Wait()
-			answered := time.Now() // the connections answered before this
-			if n := shop.closeAll(); n != pooled {
-				t.Fatalf("the shop had %d connections, want %d", n, pooled)
-			}
-			shop.waitClosed(t, pooled)
-
-			sent := time.Now()
-			status, body := send(t, e.url, method, "/checkout")
-			if n := shop.count(method, "/checkout"); n != 1 {
-				t.Errorf("the shop got the %s %d times, want 1", method, n)
-			}
-			if want := "shop: " + method + " /checkout"; status != 200 || body != want {
-				t.Errorf("got %d %q, want 200 %q", status, body, want)
-			}
-			// Each dead connection cost one attempt: for the GET sent soon
-			// after they answered, the first unchecked.
-			unanswered, notSent := e.proxy.metrics.resent[attemptUnanswered].Load(), e.proxy.metrics.resent[attemptNotSent].Load()
-			want := int64(0)
-			if method == "GET" && sent.Sub(answered) < peekAfter/2 {
-				want = 1
-			}
-			if unanswered+notSent != pooled || unanswered > 1 || (sent.Sub(answered) < peekAfter/2 && unanswered != want) {
-				t.Errorf("resent %d unanswered, %d not sent (sent %v after the answers); want %d unanswered, %d in all",
-					unanswered, notSent, sent.Sub(answered), want, pooled)
+	const pooled = 3
+	arrived, release := make(chan struct{}), make(chan struct{})
+	shop := newFakeShop(t, time.Minute, false, func(req *http.Request) (string, bool) {
+		if req.URL.Path == "/hold" {
+			arrived <- struct{}{}
+			<-release
+		}
+		return ok(req)
+	})
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) {
+		c.Upstream.MaxIdleConnDuration = rules.Duration(time.Minute)
+	}))
+	// Three requests at once leave three connections in the pool.
+	var wg sync.WaitGroup
+	for range pooled {
+		wg.Go(func() {
+			if status, _ := send(t, e.url, "GET", "/hold"); status != 200 {
+				t.Errorf("warming request: got %d, want 200", status)
 			}
 		})
 	}
-}
-
-// TestMustCheck: which requests look at a reused connection before they
-// go (peekAfter).
-func TestMustCheck(t *testing.T) {
-	const get = "GET /p HTTP/1.1\r\nHost: shop\r\n\r\n"
-	tests := []struct {
-		name  string
-		req   string
-		since time.Duration // since the connection last answered
-		doubt bool          // an attempt failed unanswered a moment ago
-		want  bool
-	}{
-		{"GET, answered a moment ago", get, time.Millisecond, false, false},
-		{"HEAD, answered a moment ago", "HEAD /p HTTP/1.1\r\nHost: shop\r\n\r\n", time.Millisecond, false, false},
-		{"GET, idle past peekAfter", get, peekAfter, false, true},
-		{"GET, in doubt", get, time.Millisecond, true, true},
-		{"GET with a body", "GET /p HTTP/1.1\r\nHost: shop\r\nContent-Length: 3\r\n\r\nabc", time.Millisecond, false, true},
-		{"GET, chunked", "GET /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", time.Millisecond, false, true},
-		{"GET, head cut by the write buffer", "GET /p HTTP/1.1\r\nCookie: a=b", time.Millisecond, false, true},
-		{"POST", "POST /p HTTP/1.1\r\nHost: shop\r\nContent-Length: 0\r\n\r\n", time.Millisecond, false, true},
-		{"PUT", "PUT /p HTTP/1.1\r\nHost: shop\r\n\r\n", time.Millisecond, false, true},
+	for range pooled {
+		<-arrived
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var doubt atomic.Int64
-			if tt.doubt {
-				doubt.Store(clock() + int64(doubtFor))
-			}
-			c := &trackedConn{doubt: &doubt, answered: clock() - int64(tt.since)}
-			if got := c.mustCheck([]byte(tt.req)); got != tt.want {
-				t.Errorf("mustCheck = %v, want %v", got, tt.want)
-			}
-		})
+	close(release)
+	wg.Wait()
+	if n := shop.closeAll(); n != pooled {
+		t.Fatalf("the shop had %d connections, want %d", n, pooled)
+	}
+	shop.waitClosed(t, pooled)
+
+	status, body := send(t, e.url, "POST", "/checkout")
+	if n := shop.count("POST", "/checkout"); n != 1 {
+		t.Errorf("the shop got the POST %d times, want 1", n)
+	}
+	if want := "shop: POST /checkout"; status != 200 || body != want {
+		t.Errorf("got %d %q, want 200 %q", status, body, want)
 	}
 }
 
