@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -42,7 +43,9 @@ type wakeReader struct {
 const wakeSize = 4 << 10
 
 // wakeMax is the longest read the wakeReader answers: fasthttp's wait is
-// one byte; a read into a real buffer goes to the socket as it is.
+// one byte; a read into a real buffer (fasthttp's are Server.
+// ReadBufferSize, 4 KiB at least) goes to the socket as it is. Any read
+// this short is served so, whoever makes it: the bytes come out the same.
 const wakeMax = 16
 
 var wakeBufs = sync.Pool{New: func() any { return new([wakeSize]byte) }}
@@ -82,6 +85,10 @@ func (w *wakeReader) take(b []byte) int {
 func (w *wakeReader) wait(c net.Conn, b []byte) (int, error) {
 	w.n, w.err = 0, nil
 	if err := w.raw.Read(w.readFn); err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			err = op.Err // "raw-read": said once, as a read
+		}
 		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
 	if w.err != nil {

@@ -55,8 +55,8 @@ func TestWakeReader(t *testing.T) {
 	_ = server.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	_, err := read(1)
 	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("waiting past the deadline: %v, want a timeout", err)
+	if !errors.As(err, &ne) || !ne.Timeout() || strings.Count(err.Error(), "tcp") != 1 {
+		t.Fatalf("waiting past the deadline: %v, want one read's timeout", err)
 	}
 	if w.buf != nil {
 		t.Fatal("a buffer is held by a connection that waited for nothing")
@@ -86,6 +86,16 @@ func TestWakeReader(t *testing.T) {
 	client.Close()
 	if got, err := read(1); err != io.EOF {
 		t.Fatalf("after the peer closed: %q, %v; want EOF", got, err)
+	}
+
+	// Closed from another goroutine while it waits (a shutdown): the wait
+	// ends, as a read's would.
+	client2, server2 := tcpPair(t)
+	defer client2.Close()
+	g2 := &guardConn{Conn: server2, wake: newWakeReader(server2)}
+	time.AfterFunc(50*time.Millisecond, func() { server2.Close() })
+	if _, err := g2.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("closed while waiting: %v, want net.ErrClosed", err)
 	}
 }
 
