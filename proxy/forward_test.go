@@ -569,6 +569,17 @@ func cutShop(t *testing.T, contentType string) string {
 
 // rawShop answers every request with the given bytes, then closes.
 func rawShop(t *testing.T, answer string) string {
+	return rawShopFunc(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, answer)
+	})
+}
+
+// rawShopFunc is a shop on loopback that serves each connection with
+// serve, then closes it; it returns the shop's URL.
+func rawShopFunc(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -583,10 +594,7 @@ func rawShop(t *testing.T, answer string) string {
 			}
 			go func() {
 				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, answer)
+				serve(c)
 			}()
 		}
 	}()

@@ -586,39 +586,25 @@ func TestShopUnaskedBytes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
+			shop := rawShopFunc(t, func(c net.Conn) {
+				br := bufio.NewReader(c)
 				for {
-					c, err := ln.Accept()
+					req, err := http.ReadRequest(br)
 					if err != nil {
 						return
 					}
-					go func() {
-						defer c.Close()
-						br := bufio.NewReader(c)
-						for {
-							req, err := http.ReadRequest(br)
-							if err != nil {
-								return
-							}
-							body := "shop: " + req.URL.Path
-							fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", len(body))
-							if req.Method != "HEAD" {
-								io.WriteString(c, body)
-							}
-							if req.URL.Path == "/first" {
-								time.Sleep(30 * time.Millisecond)
-								io.WriteString(c, tt.extra)
-							}
-						}
-					}()
+					body := "shop: " + req.URL.Path
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", len(body))
+					if req.Method != "HEAD" {
+						_, _ = io.WriteString(c, body)
+					}
+					if req.URL.Path == "/first" {
+						time.Sleep(30 * time.Millisecond)
+						_, _ = io.WriteString(c, tt.extra)
+					}
 				}
-			}()
-			e := startProxy(t, demoConfig(t, "http://"+ln.Addr().String(), nil))
+			})
+			e := startProxy(t, demoConfig(t, shop, nil))
 			if status, _ := send(t, e.url, tt.first, "/first"); status != 200 {
 				t.Fatalf("first request: %d", status)
 			}
