@@ -1,0 +1,93 @@
+package markup
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// overlayCases are dialogs as the built-in template shows them: each of
+// its optional parts on and off, every field of the data escaped.
+var overlayCases = []struct {
+	name string
+	data OverlayData
+}{
+	{"exit-offer", OverlayData{ID: "exit-offer", Kind: "exit_intent", Trigger: "exit", Ms: 3000, DismissFor: 86400,
+		Title: "Before you go", Text: "Here is 10% off your first order.", Code: "WELCOME10", Ends: "Ends in 3 hours"}},
+	{"cart-reminder", OverlayData{ID: "cart-reminder", Kind: "abandoned_cart", Trigger: "load", DismissFor: 0,
+		Title: "You left something in your cart", Text: "It is still there for you.", Button: "View cart", Link: "/cart",
+		Items: []OverlayItem{
+			{Name: "Trail Runner 2", URL: "/p/trail-runner-2", Image: "/img/SE-1.svg", Price: "€89.00", Qty: 2},
+			{Name: "Wool Socks", URL: "/p/wool-socks", Price: "€12.50", Qty: 1},
+		}}},
+	{"upsell", OverlayData{ID: "upsell", Kind: "upsell", Trigger: "scroll", Depth: 70, Title: "Goes well with your order",
+		Items: []OverlayItem{
+			{Name: "Laces", URL: "/p/laces", Image: "https://cdn.example/laces.jpg"},
+			{Name: "Insoles", URL: "/p/insoles?size=42&w=1", Image: "/img/insoles.svg", Price: "€19.00"},
+		}}},
+	{"title-only", OverlayData{ID: "t", Kind: "timed", Trigger: "timer", Ms: 1500, Title: "Hello"}},
+	{"escaped", OverlayData{ID: `o"1`, Kind: "timed<x>", Trigger: "timer", Ms: 1,
+		Title: `<script>alert("t")</script>`, Text: "Fish & chips + 'peas'", Code: "A<B>", Ends: "Ends <soon> & \x00",
+		Button: `Go "now"`, Link: "javascript:alert(1)",
+		Items: []OverlayItem{
+			{Name: `<img src=x onerror=alert(1)>`, URL: "javascript:alert(2)", Image: `x" onerror="alert(3)`, Price: "€1+1", Qty: 3},
+			{Name: "Ünïcode ✓ \ufdd0", URL: "/p/ü?q=a b&c=\"d\"", Image: "/img/ü.svg"},
+		}}},
+}
+
+// bannerCases are banners, reached and not, their text escaped.
+var bannerCases = []struct {
+	name string
+	data BannerData
+}{
+	{"free-shipping", BannerData{ID: "free-shipping", Kind: "free_shipping", Text: "Add €12.50 more for free shipping"}},
+	{"free-shipping-reached", BannerData{ID: "free-shipping", Kind: "free_shipping", Text: "Free shipping on this order", Reached: true}},
+	{"viewers", BannerData{ID: "viewers", Kind: "social_proof", Text: "14 people viewed this today"}},
+	{"escaped", BannerData{ID: `b"<1>`, Kind: "k&k", Text: `<b>"Fish" & 'chips'</b> + more` + "\x00\xff"}},
+}
+
+// TestOverlayGolden: dialogs and banners as a shopper gets them, byte for
+// byte (testdata/overlays/, rewritten with -update): what the proxy
+// assembles from parts must keep to them.
+func TestOverlayGolden(t *testing.T) {
+	t.Parallel()
+	for _, c := range overlayCases {
+		got, err := RenderOverlay(nil, nil, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, filepath.Join("testdata", "overlays", c.name+".html"), string(got))
+	}
+	for _, c := range bannerCases {
+		got, err := RenderBanner(nil, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, filepath.Join("testdata", "banners", c.name+".html"), string(got))
+	}
+}
+
+// golden compares got with the file at path, or writes it there with
+// -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./rewrite/markup -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\ngot:\n%q\nwant:\n%q", path, got, want)
+	}
+}
