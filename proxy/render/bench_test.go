@@ -81,7 +81,9 @@ func demoPlans(b *testing.B, cfg *rules.Compiled, ids []catalog.ID, n int) []ben
 		}
 		return items
 	}
-	shipping := func() string { return fmt.Sprintf("Add €%d.%02d more for free shipping", rng.IntN(60), rng.IntN(100)) }
+	shipping := func() string {
+		return fmt.Sprintf("Add €%d.%02d more for free shipping", rng.IntN(60), rng.IntN(100))
+	}
 	reminder, exit, upsell := overlay("cart-reminder"), overlay("exit-offer"), overlay("upsell")
 	var pages []benchPage
 	for v := range n {
