@@ -28,9 +28,11 @@ type Renderer struct {
 	cssTag, jsTag []byte        // the tags without a nonce, rendered once
 
 	blocks   blockCache
-	cards    partCache
-	rendered keptMarkup // overlays without products, banners
-	items    keptItems  // overlays of the visitor's products, for blockTTL
+	cards    partCache        // built-in blocks' heads and cards, dialogs' product lines
+	banners  []*markup.Banner // per banner: rendered around its text (nil: not cut, rendered whole)
+	dialogs  [][]dialogParts  // per overlay rule, of the built-in content: its parts, per variant
+	rendered keptMarkup       // overlays of their own template without products
+	items    keptItems        // overlays of their own template of the visitor's products, for blockTTL
 }
 
 // Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
@@ -44,6 +46,14 @@ func New(cfg *rules.Compiled, cat Catalog, log *slog.Logger) *Renderer {
 	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: cfg.Assets.Tags("")}
 	r.cssTag = markup.AppendStylesheet(nil, r.assets)
 	r.jsTag = markup.AppendScript(nil, r.assets)
+	for _, b := range cfg.Overlays.Banners {
+		m, err := markup.NewBanner(b.ID, b.Kind)
+		if err != nil {
+			log.Warn("banner rendered whole for every visitor", "banner", b.ID, "err", err)
+		}
+		r.banners = append(r.banners, m)
+	}
+	r.dialogs = newDialogs(cfg)
 	return r
 }
 
@@ -133,7 +143,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		case plan.Block:
 			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin, &cuts)
 		case plan.Banner:
-			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[d.Index], d.Text, d.Reached)
+			*buf, ok = r.banner(*buf, d.Index, d.Text, d.Reached)
 			banners = banners || ok
 		case plan.Swap:
 			*buf, ok = r.swap(*buf, &r.cfg.Swaps[d.Index], s, &pl.Visit)
@@ -228,7 +238,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	return out
 }
 
-// maxRendered bounds the banners and overlays kept rendered.
+// maxRendered bounds the overlays kept rendered (of their own template).
 const maxRendered = 4096
 
 // keptMarkup keeps rendered markup by a key of its parts (kind, id, text),
@@ -303,21 +313,21 @@ func (r *Renderer) cached(dst []byte, parts [4]string, render func([]byte) ([]by
 	return out, ok
 }
 
-// banner appends a banner saying text.
-func (r *Renderer) banner(dst []byte, b *rules.Banner, text string, reached bool) ([]byte, bool) {
-	data := markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached}
-	reachedKey := ""
-	if reached {
-		reachedKey = "reached" // the same text may say both (see banner.html's class)
+// banner appends the banner of that index saying text: its markup
+// around the text, escaped into place (a banner's text carries the
+// visitor's numbers, so that few visitors share one), or rendered whole
+// when it could not be cut.
+func (r *Renderer) banner(dst []byte, index int, text string, reached bool) ([]byte, bool) {
+	if m := r.banners[index]; m != nil {
+		return m.Append(dst, text, reached), true
 	}
-	return r.cached(dst, [4]string{"b", b.ID, text, reachedKey}, func(dst []byte) ([]byte, bool) {
-		out, err := markup.RenderBanner(dst, data)
-		if err != nil {
-			r.log.Error("banner not rendered", "banner", b.ID, "err", err)
-			return dst, false
-		}
-		return out, true
-	})
+	b := &r.cfg.Overlays.Banners[index]
+	out, err := markup.RenderBanner(dst, markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached})
+	if err != nil {
+		r.log.Error("banner not rendered", "banner", b.ID, "err", err)
+		return dst, false
+	}
+	return out, true
 }
 
 // onOrigin puts origin ("https://shop.example") in front of a

@@ -10,6 +10,7 @@ import (
 	"shopedge/proxy/csp"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
+	"shopedge/rewrite/markup"
 	"shopedge/rules"
 	"strconv"
 	"strings"
@@ -356,27 +357,31 @@ func TestRenderCuts(t *testing.T) {
 	}
 }
 
-// TestBannerKept: a banner's markup is rendered once per text and kept:
-// the next visitor's costs no allocation; another text is rendered anew.
-func TestBannerKept(t *testing.T) {
+// TestBanner: a banner's markup is the template's for every text, its
+// numbers escaped into place: a text no visitor had before costs no
+// template run and no allocation; reached, it has its class.
+func TestBanner(t *testing.T) {
 	r := demoRenderer(t, fakeCatalog{})
 	b := &r.cfg.Overlays.Banners[0]
-	first, ok := r.banner(nil, b, "Add €10 more for free shipping", false)
-	if !ok || !bytes.Contains(first, []byte("Add €10 more for free shipping")) {
-		t.Fatalf("banner = %q, %v", first, ok)
+	for _, text := range []string{"Add €10 more for free shipping", "Add €4 more", `<b>"free" & 'fast' + more</b>`, ""} {
+		for _, reached := range []bool{false, true} {
+			got, ok := r.banner([]byte("before:"), 0, text, reached)
+			want, err := markup.RenderBanner([]byte("before:"), markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached})
+			if err != nil || !ok || !bytes.Equal(got, want) {
+				t.Errorf("banner %q (reached %v) = %v\n%s\nwant\n%s", text, reached, ok, got, want)
+			}
+		}
 	}
 	dst := make([]byte, 0, 4<<10)
-	if n := testing.AllocsPerRun(20, func() { r.banner(dst[:0], b, "Add €10 more for free shipping", false) }); n != 0 {
-		t.Errorf("a banner already rendered costs %v allocations", n)
+	n := 0
+	if allocs := testing.AllocsPerRun(20, func() {
+		n++
+		r.banner(dst[:0], 0, "Add €"+strconv.Itoa(n)+" more", false)
+	}); allocs > 1 { // the text's own
+		t.Errorf("a banner of a new text costs %v allocations", allocs-1)
 	}
-	if again, _ := r.banner(nil, b, "Add €10 more for free shipping", false); !bytes.Equal(again, first) {
-		t.Errorf("the kept banner differs:\n%s\n%s", again, first)
-	}
-	if other, _ := r.banner(nil, b, "Add €4 more for free shipping", false); !bytes.Contains(other, []byte("€4")) {
-		t.Errorf("another text got %q", other)
-	}
-	// The same text, reached: kept apart, with its class.
-	reached, _ := r.banner(nil, b, "Add €10 more for free shipping", true)
+	reached, _ := r.banner(nil, 0, "Free shipping", true)
+	first, _ := r.banner(nil, 0, "Free shipping", false)
 	if !bytes.Contains(reached, []byte("se-banner-reached")) || bytes.Contains(first, []byte("se-banner-reached")) {
 		t.Errorf("reached and not reached share their markup:\n%s\n%s", reached, first)
 	}
@@ -419,5 +424,62 @@ func TestOverlayItemsKept(t *testing.T) {
 	three := &plan.Chosen{CompiledOverlay: reminder, Items: []plan.Item{{ID: 1, Qty: 3}}}
 	if other, _ := r.overlay(nil, three, t0.Add(blockTTL*time.Second), ""); bytes.Equal(other, first) {
 		t.Error("another quantity got the kept overlay")
+	}
+}
+
+// TestDialogFromParts: every demo overlay's dialog assembled from its
+// parts (its head and tail per variant, the deadline escaped into place,
+// each product's line kept with the cards) is byte for byte the dialog
+// its template renders whole, with and without a deadline, products and
+// an experiment's variant; products the catalog cannot show are left out,
+// and a dialog with none of its products leaves dst as it was.
+func TestDialogFromParts(t *testing.T) {
+	t.Parallel()
+	cat := fakeCatalog{
+		1: {ID: 1, Name: "Boots", URL: "/p/boots", Image: "/img/boots.svg", Price: 80, Currency: "EUR"},
+		2: {ID: 2, Name: `Socks "<3" & more`, URL: "/p/socks?a=1&b=2", Price: 9.5, Currency: "EUR"},
+		3: {ID: 3, Name: "No link"},
+	}
+	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.OverlayRules {
+		if cfg.OverlayRules[i].ID == "exit-offer" {
+			cfg.OverlayRules[i].Variants = []rules.CompiledVariant{{Variant: &rules.Variant{Name: "fifteen", Title: "Wait <now>!", Code: "WELCOME15"}}}
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	parts := New(cfg, cat, log)
+	whole := New(cfg, cat, log)
+	whole.dialogs = make([][]dialogParts, len(cfg.OverlayRules)) // none: every dialog from its template
+	t0 := time.Unix(1_800_000_000, 0)
+	for i := range cfg.OverlayRules {
+		o := &cfg.OverlayRules[i]
+		for _, items := range [][]plan.Item{nil, {{ID: 1, Qty: 2}}, {{ID: 2}, {ID: 3}, {ID: 1, Qty: 1}}, {{ID: 1, Qty: 1}, {ID: 2, Qty: 3}}} {
+			for _, end := range []time.Time{{}, t0.Add(3 * time.Hour)} {
+				for variant := range 1 + len(o.Variants) {
+					saved := o.End
+					o.End = end
+					c := &plan.Chosen{CompiledOverlay: o, Items: items, Variant: variant}
+					if parts.dialog(c) == nil || whole.dialog(c) != nil {
+						t.Fatalf("%s: the dialog's parts are not as the test wants them", o.ID)
+					}
+					want, ok := whole.overlay([]byte("before:"), c, t0, "")
+					// Twice: its parts rendered now, then kept.
+					for range 2 {
+						got, ok2 := parts.overlay([]byte("before:"), c, t0, "")
+						if ok != ok2 || !bytes.Equal(got, want) {
+							t.Errorf("%s, items %v, end %v, variant %d: from parts (%v)\n%s\nwhole (%v)\n%s", o.ID, items, end, variant, ok2, got, ok, want)
+						}
+					}
+					o.End = saved
+				}
+			}
+		}
+		c := &plan.Chosen{CompiledOverlay: o, Items: []plan.Item{{ID: 3}, {ID: 99, Qty: 1}}}
+		if got, ok := parts.overlay([]byte("before:"), c, t0, ""); ok || string(got) != "before:" {
+			t.Errorf("%s of products none can show = %q, %v; want dst as it was", o.ID, got, ok)
+		}
 	}
 }

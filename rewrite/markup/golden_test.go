@@ -1,7 +1,9 @@
 package markup
 
 import (
+	"bytes"
 	"flag"
+	"html/template"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,5 +91,100 @@ func golden(t *testing.T, path, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs:\ngot:\n%q\nwant:\n%q", path, got, want)
+	}
+}
+
+// TestOverlayParts: a dialog assembled from its parts is byte for byte
+// the one RenderOverlay makes, for every golden case.
+func TestOverlayParts(t *testing.T) {
+	t.Parallel()
+	for _, c := range overlayCases {
+		want, err := RenderOverlay(nil, nil, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendOverlayHead([]byte("before:"), c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.data.Ends != "" {
+			got = AppendOverlayEnds(got, c.data.Ends)
+		}
+		if len(c.data.Items) > 0 {
+			got = AppendOverlayItemsOpen(got)
+			for _, it := range c.data.Items {
+				if got, err = AppendOverlayItem(got, it); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got = AppendOverlayItemsClose(got)
+		}
+		if got, err = AppendOverlayTail(got, c.data); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != "before:"+string(want) {
+			t.Errorf("%s: parts:\n%q\nwhole:\n%q", c.name, got, want)
+		}
+	}
+}
+
+// TestBannerPieces: a banner rendered once around its text gives, for
+// any text, the bytes RenderBanner makes.
+func TestBannerPieces(t *testing.T) {
+	t.Parallel()
+	for _, c := range bannerCases {
+		want, err := RenderBanner(nil, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewBanner(c.data.ID, c.data.Kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Append([]byte("before:"), c.data.Text, c.data.Reached); string(got) != "before:"+string(want) {
+			t.Errorf("%s: pieces:\n%q\ntemplate:\n%q", c.name, got, want)
+		}
+	}
+	// An id that holds the text's marker cannot be cut: refused, so that
+	// the caller renders it with the template.
+	if _, err := NewBanner("x"+marker, "k"); err == nil {
+		t.Error("a banner whose id holds the marker was cut")
+	}
+}
+
+// escapedCases are texts with every character html/template escapes, and
+// some it does not.
+var escapedCases = []string{
+	"", "plain", "Add €12.50 more", `<>&"'+`, "\x00", "a\x00b", "\xff\xfe<", "\xe2\x82", "€\xe2<",
+	"&amp; stays escaped: &amp;amp;", "\ufdd0\ufdef\ufff0\uffff", "tab\tand\nnewline\r", "{{.}}", "`backtick` = ~ ! ;",
+}
+
+// TestEscapedAsTemplate: appendEscaped writes what html/template writes
+// for a string in text and in a quoted attribute.
+func TestEscapedAsTemplate(t *testing.T) {
+	t.Parallel()
+	for _, s := range escapedCases {
+		checkEscaped(t, s)
+	}
+}
+
+func FuzzEscaped(f *testing.F) {
+	for _, s := range escapedCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkEscaped(t, s) })
+}
+
+var escapeCheck = template.Must(template.New("e").Parse(`<p title="{{.}}">{{.}}</p>`))
+
+func checkEscaped(t *testing.T, s string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := escapeCheck.Execute(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	e := string(appendEscaped(nil, s))
+	if want := `<p title="` + e + `">` + e + `</p>`; buf.String() != want {
+		t.Errorf("escaped %q: got %q, html/template %q", s, want, buf.String())
 	}
 }
