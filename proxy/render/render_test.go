@@ -483,3 +483,33 @@ func TestDialogFromParts(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderAllocs: a returning visitor's page, its parts all kept (a
+// block, both banners, the cart's reminder), costs one allocation: what
+// Render returns.
+func TestRenderAllocs(t *testing.T) {
+	cat := fakeCatalog{
+		1: {ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"},
+		2: {ID: 2, Name: "Socks", URL: "/p/socks", Price: 9, Currency: "EUR"},
+	}
+	r := demoRenderer(t, cat)
+	var reminder *rules.CompiledOverlay
+	for i := range r.cfg.OverlayRules {
+		if r.cfg.OverlayRules[i].ID == "cart-reminder" {
+			reminder = &r.cfg.OverlayRules[i]
+		}
+	}
+	a := &page.Analysis{Regions: []page.Region{{Kind: page.Head}, {Kind: page.Banner}, {Kind: page.Banner}, {Kind: page.Block}, {Kind: page.Body}}, Injects: true}
+	pl := &plan.Plan{Stylesheet: 0, Regions: []plan.Region{{Action: plan.Head},
+		{Action: plan.Banner, Index: 0, Text: "Add €11.00 more for free shipping"}, {Action: plan.Banner, Index: 1, Text: "12 people viewed this today"},
+		{Action: plan.Block, Products: []catalog.ID{2, 1}}, {Action: plan.Body}},
+		Overlay: &plan.Chosen{CompiledOverlay: reminder, Items: []plan.Item{{ID: 1, Qty: 1}}}}
+	now := time.Unix(1_800_000_000, 0)
+	buf := make([]byte, 0, 64<<10)
+	if out := r.Render(&buf, pl, a, csp.AllowAll, now); !out.Done(1) || !out.Done(2) || !out.Done(3) || !out.Overlay {
+		t.Fatalf("not all rendered: %+v", out)
+	}
+	if n := testing.AllocsPerRun(20, func() { buf = buf[:0]; r.Render(&buf, pl, a, csp.AllowAll, now) }); n != 1 {
+		t.Errorf("a page of kept parts costs %v allocations, want 1", n)
+	}
+}
