@@ -252,11 +252,12 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 // smallPage holds what Render returns for a page of a few regions, as
 // most pages have (the demo's have 4 to 7), in one allocation rather
 // than three: its contents, its cuts and their offsets (room for two
-// blocks of a dozen products; more grow apart).
+// blocks of ten products; more grow apart). 512 bytes, the most the
+// runtime allocates without a header of the object's type.
 type smallPage struct {
-	contents [8][]byte
-	cuts     [8][]int
-	flat     [32]int
+	contents [7][]byte
+	cuts     [7][]int
+	flat     [22]int
 }
 
 // maxRendered bounds the overlays kept rendered (of their own template).

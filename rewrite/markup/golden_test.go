@@ -188,3 +188,15 @@ func checkEscaped(t *testing.T, s string) {
 		t.Errorf("escaped %q: got %q, html/template %q", s, want, buf.String())
 	}
 }
+
+func BenchmarkBanner(b *testing.B) {
+	m, err := NewBanner("free-shipping", "free_shipping")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = m.Append(dst[:0], "Add €12.50 more for free shipping", false)
+	}
+}

@@ -38,28 +38,18 @@ func cutAtText(out []byte) (head, tail []byte, err error) {
 func appendEscaped(dst []byte, s string) []byte {
 	written := 0
 	for i := 0; i < len(s); i++ {
-		var repl string
-		switch s[i] {
-		case 0:
-			repl = "\uFFFD"
-		case '"':
-			repl = "&#34;"
-		case '&':
-			repl = "&amp;"
-		case '\'':
-			repl = "&#39;"
-		case '+':
-			repl = "&#43;"
-		case '<':
-			repl = "&lt;"
-		case '>':
-			repl = "&gt;"
-		default:
-			continue
+		if k := escapes[s[i]]; k != 0 {
+			dst = append(dst, s[written:i]...)
+			dst = append(dst, replacements[k]...)
+			written = i + 1
 		}
-		dst = append(dst, s[written:i]...)
-		dst = append(dst, repl...)
-		written = i + 1
 	}
 	return append(dst, s[written:]...)
 }
+
+// escapes gives each byte appendEscaped replaces its replacement's index:
+// a byte at a time, since every one is ASCII and no byte of a multi-byte
+// UTF-8 sequence is.
+var escapes = [256]uint8{0: 1, '"': 2, '&': 3, '\'': 4, '+': 5, '<': 6, '>': 7}
+
+var replacements = [...]string{1: "\uFFFD", 2: "&#34;", 3: "&amp;", 4: "&#39;", 5: "&#43;", 6: "&lt;", 7: "&gt;"}
