@@ -14,6 +14,7 @@ import (
 	"shopedge/rules"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -512,4 +513,66 @@ func TestRenderAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { buf = buf[:0]; r.Render(&buf, pl, a, csp.AllowAll, now) }); n != 1 {
 		t.Errorf("a page of kept parts costs %v allocations, want 1", n)
 	}
+}
+
+// TestPartCache: a part is found under its own key only, until blockTTL
+// is up; a pair of slots full takes a third key in place of the older
+// part; and parts kept and read from many goroutines at once are always
+// their own key's (go test -race).
+func TestPartCache(t *testing.T) {
+	t.Parallel()
+	var c partCache
+	const now = 1_800_000_000
+	k := partKey{block: 2, variant: 1, id: 42}
+	c.put(k, []byte("card 42"), now)
+	if got, ok := c.get(k, now+blockTTL-1); !ok || string(got) != "card 42" {
+		t.Errorf("get = %q, %v; want the part put", got, ok)
+	}
+	if _, ok := c.get(k, now+blockTTL); ok {
+		t.Error("a part is found after blockTTL")
+	}
+	for _, other := range []partKey{{block: 2, variant: 0, id: 42}, {block: 3, variant: 1, id: 42}, {block: 2, variant: 1, id: 43}, {block: dialogItem, variant: 1, id: 42}} {
+		if _, ok := c.get(other, now); ok {
+			t.Errorf("%+v finds the part of %+v", other, k)
+		}
+	}
+	// Three keys of one place: the third takes the older's slot.
+	var same []partKey
+	for id := catalog.ID(1); len(same) < 3; id++ {
+		if o := (partKey{id: id}); o.place() == k.place() {
+			same = append(same, o)
+		}
+	}
+	c.put(same[0], []byte("a"), now+1)
+	c.put(same[1], []byte("b"), now+2)
+	if _, ok := c.get(k, now+2); ok {
+		t.Error("the oldest part of a full pair stays")
+	}
+	for i, o := range same[:2] {
+		if got, ok := c.get(o, now+2); !ok || string(got) != string(rune('a'+i)) {
+			t.Errorf("%+v = %q, %v", o, got, ok)
+		}
+	}
+	c.put(same[2], []byte("c"), now+3)
+	if _, ok := c.get(same[0], now+3); ok {
+		t.Error("the older of two parts stays when a third comes")
+	}
+	if got, ok := c.get(same[1], now+3); !ok || string(got) != "b" {
+		t.Errorf("the newer part = %q, %v; want it kept", got, ok)
+	}
+
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 20000 {
+				k := partKey{block: int32(i % 3), id: catalog.ID(i % 5000)}
+				if got, ok := c.get(k, now); ok && string(got) != fmt.Sprint(k) {
+					t.Errorf("goroutine %d: %+v holds %q", g, k, got)
+					return
+				}
+				c.put(k, []byte(fmt.Sprint(k)), now)
+			}
+		})
+	}
+	wg.Wait()
 }
