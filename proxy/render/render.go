@@ -16,9 +16,10 @@ import (
 )
 
 // Renderer renders plans for one configuration, keeping what many
-// visitors share: blocks and product cards, overlays and banners that do
-// not depend on the visitor, and the tags that load the stylesheet and
-// script. It is safe for concurrent use.
+// visitors share: blocks, product cards and dialogs' product lines, the
+// markup of banners and dialogs around what differs between visitors,
+// and the tags that load the stylesheet and script. It is safe for
+// concurrent use.
 type Renderer struct {
 	cfg     *rules.Compiled
 	catalog Catalog
@@ -110,7 +111,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	var out Rendered
 	// Where each region's parts end (offsets in buf, flat), and where
 	// each region's cuts begin in cuts.
-	var cuts []int // made by the first block's first cut, when not here
+	var cuts []int // in back, else made by the first block's first cut
 	var back *smallPage
 	if n := len(a.Regions); n <= len(back.contents) {
 		back = new(smallPage)
@@ -118,11 +119,11 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	} else {
 		out.Contents = make([][]byte, n)
 	}
+	var cutFrom [16]int
+	from := cutFrom[:0]
 	type span struct{ start, end int }
 	var spans [16]span
 	ranges := spans[:0]
-	var cutFrom [16]int
-	from := cutFrom[:0]
 	assets := r.assets
 	cssTag, jsTag := r.cssTag, r.jsTag
 	if pl.Origin != "" {
