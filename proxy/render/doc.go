@@ -11,7 +11,7 @@
 // one of a visitor's products (their cart's reminder, on every page).
 //
 // Files:
-//   - render.go: Renderer, Render, banners, the tags.
+//   - render.go: Renderer, Render, lists reordered, banners, the tags.
 //   - blocks.go: recommendation blocks, whole or from cached cards (a
 //     product's rating on its card only when the catalog accepted it),
 //     the part cache, and the attribution parameter on their links.

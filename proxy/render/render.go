@@ -261,7 +261,7 @@ func reordered(dst []byte, s *page.Region, order []int) []byte {
 		return append(dst, s.Bytes...)
 	}
 	var seen [64]bool
-	mark := seen[:0]
+	var mark []bool
 	if n <= len(seen) {
 		mark = seen[:n]
 	} else {
