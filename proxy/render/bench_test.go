@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"shopedge/proxy/csp"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
+	"shopedge/rewrite"
 	"shopedge/rules"
 )
 
@@ -43,8 +45,8 @@ type benchPage struct {
 // demoPlans makes the plans of n visitors on the demo's product, home,
 // category and cart pages (configs/demo.yaml): each visitor's own
 // products in the blocks, their own cart in the reminder and the
-// free-shipping banner, the product's own viewer count; as the load
-// harness's mix of visitors gets them.
+// free-shipping banner, the product's own viewer count, the menu in
+// their own order; as the load harness's mix of visitors gets them.
 func demoPlans(b *testing.B, cfg *rules.Compiled, ids []catalog.ID, n int) []benchPage {
 	b.Helper()
 	block := func(id string) int {
@@ -85,6 +87,19 @@ func demoPlans(b *testing.B, cfg *rules.Compiled, ids []catalog.ID, n int) []ben
 		return fmt.Sprintf("Add €%d.%02d more for free shipping", rng.IntN(60), rng.IntN(100))
 	}
 	reminder, exit, upsell := overlay("cart-reminder"), overlay("exit-offer"), overlay("upsell")
+	// The demo's menu: a list of ten categories, reordered by the
+	// visitor's interests.
+	var menu page.Region
+	var sb strings.Builder
+	sb.WriteString(`<ul class="nav">`)
+	for k := range 10 {
+		sb.WriteString("\n  ")
+		start := sb.Len()
+		fmt.Fprintf(&sb, `<li class="nav-item"><a href="/c/category-%d">Category %d</a></li>`, k, k)
+		menu.Slots = append(menu.Slots, rewrite.Range{Start: start, End: sb.Len()})
+	}
+	sb.WriteString("\n</ul>")
+	menu.Kind, menu.Bytes, menu.Span = page.Menu, []byte(sb.String()), rewrite.Range{End: sb.Len()}
 	var pages []benchPage
 	for v := range n {
 		var a page.Analysis
@@ -94,6 +109,8 @@ func demoPlans(b *testing.B, cfg *rules.Compiled, ids []catalog.ID, n int) []ben
 			pl.Regions = append(pl.Regions, r)
 		}
 		add(page.Head, plan.Region{Action: plan.Head})
+		a.Regions = append(a.Regions, menu)
+		pl.Regions = append(pl.Regions, plan.Region{Action: plan.Reorder, Order: rng.Perm(len(menu.Slots))})
 		switch v % 4 {
 		case 0: // a product page
 			add(page.Banner, plan.Region{Action: plan.Banner, Index: 0, Text: shipping()})
