@@ -6,7 +6,7 @@
 // and dialogs' product lines for a short while; banners and dialogs of
 // the built-in content cut, once, where what differs between visitors
 // goes (a banner's text, a dialog's deadline and products), so that no
-// template runs for them; the tags without a nonce; and, for dialogs of
+// template runs for them; the tags, cut where a nonce goes; and, for dialogs of
 // their own template, the dialog without products, and for a short while
 // one of a visitor's products (their cart's reminder, on every page).
 //

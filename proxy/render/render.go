@@ -25,8 +25,8 @@ type Renderer struct {
 	catalog Catalog
 	log     *slog.Logger
 
-	assets        markup.Assets // the tags' addresses, on the page's own origin
-	cssTag, jsTag []byte        // the tags without a nonce, rendered once
+	assets markup.Assets // the tags' addresses, on the page's own origin
+	tags   *markup.Tags  // the tags of assets, rendered once around a nonce (nil: rendered per page)
 
 	blocks   blockCache
 	cards    partCache        // built-in blocks' heads and cards, dialogs' product lines
@@ -45,8 +45,11 @@ type Catalog interface {
 // addresses of the proxy's own assets (cfg.Assets).
 func New(cfg *rules.Compiled, cat Catalog, log *slog.Logger) *Renderer {
 	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: cfg.Assets.Tags("")}
-	r.cssTag = markup.AppendStylesheet(nil, r.assets)
-	r.jsTag = markup.AppendScript(nil, r.assets)
+	tags, err := markup.NewTags(r.assets)
+	if err != nil {
+		log.Warn("the stylesheet's and script's tags rendered for every page", "err", err)
+	}
+	r.tags = tags
 	for _, b := range cfg.Overlays.Banners {
 		m, err := markup.NewBanner(b.ID, b.Kind)
 		if err != nil {
@@ -125,14 +128,14 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	var spans [16]span
 	ranges := spans[:0]
 	assets := r.assets
-	cssTag, jsTag := r.cssTag, r.jsTag
+	tags := r.tags
 	if pl.Origin != "" {
 		// The tags rendered for this request: on a page whose <base href>
 		// points elsewhere, the proxy's paths are made absolute on the
 		// request's own origin (never kept: another host must not get
 		// this one's).
 		assets = markup.Assets{CSS: pl.Origin + assets.CSS, JS: pl.Origin + assets.JS, Beacon: pl.Origin + assets.Beacon}
-		cssTag, jsTag = nil, nil
+		tags = nil
 	}
 	head, firstDone := -1, -1 // the head's region; the first region given a block, banner or overlay
 	banners := false          // a banner was rendered (they come before the end of the body)
@@ -160,8 +163,8 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 				*buf, out.Overlay = r.overlay(*buf, pl.Overlay, now, pl.Origin)
 			}
 			if out.Overlay || banners {
-				if v.ScriptNonce == "" && jsTag != nil {
-					*buf = append(*buf, jsTag...)
+				if tags != nil {
+					*buf = tags.AppendScript(*buf, v.ScriptNonce)
 				} else {
 					withNonce := assets
 					withNonce.Nonce = v.ScriptNonce
@@ -192,8 +195,8 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			at = firstDone
 		}
 		start := len(*buf)
-		if v.StyleNonce == "" && cssTag != nil {
-			*buf = append(*buf, cssTag...)
+		if tags != nil {
+			*buf = tags.AppendStylesheet(*buf, v.StyleNonce)
 		} else {
 			withNonce := assets
 			withNonce.Nonce = v.StyleNonce

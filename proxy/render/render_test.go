@@ -488,8 +488,9 @@ func TestDialogFromParts(t *testing.T) {
 }
 
 // TestRenderAllocs: a returning visitor's page, its parts all kept (a
-// block, both banners, the cart's reminder), costs one allocation: what
-// Render returns.
+// block, both banners, the cart's reminder), costs one allocation, what
+// Render returns, with or without the nonces of a page's policy on the
+// tags (the same bytes as the template's).
 func TestRenderAllocs(t *testing.T) {
 	cat := fakeCatalog{
 		1: {ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"},
@@ -514,6 +515,18 @@ func TestRenderAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(20, func() { buf = buf[:0]; r.Render(&buf, pl, a, csp.AllowAll, now) }); n != 1 {
 		t.Errorf("a page of kept parts costs %v allocations, want 1", n)
+	}
+	// A policy's fresh nonces on the tags: no template run either.
+	v := csp.Verdict{Style: true, Script: true, Connect: true, StyleNonce: "c3R5bGU+/w==", ScriptNonce: "c2NyaXB0+/w=="}
+	if n := testing.AllocsPerRun(20, func() { buf = buf[:0]; r.Render(&buf, pl, a, v, now) }); n != 1 {
+		t.Errorf("a page of kept parts with nonces costs %v allocations, want 1", n)
+	}
+	buf = buf[:0]
+	out := r.Render(&buf, pl, a, v, now)
+	css := markup.AppendStylesheet(nil, markup.Assets{CSS: r.assets.CSS, Nonce: v.StyleNonce})
+	js := markup.AppendScript(nil, markup.Assets{JS: r.assets.JS, Beacon: r.assets.Beacon, Nonce: v.ScriptNonce})
+	if !bytes.HasPrefix(out.Contents[0], css) || !bytes.HasSuffix(out.Contents[4], js) {
+		t.Errorf("the tags with nonces differ from the template's:\n%s\n%s\nwant\n%s\n%s", out.Contents[0], out.Contents[4], css, js)
 	}
 }
 

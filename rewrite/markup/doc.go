@@ -18,8 +18,9 @@
 //     product lines, tail), banners (whole, or rendered once around their
 //     text: Banner), the stylesheet (coloured by a theme), the script
 //     (rendered with DismissCookiePrefix, the name of its dismissal
-//     cookies), the tags that load them, and Version, the content hash in
-//     their addresses.
+//     cookies), the tags that load them (whole, or rendered once around
+//     a page's nonce: Tags), and Version, the content hash in their
+//     addresses.
 //   - pieces.go: markup cut where a text goes, and that text escaped as
 //     html/template escapes it.
 //   - preview.go: the "preview: NAME" badge a preview shows, with its

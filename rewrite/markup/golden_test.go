@@ -200,3 +200,24 @@ func BenchmarkBanner(b *testing.B) {
 		dst = m.Append(dst[:0], "Add €12.50 more for free shipping", false)
 	}
 }
+
+// TestTags: the tags rendered once around their nonce are, for every
+// nonce (base64 with its '+' and '/', none, one that tries to end the
+// attribute), the bytes the template makes.
+func TestTags(t *testing.T) {
+	t.Parallel()
+	a := Assets{CSS: "/_shopedge/shopedge.css?v=0123456789", JS: "/_shopedge/shopedge.js?v=0123456789", Beacon: "/_shopedge/beacon"}
+	tags, err := NewTags(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nonce := range []string{"", "rAnd0m+b64/nonce==", `x" onload="alert(1)`, "<&>'\x00"} {
+		a.Nonce = nonce
+		if got, want := tags.AppendStylesheet([]byte("before:"), nonce), AppendStylesheet([]byte("before:"), a); !bytes.Equal(got, want) {
+			t.Errorf("stylesheet with nonce %q:\n%q\nwant\n%q", nonce, got, want)
+		}
+		if got, want := tags.AppendScript([]byte("before:"), nonce), AppendScript([]byte("before:"), a); !bytes.Equal(got, want) {
+			t.Errorf("script with nonce %q:\n%q\nwant\n%q", nonce, got, want)
+		}
+	}
+}

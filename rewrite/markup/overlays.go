@@ -270,6 +270,55 @@ func AppendScript(dst []byte, a Assets) []byte {
 	return buf.Bytes()
 }
 
+// Tags are the tags that load the stylesheet and the script from fixed
+// addresses, rendered once without a nonce and once cut where a nonce
+// goes: a page whose policy wants one (a fresh one on every response)
+// gets its tags at the cost of copies, the same bytes as
+// AppendStylesheet and AppendScript. It is safe for concurrent use.
+type Tags struct {
+	css, js           []byte    // without a nonce
+	cssNonce, jsNonce [2][]byte // around a nonce: before it, after it
+}
+
+// NewTags renders the tags of a's addresses (a.Nonce is not read).
+func NewTags(a Assets) (*Tags, error) {
+	a.Nonce = ""
+	t := &Tags{css: AppendStylesheet(nil, a), js: AppendScript(nil, a)}
+	a.Nonce = marker
+	var err error
+	if t.cssNonce[0], t.cssNonce[1], err = cutAtText(AppendStylesheet(nil, a)); err != nil {
+		return nil, fmt.Errorf("stylesheet tag: %w", err)
+	}
+	if t.jsNonce[0], t.jsNonce[1], err = cutAtText(AppendScript(nil, a)); err != nil {
+		return nil, fmt.Errorf("script tag: %w", err)
+	}
+	return t, nil
+}
+
+// AppendStylesheet appends the tag that loads the stylesheet, with nonce
+// ("" for none).
+func (t *Tags) AppendStylesheet(dst []byte, nonce string) []byte {
+	if nonce == "" {
+		return append(dst, t.css...)
+	}
+	return withNonce(dst, t.cssNonce, nonce)
+}
+
+// AppendScript appends the tag that loads the script, with nonce ("" for
+// none).
+func (t *Tags) AppendScript(dst []byte, nonce string) []byte {
+	if nonce == "" {
+		return append(dst, t.js...)
+	}
+	return withNonce(dst, t.jsNonce, nonce)
+}
+
+func withNonce(dst []byte, around [2][]byte, nonce string) []byte {
+	dst = append(dst, around[0]...)
+	dst = appendEscaped(dst, nonce) // an attribute's value, not a URL: escaped as text is
+	return append(dst, around[1]...)
+}
+
 // Script returns the overlay script, the same bytes on every call.
 func Script() []byte { return script }
 
