@@ -140,21 +140,25 @@ func demoPlans(b *testing.B, cfg *rules.Compiled, ids []catalog.ID, n int) []ben
 	return pages
 }
 
-// BenchmarkRender renders the demo's pages (configs/demo.yaml): "returning"
-// is one visitor's product page again and again (everything kept), "mixed"
-// pages of 4096 visitors in turn, each with their own products, cart and
-// banners' numbers, as the load harness mixes them, the clock a second
-// further every 1024 pages (what is kept expires as it would).
+// BenchmarkRender renders the demo's pages (configs/demo.yaml):
+// "returning" is one visitor's product page again and again (everything
+// kept), "returning-nonces" the same with a shop policy's nonces on the
+// tags, "mixed" pages of 4096 visitors in turn, each with their own
+// products, cart and banners' numbers, as the load harness mixes them,
+// the clock a second further every 1024 pages (what is kept expires as
+// it would).
 func BenchmarkRender(b *testing.B) {
 	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cat, ids := demoCatalog()
+	nonces := csp.Verdict{Style: true, Script: true, Connect: true, StyleNonce: "c3R5bGUgbm9uY2U+/w==", ScriptNonce: "c2NyaXB0IG5vbmNl+/w=="}
 	for _, bc := range []struct {
 		name     string
 		visitors int
-	}{{"returning", 1}, {"mixed", 4096}} {
+		verdict  csp.Verdict
+	}{{"returning", 1, csp.AllowAll}, {"returning-nonces", 1, nonces}, {"mixed", 4096, csp.AllowAll}} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := New(cfg, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			pages := demoPlans(b, cfg, ids, bc.visitors)
@@ -166,7 +170,7 @@ func BenchmarkRender(b *testing.B) {
 				p := pages[i%len(pages)]
 				i++
 				buf = buf[:0]
-				out := r.Render(&buf, p.pl, p.a, csp.AllowAll, now.Add(time.Duration(i/1024)*time.Second))
+				out := r.Render(&buf, p.pl, p.a, bc.verdict, now.Add(time.Duration(i/1024)*time.Second))
 				if !out.Changed() {
 					b.Fatal("nothing rendered")
 				}
