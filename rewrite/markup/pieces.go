@@ -6,11 +6,11 @@ import (
 )
 
 // Markup that differs between visitors only by a text (a banner's
-// message, an overlay's deadline) is rendered by html/template once, with
-// a marker where the text goes, and cut there: what fills the cut is
-// escaped by appendEscaped as html/template escapes text in an element's
-// content, so that the pieces and the text give the template's bytes
-// without a template run. html/template chooses its escaping by where an
+// message, an overlay's deadline, a tag's nonce) is rendered by
+// html/template once, with a marker where the text goes, and cut there:
+// what fills the cut is escaped by appendEscaped as html/template escapes
+// text in an element's content or a plain attribute's value, so that the
+// pieces and the text give the template's bytes without a template run. html/template chooses its escaping by where an
 // action stands in the template, never by the values, so the cut holds for
 // every text.
 
