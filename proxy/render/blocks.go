@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/plan"
@@ -176,46 +177,76 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 // blockFoot is the built-in block's end: the same for every block.
 var blockFoot = markup.AppendBlockFoot(nil)
 
-// partKey names a part of a built-in block in the part cache: a product's
-// card in a block (id), or the block's head in a variant (id 0).
+// partKey names a part kept in the part cache: a product's card in a
+// built-in block (id), the block's head in a variant (id 0), or a
+// product's line in a dialog (block dialogItem, variant its quantity).
 type partKey struct {
 	block, variant int32
 	id             catalog.ID
 }
 
-// partCache keeps the parts of built-in blocks, for blockTTL: apart from
-// whole blocks, so that blocks rendered for few visitors never push out
-// the cards every visitor's blocks are made of.
+// dialogItem is the partKey.block of a dialog's product line: the same in
+// every dialog.
+const dialogItem = -1
+
+// partCache keeps the parts of built-in blocks and dialogs, for blockTTL:
+// apart from whole blocks, so that blocks rendered for few visitors never
+// push out the cards every visitor's blocks are made of. It is a table of
+// partSlots parts (the bound), each part in one of two slots its key
+// chooses, taking the place of the older of the two when both are full:
+// a lookup is two atomic loads, no lock and no map, for the dozen parts
+// of every page.
 type partCache struct {
-	mu sync.RWMutex
-	m  map[partKey]renderedPart
+	slots [partSlots]atomic.Pointer[renderedPart] // a key's place: a pair 2k, 2k+1
 }
 
 type renderedPart struct {
-	html []byte
-	at   int64 // unix seconds
+	key  partKey
+	html []byte // never changed once kept
+	at   int64  // unix seconds
 }
 
-// maxParts bounds the parts kept: a card per product and block.
-const maxParts = 16384
+// partSlots bounds the parts kept: a card per product and block.
+const (
+	partBits  = 14
+	partSlots = 1 << partBits
+)
+
+// place is the first of the two slots a key may take.
+func (k partKey) place() int {
+	h := (uint64(k.id) ^ uint64(uint32(k.block))<<32 ^ uint64(uint32(k.variant))) * 0x9e3779b97f4a7c15
+	return int(h>>(64-partBits)) &^ 1
+}
 
 func (c *partCache) get(k partKey, now int64) ([]byte, bool) {
-	c.mu.RLock()
-	p, ok := c.m[k]
-	c.mu.RUnlock()
-	if !ok || now-p.at >= blockTTL || now < p.at {
-		return nil, false
+	i := k.place()
+	for j := i; j < i+2; j++ {
+		if p := c.slots[j].Load(); p != nil && p.key == k {
+			if now-p.at >= blockTTL || now < p.at {
+				return nil, false
+			}
+			return p.html, true
+		}
 	}
-	return p.html, true
+	return nil, false
 }
 
+// put keeps html under k: in the slot that holds k, else an empty one,
+// else in place of the older of the two.
 func (c *partCache) put(k partKey, html []byte, now int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxParts {
-		c.m = make(map[partKey]renderedPart) // start over: cheaper than tracking age
+	i := k.place()
+	a, b := &c.slots[i], &c.slots[i+1]
+	pa, pb := a.Load(), b.Load()
+	to := a
+	switch {
+	case pa != nil && pa.key == k:
+	case pb != nil && pb.key == k:
+		to = b
+	case pa == nil:
+	case pb == nil || pb.at < pa.at:
+		to = b
 	}
-	c.m[k] = renderedPart{html: html, at: now}
+	to.Store(&renderedPart{key: k, html: html, at: now})
 }
 
 // blockCache keeps blocks of a block's own template, rendered whole, by

@@ -16,21 +16,24 @@ import (
 )
 
 // Renderer renders plans for one configuration, keeping what many
-// visitors share: blocks and product cards, overlays and banners that do
-// not depend on the visitor, and the tags that load the stylesheet and
-// script. It is safe for concurrent use.
+// visitors share: blocks, product cards and dialogs' product lines, the
+// markup of banners and dialogs around what differs between visitors,
+// and the tags that load the stylesheet and script. It is safe for
+// concurrent use.
 type Renderer struct {
 	cfg     *rules.Compiled
 	catalog Catalog
 	log     *slog.Logger
 
-	assets        markup.Assets // the tags' addresses, on the page's own origin
-	cssTag, jsTag []byte        // the tags without a nonce, rendered once
+	assets markup.Assets // the tags' addresses, on the page's own origin
+	tags   *markup.Tags  // the tags of assets, rendered once around a nonce (nil: rendered per page)
 
 	blocks   blockCache
-	cards    partCache
-	rendered keptMarkup // overlays without products, banners
-	items    keptItems  // overlays of the visitor's products, for blockTTL
+	cards    partCache        // built-in blocks' heads and cards, dialogs' product lines
+	banners  []*markup.Banner // per banner: rendered around its text (nil: not cut, rendered whole)
+	dialogs  [][]dialogParts  // per overlay rule, of the built-in content: its parts, per variant
+	rendered keptMarkup       // overlays of their own template without products
+	items    keptItems        // overlays of their own template of the visitor's products, for blockTTL
 }
 
 // Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
@@ -42,8 +45,19 @@ type Catalog interface {
 // addresses of the proxy's own assets (cfg.Assets).
 func New(cfg *rules.Compiled, cat Catalog, log *slog.Logger) *Renderer {
 	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: cfg.Assets.Tags("")}
-	r.cssTag = markup.AppendStylesheet(nil, r.assets)
-	r.jsTag = markup.AppendScript(nil, r.assets)
+	tags, err := markup.NewTags(r.assets)
+	if err != nil {
+		log.Warn("the stylesheet's and script's tags rendered for every page", "err", err)
+	}
+	r.tags = tags
+	for _, b := range cfg.Overlays.Banners {
+		m, err := markup.NewBanner(b.ID, b.Kind)
+		if err != nil {
+			log.Warn("banner rendered whole for every visitor", "banner", b.ID, "err", err)
+		}
+		r.banners = append(r.banners, m)
+	}
+	r.dialogs = newDialogs(cfg)
 	return r
 }
 
@@ -97,24 +111,31 @@ func (r *Rendered) Changed() bool {
 // (logged); the stylesheet and script go only with something rendered
 // that needs them. now dates blocks' freshness and overlays' deadlines.
 func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Verdict, now time.Time) Rendered {
-	out := Rendered{Contents: make([][]byte, len(a.Regions))}
+	var out Rendered
+	// Where each region's parts end (offsets in buf, flat), and where
+	// each region's cuts begin in cuts.
+	var cuts []int // in back, else made by the first block's first cut
+	var back *smallPage
+	if n := len(a.Regions); n <= len(back.contents) {
+		back = new(smallPage)
+		out.Contents, cuts = back.contents[:n:n], back.flat[:0]
+	} else {
+		out.Contents = make([][]byte, n)
+	}
+	var cutFrom [16]int
+	from := cutFrom[:0]
 	type span struct{ start, end int }
 	var spans [16]span
 	ranges := spans[:0]
-	// Where each region's parts end (offsets in buf, flat), and where
-	// each region's cuts begin in cuts.
-	var cuts []int // made by the first block's first cut
-	var cutFrom [16]int
-	from := cutFrom[:0]
 	assets := r.assets
-	cssTag, jsTag := r.cssTag, r.jsTag
+	tags := r.tags
 	if pl.Origin != "" {
 		// The tags rendered for this request: on a page whose <base href>
 		// points elsewhere, the proxy's paths are made absolute on the
 		// request's own origin (never kept: another host must not get
 		// this one's).
 		assets = markup.Assets{CSS: pl.Origin + assets.CSS, JS: pl.Origin + assets.JS, Beacon: pl.Origin + assets.Beacon}
-		cssTag, jsTag = nil, nil
+		tags = nil
 	}
 	head, firstDone := -1, -1 // the head's region; the first region given a block, banner or overlay
 	banners := false          // a banner was rendered (they come before the end of the body)
@@ -129,11 +150,11 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		ok := false
 		switch d.Action {
 		case plan.Reorder:
-			*buf, ok = s.Reordered(*buf, d.Order), true
+			*buf, ok = reordered(*buf, s, d.Order), true
 		case plan.Block:
 			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin, &cuts)
 		case plan.Banner:
-			*buf, ok = r.banner(*buf, &r.cfg.Overlays.Banners[d.Index], d.Text, d.Reached)
+			*buf, ok = r.banner(*buf, d.Index, d.Text, d.Reached)
 			banners = banners || ok
 		case plan.Swap:
 			*buf, ok = r.swap(*buf, &r.cfg.Swaps[d.Index], s, &pl.Visit)
@@ -142,8 +163,8 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 				*buf, out.Overlay = r.overlay(*buf, pl.Overlay, now, pl.Origin)
 			}
 			if out.Overlay || banners {
-				if v.ScriptNonce == "" && jsTag != nil {
-					*buf = append(*buf, jsTag...)
+				if tags != nil {
+					*buf = tags.AppendScript(*buf, v.ScriptNonce)
 				} else {
 					withNonce := assets
 					withNonce.Nonce = v.ScriptNonce
@@ -174,8 +195,8 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			at = firstDone
 		}
 		start := len(*buf)
-		if v.StyleNonce == "" && cssTag != nil {
-			*buf = append(*buf, cssTag...)
+		if tags != nil {
+			*buf = tags.AppendStylesheet(*buf, v.StyleNonce)
 		} else {
 			withNonce := assets
 			withNonce.Nonce = v.StyleNonce
@@ -208,7 +229,11 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		}
 	}
 	if len(cuts) > 0 {
-		out.Cuts = make([][]int, len(ranges))
+		if back != nil {
+			out.Cuts = back.cuts[:len(ranges):len(ranges)]
+		} else {
+			out.Cuts = make([][]int, len(ranges))
+		}
 		flat := cuts
 		for i, s := range ranges {
 			end := len(flat)
@@ -228,7 +253,58 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	return out
 }
 
-// maxRendered bounds the banners and overlays kept rendered.
+// reordered appends the region's bytes with its entries in the given
+// order (slot k receives entry order[k]); the shop's bytes when the order
+// does not fit: what page.Region.Reordered appends, in one pass over the
+// slots, without the rewrite.Splice it fills (edits allocated, checked
+// against each other and sorted, for a menu on every page).
+func reordered(dst []byte, s *page.Region, order []int) []byte {
+	n := len(s.Slots)
+	if len(order) != n {
+		return append(dst, s.Bytes...)
+	}
+	var seen [64]bool
+	var mark []bool
+	if n <= len(seen) {
+		mark = seen[:n]
+	} else {
+		mark = make([]bool, n)
+	}
+	for _, o := range order {
+		if o < 0 || o >= n || mark[o] {
+			return append(dst, s.Bytes...) // not a permutation
+		}
+		mark[o] = true
+	}
+	base, last := s.Span.Start, 0
+	for _, r := range s.Slots {
+		if r.Start-base < last || r.End < r.Start || r.End-base > len(s.Bytes) {
+			return append(dst, s.Bytes...) // out of order, overlapping or outside
+		}
+		last = r.End - base
+	}
+	pos := 0
+	for k, r := range s.Slots {
+		src := s.Slots[order[k]]
+		dst = append(dst, s.Bytes[pos:r.Start-base]...)
+		dst = append(dst, s.Bytes[src.Start-base:src.End-base]...)
+		pos = r.End - base
+	}
+	return append(dst, s.Bytes[pos:]...)
+}
+
+// smallPage holds what Render returns for a page of a few regions, as
+// most pages have (the demo's have 4 to 7), in one allocation rather
+// than three: its contents, its cuts and their offsets (room for two
+// blocks of ten products; more grow apart). 512 bytes, the most the
+// runtime allocates without a header of the object's type.
+type smallPage struct {
+	contents [7][]byte
+	cuts     [7][]int
+	flat     [22]int
+}
+
+// maxRendered bounds the overlays kept rendered (of their own template).
 const maxRendered = 4096
 
 // keptMarkup keeps rendered markup by a key of its parts (kind, id, text),
@@ -303,21 +379,21 @@ func (r *Renderer) cached(dst []byte, parts [4]string, render func([]byte) ([]by
 	return out, ok
 }
 
-// banner appends a banner saying text.
-func (r *Renderer) banner(dst []byte, b *rules.Banner, text string, reached bool) ([]byte, bool) {
-	data := markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached}
-	reachedKey := ""
-	if reached {
-		reachedKey = "reached" // the same text may say both (see banner.html's class)
+// banner appends the banner of that index saying text: its markup
+// around the text, escaped into place (a banner's text carries the
+// visitor's numbers, so that few visitors share one), or rendered whole
+// when it could not be cut.
+func (r *Renderer) banner(dst []byte, index int, text string, reached bool) ([]byte, bool) {
+	if m := r.banners[index]; m != nil {
+		return m.Append(dst, text, reached), true
 	}
-	return r.cached(dst, [4]string{"b", b.ID, text, reachedKey}, func(dst []byte) ([]byte, bool) {
-		out, err := markup.RenderBanner(dst, data)
-		if err != nil {
-			r.log.Error("banner not rendered", "banner", b.ID, "err", err)
-			return dst, false
-		}
-		return out, true
-	})
+	b := &r.cfg.Overlays.Banners[index]
+	out, err := markup.RenderBanner(dst, markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached})
+	if err != nil {
+		r.log.Error("banner not rendered", "banner", b.ID, "err", err)
+		return dst, false
+	}
+	return out, true
 }
 
 // onOrigin puts origin ("https://shop.example") in front of a

@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"shopedge/configs"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/csp"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
+	"shopedge/rewrite"
+	"shopedge/rewrite/markup"
 	"shopedge/rules"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -356,27 +360,31 @@ func TestRenderCuts(t *testing.T) {
 	}
 }
 
-// TestBannerKept: a banner's markup is rendered once per text and kept:
-// the next visitor's costs no allocation; another text is rendered anew.
-func TestBannerKept(t *testing.T) {
+// TestBanner: a banner's markup is the template's for every text, its
+// numbers escaped into place: a text no visitor had before costs no
+// template run and no allocation; reached, it has its class.
+func TestBanner(t *testing.T) {
 	r := demoRenderer(t, fakeCatalog{})
 	b := &r.cfg.Overlays.Banners[0]
-	first, ok := r.banner(nil, b, "Add €10 more for free shipping", false)
-	if !ok || !bytes.Contains(first, []byte("Add €10 more for free shipping")) {
-		t.Fatalf("banner = %q, %v", first, ok)
+	for _, text := range []string{"Add €10 more for free shipping", "Add €4 more", `<b>"free" & 'fast' + more</b>`, ""} {
+		for _, reached := range []bool{false, true} {
+			got, ok := r.banner([]byte("before:"), 0, text, reached)
+			want, err := markup.RenderBanner([]byte("before:"), markup.BannerData{ID: b.ID, Kind: b.Kind, Text: text, Reached: reached})
+			if err != nil || !ok || !bytes.Equal(got, want) {
+				t.Errorf("banner %q (reached %v) = %v\n%s\nwant\n%s", text, reached, ok, got, want)
+			}
+		}
 	}
 	dst := make([]byte, 0, 4<<10)
-	if n := testing.AllocsPerRun(20, func() { r.banner(dst[:0], b, "Add €10 more for free shipping", false) }); n != 0 {
-		t.Errorf("a banner already rendered costs %v allocations", n)
+	n := 0
+	if allocs := testing.AllocsPerRun(20, func() {
+		n++
+		r.banner(dst[:0], 0, "Add €"+strconv.Itoa(n)+" more", false)
+	}); allocs > 1 { // the text's own
+		t.Errorf("a banner of a new text costs %v allocations", allocs-1)
 	}
-	if again, _ := r.banner(nil, b, "Add €10 more for free shipping", false); !bytes.Equal(again, first) {
-		t.Errorf("the kept banner differs:\n%s\n%s", again, first)
-	}
-	if other, _ := r.banner(nil, b, "Add €4 more for free shipping", false); !bytes.Contains(other, []byte("€4")) {
-		t.Errorf("another text got %q", other)
-	}
-	// The same text, reached: kept apart, with its class.
-	reached, _ := r.banner(nil, b, "Add €10 more for free shipping", true)
+	reached, _ := r.banner(nil, 0, "Free shipping", true)
+	first, _ := r.banner(nil, 0, "Free shipping", false)
 	if !bytes.Contains(reached, []byte("se-banner-reached")) || bytes.Contains(first, []byte("se-banner-reached")) {
 		t.Errorf("reached and not reached share their markup:\n%s\n%s", reached, first)
 	}
@@ -420,4 +428,247 @@ func TestOverlayItemsKept(t *testing.T) {
 	if other, _ := r.overlay(nil, three, t0.Add(blockTTL*time.Second), ""); bytes.Equal(other, first) {
 		t.Error("another quantity got the kept overlay")
 	}
+}
+
+// TestDialogFromParts: every demo overlay's dialog assembled from its
+// parts (its head and tail per variant, the deadline escaped into place,
+// each product's line kept with the cards) is byte for byte the dialog
+// its template renders whole, with and without a deadline, products and
+// an experiment's variant; products the catalog cannot show are left out,
+// and a dialog with none of its products leaves dst as it was.
+func TestDialogFromParts(t *testing.T) {
+	t.Parallel()
+	cat := fakeCatalog{
+		1: {ID: 1, Name: "Boots", URL: "/p/boots", Image: "/img/boots.svg", Price: 80, Currency: "EUR"},
+		2: {ID: 2, Name: `Socks "<3" & more`, URL: "/p/socks?a=1&b=2", Price: 9.5, Currency: "EUR"},
+		3: {ID: 3, Name: "No link"},
+	}
+	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.OverlayRules {
+		if cfg.OverlayRules[i].ID == "exit-offer" {
+			cfg.OverlayRules[i].Variants = []rules.CompiledVariant{{Variant: &rules.Variant{Name: "fifteen", Title: "Wait <now>!", Code: "WELCOME15"}}}
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	parts := New(cfg, cat, log)
+	whole := New(cfg, cat, log)
+	whole.dialogs = make([][]dialogParts, len(cfg.OverlayRules)) // none: every dialog from its template
+	t0 := time.Unix(1_800_000_000, 0)
+	for i := range cfg.OverlayRules {
+		o := &cfg.OverlayRules[i]
+		for _, items := range [][]plan.Item{nil, {{ID: 1, Qty: 2}}, {{ID: 2}, {ID: 3}, {ID: 1, Qty: 1}}, {{ID: 1, Qty: 1}, {ID: 2, Qty: 3}}} {
+			for _, end := range []time.Time{{}, t0.Add(3 * time.Hour)} {
+				for variant := range 1 + len(o.Variants) {
+					saved := o.End
+					o.End = end
+					c := &plan.Chosen{CompiledOverlay: o, Items: items, Variant: variant}
+					if parts.dialog(c) == nil || whole.dialog(c) != nil {
+						t.Fatalf("%s: the dialog's parts are not as the test wants them", o.ID)
+					}
+					want, ok := whole.overlay([]byte("before:"), c, t0, "")
+					// Twice: its parts rendered now, then kept.
+					for range 2 {
+						got, ok2 := parts.overlay([]byte("before:"), c, t0, "")
+						if ok != ok2 || !bytes.Equal(got, want) {
+							t.Errorf("%s, items %v, end %v, variant %d: from parts (%v)\n%s\nwhole (%v)\n%s", o.ID, items, end, variant, ok2, got, ok, want)
+						}
+					}
+					o.End = saved
+				}
+			}
+		}
+		c := &plan.Chosen{CompiledOverlay: o, Items: []plan.Item{{ID: 3}, {ID: 99, Qty: 1}}}
+		if got, ok := parts.overlay([]byte("before:"), c, t0, ""); ok || string(got) != "before:" {
+			t.Errorf("%s of products none can show = %q, %v; want dst as it was", o.ID, got, ok)
+		}
+	}
+}
+
+// TestRenderAllocs: a returning visitor's page, its parts all kept (a
+// block, both banners, the cart's reminder), costs one allocation, what
+// Render returns, with or without the nonces of a page's policy on the
+// tags (the same bytes as the template's).
+func TestRenderAllocs(t *testing.T) {
+	cat := fakeCatalog{
+		1: {ID: 1, Name: "Boots", URL: "/p/boots", Price: 80, Currency: "EUR"},
+		2: {ID: 2, Name: "Socks", URL: "/p/socks", Price: 9, Currency: "EUR"},
+	}
+	r := demoRenderer(t, cat)
+	var reminder *rules.CompiledOverlay
+	for i := range r.cfg.OverlayRules {
+		if r.cfg.OverlayRules[i].ID == "cart-reminder" {
+			reminder = &r.cfg.OverlayRules[i]
+		}
+	}
+	a := &page.Analysis{Regions: []page.Region{{Kind: page.Head}, {Kind: page.Banner}, {Kind: page.Banner}, {Kind: page.Block}, {Kind: page.Body}}, Injects: true}
+	pl := &plan.Plan{Stylesheet: 0, Regions: []plan.Region{{Action: plan.Head},
+		{Action: plan.Banner, Index: 0, Text: "Add €11.00 more for free shipping"}, {Action: plan.Banner, Index: 1, Text: "12 people viewed this today"},
+		{Action: plan.Block, Products: []catalog.ID{2, 1}}, {Action: plan.Body}},
+		Overlay: &plan.Chosen{CompiledOverlay: reminder, Items: []plan.Item{{ID: 1, Qty: 1}}}}
+	now := time.Unix(1_800_000_000, 0)
+	buf := make([]byte, 0, 64<<10)
+	if out := r.Render(&buf, pl, a, csp.AllowAll, now); !out.Done(1) || !out.Done(2) || !out.Done(3) || !out.Overlay {
+		t.Fatalf("not all rendered: %+v", out)
+	}
+	if n := testing.AllocsPerRun(20, func() { buf = buf[:0]; r.Render(&buf, pl, a, csp.AllowAll, now) }); n != 1 {
+		t.Errorf("a page of kept parts costs %v allocations, want 1", n)
+	}
+	// A policy's fresh nonces on the tags: no template run either.
+	v := csp.Verdict{Style: true, Script: true, Connect: true, StyleNonce: "c3R5bGU+/w==", ScriptNonce: "c2NyaXB0+/w=="}
+	if n := testing.AllocsPerRun(20, func() { buf = buf[:0]; r.Render(&buf, pl, a, v, now) }); n != 1 {
+		t.Errorf("a page of kept parts with nonces costs %v allocations, want 1", n)
+	}
+	buf = buf[:0]
+	out := r.Render(&buf, pl, a, v, now)
+	css := markup.AppendStylesheet(nil, markup.Assets{CSS: r.assets.CSS, Nonce: v.StyleNonce})
+	js := markup.AppendScript(nil, markup.Assets{JS: r.assets.JS, Beacon: r.assets.Beacon, Nonce: v.ScriptNonce})
+	if !bytes.HasPrefix(out.Contents[0], css) || !bytes.HasSuffix(out.Contents[4], js) {
+		t.Errorf("the tags with nonces differ from the template's:\n%s\n%s\nwant\n%s\n%s", out.Contents[0], out.Contents[4], css, js)
+	}
+}
+
+// TestPartCache: a part is found under its own key only, until blockTTL
+// is up; a pair of slots full takes a third key in place of the older
+// part; and parts kept and read from many goroutines at once are always
+// their own key's (go test -race).
+func TestPartCache(t *testing.T) {
+	t.Parallel()
+	var c partCache
+	const now = 1_800_000_000
+	k := partKey{block: 2, variant: 1, id: 42}
+	c.put(k, []byte("card 42"), now)
+	if got, ok := c.get(k, now+blockTTL-1); !ok || string(got) != "card 42" {
+		t.Errorf("get = %q, %v; want the part put", got, ok)
+	}
+	if _, ok := c.get(k, now+blockTTL); ok {
+		t.Error("a part is found after blockTTL")
+	}
+	for _, other := range []partKey{{block: 2, variant: 0, id: 42}, {block: 3, variant: 1, id: 42}, {block: 2, variant: 1, id: 43}, {block: dialogItem, variant: 1, id: 42}} {
+		if _, ok := c.get(other, now); ok {
+			t.Errorf("%+v finds the part of %+v", other, k)
+		}
+	}
+	// Three keys of one place: the third takes the older's slot.
+	var same []partKey
+	for id := catalog.ID(1); len(same) < 3; id++ {
+		if o := (partKey{id: id}); o.place() == k.place() {
+			same = append(same, o)
+		}
+	}
+	c.put(same[0], []byte("a"), now+1)
+	c.put(same[1], []byte("b"), now+2)
+	if _, ok := c.get(k, now+2); ok {
+		t.Error("the oldest part of a full pair stays")
+	}
+	for i, o := range same[:2] {
+		if got, ok := c.get(o, now+2); !ok || string(got) != string(rune('a'+i)) {
+			t.Errorf("%+v = %q, %v", o, got, ok)
+		}
+	}
+	c.put(same[2], []byte("c"), now+3)
+	if _, ok := c.get(same[0], now+3); ok {
+		t.Error("the older of two parts stays when a third comes")
+	}
+	if got, ok := c.get(same[1], now+3); !ok || string(got) != "b" {
+		t.Errorf("the newer part = %q, %v; want it kept", got, ok)
+	}
+
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 20000 {
+				k := partKey{block: int32(i % 3), id: catalog.ID(i % 5000)}
+				if got, ok := c.get(k, now); ok && string(got) != fmt.Sprint(k) {
+					t.Errorf("goroutine %d: %+v holds %q", g, k, got)
+					return
+				}
+				c.put(k, []byte(fmt.Sprint(k)), now)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestReordered: a list reordered in one pass is byte for byte what
+// page.Region.Reordered makes, for every order: permutations, and orders
+// that do not fit (the shop's bytes); entries adjacent, empty or with
+// bytes between them.
+func TestReordered(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		const base = 1000
+		var region page.Region
+		var b strings.Builder
+		n := rng.IntN(8)
+		for k := range n {
+			b.WriteString(strings.Repeat(" ", rng.IntN(3))) // between entries: nothing, or some bytes
+			start := base + b.Len()
+			if rng.IntN(5) > 0 {
+				fmt.Fprintf(&b, "<li>%d</li>", k)
+			}
+			region.Slots = append(region.Slots, rewrite.Range{Start: start, End: base + b.Len()})
+		}
+		b.WriteString("</ul>")
+		region.Bytes = []byte("<ul>" + b.String())
+		for i := range region.Slots {
+			region.Slots[i].Start += 4
+			region.Slots[i].End += 4
+		}
+		region.Span = rewrite.Range{Start: base, End: base + len(region.Bytes)}
+		order := rng.Perm(n)
+		switch rng.IntN(4) {
+		case 0: // one entry twice
+			if n > 1 {
+				order[0] = order[1]
+			}
+		case 1: // too few
+			order = order[:max(0, n-1)]
+		case 2: // out of range
+			if n > 0 {
+				order[rng.IntN(n)] = n
+			}
+		case 3: // entries out of order
+			if n > 1 {
+				region.Slots[0], region.Slots[1] = region.Slots[1], region.Slots[0]
+			}
+		}
+		want := region.Reordered([]byte("before:"), order)
+		if got := reordered([]byte("before:"), &region, order); !bytes.Equal(got, want) {
+			t.Fatalf("order %v of %v in %q:\ngot  %q\nwant %q", order, region.Slots, region.Bytes, got, want)
+		}
+	}
+}
+
+// BenchmarkReordered reorders a menu of twelve entries, as the demo's
+// pages have: in one pass, and as page.Region.Reordered does.
+func BenchmarkReordered(b *testing.B) {
+	var region page.Region
+	var sb strings.Builder
+	sb.WriteString("<ul>")
+	for k := range 12 {
+		sb.WriteString("\n  ")
+		start := sb.Len()
+		fmt.Fprintf(&sb, `<li class="nav-item"><a href="/c/category-%d">Category %d</a></li>`, k, k)
+		region.Slots = append(region.Slots, rewrite.Range{Start: start, End: sb.Len()})
+	}
+	sb.WriteString("\n</ul>")
+	region.Bytes, region.Span = []byte(sb.String()), rewrite.Range{End: sb.Len()}
+	order := []int{3, 7, 0, 1, 2, 4, 5, 6, 8, 9, 10, 11}
+	dst := make([]byte, 0, 4096)
+	b.Run("render", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dst = reordered(dst[:0], &region, order)
+		}
+	})
+	b.Run("page", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dst = region.Reordered(dst[:0], order)
+		}
+	})
 }

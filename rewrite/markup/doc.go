@@ -14,10 +14,15 @@
 //     their markup checked (balanced, no script, forms or tables), an
 //     attribute's value escaped for it, URLs only http(s) or relative,
 //     names that run code or styles refused.
-//   - overlays.go: overlay dialogs, banners, the stylesheet (coloured by
-//     a theme), the script (rendered with DismissCookiePrefix, the name of
-//     its dismissal cookies), the tags that load them, and Version, the
-//     content hash in their addresses.
+//   - overlays.go: overlay dialogs (whole, or in parts: head, deadline,
+//     product lines, tail), banners (whole, or rendered once around their
+//     text: Banner), the stylesheet (coloured by a theme), the script
+//     (rendered with DismissCookiePrefix, the name of its dismissal
+//     cookies), the tags that load them (whole, or rendered once around
+//     a page's nonce: Tags), and Version, the content hash in their
+//     addresses.
+//   - pieces.go: markup cut where a text goes, and that text escaped as
+//     html/template escapes it.
 //   - preview.go: the "preview: NAME" badge a preview shows, with its
 //     link that ends the preview.
 //   - templates/, assets/: the embedded templates, script and stylesheet

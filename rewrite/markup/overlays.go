@@ -95,6 +95,88 @@ func RenderOverlay(dst []byte, t *template.Template, data OverlayData) ([]byte, 
 	return buf.Bytes(), nil
 }
 
+// The built-in dialog in parts, so that a caller may keep what does not
+// change between visitors (the dialog's head and tail, per overlay and
+// variant; each product's line) and assemble dialogs from them:
+// AppendOverlayHead, AppendOverlayEnds when it has a deadline, then for
+// items AppendOverlayItemsOpen, AppendOverlayItem for each and
+// AppendOverlayItemsClose, then AppendOverlayTail give the same bytes as
+// RenderOverlay with the built-in content.
+
+// AppendOverlayHead appends the dialog's opening, its title, text and
+// code (data's Ends, Items, Button and Link are not read).
+func AppendOverlayHead(dst []byte, data OverlayData) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	err := overlayTmpl.ExecuteTemplate(buf, "open", data)
+	if err == nil {
+		err = overlayTmpl.ExecuteTemplate(buf, "content-head", data)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("render overlay %q: %w", data.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// AppendOverlayEnds appends the line that says when the offer ends.
+func AppendOverlayEnds(dst []byte, ends string) []byte {
+	dst = append(dst, endsHead...)
+	dst = appendEscaped(dst, ends)
+	return append(dst, endsTail...)
+}
+
+// endsHead and endsTail are the deadline's line around its text.
+var endsHead, endsTail = func() ([]byte, []byte) {
+	var buf bytes.Buffer
+	if err := overlayTmpl.ExecuteTemplate(&buf, "content-ends", marker); err != nil {
+		panic(err) // an embedded template and a constant: cannot fail
+	}
+	head, tail, err := cutAtText(buf.Bytes())
+	if err != nil {
+		panic(err)
+	}
+	return head, tail
+}()
+
+// AppendOverlayItemsOpen appends the start of the list of products.
+func AppendOverlayItemsOpen(dst []byte) []byte { return append(dst, itemsOpen...) }
+
+// AppendOverlayItemsClose appends the end of the list of products.
+func AppendOverlayItemsClose(dst []byte) []byte { return append(dst, itemsClose...) }
+
+var itemsOpen, itemsClose = constant("items-open"), constant("items-close")
+
+// constant renders a part of the dialog that reads no data.
+func constant(name string) []byte {
+	var buf bytes.Buffer
+	if err := overlayTmpl.ExecuteTemplate(&buf, name, nil); err != nil {
+		panic(err) // an embedded template without data: cannot fail
+	}
+	return buf.Bytes()
+}
+
+// AppendOverlayItem appends one product's line in the list.
+func AppendOverlayItem(dst []byte, item OverlayItem) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	if err := overlayTmpl.ExecuteTemplate(buf, "item", item); err != nil {
+		return dst, fmt.Errorf("render overlay item: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// AppendOverlayTail appends the dialog's button and its end (data's
+// Button and Link only are read).
+func AppendOverlayTail(dst []byte, data OverlayData) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	err := overlayTmpl.ExecuteTemplate(buf, "content-tail", data)
+	if err == nil {
+		err = overlayTmpl.ExecuteTemplate(buf, "close", data)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("render overlay %q: %w", data.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
 // CheckOverlayTemplate runs t on sample data, so that a template that
 // refers to fields OverlayData lacks fails when the configuration loads.
 func CheckOverlayTemplate(t *template.Template) error {
@@ -118,6 +200,47 @@ func RenderBanner(dst []byte, data BannerData) ([]byte, error) {
 		return dst, fmt.Errorf("render banner %q: %w", data.ID, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// Banner is one banner's markup rendered once, cut where its text goes:
+// Append gives RenderBanner's bytes for any text at the cost of copies
+// (a banner's text carries the visitor's numbers, an amount or a count,
+// so that few visitors share one). It is safe for concurrent use.
+type Banner struct {
+	head [2][]byte // before the text: not reached, reached
+	tail []byte
+}
+
+// NewBanner renders the banner of that id and kind around its text.
+func NewBanner(id, kind string) (*Banner, error) {
+	b := &Banner{}
+	for i, reached := range []bool{false, true} {
+		out, err := RenderBanner(nil, BannerData{ID: id, Kind: kind, Text: marker, Reached: reached})
+		if err != nil {
+			return nil, err
+		}
+		head, tail, err := cutAtText(out)
+		if err != nil {
+			return nil, fmt.Errorf("banner %q: %w", id, err)
+		}
+		if i > 0 && !bytes.Equal(tail, b.tail) {
+			return nil, fmt.Errorf("banner %q: its end differs when reached", id)
+		}
+		b.head[i], b.tail = head, tail
+	}
+	return b, nil
+}
+
+// Append appends the banner saying text (reached: a free-shipping
+// threshold the cart reached), the same bytes as RenderBanner.
+func (b *Banner) Append(dst []byte, text string, reached bool) []byte {
+	h := b.head[0]
+	if reached {
+		h = b.head[1]
+	}
+	dst = append(dst, h...)
+	dst = appendEscaped(dst, text)
+	return append(dst, b.tail...)
 }
 
 // Assets are the addresses of the stylesheet and script, and the page's
@@ -145,6 +268,55 @@ func AppendScript(dst []byte, a Assets) []byte {
 		panic(err)
 	}
 	return buf.Bytes()
+}
+
+// Tags are the tags that load the stylesheet and the script from fixed
+// addresses, rendered once without a nonce and once cut where a nonce
+// goes: a page whose policy wants one (a fresh one on every response)
+// gets its tags at the cost of copies, the same bytes as
+// AppendStylesheet and AppendScript. It is safe for concurrent use.
+type Tags struct {
+	css, js           []byte    // without a nonce
+	cssNonce, jsNonce [2][]byte // around a nonce: before it, after it
+}
+
+// NewTags renders the tags of a's addresses (a.Nonce is not read).
+func NewTags(a Assets) (*Tags, error) {
+	a.Nonce = ""
+	t := &Tags{css: AppendStylesheet(nil, a), js: AppendScript(nil, a)}
+	a.Nonce = marker
+	var err error
+	if t.cssNonce[0], t.cssNonce[1], err = cutAtText(AppendStylesheet(nil, a)); err != nil {
+		return nil, fmt.Errorf("stylesheet tag: %w", err)
+	}
+	if t.jsNonce[0], t.jsNonce[1], err = cutAtText(AppendScript(nil, a)); err != nil {
+		return nil, fmt.Errorf("script tag: %w", err)
+	}
+	return t, nil
+}
+
+// AppendStylesheet appends the tag that loads the stylesheet, with nonce
+// ("" for none).
+func (t *Tags) AppendStylesheet(dst []byte, nonce string) []byte {
+	if nonce == "" {
+		return append(dst, t.css...)
+	}
+	return withNonce(dst, t.cssNonce, nonce)
+}
+
+// AppendScript appends the tag that loads the script, with nonce ("" for
+// none).
+func (t *Tags) AppendScript(dst []byte, nonce string) []byte {
+	if nonce == "" {
+		return append(dst, t.js...)
+	}
+	return withNonce(dst, t.jsNonce, nonce)
+}
+
+func withNonce(dst []byte, around [2][]byte, nonce string) []byte {
+	dst = append(dst, around[0]...)
+	dst = appendEscaped(dst, nonce) // an attribute's value, not a URL: escaped as text is
+	return append(dst, around[1]...)
 }
 
 // Script returns the overlay script, the same bytes on every call.
