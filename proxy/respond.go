@@ -182,6 +182,25 @@ func (b *splicedBody) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
+// WriteTo writes the pieces in turn (fasthttp writes a body that has it
+// so): a piece longer than the write buffer's room goes to the socket from
+// where it is, past the buffer, where Read would copy it through the
+// buffer a buffer's length at a time, one write call each (a ~400 KB page
+// cut in a few pieces: three write calls, not thirteen).
+func (b *splicedBody) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for len(b.pieces) > 0 {
+		k, err := w.Write(b.pieces[0])
+		n += int64(k)
+		b.pieces[0] = b.pieces[0][k:]
+		if err != nil {
+			return n, err
+		}
+		b.pieces = b.pieces[1:]
+	}
+	return n, nil
+}
+
 func (b *splicedBody) Close() error {
 	bufpool.Put(b.raw)
 	bufpool.Put(b.scratch)
