@@ -185,6 +185,22 @@ func (d decayed) value(now int64, half float64) float64 {
 	return float64(d.v) * math.Exp2(-age/half)
 }
 
+// atLeast reports, without an exp, that d's value is surely at least w:
+// a weight halves once per half-life, so after a age/half half-lives it
+// keeps more than v·2^-k for k = ⌊a + ½⌋ + 1, with a margin of √2 that no
+// rounding of value's can eat. false says nothing.
+func (d decayed) atLeast(w float64, now int64, half float64) bool {
+	age := float64(now - d.at)
+	if age <= 0 {
+		return float64(d.v) >= w // value is v
+	}
+	k := math.Floor(age/half+0.5) + 1
+	if !(k <= 60) { // NaN or too many halvings for the bound to say anything
+		return false
+	}
+	return float64(d.v)/float64(uint64(1)<<uint(k)) >= w // exact: a power of two
+}
+
 func (d *decayed) add(w float64, now int64, half float64) {
 	d.v = float32(d.value(now, half) + w)
 	if now > d.at {
@@ -227,11 +243,12 @@ func (e *Engine) Record(ev Event) {
 		it.events++
 	}
 
-	s := e.sessions.get(ev.Session, now)
+	s, idx := e.sessions.get(ev.Session, now)
+	var recent [coWindow]ID
 	switch ev.Kind {
 	case View:
 		// Co-views with the visit's recent items, nearer ones counting more.
-		for d, other := range s.recentViews(coWindow) {
+		for d, other := range s.recentViews(&recent) {
 			if other == ev.Item {
 				continue
 			}
@@ -241,7 +258,7 @@ func (e *Engine) Record(ev Event) {
 				e.link(&o.viewed, ev.Item, cw, now, half)
 			}
 		}
-		if idx, added := e.sessions.addView(s, ev.Item); added {
+		if s.addView(ev.Item) {
 			it.sessions = appendBounded(it.sessions, idx, e.cfg.SessionsPerItem)
 		}
 	case Cart, Purchase:
@@ -254,7 +271,7 @@ func (e *Engine) Record(ev Event) {
 				}
 			}
 		}
-		for d, other := range s.recentViews(coWindow) {
+		for d, other := range s.recentViews(&recent) {
 			if other != ev.Item {
 				// Viewed just before counts more than viewed long before.
 				w := 0.5 / float64(d+1)
@@ -335,14 +352,19 @@ func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float
 		return
 	}
 	// The weakest, each weight decayed once (an exp each: a full list is
-	// the common case once a product is known).
-	weakest, wv := 0, l[0].w.value(now, half)
-	for i := 1; i < len(l); i++ {
-		if v := l[i].w.value(now, half); v < wv {
+	// the common case once a product is known), but for those that cannot
+	// be weaker than w: only a weakest weaker than w is replaced, and
+	// where any is, it is the weakest of those.
+	weakest, wv := -1, 0.0
+	for i := range l {
+		if l[i].w.atLeast(w, now, half) {
+			continue
+		}
+		if v := l[i].w.value(now, half); weakest < 0 || v < wv {
 			weakest, wv = i, v
 		}
 	}
-	if wv < w {
+	if weakest >= 0 && wv < w {
 		l[weakest] = neighbour{id: id, w: decayed{v: float32(w), at: now}}
 	}
 }

@@ -562,11 +562,16 @@ func TestPopularAtOnce(t *testing.T) {
 }
 
 // TestBest: the top-m selection puts the m best candidates first, in
-// order (score, then ID), as a full sort would.
+// order (score, then ID), as a full sort would: by insertion for up to
+// insertTop candidates, by quickselect beyond.
 func TestBest(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
+	sizes := []int{insertTop, insertTop + 1, 3000}
 	for n := range 80 {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
 		s := make([]Scored, n)
 		for i := range s {
 			s[i] = Scored{ID(1 + r.IntN(1000)), float64(r.IntN(8))}

@@ -275,6 +275,25 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 	half := e.cfg.HalfLife.Seconds()
 	scores := sc.scores
 	e.mu.RLock()
+	if s == AlsoViewed || s == AlsoBought {
+		if sd := seeds(ctx, s == AlsoBought); len(sd) == 1 {
+			// One product's list names each neighbour once: its scores
+			// are the list's, with no map to add them up in.
+			out := sc.out[:0]
+			if it := e.items[sd[0]]; it != nil {
+				l := it.viewed
+				if s == AlsoBought {
+					l = it.bought
+				}
+				for _, n := range l {
+					out = append(out, Scored{n.id, n.w.value(now, half)})
+				}
+			}
+			e.mu.RUnlock()
+			sc.out = out
+			return
+		}
+	}
 	switch s {
 	case AlsoViewed:
 		for _, seed := range seeds(ctx, false) {
@@ -400,16 +419,51 @@ func sortScored(s []Scored) {
 }
 
 // best moves the m best candidates to the front of s, in order, and
-// returns s: a top-m selection, cheaper than sorting all.
+// returns s: a top-m selection, cheaper than sorting all. The rest are
+// in no particular order.
 func best(s []Scored, m int) []Scored {
-	if len(s) > m {
+	switch {
+	case len(s) <= m:
+		sortScored(s)
+	case len(s) <= insertTop:
+		insertBest(s, m)
+	default:
 		selectBest(s, m, better)
-		s2 := s[:m]
-		sortScored(s2)
-		return s
+		sortScored(s[:m])
 	}
-	sortScored(s)
 	return s
+}
+
+// insertTop is the most candidates best ranks by insertion: one pass, the
+// head kept in order, a candidate only compared with the head's last
+// unless it beats it. Beyond it, quickselect bounds the work whatever the
+// order the candidates come in.
+const insertTop = 1024
+
+// insertBest puts the m best of s first, in order, by insertion.
+func insertBest(s []Scored, m int) {
+	if m <= 0 {
+		return
+	}
+	for i := 1; i < m; i++ {
+		x, j := s[i], i
+		for ; j > 0 && better(x, s[j-1]); j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = x
+	}
+	for i := m; i < len(s); i++ {
+		x := s[i]
+		if !better(x, s[m-1]) {
+			continue
+		}
+		s[i] = s[m-1]
+		j := m - 1
+		for ; j > 0 && better(x, s[j-1]); j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = x
+	}
 }
 
 // selectBest moves the k best elements of s (by better, a strict order)
