@@ -185,22 +185,6 @@ func (d decayed) value(now int64, half float64) float64 {
 	return float64(d.v) * math.Exp2(-age/half)
 }
 
-// atLeast reports, without an exp, that d's value is surely at least w:
-// a weight halves once per half-life, so after a age/half half-lives it
-// keeps more than v·2^-k for k = ⌊a + ½⌋ + 1, with a margin of √2 that no
-// rounding of value's can eat. false says nothing.
-func (d decayed) atLeast(w float64, now int64, half float64) bool {
-	age := float64(now - d.at)
-	if age <= 0 {
-		return float64(d.v) >= w // value is v
-	}
-	k := math.Floor(age/half+0.5) + 1
-	if !(k <= 60) { // NaN or too many halvings for the bound to say anything
-		return false
-	}
-	return float64(d.v)/float64(uint64(1)<<uint(k)) >= w // exact: a power of two
-}
-
 func (d *decayed) add(w float64, now int64, half float64) {
 	d.v = float32(d.value(now, half) + w)
 	if now > d.at {
@@ -352,15 +336,22 @@ func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float
 		return
 	}
 	// The weakest, each weight decayed once (an exp each: a full list is
-	// the common case once a product is known), but for those that cannot
-	// be weaker than w: only a weakest weaker than w is replaced, and
-	// where any is, it is the weakest of those.
+	// the common case once a product is known), but for those surely no
+	// weaker than w: only a weakest weaker than w is replaced, and where
+	// any is, it is the weakest of the others too.
+	// A weight halves once a half-life: within half of one it keeps more
+	// than √½ of itself, within one and a half more than √⅛, so one of
+	// at least twice w (four times w) is no weaker than w, with a margin
+	// no rounding of value's eats.
+	near, far := half/2, 1.5*half
+	w2, w4 := 2*w, 4*w
 	weakest, wv := -1, 0.0
 	for i := range l {
-		if l[i].w.atLeast(w, now, half) {
+		d := l[i].w
+		if age, v := float64(now-d.at), float64(d.v); age <= near && v >= w2 || age <= far && v >= w4 {
 			continue
 		}
-		if v := l[i].w.value(now, half); weakest < 0 || v < wv {
+		if v := d.value(now, half); weakest < 0 || v < wv {
 			weakest, wv = i, v
 		}
 	}
