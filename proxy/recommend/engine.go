@@ -185,6 +185,31 @@ func (d decayed) value(now int64, half float64) float64 {
 	return float64(d.v) * math.Exp2(-age/half)
 }
 
+// decayMemo is decayed.value remembering the last few decays by age: a
+// product's neighbours are often strengthened in the same second (one
+// view links it with the visit's recent products), and then decay by the
+// same factor, one exp for them all.
+type decayMemo struct {
+	age [8]int64 // 0: none (an age of 0 needs no exp)
+	f   [8]float64
+}
+
+// value is d.value(now, half), to the bit.
+func (m *decayMemo) value(d decayed, now int64, half float64) float64 {
+	if d.v == 0 {
+		return 0
+	}
+	a := now - d.at
+	if a <= 0 {
+		return float64(d.v)
+	}
+	i := a & 7
+	if m.age[i] != a {
+		m.age[i], m.f[i] = a, math.Exp2(-float64(a)/half)
+	}
+	return float64(d.v) * m.f[i]
+}
+
 func (d *decayed) add(w float64, now int64, half float64) {
 	d.v = float32(d.value(now, half) + w)
 	if now > d.at {

@@ -285,8 +285,9 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 				if s == AlsoBought {
 					l = it.bought
 				}
+				var m decayMemo
 				for _, n := range l {
-					out = append(out, Scored{n.id, n.w.value(now, half)})
+					out = append(out, Scored{n.id, m.value(n.w, now, half)})
 				}
 			}
 			e.mu.RUnlock()
