@@ -740,7 +740,8 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 		if n < b.Min {
 			return "", false, false
 		}
-		return strings.ReplaceAll(b.Text, "{count}", strconv.Itoa(n)), false, true
+		var num [20]byte
+		return fill(b.Text, "{count}", strconv.AppendInt(num[:0], int64(n), 10)), false, true
 	case rules.BannerFreeShipping:
 		var lines [profile.MaxCart]catalog.ID
 		if len(d.CartProducts(lines[:0])) == 0 {
@@ -748,7 +749,8 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 			if b.Empty == "" {
 				return "", false, false
 			}
-			return strings.ReplaceAll(b.Empty, "{amount}", FormatPrice(b.Threshold, b.Currency)), false, true
+			var amount [32]byte
+			return fill(b.Empty, "{amount}", appendPrice(amount[:0], b.Threshold, b.Currency)), false, true
 		}
 		total, currency, known := cartValue(in.Catalog, d)
 		if !known {
@@ -761,11 +763,30 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 			return "", false, false
 		}
 		if missing := b.Threshold - total; missing > 0.005 {
-			return strings.ReplaceAll(b.Text, "{amount}", FormatPrice(missing, currency)), false, true
+			var amount [32]byte
+			return fill(b.Text, "{amount}", appendPrice(amount[:0], missing, currency)), false, true
 		}
 		return b.Reached, true, true
 	}
 	return "", false, false
+}
+
+// fill is strings.ReplaceAll(text, key, string(val)) in one allocation
+// (none when key is not in text): a banner's text is made per page view.
+func fill(text, key string, val []byte) string {
+	i := strings.Index(text, key)
+	if i < 0 {
+		return text
+	}
+	var buf [256]byte
+	b := buf[:0]
+	for i >= 0 {
+		b = append(b, text[:i]...)
+		b = append(b, val...)
+		text = text[i+len(key):]
+		i = strings.Index(text, key)
+	}
+	return string(append(b, text...))
 }
 
 // cartValue adds up the cart from the catalog's prices. known is false
@@ -795,21 +816,29 @@ var currencySymbols = map[string]string{
 // FormatPrice shows a price with its currency: "$19.99", "€5.00",
 // "¥1200", "19.90 CHF"; "" when the price is unknown.
 func FormatPrice(price float64, currency string) string {
+	var buf [32]byte
+	return string(appendPrice(buf[:0], price, currency))
+}
+
+// appendPrice appends FormatPrice(price, currency) to dst.
+func appendPrice(dst []byte, price float64, currency string) []byte {
 	if price <= 0 {
-		return ""
+		return dst
 	}
 	decimals := 2
 	if currency == "JPY" || currency == "KRW" {
 		decimals = 0
 	}
-	amount := strconv.FormatFloat(price, 'f', decimals, 64)
-	if sym, ok := currencySymbols[currency]; ok {
-		return sym + amount
+	sym, ok := currencySymbols[currency]
+	if ok {
+		dst = append(dst, sym...)
 	}
-	if currency == "" {
-		return amount
+	dst = strconv.AppendFloat(dst, price, 'f', decimals, 64)
+	if !ok && currency != "" {
+		dst = append(dst, ' ')
+		dst = append(dst, currency...)
 	}
-	return amount + " " + currency
+	return dst
 }
 
 // noCopy makes go vet's copylocks check report a Plan copied by value.
