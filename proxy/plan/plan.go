@@ -299,7 +299,7 @@ func (p *Plan) Release() {
 	// Nothing of this visitor or configuration stays reachable from the
 	// pool: the buffers keep their room, not what pointed elsewhere.
 	p.Overlay, p.chosen, p.Passed, p.Others = nil, Chosen{}, nil, nil
-	p.rcat.c, p.rctx, p.octx, p.interest = nil, recommend.Context{}, recommend.Context{}, interestOf{}
+	p.rcat, p.rctx, p.octx, p.interest = recCatalog{}, recommend.Context{}, recommend.Context{}, interestOf{}
 	clear(p.Regions)
 	plans.Put(p)
 }
@@ -684,7 +684,7 @@ func (pl *Plan) recommend(in *Input, ctx *recommend.Context, req recommend.Reque
 	pl.ids = in.Engine.Append(pl.ids, ctx, req, &pl.rcat)
 	kept := start
 	for _, id := range pl.ids[start:] {
-		if showable(in.Catalog, id) {
+		if pl.rcat.showable(id) {
 			pl.ids[kept] = id
 			kept++
 		}
@@ -704,18 +704,42 @@ type interestOf struct {
 func (i *interestOf) Interest(c catalog.ID) float64 { return i.d.Interest(c, i.now, i.half) }
 
 // recCatalog shows the learned catalog to the engine, for one request: it
-// reuses its buffer for the categories of each product asked for.
+// reuses its buffer for the categories of each product asked for, and
+// remembers whether the last products asked for can be shown, so that
+// keeping the showable ones of what the engine returns (Plan.recommend)
+// looks none of them up again.
 type recCatalog struct {
-	c   Catalog
-	buf [8]catalog.ID
+	c     Catalog
+	buf   [8]catalog.ID
+	seen  [16]catalog.ID // ring; 0: empty (no product has ID 0)
+	shows [16]bool
+	next  int
 }
 
 func (rc *recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
-	cats, price, inStock, ok := rc.c.Facts(id, rc.buf[:0])
+	p, ok := rc.c.Get(id)
 	if !ok {
 		return recommend.Product{}, false
 	}
-	return recommend.Product{Categories: cats, Price: price, InStock: inStock}, true
+	rc.seen[rc.next], rc.shows[rc.next] = id, p.Name != "" && p.URL != ""
+	rc.next = (rc.next + 1) % len(rc.seen)
+	cats := rc.buf[:0]
+	for _, c := range p.Categories {
+		cats = append(cats, c.ID)
+	}
+	return recommend.Product{Categories: cats, Price: p.Price, InStock: p.Recommendable()}, true
+}
+
+// showable is showable(rc.c, id), from what Product saw when it can.
+func (rc *recCatalog) showable(id catalog.ID) bool {
+	if id != 0 {
+		for i, s := range rc.seen {
+			if s == id {
+				return rc.shows[i]
+			}
+		}
+	}
+	return showable(rc.c, id)
 }
 
 // bannerText is what a banner says: ok is false when it has nothing true
