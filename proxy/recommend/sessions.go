@@ -146,6 +146,7 @@ type scratch struct {
 	cands  []int32
 	scored []scoredSession
 	out    []Scored
+	lazy   []decayed // the weights of the last of out, not scored yet (scoreLazy)
 }
 
 // sessionKNN adds to scores the products of the visits most similar to
