@@ -496,6 +496,8 @@ func sortScored(s []Scored) {
 // in no particular order.
 func best(s []Scored, m int) []Scored {
 	switch {
+	case len(s) <= m && len(s) <= 64: // an insertion sort, inlined
+		insertBest(s, len(s))
 	case len(s) <= m:
 		sortScored(s)
 	case len(s) <= insertTop:
