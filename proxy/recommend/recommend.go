@@ -372,9 +372,9 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context, head int) {
 // head > 0, a neighbour that cannot be among the head best is not
 // decayed (an exp each) but listed, last, with its weight in sc.lazy, for
 // scoreLazy: a weight decays to no more than itself, and no less than
-// itself times the decay of the list's oldest (the bound, with a margin
-// for rounding), so one under the head-th best weight times that bound
-// has head better than it.
+// itself times the decay of the list's oldest, so one under t, the
+// head-th best weight times that decay, has head better than it (t and
+// the cut below it each with a margin no rounding of value's eats).
 func scoreList(sc *scratch, out []Scored, l []neighbour, head int, now int64, half float64) []Scored {
 	var m decayMemo
 	var top [64]float64 // the head best weights, best first
@@ -401,9 +401,9 @@ func scoreList(sc *scratch, out []Scored, l []neighbour, head int, now int64, ha
 		if k == head {
 			keep := 1.0
 			if oldest > 0 {
-				keep = math.Exp2(-float64(oldest)/half) * (1 - 0x1p-40)
+				keep = math.Exp2(-float64(oldest) / half)
 			}
-			if t := top[head-1] * keep; t > 0 {
+			if t := top[head-1] * keep * (1 - 0x1p-40); t > 0 {
 				for _, n := range l {
 					if float64(n.w.v) >= t {
 						out = append(out, Scored{n.id, m.value(n.w, now, half)})
