@@ -1,9 +1,14 @@
 package plan
 
 import (
-	"shopedge/rules"
 	"slices"
 	"testing"
+	"time"
+
+	"shopedge/proxy/catalog"
+	"shopedge/proxy/page"
+	"shopedge/proxy/profile"
+	"shopedge/rules"
 )
 
 func TestNavOrder(t *testing.T) {
@@ -43,6 +48,44 @@ func BenchmarkNavOrder(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, changed := navOrder(buf[:0], nav, interest); !changed {
+			b.Fatal("unchanged")
+		}
+	}
+}
+
+// BenchmarkMenuOrder orders the demo shop's menu (ten entries, their
+// submenus' categories and each "All" link, 27 in all) for a visitor with
+// interest in a dozen categories, five of them in the menu.
+func BenchmarkMenuOrder(b *testing.B) {
+	nav := &rules.Navigation{MinInterest: 1}
+	subs := []int{4, 3, 0, 3, 0, 3, 0, 0, 0, 0}
+	var s page.Region
+	next := catalog.ID(1000)
+	for _, n := range subs {
+		top := next
+		next++
+		cats := []catalog.ID{top}
+		for range n {
+			cats = append(cats, next)
+			next++
+		}
+		if n > 0 {
+			cats = append(cats, top) // "All …"
+		}
+		s.Cats = append(s.Cats, cats)
+	}
+	week := 7 * 24 * time.Hour
+	var d profile.Data
+	d.Touch(now.Add(-time.Hour), 30*time.Minute)
+	for i, c := range []catalog.ID{1010, 1011, 1013, 5, 6, 7, 8, 9, 1004, 10, 1001, 11} {
+		for range 1 + 12/(i+1) { // the first the strongest
+			d.ViewCategory([]catalog.ID{c}, now.Add(-time.Duration(i)*time.Minute), week)
+		}
+	}
+	var buf [16]int
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, changed := menuOrder(buf[:0], nav, &s, &d, now, week); !changed {
 			b.Fatal("unchanged")
 		}
 	}

@@ -38,12 +38,14 @@ func chooseOverlay(in *Input, pl *Plan, m *members, recCtx func() *recommend.Con
 		pass("", WhyNotTracked)
 		return nil
 	}
-	if since := now.Sub(time.Unix(int64(d.OverlayAt), 0)); d.OverlayAt != 0 && since < in.Config.Overlays.MinGap.D() {
-		if in.Explain {
-			left := (in.Config.Overlays.MinGap.D() - since).Round(time.Second)
-			pl.Passed = append(pl.Passed, Passed{Why: WhyMinGap, Detail: left.String() + " left"})
+	if d.OverlayAt != 0 {
+		if since := now.Sub(time.Unix(int64(d.OverlayAt), 0)); since < in.Config.Overlays.MinGap.D() {
+			if in.Explain {
+				left := (in.Config.Overlays.MinGap.D() - since).Round(time.Second)
+				pl.Passed = append(pl.Passed, Passed{Why: WhyMinGap, Detail: left.String() + " left"})
+			}
+			return nil
 		}
-		return nil
 	}
 	var chosen *Chosen
 	for i := range overlays {

@@ -299,7 +299,7 @@ func (p *Plan) Release() {
 	// Nothing of this visitor or configuration stays reachable from the
 	// pool: the buffers keep their room, not what pointed elsewhere.
 	p.Overlay, p.chosen, p.Passed, p.Others = nil, Chosen{}, nil, nil
-	p.rcat.c, p.rctx, p.octx, p.interest = nil, recommend.Context{}, recommend.Context{}, interestOf{}
+	p.rcat, p.rctx, p.octx, p.interest = recCatalog{}, recommend.Context{}, recommend.Context{}, interestOf{}
 	clear(p.Regions)
 	plans.Put(p)
 }
@@ -684,7 +684,7 @@ func (pl *Plan) recommend(in *Input, ctx *recommend.Context, req recommend.Reque
 	pl.ids = in.Engine.Append(pl.ids, ctx, req, &pl.rcat)
 	kept := start
 	for _, id := range pl.ids[start:] {
-		if showable(in.Catalog, id) {
+		if pl.rcat.showable(id) {
 			pl.ids[kept] = id
 			kept++
 		}
@@ -704,18 +704,42 @@ type interestOf struct {
 func (i *interestOf) Interest(c catalog.ID) float64 { return i.d.Interest(c, i.now, i.half) }
 
 // recCatalog shows the learned catalog to the engine, for one request: it
-// reuses its buffer for the categories of each product asked for.
+// reuses its buffer for the categories of each product asked for, and
+// remembers whether the last products asked for can be shown, so that
+// keeping the showable ones of what the engine returns (Plan.recommend)
+// looks none of them up again.
 type recCatalog struct {
-	c   Catalog
-	buf [8]catalog.ID
+	c     Catalog
+	buf   [8]catalog.ID
+	seen  [16]catalog.ID // ring; 0: empty (no product has ID 0)
+	shows [16]bool
+	next  int
 }
 
 func (rc *recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
-	cats, price, inStock, ok := rc.c.Facts(id, rc.buf[:0])
+	p, ok := rc.c.Get(id)
 	if !ok {
 		return recommend.Product{}, false
 	}
-	return recommend.Product{Categories: cats, Price: price, InStock: inStock}, true
+	rc.seen[rc.next], rc.shows[rc.next] = id, p.Name != "" && p.URL != ""
+	rc.next = (rc.next + 1) % len(rc.seen)
+	cats := rc.buf[:0]
+	for _, c := range p.Categories {
+		cats = append(cats, c.ID)
+	}
+	return recommend.Product{Categories: cats, Price: p.Price, InStock: p.Recommendable()}, true
+}
+
+// showable is showable(rc.c, id), from what Product saw when it can.
+func (rc *recCatalog) showable(id catalog.ID) bool {
+	if id != 0 {
+		for i, s := range rc.seen {
+			if s == id {
+				return rc.shows[i]
+			}
+		}
+	}
+	return showable(rc.c, id)
 }
 
 // bannerText is what a banner says: ok is false when it has nothing true
@@ -740,7 +764,8 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 		if n < b.Min {
 			return "", false, false
 		}
-		return strings.ReplaceAll(b.Text, "{count}", strconv.Itoa(n)), false, true
+		var num [20]byte
+		return fill(b.Text, "{count}", strconv.AppendInt(num[:0], int64(n), 10)), false, true
 	case rules.BannerFreeShipping:
 		var lines [profile.MaxCart]catalog.ID
 		if len(d.CartProducts(lines[:0])) == 0 {
@@ -748,7 +773,8 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 			if b.Empty == "" {
 				return "", false, false
 			}
-			return strings.ReplaceAll(b.Empty, "{amount}", FormatPrice(b.Threshold, b.Currency)), false, true
+			var amount [32]byte
+			return fill(b.Empty, "{amount}", appendPrice(amount[:0], b.Threshold, b.Currency)), false, true
 		}
 		total, currency, known := cartValue(in.Catalog, d)
 		if !known {
@@ -761,11 +787,30 @@ func bannerText(in *Input, b *rules.Banner) (text string, reached, ok bool) {
 			return "", false, false
 		}
 		if missing := b.Threshold - total; missing > 0.005 {
-			return strings.ReplaceAll(b.Text, "{amount}", FormatPrice(missing, currency)), false, true
+			var amount [32]byte
+			return fill(b.Text, "{amount}", appendPrice(amount[:0], missing, currency)), false, true
 		}
 		return b.Reached, true, true
 	}
 	return "", false, false
+}
+
+// fill is strings.ReplaceAll(text, key, string(val)) in one allocation
+// (none when key is not in text): a banner's text is made per page view.
+func fill(text, key string, val []byte) string {
+	i := strings.Index(text, key)
+	if i < 0 {
+		return text
+	}
+	var buf [256]byte
+	b := buf[:0]
+	for i >= 0 {
+		b = append(b, text[:i]...)
+		b = append(b, val...)
+		text = text[i+len(key):]
+		i = strings.Index(text, key)
+	}
+	return string(append(b, text...))
 }
 
 // cartValue adds up the cart from the catalog's prices. known is false
@@ -795,21 +840,29 @@ var currencySymbols = map[string]string{
 // FormatPrice shows a price with its currency: "$19.99", "€5.00",
 // "¥1200", "19.90 CHF"; "" when the price is unknown.
 func FormatPrice(price float64, currency string) string {
+	var buf [32]byte
+	return string(appendPrice(buf[:0], price, currency))
+}
+
+// appendPrice appends FormatPrice(price, currency) to dst.
+func appendPrice(dst []byte, price float64, currency string) []byte {
 	if price <= 0 {
-		return ""
+		return dst
 	}
 	decimals := 2
 	if currency == "JPY" || currency == "KRW" {
 		decimals = 0
 	}
-	amount := strconv.FormatFloat(price, 'f', decimals, 64)
-	if sym, ok := currencySymbols[currency]; ok {
-		return sym + amount
+	sym, ok := currencySymbols[currency]
+	if ok {
+		dst = append(dst, sym...)
 	}
-	if currency == "" {
-		return amount
+	dst = strconv.AppendFloat(dst, price, 'f', decimals, 64)
+	if !ok && currency != "" {
+		dst = append(dst, ' ')
+		dst = append(dst, currency...)
 	}
-	return amount + " " + currency
+	return dst
 }
 
 // noCopy makes go vet's copylocks check report a Plan copied by value.

@@ -1,6 +1,9 @@
 package plan
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFormatPrice(t *testing.T) {
 	t.Parallel()
@@ -13,6 +16,19 @@ func TestFormatPrice(t *testing.T) {
 	} {
 		if got := FormatPrice(c.price, c.currency); got != c.want {
 			t.Errorf("FormatPrice(%v, %q) = %q, want %q", c.price, c.currency, got, c.want)
+		}
+	}
+}
+
+// TestFill: a banner's text says what strings.ReplaceAll would, its
+// placeholder anywhere, any number of times, in a text of any length.
+func TestFill(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("Free shipping on orders over {amount}. ", 12)
+	for _, text := range []string{"", "{amount}", "Spend {amount} more", "no placeholder", "{amount} and {amount}", "{amount", long} {
+		want := strings.ReplaceAll(text, "{amount}", "€5.00")
+		if got := fill(text, "{amount}", []byte("€5.00")); got != want {
+			t.Errorf("fill(%q) = %q, want %q", text, got, want)
 		}
 	}
 }

@@ -185,6 +185,31 @@ func (d decayed) value(now int64, half float64) float64 {
 	return float64(d.v) * math.Exp2(-age/half)
 }
 
+// decayMemo is decayed.value remembering the last few decays by age: a
+// product's neighbours are often strengthened in the same second (one
+// view links it with the visit's recent products), and then decay by the
+// same factor, one exp for them all.
+type decayMemo struct {
+	age [8]int64 // 0: none (an age of 0 needs no exp)
+	f   [8]float64
+}
+
+// value is d.value(now, half), to the bit.
+func (m *decayMemo) value(d decayed, now int64, half float64) float64 {
+	if d.v == 0 {
+		return 0
+	}
+	a := now - d.at
+	if a <= 0 {
+		return float64(d.v)
+	}
+	i := a & 7
+	if m.age[i] != a {
+		m.age[i], m.f[i] = a, math.Exp2(-float64(a)/half)
+	}
+	return float64(d.v) * m.f[i]
+}
+
 func (d *decayed) add(w float64, now int64, half float64) {
 	d.v = float32(d.value(now, half) + w)
 	if now > d.at {
@@ -227,11 +252,12 @@ func (e *Engine) Record(ev Event) {
 		it.events++
 	}
 
-	s := e.sessions.get(ev.Session, now)
+	s, idx := e.sessions.get(ev.Session, now)
+	var recent [coWindow]ID
 	switch ev.Kind {
 	case View:
 		// Co-views with the visit's recent items, nearer ones counting more.
-		for d, other := range s.recentViews(coWindow) {
+		for d, other := range s.recentViews(&recent) {
 			if other == ev.Item {
 				continue
 			}
@@ -241,7 +267,7 @@ func (e *Engine) Record(ev Event) {
 				e.link(&o.viewed, ev.Item, cw, now, half)
 			}
 		}
-		if idx, added := e.sessions.addView(s, ev.Item); added {
+		if s.addView(ev.Item) {
 			it.sessions = appendBounded(it.sessions, idx, e.cfg.SessionsPerItem)
 		}
 	case Cart, Purchase:
@@ -254,7 +280,7 @@ func (e *Engine) Record(ev Event) {
 				}
 			}
 		}
-		for d, other := range s.recentViews(coWindow) {
+		for d, other := range s.recentViews(&recent) {
 			if other != ev.Item {
 				// Viewed just before counts more than viewed long before.
 				w := 0.5 / float64(d+1)
@@ -335,14 +361,26 @@ func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float
 		return
 	}
 	// The weakest, each weight decayed once (an exp each: a full list is
-	// the common case once a product is known).
-	weakest, wv := 0, l[0].w.value(now, half)
-	for i := 1; i < len(l); i++ {
-		if v := l[i].w.value(now, half); v < wv {
+	// the common case once a product is known), but for those surely no
+	// weaker than w: only a weakest weaker than w is replaced, and where
+	// any is, it is the weakest of the others too.
+	// A weight halves once a half-life: within half of one it keeps more
+	// than √½ of itself, within one and a half more than √⅛, so one of
+	// at least twice w (four times w) is no weaker than w, with a margin
+	// no rounding of value's eats.
+	near, far := half/2, 1.5*half
+	w2, w4 := 2*w, 4*w
+	weakest, wv := -1, 0.0
+	for i := range l {
+		d := l[i].w
+		if age, v := float64(now-d.at), float64(d.v); age <= near && v >= w2 || age <= far && v >= w4 {
+			continue
+		}
+		if v := d.value(now, half); weakest < 0 || v < wv {
 			weakest, wv = i, v
 		}
 	}
-	if wv < w {
+	if weakest >= 0 && wv < w {
 		l[weakest] = neighbour{id: id, w: decayed{v: float32(w), at: now}}
 	}
 }

@@ -562,11 +562,16 @@ func TestPopularAtOnce(t *testing.T) {
 }
 
 // TestBest: the top-m selection puts the m best candidates first, in
-// order (score, then ID), as a full sort would.
+// order (score, then ID), as a full sort would: by insertion for up to
+// insertTop candidates, by quickselect beyond.
 func TestBest(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
+	sizes := []int{insertTop, insertTop + 1, 3000}
 	for n := range 80 {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
 		s := make([]Scored, n)
 		for i := range s {
 			s[i] = Scored{ID(1 + r.IntN(1000)), float64(r.IntN(8))}
@@ -607,5 +612,39 @@ func TestAppendBeyondHead(t *testing.T) {
 	got := e.Recommend(ctx, Request{Strategies: []Strategy{AlsoViewed}, N: 5}, cat)
 	if want := all[30:35]; !slices.Equal(got, want) {
 		t.Errorf("beyond the head: %v, want %v", got, want)
+	}
+}
+
+// TestAppendDecayedTail: a block of one product's also viewed is the best
+// in-stock products in the order Candidates ranks them (every weight
+// decayed), however many of the best are out of stock and however old
+// the weights: those Append decays only when the head runs out are
+// ranked as the others.
+func TestAppendDecayedTail(t *testing.T) {
+	t.Parallel()
+	e := New(Config{Neighbours: 60})
+	for i := range 50 {
+		at := t0.Add(time.Duration(i*i) * 7 * time.Minute) // up to 12 days apart
+		views(e, uint64(1+i), at, 1, ID(2+i))
+		for range (i * 7) % 5 {
+			views(e, uint64(100+i), at, 1, ID(2+i))
+		}
+	}
+	for _, later := range []time.Duration{0, time.Hour, 3 * 24 * time.Hour, 30 * 24 * time.Hour} {
+		ctx := Context{Now: t0.Add(12*24*time.Hour + later), Item: 1}
+		all := ids(e.Candidates(AlsoViewed, ctx, fakeCatalog{}))
+		for _, out := range []int{0, 3, 12, 13, 20, 45} {
+			cat := fakeCatalog{}
+			for _, id := range all[:out] {
+				cat[id] = Product{Categories: []ID{100}, InStock: false}
+			}
+			for _, n := range []int{1, 4, 8} {
+				got := e.Recommend(ctx, Request{Strategies: []Strategy{AlsoViewed}, N: n}, cat)
+				want := all[out:min(out+n, len(all))]
+				if !slices.Equal(got, want) {
+					t.Errorf("%v later, %d out of stock, N %d: %v, want %v", later, out, n, got, want)
+				}
+			}
+		}
 	}
 }

@@ -180,8 +180,6 @@ func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
 		}
 		// A scored strategy: rank only the head (enough for the filters
 		// to leave N most of the time), the rest only when it runs out.
-		sc := e.getScratch()
-		e.score(sc, s, ctx)
 		head := req.N + len(ctx.Cart) + len(ctx.Exclude) + 8
 		if personal {
 			// Only the head is re-ranked: a boost of at most half
@@ -189,12 +187,17 @@ func (e *Engine) Append(dst []ID, ctx *Context, req Request, cat Catalog) []ID {
 			// candidate costs a catalog lookup each.
 			head = max(4*req.N, 32)
 		}
-		cands := best(sc.out, head)
+		sc := e.getScratch()
+		e.score(sc, s, ctx, head)
+		// The candidates scored later (sc.lazy) are none of the head's.
+		best(sc.out[:len(sc.out)-len(sc.lazy)], head)
+		cands := sc.out
 		if personal {
 			e.personalize(cands[:min(len(cands), head)], ctx.Interest, cat)
 		}
 		for i := 0; i < len(cands) && len(dst) < n; i++ {
 			if i == head {
+				sc.scoreLazy(ctx.Now.Unix(), e.cfg.HalfLife.Seconds())
 				sortScored(cands[head:])
 			}
 			take(cands[i].ID)
@@ -242,7 +245,7 @@ func (e *Engine) Candidates(s Strategy, ctx Context, cat Catalog) []Scored {
 		return upsell(ctx.Item, byCat, cat)
 	}
 	sc := e.getScratch()
-	e.score(sc, s, &ctx)
+	e.score(sc, s, &ctx, 0)
 	sortScored(sc.out)
 	out := slices.Clone(sc.out)
 	e.putScratch(sc)
@@ -264,17 +267,36 @@ func (e *Engine) putScratch(sc *scratch) {
 		return
 	}
 	clear(sc.scores)
-	sc.out = sc.out[:0]
+	sc.out, sc.lazy = sc.out[:0], sc.lazy[:0]
 	e.scratch.Put(sc)
 }
 
 // score scores the candidates of a co-occurrence or session strategy into
-// sc.scores and lists them, unordered, in sc.out.
-func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
+// sc.scores and lists them, unordered, in sc.out. With head > 0, the
+// candidates of one product's list that cannot be among the head best
+// may be left to scoreLazy: the last len(sc.lazy) of sc.out.
+func (e *Engine) score(sc *scratch, s Strategy, ctx *Context, head int) {
 	now := ctx.Now.Unix()
 	half := e.cfg.HalfLife.Seconds()
 	scores := sc.scores
 	e.mu.RLock()
+	if s == AlsoViewed || s == AlsoBought {
+		if sd := seeds(ctx, s == AlsoBought); len(sd) == 1 {
+			// One product's list names each neighbour once: its scores
+			// are the list's, with no map to add them up in.
+			out := sc.out[:0]
+			if it := e.items[sd[0]]; it != nil {
+				l := it.viewed
+				if s == AlsoBought {
+					l = it.bought
+				}
+				out = scoreList(sc, out, l, head, now, half)
+			}
+			e.mu.RUnlock()
+			sc.out = out
+			return
+		}
+	}
 	switch s {
 	case AlsoViewed:
 		for _, seed := range seeds(ctx, false) {
@@ -346,6 +368,76 @@ func (e *Engine) score(sc *scratch, s Strategy, ctx *Context) {
 	sc.out = out
 }
 
+// scoreList appends the scores of one product's neighbours to out. When
+// head > 0, a neighbour that cannot be among the head best is not
+// decayed (an exp each) but listed, last, with its weight in sc.lazy, for
+// scoreLazy: a weight decays to no more than itself, and no less than
+// itself times the decay of the list's oldest, so one under t, the
+// head-th best weight times that decay, has head better than it (t and
+// the cut below it each with a margin no rounding of value's eats).
+func scoreList(sc *scratch, out []Scored, l []neighbour, head int, now int64, half float64) []Scored {
+	var m decayMemo
+	var top [64]float64 // the head best weights, best first
+	k := 0
+	if head > 0 && head < len(l) && head <= len(top) {
+		var oldest int64
+		for _, n := range l {
+			oldest = max(oldest, now-n.w.at)
+			v := float64(n.w.v)
+			if v != v {
+				k = -1 // NaN: no bound
+				break
+			}
+			if k == head && v <= top[head-1] {
+				continue
+			}
+			j := min(k, head-1)
+			for ; j > 0 && v > top[j-1]; j-- {
+				top[j] = top[j-1]
+			}
+			top[j] = v
+			k = min(k+1, head)
+		}
+		if k == head {
+			keep := 1.0
+			if oldest > 0 {
+				keep = math.Exp2(-float64(oldest) / half)
+			}
+			if t := top[head-1] * keep * (1 - 0x1p-40); t > 0 {
+				for _, n := range l {
+					if float64(n.w.v) >= t {
+						out = append(out, Scored{n.id, m.value(n.w, now, half)})
+					}
+				}
+				for _, n := range l {
+					if float64(n.w.v) < t {
+						out = append(out, Scored{ID: n.id})
+						sc.lazy = append(sc.lazy, n.w)
+					}
+				}
+				return out
+			}
+		}
+	}
+	for _, n := range l {
+		out = append(out, Scored{n.id, m.value(n.w, now, half)})
+	}
+	return out
+}
+
+// scoreLazy scores the candidates score left for later, as it would have.
+func (sc *scratch) scoreLazy(now int64, half float64) {
+	if len(sc.lazy) == 0 {
+		return
+	}
+	var m decayMemo
+	tail := sc.out[len(sc.out)-len(sc.lazy):]
+	for i, w := range sc.lazy {
+		tail[i].Score = m.value(w, now, half)
+	}
+	sc.lazy = sc.lazy[:0]
+}
+
 // lnTable holds ln(n) for the small counts, most products' events.
 var lnTable = func() (t [4096]float64) {
 	for n := 1; n < len(t); n++ {
@@ -400,16 +492,53 @@ func sortScored(s []Scored) {
 }
 
 // best moves the m best candidates to the front of s, in order, and
-// returns s: a top-m selection, cheaper than sorting all.
+// returns s: a top-m selection, cheaper than sorting all. The rest are
+// in no particular order.
 func best(s []Scored, m int) []Scored {
-	if len(s) > m {
+	switch {
+	case len(s) <= m && len(s) <= 64: // an insertion sort, inlined
+		insertBest(s, len(s))
+	case len(s) <= m:
+		sortScored(s)
+	case len(s) <= insertTop:
+		insertBest(s, m)
+	default:
 		selectBest(s, m, better)
-		s2 := s[:m]
-		sortScored(s2)
-		return s
+		sortScored(s[:m])
 	}
-	sortScored(s)
 	return s
+}
+
+// insertTop is the most candidates best ranks by insertion: one pass, the
+// head kept in order, a candidate only compared with the head's last
+// unless it beats it. Beyond it, quickselect bounds the work whatever the
+// order the candidates come in.
+const insertTop = 1024
+
+// insertBest puts the m best of s first, in order, by insertion.
+func insertBest(s []Scored, m int) {
+	if m <= 0 {
+		return
+	}
+	for i := 1; i < m; i++ {
+		x, j := s[i], i
+		for ; j > 0 && better(x, s[j-1]); j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = x
+	}
+	for i := m; i < len(s); i++ {
+		x := s[i]
+		if !better(x, s[m-1]) {
+			continue
+		}
+		s[i] = s[m-1]
+		j := m - 1
+		for ; j > 0 && better(x, s[j-1]); j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = x
+	}
 }
 
 // selectBest moves the k best elements of s (by better, a strict order)

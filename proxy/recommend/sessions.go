@@ -20,10 +20,11 @@ type session struct {
 	last   int64
 }
 
-// recentViews returns up to n of the visit's products, latest first.
-func (s *session) recentViews(n int) []ID {
-	out := make([]ID, 0, min(n, int(s.n)))
-	for i := int(s.n) - 1; i >= 0 && len(out) < n; i-- {
+// recentViews returns up to coWindow of the visit's products, latest
+// first, in buf: a copy, so that the visit may change while they are read.
+func (s *session) recentViews(buf *[coWindow]ID) []ID {
+	out := buf[:0]
+	for i := int(s.n) - 1; i >= 0 && len(out) < len(buf); i-- {
 		out = append(out, s.items[i])
 	}
 	return out
@@ -63,20 +64,20 @@ func (st *sessionStore) init(n int) {
 	st.byKey = make(map[uint64]int32, min(n, 1024))
 }
 
-// get returns the visit with key, starting it if needed. The pointer is
-// good until the next get.
-func (st *sessionStore) get(key uint64, now int64) *session {
+// get returns the visit with key, starting it if needed, and its index in
+// the ring. The pointer is good until the next get.
+func (st *sessionStore) get(key uint64, now int64) (*session, int32) {
 	if i, ok := st.byKey[key]; ok {
 		s := &st.ring[i]
 		s.last = now
-		return s
+		return s, i
 	}
 	st.started++
 	if len(st.ring) < st.max {
 		st.ring = append(st.ring, session{key: key, last: now})
-		i := len(st.ring) - 1
-		st.byKey[key] = int32(i)
-		return &st.ring[i]
+		i := int32(len(st.ring) - 1)
+		st.byKey[key] = i
+		return &st.ring[i], i
 	}
 	i := st.next
 	st.next = (st.next + 1) % len(st.ring)
@@ -85,18 +86,17 @@ func (st *sessionStore) get(key uint64, now int64) *session {
 	}
 	st.ring[i] = session{key: key, last: now}
 	st.byKey[key] = int32(i)
-	return &st.ring[i]
+	return &st.ring[i], int32(i)
 }
 
-// addView appends id to the visit (moving it last if seen before). It
-// returns the visit's index and whether the product is new to the visit.
-func (st *sessionStore) addView(s *session, id ID) (int32, bool) {
-	idx := st.byKey[s.key]
+// addView appends id to the visit (moving it last if seen before), and
+// reports whether the product is new to the visit.
+func (s *session) addView(id ID) bool {
 	for i, x := range s.items[:s.n] {
 		if x == id {
 			copy(s.items[i:s.n], s.items[i+1:s.n])
 			s.items[s.n-1] = id
-			return idx, false
+			return false
 		}
 	}
 	if int(s.n) == maxSessionItems {
@@ -105,7 +105,7 @@ func (st *sessionStore) addView(s *session, id ID) (int32, bool) {
 	}
 	s.items[s.n] = id
 	s.n++
-	return idx, true
+	return true
 }
 
 // Weighting is how session kNN weighs the current visit's products.
@@ -146,6 +146,7 @@ type scratch struct {
 	cands  []int32
 	scored []scoredSession
 	out    []Scored
+	lazy   []decayed // the weights of the last of out, not scored yet (scoreLazy)
 }
 
 // sessionKNN adds to scores the products of the visits most similar to

@@ -24,7 +24,7 @@ var ErrSnapshot = errors.New("recommend: bad snapshot")
 //	          trend (score, time each), last event time, events recorded
 //	          (≤ 2^32-1; for IDF), viewed and bought
 //	          neighbours (count ≤ Neighbours, then id, score, time
-//	          each), visits indexed (count ≤ SessionsPerItem, then ring
+//	          each; no id twice), visits indexed (count ≤ SessionsPerItem, then ring
 //	          indices, oldest first)
 //	sessions: ring length (≤ MaxSessions), next slot to reuse (the
 //	          oldest visit when the ring is full), visits ever started
@@ -351,6 +351,14 @@ func (d *snapReader) neighbours(bound int) []neighbour {
 			return nil
 		}
 		id := ID(d.uint64())
+		for _, x := range l {
+			if x.id == id {
+				// The engine lists a neighbour once, and scores a
+				// product's neighbours as the list says.
+				d.fail("neighbour %d twice", id)
+				return nil
+			}
+		}
 		l = append(l, neighbour{id: id, w: d.decayed()})
 	}
 	return l

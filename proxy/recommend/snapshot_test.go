@@ -248,6 +248,11 @@ func TestSnapshotRefused(t *testing.T) {
 	good := snapshot(t, a)
 	st := a.Stats()
 	patch := func(f func([]byte) []byte) []byte { return f(bytes.Clone(good)) }
+	// A product listing a neighbour twice, as the engine never writes.
+	dup := New(Config{})
+	views(dup, 1, t0, 1, 2)
+	dup.items[1].viewed = append(dup.items[1].viewed, dup.items[1].viewed[0])
+	twice := snapshot(t, dup)
 	tests := []struct {
 		name string
 		cfg  Config
@@ -263,6 +268,7 @@ func TestSnapshotRefused(t *testing.T) {
 		{"more visits than MaxSessions", Config{MaxSessions: 299}, good, "visit"},
 		{"more neighbours than Neighbours", Config{MaxSessions: 300, Neighbours: 2}, good, "neighbours"},
 		{"more visits per product", Config{MaxSessions: 300, SessionsPerItem: 1}, good, "visits of a product"},
+		{"a neighbour twice", Config{}, twice, "neighbour 2 twice"},
 		{"product 0", Config{}, append(binary.AppendUvarint([]byte{1}, 1), make([]byte, 8)...), "product 0"},
 	}
 	for _, tt := range tests {
