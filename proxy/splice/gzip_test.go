@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -226,7 +227,13 @@ func TestAppendParts(t *testing.T) {
 	used := budget.Used()
 	b, cuts := block(5, 3, 8, 1, 7, 2, 6, 4)
 	dst := make([]byte, 0, 64<<10)
-	if n := testing.AllocsPerRun(10, func() { other.AppendParts(dst[:0], [][]byte{b}, [][]int{cuts}, 1) }); n != 0 {
+	// The fewest of three measures: a collection during one empties the
+	// pools AppendParts takes its scratch from, and their refill counts.
+	n := math.Inf(1)
+	for range 3 {
+		n = min(n, testing.AllocsPerRun(10, func() { other.AppendParts(dst[:0], [][]byte{b}, [][]int{cuts}, 1) }))
+	}
+	if n != 0 {
 		t.Errorf("a block of cards compressed for another page costs %v allocations here", n)
 	}
 	if budget.Used() != used {
