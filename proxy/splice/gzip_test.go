@@ -300,3 +300,34 @@ func TestBudgetLevel(t *testing.T) {
 		t.Errorf("budget charged %d, want %d (the level-1 form given back)", used, want)
 	}
 }
+
+// TestFirstSightStored: a content the budget has not seen goes stored
+// (its bytes as they are, nothing compressed or kept), the second time
+// compressed and kept, and both pages decode to the page spliced whole.
+func TestFirstSightStored(t *testing.T) {
+	t.Parallel()
+	body := []byte("<html><body><nav>menu</nav><main>" + strings.Repeat("<p>the shop's text</p>", 200) + "</main></body></html>")
+	at := bytes.Index(body, []byte("<nav>"))
+	spans := []rewrite.Range{{Start: at, End: at + len("<nav>menu</nav>")}}
+	budget := NewBudget(1 << 20)
+	g := NewGzip(body, spans, budget)
+	menu := []byte("<nav>" + strings.Repeat(`<a href="/c/shoes">Shoes</a>`, 60) + "</nav>") // over maxStored
+	want := Assemble(nil, body, spans, [][]byte{menu})
+	for i, wantStored := range []bool{true, false, false} {
+		z := g.AppendParts(nil, [][]byte{menu}, nil, 6)
+		zr, err := gzip.NewReader(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("page %d: does not decode to the page spliced whole (%v)", i+1, err)
+		}
+		if stored := bytes.Contains(z, menu); stored != wantStored {
+			t.Errorf("page %d: the menu stored %v, want %v", i+1, stored, wantStored)
+		}
+		if kept := budget.Used() > 0; kept == wantStored {
+			t.Errorf("page %d: budget holds %d bytes", i+1, budget.Used())
+		}
+	}
+}
