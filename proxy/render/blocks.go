@@ -82,7 +82,6 @@ func (r *Renderer) blockItem(b *rules.Block, id catalog.ID, origin string) (mark
 		return markup.BlockItem{}, false
 	}
 	return markup.BlockItem{
-		Block:  b.ID,
 		Name:   prod.Name,
 		URL:    onOrigin(origin, withParam(prod.URL, r.cfg.Recommendations.AttributionParam, b.ID)),
 		Image:  onOrigin(origin, prod.Image),
@@ -140,7 +139,7 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 	}
 	dst = append(dst, head...)
 	cut()
-	n, rated := 0, false
+	n := 0
 	for _, id := range ids {
 		key := partKey{block: int32(index), id: id}
 		var card []byte
@@ -163,7 +162,6 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 			}
 		}
 		dst = append(dst, card...)
-		rated = rated || markup.CardRated(card)
 		cut()
 		n++
 	}
@@ -173,33 +171,11 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 		}
 		return dst[:start], false
 	}
-	if rated {
-		return append(dst, r.ratedFoot(index, b.ID)...), true
-	}
 	return append(dst, blockFoot...), true
 }
 
-// blockFoot is the end of a built-in block without stars: the same for
-// every block.
-var blockFoot = mustFoot(markup.AppendBlockFoot(nil, "", false))
-
-func mustFoot(b []byte, err error) []byte {
-	if err != nil {
-		panic(err) // constant markup: cannot fail
-	}
-	return b
-}
-
-// ratedFoot is the end of built-in block index (id) with stars: it holds
-// their drawing, made once a block.
-func (r *Renderer) ratedFoot(index int, id string) []byte {
-	if foot := r.feet[index].Load(); foot != nil {
-		return *foot
-	}
-	foot := mustFoot(markup.AppendBlockFoot(nil, id, true)) // ids are rules.ValidID: nothing to escape
-	r.feet[index].Store(&foot)
-	return foot
-}
+// blockFoot is the built-in block's end: the same for every block.
+var blockFoot = markup.AppendBlockFoot(nil)
 
 // partKey names a part kept in the part cache: a product's card in a
 // built-in block (id), the block's head in a variant (id 0), or a

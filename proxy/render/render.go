@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"shopedge/proxy/catalog"
@@ -30,12 +29,11 @@ type Renderer struct {
 	tags   *markup.Tags  // the tags of assets, rendered once around a nonce (nil: rendered per page)
 
 	blocks   blockCache
-	cards    partCache                // built-in blocks' heads and cards, dialogs' product lines
-	banners  []*markup.Banner         // per banner: rendered around its text (nil: not cut, rendered whole)
-	dialogs  [][]dialogParts          // per overlay rule, of the built-in content: its parts, per variant
-	rendered keptMarkup               // overlays of their own template without products
-	items    keptItems                // overlays of their own template of the visitor's products, for blockTTL
-	feet     []atomic.Pointer[[]byte] // per block: its end with the stars' drawing (ratedFoot)
+	cards    partCache        // built-in blocks' heads and cards, dialogs' product lines
+	banners  []*markup.Banner // per banner: rendered around its text (nil: not cut, rendered whole)
+	dialogs  [][]dialogParts  // per overlay rule, of the built-in content: its parts, per variant
+	rendered keptMarkup       // overlays of their own template without products
+	items    keptItems        // overlays of their own template of the visitor's products, for blockTTL
 }
 
 // Catalog is what rendering reads of the learned catalog: *catalog.Catalog.
@@ -46,7 +44,7 @@ type Catalog interface {
 // New returns a renderer for a configuration: its templates, and the
 // addresses of the proxy's own assets (cfg.Assets).
 func New(cfg *rules.Compiled, cat Catalog, log *slog.Logger) *Renderer {
-	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: cfg.Assets.Tags(""), feet: make([]atomic.Pointer[[]byte], len(cfg.Blocks))}
+	r := &Renderer{cfg: cfg, catalog: cat, log: log, assets: cfg.Assets.Tags("")}
 	tags, err := markup.NewTags(r.assets)
 	if err != nil {
 		log.Warn("the stylesheet's and script's tags rendered for every page", "err", err)

@@ -14,16 +14,13 @@ var templates embed.FS
 
 // BlockData is what a recommendation block's template reads.
 type BlockData struct {
-	ID    string // the block's id, as its rule names it (rules.ValidID); each item's Block
+	ID    string // the block's id, as its rule names it
 	Title string
 	Items []BlockItem
 }
 
 // BlockItem is one product in a block.
 type BlockItem struct {
-	// Block is the id of the block the card is in (BlockData.ID): its
-	// stars are drawn from the one drawing the block's head holds.
-	Block  string
 	Name   string
 	URL    string // a link on the shop, carrying the attribution parameter
 	Image  string
@@ -101,35 +98,14 @@ func AppendBlockCard(dst []byte, item BlockItem) ([]byte, error) {
 	return execute(dst, "block-card", item)
 }
 
-// AppendBlockFoot appends the end of the built-in block id; rated: a card
-// of the block shows stars (CardRated), and the end holds the one drawing
-// of five stars they all show (an SVG symbol: a rated card costs two
-// references to it, not two copies of it).
-func AppendBlockFoot(dst []byte, id string, rated bool) ([]byte, error) {
-	return execute(dst, "block-foot", blockFoot{ID: id, Rated: rated})
-}
-
-// blockFoot is what the block's end reads: BlockData's ID and Rated.
-type blockFoot struct {
-	ID    string
-	Rated bool
-}
-
-// Rated reports whether a card of the block shows stars.
-func (d BlockData) Rated() bool {
-	for _, it := range d.Items {
-		if it.Rating.Count > 0 {
-			return true
-		}
+// AppendBlockFoot appends the built-in block's end.
+func AppendBlockFoot(dst []byte) []byte {
+	out, err := execute(dst, "block-foot", nil)
+	if err != nil {
+		panic(err) // constant markup: cannot fail
 	}
-	return false
+	return out
 }
-
-// CardRated reports whether a card AppendBlockCard made shows stars, so
-// that a caller that keeps cards knows what the block's end must hold.
-func CardRated(card []byte) bool { return bytes.Contains(card, ratedCard) }
-
-var ratedCard = []byte(`<span class="se-rec-rating"`)
 
 func execute(dst []byte, name string, data any) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
@@ -155,9 +131,9 @@ func RenderBlock(dst []byte, t *template.Template, data BlockData) ([]byte, erro
 // when a visitor asks.
 func CheckBlockTemplate(t *template.Template) error {
 	_, err := RenderBlock(nil, t, BlockData{ID: "check", Title: "Check", Items: []BlockItem{
-		{Block: "check", Name: "A product", URL: "/p/a?se_rec=check", Image: "/a.jpg", Price: "€9.99", Brand: "Brand",
+		{Name: "A product", URL: "/p/a?se_rec=check", Image: "/a.jpg", Price: "€9.99", Brand: "Brand",
 			Rating: Rating{Value: 4.5, Best: 5, Count: 12, Reviews: true}},
-		{Block: "check", Name: "Another", URL: "/p/b?se_rec=check"},
+		{Name: "Another", URL: "/p/b?se_rec=check"},
 	}})
 	return err
 }
