@@ -193,6 +193,9 @@ func (b *splicedBody) WriteTo(w io.Writer) (int64, error) {
 		k, err := w.Write(b.pieces[0])
 		n += int64(k)
 		b.pieces[0] = b.pieces[0][k:]
+		if err == nil && len(b.pieces[0]) > 0 {
+			err = io.ErrShortWrite
+		}
 		if err != nil {
 			return n, err
 		}

@@ -93,9 +93,10 @@ func (b *Budget) Clear() {
 
 // compressed returns content's deflate form (flushed, not final): kept
 // from an earlier visitor of any page, or compressed now and kept if this
-// content came before (see Budget.seen); nil the first time it comes,
-// for the caller to send it stored (appendCompressed). Without a budget,
-// every content is compressed.
+// content came before (see Budget.seen). The first time a content of at
+// most maxStoredFirst bytes comes it returns nil, for the caller to send
+// it stored (appendCompressed); a larger one is compressed and not kept.
+// Without a budget, every content is compressed.
 func (b *Budget) compressed(content []byte, level int) []byte {
 	if b == nil {
 		return deflatePiece(nil, content, level, false)
@@ -106,11 +107,17 @@ func (b *Budget) compressed(content []byte, level int) []byte {
 	if ok && k.level == level {
 		return k.z
 	}
-	h := maphash.Bytes(seed, content) | 1 // never 0, an empty slot
-	if slot := &b.seen[h%seenSlots]; slot.Swap(h) != h && !ok {
-		return nil // the first time: sent stored, not kept
+	h := maphash.Bytes(seed, content)
+	tag := h | 1 // never 0, an empty slot
+	if slot := &b.seen[(h>>1)%seenSlots]; slot.Swap(tag) != tag && !ok {
+		// The first time: not kept.
+		if len(content) <= maxStoredFirst {
+			return nil
+		}
+		return deflatePiece(nil, content, level, false)
 	}
 	z := deflatePiece(nil, content, level, false)
+	z = append(make([]byte, 0, len(z)), z...) // kept at its size, not its buffer's
 	cost := int64(len(content) + len(z) + 64) // key, value and the map's share
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -276,10 +283,11 @@ func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
 }
 
 // appendCompressed appends content b compressed as the budget keeps it,
-// or stored the first time b comes: what one visitor alone gets (a menu in
-// their order, an overlay of their cart) would cost a deflate (on the load
-// harness's gzip pages, 5% of the server's time, 2026-12-03) to save a few
-// hundred bytes once; what comes again is compressed then, and kept.
+// or stored the first time b comes if it is small (maxStoredFirst): what
+// one visitor alone gets (an overlay of their cart, a block head in their
+// variant) would cost a deflate (on the load harness's gzip pages, 5% of
+// the server's time, 2026-12-03) to save a few hundred bytes once; what
+// comes again is compressed then, and kept.
 func (g *Gzip) appendCompressed(dst, b []byte, level int) []byte {
 	if z := g.budget.compressed(b, level); z != nil {
 		return append(dst, z...)
@@ -293,6 +301,12 @@ func (g *Gzip) appendCompressed(dst, b []byte, level int) []byte {
 
 // maxStoredBlock is the most bytes one stored deflate block holds.
 const maxStoredBlock = 65535
+
+// maxStoredFirst is the largest content sent stored the first time it
+// comes: a few kilobytes uncompressed cost the visitor less than the
+// deflate costs the proxy; a larger one (a long menu, a results list in
+// the visitor's order) is compressed, and kept only if it comes again.
+const maxStoredFirst = 4 << 10
 
 // maxStoredPart is the largest part of a content sent stored rather than
 // compressed: a block's end tags, the stylesheet's tag with this page's

@@ -330,4 +330,18 @@ func TestFirstSightStored(t *testing.T) {
 			t.Errorf("page %d: budget holds %d bytes", i+1, budget.Used())
 		}
 	}
+	if k := budget.m[string(menu)]; cap(k.z) != len(k.z) {
+		t.Errorf("kept in %d bytes of capacity for %d charged", cap(k.z), len(k.z))
+	}
+
+	// A large content is compressed the first time, and not kept.
+	long := []byte("<nav>" + strings.Repeat(`<a href="/c/shoes">Shoes</a>`, 400) + "</nav>") // over maxStoredFirst
+	used := budget.Used()
+	z := g.AppendParts(nil, [][]byte{long}, nil, 6)
+	if bytes.Contains(z, long[:maxStoredFirst/2]) || len(z) > len(long)/2 {
+		t.Errorf("a %d-byte content went stored the first time (%d bytes of gzip)", len(long), len(z))
+	}
+	if budget.Used() != used {
+		t.Error("a content seen once was kept")
+	}
 }
