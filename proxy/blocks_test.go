@@ -2,14 +2,13 @@ package proxy
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
+	"shopedge/rewrite/golden"
 	"slices"
 	"strings"
 	"sync"
@@ -20,30 +19,6 @@ import (
 	"shopedge/bench/shop"
 	"shopedge/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or writes it there with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./proxy -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // blockHTML returns the block a page shows with the given id, as HTML,
 // or "".
@@ -125,7 +100,7 @@ func TestRecommendationBlocks(t *testing.T) {
 	if got, want := blockLinks(t, pg.body, "also-viewed"), links("also-viewed", b, c); !slices.Equal(got, want) {
 		t.Errorf("also viewed with %s = %v\nwant %v", a.Name, got, want)
 	}
-	golden(t, "blocks/also-viewed.html", blockHTML(t, pg.body, "also-viewed"))
+	golden.Check(t, filepath.Join("testdata", "blocks", "also-viewed.html"), blockHTML(t, pg.body, "also-viewed"))
 	if withoutPersonal(pg.body) != withoutPersonal(e.direct(t, a.URL(), host(e.url))) {
 		a, b := withoutPersonal(pg.body), withoutPersonal(e.direct(t, a.URL(), host(e.url)))
 		i := 0
@@ -466,7 +441,7 @@ func TestBlocksEscape(t *testing.T) {
 		if got == "" {
 			t.Fatalf("no %s block on the home page:\n%s", id, home.body)
 		}
-		golden(t, "blocks/escaped-"+id+".html", got)
+		golden.Check(t, filepath.Join("testdata", "blocks", "escaped-"+id+".html"), got)
 		if strings.Contains(got, "<script>") || strings.Contains(got, "<b>") || strings.Contains(got, "javascript:") {
 			t.Errorf("%s block lets markup through:\n%s", id, got)
 		}

@@ -1,11 +1,10 @@
 package proxy
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
-	"os"
 	"path/filepath"
+	"shopedge/rewrite/golden"
 	"sync"
 	"testing"
 	"time"
@@ -130,23 +129,7 @@ func TestExplainGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			out = append(out, '\n')
-			golden := filepath.Join("testdata", "explain", tc.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to write it)", err)
-			}
-			if !bytes.Equal(out, want) {
-				t.Errorf("explain %s differs from %s:\ngot:\n%s", tc.path, golden, out)
-			}
+			golden.Check(t, filepath.Join("testdata", "explain", tc.name+".json"), string(out)) // the explanation of tc.path
 		})
 	}
 }

@@ -1,8 +1,8 @@
 package proxy
 
 import (
-	"os"
 	"path/filepath"
+	"shopedge/rewrite/golden"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,19 +125,7 @@ func TestMetricsExposition(t *testing.T) {
 	}
 	slices.Sort(types)
 	got := strings.Join(types, "\n") + "\n"
-	golden := filepath.Join("testdata", "metrics", "types.txt")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("shopedge's families changed (go test -run TestMetricsExposition -update ./proxy/ to accept):\ngot\n%s\nwant\n%s", got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "metrics", "types.txt"), got) // shopedge's families, their types and help
 
 	for _, c := range []struct {
 		series string

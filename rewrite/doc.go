@@ -24,5 +24,6 @@
 //
 // rewrite knows nothing of what is inserted: the markup comes from the
 // caller (shopedge's own is in rewrite/markup). It imports nothing else of
-// shopedge.
+// shopedge. rewrite/golden is test support for the packages above it: a
+// golden file compared, or rewritten with -update.
 package rewrite

@@ -1,9 +1,8 @@
 package render
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
+	"shopedge/rewrite/golden"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestCardsGolden: the built-in block's cards as a shopper gets them,
 // byte for byte (testdata/cards/*.html, rewritten with -update): image,
@@ -89,29 +86,7 @@ func TestCardsGolden(t *testing.T) {
 					t.Errorf("block holds %q:\n%s", w, got)
 				}
 			}
-			golden(t, filepath.Join("testdata", "cards", tt.name+".html"), got)
+			golden.Check(t, filepath.Join("testdata", "cards", tt.name+".html"), got)
 		})
-	}
-}
-
-// golden compares got with the file at path, or writes it there with
-// -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./proxy/render -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }

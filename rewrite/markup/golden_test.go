@@ -2,14 +2,11 @@ package markup
 
 import (
 	"bytes"
-	"flag"
 	"html/template"
-	"os"
 	"path/filepath"
+	"shopedge/rewrite/golden"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // overlayCases are dialogs as the built-in template shows them: each of
 // its optional parts on and off, every field of the data escaped.
@@ -61,36 +58,14 @@ func TestOverlayGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, filepath.Join("testdata", "overlays", c.name+".html"), string(got))
+		golden.Check(t, filepath.Join("testdata", "overlays", c.name+".html"), string(got))
 	}
 	for _, c := range bannerCases {
 		got, err := RenderBanner(nil, c.data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, filepath.Join("testdata", "banners", c.name+".html"), string(got))
-	}
-}
-
-// golden compares got with the file at path, or writes it there with
-// -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./rewrite/markup -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\ngot:\n%q\nwant:\n%q", path, got, want)
+		golden.Check(t, filepath.Join("testdata", "banners", c.name+".html"), string(got))
 	}
 }
 
