@@ -89,17 +89,7 @@ func demoPlans(b *testing.B, cfg *rules.Compiled, ids []catalog.ID, n int) []ben
 	reminder, exit, upsell := overlay("cart-reminder"), overlay("exit-offer"), overlay("upsell")
 	// The demo's menu: a list of ten categories, reordered by the
 	// visitor's interests.
-	var menu page.Region
-	var sb strings.Builder
-	sb.WriteString(`<ul class="nav">`)
-	for k := range 10 {
-		sb.WriteString("\n  ")
-		start := sb.Len()
-		fmt.Fprintf(&sb, `<li class="nav-item"><a href="/c/category-%d">Category %d</a></li>`, k, k)
-		menu.Slots = append(menu.Slots, rewrite.Range{Start: start, End: sb.Len()})
-	}
-	sb.WriteString("\n</ul>")
-	menu.Kind, menu.Bytes, menu.Span = page.Menu, []byte(sb.String()), rewrite.Range{End: sb.Len()}
+	menu := testMenu(`<ul class="nav">`, 10)
 	var pages []benchPage
 	for v := range n {
 		var a page.Analysis
@@ -177,4 +167,21 @@ func BenchmarkRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// testMenu is a menu region of n category entries in a list opened by
+// open, one entry a slot.
+func testMenu(open string, n int) page.Region {
+	var menu page.Region
+	var sb strings.Builder
+	sb.WriteString(open)
+	for k := range n {
+		sb.WriteString("\n  ")
+		start := sb.Len()
+		fmt.Fprintf(&sb, `<li class="nav-item"><a href="/c/category-%d">Category %d</a></li>`, k, k)
+		menu.Slots = append(menu.Slots, rewrite.Range{Start: start, End: sb.Len()})
+	}
+	sb.WriteString("\n</ul>")
+	menu.Kind, menu.Bytes, menu.Span = page.Menu, []byte(sb.String()), rewrite.Range{End: sb.Len()}
+	return menu
 }

@@ -646,17 +646,7 @@ func TestReordered(t *testing.T) {
 // BenchmarkReordered reorders a menu of twelve entries, as the demo's
 // pages have: in one pass, and as page.Region.Reordered does.
 func BenchmarkReordered(b *testing.B) {
-	var region page.Region
-	var sb strings.Builder
-	sb.WriteString("<ul>")
-	for k := range 12 {
-		sb.WriteString("\n  ")
-		start := sb.Len()
-		fmt.Fprintf(&sb, `<li class="nav-item"><a href="/c/category-%d">Category %d</a></li>`, k, k)
-		region.Slots = append(region.Slots, rewrite.Range{Start: start, End: sb.Len()})
-	}
-	sb.WriteString("\n</ul>")
-	region.Bytes, region.Span = []byte(sb.String()), rewrite.Range{End: sb.Len()}
+	region := testMenu("<ul>", 12)
 	order := []int{3, 7, 0, 1, 2, 4, 5, 6, 8, 9, 10, 11}
 	dst := make([]byte, 0, 4096)
 	b.Run("render", func(b *testing.B) {
