@@ -152,18 +152,43 @@ func (r *Region) Candidate(k int) int {
 
 // Reordered appends the region's bytes with its entries in the given
 // order (slot k receives entry order[k]); the shop's bytes when the order
-// does not fit.
+// does not fit (not a permutation of the slots) or the slots do not (out
+// of order, overlapping or outside the region). One pass over the slots,
+// nothing allocated for up to 64 of them: a menu is reordered on every
+// page.
 func (r *Region) Reordered(dst []byte, order []int) []byte {
-	var sp rewrite.Splice
-	var buf [64]rewrite.Range
-	slots := buf[:0]
-	for _, s := range r.Slots {
-		slots = append(slots, rewrite.Range{Start: s.Start - r.Span.Start, End: s.End - r.Span.Start})
-	}
-	if err := sp.Reorder(slots, order); err != nil {
+	n := len(r.Slots)
+	if len(order) != n {
 		return append(dst, r.Bytes...)
 	}
-	return sp.Bytes(dst, r.Bytes)
+	var seen [64]bool
+	var mark []bool
+	if n <= len(seen) {
+		mark = seen[:n]
+	} else {
+		mark = make([]bool, n)
+	}
+	for _, o := range order {
+		if o < 0 || o >= n || mark[o] {
+			return append(dst, r.Bytes...) // not a permutation
+		}
+		mark[o] = true
+	}
+	base, last := r.Span.Start, 0
+	for _, s := range r.Slots {
+		if s.Start-base < last || s.End < s.Start || s.End-base > len(r.Bytes) {
+			return append(dst, r.Bytes...) // out of order, overlapping or outside
+		}
+		last = s.End - base
+	}
+	pos := 0
+	for k, s := range r.Slots {
+		src := r.Slots[order[k]]
+		dst = append(dst, r.Bytes[pos:s.Start-base]...)
+		dst = append(dst, r.Bytes[src.Start-base:src.End-base]...)
+		pos = s.End - base
+	}
+	return append(dst, r.Bytes[pos:]...)
 }
 
 // Skips counts a page's lists left in the shop's order and its blocks and

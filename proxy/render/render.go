@@ -150,7 +150,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		ok := false
 		switch d.Action {
 		case plan.Reorder:
-			*buf, ok = reordered(*buf, s, d.Order), true
+			*buf, ok = s.Reordered(*buf, d.Order), true
 		case plan.Block:
 			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin, &cuts)
 		case plan.Banner:
@@ -251,46 +251,6 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		}
 	}
 	return out
-}
-
-// reordered appends the region's bytes with its entries in the given
-// order (slot k receives entry order[k]); the shop's bytes when the order
-// does not fit: what page.Region.Reordered appends, in one pass over the
-// slots, without the rewrite.Splice it fills (edits allocated, checked
-// against each other and sorted, for a menu on every page).
-func reordered(dst []byte, s *page.Region, order []int) []byte {
-	n := len(s.Slots)
-	if len(order) != n {
-		return append(dst, s.Bytes...)
-	}
-	var seen [64]bool
-	var mark []bool
-	if n <= len(seen) {
-		mark = seen[:n]
-	} else {
-		mark = make([]bool, n)
-	}
-	for _, o := range order {
-		if o < 0 || o >= n || mark[o] {
-			return append(dst, s.Bytes...) // not a permutation
-		}
-		mark[o] = true
-	}
-	base, last := s.Span.Start, 0
-	for _, r := range s.Slots {
-		if r.Start-base < last || r.End < r.Start || r.End-base > len(s.Bytes) {
-			return append(dst, s.Bytes...) // out of order, overlapping or outside
-		}
-		last = r.End - base
-	}
-	pos := 0
-	for k, r := range s.Slots {
-		src := s.Slots[order[k]]
-		dst = append(dst, s.Bytes[pos:r.Start-base]...)
-		dst = append(dst, s.Bytes[src.Start-base:src.End-base]...)
-		pos = r.End - base
-	}
-	return append(dst, s.Bytes[pos:]...)
 }
 
 // smallPage holds what Render returns for a page of a few regions, as

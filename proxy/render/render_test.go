@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"shopedge/configs"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/csp"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
-	"shopedge/rewrite"
 	"shopedge/rewrite/markup"
 	"shopedge/rules"
 	"strconv"
@@ -590,75 +588,4 @@ func TestPartCache(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-// TestReordered: a list reordered in one pass is byte for byte what
-// page.Region.Reordered makes, for every order: permutations, and orders
-// that do not fit (the shop's bytes); entries adjacent, empty or with
-// bytes between them.
-func TestReordered(t *testing.T) {
-	t.Parallel()
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 2000 {
-		const base = 1000
-		var region page.Region
-		var b strings.Builder
-		n := rng.IntN(8)
-		for k := range n {
-			b.WriteString(strings.Repeat(" ", rng.IntN(3))) // between entries: nothing, or some bytes
-			start := base + b.Len()
-			if rng.IntN(5) > 0 {
-				fmt.Fprintf(&b, "<li>%d</li>", k)
-			}
-			region.Slots = append(region.Slots, rewrite.Range{Start: start, End: base + b.Len()})
-		}
-		b.WriteString("</ul>")
-		region.Bytes = []byte("<ul>" + b.String())
-		for i := range region.Slots {
-			region.Slots[i].Start += 4
-			region.Slots[i].End += 4
-		}
-		region.Span = rewrite.Range{Start: base, End: base + len(region.Bytes)}
-		order := rng.Perm(n)
-		switch rng.IntN(4) {
-		case 0: // one entry twice
-			if n > 1 {
-				order[0] = order[1]
-			}
-		case 1: // too few
-			order = order[:max(0, n-1)]
-		case 2: // out of range
-			if n > 0 {
-				order[rng.IntN(n)] = n
-			}
-		case 3: // entries out of order
-			if n > 1 {
-				region.Slots[0], region.Slots[1] = region.Slots[1], region.Slots[0]
-			}
-		}
-		want := region.Reordered([]byte("before:"), order)
-		if got := reordered([]byte("before:"), &region, order); !bytes.Equal(got, want) {
-			t.Fatalf("order %v of %v in %q:\ngot  %q\nwant %q", order, region.Slots, region.Bytes, got, want)
-		}
-	}
-}
-
-// BenchmarkReordered reorders a menu of twelve entries, as the demo's
-// pages have: in one pass, and as page.Region.Reordered does.
-func BenchmarkReordered(b *testing.B) {
-	region := testMenu("<ul>", 12)
-	order := []int{3, 7, 0, 1, 2, 4, 5, 6, 8, 9, 10, 11}
-	dst := make([]byte, 0, 4096)
-	b.Run("render", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			dst = reordered(dst[:0], &region, order)
-		}
-	})
-	b.Run("page", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			dst = region.Reordered(dst[:0], order)
-		}
-	})
 }
