@@ -43,6 +43,10 @@
 //     whole request in one call, into a buffer held only until it is
 //     served (wake_unix.go: the socket read; wake_other.go: none
 //     elsewhere).
+//   - more.go: writes of a response that more of it follows go out marked
+//     MSG_MORE, so that a page larger than the write buffer leaves in one
+//     segment train (more_linux.go: the socket write; more_other.go: none
+//     elsewhere).
 //   - record.go: the glue to the learn step: what it reads of the request
 //     (learn.Facts), the views and cart adds it records, counted; the
 //     cart add's body.

@@ -40,7 +40,7 @@ func (l guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := guardConn{Conn: c, wake: newWakeReader(c)}
+	g := guardConn{Conn: c, wake: newWakeReader(c), more: newMoreWriter(c)}
 	if tc, ok := c.(*tls.Conn); ok {
 		// fasthttp tells TLS by these methods (RequestCtx.IsTLS).
 		return &guardTLSConn{guardConn: g, tc: tc}, nil
@@ -81,6 +81,8 @@ var errBareLF = errors.New("proxy: request header block ends in a bare LF")
 type guardConn struct {
 	net.Conn
 	wake     *wakeReader // nil: reads go to Conn as they are (TLS, not TCP)
+	more     *moreWriter // nil: writes go to Conn as they are (TLS, not TCP, not Linux)
+	holding  bool        // more of the response being written follows: see hold
 	state    uint8
 	bare     bool  // a block ended in a bare LF: the next read fails
 	lines    int   // header lines of the block so far
@@ -113,6 +115,21 @@ func (c *guardConn) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Write writes b to the connection, marked "more follows" while the
+// connection is told so (hold).
+func (c *guardConn) Write(b []byte) (int, error) {
+	if c.holding && c.more != nil {
+		return c.more.write(c.Conn, b)
+	}
+	return c.Conn.Write(b)
+}
+
+// hold tells the connection whether more of the response being written
+// follows the next writes (see moreWriter). It is called from the
+// goroutine that writes, between writes; whoever sets it must clear it
+// before the response's last bytes are written.
+func (c *guardConn) hold(on bool) { c.holding = on }
 
 // read is the connection's read, through its wakeReader where it has one.
 func (c *guardConn) read(b []byte) (int, error) {

@@ -202,7 +202,9 @@ func (p *Proxy) Server() *fasthttp.Server {
 		// call instead of two, but a personalized page is copied into
 		// this buffer whole, so every slow reader of one would hold 32 KiB
 		// more (tried on 2026-12-03; bench/load memory -slow with
-		// -slow-accept text/html measures it, though noisily).
+		// -slow-accept text/html measures it, though noisily). The two
+		// writes are marked so that the kernel sends them as one
+		// (moreWriter).
 		WriteBufferSize: 32 << 10,
 		// Connections between requests keep no read or write buffer and
 		// no body buffer (fasthttp keeps all three per connection by

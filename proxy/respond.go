@@ -167,7 +167,29 @@ func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser
 type splicedBody struct {
 	raw, scratch *[]byte
 	pieces       [][]byte
+	// conn, when not nil, is told while the body is written that more of
+	// the response follows, but for its last moreTail bytes: a page
+	// larger than the server's write buffer then goes out in one segment
+	// train (moreWriter).
+	conn *guardConn
 }
+
+// heldConn returns ctx's connection when it can be told that more of a
+// response follows (guardConn.hold), else nil: over TLS, off Linux, or
+// with server.max_conns_per_ip set (fasthttp then wraps the connection in
+// its own type, which hides guardConn's methods).
+func heldConn(ctx *fasthttp.RequestCtx) *guardConn {
+	if c, ok := ctx.Conn().(*guardConn); ok && c.more != nil {
+		return c
+	}
+	return nil
+}
+
+// moreTail is how many of a body's last bytes splicedBody.WriteTo writes
+// with the connection no longer held: few enough to fit in what is left of
+// the server's write buffer, where the server's last flush, unheld, sends
+// them with all that was held.
+const moreTail = 256
 
 func (b *splicedBody) Read(p []byte) (int, error) {
 	for len(b.pieces) > 0 {
@@ -182,24 +204,35 @@ func (b *splicedBody) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// WriteTo writes the pieces in turn (fasthttp writes a body that has it
-// so): a piece longer than the write buffer's room goes to the socket from
-// where it is, past the buffer, where Read would copy it through the
-// buffer a buffer's length at a time, one write call each (a ~400 KB page
-// cut in a few pieces: three write calls, not thirteen).
 func (b *splicedBody) WriteTo(w io.Writer) (int64, error) {
-	var n int64
+	var n, held int64
+	if b.conn != nil {
+		for _, p := range b.pieces {
+			held += int64(len(p))
+		}
+		held = max(held-moreTail, 0)
+		defer b.conn.hold(false)
+	}
 	for len(b.pieces) > 0 {
-		k, err := w.Write(b.pieces[0])
+		p := b.pieces[0]
+		if n < held {
+			p = p[:min(int64(len(p)), held-n)]
+		}
+		if b.conn != nil {
+			b.conn.hold(n < held)
+		}
+		k, err := w.Write(p)
 		n += int64(k)
 		b.pieces[0] = b.pieces[0][k:]
-		if err == nil && len(b.pieces[0]) > 0 {
+		if err == nil && k < len(p) {
 			err = io.ErrShortWrite
 		}
 		if err != nil {
 			return n, err
 		}
-		b.pieces = b.pieces[1:]
+		if len(b.pieces[0]) == 0 {
+			b.pieces = b.pieces[1:]
+		}
 	}
 	return n, nil
 }

@@ -1,0 +1,229 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// dataSegments is how many segments carrying data c has sent.
+func dataSegments(t *testing.T, c net.Conn) uint32 {
+	t.Helper()
+	return tcpInfo(t, c).Data_segs_out
+}
+
+// notSent is how many bytes written to c the kernel holds unsent.
+func notSent(t *testing.T, c net.Conn) uint32 {
+	t.Helper()
+	return tcpInfo(t, c).Notsent_bytes
+}
+
+func tcpInfo(t *testing.T, c net.Conn) *unix.TCPInfo {
+	t.Helper()
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info *unix.TCPInfo
+	var serr error
+	if err := raw.Control(func(fd uintptr) { info, serr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil {
+		t.Fatal(err)
+	}
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	return info
+}
+
+// readAll reads n bytes from c, failing the test if they do not all come
+// within the deadline: bytes left queued by a write marked "more follows"
+// would never come.
+func readAll(c net.Conn, n int) ([]byte, error) {
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, n)
+	_, err := io.ReadFull(c, b)
+	return b, err
+}
+
+// bodyPieces returns pieces of a body as splicedBody has them: the shop's bytes
+// and the visitor's, of the given sizes.
+func bodyPieces(sizes ...int) (pieces [][]byte, whole []byte) {
+	for i, n := range sizes {
+		p := bytes.Repeat([]byte{byte('a' + i)}, n)
+		pieces = append(pieces, p)
+		whole = append(whole, p...)
+	}
+	return pieces, whole
+}
+
+// warm sends a few megabytes from server to client, as a keep-alive
+// connection that has served pages has: until the client's window has
+// grown, the kernel sends a fresh connection's data in segments of at
+// most half its window (32 KiB on loopback), held or not.
+func warm(t *testing.T, client, server net.Conn) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := readAll(client, 4<<20)
+		done <- err
+	}()
+	if _, err := server.Write(make([]byte, 4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSplicedBodyOneSegment: a personalized page larger than the server's
+// write buffer leaves in one segment when its connection can be held, in
+// two (the full buffer, then the rest) when not; the bytes are the same.
+func TestSplicedBodyOneSegment(t *testing.T) {
+	const head = "HTTP/1.1 200 OK\r\nContent-Length: 36000\r\n\r\n"
+	for _, tc := range []struct {
+		name string
+		held bool
+		want uint32
+	}{
+		{"held", true, 1},
+		{"not held", false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, server := tcpPair(t)
+			g := &guardConn{Conn: server, more: newMoreWriter(server)}
+			if g.more == nil {
+				t.Fatal("no moreWriter for a TCP connection on Linux")
+			}
+			warm(t, client, server)
+			pieces, whole := bodyPieces(20000, 3000, 12000, 1000)
+			b := &splicedBody{pieces: pieces}
+			if tc.held {
+				b.conn = g
+			}
+			want := append([]byte(head), whole...)
+			got := make(chan []byte, 1)
+			go func() {
+				r, _ := readAll(client, len(want))
+				got <- r
+			}()
+			before := dataSegments(t, server)
+			w := bufio.NewWriterSize(g, 32<<10) // the server's write buffer
+			_, _ = w.WriteString(head)
+			if n, err := b.WriteTo(w); err != nil || n != int64(len(whole)) {
+				t.Fatalf("WriteTo: %d, %v; want %d", n, err, len(whole))
+			}
+			if g.holding {
+				t.Fatal("the connection is still held once the body is handed over")
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if r := <-got; !bytes.Equal(r, want) {
+				t.Fatalf("the client got %d bytes, not the %d sent", len(r), len(want))
+			}
+			if n := dataSegments(t, server) - before; n != tc.want {
+				t.Errorf("%d data segments, want %d", n, tc.want)
+			}
+		})
+	}
+}
+
+// TestSplicedBodyNothingQueued: whatever the pieces and however the
+// server's buffer cuts them, the body's last bytes go out unheld: once the
+// server has flushed, the kernel holds nothing back (held bytes would wait
+// there for a later write, or some 200 ms), and the client has it all.
+func TestSplicedBodyNothingQueued(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sizes  []int
+		buffer int
+	}{
+		{"small buffer, large last piece", []int{1000, 40000}, 4 << 10},
+		{"last piece shorter than the tail", []int{30000, 100, 50}, 32 << 10},
+		{"one piece", []int{50000}, 32 << 10},
+		{"body shorter than the tail", []int{100}, 32 << 10},
+		{"empty pieces", []int{0, 33000, 0, 2000, 0}, 32 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, server := tcpPair(t)
+			warm(t, client, server) // segments up to 64 KiB: nothing but the end pushes
+			g := &guardConn{Conn: server, more: newMoreWriter(server)}
+			pieces, whole := bodyPieces(tc.sizes...)
+			got := make(chan []byte, 1)
+			go func() {
+				r, _ := readAll(client, len(whole))
+				got <- r
+			}()
+			w := bufio.NewWriterSize(g, tc.buffer)
+			if _, err := (&splicedBody{pieces: pieces, conn: g}).WriteTo(w); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if n := notSent(t, server); n != 0 {
+				t.Errorf("%d bytes of the body held unsent after the last flush", n)
+			}
+			if r := <-got; !bytes.Equal(r, whole) {
+				t.Fatalf("the client got %d bytes of %d", len(r), len(whole))
+			}
+		})
+	}
+}
+
+// TestMoreWriter: a held write larger than the socket takes waits for the
+// client to read and delivers every byte in order; a deadline and a
+// closed peer come out as a write's errors, and leave the connection
+// unheld.
+func TestMoreWriter(t *testing.T) {
+	client, server := tcpPair(t)
+	g := &guardConn{Conn: server, more: newMoreWriter(server)}
+	big := make([]byte, 8<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		r, _ := readAll(client, len(big)+1)
+		got <- r
+	}()
+	g.hold(true)
+	if n, err := g.Write(big); n != len(big) || err != nil {
+		t.Fatalf("held write: %d, %v", n, err)
+	}
+	g.hold(false)
+	if _, err := g.Write([]byte{'!'}); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-got; !bytes.Equal(r, append(big, '!')) {
+		t.Fatal("the client did not get the bytes written, in order")
+	}
+
+	_ = server.SetWriteDeadline(time.Now().Add(-time.Second))
+	g.hold(true)
+	_, err := g.Write([]byte("late"))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !strings.HasPrefix(err.Error(), "write tcp") {
+		t.Fatalf("a held write past its deadline: %v, want a write's timeout", err)
+	}
+	_ = server.SetWriteDeadline(time.Time{})
+
+	client.Close()
+	pieces, _ := bodyPieces(1 << 20)
+	w := bufio.NewWriterSize(g, 32<<10)
+	if _, err := (&splicedBody{pieces: pieces, conn: g}).WriteTo(w); err == nil {
+		if err = w.Flush(); err == nil {
+			t.Fatal("a megabyte written to a closed peer: no error")
+		}
+	}
+	if g.holding {
+		t.Fatal("the connection is still held after a failed write")
+	}
+}
