@@ -99,8 +99,9 @@ var botMarkers = []string{
 	"fasthttp", "k6/", "vegeta", "hey/", "wrk", "apachebench", "siege",
 }
 
-// Classifier tells bots from people. It remembers recent answers: a shop's
-// traffic repeats a few thousand user agents. It is safe for concurrent use.
+// Classifier tells bots from people, and people's devices. It remembers
+// recent answers: a shop's traffic repeats a few thousand user agents. It
+// is safe for concurrent use.
 type Classifier struct {
 	markers []string
 	seen    [seenSlots]atomic.Pointer[seenAgent]
@@ -109,8 +110,9 @@ type Classifier struct {
 const seenSlots = 1 << 12
 
 type seenAgent struct {
-	ua  string
-	bot bool
+	ua     string
+	bot    bool
+	device Device
 }
 
 // New returns a Classifier recognising the built-in markers and extra ones
@@ -128,15 +130,27 @@ func New(extra []string) *Classifier {
 // IsBot reports whether a user agent is a crawler or a tool. An empty user
 // agent is a tool.
 func (c *Classifier) IsBot(ua []byte) bool {
+	bot, _ := c.Classify(ua)
+	return bot
+}
+
+// Classify reports whether a user agent is a crawler or a tool, as IsBot,
+// and the device it reads as, as Parse (a bot's is the zero Device): a
+// user agent seen recently costs a lookup, where Parse costs a couple of
+// microseconds (every new visit reads its device).
+func (c *Classifier) Classify(ua []byte) (bot bool, d Device) {
 	slot := &c.seen[xxhash.Sum64(ua)&(seenSlots-1)]
 	if s := slot.Load(); s != nil && s.ua == string(ua) {
-		return s.bot
+		return s.bot, s.device
 	}
-	bot := c.isBot(ua)
+	bot = c.isBot(ua)
+	if !bot {
+		d = Parse(ua)
+	}
 	if len(ua) <= 512 {
-		slot.Store(&seenAgent{ua: string(ua), bot: bot})
+		slot.Store(&seenAgent{ua: string(ua), bot: bot, device: d})
 	}
-	return bot
+	return bot, d
 }
 
 func (c *Classifier) isBot(ua []byte) bool {

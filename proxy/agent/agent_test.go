@@ -44,9 +44,22 @@ func TestParse(t *testing.T) {
 		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0", Device{Desktop, MacOS, Firefox}},
 		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", Device{Desktop, Windows, Edge}},
 	}
+	c := New(nil)
 	for _, tt := range tests {
 		if got := Parse([]byte(tt.ua)); got != tt.want {
 			t.Errorf("Parse(%q) = %+v, want %+v", tt.ua, got, tt.want)
 		}
+		for pass := range 2 { // the second pass is answered from memory
+			if bot, got := c.Classify([]byte(tt.ua)); bot || got != tt.want {
+				t.Errorf("pass %d: Classify(%q) = %v, %+v; want false, %+v", pass, tt.ua, bot, got, tt.want)
+			}
+		}
+	}
+	// A user agent in another's slot is told apart by its bytes.
+	for i := range c.seen {
+		c.seen[i].Store(&seenAgent{ua: "other", bot: true})
+	}
+	if bot, got := c.Classify([]byte(tests[0].ua)); bot || got != tests[0].want {
+		t.Errorf("over another's slot: %v, %+v; want false, %+v", bot, got, tests[0].want)
 	}
 }
