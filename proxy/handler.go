@@ -249,7 +249,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	case codec.Identity:
 		// The shop's bytes go out from the buffer they were read into, the
 		// visitor's from scratch: no copy of the page.
-		b := &splicedBody{raw: raw, scratch: scratch, conn: heldConn(x.ctx)}
+		b := &splicedBody{raw: raw, scratch: scratch}
 		var size int
 		b.pieces, size = splice.Pieces(make([][]byte, 0, 2*len(out.Contents)+1), *raw, a.Spans, out.Contents)
 		p.metrics.rewrote(time.Since(x.start))

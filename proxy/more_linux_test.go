@@ -6,11 +6,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"shopedge/bench/shop"
 )
 
 // dataSegments is how many segments carrying data c has sent.
@@ -85,15 +89,18 @@ func warm(t *testing.T, client, server net.Conn) {
 // TestSplicedBodyOneSegment: a personalized page larger than the server's
 // write buffer leaves in one segment when its connection can be held, in
 // two (the full buffer, then the rest) when not; the bytes are the same.
+// So does a body held whole in one buffer (pooledBody).
 func TestSplicedBodyOneSegment(t *testing.T) {
 	const head = "HTTP/1.1 200 OK\r\nContent-Length: 36000\r\n\r\n"
 	for _, tc := range []struct {
-		name string
-		held bool
-		want uint32
+		name         string
+		held, pooled bool
+		want         uint32
 	}{
-		{"held", true, 1},
-		{"not held", false, 2},
+		{"held", true, false, 1},
+		{"not held", false, false, 2},
+		{"pooled, held", true, true, 1},
+		{"pooled, not held", false, true, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			client, server := tcpPair(t)
@@ -103,9 +110,18 @@ func TestSplicedBodyOneSegment(t *testing.T) {
 			}
 			warm(t, client, server)
 			pieces, whole := bodyPieces(20000, 3000, 12000, 1000)
-			b := &splicedBody{pieces: pieces}
+			var body io.WriterTo
+			var conn *guardConn
 			if tc.held {
-				b.conn = g
+				conn = g
+			}
+			if tc.pooled {
+				buf := append([]byte(nil), whole...)
+				pb := newPooledBody(&buf)
+				pb.conn = conn
+				body = pb
+			} else {
+				body = &splicedBody{pieces: pieces, conn: conn}
 			}
 			want := append([]byte(head), whole...)
 			got := make(chan []byte, 1)
@@ -116,7 +132,7 @@ func TestSplicedBodyOneSegment(t *testing.T) {
 			before := dataSegments(t, server)
 			w := bufio.NewWriterSize(g, 32<<10) // the server's write buffer
 			_, _ = w.WriteString(head)
-			if n, err := b.WriteTo(w); err != nil || n != int64(len(whole)) {
+			if n, err := body.WriteTo(w); err != nil || n != int64(len(whole)) {
 				t.Fatalf("WriteTo: %d, %v; want %d", n, err, len(whole))
 			}
 			if g.holding {
@@ -225,5 +241,62 @@ func TestMoreWriter(t *testing.T) {
 	}
 	if g.holding {
 		t.Fatal("the connection is still held after a failed write")
+	}
+}
+
+// TestPersonalizedPageOneSegment: through the proxy's own server, a
+// visitor's personalized category page (menu, blocks, overlay: 34 KB or
+// so), larger than the server's 32 KiB write buffer, reaches the visitor
+// in one segment on a connection that has carried pages before.
+func TestPersonalizedPageOneSegment(t *testing.T) {
+	t.Parallel()
+	s := shop.New(1)
+	up := httptest.NewServer(s)
+	t.Cleanup(up.Close)
+	e := startProxy(t, demoConfig(t, up.URL, nil))
+	e.shop = s
+	ps := e.inStock("shoes", 6)
+	c := dialProxy(t, e.url)
+	br := bufio.NewReaderSize(c, 256<<10)
+	cookie := ""
+	get := func(path string) (*http.Response, []byte) {
+		t.Helper()
+		req := "GET " + path + " HTTP/1.1\r\nHost: shop.example\r\nAccept: text/html\r\nUser-Agent: " + browserUA + "\r\n"
+		if cookie != "" {
+			req += "Cookie: " + cookie + "\r\n"
+		}
+		if _, err := io.WriteString(c, req+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ck := range resp.Cookies() {
+			cookie = ck.Name + "=" + ck.Value
+		}
+		return resp, body
+	}
+	for _, p := range ps[1:] { // a visit: the engine and the profile learn
+		get(p.URL())
+	}
+	category := s.Catalog.Categories["shoes"].URL()
+	get(category)
+	before := tcpInfo(t, c).Data_segs_in
+	resp, body := get(category)
+	segs := tcpInfo(t, c).Data_segs_in - before
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "private") {
+		t.Fatalf("%s, Cache-Control %q: not a personalized page", resp.Status, resp.Header.Get("Cache-Control"))
+	}
+	if len(body) <= 32<<10 {
+		t.Fatalf("the page is %d bytes: it fits in the write buffer, and proves nothing", len(body))
+	}
+	if segs != 1 {
+		t.Errorf("a page of %d bytes came in %d segments, want 1", len(body), segs)
 	}
 }

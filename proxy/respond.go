@@ -158,7 +158,14 @@ func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser
 	default:
 		// Written from the proxy's buffers or the shop's stream, which go
 		// back once the visitor has them: no copy into a body buffer of
-		// the connection's own.
+		// the connection's own. A body held whole is written with the
+		// connection told that more follows, but for its end (writeHeld).
+		switch b := body.(type) {
+		case *splicedBody:
+			b.conn = heldConn(ctx)
+		case *pooledBody:
+			b.conn = heldConn(ctx)
+		}
 		ctx.Response.SetBodyStream(body, size)
 	}
 }
@@ -167,29 +174,8 @@ func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser
 type splicedBody struct {
 	raw, scratch *[]byte
 	pieces       [][]byte
-	// conn, when not nil, is told while the body is written that more of
-	// the response follows, but for its last moreTail bytes: a page
-	// larger than the server's write buffer then goes out in one segment
-	// train (moreWriter).
-	conn *guardConn
+	conn         *guardConn // see writeHeld; set by respond
 }
-
-// heldConn returns ctx's connection when it can be told that more of a
-// response follows (guardConn.hold), else nil: over TLS, off Linux, or
-// with server.max_conns_per_ip set (fasthttp then wraps the connection in
-// its own type, which hides guardConn's methods).
-func heldConn(ctx *fasthttp.RequestCtx) *guardConn {
-	if c, ok := ctx.Conn().(*guardConn); ok && c.more != nil {
-		return c
-	}
-	return nil
-}
-
-// moreTail is how many of a body's last bytes splicedBody.WriteTo writes
-// with the connection no longer held: few enough to fit in what is left of
-// the server's write buffer, where the server's last flush, unheld, sends
-// them with all that was held.
-const moreTail = 256
 
 func (b *splicedBody) Read(p []byte) (int, error) {
 	for len(b.pieces) > 0 {
@@ -205,37 +191,67 @@ func (b *splicedBody) Read(p []byte) (int, error) {
 }
 
 func (b *splicedBody) WriteTo(w io.Writer) (int64, error) {
-	var n, held int64
-	if b.conn != nil {
-		for _, p := range b.pieces {
+	n, k, err := writeHeld(w, b.conn, b.pieces)
+	b.pieces = b.pieces[k:]
+	return n, err
+}
+
+// heldConn returns ctx's connection when it can be told that more of a
+// response follows (guardConn.hold), else nil: over TLS, off Linux, or
+// with server.max_conns_per_ip set (fasthttp then wraps the connection in
+// its own type, which hides guardConn's methods).
+func heldConn(ctx *fasthttp.RequestCtx) *guardConn {
+	if c, ok := ctx.Conn().(*guardConn); ok && c.more != nil {
+		return c
+	}
+	return nil
+}
+
+// writeHeld writes pieces to w, the server's writer for conn's response.
+// When conn is not nil it is held (guardConn.hold) while all but the last
+// moreTail bytes are written, so that a body larger than the server's
+// write buffer leaves with its head in one segment train (moreWriter);
+// its last bytes are written unheld, and with them, in the server's last
+// flush, the rest. It returns the bytes written and how many pieces were
+// written whole; a piece written in part is trimmed to what is left.
+func writeHeld(w io.Writer, conn *guardConn, pieces [][]byte) (n int64, whole int, err error) {
+	var held int64
+	if conn != nil {
+		for _, p := range pieces {
 			held += int64(len(p))
 		}
 		held = max(held-moreTail, 0)
-		defer b.conn.hold(false)
+		defer conn.hold(false)
 	}
-	for len(b.pieces) > 0 {
-		p := b.pieces[0]
+	for whole < len(pieces) {
+		p := pieces[whole]
 		if n < held {
 			p = p[:min(int64(len(p)), held-n)]
 		}
-		if b.conn != nil {
-			b.conn.hold(n < held)
+		if conn != nil {
+			conn.hold(n < held)
 		}
 		k, err := w.Write(p)
 		n += int64(k)
-		b.pieces[0] = b.pieces[0][k:]
+		pieces[whole] = pieces[whole][k:]
 		if err == nil && k < len(p) {
 			err = io.ErrShortWrite
 		}
 		if err != nil {
-			return n, err
+			return n, whole, err
 		}
-		if len(b.pieces[0]) == 0 {
-			b.pieces = b.pieces[1:]
+		if len(pieces[whole]) == 0 {
+			whole++
 		}
 	}
-	return n, nil
+	return n, whole, nil
 }
+
+// moreTail is how many of a body's last bytes writeHeld writes with the
+// connection no longer held: few enough to fit in what is left of the
+// server's write buffer, where the server's last flush, unheld, sends
+// them with all that was held.
+const moreTail = 256
 
 func (b *splicedBody) Close() error {
 	bufpool.Put(b.raw)
@@ -250,7 +266,18 @@ const smallBody = 256 << 10
 // pooledBody is a response body read from a pooled buffer.
 type pooledBody struct {
 	bytes.Reader
-	buf *[]byte
+	buf  *[]byte
+	conn *guardConn // see writeHeld; set by respond
+}
+
+func (b *pooledBody) WriteTo(w io.Writer) (int64, error) {
+	if b.conn == nil {
+		return b.Reader.WriteTo(w)
+	}
+	rest := [1][]byte{(*b.buf)[b.Size()-int64(b.Len()):]}
+	n, _, err := writeHeld(w, b.conn, rest[:])
+	_, _ = b.Seek(n, io.SeekCurrent) // from where it was: never out of range
+	return n, err
 }
 
 // newPooledBody reads buf, and returns it to the pool on Close: one
