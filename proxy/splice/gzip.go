@@ -47,10 +47,15 @@ type Gzip struct {
 // cheaper than tracking age: what is in use comes back within a few
 // requests. It is safe for concurrent use.
 type Budget struct {
-	max   int64
-	mu    sync.RWMutex
-	m     map[string]kept // content → its deflate form, flushed
-	bytes int64           // charged for m: keys, values and the map's share
+	max int64
+	// table holds what is kept (nil: nothing yet, or cleared). A lookup
+	// is a hash of the content, two atomic loads and a comparison: no
+	// lock, where a map behind a RWMutex cost two atomic adds on a word
+	// every request shares and the map's own hash and probe (on the load
+	// harness's gzip pages, a third of AppendParts, 2026-12-03).
+	table atomic.Pointer[keptTable]
+	mu    sync.Mutex // serializes what changes the table and bytes
+	bytes int64      // charged for the contents kept: see kept.cost
 	// seen holds a hash of contents sent once, stored, and not kept: a
 	// content is compressed and kept the second time it comes, so that
 	// what one visitor alone gets (an overlay of their cart, a tag with
@@ -59,25 +64,83 @@ type Budget struct {
 	seen [seenSlots]atomic.Uint64
 }
 
-// kept is a content's deflate form, at the level it was compressed at.
-type kept struct {
-	z     []byte
-	level int
+// keptTable is what a budget keeps: each content in one of the two slots
+// (a pair 2k, 2k+1) its hash chooses, the newer first; a third content
+// of the same pair pushes the older out. It has a slot for every 256
+// bytes of the budget (room to spare: a kept part costs ~600), so that
+// the budget's bound, not the pairs, is what usually pushes contents out.
+type keptTable struct {
+	slots []atomic.Pointer[kept]
+	shift uint // 64 - log2(len(slots)): a hash's top bits choose its pair
 }
+
+// newKeptTable returns the table for a budget of max bytes: a power of
+// two slots, 16 to 1<<20.
+func newKeptTable(max int64) *keptTable {
+	n, bits := 16, uint(4)
+	for n < 1<<20 && int64(n)*256 < max {
+		n, bits = n<<1, bits+1
+	}
+	return &keptTable{slots: make([]atomic.Pointer[kept], n), shift: 64 - bits}
+}
+
+// size is what the table's slots hold, in bytes, charged to the budget
+// before any content.
+func (t *keptTable) size() int64 { return int64(len(t.slots)) * 8 }
+
+// place is the first of the two slots a content of hash h may take.
+func (t *keptTable) place(h uint64) int { return int(h>>t.shift) &^ 1 }
+
+// find returns the content kept with hash h, or nil.
+func (t *keptTable) find(content []byte, h uint64) *kept {
+	if t == nil {
+		return nil
+	}
+	i := t.place(h)
+	for j := i; j < i+2; j++ {
+		if k := t.slots[j].Load(); k != nil && k.is(content, h) {
+			return k
+		}
+	}
+	return nil
+}
+
+// kept is a content and its deflate form, at the level it was compressed
+// at, in one buffer; never changed once in a table.
+type kept struct {
+	hash  uint64
+	level int
+	n     int    // the content's length
+	b     []byte // the content, then its deflate form
+}
+
+func (k *kept) is(content []byte, h uint64) bool {
+	return k.hash == h && bytes.Equal(k.b[:k.n], content)
+}
+
+// z is the kept content's deflate form (its capacity its length).
+func (k *kept) z() []byte { return k.b[k.n:] }
+
+// cost is what k is charged: its bytes, and 64 for the entry and its
+// slot (a map's share was as much).
+func (k *kept) cost() int64 { return int64(len(k.b) + 64) }
 
 // seenSlots is how many contents seen once Budget remembers.
 const seenSlots = 4096
 
-// seed keys the hashes of contents seen once.
+// seed keys the hashes of contents, random for each process, so that no
+// one can craft contents (say, a swap that echoes a search) that take
+// the slots of the cards every visitor gets.
 var seed = maphash.MakeSeed()
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget { return &Budget{max: max} }
 
-// Used returns the bytes charged now.
+// Used returns the bytes charged now for the contents kept (the table's
+// slots, set aside from max, are not counted).
 func (b *Budget) Used() int64 {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.bytes
 }
 
@@ -88,7 +151,8 @@ func (b *Budget) Max() int64 { return b.max }
 func (b *Budget) Clear() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.m, b.bytes = nil, 0
+	b.table.Store(nil)
+	b.bytes = 0
 }
 
 // compressed returns content's deflate form (flushed, not final): kept
@@ -101,15 +165,13 @@ func (b *Budget) compressed(content []byte, level int) []byte {
 	if b == nil {
 		return deflatePiece(nil, content, level, false)
 	}
-	b.mu.RLock()
-	k, ok := b.m[string(content)]
-	b.mu.RUnlock()
-	if ok && k.level == level {
-		return k.z
-	}
 	h := maphash.Bytes(seed, content)
+	k := b.table.Load().find(content, h)
+	if k != nil && k.level == level {
+		return k.z()
+	}
 	tag := h | 1 // never 0, an empty slot
-	if slot := &b.seen[(h>>1)%seenSlots]; slot.Swap(tag) != tag && !ok {
+	if slot := &b.seen[(h>>1)%seenSlots]; slot.Swap(tag) != tag && k == nil {
 		// The first time: not kept.
 		if len(content) <= maxStoredFirst {
 			return nil
@@ -117,22 +179,52 @@ func (b *Budget) compressed(content []byte, level int) []byte {
 		return deflatePiece(nil, content, level, false)
 	}
 	z := deflatePiece(nil, content, level, false)
-	z = append(make([]byte, 0, len(z)), z...) // kept at its size, not its buffer's
-	cost := int64(len(content) + len(z) + 64) // key, value and the map's share
+	k = &kept{hash: h, level: level, n: len(content), b: make([]byte, len(content)+len(z))}
+	copy(k.b, content)
+	copy(k.b[len(content):], z)
+	b.keep(k)
+	return k.z()
+}
+
+// keep puts k in the table, in place of the same content at another
+// level, or first of its pair; when the budget would be over, it starts
+// over with k alone. A content larger than the whole budget is not kept.
+func (b *Budget) keep(k *kept) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cost > b.max {
-		return z
+	t := b.table.Load()
+	if t == nil {
+		t = newKeptTable(b.max)
 	}
-	if old, dup := b.m[string(content)]; dup {
-		b.bytes -= int64(len(content) + len(old.z) + 64)
+	limit := b.max - t.size()
+	if k.cost() > limit {
+		return
 	}
-	if b.m == nil || b.bytes+cost > b.max {
-		b.m, b.bytes = make(map[string]kept), 0
+	i := t.place(k.hash)
+	first, second := &t.slots[i], &t.slots[i+1]
+	switch p, q := first.Load(), second.Load(); {
+	case p != nil && p.is(k.b[:k.n], k.hash):
+		b.bytes -= p.cost()
+		first.Store(k)
+	case q != nil && q.is(k.b[:k.n], k.hash):
+		b.bytes -= q.cost()
+		second.Store(k)
+	case p == nil:
+		first.Store(k)
+	default:
+		if q != nil {
+			b.bytes -= q.cost()
+		}
+		second.Store(p)
+		first.Store(k)
 	}
-	b.m[string(content)] = kept{z: z, level: level}
-	b.bytes += cost
-	return z
+	b.bytes += k.cost()
+	if b.bytes > limit {
+		t = newKeptTable(b.max)
+		t.slots[t.place(k.hash)].Store(k)
+		b.bytes = k.cost()
+	}
+	b.table.Store(t)
 }
 
 // gzipHeader is a minimal gzip member header: deflate, no name, no time,

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -290,8 +291,8 @@ func TestBudgetLevel(t *testing.T) {
 	z1 := budget.compressed(content, 1)
 	budget.compressed(content, 9)
 	z9 := budget.compressed(content, 9)
-	if k := budget.m[string(content)]; k.level != 9 || !bytes.Equal(k.z, z9) {
-		t.Errorf("kept at level %d, want 9", k.level)
+	if k := budget.lookup(content); k == nil || k.level != 9 || !bytes.Equal(k.z(), z9) {
+		t.Errorf("kept %+v, want at level 9", k)
 	}
 	if bytes.Equal(z1, z9) {
 		t.Log("levels 1 and 9 gave the same bytes")
@@ -330,8 +331,8 @@ func TestFirstSightStored(t *testing.T) {
 			t.Errorf("page %d: budget holds %d bytes", i+1, budget.Used())
 		}
 	}
-	if k := budget.m[string(menu)]; cap(k.z) != len(k.z) {
-		t.Errorf("kept in %d bytes of capacity for %d charged", cap(k.z), len(k.z))
+	if k := budget.lookup(menu); k == nil || cap(k.z()) != len(k.z()) || cap(k.b) != len(k.b) {
+		t.Errorf("kept %+v: more capacity than is charged", k)
 	}
 
 	// A large content is compressed the first time, and not kept.
@@ -344,4 +345,9 @@ func TestFirstSightStored(t *testing.T) {
 	if budget.Used() != used {
 		t.Error("a content seen once was kept")
 	}
+}
+
+// lookup returns what b keeps of content, or nil.
+func (b *Budget) lookup(content []byte) *kept {
+	return b.table.Load().find(content, maphash.Bytes(seed, content))
 }
