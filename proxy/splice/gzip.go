@@ -194,8 +194,9 @@ func (b *Budget) Clear() {
 // content came before (see Budget.seen). The first time a content of at
 // most maxStoredFirst bytes comes it returns nil, for the caller to send
 // it stored (appendCompressed); a larger one is compressed and not kept.
-// Without a budget, every content is compressed. k is the entry kept,
-// when the form returned is one (z is then k.z()).
+// Without a budget, every content is compressed. k, when not nil, is the
+// budget's entry of the form returned (z is k.z()), with its CRC: kept,
+// unless it alone is larger than the budget.
 func (b *Budget) compressed(content []byte, level int) (z []byte, k *kept) {
 	if b == nil {
 		return deflatePiece(nil, content, level, false), nil
