@@ -170,12 +170,22 @@ var seed = maphash.MakeSeed()
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget { return &Budget{max: max} }
 
-// Used returns the bytes charged now for the contents kept (the front's
-// slots, set aside from max while anything is kept, are not counted).
+// Used returns the bytes charged now: the contents kept and, while any
+// is, the front's slots.
 func (b *Budget) Used() int64 {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return b.bytes
+	if b.m == nil {
+		return 0
+	}
+	return b.bytes + frontSize(b.max)
+}
+
+// frontSize is what the front's slots of a budget of max bytes hold, set
+// aside from max for the contents.
+func frontSize(max int64) int64 {
+	n, _ := frontSlots(max)
+	return int64(n) * 8
 }
 
 // Max returns the budget's bound.
@@ -247,8 +257,7 @@ func (b *Budget) fromMap(content []byte, h uint64) *kept {
 func (b *Budget) keep(k *kept) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, _ := frontSlots(b.max)
-	limit := b.max - int64(n)*8 // the front's slots set aside
+	limit := b.max - frontSize(b.max)
 	if k.cost() > limit {
 		return
 	}

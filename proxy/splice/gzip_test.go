@@ -301,7 +301,7 @@ func TestBudgetLevel(t *testing.T) {
 	if bytes.Equal(z1, z9) {
 		t.Log("levels 1 and 9 gave the same bytes")
 	}
-	if used, want := budget.Used(), int64(len(content)+len(z9))+keptShare; used != want {
+	if used, want := budget.Used(), int64(len(content)+len(z9))+keptShare+frontSize(budget.Max()); used != want {
 		t.Errorf("budget charged %d, want %d (the level-1 form given back)", used, want)
 	}
 }
@@ -375,9 +375,8 @@ func budgetError(b *Budget) error {
 	if sum != b.bytes {
 		return fmt.Errorf("budget charges %d, its entries cost %d", b.bytes, sum)
 	}
-	n, _ := frontSlots(b.max)
-	if b.bytes > b.max-int64(n)*8 {
-		return fmt.Errorf("budget holds %d bytes and %d slots, bound %d", b.bytes, n, b.max)
+	if b.bytes+frontSize(b.max) > b.max {
+		return fmt.Errorf("budget holds %d bytes and %d of slots, bound %d", b.bytes, frontSize(b.max), b.max)
 	}
 	f := b.front.Load()
 	if (f == nil) != (b.m == nil) {
