@@ -2,8 +2,10 @@ package splice
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"shopedge/rewrite"
@@ -106,6 +108,101 @@ func BenchmarkPieces(b *testing.B) {
 	for b.Loop() {
 		dst, _ = Pieces(dst[:0], body, spans, contents)
 	}
+}
+
+// benchCard is product i's card in a block, as render's built-in template
+// gives it.
+func benchCard(i int) string {
+	return fmt.Sprintf("\n"+`<li class="se-rec-item"><a href="/p/lamp-%d?se_rec=also-viewed"><img src="/img/%d.svg" alt="" width="300" height="300" loading="lazy"><span class="se-rec-brand">Lumo</span><span class="se-rec-name">Lamp number %d</span><span class="se-rec-price">€%d.00</span></a></li>`, i, i, i, 10*i)
+}
+
+// cardVisitor is a visitor's page: its Gzip, contents and cuts.
+type cardVisitor struct {
+	g        *Gzip
+	contents [][]byte
+	cuts     [][]int
+}
+
+// cardVisitors makes what the load harness's visitors get on gzip pages:
+// three page versions of six sites each, every visitor a block of 8
+// cards of their own (drawn Zipf-like from 500 products, in their own
+// order), a menu in their own order, their own banner and the tags; in a
+// budget of the default size (16 MiB, a quarter of limits.page_cache)
+// holding 20000 other parts, so that lookups go to memory as they do in
+// the proxy, not to a few entries in the cache. Each visitor came twice.
+func cardVisitors() []cardVisitor {
+	budget := NewBudget(16 << 20)
+	for i := range 20000 {
+		part := []byte(fmt.Sprintf("<li>another page's part %d %s</li>", i, strings.Repeat("x", 300+i%200)))
+		budget.compressed(part, 6)
+		budget.compressed(part, 6) // the second time: kept
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var visitors []cardVisitor
+	for n := range 3 {
+		body, spans, contents, _ := benchPage()
+		body = append([]byte(strings.Repeat(" ", 100*n)), body...) // another page: its pieces' lengths differ
+		for i := range spans {
+			spans[i].Start += 100 * n
+			spans[i].End += 100 * n
+		}
+		g := NewGzip(body, spans, budget)
+		menu := body[spans[1].Start:spans[1].End]
+		for v := range 100 {
+			c := slices.Clone(contents)
+			at := rng.IntN(len(menu))
+			c[1] = append(slices.Clone(menu[at:]), menu[:at]...)
+			c[2] = fmt.Appendf(nil, `<p class="se-banner se-banner-free_shipping" data-se-banner="free-shipping">Add €%d.50 more for free shipping</p>`, v)
+			block := `<section class="se-rec" data-se-block="also-viewed" aria-label="Customers also viewed"><h2>Customers also viewed</h2><ul class="se-rec-grid">`
+			cuts := []int{len(block)}
+			for range 8 {
+				block += benchCard(int(500 * rng.Float64() * rng.Float64()))
+				cuts = append(cuts, len(block))
+			}
+			c[4] = []byte(block + "\n</ul>\n</section>\n")
+			cc := make([][]int, len(c))
+			cc[4] = cuts
+			for range 2 {
+				g.AppendParts(nil, c, cc, 6) // seen twice: kept
+			}
+			visitors = append(visitors, cardVisitor{g, c, cc})
+		}
+	}
+	return visitors
+}
+
+// BenchmarkAppendPartsCards assembles the pages of cardVisitors, pages
+// and visitors in turn.
+func BenchmarkAppendPartsCards(b *testing.B) {
+	visitors := cardVisitors()
+	dst := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	b.SetBytes(int64(visitors[0].g.size))
+	i := 0
+	for b.Loop() {
+		v := &visitors[i%len(visitors)]
+		i += 7 // pages and visitors in turn
+		dst = v.g.AppendParts(dst[:0], v.contents, v.cuts, 6)
+	}
+}
+
+// BenchmarkAppendPartsCardsParallel is BenchmarkAppendPartsCards on every
+// core at once, as the proxy's requests share the budget.
+func BenchmarkAppendPartsCardsParallel(b *testing.B) {
+	visitors := cardVisitors()
+	b.ReportAllocs()
+	b.SetBytes(int64(visitors[0].g.size))
+	var seq atomic.Int64
+	b.ResetTimer() // cardVisitors is not what is measured
+	b.RunParallel(func(pb *testing.PB) {
+		dst := make([]byte, 0, 64<<10)
+		i := int(seq.Add(1)) * 131
+		for pb.Next() {
+			v := &visitors[i%len(visitors)]
+			i += 7
+			dst = v.g.AppendParts(dst[:0], v.contents, v.cuts, 6)
+		}
+	})
 }
 
 func BenchmarkMultModP(b *testing.B) {

@@ -8,8 +8,8 @@
 // Files:
 //   - splice.go: Assemble and Pieces, for identity bodies.
 //   - gzip.go: Gzip, a page's compressed pieces; Budget, what visitors
-//     got, compressed, kept for every page within a bound; the CRC-32
-//     arithmetic that joins them.
+//     got, compressed, kept for every page within a bound.
+//   - crc.go: the CRC-32 arithmetic that joins the pieces' CRCs.
 //
 // splice knows regions only as byte ranges (rewrite.Range); it imports
 // nothing else of shopedge.

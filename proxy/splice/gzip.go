@@ -47,10 +47,18 @@ type Gzip struct {
 // cheaper than tracking age: what is in use comes back within a few
 // requests. It is safe for concurrent use.
 type Budget struct {
-	max   int64
+	max int64
+	// front holds contents of m as visitors ask for them, for a lookup
+	// with no lock: a hash of the content, two atomic loads and a
+	// comparison, where a lookup in m costs a RWMutex's two atomic adds
+	// on a word every request shares and the map's probe (on the load
+	// harness's gzip pages, a third of AppendParts, 2026-12-03). m stays
+	// what is kept: a content pushed out of the front costs a lookup in
+	// m, never a deflate. nil with m.
+	front atomic.Pointer[keptFront]
 	mu    sync.RWMutex
-	m     map[string]kept // content → its deflate form, flushed
-	bytes int64           // charged for m: keys, values and the map's share
+	m     map[uint64]*kept // by the content's hash (seed)
+	bytes int64            // charged for m: see kept.cost
 	// seen holds a hash of contents sent once, stored, and not kept: a
 	// content is compressed and kept the second time it comes, so that
 	// what one visitor alone gets (an overlay of their cart, a tag with
@@ -59,26 +67,125 @@ type Budget struct {
 	seen [seenSlots]atomic.Uint64
 }
 
-// kept is a content's deflate form, at the level it was compressed at.
-type kept struct {
-	z     []byte
-	level int
+// keptFront is a table of entries of a budget's map: each in one of the
+// two slots (a pair 2k, 2k+1) its hash chooses, the one asked for last
+// first. It holds only entries of the map it goes with, so that what it
+// holds is charged to the budget. It has a slot for every 512 bytes of
+// the budget (a kept part costs ~600), set aside from the budget.
+type keptFront struct {
+	slots []atomic.Pointer[kept]
+	shift uint // 64 - log2(len(slots)): a hash's top bits choose its pair
 }
+
+// frontSlots is how many slots the front of a budget of max bytes has: a
+// power of two, 16 to 1<<20.
+func frontSlots(max int64) (n int, bits uint) {
+	n, bits = 16, 4
+	for n < 1<<20 && int64(n)*512 < max {
+		n, bits = n<<1, bits+1
+	}
+	return n, bits
+}
+
+func newKeptFront(max int64) *keptFront {
+	n, bits := frontSlots(max)
+	return &keptFront{slots: make([]atomic.Pointer[kept], n), shift: 64 - bits}
+}
+
+// place is the first of the two slots a content of hash h may take.
+func (f *keptFront) place(h uint64) int { return int(h>>f.shift) &^ 1 }
+
+// find returns the entry of content, of hash h, or nil.
+func (f *keptFront) find(content []byte, h uint64) *kept {
+	if f == nil {
+		return nil
+	}
+	i := f.place(h)
+	for j := i; j < i+2; j++ {
+		if k := f.slots[j].Load(); k != nil && k.is(content, h) {
+			return k
+		}
+	}
+	return nil
+}
+
+// put makes k the first of its pair, the first before it the second.
+// Only with the budget's lock held (read or write), so that k is in the
+// map the front goes with; concurrent puts may leave either of two
+// entries in a slot, each of them in the map.
+func (f *keptFront) put(k *kept) {
+	i := f.place(k.hash)
+	first, second := &f.slots[i], &f.slots[i+1]
+	if p := first.Load(); p != k {
+		second.Store(p)
+		first.Store(k)
+	}
+}
+
+// drop takes k out of the front, with the budget's write lock held.
+func (f *keptFront) drop(k *kept) {
+	i := f.place(k.hash)
+	for j := i; j < i+2; j++ {
+		if f.slots[j].Load() == k {
+			f.slots[j].Store(nil)
+		}
+	}
+}
+
+// kept is a content and its deflate form, at the level it was compressed
+// at, in one buffer; never changed once kept.
+type kept struct {
+	hash  uint64
+	level int
+	n     int    // the content's length
+	b     []byte // the content, then its deflate form
+	// crc and shift are the content's CRC-32 and x^(8·n) (see combine):
+	// a page's CRC takes a kept part in ~10 ns rather than a pass over
+	// its bytes.
+	crc, shift uint32
+}
+
+func (k *kept) is(content []byte, h uint64) bool {
+	return k.hash == h && bytes.Equal(k.b[:k.n], content)
+}
+
+// z is the kept content's deflate form (its capacity its length).
+func (k *kept) z() []byte { return k.b[k.n:] }
+
+// cost is what k is charged: its bytes and keptShare.
+func (k *kept) cost() int64 { return int64(len(k.b)) + keptShare }
+
+// keptShare is what an entry costs beside its bytes: the kept struct (64
+// bytes allocated) and its share of the map.
+const keptShare = 96
 
 // seenSlots is how many contents seen once Budget remembers.
 const seenSlots = 4096
 
-// seed keys the hashes of contents seen once.
+// seed keys the hashes of contents, random for each process, so that no
+// one can craft contents (say, a swap that echoes a search) that take
+// the slots of the cards every visitor gets.
 var seed = maphash.MakeSeed()
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget { return &Budget{max: max} }
 
-// Used returns the bytes charged now.
+// Used returns the bytes charged now: the contents kept and, while any
+// is, the front's slots.
 func (b *Budget) Used() int64 {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return b.bytes
+	if b.m == nil {
+		return 0
+	}
+	return b.bytes + frontSize(b.max)
+}
+
+// frontSize is what the front's slots of a budget of max bytes hold, set
+// aside from max for the contents.
+func frontSize(max int64) int64 {
+	n, _ := frontSlots(max)
+	return int64(n) * 8
 }
 
 // Max returns the budget's bound.
@@ -89,6 +196,7 @@ func (b *Budget) Clear() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.m, b.bytes = nil, 0
+	b.front.Store(nil)
 }
 
 // compressed returns content's deflate form (flushed, not final): kept
@@ -96,43 +204,74 @@ func (b *Budget) Clear() {
 // content came before (see Budget.seen). The first time a content of at
 // most maxStoredFirst bytes comes it returns nil, for the caller to send
 // it stored (appendCompressed); a larger one is compressed and not kept.
-// Without a budget, every content is compressed.
-func (b *Budget) compressed(content []byte, level int) []byte {
+// Without a budget, every content is compressed. k, when not nil, is the
+// budget's entry of the form returned (z is k.z()), with its CRC: kept,
+// unless it alone is larger than the budget.
+func (b *Budget) compressed(content []byte, level int) (z []byte, k *kept) {
 	if b == nil {
-		return deflatePiece(nil, content, level, false)
-	}
-	b.mu.RLock()
-	k, ok := b.m[string(content)]
-	b.mu.RUnlock()
-	if ok && k.level == level {
-		return k.z
+		return deflatePiece(nil, content, level, false), nil
 	}
 	h := maphash.Bytes(seed, content)
+	if k = b.front.Load().find(content, h); k == nil {
+		k = b.fromMap(content, h)
+	}
+	if k != nil && k.level == level {
+		return k.z(), k
+	}
 	tag := h | 1 // never 0, an empty slot
-	if slot := &b.seen[(h>>1)%seenSlots]; slot.Swap(tag) != tag && !ok {
+	if slot := &b.seen[(h>>1)%seenSlots]; slot.Swap(tag) != tag && k == nil {
 		// The first time: not kept.
 		if len(content) <= maxStoredFirst {
-			return nil
+			return nil, nil
 		}
-		return deflatePiece(nil, content, level, false)
+		return deflatePiece(nil, content, level, false), nil
 	}
-	z := deflatePiece(nil, content, level, false)
-	z = append(make([]byte, 0, len(z)), z...) // kept at its size, not its buffer's
-	cost := int64(len(content) + len(z) + 64) // key, value and the map's share
+	z = deflatePiece(nil, content, level, false)
+	k = &kept{
+		hash: h, level: level, n: len(content), b: make([]byte, len(content)+len(z)),
+		crc: crc32.ChecksumIEEE(content), shift: xPow8n(len(content)),
+	}
+	copy(k.b, content)
+	copy(k.b[len(content):], z)
+	b.keep(k)
+	return k.z(), k
+}
+
+// fromMap returns the entry of content, of hash h, kept in the map (and
+// puts it in the front), or nil.
+func (b *Budget) fromMap(content []byte, h uint64) *kept {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k := b.m[h]
+	if k == nil || !k.is(content, h) {
+		return nil
+	}
+	b.front.Load().put(k)
+	return k
+}
+
+// keep puts k in the map, in place of the same content at another level
+// (or, as unlikely as two contents of one 64-bit hash, of another
+// content), and in the front; when the budget would be over, it starts
+// over. A content larger than the whole budget is not kept.
+func (b *Budget) keep(k *kept) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cost > b.max {
-		return z
+	limit := b.max - frontSize(b.max)
+	if k.cost() > limit {
+		return
 	}
-	if old, dup := b.m[string(content)]; dup {
-		b.bytes -= int64(len(content) + len(old.z) + 64)
+	if old := b.m[k.hash]; old != nil {
+		b.bytes -= old.cost()
+		b.front.Load().drop(old)
 	}
-	if b.m == nil || b.bytes+cost > b.max {
-		b.m, b.bytes = make(map[string]kept), 0
+	if b.m == nil || b.bytes+k.cost() > limit {
+		b.m, b.bytes = make(map[uint64]*kept), 0
+		b.front.Store(newKeptFront(b.max))
 	}
-	b.m[string(content)] = kept{z: z, level: level}
-	b.bytes += cost
-	return z
+	b.m[k.hash] = k
+	b.bytes += k.cost()
+	b.front.Load().put(k)
 }
 
 // gzipHeader is a minimal gzip member header: deflate, no name, no time,
@@ -227,9 +366,9 @@ func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level int) []byte {
 	dst = append(dst, gzipHeader...)
 	// The CRC runs over the page as it goes out: the shop's pieces are
-	// appended by their CRC and precomputed shift (combine), the
-	// visitor's by their bytes (crc32.Update, faster than a shift for
-	// the few kilobytes a site holds).
+	// appended by their CRC and precomputed shift (combine), so are the
+	// visitor's parts the budget keeps (their CRC kept with them), the
+	// rest by their bytes (crc32.Update).
 	var crc uint32
 	n := len(g.spans)
 	size := g.size
@@ -246,12 +385,17 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 			// Small and often different (a count, an amount): stored as
 			// is, which costs a copy where compressing costs a deflate.
 			dst = appendStored(dst, b)
+			crc = crc32.Update(crc, crc32.IEEETable, b)
 		case i < len(cuts) && len(cuts[i]) > 0:
-			dst = g.appendCut(dst, b, cuts[i], level)
+			dst, crc = g.appendCut(dst, crc, b, cuts[i], level)
 		default:
-			dst = g.appendCompressed(dst, b, level)
+			var k *kept
+			if dst, k = g.appendCompressed(dst, b, level); k != nil {
+				crc = combine(crc, k.crc, k.shift)
+			} else {
+				crc = crc32.Update(crc, crc32.IEEETable, b)
+			}
 		}
-		crc = crc32.Update(crc, crc32.IEEETable, contents[i])
 		size += len(contents[i]) - s.Len()
 	}
 	dst = append(dst, g.gaps[n]...)
@@ -261,25 +405,35 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 }
 
 // appendCut appends content b as its parts, ending at cuts, each
-// compressed once for every page (small ones stored).
-func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
+// compressed once for every page (small ones stored), and extends crc by
+// b: by the CRCs of the parts the budget keeps, by the bytes of the rest
+// (those between two kept parts at once).
+func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, level int) ([]byte, uint32) {
 	from := 0
+	pending := 0 // b[pending:from] is out but not yet in crc
 	for k := 0; k <= len(cuts); k++ {
 		to := len(b)
 		if k < len(cuts) {
 			to = min(max(cuts[k], from), len(b))
 		}
 		part := b[from:to]
-		from = to
 		switch {
 		case len(part) == 0:
 		case len(part) <= maxStoredPart:
 			dst = appendStored(dst, part)
 		default:
-			dst = g.appendCompressed(dst, part, level)
+			var kp *kept
+			if dst, kp = g.appendCompressed(dst, part, level); kp != nil {
+				if pending < from { // a call costs ~10 ns even for nothing
+					crc = crc32.Update(crc, crc32.IEEETable, b[pending:from])
+				}
+				crc = combine(crc, kp.crc, kp.shift)
+				pending = to
+			}
 		}
+		from = to
 	}
-	return dst
+	return dst, crc32.Update(crc, crc32.IEEETable, b[pending:])
 }
 
 // appendCompressed appends content b compressed as the budget keeps it,
@@ -287,16 +441,17 @@ func (g *Gzip) appendCut(dst, b []byte, cuts []int, level int) []byte {
 // one visitor alone gets (an overlay of their cart, a block head in their
 // variant) would cost a deflate (on the load harness's gzip pages, 5% of
 // the server's time, 2026-12-03) to save a few hundred bytes once; what
-// comes again is compressed then, and kept.
-func (g *Gzip) appendCompressed(dst, b []byte, level int) []byte {
-	if z := g.budget.compressed(b, level); z != nil {
-		return append(dst, z...)
+// comes again is compressed then, and kept. It returns the budget's
+// entry for b when b went out as the budget keeps it, else nil.
+func (g *Gzip) appendCompressed(dst, b []byte, level int) ([]byte, *kept) {
+	if z, k := g.budget.compressed(b, level); z != nil {
+		return append(dst, z...), k
 	}
 	for len(b) > maxStoredBlock {
 		dst = appendStored(dst, b[:maxStoredBlock])
 		b = b[maxStoredBlock:]
 	}
-	return appendStored(dst, b)
+	return appendStored(dst, b), nil
 }
 
 // maxStoredBlock is the most bytes one stored deflate block holds.
@@ -338,69 +493,4 @@ func (g *Gzip) gapLen(i int) int {
 		end = g.spans[i].Start
 	}
 	return end - start
-}
-
-// crc32Combine returns the CRC-32 (IEEE) of A followed by B, given the
-// CRC of A, the CRC of B and B's length, without reading the bytes (the
-// method of zlib's crc32_combine: multiply by x^(8·lenB) in GF(2)).
-func crc32Combine(crcA, crcB uint32, lenB int) uint32 {
-	if lenB <= 0 {
-		return crcA
-	}
-	return combine(crcA, crcB, xPow8n(lenB))
-}
-
-// combine is crc32Combine with B's shift, xPow8n(lenB), given.
-func combine(crcA, crcB, shift uint32) uint32 {
-	return multModP(shift, crcA) ^ crcB
-}
-
-// The reflected IEEE polynomial.
-const crcPoly = 0xedb88320
-
-// multModP multiplies a and b modulo the CRC polynomial (reflected).
-func multModP(a, b uint32) uint32 {
-	m := uint32(1) << 31
-	var p uint32
-	for {
-		if a&m != 0 {
-			p ^= b
-			if a&(m-1) == 0 {
-				break
-			}
-		}
-		m >>= 1
-		if b&1 != 0 {
-			b = b>>1 ^ crcPoly
-		} else {
-			b >>= 1
-		}
-	}
-	return p
-}
-
-// x2nTable[k] is x^(2^k) modulo the polynomial.
-var x2nTable = func() [32]uint32 {
-	var t [32]uint32
-	p := uint32(1) << 30 // x^1
-	t[0] = p
-	for k := 1; k < 32; k++ {
-		p = multModP(p, p)
-		t[k] = p
-	}
-	return t
-}()
-
-// xPow8n returns x^(8n) modulo the polynomial.
-func xPow8n(n int) uint32 {
-	p := uint32(1) << 31 // x^0
-	k := 3
-	for n > 0 {
-		if n&1 != 0 {
-			p = multModP(x2nTable[k&31], p)
-		}
-		n >>= 1
-		k++
-	}
-	return p
 }

@@ -3,12 +3,17 @@ package splice
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"shopedge/rewrite"
@@ -287,16 +292,16 @@ func TestBudgetLevel(t *testing.T) {
 	budget := NewBudget(1 << 20)
 	content := []byte("<nav>" + strings.Repeat("<a href=/c/x>x</a>", 100) + "</nav>")
 	budget.compressed(content, 1)
-	z1 := budget.compressed(content, 1)
+	z1, _ := budget.compressed(content, 1)
 	budget.compressed(content, 9)
-	z9 := budget.compressed(content, 9)
-	if k := budget.m[string(content)]; k.level != 9 || !bytes.Equal(k.z, z9) {
-		t.Errorf("kept at level %d, want 9", k.level)
+	z9, _ := budget.compressed(content, 9)
+	if k := budget.lookup(content); k == nil || k.level != 9 || !bytes.Equal(k.z(), z9) {
+		t.Errorf("kept %+v, want at level 9", k)
 	}
 	if bytes.Equal(z1, z9) {
 		t.Log("levels 1 and 9 gave the same bytes")
 	}
-	if used, want := budget.Used(), int64(len(content)+len(z9)+64); used != want {
+	if used, want := budget.Used(), int64(len(content)+len(z9))+keptShare+frontSize(budget.Max()); used != want {
 		t.Errorf("budget charged %d, want %d (the level-1 form given back)", used, want)
 	}
 }
@@ -330,8 +335,8 @@ func TestFirstSightStored(t *testing.T) {
 			t.Errorf("page %d: budget holds %d bytes", i+1, budget.Used())
 		}
 	}
-	if k := budget.m[string(menu)]; cap(k.z) != len(k.z) {
-		t.Errorf("kept in %d bytes of capacity for %d charged", cap(k.z), len(k.z))
+	if k := budget.lookup(menu); k == nil || cap(k.z()) != len(k.z()) || cap(k.b) != len(k.b) {
+		t.Errorf("kept %+v: more capacity than is charged", k)
 	}
 
 	// A large content is compressed the first time, and not kept.
@@ -343,5 +348,189 @@ func TestFirstSightStored(t *testing.T) {
 	}
 	if budget.Used() != used {
 		t.Error("a content seen once was kept")
+	}
+}
+
+// lookup returns what b keeps of content, or nil.
+func (b *Budget) lookup(content []byte) *kept {
+	return b.fromMap(content, maphash.Bytes(seed, content))
+}
+
+// budgetError says what is wrong with b's accounting, if anything: what
+// it charges must be what its map holds, within the budget less the
+// front's slots, and the front must hold only entries of the map.
+func budgetError(b *Budget) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var sum int64
+	for h, k := range b.m {
+		if k.hash != h {
+			return fmt.Errorf("an entry of hash %x under %x", k.hash, h)
+		}
+		if len(k.z()) != cap(k.z()) {
+			return fmt.Errorf("an entry's deflate form has capacity %d for %d bytes", cap(k.z()), len(k.z()))
+		}
+		sum += k.cost()
+	}
+	if sum != b.bytes {
+		return fmt.Errorf("budget charges %d, its entries cost %d", b.bytes, sum)
+	}
+	if b.bytes+frontSize(b.max) > b.max {
+		return fmt.Errorf("budget holds %d bytes and %d of slots, bound %d", b.bytes, frontSize(b.max), b.max)
+	}
+	f := b.front.Load()
+	if (f == nil) != (b.m == nil) {
+		return fmt.Errorf("a front %v with a map %v", f != nil, b.m != nil)
+	}
+	if f == nil {
+		return nil
+	}
+	for i := range f.slots {
+		if k := f.slots[i].Load(); k != nil && b.m[k.hash] != k {
+			return fmt.Errorf("the front's slot %d holds an entry its map does not", i)
+		}
+	}
+	return nil
+}
+
+// TestAppendPartsRandom: pages of random sites get random contents in
+// random parts, from a pool that comes again (first stored, then
+// compressed and kept) at two levels, from goroutines sharing a budget
+// small enough to start over many times; every page decodes to the page
+// spliced whole, and the budget's accounting holds throughout.
+func TestAppendPartsRandom(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	word := func(r *rand.Rand) string {
+		return []string{"<li>", "</li>", "<a href=\"/p/", "lamp", "shoe", "€", "12.00", " ", "\n", "class=\"se-rec-item\""}[r.IntN(10)]
+	}
+	text := func(r *rand.Rand, n int) []byte {
+		var b []byte
+		for len(b) < n {
+			b = append(b, word(r)...)
+			b = strconv.AppendInt(b, int64(r.IntN(50)), 10)
+		}
+		return b
+	}
+	var pool [][]byte // parts that come again
+	for range 60 {
+		pool = append(pool, text(r, 100+r.IntN(1500)))
+	}
+	type page struct {
+		body  []byte
+		spans []rewrite.Range
+	}
+	var pages []page
+	for range 4 {
+		var p page
+		p.body = text(r, 5000+r.IntN(20000))
+		for pos := r.IntN(2000); pos < len(p.body) && len(p.spans) < 7; pos += 1 + r.IntN(4000) {
+			end := min(pos+r.IntN(3)*r.IntN(300), len(p.body))
+			p.spans = append(p.spans, rewrite.Range{Start: pos, End: end})
+			pos = end
+		}
+		pages = append(pages, p)
+	}
+	budget := NewBudget(24 << 10)
+	gz := make([]*Gzip, len(pages))
+	for i, p := range pages {
+		gz[i] = NewGzip(p.body, p.spans, budget)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(9, uint64(w)))
+			for range 150 {
+				pi := r.IntN(len(pages))
+				p := pages[pi]
+				contents := make([][]byte, len(p.spans))
+				cuts := make([][]int, len(p.spans))
+				for i := range contents {
+					switch r.IntN(4) {
+					case 0: // the shop's
+					case 1: // one part, from the pool or the visitor's own
+						if r.IntN(2) == 0 {
+							contents[i] = pool[r.IntN(len(pool))]
+						} else {
+							contents[i] = text(r, r.IntN(3000))
+						}
+					default: // parts: a head, cards, a foot
+						var c []byte
+						for range r.IntN(10) {
+							if r.IntN(5) == 0 {
+								c = append(c, text(r, r.IntN(400))...)
+							} else {
+								c = append(c, pool[r.IntN(len(pool))]...)
+							}
+							cuts[i] = append(cuts[i], len(c))
+						}
+						contents[i] = append(c, "</ul>"...)
+					}
+				}
+				want := Assemble(nil, p.body, p.spans, contents)
+				z := gz[pi].AppendParts(nil, contents, cuts, 1+5*r.IntN(2))
+				zr, err := gzip.NewReader(bytes.NewReader(z))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := io.ReadAll(zr)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("page %d: does not decode to the page spliced whole (%v)", pi, err)
+					return
+				}
+				if err := budgetError(budget); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if budget.Used() == 0 {
+		t.Error("nothing kept")
+	}
+}
+
+// TestAppendPartsBytes: once its parts are kept, a page is exactly the
+// gzip header, the shop's pieces and each part deflated on its own (small
+// ones stored) in order, then the CRC-32 and length of the page spliced
+// whole: the CRC joined from kept parts' CRCs is the CRC of the bytes.
+func TestAppendPartsBytes(t *testing.T) {
+	t.Parallel()
+	body, spans, contents, cuts := benchPage()
+	contents[0] = nil // the shop's own site, joined by its CRC
+	g := NewGzip(body, spans, NewBudget(1<<20))
+	const level = 6
+	want := slices.Clone(gzipHeader)
+	for i := range spans {
+		want = append(want, g.gaps[i]...)
+		c := contents[i]
+		switch {
+		case c == nil:
+			want = append(want, g.sites[i]...)
+		case len(c) <= maxStored:
+			want = appendStored(want, c)
+		default:
+			from := 0
+			for _, to := range append(slices.Clone(cuts[i]), len(c)) {
+				if part := c[from:to]; len(part) <= maxStoredPart {
+					want = appendStored(want, part)
+				} else {
+					want = deflatePiece(want, part, level, false)
+				}
+				from = to
+			}
+		}
+	}
+	want = append(want, g.gaps[len(spans)]...)
+	page := Assemble(nil, body, spans, contents)
+	want = binary.LittleEndian.AppendUint32(want, crc32.ChecksumIEEE(page))
+	want = binary.LittleEndian.AppendUint32(want, uint32(len(page)))
+	for i := range 3 {
+		got := g.AppendParts(nil, contents, cuts, level)
+		if kept := i > 0; kept != bytes.Equal(got, want) {
+			t.Errorf("page %d: equal to its parts deflated apart %v, want %v", i+1, !kept, kept)
+		}
 	}
 }
