@@ -21,7 +21,12 @@ import (
 // write that ends the response sends the rest, so a response of up to a
 // segment goes out once. Only writes that more of the same response
 // follows are so marked (splicedBody.WriteTo holds back its last bytes for
-// an unmarked write), so that nothing is ever left queued.
+// an unmarked write), so that nothing is ever left queued: the server
+// writes those last bytes to the socket when the response ends, as it
+// flushes after every response (with Server.ReduceMemoryUsage it does so
+// even when the next pipelined request is already read; without it, a
+// pipelined response's held head would wait in the kernel for the next
+// response's flush, as its unheld tail waits in the server's buffer).
 //
 // It serves the writes of one goroutine (fasthttp's, for the connection).
 type moreWriter struct {

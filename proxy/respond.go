@@ -248,10 +248,12 @@ func writeHeld(w io.Writer, conn *guardConn, pieces [][]byte) (n int64, whole in
 }
 
 // moreTail is how many of a body's last bytes writeHeld writes with the
-// connection no longer held: few enough to fit in what is left of the
-// server's write buffer, where the server's last flush, unheld, sends
-// them with all that was held.
-const moreTail = 256
+// connection no longer held. One is enough, and more would lose the one
+// push for bodies whose end falls just past a multiple of the buffer:
+// fasthttp's body writer flushes its buffer as soon as a write fills it
+// (held, then), so the last byte always lands in a buffer with room, and
+// leaves in the server's last flush, unheld, with all that was held.
+const moreTail = 1
 
 func (b *splicedBody) Close() error {
 	bufpool.Put(b.raw)

@@ -138,7 +138,12 @@ func (c *Classifier) IsBot(ua []byte) bool {
 // and the device it reads as, as Parse (a bot's is the zero Device): a
 // user agent seen recently costs a lookup, where Parse costs a couple of
 // microseconds (every new visit reads its device).
+//
+// A user agent is read by its first maxAgent bytes, and remembered by
+// them: a longer one (a tool's, or a client's sending a new one each time)
+// costs a lookup like any other once seen.
 func (c *Classifier) Classify(ua []byte) (bot bool, d Device) {
+	ua = ua[:min(len(ua), maxAgent)]
 	slot := &c.seen[xxhash.Sum64(ua)&(seenSlots-1)]
 	if s := slot.Load(); s != nil && s.ua == string(ua) {
 		return s.bot, s.device
@@ -147,17 +152,19 @@ func (c *Classifier) Classify(ua []byte) (bot bool, d Device) {
 	if !bot {
 		d = Parse(ua)
 	}
-	if len(ua) <= 512 {
-		slot.Store(&seenAgent{ua: string(ua), bot: bot, device: d})
-	}
+	slot.Store(&seenAgent{ua: string(ua), bot: bot, device: d})
 	return bot, d
 }
+
+// maxAgent is how much of a user agent is read: browsers' are a few
+// hundred bytes.
+const maxAgent = 512
 
 func (c *Classifier) isBot(ua []byte) bool {
 	if len(bytes.TrimSpace(ua)) == 0 {
 		return true
 	}
-	var buf [512]byte
+	var buf [maxAgent]byte
 	l := lowerInto(buf[:0], ua)
 	for _, m := range c.markers {
 		if bytes.Contains(l, []byte(m)) {
@@ -168,8 +175,8 @@ func (c *Classifier) isBot(ua []byte) bool {
 }
 
 func lowerInto(dst, s []byte) []byte {
-	if len(s) > 512 {
-		s = s[:512]
+	if len(s) > maxAgent {
+		s = s[:maxAgent]
 	}
 	for _, c := range s {
 		if 'A' <= c && c <= 'Z' {
@@ -182,7 +189,7 @@ func lowerInto(dst, s []byte) []byte {
 
 // Parse reads the device from a user agent.
 func Parse(ua []byte) Device {
-	var buf [512]byte
+	var buf [maxAgent]byte
 	l := lowerInto(buf[:0], ua)
 	has := func(s string) bool { return bytes.Contains(l, []byte(s)) }
 	var d Device

@@ -1,6 +1,11 @@
 package agent
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 func TestIsBot(t *testing.T) {
 	t.Parallel()
@@ -61,5 +66,15 @@ func TestParse(t *testing.T) {
 	}
 	if bot, got := c.Classify([]byte(tests[0].ua)); bot || got != tests[0].want {
 		t.Errorf("over another's slot: %v, %+v; want false, %+v", bot, got, tests[0].want)
+	}
+	// A long user agent is read and remembered by its first 512 bytes.
+	long := []byte(tests[1].ua + strings.Repeat(" x", 400))
+	for pass := range 2 {
+		if bot, got := c.Classify(long); bot || got != tests[1].want {
+			t.Errorf("pass %d, long: %v, %+v; want false, %+v", pass, bot, got, tests[1].want)
+		}
+	}
+	if s := c.seen[xxhash.Sum64(long[:maxAgent])&(seenSlots-1)].Load(); s == nil || s.ua != string(long[:maxAgent]) {
+		t.Error("a long user agent was not remembered by its first 512 bytes")
 	}
 }

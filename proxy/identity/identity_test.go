@@ -207,28 +207,32 @@ func TestIssueMatchesLibrary(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			now := tc.now
 			is := newIssuer(t, &now, Key{tc.kid, secretA})
-			id := NewVisitorID()
-			got, err := is.Issue(id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lib := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
-				Issuer:    "shopedge",
-				Subject:   id,
-				IssuedAt:  jwt.NewNumericDate(now),
-				ExpiresAt: jwt.NewNumericDate(now.Add(365 * 24 * time.Hour)),
-			})
-			lib.Header["kid"] = tc.kid
-			want, err := lib.SignedString(secretA)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Fatalf("Issue =\n%s\nlibrary:\n%s", got, want)
-			}
-			v, ok := is.Verify(got) // parsed and checked, not from memory
-			if !ok || v.ID != id || !v.IssuedAt.Equal(now.Truncate(time.Second)) || v.KeyID != tc.kid {
-				t.Fatalf("Verify = %+v, %v", v, ok)
+			other := newIssuer(t, &now, Key{tc.kid, secretA}) // remembers none of is's tokens
+			var id string
+			for range 3 { // the signing state is kept for the next token: each is the library's
+				id = NewVisitorID()
+				got, err := is.Issue(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lib := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+					Issuer:    "shopedge",
+					Subject:   id,
+					IssuedAt:  jwt.NewNumericDate(now),
+					ExpiresAt: jwt.NewNumericDate(now.Add(365 * 24 * time.Hour)),
+				})
+				lib.Header["kid"] = tc.kid
+				want, err := lib.SignedString(secretA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Fatalf("Issue =\n%s\nlibrary:\n%s", got, want)
+				}
+				v, ok := other.VerifyBytes([]byte(got)) // parsed and checked, not from memory
+				if !ok || v.ID != id || !v.IssuedAt.Equal(now.Truncate(time.Second)) || v.KeyID != tc.kid {
+					t.Fatalf("Verify = %+v, %v", v, ok)
+				}
 			}
 			fresh := newIssuer(t, &now, Key{tc.kid, secretA})
 			tok, _ := fresh.Issue(id)
