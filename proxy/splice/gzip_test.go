@@ -2,8 +2,10 @@ package splice
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"hash/maphash"
@@ -531,6 +533,40 @@ func TestAppendPartsBytes(t *testing.T) {
 		got := g.AppendParts(nil, contents, cuts, level)
 		if kept := i > 0; kept != bytes.Equal(got, want) {
 			t.Errorf("page %d: equal to its parts deflated apart %v, want %v", i+1, !kept, kept)
+		}
+	}
+}
+
+// TestBudgetCollision: a content whose hash is another's is told apart by
+// its bytes: it never gets the other's deflate form or CRC, and the
+// budget's accounting holds.
+func TestBudgetCollision(t *testing.T) {
+	a := bytes.Repeat([]byte("the content asked for "), 100)
+	other := bytes.Repeat([]byte("another content, same hash "), 100)
+	zOther := deflatePiece(nil, other, 6, false)
+	b := NewBudget(1 << 20)
+	forged := &kept{
+		hash: maphash.Bytes(seed, a), level: 6, n: len(other), b: make([]byte, len(other)+len(zOther)),
+		crc: crc32.ChecksumIEEE(other), shift: xPow8n(len(other)),
+	}
+	copy(forged.b[copy(forged.b, other):], zOther)
+	b.keep(forged)
+	for i := range 3 { // first sight, second (kept), then from the front
+		z, k := b.compressed(a, 6)
+		if k == forged || (z != nil && bytes.Equal(z, zOther)) {
+			t.Fatalf("call %d: the content got the other content's entry", i)
+		}
+		if k != nil && (k.crc != crc32.ChecksumIEEE(a) || !bytes.Equal(k.b[:k.n], a)) {
+			t.Fatalf("call %d: kept with the wrong bytes or CRC", i)
+		}
+		if z != nil {
+			got, err := io.ReadAll(flate.NewReader(bytes.NewReader(z)))
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) || !bytes.Equal(got, a) {
+				t.Fatalf("call %d: the deflate form is of %d other bytes (%v)", i, len(got), err)
+			}
+		}
+		if err := budgetError(b); err != nil {
+			t.Fatalf("call %d: %v", i, err)
 		}
 	}
 }
