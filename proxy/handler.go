@@ -252,9 +252,9 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 	case codec.Identity:
 		// The shop's bytes go out from the buffer they were read into, the
 		// visitor's from scratch: no copy of the page.
-		b := &splicedBody{raw: raw, scratch: scratch}
+		b := newSplicedBody(raw, scratch, 2*len(out.Contents)+1)
 		var size int
-		b.pieces, size = splice.Pieces(make([][]byte, 0, 2*len(out.Contents)+1), *raw, a.Spans, out.Contents)
+		b.pieces, size = splice.Pieces(b.pieces, *raw, a.Spans, out.Contents)
 		p.metrics.rewrote(time.Since(x.start))
 		p.respond(x, resp, b, size, true)
 		return

@@ -170,11 +170,29 @@ func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser
 	}
 }
 
-// splicedBody reads a page as pieces of raw and of scratch.
+// splicedBody reads a page as pieces of raw and of scratch. It comes from
+// a pool (newSplicedBody) and goes back to it on Close, with its buffers.
 type splicedBody struct {
 	raw, scratch *[]byte
 	pieces       [][]byte
 	conn         *guardConn // see writeHeld; set by respond
+	// store holds pieces when they are few, as most pages' are: two a
+	// region changed, and one.
+	store [33][]byte
+}
+
+var splicedBodies = sync.Pool{New: func() any { return new(splicedBody) }}
+
+// newSplicedBody returns a splicedBody of raw and scratch, with room for
+// n pieces.
+func newSplicedBody(raw, scratch *[]byte, n int) *splicedBody {
+	b := splicedBodies.Get().(*splicedBody)
+	b.raw, b.scratch = raw, scratch
+	b.pieces = b.store[:0]
+	if n > len(b.store) {
+		b.pieces = make([][]byte, 0, n)
+	}
+	return b
 }
 
 func (b *splicedBody) Read(p []byte) (int, error) {
@@ -258,6 +276,8 @@ const moreTail = 1
 func (b *splicedBody) Close() error {
 	bufpool.Put(b.raw)
 	bufpool.Put(b.scratch)
+	*b = splicedBody{} // nothing of the page stays reachable from the pool
+	splicedBodies.Put(b)
 	return nil
 }
 
