@@ -3,7 +3,6 @@ package plan
 import (
 	"cmp"
 	"slices"
-	"time"
 
 	"shopedge/proxy/page"
 	"shopedge/proxy/profile"
@@ -43,15 +42,17 @@ func navOrder(dst []int, n *rules.Navigation, interest []float64) (_ []int, chan
 }
 
 // menuOrder appends to dst the order of a menu's entries for this
-// visitor. An entry's interest is the highest interest in any category it
-// links to, its submenu included.
-func menuOrder(dst []int, nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+// visitor (their interests, decayed to now). An entry's interest is the
+// highest interest in any category it links to, its submenu included.
+func menuOrder(dst []int, nav *rules.Navigation, s *page.Region, t *profile.Decayed) ([]int, bool) {
 	var buf [32]float64
 	interest := buf[:0]
 	for _, cats := range s.Cats {
 		best := 0.0
-		for _, c := range cats {
-			best = max(best, d.Interest(c, now, half))
+		if t.Any() {
+			for _, c := range cats {
+				best = max(best, t.Interest(c))
+			}
 		}
 		interest = append(interest, best)
 	}

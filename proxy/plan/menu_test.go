@@ -85,7 +85,8 @@ func BenchmarkMenuOrder(b *testing.B) {
 	var buf [16]int
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, changed := menuOrder(buf[:0], nav, &s, &d, now, week); !changed {
+		t := d.Decay(now, week) // a decision decays the interests once, for every menu
+		if _, changed := menuOrder(buf[:0], nav, &s, &t); !changed {
 			b.Fatal("unchanged")
 		}
 	}

@@ -246,6 +246,8 @@ type Plan struct {
 	rctxSet  bool
 	octx     recommend.Context // an upsell overlay's, in the cart's category
 	interest interestOf
+	decayed  profile.Decayed // the visitor's interests at Input.Now
+	decSet   bool            // decayed is filled
 	views    [profile.MaxRecent]catalog.ID
 	recent   [profile.MaxRecent]catalog.ID
 	cart     [profile.MaxCart]catalog.ID
@@ -348,13 +350,13 @@ func Decide(in *Input) *Plan {
 				r.Why = WhyPage
 			default:
 				if r.Why = gate(in, m, &cfg.NavAction); r.Why == "" {
-					all, moved := menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)
+					all, moved := menuOrder(pl.ints, cfg.Navigation, s, pl.interests(in, half))
 					pl.reordered(in, r, cfg.NavAction.Experiment, all, moved)
 				}
 			}
 		case page.Results:
 			if r.Why = gate(in, m, &cfg.SearchAction); r.Why == "" {
-				all, moved := resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)
+				all, moved := resultsOrder(pl.ints, in.Catalog, s, d, pl.interests(in, half))
 				pl.reordered(in, r, cfg.SearchAction.Experiment, all, moved)
 			}
 		case page.Block, page.Banner, page.Swap:
@@ -589,7 +591,7 @@ const ParentShare = 0.5
 // proxy never read (or whose page names none), those the shop's category
 // listings showed it under. Entries only move: none is added or lost. The
 // order is appended to dst.
-func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, t *profile.Decayed) ([]int, bool) {
 	type rank struct {
 		viewed   int // position in the recently viewed list; len: not viewed
 		interest float64
@@ -618,7 +620,7 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 		if len(pc) == 0 {
 			pc = cat.Listed(key, cats[:0])
 		}
-		ranks[i].interest = pathInterest(pc, d, now, half)
+		ranks[i].interest = pathInterest(pc, t)
 	}
 	start := len(dst)
 	for i := range ranks {
@@ -647,10 +649,10 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 // pathInterest is the visitor's interest in a product of the category
 // path (outermost first): the strongest of the interest in its deepest
 // category and, each level up, ParentShare as much of the parent's.
-func pathInterest(path []catalog.ID, d *profile.Data, now time.Time, half time.Duration) float64 {
+func pathInterest(path []catalog.ID, t *profile.Decayed) float64 {
 	best, share := 0.0, 1.0
 	for i := len(path) - 1; i >= 0; i-- {
-		best = max(best, share*d.Interest(path[i], now, half))
+		best = max(best, share*t.Interest(path[i]))
 		share *= ParentShare
 	}
 	return best
@@ -660,7 +662,7 @@ func pathInterest(path []catalog.ID, d *profile.Data, now time.Time, half time.D
 // and page, from buffers of the plan's own.
 func (pl *Plan) recContext(in *Input, half time.Duration) {
 	d := in.Profile
-	pl.interest = interestOf{d: d, now: in.Now, half: half}
+	pl.interest = interestOf{pl.interests(in, half)}
 	pl.rctx = recommend.Context{
 		Now:      in.Now,
 		Session:  recommend.SessionKey(in.Request.VisitorID, d.VisitStart),
@@ -695,13 +697,18 @@ func (pl *Plan) recommend(in *Input, ctx *recommend.Context, req recommend.Reque
 
 // interestOf is a visitor's interest in categories, for the engine's
 // personal re-ranking.
-type interestOf struct {
-	d    *profile.Data
-	now  time.Time
-	half time.Duration
-}
+type interestOf struct{ t *profile.Decayed }
 
-func (i *interestOf) Interest(c catalog.ID) float64 { return i.d.Interest(c, i.now, i.half) }
+func (i *interestOf) Interest(c catalog.ID) float64 { return i.t.Interest(c) }
+
+// interests is the visitor's interests decayed to the decision's time,
+// decayed once for every menu, result and re-ranking that asks.
+func (pl *Plan) interests(in *Input, half time.Duration) *profile.Decayed {
+	if !pl.decSet {
+		pl.decayed, pl.decSet = in.Profile.Decay(in.Now, half), true
+	}
+	return &pl.decayed
+}
 
 // recCatalog shows the learned catalog to the engine, for one request: it
 // reuses its buffer for the categories of each product asked for, and

@@ -343,6 +343,40 @@ func (d *Data) Interest(cat catalog.ID, now time.Time, halfLife time.Duration) f
 	return 0
 }
 
+// Decayed is a visitor's interest in each of their categories, decayed
+// to one time once: what Interest answers at that time, for a caller that
+// asks of many categories (a decision's menus, search results and
+// re-ranking ask of dozens, and a profile holds MaxInterests).
+type Decayed struct {
+	n    int
+	cats [MaxInterests]uint32
+	vals [MaxInterests]float64
+}
+
+// Decay returns the interests decayed to now.
+func (d *Data) Decay(now time.Time, halfLife time.Duration) Decayed {
+	t := Decayed{n: int(d.nInterest)}
+	for i := range t.n {
+		t.cats[i], t.vals[i] = d.interests[i].cat, decay(d.interests[i], now, halfLife)
+	}
+	return t
+}
+
+// Interest is the interest in a category: Data.Interest at the time Decay
+// was given, to the bit.
+func (t *Decayed) Interest(cat catalog.ID) float64 {
+	c := uint32(cat)
+	for i := range t.n {
+		if t.cats[i] == c {
+			return t.vals[i]
+		}
+	}
+	return 0
+}
+
+// Any reports whether the visitor has interest in any category.
+func (t *Decayed) Any() bool { return t.n > 0 }
+
 // Interests returns the categories with interest, unordered, decayed to
 // now. Their IDs carry the low half only: match them with SameCategory.
 func (d *Data) Interests(now time.Time, halfLife time.Duration) []Interest {
@@ -529,11 +563,12 @@ func (d *Data) addInterest(cat catalog.ID, w float64, now time.Time, halfLife ti
 		d.nInterest++
 		return
 	}
-	// Full: replace the weakest.
-	weakest := 0
+	// Full: replace the weakest (the first of those as weak), each
+	// decayed once.
+	weakest, wv := 0, decay(d.interests[0], now, halfLife)
 	for i := 1; i < MaxInterests; i++ {
-		if decay(d.interests[i], now, halfLife) < decay(d.interests[weakest], now, halfLife) {
-			weakest = i
+		if v := decay(d.interests[i], now, halfLife); v < wv {
+			weakest, wv = i, v
 		}
 	}
 	d.interests[weakest] = in
