@@ -300,6 +300,46 @@ func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bo
 	return cats, p.Price, p.Recommendable(), true
 }
 
+// Card is what choosing products to show reads of one (Catalog.Card).
+type Card struct {
+	Price    float64
+	Currency string
+	InStock  bool // Recommendable
+	Shows    bool // it has a name and an address, which a product's card needs
+}
+
+// CardOf is a product's Card.
+func CardOf(p *Product) Card {
+	return Card{Price: p.Price, Currency: p.Currency, InStock: p.Recommendable(), Shows: p.Name != "" && p.URL != ""}
+}
+
+// Card returns what choosing products to show reads of a product, without
+// copying it (Get copies every field).
+func (c *Catalog) Card(id ID) (_ Card, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
+	if !ok {
+		return Card{}, false
+	}
+	return CardOf(p), true
+}
+
+// CardPath is Card and the product's category IDs, appended to cats
+// (outermost first), in one lookup.
+func (c *Catalog) CardPath(id ID, cats []ID) (_ []ID, _ Card, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
+	if !ok {
+		return cats, Card{}, false
+	}
+	for _, cat := range p.Categories {
+		cats = append(cats, cat.ID)
+	}
+	return cats, CardOf(p), true
+}
+
 // Category returns a category seen in a product's path.
 func (c *Catalog) Category(id ID) (Category, bool) {
 	c.mu.RLock()

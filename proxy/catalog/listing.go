@@ -99,6 +99,36 @@ func (c *Catalog) Listed(key ID, cats []ID) []ID {
 	return append(cats, l.cats[:l.n]...)
 }
 
+// PathOf appends to cats the category path (outermost first) of the
+// product whose key, identifier or URL path has the ID key: the product's
+// own (ResolveKey, then Facts) or, when it names none, the one the shop's
+// listings showed key under (Listed). id and ok are ResolveKey's. One
+// lookup under one lock, for each of a search page's results.
+func (c *Catalog) PathOf(key ID, cats []ID) (id ID, ok bool, _ []ID) {
+	start := len(cats)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	id, ok = key, false
+	if _, held := c.products[key]; held {
+		ok = true
+	} else {
+		id, ok = c.aliases[key]
+	}
+	if ok {
+		if p := c.products[id]; p != nil {
+			for _, cat := range p.Categories {
+				cats = append(cats, cat.ID)
+			}
+		}
+	}
+	if len(cats) == start {
+		if l, listed := c.listed[key]; listed {
+			cats = append(cats, l.cats[:l.n]...)
+		}
+	}
+	return id, ok, cats
+}
+
 // Listings returns how many products listings have taught.
 func (c *Catalog) Listings() int {
 	c.mu.RLock()

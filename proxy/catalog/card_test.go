@@ -1,0 +1,86 @@
+package catalog
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestCardMatchesGet: on a random catalog (products with and without
+// names, addresses, prices, categories and aliases, some evicted, and
+// listings), Card and CardPath say what Get and Facts say of every ID,
+// and PathOf what ResolveKey, Facts and Listed say together, as a search
+// page's ranking read them.
+func TestCardMatchesGet(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 5))
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	c := New(150) // fewer than the products put: some are evicted
+	var keys []ID
+	for i := range 200 {
+		p := Product{ID: ID(1000 + i), Key: "sku-" + strconv.Itoa(i), SKU: "sku-" + strconv.Itoa(i),
+			Price: float64(r.IntN(5) * 10), Currency: []string{"", "EUR", "USD"}[r.IntN(3)],
+			Availability: Availability(r.IntN(13))}
+		if r.IntN(5) > 0 {
+			p.Name = "Product " + strconv.Itoa(i)
+		}
+		if r.IntN(5) > 0 {
+			p.URL = "/p/product-" + strconv.Itoa(i)
+			keys = append(keys, KeyOf(p.URL))
+		}
+		for range r.IntN(6) {
+			p.Categories = append(p.Categories, NewCategory("c", "/c/"+strconv.Itoa(r.IntN(30))))
+		}
+		c.Put(p, now.Add(time.Duration(r.IntN(1000))*time.Second))
+		keys = append(keys, p.ID)
+	}
+	for range 20 {
+		var listed []ID
+		for range 10 {
+			listed = append(listed, KeyOf("/p/product-"+strconv.Itoa(r.IntN(260))))
+		}
+		keys = append(keys, listed...)
+		path := []ID{KeyOf("/c/" + strconv.Itoa(r.IntN(30)))}
+		if r.IntN(2) == 0 {
+			path = append([]ID{KeyOf("/c/top")}, path...)
+		}
+		c.PutListing(path, listed, now)
+	}
+	keys = append(keys, 0, 1, 99999)
+	for _, id := range keys {
+		p, ok := c.Get(id)
+		card, cok := c.Card(id)
+		path, pcard, pok := c.CardPath(id, []ID{7})
+		facts, price, inStock, fok := c.Facts(id, []ID{7})
+		if cok != ok || pok != ok || fok != ok {
+			t.Fatalf("%d: Card ok %v, CardPath ok %v, Facts ok %v; Get ok %v", id, cok, pok, fok, ok)
+		}
+		if ok {
+			want := Card{Price: p.Price, Currency: p.Currency, InStock: p.Recommendable(), Shows: p.Name != "" && p.URL != ""}
+			if card != want || pcard != want {
+				t.Errorf("%d: Card %+v, CardPath %+v; want %+v", id, card, pcard, want)
+			}
+			if price != p.Price || inStock != p.Recommendable() {
+				t.Errorf("%d: Facts price %v in stock %v; Get %v %v", id, price, inStock, p.Price, p.Recommendable())
+			}
+		}
+		if !slices.Equal(path, facts) {
+			t.Errorf("%d: CardPath's path %v, Facts' %v", id, path, facts)
+		}
+		// PathOf, against the three lookups it stands for.
+		wantID, wantOK := c.ResolveKey(id)
+		var want []ID
+		if wantOK {
+			want, _, _, _ = c.Facts(wantID, []ID{7})
+		}
+		if len(want) <= 1 {
+			want = c.Listed(id, []ID{7})
+		}
+		gotID, gotOK, got := c.PathOf(id, []ID{7})
+		if gotOK != wantOK || wantOK && gotID != wantID || !slices.Equal(got, want) {
+			t.Errorf("%d: PathOf = %d, %v, %v; want %d, %v, %v", id, gotID, gotOK, got, wantID, wantOK, want)
+		}
+	}
+}
