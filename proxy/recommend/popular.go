@@ -1,7 +1,7 @@
 package recommend
 
 import (
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -67,19 +67,29 @@ func (e *Engine) buildTops(now int64) (popular, trending []ID, byCat map[ID][]ID
 	return topIDs(pop, topLen), topIDs(trend, topLen), byCat
 }
 
+// topIDs returns the IDs of the n best of r (higher score first, then
+// lower ID: a strict order, IDs being unique in a list), reordering r: a
+// top-n selection, then a sort of those n, and not a sort of every
+// product the engine tracks.
 func topIDs(r []ranked, n int) []ID {
-	sort.Slice(r, func(i, j int) bool {
-		if r[i].s != r[j].s {
-			return r[i].s > r[j].s
-		}
-		return r[i].id < r[j].id
-	})
 	if len(r) > n {
+		selectBest(r, n, rankedBetter)
 		r = r[:n]
 	}
+	slices.SortFunc(r, func(a, b ranked) int {
+		switch {
+		case rankedBetter(a, b):
+			return -1
+		case rankedBetter(b, a):
+			return 1
+		}
+		return 0
+	})
 	out := make([]ID, len(r))
 	for i, x := range r {
 		out[i] = x.id
 	}
 	return out
 }
+
+func rankedBetter(a, b ranked) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
