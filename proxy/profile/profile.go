@@ -377,6 +377,24 @@ func (t *Decayed) Interest(cat catalog.ID) float64 {
 // Any reports whether the visitor has interest in any category.
 func (t *Decayed) Any() bool { return t.n > 0 }
 
+// AtLeast returns the interests of at least min and above 0, the others
+// answered as 0: for a caller that only tells such interests apart (and
+// when one is NaN, which no comparison orders, all of them).
+func (t *Decayed) AtLeast(min float64) Decayed {
+	var s Decayed
+	for i := range t.n {
+		v := t.vals[i]
+		if v != v {
+			return *t
+		}
+		if v >= min && v > 0 {
+			s.cats[s.n], s.vals[s.n] = t.cats[i], v
+			s.n++
+		}
+	}
+	return s
+}
+
 // Interests returns the categories with interest, unordered, decayed to
 // now. Their IDs carry the low half only: match them with SameCategory.
 func (d *Data) Interests(now time.Time, halfLife time.Duration) []Interest {
