@@ -155,6 +155,37 @@ func CategoryID(path, name string) ID {
 	return KeyOf("name:" + strings.ToLower(strings.TrimSpace(name)))
 }
 
+// PathCategoryID is CategoryID(PathKey(string(path)), ""), the ID of the
+// category whose page is at path, for a request's path: one already in
+// PathKey's form (a slash, then letters, digits, "-._~" and single
+// slashes, no slash at the end) is its own key, with no string made of it
+// and no URL parsed.
+func PathCategoryID(path []byte) ID {
+	if plainPath(path) {
+		return ID(xxhash.Sum64(path))
+	}
+	return CategoryID(PathKey(string(path)), "")
+}
+
+// plainPath reports whether PathKey leaves path as it is: it starts with
+// one slash (two would start a host), ends with none (but for "/") and
+// holds nothing url.Parse reads otherwise or EscapedPath escapes.
+func plainPath(path []byte) bool {
+	n := len(path)
+	if n == 0 || path[0] != '/' || n > 1 && (path[1] == '/' || path[n-1] == '/') {
+		return false
+	}
+	for _, c := range path {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '/' || c == '-' || c == '.' || c == '_' || c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // PathKey reduces a URL (absolute or a path) to the form categories and
 // products are known by: the path, without a trailing slash, query or
 // fragment. It returns "" for what is not a URL of a page.

@@ -39,6 +39,7 @@ import (
 // with a search's query, or a cart add of sku (a nil).
 type mixStep struct {
 	path, query string
+	pathBytes   []byte // path, as a request's
 	typ         rules.PageType
 	a           *page.Analysis
 	sku         string
@@ -113,7 +114,8 @@ func newMix(b *testing.B) *mix {
 			q, _ := url.ParseQuery(path[i+1:])
 			st.path, st.query = path[:i], q.Get("q")
 		}
-		st.typ, _ = cfg.Classify([]byte(st.path))
+		st.pathBytes = []byte(st.path)
+		st.typ, _ = cfg.Classify(st.pathBytes)
 		resp := httptest.NewRecorder()
 		s.ServeHTTP(resp, httptest.NewRequest("GET", path, nil))
 		a, err := page.Analyze(page.Input{Config: cfg, Type: st.typ, Raw: resp.Body.Bytes(),
@@ -155,7 +157,7 @@ func newMix(b *testing.B) *mix {
 			steps = append(steps, get(searchPath(last)))
 		}
 		if last.InStock && rnd.IntN(4) == 0 {
-			steps = append(steps, &mixStep{path: "/cart/add", typ: rules.PageOther, sku: last.SKU}, get("/cart"))
+			steps = append(steps, &mixStep{path: "/cart/add", pathBytes: []byte("/cart/add"), typ: rules.PageOther, sku: last.SKU}, get("/cart"))
 		}
 		if rnd.IntN(10) < 3 {
 			steps = append(steps, get("/"))
@@ -204,7 +206,7 @@ func (m *mix) record(decide func(in *plan.Input)) {
 	m.next++
 	st := req.step
 	facts := learn.Facts{
-		VisitorID: req.who.id, Returning: req.returning, Page: st.typ, Path: []byte(st.path), Query: st.query,
+		VisitorID: req.who.id, Returning: req.returning, Page: st.typ, Path: st.pathBytes, Query: st.query,
 		UserAgent: benchUA, VisitGap: m.cfg.Profiles.VisitGap.D(), HalfLife: m.cfg.Profiles.InterestHalfLife.D(),
 	}
 	if st.a == nil {

@@ -254,6 +254,9 @@ func (e *Engine) Record(ev Event) {
 
 	s, idx := e.sessions.get(ev.Session, now)
 	var recent [coWindow]ID
+	// One memo of decays for every link: the two ends of a link were
+	// strengthened together, and decay by the same factor.
+	var m decayMemo
 	switch ev.Kind {
 	case View:
 		// Co-views with the visit's recent items, nearer ones counting more.
@@ -262,9 +265,9 @@ func (e *Engine) Record(ev Event) {
 				continue
 			}
 			cw := 1 / float64(d+1)
-			e.link(&it.viewed, other, cw, now, half)
+			e.link(&m, &it.viewed, other, cw, now, half)
 			if o := e.items[other]; o != nil {
-				e.link(&o.viewed, ev.Item, cw, now, half)
+				e.link(&m, &o.viewed, ev.Item, cw, now, half)
 			}
 		}
 		if s.addView(ev.Item) {
@@ -274,9 +277,9 @@ func (e *Engine) Record(ev Event) {
 		// Bought together, and viewed before buying.
 		for _, other := range s.boughtItems() {
 			if other != ev.Item {
-				e.link(&it.bought, other, 1, now, half)
+				e.link(&m, &it.bought, other, 1, now, half)
 				if o := e.items[other]; o != nil {
-					e.link(&o.bought, ev.Item, 1, now, half)
+					e.link(&m, &o.bought, ev.Item, 1, now, half)
 				}
 			}
 		}
@@ -284,9 +287,9 @@ func (e *Engine) Record(ev Event) {
 			if other != ev.Item {
 				// Viewed just before counts more than viewed long before.
 				w := 0.5 / float64(d+1)
-				e.link(&it.bought, other, w, now, half)
+				e.link(&m, &it.bought, other, w, now, half)
 				if o := e.items[other]; o != nil {
-					e.link(&o.bought, ev.Item, w, now, half)
+					e.link(&m, &o.bought, ev.Item, w, now, half)
 				}
 			}
 		}
@@ -347,12 +350,17 @@ func (e *Engine) evictLocked() {
 }
 
 // link strengthens the neighbour id in list by w, keeping the list within
-// bounds by dropping its weakest member.
-func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float64) {
+// bounds by dropping its weakest member; m remembers the decays of one
+// event's links (decayed.value's, to the bit).
+func (e *Engine) link(m *decayMemo, list *[]neighbour, id ID, w float64, now int64, half float64) {
 	l := *list
 	for i := range l {
 		if l[i].id == id {
-			l[i].w.add(w, now, half)
+			d := &l[i].w
+			d.v = float32(m.value(*d, now, half) + w) // d.add, its decay remembered
+			if now > d.at {
+				d.at = now
+			}
 			return
 		}
 	}
@@ -376,7 +384,7 @@ func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float
 		if age, v := float64(now-d.at), float64(d.v); age <= near && v >= w2 || age <= far && v >= w4 {
 			continue
 		}
-		if v := d.value(now, half); weakest < 0 || v < wv {
+		if v := m.value(d, now, half); weakest < 0 || v < wv {
 			weakest, wv = i, v
 		}
 	}

@@ -84,3 +84,37 @@ func TestCardMatchesGet(t *testing.T) {
 		}
 	}
 }
+
+// TestPathCategoryID: for random paths over an alphabet of what PathKey
+// keeps and what it changes or refuses (escapes, spaces, a scheme's
+// colon, a query, a fragment, doubled and trailing slashes, non-ASCII),
+// and a few written out, PathCategoryID is CategoryID(PathKey(path), "").
+func TestPathCategoryID(t *testing.T) {
+	t.Parallel()
+	paths := []string{"", "/", "//", "/c/men", "/c/men/", "//c/men", "/c//men", "c/men", "/c/men?x=1", "/c/men#top",
+		"/c/m%C3%A9n", "/c/mén", " /c/men", "/c/men ", "/c/a:b", "http://x/c", "/c/a+b", "/c/~x/-_.", "/*", "*"}
+	r := rand.New(rand.NewPCG(2, 9))
+	const alphabet = "/aZ09-._~%:?# +*é\t/"
+	for range 20000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		if len(b) > 0 && r.IntN(2) == 0 {
+			b[0] = '/'
+		}
+		paths = append(paths, string(b))
+	}
+	plain := 0
+	for _, p := range paths {
+		if got, want := PathCategoryID([]byte(p)), CategoryID(PathKey(p), ""); got != want {
+			t.Fatalf("PathCategoryID(%q) = %d, want %d (PathKey %q)", p, got, want, PathKey(p))
+		}
+		if plainPath([]byte(p)) {
+			plain++
+		}
+	}
+	if plain < 1000 {
+		t.Errorf("only %d of %d paths took the fast way", plain, len(paths))
+	}
+}
