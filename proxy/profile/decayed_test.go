@@ -64,16 +64,43 @@ func TestDecayedMatchesInterest(t *testing.T) {
 		if d != ref {
 			t.Fatalf("round %d: addInterest left %+v, the reference %+v", round, d.interests, ref.interests)
 		}
+		if round%100 == 1 && d.nInterest > 0 {
+			// Scores no event makes: NaN, and infinities (which a decay to
+			// nothing makes NaN).
+			d.interests[r.IntN(int(d.nInterest))].score = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}[r.IntN(3)]
+		}
 		now := at.Add(time.Duration(r.IntN(100000)-1000) * time.Second) // sometimes before the last
+		if round%100 == 1 {
+			now = now.Add(2000 * half) // decayed to nothing
+		}
 		dec := d.Decay(now, half)
 		if dec.Any() != (d.nInterest > 0) {
 			t.Fatalf("round %d: Any %v with %d interests", round, dec.Any(), d.nInterest)
 		}
+		// The strong ones at a bar: among the scores, at 0, below 0, or
+		// none's.
+		bar := []float64{0, -1, 0.5, 1, 2.5, 4}[r.IntN(6)]
+		if d.nInterest > 0 && r.IntN(3) == 0 {
+			bar = d.Interest(catalog.ID(d.interests[0].cat), now, half)
+		}
+		strong := dec.AtLeast(bar)
+		nan := false
+		for i := range int(d.nInterest) {
+			if v := d.Interest(catalog.ID(d.interests[i].cat), now, half); v != v {
+				nan = true
+			}
+		}
 		for c := catalog.ID(0); c <= 22; c++ {
 			for _, id := range []catalog.ID{c, c | 1<<40} {
-				got, want := dec.Interest(id), d.Interest(id, now, half)
-				if math.Float64bits(got) != math.Float64bits(want) {
+				want := d.Interest(id, now, half)
+				if got := dec.Interest(id); math.Float64bits(got) != math.Float64bits(want) {
 					t.Fatalf("round %d: Decayed.Interest(%d) = %v, Interest %v", round, id, got, want)
+				}
+				if !nan && !(want >= bar && want > 0) {
+					want = 0
+				}
+				if got := strong.Interest(id); math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("round %d: AtLeast(%v).Interest(%d) = %v, want %v", round, bar, id, got, want)
 				}
 			}
 		}

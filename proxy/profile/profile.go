@@ -343,23 +343,32 @@ func (d *Data) Interest(cat catalog.ID, now time.Time, halfLife time.Duration) f
 	return 0
 }
 
-// Decayed is a visitor's interest in each of their categories, decayed
-// to one time once: what Interest answers at that time, for a caller that
-// asks of many categories (a decision's menus, search results and
-// re-ranking ask of dozens, and a profile holds MaxInterests).
+// Decayed is a visitor's interest in each of their categories at one
+// time, each decayed once, when first asked for: what Interest answers at
+// that time, for a caller that asks of many categories (a decision's
+// menus, search results and re-ranking ask of dozens, and a profile holds
+// MaxInterests, most of which a page never asks about).
 type Decayed struct {
 	n    int
-	cats [MaxInterests]uint32
+	in   [MaxInterests]interest
 	vals [MaxInterests]float64
+	done uint16 // bit i: vals[i] is in[i] decayed
+	now  int64  // unix seconds
+	half time.Duration
 }
 
-// Decay returns the interests decayed to now.
+// Decay returns the interests as of now.
 func (d *Data) Decay(now time.Time, halfLife time.Duration) Decayed {
-	t := Decayed{n: int(d.nInterest)}
-	for i := range t.n {
-		t.cats[i], t.vals[i] = d.interests[i].cat, decay(d.interests[i], now, halfLife)
+	return Decayed{n: int(d.nInterest), in: d.interests, now: now.Unix(), half: halfLife}
+}
+
+// value is interest i decayed, from the first time on.
+func (t *Decayed) value(i int) float64 {
+	if t.done&(1<<i) == 0 {
+		t.vals[i] = decayAt(t.in[i], t.now, t.half)
+		t.done |= 1 << i
 	}
-	return t
+	return t.vals[i]
 }
 
 // Interest is the interest in a category: Data.Interest at the time Decay
@@ -367,8 +376,8 @@ func (d *Data) Decay(now time.Time, halfLife time.Duration) Decayed {
 func (t *Decayed) Interest(cat catalog.ID) float64 {
 	c := uint32(cat)
 	for i := range t.n {
-		if t.cats[i] == c {
-			return t.vals[i]
+		if t.in[i].cat == c {
+			return t.value(i)
 		}
 	}
 	return 0
@@ -379,16 +388,26 @@ func (t *Decayed) Any() bool { return t.n > 0 }
 
 // AtLeast returns the interests of at least min and above 0, the others
 // answered as 0: for a caller that only tells such interests apart (and
-// when one is NaN, which no comparison orders, all of them).
+// when one is NaN, which no comparison orders, all of them). An interest
+// whose undecayed score is below min is not decayed: decay only lowers it
+// (the margin covers an exp that rounds up).
 func (t *Decayed) AtLeast(min float64) Decayed {
-	var s Decayed
+	s := Decayed{now: t.now, half: t.half}
+	below := min - math.Abs(min)*0x1p-30
 	for i := range t.n {
-		v := t.vals[i]
+		if raw := float64(t.in[i].score); min > 0 && !math.IsInf(raw, 0) && raw < below {
+			continue
+		}
+		v := t.value(i)
 		if v != v {
+			for j := range t.n {
+				t.value(j)
+			}
 			return *t
 		}
 		if v >= min && v > 0 {
-			s.cats[s.n], s.vals[s.n] = t.cats[i], v
+			s.in[s.n], s.vals[s.n] = t.in[i], v
+			s.done |= 1 << s.n
 			s.n++
 		}
 	}
@@ -593,7 +612,12 @@ func (d *Data) addInterest(cat catalog.ID, w float64, now time.Time, halfLife ti
 }
 
 func decay(in interest, now time.Time, halfLife time.Duration) float64 {
-	age := float64(now.Unix() - int64(in.at))
+	return decayAt(in, now.Unix(), halfLife)
+}
+
+// decayAt is decay at now in unix seconds.
+func decayAt(in interest, now int64, halfLife time.Duration) float64 {
+	age := float64(now - int64(in.at))
 	if age <= 0 || halfLife <= 0 {
 		return float64(in.score)
 	}
