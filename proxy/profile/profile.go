@@ -355,11 +355,18 @@ type Decayed struct {
 	done uint16 // bit i: vals[i] is in[i] decayed
 	now  int64  // unix seconds
 	half time.Duration
+	// has has bit c%64 set for each category c held: most categories
+	// asked about are not, and one bit says so.
+	has uint64
 }
 
 // Decay returns the interests as of now.
 func (d *Data) Decay(now time.Time, halfLife time.Duration) Decayed {
-	return Decayed{n: int(d.nInterest), in: d.interests, now: now.Unix(), half: halfLife}
+	t := Decayed{n: int(d.nInterest), in: d.interests, now: now.Unix(), half: halfLife}
+	for i := range t.n {
+		t.has |= 1 << (t.in[i].cat % 64)
+	}
+	return t
 }
 
 // value is interest i decayed, from the first time on.
@@ -375,6 +382,9 @@ func (t *Decayed) value(i int) float64 {
 // was given, to the bit.
 func (t *Decayed) Interest(cat catalog.ID) float64 {
 	c := uint32(cat)
+	if t.has&(1<<(c%64)) == 0 {
+		return 0
+	}
 	for i := range t.n {
 		if t.in[i].cat == c {
 			return t.value(i)
@@ -408,6 +418,7 @@ func (t *Decayed) AtLeast(min float64) Decayed {
 		if v >= min && v > 0 {
 			s.in[s.n], s.vals[s.n] = t.in[i], v
 			s.done |= 1 << s.n
+			s.has |= 1 << (t.in[i].cat % 64)
 			s.n++
 		}
 	}
