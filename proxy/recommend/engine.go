@@ -217,6 +217,14 @@ func (d *decayed) add(w float64, now int64, half float64) {
 	}
 }
 
+// addMemo is add with the decay from m (m.value is d.value, to the bit).
+func (d *decayed) addMemo(m *decayMemo, w float64, now int64, half float64) {
+	d.v = float32(m.value(*d, now, half) + w)
+	if now > d.at {
+		d.at = now
+	}
+}
+
 // neighbour is a co-occurring product and the decayed strength of it.
 type neighbour struct {
 	id ID
@@ -244,8 +252,12 @@ func (e *Engine) Record(ev Event) {
 	if len(ev.Categories) > 0 {
 		it.nCats = uint8(copy(it.cats[:], tail(ev.Categories, maxDepth)))
 	}
+	// One memo of decays, by the half-life, for the popularity and every
+	// link: the two ends of a link were strengthened together, and often
+	// with the product's last event, and decay by the same factor.
+	var m decayMemo
 	w := kindWeight[ev.Kind]
-	it.pop.add(w, now, half)
+	it.pop.addMemo(&m, w, now, half)
 	it.trend.add(w, now, trendHalf)
 	it.last = now
 	if it.events < math.MaxUint32 {
@@ -254,9 +266,6 @@ func (e *Engine) Record(ev Event) {
 
 	s, idx := e.sessions.get(ev.Session, now)
 	var recent [coWindow]ID
-	// One memo of decays for every link: the two ends of a link were
-	// strengthened together, and decay by the same factor.
-	var m decayMemo
 	switch ev.Kind {
 	case View:
 		// Co-views with the visit's recent items, nearer ones counting more.
@@ -356,11 +365,7 @@ func (e *Engine) link(m *decayMemo, list *[]neighbour, id ID, w float64, now int
 	l := *list
 	for i := range l {
 		if l[i].id == id {
-			d := &l[i].w
-			d.v = float32(m.value(*d, now, half) + w) // d.add, its decay remembered
-			if now > d.at {
-				d.at = now
-			}
+			l[i].w.addMemo(m, w, now, half)
 			return
 		}
 	}

@@ -136,3 +136,22 @@ func TestRecordMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestDecayMemo: the memo's decay is decayed.value's, to the bit, for
+// weights asked in any order: ages repeated, ages sharing a slot, ages of
+// 0 and below, weights of 0.
+func TestDecayMemo(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(8, 8))
+	for range 200 {
+		var m decayMemo
+		now := int64(1_800_000_000 + r.IntN(1000))
+		half := float64(1 + r.IntN(1_000_000))
+		for range 200 {
+			d := decayed{v: float32(r.IntN(5)) * r.Float32(), at: now - int64(r.IntN(40)-3)*int64(1+8*r.IntN(3))}
+			if got, want := m.value(d, now, half), d.value(now, half); math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("%+v at %d, half-life %v: memo %v, value %v", d, now, half, got, want)
+			}
+		}
+	}
+}
