@@ -170,13 +170,13 @@ func PathCategoryID(path []byte) ID {
 // plainPath reports whether PathKey leaves path as it is: it starts with
 // one slash (two would start a host), ends with none (but for "/") and
 // holds nothing url.Parse reads otherwise or EscapedPath escapes.
-func plainPath(path []byte) bool {
+func plainPath[T string | []byte](path T) bool {
 	n := len(path)
 	if n == 0 || path[0] != '/' || n > 1 && (path[1] == '/' || path[n-1] == '/') {
 		return false
 	}
-	for _, c := range path {
-		switch {
+	for i := range n {
+		switch c := path[i]; {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		case c == '/' || c == '-' || c == '.' || c == '_' || c == '~':
 		default:
@@ -190,6 +190,14 @@ func plainPath(path []byte) bool {
 // products are known by: the path, without a trailing slash, query or
 // fragment. It returns "" for what is not a URL of a page.
 func PathKey(raw string) string {
+	if plainPath(raw) {
+		return raw // most paths a shop links: no URL to parse
+	}
+	return parsePathKey(raw)
+}
+
+// parsePathKey is PathKey, parsing raw as a URL.
+func parsePathKey(raw string) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || strings.HasPrefix(raw, "#") {
 		return ""

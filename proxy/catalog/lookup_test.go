@@ -88,7 +88,8 @@ func TestCardMatchesGet(t *testing.T) {
 // TestPathCategoryID: for random paths over an alphabet of what PathKey
 // keeps and what it changes or refuses (escapes, spaces, a scheme's
 // colon, a query, a fragment, doubled and trailing slashes, non-ASCII),
-// and a few written out, PathCategoryID is CategoryID(PathKey(path), "").
+// and a few written out, PathKey (its way around url.Parse for a plain
+// path) is the parsed key, and PathCategoryID is CategoryID of it.
 func TestPathCategoryID(t *testing.T) {
 	t.Parallel()
 	paths := []string{"", "/", "//", "/c/men", "/c/men/", "//c/men", "/c//men", "c/men", "/c/men?x=1", "/c/men#top",
@@ -107,8 +108,11 @@ func TestPathCategoryID(t *testing.T) {
 	}
 	plain := 0
 	for _, p := range paths {
-		if got, want := PathCategoryID([]byte(p)), CategoryID(PathKey(p), ""); got != want {
-			t.Fatalf("PathCategoryID(%q) = %d, want %d (PathKey %q)", p, got, want, PathKey(p))
+		if got, want := PathKey(p), parsePathKey(p); got != want {
+			t.Fatalf("PathKey(%q) = %q, parsed %q", p, got, want)
+		}
+		if got, want := PathCategoryID([]byte(p)), CategoryID(parsePathKey(p), ""); got != want {
+			t.Fatalf("PathCategoryID(%q) = %d, want %d (PathKey %q)", p, got, want, parsePathKey(p))
 		}
 		if plainPath([]byte(p)) {
 			plain++
@@ -116,5 +120,69 @@ func TestPathCategoryID(t *testing.T) {
 	}
 	if plain < 1000 {
 		t.Errorf("only %d of %d paths took the fast way", plain, len(paths))
+	}
+}
+
+// categoriesOfRef is CategoriesOf as it was: Get, then Listed.
+func (c *Catalog) categoriesOfRef(id ID, ident string, cats []ID) []ID {
+	start := len(cats)
+	p, ok := c.Get(id)
+	if ok {
+		for _, cat := range p.Categories {
+			cats = append(cats, cat.ID)
+		}
+		ident = p.URL
+	}
+	if len(cats) > start {
+		return cats
+	}
+	if !ok && id != 0 {
+		if cats = c.Listed(id, cats); len(cats) > start {
+			return cats
+		}
+	}
+	if path := parsePathKey(ident); path != "" {
+		cats = c.Listed(KeyOf(path), cats)
+	}
+	return cats
+}
+
+// TestCategoriesOfMatchesReference: on a random catalog and listings, for
+// products held (with and without categories, listed or not) and not
+// (kept by the KeyOf of their address, or named by it), CategoriesOf says
+// what Get and Listed said.
+func TestCategoriesOfMatchesReference(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 7))
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	c := New(100)
+	for i := range 120 {
+		p := Product{ID: ID(1 + i), Key: "sku-" + strconv.Itoa(i), Name: "P", URL: "/p/" + strconv.Itoa(i)}
+		if r.IntN(3) == 0 {
+			p.URL = "https://shop.example/p/" + strconv.Itoa(i) + "/"
+		}
+		for range r.IntN(3) {
+			p.Categories = append(p.Categories, NewCategory("c", "/c/"+strconv.Itoa(r.IntN(20))))
+		}
+		c.Put(p, now)
+	}
+	for range 15 {
+		var keys []ID
+		for range 12 {
+			keys = append(keys, KeyOf("/p/"+strconv.Itoa(r.IntN(160))))
+		}
+		c.PutListing([]ID{KeyOf("/c/top"), KeyOf("/c/" + strconv.Itoa(r.IntN(20)))}, keys, now)
+	}
+	for i := range 200 {
+		path := "/p/" + strconv.Itoa(i)
+		for _, q := range []struct {
+			id    ID
+			ident string
+		}{{ID(1 + i), ""}, {ID(1 + i), path}, {KeyOf(path), path}, {KeyOf(path), ""}, {0, path}, {KeyOf(path), "https://shop.example" + path + "/"}} {
+			got, want := c.CategoriesOf(q.id, q.ident, []ID{7}), c.categoriesOfRef(q.id, q.ident, []ID{7})
+			if !slices.Equal(got, want) {
+				t.Fatalf("CategoriesOf(%d, %q) = %v, want %v", q.id, q.ident, got, want)
+			}
+		}
 	}
 }

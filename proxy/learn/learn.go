@@ -281,11 +281,7 @@ func (r *Recorder) FromURL(v *Facts) Event {
 	case rules.PageProduct:
 		if id, ok := r.Catalog.Resolve(catalog.PathKey(string(v.Path))); ok {
 			ev.Product = id
-			if prod, ok := r.Catalog.Get(id); ok {
-				for _, c := range prod.Categories {
-					ev.Categories = append(ev.Categories, c.ID)
-				}
-			}
+			ev.Categories, _, _ = r.Catalog.CardPath(id, nil) // nil when it names none
 		}
 	case rules.PageCategory:
 		ev.Categories = []catalog.ID{catalog.PathCategoryID(v.Path)}
