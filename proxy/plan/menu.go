@@ -63,7 +63,9 @@ func menuOrder(dst []int, nav *rules.Navigation, s *page.Region, t *profile.Deca
 	for _, cats := range s.Cats {
 		best := 0.0
 		for _, c := range cats {
-			best = max(best, strong.Interest(c))
+			if v := strong.Interest(c); v != 0 { // most are none of them: max(best, 0) is best
+				best = max(best, v)
+			}
 		}
 		interest = append(interest, best)
 	}

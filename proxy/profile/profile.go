@@ -381,10 +381,17 @@ func (t *Decayed) value(i int) float64 {
 // Interest is the interest in a category: Data.Interest at the time Decay
 // was given, to the bit.
 func (t *Decayed) Interest(cat catalog.ID) float64 {
-	c := uint32(cat)
-	if t.has&(1<<(c%64)) == 0 {
-		return 0
+	if c := uint32(cat); t.has&(1<<(c%64)) != 0 { // small enough to inline
+		return t.held(c)
 	}
+	return 0
+}
+
+// held is Interest of a category whose bit is set (not inlined, so that
+// Interest is).
+//
+//go:noinline
+func (t *Decayed) held(c uint32) float64 {
 	for i := range t.n {
 		if t.in[i].cat == c {
 			return t.value(i)
