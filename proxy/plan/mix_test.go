@@ -29,7 +29,8 @@ import (
 // came before, 64 visits under way at once and their requests
 // interleaved. The state is the proxy's on the demo plan: the catalog
 // learned from the shop's pages, the engine and the profiles from the
-// visits before. The view and the decision of a request are measured
+// visits before (each decided, and the arms of the experiments it exposed
+// the visitor to kept in their profile, as the proxy keeps them). The view and the decision of a request are measured
 // apart: BenchmarkViewMix records (learn.Recorder.Page, View, CartAdd),
 // BenchmarkDecideMix decides the pages of requests recorded before.
 // Both are here, not one in learn, because the decisions read what the
@@ -186,9 +187,9 @@ func newMix(b *testing.B) *mix {
 		v.steps = v.steps[1:]
 	}
 	// The visits before: the engine learns what visitors did, the store
-	// holds their profiles.
+	// holds their profiles (with the arms of their experiments).
 	for range 40000 {
-		m.record(nil)
+		m.record(m.decide)
 	}
 	return m
 }
@@ -199,8 +200,9 @@ func searchPath(p *shop.Product) string {
 }
 
 // record records the next request of the mix, and, when decide is not
-// nil, hands it the decision's input for a page with regions.
-func (m *mix) record(decide func(in *plan.Input)) {
+// nil, hands it the decision's input for a page with regions and the
+// visitor's profile.
+func (m *mix) record(decide func(in *plan.Input, prof *profile.Profile)) {
 	m.now = m.now.Add(time.Millisecond) // a thousand requests a second
 	req := &m.reqs[m.next%len(m.reqs)]
 	m.next++
@@ -232,7 +234,20 @@ func (m *mix) record(decide func(in *plan.Input)) {
 		Engine:  m.rec.Engine,
 		Catalog: m.rec.Catalog,
 		Counts:  liveCounts{m.rec.Views, m.rec.Carts},
+	}, prof)
+}
+
+// decide decides the page, and keeps in the profile the arm of each
+// experiment the visitor was exposed to, as the proxy does: later
+// decisions read it from there.
+func (m *mix) decide(in *plan.Input, prof *profile.Profile) {
+	pl := plan.Decide(in)
+	prof.Update(func(d *profile.Data) {
+		for _, x := range pl.Exposures {
+			d.Expose(m.cfg.Experiments[x.Experiment].Key, x.Arm)
+		}
 	})
+	pl.Release()
 }
 
 var benchUA = []byte("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
@@ -267,7 +282,10 @@ func BenchmarkDecideMix(b *testing.B) {
 	m := newMix(b)
 	var ins []*plan.Input
 	for len(ins) < 4096 {
-		m.record(func(in *plan.Input) { ins = append(ins, in) })
+		m.record(func(in *plan.Input, prof *profile.Profile) {
+			ins = append(ins, in)
+			m.decide(in, prof)
+		})
 	}
 	b.ReportAllocs()
 	i := 0
