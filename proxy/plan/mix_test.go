@@ -30,11 +30,11 @@ import (
 // interleaved. The state is the proxy's on the demo plan: the catalog
 // learned from the shop's pages, the engine and the profiles from the
 // visits before (each decided, and the arms of the experiments it exposed
-// the visitor to kept in their profile, as the proxy keeps them). The view and the decision of a request are measured
-// apart: BenchmarkViewMix records (learn.Recorder.Page, View, CartAdd),
-// BenchmarkDecideMix decides the pages of requests recorded before.
-// Both are here, not one in learn, because the decisions read what the
-// views recorded.
+// the visitor to kept in their profile, as the proxy keeps them). The view
+// and the decision of a request are measured apart: BenchmarkViewMix
+// records (learn.Recorder.Page, View, CartAdd), BenchmarkDecideMix decides
+// the pages of requests recorded before. Both are here, not one in learn,
+// because the decisions read what the views recorded.
 
 // mixStep is one request of a visit: a page (a, of type typ) at path,
 // with a search's query, or a cart add of sku (a nil).
