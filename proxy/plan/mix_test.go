@@ -1,9 +1,14 @@
 package plan_test
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"hash"
 	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +24,7 @@ import (
 	"shopedge/proxy/plan"
 	"shopedge/proxy/profile"
 	"shopedge/proxy/recommend"
+	"shopedge/rewrite/golden"
 	"shopedge/rules"
 )
 
@@ -68,7 +74,7 @@ type mix struct {
 	next  int
 }
 
-func newMix(b *testing.B) *mix {
+func newMix(b testing.TB) *mix {
 	b.Helper()
 	cfg, err := rules.Parse("configs/demo.yaml", configs.Demo)
 	if err != nil {
@@ -294,4 +300,85 @@ func BenchmarkDecideMix(b *testing.B) {
 		pl.Release()
 		i++
 	}
+}
+
+// TestMixGolden: 20,000 requests of the mix after its 40,000 (the visits
+// decided as they come, the experiments' arms kept) decide what they
+// decided before the work on their cost, and leave the engine and the
+// profiles as they left them: testdata/mix.golden holds, per page type,
+// how many pages were decided and a SHA-256 of every plan (each region's
+// action, place, products, order, text and reason, the overlay and its
+// items, the exposures, the stylesheet's place), and a SHA-256 of the
+// engine's snapshot and of every visitor's profile (its Data, as
+// Store.Encode gives it). It was written by the code before that work (go test -run
+// TestMixGolden -update). Floating point may round differently where an
+// architecture fuses operations: the file is amd64's.
+func TestMixGolden(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the golden digests are amd64's")
+	}
+	if testing.Short() {
+		t.Skip("60,000 requests")
+	}
+	m := newMix(t)
+	byType := map[rules.PageType]hash.Hash{}
+	count := map[rules.PageType]int{}
+	var line bytes.Buffer
+	for range 20000 {
+		m.record(func(in *plan.Input, prof *profile.Profile) {
+			pl := plan.Decide(in)
+			line.Reset()
+			writePlan(&line, pl)
+			h := byType[in.Request.Type]
+			if h == nil {
+				h = sha256.New()
+				byType[in.Request.Type] = h
+			}
+			h.Write(line.Bytes())
+			count[in.Request.Type]++
+			prof.Update(func(d *profile.Data) {
+				for _, x := range pl.Exposures {
+					d.Expose(m.cfg.Experiments[x.Experiment].Key, x.Arm)
+				}
+			})
+			pl.Release()
+		})
+	}
+	var out strings.Builder
+	for _, typ := range []rules.PageType{rules.PageHome, rules.PageCategory, rules.PageProduct, rules.PageSearch, rules.PageCart} {
+		fmt.Fprintf(&out, "%s: %d pages, plans %x\n", typ, count[typ], byType[typ].Sum(nil))
+	}
+	var snap bytes.Buffer
+	if err := m.rec.Engine.WriteSnapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&out, "engine: %d products, snapshot %x\n", m.rec.Engine.Len(), sha256.Sum256(snap.Bytes()))
+	profiles := sha256.New()
+	seen := map[string]bool{}
+	n := 0
+	for _, req := range m.reqs[:m.next] {
+		if id := req.who.id; !seen[id] {
+			seen[id] = true
+			if b, _, _, ok := m.rec.Profiles.Encode(id, nil); ok {
+				// Data raw, after the version, the layout and when the
+				// store last saw the visitor, by the wall's clock.
+				profiles.Write(b[1+8+4:])
+				n++
+			}
+		}
+	}
+	fmt.Fprintf(&out, "profiles: %d, encoded %x\n", n, profiles.Sum(nil))
+	fmt.Fprintf(&out, "catalog: %d products, %d listings\n", m.rec.Catalog.Len(), m.rec.Catalog.Listings())
+	golden.Check(t, "testdata/mix.golden", out.String())
+}
+
+// writePlan writes what a plan decided, one line.
+func writePlan(w *bytes.Buffer, pl *plan.Plan) {
+	for i, r := range pl.Regions {
+		fmt.Fprintf(w, "%d:%s/%d/%d %v %v %q %v %q;", i, r.Action, r.Index, r.Variant, r.Products, r.Order, r.Text, r.Reached, r.Why)
+	}
+	if o := pl.Overlay; o != nil {
+		fmt.Fprintf(w, " overlay %s/%d %v;", o.Overlay.ID, o.Variant, o.Items)
+	}
+	fmt.Fprintf(w, " exposed %v; stylesheet %d %q %v; visit %+v\n", pl.Exposures, pl.Stylesheet, pl.Origin, pl.CSPSkipped, pl.Visit)
 }
