@@ -79,10 +79,11 @@ type Engine interface {
 // Catalog is what decisions read of the learned catalog: *catalog.Catalog.
 // Card tells a product's price, currency, stock and whether a card can
 // show it (catalog.Catalog.Card), CardPath that and appends its category
-// path (catalog.Catalog.CardPath); PathOf
-// resolves a search result's key and appends its category path, its own
-// or else its listings' (catalog.Catalog.PathOf). Neither copies the
-// product. (Buffers handed to them escape: they are the plan's own.)
+// path (catalog.Catalog.CardPath); PathOf resolves a search result's key
+// and appends its category path, its own or else its listings'
+// (catalog.Catalog.PathOf). None copies the product. The buffers Decide
+// hands them are the plan's own: one on the stack would escape, through
+// the interface, to the heap.
 type Catalog interface {
 	Card(id catalog.ID) (_ catalog.Card, ok bool)
 	CardPath(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, _ catalog.Card, ok bool)
