@@ -155,10 +155,49 @@ func CategoryID(path, name string) ID {
 	return KeyOf("name:" + strings.ToLower(strings.TrimSpace(name)))
 }
 
+// PathCategoryID is CategoryID(PathKey(string(path)), ""), the ID of the
+// category whose page is at path, for a request's path: one already in
+// PathKey's form (a slash, then letters, digits, "-._~" and single
+// slashes, no slash at the end) is its own key, with no string made of it
+// and no URL parsed.
+func PathCategoryID(path []byte) ID {
+	if plainPath(path) {
+		return ID(xxhash.Sum64(path))
+	}
+	return CategoryID(PathKey(string(path)), "")
+}
+
+// plainPath reports whether PathKey leaves path as it is: it starts with
+// one slash (two would start a host), ends with none (but for "/") and
+// holds nothing url.Parse reads otherwise or EscapedPath escapes.
+func plainPath[T string | []byte](path T) bool {
+	n := len(path)
+	if n == 0 || path[0] != '/' || n > 1 && (path[1] == '/' || path[n-1] == '/') {
+		return false
+	}
+	for i := range n {
+		switch c := path[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '/' || c == '-' || c == '.' || c == '_' || c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // PathKey reduces a URL (absolute or a path) to the form categories and
 // products are known by: the path, without a trailing slash, query or
 // fragment. It returns "" for what is not a URL of a page.
 func PathKey(raw string) string {
+	if plainPath(raw) {
+		return raw // most paths a shop links: no URL to parse
+	}
+	return parsePathKey(raw)
+}
+
+// parsePathKey is PathKey, parsing raw as a URL.
+func parsePathKey(raw string) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || strings.HasPrefix(raw, "#") {
 		return ""
@@ -298,6 +337,46 @@ func (c *Catalog) Facts(id ID, cats []ID) (_ []ID, price float64, inStock, ok bo
 		cats = append(cats, cat.ID)
 	}
 	return cats, p.Price, p.Recommendable(), true
+}
+
+// Card is what choosing products to show reads of one (Catalog.Card).
+type Card struct {
+	Price    float64
+	Currency string
+	InStock  bool // Recommendable
+	Shows    bool // it has a name and an address, which a product's card needs
+}
+
+// CardOf is a product's Card.
+func CardOf(p *Product) Card {
+	return Card{Price: p.Price, Currency: p.Currency, InStock: p.Recommendable(), Shows: p.Name != "" && p.URL != ""}
+}
+
+// Card returns what choosing products to show reads of a product, without
+// copying it (Get copies every field).
+func (c *Catalog) Card(id ID) (_ Card, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
+	if !ok {
+		return Card{}, false
+	}
+	return CardOf(p), true
+}
+
+// CardPath is Card and the product's category IDs, appended to cats
+// (outermost first), in one lookup.
+func (c *Catalog) CardPath(id ID, cats []ID) (_ []ID, _ Card, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
+	if !ok {
+		return cats, Card{}, false
+	}
+	for _, cat := range p.Categories {
+		cats = append(cats, cat.ID)
+	}
+	return cats, CardOf(p), true
 }
 
 // Category returns a category seen in a product's path.

@@ -15,11 +15,12 @@
 //   - availability.go: Availability and the words shops write for it.
 //   - source.go: Source, Field and Sources, which markup each field of a
 //     product came from.
-//   - catalog.go: Product, Rating, Category, IDs and the bounded Catalog.
+//   - catalog.go: Product, Rating, Category, IDs and the bounded Catalog;
+//     Card, what choosing products to show reads of one, without a copy.
 //   - listing.go: what the shop's category listings say of the products
 //     they show (PutListing, Listed), the weaker fact that fills in for
 //     products whose pages were never seen or name no category
-//     (CategoriesOf).
+//     (CategoriesOf; PathOf, a search result's path in one lookup).
 //   - snapshot.go: Catalog.WriteSnapshot and ReadSnapshot, the products and
 //     categories as a binary stream, and ErrSnapshot; AppendProduct and
 //     DecodeProduct, one product in the same encoding (what instances

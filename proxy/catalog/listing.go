@@ -91,12 +91,46 @@ func (c *Catalog) evictListingLocked() {
 // returns it; cats unchanged when no listing showed it.
 func (c *Catalog) Listed(key ID, cats []ID) []ID {
 	c.mu.RLock()
-	l, ok := c.listed[key]
-	c.mu.RUnlock()
-	if !ok {
-		return cats
+	defer c.mu.RUnlock()
+	return c.listedLocked(key, cats)
+}
+
+// listedLocked is Listed with c.mu held.
+func (c *Catalog) listedLocked(key ID, cats []ID) []ID {
+	if l, ok := c.listed[key]; ok {
+		cats = append(cats, l.cats[:l.n]...)
 	}
-	return append(cats, l.cats[:l.n]...)
+	return cats
+}
+
+// PathOf appends to cats the category path (outermost first) of the
+// product whose key, identifier or URL path has the ID key: the product's
+// own (ResolveKey, then Facts) or, when it names none, the one the shop's
+// listings showed key under (Listed). id and ok are ResolveKey's. One
+// lookup under one lock, for each of a search page's results.
+func (c *Catalog) PathOf(key ID, cats []ID) (id ID, ok bool, _ []ID) {
+	start := len(cats)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	id, ok = key, false
+	if _, held := c.products[key]; held {
+		ok = true
+	} else {
+		id, ok = c.aliases[key]
+	}
+	if ok {
+		if p := c.products[id]; p != nil {
+			for _, cat := range p.Categories {
+				cats = append(cats, cat.ID)
+			}
+		}
+	}
+	if len(cats) == start {
+		if l, listed := c.listed[key]; listed {
+			cats = append(cats, l.cats[:l.n]...)
+		}
+	}
+	return id, ok, cats
 }
 
 // Listings returns how many products listings have taught.
@@ -112,10 +146,12 @@ func (c *Catalog) Listings() int {
 // not hold is looked for as an address: its id (a cart keeps a product
 // not seen yet by KeyOf its identifier, which some shops' cart forms make
 // the product's URL path), then ident, the identifier the shop gave, when
-// not "". It allocates: for cart adds and purchases, not for every page.
+// not "". One lookup under one lock, for cart adds and purchases.
 func (c *Catalog) CategoriesOf(id ID, ident string, cats []ID) []ID {
 	start := len(cats)
-	p, ok := c.Get(id)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.products[id]
 	if ok {
 		for _, cat := range p.Categories {
 			cats = append(cats, cat.ID)
@@ -126,12 +162,12 @@ func (c *Catalog) CategoriesOf(id ID, ident string, cats []ID) []ID {
 		return cats
 	}
 	if !ok && id != 0 {
-		if cats = c.Listed(id, cats); len(cats) > start {
+		if cats = c.listedLocked(id, cats); len(cats) > start {
 			return cats
 		}
 	}
 	if path := PathKey(ident); path != "" {
-		cats = c.Listed(KeyOf(path), cats)
+		cats = c.listedLocked(KeyOf(path), cats)
 	}
 	return cats
 }

@@ -53,25 +53,23 @@ type Event struct {
 	Query      string
 }
 
-// profileOf returns the visitor's profile, creating it, and records the
-// request's visit-level facts: a new visit's source and device. back is
-// true when the visitor's cookie came back to a profile seen in one second
-// only, before this request (see countPeople).
-func (r *Recorder) profileOf(v *Facts, now time.Time) (prof *profile.Profile, back bool) {
-	prof, _ = r.Profiles.Load(v.VisitorID)
-	prof.Update(func(d *profile.Data) {
-		back = v.Returning && d.LastSeen == d.FirstSeen
-		if d.Touch(now, v.VisitGap) {
-			d.Device = agent.Parse(v.UserAgent)
-			d.SetSource(v.Source)
-		} else if v.Source.UTMSource != "" {
-			d.SetSource(v.Source) // a campaign link mid-visit
-		}
-		if v.Customer {
-			d.Customer = true
-		}
-	})
-	return prof, back
+// visit records the request's visit-level facts in the visitor's profile
+// (d, locked by the caller, who records the rest of the request under the
+// same lock): a new visit's source and device. back is true when the
+// visitor's cookie came back to a profile seen in one second only, before
+// this request (see countPeople).
+func visit(d *profile.Data, v *Facts, now time.Time) (back bool) {
+	back = v.Returning && d.LastSeen == d.FirstSeen
+	if d.Touch(now, v.VisitGap) {
+		d.Device = agent.Parse(v.UserAgent)
+		d.SetSource(v.Source)
+	} else if v.Source.UTMSource != "" {
+		d.SetSource(v.Source) // a campaign link mid-visit
+	}
+	if v.Customer {
+		d.Customer = true
+	}
+	return back
 }
 
 // CartAdd records an add to the cart the shop accepted, of qty of the
@@ -91,10 +89,11 @@ func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok b
 		id = catalog.KeyOf(ident) // not seen yet; kept by its identifier
 	}
 	cats := r.Catalog.CategoriesOf(id, ident, catBuf[:0])
-	prof, back := r.profileOf(v, now)
+	prof, _ := r.Profiles.Load(v.VisitorID)
 	var visitStart uint32
-	had := false
+	had, back := false, false
 	prof.Update(func(d *profile.Data) {
+		back = visit(d, v, now)
 		had = d.InCart(id)
 		d.AddToCart(id, qty, now)
 		d.ProductInterest(cats, profile.CartWeight, now, v.HalfLife)
@@ -121,18 +120,19 @@ func (r *Recorder) CartAdd(v *Facts, ident string, qty int, now time.Time) (ok b
 // cart: interest in each product's categories (profile.PurchaseWeight). A prefetch touches the profile (the visit) but
 // is not a view. It returns the profile.
 func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
-	prof, back := r.profileOf(v, now)
-	r.countPeople(v, back)
-	if v.Prefetch {
-		return prof // forwarded, not a view
-	}
+	prof, _ := r.Profiles.Load(v.VisitorID)
 	half := v.HalfLife
 	var visitStart uint32
 	var bought [profile.MaxCart]catalog.ID
 	nBought := 0
 	var lastView time.Time
-	seen := false
+	seen, back := false, false
+	// The visit and the view under one lock.
 	prof.Update(func(d *profile.Data) {
+		back = visit(d, v, now)
+		if v.Prefetch {
+			return
+		}
 		visitStart = d.VisitStart
 		switch v.Page {
 		case rules.PageProduct:
@@ -154,6 +154,10 @@ func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 			d.ViewPage()
 		}
 	})
+	r.countPeople(v, back)
+	if v.Prefetch {
+		return prof // forwarded, not a view
+	}
 	if v.Page == rules.PageProduct && ev.Product != 0 {
 		r.learn(v.VisitorID, visitStart, ev.Product, ev.Categories, recommend.View, now)
 		// People, not page views: a visitor counts once an hour and once
@@ -188,7 +192,7 @@ func (r *Recorder) View(v *Facts, ev Event, now time.Time) *profile.Profile {
 // visitors who send Sec-GPC are never identified, so never counted.
 //
 // Only the request that brings the cookie back looks for what is held:
-// back, from profileOf, is true when the profile was seen in one second
+// back, from visit, is true when the profile was seen in one second
 // only (the cookieless request that made the id, which alone may have
 // held something, and requests of that same second) or was made afresh
 // (evicted, expired). Once the visitor was seen a second later, that
@@ -251,13 +255,17 @@ func (r *Recorder) EventOf(v *Facts, a *page.Analysis) Event {
 	switch {
 	case v.Page == rules.PageProduct && a.HasProduct:
 		ev := Event{Product: a.Product.ID}
+		if n := len(a.Product.Categories); n > 0 {
+			ev.Categories = make([]catalog.ID, 0, n)
+		}
 		for _, c := range a.Product.Categories {
 			ev.Categories = append(ev.Categories, c.ID)
 		}
 		return ev
 	case v.Page == rules.PageCategory:
-		ev := Event{Categories: append([]catalog.ID(nil), a.Crumbs...)}
-		self := catalog.CategoryID(catalog.PathKey(string(v.Path)), "")
+		// Room for the page's own category after the crumbs: one slice.
+		ev := Event{Categories: append(make([]catalog.ID, 0, len(a.Crumbs)+1), a.Crumbs...)}
+		self := catalog.PathCategoryID(v.Path)
 		if len(ev.Categories) == 0 || ev.Categories[len(ev.Categories)-1] != self {
 			ev.Categories = append(ev.Categories, self)
 		}
@@ -273,14 +281,10 @@ func (r *Recorder) FromURL(v *Facts) Event {
 	case rules.PageProduct:
 		if id, ok := r.Catalog.Resolve(catalog.PathKey(string(v.Path))); ok {
 			ev.Product = id
-			if prod, ok := r.Catalog.Get(id); ok {
-				for _, c := range prod.Categories {
-					ev.Categories = append(ev.Categories, c.ID)
-				}
-			}
+			ev.Categories, _, _ = r.Catalog.CardPath(id, nil) // nil when it names none
 		}
 	case rules.PageCategory:
-		ev.Categories = []catalog.ID{catalog.CategoryID(catalog.PathKey(string(v.Path)), "")}
+		ev.Categories = []catalog.ID{catalog.PathCategoryID(v.Path)}
 	case rules.PageSearch:
 		ev.Query = v.Query
 	}

@@ -106,13 +106,20 @@ type fakeCatalog struct {
 	listed   map[catalog.ID][]catalog.ID
 }
 
-func (c *fakeCatalog) Listed(key catalog.ID, cats []catalog.ID) []catalog.ID {
-	return append(cats, c.listed[key]...)
+func (c *fakeCatalog) Card(id catalog.ID) (catalog.Card, bool) {
+	p, ok := c.products[id]
+	return catalog.CardOf(&p), ok
 }
 
-func (c *fakeCatalog) Get(id catalog.ID) (catalog.Product, bool) {
+func (c *fakeCatalog) CardPath(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, _ catalog.Card, ok bool) {
 	p, ok := c.products[id]
-	return p, ok
+	if !ok {
+		return cats, catalog.Card{}, false
+	}
+	for _, cat := range p.Categories {
+		cats = append(cats, cat.ID)
+	}
+	return cats, catalog.CardOf(&p), true
 }
 
 func (c *fakeCatalog) ResolveKey(key catalog.ID) (catalog.ID, bool) {
@@ -123,15 +130,15 @@ func (c *fakeCatalog) ResolveKey(key catalog.ID) (catalog.ID, bool) {
 	return id, ok
 }
 
-func (c *fakeCatalog) Facts(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, price float64, inStock, ok bool) {
-	p, ok := c.products[id]
-	if !ok {
-		return cats, 0, false, false
+func (c *fakeCatalog) PathOf(key catalog.ID, cats []catalog.ID) (id catalog.ID, ok bool, _ []catalog.ID) {
+	start := len(cats)
+	if id, ok = c.ResolveKey(key); ok {
+		cats, _, _ = c.CardPath(id, cats)
 	}
-	for _, cat := range p.Categories {
-		cats = append(cats, cat.ID)
+	if len(cats) == start {
+		cats = append(cats, c.listed[key]...)
 	}
-	return cats, p.Price, p.Recommendable(), true
+	return id, ok, cats
 }
 
 // product is a catalog product in the categories (outermost first).

@@ -3,7 +3,6 @@ package plan
 import (
 	"cmp"
 	"slices"
-	"time"
 
 	"shopedge/proxy/page"
 	"shopedge/proxy/profile"
@@ -43,15 +42,30 @@ func navOrder(dst []int, n *rules.Navigation, interest []float64) (_ []int, chan
 }
 
 // menuOrder appends to dst the order of a menu's entries for this
-// visitor. An entry's interest is the highest interest in any category it
-// links to, its submenu included.
-func menuOrder(dst []int, nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+// visitor (their interests, decayed to now). An entry's interest is the
+// highest interest in any category it links to, its submenu included.
+//
+// Only the visitor's interests of at least nav.MinInterest (and above 0)
+// are looked up: an entry promoted has its highest interest from one of
+// them, and an entry with none of them is not promoted, whatever its
+// smaller interest (navOrder reads no more of it); a visitor with none
+// keeps the shop's order, with no entry looked at.
+func menuOrder(dst []int, nav *rules.Navigation, s *page.Region, t *profile.Decayed) ([]int, bool) {
+	strong := t.AtLeast(nav.MinInterest)
+	if !strong.Any() {
+		for i := range s.Cats {
+			dst = append(dst, i)
+		}
+		return dst, false
+	}
 	var buf [32]float64
 	interest := buf[:0]
 	for _, cats := range s.Cats {
 		best := 0.0
 		for _, c := range cats {
-			best = max(best, d.Interest(c, now, half))
+			if v := strong.Interest(c); v != 0 { // most are none of them: max(best, 0) is best
+				best = max(best, v)
+			}
 		}
 		interest = append(interest, best)
 	}

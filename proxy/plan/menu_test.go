@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -85,8 +86,72 @@ func BenchmarkMenuOrder(b *testing.B) {
 	var buf [16]int
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, changed := menuOrder(buf[:0], nav, &s, &d, now, week); !changed {
+		t := d.Decay(now, week) // a decision decays the interests once, for every menu
+		if _, changed := menuOrder(buf[:0], nav, &s, &t); !changed {
 			b.Fatal("unchanged")
 		}
+	}
+}
+
+// menuOrderRef is menuOrder as it was: every category of every entry
+// looked up in the profile, and navOrder on all of them.
+func menuOrderRef(dst []int, nav *rules.Navigation, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+	var interest []float64
+	for _, cats := range s.Cats {
+		best := 0.0
+		for _, c := range cats {
+			best = max(best, d.Interest(c, now, half))
+		}
+		interest = append(interest, best)
+	}
+	return navOrder(dst, nav, interest)
+}
+
+// TestMenuOrderMatchesReference: on random menus and visitors (interests
+// above, at and below the bar, the bar at 0 and above, a cap on the
+// promoted or none), menuOrder gives the order and the verdict the
+// straightforward computation gives.
+func TestMenuOrderMatchesReference(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 4))
+	week := 7 * 24 * time.Hour
+	nChanged := 0
+	for round := range 3000 {
+		var d profile.Data
+		d.Touch(now.Add(-time.Hour), 30*time.Minute)
+		for range r.IntN(30) {
+			c := catalog.ID(1 + r.IntN(25))
+			at := now.Add(-time.Duration(r.IntN(20*24)) * time.Hour)
+			switch r.IntN(3) {
+			case 0:
+				d.ViewCategory([]catalog.ID{c}, at, week)
+			case 1:
+				d.ViewProduct(c, []catalog.ID{c / 2, c}, at, week)
+			default:
+				d.ProductInterest([]catalog.ID{c}, profile.CartWeight, at, week)
+			}
+		}
+		var s page.Region
+		for range r.IntN(12) {
+			var cats []catalog.ID
+			for range r.IntN(6) {
+				cats = append(cats, catalog.ID(1+r.IntN(30)))
+			}
+			s.Cats = append(s.Cats, cats)
+		}
+		nav := rules.Navigation{MinInterest: []float64{0, 0.3, 0.5, 1, 1.5, 3}[r.IntN(6)], MaxPromoted: r.IntN(4)}
+		dec := d.Decay(now, week)
+		got, changed := menuOrder(nil, &nav, &s, &dec)
+		want, wantChanged := menuOrderRef(nil, &nav, &s, &d, now, week)
+		if changed {
+			nChanged++
+		}
+		if !slices.Equal(got, want) || changed != wantChanged {
+			t.Fatalf("round %d (%+v): %v, %v; want %v, %v", round, nav, got, changed, want, wantChanged)
+		}
+	}
+	// Both verdicts are common, so that the comparison above compares.
+	if nChanged < 300 || nChanged > 2700 {
+		t.Errorf("%d of 3000 menus reordered", nChanged)
 	}
 }

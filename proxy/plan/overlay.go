@@ -167,8 +167,8 @@ func overlayItems(in *Input, pl *Plan, r *rules.Overlay, o *rules.CompiledOverla
 		*c = *recCtx()
 		var buf [profile.MaxCart]profile.CartLine
 		if lines := d.AppendCart(buf[:0]); len(lines) > 0 {
-			if prod, ok := in.Catalog.Get(lines[len(lines)-1].Product); ok && len(prod.Categories) > 0 {
-				c.Category = prod.Categories[len(prod.Categories)-1].ID
+			if path, _, ok := in.Catalog.CardPath(lines[len(lines)-1].Product, pl.cats[:0]); ok && len(path) > 0 {
+				c.Category = path[len(path)-1]
 			}
 		}
 		for _, id := range pl.recommend(in, c, recommend.Request{Strategies: o.Chain, N: r.Count}) {

@@ -77,13 +77,18 @@ type Engine interface {
 }
 
 // Catalog is what decisions read of the learned catalog: *catalog.Catalog.
-// Listed appends the category path the shop's listings showed a product
-// under, by the ID of its path key (catalog.Catalog.Listed).
+// Card tells a product's price, currency, stock and whether a card can
+// show it (catalog.Catalog.Card), CardPath that and appends its category
+// path (catalog.Catalog.CardPath); PathOf resolves a search result's key
+// and appends its category path, its own or else its listings'
+// (catalog.Catalog.PathOf). None copies the product. The buffers Decide
+// hands them are the plan's own: one on the stack would escape, through
+// the interface, to the heap.
 type Catalog interface {
-	Get(id catalog.ID) (catalog.Product, bool)
+	Card(id catalog.ID) (_ catalog.Card, ok bool)
+	CardPath(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, _ catalog.Card, ok bool)
 	ResolveKey(key catalog.ID) (catalog.ID, bool)
-	Facts(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, price float64, inStock, ok bool)
-	Listed(key catalog.ID, cats []catalog.ID) []catalog.ID
+	PathOf(key catalog.ID, cats []catalog.ID) (id catalog.ID, ok bool, _ []catalog.ID)
 }
 
 // Counts are the live counts social proof states.
@@ -246,6 +251,8 @@ type Plan struct {
 	rctxSet  bool
 	octx     recommend.Context // an upsell overlay's, in the cart's category
 	interest interestOf
+	decayed  profile.Decayed // the visitor's interests at Input.Now
+	decSet   bool            // decayed is filled
 	views    [profile.MaxRecent]catalog.ID
 	recent   [profile.MaxRecent]catalog.ID
 	cart     [profile.MaxCart]catalog.ID
@@ -253,6 +260,7 @@ type Plan struct {
 	items    [8]Item // the overlay's
 	exposed  [8]Exposure
 	idBuf    [32]catalog.ID
+	cats     [8]catalog.ID // a product's category path, for a moment
 	intBuf   [32]int
 	ints     []int        // the menus' and results' orders: intBuf, or more
 	ids      []catalog.ID // the blocks' products: idBuf, or more
@@ -348,13 +356,13 @@ func Decide(in *Input) *Plan {
 				r.Why = WhyPage
 			default:
 				if r.Why = gate(in, m, &cfg.NavAction); r.Why == "" {
-					all, moved := menuOrder(pl.ints, cfg.Navigation, s, d, in.Now, half)
+					all, moved := menuOrder(pl.ints, cfg.Navigation, s, pl.interests(in, half))
 					pl.reordered(in, r, cfg.NavAction.Experiment, all, moved)
 				}
 			}
 		case page.Results:
 			if r.Why = gate(in, m, &cfg.SearchAction); r.Why == "" {
-				all, moved := resultsOrder(pl.ints, in.Catalog, s, d, in.Now, half)
+				all, moved := resultsOrder(pl.ints, pl.cats[:0], in.Catalog, s, d, pl.interests(in, half))
 				pl.reordered(in, r, cfg.SearchAction.Experiment, all, moved)
 			}
 		case page.Block, page.Banner, page.Swap:
@@ -557,8 +565,8 @@ func scheme(https bool) string {
 // showable reports whether the catalog knows enough of a product to show
 // it: a name and an address.
 func showable(c Catalog, id catalog.ID) bool {
-	p, ok := c.Get(id)
-	return ok && p.Name != "" && p.URL != ""
+	card, ok := c.Card(id)
+	return ok && card.Shows
 }
 
 // order keeps an order appended to the plan's buffer of orders (ints,
@@ -587,9 +595,9 @@ const ParentShare = 0.5
 // full and its parents' by ParentShare; then the rest, in the shop's
 // order. A product's categories are its page's or, for one whose page the
 // proxy never read (or whose page names none), those the shop's category
-// listings showed it under. Entries only move: none is added or lost. The
-// order is appended to dst.
-func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now time.Time, half time.Duration) ([]int, bool) {
+// listings showed it under (read into cats, a buffer of the plan's).
+// Entries only move: none is added or lost. The order is appended to dst.
+func resultsOrder(dst []int, cats []catalog.ID, cat Catalog, s *page.Region, d *profile.Data, t *profile.Decayed) ([]int, bool) {
 	type rank struct {
 		viewed   int // position in the recently viewed list; len: not viewed
 		interest float64
@@ -602,23 +610,18 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 		ranks = make([]rank, 0, len(s.Prods))
 	}
 	ranks = ranks[:len(s.Prods)]
-	var cats [4]catalog.ID
 	for i, key := range s.Prods {
 		ranks[i] = rank{viewed: len(recent)}
 		if key == 0 {
 			continue
 		}
-		var pc []catalog.ID
-		if id, ok := cat.ResolveKey(key); ok {
+		id, ok, pc := cat.PathOf(key, cats)
+		if ok {
 			if j := slices.Index(recent, id); j >= 0 {
 				ranks[i].viewed = j
 			}
-			pc, _, _, _ = cat.Facts(id, cats[:0])
 		}
-		if len(pc) == 0 {
-			pc = cat.Listed(key, cats[:0])
-		}
-		ranks[i].interest = pathInterest(pc, d, now, half)
+		ranks[i].interest = pathInterest(pc, t)
 	}
 	start := len(dst)
 	for i := range ranks {
@@ -647,10 +650,10 @@ func resultsOrder(dst []int, cat Catalog, s *page.Region, d *profile.Data, now t
 // pathInterest is the visitor's interest in a product of the category
 // path (outermost first): the strongest of the interest in its deepest
 // category and, each level up, ParentShare as much of the parent's.
-func pathInterest(path []catalog.ID, d *profile.Data, now time.Time, half time.Duration) float64 {
+func pathInterest(path []catalog.ID, t *profile.Decayed) float64 {
 	best, share := 0.0, 1.0
 	for i := len(path) - 1; i >= 0; i-- {
-		best = max(best, share*d.Interest(path[i], now, half))
+		best = max(best, share*t.Interest(path[i]))
 		share *= ParentShare
 	}
 	return best
@@ -660,7 +663,7 @@ func pathInterest(path []catalog.ID, d *profile.Data, now time.Time, half time.D
 // and page, from buffers of the plan's own.
 func (pl *Plan) recContext(in *Input, half time.Duration) {
 	d := in.Profile
-	pl.interest = interestOf{d: d, now: in.Now, half: half}
+	pl.interest = interestOf{pl.interests(in, half)}
 	pl.rctx = recommend.Context{
 		Now:      in.Now,
 		Session:  recommend.SessionKey(in.Request.VisitorID, d.VisitStart),
@@ -695,13 +698,18 @@ func (pl *Plan) recommend(in *Input, ctx *recommend.Context, req recommend.Reque
 
 // interestOf is a visitor's interest in categories, for the engine's
 // personal re-ranking.
-type interestOf struct {
-	d    *profile.Data
-	now  time.Time
-	half time.Duration
-}
+type interestOf struct{ t *profile.Decayed }
 
-func (i *interestOf) Interest(c catalog.ID) float64 { return i.d.Interest(c, i.now, i.half) }
+func (i *interestOf) Interest(c catalog.ID) float64 { return i.t.Interest(c) }
+
+// interests is the visitor's interests decayed to the decision's time,
+// decayed once for every menu, result and re-ranking that asks.
+func (pl *Plan) interests(in *Input, half time.Duration) *profile.Decayed {
+	if !pl.decSet {
+		pl.decayed, pl.decSet = in.Profile.Decay(in.Now, half), true
+	}
+	return &pl.decayed
+}
 
 // recCatalog shows the learned catalog to the engine, for one request: it
 // reuses its buffer for the categories of each product asked for, and
@@ -717,17 +725,13 @@ type recCatalog struct {
 }
 
 func (rc *recCatalog) Product(id recommend.ID) (recommend.Product, bool) {
-	p, ok := rc.c.Get(id)
+	cats, card, ok := rc.c.CardPath(id, rc.buf[:0])
 	if !ok {
 		return recommend.Product{}, false
 	}
-	rc.seen[rc.next], rc.shows[rc.next] = id, p.Name != "" && p.URL != ""
+	rc.seen[rc.next], rc.shows[rc.next] = id, card.Shows
 	rc.next = (rc.next + 1) % len(rc.seen)
-	cats := rc.buf[:0]
-	for _, c := range p.Categories {
-		cats = append(cats, c.ID)
-	}
-	return recommend.Product{Categories: cats, Price: p.Price, InStock: p.Recommendable()}, true
+	return recommend.Product{Categories: cats, Price: card.Price, InStock: card.InStock}, true
 }
 
 // showable is showable(rc.c, id), from what Product saw when it can.
@@ -819,7 +823,7 @@ func fill(text, key string, val []byte) string {
 func cartValue(cat Catalog, d *profile.Data) (total float64, currency string, known bool) {
 	var lines [profile.MaxCart]profile.CartLine
 	for _, line := range d.AppendCart(lines[:0]) {
-		prod, ok := cat.Get(line.Product)
+		prod, ok := cat.Card(line.Product)
 		if !ok || prod.Price <= 0 {
 			return 0, "", false
 		}

@@ -494,14 +494,18 @@ type oneProduct struct{ p catalog.Product }
 func (o *oneProduct) Append(dst []recommend.ID, _ *recommend.Context, _ recommend.Request, _ recommend.Catalog) []recommend.ID {
 	return append(dst, o.p.ID)
 }
-func (o *oneProduct) Get(id catalog.ID) (catalog.Product, bool) { return o.p, id == o.p.ID }
+func (o *oneProduct) Card(id catalog.ID) (catalog.Card, bool) {
+	return catalog.CardOf(&o.p), id == o.p.ID
+}
+func (o *oneProduct) CardPath(id catalog.ID, cats []catalog.ID) ([]catalog.ID, catalog.Card, bool) {
+	return cats, catalog.CardOf(&o.p), id == o.p.ID
+}
 func (o *oneProduct) ResolveKey(key catalog.ID) (catalog.ID, bool) {
 	return key, key == o.p.ID
 }
-func (o *oneProduct) Facts(id catalog.ID, cats []catalog.ID) (_ []catalog.ID, price float64, inStock, ok bool) {
-	return cats, o.p.Price, true, id == o.p.ID
+func (o *oneProduct) PathOf(key catalog.ID, cats []catalog.ID) (catalog.ID, bool, []catalog.ID) {
+	return key, key == o.p.ID, cats
 }
-func (o *oneProduct) Listed(_ catalog.ID, cats []catalog.ID) []catalog.ID { return cats }
 
 // BenchmarkDecideSegments decides a product page of 40 targeted blocks
 // and 10 targeted overlays (50 actions) over 20 segments, for a returning

@@ -10,7 +10,8 @@
 // Files:
 //   - profile.go: Data, a visitor's profile, and the events that change
 //     it; the interest each adds (ViewWeight, CategoryWeight, CartWeight,
-//     PurchaseWeight, ProductInterest).
+//     PurchaseWeight, ProductInterest); Decayed, the interests decayed
+//     to one time once, for the decide step's many questions.
 //   - append.go: AppendRecent, AppendPurchased and AppendCart, the lists into a caller's
 //     buffer (for the decide step, which allocates nothing of its own).
 //   - experiments.go: ExperimentSlot, a visitor's part in an experiment

@@ -343,6 +343,95 @@ func (d *Data) Interest(cat catalog.ID, now time.Time, halfLife time.Duration) f
 	return 0
 }
 
+// Decayed is a visitor's interest in each of their categories at one
+// time, each decayed once, when first asked for: what Interest answers at
+// that time, for a caller that asks of many categories (a decision's
+// menus, search results and re-ranking ask of dozens, and a profile holds
+// MaxInterests, most of which a page never asks about).
+type Decayed struct {
+	n    int
+	in   [MaxInterests]interest
+	vals [MaxInterests]float64
+	done uint16 // bit i: vals[i] is in[i] decayed
+	now  int64  // unix seconds
+	half time.Duration
+	// has has bit c%64 set for each category c held: most categories
+	// asked about are not, and one bit says so.
+	has uint64
+}
+
+// Decay returns the interests as of now.
+func (d *Data) Decay(now time.Time, halfLife time.Duration) Decayed {
+	t := Decayed{n: int(d.nInterest), in: d.interests, now: now.Unix(), half: halfLife}
+	for i := range t.n {
+		t.has |= 1 << (t.in[i].cat % 64)
+	}
+	return t
+}
+
+// value is interest i decayed, from the first time on.
+func (t *Decayed) value(i int) float64 {
+	if t.done&(1<<i) == 0 {
+		t.vals[i] = decayAt(t.in[i], t.now, t.half)
+		t.done |= 1 << i
+	}
+	return t.vals[i]
+}
+
+// Interest is the interest in a category: Data.Interest at the time Decay
+// was given, to the bit.
+func (t *Decayed) Interest(cat catalog.ID) float64 {
+	if c := uint32(cat); t.has&(1<<(c%64)) != 0 { // small enough to inline
+		return t.held(c)
+	}
+	return 0
+}
+
+// held is Interest of a category whose bit is set (not inlined, so that
+// Interest is).
+//
+//go:noinline
+func (t *Decayed) held(c uint32) float64 {
+	for i := range t.n {
+		if t.in[i].cat == c {
+			return t.value(i)
+		}
+	}
+	return 0
+}
+
+// Any reports whether the visitor has interest in any category.
+func (t *Decayed) Any() bool { return t.n > 0 }
+
+// AtLeast returns the interests of at least min and above 0, the others
+// answered as 0: for a caller that only tells such interests apart (and
+// when one is NaN, which no comparison orders, all of them). An interest
+// whose undecayed score is below min is not decayed: decay only lowers it
+// (the margin covers an exp that rounds up).
+func (t *Decayed) AtLeast(min float64) Decayed {
+	s := Decayed{now: t.now, half: t.half}
+	below := min - math.Abs(min)*0x1p-30
+	for i := range t.n {
+		if raw := float64(t.in[i].score); min > 0 && !math.IsInf(raw, 0) && raw < below {
+			continue
+		}
+		v := t.value(i)
+		if v != v {
+			for j := range t.n {
+				t.value(j)
+			}
+			return *t
+		}
+		if v >= min && v > 0 {
+			s.in[s.n], s.vals[s.n] = t.in[i], v
+			s.done |= 1 << s.n
+			s.has |= 1 << (t.in[i].cat % 64)
+			s.n++
+		}
+	}
+	return s
+}
+
 // Interests returns the categories with interest, unordered, decayed to
 // now. Their IDs carry the low half only: match them with SameCategory.
 func (d *Data) Interests(now time.Time, halfLife time.Duration) []Interest {
@@ -529,18 +618,24 @@ func (d *Data) addInterest(cat catalog.ID, w float64, now time.Time, halfLife ti
 		d.nInterest++
 		return
 	}
-	// Full: replace the weakest.
-	weakest := 0
+	// Full: replace the weakest (the first of those as weak), each
+	// decayed once.
+	weakest, wv := 0, decay(d.interests[0], now, halfLife)
 	for i := 1; i < MaxInterests; i++ {
-		if decay(d.interests[i], now, halfLife) < decay(d.interests[weakest], now, halfLife) {
-			weakest = i
+		if v := decay(d.interests[i], now, halfLife); v < wv {
+			weakest, wv = i, v
 		}
 	}
 	d.interests[weakest] = in
 }
 
 func decay(in interest, now time.Time, halfLife time.Duration) float64 {
-	age := float64(now.Unix() - int64(in.at))
+	return decayAt(in, now.Unix(), halfLife)
+}
+
+// decayAt is decay at now in unix seconds.
+func decayAt(in interest, now int64, halfLife time.Duration) float64 {
+	age := float64(now - int64(in.at))
 	if age <= 0 || halfLife <= 0 {
 		return float64(in.score)
 	}

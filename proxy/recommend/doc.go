@@ -16,7 +16,8 @@
 // Files:
 //   - engine.go: Engine, Config, Event, Record, co-occurrence upkeep.
 //   - sessions.go: the visits kept for session kNN, and the kNN itself.
-//   - popular.go: popular and trending lists, rebuilt at most each second.
+//   - popular.go: popular and trending lists, rebuilt at most each second
+//     (the top n selected, then sorted) and read without a lock.
 //   - recommend.go: strategies, Recommend, filtering and re-ranking.
 //   - snapshot.go: WriteSnapshot and ReadSnapshot, the engine's learned
 //     state as a versioned binary stream, bounded on reading.

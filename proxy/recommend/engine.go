@@ -217,6 +217,14 @@ func (d *decayed) add(w float64, now int64, half float64) {
 	}
 }
 
+// addMemo is add with the decay from m (m.value is d.value, to the bit).
+func (d *decayed) addMemo(m *decayMemo, w float64, now int64, half float64) {
+	d.v = float32(m.value(*d, now, half) + w)
+	if now > d.at {
+		d.at = now
+	}
+}
+
 // neighbour is a co-occurring product and the decayed strength of it.
 type neighbour struct {
 	id ID
@@ -244,8 +252,12 @@ func (e *Engine) Record(ev Event) {
 	if len(ev.Categories) > 0 {
 		it.nCats = uint8(copy(it.cats[:], tail(ev.Categories, maxDepth)))
 	}
+	// One memo of decays, by the half-life, for the popularity and every
+	// link: the two ends of a link were strengthened together, and often
+	// with the product's last event, and decay by the same factor.
+	var m decayMemo
 	w := kindWeight[ev.Kind]
-	it.pop.add(w, now, half)
+	it.pop.addMemo(&m, w, now, half)
 	it.trend.add(w, now, trendHalf)
 	it.last = now
 	if it.events < math.MaxUint32 {
@@ -262,9 +274,9 @@ func (e *Engine) Record(ev Event) {
 				continue
 			}
 			cw := 1 / float64(d+1)
-			e.link(&it.viewed, other, cw, now, half)
+			e.link(&m, &it.viewed, other, cw, now, half)
 			if o := e.items[other]; o != nil {
-				e.link(&o.viewed, ev.Item, cw, now, half)
+				e.link(&m, &o.viewed, ev.Item, cw, now, half)
 			}
 		}
 		if s.addView(ev.Item) {
@@ -274,9 +286,9 @@ func (e *Engine) Record(ev Event) {
 		// Bought together, and viewed before buying.
 		for _, other := range s.boughtItems() {
 			if other != ev.Item {
-				e.link(&it.bought, other, 1, now, half)
+				e.link(&m, &it.bought, other, 1, now, half)
 				if o := e.items[other]; o != nil {
-					e.link(&o.bought, ev.Item, 1, now, half)
+					e.link(&m, &o.bought, ev.Item, 1, now, half)
 				}
 			}
 		}
@@ -284,9 +296,9 @@ func (e *Engine) Record(ev Event) {
 			if other != ev.Item {
 				// Viewed just before counts more than viewed long before.
 				w := 0.5 / float64(d+1)
-				e.link(&it.bought, other, w, now, half)
+				e.link(&m, &it.bought, other, w, now, half)
 				if o := e.items[other]; o != nil {
-					e.link(&o.bought, ev.Item, w, now, half)
+					e.link(&m, &o.bought, ev.Item, w, now, half)
 				}
 			}
 		}
@@ -347,12 +359,13 @@ func (e *Engine) evictLocked() {
 }
 
 // link strengthens the neighbour id in list by w, keeping the list within
-// bounds by dropping its weakest member.
-func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float64) {
+// bounds by dropping its weakest member; m remembers the decays of one
+// event's links (decayed.value's, to the bit).
+func (e *Engine) link(m *decayMemo, list *[]neighbour, id ID, w float64, now int64, half float64) {
 	l := *list
 	for i := range l {
 		if l[i].id == id {
-			l[i].w.add(w, now, half)
+			l[i].w.addMemo(m, w, now, half)
 			return
 		}
 	}
@@ -376,7 +389,7 @@ func (e *Engine) link(list *[]neighbour, id ID, w float64, now int64, half float
 		if age, v := float64(now-d.at), float64(d.v); age <= near && v >= w2 || age <= far && v >= w4 {
 			continue
 		}
-		if v := d.value(now, half); weakest < 0 || v < wv {
+		if v := m.value(d, now, half); weakest < 0 || v < wv {
 			weakest, wv = i, v
 		}
 	}

@@ -1,17 +1,25 @@
 package recommend
 
 import (
-	"sort"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // topCache holds the most popular and trending products, overall and per
 // category, recomputed at most once per refresh interval: ranking every
-// product for every call would cost too much.
+// product for every call would cost too much. Readers load the lists
+// without a lock (every page with a popular block reads them, on every
+// core); a rebuild is made under mu and published whole.
 type topCache struct {
-	mu       sync.Mutex
-	built    int64 // unix seconds of the last build
+	mu   sync.Mutex // held while rebuilding
+	tops atomic.Pointer[tops]
+}
+
+// tops are the lists of one build.
+type tops struct {
+	built    int64 // unix seconds of the build
 	popular  []ID
 	trending []ID
 	byCat    map[ID][]ID // popular, per category (every level)
@@ -23,19 +31,37 @@ const (
 	catTopLen  = 100
 )
 
-// topLists returns the current lists, rebuilding them when stale, or
-// while they are empty: the first product viewed is popular at once, not
-// a refresh interval later. Callers must not hold e.mu.
+// stale reports whether lists built at built are out of date at t: a
+// refresh interval old, or built later than t (a clock gone back), or
+// empty (the first product viewed is popular at once, not a refresh
+// interval later).
+func (l *tops) stale(t int64) bool {
+	return l == nil || len(l.popular) == 0 || t-l.built >= topRefresh || t < l.built
+}
+
+// topLists returns the current lists, rebuilding them when stale. Callers
+// must not hold e.mu.
 func (e *Engine) topLists(now time.Time) (popular, trending []ID, byCat map[ID][]ID) {
 	t := now.Unix()
 	tc := &e.top
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if len(tc.popular) == 0 || t-tc.built >= topRefresh || t < tc.built {
-		tc.popular, tc.trending, tc.byCat = e.buildTops(t)
-		tc.built = t
+	l := tc.tops.Load()
+	if l.stale(t) {
+		tc.mu.Lock()
+		if l = tc.tops.Load(); l.stale(t) { // unless another caller just rebuilt them
+			l = &tops{built: t}
+			l.popular, l.trending, l.byCat = e.buildTops(t)
+			tc.tops.Store(l)
+		}
+		tc.mu.Unlock()
 	}
-	return tc.popular, tc.trending, tc.byCat
+	return l.popular, l.trending, l.byCat
+}
+
+// reset drops the lists, for an engine whose state was replaced.
+func (tc *topCache) reset() {
+	tc.mu.Lock()
+	tc.tops.Store(nil)
+	tc.mu.Unlock()
 }
 
 type ranked struct {
@@ -67,19 +93,29 @@ func (e *Engine) buildTops(now int64) (popular, trending []ID, byCat map[ID][]ID
 	return topIDs(pop, topLen), topIDs(trend, topLen), byCat
 }
 
+// topIDs returns the IDs of the n best of r (higher score first, then
+// lower ID: a strict order, IDs being unique in a list), reordering r: a
+// top-n selection, then a sort of those n, and not a sort of every
+// product the engine tracks.
 func topIDs(r []ranked, n int) []ID {
-	sort.Slice(r, func(i, j int) bool {
-		if r[i].s != r[j].s {
-			return r[i].s > r[j].s
-		}
-		return r[i].id < r[j].id
-	})
 	if len(r) > n {
+		selectBest(r, n, rankedBetter)
 		r = r[:n]
 	}
+	slices.SortFunc(r, func(a, b ranked) int {
+		switch {
+		case rankedBetter(a, b):
+			return -1
+		case rankedBetter(b, a):
+			return 1
+		}
+		return 0
+	})
 	out := make([]ID, len(r))
 	for i, x := range r {
 		out[i] = x.id
 	}
 	return out
 }
+
+func rankedBetter(a, b ranked) bool { return a.s > b.s || a.s == b.s && a.id < b.id }

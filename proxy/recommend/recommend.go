@@ -643,7 +643,27 @@ func (e *Engine) personalize(cands []Scored, interest Interests, cat Catalog) {
 	for i := range cands {
 		cands[i].Score *= 1 + 0.5*best[i]/top
 	}
-	slices.SortStableFunc(cands, func(a, b Scored) int { return cmp.Compare(b.Score, a.Score) })
+	sortByScoreStable(cands)
+}
+
+// sortByScoreStable sorts candidates by score, highest first (NaN last),
+// keeping the order of equal scores: slices.SortStableFunc with
+// cmp.Compare(b.Score, a.Score). A stable sort's result is the order's
+// alone, so for a short list, an insertion sort gives the same one; a
+// re-ranked list is mostly in order already, and insertion costs a
+// comparison for each candidate that stays where it is.
+func sortByScoreStable(cands []Scored) {
+	if len(cands) > 64 {
+		slices.SortStableFunc(cands, func(a, b Scored) int { return cmp.Compare(b.Score, a.Score) })
+		return
+	}
+	for i := 1; i < len(cands); i++ {
+		x, j := cands[i], i
+		for ; j > 0 && cmp.Less(cands[j-1].Score, x.Score); j-- {
+			cands[j] = cands[j-1]
+		}
+		cands[j] = x
+	}
 }
 
 // interestMemo remembers the interest of the few categories one re-ranking

@@ -191,9 +191,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	e.mu.Lock()
 	e.items, e.sessions = items, sessions
 	e.mu.Unlock()
-	e.top.mu.Lock()
-	e.top.built, e.top.popular, e.top.trending, e.top.byCat = 0, nil, nil, nil
-	e.top.mu.Unlock()
+	e.top.reset()
 	return err
 }
 
