@@ -16,7 +16,9 @@ func (p *Proxy) classify(x *exchange) {
 	h := &ctx.Request.Header
 	x.trustedPeer = conf.trusted(ctx.RemoteIP())
 	x.https = ctx.IsTLS() || x.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
-	x.tracked = !conf.bots.IsBot(h.UserAgent()) && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1")) &&
+	bot, device := conf.bots.Classify(h.UserAgent())
+	x.device = device
+	x.tracked = !bot && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1")) &&
 		consented(h, conf.cfg.Identity.Consent)
 	x.prefetch = isPrefetch(h)
 	if !x.tracked {

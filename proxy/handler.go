@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"shopedge/proxy/agent"
 	"shopedge/proxy/bufpool"
 	"shopedge/proxy/codec"
 	"shopedge/proxy/csp"
@@ -313,9 +314,10 @@ type exchange struct {
 	// Set by classify.
 	https       bool
 	trustedPeer bool
-	tracked     bool // a person who allows tracking: not a bot, no Sec-GPC
-	prefetch    bool // a prefetch or prerender: not a view
-	candidate   bool // a GET for a page that may be personalized
+	tracked     bool         // a person who allows tracking: not a bot, no Sec-GPC
+	device      agent.Device // what the user agent reads as (a bot's: the zero Device)
+	prefetch    bool         // a prefetch or prerender: not a view
+	candidate   bool         // a GET for a page that may be personalized
 	accepts     codec.Accepted
 	page        rules.PageType
 	rule        *rules.PageRule

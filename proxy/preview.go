@@ -14,7 +14,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"shopedge/proxy/agent"
 	"shopedge/proxy/identity"
 	"shopedge/proxy/learn"
 	"shopedge/proxy/page"
@@ -228,7 +227,7 @@ func (p *Proxy) previewProfile(x *exchange, v *learn.Facts, a *page.Analysis, fr
 	}
 	var d profile.Data
 	d.Touch(now, v.VisitGap)
-	d.Device = agent.Parse(v.UserAgent)
+	d.Device = v.Device
 	d.SetSource(v.Source)
 	d.Customer = v.Customer
 	return ev, d

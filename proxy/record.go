@@ -39,7 +39,7 @@ func (x *exchange) facts() *learn.Facts {
 		Path:      ctx.Path(),
 		Query:     query,
 		Customer:  cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(cfg.Identity.CustomerCookie)) > 0,
-		UserAgent: ctx.Request.Header.UserAgent(),
+		Device:    x.device,
 		Source:    source(ctx),
 		VisitGap:  cfg.Profiles.VisitGap.D(),
 		HalfLife:  cfg.Profiles.InterestHalfLife.D(),

@@ -39,7 +39,7 @@ type Facts struct {
 	Path      []byte         // the page's path (likewise)
 	Query     string         // a search page's query
 	Customer  bool           // the shop's customer cookie is present
-	UserAgent []byte         // read for a new visit's device (only during the call)
+	Device    agent.Device   // what the user agent reads as: a new visit's device
 	Source    profile.Source // where the request came from
 	VisitGap  time.Duration  // profiles.visit_gap
 	HalfLife  time.Duration  // profiles.interest_half_life
@@ -61,7 +61,7 @@ type Event struct {
 func visit(d *profile.Data, v *Facts, now time.Time) (back bool) {
 	back = v.Returning && d.LastSeen == d.FirstSeen
 	if d.Touch(now, v.VisitGap) {
-		d.Device = agent.Parse(v.UserAgent)
+		d.Device = v.Device
 		d.SetSource(v.Source)
 	} else if v.Source.UTMSource != "" {
 		d.SetSource(v.Source) // a campaign link mid-visit

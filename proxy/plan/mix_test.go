@@ -16,6 +16,7 @@ import (
 
 	"shopedge/bench/shop"
 	"shopedge/configs"
+	"shopedge/proxy/agent"
 	"shopedge/proxy/catalog"
 	"shopedge/proxy/csp"
 	"shopedge/proxy/learn"
@@ -215,7 +216,7 @@ func (m *mix) record(decide func(in *plan.Input, prof *profile.Profile)) {
 	st := req.step
 	facts := learn.Facts{
 		VisitorID: req.who.id, Returning: req.returning, Page: st.typ, Path: st.pathBytes, Query: st.query,
-		UserAgent: benchUA, VisitGap: m.cfg.Profiles.VisitGap.D(), HalfLife: m.cfg.Profiles.InterestHalfLife.D(),
+		Device: agent.Parse([]byte(benchUA)), VisitGap: m.cfg.Profiles.VisitGap.D(), HalfLife: m.cfg.Profiles.InterestHalfLife.D(),
 	}
 	if st.a == nil {
 		m.rec.CartAdd(&facts, st.sku, 1, m.now)
