@@ -253,12 +253,14 @@ func TestMoreWriter(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() || !strings.HasPrefix(err.Error(), "write tcp") {
 		t.Fatalf("a held write past its deadline: %v, want a write's timeout", err)
 	}
+	g.hold(false)
 	_ = server.SetWriteDeadline(time.Time{})
 
 	client.Close()
 	// The client's reset reaches the socket at once on loopback, or soon
-	// after under load: write until it does.
-	pieces, _ := bodyPieces(1 << 20)
+	// after under load: write until it does; a failed write leaves the
+	// connection unheld.
+	pieces, _ := bodyPieces(50000) // held but for its last byte
 	var werr error
 	for deadline := time.Now().Add(5 * time.Second); werr == nil && time.Now().Before(deadline); {
 		w := bufio.NewWriterSize(g, 32<<10)
@@ -328,5 +330,52 @@ func TestPersonalizedPageOneSegment(t *testing.T) {
 	}
 	if segs != 1 {
 		t.Errorf("a page of %d bytes came in %d segments, want 1", len(body), segs)
+	}
+}
+
+// holdRecorder passes writes to a guardConn, noting for each whether the
+// connection was held.
+type holdRecorder struct {
+	g    *guardConn
+	held []bool
+}
+
+func (r *holdRecorder) Write(p []byte) (int, error) {
+	r.held = append(r.held, r.g.holding)
+	return r.g.Write(p)
+}
+
+// TestWriteHeldBounds: a body of a segment train or less is written held
+// but for its last byte; a larger one is not held at all (held, it cost
+// more: maxHeld).
+func TestWriteHeldBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		sizes []int
+		want  []bool // held, write by write
+	}{
+		{"within a segment train", []int{20000, 20000}, []bool{true, true, false}},
+		{"larger", []int{maxHeld, 1000}, []bool{false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, server := tcpPair(t)
+			g := &guardConn{Conn: server, more: newMoreWriter(server)}
+			pieces, whole := bodyPieces(tc.sizes...)
+			got := make(chan []byte, 1)
+			go func() {
+				r, _ := readAll(client, len(whole))
+				got <- r
+			}()
+			rec := &holdRecorder{g: g}
+			if n, k, err := writeHeld(rec, g, pieces); err != nil || n != int64(len(whole)) || k != len(pieces) {
+				t.Fatalf("writeHeld: %d bytes, %d pieces, %v", n, k, err)
+			}
+			if !slices.Equal(rec.held, tc.want) {
+				t.Errorf("held by write: %v, want %v", rec.held, tc.want)
+			}
+			if r := <-got; !bytes.Equal(r, whole) {
+				t.Fatalf("the client got %d bytes of %d", len(r), len(whole))
+			}
+		})
 	}
 }
