@@ -188,7 +188,9 @@ func (d decayed) value(now int64, half float64) float64 {
 // decayMemo is decayed.value remembering the last few decays by age: a
 // product's neighbours are often strengthened in the same second (one
 // view links it with the visit's recent products), and then decay by the
-// same factor, one exp for them all.
+// same factor, one exp for them all. It is keyed by age alone: one memo
+// serves one half-life (Record's links and popularity share HalfLife;
+// trends, of TrendHalfLife, must not use it).
 type decayMemo struct {
 	age [8]int64 // 0: none (an age of 0 needs no exp)
 	f   [8]float64

@@ -648,3 +648,24 @@ func TestAppendDecayedTail(t *testing.T) {
 		}
 	}
 }
+
+// TestTopListsOutOfOrder: requests whose times come a second out of order
+// (each takes its time on arrival) share the lists built once; a clock
+// gone back a long way rebuilds them.
+func TestTopListsOutOfOrder(t *testing.T) {
+	e := New(Config{})
+	t0 := time.Unix(1_800_000_000, 0)
+	e.Record(Event{Session: 1, Item: 5, Kind: View, Time: t0})
+	e.topLists(t0)
+	built := e.top.tops.Load()
+	for i := range 10 {
+		e.topLists(t0.Add(-time.Duration(i%2) * time.Second)) // s, s-1, s, s-1, ...
+	}
+	if e.top.tops.Load() != built {
+		t.Error("a request a second behind rebuilt the lists")
+	}
+	e.topLists(t0.Add(-time.Hour))
+	if e.top.tops.Load() == built {
+		t.Error("a clock gone back an hour kept the lists")
+	}
+}

@@ -32,12 +32,19 @@ const (
 )
 
 // stale reports whether lists built at built are out of date at t: a
-// refresh interval old, or built later than t (a clock gone back), or
-// empty (the first product viewed is popular at once, not a refresh
-// interval later).
+// refresh interval old, or built over topSlack later than t (a clock gone
+// back), or empty (the first product viewed is popular at once, not a
+// refresh interval later).
 func (l *tops) stale(t int64) bool {
-	return l == nil || len(l.popular) == 0 || t-l.built >= topRefresh || t < l.built
+	return l == nil || len(l.popular) == 0 || t-l.built >= topRefresh || t < l.built-topSlack
 }
+
+// topSlack is how far before the lists a request's time may be and still
+// take them: a request takes its time when it arrives, and reaches the
+// lists after those that came after it, near a second's end; with no
+// slack each such request rebuilt them (a walk over every product), and
+// the next one again.
+const topSlack = 60 // seconds
 
 // topLists returns the current lists, rebuilding them when stale. Callers
 // must not hold e.mu.
