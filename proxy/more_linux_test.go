@@ -57,6 +57,17 @@ func readAll(c net.Conn, n int) ([]byte, error) {
 	return b, err
 }
 
+// readBehind reads n bytes from c in the background (readAll): what came
+// arrives on the channel once all of it did, or the deadline passed.
+func readBehind(c net.Conn, n int) <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		r, _ := readAll(c, n)
+		got <- r
+	}()
+	return got
+}
+
 // bodyPieces returns pieces of a body as splicedBody has them: the shop's bytes
 // and the visitor's, of the given sizes.
 func bodyPieces(sizes ...int) (pieces [][]byte, whole []byte) {
@@ -148,11 +159,7 @@ func TestSplicedBodyOneSegment(t *testing.T) {
 				body = &splicedBody{pieces: pieces, conn: conn}
 			}
 			want := append([]byte(head), whole...)
-			got := make(chan []byte, 1)
-			go func() {
-				r, _ := readAll(client, len(want))
-				got <- r
-			}()
+			got := readBehind(client, len(want))
 			before := dataSegments(t, server)
 			w := bufio.NewWriterSize(g, 32<<10) // the server's write buffer
 			_, _ = w.WriteString(head)
@@ -196,11 +203,7 @@ func TestSplicedBodyNothingQueued(t *testing.T) {
 			warm(t, client, server) // segments up to 64 KiB: nothing but the end pushes
 			g := &guardConn{Conn: server, more: newMoreWriter(server)}
 			pieces, whole := bodyPieces(tc.sizes...)
-			got := make(chan []byte, 1)
-			go func() {
-				r, _ := readAll(client, len(whole))
-				got <- r
-			}()
+			got := readBehind(client, len(whole))
 			w := bufio.NewWriterSize(g, tc.buffer)
 			if _, err := (&splicedBody{pieces: pieces, conn: g}).WriteTo(w); err != nil {
 				t.Fatal(err)
@@ -229,11 +232,7 @@ func TestMoreWriter(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	got := make(chan []byte, 1)
-	go func() {
-		r, _ := readAll(client, len(big)+1)
-		got <- r
-	}()
+	got := readBehind(client, len(big)+1)
 	g.hold(true)
 	if n, err := g.Write(big); n != len(big) || err != nil {
 		t.Fatalf("held write: %d, %v", n, err)
@@ -361,11 +360,7 @@ func TestWriteHeldBounds(t *testing.T) {
 			client, server := tcpPair(t)
 			g := &guardConn{Conn: server, more: newMoreWriter(server)}
 			pieces, whole := bodyPieces(tc.sizes...)
-			got := make(chan []byte, 1)
-			go func() {
-				r, _ := readAll(client, len(whole))
-				got <- r
-			}()
+			got := readBehind(client, len(whole))
 			rec := &holdRecorder{g: g}
 			if n, k, err := writeHeld(rec, g, pieces); err != nil || n != int64(len(whole)) || k != len(pieces) {
 				t.Fatalf("writeHeld: %d bytes, %d pieces, %v", n, k, err)
