@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -39,14 +40,20 @@ func host(u string) string { x, _ := url.Parse(u); return x.Host }
 
 // TestNavigationFollowsInterest is the demo's story: a visitor looks at
 // three products of one category, and the home page's menu then leads with
-// that category; everything else on the page is the shop's, byte for byte.
+// that category; everything else on the page is the shop's, byte for byte,
+// in identity and in gzip (where the menu is assembled from its entries,
+// each compressed once: splice.Gzip.AppendParts).
 func TestNavigationFollowsInterest(t *testing.T) {
 	t.Parallel()
-	for _, slug := range []string{"kids", "shoes", "electronics"} {
-		t.Run(slug, func(t *testing.T) {
+	for _, c := range []struct{ slug, enc string }{{"kids", ""}, {"shoes", ""}, {"electronics", ""}, {"kids", "gzip"}, {"shoes", "gzip"}} {
+		slug := c.slug
+		t.Run(slug+"/"+cmp.Or(c.enc, "identity"), func(t *testing.T) {
 			t.Parallel()
 			e := newShopEnv(t, nil)
 			v := e.visitor()
+			if c.enc != "" {
+				v.header.Set("Accept-Encoding", c.enc)
+			}
 			first := v.get(e.url + "/")
 			if got := navOrder(first.body); !equalStrings(got, e.shopNav()) {
 				t.Fatalf("new visitor's menu = %v, want the shop's %v", got, e.shopNav())
@@ -57,6 +64,9 @@ func TestNavigationFollowsInterest(t *testing.T) {
 				}
 			}
 			home := v.get(e.url + "/")
+			if got := home.resp.Header.Get("Content-Encoding"); got != c.enc {
+				t.Fatalf("Content-Encoding %q, want %q", got, c.enc)
+			}
 			got := navOrder(home.body)
 			want := []string{"/c/" + slug}
 			for _, u := range e.shopNav() {
@@ -68,6 +78,21 @@ func TestNavigationFollowsInterest(t *testing.T) {
 				t.Fatalf("menu after three %s products = %v\nwant %v", slug, got, want)
 			}
 			shopPage := e.direct(t, "/", host(e.url))
+			if c.enc == "gzip" {
+				// The menu's entries went out stored the first time; the
+				// second time they are compressed and kept, the third time
+				// taken as kept.
+				for k := range 2 {
+					again := v.get(e.url + "/")
+					if got := navOrder(again.body); !equalStrings(got, want) || withoutPersonal(again.body) != withoutPersonal(shopPage) {
+						t.Fatalf("home page %d more: menu %v, want %v; the page outside the menu and blocks the shop's: %t",
+							k+1, got, want, withoutPersonal(again.body) == withoutPersonal(shopPage))
+					}
+					if len(again.raw) >= len(home.raw) {
+						t.Errorf("home page %d more: %d bytes of gzip, not fewer than the first time's %d (its menu entries stored)", k+1, len(again.raw), len(home.raw))
+					}
+				}
+			}
 			if withoutPersonal(home.body) != withoutPersonal(shopPage) {
 				t.Errorf("the page outside the menu and blocks differs from the shop's")
 			}

@@ -128,6 +128,20 @@ func TestSearchSeedsExample(t *testing.T) {
 				t.Errorf("results for %q:\n got %v\nwant %v (men's shirts first)\n the shop's %v", q, got, want, shopOrder)
 			}
 			t.Logf("results for %q: %s (the shop's: %s)", q, names(e.shop, got), names(e.shop, shopOrder))
+			// The same results in gzip, assembled from the shop's cards
+			// (each compressed once for every visitor, in any order): stored
+			// the first time, then compressed and kept, then as kept.
+			v.header.Set("Accept-Encoding", "gzip")
+			defer v.header.Del("Accept-Encoding")
+			for k := range 3 {
+				pg := v.get(e.url + "/search?q=" + q)
+				if ce := pg.resp.Header.Get("Content-Encoding"); ce != "gzip" {
+					t.Fatalf("Content-Encoding %q, want gzip", ce)
+				}
+				if got := cardLinks(t, pg.body); !slices.Equal(got, want) {
+					t.Errorf("results for %q in gzip (%d):\n got %v\nwant %v", q, k+1, got, want)
+				}
+			}
 		})
 	}
 	if got := cardLinks(t, e.visitor().get(e.url+"/search?q="+q).body); !slices.Equal(got, shopOrder) {

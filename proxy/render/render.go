@@ -150,7 +150,11 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		ok := false
 		switch d.Action {
 		case plan.Reorder:
-			*buf, ok = s.Reordered(*buf, d.Order), true
+			// Cut at its entries: a gzip page compresses each entry (a
+			// menu's item, a result's card) once for every visitor, not
+			// each visitor's order of them.
+			*buf, cuts = s.ReorderedParts(*buf, d.Order, cuts)
+			ok = true
 		case plan.Block:
 			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin, &cuts)
 		case plan.Banner:

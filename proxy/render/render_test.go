@@ -10,8 +10,10 @@ import (
 	"shopedge/proxy/csp"
 	"shopedge/proxy/page"
 	"shopedge/proxy/plan"
+	"shopedge/rewrite"
 	"shopedge/rewrite/markup"
 	"shopedge/rules"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,6 +357,38 @@ func TestRenderCuts(t *testing.T) {
 		if !bytes.HasPrefix(content[cuts[len(cuts)-1]:], []byte("\n</ul>")) {
 			t.Errorf("region %d: the last part is not the foot", c.region)
 		}
+	}
+
+	// A menu reordered, beside a block: cut before its first entry and
+	// after each, so that each entry is a part whatever the order.
+	menu := `<ul class="nav"><li>Men</li> <li>Women</li> <li>Kids</li></ul>`
+	const at = 500 // the menu's offset in the page
+	region := page.Region{Kind: page.Menu, Span: rewrite.Range{Start: at, End: at + len(menu)}, Bytes: []byte(menu)}
+	for _, e := range []string{"<li>Men</li>", "<li>Women</li>", "<li>Kids</li>"} {
+		i := strings.Index(menu, e)
+		region.Slots = append(region.Slots, rewrite.Range{Start: at + i, End: at + i + len(e)})
+	}
+	a = &page.Analysis{Regions: []page.Region{region, {Kind: page.Block, Index: 0}, {Kind: page.Body}}, Injects: true}
+	pl = &plan.Plan{Stylesheet: 0, Regions: []plan.Region{
+		{Action: plan.Reorder, Order: []int{2, 0, 1}},
+		{Action: plan.Block, Products: []catalog.ID{1}},
+		{Action: plan.Body},
+	}}
+	buf = buf[:0]
+	out = r.Render(&buf, pl, a, csp.AllowAll, time.Unix(1_800_000_000, 0))
+	var parts []string
+	for k, c := range append(out.Cuts[0], len(out.Contents[0])) {
+		from := 0
+		if k > 0 {
+			from = out.Cuts[0][k-1]
+		}
+		parts = append(parts, string(out.Contents[0][from:c]))
+	}
+	if want := []string{`<ul class="nav">`, "<li>Kids</li>", " <li>Men</li>", " <li>Women</li>", "</ul>"}; !slices.Equal(parts, want) {
+		t.Errorf("reordered menu's parts %q, want %q", parts, want)
+	}
+	if len(out.Cuts[1]) != 3 || !bytes.HasPrefix(out.Contents[1], []byte(`<link rel="stylesheet"`)) {
+		t.Errorf("the block after the menu: cuts %v in\n%s", out.Cuts[1], out.Contents[1])
 	}
 }
 
