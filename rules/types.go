@@ -3,9 +3,12 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"go.yaml.in/yaml/v3"
@@ -102,6 +105,14 @@ func parseSize(s string) (int64, bool) {
 // Regexp is a regular expression (Go RE2 syntax), compiled when loaded.
 type Regexp struct {
 	*regexp.Regexp
+	// lit is the text an expression of one anchored literal matches
+	// ("^/p/", "^/cart$"), as the paths of page rules mostly are: Match
+	// compares it where the regexp would run its machine (~150 ns a rule,
+	// and a request's page type tries the rules in order). litWhole: the
+	// expression ends with $ (the whole text), else it is a prefix.
+	lit      string
+	litOK    bool
+	litWhole bool
 }
 
 // UnmarshalYAML compiles the expression.
@@ -114,8 +125,46 @@ func (r *Regexp) UnmarshalYAML(n *yaml.Node) error {
 	if err != nil {
 		return nodeError(n, "bad regular expression %q: %v", s, cleanRegexpErr(err))
 	}
-	r.Regexp = re
+	*r = Regexp{Regexp: re}
+	r.lit, r.litWhole, r.litOK = anchoredLiteral(s)
 	return nil
+}
+
+// Match reports whether b contains a match of the expression.
+func (r *Regexp) Match(b []byte) bool {
+	if r.litOK {
+		if r.litWhole {
+			return string(b) == r.lit
+		}
+		return len(b) >= len(r.lit) && string(b[:len(r.lit)]) == r.lit
+	}
+	return r.Regexp.Match(b)
+}
+
+// anchoredLiteral returns the literal text of an expression that is one,
+// anchored at the start of the text (^, not multi-line) and maybe at its
+// end ($), matched case-sensitively; ok is false for any other.
+func anchoredLiteral(expr string) (lit string, whole, ok bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return "", false, false
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || len(re.Sub) > 3 || re.Sub[0].Op != syntax.OpBeginText {
+		return "", false, false
+	}
+	l := re.Sub[1]
+	// U+FFFD matches any invalid byte to the regexp: not to a comparison.
+	if l.Op != syntax.OpLiteral || l.Flags&syntax.FoldCase != 0 || slices.Contains(l.Rune, utf8.RuneError) {
+		return "", false, false
+	}
+	if len(re.Sub) == 3 {
+		if re.Sub[2].Op != syntax.OpEndText {
+			return "", false, false
+		}
+		whole = true
+	}
+	return string(l.Rune), whole, true
 }
 
 func cleanRegexpErr(err error) string {
