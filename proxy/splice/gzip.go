@@ -49,8 +49,8 @@ type Gzip struct {
 type Budget struct {
 	max int64
 	// front holds contents of m as visitors ask for them, for a lookup
-	// with no lock: two hashes of the content (see kept) and two atomic
-	// loads, where a lookup in m costs a RWMutex's two atomic adds
+	// with no lock: a hash of the content, two atomic loads and a
+	// comparison, where a lookup in m costs a RWMutex's two atomic adds
 	// on a word every request shares and the map's probe (on the load
 	// harness's gzip pages, a third of AppendParts, 2026-12-03). m stays
 	// what is kept: a content pushed out of the front costs a lookup in
@@ -95,14 +95,14 @@ func newKeptFront(max int64) *keptFront {
 // place is the first of the two slots a content of hash h may take.
 func (f *keptFront) place(h uint64) int { return int(h>>f.shift) &^ 1 }
 
-// find returns the entry of the content asked for, or nil.
-func (f *keptFront) find(q *query) *kept {
+// find returns the entry of content, of hash h, or nil.
+func (f *keptFront) find(content []byte, h uint64) *kept {
 	if f == nil {
 		return nil
 	}
-	i := f.place(q.hash)
+	i := f.place(h)
 	for j := i; j < i+2; j++ {
-		if k := f.slots[j].Load(); k != nil && k.is(q) {
+		if k := f.slots[j].Load(); k != nil && k.is(content, h) {
 			return k
 		}
 	}
@@ -132,51 +132,28 @@ func (f *keptFront) drop(k *kept) {
 	}
 }
 
-// kept is a content's deflate form, at the level it was compressed at,
-// known by the content's length and two hashes of it; never changed once
-// kept.
-//
-// The content is known by 128 bits of keyed hash (hash and check, of two
-// random seeds of this process) and its length, not by its bytes: a
-// comparison with kept bytes read them from wherever the heap put them,
-// a cache miss every 64 bytes (on the load harness's gzip pages, 3% of
-// the server's time, 2026-12-03), where the second hash reads the
-// content just rendered. No one who does not know the seeds can make two
-// contents alike to them but by chance (2^-128 a pair); the page cache
-// already knows a page by 64 bits of the same hash (page.Key).
+// kept is a content and its deflate form, at the level it was compressed
+// at, in one buffer; never changed once kept.
 type kept struct {
-	hash, check uint64
-	level       int
-	n           int    // the content's length
-	z           []byte // the deflate form (its capacity its length)
+	hash  uint64
+	level int
+	n     int    // the content's length
+	b     []byte // the content, then its deflate form
 	// crc and shift are the content's CRC-32 and x^(8·n) (see combine):
 	// a page's CRC takes a kept part in ~10 ns rather than a pass over
 	// its bytes.
 	crc, shift uint32
 }
 
-// query is a content looked up in a budget: its hash, and its check,
-// hashed the first time an entry of the same hash and length needs it.
-type query struct {
-	content []byte
-	hash    uint64
-	check   uint64
-	checked bool
+func (k *kept) is(content []byte, h uint64) bool {
+	return k.hash == h && bytes.Equal(k.b[:k.n], content)
 }
 
-func (q *query) checkHash() uint64 {
-	if !q.checked {
-		q.check, q.checked = maphash.Bytes(checkSeed, q.content), true
-	}
-	return q.check
-}
+// z is the kept content's deflate form (its capacity its length).
+func (k *kept) z() []byte { return k.b[k.n:] }
 
-func (k *kept) is(q *query) bool {
-	return k.hash == q.hash && k.n == len(q.content) && k.check == q.checkHash()
-}
-
-// cost is what k is charged: its deflate form and keptShare.
-func (k *kept) cost() int64 { return int64(len(k.z)) + keptShare }
+// cost is what k is charged: its bytes and keptShare.
+func (k *kept) cost() int64 { return int64(len(k.b)) + keptShare }
 
 // keptShare is what an entry costs beside its bytes: the kept struct (64
 // bytes allocated), its share of the map (up to ~40 bytes just after the
@@ -190,10 +167,6 @@ const seenSlots = 4096
 // one can craft contents (say, a swap that echoes a search) that take
 // the slots of the cards every visitor gets.
 var seed = maphash.MakeSeed()
-
-// checkSeed keys a content's second hash (kept.check), independent of
-// seed.
-var checkSeed = maphash.MakeSeed()
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget { return &Budget{max: max} }
@@ -233,19 +206,18 @@ func (b *Budget) Clear() {
 // most maxStoredFirst bytes comes it returns nil, for the caller to send
 // it stored (appendCompressed); a larger one is compressed and not kept.
 // Without a budget, every content is compressed. k, when not nil, is the
-// budget's entry of the form returned (z is k.z), with its CRC: kept,
+// budget's entry of the form returned (z is k.z()), with its CRC: kept,
 // unless it alone is larger than the budget.
 func (b *Budget) compressed(content []byte, level int) (z []byte, k *kept) {
 	if b == nil {
 		return deflatePiece(nil, content, level, false), nil
 	}
-	q := query{content: content, hash: maphash.Bytes(seed, content)}
-	h := q.hash
-	if k = b.front.Load().find(&q); k == nil {
-		k = b.fromMap(&q)
+	h := maphash.Bytes(seed, content)
+	if k = b.front.Load().find(content, h); k == nil {
+		k = b.fromMap(content, h)
 	}
 	if k != nil && k.level == level {
-		return k.z, k
+		return k.z(), k
 	}
 	tag := h | 1 // never 0, an empty slot
 	if slot := &b.seen[(h>>1)%seenSlots]; slot.Swap(tag) != tag && k == nil {
@@ -257,21 +229,22 @@ func (b *Budget) compressed(content []byte, level int) (z []byte, k *kept) {
 	}
 	z = deflatePiece(nil, content, level, false)
 	k = &kept{
-		hash: h, check: q.checkHash(), level: level, n: len(content), z: make([]byte, len(z)),
+		hash: h, level: level, n: len(content), b: make([]byte, len(content)+len(z)),
 		crc: crc32.ChecksumIEEE(content), shift: xPow8n(len(content)),
 	}
-	copy(k.z, z)
+	copy(k.b, content)
+	copy(k.b[len(content):], z)
 	b.keep(k)
-	return k.z, k
+	return k.z(), k
 }
 
-// fromMap returns the entry of the content asked for kept in the map
-// (and puts it in the front), or nil.
-func (b *Budget) fromMap(q *query) *kept {
+// fromMap returns the entry of content, of hash h, kept in the map (and
+// puts it in the front), or nil.
+func (b *Budget) fromMap(content []byte, h uint64) *kept {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k := b.m[q.hash]
-	if k == nil || !k.is(q) {
+	k := b.m[h]
+	if k == nil || !k.is(content, h) {
 		return nil
 	}
 	b.front.Load().put(k)
