@@ -41,8 +41,8 @@ func host(u string) string { x, _ := url.Parse(u); return x.Host }
 // TestNavigationFollowsInterest is the demo's story: a visitor looks at
 // three products of one category, and the home page's menu then leads with
 // that category; everything else on the page is the shop's, byte for byte,
-// in identity and in gzip (where the menu is assembled from its entries,
-// each compressed once: splice.Gzip.AppendParts).
+// in identity and in gzip (where the page is assembled from pieces
+// compressed apart: splice.Gzip.AppendParts).
 func TestNavigationFollowsInterest(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ slug, enc string }{{"kids", ""}, {"shoes", ""}, {"electronics", ""}, {"kids", "gzip"}, {"shoes", "gzip"}} {
@@ -79,9 +79,10 @@ func TestNavigationFollowsInterest(t *testing.T) {
 			}
 			shopPage := e.direct(t, "/", host(e.url))
 			if c.enc == "gzip" {
-				// The menu's entries went out stored the first time; the
-				// second time they are compressed and kept, the third time
-				// taken as kept.
+				// What the visitor gets (the menu in their order, the
+				// blocks' cards) went out stored the first time; the second
+				// time it is compressed and kept, the third time taken as
+				// kept.
 				for k := range 2 {
 					again := v.get(e.url + "/")
 					if got := navOrder(again.body); !equalStrings(got, want) || withoutPersonal(again.body) != withoutPersonal(shopPage) {
@@ -89,7 +90,7 @@ func TestNavigationFollowsInterest(t *testing.T) {
 							k+1, got, want, withoutPersonal(again.body) == withoutPersonal(shopPage))
 					}
 					if len(again.raw) >= len(home.raw) {
-						t.Errorf("home page %d more: %d bytes of gzip, not fewer than the first time's %d (its menu entries stored)", k+1, len(again.raw), len(home.raw))
+						t.Errorf("home page %d more: %d bytes of gzip, not fewer than the first time's %d (its parts stored)", k+1, len(again.raw), len(home.raw))
 					}
 				}
 			}

@@ -161,13 +161,24 @@ func (r *Region) Reordered(dst []byte, order []int) []byte {
 	return dst
 }
 
+// EntryBytes is the length of the region's entries (menu, results) put
+// together.
+func (r *Region) EntryBytes() int {
+	n := 0
+	for _, s := range r.Slots {
+		n += s.Len()
+	}
+	return n
+}
+
 // ReorderedParts is Reordered, and appends to cuts the offsets in dst
 // where its parts end: the region's bytes before its first entry, then
 // each entry with what precedes it since the last one, then the rest. The
-// parts are the shop's bytes, the same whatever the order, so that a gzip
-// page compresses each once for every visitor (splice.Gzip.AppendParts)
-// rather than each visitor's order whole. It appends no cut when it
-// appends the shop's bytes.
+// parts are the shop's bytes, the same whatever the order where the bytes
+// between entries are alike (as a list's are), so that a gzip page
+// compresses each once for every visitor (splice.Gzip.AppendParts) rather
+// than each visitor's order whole. It appends no cut when it appends the
+// shop's bytes.
 func (r *Region) ReorderedParts(dst []byte, order []int, cuts []int) ([]byte, []int) {
 	n := len(r.Slots)
 	if len(order) != n {

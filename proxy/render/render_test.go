@@ -359,36 +359,55 @@ func TestRenderCuts(t *testing.T) {
 		}
 	}
 
-	// A menu reordered, beside a block: cut before its first entry and
-	// after each, so that each entry is a part whatever the order.
-	menu := `<ul class="nav"><li>Men</li> <li>Women</li> <li>Kids</li></ul>`
-	const at = 500 // the menu's offset in the page
-	region := page.Region{Kind: page.Menu, Span: rewrite.Range{Start: at, End: at + len(menu)}, Bytes: []byte(menu)}
-	for _, e := range []string{"<li>Men</li>", "<li>Women</li>", "<li>Kids</li>"} {
-		i := strings.Index(menu, e)
-		region.Slots = append(region.Slots, rewrite.Range{Start: at + i, End: at + i + len(e)})
+	// A list of cards reordered, beside a block: cut before its first
+	// entry and after each, so that each card is a part whatever the
+	// order. A menu of short links is not cut: apart, each would go
+	// stored.
+	card := func(name string) string {
+		return `<li class="card"><a href="/p/` + name + `">` + name + strings.Repeat(" ", minCutEntry) + `</a></li>`
 	}
-	a = &page.Analysis{Regions: []page.Region{region, {Kind: page.Block, Index: 0}, {Kind: page.Body}}, Injects: true}
-	pl = &plan.Plan{Stylesheet: 0, Regions: []plan.Region{
-		{Action: plan.Reorder, Order: []int{2, 0, 1}},
-		{Action: plan.Block, Products: []catalog.ID{1}},
-		{Action: plan.Body},
-	}}
-	buf = buf[:0]
-	out = r.Render(&buf, pl, a, csp.AllowAll, time.Unix(1_800_000_000, 0))
-	var parts []string
-	for k, c := range append(out.Cuts[0], len(out.Contents[0])) {
-		from := 0
-		if k > 0 {
-			from = out.Cuts[0][k-1]
+	for _, c := range []struct {
+		name    string
+		entries []string
+		cut     bool
+	}{
+		{"cards", []string{card("men"), card("women"), card("kids")}, true},
+		{"short links", []string{"<li>Men</li>", "<li>Women</li>", "<li>Kids</li>"}, false},
+	} {
+		list := `<ul class="nav">` + strings.Join(c.entries, " ") + `</ul>`
+		const at = 500 // the list's offset in the page
+		region := page.Region{Kind: page.Results, Span: rewrite.Range{Start: at, End: at + len(list)}, Bytes: []byte(list)}
+		for _, e := range c.entries {
+			i := strings.Index(list, e)
+			region.Slots = append(region.Slots, rewrite.Range{Start: at + i, End: at + i + len(e)})
 		}
-		parts = append(parts, string(out.Contents[0][from:c]))
-	}
-	if want := []string{`<ul class="nav">`, "<li>Kids</li>", " <li>Men</li>", " <li>Women</li>", "</ul>"}; !slices.Equal(parts, want) {
-		t.Errorf("reordered menu's parts %q, want %q", parts, want)
-	}
-	if len(out.Cuts[1]) != 3 || !bytes.HasPrefix(out.Contents[1], []byte(`<link rel="stylesheet"`)) {
-		t.Errorf("the block after the menu: cuts %v in\n%s", out.Cuts[1], out.Contents[1])
+		a = &page.Analysis{Regions: []page.Region{region, {Kind: page.Block, Index: 0}, {Kind: page.Body}}, Injects: true}
+		pl = &plan.Plan{Stylesheet: 0, Regions: []plan.Region{
+			{Action: plan.Reorder, Order: []int{2, 0, 1}},
+			{Action: plan.Block, Products: []catalog.ID{1}},
+			{Action: plan.Body},
+		}}
+		buf = buf[:0]
+		out = r.Render(&buf, pl, a, csp.AllowAll, time.Unix(1_800_000_000, 0))
+		var parts []string
+		for k, end := range append(slices.Clone(out.Cuts[0]), len(out.Contents[0])) {
+			from := 0
+			if k > 0 {
+				from = out.Cuts[0][k-1]
+			}
+			parts = append(parts, string(out.Contents[0][from:end]))
+		}
+		e := c.entries
+		want := []string{`<ul class="nav">` + e[2] + " " + e[0] + " " + e[1] + "</ul>"}
+		if c.cut {
+			want = []string{`<ul class="nav">`, e[2], " " + e[0], " " + e[1], "</ul>"}
+		}
+		if !slices.Equal(parts, want) {
+			t.Errorf("%s reordered: parts %q, want %q", c.name, parts, want)
+		}
+		if len(out.Cuts[1]) != 3 || !bytes.HasPrefix(out.Contents[1], []byte(`<link rel="stylesheet"`)) {
+			t.Errorf("%s: the block after the list: cuts %v in\n%s", c.name, out.Cuts[1], out.Contents[1])
+		}
 	}
 }
 
