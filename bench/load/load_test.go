@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +45,12 @@ func TestQuickRun(t *testing.T) {
 	}
 	out := t.TempDir()
 	t.Chdir("../..")
-	if err := run([]string{"-quick", "-out", out, "-json", "-targets", strings.Join(only, ",")}, io.Discard, io.Discard); err != nil {
+	// One binary as both A and B (-shopedge-b): the A/B section is there.
+	bin := filepath.Join(t.TempDir(), "shopedge")
+	if b, err := exec.Command("go", "build", "-o", bin, "./cmd/shopedge").CombinedOutput(); err != nil {
+		t.Fatalf("build shopedge: %v\n%s", err, b)
+	}
+	if err := run([]string{"-quick", "-out", out, "-json", "-shopedge", bin, "-shopedge-b", bin, "-targets", strings.Join(only, ",")}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "report.json"))
@@ -78,6 +84,17 @@ func TestQuickRun(t *testing.T) {
 	if m := rep.Memory["shopedge"]; m.Rewrites == 0 || m.Profiles == 0 || m.Products == 0 {
 		t.Errorf("shopedge with the demo rules personalized nothing: %+v", m)
 	}
+	if m := rep.Memory[abTarget]; m.Rewrites == 0 {
+		t.Errorf("shopedge B with the demo rules personalized nothing: %+v", m)
+	}
+	if len(rep.AB) != 2 {
+		t.Errorf("A/B of %d cases, want 2 (demo pages, identity and gzip): %+v", len(rep.AB), rep.AB)
+	}
+	for _, c := range rep.AB {
+		if c.Rounds != 1 || c.A.Median <= 0 || c.B.Median <= 0 || c.Throughput.Median <= 0 {
+			t.Errorf("A/B %s %s: %+v", c.Pages, coding(c.Gzip), c)
+		}
+	}
 	t.Run("redis", func(t *testing.T) {
 		if noRedis != "" {
 			t.Skip(noRedis)
@@ -109,5 +126,50 @@ func TestQuickRun(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
+	}
+}
+
+// TestABCases: binary B's closed-loop runs are paired with A's of the same
+// case and round, and the order of the two alternates by round.
+func TestABCases(t *testing.T) {
+	run := func(target, pages string, gz bool, round int, cpu float64, reqs int64, rps float64) measurement {
+		return measurement{caseKey: caseKey{Target: target, Pages: pages, Gzip: gz}, Phase: "closed", Round: round,
+			Result: genResult{Requests: reqs, RPS: rps}, ServerCPU: cpu}
+	}
+	runs := []measurement{
+		run("plain", "demo", false, 0, 1, 40000, 10000),
+		run("shopedge", "demo", false, 0, 2, 40000, 10000),  // 50 µs
+		run(abTarget, "demo", false, 0, 1.92, 40000, 10400), // 48 µs
+		{caseKey: caseKey{Target: abTarget, Pages: "demo"}, Phase: "open", Round: 0, Result: genResult{Requests: 4000}, ServerCPU: 9},
+		run(abTarget, "demo", false, 1, 2.2, 40000, 9000),    // 55 µs
+		run("shopedge", "demo", false, 1, 2.32, 40000, 8700), // 58 µs
+		run("shopedge", "demo", true, 0, 2.4, 40000, 8000),   // 60 µs: no B in this case
+	}
+	got := abCases(runs)
+	if len(got) != 1 {
+		t.Fatalf("cases %+v, want one (demo, identity)", got)
+	}
+	c := got[0]
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if c.Pages != "demo" || c.Gzip || c.Rounds != 2 || !near(c.A.Median, 54) || !near(c.B.Median, 51.5) ||
+		!near(c.Diff.Min, -3) || !near(c.Diff.Max, -2) || !near(c.Diff.Median, -2.5) || !near(c.Throughput.Max, 1.04) {
+		t.Errorf("A/B %+v", c)
+	}
+
+	servers := []*server{{name: "plain"}, {name: "shopedge"}, {name: abTarget}}
+	names := func(ss []*server) (n []string) {
+		for _, s := range ss {
+			n = append(n, s.name)
+		}
+		return n
+	}
+	if got := names(inTurn(servers, 0)); !slices.Equal(got, []string{"plain", "shopedge", abTarget}) {
+		t.Errorf("round 0: %v", got)
+	}
+	if got := names(inTurn(servers, 1)); !slices.Equal(got, []string{"plain", abTarget, "shopedge"}) {
+		t.Errorf("round 1: %v", got)
+	}
+	if got := names(servers); !slices.Equal(got, []string{"plain", "shopedge", abTarget}) {
+		t.Errorf("inTurn changed its argument: %v", got)
 	}
 }

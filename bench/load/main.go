@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "one short round on the demo pages only: checks the harness works")
 	fs.StringVar(&o.shopedge, "shopedge", "", "shopedge `binary` to measure (default: build ./cmd/shopedge)")
+	fs.StringVar(&o.shopedgeB, "shopedge-b", "", "a second shopedge `binary`, measured with the demo rules as target "+abTarget+" beside shopedge, in the same rounds, in turns first: the report adds B's server CPU per request against A's, round by round")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "`directory` for CPU profiles of each shopedge target, taken during the first closed-loop run of each case (TARGET-PAGES-CODING.pprof)")
 	only := fs.String("targets", strings.Join(targets, ","), "comma-separated `targets` to measure (ratios need plain)")
 	pages := fs.String("pages", "demo,large", "comma-separated page `sizes`: demo, large")
@@ -77,6 +79,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.targets = strings.Split(*only, ",")
+	if o.shopedgeB != "" && !slices.Contains(o.targets, abTarget) {
+		o.targets = append(o.targets, abTarget)
+	}
+	if slices.Contains(o.targets, abTarget) && (o.shopedgeB == "" || !slices.Contains(o.targets, "shopedge")) {
+		return fmt.Errorf("target %s needs -shopedge-b BINARY, and target shopedge beside it (binary A)", abTarget)
+	}
 	o.sizes = strings.Split(*pages, ",")
 	o.warmup = time.Second
 	if o.quick {
@@ -105,6 +113,7 @@ type options struct {
 	rate, rateLarge  int
 	workers          int
 	out, shopedge    string
+	shopedgeB        string
 	cpuprofile       string
 	json, quick      bool
 	sizes, targets   []string
@@ -329,7 +338,7 @@ func measure(o options, log io.Writer) (*report, error) {
 				return nil, err
 			}
 			s.url = "http://" + addr
-		case "shopedge-pass", "shopedge", "shopedge-redis":
+		case "shopedge-pass", "shopedge", "shopedge-redis", abTarget:
 			storeURL := ""
 			if rdb != nil {
 				storeURL = rdb.url()
@@ -338,7 +347,11 @@ func measure(o options, log io.Writer) (*report, error) {
 			if err != nil {
 				return nil, err
 			}
-			if s.proc, err = start(t, pin("0", []string{bin, "serve", "-config", cfg}), env); err != nil {
+			b := bin
+			if t == abTarget {
+				b = o.shopedgeB
+			}
+			if s.proc, err = start(t, pin("0", []string{b, "serve", "-config", cfg}), env); err != nil {
 				return nil, err
 			}
 			if s.url, err = s.proc.await(`serving \S+ on (http://\S+)`); err != nil {
@@ -371,7 +384,7 @@ func measure(o options, log io.Writer) (*report, error) {
 			}
 			for round := range o.rounds {
 				seed++
-				for _, s := range servers {
+				for _, s := range inTurn(servers, round) {
 					key := caseKey{Target: s.name, Pages: size, Gzip: gz}
 					fmt.Fprintf(log, "%s, round %d ...\n", key, round+1)
 					for _, phase := range []string{"closed", "open"} {
@@ -464,6 +477,20 @@ func measure(o options, log io.Writer) (*report, error) {
 	}
 	rep.finish()
 	return rep, nil
+}
+
+// inTurn is the order of the servers in a round: as given, but for an A/B
+// (shopedge and shopedge-b), whose order alternates from round to round,
+// so that neither always runs right after the other.
+func inTurn(servers []*server, round int) []*server {
+	i := slices.IndexFunc(servers, func(s *server) bool { return s.name == "shopedge" })
+	j := slices.IndexFunc(servers, func(s *server) bool { return s.name == abTarget })
+	if i < 0 || j < 0 || round%2 == 0 {
+		return servers
+	}
+	out := slices.Clone(servers)
+	out[i], out[j] = out[j], out[i]
+	return out
 }
 
 // gen runs the load generator once and reads its result.

@@ -15,12 +15,18 @@ import (
 
 var targets = []string{"shop", "plain", "shopedge-pass", "shopedge", "shopedge-redis"}
 
+// abTarget is a second shopedge binary (-shopedge-b) with the demo rules,
+// measured beside "shopedge" (binary A) in the same rounds: an A/B of two
+// builds, where two separate runs differ by more than a change does.
+const abTarget = "shopedge-b"
+
 var targetNames = map[string]string{
 	"shop":           "shop (direct)",
 	"plain":          "plain fasthttp proxy",
 	"shopedge-pass":  "shopedge, no rules",
 	"shopedge":       "shopedge, demo rules",
 	"shopedge-redis": "shopedge, demo rules, Redis store",
+	abTarget:         "shopedge B (-shopedge-b), demo rules",
 	"redis-server":   "redis-server (of shopedge-redis)",
 }
 
@@ -125,9 +131,11 @@ type report struct {
 	// StoreMetrics are shopedge-redis's shopedge_store_* samples from
 	// /metrics at the end of the run.
 	StoreMetrics map[string]float64 `json:"shopedge_redis_store_metrics,omitempty"`
-	Visitors     int                `json:"distinct_visitors"`
-	Requests     int64              `json:"requests"`
-	Checks       []check            `json:"checks"`
+	// AB is binary B against binary A (-shopedge-b), per case.
+	AB       []abCase `json:"shopedge_b_vs_a,omitempty"`
+	Visitors int      `json:"distinct_visitors"`
+	Requests int64    `json:"requests"`
+	Checks   []check  `json:"checks"`
 }
 
 func newReport(o options) *report {
@@ -265,6 +273,7 @@ func (r *report) finish() {
 			r.addCheck(fmt.Sprintf("added p99 at %d req/s with the Redis store minus in memory, %s: client view (p99 minus shopedge's)", r.rateOf(c.Pages), where), "≤ +1000 µs", c.P99VsMemory <= 1000, fmt.Sprintf("%+.0f µs", c.P99VsMemory))
 		}
 	}
+	r.AB = abCases(r.Runs)
 	if b, ok := r.BytesPerProfile["shopedge"]; ok {
 		r.addCheck("memory per visitor profile ((heap growth − engine growth) / profiles added)", "≤ 1024 B", b <= 1024, fmt.Sprintf("%.0f B", b))
 	}
@@ -274,6 +283,80 @@ func (r *report) finish() {
 	if x := r.Redis; x != nil {
 		r.addCheck("visitor profiles in Redis after the run (keys PREFIX{ID}:p; reported, no goal)", "> 0", x.ProfileKeys > 0, fmt.Sprintf("%d, %.0f B each", x.ProfileKeys, x.PerProfile))
 	}
+}
+
+// abCase is binary B against binary A (shopedge, demo rules) on one case:
+// the server CPU per request of each, closed loop, and their difference
+// round by round (each round runs both on the same workload, one after
+// the other, in turns first), so that the machine's drift between
+// rounds does not count.
+type abCase struct {
+	Pages string `json:"pages"`
+	Gzip  bool   `json:"gzip"`
+	A     stat   `json:"a_server_cpu_us_per_request"`
+	B     stat   `json:"b_server_cpu_us_per_request"`
+	Diff  stat   `json:"b_minus_a_us_per_request"`
+	// Throughput is B's over A's, round by round.
+	Throughput stat `json:"b_over_a_throughput"`
+	Rounds     int  `json:"rounds"`
+}
+
+// abCases pairs the closed-loop runs of shopedge and shopedge-b by case
+// and round.
+func abCases(runs []measurement) []abCase {
+	type cell struct {
+		pages string
+		gzip  bool
+		round int
+	}
+	a, b := map[cell]measurement{}, map[cell]measurement{}
+	var order []cell
+	for _, x := range runs {
+		if x.Phase != "closed" || x.Result.Requests == 0 {
+			continue
+		}
+		c := cell{x.Pages, x.Gzip, x.Round}
+		switch x.Target {
+		case "shopedge":
+			a[c] = x
+		case abTarget:
+			b[c] = x
+			order = append(order, c)
+		}
+	}
+	var out []abCase
+	type caseOf struct {
+		pages string
+		gzip  bool
+	}
+	idx := map[caseOf]int{}
+	var as, bs, diffs, tput [][]float64
+	for _, c := range order {
+		xa, ok := a[c]
+		if !ok {
+			continue
+		}
+		xb := b[c]
+		k := caseOf{c.pages, c.gzip}
+		i, seen := idx[k]
+		if !seen {
+			i = len(out)
+			idx[k] = i
+			out = append(out, abCase{Pages: c.pages, Gzip: c.gzip})
+			as, bs, diffs, tput = append(as, nil), append(bs, nil), append(diffs, nil), append(tput, nil)
+		}
+		ua := xa.ServerCPU / float64(xa.Result.Requests) * 1e6
+		ub := xb.ServerCPU / float64(xb.Result.Requests) * 1e6
+		as[i], bs[i], diffs[i] = append(as[i], ua), append(bs[i], ub), append(diffs[i], ub-ua)
+		if xa.Result.RPS > 0 {
+			tput[i] = append(tput[i], xb.Result.RPS/xa.Result.RPS)
+		}
+	}
+	for i := range out {
+		out[i].A, out[i].B, out[i].Diff, out[i].Throughput = statOf(as[i]), statOf(bs[i]), statOf(diffs[i]), statOf(tput[i])
+		out[i].Rounds = len(diffs[i])
+	}
+	return out
 }
 
 func (r *report) rateOf(pages string) int {
@@ -295,6 +378,14 @@ func (r *report) markdown() string {
 	for _, c := range r.sorted() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.0f [%.0f–%.0f] | %s | %.3f | %.3f | %.3f | %.1f | %d |\n",
 			targetNames[c.Target], c.Pages, coding(c.Gzip), c.RPS.Median, c.RPS.Min, c.RPS.Max, ratio(c), c.ServerCPU1k.Median, c.ShopCPU1k.Median, c.GenCPU1k.Median, c.BytesPerReq/1024, c.Errors)
+	}
+	if len(r.AB) > 0 {
+		b.WriteString("\n## Binary B against A (-shopedge-b; shopedge, demo rules)\n\nServer CPU per request in the closed loop, µs: median [min–max] of the rounds; B − A paired round by round (both on the same workload, in turns first).\n\n| pages | coding | A | B | B − A | B ÷ A throughput | rounds |\n|---|---|---|---|---|---|---|\n")
+		for _, c := range r.AB {
+			fmt.Fprintf(&b, "| %s | %s | %.1f [%.1f–%.1f] | %.1f [%.1f–%.1f] | %+.1f [%+.1f–%+.1f] | %.3f× [%.3f–%.3f] | %d |\n",
+				c.Pages, coding(c.Gzip), c.A.Median, c.A.Min, c.A.Max, c.B.Median, c.B.Min, c.B.Max, c.Diff.Median, c.Diff.Min, c.Diff.Max,
+				c.Throughput.Median, c.Throughput.Min, c.Throughput.Max, c.Rounds)
+		}
 	}
 	fmt.Fprintf(&b, "\n## Latency at a fixed rate (open loop, from the intended send time), µs\n\n| target | pages | coding | p50 | p90 | p99 | p99.9 | max | added p50 | added p99 |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.sorted() {
@@ -363,6 +454,7 @@ func (r *report) sorted() []summary {
 	for i, t := range targets {
 		order[t] = i
 	}
+	order[abTarget] = order["shopedge"] // just after it (a stable sort)
 	s := append([]summary(nil), r.Cases...)
 	sort.SliceStable(s, func(i, j int) bool {
 		a, b := s[i], s[j]
@@ -398,7 +490,7 @@ func (r *report) write(dir string) error {
 	return nil
 }
 
-var colors = map[string]string{"shop": "#6b7280", "plain": "#2563eb", "shopedge-pass": "#16a34a", "shopedge": "#dc2626", "shopedge-redis": "#9333ea"}
+var colors = map[string]string{"shop": "#6b7280", "plain": "#2563eb", "shopedge-pass": "#16a34a", "shopedge": "#dc2626", "shopedge-redis": "#9333ea", abTarget: "#ea580c"}
 
 // svg draws the open-loop latency percentiles of the targets, one
 // panel per page size and coding, on a logarithmic scale.
