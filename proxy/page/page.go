@@ -157,32 +157,9 @@ func (r *Region) Candidate(k int) int {
 // nothing allocated for up to 64 of them: a menu is reordered on every
 // page.
 func (r *Region) Reordered(dst []byte, order []int) []byte {
-	dst, _ = r.ReorderedParts(dst, order, nil)
-	return dst
-}
-
-// EntryBytes is the length of the region's entries (menu, results) put
-// together.
-func (r *Region) EntryBytes() int {
-	n := 0
-	for _, s := range r.Slots {
-		n += s.Len()
-	}
-	return n
-}
-
-// ReorderedParts is Reordered, and appends to cuts the offsets in dst
-// where its parts end: the region's bytes before its first entry, then
-// each entry with what precedes it since the last one, then the rest. The
-// parts are the shop's bytes, the same whatever the order where the bytes
-// between entries are alike (as a list's are), so that a gzip page
-// compresses each once for every visitor (splice.Gzip.AppendParts) rather
-// than each visitor's order whole. It appends no cut when it appends the
-// shop's bytes.
-func (r *Region) ReorderedParts(dst []byte, order []int, cuts []int) ([]byte, []int) {
 	n := len(r.Slots)
 	if len(order) != n {
-		return append(dst, r.Bytes...), cuts
+		return append(dst, r.Bytes...)
 	}
 	var seen [64]bool
 	var mark []bool
@@ -193,14 +170,14 @@ func (r *Region) ReorderedParts(dst []byte, order []int, cuts []int) ([]byte, []
 	}
 	for _, o := range order {
 		if o < 0 || o >= n || mark[o] {
-			return append(dst, r.Bytes...), cuts // not a permutation
+			return append(dst, r.Bytes...) // not a permutation
 		}
 		mark[o] = true
 	}
 	base, last := r.Span.Start, 0
 	for _, s := range r.Slots {
 		if s.Start-base < last || s.End < s.Start || s.End-base > len(r.Bytes) {
-			return append(dst, r.Bytes...), cuts // out of order, overlapping or outside
+			return append(dst, r.Bytes...) // out of order, overlapping or outside
 		}
 		last = s.End - base
 	}
@@ -208,14 +185,10 @@ func (r *Region) ReorderedParts(dst []byte, order []int, cuts []int) ([]byte, []
 	for k, s := range r.Slots {
 		src := r.Slots[order[k]]
 		dst = append(dst, r.Bytes[pos:s.Start-base]...)
-		if k == 0 {
-			cuts = append(cuts, len(dst))
-		}
 		dst = append(dst, r.Bytes[src.Start-base:src.End-base]...)
-		cuts = append(cuts, len(dst))
 		pos = s.End - base
 	}
-	return append(dst, r.Bytes[pos:]...), cuts
+	return append(dst, r.Bytes[pos:]...)
 }
 
 // Skips counts a page's lists left in the shop's order and its blocks and

@@ -13,10 +13,7 @@ import (
 // TestReordered: a list reordered in one pass is byte for byte what a
 // rewrite.Splice of the same reordering makes, for every order:
 // permutations, and orders that do not fit (the shop's bytes); entries
-// adjacent, empty or with bytes between them. ReorderedParts makes the
-// same bytes, cut before the first entry and after each one: each part
-// but the first and the last is what precedes an entry's place, then the
-// entry the order puts there; the shop's bytes are one part.
+// adjacent, empty or with bytes between them.
 func TestReordered(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -61,55 +58,7 @@ func TestReordered(t *testing.T) {
 		if got := region.Reordered([]byte("before:"), order); !bytes.Equal(got, want) {
 			t.Fatalf("order %v of %v in %q:\ngot  %q\nwant %q", order, region.Slots, region.Bytes, got, want)
 		}
-		got, cuts := region.ReorderedParts([]byte("before:"), order, []int{-1})
-		if !bytes.Equal(got, want) || cuts[0] != -1 {
-			t.Fatalf("ReorderedParts %v of %v in %q: %q, cuts %v; want %q after the cuts given", order, region.Slots, region.Bytes, got, cuts, want)
-		}
-		cuts = cuts[1:]
-		if !fits(&region, order) || n == 0 {
-			if len(cuts) != 0 {
-				t.Fatalf("the shop's bytes for order %v of %v, cut at %v", order, region.Slots, cuts)
-			}
-			continue
-		}
-		if len(cuts) != n+1 {
-			t.Fatalf("order %v of %d entries: cuts %v, want %d", order, n, cuts, n+1)
-		}
-		if first := region.Slots[0].Start - base; !bytes.Equal(got[len("before:"):cuts[0]], region.Bytes[:first]) {
-			t.Errorf("order %v: first part %q, want the bytes before the first entry %q", order, got[len("before:"):cuts[0]], region.Bytes[:first])
-		}
-		for k, o := range order {
-			part, entry := got[cuts[k]:cuts[k+1]], region.Slots[o]
-			gap := region.Bytes[0:0]
-			if k > 0 {
-				gap = region.Bytes[region.Slots[k-1].End-base : region.Slots[k].Start-base]
-			}
-			if want := string(gap) + string(region.Bytes[entry.Start-base:entry.End-base]); string(part) != want {
-				t.Errorf("order %v: part %d %q, want %q", order, k+1, part, want)
-			}
-		}
 	}
-}
-
-// fits reports whether order is a permutation of the region's slots, which
-// are in order and apart.
-func fits(r *Region, order []int) bool {
-	if len(order) != len(r.Slots) {
-		return false
-	}
-	seen := map[int]bool{}
-	for _, o := range order {
-		if o < 0 || o >= len(order) || seen[o] {
-			return false
-		}
-		seen[o] = true
-	}
-	for k := 1; k < len(r.Slots); k++ {
-		if r.Slots[k].Start < r.Slots[k-1].End {
-			return false
-		}
-	}
-	return true
 }
 
 // splicedOrder is Reordered made through a rewrite.Splice: the

@@ -10,14 +10,12 @@
 // their own template, the dialog without products, and for a short while
 // one of a visitor's products (their cart's reminder, on every page).
 //
-// Render says where each region's content is cut into parts rendered or
-// kept apart (a block's head and cards, a list's entries when they are
-// large enough to be worth compressing alone), for gzip pages assembled
-// from parts compressed once (splice).
+// Render says where a block's content is cut into the parts it was
+// rendered from (its head, each card), for gzip pages assembled from
+// parts compressed once (splice); a list reordered is one part.
 //
 // Files:
-//   - render.go: Renderer, Render, lists reordered (cut at their entries),
-//     banners, the tags.
+//   - render.go: Renderer, Render, lists reordered, banners, the tags.
 //   - blocks.go: recommendation blocks, whole or from cached cards (a
 //     product's rating on its card only when the catalog accepted it),
 //     the part cache, and the attribution parameter on their links.

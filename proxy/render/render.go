@@ -150,18 +150,12 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		ok := false
 		switch d.Action {
 		case plan.Reorder:
-			if n := len(s.Slots); n > 0 && s.EntryBytes() >= n*minCutEntry {
-				// Cut at its entries: a gzip page compresses each entry
-				// (a result's card) once for every visitor, not each
-				// visitor's order of them.
-				*buf, cuts = s.ReorderedParts(*buf, d.Order, cuts)
-			} else {
-				// Entries this small go better whole: apart, each would
-				// go stored (splice's parts of 128 bytes or less), and a
-				// list of them compresses well.
-				*buf = s.Reordered(*buf, d.Order)
-			}
-			ok = true
+			// Whole, not cut at its entries: a list of a shop's cards
+			// compresses to a fifth of its parts compressed apart (the
+			// cards share their markup), and the visitor's order is
+			// theirs alone (splice compresses it fast, and does not keep
+			// it, the first time it comes).
+			*buf, ok = s.Reordered(*buf, d.Order), true
 		case plan.Block:
 			*buf, ok = r.block(*buf, d.Index, d.Variant, d.Products, now.Unix(), pl.Origin, &cuts)
 		case plan.Banner:
@@ -274,13 +268,6 @@ type smallPage struct {
 	cuts     [7][]int
 	flat     [22]int
 }
-
-// minCutEntry is the fewest bytes a reordered region's entries must have,
-// on average, to be cut apart: a product's card in a list of results
-// (600 bytes and more) is compressed alone and kept for every visitor; a
-// menu of short links (50 to 100 bytes an entry) is compressed whole, 8×
-// smaller than in stored parts.
-const minCutEntry = 256
 
 // maxRendered bounds the overlays kept rendered (of their own template).
 const maxRendered = 4096
