@@ -373,6 +373,7 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 	var crc uint32
 	n := len(g.spans)
 	size := g.size
+	stored := maxStoredFirst // what this page may still send stored the first time (appendCompressed)
 	for i, s := range g.spans {
 		dst = append(dst, g.gaps[i]...)
 		crc = combine(crc, g.crcs[i], g.shifts[i])
@@ -388,10 +389,10 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 			dst = appendStored(dst, b)
 			crc = crc32.Update(crc, crc32.IEEETable, b)
 		case i < len(cuts) && len(cuts[i]) > 0:
-			dst, crc = g.appendCut(dst, crc, b, cuts[i], level)
+			dst, crc = g.appendCut(dst, crc, b, cuts[i], level, &stored)
 		default:
 			var k *kept
-			if dst, k = g.appendCompressed(dst, b, level); k != nil {
+			if dst, k = g.appendCompressed(dst, b, level, &stored); k != nil {
 				crc = combine(crc, k.crc, k.shift)
 			} else {
 				crc = crc32.Update(crc, crc32.IEEETable, b)
@@ -409,7 +410,7 @@ func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level in
 // compressed once for every page (small ones stored), and extends crc by
 // b: by the CRCs of the parts the budget keeps, by the bytes of the rest
 // (those between two kept parts at once).
-func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, level int) ([]byte, uint32) {
+func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, level int, stored *int) ([]byte, uint32) {
 	from := 0
 	pending := 0 // b[pending:from] is out but not yet in crc
 	for k := 0; k <= len(cuts); k++ {
@@ -424,7 +425,7 @@ func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, level int
 			dst = appendStored(dst, part)
 		default:
 			var kp *kept
-			if dst, kp = g.appendCompressed(dst, part, level); kp != nil {
+			if dst, kp = g.appendCompressed(dst, part, level, stored); kp != nil {
 				if pending < from { // a call costs ~10 ns even for nothing
 					crc = crc32.Update(crc, crc32.IEEETable, b[pending:from])
 				}
@@ -442,12 +443,20 @@ func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, level int
 // one visitor alone gets (an overlay of their cart, a block head in their
 // variant) would cost a deflate (on the load harness's gzip pages, 5% of
 // the server's time, 2026-12-03) to save a few hundred bytes once; what
-// comes again is compressed then, and kept. It returns the budget's
-// entry for b when b went out as the budget keeps it, else nil.
-func (g *Gzip) appendCompressed(dst, b []byte, level int) ([]byte, *kept) {
+// comes again is compressed then, and kept. A page sends at most
+// maxStoredFirst bytes so in all (*stored is what it may still send):
+// past that, what comes for the first time is compressed, and not kept,
+// so that a page of many parts no one got before (a search's results,
+// each card a part) is not sent near whole. It returns the budget's entry
+// for b when b went out as the budget keeps it, else nil.
+func (g *Gzip) appendCompressed(dst, b []byte, level int, stored *int) ([]byte, *kept) {
 	if z, k := g.budget.compressed(b, level); z != nil {
 		return append(dst, z...), k
 	}
+	if len(b) > *stored {
+		return deflatePiece(dst, b, level, false), nil
+	}
+	*stored -= len(b)
 	for len(b) > maxStoredBlock {
 		dst = appendStored(dst, b[:maxStoredBlock])
 		b = b[maxStoredBlock:]

@@ -353,6 +353,44 @@ func TestFirstSightStored(t *testing.T) {
 	}
 }
 
+// TestFirstSightBounded: a page sends at most maxStoredFirst bytes stored
+// of what comes for the first time; past that, the parts no one got
+// before (a search's results, each card a part) are compressed, not kept,
+// and the page still decodes to its bytes. The next page of the same parts
+// compresses them all, and keeps them.
+func TestFirstSightBounded(t *testing.T) {
+	t.Parallel()
+	body := []byte("<html><body><main><ul>results</ul>" + strings.Repeat("<p>the shop's text</p>", 200) + "</main></body></html>")
+	at := bytes.Index(body, []byte("<ul>"))
+	spans := []rewrite.Range{{Start: at, End: at + len("<ul>results</ul>")}}
+	budget := NewBudget(1 << 20)
+	g := NewGzip(body, spans, budget)
+	var list []byte
+	var cuts []int
+	for i := range 30 { // 30 cards of ~700 bytes: 21 KB, 5 times maxStoredFirst
+		list = fmt.Appendf(list, "<li class=card><a href=/p/%d>%s</a></li>", i, strings.Repeat(fmt.Sprintf("product %d ", i), 60))
+		cuts = append(cuts, len(list))
+	}
+	want := Assemble(nil, body, spans, [][]byte{list})
+	for i, bound := range []int{maxStoredFirst + len(list)/4, len(list) / 4, len(list) / 4} {
+		z := g.AppendParts(nil, [][]byte{list}, [][]int{cuts}, 6)
+		zr, err := gzip.NewReader(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("page %d: does not decode to the page spliced whole (%v)", i+1, err)
+		}
+		if len(z) > bound {
+			t.Errorf("page %d: %d bytes of gzip for %d of cards, want at most %d", i+1, len(z), len(list), bound)
+		}
+	}
+	if budget.lookup(list[cuts[len(cuts)-2]:cuts[len(cuts)-1]]) == nil {
+		t.Error("the last card is not kept after the second page")
+	}
+}
+
 // lookup returns what b keeps of content, or nil.
 func (b *Budget) lookup(content []byte) *kept {
 	return b.fromMap(content, maphash.Bytes(seed, content))
