@@ -128,9 +128,9 @@ func TestSearchSeedsExample(t *testing.T) {
 				t.Errorf("results for %q:\n got %v\nwant %v (men's shirts first)\n the shop's %v", q, got, want, shopOrder)
 			}
 			t.Logf("results for %q: %s (the shop's: %s)", q, names(e.shop, got), names(e.shop, shopOrder))
-			// The same results in gzip, assembled from the shop's cards
-			// (each compressed once for every visitor, in any order): stored
-			// the first time, then compressed and kept, then as kept.
+			// The same results in gzip: the list in the visitor's order is
+			// compressed the first time and not kept (over maxStoredFirst),
+			// then compressed and kept, then taken as kept.
 			v.header.Set("Accept-Encoding", "gzip")
 			defer v.header.Del("Accept-Encoding")
 			for k := range 3 {

@@ -45,12 +45,13 @@ func TestQuickRun(t *testing.T) {
 	}
 	out := t.TempDir()
 	t.Chdir("../..")
-	// One binary as both A and B (-shopedge-b): the A/B section is there.
+	// Binary A as the harness builds it, B built here from the same code
+	// (-shopedge-b): the A/B section is there.
 	bin := filepath.Join(t.TempDir(), "shopedge")
 	if b, err := exec.Command("go", "build", "-o", bin, "./cmd/shopedge").CombinedOutput(); err != nil {
 		t.Fatalf("build shopedge: %v\n%s", err, b)
 	}
-	if err := run([]string{"-quick", "-out", out, "-json", "-shopedge", bin, "-shopedge-b", bin, "-targets", strings.Join(only, ",")}, io.Discard, io.Discard); err != nil {
+	if err := run([]string{"-quick", "-out", out, "-json", "-shopedge-b", bin, "-targets", strings.Join(only, ",")}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "report.json"))
@@ -130,7 +131,8 @@ func TestQuickRun(t *testing.T) {
 }
 
 // TestABCases: binary B's closed-loop runs are paired with A's of the same
-// case and round, and the order of the two alternates by round.
+// case (pages, coding) and round, and the order of the two alternates by
+// round.
 func TestABCases(t *testing.T) {
 	run := func(target, pages string, gz bool, round int, cpu float64, reqs int64, rps float64) measurement {
 		return measurement{caseKey: caseKey{Target: target, Pages: pages, Gzip: gz}, Phase: "closed", Round: round,
@@ -144,13 +146,18 @@ func TestABCases(t *testing.T) {
 		run(abTarget, "demo", false, 1, 2.2, 40000, 9000),    // 55 µs
 		run("shopedge", "demo", false, 1, 2.32, 40000, 8700), // 58 µs
 		run("shopedge", "demo", true, 0, 2.4, 40000, 8000),   // 60 µs: no B in this case
+		run("shopedge", "large", false, 0, 4, 10000, 2500),   // 400 µs
+		run(abTarget, "large", false, 0, 3.9, 10000, 2600),   // 390 µs
 	}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 	got := abCases(runs)
-	if len(got) != 1 {
-		t.Fatalf("cases %+v, want one (demo, identity)", got)
+	if len(got) != 2 {
+		t.Fatalf("cases %+v, want two (demo and large, identity)", got)
+	}
+	if l := got[1]; l.Pages != "large" || l.Rounds != 1 || !near(l.Diff.Median, -10) || !near(l.A.Median, 400) {
+		t.Errorf("A/B on large pages %+v", l)
 	}
 	c := got[0]
-	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 	if c.Pages != "demo" || c.Gzip || c.Rounds != 2 || !near(c.A.Median, 54) || !near(c.B.Median, 51.5) ||
 		!near(c.Diff.Min, -3) || !near(c.Diff.Max, -2) || !near(c.Diff.Median, -2.5) || !near(c.Throughput.Max, 1.04) {
 		t.Errorf("A/B %+v", c)

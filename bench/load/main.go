@@ -3,6 +3,7 @@
 //
 //	go run ./bench/load [-rounds 3] [-duration 4s] [-rate 1000] [-out bench/out] [-json]
 //	       [-targets shop,plain,shopedge-pass,shopedge,shopedge-redis] [-pages demo,large] [-cpuprofile DIR]
+//	       [-shopedge BINARY] [-shopedge-b BINARY]
 //
 // It starts the demo shop (memoized, so that the proxies are what is
 // measured), the plain proxy of bench/plainproxy, shopedge with no rules
@@ -14,6 +15,10 @@
 // machine with two cores or more, the server under test runs on core 0 and
 // the shop, the load generator and redis-server on core 1 (taskset). Every
 // figure is the median of -rounds rounds, with their minimum and maximum.
+//
+// With -shopedge-b, a second shopedge binary runs the demo rules beside
+// the first in the same rounds (an A/B of two builds, paired round by
+// round).
 //
 // It writes report.md, report.json and latency.svg to -out, and prints the
 // markdown report (or the JSON, with -json).
@@ -71,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "one short round on the demo pages only: checks the harness works")
 	fs.StringVar(&o.shopedge, "shopedge", "", "shopedge `binary` to measure (default: build ./cmd/shopedge)")
-	fs.StringVar(&o.shopedgeB, "shopedge-b", "", "a second shopedge `binary`, measured with the demo rules as target "+abTarget+" beside shopedge, in the same rounds, in turns first: the report adds B's server CPU per request against A's, round by round")
+	fs.StringVar(&o.shopedgeB, "shopedge-b", "", "a second shopedge `binary`, measured with the demo rules as target "+abTarget+" beside shopedge, in the same rounds, in turns first (an even -rounds, so that each goes first as often): the report adds B's server CPU per request against A's, round by round")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "`directory` for CPU profiles of each shopedge target, taken during the first closed-loop run of each case (TARGET-PAGES-CODING.pprof)")
 	only := fs.String("targets", strings.Join(targets, ","), "comma-separated `targets` to measure (ratios need plain)")
 	pages := fs.String("pages", "demo,large", "comma-separated page `sizes`: demo, large")
@@ -80,10 +85,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	o.targets = strings.Split(*only, ",")
 	if o.shopedgeB != "" && !slices.Contains(o.targets, abTarget) {
-		o.targets = append(o.targets, abTarget)
+		// Right after shopedge, so that A and B run one after the other.
+		at := len(o.targets)
+		if i := slices.Index(o.targets, "shopedge"); i >= 0 {
+			at = i + 1
+		}
+		o.targets = slices.Insert(o.targets, at, abTarget)
 	}
-	if slices.Contains(o.targets, abTarget) && (o.shopedgeB == "" || !slices.Contains(o.targets, "shopedge")) {
-		return fmt.Errorf("target %s needs -shopedge-b BINARY, and target shopedge beside it (binary A)", abTarget)
+	if slices.Contains(o.targets, abTarget) {
+		switch {
+		case o.shopedgeB == "":
+			return fmt.Errorf("target %s needs -shopedge-b BINARY (binary B)", abTarget)
+		case !slices.Contains(o.targets, "shopedge"):
+			return fmt.Errorf("target %s is measured against target shopedge (binary A): add it to -targets", abTarget)
+		}
 	}
 	o.sizes = strings.Split(*pages, ",")
 	o.warmup = time.Second

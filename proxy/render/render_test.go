@@ -361,10 +361,14 @@ func TestRenderCuts(t *testing.T) {
 	// A list reordered, beside a block, is one part: its entries share
 	// their markup, and compressed apart they would be five times the
 	// bytes (splice compresses a visitor's order whole).
-	list := `<ul class="grid"><li class="card">Men</li> <li class="card">Women</li> <li class="card">Kids</li></ul>`
+	card := func(name string) string { // as large as a shop's card
+		return `<li class="card"><a href="/p/` + name + `">` + name + strings.Repeat(" ", 600) + `</a></li>`
+	}
+	men, women, kids := card("men"), card("women"), card("kids")
+	list := `<ul class="grid">` + men + " " + women + " " + kids + `</ul>`
 	const at = 500 // the list's offset in the page
 	region := page.Region{Kind: page.Results, Span: rewrite.Range{Start: at, End: at + len(list)}, Bytes: []byte(list)}
-	for _, e := range []string{`<li class="card">Men</li>`, `<li class="card">Women</li>`, `<li class="card">Kids</li>`} {
+	for _, e := range []string{men, women, kids} {
 		i := strings.Index(list, e)
 		region.Slots = append(region.Slots, rewrite.Range{Start: at + i, End: at + i + len(e)})
 	}
@@ -376,7 +380,7 @@ func TestRenderCuts(t *testing.T) {
 	}}
 	buf = buf[:0]
 	out = r.Render(&buf, pl, a, csp.AllowAll, time.Unix(1_800_000_000, 0))
-	if want := `<ul class="grid"><li class="card">Kids</li> <li class="card">Men</li> <li class="card">Women</li></ul>`; string(out.Contents[0]) != want || out.Cuts[0] != nil {
+	if want := `<ul class="grid">` + kids + " " + men + " " + women + `</ul>`; string(out.Contents[0]) != want || out.Cuts[0] != nil {
 		t.Errorf("reordered list %q, cuts %v; want %q in one part", out.Contents[0], out.Cuts[0], want)
 	}
 	if len(out.Cuts[1]) != 3 || !bytes.HasPrefix(out.Contents[1], []byte(`<link rel="stylesheet"`)) {

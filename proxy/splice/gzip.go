@@ -358,7 +358,8 @@ func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 // (when cuts and it are not nil) are the offsets in contents[i] where a
 // part ends and the next begins, as a recommendation block's head and
 // each product's card. Each part is compressed once, the second time it
-// comes (the first, it goes stored: see appendCompressed), and kept for
+// comes (the first, it goes stored, within the page's allowance: see
+// appendCompressed), and kept for
 // every page and visitor (in the Budget), so that a block whose cards
 // differ per visitor costs copies, not a deflate: a block of cards
 // compresses a little worse apart than whole (each part's back-references
@@ -468,9 +469,11 @@ func (g *Gzip) appendCompressed(dst, b []byte, level int, stored *int) ([]byte, 
 const maxStoredBlock = 65535
 
 // maxStoredFirst is the largest content sent stored the first time it
-// comes: a few kilobytes uncompressed cost the visitor less than the
-// deflate costs the proxy; a larger one (a long menu, a results list in
-// the visitor's order) is compressed, and kept only if it comes again.
+// comes, and the most a page sends so of all the contents it has for the
+// first time (appendCompressed): a few kilobytes uncompressed cost the
+// visitor less than the deflate costs the proxy; a larger one (a long
+// menu, a results list in the visitor's order) is compressed, and kept
+// only if it comes again.
 const maxStoredFirst = 4 << 10
 
 // maxStoredPart is the largest part of a content sent stored rather than
