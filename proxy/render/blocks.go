@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -256,12 +255,6 @@ func (c *partCache) put(k partKey, html []byte, now int64) uint64 {
 	case pa == nil:
 	case pb == nil || pb.at < pa.at:
 		to = b
-	}
-	if p := to.Load(); p != nil && p.key == k && bytes.Equal(p.html, html) {
-		// Rendered again, the same bytes (the part had aged out): the
-		// same id, so that what splice kept under it still serves.
-		to.Store(&renderedPart{key: k, html: p.html, at: now, id: p.id})
-		return p.id
 	}
 	id := partIDs.Add(1)
 	to.Store(&renderedPart{key: k, html: html, at: now, id: id})
