@@ -261,7 +261,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 		return
 	case codec.Gzip:
 		body := bufpool.Get()
-		*body = a.Gzip.AppendPartsIDs((*body)[:0], out.Contents, out.Cuts, out.IDs, cfg.Limits.GzipLevel)
+		*body = a.Gzip.AppendParts((*body)[:0], out.Contents, out.Cuts, cfg.Limits.GzipLevel)
 		bufpool.Put(scratch)
 		bufpool.Put(raw)
 		p.metrics.rewrote(time.Since(x.start))

@@ -21,7 +21,7 @@ import (
 //
 // For a block of the built-in template, cuts (when not nil) gets the
 // offsets in dst where its head and each card end (see Rendered.Cuts).
-func (r *Renderer) block(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string, cuts *parts) (_ []byte, ok bool) {
+func (r *Renderer) block(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string, cuts *[]int) (_ []byte, ok bool) {
 	if r.cfg.Blocks[index].Parsed == nil {
 		return r.assembleBlock(dst, index, variant, ids, now, origin, cuts)
 	}
@@ -108,21 +108,24 @@ func cardRating(r catalog.Rating) markup.Rating {
 // costs copies rather than template runs and keeps nothing per visitor.
 // Parts on an origin are rendered for the request, not kept. ok is false,
 // and dst as it came, when fewer than the block's minimum can be shown.
-func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string, cuts *parts) (_ []byte, ok bool) {
+func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.ID, now int64, origin string, cuts *[]int) (_ []byte, ok bool) {
 	b := &r.cfg.Recommendations.Blocks[index]
 	start := len(dst)
-	cut := func(id uint64) {
+	cut := func() {
 		if cuts != nil {
-			cuts.add(len(dst), id)
+			if *cuts == nil {
+				*cuts = make([]int, 0, 64) // a page's blocks' cuts: one allocation
+			}
+			*cuts = append(*cuts, len(dst))
 		}
 	}
 	var cutStart int
 	if cuts != nil {
-		cutStart = len(cuts.at)
+		cutStart = len(*cuts)
 	}
-	head, headID, ok := []byte(nil), uint64(0), false
+	head, ok := []byte(nil), false
 	if origin == "" {
-		head, headID, ok = r.cards.getID(partKey{block: int32(index), variant: int32(variant)}, now)
+		head, ok = r.cards.get(partKey{block: int32(index), variant: int32(variant)}, now)
 	}
 	if !ok {
 		var err error
@@ -131,19 +134,18 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 			return dst, false
 		}
 		if origin == "" {
-			headID = r.cards.put(partKey{block: int32(index), variant: int32(variant)}, head, now)
+			r.cards.put(partKey{block: int32(index), variant: int32(variant)}, head, now)
 		}
 	}
 	dst = append(dst, head...)
-	cut(headID)
+	cut()
 	n := 0
 	for _, id := range ids {
 		key := partKey{block: int32(index), id: id}
 		var card []byte
-		var cardID uint64
 		ok := false
 		if origin == "" {
-			card, cardID, ok = r.cards.getID(key, now)
+			card, ok = r.cards.get(key, now)
 		}
 		if !ok {
 			it, found := r.blockItem(b, id, origin)
@@ -156,16 +158,16 @@ func (r *Renderer) assembleBlock(dst []byte, index, variant int, ids []catalog.I
 				continue
 			}
 			if origin == "" {
-				cardID = r.cards.put(key, card, now)
+				r.cards.put(key, card, now)
 			}
 		}
 		dst = append(dst, card...)
-		cut(cardID)
+		cut()
 		n++
 	}
 	if n < b.Min {
 		if cuts != nil {
-			cuts.truncate(cutStart)
+			*cuts = (*cuts)[:cutStart]
 		}
 		return dst[:start], false
 	}
@@ -202,13 +204,7 @@ type renderedPart struct {
 	key  partKey
 	html []byte // never changed once kept
 	at   int64  // unix seconds
-	id   uint64 // names html, and no other bytes (partIDs)
 }
-
-// partIDs names each part the part cache keeps, once (from 1): an id is
-// the bytes of one part, so that splice can know a part it kept by its id
-// rather than by its bytes (Rendered.IDs).
-var partIDs atomic.Uint64
 
 // partSlots bounds the parts kept: a card per product and block.
 const (
@@ -223,27 +219,21 @@ func (k partKey) place() int {
 }
 
 func (c *partCache) get(k partKey, now int64) ([]byte, bool) {
-	html, _, ok := c.getID(k, now)
-	return html, ok
-}
-
-// getID is get, with the part's id.
-func (c *partCache) getID(k partKey, now int64) ([]byte, uint64, bool) {
 	i := k.place()
 	for j := i; j < i+2; j++ {
 		if p := c.slots[j].Load(); p != nil && p.key == k {
 			if now-p.at >= blockTTL || now < p.at {
-				return nil, 0, false
+				return nil, false
 			}
-			return p.html, p.id, true
+			return p.html, true
 		}
 	}
-	return nil, 0, false
+	return nil, false
 }
 
 // put keeps html under k: in the slot that holds k, else an empty one,
-// else in place of the older of the two. It returns the part's id.
-func (c *partCache) put(k partKey, html []byte, now int64) uint64 {
+// else in place of the older of the two.
+func (c *partCache) put(k partKey, html []byte, now int64) {
 	i := k.place()
 	a, b := &c.slots[i], &c.slots[i+1]
 	pa, pb := a.Load(), b.Load()
@@ -256,9 +246,7 @@ func (c *partCache) put(k partKey, html []byte, now int64) uint64 {
 	case pb == nil || pb.at < pa.at:
 		to = b
 	}
-	id := partIDs.Add(1)
-	to.Store(&renderedPart{key: k, html: html, at: now, id: id})
-	return id
+	to.Store(&renderedPart{key: k, html: html, at: now})
 }
 
 // blockCache keeps blocks of a block's own template, rendered whole, by

@@ -69,12 +69,7 @@ type Rendered struct {
 	// each product's card), so that a gzip page can be assembled from
 	// parts compressed once (splice.Gzip.AppendParts); nil when no region
 	// has parts.
-	Cuts [][]int
-	// IDs are, in the same order as Cuts, the id of the part that ends at
-	// each cut when its bytes are a part the renderer keeps (a block's
-	// head, a product's card: see partIDs), else 0. An id is those bytes
-	// and no others, so that splice can know a part by it.
-	IDs      [][]uint64
+	Cuts     [][]int
 	Overlay  bool   // the plan's overlay is on the page
 	done     uint64 // bit i: what the plan put in region i was rendered (i < 64)
 	doneMore []bool // the same for regions from 64 on
@@ -119,12 +114,11 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 	var out Rendered
 	// Where each region's parts end (offsets in buf, flat), and where
 	// each region's cuts begin in cuts.
-	var cuts parts // in back, else made by the first block's first cut
+	var cuts []int // in back, else made by the first block's first cut
 	var back *smallPage
 	if n := len(a.Regions); n <= len(back.contents) {
 		back = new(smallPage)
-		out.Contents = back.contents[:n:n]
-		cuts = parts{at: back.flat[:0], ids: back.flatIDs[:0]}
+		out.Contents, cuts = back.contents[:n:n], back.flat[:0]
 	} else {
 		out.Contents = make([][]byte, n)
 	}
@@ -152,7 +146,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			head = i
 		}
 		start := len(*buf)
-		from = append(from, len(cuts.at))
+		from = append(from, len(cuts))
 		ok := false
 		switch d.Action {
 		case plan.Reorder:
@@ -192,7 +186,7 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 		} else {
 			*buf = (*buf)[:start]
 			start = -1
-			cuts.truncate(from[i])
+			cuts = cuts[:from[i]]
 		}
 		ranges = append(ranges, span{start, len(*buf)})
 	}
@@ -218,16 +212,15 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			*buf = append(*buf, (*buf)[s.start:s.end]...)
 			// The region's parts moved behind the tag: their cuts too,
 			// with the tag a part of its own.
-			end := len(cuts.at)
+			end := len(cuts)
 			if at+1 < len(from) {
 				end = from[at+1]
 			}
 			for k := from[at]; k < end; k++ {
-				cuts.at[k] += start + tag - s.start
+				cuts[k] += start + tag - s.start
 			}
 			if end > from[at] {
-				cuts.at = slices.Insert(cuts.at, from[at], start+tag)
-				cuts.ids = slices.Insert(cuts.ids, from[at], 0) // the tag, this page's
+				cuts = slices.Insert(cuts, from[at], start+tag)
 				for k := at + 1; k < len(from); k++ {
 					from[k]++
 				}
@@ -240,15 +233,13 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 			out.Contents[i] = (*buf)[s.start:s.end:s.end]
 		}
 	}
-	if len(cuts.at) > 0 {
+	if len(cuts) > 0 {
 		if back != nil {
 			out.Cuts = back.cuts[:len(ranges):len(ranges)]
-			out.IDs = back.ids[:len(ranges):len(ranges)]
 		} else {
 			out.Cuts = make([][]int, len(ranges))
-			out.IDs = make([][]uint64, len(ranges))
 		}
-		flat := cuts.at
+		flat := cuts
 		for i, s := range ranges {
 			end := len(flat)
 			if i+1 < len(from) {
@@ -262,7 +253,6 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 				c[k] -= s.start
 			}
 			out.Cuts[i] = c
-			out.IDs[i] = cuts.ids[from[i]:end:end]
 		}
 	}
 	return out
@@ -270,33 +260,14 @@ func (r *Renderer) Render(buf *[]byte, pl *plan.Plan, a *page.Analysis, v csp.Ve
 
 // smallPage holds what Render returns for a page of a few regions, as
 // most pages have (the demo's have 4 to 7), in one allocation rather
-// than five: its contents, its cuts, their offsets and their parts' ids
-// (room for two blocks of ten products; more grow apart). 856 bytes.
+// than three: its contents, its cuts and their offsets (room for two
+// blocks of ten products; more grow apart). 512 bytes, the most the
+// runtime allocates without a header of the object's type.
 type smallPage struct {
 	contents [7][]byte
 	cuts     [7][]int
-	ids      [7][]uint64
 	flat     [22]int
-	flatIDs  [22]uint64
 }
-
-// parts is where a page's contents are cut, while Render writes them:
-// offsets in its buffer (flat), each with the id of the part that ends
-// there (Rendered.IDs).
-type parts struct {
-	at  []int
-	ids []uint64
-}
-
-func (p *parts) add(at int, id uint64) {
-	if p.at == nil {
-		// A page's blocks' cuts: one allocation each.
-		p.at, p.ids = make([]int, 0, 64), make([]uint64, 0, 64)
-	}
-	p.at, p.ids = append(p.at, at), append(p.ids, id)
-}
-
-func (p *parts) truncate(n int) { p.at, p.ids = p.at[:n], p.ids[:n] }
 
 // maxRendered bounds the overlays kept rendered (of their own template).
 const maxRendered = 4096

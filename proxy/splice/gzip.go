@@ -95,14 +95,14 @@ func newKeptFront(max int64) *keptFront {
 // place is the first of the two slots a content of hash h may take.
 func (f *keptFront) place(h uint64) int { return int(h>>f.shift) &^ 1 }
 
-// find returns the entry of the content asked for, or nil.
-func (f *keptFront) find(q *query) *kept {
+// find returns the entry of content, of hash h, or nil.
+func (f *keptFront) find(content []byte, h uint64) *kept {
 	if f == nil {
 		return nil
 	}
-	i := f.place(q.hash)
+	i := f.place(h)
 	for j := i; j < i+2; j++ {
-		if k := f.slots[j].Load(); k != nil && k.is(q) {
+		if k := f.slots[j].Load(); k != nil && k.is(content, h) {
 			return k
 		}
 	}
@@ -132,66 +132,33 @@ func (f *keptFront) drop(k *kept) {
 	}
 }
 
-// kept is a content's deflate form, at the level it was compressed at,
-// and what it is known by: the content itself, before its deflate form in
-// one buffer; or, for a part the renderer names (id, see query), the id
-// alone. Never changed once kept.
+// kept is a content and its deflate form, at the level it was compressed
+// at, in one buffer; never changed once kept.
 type kept struct {
 	hash  uint64
-	id    uint64 // the part's id; 0: known by its bytes
 	level int
 	n     int    // the content's length
-	b     []byte // the content (unless id), then its deflate form
-	zAt   int    // where the deflate form starts in b: n, or 0 with an id
+	b     []byte // the content, then its deflate form
 	// crc and shift are the content's CRC-32 and x^(8·n) (see combine):
 	// a page's CRC takes a kept part in ~10 ns rather than a pass over
 	// its bytes.
 	crc, shift uint32
 }
 
-// query is a content looked up in a budget: known by its bytes, or by
-// the id its renderer gave it, which names those bytes and no others
-// (render's part cache gives each part it keeps an id of its own, once).
-// A part known by its id costs neither a hash of its bytes nor a
-// comparison with kept ones, which reads them from wherever the heap put
-// them (together, on the load harness's gzip pages, up to ~5 µs a
-// request, 2026-12-03). The two kinds never match each other.
-type query struct {
-	content []byte
-	hash    uint64
-	id      uint64
-}
-
-func contentQuery(content []byte) query {
-	return query{content: content, hash: maphash.Bytes(seed, content)}
-}
-
-func idQuery(content []byte, id uint64) query {
-	// splitmix64's finalizer: an id's bits spread over the hash, whose top
-	// bits choose a front slot and low bits a seen slot.
-	z := id + 0x9E3779B97F4A7C15
-	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
-	z = (z ^ z>>27) * 0x94D049BB133111EB
-	return query{content: content, hash: z ^ z>>31, id: id}
-}
-
-func (k *kept) is(q *query) bool {
-	if k.hash != q.hash || k.n != len(q.content) || k.id != q.id {
-		return false
-	}
-	return q.id != 0 || bytes.Equal(k.b[:k.n], q.content)
+func (k *kept) is(content []byte, h uint64) bool {
+	return k.hash == h && bytes.Equal(k.b[:k.n], content)
 }
 
 // z is the kept content's deflate form (its capacity its length).
-func (k *kept) z() []byte { return k.b[k.zAt:] }
+func (k *kept) z() []byte { return k.b[k.n:] }
 
 // cost is what k is charged: its bytes and keptShare.
 func (k *kept) cost() int64 { return int64(len(k.b)) + keptShare }
 
-// keptShare is what an entry costs beside its bytes: the kept struct (80
+// keptShare is what an entry costs beside its bytes: the kept struct (64
 // bytes allocated), its share of the map (up to ~40 bytes just after the
 // map has grown) and of the allocator's rounding of its buffer.
-const keptShare = 128
+const keptShare = 112
 
 // seenSlots is how many contents seen once Budget remembers.
 const seenSlots = 4096
@@ -245,16 +212,9 @@ func (b *Budget) compressed(content []byte, level int) (z []byte, k *kept) {
 	if b == nil {
 		return deflatePiece(nil, content, level, false), nil
 	}
-	q := contentQuery(content)
-	return b.compressedQ(&q, level)
-}
-
-// compressedQ is compressed for a query (a content known by its bytes or
-// its id), in a budget.
-func (b *Budget) compressedQ(q *query, level int) (z []byte, k *kept) {
-	content, h := q.content, q.hash
-	if k = b.front.Load().find(q); k == nil {
-		k = b.fromMap(q)
+	h := maphash.Bytes(seed, content)
+	if k = b.front.Load().find(content, h); k == nil {
+		k = b.fromMap(content, h)
 	}
 	if k != nil && k.level == level {
 		return k.z(), k
@@ -269,27 +229,22 @@ func (b *Budget) compressedQ(q *query, level int) (z []byte, k *kept) {
 	}
 	z = deflatePiece(nil, content, level, false)
 	k = &kept{
-		hash: h, id: q.id, level: level, n: len(content),
+		hash: h, level: level, n: len(content), b: make([]byte, len(content)+len(z)),
 		crc: crc32.ChecksumIEEE(content), shift: xPow8n(len(content)),
 	}
-	if q.id == 0 {
-		k.b, k.zAt = make([]byte, len(content)+len(z)), len(content)
-		copy(k.b, content)
-	} else {
-		k.b = make([]byte, len(z)) // known by its id: its bytes are not needed
-	}
-	copy(k.b[k.zAt:], z)
+	copy(k.b, content)
+	copy(k.b[len(content):], z)
 	b.keep(k)
 	return k.z(), k
 }
 
-// fromMap returns the entry of the content asked for kept in the map
-// (and puts it in the front), or nil.
-func (b *Budget) fromMap(q *query) *kept {
+// fromMap returns the entry of content, of hash h, kept in the map (and
+// puts it in the front), or nil.
+func (b *Budget) fromMap(content []byte, h uint64) *kept {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k := b.m[q.hash]
-	if k == nil || !k.is(q) {
+	k := b.m[h]
+	if k == nil || !k.is(content, h) {
 		return nil
 	}
 	b.front.Load().put(k)
@@ -411,15 +366,6 @@ func (g *Gzip) Append(dst []byte, contents [][]byte, level int) []byte {
 // stay within it), for ~10 µs less per page. A content without cuts is one
 // part.
 func (g *Gzip) AppendParts(dst []byte, contents [][]byte, cuts [][]int, level int) []byte {
-	return g.AppendPartsIDs(dst, contents, cuts, nil, level)
-}
-
-// AppendPartsIDs is AppendParts for parts that may have ids: ids[i][k]
-// (when ids, ids[i] and it are not 0) names the bytes of the part of
-// contents[i] that ends at cuts[i][k], as render's kept parts do
-// (render.Rendered.IDs): an id is those bytes and no others, so that the
-// budget knows the part by it, neither hashing nor comparing its bytes.
-func (g *Gzip) AppendPartsIDs(dst []byte, contents [][]byte, cuts [][]int, ids [][]uint64, level int) []byte {
 	dst = append(dst, gzipHeader...)
 	// The CRC runs over the page as it goes out: the shop's pieces are
 	// appended by their CRC and precomputed shift (combine), so are the
@@ -444,14 +390,10 @@ func (g *Gzip) AppendPartsIDs(dst []byte, contents [][]byte, cuts [][]int, ids [
 			dst = appendStored(dst, b)
 			crc = crc32.Update(crc, crc32.IEEETable, b)
 		case i < len(cuts) && len(cuts[i]) > 0:
-			var partIDs []uint64
-			if i < len(ids) {
-				partIDs = ids[i]
-			}
-			dst, crc = g.appendCut(dst, crc, b, cuts[i], partIDs, level, &stored)
+			dst, crc = g.appendCut(dst, crc, b, cuts[i], level, &stored)
 		default:
 			var k *kept
-			if dst, k = g.appendCompressed(dst, b, 0, level, &stored); k != nil {
+			if dst, k = g.appendCompressed(dst, b, level, &stored); k != nil {
 				crc = combine(crc, k.crc, k.shift)
 			} else {
 				crc = crc32.Update(crc, crc32.IEEETable, b)
@@ -469,17 +411,13 @@ func (g *Gzip) AppendPartsIDs(dst []byte, contents [][]byte, cuts [][]int, ids [
 // compressed once for every page (small ones stored), and extends crc by
 // b: by the CRCs of the parts the budget keeps, by the bytes of the rest
 // (those between two kept parts at once).
-func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, ids []uint64, level int, stored *int) ([]byte, uint32) {
+func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, level int, stored *int) ([]byte, uint32) {
 	from := 0
 	pending := 0 // b[pending:from] is out but not yet in crc
 	for k := 0; k <= len(cuts); k++ {
 		to := len(b)
-		var id uint64
 		if k < len(cuts) {
 			to = min(max(cuts[k], from), len(b))
-			if k < len(ids) && to == cuts[k] { // a cut out of place: the part is not the one named
-				id = ids[k]
-			}
 		}
 		part := b[from:to]
 		switch {
@@ -488,7 +426,7 @@ func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, ids []uin
 			dst = appendStored(dst, part)
 		default:
 			var kp *kept
-			if dst, kp = g.appendCompressed(dst, part, id, level, stored); kp != nil {
+			if dst, kp = g.appendCompressed(dst, part, level, stored); kp != nil {
 				if pending < from { // a call costs ~10 ns even for nothing
 					crc = crc32.Update(crc, crc32.IEEETable, b[pending:from])
 				}
@@ -511,22 +449,9 @@ func (g *Gzip) appendCut(dst []byte, crc uint32, b []byte, cuts []int, ids []uin
 // past that, what comes for the first time is compressed, and not kept,
 // so that a page of many parts no one got before (a search's results,
 // each card a part) is not sent near whole. It returns the budget's entry
-// for b when b went out as the budget keeps it, else nil. id, when not 0,
-// names b's bytes (see query).
-func (g *Gzip) appendCompressed(dst, b []byte, id uint64, level int, stored *int) ([]byte, *kept) {
-	var z []byte
-	var k *kept
-	switch {
-	case g.budget == nil:
-		z = deflatePiece(nil, b, level, false)
-	case id != 0:
-		q := idQuery(b, id)
-		z, k = g.budget.compressedQ(&q, level)
-	default:
-		q := contentQuery(b)
-		z, k = g.budget.compressedQ(&q, level)
-	}
-	if z != nil {
+// for b when b went out as the budget keeps it, else nil.
+func (g *Gzip) appendCompressed(dst, b []byte, level int, stored *int) ([]byte, *kept) {
+	if z, k := g.budget.compressed(b, level); z != nil {
 		return append(dst, z...), k
 	}
 	if len(b) > *stored {
