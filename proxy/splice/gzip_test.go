@@ -109,11 +109,7 @@ func TestGzipAssembly(t *testing.T) {
 		contents[1] = c.block
 		want := Assemble(nil, body, spans, contents)
 		gz := g.Append(nil, contents, 5)
-		zr, err := gzip.NewReader(bytes.NewReader(gz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(zr) // checks the CRC and the length
+		got, err := gunzip(gz)
 		if err != nil {
 			t.Fatalf("orders %v, block %t: %v", c.orders, c.block != nil, err)
 		}
@@ -195,11 +191,7 @@ func TestAppendParts(t *testing.T) {
 	}
 	decode := func(gz []byte) []byte {
 		t.Helper()
-		zr, err := gzip.NewReader(bytes.NewReader(gz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(zr)
+		got, err := gunzip(gz)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,11 +314,7 @@ func TestFirstSightStored(t *testing.T) {
 	want := Assemble(nil, body, spans, [][]byte{menu})
 	for i, wantStored := range []bool{true, false, false} {
 		z := g.AppendParts(nil, [][]byte{menu}, nil, 6)
-		zr, err := gzip.NewReader(bytes.NewReader(z))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(zr)
+		got, err := gunzip(z)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("page %d: does not decode to the page spliced whole (%v)", i+1, err)
 		}
@@ -389,11 +377,7 @@ func TestFirstSightBounded(t *testing.T) {
 	for i := range 3 {
 		bound := maxStoredFirst + zCards
 		z := g.AppendParts(nil, contents, cuts, 6)
-		zr, err := gzip.NewReader(bytes.NewReader(z))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(zr)
+		got, err := gunzip(z)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("page %d: does not decode to the page spliced whole (%v)", i+1, err)
 		}
@@ -414,6 +398,15 @@ func TestFirstSightBounded(t *testing.T) {
 	if kept < 24 {
 		t.Errorf("%d of 30 cards kept after three pages", kept)
 	}
+}
+
+// gunzip decodes a gzip stream whole, checking its CRC and length.
+func gunzip(z []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 // lookup returns what b keeps of content, or nil.
@@ -533,13 +526,7 @@ func TestAppendPartsRandom(t *testing.T) {
 					}
 				}
 				want := Assemble(nil, p.body, p.spans, contents)
-				z := gz[pi].AppendParts(nil, contents, cuts, 1+5*r.IntN(2))
-				zr, err := gzip.NewReader(bytes.NewReader(z))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				got, err := io.ReadAll(zr)
+				got, err := gunzip(gz[pi].AppendParts(nil, contents, cuts, 1+5*r.IntN(2)))
 				if err != nil || !bytes.Equal(got, want) {
 					t.Errorf("page %d: does not decode to the page spliced whole (%v)", pi, err)
 					return
