@@ -644,6 +644,42 @@ func TestBadUpstreamFraming(t *testing.T) {
 	}
 }
 
+// TestCharsetOfTheResponse: the same bytes, first served as UTF-8, then
+// declared Latin-1 by the response's header, pass through the second
+// time: the page's analysis, kept from the first, is not the verdict on
+// the second's charset.
+func TestCharsetOfTheResponse(t *testing.T) {
+	t.Parallel()
+	body := []byte(smallPage + "caf\u00e9") // valid UTF-8, and Latin-1 too ("cafÃ©")
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Query().Get("cs") == "latin1" {
+			w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		}
+		_, _ = w.Write(body)
+	})
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	v := e.visitor()
+	for range 3 { // interest in category B: its menu entry would move up
+		req, _ := http.NewRequest("GET", e.url+"/c/b", nil)
+		v.do2(req)
+	}
+	for _, tc := range []struct {
+		path      string
+		rewritten bool
+	}{
+		{"/", true},
+		{"/?cs=latin1", false},
+		{"/", true},
+	} {
+		req, _ := http.NewRequest("GET", e.url+tc.path, nil)
+		got := v.do2(req)
+		if changed := !bytes.Equal(got, body); changed != tc.rewritten {
+			t.Errorf("%s: rewritten = %v, want %v (%d bytes, the shop sent %d)", tc.path, changed, tc.rewritten, len(got), len(body))
+		}
+	}
+}
+
 // TestBodiesNotRewritten: what the proxy cannot rewrite safely passes
 // through byte for byte: other charsets, no-transform, unknown codings,
 // undecodable and bomb bodies.

@@ -20,7 +20,7 @@ import (
 // with the same bytes, or made now (fresh) and kept.
 func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentType []byte) (a *page.Analysis, fresh bool, err error) {
 	preview := x.preview != nil
-	key := page.Key(raw, enc, x.page, x.conf.gen)
+	key := page.Key(raw, enc, contentType, x.page, x.conf.gen)
 	if a, ok := p.pages.Get(key, len(raw)); ok && (!preview || a.HasBodyRegion()) {
 		p.metrics.pageHits.Add(1)
 		return a, false, nil

@@ -46,15 +46,18 @@ func (pc *Cache) Budget() *splice.Budget { return pc.budget }
 // another page's, and have that page's positions applied to it.
 var seed = maphash.MakeSeed()
 
-// Key identifies a page body as the shop sent it, for one page type and
-// configuration generation.
-func Key(raw []byte, enc codec.Encoding, t rules.PageType, gen uint64) uint64 {
-	var meta [32]byte
+// Key identifies a page body as the shop sent it, under the response's
+// Content-Type (whose charset says whether the page may be rewritten at
+// all: the same bytes declared Latin-1 are not the page analysed as
+// UTF-8), for one page type and configuration generation.
+func Key(raw []byte, enc codec.Encoding, contentType []byte, t rules.PageType, gen uint64) uint64 {
+	var meta [40]byte
 	binary.LittleEndian.PutUint64(meta[0:], maphash.Bytes(seed, raw))
 	binary.LittleEndian.PutUint64(meta[8:], uint64(len(raw)))
 	binary.LittleEndian.PutUint64(meta[16:], gen)
-	meta[24] = byte(enc)
-	copy(meta[25:], t)
+	binary.LittleEndian.PutUint64(meta[24:], maphash.Bytes(seed, contentType))
+	meta[32] = byte(enc)
+	copy(meta[33:], t)
 	return maphash.Bytes(seed, meta[:])
 }
 

@@ -9,13 +9,14 @@ import (
 )
 
 // TestKey: a page's key changes with any byte of its body, its length,
-// its encoding, its page type and the configuration's generation, and
-// with nothing else.
+// its encoding, its Content-Type, its page type and the configuration's
+// generation.
 func TestKey(t *testing.T) {
 	t.Parallel()
 	body := bytes.Repeat([]byte("<li><a href=/c/shoes>Shoes</a></li>"), 300)
-	base := Key(body, codec.Identity, rules.PageCategory, 7)
-	if again := Key(bytes.Clone(body), codec.Identity, rules.PageCategory, 7); again != base {
+	ct := []byte("text/html; charset=utf-8")
+	base := Key(body, codec.Identity, ct, rules.PageCategory, 7)
+	if again := Key(bytes.Clone(body), codec.Identity, ct, rules.PageCategory, 7); again != base {
 		t.Fatalf("the same page's key changed: %x, then %x", base, again)
 	}
 	flip := func(i int) []byte {
@@ -27,14 +28,16 @@ func TestKey(t *testing.T) {
 		name string
 		key  uint64
 	}{
-		{"first byte", Key(flip(0), codec.Identity, rules.PageCategory, 7)},
-		{"middle byte", Key(flip(len(body)/2), codec.Identity, rules.PageCategory, 7)},
-		{"last byte", Key(flip(len(body)-1), codec.Identity, rules.PageCategory, 7)},
-		{"one byte shorter", Key(body[:len(body)-1], codec.Identity, rules.PageCategory, 7)},
-		{"one byte longer", Key(append(bytes.Clone(body), ' '), codec.Identity, rules.PageCategory, 7)},
-		{"encoding", Key(body, codec.Gzip, rules.PageCategory, 7)},
-		{"page type", Key(body, codec.Identity, rules.PageSearch, 7)},
-		{"generation", Key(body, codec.Identity, rules.PageCategory, 8)},
+		{"first byte", Key(flip(0), codec.Identity, ct, rules.PageCategory, 7)},
+		{"middle byte", Key(flip(len(body)/2), codec.Identity, ct, rules.PageCategory, 7)},
+		{"last byte", Key(flip(len(body)-1), codec.Identity, ct, rules.PageCategory, 7)},
+		{"one byte shorter", Key(body[:len(body)-1], codec.Identity, ct, rules.PageCategory, 7)},
+		{"one byte longer", Key(append(bytes.Clone(body), ' '), codec.Identity, ct, rules.PageCategory, 7)},
+		{"encoding", Key(body, codec.Gzip, ct, rules.PageCategory, 7)},
+		{"content type's charset", Key(body, codec.Identity, []byte("text/html; charset=iso-8859-1"), rules.PageCategory, 7)},
+		{"no content type", Key(body, codec.Identity, nil, rules.PageCategory, 7)},
+		{"page type", Key(body, codec.Identity, ct, rules.PageSearch, 7)},
+		{"generation", Key(body, codec.Identity, ct, rules.PageCategory, 8)},
 	} {
 		if tc.key == base {
 			t.Errorf("%s changed: the key did not (%x)", tc.name, base)
@@ -52,7 +55,7 @@ func TestCache(t *testing.T) {
 	}
 	defer pc.Close()
 	body := bytes.Repeat([]byte("<p>a product</p>"), 1000)
-	key := Key(body, codec.Identity, rules.PageProduct, 1)
+	key := Key(body, codec.Identity, []byte("text/html"), rules.PageProduct, 1)
 	put := &Analysis{RawLen: len(body), Regions: []Region{{Bytes: []byte("<ul><li>Shoes</li></ul>")}}}
 	if _, ok := pc.Get(key, len(body)); ok {
 		t.Fatal("an empty cache found an analysis")
