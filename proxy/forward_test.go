@@ -667,15 +667,20 @@ func TestCharsetOfTheResponse(t *testing.T) {
 	for _, tc := range []struct {
 		path      string
 		rewritten bool
+		charset   string // shopedge_passthrough_total{reason="charset"} after it
 	}{
-		{"/", true},
-		{"/?cs=latin1", false},
-		{"/", true},
+		{"/", true, "0"},
+		{"/?cs=latin1", false, "1"},
+		{"/", true, "1"},
 	} {
 		req, _ := http.NewRequest("GET", e.url+tc.path, nil)
 		got := v.do2(req)
+		e.proxy.pages.Wait() // the analysis is kept before the next request
 		if changed := !bytes.Equal(got, body); changed != tc.rewritten {
 			t.Errorf("%s: rewritten = %v, want %v (%d bytes, the shop sent %d)", tc.path, changed, tc.rewritten, len(got), len(body))
+		}
+		if got := metricValue(t, e.proxy, `shopedge_passthrough_total{reason="charset"}`); got != tc.charset {
+			t.Errorf("%s: passed through for the charset %s times in all, want %s", tc.path, got, tc.charset)
 		}
 	}
 }

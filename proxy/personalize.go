@@ -17,7 +17,8 @@ import (
 )
 
 // analysis returns the page's analysis: kept from an earlier response
-// with the same bytes, or made now (fresh) and kept.
+// with the same bytes (and encoding, Content-Type and page type, under
+// the same configuration), or made now (fresh) and kept.
 func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentType []byte) (a *page.Analysis, fresh bool, err error) {
 	preview := x.preview != nil
 	key := page.Key(raw, enc, contentType, x.page, x.conf.gen)

@@ -51,13 +51,13 @@ var seed = maphash.MakeSeed()
 // all: the same bytes declared Latin-1 are not the page analysed as
 // UTF-8), for one page type and configuration generation.
 func Key(raw []byte, enc codec.Encoding, contentType []byte, t rules.PageType, gen uint64) uint64 {
-	var meta [40]byte
+	var meta [41]byte
 	binary.LittleEndian.PutUint64(meta[0:], maphash.Bytes(seed, raw))
 	binary.LittleEndian.PutUint64(meta[8:], uint64(len(raw)))
 	binary.LittleEndian.PutUint64(meta[16:], gen)
 	binary.LittleEndian.PutUint64(meta[24:], maphash.Bytes(seed, contentType))
-	meta[32] = byte(enc)
-	copy(meta[33:], t)
+	binary.LittleEndian.PutUint64(meta[32:], maphash.String(seed, string(t)))
+	meta[40] = byte(enc)
 	return maphash.Bytes(seed, meta[:])
 }
 
@@ -88,6 +88,10 @@ func (pc *Cache) Clear() {
 	pc.c.Clear()
 	pc.budget.Clear()
 }
+
+// Wait returns once the cache's writes so far have landed (ristretto
+// applies them asynchronously): for tests and tools that Put, then Get.
+func (pc *Cache) Wait() { pc.c.Wait() }
 
 // Close releases the cache's background work.
 func (pc *Cache) Close() { pc.c.Close() }

@@ -31,7 +31,7 @@ func TestKey(t *testing.T) {
 		{"first byte", Key(flip(0), codec.Identity, ct, rules.PageCategory, 7)},
 		{"middle byte", Key(flip(len(body)/2), codec.Identity, ct, rules.PageCategory, 7)},
 		{"last byte", Key(flip(len(body)-1), codec.Identity, ct, rules.PageCategory, 7)},
-		{"one byte shorter", Key(body[:len(body)-1], codec.Identity, ct, rules.PageCategory, 7)},
+		{"one byte shorter (the body's hash changes too)", Key(body[:len(body)-1], codec.Identity, ct, rules.PageCategory, 7)},
 		{"one byte longer", Key(append(bytes.Clone(body), ' '), codec.Identity, ct, rules.PageCategory, 7)},
 		{"encoding", Key(body, codec.Gzip, ct, rules.PageCategory, 7)},
 		{"content type's charset", Key(body, codec.Identity, []byte("text/html; charset=iso-8859-1"), rules.PageCategory, 7)},
@@ -42,6 +42,16 @@ func TestKey(t *testing.T) {
 		if tc.key == base {
 			t.Errorf("%s changed: the key did not (%x)", tc.name, base)
 		}
+	}
+	// Every page type its own key.
+	seen := map[uint64]rules.PageType{}
+	for _, pt := range []rules.PageType{rules.PageOther, rules.PageHome, rules.PageCategory, rules.PageProduct,
+		rules.PageSearch, rules.PageCart, rules.PageCheckout, rules.PagePurchase} {
+		k := Key(body, codec.Identity, ct, pt, 7)
+		if other, ok := seen[k]; ok {
+			t.Errorf("page types %q and %q share a key", other, pt)
+		}
+		seen[k] = pt
 	}
 }
 
@@ -61,7 +71,7 @@ func TestCache(t *testing.T) {
 		t.Fatal("an empty cache found an analysis")
 	}
 	pc.Put(key, put)
-	pc.c.Wait() // ristretto's Set lands asynchronously
+	pc.Wait() // ristretto's Set lands asynchronously
 	if a, ok := pc.Get(key, len(body)); !ok || a != put {
 		t.Fatalf("Get after Put: found %v (the analysis put: %v)", ok, a == put)
 	}

@@ -20,7 +20,8 @@
 //   - order.go: Order, read from a purchase page's schema.org Order or
 //     Invoice JSON-LD, or its text (events.purchase); ParseAmount, for
 //     amounts of money as shops write them.
-//   - cache.go: Cache, keyed by the page's bytes (Key).
+//   - cache.go: Cache, keyed by the page's bytes, encoding, Content-Type,
+//     page type and configuration generation (Key).
 //
 // page knows no HTTP: it reads bytes and a configuration.
 package page
