@@ -706,6 +706,7 @@ func TestBodiesNotRewritten(t *testing.T) {
 		{"control: undeclared, valid utf-8", map[string]string{"Content-Type": "text/html"}, []byte(smallPage + "\u00e9"), true},
 		{"latin-1 by header", map[string]string{"Content-Type": "text/html; charset=iso-8859-1"}, []byte(smallPage + "\xe9"), false},
 		{"latin-1 by meta", map[string]string{"Content-Type": "text/html"}, []byte(latin1), false},
+		{"latin-1 by meta, ASCII bytes", map[string]string{"Content-Type": "text/html"}, []byte(strings.Replace(smallPage, "<title>", `<meta charset="iso-8859-1"><title>`, 1)), false},
 		{"no-transform", map[string]string{"Content-Type": "text/html", "Cache-Control": "public, no-transform"}, []byte(smallPage), false},
 		{"zstd", map[string]string{"Content-Type": "text/html", "Content-Encoding": "zstd"}, []byte("\x28\xb5\x2f\xfdnot really"), false},
 		{"corrupt gzip", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, []byte("\x1f\x8b\x08\x00garbage"), false},

@@ -1,0 +1,50 @@
+package page
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestIsUTF8: a page is rewritten only when a browser would read it as
+// UTF-8: what its byte order mark, its Content-Type or its <meta> says,
+// else what its bytes are.
+func TestIsUTF8(t *testing.T) {
+	t.Parallel()
+	const page = `<!DOCTYPE html><html><head>%s<title>t</title></head><body><p>caf&eacute;</p></body></html>`
+	with := func(meta string) string { return strings.Replace(page, "%s", meta, 1) }
+	ascii := with("")
+	padding := "<!--" + strings.Repeat("x", 1100) + "-->"
+	for _, tc := range []struct {
+		name, contentType, body string
+		want                    bool
+	}{
+		{"header utf-8", "text/html; charset=utf-8", ascii, true},
+		{"header UTF-8, upper case", "text/html; charset=UTF-8", ascii, true},
+		{"header latin-1", "text/html; charset=iso-8859-1", ascii, false},
+		{"header us-ascii", "text/html; charset=us-ascii", ascii, false},
+		{"BOM utf-8 over a latin-1 header", "text/html; charset=iso-8859-1", "\xef\xbb\xbf" + ascii, true},
+		{"header utf-8 over a latin-1 meta", "text/html; charset=utf-8", with(`<meta charset="iso-8859-1">`), true},
+		{"meta utf-8", "text/html", with(`<meta charset="utf-8">`), true},
+		{"meta latin-1, ASCII bytes", "text/html", with(`<meta charset="iso-8859-1">`), false},
+		{"meta windows-1252, ASCII bytes", "text/html", with(`<meta charset=windows-1252>`), false},
+		{"meta latin-9, ASCII bytes", "text/html", with(`<meta charset="iso-8859-15">`), false},
+		{"http-equiv latin-1, ASCII bytes", "text/html", with(`<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">`), false},
+		{"meta latin-1, a latin-1 byte", "text/html", with(`<meta charset="iso-8859-1">`) + "\xe9", false},
+		{"undeclared, ASCII", "text/html", ascii, true},
+		{"undeclared, no Content-Type", "", ascii, true},
+		{"undeclared, UTF-8 in the head", "text/html", with("<title>caf\u00e9</title>"), true},
+		{"undeclared, UTF-8 past the first 1024 bytes", "text/html", with(padding) + "caf\u00e9", true},
+		{"undeclared, a latin-1 byte in the head", "text/html", with("<title>caf\xe9</title>"), false},
+		{"undeclared, a latin-1 byte past the first 1024 bytes", "text/html", with(padding) + "caf\xe9", false},
+		{"meta latin-1 past the first 1024 bytes (browsers do not see it)", "text/html", with(padding + `<meta charset="iso-8859-1">`), true},
+		{"undeclared, a character across byte 1024", "text/html", strings.Repeat(" ", 1022) + "\u20ac" + ascii, true},
+		{"undeclared, a latin-1 byte at byte 1023", "text/html", strings.Repeat(" ", 1023) + "\xe9" + ascii, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := isUTF8([]byte(tc.body), []byte(tc.contentType)); got != tc.want {
+				t.Errorf("isUTF8 = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
