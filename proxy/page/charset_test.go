@@ -37,6 +37,17 @@ func TestIsUTF8(t *testing.T) {
 		{"undeclared, a latin-1 byte in the head", "text/html", with("<title>caf\xe9</title>"), false},
 		{"undeclared, a latin-1 byte past the first 1024 bytes", "text/html", with(padding) + "caf\xe9", false},
 		{"meta latin-1 past the first 1024 bytes (browsers do not see it)", "text/html", with(padding + `<meta charset="iso-8859-1">`), true},
+		// A <meta> (25 bytes) whose ">" is among the last bytes the
+		// prescan reads (the first 1024), and one whose ">" is past them.
+		{"meta latin-1, its > the 1022nd byte", "text/html", strings.Repeat(" ", 1022-25) + `<meta charset=iso-8859-1>` + ascii, false},
+		{"meta latin-1, its > the 1024th byte", "text/html", strings.Repeat(" ", 1024-25) + `<meta charset=iso-8859-1>` + ascii, false},
+		{"meta latin-1, its > the 1025th byte", "text/html", strings.Repeat(" ", 1025-25) + `<meta charset=iso-8859-1>` + ascii, true},
+		{"a 1023-byte page, meta latin-1 at its end", "text/html", strings.Repeat(" ", 1023-25) + `<meta charset=iso-8859-1>`, false},
+		{"meta latin-1 in a comment", "text/html", with(`<!-- <meta charset="iso-8859-1"> -->`), true},
+		{"meta utf-16 (read as UTF-8)", "text/html", with(`<meta charset="utf-16">`), true},
+		{"meta shift_jis, ASCII bytes", "text/html", with(`<meta charset="shift_jis">`), false},
+		{"a UTF-16 byte order mark", "text/html; charset=utf-8", "\xff\xfe" + ascii, false},
+		{"empty", "text/html", "", true},
 		{"undeclared, a character across byte 1024", "text/html", strings.Repeat(" ", 1022) + "\u20ac" + ascii, true},
 		{"undeclared, a latin-1 byte at byte 1023", "text/html", strings.Repeat(" ", 1023) + "\xe9" + ascii, false},
 	} {

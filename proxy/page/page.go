@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
 
 	"shopedge/proxy/bufpool"
 	"shopedge/proxy/catalog"
@@ -642,47 +643,26 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 	return regions
 }
 
-// isUTF8 reports whether a page is UTF-8 by the rules browsers use: a
-// byte order mark, else the Content-Type's charset, else a <meta> charset
-// in the first 1024 bytes, each deciding when present; a page that
-// declares none counts when its bytes are valid UTF-8. A page declared
-// Latin-1 by its <meta> is not UTF-8 even when its bytes are ASCII: the
-// browser would read what the proxy adds (a product's "é", a "€") as
-// Latin-1.
+// isUTF8 reports whether a page is UTF-8 by the rules browsers use (as
+// x/net/html/charset follows them): a byte order mark, else the
+// Content-Type's charset, else a <meta> charset in the first 1024 bytes,
+// each deciding when present; a page that declares none counts when its
+// bytes are valid UTF-8. A page declared Latin-1 by its <meta> is not
+// UTF-8 even when its bytes are ASCII: the browser would read what the
+// proxy adds (a product's "é", a "€") as Latin-1.
 func isUTF8(body, contentType []byte) bool {
-	head := body[:min(len(body), 1024)]
-	_, name, certain := charset.DetermineEncoding(head, string(contentType))
+	e, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], string(contentType))
 	switch {
 	case name == "utf-8":
 		return true
-	case certain, name != "windows-1252":
-		// A byte order mark or the header named another charset; or a
-		// <meta> did (windows-1252 is also the guess for a page that
-		// declares nothing).
-		return false
-	case metaDeclares(head):
+	case e != charmap.Windows1252:
+		// A byte order mark, the header or a <meta> named another
+		// charset. DetermineEncoding marks a <meta>'s charset uncertain,
+		// as it does its guess for a page that declares nothing
+		// (windows-1252), but returns each declared one as
+		// charset.Lookup wraps it, and its guess as charmap.Windows1252
+		// itself (TestIsUTF8 holds it to that).
 		return false
 	}
 	return utf8.Valid(body)
-}
-
-// metaDeclares reports whether head, a page's first bytes, declares its
-// charset in a <meta> (by the prescan of x/net/html/charset, the
-// algorithm browsers use), for a head that DetermineEncoding read as
-// windows-1252 without certainty: declared so, or guessed. Asked again
-// with a UTF-8 "é" after its first 1021 bytes, DetermineEncoding says
-// utf-8 unless a <meta> declared something (its prescan comes first); a
-// head of bytes that are not UTF-8 also reads as declared, and such a
-// page is not UTF-8 anyway. (The cut splits no character of a valid
-// head: one read as windows-1252 has no byte above 0x7f, but in a
-// character cut at its very end, which DetermineEncoding dropped and the
-// cut drops too. A <meta> ending in the last 3 of the 1024 bytes is not
-// seen.)
-func metaDeclares(head []byte) bool {
-	const sign = "\u00e9 " // a space after it: DetermineEncoding drops a last character as maybe cut
-	var probe [1024]byte
-	n := copy(probe[:], head[:min(len(head), len(probe)-len(sign))])
-	n += copy(probe[n:], sign)
-	_, name, _ := charset.DetermineEncoding(probe[:n], "")
-	return name != "utf-8"
 }
