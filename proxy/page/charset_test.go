@@ -48,6 +48,16 @@ func TestIsUTF8(t *testing.T) {
 		{"meta shift_jis, ASCII bytes", "text/html", with(`<meta charset="shift_jis">`), false},
 		{"a UTF-16 byte order mark", "text/html; charset=utf-8", "\xff\xfe" + ascii, false},
 		{"empty", "text/html", "", true},
+		// Headers Go's mime parser refuses, whose charset browsers read.
+		{"header latin-1, then a stray token", "text/html; charset=latin1; foo", ascii, false},
+		{"header latin-1 after an empty parameter", "text/html;;charset=latin1", ascii, false},
+		{"header latin-1, its quote left open", `text/html; charset="latin1`, ascii, false},
+		{"header latin-1 after a parameter Go refuses", "text/html; foo=bar/baz; charset=latin1", ascii, false},
+		{"header latin-1, then utf-8 (the first counts)", "text/html; charset=latin1; charset=utf-8", ascii, false},
+		{"header utf-8, then latin-1 (the first counts)", "text/html; charset=utf-8; charset=latin1", ascii, true},
+		{"header latin-1 in a list joined by commas", "text/html; charset=latin1, text/html", ascii, false},
+		{"header refused, no charset", "text/html; foo", ascii, true},
+		{"header refused, a charset of no known name", "text/html; charset=nonsense; foo", ascii, true},
 		{"undeclared, a character across byte 1024", "text/html", strings.Repeat(" ", 1022) + "\u20ac" + ascii, true},
 		{"undeclared, a latin-1 byte at byte 1023", "text/html", strings.Repeat(" ", 1023) + "\xe9" + ascii, false},
 	} {

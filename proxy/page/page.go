@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/url"
 	"slices"
 	"strings"
@@ -645,13 +646,14 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 
 // isUTF8 reports whether a page is UTF-8 by the rules browsers use (as
 // x/net/html/charset follows them): a byte order mark, else the
-// Content-Type's charset, else a <meta> charset in the first 1024 bytes,
+// Content-Type's charset (read as browsers read it: lenientType), else a
+// <meta> charset in the first 1024 bytes,
 // each deciding when present; a page that declares none counts when its
 // bytes are valid UTF-8. A page declared Latin-1 by its <meta> is not
 // UTF-8 even when its bytes are ASCII: the browser would read what the
 // proxy adds (a product's "é", a "€") as Latin-1.
 func isUTF8(body, contentType []byte) bool {
-	e, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], string(contentType))
+	e, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], lenientType(contentType))
 	switch {
 	case name == "utf-8":
 		return true
@@ -665,4 +667,39 @@ func isUTF8(body, contentType []byte) bool {
 		return false
 	}
 	return utf8.Valid(body)
+}
+
+// lenientType returns a Content-Type for charset.DetermineEncoding: as
+// it is when mime.ParseMediaType takes it, else with the charset a
+// browser reads in it. Browsers (Fetch's "extract a MIME type") take the
+// first charset parameter of a header that Go's parser refuses: a stray
+// token ("text/html; charset=latin1; foo"), an empty parameter, a quote
+// left open, a second charset, a list joined by commas. DetermineEncoding
+// would ignore such a header's charset, and a page the browser reads as
+// Latin-1 would be taken for undeclared.
+func lenientType(contentType []byte) string {
+	ct := string(contentType)
+	if _, _, err := mime.ParseMediaType(ct); err == nil {
+		return ct
+	}
+	_, params, _ := strings.Cut(ct, ";")
+	for params != "" {
+		var param string
+		param, params, _ = strings.Cut(params, ";")
+		name, value, ok := strings.Cut(strings.TrimLeft(param, " \t"), "=")
+		if !ok || !strings.EqualFold(name, "charset") {
+			continue
+		}
+		if v, quoted := strings.CutPrefix(value, `"`); quoted {
+			value, _, _ = strings.Cut(v, `"`)
+		} else {
+			value, _, _ = strings.Cut(value, ",")
+		}
+		label := strings.Trim(value, " \t")
+		if label == "" || strings.ContainsAny(label, `"\`) {
+			return ""
+		}
+		return `text/html; charset="` + label + `"`
+	}
+	return ""
 }
