@@ -1,6 +1,7 @@
 package page
 
 import (
+	"mime"
 	"strings"
 	"testing"
 )
@@ -68,4 +69,30 @@ func TestIsUTF8(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLenientType: whatever the header, lenientType gives a Content-Type
+// the mime parser takes (or none), and keeps one it takes as it is.
+func FuzzLenientType(f *testing.F) {
+	for _, s := range []string{
+		"text/html; charset=utf-8", "text/html; charset=latin1; foo", "text/html;;charset=latin1",
+		`text/html; charset="latin1`, "text/html; charset=latin1, text/html", `text/html; charset="a\"b"`, "", ";", "=",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		got := lenientType([]byte(ct))
+		if _, _, err := mime.ParseMediaType(ct); err == nil {
+			if got != ct {
+				t.Fatalf("lenientType(%q) = %q, want it as it is", ct, got)
+			}
+			return
+		}
+		if got == "" {
+			return
+		}
+		if _, params, err := mime.ParseMediaType(got); err != nil || params["charset"] == "" {
+			t.Fatalf("lenientType(%q) = %q: %v, charset %q", ct, got, err, params["charset"])
+		}
+	})
 }
