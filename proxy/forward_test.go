@@ -685,6 +685,57 @@ func TestCharsetOfTheResponse(t *testing.T) {
 	}
 }
 
+// TestRefusedOnce: a page the proxy refuses to rewrite (another charset,
+// too large once decoded, not decodable) is decoded and refused once:
+// the same bytes again pass through, byte for byte, from the kept
+// verdict.
+func TestRefusedOnce(t *testing.T) {
+	t.Parallel()
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	_, _ = zw.Write([]byte(smallPage))
+	_, _ = zw.Write(make([]byte, 2<<20)) // 2 MB behind the page, over the 1 MB limit
+	zw.Close()
+	for _, tc := range []struct {
+		name, contentType, encoding, reason string
+		body                                []byte
+	}{
+		{"latin-1", "text/html; charset=iso-8859-1", "", "charset", []byte(smallPage + "\xe9")},
+		{"too large decoded", "text/html", "gzip", "too_large", bomb.Bytes()},
+		{"corrupt gzip", "text/html", "gzip", "decode_error", []byte("\x1f\x8b\x08\x00garbage")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.contentType)
+				if tc.encoding != "" {
+					w.Header().Set("Content-Encoding", tc.encoding)
+				}
+				_, _ = w.Write(tc.body)
+			})
+			e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Limits.MaxRewriteBody = 1 << 20 }))
+			v := e.visitor()
+			for i := range 3 {
+				req, _ := http.NewRequest("GET", e.url+"/", nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				if got := v.do2(req); !bytes.Equal(got, tc.body) {
+					t.Fatalf("request %d: %d bytes, not the shop's %d", i+1, len(got), len(tc.body))
+				}
+				e.proxy.pages.Wait() // the verdict is kept before the next request
+			}
+			for sample, want := range map[string]string{
+				"shopedge_page_cache_misses_total":                       "1",
+				"shopedge_page_cache_hits_total":                         "2",
+				`shopedge_passthrough_total{reason="` + tc.reason + `"}`: "3",
+			} {
+				if got := metricValue(t, e.proxy, sample); got != want {
+					t.Errorf("%s = %s, want %s", sample, got, want)
+				}
+			}
+		})
+	}
+}
+
 // TestBodiesNotRewritten: what the proxy cannot rewrite safely passes
 // through byte for byte: other charsets, no-transform, unknown codings,
 // undecodable and bomb bodies.

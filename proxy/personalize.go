@@ -18,12 +18,18 @@ import (
 
 // analysis returns the page's analysis: kept from an earlier response
 // with the same bytes (and encoding, Content-Type and page type, under
-// the same configuration), or made now (fresh) and kept.
+// the same configuration), or made now (fresh) and kept. A page Analyze
+// refuses (not decodable within the limit, not UTF-8) is kept refused
+// too: its error comes back for the same bytes without decoding them
+// again.
 func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentType []byte) (a *page.Analysis, fresh bool, err error) {
 	preview := x.preview != nil
 	key := page.Key(raw, enc, contentType, x.page, x.conf.gen)
-	if a, ok := p.pages.Get(key, len(raw)); ok && (!preview || a.HasBodyRegion()) {
+	if a, ok := p.pages.Get(key, len(raw)); ok && (!preview || a.HasBodyRegion() || a.Refused != nil) {
 		p.metrics.pageHits.Add(1)
+		if a.Refused != nil {
+			return nil, false, a.Refused
+		}
 		return a, false, nil
 	}
 	p.metrics.pageMisses.Add(1)
@@ -39,6 +45,7 @@ func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentTyp
 		Badge:       preview, // a place for the badge on every page
 	})
 	if err != nil {
+		p.pages.Put(key, page.Refusal(len(raw), err))
 		return nil, false, err
 	}
 	if !preview {

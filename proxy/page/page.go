@@ -75,7 +75,18 @@ type Analysis struct {
 	// Skips are what the analysis left alone; they are counted for each
 	// response served from it.
 	Skips Skips
+
+	// Refused, when not nil, is why the page may not be rewritten: its
+	// body cannot be decoded (within the limit), or it is not UTF-8. Such
+	// an analysis (Refusal) holds nothing else: it is kept so that the
+	// same bytes are not decoded again for each visitor only to be
+	// refused again.
+	Refused error
 }
+
+// Refusal is the analysis of a page of rawLen bytes that Analyze refused
+// with err, for the cache.
+func Refusal(rawLen int, err error) *Analysis { return &Analysis{RawLen: rawLen, Refused: err} }
 
 // Kind is what a region of a page is.
 type Kind uint8
