@@ -718,8 +718,22 @@ func TestRefusedOnce(t *testing.T) {
 			for i := range 3 {
 				req, _ := http.NewRequest("GET", e.url+"/", nil)
 				req.Header.Set("Accept-Encoding", "gzip")
-				if got := v.do2(req); !bytes.Equal(got, tc.body) {
+				req.Header.Set("User-Agent", v.ua)
+				req.Header.Set("Accept", "text/html")
+				resp, err := v.client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, tc.body) {
 					t.Fatalf("request %d: %d bytes, not the shop's %d", i+1, len(got), len(tc.body))
+				}
+				if ce, ct := resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"); ce != tc.encoding || ct != tc.contentType {
+					t.Errorf("request %d: Content-Encoding %q, Content-Type %q; want the shop's %q, %q", i+1, ce, ct, tc.encoding, tc.contentType)
 				}
 				e.proxy.pages.Wait() // the verdict is kept before the next request
 			}

@@ -132,7 +132,7 @@ func (p *Proxy) personalize(x *exchange, resp *fasthttp.Response) {
 			reason = "too_large"
 		case errors.Is(err, page.ErrNotUTF8):
 			reason = "charset"
-		default:
+		case fresh: // said once for the same bytes (they are kept refused)
 			p.log.Info("page not decodable, passed through", "path", string(x.ctx.Path()), "encoding", enc.String(), "err", err)
 		}
 		p.metrics.passThrough(reason)

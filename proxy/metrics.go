@@ -149,7 +149,7 @@ func newMetrics() *Metrics {
 	m.newVisitors = m.counter("shopedge_new_visitors_total", "Visitor ids issued.")
 	m.events = m.counter("shopedge_events_total", "Behaviour events recorded in profiles.")
 	m.rewrites = m.counter("shopedge_rewrites_total", "Pages personalized.")
-	m.pageHits = m.counter("shopedge_page_cache_hits_total", "Pages whose analysis was reused.")
+	m.pageHits = m.counter("shopedge_page_cache_hits_total", "Pages whose analysis, or refusal (another charset, too large, not decodable), was reused.")
 	m.pageMisses = m.counter("shopedge_page_cache_misses_total", "Pages decoded and analysed.")
 
 	m.describe("shopedge_passthrough_total", "Responses sent untouched, by reason.")

@@ -21,7 +21,7 @@ import (
 // the same configuration), or made now (fresh) and kept. A page Analyze
 // refuses (not decodable within the limit, not UTF-8) is kept refused
 // too: its error comes back for the same bytes without decoding them
-// again.
+// again (fresh only the first time).
 func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentType []byte) (a *page.Analysis, fresh bool, err error) {
 	preview := x.preview != nil
 	key := page.Key(raw, enc, contentType, x.page, x.conf.gen)
@@ -46,7 +46,7 @@ func (p *Proxy) analysis(x *exchange, raw []byte, enc codec.Encoding, contentTyp
 	})
 	if err != nil {
 		p.pages.Put(key, page.Refusal(len(raw), err))
-		return nil, false, err
+		return nil, true, err
 	}
 	if !preview {
 		p.pages.Put(key, a) // a preview's analysis has a place others' have not

@@ -84,6 +84,12 @@ type Analysis struct {
 	Refused error
 }
 
+// analysisShare is what an analysis costs beside what it holds: the
+// Analysis itself (552 bytes) and its entry in the cache (ristretto's
+// item and map slot), ~740 bytes in all for a Refusal (a cold review,
+// 2026-12-03).
+const analysisShare = 768
+
 // Refusal is the analysis of a page of rawLen bytes that Analyze refused
 // with err, for the cache.
 func Refusal(rawLen int, err error) *Analysis { return &Analysis{RawLen: rawLen, Refused: err} }
@@ -438,7 +444,7 @@ func localPath(raw string) string {
 
 // Cost is what the analysis holds, in bytes, for the cache's bound.
 func (a *Analysis) Cost() int64 {
-	cost := int64(512) + int64(len(a.Listed))*8
+	cost := int64(analysisShare) + int64(len(a.Listed))*8
 	for _, r := range a.Regions {
 		cost += int64(len(r.Slots))*48 + int64(len(r.Bytes))
 	}
