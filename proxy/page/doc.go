@@ -11,9 +11,11 @@
 // caller's step.
 //
 // Files:
-//   - page.go: Analysis, Region and its kinds, Analyze, block, banner
-//     and swap places (one region for the actions of one place), the
-//     page's CSP and <base>, the charset check.
+//   - page.go: Analysis (or a Refusal: why a page may not be rewritten),
+//     Region and its kinds, Analyze, block, banner and swap places (one
+//     region for the actions of one place), the page's CSP and <base>,
+//     the charset check (a browser's reading of the byte order mark, the
+//     Content-Type and the <meta>).
 //   - lists.go: menus and search results that may be reordered, the
 //     breadcrumb trails that never are, and the products a category page
 //     lists (links to product pages outside the page's frame).
