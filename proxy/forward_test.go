@@ -718,17 +718,7 @@ func TestRefusedOnce(t *testing.T) {
 			for i := range 3 {
 				req, _ := http.NewRequest("GET", e.url+"/", nil)
 				req.Header.Set("Accept-Encoding", "gzip")
-				req.Header.Set("User-Agent", v.ua)
-				req.Header.Set("Accept", "text/html")
-				resp, err := v.client.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
+				resp, got := v.doRaw(req)
 				if !bytes.Equal(got, tc.body) {
 					t.Fatalf("request %d: %d bytes, not the shop's %d", i+1, len(got), len(tc.body))
 				}
@@ -805,6 +795,14 @@ func TestBodiesNotRewritten(t *testing.T) {
 // do2 returns the raw body bytes of a request, without decoding.
 func (v *visitor) do2(req *http.Request) []byte {
 	v.t.Helper()
+	_, b := v.doRaw(req)
+	return b
+}
+
+// doRaw returns the response to a request and its raw body bytes, without
+// decoding (the response's body is read and closed).
+func (v *visitor) doRaw(req *http.Request) (*http.Response, []byte) {
+	v.t.Helper()
 	req.Header.Set("User-Agent", v.ua)
 	req.Header.Set("Accept", "text/html")
 	resp, err := v.client.Do(req)
@@ -816,5 +814,5 @@ func (v *visitor) do2(req *http.Request) []byte {
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	return b
+	return resp, b
 }

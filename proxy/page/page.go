@@ -664,11 +664,11 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 // isUTF8 reports whether a page is UTF-8 by the rules browsers use (as
 // x/net/html/charset follows them): a byte order mark, else the
 // Content-Type's charset (read as browsers read it: lenientType), else a
-// <meta> charset in the first 1024 bytes,
-// each deciding when present; a page that declares none counts when its
-// bytes are valid UTF-8. A page declared Latin-1 by its <meta> is not
-// UTF-8 even when its bytes are ASCII: the browser would read what the
-// proxy adds (a product's "é", a "€") as Latin-1.
+// <meta> charset in the first 1024 bytes, each deciding when present; a
+// page that declares none counts when its bytes are valid UTF-8. A page
+// declared Latin-1 by its <meta> is not UTF-8 even when its bytes are
+// ASCII: the browser would read what the proxy adds (a product's "é", a
+// "€") as Latin-1.
 func isUTF8(body, contentType []byte) bool {
 	e, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], lenientType(contentType))
 	switch {
