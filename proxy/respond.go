@@ -133,6 +133,10 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 func (p *Proxy) respond(x *exchange, resp *fasthttp.Response, body io.ReadCloser, size int, personalized bool) {
 	ctx := x.ctx
 	resp.Header.CopyTo(&ctx.Response.Header)
+	// CopyTo copies the client's "add a default Content-Type" too, which
+	// the server had turned off: a response the shop sent without one
+	// goes out without one (the browser sniffs it), not as text/plain.
+	ctx.Response.Header.SetNoDefaultContentType(true)
 	stripHop(&ctx.Response.Header, presentNames(&ctx.Response.Header, hopHeaders[:]))
 	if personalized || x.setCookie {
 		makePrivate(ctx)
@@ -341,6 +345,10 @@ func (b *pooledBody) Close() error {
 func makePrivate(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
 	have := presentNames(h, sharedHeaders[:])
+	// Del first: Set replaces only the first of several Cache-Control
+	// lines, and caches read them as one list (RFC 9110 section 5.3), so
+	// a second "public, max-age=60" would stand beside "private, no-store".
+	h.Del("Cache-Control")
 	h.Set("Cache-Control", "private, no-store")
 	for i, k := range sharedHeaders {
 		if have&(1<<i) != 0 {
