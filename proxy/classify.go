@@ -30,7 +30,20 @@ func (p *Proxy) classify(x *exchange) {
 	x.candidate = conf.cfg.Learns && h.IsGet() && acceptsHTML(h.Peek("Accept")) && !isAsset(path)
 	if x.candidate {
 		x.accepts = codec.ParseAccept(h.Peek("Accept-Encoding"))
+		x.document = isDocument(h)
 	}
+}
+
+// isDocument reports whether a request is a browser's navigation, of a
+// tab or a frame: by Sec-Fetch-Dest where the browser sends it, else by
+// an Accept that names text/html (every browser's navigation does). A
+// video's, a download's or a script's fetch, which accept anything
+// (*/*), are not, though their answer may still be HTML.
+func isDocument(h *fasthttp.RequestHeader) bool {
+	if d := h.Peek("Sec-Fetch-Dest"); len(d) > 0 {
+		return string(d) == "document" || string(d) == "iframe" || string(d) == "frame"
+	}
+	return bytes.Contains(h.Peek("Accept"), []byte("text/html"))
 }
 
 // consented reports whether the request grants personalization: always
@@ -98,12 +111,23 @@ func rewritable(resp *fasthttp.Response, x *exchange) string {
 		return "not_html"
 	case codec.Parse(resp.Header.ContentEncoding()) == codec.Unknown:
 		return "encoding"
-	case hasToken(resp.Header.Peek("Cache-Control"), "no-transform"):
+	case noTransform(&resp.Header):
 		return "no_transform"
 	case len(resp.Header.Peek("Content-Range")) > 0:
 		return "range"
 	}
 	return ""
+}
+
+// noTransform reports whether any of the response's Cache-Control lines
+// says no-transform (RFC 9111 section 5.2.2.6): several lines are one list.
+func noTransform(h *fasthttp.ResponseHeader) bool {
+	for _, v := range h.PeekAll("Cache-Control") {
+		if hasToken(v, "no-transform") {
+			return true
+		}
+	}
+	return false
 }
 
 func isHTML(ct []byte) bool {

@@ -130,9 +130,14 @@ func nameBit(k []byte, names []string) uint32 {
 
 // forwardOpts says how a request is forwarded.
 type forwardOpts struct {
-	// rewritable: the response may be rewritten, so ask for a full,
-	// fresh body in an encoding the proxy can decode.
+	// rewritable: the response may be rewritten, so ask for it in an
+	// encoding the proxy can decode.
 	rewritable bool
+	// whole: the request is a browser's navigation (exchange.document),
+	// so ask for a full, fresh body: no Range, If-Range, If-None-Match or
+	// If-Modified-Since. Other requests keep theirs, and a 206 or 304 goes
+	// back as the shop sent it.
+	whole bool
 	// acceptEncoding is the Accept-Encoding to send when rewritable.
 	acceptEncoding string
 	// trustedPeer: the client is a trusted proxy; keep its X-Forwarded-*.
@@ -223,11 +228,13 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	}
 
 	if o.rewritable {
-		// A rewritten page is answered whole and fresh.
-		have := presentRawNames(raw, conditionalHeaders[:])
-		for i, k := range conditionalHeaders {
-			if have&(1<<i) != 0 {
-				h.Del(k)
+		if o.whole {
+			// A rewritten page is answered whole and fresh.
+			have := presentRawNames(raw, conditionalHeaders[:])
+			for i, k := range conditionalHeaders {
+				if have&(1<<i) != 0 {
+					h.Del(k)
+				}
 			}
 		}
 		h.Set("Accept-Encoding", o.acceptEncoding)
@@ -368,6 +375,7 @@ func (p *Proxy) forward(x *exchange, facts headerFacts) (resp *fasthttp.Response
 		query:          query,
 		setQuery:       stripQuery,
 		rewritable:     x.candidate,
+		whole:          x.document,
 		acceptEncoding: x.accepts.Header(),
 		trustedPeer:    x.trustedPeer,
 		https:          x.https,

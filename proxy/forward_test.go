@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,6 +266,63 @@ func TestResponseHeaders(t *testing.T) {
 		if resp.Header.Get(h) != "" {
 			t.Errorf("hop-by-hop %s reached the visitor", h)
 		}
+	}
+}
+
+// TestRangeOfNonDocuments: a request that is not a browser's navigation
+// (a video's, a download's, a script's fetch, accepting */*) keeps its
+// Range and conditional headers, even at a path that looks like a page's:
+// the shop's 206 and 304 reach the visitor as it sent them, so a video
+// still seeks and a resumed download resumes. A navigation's are taken
+// out, as TestRewritableRequests shows.
+func TestRangeOfNonDocuments(t *testing.T) {
+	t.Parallel()
+	clip := bytes.Repeat([]byte("0123456789"), 500)
+	mod := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Header().Set("ETag", `"clip"`)
+		http.ServeContent(w, r, "", mod, bytes.NewReader(clip))
+	})
+	e := startProxy(t, demoConfig(t, up.srv.URL, nil))
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+		body    []byte
+		kept    []string // what reached the shop
+	}{
+		{"video, by Sec-Fetch-Dest", map[string]string{"Accept": "*/*", "Sec-Fetch-Dest": "video", "Range": "bytes=10-19"}, 206, clip[10:20], []string{"Range"}},
+		{"download, by Accept", map[string]string{"Accept": "*/*", "Range": "bytes=4990-", "If-Range": `"clip"`}, 206, clip[4990:], []string{"Range", "If-Range"}},
+		{"revalidation", map[string]string{"Accept": "*/*", "If-None-Match": `"clip"`}, 304, nil, []string{"If-None-Match"}},
+		{"navigation, by Sec-Fetch-Dest", map[string]string{"Accept": "*/*", "Sec-Fetch-Dest": "document", "Range": "bytes=10-19"}, 200, clip, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := e.visitor()
+			req, _ := http.NewRequest("GET", e.url+"/media/clip", nil)
+			for k, val := range tc.headers {
+				req.Header.Set(k, val)
+			}
+			req.Header.Set("User-Agent", v.ua)
+			resp, err := v.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			shop, _ := up.last(t)
+			if resp.StatusCode != tc.status || !bytes.Equal(got, tc.body) {
+				t.Errorf("status %d, %d bytes; want %d, %d bytes (the shop answered the Range it got: %q)", resp.StatusCode, len(got), tc.status, len(tc.body), shop.Header.Get("Range"))
+			}
+			if tc.status == 206 && resp.Header.Get("Content-Range") == "" {
+				t.Errorf("206 without the shop's Content-Range")
+			}
+			for _, k := range []string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
+				if sent, want := shop.Header.Get(k) != "", slices.Contains(tc.kept, k); sent != want {
+					t.Errorf("%s reached the shop: %v, want %v", k, sent, want)
+				}
+			}
+		})
 	}
 }
 
@@ -754,18 +812,20 @@ func TestBodiesNotRewritten(t *testing.T) {
 	tests := []struct {
 		name      string
 		headers   map[string]string
+		more      [][2]string // lines added after headers' (a second line of one of them)
 		body      []byte
 		rewritten bool
 	}{
-		{"control: utf-8", map[string]string{"Content-Type": "text/html; charset=utf-8"}, []byte(smallPage), true},
-		{"control: undeclared, valid utf-8", map[string]string{"Content-Type": "text/html"}, []byte(smallPage + "\u00e9"), true},
-		{"latin-1 by header", map[string]string{"Content-Type": "text/html; charset=iso-8859-1"}, []byte(smallPage + "\xe9"), false},
-		{"latin-1 by meta", map[string]string{"Content-Type": "text/html"}, []byte(latin1), false},
-		{"latin-1 by meta, ASCII bytes", map[string]string{"Content-Type": "text/html"}, []byte(strings.Replace(smallPage, "<title>", `<meta charset="iso-8859-1"><title>`, 1)), false},
-		{"no-transform", map[string]string{"Content-Type": "text/html", "Cache-Control": "public, no-transform"}, []byte(smallPage), false},
-		{"zstd", map[string]string{"Content-Type": "text/html", "Content-Encoding": "zstd"}, []byte("\x28\xb5\x2f\xfdnot really"), false},
-		{"corrupt gzip", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, []byte("\x1f\x8b\x08\x00garbage"), false},
-		{"gzip bomb", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, gz.Bytes(), false},
+		{"control: utf-8", map[string]string{"Content-Type": "text/html; charset=utf-8"}, nil, []byte(smallPage), true},
+		{"control: undeclared, valid utf-8", map[string]string{"Content-Type": "text/html"}, nil, []byte(smallPage + "\u00e9"), true},
+		{"latin-1 by header", map[string]string{"Content-Type": "text/html; charset=iso-8859-1"}, nil, []byte(smallPage + "\xe9"), false},
+		{"latin-1 by meta", map[string]string{"Content-Type": "text/html"}, nil, []byte(latin1), false},
+		{"latin-1 by meta, ASCII bytes", map[string]string{"Content-Type": "text/html"}, nil, []byte(strings.Replace(smallPage, "<title>", `<meta charset="iso-8859-1"><title>`, 1)), false},
+		{"no-transform", map[string]string{"Content-Type": "text/html", "Cache-Control": "public, no-transform"}, nil, []byte(smallPage), false},
+		{"no-transform on a second Cache-Control line", map[string]string{"Content-Type": "text/html", "Cache-Control": "public, max-age=60"}, [][2]string{{"Cache-Control", "no-transform"}}, []byte(smallPage), false},
+		{"zstd", map[string]string{"Content-Type": "text/html", "Content-Encoding": "zstd"}, nil, []byte("\x28\xb5\x2f\xfdnot really"), false},
+		{"corrupt gzip", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, nil, []byte("\x1f\x8b\x08\x00garbage"), false},
+		{"gzip bomb", map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, nil, gz.Bytes(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -773,6 +833,9 @@ func TestBodiesNotRewritten(t *testing.T) {
 			up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.headers {
 					w.Header().Set(k, v)
+				}
+				for _, kv := range tt.more {
+					w.Header().Add(kv[0], kv[1])
 				}
 				_, _ = w.Write(tt.body)
 			})
