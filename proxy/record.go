@@ -48,10 +48,17 @@ func (x *exchange) facts() *learn.Facts {
 }
 
 // viewFromURL records the view of a page the proxy did not read, by what
-// its URL says (nothing under preview).
+// its URL says (nothing under preview). A new visitor whose cookie does
+// not go out with this response (a page too large to rewrite passes
+// through with the shop's headers) is not recorded: they would come back
+// as someone else, and every such request would leave a profile nobody
+// owns.
 func (p *Proxy) viewFromURL(x *exchange, now time.Time) {
 	if x.preview != nil {
 		return // a preview records nothing
+	}
+	if !x.returning && !x.setCookie {
+		return
 	}
 	v := x.facts()
 	p.view(x, v, p.learner.FromURL(v), now)
