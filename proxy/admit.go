@@ -7,13 +7,15 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 )
 
-// admit refuses requests for other hosts, absolute-form targets that
-// disagree with Host, HTTP versions other than 1.0 and 1.1 (505), header
-// names that are not tokens (400), transfer codings other than chunked
-// (501) and chunked bodies that end in trailer fields (400). It answers the
-// refused ones itself, and returns what the header block holds.
+// admit refuses requests for other hosts, invalid Host values (400),
+// absolute-form targets that disagree with Host, HTTP versions other than
+// 1.0 and 1.1 (505), header names that are not tokens (400), transfer
+// codings other than chunked (501) and chunked bodies that end in trailer
+// fields (400). It answers the refused ones itself, and returns what the
+// header block holds.
 func (p *Proxy) admit(ctx *fasthttp.RequestCtx, conf *config) (headerFacts, bool) {
 	h := &ctx.Request.Header
 	if proto := h.Protocol(); !bytes.Equal(proto, http11) && !bytes.Equal(proto, http10) {
@@ -49,6 +51,14 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, conf *config) (headerFacts, bool
 		return facts, false
 	}
 	host := h.Host()
+	if !httpguts.ValidHostHeader(string(host)) {
+		// RFC 9112 section 3.2: an invalid Host is 400. "shop.test:@evil"
+		// would have passed the hosts list as shop.test, and fasthttp
+		// reads what precedes '@' as credentials (an Authorization header
+		// the visitor never sent).
+		p.refuse(ctx, fasthttp.StatusBadRequest)
+		return facts, false
+	}
 	if uri := h.RequestURI(); len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
 		// Absolute form: the authority must be the Host header's.
 		if i := bytes.Index(uri, []byte("://")); i >= 0 {
@@ -86,8 +96,8 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, conf *config) (headerFacts, bool
 // read it.
 func (p *Proxy) refuse(ctx *fasthttp.RequestCtx, status int) {
 	p.metrics.clientErrors.Add(1)
-	ctx.SetConnectionClose()
 	writeErrorPage(ctx, status)
+	ctx.SetConnectionClose() // after: writeErrorPage resets the response, close included
 }
 
 // intoPrefix reports whether the decoded path is under the reserved prefix

@@ -278,6 +278,44 @@ func TestHeaderNames(t *testing.T) {
 	}
 }
 
+// TestRefusedCloses: a request refused for its framing or its header
+// block is answered and its connection closed, so that whatever followed
+// it (here a pipelined GET) is never read as a request of its own: the
+// shop hears nothing of either. Without "Connection: close" from the
+// client, unlike the tests above.
+func TestRefusedCloses(t *testing.T) {
+	t.Parallel()
+	const after = "GET /after HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+	for _, tc := range []struct{ name, raw string }{
+		{"space in Content-Length", "POST /x HTTP/1.1\r\nHost: shop.example\r\nContent Length: 5\r\n\r\nhello"},
+		{"trailer fields", "POST /x HTTP/1.1\r\nHost: shop.example\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n"},
+		{"into the prefix", "GET /x%5C..%5C_shopedge/x HTTP/1.1\r\nHost: shop.example\r\n\r\n"},
+		{"credentials in Host", "GET /x HTTP/1.1\r\nHost: shop.example:@evil.example\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			shop := newRawShopRecorder(t, okAnswer)
+			e := startProxy(t, demoConfig(t, shop.url, nil))
+			c := dialProxy(t, e.url)
+			if _, err := io.WriteString(c, tc.raw+after); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			b, err := io.ReadAll(c) // to the proxy's close; a deadline error if it kept the connection
+			got := string(b)
+			if err != nil {
+				t.Errorf("the connection stayed open: %v", err)
+			}
+			if !strings.HasPrefix(got, "HTTP/1.1 400") || strings.Count(got, "HTTP/1.1 ") != 1 || !strings.Contains(got, "\r\nConnection: close\r\n") {
+				t.Errorf("answer %q, want one 400 with Connection: close", got)
+			}
+			if reqs := shop.requests(); len(reqs) != 0 {
+				t.Errorf("the shop got %q, want nothing", reqs)
+			}
+		})
+	}
+}
+
 // TestConnectionHeaders: issue 9. The tokens of every Connection header
 // name hop-by-hop headers, in both directions.
 func TestConnectionHeaders(t *testing.T) {

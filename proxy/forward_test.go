@@ -360,8 +360,9 @@ func TestRewritableRequests(t *testing.T) {
 // target must agree with Host.
 func TestHostChecks(t *testing.T) {
 	t.Parallel()
-	up := newRecorder(t, htmlPage)
-	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Server.Hosts = []string{"shop.example"} }))
+	// A raw shop: Go's server would refuse some of these Hosts itself.
+	shop := newRawShopRecorder(t, okAnswer)
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Server.Hosts = []string{"shop.example"} }))
 	tests := []struct {
 		name, raw, status string
 	}{
@@ -370,15 +371,24 @@ func TestHostChecks(t *testing.T) {
 		{"other host", "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 421"},
 		{"absolute form, other authority", "GET http://evil.example/ HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
 		{"absolute form, same authority", "GET http://shop.example/ HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		// Cut at its last ':', this Host is the configured one; fasthttp
+		// would send "shop.example:" as credentials.
+		{"credentials in Host", "GET / HTTP/1.1\r\nHost: shop.example:@evil.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
+		{"credentials in Host, no port", "GET / HTTP/1.1\r\nHost: shop.example@evil.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
+		{"path in Host", "GET / HTTP/1.1\r\nHost: shop.example/evil\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			n := len(shop.requests())
 			if got := rawRequest(t, e.url, tt.raw); !strings.HasPrefix(got, tt.status) {
 				t.Errorf("answer %.60q, want %s", got, tt.status)
 			}
+			if forwarded := len(shop.requests()) > n; forwarded != (tt.status == "HTTP/1.1 200") {
+				t.Errorf("forwarded to the shop: %v", forwarded)
+			}
 		})
 	}
-	if n := up.n.Load(); n != 3 {
+	if n := len(shop.requests()); n != 3 {
 		t.Errorf("%d requests reached the shop, want 3", n)
 	}
 }
