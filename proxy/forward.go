@@ -163,6 +163,9 @@ type forwardOpts struct {
 func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request, o forwardOpts) {
 	ctx.Request.CopyTo(req)
 	h := &req.Header
+	// A body the visitor sent without a Content-Type goes without one:
+	// CopyTo resets this, and fasthttp would add application/octet-stream.
+	h.SetNoDefaultContentType(true)
 	h.SetProtocolBytes(http11) // the shop hears HTTP/1.1, whatever the visitor spoke
 	raw := ctx.Request.Header.RawHeaders()
 	stripHop(h, presentRawNames(raw, hopHeaders[:]))

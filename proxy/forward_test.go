@@ -326,6 +326,31 @@ func TestRangeOfNonDocuments(t *testing.T) {
 	}
 }
 
+// TestRequestWithoutContentType: a body the visitor sent without a
+// Content-Type reaches the shop without one (fasthttp would have added
+// application/octet-stream), of a known length or chunked.
+func TestRequestWithoutContentType(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, okAnswer)
+	e := startProxy(t, demoConfig(t, shop.url, nil))
+	for _, raw := range []string{
+		"POST /api/ping HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+		"PUT /api/ping HTTP/1.1\r\nHost: shop.example\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+	} {
+		n := len(shop.requests())
+		if got := rawRequest(t, e.url, raw); !strings.HasPrefix(got, "HTTP/1.1 200") {
+			t.Fatalf("answer %.60q", got)
+		}
+		reqs := shop.requests()
+		if len(reqs) != n+1 {
+			t.Fatalf("the shop got %d requests, want 1", len(reqs)-n)
+		}
+		if v := fieldValues(reqs[n], "Content-Type"); len(v) != 0 {
+			t.Errorf("%.20q: the shop got Content-Type %q; the visitor sent none", raw, v)
+		}
+	}
+}
+
 // TestRewritableRequests: for a page that may be rewritten the shop is
 // asked for a whole, fresh body in a coding the proxy reads.
 func TestRewritableRequests(t *testing.T) {
@@ -548,6 +573,31 @@ func TestUpstreamFailures(t *testing.T) {
 		}
 		if n := up.n.Load(); n != 1 {
 			t.Errorf("a hung shop got %d requests, want 1 (no retry)", n)
+		}
+	})
+	t.Run("stalled in the body", func(t *testing.T) {
+		// A file (passed through, read whole as it is small) of which the
+		// shop sends 3 bytes and then nothing: the deadline passes while
+		// the proxy reads, a timeout (504), as before the headers.
+		t.Parallel()
+		release := make(chan struct{})
+		up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "1000")
+			_, _ = io.WriteString(w, "abc")
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		defer close(release)
+		e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Upstream.Timeout = rules.Duration(300 * time.Millisecond) }))
+		pg := e.visitor().get(e.url + "/files/report.bin")
+		if pg.resp.StatusCode != 504 {
+			t.Errorf("status %d, want 504", pg.resp.StatusCode)
+		}
+		if got := metricValue(t, e.proxy, `shopedge_upstream_errors_total{kind="timeout"}`); got != "1" {
+			t.Errorf("upstream timeouts counted: %s, want 1", got)
 		}
 	})
 	t.Run("saturated", func(t *testing.T) {

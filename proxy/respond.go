@@ -101,7 +101,11 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 			_ = resp.CloseBodyStream()
 			fasthttp.ReleaseResponse(resp)
 			bufpool.Put(b)
-			p.upstreamError(x.ctx, fmt.Errorf("read upstream body: %d of %d bytes: %v", len(*b), size, err))
+			if err == nil {
+				err = io.ErrUnexpectedEOF // the shop closed short of its Content-Length
+			}
+			// %w: a timeout stays one (504, not 502) for upstreamFailure.
+			p.upstreamError(x.ctx, fmt.Errorf("read upstream body: %d of %d bytes: %w", len(*b), size, err))
 			return
 		}
 		p.respond(x, resp, newPooledBody(b), size, false)
