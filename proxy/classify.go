@@ -53,7 +53,7 @@ func consented(h *fasthttp.RequestHeader, c *rules.Consent) bool {
 	if c == nil {
 		return true
 	}
-	v := h.Cookie(c.Cookie)
+	v := requestCookie(h, c.Cookie)
 	if v == nil {
 		return false
 	}

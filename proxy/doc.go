@@ -27,7 +27,9 @@
 //     look-alikes).
 //   - classify.go: what a request is (page type, events, bots, Sec-GPC)
 //     and why a response must pass through.
-//   - identify.go: the visitor cookie, read and set.
+//   - identify.go: the visitor cookie, read and set; every cookie of a
+//     request is read from its Cookie lines as they came (requestCookie),
+//     so that the shop gets the header as the browser sent it.
 //   - forward.go: request hygiene (what of the visitor's request is
 //     forwarded, hop-by-hop headers, X-Forwarded-*) and the forward step.
 //   - upstream.go: the upstream client: connections tracked so that a

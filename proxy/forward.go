@@ -173,7 +173,7 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 		// The console listens on another port of the same host, and
 		// browsers send a host's cookies to every port: its session is a
 		// credential of the admin listener, not the shop's business.
-		h.DelCookie(console.CookieName)
+		dropCookie(h, console.CookieName)
 	}
 	host := ctx.Request.Header.Host()
 

@@ -178,6 +178,56 @@ func TestConsoleCookieStripped(t *testing.T) {
 	}
 }
 
+// TestCookiesAsSent: the Cookie header reaches the shop as the browser
+// sent it on the requests whose cookies the proxy reads (a page it may
+// personalize, a cart add), not rebuilt: quoted values (Django's
+// "messages", Python's), a pair without a name, the visitor's own cookie.
+// The console's session is the one cookie taken out, the rest byte for
+// byte.
+func TestCookiesAsSent(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(smallPage), smallPage))
+	e := startProxy(t, demoConfig(t, shop.url, nil))
+	first := rawRequest(t, e.url, "GET /c/shoes HTTP/1.1\r\nHost: shop.example\r\nAccept: text/html\r\nUser-Agent: "+browserUA+"\r\nConnection: close\r\n\r\n")
+	_, rest, ok := strings.Cut(first, "Set-Cookie: se_vid=")
+	if !ok {
+		t.Fatalf("no visitor cookie in %.200q", first)
+	}
+	vid, _, _ := strings.Cut(rest, ";")
+	jar := `messages="abc\054def:1qX"; csrftoken=T; sess="abc"; =bare; se_vid=` + vid + `; x="a\\b"`
+	for _, tc := range []struct{ name, head, want string }{
+		{"page", "GET /c/shoes HTTP/1.1\r\nAccept: text/html\r\n", jar},
+		{"cart add", "POST /cart/add HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n", jar},
+		{"console session", "GET /c/shoes HTTP/1.1\r\nAccept: text/html\r\n", jar},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cookie := jar
+			if tc.name == "console session" {
+				cookie = `messages="abc\054def:1qX"; shopedge_console=0123abcd; csrftoken=T; sess="abc"; =bare; se_vid=` + vid + `; x="a\\b"`
+			}
+			body := ""
+			if strings.HasPrefix(tc.head, "POST") {
+				body = "sku=SE-10001"
+			}
+			n := len(shop.requests())
+			got := rawRequest(t, e.url, tc.head+"Host: shop.example\r\nUser-Agent: "+browserUA+"\r\nCookie: "+cookie+"\r\nConnection: close\r\n\r\n"+body)
+			if !strings.HasPrefix(got, "HTTP/1.1 ") {
+				t.Fatalf("answer %.60q", got)
+			}
+			reqs := shop.requests()
+			if len(reqs) != n+1 {
+				t.Fatalf("the shop got %d requests, want 1", len(reqs)-n)
+			}
+			if v := fieldValues(reqs[n], "Cookie"); len(v) != 1 || v[0] != tc.want {
+				t.Errorf("the shop got Cookie %q\nwant           %q", v, tc.want)
+			}
+			if strings.Contains(got, "Set-Cookie: se_vid=") && tc.name == "page" {
+				t.Errorf("a returning visitor was issued a new cookie: their own was not read")
+			}
+		})
+	}
+}
+
 // TestTrustedProxy: X-Forwarded-* from a configured trusted peer are kept
 // and extended.
 func TestTrustedProxy(t *testing.T) {

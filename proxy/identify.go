@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -16,7 +17,7 @@ func (p *Proxy) identify(x *exchange) {
 		p.identifyPreview(x) // read only (preview.go)
 		return
 	}
-	raw := x.ctx.Request.Header.Cookie(x.conf.cfg.CookieName)
+	raw := requestCookie(&x.ctx.Request.Header, x.conf.cfg.CookieName)
 	if len(raw) > 0 && len(raw) <= identity.MaxTokenLen {
 		if who, ok := p.ids.VerifyBytes(raw); ok {
 			x.visitorID, x.returning = who.ID, true
@@ -50,4 +51,83 @@ func (p *Proxy) setVisitorCookie(x *exchange) {
 	c.SetSecure(x.https || x.conf.cfg.Identity.HTTPSOnly)
 	c.SetMaxAge(int(p.ids.TTL() / time.Second))
 	x.ctx.Response.Header.SetCookie(c)
+}
+
+// requestCookie returns the value of the request's cookie name (nil if
+// none), read from its Cookie header lines as they came. fasthttp's own
+// Cookie parses the jar into the header, and the header then goes to the
+// shop rebuilt from it: quotes dropped, values holding '"', ';' or '\'
+// left out (Django's "messages" cookie, Python's quoted values). Read
+// here, the header stays as the browser sent it. As fasthttp's, the first
+// cookie of the name wins, and a value in double quotes comes without
+// them. The value aliases the request.
+func requestCookie[N string | []byte](h *fasthttp.RequestHeader, name N) []byte {
+	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
+		for len(line) > 0 {
+			var pair []byte
+			pair, line, _ = bytes.Cut(line, []byte{';'})
+			k, v, ok := bytes.Cut(pair, []byte{'='})
+			if ok && string(bytes.TrimSpace(k)) == string(name) {
+				v = bytes.TrimSpace(v)
+				if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				return v
+			}
+		}
+	}
+	return nil
+}
+
+// dropCookie takes the cookie name out of the request's Cookie header
+// lines and leaves the rest of each as it came (a line left with nothing
+// goes), where fasthttp's DelCookie would rebuild the whole jar (see
+// requestCookie).
+func dropCookie(h *fasthttp.RequestHeader, name string) {
+	if !hasCookie(h, name) {
+		return // as it came, and nothing allocated
+	}
+	var kept [][]byte // copies: Del and Add reuse the header's buffers
+	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
+		var b []byte
+		for len(line) > 0 {
+			var pair []byte
+			pair, line, _ = bytes.Cut(line, []byte{';'})
+			if k, _, _ := bytes.Cut(pair, []byte{'='}); string(bytes.TrimSpace(k)) == name {
+				continue
+			}
+			if b != nil {
+				b = append(b, ';')
+			}
+			b = append(b, pair...)
+		}
+		if b = bytes.TrimLeft(b, " \t"); len(b) > 0 {
+			kept = append(kept, b)
+		}
+	}
+	h.Del(fasthttp.HeaderCookie)
+	// Added as plain lines: as the special header, Cookie would be parsed
+	// into the jar again.
+	special := !h.DisableSpecialHeader()
+	for _, b := range kept {
+		h.AddBytesV(fasthttp.HeaderCookie, b)
+	}
+	if special {
+		h.EnableSpecialHeader()
+	}
+}
+
+// hasCookie reports whether a Cookie line of the request names the
+// cookie, whatever its value.
+func hasCookie(h *fasthttp.RequestHeader, name string) bool {
+	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
+		for len(line) > 0 {
+			var pair []byte
+			pair, line, _ = bytes.Cut(line, []byte{';'})
+			if k, _, _ := bytes.Cut(pair, []byte{'='}); string(bytes.TrimSpace(k)) == name {
+				return true
+			}
+		}
+	}
+	return false
 }

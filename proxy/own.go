@@ -115,7 +115,7 @@ func (p *Proxy) beacon(ctx *fasthttp.RequestCtx, conf *config) {
 		ctx.SetStatusCode(fasthttp.StatusNoContent) // taken, and not counted
 		return
 	}
-	raw := ctx.Request.Header.Cookie(conf.cfg.CookieName)
+	raw := requestCookie(&ctx.Request.Header, conf.cfg.CookieName)
 	who, ok := p.ids.VerifyBytes(raw)
 	if len(raw) == 0 || !ok {
 		reject(fasthttp.StatusForbidden, "visitor")

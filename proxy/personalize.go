@@ -80,10 +80,10 @@ func policyVerdict(resp *fasthttp.Response, a *page.Analysis, host string, https
 type browser struct{ ctx *fasthttp.RequestCtx }
 
 func (b browser) Dismissed(id string) bool {
-	return len(b.ctx.Request.Header.Cookie(markup.DismissCookiePrefix+id)) > 0
+	return len(requestCookie(&b.ctx.Request.Header, markup.DismissCookiePrefix+id)) > 0
 }
 
-func (b browser) Cookie(name string) []byte { return b.ctx.Request.Header.Cookie(name) }
+func (b browser) Cookie(name string) []byte { return requestCookie(&b.ctx.Request.Header, name) }
 
 func (b browser) Header(name string) []byte { return b.ctx.Request.Header.Peek(name) }
 

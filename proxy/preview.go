@@ -74,7 +74,7 @@ const previewSuffix = "_preview"
 func previewCookieOf(h *fasthttp.RequestHeader, cfg *rules.Compiled) []byte {
 	var buf [96]byte
 	name := append(append(buf[:0], cfg.CookieName...), previewSuffix...)
-	return h.CookieBytes(name)
+	return requestCookie(h, name)
 }
 
 // preview is a request's valid preview.
@@ -200,7 +200,7 @@ func findForced(cfg *rules.Compiled, v identity.Previewed) (forced, error) {
 // link's own (stable for the link, never stored), so that the plan treats
 // the browser as a visitor.
 func (p *Proxy) identifyPreview(x *exchange) {
-	raw := x.ctx.Request.Header.Cookie(x.conf.cfg.CookieName)
+	raw := requestCookie(&x.ctx.Request.Header, x.conf.cfg.CookieName)
 	if who, ok := p.ids.VerifyBytes(raw); ok {
 		x.visitorID, x.returning = who.ID, true
 		return

@@ -38,7 +38,7 @@ func (x *exchange) facts() *learn.Facts {
 		Page:      x.page,
 		Path:      ctx.Path(),
 		Query:     query,
-		Customer:  cfg.Identity.CustomerCookie != "" && len(ctx.Request.Header.Cookie(cfg.Identity.CustomerCookie)) > 0,
+		Customer:  cfg.Identity.CustomerCookie != "" && len(requestCookie(&ctx.Request.Header, cfg.Identity.CustomerCookie)) > 0,
 		Device:    x.device,
 		Source:    source(ctx),
 		VisitGap:  cfg.Profiles.VisitGap.D(),
