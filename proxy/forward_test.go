@@ -790,6 +790,23 @@ func TestCutBody(t *testing.T) {
 			}
 		})
 	}
+	t.Run("streamed", func(t *testing.T) {
+		// Larger than what is read whole: the headers are out when the
+		// body fails, so the visitor's connection is cut, and ops see it.
+		t.Parallel()
+		e := startProxy(t, demoConfig(t, rawShop(t, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4000000\r\n\r\n"+strings.Repeat("x", 400000)), nil))
+		resp, err := http.Get(e.url + "/files/big.bin")
+		if err == nil {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				t.Fatalf("a cut body arrived whole: %d bytes", len(b))
+			}
+		}
+		if got := metricValue(t, e.proxy, `shopedge_upstream_errors_total{kind="body_cut"}`); got != "1" {
+			t.Errorf("bodies cut counted: %s, want 1", got)
+		}
+	})
 }
 
 // TestBadUpstreamFraming: a shop answer with ambiguous framing is a failed

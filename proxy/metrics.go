@@ -92,7 +92,7 @@ var (
 	listReasons = [2]string{"unsafe", "breadcrumb"}
 )
 
-var upstreamKinds = []string{"unreachable", "timeout", "pool_exhausted"}
+var upstreamKinds = []string{"unreachable", "timeout", "pool_exhausted", "body_cut"}
 
 // beaconReasons are why a beacon was refused.
 var beaconReasons = []string{"method", "too_large", "origin", "malformed", "unknown_id", "visitor"}
@@ -156,7 +156,7 @@ func newMetrics() *Metrics {
 	for _, r := range passReasonNames {
 		m.passReasons[r] = m.labelled("shopedge_passthrough_total", "reason", r)
 	}
-	m.describe("shopedge_upstream_errors_total", "Failed exchanges with the shop, by kind.")
+	m.describe("shopedge_upstream_errors_total", "Failed exchanges with the shop, by kind: unreachable, timeout, pool_exhausted (each answered 502, 504 or 503), body_cut (the body failed after the headers went out: the visitor's connection was closed).")
 	for _, k := range upstreamKinds {
 		m.upstream[k] = m.labelled("shopedge_upstream_errors_total", "kind", k)
 	}

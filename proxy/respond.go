@@ -20,6 +20,12 @@ type upstreamBody struct {
 	r    io.Reader
 	resp *fasthttp.Response
 	buf  *[]byte // returned to the pool on Close
+	// p and ctx say, when the shop's body fails after its headers went
+	// out (the visitor's connection is then closed: a cut body is never
+	// made a short 200), what failed: a log line and a metric. ctx is
+	// alive while fasthttp writes the body.
+	p   *Proxy
+	ctx *fasthttp.RequestCtx
 }
 
 func (b *upstreamBody) Read(p []byte) (int, error) { return b.r.Read(p) }
@@ -48,6 +54,9 @@ func (b *upstreamBody) WriteTo(w io.Writer) (int64, error) {
 			return n, nil
 		}
 		if rerr != nil {
+			b.p.metrics.upstreamError("body_cut")
+			b.p.log.Warn("upstream body failed after its headers were sent; the visitor's connection was closed",
+				"method", string(b.ctx.Method()), "path", string(b.ctx.Path()), "sent", n, "err", rerr)
 			return n, rerr
 		}
 	}
@@ -114,7 +123,7 @@ func (p *Proxy) passThrough(x *exchange, resp *fasthttp.Response, prefix *[]byte
 		if prefix != nil && len(*prefix) > 0 {
 			r = io.MultiReader(bytes.NewReader(*prefix), r)
 		}
-		p.respond(x, resp, &upstreamBody{r: r, resp: resp, buf: prefix}, size, false)
+		p.respond(x, resp, &upstreamBody{r: r, resp: resp, buf: prefix, p: p, ctx: x.ctx}, size, false)
 	default:
 		b := bufpool.Get()
 		*b = append(*b, resp.Body()...)
