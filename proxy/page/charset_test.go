@@ -37,12 +37,22 @@ func TestIsUTF8(t *testing.T) {
 		{"undeclared, UTF-8 past the first 1024 bytes", "text/html", with(padding) + "caf\u00e9", true},
 		{"undeclared, a latin-1 byte in the head", "text/html", with("<title>caf\xe9</title>"), false},
 		{"undeclared, a latin-1 byte past the first 1024 bytes", "text/html", with(padding) + "caf\xe9", false},
-		{"meta latin-1 past the first 1024 bytes (browsers do not see it)", "text/html", with(padding + `<meta charset="iso-8859-1">`), true},
+		// Past the first 1024 bytes, Chromium and WebKit still read a
+		// <meta> while the page is in its head (HTMLMetaCharsetParser).
+		{"meta latin-1 past the first 1024 bytes, in the head", "text/html", with(padding + `<meta charset="iso-8859-1">`), false},
+		{"http-equiv latin-1 past the first 1024 bytes, in the head", "text/html", with(padding + `<meta http-equiv="content-type" content="text/html;charset='latin1'">`), false},
+		{"meta latin-1 past 1024 bytes of a head's script and style", "text/html", with("<script>var a='"+strings.Repeat("x", 1100)+"';</script><style>p{}</style><link rel=x href=y>"+`<meta charset="iso-8859-1">`), false},
+		{"meta utf-8 past the first 1024 bytes, in the head", "text/html", with(padding + `<meta charset="utf-8">`) + "caf\u00e9", true},
+		{"meta utf-16 past the first 1024 bytes (read as UTF-8)", "text/html", with(padding + `<meta charset="utf-16">`), true},
+		{"meta of no known name past the first 1024 bytes", "text/html", with(padding + `<meta charset="nonsense">`), true},
+		{"meta latin-1 past the first 1024 bytes, in the body", "text/html", strings.Replace(ascii, "<p>", "<p>"+padding+`<meta charset="iso-8859-1">`, 1), true},
+		{"meta latin-1 past the first 1024 bytes, after a div in the head", "text/html", with("<div></div>" + padding + `<meta charset="iso-8859-1">`), true},
+		{"meta latin-1 in a script past the first 1024 bytes", "text/html", with(padding + `<script>document.write('<meta charset="iso-8859-1">')</script>`), true},
 		// A <meta> (25 bytes) whose ">" is among the last bytes the
 		// prescan reads (the first 1024), and one whose ">" is past them.
 		{"meta latin-1, its > the 1022nd byte", "text/html", strings.Repeat(" ", 1022-25) + `<meta charset=iso-8859-1>` + ascii, false},
 		{"meta latin-1, its > the 1024th byte", "text/html", strings.Repeat(" ", 1024-25) + `<meta charset=iso-8859-1>` + ascii, false},
-		{"meta latin-1, its > the 1025th byte", "text/html", strings.Repeat(" ", 1025-25) + `<meta charset=iso-8859-1>` + ascii, true},
+		{"meta latin-1, its > the 1025th byte (still in the head)", "text/html", strings.Repeat(" ", 1025-25) + `<meta charset=iso-8859-1>` + ascii, false},
 		{"a 1023-byte page, meta latin-1 at its end", "text/html", strings.Repeat(" ", 1023-25) + `<meta charset=iso-8859-1>`, false},
 		{"meta latin-1 in a comment", "text/html", with(`<!-- <meta charset="iso-8859-1"> -->`), true},
 		{"meta utf-16 (read as UTF-8)", "text/html", with(`<meta charset="utf-16">`), true},
@@ -93,6 +103,24 @@ func FuzzLenientType(f *testing.F) {
 		}
 		if _, params, err := mime.ParseMediaType(got); err != nil || params["charset"] == "" {
 			t.Fatalf("lenientType(%q) = %q: %v, charset %q", ct, got, err, params["charset"])
+		}
+	})
+}
+
+// FuzzLateMetaCharset: any page, however cut or odd its <meta>, gives a
+// label no longer than the page (entities decoded), or none, and never
+// panics.
+func FuzzLateMetaCharset(f *testing.F) {
+	for _, s := range []string{
+		`<head><meta charset="latin1">`, `<meta http-equiv=content-type content="text/html; charset='x`,
+		`<meta http-equiv=Content-Type content=charset>`, `<meta http-equiv=content-type content="charset = ">`,
+		`<meta content="a;charset=b" http-equiv="content-type">`, "<head><script>", "<meta", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if label := lateMetaCharset(body); len(label) > len(body) {
+			t.Errorf("label %q is longer than the page", label)
 		}
 	})
 }

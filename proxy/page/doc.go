@@ -15,7 +15,8 @@
 //     Region and its kinds, Analyze, block, banner and swap places (one
 //     region for the actions of one place), the page's CSP and <base>,
 //     the charset check (a browser's reading of the byte order mark, the
-//     Content-Type and the <meta>).
+//     Content-Type and the <meta>, in the first 1024 bytes and, as
+//     Chromium and WebKit read it, anywhere in the head).
 //   - lists.go: menus and search results that may be reordered, the
 //     breadcrumb trails that never are, and the products a category page
 //     lists (links to product pages outside the page's frame).

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
 
@@ -664,11 +665,13 @@ func (f finder) ownRegions(cfg *rules.Compiled, t rules.PageType, doc *rewrite.D
 // isUTF8 reports whether a page is UTF-8 by the rules browsers use (as
 // x/net/html/charset follows them): a byte order mark, else the
 // Content-Type's charset (read as browsers read it: lenientType), else a
-// <meta> charset in the first 1024 bytes, each deciding when present; a
-// page that declares none counts when its bytes are valid UTF-8. A page
-// declared Latin-1 by its <meta> is not UTF-8 even when its bytes are
-// ASCII: the browser would read what the proxy adds (a product's "é", a
-// "€") as Latin-1.
+// <meta> charset in the first 1024 bytes, each deciding when present,
+// else a <meta> charset further on while the page is still in its head
+// (lateMetaCharset: Chromium and WebKit read one there); a page that
+// declares none counts when its bytes are valid UTF-8. A page declared
+// Latin-1 by its <meta> is not UTF-8 even when its bytes are ASCII: the
+// browser would read what the proxy adds (a product's "é", a "€") as
+// Latin-1.
 func isUTF8(body, contentType []byte) bool {
 	e, name, _ := charset.DetermineEncoding(body[:min(len(body), 1024)], lenientType(contentType))
 	switch {
@@ -683,7 +686,106 @@ func isUTF8(body, contentType []byte) bool {
 		// itself (TestIsUTF8 holds it to that).
 		return false
 	}
+	if label := lateMetaCharset(body); label != "" {
+		// As a <meta> in the first 1024 bytes would: UTF-16 is read as
+		// UTF-8 (WHATWG "change the encoding"), a name nobody knows is
+		// ignored.
+		if _, name := charset.Lookup(label); name != "" && name != "utf-8" && !strings.HasPrefix(name, "utf-16") {
+			return false
+		}
+	}
 	return utf8.Valid(body)
+}
+
+// lateMetaCharset returns the charset label a <meta> names while the
+// page is still in its head, looking past the first 1024 bytes the way
+// Chromium and WebKit do (HTMLMetaCharsetParser): tag by tag, the head
+// lasting until a tag other than those a head holds (script, noscript,
+// style, link, meta, object, title, base; html and head opening), and the
+// search ending once the head is over and 1024 bytes are read. "" when
+// there is none. It is asked only when the first 1024 bytes declare
+// nothing, once per analysis.
+func lateMetaCharset(body []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	inHead, read := true, 0
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return ""
+		}
+		read += len(z.Raw())
+		if tt == html.StartTagToken || tt == html.SelfClosingTagToken || tt == html.EndTagToken {
+			name, hasAttr := z.TagName()
+			tag := atom.Lookup(name)
+			if tt != html.EndTagToken && tag == atom.Meta && hasAttr {
+				if label := metaCharset(z); label != "" {
+					return label
+				}
+			}
+			switch tag {
+			case atom.Script, atom.Noscript, atom.Style, atom.Link, atom.Meta, atom.Object, atom.Title, atom.Base:
+			case atom.Html, atom.Head:
+				if tt == html.EndTagToken {
+					inHead = false
+				}
+			default:
+				inHead = false
+			}
+		}
+		if !inHead && read >= 1024 {
+			return ""
+		}
+	}
+}
+
+// metaCharset returns the charset label of the <meta> start tag z is at:
+// its charset attribute, else, with http-equiv="content-type", the
+// charset in its content (WHATWG "extracting a character encoding from a
+// meta element"); "" if none.
+func metaCharset(z *html.Tokenizer) string {
+	var label, content string
+	contentType := false
+	for {
+		k, v, more := z.TagAttr()
+		switch string(k) {
+		case "charset":
+			if label == "" {
+				label = strings.TrimSpace(string(v))
+			}
+		case "http-equiv":
+			contentType = strings.EqualFold(strings.TrimSpace(string(v)), "content-type")
+		case "content":
+			content = string(v)
+		}
+		if !more {
+			break
+		}
+	}
+	if label != "" || !contentType {
+		return label
+	}
+	for rest := content; ; {
+		i := strings.Index(strings.ToLower(rest), "charset")
+		if i < 0 {
+			return ""
+		}
+		rest = strings.TrimLeft(rest[i+len("charset"):], " \t\n\f\r")
+		if !strings.HasPrefix(rest, "=") {
+			continue // "charset" not followed by '=': look further
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\n\f\r")
+		if q := rest[:min(1, len(rest))]; q == `"` || q == "'" {
+			if end := strings.Index(rest[1:], q); end >= 0 {
+				return rest[1 : 1+end]
+			}
+			return ""
+		}
+		end := strings.IndexAny(rest, " \t\n\f\r;")
+		if end < 0 {
+			end = len(rest)
+		}
+		return rest[:end]
+	}
 }
 
 // lenientType returns a Content-Type for charset.DetermineEncoding: as
