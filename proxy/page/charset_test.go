@@ -41,8 +41,8 @@ func TestIsUTF8(t *testing.T) {
 		// <meta> while the page is in its head (HTMLMetaCharsetParser).
 		{"meta latin-1 past the first 1024 bytes, in the head", "text/html", with(padding + `<meta charset="iso-8859-1">`), false},
 		{"http-equiv latin-1 past the first 1024 bytes, in the head", "text/html", with(padding + `<meta http-equiv="content-type" content="text/html;charset='latin1'">`), false},
-		{"meta latin-1 past 1024 bytes of a head's script and style", "text/html", with("<script>var a='"+strings.Repeat("x", 1100)+"';</script><style>p{}</style><link rel=x href=y>"+`<meta charset="iso-8859-1">`), false},
-		{"meta utf-8 past the first 1024 bytes, in the head", "text/html", with(padding + `<meta charset="utf-8">`) + "caf\u00e9", true},
+		{"meta latin-1 past 1024 bytes of a head's script and style", "text/html", with("<script>var a='" + strings.Repeat("x", 1100) + "';</script><style>p{}</style><link rel=x href=y>" + `<meta charset="iso-8859-1">`), false},
+		{"meta utf-8 past the first 1024 bytes, in the head", "text/html", with(padding+`<meta charset="utf-8">`) + "caf\u00e9", true},
 		{"meta utf-16 past the first 1024 bytes (read as UTF-8)", "text/html", with(padding + `<meta charset="utf-16">`), true},
 		{"meta of no known name past the first 1024 bytes", "text/html", with(padding + `<meta charset="nonsense">`), true},
 		{"meta latin-1 past the first 1024 bytes, in the body", "text/html", strings.Replace(ascii, "<p>", "<p>"+padding+`<meta charset="iso-8859-1">`, 1), true},
