@@ -34,14 +34,17 @@ func (p *Proxy) classify(x *exchange) {
 	}
 }
 
-// isDocument reports whether a request is a browser's navigation, of a
-// tab or a frame: by Sec-Fetch-Dest where the browser sends it, else by
-// an Accept that names text/html (every browser's navigation does). A
-// video's, a download's or a script's fetch, which accept anything
-// (*/*), are not, though their answer may still be HTML.
+// isDocument reports whether a request asks for a page: a browser's
+// navigation of a tab or a frame (Sec-Fetch-Dest), or a request whose
+// Accept names text/html (every browser's navigation, and the fetches of
+// Turbo, htmx or pjax, which swap pages in with Sec-Fetch-Dest: empty).
+// A video's, a download's or a script's fetch, which accept anything
+// (*/*) and never name text/html, are not, though their answer may still
+// be HTML.
 func isDocument(h *fasthttp.RequestHeader) bool {
-	if d := h.Peek("Sec-Fetch-Dest"); len(d) > 0 {
-		return string(d) == "document" || string(d) == "iframe" || string(d) == "frame"
+	switch string(h.Peek("Sec-Fetch-Dest")) {
+	case "document", "iframe", "frame":
+		return true
 	}
 	return bytes.Contains(h.Peek("Accept"), []byte("text/html"))
 }

@@ -25,8 +25,9 @@
 //   - admit.go: what is refused before anything else (hosts, versions,
 //     header names, transfer codings, trailers, the reserved prefix's
 //     look-alikes).
-//   - classify.go: what a request is (page type, events, bots, Sec-GPC)
-//     and why a response must pass through.
+//   - classify.go: what a request is (page type, events, bots, Sec-GPC,
+//     a browser's navigation or another fetch) and why a response must
+//     pass through.
 //   - identify.go: the visitor cookie, read and set; every cookie of a
 //     request is read from its Cookie lines as they came (requestCookie),
 //     so that the shop gets the header as the browser sent it.

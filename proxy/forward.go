@@ -133,7 +133,7 @@ type forwardOpts struct {
 	// rewritable: the response may be rewritten, so ask for it in an
 	// encoding the proxy can decode.
 	rewritable bool
-	// whole: the request is a browser's navigation (exchange.document),
+	// whole: the request asks for a page (exchange.document, isDocument),
 	// so ask for a full, fresh body: no Range, If-Range, If-None-Match or
 	// If-Modified-Since. Other requests keep theirs, and a 206 or 304 goes
 	// back as the shop sent it.
@@ -164,7 +164,8 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 	ctx.Request.CopyTo(req)
 	h := &req.Header
 	// A body the visitor sent without a Content-Type goes without one:
-	// CopyTo resets this, and fasthttp would add application/octet-stream.
+	// the flag CopyTo copies is the server's request's (off), and fasthttp
+	// would add application/octet-stream.
 	h.SetNoDefaultContentType(true)
 	h.SetProtocolBytes(http11) // the shop hears HTTP/1.1, whatever the visitor spoke
 	raw := ctx.Request.Header.RawHeaders()
@@ -232,7 +233,8 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 
 	if o.rewritable {
 		if o.whole {
-			// A rewritten page is answered whole and fresh.
+			// A navigation's page is asked for whole and fresh, so that it
+			// can be rewritten.
 			have := presentRawNames(raw, conditionalHeaders[:])
 			for i, k := range conditionalHeaders {
 				if have&(1<<i) != 0 {
@@ -248,7 +250,7 @@ func (u *upstream) buildRequest(ctx *fasthttp.RequestCtx, req *fasthttp.Request,
 const trailerIndex = 6
 
 // conditionalHeaders ask for part of a page or for none if unchanged: a
-// page that may be rewritten is asked for whole and fresh.
+// navigation's page (forwardOpts.whole) is asked for whole and fresh.
 var conditionalHeaders = [...]string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"}
 
 // The request versions shopedge reads (admit); the shop hears http11.

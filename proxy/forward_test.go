@@ -195,16 +195,14 @@ func TestCookiesAsSent(t *testing.T) {
 	}
 	vid, _, _ := strings.Cut(rest, ";")
 	jar := `messages="abc\054def:1qX"; csrftoken=T; sess="abc"; =bare; se_vid=` + vid + `; x="a\\b"`
-	for _, tc := range []struct{ name, head, want string }{
-		{"page", "GET /c/shoes HTTP/1.1\r\nAccept: text/html\r\n", jar},
-		{"cart add", "POST /cart/add HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n", jar},
-		{"console session", "GET /c/shoes HTTP/1.1\r\nAccept: text/html\r\n", jar},
+	withConsole := `messages="abc\054def:1qX"; shopedge_console=0123abcd; csrftoken=T; sess="abc"; =bare; se_vid=` + vid + `; x="a\\b"`
+	for _, tc := range []struct{ name, head, cookie, want string }{
+		{"page", "GET /c/shoes HTTP/1.1\r\nAccept: text/html\r\n", jar, jar},
+		{"cart add", "POST /cart/add HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n", jar, jar},
+		{"console session", "GET /c/shoes HTTP/1.1\r\nAccept: text/html\r\n", withConsole, jar},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cookie := jar
-			if tc.name == "console session" {
-				cookie = `messages="abc\054def:1qX"; shopedge_console=0123abcd; csrftoken=T; sess="abc"; =bare; se_vid=` + vid + `; x="a\\b"`
-			}
+			cookie := tc.cookie
 			body := ""
 			if strings.HasPrefix(tc.head, "POST") {
 				body = "sku=SE-10001"
@@ -225,6 +223,27 @@ func TestCookiesAsSent(t *testing.T) {
 				t.Errorf("a returning visitor was issued a new cookie: their own was not read")
 			}
 		})
+	}
+}
+
+// TestConsentCookieAsSent: behind a consent gate, the consent cookie read
+// (present with an empty value: the gate, without matches, takes its
+// presence) leaves the jar the shop gets as the browser sent it.
+func TestConsentCookieAsSent(t *testing.T) {
+	t.Parallel()
+	shop := newRawShopRecorder(t, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(smallPage), smallPage))
+	e := startProxy(t, demoConfig(t, shop.url, func(c *rules.Config) { c.Identity.Consent = &rules.Consent{Cookie: "CookieConsent"} }))
+	jar := `messages="abc\054def:1qX"; CookieConsent=; sess="abc"`
+	got := rawRequest(t, e.url, "GET /c/shoes HTTP/1.1\r\nHost: shop.example\r\nAccept: text/html\r\nUser-Agent: "+browserUA+"\r\nCookie: "+jar+"\r\nConnection: close\r\n\r\n")
+	if !strings.Contains(got, "Set-Cookie: se_vid=") {
+		t.Errorf("no visitor cookie: the consent cookie, sent empty, was not taken (%.120q)", got)
+	}
+	reqs := shop.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("the shop got %d requests, want 1", len(reqs))
+	}
+	if v := fieldValues(reqs[0], "Cookie"); len(v) != 1 || v[0] != jar {
+		t.Errorf("the shop got Cookie %q, want %q", v, jar)
 	}
 }
 
@@ -319,12 +338,13 @@ func TestResponseHeaders(t *testing.T) {
 	}
 }
 
-// TestRangeOfNonDocuments: a request that is not a browser's navigation
-// (a video's, a download's, a script's fetch, accepting */*) keeps its
-// Range and conditional headers, even at a path that looks like a page's:
-// the shop's 206 and 304 reach the visitor as it sent them, so a video
-// still seeks and a resumed download resumes. A navigation's are taken
-// out, as TestRewritableRequests shows.
+// TestRangeOfNonDocuments: a request that does not ask for a page (a
+// video's, a download's, a script's fetch, accepting */*) keeps its Range
+// and conditional headers, even at a path that looks like a page's: the
+// shop's 206 and 304 reach the visitor as it sent them, so a video still
+// seeks and a resumed download resumes. A navigation's (of a tab or a
+// frame) and a fetch naming text/html (Turbo's) are taken out, as
+// TestRewritableRequests shows for the Accept of a navigation.
 func TestRangeOfNonDocuments(t *testing.T) {
 	t.Parallel()
 	clip := bytes.Repeat([]byte("0123456789"), 500)
@@ -346,6 +366,8 @@ func TestRangeOfNonDocuments(t *testing.T) {
 		{"download, by Accept", map[string]string{"Accept": "*/*", "Range": "bytes=4990-", "If-Range": `"clip"`}, 206, clip[4990:], []string{"Range", "If-Range"}},
 		{"revalidation", map[string]string{"Accept": "*/*", "If-None-Match": `"clip"`}, 304, nil, []string{"If-None-Match"}},
 		{"navigation, by Sec-Fetch-Dest", map[string]string{"Accept": "*/*", "Sec-Fetch-Dest": "document", "Range": "bytes=10-19"}, 200, clip, nil},
+		{"a frame's navigation", map[string]string{"Accept": "*/*", "Sec-Fetch-Dest": "iframe", "If-None-Match": `"clip"`}, 200, clip, nil},
+		{"a page fetched by Turbo", map[string]string{"Accept": "text/vnd.turbo-stream.html, text/html, application/xhtml+xml", "Sec-Fetch-Dest": "empty", "If-None-Match": `"clip"`}, 200, clip, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := e.visitor()

@@ -318,7 +318,7 @@ type exchange struct {
 	device      agent.Device // what the user agent reads as (a bot's: the zero Device)
 	prefetch    bool         // a prefetch or prerender: not a view
 	candidate   bool         // a GET for a page that may be personalized
-	document    bool         // a candidate that is a browser's navigation: asked for whole (forwardOpts.whole)
+	document    bool         // a candidate that asks for a page (isDocument): asked for whole (forwardOpts.whole)
 	accepts     codec.Accepted
 	page        rules.PageType
 	rule        *rules.PageRule

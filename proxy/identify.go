@@ -54,21 +54,20 @@ func (p *Proxy) setVisitorCookie(x *exchange) {
 }
 
 // requestCookie returns the value of the request's cookie name (nil if
-// none), read from its Cookie header lines as they came. fasthttp's own
-// Cookie parses the jar into the header, and the header then goes to the
-// shop rebuilt from it: quotes dropped, values holding '"', ';' or '\'
-// left out (Django's "messages" cookie, Python's quoted values). Read
-// here, the header stays as the browser sent it. As fasthttp's, the first
-// cookie of the name wins, and a value in double quotes comes without
-// them. The value aliases the request.
+// none; empty, not nil, for "name="), read from its Cookie header lines
+// as they came. fasthttp's own Cookie parses the jar into the header, and
+// the header then goes to the shop rebuilt from it: quotes dropped,
+// values holding '"', ';' or '\' left out (Django's "messages" cookie,
+// Python's quoted values). Read here, the header stays as the browser
+// sent it. The first cookie of the name wins (browsers send the most
+// specific first), and a value in double quotes comes without them. The
+// value aliases the request.
 func requestCookie[N string | []byte](h *fasthttp.RequestHeader, name N) []byte {
 	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
 		for len(line) > 0 {
 			var pair []byte
 			pair, line, _ = bytes.Cut(line, []byte{';'})
-			k, v, ok := bytes.Cut(pair, []byte{'='})
-			if ok && string(bytes.TrimSpace(k)) == string(name) {
-				v = bytes.TrimSpace(v)
+			if k, v, ok := cookiePair(pair); ok && string(k) == string(name) {
 				if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 					v = v[1 : len(v)-1]
 				}
@@ -77,6 +76,21 @@ func requestCookie[N string | []byte](h *fasthttp.RequestHeader, name N) []byte 
 		}
 	}
 	return nil
+}
+
+// hasCookie reports whether a Cookie line of the request names the
+// cookie, whatever its value.
+func hasCookie(h *fasthttp.RequestHeader, name string) bool {
+	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
+		for len(line) > 0 {
+			var pair []byte
+			pair, line, _ = bytes.Cut(line, []byte{';'})
+			if k, _, ok := cookiePair(pair); ok && string(k) == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dropCookie takes the cookie name out of the request's Cookie header
@@ -93,7 +107,7 @@ func dropCookie(h *fasthttp.RequestHeader, name string) {
 		for len(line) > 0 {
 			var pair []byte
 			pair, line, _ = bytes.Cut(line, []byte{';'})
-			if k, _, _ := bytes.Cut(pair, []byte{'='}); string(bytes.TrimSpace(k)) == name {
+			if k, _, ok := cookiePair(pair); ok && string(k) == name {
 				continue
 			}
 			if b != nil {
@@ -117,17 +131,24 @@ func dropCookie(h *fasthttp.RequestHeader, name string) {
 	}
 }
 
-// hasCookie reports whether a Cookie line of the request names the
-// cookie, whatever its value.
-func hasCookie(h *fasthttp.RequestHeader, name string) bool {
-	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
-		for len(line) > 0 {
-			var pair []byte
-			pair, line, _ = bytes.Cut(line, []byte{';'})
-			if k, _, _ := bytes.Cut(pair, []byte{'='}); string(bytes.TrimSpace(k)) == name {
-				return true
-			}
-		}
+// cookiePair splits a pair of a Cookie line into its name and value,
+// each without the spaces and tabs around it (RFC 6265's optional
+// whitespace); ok is false for a pair without '=', a value with an empty
+// name (RFC 6265bis), which names no cookie here. The value is not nil
+// when ok, even if empty.
+func cookiePair(pair []byte) (name, value []byte, ok bool) {
+	name, value, ok = bytes.Cut(pair, []byte{'='})
+	return trimOWS(name), trimOWS(value), ok
+}
+
+// trimOWS trims spaces and tabs, keeping an empty result non-nil.
+func trimOWS(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && (b[i] == ' ' || b[i] == '\t') {
+		i++
 	}
-	return false
+	for j > i && (b[j-1] == ' ' || b[j-1] == '\t') {
+		j--
+	}
+	return b[i:j]
 }

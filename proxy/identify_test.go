@@ -26,6 +26,8 @@ func TestRequestCookie(t *testing.T) {
 		{"no spaces, odd pairs", []string{"a=1;=bare;;c=;b"}, map[string]string{"a": "1", "c": "", "b": ""}, []string{"a=1;=bare;;b"}},
 		{"only c", []string{"c=1"}, map[string]string{"c": "1"}, nil},
 		{"name is exact", []string{"C=1; cc=2; c =3"}, map[string]string{"C": "1", "cc": "2", "c": "3"}, []string{"C=1; cc=2"}},
+		{"a bare value names no cookie", []string{"c; a=1"}, map[string]string{"c": "", "a": "1"}, []string{"c; a=1"}},
+		{"only spaces and tabs are trimmed", []string{"\u00a0c=1;\tc=2"}, map[string]string{"c": "2"}, []string{"\u00a0c=1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,5 +59,24 @@ func TestRequestCookie(t *testing.T) {
 				t.Errorf("written: %q", s)
 			}
 		})
+	}
+}
+
+// TestRequestCookieEmpty: a cookie sent with an empty value is there (a
+// consent gate without matches grants consent by its presence), a cookie
+// not sent is not.
+func TestRequestCookieEmpty(t *testing.T) {
+	t.Parallel()
+	var h fasthttp.RequestHeader
+	if err := h.Read(bufio.NewReader(strings.NewReader("GET / HTTP/1.1\r\nHost: x\r\nCookie: c=; q=\"\"; a=1\r\n\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"c", "q"} {
+		if v := requestCookie(&h, name); v == nil || len(v) != 0 {
+			t.Errorf("%s: %q (nil: %v), want present and empty", name, v, v == nil)
+		}
+	}
+	if v := requestCookie(&h, "d"); v != nil {
+		t.Errorf("d: %q, want nil (not sent)", v)
 	}
 }

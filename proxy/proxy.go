@@ -244,8 +244,8 @@ func (p *Proxy) serverError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	p.metrics.clientErrors.Add(1)
 	p.log.Debug("bad request", "status", status, "remote", ctx.RemoteIP().String(), "err", err)
-	ctx.SetConnectionClose()
 	writeErrorPage(ctx, status)
+	ctx.SetConnectionClose() // after: writeErrorPage resets the response, close included
 }
 
 func isTimeout(err error) bool {

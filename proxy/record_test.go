@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,24 +16,32 @@ import (
 // view of it is.
 func TestTooLargeViews(t *testing.T) {
 	t.Parallel()
-	big := smallPage + strings.Repeat(" ", 2<<20) // over the 1 MB limit, by Content-Length
+	big := smallPage + strings.Repeat(" ", 2<<20) // over the 1 MB limit
 	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if r.URL.Path == "/c/big" {
+		switch r.URL.Path {
+		case "/c/big": // too large by its Content-Length, passed through unread
+			w.Header().Set("Content-Length", strconv.Itoa(len(big)))
 			_, _ = w.Write([]byte(big))
-			return
+		case "/c/big-chunked": // found too large as it is read
+			_, _ = w.Write([]byte(big))
+		default:
+			_, _ = w.Write([]byte(smallPage))
 		}
-		_, _ = w.Write([]byte(smallPage))
 	})
 	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Limits.MaxRewriteBody = 1 << 20 }))
-	for i := range 5 {
-		pg := e.visitor().get(e.url + "/c/big")
+	for i := range 6 {
+		path := []string{"/c/big", "/c/big-chunked"}[i%2]
+		pg := e.visitor().get(e.url + path)
 		if len(pg.raw) != len(big) || pg.resp.Header.Get("Set-Cookie") != "" {
-			t.Fatalf("new visitor %d: %d bytes, Set-Cookie %q; want the shop's %d bytes and no cookie", i, len(pg.raw), pg.resp.Header.Get("Set-Cookie"), len(big))
+			t.Fatalf("new visitor %d, %s: %d bytes, Set-Cookie %q; want the shop's %d bytes and no cookie", i, path, len(pg.raw), pg.resp.Header.Get("Set-Cookie"), len(big))
 		}
 	}
+	if got := metricValue(t, e.proxy, `shopedge_passthrough_total{reason="too_large"}`); got != "6" {
+		t.Errorf("passed through as too large: %s, want 6", got)
+	}
 	if st := e.proxy.profiles.Stats(); st.Created != 0 {
-		t.Errorf("%d profiles created for 5 new visitors who got no cookie, want 0", st.Created)
+		t.Errorf("%d profiles created for 6 new visitors who got no cookie, want 0", st.Created)
 	}
 	if got := metricValue(t, e.proxy, "shopedge_events_total"); got != "0" {
 		t.Errorf("events recorded: %s, want 0", got)
