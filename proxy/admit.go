@@ -82,7 +82,10 @@ func (p *Proxy) admit(ctx *fasthttp.RequestCtx, conf *config) (headerFacts, bool
 		if i := bytes.LastIndexByte(name, ':'); i >= 0 && !bytes.Contains(name[i:], []byte("]")) {
 			name = name[:i]
 		}
-		if !conf.cfg.Hosts[string(bytes.ToLower(name))] {
+		// "shop.example." (a fully qualified name, as typed) is the host.
+		name = bytes.TrimSuffix(name, []byte("."))
+		var buf [255]byte // a DNS name's most; longer ones are no host of the list
+		if len(name) > len(buf) || !conf.cfg.Hosts[string(appendLower(buf[:0], name))] {
 			p.metrics.clientErrors.Add(1)
 			writeErrorPage(ctx, fasthttp.StatusMisdirectedRequest)
 			return facts, false
@@ -118,4 +121,16 @@ func intoPrefix(path []byte, prefix string) bool {
 	clean := gopath.Clean("/"+s) + "/"
 	// IIS, the shop that reads '\' as '/', also reads paths without case.
 	return len(clean) >= len(prefix) && strings.EqualFold(clean[:len(prefix)], prefix)
+}
+
+// appendLower appends b in ASCII lower case to dst (a host name: no
+// allocation with a dst of room, where bytes.ToLower makes a copy).
+func appendLower(dst, b []byte) []byte {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }

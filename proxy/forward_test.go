@@ -465,6 +465,9 @@ func TestHostChecks(t *testing.T) {
 	}{
 		{"configured host", "GET / HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
 		{"configured host with port", "GET / HTTP/1.1\r\nHost: SHOP.example:8080\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		{"configured host, fully qualified", "GET / HTTP/1.1\r\nHost: shop.example.\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		{"configured host, fully qualified, with port", "GET / HTTP/1.1\r\nHost: Shop.Example.:443\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+		{"a host the configured one ends", "GET / HTTP/1.1\r\nHost: evilshop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 421"},
 		{"other host", "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 421"},
 		{"absolute form, other authority", "GET http://evil.example/ HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
 		{"absolute form, same authority", "GET http://shop.example/ HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
@@ -485,8 +488,8 @@ func TestHostChecks(t *testing.T) {
 			}
 		})
 	}
-	if n := len(shop.requests()); n != 3 {
-		t.Errorf("%d requests reached the shop, want 3", n)
+	if n := len(shop.requests()); n != 5 {
+		t.Errorf("%d requests reached the shop, want 5", n)
 	}
 }
 
