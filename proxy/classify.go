@@ -15,7 +15,7 @@ func (p *Proxy) classify(x *exchange) {
 	ctx, conf := x.ctx, x.conf
 	h := &ctx.Request.Header
 	x.trustedPeer = conf.trusted(ctx.RemoteIP())
-	x.https = ctx.IsTLS() || x.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
+	x.https = ctx.IsTLS() || x.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https")) && !namedByConnection(h, "X-Forwarded-Proto")
 	bot, device := conf.bots.Classify(h.UserAgent())
 	x.device = device
 	x.tracked = !bot && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1")) &&
@@ -47,6 +47,19 @@ func isDocument(h *fasthttp.RequestHeader) bool {
 		return true
 	}
 	return bytes.Contains(h.Peek("Accept"), []byte("text/html"))
+}
+
+// namedByConnection reports whether a Connection header of the request
+// names field k, which makes it hop-by-hop: meant for shopedge's hop
+// alone, removed before forwarding (stripHop), and not believed either,
+// even from a trusted proxy.
+func namedByConnection(h *fasthttp.RequestHeader, k string) bool {
+	for _, v := range h.PeekAll(fasthttp.HeaderConnection) {
+		if hasToken(v, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // consented reports whether the request grants personalization: always

@@ -273,6 +273,27 @@ func TestTrustedProxy(t *testing.T) {
 	}
 }
 
+// TestTrustedProxyHopByHop: a trusted proxy's X-Forwarded-Proto that its
+// Connection header names is for shopedge's hop alone (hop-by-hop): removed,
+// and not believed either. The shop hears the scheme shopedge saw, and the
+// visitor's cookie is not Secure for a scheme nobody vouched for.
+func TestTrustedProxyHopByHop(t *testing.T) {
+	t.Parallel()
+	up := newRecorder(t, htmlPage)
+	e := startProxy(t, demoConfig(t, up.srv.URL, func(c *rules.Config) { c.Server.TrustedProxies = []string{"127.0.0.0/8"} }))
+	v := e.visitor()
+	v.header.Set("Connection", "keep-alive, X-Forwarded-Proto")
+	v.header.Set("X-Forwarded-Proto", "https")
+	pg := v.get(e.url + "/")
+	got, _ := up.last(t)
+	if p := got.Header.Values("X-Forwarded-Proto"); len(p) != 1 || p[0] != "http" {
+		t.Errorf("the shop got X-Forwarded-Proto %q, want [http]", p)
+	}
+	if c := cookieNamed(pg.resp, "se_vid"); c == nil || c.Secure {
+		t.Errorf("visitor cookie %+v: want one, not Secure", c)
+	}
+}
+
 // TestHTTPSOnlyCookie: a shop served over HTTPS only gets a __Host- cookie,
 // always Secure, and reads it back.
 func TestHTTPSOnlyCookie(t *testing.T) {
