@@ -15,7 +15,7 @@ func (p *Proxy) classify(x *exchange) {
 	ctx, conf := x.ctx, x.conf
 	h := &ctx.Request.Header
 	x.trustedPeer = conf.trusted(ctx.RemoteIP())
-	x.https = ctx.IsTLS() || x.trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https")) && !namedByConnection(h, "X-Forwarded-Proto")
+	x.https = viaHTTPS(ctx, x.trustedPeer)
 	bot, device := conf.bots.Classify(h.UserAgent())
 	x.device = device
 	x.tracked = !bot && !bytes.Equal(bytes.TrimSpace(h.Peek("Sec-GPC")), []byte("1")) &&
@@ -49,17 +49,18 @@ func isDocument(h *fasthttp.RequestHeader) bool {
 	return bytes.Contains(h.Peek("Accept"), []byte("text/html"))
 }
 
-// namedByConnection reports whether a Connection header of the request
-// names field k, which makes it hop-by-hop: meant for shopedge's hop
-// alone, removed before forwarding (stripHop), and not believed either,
-// even from a trusted proxy.
-func namedByConnection(h *fasthttp.RequestHeader, k string) bool {
-	for _, v := range h.PeekAll(fasthttp.HeaderConnection) {
-		if hasToken(v, k) {
-			return true
-		}
+// viaHTTPS reports whether the visitor's request came over HTTPS: to
+// shopedge, or to the trusted proxy in front of it, by its
+// X-Forwarded-Proto, unless its Connection header names that field (then
+// it is hop-by-hop: for shopedge's hop alone, removed before forwarding
+// by stripHop, and not believed either).
+func viaHTTPS(ctx *fasthttp.RequestCtx, trustedPeer bool) bool {
+	if ctx.IsTLS() {
+		return true
 	}
-	return false
+	h := &ctx.Request.Header
+	return trustedPeer && bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https")) &&
+		!linesHaveToken(h.PeekAll(fasthttp.HeaderConnection), "X-Forwarded-Proto")
 }
 
 // consented reports whether the request grants personalization: always
@@ -136,10 +137,16 @@ func rewritable(resp *fasthttp.Response, x *exchange) string {
 }
 
 // noTransform reports whether any of the response's Cache-Control lines
-// says no-transform (RFC 9111 section 5.2.2.6): several lines are one list.
+// says no-transform (RFC 9111 section 5.2.2.6).
 func noTransform(h *fasthttp.ResponseHeader) bool {
-	for _, v := range h.PeekAll("Cache-Control") {
-		if hasToken(v, "no-transform") {
+	return linesHaveToken(h.PeekAll("Cache-Control"), "no-transform")
+}
+
+// linesHaveToken reports whether any of a header's lines lists tok: its
+// lines are one comma-separated list (RFC 9110 section 5.3).
+func linesHaveToken(lines [][]byte, tok string) bool {
+	for _, v := range lines {
+		if hasToken(v, tok) {
 			return true
 		}
 	}

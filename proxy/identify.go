@@ -78,27 +78,12 @@ func requestCookie[N string | []byte](h *fasthttp.RequestHeader, name N) []byte 
 	return nil
 }
 
-// hasCookie reports whether a Cookie line of the request names the
-// cookie, whatever its value.
-func hasCookie(h *fasthttp.RequestHeader, name string) bool {
-	for _, line := range h.PeekAll(fasthttp.HeaderCookie) {
-		for len(line) > 0 {
-			var pair []byte
-			pair, line, _ = bytes.Cut(line, []byte{';'})
-			if k, _, ok := cookiePair(pair); ok && string(k) == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // dropCookie takes the cookie name out of the request's Cookie header
 // lines and leaves the rest of each as it came (a line left with nothing
 // goes), where fasthttp's DelCookie would rebuild the whole jar (see
 // requestCookie).
 func dropCookie(h *fasthttp.RequestHeader, name string) {
-	if !hasCookie(h, name) {
+	if requestCookie(h, name) == nil {
 		return // as it came, and nothing allocated
 	}
 	var kept [][]byte // copies: Del and Add reuse the header's buffers

@@ -358,8 +358,7 @@ func seeOther(ctx *fasthttp.RequestCtx, path string) {
 // requestHTTPS reports whether the visitor's request came over HTTPS, as
 // classify reads it.
 func requestHTTPS(ctx *fasthttp.RequestCtx, conf *config) bool {
-	return ctx.IsTLS() || conf.trusted(ctx.RemoteIP()) && strings.EqualFold(string(ctx.Request.Header.Peek("X-Forwarded-Proto")), "https") &&
-		!namedByConnection(&ctx.Request.Header, "X-Forwarded-Proto")
+	return viaHTTPS(ctx, conf.trusted(ctx.RemoteIP()))
 }
 
 // localNext is where a preview path sends the browser: next when it is a
